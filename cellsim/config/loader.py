@@ -1,0 +1,271 @@
+"""Read TOML configurations into frozen, validated, SI-valued :class:`Config` objects.
+
+The only place in cellsim that reads user input. Resolution rules:
+
+* ``extends = "NAME-or-PATH"`` at the top of a file loads a base cell first (a bare name is
+  looked up in the packaged ``configs/cells/``); the file's own keys override the base.
+* ``use = "NAME-or-PATH"`` inside a section loads a library entry (``configs/<library>/NAME.toml``,
+  see :data:`LIBRARIES`) and the section's other keys override it.
+* ``--set section.key=value`` overrides are applied last; ``value`` is parsed as a TOML value
+  (so ``--set operation.current='"2.5 kA"'`` or, more simply, ``--set operation.current=2.5kA``
+  falls back to a string).
+
+Every error names the file the offending value came from, the key, the value and what was
+expected (:class:`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..units import UnitError, parse_quantity
+from .fields import Spec, spec_of
+from .schema import Config
+
+LIBRARIES = {
+    "electrolyte": "electrolytes",
+    "anode_alloy": "alloys",
+    "scrap": "scrap",
+    "product": "specs",
+    "lining": "linings",
+    "footprint": "grids",
+    "collectors": "collectors",
+}
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; the message names file, key, value and what was expected."""
+
+    def __init__(self, file: str | Path | None, key: str, value: Any, expected: str):
+        self.file, self.key, self.value, self.expected = file, key, value, expected
+        where = f"{file}: " if file else ""
+        super().__init__(f"{where}key '{key}' = {value!r}: expected {expected}")
+
+
+@dataclasses.dataclass(slots=True)
+class _Leaf:
+    value: Any
+    origin: str
+
+
+def library_root() -> Path:
+    """Directory of the packaged reference data (``configs/`` in the repository)."""
+    return Path(str(resources.files("cellsim.configs")))
+
+
+def _resolve(name: str, subdir: str, relative_to: Path | None, key: str, origin: str) -> Path:
+    candidates = []
+    if name.endswith(".toml") or "/" in name:
+        base = relative_to.parent if relative_to else Path.cwd()
+        candidates.append((base / name).resolve())
+    else:
+        candidates.append(library_root() / subdir / f"{name}.toml")
+    for path in candidates:
+        if path.is_file():
+            return path
+    available = sorted(p.stem for p in (library_root() / subdir).glob("*.toml"))
+    raise ConfigError(origin, key, name, f"a file or one of the library entries {available}")
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(None, "<file>", str(path), "an existing TOML file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "<syntax>", str(exc), "valid TOML") from None
+
+
+def _wrap(data: Any, origin: str) -> Any:
+    if isinstance(data, dict):
+        return {k: _wrap(v, origin) for k, v in data.items()}
+    if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
+        return [_wrap(x, origin) for x in data]
+    return _Leaf(data, origin)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _load_tree(path: Path, sources: list[str], depth: int = 0) -> dict:
+    if depth > 10:
+        raise ConfigError(path, "extends", str(path), "no circular or deeper than 10 extends")
+    raw = _read_toml(path)
+    tree: dict = {}
+    if "extends" in raw:
+        base = raw.pop("extends")
+        if not isinstance(base, str):
+            raise ConfigError(path, "extends", base, "the name or path of a base configuration")
+        tree = _load_tree(_resolve(base, "cells", path, "extends", str(path)), sources, depth + 1)
+    for section, body in raw.items():
+        if isinstance(body, dict) and "use" in body:
+            body = dict(body)
+            name = body.pop("use")
+            if section not in LIBRARIES or not isinstance(name, str):
+                raise ConfigError(path, f"{section}.use", name,
+                                  f"'use' only in sections {sorted(LIBRARIES)}, naming an entry")
+            lib_path = _resolve(name, LIBRARIES[section], path, f"{section}.use", str(path))
+            lib = _read_toml(lib_path)
+            sources.extend(str(s) for s in lib.pop("sources", []))
+            tree = _merge(tree, {section: _wrap(lib, str(lib_path))})
+        tree = _merge(tree, {section: _wrap(body, str(path))} if isinstance(body, dict)
+                      else {section: _wrap(body, str(path))})
+    return tree
+
+
+def _apply_override(tree: dict, assignment: str) -> dict:
+    if "=" not in assignment:
+        raise ConfigError("--set", assignment, assignment, "'section.key=value'")
+    dotted, text = assignment.split("=", 1)
+    keys = dotted.strip().split(".")
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()
+    patch: dict = _Leaf(value, "--set")
+    for key in reversed(keys):
+        patch = {key: patch}
+    return _merge(tree, patch)
+
+
+def load_config(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -> Config:
+    """Load, resolve and validate a configuration file (or a packaged cell name)."""
+    path = Path(path)
+    if not path.is_file() and not str(path).endswith(".toml"):
+        path = _resolve(str(path), "cells", None, "<config>", "command line")
+    path = path.resolve()
+    sources: list[str] = []
+    tree = _load_tree(path, sources)
+    for assignment in overrides:
+        tree = _apply_override(tree, assignment)
+    config = _build(Config, tree, "", str(path))
+    meta_sources = tuple(dict.fromkeys(list(config.meta.sources) + sources))
+    config = dataclasses.replace(config, meta=dataclasses.replace(config.meta, sources=meta_sources))
+    from .validate import validate  # cross-section checks
+
+    validate(config, str(path))
+    return config
+
+
+def _build(cls: type, tree: Any, prefix: str, default_origin: str) -> Any:
+    if not isinstance(tree, dict):
+        origin = tree.origin if isinstance(tree, _Leaf) else default_origin
+        raise ConfigError(origin, prefix.rstrip(".") or "<root>", _plain(tree), "a table")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    by_key = {(spec_of(f).key or f.name): f for f in fields.values()}
+    kwargs = {}
+    for key, value in tree.items():
+        if key not in by_key:
+            origin = _first_origin(value, default_origin)
+            close = difflib.get_close_matches(key, list(by_key), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(origin, prefix + key, _plain(value),
+                              f"one of the keys {sorted(by_key)}{hint}")
+        field = by_key[key]
+        kwargs[field.name] = _convert(spec_of(field), value, prefix + key, default_origin)
+    for field in fields.values():
+        spec = spec_of(field)
+        if field.name in kwargs:
+            continue
+        has_default = (field.default is not dataclasses.MISSING
+                       or field.default_factory is not dataclasses.MISSING)
+        if not has_default:
+            raise ConfigError(default_origin, prefix + (spec.key or field.name), "<missing>",
+                              f"{spec.expected()} ({spec.doc})")
+    return cls(**kwargs)
+
+
+def _first_origin(value: Any, default: str) -> str:
+    if isinstance(value, _Leaf):
+        return value.origin
+    if isinstance(value, dict):
+        for v in value.values():
+            return _first_origin(v, default)
+    if isinstance(value, list):
+        for v in value:
+            return _first_origin(v, default)
+    return default
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Leaf):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _convert(spec: Spec, value: Any, key: str, default_origin: str) -> Any:
+    if spec.kind == "section":
+        return _build(spec.cls, value, key + ".", default_origin)
+    if spec.kind == "sections":
+        if not isinstance(value, list) or not value:
+            raise ConfigError(_first_origin(value, default_origin), key, _plain(value),
+                              "a non-empty array of tables ([[" + key + "]])")
+        return tuple(_build(spec.cls, v, f"{key}[{i}].", default_origin) for i, v in enumerate(value))
+    if spec.kind == "composition":
+        if not isinstance(value, dict):
+            raise ConfigError(_first_origin(value, default_origin), key, _plain(value), spec.expected())
+        return {el: _scalar(spec, v, f"{key}.{el}") for el, v in value.items()}
+    return _scalar(spec, value, key)
+
+
+def _scalar(spec: Spec, leaf: Any, key: str) -> Any:
+    origin, value = (leaf.origin, leaf.value) if isinstance(leaf, _Leaf) else (None, leaf)
+    if isinstance(value, dict):
+        raise ConfigError(origin, key, _plain(leaf), spec.expected())
+    if spec.kind == "text":
+        if not isinstance(value, str):
+            raise ConfigError(origin, key, value, spec.expected())
+        return value
+    if spec.kind == "list":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(origin, key, value, spec.expected())
+        return tuple(value)
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(origin, key, value, spec.expected())
+        return value
+    if spec.kind == "choice":
+        if value not in spec.choices:
+            raise ConfigError(origin, key, value, spec.expected())
+        return value
+    if spec.kind == "quantity":
+        if not isinstance(value, str):
+            raise ConfigError(origin, key, value, spec.expected() + " (a quoted string with a unit)")
+        try:
+            number = parse_quantity(value, spec.dimension)
+        except UnitError as exc:
+            raise ConfigError(origin, key, value, f"{spec.expected()}; {exc}") from None
+    else:  # number, integer, composition entries
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(origin, key, value, spec.expected())
+        if spec.kind == "integer" and not isinstance(value, int):
+            raise ConfigError(origin, key, value, spec.expected())
+        number = value
+    if not math.isfinite(number):
+        raise ConfigError(origin, key, value, spec.expected() + " (finite)")
+    check = number if spec.kind == "quantity" else value
+    if spec.lo is not None and (check < spec.lo or (spec.lo_open and check == spec.lo)):
+        raise ConfigError(origin, key, value, spec.expected())
+    if spec.hi is not None and check > spec.hi:
+        raise ConfigError(origin, key, value, spec.expected())
+    if spec.kind == "integer":
+        return int(number)
+    return number * spec.scale if spec.kind != "quantity" else number

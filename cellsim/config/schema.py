@@ -1,0 +1,265 @@
+"""The configuration schema: one frozen dataclass per TOML section, all values in SI.
+
+Dimensional keys take quantity strings (``acd = "4.5 cm"``); dimensionless keys take plain
+numbers; compositions are tables of mass percent (``[scrap.composition_wt_pct]``). The
+loader (``cellsim.config.loader``) enforces every constraint declared here; cross-section
+checks (stacking densities, compositions summing to 100 %) live in ``validate.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .fields import boolean, choice, composition, number, quantity, section, sections, strings, text
+
+_FROZEN = dict(frozen=True, slots=True, kw_only=True)
+
+
+@dataclass(**_FROZEN)
+class Meta:
+    name: str = text("Short name of the configuration")
+    description: str = text("One-line description", default="")
+    sources: tuple = strings("References for the numbers in this file", default=())
+
+
+@dataclass(**_FROZEN)
+class Operation:
+    current: float = quantity("current", "Total cell current imposed at the anode terminal",
+                              "3 kA", lo=0.0, lo_open=True)
+    temperature: float = quantity("temperature", "Operating (set-point) temperature of the melt",
+                                  "750 degC", lo=500.0, hi=1400.0)
+    external_voltage_drop: float = quantity(
+        "voltage", "Busbar and terminal contact drops outside the pot", "0.1 V", lo=0.0, hi=5.0)
+
+
+@dataclass(**_FROZEN)
+class Geometry:
+    shape: str = choice("Plan shape of the pot cavity", ("cylindrical", "rectangular"))
+    inner_radius: float = quantity("length", "Cavity radius (cylindrical)", "0.45 m",
+                                   lo=0.0, lo_open=True, hi=20.0, optional=True)
+    inner_length: float = quantity("length", "Cavity length (rectangular)", "1.2 m",
+                                   lo=0.0, lo_open=True, hi=50.0, optional=True)
+    inner_width: float = quantity("length", "Cavity width (rectangular)", "0.6 m",
+                                  lo=0.0, lo_open=True, hi=20.0, optional=True)
+    anode_alloy_depth: float = quantity("length", "Initial depth of the anode alloy", "10 cm",
+                                        lo=0.0, lo_open=True, hi=2.0)
+    acd: float = quantity("length", "Anode-cathode distance (electrolyte thickness)", "4.5 cm",
+                          lo=0.0, lo_open=True, hi=1.0)
+    cathode_metal_depth: float = quantity(
+        "length", "Cathode metal depth left after a tap (and at start)", "5 cm",
+        lo=0.0, lo_open=True, hi=2.0)
+    freeboard: float = quantity("length", "Gas space between the cathode metal and the lid",
+                                "15 cm", lo=0.0, hi=2.0)
+
+    @property
+    def area(self) -> float:
+        """Horizontal cross-section of the cavity [m2]."""
+        if self.shape == "cylindrical":
+            return math.pi * self.inner_radius**2
+        return self.inner_length * self.inner_width
+
+    @property
+    def perimeter(self) -> float:
+        """Perimeter of the cavity [m]."""
+        if self.shape == "cylindrical":
+            return 2.0 * math.pi * self.inner_radius
+        return 2.0 * (self.inner_length + self.inner_width)
+
+
+@dataclass(**_FROZEN)
+class Collectors:
+    bottom_thickness: float = quantity("length", "Bottom carbon collector block thickness",
+                                       "0.2 m", lo=0.0, lo_open=True, hi=2.0)
+    bottom_resistivity: float = quantity("resistivity", "Bottom block electrical resistivity",
+                                         "10 uohm m", lo=0.0, lo_open=True)
+    bottom_thermal_conductivity: float = quantity(
+        "thermal_conductivity", "Bottom block thermal conductivity", "60 W/(m K)", lo=0.0, lo_open=True)
+    rod_count: int = number("Number of graphite rods dipping into the cathode metal", lo=1, integer=True)
+    rod_diameter: float = quantity("length", "Rod diameter", "8 cm", lo=0.0, lo_open=True, hi=1.0)
+    rod_length: float = quantity("length", "Rod length from the cathode metal to the busbar clamp",
+                                 "0.6 m", lo=0.0, lo_open=True, hi=5.0)
+    rod_resistivity: float = quantity("resistivity", "Rod electrical resistivity", "10 uohm m",
+                                      lo=0.0, lo_open=True)
+    rod_thermal_conductivity: float = quantity(
+        "thermal_conductivity", "Rod thermal conductivity", "60 W/(m K)", lo=0.0, lo_open=True)
+    rod_cold_end_temperature: float = quantity(
+        "temperature", "Temperature of the rods at the busbar clamp", "200 degC", lo=200.0, hi=1400.0)
+    contact_resistance: float = quantity(
+        "resistance_total", "Sum of internal contact resistances (rod clamps, bar-block)",
+        "5 uohm", lo=0.0)
+
+
+@dataclass(**_FROZEN)
+class LiningLayer:
+    name: str = text("Material of the layer")
+    thickness: float = quantity("length", "Layer thickness", "0.1 m", lo=0.0, lo_open=True, hi=2.0)
+    thermal_conductivity: float = quantity("thermal_conductivity", "Layer thermal conductivity",
+                                           "0.15 W/(m K)", lo=0.0, lo_open=True, hi=500.0)
+
+
+@dataclass(**_FROZEN)
+class Lining:
+    side: tuple = sections(LiningLayer, "Side-wall layers, inside to outside (steel shell last)")
+    bottom: tuple = sections(LiningLayer, "Bottom layers below the collector block, inside to outside")
+    lid: tuple = sections(LiningLayer, "Lid layers, inside to outside")
+    shell_emissivity: float = number("Emissivity of the outer shell and lid", lo=0.0, hi=1.0)
+    outside_convection: float = quantity(
+        "heat_transfer_coefficient", "Free-convection coefficient outside", "10 W/(m2 K)",
+        lo=0.0, hi=200.0)
+    ambient_temperature: float = quantity("temperature", "Ambient temperature", "25 degC",
+                                          lo=200.0, hi=400.0)
+    inside_heat_transfer: float = quantity(
+        "heat_transfer_coefficient", "Melt-to-wall (or ledge) heat transfer coefficient",
+        "300 W/(m2 K)", lo=0.0, lo_open=True)
+    gas_space_heat_transfer: float = quantity(
+        "heat_transfer_coefficient", "Cathode-metal surface to lid coefficient (radiation + gas)",
+        "50 W/(m2 K)", lo=0.0, lo_open=True)
+
+
+@dataclass(**_FROZEN)
+class Electrolyte:
+    name: str = text("Name of the melt")
+    family: str = choice("Which electrochemical series applies", ("fluoride", "chloride"))
+    conductivity: float = quantity("conductivity", "Ionic conductivity at the reference temperature",
+                                   "1.0 S/cm", lo=0.0, lo_open=True)
+    conductivity_reference_temperature: float = quantity(
+        "temperature", "Temperature of the conductivity value", "750 degC", lo=300.0)
+    conductivity_activation_energy: float = quantity(
+        "molar_energy", "Arrhenius activation energy of the conductivity", "10 kJ/mol", lo=0.0)
+    density: float = quantity("density", "Density at operating temperature", "2.7 g/cm3",
+                              lo=500.0, hi=6000.0)
+    liquidus: float = quantity("temperature", "Liquidus temperature", "720 degC", lo=300.0, hi=1400.0)
+    specific_heat: float = quantity("specific_heat", "Specific heat of the liquid", "0.9 J/(g K)",
+                                    lo=0.0, lo_open=True)
+    latent_heat: float = quantity("specific_energy", "Latent heat of fusion", "300 J/g", lo=0.0)
+    ledge_thermal_conductivity: float = quantity(
+        "thermal_conductivity", "Conductivity of the frozen ledge", "1.5 W/(m K)", lo=0.0, lo_open=True)
+    mean_molar_mass: float = quantity("molar_mass", "Mean molar mass of the melt (per mole of salt "
+                                      "formula units)", "120 g/mol", lo=0.0, lo_open=True)
+    alf3_mass_fraction: float = number("Initial AlF3 (or AlCl3) mass fraction of the melt",
+                                       lo=0.0, lo_open=True, hi=1.0)
+    alf3_activity: float = number("Activity of AlX3 in the melt (pure-salt reference)",
+                                  lo=0.0, lo_open=True, hi=1.0)
+    mass_transfer_coefficient: float = quantity(
+        "velocity", "Salt-side mass-transfer coefficient at each metal|salt interface",
+        "1e-2 cm/s", lo=0.0, lo_open=True)
+    dissolved_al_solubility: float = number(
+        "Mass fraction of dissolved Al in the melt in equilibrium with pure Al", lo=0.0, hi=0.01)
+    potential_offsets: dict = composition(
+        "Per-element shift of delta_E vs Al for this melt", key="potential_offsets_V", scale=1.0,
+        lo=-3.0, hi=3.0, default={})
+
+
+@dataclass(**_FROZEN)
+class AnodeAlloy:
+    initial_composition: dict = composition("Initial alloy composition (Al is the balance)",
+                                            key="initial_composition_wt_pct")
+    resistivity: float = quantity("resistivity", "Electrical resistivity of the liquid alloy",
+                                  "35 uohm cm", lo=0.0, lo_open=True)
+    metal_mass_transfer_coefficient: float = quantity(
+        "velocity", "Metal-side mass-transfer coefficient at the alloy|salt interface",
+        "1e-2 cm/s", lo=0.0, lo_open=True)
+    activity_coefficients: dict = composition(
+        "Raoultian activity coefficients in the alloy (default 1)", key="activity_coefficients",
+        scale=1.0, lo=1e-6, hi=1e6, default={})
+    solubility: dict = composition(
+        "Liquid solubility at operating temperature; excess leaves as sludge",
+        key="solubility_wt_pct", default={})
+    sludge_al_per_element: dict = composition(
+        "kg of Al carried into the sludge per kg of element (intermetallic stoichiometry)",
+        key="sludge_al_per_element", scale=1.0, lo=0.0, hi=100.0, default={})
+    min_al_fraction: float = number("Campaign ends when the alloy's Al falls below this",
+                                    lo=0.0, hi=100.0, key="min_al_wt_pct", scale=0.01)
+    max_impurity_fraction: float = number(
+        "Campaign ends when the sum of the limited elements in the alloy passes this",
+        lo=0.0, hi=100.0, key="max_impurity_wt_pct", scale=0.01)
+    limited_elements: tuple = strings("Elements summed for max_impurity_wt_pct")
+
+
+@dataclass(**_FROZEN)
+class CathodeMetal:
+    resistivity: float = quantity("resistivity", "Electrical resistivity of liquid Al",
+                                  "25 uohm cm", lo=0.0, lo_open=True)
+    metal_mass_transfer_coefficient: float = quantity(
+        "velocity", "Metal-side mass-transfer coefficient at the salt|cathode interface",
+        "1e-2 cm/s", lo=0.0, lo_open=True)
+    initial_composition: dict = composition("Impurities of the starting cathode metal",
+                                            key="initial_composition_wt_pct", default={})
+
+
+@dataclass(**_FROZEN)
+class Kinetics:
+    model: str = choice("Electrode kinetics", ("butler-volmer", "linear"), default="butler-volmer")
+    anode_exchange_current_density: float = quantity(
+        "current_density", "Exchange current density, alloy|salt", "5 A/cm2", lo=0.0, lo_open=True)
+    cathode_exchange_current_density: float = quantity(
+        "current_density", "Exchange current density, salt|cathode", "5 A/cm2", lo=0.0, lo_open=True)
+    alpha_anodic: float = number("Anodic transfer coefficient", lo=0.0, lo_open=True, hi=1.0,
+                                 default=0.5)
+    alpha_cathodic: float = number("Cathodic transfer coefficient", lo=0.0, lo_open=True, hi=1.0,
+                                   default=0.5)
+
+
+@dataclass(**_FROZEN)
+class Scrap:
+    name: str = text("Name of the scrap grade")
+    composition: dict = composition("Metal composition (Al is the balance)",
+                                    key="composition_wt_pct")
+    metallic_yield: float = number("Metal fraction of the scrap as fed (the rest leaves as dross)",
+                                   lo=0.0, lo_open=True, hi=1.0)
+    feed_temperature: float = quantity("temperature", "Temperature of the scrap as fed", "25 degC",
+                                       lo=200.0, hi=1200.0)
+
+
+@dataclass(**_FROZEN)
+class Schedule:
+    duration: float = quantity("time", "Longest campaign to simulate", "90 d", lo=0.0, lo_open=True)
+    time_step: float = quantity("time", "Time step of the campaign integrator", "1 h",
+                                lo=1.0, hi=86400.0)
+    feed_mode: str = choice("Scrap feeding", ("continuous", "batch"), default="continuous")
+    feed_interval: float = quantity("time", "Interval between batches (batch mode)", "12 h",
+                                    lo=0.0, lo_open=True, default=43200.0)
+    tap_interval: float = quantity("time", "Interval between cathode-metal taps", "2 d",
+                                   lo=0.0, lo_open=True)
+    stop_on_spec: bool = boolean("Stop when a tapped batch breaks the product specification",
+                                 default=True)
+
+
+@dataclass(**_FROZEN)
+class ProductSpec:
+    name: str = text("Name of the grade")
+    min_al_fraction: float = number("Minimum Al", lo=0.0, hi=100.0, key="min_al_wt_pct", scale=0.01)
+    max_fraction: dict = composition("Maximum of each element", key="max_wt_pct")
+
+
+@dataclass(**_FROZEN)
+class Footprint:
+    grid: str = text("Name of the electricity supply")
+    emission_factor: float = quantity("emission_factor", "Life-cycle emission factor of the "
+                                      "electricity", "0.481 kg/kWh", lo=0.0, hi=2e-6)
+
+
+@dataclass(**_FROZEN)
+class Numerics:
+    model: str = choice("Model level", ("lumped",), default="lumped")
+    record_interval: float = quantity("time", "Interval of the recorded time series", "6 h",
+                                      lo=1.0, default=21600.0)
+
+
+@dataclass(**_FROZEN)
+class Config:
+    meta: Meta = section(Meta, "Name and sources")
+    operation: Operation = section(Operation, "Operating point")
+    geometry: Geometry = section(Geometry, "Cavity and layer stack")
+    collectors: Collectors = section(Collectors, "Current collectors")
+    lining: Lining = section(Lining, "Thermal lining")
+    electrolyte: Electrolyte = section(Electrolyte, "Electrolyte")
+    anode_alloy: AnodeAlloy = section(AnodeAlloy, "Anode alloy")
+    cathode_metal: CathodeMetal = section(CathodeMetal, "Cathode metal")
+    kinetics: Kinetics = section(Kinetics, "Electrode kinetics")
+    scrap: Scrap = section(Scrap, "Scrap fed to the anode alloy")
+    schedule: Schedule = section(Schedule, "Campaign schedule")
+    product: ProductSpec = section(ProductSpec, "Product specification")
+    footprint: Footprint = section(Footprint, "Carbon footprint")
+    numerics: Numerics = section(Numerics, "Numerical settings", default=Numerics())

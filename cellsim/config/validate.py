@@ -1,0 +1,80 @@
+"""Cross-section checks of a loaded configuration (everything a single key cannot check)."""
+
+from __future__ import annotations
+
+from ..elements import ELEMENTS, IMPURITIES
+from .loader import ConfigError
+from .schema import Config
+
+STACKING_MARGIN = 100.0
+"""Smallest density step between stacked layers [kg/m3] (0.1 g/cm3). physics-data.md 1.1 asks
+for >= 0.3 g/cm3 in operation [E]; below 0.1 the layers cannot be relied on to stay apart."""
+
+
+def alloy_density(mass_fractions: dict[str, float]) -> float:
+    """Density of a liquid alloy by ideal mixing of specific volumes [kg/m3].
+
+    ``mass_fractions`` maps impurity symbols to mass fractions; Al is the balance. Ideal
+    mixing gives 3.09 g/cm3 for Al-33Cu at 750 degC (physics-data.md 1.1: real melts are
+    denser, so this is conservative for the stacking check).
+    """
+    w_al = 1.0 - sum(mass_fractions.values())
+    specific_volume = w_al / ELEMENTS["Al"].liquid_density
+    for symbol, w in mass_fractions.items():
+        specific_volume += w / ELEMENTS[symbol].liquid_density
+    return 1.0 / specific_volume
+
+
+def _check_composition(comp: dict, key: str, file: str, allowed=IMPURITIES) -> None:
+    for symbol, w in comp.items():
+        if symbol not in allowed:
+            raise ConfigError(file, f"{key}.{symbol}", w * 100, f"an element among {list(allowed)}")
+    total = sum(comp.values())
+    if total > 1.0:
+        raise ConfigError(file, key, {k: round(v * 100, 6) for k, v in comp.items()},
+                          f"mass percents summing to at most 100 (they sum to {total * 100:g})")
+
+
+def validate(config: Config, file: str) -> None:
+    """Raise :class:`ConfigError` on inconsistent input; return None when the config is usable."""
+    geo = config.geometry
+    if geo.shape == "cylindrical" and geo.inner_radius is None:
+        raise ConfigError(file, "geometry.inner_radius", None, "a length for a cylindrical pot")
+    if geo.shape == "rectangular" and (geo.inner_length is None or geo.inner_width is None):
+        raise ConfigError(file, "geometry.inner_length/inner_width", None,
+                          "two lengths for a rectangular pot")
+    _check_composition(config.anode_alloy.initial_composition, "anode_alloy.initial_composition_wt_pct", file)
+    _check_composition(config.scrap.composition, "scrap.composition_wt_pct", file)
+    _check_composition(config.cathode_metal.initial_composition,
+                       "cathode_metal.initial_composition_wt_pct", file)
+    _check_composition(config.product.max_fraction, "product.max_wt_pct", file,
+                       allowed=tuple(ELEMENTS))
+    for key, table in (("anode_alloy.solubility_wt_pct", config.anode_alloy.solubility),
+                       ("anode_alloy.activity_coefficients", config.anode_alloy.activity_coefficients),
+                       ("anode_alloy.sludge_al_per_element", config.anode_alloy.sludge_al_per_element),
+                       ("electrolyte.potential_offsets_V", config.electrolyte.potential_offsets)):
+        for symbol, value in table.items():
+            if symbol not in IMPURITIES:
+                raise ConfigError(file, f"{key}.{symbol}", value, f"an element among {list(IMPURITIES)}")
+    for symbol in config.anode_alloy.limited_elements:
+        if symbol not in IMPURITIES:
+            raise ConfigError(file, "anode_alloy.limited_elements", symbol,
+                              f"elements among {list(IMPURITIES)}")
+    T = config.operation.temperature
+    if T <= config.electrolyte.liquidus:
+        raise ConfigError(file, "operation.temperature", f"{T - 273.15:g} degC",
+                          f"above the electrolyte liquidus ({config.electrolyte.liquidus - 273.15:g} degC)")
+    rho_alloy = alloy_density(config.anode_alloy.initial_composition)
+    rho_salt = config.electrolyte.density
+    rho_al = ELEMENTS["Al"].liquid_density
+    if rho_alloy - rho_salt < STACKING_MARGIN:
+        raise ConfigError(file, "electrolyte.density", f"{rho_salt / 1000:g} g/cm3",
+                          f"at least 0.1 g/cm3 below the anode alloy ({rho_alloy / 1000:.3f} g/cm3 by "
+                          "ideal mixing) so that the layers stack")
+    if rho_salt - rho_al < STACKING_MARGIN:
+        raise ConfigError(file, "electrolyte.density", f"{rho_salt / 1000:g} g/cm3",
+                          f"at least 0.1 g/cm3 above the cathode Al ({rho_al / 1000:.3f} g/cm3) "
+                          "so that the layers stack")
+    if config.schedule.time_step > config.schedule.tap_interval:
+        raise ConfigError(file, "schedule.time_step", config.schedule.time_step,
+                          "a time step no longer than schedule.tap_interval")

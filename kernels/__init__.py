@@ -1,0 +1,14 @@
+"""Numba kernels of cellsim (installed as ``cellsim.kernels``).
+
+Kernel contract (see ../shared/style.md, "Lessons" 1-3):
+
+* plain arrays (contiguous float64 / int32 / int64) and scalars in, arrays out;
+  no classes, dicts, configuration objects, I/O or globals;
+* no allocation inside hot loops; results go to ``out=`` arrays where the module says so;
+* no exceptions raised inside loops: return a status or a count of bad cells and let the
+  calling layer in ``cellsim`` raise a clear error;
+* every docstring gives shapes, dtypes and SI units;
+* every kernel is ``@njit(cache=True)`` and has a verification test in tests/verification.
+
+This package never imports ``cellsim``.
+"""
