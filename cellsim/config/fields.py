@@ -35,9 +35,14 @@ class Spec:
         """Human description of what the key accepts (used in error messages)."""
         rng = ""
         if self.lo is not None or self.hi is not None:
+            unit = ""
+            if self.kind == "quantity":
+                from ..units import DIMENSIONS, format_dims
+
+                unit = " " + format_dims(DIMENSIONS[self.dimension]) + " (SI)"
             lo = "" if self.lo is None else (f"> {self.lo:g}" if self.lo_open else f">= {self.lo:g}")
             hi = "" if self.hi is None else f"<= {self.hi:g}"
-            rng = " " + " and ".join(p for p in (lo, hi) if p)
+            rng = " " + " and ".join(p + unit for p in (lo, hi) if p)
         if self.kind == "quantity":
             return f"a {self.dimension.replace('_', ' ')} with units, e.g. \"{self.example}\"{rng}"
         if self.kind in ("number", "integer"):

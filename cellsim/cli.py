@@ -1,0 +1,102 @@
+"""The ``cellsim`` command line (click). Thin: parse options, call the library, print."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import ConfigError, load_config
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load(config: str, overrides: tuple[str, ...]):
+    try:
+        return load_config(config, overrides)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cellsim")
+def main() -> None:
+    """cellsim: simulate three-layer electrorefining of aluminium scrap.
+
+    CONFIG is a TOML file or the name of a packaged reference cell (rusal-3kA, rusal-500A).
+    Quantities carry their units ("4.5 cm", "3 kA", "750 degC"); see docs/configuration.md.
+    """
+
+
+@main.command()
+@click.argument("config")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="HDF5 result file [default: <config name>.h5 in the current folder].")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help='Override a configuration value, e.g. --set geometry.acd="5 cm" (repeatable).')
+@click.option("-q", "--quiet", is_flag=True, help="Print no summary.")
+def run(config: str, output: str | None, overrides: tuple[str, ...], quiet: bool) -> None:
+    """Run a refining campaign and write its result to an HDF5 file."""
+    from .campaign import run_campaign
+    from .io import write_result
+
+    cfg = _load(config, overrides)
+    output = output or f"{cfg.meta.name}.h5"
+    duration = cfg.schedule.duration
+    show_bar = sys.stderr.isatty() and not quiet
+    with click.progressbar(length=int(duration), label=f"{cfg.meta.name}", file=sys.stderr,
+                           show_eta=True, hidden=not show_bar,
+                           item_show_func=lambda info: info) as bar:
+        done = [0.0]
+
+        def progress(t: float, info: dict) -> None:
+            bar.update(int(t - done[0]), f"day {t / 86400:5.1f}  U {info['U']:.3f} V  "
+                                         f"T {info['T'] - 273.15:.0f} degC")
+            done[0] = int(t)
+
+        try:
+            result = run_campaign(cfg, progress)
+        except (FloatingPointError, RuntimeError) as exc:
+            _fail(f"the campaign failed: {exc}", code=1)
+    path = write_result(result, output, config_file=config)
+    if not quiet:
+        click.echo(result.format_summary())
+        click.echo(f"wrote {path} ({result.wall_time:.2f} s)")
+
+
+@main.command()
+@click.argument("config")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a configuration value (repeatable).")
+def check(config: str, overrides: tuple[str, ...]) -> None:
+    """Validate a configuration without running it."""
+    cfg = _load(config, overrides)
+    click.echo(f"{config}: ok ({cfg.meta.name}: {cfg.operation.current:g} A, "
+               f"{cfg.geometry.area:.3f} m2, ACD {cfg.geometry.acd * 100:g} cm, "
+               f"electrolyte {cfg.electrolyte.name}, scrap {cfg.scrap.name})")
+    for source in cfg.meta.sources:
+        click.echo(f"  source: {source}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+def show(file: str) -> None:
+    """Print the summary of a result file."""
+    from .io import ResultFileError, read_result
+
+    if not Path(file).is_file():
+        _fail(f"{file}: no such file")
+    try:
+        result = read_result(file)
+    except ResultFileError as exc:
+        _fail(str(exc))
+    click.echo(result.format_summary())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,180 @@
+"""HDF5 results: one documented layout (docs/hdf5-layout.md), written atomically.
+
+Layout (format ``cellsim-result``, version 1)::
+
+    /                      attrs: format, format_version, cellsim_version, git_revision, created,
+                                  wall_time_s, stop_reason, config_name, python/numpy/... versions
+    /config                attrs: json (resolved configuration, SI), source_file, sources (list)
+    /series/<name>         1D (time) or 2D (time x element) arrays; attrs units, description,
+                           columns (for compositions)
+    /taps/{time,mass,composition,in_spec,violations}
+    /summary/<name>        scalars; attrs units
+    /ledger/<term>         energy of each ledger term [J]; attrs units
+    /mass_balance          conserved element totals, final minus initial [kg]; attrs columns
+
+Every dataset carries a ``units`` attribute ("1" for dimensionless).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from . import __version__
+from .config.fields import spec_of
+from .config.schema import Config
+from .elements import ALL_ELEMENTS, IMPURITIES
+from .results import CampaignResult, Tap
+
+FORMAT = "cellsim-result"
+FORMAT_VERSION = 1
+
+SUMMARY_UNITS = {
+    "campaign_length": "s", "al_produced": "kg", "metal_tapped": "kg", "scrap_fed": "kg",
+    "dross": "kg", "sludge": "kg", "alf3_consumption": "kg/kg", "co2e_per_al": "kg/kg",
+    "specific_energy": "J/kg", "specific_energy_scrap": "J/kg", "mean_cell_voltage": "V",
+    "mean_temperature": "K", "mean_ledge_thickness": "m",
+}
+
+
+class ResultFileError(ValueError):
+    """The file is not a readable cellsim result."""
+
+
+def summary_unit(name: str) -> str:
+    if name in SUMMARY_UNITS:
+        return SUMMARY_UNITS[name]
+    if name.startswith("energy_"):
+        return "J/kg"
+    if name.startswith("mean_"):
+        return "W"
+    return "1"
+
+
+def provenance() -> dict[str, str]:
+    import numba
+    import scipy
+
+    info = {
+        "cellsim_version": __version__, "python": platform.python_version(),
+        "numpy": np.__version__, "scipy": scipy.__version__, "h5py": h5py.__version__,
+        "numba": numba.__version__, "platform": platform.platform(),
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    try:
+        here = Path(__file__).resolve().parent
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5)
+        info["git_revision"] = rev.stdout.strip() if rev.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        info["git_revision"] = "unknown"
+    return info
+
+
+def config_to_dict(config: Config) -> dict:
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(cls: type, data: dict):
+    """Rebuild the frozen dataclasses from :func:`config_to_dict` output (values are SI)."""
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        spec, value = spec_of(f), data[f.name]
+        if spec.kind == "section":
+            value = config_from_dict(spec.cls, value)
+        elif spec.kind == "sections":
+            value = tuple(config_from_dict(spec.cls, v) for v in value)
+        elif spec.kind == "list":
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def write_result(result: CampaignResult, path: str | Path, config_file: str = "") -> Path:
+    """Write ``result`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    from .campaign import SERIES
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with h5py.File(tmp, "w") as h5:
+            h5.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION,
+                             "wall_time_s": result.wall_time, "stop_reason": result.stop_reason,
+                             "config_name": result.config.meta.name, **provenance()})
+            cfg = h5.create_group("config")
+            cfg.attrs["json"] = json.dumps(config_to_dict(result.config))
+            cfg.attrs["units"] = "SI"
+            cfg.attrs["source_file"] = str(config_file)
+            series = h5.create_group("series")
+            for name, values in result.series.items():
+                units, description = SERIES[name]
+                ds = series.create_dataset(name, data=values, compression="gzip")
+                ds.attrs.update({"units": units, "description": description})
+                if values.ndim == 2:
+                    cols = IMPURITIES if name == "salt_impurities" else ALL_ELEMENTS
+                    ds.attrs["columns"] = list(cols)
+            _write_taps(h5.create_group("taps"), result.taps)
+            summary = h5.create_group("summary")
+            for name, value in result.summary.items():
+                summary.create_dataset(name, data=value).attrs["units"] = summary_unit(name)
+            ledger = h5.create_group("ledger")
+            for term, value in result.ledger.items():
+                ledger.create_dataset(term, data=value).attrs["units"] = "J"
+            mb = h5.create_dataset("mass_balance", data=result.mass_balance)
+            mb.attrs.update({"units": "kg", "columns": list(ALL_ELEMENTS)})
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def _write_taps(group: h5py.Group, taps: list[Tap]) -> None:
+    n = len(taps)
+    group.create_dataset("time", data=np.array([t.time for t in taps], dtype=float)).attrs["units"] = "s"
+    group.create_dataset("mass", data=np.array([t.mass for t in taps], dtype=float)).attrs["units"] = "kg"
+    comp = np.array([t.composition for t in taps]).reshape(n, len(ALL_ELEMENTS))
+    ds = group.create_dataset("composition", data=comp)
+    ds.attrs.update({"units": "1", "columns": list(ALL_ELEMENTS)})
+    group.create_dataset("in_spec", data=np.array([not t.violations for t in taps], dtype=bool)
+                         ).attrs["units"] = "1"
+    group.create_dataset("violations", data=["; ".join(t.violations) for t in taps],
+                         dtype=h5py.string_dtype()).attrs["units"] = "1"
+
+
+def read_result(path: str | Path) -> CampaignResult:
+    """Read a result file written by :func:`write_result`."""
+    path = Path(path)
+    try:
+        h5 = h5py.File(path, "r")
+    except (OSError, FileNotFoundError) as exc:
+        raise ResultFileError(f"{path}: cannot open as HDF5 ({exc})") from None
+    with h5:
+        if h5.attrs.get("format") != FORMAT:
+            raise ResultFileError(f"{path}: not a cellsim result file (no format='{FORMAT}' attribute)")
+        version = int(h5.attrs["format_version"])
+        if version > FORMAT_VERSION:
+            raise ResultFileError(f"{path}: format version {version} is newer than this cellsim "
+                                  f"understands ({FORMAT_VERSION})")
+        config = config_from_dict(Config, json.loads(h5["config"].attrs["json"]))
+        series = {name: ds[()] for name, ds in h5["series"].items()}
+        g = h5["taps"]
+        taps = [Tap(float(t), float(m), c, [v for v in viol.decode().split("; ") if v]
+                    if isinstance(viol, bytes) else [v for v in viol.split("; ") if v])
+                for t, m, c, viol in zip(g["time"][()], g["mass"][()], g["composition"][()],
+                                         g["violations"][()])]
+        summary = {name: ds[()].item() for name, ds in h5["summary"].items()}
+        ledger = {name: float(ds[()]) for name, ds in h5["ledger"].items()}
+        return CampaignResult(config, series, taps, str(h5.attrs["stop_reason"]), summary, ledger,
+                              float(h5.attrs["wall_time_s"]), h5["mass_balance"][()])

@@ -1,0 +1,85 @@
+"""Impurity exchange between anode alloy, electrolyte and cathode metal (MODEL.md 3-4).
+
+At each metal|salt interface the exchange reaction
+
+    M(metal) + (n/3) AlX3(salt)  =  MXn(salt) + (n/3) Al(metal),   K = exp(-n F dE / R T)
+
+fixes the interface ratio of mole fractions
+``x_salt / x_metal = gamma_M a_AlX3^(n/3) K / a_Al^(n/3)`` (dE > 0: nobler than Al). Mass
+transfer through a film on each side carries the element to or from the bulk, so the flux
+from metal to salt is
+
+    N = A (S c_metal - c_salt) / (1/k_salt + S/k_metal),   S = (x ratio) * cmol_salt / cmol_metal
+
+with molar concentrations c [mol/m3]. Noble elements (S << 1) are salt-film limited: they
+deposit at the cathode at their mass-transfer-limited rate and barely leave the alloy while
+its Al activity is high. Less noble ones (S >> 1) are metal-film limited at the anode and
+co-deposit at the cathode only at their equilibrium share. One formula serves both electrodes.
+
+The three inventories of each element form a linear system dn/dt = M n whose columns sum to
+zero; one backward-Euler step conserves the element's total to round-off and stays stable for
+the stiff (S >> 1 or << 1) cases.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..elements import ELEMENTS, IMPURITIES, delta_E
+from ..units import FARADAY, GAS_CONSTANT
+
+VALENCE = np.array([ELEMENTS[s].valence for s in IMPURITIES], dtype=float)
+MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in IMPURITIES])
+
+
+def interface_ratio(T: float, family: str, offsets: dict, a_alx3: float, a_al: float,
+                    gamma: np.ndarray) -> np.ndarray:
+    """Equilibrium x_salt / x_metal of each impurity at a metal|salt interface (array over IMPURITIES).
+
+    ``a_al`` is the Al activity of the metal at that interface, ``gamma`` the activity
+    coefficients of the impurities in it, ``a_alx3`` the AlX3 activity of the melt.
+    """
+    dE = np.array([delta_E(s, family) + offsets.get(s, 0.0) for s in IMPURITIES])
+    exponent = -VALENCE * FARADAY * dE / (GAS_CONSTANT * T)
+    return gamma * a_alx3 ** (VALENCE / 3.0) * np.exp(exponent) / a_al ** (VALENCE / 3.0)
+
+
+def film_conductance(area: float, S: np.ndarray, k_salt: float, k_metal: float) -> np.ndarray:
+    """Overall conductance A / (1/k_salt + S/k_metal) [m3/s] per element."""
+    return area / (1.0 / k_salt + S / k_metal)
+
+
+def exchange_step(n_alloy, n_salt, n_cath, V_alloy, V_salt, V_cath, S_anode, S_cathode,
+                  g_anode, g_cathode, dt):
+    """One backward-Euler step of the three-pool exchange for every impurity.
+
+    Parameters are arrays over IMPURITIES: moles in each pool [mol], the pools' volumes [m3]
+    (scalars), partition coefficients S (salt/metal molar-concentration ratios) and film
+    conductances g [m3/s]; dt [s]. Returns the new moles (alloy, salt, cathode) and the mean
+    fluxes over the step, alloy->salt and salt->cathode [mol/s].
+    """
+    k = len(n_alloy)
+    a = g_anode * S_anode / V_alloy  # alloy -> salt, per mol in alloy [1/s]
+    b = g_anode / V_salt  # salt -> alloy, per mol in salt
+    c = g_cathode / V_salt  # salt -> cathode
+    d = g_cathode * S_cathode / V_cath  # cathode -> salt
+    M = np.zeros((k, 3, 3))
+    M[:, 0, 0], M[:, 0, 1] = -a, b
+    M[:, 1, 0], M[:, 1, 1], M[:, 1, 2] = a, -(b + c), d
+    M[:, 2, 1], M[:, 2, 2] = c, -d
+    lhs = np.eye(3)[None, :, :] - dt * M
+    old = np.stack([n_alloy, n_salt, n_cath], axis=1)
+    new = np.linalg.solve(lhs, old[:, :, None])[:, :, 0]
+    flux_anode = (old[:, 0] - new[:, 0]) / dt
+    flux_cathode = (new[:, 2] - old[:, 2]) / dt
+    return new[:, 0], new[:, 1], new[:, 2], flux_anode, flux_cathode
+
+
+def sludge_excess(mass_element: float, mass_total: float, solubility: float, al_ratio: float) -> float:
+    """Mass of an element [kg] that must leave the alloy as sludge to bring it to its solubility.
+
+    The sludge carries ``al_ratio`` kg of Al per kg of element (intermetallic stoichiometry), so
+    the excess e solves (m - e) / (M - e (1 + r)) = w_sol.
+    """
+    excess = (mass_element - solubility * mass_total) / (1.0 - solubility * (1.0 + al_ratio))
+    return max(excess, 0.0)

@@ -1,0 +1,276 @@
+"""The lumped (0D) cell model: state, derived quantities, and one time step.
+
+The model holds physics and state; the campaign runner (``cellsim.campaign``) owns the clock,
+schedules (feed batches, taps), stop criteria and recording. ``update_state()`` recomputes
+everything derived from the inventories (idempotent: calling it twice changes nothing);
+``step(dt)`` advances the inventories by dt and calls ``update_state()``.
+
+Inventories are masses [kg] per element (``ALL_ELEMENTS`` order, Al first) for the anode
+alloy, the cathode metal and the sludge; dissolved impurities in the salt per ``IMPURITIES``.
+Every transfer moves mass from one inventory to another, so element totals are conserved to
+round-off (tested).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import brentq
+
+from ..config.schema import Config
+from ..config.validate import alloy_density
+from ..elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from ..thermo import feed_heating
+from ..units import FARADAY
+from . import chemistry, electrical, thermal
+
+M_AL = ELEMENTS["Al"].molar_mass
+M_ALF3 = 83.977e-3  # kg/mol
+LEDGER_TERMS = electrical.VOLTAGE_TERMS + ("auxiliary_heat",)
+_IMP = slice(1, None)  # impurities within ALL_ELEMENTS arrays
+
+
+def composition_array(fractions: dict[str, float]) -> np.ndarray:
+    """Mass fractions over ALL_ELEMENTS from an impurity dict (Al is the balance)."""
+    w = np.array([fractions.get(s, 0.0) for s in ALL_ELEMENTS])
+    w[0] = 1.0 - w[1:].sum()
+    return w
+
+
+def mole_fractions(masses: np.ndarray) -> np.ndarray:
+    moles = masses / np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
+    return moles / moles.sum()
+
+
+@dataclass
+class CellState:
+    """Inventories and cumulative flows of a campaign (all SI, masses in kg)."""
+
+    time: float
+    alloy: np.ndarray
+    salt: np.ndarray
+    cathode: np.ndarray
+    alf3: float
+    salt_base: float
+    sludge: np.ndarray = field(default_factory=lambda: np.zeros(len(ALL_ELEMENTS)))
+    scrap_metal: np.ndarray = field(default_factory=lambda: np.zeros(len(ALL_ELEMENTS)))
+    scrap_fed: float = 0.0
+    tapped: np.ndarray = field(default_factory=lambda: np.zeros(len(ALL_ELEMENTS)))
+    alf3_added: float = 0.0
+    charge: float = 0.0
+    back_reaction: float = 0.0  # kg of Al returned from cathode to alloy
+    energy: dict = field(default_factory=lambda: {k: 0.0 for k in LEDGER_TERMS})
+    feed_rate: float = 0.0  # kg/s of scrap metal over the last step
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """Quantities computed from the state by ``update_state`` (SI)."""
+
+    alloy_depth: float
+    cathode_depth: float
+    alloy_density: float
+    a_al_alloy: float
+    a_al_cathode: float
+    temperature: float
+    voltage: dict
+    heat: thermal.HeatLoss
+    joule_heat: float  # W released inside the pot (I times the internal voltage)
+    feed_sink: float  # W to heat and melt the scrap
+    heater_power: float  # W
+    heat_margin: float  # W of surplus at the set point (negative: heater needed)
+
+    @property
+    def cell_voltage(self) -> float:
+        return sum(self.voltage.values())
+
+
+class LumpedModel:
+    def __init__(self, config: Config):
+        self.config = config
+        geo = config.geometry
+        w_alloy = composition_array(config.anode_alloy.initial_composition)
+        rho_alloy = alloy_density(config.anode_alloy.initial_composition)
+        alloy_mass = rho_alloy * geo.area * geo.anode_alloy_depth
+        cath_mass = ELEMENTS["Al"].liquid_density * geo.area * geo.cathode_metal_depth
+        salt_mass = config.electrolyte.density * geo.area * geo.acd
+        alf3 = config.electrolyte.alf3_mass_fraction * salt_mass
+        self.al_setpoint = w_alloy[0] * alloy_mass
+        self.cathode_residual = cath_mass
+        self.alf3_setpoint = alf3
+        self.scrap_w = composition_array(config.scrap.composition)
+        self.salt_volume = geo.area * geo.acd
+        self.state = CellState(
+            time=0.0, alloy=w_alloy * alloy_mass, salt=np.zeros(len(IMPURITIES)),
+            cathode=composition_array(config.cathode_metal.initial_composition) * cath_mass,
+            alf3=alf3, salt_base=salt_mass - alf3)
+        self.state.feed_rate = self.nominal_feed_rate()
+        self.initial = self.totals()
+        self.update_state()
+
+    # ----------------------------------------------------------------- derived quantities
+    def nominal_feed_rate(self) -> float:
+        """Scrap metal feed [kg/s] that replaces Al dissolved at 100 % current efficiency."""
+        return self.config.operation.current / (3 * FARADAY) * M_AL / self.scrap_w[0]
+
+    def totals(self) -> np.ndarray:
+        """Mass of each element [kg] in all inventories and what has left (taps, sludge), less
+        what came in (scrap, AlF3 make-up): constant over a campaign (conservation test)."""
+        s = self.state
+        salt = np.concatenate([[(s.alf3 - s.alf3_added) * M_AL / M_ALF3], s.salt])
+        return s.alloy + salt + s.cathode + s.sludge + s.tapped - s.scrap_metal
+
+    def update_state(self) -> Derived:
+        cfg, s = self.config, self.state
+        area = cfg.geometry.area
+        w = s.alloy / s.alloy.sum()
+        rho_alloy = alloy_density(dict(zip(IMPURITIES, w[_IMP])))
+        alloy_depth = s.alloy.sum() / (rho_alloy * area)
+        cathode_depth = s.cathode.sum() / (ELEMENTS["Al"].liquid_density * area)
+        gamma_al = 1.0  # Raoultian Al in both metals [E]
+        a_al = gamma_al * mole_fractions(s.alloy)[0]
+        a_al_c = gamma_al * mole_fractions(s.cathode)[0]
+        I = cfg.operation.current
+        T_set = cfg.operation.temperature
+        feed_unit = s.feed_rate
+
+        def balance(T):
+            R = electrical.resistances(cfg, T, alloy_depth, cathode_depth)
+            V = electrical.voltage_breakdown(cfg, I, T, R, a_al, a_al_c)
+            joule = I * (sum(V.values()) - V["external"])
+            loss = thermal.heat_loss(cfg, T, alloy_depth, cathode_depth)
+            rods_joule_out = 0.5 * I**2 * R.rods  # half the rods' Joule heat leaves at the clamps
+            sink = feed_unit * feed_heating(cfg.scrap.feed_temperature, T)
+            loss = _with_rod_joule(loss, rods_joule_out)
+            return joule - loss.total - sink, V, loss, joule, sink
+
+        margin, V, loss, joule, sink = balance(T_set)
+        T, heater = T_set, max(-margin, 0.0)
+        if margin > 0.0:  # surplus: the melt settles above the set point
+            hi = T_set + 50.0
+            while balance(hi)[0] > 0.0:
+                hi += 100.0
+                if hi > T_set + 1000.0:
+                    raise RuntimeError("heat balance has no solution within 1000 K of the set point")
+            T = brentq(lambda x: balance(x)[0], T_set, hi, xtol=1e-6)
+            _, V, loss, joule, sink = balance(T)
+        self.derived = Derived(alloy_depth, cathode_depth, rho_alloy, a_al, a_al_c, T, V, loss,
+                               joule, sink, heater, margin)
+        return self.derived
+
+    # ----------------------------------------------------------------------- time step
+    def step(self, dt: float) -> None:
+        cfg, s, d = self.config, self.state, self.derived
+        I, T, area = cfg.operation.current, d.temperature, cfg.geometry.area
+        el = cfg.electrolyte
+        mol_imp = chemistry.MOLAR_MASS
+        V_alloy = s.alloy.sum() / d.alloy_density
+        V_cath = s.cathode.sum() / ELEMENTS["Al"].liquid_density
+        c_salt = el.density / el.mean_molar_mass
+        gamma = np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES])
+        cmol = lambda m: (m / np.array([ELEMENTS[x].molar_mass for x in ALL_ELEMENTS])).sum()
+        c_alloy, c_cath = cmol(s.alloy) / V_alloy, cmol(s.cathode) / V_cath
+        x_ratio_a = chemistry.interface_ratio(T, el.family, el.potential_offsets, el.alf3_activity,
+                                              d.a_al_alloy, gamma)
+        x_ratio_c = chemistry.interface_ratio(T, el.family, el.potential_offsets, el.alf3_activity,
+                                              d.a_al_cathode, np.ones(len(IMPURITIES)))
+        S_a, S_c = x_ratio_a * c_salt / c_alloy, x_ratio_c * c_salt / c_cath
+        g_a = chemistry.film_conductance(area, S_a, el.mass_transfer_coefficient,
+                                         cfg.anode_alloy.metal_mass_transfer_coefficient)
+        g_c = chemistry.film_conductance(area, S_c, el.mass_transfer_coefficient,
+                                         cfg.cathode_metal.metal_mass_transfer_coefficient)
+        n_a, n_s, n_c, N_a, N_c = chemistry.exchange_step(
+            s.alloy[_IMP] / mol_imp, s.salt / mol_imp, s.cathode[_IMP] / mol_imp,
+            V_alloy, self.salt_volume, V_cath, S_a, S_c, g_a, g_c, dt)
+        s.alloy[_IMP], s.salt, s.cathode[_IMP] = n_a * mol_imp, n_s * mol_imp, n_c * mol_imp
+
+        # Al carries the rest of the current at each electrode (mol/s).
+        nv = chemistry.VALENCE
+        r_anode = (I - FARADAY * np.dot(nv, N_a)) / (3 * FARADAY)
+        r_cathode = (I - FARADAY * np.dot(nv, N_c)) / (3 * FARADAY)
+        # Back reaction: dissolved metal carried from the cathode (a_Al ~ 1) to the alloy through
+        # both salt films in series (physics-data.md 3.2) [mol/s].
+        c_sat = el.dissolved_al_solubility * el.density / M_AL
+        back = 0.5 * el.mass_transfer_coefficient * area * c_sat * (d.a_al_cathode - d.a_al_alloy)
+        back = max(back, 0.0)
+        s.alloy[0] -= (r_anode - back) * dt * M_AL
+        s.cathode[0] += (r_cathode - back) * dt * M_AL
+        s.back_reaction += back * dt * M_AL
+        s.alf3 += (r_anode - r_cathode) * dt * M_ALF3
+        if s.alf3 < self.alf3_setpoint:  # AlF3 make-up keeps the melt's ratio (counted)
+            s.alf3_added += self.alf3_setpoint - s.alf3
+            s.alf3 = self.alf3_setpoint
+
+        s.charge += I * dt
+        for term, volts in d.voltage.items():
+            s.energy[term] += volts * I * dt
+        s.energy["auxiliary_heat"] += d.heater_power * dt
+        s.time += dt
+        if cfg.schedule.feed_mode == "continuous":
+            s.feed_rate = self.feed_to_setpoint() / dt
+        self.remove_sludge()
+        self.update_state()
+
+    # ------------------------------------------------------------ scheduled operations
+    def feed_to_setpoint(self) -> float:
+        """Feed scrap until the alloy's Al is back at its initial mass; return metal fed [kg]."""
+        s = self.state
+        missing = self.al_setpoint - s.alloy[0]
+        if missing <= 0.0:
+            return 0.0
+        metal = missing / self.scrap_w[0]
+        s.alloy += metal * self.scrap_w
+        s.scrap_metal += metal * self.scrap_w
+        s.scrap_fed += metal / self.config.scrap.metallic_yield
+        return metal
+
+    def remove_sludge(self) -> None:
+        """Move everything above the liquid solubility (with its Al) to the sludge."""
+        aa, s = self.config.anode_alloy, self.state
+        for symbol, w_sol in aa.solubility.items():
+            k = ALL_ELEMENTS.index(symbol)
+            r = aa.sludge_al_per_element.get(symbol, 0.0)
+            excess = chemistry.sludge_excess(s.alloy[k], s.alloy.sum(), w_sol, r)
+            if excess > 0.0:
+                s.alloy[k] -= excess
+                s.alloy[0] -= r * excess
+                s.sludge[k] += excess
+                s.sludge[0] += r * excess
+
+    def tap(self) -> np.ndarray:
+        """Tap the cathode metal down to its residual depth; return the batch [kg per element]."""
+        s = self.state
+        total = s.cathode.sum()
+        if total <= self.cathode_residual:
+            return np.zeros_like(s.cathode)
+        batch = s.cathode * (1.0 - self.cathode_residual / total)
+        s.cathode -= batch
+        s.tapped += batch
+        self.update_state()
+        return batch
+
+    def alloy_limit_broken(self) -> str | None:
+        """Describe the anode-alloy limit that is broken, or None."""
+        aa, s = self.config.anode_alloy, self.state
+        w = s.alloy / s.alloy.sum()
+        if w[0] < aa.min_al_fraction:
+            return f"anode alloy Al {w[0] * 100:.2f} wt% below {aa.min_al_fraction * 100:g} wt%"
+        limited = sum(w[ALL_ELEMENTS.index(e)] for e in aa.limited_elements)
+        if limited > aa.max_impurity_fraction:
+            names = "+".join(aa.limited_elements)
+            return (f"anode alloy {names} {limited * 100:.2f} wt% above "
+                    f"{aa.max_impurity_fraction * 100:g} wt%")
+        return None
+
+
+def _with_rod_joule(loss: thermal.HeatLoss, rods_joule_out: float) -> thermal.HeatLoss:
+    from dataclasses import replace
+
+    return replace(loss, collectors=loss.collectors + rods_joule_out)
+
+
+def current_efficiency(al_produced: float, charge: float) -> float:
+    """Faraday's law: produced Al / (Q M_Al / 3F)."""
+    return al_produced / (charge * M_AL / (3 * FARADAY)) if charge > 0 else math.nan

@@ -1,0 +1,156 @@
+"""The result of a campaign: time series, taps, energy ledger and the summary a user reads.
+
+Everything is SI here; ``summary_rows`` converts to the reporting units (kWh/t, wt%, degC)
+in one place, with the unit next to each number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config.schema import Config, ProductSpec
+from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from .lumped.model import LEDGER_TERMS
+from .units import FARADAY, ZERO_CELSIUS, kWh
+
+M_AL = ELEMENTS["Al"].molar_mass
+
+
+def check_spec(w: np.ndarray, spec: ProductSpec) -> list[str]:
+    """Violations of a product specification by mass fractions ``w`` over ALL_ELEMENTS."""
+    out = []
+    if w[0] < spec.min_al_fraction:
+        out.append(f"Al {w[0] * 100:.3f} < {spec.min_al_fraction * 100:.2f} wt%")
+    for symbol, limit in spec.max_fraction.items():
+        value = w[ALL_ELEMENTS.index(symbol)] if symbol in ALL_ELEMENTS else 0.0
+        if value > limit:
+            out.append(f"{symbol} {value * 100:.4f} > {limit * 100:.3f} wt%")
+    return out
+
+
+@dataclass(frozen=True)
+class Tap:
+    time: float  # s
+    mass: float  # kg
+    composition: np.ndarray  # mass fractions over ALL_ELEMENTS
+    violations: list = field(default_factory=list)
+
+    @property
+    def purity(self) -> float:
+        return float(self.composition[0])
+
+
+@dataclass
+class CampaignResult:
+    config: Config
+    series: dict  # name -> array
+    taps: list
+    stop_reason: str
+    summary: dict  # name -> SI value
+    ledger: dict  # term -> J
+    wall_time: float
+    mass_balance: np.ndarray  # kg per element, final minus initial of the conserved totals
+
+    @classmethod
+    def from_run(cls, config: Config, model, series: dict, taps: list, stop_reason: str,
+                 cathode_al_0: float, wall_time: float) -> "CampaignResult":
+        s = model.state
+        al_produced = s.tapped[0] + s.cathode[0] - cathode_al_0
+        ledger = dict(s.energy)
+        total_energy = sum(ledger.values())
+        t = s.time
+        ce = al_produced / (s.charge * M_AL / (3 * FARADAY))
+        product = s.tapped / s.tapped.sum() if s.tapped.sum() > 0 else np.full(len(ALL_ELEMENTS), math.nan)
+        summary = {
+            "campaign_length": t,
+            "al_produced": al_produced,
+            "metal_tapped": float(s.tapped.sum()),
+            "current_efficiency": ce,
+            "specific_energy": total_energy / al_produced,
+            "specific_energy_scrap": total_energy / s.scrap_fed if s.scrap_fed > 0 else math.nan,
+            "mean_cell_voltage": (total_energy - ledger["auxiliary_heat"]) / s.charge,
+            "mean_heater_power": ledger["auxiliary_heat"] / t,
+            "scrap_fed": s.scrap_fed,
+            "dross": s.scrap_fed - s.scrap_metal.sum(),
+            "sludge": float(s.sludge.sum()),
+            "alf3_consumption": s.alf3_added / al_produced,
+            "co2e_per_al": total_energy * config.footprint.emission_factor / al_produced,
+            "product_al": float(product[0]),
+            "min_tap_al": min((tap.purity for tap in taps), default=math.nan),
+            "taps_in_spec": sum(1 for tap in taps if not tap.violations),
+            "taps": len(taps),
+            **{f"product_{e}": float(product[i]) for i, e in enumerate(ALL_ELEMENTS) if e != "Al"},
+            **{f"alloy_{e}": float(s.alloy[i] / s.alloy.sum()) for i, e in enumerate(ALL_ELEMENTS)},
+        }
+        for term, energy in ledger.items():
+            summary[f"energy_{term}"] = energy / al_produced
+        for name in ("temperature", "heater_power", "joule_heat", "feed_sink", "ledge_thickness",
+                     "heat_loss_side", "heat_loss_bottom", "heat_loss_lid", "heat_loss_collectors"):
+            summary[f"mean_{name}"] = _time_mean(series["time"], series[name])
+        return cls(config, series, taps, stop_reason, summary, ledger, wall_time,
+                   model.totals() - model.initial)
+
+    def summary_rows(self) -> list[tuple[str, str, str]]:
+        """(label, value, unit) rows of the human summary, in reporting units."""
+        s, cfg = self.summary, self.config
+        to_kwh_t = 1e3 / kWh  # J/kg -> kWh/t
+        rows = [
+            ("cell", cfg.meta.name, ""),
+            ("current", f"{cfg.operation.current:.0f}", "A"),
+            ("scrap", cfg.scrap.name, ""),
+            ("campaign length", f"{s['campaign_length'] / 86400:.1f}", "d"),
+            ("ended by", self.stop_reason, ""),
+            ("cathode Al produced", f"{s['al_produced']:.1f}", "kg"),
+            ("current efficiency", f"{s['current_efficiency'] * 100:.2f}", "%"),
+            ("specific energy", f"{s['specific_energy'] * to_kwh_t:.0f}", "kWh/t Al"),
+            ("specific energy per scrap", f"{s['specific_energy_scrap'] * to_kwh_t:.0f}", "kWh/t scrap"),
+        ]
+        for term in LEDGER_TERMS:
+            rows.append((f"  {term.replace('_', ' ')}", f"{s[f'energy_{term}'] * to_kwh_t:.0f}", "kWh/t Al"))
+        rows.append(("mean cell voltage", f"{s['mean_cell_voltage']:.3f}", "V"))
+        for term in LEDGER_TERMS:
+            if term != "auxiliary_heat":
+                volts = s[f"energy_{term}"] * s["al_produced"] / (cfg.operation.current * s["campaign_length"])
+                rows.append((f"  {term.replace('_', ' ')}", f"{volts * 1e3:.1f}", "mV"))
+        rows += [
+            ("mean melt temperature", f"{s['mean_temperature'] - ZERO_CELSIUS:.1f}", "degC"),
+            ("mean heater power", f"{s['mean_heater_power'] / 1e3:.2f}", "kW"),
+            ("heat: Joule inside the pot", f"{s['mean_joule_heat'] / 1e3:.2f}", "kW"),
+            ("heat: scrap heating and melting", f"{s['mean_feed_sink'] / 1e3:.2f}", "kW"),
+        ]
+        for face in ("side", "bottom", "lid", "collectors"):
+            rows.append((f"heat loss: {face}", f"{s[f'mean_heat_loss_{face}'] / 1e3:.2f}", "kW"))
+        rows.append(("mean ledge thickness", f"{s['mean_ledge_thickness'] * 100:.2f}", "cm"))
+        spec = cfg.product
+        rows.append((f"product (all taps) vs {spec.name}", f"{s['product_al'] * 100:.4f}",
+                     f"wt% Al (min {spec.min_al_fraction * 100:.2f})"))
+        for e in IMPURITIES:
+            limit = spec.max_fraction.get(e)
+            lim = f" (max {limit * 100:g})" if limit is not None else ""
+            rows.append((f"  {e}", f"{s[f'product_{e}'] * 1e6:.1f}", f"ppm{lim and ' ' + lim.strip()}"))
+        rows += [
+            ("taps in spec", f"{s['taps_in_spec']} of {s['taps']}", ""),
+            ("lowest tap purity", f"{s['min_tap_al'] * 100:.4f}", "wt% Al"),
+            ("anode alloy at end", ", ".join(f"{e} {s[f'alloy_{e}'] * 100:.2f}" for e in ALL_ELEMENTS
+                                              if s[f'alloy_{e}'] > 1e-4), "wt%"),
+            ("scrap fed", f"{s['scrap_fed']:.1f}", "kg"),
+            ("sludge removed", f"{s['sludge']:.2f}", "kg"),
+            ("AlF3 make-up", f"{s['alf3_consumption'] * 1e3:.1f}", "kg/t Al"),
+            (f"carbon footprint ({cfg.footprint.grid} grid)", f"{s['co2e_per_al']:.2f}", "t CO2e/t Al"),
+        ]
+        return rows
+
+    def format_summary(self) -> str:
+        rows = self.summary_rows()
+        width = max(len(r[0]) for r in rows)
+        return "\n".join(f"{label:<{width}}  {value} {unit}".rstrip() for label, value, unit in rows)
+
+
+def _time_mean(t: np.ndarray, y: np.ndarray) -> float:
+    """Trapezoidal time average of a recorded series."""
+    if len(t) < 2 or t[-1] <= t[0]:
+        return float(y[-1])
+    return float(np.trapezoid(y, t) / (t[-1] - t[0]))
