@@ -196,6 +196,8 @@ def parse_quantity(text: str, dimension: str) -> float:
     if not m:
         raise UnitError(f"expected '<number> <unit>', got {text!r}")
     value, unit_text = float(m.group(1)), m.group(2)
+    if not unit_text and dimension != "dimensionless":
+        raise UnitError(f"{text!r} has no unit, expected a {dimension.replace('_', ' ')}")
     if unit_text in ("degC", "°C", "C_deg"):
         if dimension == "temperature":
             return value + 273.15

@@ -91,10 +91,16 @@ def _wrap(data: Any, origin: str) -> Any:
     return _Leaf(data, origin)
 
 
+class _Replace(dict):
+    """A table given whole on the command line: it replaces, rather than merges into, the base."""
+
+
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if isinstance(value, _Replace):
+            out[key] = dict(value)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
             out[key] = value
@@ -136,7 +142,7 @@ def _apply_override(tree: dict, assignment: str) -> dict:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         value = text.strip()
-    patch: dict = _Leaf(value, "--set")
+    patch: Any = _Replace(_wrap(value, "--set")) if isinstance(value, dict) else _Leaf(value, "--set")
     for key in reversed(keys):
         patch = {key: patch}
     return _merge(tree, patch)

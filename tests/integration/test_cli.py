@@ -1,0 +1,58 @@
+"""The CLI end to end, as a user runs it (subprocess) and through click's runner."""
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from cellsim.cli import main
+
+pytestmark = pytest.mark.integration
+
+
+def test_run_show_check_through_the_installed_command(tmp_path):
+    out = tmp_path / "r.h5"
+    run = subprocess.run(["cellsim", "run", "rusal-3kA", "-o", str(out), "--set",
+                          'schedule.duration="3 d"'], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "specific energy" in run.stdout and "kWh/t Al" in run.stdout
+    assert out.is_file()
+    show = subprocess.run(["cellsim", "show", str(out)], capture_output=True, text=True)
+    assert show.returncode == 0
+    assert show.stdout.strip() in run.stdout
+
+
+def test_version_and_help():
+    runner = CliRunner()
+    assert runner.invoke(main, ["--version"]).output.startswith("cellsim, version")
+    for command in ("run", "check", "show"):
+        result = runner.invoke(main, [command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_check_accepts_good_and_rejects_bad_input(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(main, ["check", "rusal-500A"])
+    assert ok.exit_code == 0 and "ok" in ok.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "rusal-3kA"\n[geometry]\nacd = "4.5 kg"\n')
+    result = runner.invoke(main, ["check", str(bad)])
+    assert result.exit_code == 2
+    assert str(bad) in result.output and "geometry.acd" in result.output and "length" in result.output
+
+
+def test_run_refuses_bad_input_before_computing(tmp_path):
+    result = CliRunner().invoke(main, ["run", "rusal-3kA", "-o", str(tmp_path / "x.h5"),
+                                       "--set", "geometry.acd=-1cm"])
+    assert result.exit_code == 2
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_show_refuses_a_file_that_is_not_a_result(tmp_path):
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"\x89HDF junk")
+    result = CliRunner().invoke(main, ["show", str(junk)])
+    assert result.exit_code == 2 and "error:" in result.output
+    missing = CliRunner().invoke(main, ["show", str(tmp_path / "none.h5")])
+    assert missing.exit_code == 2 and "no such file" in missing.output

@@ -1,0 +1,134 @@
+"""Campaign-level laws: Faraday, the energy ledger, element conservation, heat balance, CO2."""
+
+import math
+
+import numpy as np
+import pytest
+
+from cellsim.campaign import run_campaign
+from cellsim.config import load_config
+from cellsim.elements import ALL_ELEMENTS
+from cellsim.lumped import LumpedModel
+
+F, M_AL = 96485.33212, 26.9815e-3
+SHORT = ['schedule.duration="6 d"']
+PURE_SCRAP = ["scrap.composition_wt_pct={}"]
+
+
+@pytest.fixture(scope="module")
+def ubc():
+    return run_campaign(load_config("rusal-3kA", ['schedule.duration="20 d"']))
+
+
+def test_faraday_mass_without_losses():
+    """No back reaction and pure scrap: the cathode gains I t M / 3F (physics-data 0)."""
+    cfg = load_config("rusal-3kA", SHORT + PURE_SCRAP + ["electrolyte.dissolved_al_solubility=0.0"])
+    result = run_campaign(cfg)
+    t = result.summary["campaign_length"]
+    assert t == pytest.approx(6 * 86400)
+    expected = 3000.0 * t * M_AL / (3 * F)  # 0.3355 kg/kAh: 24.15 kg/d at 3 kA
+    assert result.summary["al_produced"] == pytest.approx(expected, rel=1e-9)
+    assert expected / 6 == pytest.approx(0.3355 * 3 * 24, rel=1e-3)
+
+
+def test_back_reaction_lowers_ce_by_the_film_flux(ubc):
+    """CE loss = 3F * (k/2) A c_sat (1 - a_Al,alloy) / I, from the configured numbers."""
+    cfg = ubc.config
+    el = cfg.electrolyte
+    a_al = ubc.series["alloy_al_activity"]
+    c_sat = el.dissolved_al_solubility * el.density / M_AL
+    loss = 3 * F * 0.5 * el.mass_transfer_coefficient * cfg.geometry.area * c_sat * (1 - a_al.mean())
+    assert 1 - ubc.summary["current_efficiency"] == pytest.approx(loss / 3000.0, rel=0.02)
+
+
+def test_specific_energy_is_the_2980_u_over_ce_rule_plus_heater(ubc):
+    s = ubc.summary
+    kwh_per_kg = s["specific_energy"] / 3.6e6
+    rule = 2.980 * s["mean_cell_voltage"] / s["current_efficiency"]  # physics-data 0
+    heater = s["energy_auxiliary_heat"] / 3.6e6
+    assert kwh_per_kg == pytest.approx(rule + heater, rel=2e-4)
+
+
+def test_energy_ledger_is_u_i_t_plus_heater_step_by_step():
+    cfg = load_config("rusal-500A", SHORT)  # the 500 A pot needs its heater
+    result = run_campaign(cfg)
+    model, dt = LumpedModel(cfg), cfg.schedule.time_step
+    electric, heater, I = 0.0, 0.0, cfg.operation.current
+    for step in range(int(6 * 86400 / dt)):
+        electric += model.derived.cell_voltage * I * dt
+        heater += model.derived.heater_power * dt
+        model.step(dt)
+        if (step + 1) % round(cfg.schedule.tap_interval / dt) == 0:
+            model.tap()
+    assert heater > 0
+    assert sum(result.ledger.values()) == pytest.approx(electric + heater, rel=1e-12)
+    assert result.ledger["auxiliary_heat"] == pytest.approx(heater, rel=1e-12)
+
+
+def test_elements_are_conserved_over_a_campaign(ubc):
+    """feed = inventories + taps + sludge, per element, to round-off of the throughput."""
+    throughput = ubc.summary["scrap_fed"]
+    assert np.max(np.abs(ubc.mass_balance)) < 1e-12 * throughput * 100
+    assert ubc.summary["sludge"] >= 0
+
+
+def test_heat_balance_closes_at_every_record(ubc):
+    s = ubc.series
+    losses = sum(s[f"heat_loss_{f}"] for f in ("side", "bottom", "lid", "collectors"))
+    gain = s["joule_heat"] + s["heater_power"]
+    assert np.allclose(gain, losses + s["feed_sink"], rtol=1e-6)
+
+
+def test_carbon_footprint_is_energy_times_emission_factor(ubc):
+    s = ubc.summary
+    assert s["co2e_per_al"] == pytest.approx(s["specific_energy"] / 3.6e6 * 0.481, rel=1e-12)
+
+
+def test_pure_scrap_gives_cathode_impurities_only_from_the_alloys_own_copper():
+    cfg = load_config("rusal-3kA", SHORT + PURE_SCRAP)
+    result = run_campaign(cfg)
+    product = {e: result.summary[f"product_{e}"] for e in ALL_ELEMENTS if e != "Al"}
+    assert all(product[e] == 0.0 for e in product if e != "Cu")
+    # Cu leaves the alloy at most at the salt-film rate set by its equilibrium (CuF, +2.06 V)
+    T = result.series["temperature"].max()
+    x_ratio = 0.1 ** (1 / 3) * math.exp(-F * 2.06 / (8.314462618 * T)) / 0.8 ** (1 / 3)
+    bound = 1e-4 * cfg.geometry.area * x_ratio * 2700 / 0.1034 * 6 * 86400 * 63.546e-3  # kg
+    assert product["Cu"] * result.summary["metal_tapped"] < bound
+
+
+def test_magnesium_dissolves_into_the_salt_and_codeposits_at_its_equilibrium_share():
+    cfg = load_config("rusal-3kA", SHORT + ["scrap.composition_wt_pct={Mg=1.5}"])
+    result = run_campaign(cfg)
+    s, i_mg = result.series, ALL_ELEMENTS.index("Mg")
+    fed = 1.5e-2 * (result.summary["scrap_fed"] * cfg.scrap.metallic_yield)
+    salt_mass = 2700 * cfg.geometry.area * 0.045
+    in_salt = s["salt_impurities"][-1, 5] * salt_mass  # IMPURITIES index of Mg is 5
+    assert in_salt > 0.95 * fed  # Mg leaves the alloy: the reverse of the noble elements
+    # cathode share: x_cath <= x_salt / (a_AlF3^(2/3) exp(2 F 0.61 / R T)) (MgF2, -0.61 V)
+    T = s["temperature"][-1]
+    x_salt = in_salt / 24.305e-3 / (salt_mass / 0.1034)
+    x_cath_eq = x_salt / (0.1 ** (2 / 3) * math.exp(2 * F * 0.61 / (8.314462618 * T)))
+    x_cath = s["cathode_composition"][-1, i_mg] / 24.305e-3 * M_AL
+    assert 0.3 * x_cath_eq < x_cath <= 1.0001 * x_cath_eq
+
+
+def test_campaign_stops_when_the_alloy_limit_is_broken():
+    cfg = load_config("rusal-3kA", ['schedule.duration="200 d"', "scrap.composition_wt_pct={Si=8.5, Fe=1.15}"])
+    result = run_campaign(cfg)
+    assert "anode alloy" in result.stop_reason
+    w = result.series["alloy_composition"][-1]
+    limited = sum(w[ALL_ELEMENTS.index(e)] for e in ("Fe", "Si", "Zn", "Mn"))
+    assert limited == pytest.approx(0.12, abs=0.005)
+    assert result.summary["campaign_length"] < 200 * 86400
+
+
+def test_in_a_chloride_melt_manganese_follows_al_and_breaks_the_spec():
+    """Mn is about as noble as Al in chlorides (physics-data 3.1; Schwarz & Wendt 1995)."""
+    cfg = load_config("rusal-3kA", ['schedule.duration="30 d"', 'electrolyte.family="chloride"',
+                                    "scrap.composition_wt_pct={Mn=1.1}"])
+    result = run_campaign(cfg)
+    assert result.stop_reason.startswith("product spec P1020A broken: Al")
+    assert result.taps[-1].violations and result.taps[-1].purity < 0.997
+    fluoride = run_campaign(load_config("rusal-3kA", ['schedule.duration="6 d"',
+                                                      "scrap.composition_wt_pct={Mn=1.1}"]))
+    assert fluoride.summary["product_Mn"] < 1e-9  # MnF2 is 0.90 V nobler than AlF3
