@@ -129,8 +129,8 @@ class CampaignResult:
                      f"wt% Al (min {spec.min_al_fraction * 100:.2f})"))
         for e in IMPURITIES:
             limit = spec.max_fraction.get(e)
-            lim = f" (max {limit * 100:g})" if limit is not None else ""
-            rows.append((f"  {e}", f"{s[f'product_{e}'] * 1e6:.1f}", f"ppm{lim and ' ' + lim.strip()}"))
+            lim = f" (max {limit * 1e6:.0f})" if limit is not None else ""
+            rows.append((f"  {e}", f"{s[f'product_{e}'] * 1e6:.1f}", f"ppm{lim}"))
         rows += [
             ("taps in spec", f"{s['taps_in_spec']} of {s['taps']}", ""),
             ("lowest tap purity", f"{s['min_tap_al'] * 100:.4f}", "wt% Al"),

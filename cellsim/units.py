@@ -105,6 +105,18 @@ DIMENSIONS: dict[str, tuple[int, ...]] = {
     "emission_factor": (_u(1, kg=1) / _J).dims,  # kg CO2e per J
 }
 
+# SI unit of each named dimension, for messages and documentation.
+SI_UNIT: dict[str, str] = {
+    "dimensionless": "1", "length": "m", "area": "m2", "mass": "kg", "time": "s", "current": "A",
+    "temperature": "K", "temperature_difference": "K", "voltage": "V", "power": "W",
+    "energy": "J", "density": "kg/m3", "conductivity": "S/m", "resistivity": "ohm m",
+    "area_resistance": "ohm m2", "current_density": "A/m2", "thermal_conductivity": "W/(m K)",
+    "heat_transfer_coefficient": "W/(m2 K)", "specific_heat": "J/(kg K)",
+    "specific_energy": "J/kg", "molar_energy": "J/mol", "diffusivity": "m2/s",
+    "velocity": "m/s", "mass_flow": "kg/s", "emission_factor": "kg/J",
+    "resistance_total": "ohm", "molar_mass": "kg/mol",
+}
+
 _TOKEN = re.compile(r"\s*(\(|\)|\*\*|\*|/|\^|\.(?=\s*[A-Za-z(])|[A-Za-z%][A-Za-z%]*|-?\d+)")
 
 

@@ -37,9 +37,9 @@ class Spec:
         if self.lo is not None or self.hi is not None:
             unit = ""
             if self.kind == "quantity":
-                from ..units import DIMENSIONS, format_dims
+                from ..units import SI_UNIT
 
-                unit = " " + format_dims(DIMENSIONS[self.dimension]) + " (SI)"
+                unit = " " + SI_UNIT[self.dimension]
             lo = "" if self.lo is None else (f"> {self.lo:g}" if self.lo_open else f">= {self.lo:g}")
             hi = "" if self.hi is None else f"<= {self.hi:g}"
             rng = " " + " and ".join(p + unit for p in (lo, hi) if p)

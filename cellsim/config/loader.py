@@ -33,9 +33,7 @@ LIBRARIES = {
     "anode_alloy": "alloys",
     "scrap": "scrap",
     "product": "specs",
-    "lining": "linings",
     "footprint": "grids",
-    "collectors": "collectors",
 }
 
 
@@ -133,7 +131,7 @@ def _load_tree(path: Path, sources: list[str], depth: int = 0) -> dict:
     return tree
 
 
-def _apply_override(tree: dict, assignment: str) -> dict:
+def _apply_override(tree: dict, assignment: str, sources: list[str]) -> dict:
     if "=" not in assignment:
         raise ConfigError("--set", assignment, assignment, "'section.key=value'")
     dotted, text = assignment.split("=", 1)
@@ -142,7 +140,16 @@ def _apply_override(tree: dict, assignment: str) -> dict:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         value = text.strip()
-    patch: Any = _Replace(_wrap(value, "--set")) if isinstance(value, dict) else _Leaf(value, "--set")
+    if len(keys) == 2 and keys[1] == "use":  # swap a whole library entry: --set scrap.use=a380
+        section = keys[0]
+        if section not in LIBRARIES or not isinstance(value, str):
+            raise ConfigError("--set", dotted, value,
+                              f"'use' only in sections {sorted(LIBRARIES)}, naming an entry")
+        lib_path = _resolve(value, LIBRARIES[section], None, dotted, "--set")
+        lib = _read_toml(lib_path)
+        sources.extend(str(s) for s in lib.pop("sources", []))
+        return _merge(tree, {section: _Replace(_wrap(lib, str(lib_path)))})
+    patch: Any = _Replace(_wrap(value, "--set")) if isinstance(value, dict) else _wrap(value, "--set")
     for key in reversed(keys):
         patch = {key: patch}
     return _merge(tree, patch)
@@ -157,7 +164,7 @@ def load_config(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -
     sources: list[str] = []
     tree = _load_tree(path, sources)
     for assignment in overrides:
-        tree = _apply_override(tree, assignment)
+        tree = _apply_override(tree, assignment, sources)
     config = _build(Config, tree, "", str(path))
     meta_sources = tuple(dict.fromkeys(list(config.meta.sources) + sources))
     config = dataclasses.replace(config, meta=dataclasses.replace(config.meta, sources=meta_sources))

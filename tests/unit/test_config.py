@@ -149,3 +149,12 @@ def test_property_nonpositive_or_nonfinite_depths_are_rejected(value):
     with pytest.raises(ConfigError) as info:
         load_config("rusal-3kA", [f'geometry.anode_alloy_depth="{value} m"'])
     assert info.value.key == "geometry.anode_alloy_depth"
+
+
+def test_set_use_swaps_a_whole_library_entry():
+    cfg = load_config("rusal-3kA", ['scrap.use="adc12"'])
+    assert cfg.scrap.name.startswith("ADC12")
+    assert cfg.scrap.composition["Si"] == pytest.approx(0.108)
+    assert "Mg" in cfg.scrap.composition and "Ti" not in cfg.scrap.composition  # nothing left of UBC
+    with pytest.raises(ConfigError, match="library entries"):
+        load_config("rusal-3kA", ['scrap.use="gold"'])

@@ -18,7 +18,7 @@ def series_bottom(T, Ta, area, h_in, h_out):
 
 def cylinder_wall(r0, height):
     R, r = 0.0, r0
-    for t, k in ((0.115, 4.0), (0.115, 1.2), (0.05, 0.15), (0.01, 40.0)):
+    for t, k in ((0.115, 4.0), (0.115, 1.2), (0.03, 0.15), (0.01, 40.0)):
         R += math.log((r + t) / r) / (2 * math.pi * k * height)
         r += t
     return R, 2 * math.pi * r * height
