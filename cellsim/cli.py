@@ -100,3 +100,8 @@ def show(file: str) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+from .sweep.cli import sweep, sweep_report  # noqa: E402
+
+main.add_command(sweep)
+main.add_command(sweep_report)

@@ -1,0 +1,141 @@
+"""Run the cases of a sweep: a local process pool by default, or an existing Dask cluster.
+
+The parent process is the only writer of the sweep's record (:class:`SweepStore`): workers run
+one case each (:func:`cellsim.sweep.worker.run_task`), write the case's HDF5 file atomically and
+return a small outcome, which the parent journals before counting the case as done. The pool
+uses the ``spawn`` start method everywhere (so what is tested on Linux is what runs on macOS
+and Windows); each worker imports cellsim once, in the pool initializer.
+
+Dask: ``scheduler="tcp://host:8786"`` submits the same tasks to a running cluster (``dask`` is
+imported only then). The workers must have cellsim installed and see the output folder (a
+shared filesystem), because they write the case files themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .spec import SweepSpec
+from .store import SweepStore
+from .worker import run_task, warm_up
+
+Progress = Callable[[dict], None]
+
+
+@dataclasses.dataclass
+class SweepRun:
+    """What one invocation did: cases run now, and the state of the whole sweep after it."""
+
+    folder: Path
+    total: int
+    skipped: int  # already finished before this invocation (resume)
+    ok: int  # successful cases recorded now
+    failed: int  # failed cases recorded now
+    recovered: int  # result files found without a journal line, recorded on resume
+    wall_time: float
+    outcomes: list = dataclasses.field(default_factory=list)
+
+    @property
+    def failed_total(self) -> int:
+        return sum(1 for o in self.outcomes if o["status"] == "failed")
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def tasks_for(spec: SweepSpec, store: SweepStore, names: set[str] | None = None) -> list[dict]:
+    """Plain-dict tasks (picklable for spawn and Dask) of the named cases, or of all."""
+    tasks = []
+    for case in spec.cases:
+        if names is not None and case.name not in names:
+            continue
+        overrides, density = spec.overrides(case)
+        tasks.append({"case": case.name, "base": spec.base, "overrides": overrides,
+                      "current_density": density, "output": str(store.case_file(case.name))})
+    return tasks
+
+
+def _local(tasks: list[dict], workers: int) -> Iterator[dict]:
+    if workers == 1:  # in-process: no pool, same code path for the work itself
+        warm_up()
+        for task in tasks:
+            yield run_task(task)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_up) as pool:
+        pending = {pool.submit(run_task, t) for t in tasks}
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    yield fut.result()
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+
+def _dask(tasks: list[dict], address: str) -> Iterator[dict]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise RuntimeError("--scheduler needs Dask: pip install 'cellsim[dask]'") from None
+    with Client(address, set_as_default=False) as client:
+        futures = [client.submit(run_task, t, key=f"cellsim-{t['case']}-{uuid.uuid4().hex[:8]}", pure=False)
+                   for t in tasks]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            client.cancel(futures)
+
+
+def run_sweep(spec: SweepSpec, folder: str | Path, *, workers: int | None = None,
+              scheduler: str | None = None, resume: bool = False, retry_failed: bool = False,
+              progress: Progress | None = None, table_every: float = 10.0) -> SweepRun:
+    """Run every case of ``spec`` not yet finished in ``folder``; return what was done.
+
+    Summary tables are rewritten every ``table_every`` seconds and at the end (also when
+    interrupted); the journal is written after every case.
+    """
+    start = time.perf_counter()
+    store = SweepStore(folder)
+    store.open(spec, resume)
+    recovered = store.recover_orphans(spec) if resume else 0
+    done = store.journal()
+    if retry_failed:
+        done = {k: r for k, r in done.items() if r["status"] == "ok"}
+    todo = {c.name for c in spec.cases} - set(done)
+    tasks = tasks_for(spec, store, todo)
+    run = SweepRun(store.folder, len(spec.cases), len(spec.cases) - len(tasks), 0, 0, recovered, 0.0)
+    if tasks:
+        n = min(workers or default_workers(), len(tasks))
+        outcomes = _dask(tasks, scheduler) if scheduler else _local(tasks, n)
+        last_table = time.perf_counter()
+        try:
+            for outcome in outcomes:
+                store.record(outcome)
+                run.outcomes.append(outcome)
+                run.ok += outcome["status"] == "ok"
+                run.failed += outcome["status"] == "failed"
+                if progress is not None:
+                    progress(outcome)
+                if time.perf_counter() - last_table > table_every:
+                    store.write_tables(spec)
+                    last_table = time.perf_counter()
+        finally:
+            store.write_tables(spec)
+    else:
+        store.write_tables(spec)
+    run.wall_time = time.perf_counter() - start
+    return run
