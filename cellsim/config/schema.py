@@ -49,7 +49,7 @@ class Geometry:
     cathode_metal_depth: float = quantity(
         "length", "Cathode metal depth left after a tap (and at start)", "5 cm",
         lo=0.0, lo_open=True, hi=2.0)
-    freeboard: float = quantity("length", "Gas space between the cathode metal and the lid",
+    freeboard: float = quantity("length", "Initial gas space between the cathode metal and the lid (the lid height is fixed by the initial stack)",
                                 "15 cm", lo=0.0, hi=2.0)
 
     @property

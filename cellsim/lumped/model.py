@@ -252,8 +252,10 @@ class LumpedModel:
         return batch
 
     def alloy_limit_broken(self) -> str | None:
-        """Describe the anode-alloy limit that is broken, or None."""
-        aa, s = self.config.anode_alloy, self.state
+        """Describe the anode-alloy (or pot-level) limit that is broken, or None."""
+        aa, s, d = self.config.anode_alloy, self.state, self.derived
+        if d.alloy_depth + self.config.geometry.acd + d.cathode_depth > thermal.cavity_height(self.config):
+            return "pot full: the cathode metal reached the lid"
         w = s.alloy / s.alloy.sum()
         if w[0] < aa.min_al_fraction:
             return f"anode alloy Al {w[0] * 100:.2f} wt% below {aa.min_al_fraction * 100:g} wt%"

@@ -113,14 +113,28 @@ def _salt_band(config: Config, T: float) -> tuple[float, float, float]:
     return Q, ledge, Ts
 
 
-def heat_loss(config: Config, T: float, alloy_depth: float, cathode_depth: float) -> HeatLoss:
-    """Steady heat loss of the pot with the melt at T [K] and the given layer depths [m]."""
+def cavity_height(config: Config) -> float:
+    """Height from the top of the collector block to the lid [m], fixed by the initial stack."""
+    geo = config.geometry
+    return geo.anode_alloy_depth + geo.acd + geo.cathode_metal_depth + geo.freeboard
+
+
+def heat_loss(config: Config, T: float, alloy_depth: float, cathode_depth: float,
+              freeboard: float | None = None) -> HeatLoss:
+    """Steady heat loss of the pot with the melt at T [K] and the given layer depths [m].
+
+    ``freeboard`` is the gas space between the cathode metal and the lid [m]; by default the
+    lid height of the initial stack minus the current layer depths (the lid does not move).
+    """
     geo, lin, col = config.geometry, config.lining, config.collectors
+    if freeboard is None:
+        freeboard = cavity_height(config) - alloy_depth - geo.acd - cathode_depth
+    freeboard = max(freeboard, 0.0)
     h_in, h_gas = lin.inside_heat_transfer, lin.gas_space_heat_transfer
     lower, T_lower = _band(config, T, col.bottom_thickness + alloy_depth, h_in)
     salt, ledge, T_salt = _salt_band(config, T)
     upper, T_upper = _band(config, T, cathode_depth, h_in)
-    gas, T_gas = (_band(config, T, geo.freeboard, h_gas) if geo.freeboard > 0 else (0.0, T))
+    gas, T_gas = (_band(config, T, freeboard, h_gas) if freeboard > 0 else (0.0, T))
 
     area = geo.area
     R_bottom = 1.0 / (h_in * area) + col.bottom_thickness / (col.bottom_thermal_conductivity * area)
