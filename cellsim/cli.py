@@ -98,10 +98,34 @@ def show(file: str) -> None:
     click.echo(result.format_summary())
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--outdir", type=click.Path(file_okay=False), default=None,
+              help="Folder for the PNG files [default: <file stem>-plots next to FILE].")
+def plot(file: str, outdir: str | None) -> None:
+    """Draw the time series of a result file as PNG figures.
+
+    Voltage and its terms, heat balance with heater and temperature, every tapped batch
+    against the product specification, and the anode alloy composition against its limit.
+    """
+    from .io import ResultFileError, read_result
+    from .plot import campaign_figures
+
+    if not Path(file).is_file():
+        _fail(f"{file}: no such file")
+    try:
+        result = read_result(file)
+    except ResultFileError as exc:
+        _fail(str(exc))
+    outdir = outdir or str(Path(file).with_name(Path(file).stem + "-plots"))
+    for path in campaign_figures(result, outdir):
+        click.echo(f"wrote {path}")
+
 
 from .sweep.cli import sweep, sweep_report  # noqa: E402
 
 main.add_command(sweep)
 main.add_command(sweep_report)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -56,3 +56,16 @@ def test_show_refuses_a_file_that_is_not_a_result(tmp_path):
     assert result.exit_code == 2 and "error:" in result.output
     missing = CliRunner().invoke(main, ["show", str(tmp_path / "none.h5")])
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_plot_writes_readable_pngs(tmp_path):
+    out = tmp_path / "r.h5"
+    runner = CliRunner()
+    assert runner.invoke(main, ["run", "rusal-3kA", "-o", str(out), "-q", "--set",
+                                'schedule.duration="6 d"']).exit_code == 0
+    result = runner.invoke(main, ["plot", str(out)])
+    assert result.exit_code == 0, result.output
+    pngs = sorted((tmp_path / "r-plots").glob("*.png"))
+    assert [p.stem for p in pngs] == ["alloy", "heat", "overview", "purity", "voltage"]
+    for png in pngs:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
