@@ -1,0 +1,295 @@
+"""Current distribution in the cell: div(sigma grad phi) = 0 with electrode kinetics.
+
+The total current I [A] enters at the anode terminal (an equipotential boundary whose
+potential V is solved for) and leaves at the cathode terminal (phi = 0). Each face between
+an electrode's metal region and its electrolyte region carries the potential jump eta(j)
+of cellsim.kernels.interface (Butler-Volmer or linear), solved by Newton's method on the
+interface currents; each Newton step is one linear solve with the interface faces'
+conductances linearised, and the anode terminal is handled by superposition,
+phi = u + V w with A u = b(jumps) and A w = b(terminal at 1 V).
+
+Voltage breakdown: the discrete energy identity sum(half-cell Joule powers) +
+sum(interface powers) = V I holds to solver precision, so every entry is a power divided
+by I [V] and the entries add up to the terminal voltage exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cellsim.fields import fvm
+from cellsim.fields.grid import Grid
+from cellsim.fields.solvers import ConvergenceError, make_solver
+from cellsim.kernels import fv
+from cellsim.kernels.interface import KINETICS
+
+FARADAY, GAS_CONSTANT = 96485.33212, 8.314462618
+
+
+@dataclass(frozen=True)
+class Kinetics:
+    """Electrode kinetics: i0 [A/m2], T [K], transfer coefficients, electrons, model."""
+
+    i0: float
+    temperature: float
+    alpha_a: float = 0.5
+    alpha_c: float = 0.5
+    n_electrons: int = 3
+    model: str = "butler_volmer"  # or "linear"
+
+    @property
+    def nf(self) -> float:
+        """n F / (R T) [1/V]."""
+        return self.n_electrons * FARADAY / (GAS_CONSTANT * self.temperature)
+
+    def overpotential(self, j: float) -> float:
+        """eta [V] at anodic current density j [A/m2] (see cellsim.kernels.interface)."""
+        eta, slope = np.empty(1), np.empty(1)
+        KINETICS[self.model](np.array([float(j)]), *(np.array([v]) for v in
+                             (self.i0, self.alpha_a, self.alpha_c, self.nf)), eta, slope)
+        return float(eta[0])
+
+
+@dataclass(frozen=True)
+class Electrode:
+    """A metal|electrolyte interface: breakdown key ``name``, the two region names, kinetics."""
+
+    name: str
+    metal: str
+    electrolyte: str
+    kinetics: Kinetics
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """Boundary faces on ``side`` ("z-", "x+", ...) of cells in ``region`` (None: all)."""
+
+    side: str
+    region: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class CurrentSolution:
+    """Result of a current solve (SI units; arrays of cell shape unless stated).
+
+    phi [V]; terminal_voltage V [V]; face_current: per axis, face-shape current along
+    +axis [A]; current_density (3, n0, n1, n2) [A/m2]; joule [W/m3]; power_by_region [W];
+    interface_power [W] per electrode; breakdown [V] (sums to terminal_voltage);
+    newton_iterations.
+    """
+
+    phi: np.ndarray
+    terminal_voltage: float
+    face_current: tuple[np.ndarray, np.ndarray, np.ndarray]
+    current_density: np.ndarray
+    joule: np.ndarray
+    power_by_region: dict[str, float]
+    interface_power: dict[str, float]
+    breakdown: dict[str, float]
+    newton_iterations: int
+
+
+@dataclass(frozen=True, eq=False)
+class _Faces:
+    """Interface faces of one electrode on one axis (flat face indices and data)."""
+
+    axis: int
+    face: np.ndarray  # flat index into the face array of ``axis``
+    lo: np.ndarray  # flat cell index on the low side
+    hi: np.ndarray
+    sign: np.ndarray  # +1: metal on the low side
+    area: np.ndarray
+    params: tuple  # i0, alpha_a, alpha_c, nf as (m,) arrays
+    model: str
+    electrode: str
+
+
+def _interface_faces(grid: Grid, el: Electrode) -> list[_Faces]:
+    mat, out = grid.material, []
+    metal, salt = grid.regions[el.metal], grid.regions[el.electrolyte]
+    for a in range(3):
+        n = grid.shape[a]
+        lo_cells = np.take(mat, np.arange(n - 1), axis=a)
+        hi_cells = np.take(mat, np.arange(1, n), axis=a)
+        sign = np.where((lo_cells == metal) & (hi_cells == salt), 1.0,
+                        np.where((lo_cells == salt) & (hi_cells == metal), -1.0, 0.0))
+        idx = np.nonzero(sign)
+        if idx[0].size == 0:
+            continue
+        face = list(idx)
+        face[a] = face[a] + 1
+        fshape = grid.face_areas(a).shape
+        lo_idx = list(idx)
+        hi_idx = list(face)
+        m = idx[0].size
+        k = el.kinetics
+        out.append(_Faces(
+            a, np.ravel_multi_index(face, fshape), np.ravel_multi_index(lo_idx, grid.shape),
+            np.ravel_multi_index(hi_idx, grid.shape), sign[idx], grid.face_areas(a)[tuple(face)],
+            tuple(np.full(m, v) for v in (k.i0, k.alpha_a, k.alpha_c, k.nf)), k.model, el.name))
+    return out
+
+
+def _terminal_bcs(grid: Grid, anode: Terminal, cathode: Terminal) -> tuple[dict, dict]:
+    """Boundary conditions (anode at 1 V, cathode at 0 V) and the anode-face masks per side."""
+    h, val, masks = {}, {}, {}
+    for term, value in ((anode, 1.0), (cathode, 0.0)):
+        a, high = fvm.side_index(term.side)
+        side = fvm.SIDES[2 * a + int(high)]
+        cells = grid.material[fvm.side_slice(a, high, grid.shape[a], False)]
+        mask = np.ones(cells.shape, bool) if term.region is None else cells == grid.regions[term.region]
+        if not mask.any():
+            raise ValueError(f"terminal on {term.side!r} touches no cell of region {term.region!r}")
+        h.setdefault(side, np.zeros(cells.shape))[mask] = np.inf
+        val.setdefault(side, np.zeros(cells.shape))[mask] = value
+        if value == 1.0:
+            masks[side] = mask
+    return {s: fvm.BoundaryCondition(h=h[s], value=val[s]) for s in h}, masks
+
+
+class CurrentSolver:
+    """Reusable current solver for one grid, electrode set and terminal pair.
+
+    The linear solver (factorisation or multigrid hierarchy) and the last interface
+    currents are kept between calls, so repeated solves with slowly changing sigma (a
+    transient or a campaign) start from the previous state.
+    """
+
+    def __init__(self, grid: Grid, electrodes: list[Electrode], anode_terminal: Terminal | None,
+                 cathode_terminal: Terminal | None, solver: str = "auto",
+                 bcs: dict[str, fvm.BoundaryCondition] | None = None):
+        self.grid, self.electrodes = grid, list(electrodes)
+        if anode_terminal is None:  # fixed boundary data (verification): phi = u only
+            self.bcs, self.anode_masks = fvm.normalise_sides(bcs), {}
+        else:
+            self.bcs, self.anode_masks = _terminal_bcs(grid, anode_terminal, cathode_terminal)
+        self.faces = [f for el in self.electrodes for f in _interface_faces(grid, el)]
+        self.solver_kind, self._solver, self._j = solver, None, None
+
+    def _linear_solve(self, g, b, x0):
+        if self._solver is None:
+            self._solver = make_solver(*g, kind=self.solver_kind)
+        else:
+            self._solver.update(*g)
+        return self._solver.solve(b, x0=x0, rtol=self.rtol)
+
+    def solve(self, sigma: np.ndarray, current: float, tol: float = 1e-10, max_newton: int = 30,
+              rtol: float = 1e-12, source: np.ndarray | None = None) -> CurrentSolution:
+        """Solve for total current ``current`` [A] with conductivity ``sigma`` [S/m] per cell.
+
+        tol [V]: Newton stops when every interface jump matches eta(j) to tol.
+        rtol: relative true residual of each linear solve. source: optional volumetric
+        current source [A/m3] (verification). Raises ConvergenceError.
+        Without terminals (fixed ``bcs``) ``current`` is ignored and the breakdown is empty.
+        """
+        self.rtol = rtol
+        op = fvm.assemble(self.grid, sigma, self.bcs)
+        b_src = 0.0 if source is None else source * self.grid.volumes()
+        g_ohm = [g.copy() for g in op.g]
+        j = [np.zeros(f.face.size) for f in self.faces] if self._j is None else self._j
+        w = u = None
+        for it in range(1, max_newton + 1):
+            g = [x.copy() for x in g_ohm]
+            b_jump = np.zeros(self.grid.n_cells)
+            lin = []
+            for f, jf in zip(self.faces, j):
+                eta, slope = np.empty_like(jf), np.empty_like(jf)
+                KINETICS[f.model](f.sign * jf, *f.params, eta, slope)
+                go = g_ohm[f.axis].flat[f.face]  # 0 where a side is inactive (sigma = 0)
+                gf = np.where(go > 0.0, go / (1.0 + go * slope / f.area), 0.0)
+                d = f.sign * eta - slope * jf
+                g[f.axis].flat[f.face] = gf
+                np.add.at(b_jump, f.lo, gf * d)
+                np.add.at(b_jump, f.hi, -gf * d)
+                lin.append((gf, d))
+            b_u = (b_jump.reshape(self.grid.shape) + b_src)
+            if not self.anode_masks:
+                phi, volt = self._linear_solve(g, op.b + b_u, w), 0.0
+                w = phi
+            else:
+                w = self._linear_solve(g, op.b, w)
+                u = self._linear_solve(g, b_u, u) if np.any(b_u) else 0.0 * w
+                gt = sum(np.sum(op.boundary_g[s][m]) for s, m in self.anode_masks.items())
+                gu = sum(self._terminal_dot(op, s, m, u) for s, m in self.anode_masks.items())
+                gw = sum(self._terminal_dot(op, s, m, w) for s, m in self.anode_masks.items())
+                if not gt - gw > 1e-9 * gt:
+                    raise ConvergenceError(
+                        "current: no conducting path between the anode and cathode terminals "
+                        "(check for insulating layers, sigma = 0, cutting the cell)")
+                volt = (current + gu) / (gt - gw)
+                phi = u + volt * w
+            if not np.all(np.isfinite(phi)):
+                raise ConvergenceError("current solve produced non-finite potentials")
+            j, worst = self._update_interfaces(phi, g_ohm, lin)
+            if worst <= tol:
+                self._j = j
+                return self._result(sigma, op, g_ohm, phi, volt, current, j, it)
+        raise ConvergenceError(
+            f"electrode kinetics: Newton did not converge in {max_newton} iterations "
+            f"(largest interface jump error {worst:.2e} V > {tol:.1e} V)")
+
+    def _terminal_dot(self, op, side, mask, x):
+        a, high = fvm.side_index(side)
+        cells = x[fvm.side_slice(a, high, self.grid.shape[a], False)]
+        return float(np.sum(op.boundary_g[side][mask] * cells[mask]))
+
+    def _update_interfaces(self, phi, g_ohm, lin):
+        """New interface current densities and the largest jump-equation error [V]."""
+        flat, new, worst = phi.reshape(-1), [], 0.0
+        for f, (gf, d) in zip(self.faces, lin):
+            dphi = flat[f.lo] - flat[f.hi]
+            jf = gf * (dphi - d) / f.area
+            eta, slope = np.empty_like(jf), np.empty_like(jf)
+            KINETICS[f.model](f.sign * jf, *f.params, eta, slope)
+            go = g_ohm[f.axis].flat[f.face]
+            err = np.where(go > 0.0, dphi - jf * f.area / np.where(go > 0.0, go, 1.0) - f.sign * eta, 0.0)
+            worst = max(worst, float(np.max(np.abs(err))))
+            new.append(jf)
+        return new, worst
+
+    def _result(self, sigma, op, g_ohm, phi, volt, current, j, iterations):
+        grid = self.grid
+        bcs = self.bcs
+        if self.anode_masks:
+            bcs = {s: fvm.BoundaryCondition(bc.h, np.where(np.asarray(bc.value) == 1.0, volt, 0.0))
+                   for s, bc in self.bcs.items()}
+        op_final = fvm.Operator(tuple(g_ohm), op.b, bcs, op.boundary_g)
+        flux = list(fvm.face_fluxes(grid, op_final, phi))
+        iface_power: dict[str, float] = {el.name: 0.0 for el in self.electrodes}
+        for f, jf in zip(self.faces, j):
+            flux[f.axis].flat[f.face] = jf * f.area
+            eta, slope = np.empty_like(jf), np.empty_like(jf)
+            KINETICS[f.model](f.sign * jf, *f.params, eta, slope)
+            drop = f.sign * eta
+            iface_power[f.electrode] += float(np.sum(jf * f.area * drop))
+        power = np.zeros(grid.shape)
+        dens = np.zeros((3,) + grid.shape)
+        for a in range(3):
+            area = grid.face_areas(a)
+            fv.half_cell_dissipation(flux[a], sigma, grid.widths(a), area, a, power)
+            jd = np.divide(flux[a], area, out=np.zeros_like(area), where=area > 0.0)
+            n = grid.shape[a]
+            dens[a] = 0.5 * (np.take(jd, np.arange(n), axis=a) + np.take(jd, np.arange(1, n + 1), axis=a))
+        by_region = {name: float(power[grid.material == mid].sum()) for name, mid in grid.regions.items()}
+        breakdown = voltage_breakdown(by_region, iface_power, current) if self.anode_masks else {}
+        return CurrentSolution(phi, float(volt), tuple(flux), dens, power / grid.volumes(), by_region,
+                               iface_power, breakdown, iterations)
+
+
+def voltage_breakdown(power_by_region: dict[str, float], interface_power: dict[str, float],
+                      current: float) -> dict[str, float]:
+    """Breakdown [V]: region powers / I under the keys electrolyte_ohmic, anode_alloy_ohmic,
+    cathode_metal_ohmic, collectors_ohmic (every other region), <electrode>_overpotential,
+    and terminal_voltage (their sum)."""
+    own = {"electrolyte": "electrolyte_ohmic", "anode_alloy": "anode_alloy_ohmic",
+           "cathode_metal": "cathode_metal_ohmic"}
+    out = {key: 0.0 for key in own.values()}
+    out["collectors_ohmic"] = 0.0
+    for name, p in power_by_region.items():
+        out[own.get(name, "collectors_ohmic")] += p / current
+    for name, p in interface_power.items():
+        out[f"{name}_overpotential"] = p / current
+    out["terminal_voltage"] = sum(out.values())
+    return out

@@ -1,0 +1,208 @@
+"""Linear solvers for the conductance operator of cellsim.kernels.fv (tier 3).
+
+Every solver solves A u = b for A given by its face conductances (gx, gy, gz) [S] and
+shares one interface:
+
+    solver.update(gx, gy, gz)   # new coefficients (the preconditioner may be reused)
+    u = solver.solve(b, x0=None, rtol=1e-10)
+
+Both are preconditioned conjugate gradients on the true operator, so a preconditioner
+built for earlier coefficients stays valid (only slower) when conductivities change a
+little; the stopping test is always the true residual ||b - A u|| <= rtol ||b||.
+
+* ``DirectSolver``: sparse LU (SuperLU) of A as the preconditioner; exact on the
+  coefficients it was factorised for (1 iteration), refactorised only when the reused
+  factorisation needs more than ``refactor_after`` iterations. Best for 2D r-z grids.
+* ``MultigridSolver``: PCG with a V-cycle of the aggregation multigrid of
+  cellsim.kernels.multigrid (red-black Gauss-Seidel smoothing, Galerkin coarse grids).
+  For 3D grids (and large 2D ones); memory ~ 12 cell arrays.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg
+
+from cellsim.kernels import fv
+from cellsim.kernels import multigrid as mg
+
+
+class ConvergenceError(RuntimeError):
+    """A field solve did not reach its tolerance (or produced non-finite values)."""
+
+
+# Below this many cells a kernel runs on one thread: launching the thread team costs
+# ~20 us on an idle machine but up to a scheduler slice (~8 ms) on a busy shared one.
+PARALLEL_MIN_CELLS = 200_000
+
+
+def _set_threads(n_cells: int) -> None:
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS if n_cells >= PARALLEL_MIN_CELLS else 1)
+
+
+def _pcg(ops, precondition, b, x, rtol, maxiter, name):
+    """Preconditioned CG on A = apply_operator(*ops); returns (x, iterations)."""
+    gx, gy, gz = ops
+    _set_threads(b.size)
+    r = np.empty_like(b)
+    bnorm = np.sqrt(mg.dot(b.reshape(-1), b.reshape(-1)))
+    if bnorm == 0.0:
+        x[...] = 0.0
+        return x, 0
+    rr = fv.residual(gx, gy, gz, x, b, r)
+    z, q = np.zeros_like(b), np.empty_like(b)
+    p = np.zeros_like(b)
+    fx, fr, fz, fp, fq = (v.reshape(-1) for v in (x, r, z, p, q))
+    rz_old = 1.0
+    for it in range(1, maxiter + 1):
+        if np.sqrt(rr) <= rtol * bnorm:
+            # confirm with the true residual (the recursive one drifts)
+            rr = fv.residual(gx, gy, gz, x, b, r)
+            if np.sqrt(rr) <= rtol * bnorm:
+                return x, it - 1
+        precondition(r, z)
+        rz = mg.dot(fr, fz)
+        mg.xpby(fz, rz / rz_old if it > 1 else 0.0, fp)
+        fv.apply_operator(gx, gy, gz, p, q)
+        pq = mg.dot(fp, fq)
+        if not (pq > 0.0 and np.isfinite(rz)):
+            break
+        rr = mg.cg_step(fx, fr, fp, fq, rz / pq)
+        rz_old = rz
+    rr = fv.residual(gx, gy, gz, x, b, r)
+    if np.isfinite(rr) and np.sqrt(rr) <= rtol * bnorm:
+        return x, maxiter
+    raise ConvergenceError(
+        f"{name}: no convergence to relative residual {rtol:.1e} in {maxiter} iterations "
+        f"(reached {np.sqrt(rr) / bnorm:.2e}); check for a floating region (no path to a "
+        "fixed potential) or non-positive coefficients")
+
+
+class DirectSolver:
+    """Sparse LU (reused across coefficient updates) inside PCG; see module docstring."""
+
+    def __init__(self, gx, gy, gz, refactor_after: int = 8):
+        self.refactor_after = refactor_after
+        self.n_factorisations = 0
+        self.update(gx, gy, gz)
+        self._factorise()
+
+    def update(self, gx, gy, gz) -> None:
+        self.ops = (gx, gy, gz)
+        self.shape = (gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1)
+        self._current = False
+
+    def _factorise(self) -> None:
+        indptr, indices, data = fv.assemble_csr(*self.ops)
+        n = indptr.size - 1
+        a = scipy.sparse.csc_matrix((data, indices, indptr), shape=(n, n))  # A is symmetric
+        self._lu = scipy.sparse.linalg.splu(a, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                                            options={"SymmetricMode": True})
+        self._current = True
+        self.n_factorisations += 1
+
+    def _precondition(self, r, z):
+        z[...] = self._lu.solve(r.reshape(-1)).reshape(r.shape)
+
+    def solve(self, b, x0=None, rtol: float = 1e-10, maxiter: int = 200):
+        """Solve A u = b; b (n0, n1, n2) [A]; returns u [V] (new array)."""
+        x = np.zeros(self.shape) if x0 is None else np.array(x0, dtype=np.float64)
+        if not self._current:
+            try:
+                x, it = _pcg(self.ops, self._precondition, b, x, rtol, self.refactor_after,
+                             "DirectSolver(reused LU)")
+                self.last_iterations = it
+                return x
+            except ConvergenceError:
+                self._factorise()
+        x, it = _pcg(self.ops, self._precondition, b, x, rtol, maxiter, "DirectSolver")
+        self.last_iterations = it
+        return x
+
+
+class MultigridSolver:
+    """PCG with an aggregation-multigrid V-cycle; see module docstring.
+
+    n_smooth : red-black Gauss-Seidel sweeps before and after each coarse correction.
+    coarse_cells : the hierarchy stops at or below this many cells (dense Cholesky there).
+    scale : over-correction factor of the piecewise-constant coarse correction.
+    """
+
+    def __init__(self, gx, gy, gz, n_smooth: int = 2, coarse_cells: int = 1000, scale: float = 1.8):
+        self.n_smooth, self.scale = n_smooth, scale
+        self.coarse_cells = coarse_cells
+        self.shape = (gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1)
+        self._build_levels()
+        self.update(gx, gy, gz)
+
+    def _build_levels(self) -> None:
+        shapes, factors = [self.shape], []
+        while np.prod(shapes[-1]) > self.coarse_cells and max(shapes[-1]) > 1:
+            f = tuple(2 if n > 1 else 1 for n in shapes[-1])
+            factors.append(f)
+            shapes.append(mg.coarse_shape(*shapes[-1], *f))
+        self.shapes, self.factors = shapes, factors
+        self.g = [None] + [tuple(np.empty(tuple(n + (a == ax) for ax, n in enumerate(s)))
+                                 for a in range(3)) for s in shapes[1:]]
+        self.b = [None] + [np.empty(s) for s in shapes[1:]]
+        self.x = [None] + [np.empty(s) for s in shapes[1:]]
+        self.r = [np.empty(s) for s in shapes]
+
+    def update(self, gx, gy, gz) -> None:
+        """New fine conductances: recompute the Galerkin hierarchy (one cheap pass)."""
+        self.ops = (gx, gy, gz)
+        self.g[0] = self.ops
+        for lev, f in enumerate(self.factors):
+            _set_threads(np.prod(self.shapes[lev]))
+            for a in range(3):
+                mg.coarsen_faces(self.g[lev][a], a, *f, self.g[lev + 1][a])
+        dense = mg.dense_matrix(*self.g[-1])
+        self._chol = scipy.linalg.cho_factor(dense)
+
+    def _vcycle(self, lev, b, x):
+        gx, gy, gz = self.g[lev]
+        _set_threads(b.size)
+        if lev == len(self.shapes) - 1:
+            x[...] = scipy.linalg.cho_solve(self._chol, b.reshape(-1)).reshape(b.shape)
+            return
+        for _ in range(self.n_smooth):
+            mg.gauss_seidel_colour(gx, gy, gz, b, x, 0)
+            mg.gauss_seidel_colour(gx, gy, gz, b, x, 1)
+        fv.residual(gx, gy, gz, x, b, self.r[lev])
+        f = self.factors[lev]
+        mg.restrict_sum(self.r[lev], *f, self.b[lev + 1])
+        xc = self.x[lev + 1]
+        xc[...] = 0.0
+        self._vcycle(lev + 1, self.b[lev + 1], xc)
+        _set_threads(b.size)
+        mg.prolong_add(xc, *f, self.scale, x)
+        for _ in range(self.n_smooth):
+            mg.gauss_seidel_colour(gx, gy, gz, b, x, 1)
+            mg.gauss_seidel_colour(gx, gy, gz, b, x, 0)
+
+    def _precondition(self, r, z):
+        z[...] = 0.0
+        self._vcycle(0, r, z)
+        _set_threads(r.size)
+
+    def solve(self, b, x0=None, rtol: float = 1e-10, maxiter: int = 300):
+        """Solve A u = b; b (n0, n1, n2) [A]; returns u [V] (new array)."""
+        x = np.zeros(self.shape) if x0 is None else np.array(x0, dtype=np.float64)
+        x, it = _pcg(self.ops, self._precondition, b, x, rtol, maxiter, "MultigridSolver")
+        self.last_iterations = it
+        return x
+
+
+def make_solver(gx, gy, gz, kind: str = "auto"):
+    """A solver for the operator; "auto" = direct for 2D grids below 3e5 cells, else multigrid."""
+    n0, n1, n2 = gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1
+    if kind == "auto":
+        kind = "direct" if (n1 == 1 or n0 == 1) and n0 * n1 * n2 < 300_000 else "multigrid"
+    if kind == "direct":
+        return DirectSolver(gx, gy, gz)
+    if kind == "multigrid":
+        return MultigridSolver(gx, gy, gz)
+    raise ValueError(f"solver kind must be 'auto', 'direct' or 'multigrid', got {kind!r}")

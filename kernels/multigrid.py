@@ -1,0 +1,152 @@
+"""Building blocks of a cell-centred aggregation multigrid and of PCG (tier 2).
+
+Coarsening merges up to 2 cells per axis (``f_a`` = 1 or 2; a trailing odd cell forms an
+aggregate of one). With piecewise-constant prolongation P, the Galerkin operator P^T A P
+of the conductance operator of kernels.fv is again a conductance operator whose face
+conductances are the sums of the fine conductances crossing each coarse face, so
+coefficient jumps of any size are carried to the coarse grids exactly (no averaging of
+sigma). Shapes follow kernels.fv: cell arrays (n0, n1, n2), face arrays (n_a + 1 along a).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True)
+def coarse_shape(n0, n1, n2, f0, f1, f2):
+    """Coarse cell counts for aggregation factors f_a in {1, 2}."""
+    return (n0 + f0 - 1) // f0, (n1 + f1 - 1) // f1, (n2 + f2 - 1) // f2
+
+
+@njit(parallel=True, cache=True)
+def coarsen_faces(g, axis, f0, f1, f2, out):
+    """Galerkin face conductances of one axis: sums of fine faces crossing coarse faces.
+
+    g : fine face array of ``axis`` [S]; out : coarse face array of ``axis`` [S].
+    """
+    c0, c1, c2 = out.shape
+    n0, n1, n2 = g.shape
+    e0, e1, e2 = int(axis == 0), int(axis == 1), int(axis == 2)
+    for I in prange(c0):
+        for J in range(c1):
+            for M in range(c2):
+                # along the face normal take the one fine face at the coarse position
+                i_lo = min(I * f0, n0 - 1) if e0 else I * f0
+                i_hi = i_lo + 1 if e0 else min(I * f0 + f0, n0)
+                j_lo = min(J * f1, n1 - 1) if e1 else J * f1
+                j_hi = j_lo + 1 if e1 else min(J * f1 + f1, n1)
+                m_lo = min(M * f2, n2 - 1) if e2 else M * f2
+                m_hi = m_lo + 1 if e2 else min(M * f2 + f2, n2)
+                s = 0.0
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        for m in range(m_lo, m_hi):
+                            s += g[i, j, m]
+                out[I, J, M] = s
+
+
+@njit(parallel=True, cache=True)
+def restrict_sum(r, f0, f1, f2, out):
+    """out[I] = sum of r over the fine cells of aggregate I (P^T r). r [A], out [A]."""
+    c0, c1, c2 = out.shape
+    n0, n1, n2 = r.shape
+    for I in prange(c0):
+        for J in range(c1):
+            for M in range(c2):
+                s = 0.0
+                for i in range(I * f0, min(I * f0 + f0, n0)):
+                    for j in range(J * f1, min(J * f1 + f1, n1)):
+                        for m in range(M * f2, min(M * f2 + f2, n2)):
+                            s += r[i, j, m]
+                out[I, J, M] = s
+
+
+@njit(parallel=True, cache=True)
+def prolong_add(e, f0, f1, f2, scale, x):
+    """x += scale * P e: add each coarse value to the fine cells of its aggregate [V]."""
+    n0, n1, n2 = x.shape
+    for i in prange(n0):
+        for j in range(n1):
+            for m in range(n2):
+                x[i, j, m] += scale * e[i // f0, j // f1, m // f2]
+
+
+@njit(parallel=True, cache=True)
+def gauss_seidel_colour(gx, gy, gz, b, x, colour):
+    """One red-black Gauss-Seidel half sweep: update cells with (i+j+m) % 2 == colour.
+
+    gx, gy, gz : face conductances [S]; b : right-hand side [A]; x : iterate [V], updated
+    in place. Cells with zero total conductance are left unchanged.
+    """
+    n0, n1, n2 = x.shape
+    for i in prange(n0):
+        for j in range(n1):
+            for m in range((i + j + colour) % 2, n2, 2):
+                d = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] + gz[i, j, m + 1]
+                if d <= 0.0:
+                    continue
+                s = b[i, j, m]
+                if i > 0:
+                    s += gx[i, j, m] * x[i - 1, j, m]
+                if i < n0 - 1:
+                    s += gx[i + 1, j, m] * x[i + 1, j, m]
+                if j > 0:
+                    s += gy[i, j, m] * x[i, j - 1, m]
+                if j < n1 - 1:
+                    s += gy[i, j + 1, m] * x[i, j + 1, m]
+                if m > 0:
+                    s += gz[i, j, m] * x[i, j, m - 1]
+                if m < n2 - 1:
+                    s += gz[i, j, m + 1] * x[i, j, m + 1]
+                x[i, j, m] = s / d
+
+
+@njit(cache=True)
+def dense_matrix(gx, gy, gz):
+    """Dense A (C-ordered cells) for the coarsest level [S]; decoupled cells get A_pp = 1."""
+    n0, n1, n2 = gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1
+    n = n0 * n1 * n2
+    a = np.zeros((n, n))
+    s1, s0 = n2, n1 * n2
+    for i in range(n0):
+        for j in range(n1):
+            for m in range(n2):
+                p = i * s0 + j * s1 + m
+                d = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] + gz[i, j, m + 1]
+                a[p, p] = d if d > 0.0 else 1.0
+                if i < n0 - 1:
+                    a[p, p + s0] = a[p + s0, p] = -gx[i + 1, j, m]
+                if j < n1 - 1:
+                    a[p, p + s1] = a[p + s1, p] = -gy[i, j + 1, m]
+                if m < n2 - 1:
+                    a[p, p + 1] = a[p + 1, p] = -gz[i, j, m + 1]
+    return a
+
+
+@njit(parallel=True, cache=True)
+def dot(fa, fb):
+    """Sum of fa * fb; 1D float64 views (``a.reshape(-1)``; reshaping inside a parallel
+    kernel may copy)."""
+    s = 0.0
+    for p in prange(fa.size):
+        s += fa[p] * fb[p]
+    return s
+
+
+@njit(parallel=True, cache=True)
+def cg_step(fx, fr, fp, fq, alpha):
+    """x += alpha p; r -= alpha q; returns the new r.r (fused PCG update); 1D views."""
+    s = 0.0
+    for k in prange(fx.size):
+        fx[k] += alpha * fp[k]
+        rk = fr[k] - alpha * fq[k]
+        fr[k] = rk
+        s += rk * rk
+    return s
+
+
+@njit(parallel=True, cache=True)
+def xpby(fz, beta, fp):
+    """p = z + beta p (PCG search direction update); 1D views."""
+    for k in prange(fz.size):
+        fp[k] = fz[k] + beta * fp[k]

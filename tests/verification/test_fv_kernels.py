@@ -1,0 +1,153 @@
+"""Kernels against their NumPy twins (tests/reference/fv_numpy.py) on random inputs, and
+exact discrete properties of the operator (symmetry, M-matrix, Galerkin coarsening)."""
+
+import numpy as np
+import pytest
+import scipy.sparse
+from reference import fv_numpy as ref
+
+from cellsim.kernels import fv
+from cellsim.kernels import interface as kin
+from cellsim.kernels import multigrid as mg
+
+pytestmark = pytest.mark.verification
+SHAPES = [(5, 4, 3), (7, 1, 6), (1, 3, 2)]
+
+
+def random_faces(rng, shape, zero_frac=0.2):
+    g = []
+    for a in range(3):
+        fs = list(shape)
+        fs[a] += 1
+        ga = rng.random(fs) * 10.0 ** rng.uniform(-2, 4, fs)
+        ga[rng.random(fs) < zero_frac] = 0.0
+        g.append(ga)
+    return g
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_operator_kernels_match_twins(shape):
+    rng = np.random.default_rng(sum(shape))
+    g = random_faces(rng, shape)
+    x, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    y = np.empty(shape)
+    fv.apply_operator(*g, x, y)
+    expect = ref.apply_operator(*g, x)
+    np.testing.assert_allclose(y, expect, rtol=1e-13, atol=1e-13 * np.abs(expect).max())
+    r = np.empty(shape)
+    rr = fv.residual(*g, x, b, r)
+    np.testing.assert_allclose(r, b - expect, rtol=1e-12, atol=1e-12 * np.abs(expect).max())
+    assert rr == pytest.approx(np.sum((b - expect) ** 2), rel=1e-12)
+    indptr, indices, data = fv.assemble_csr(*g)
+    n = x.size
+    a = scipy.sparse.csr_matrix((data, indices, indptr), shape=(n, n))
+    np.testing.assert_allclose(a.toarray(), ref.csr_matrix(*g).toarray(), rtol=1e-13, atol=1e-12)
+    for axis in range(3):
+        f = np.empty(g[axis].shape)
+        fv.face_fluxes(g[axis], x, axis, f)
+        np.testing.assert_allclose(f, ref.face_fluxes(g[axis], x, axis), rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_conductance_and_dissipation_match_twins(shape):
+    rng = np.random.default_rng(7 + sum(shape))
+    k = rng.random(shape) * 10.0 ** rng.uniform(-1, 6, shape)
+    k[rng.random(shape) < 0.15] = 0.0  # insulating cells
+    for axis in range(3):
+        widths = rng.uniform(0.5, 2.0, shape[axis])
+        fs = list(shape)
+        fs[axis] += 1
+        area = rng.uniform(0.1, 1.0, fs)
+        out = np.zeros(fs)
+        fv.interior_conductances(k, widths, area, axis, out)
+        np.testing.assert_allclose(out, ref.interior_conductances(k, widths, area, axis), rtol=1e-13)
+        flux = rng.standard_normal(fs)
+        p = np.zeros(shape)
+        fv.half_cell_dissipation(flux, k, widths, area, axis, p)
+        np.testing.assert_allclose(p, ref.half_cell_dissipation(flux, k, widths, area, axis), rtol=1e-13)
+
+
+def test_matrix_is_symmetric_m_matrix():
+    rng = np.random.default_rng(3)
+    g = random_faces(rng, (6, 5, 4), zero_frac=0.0)
+    indptr, indices, data = fv.assemble_csr(*g)
+    a = scipy.sparse.csr_matrix((data, indices, indptr), shape=(120, 120)).toarray()
+    assert np.array_equal(a, a.T)
+    off = a - np.diag(np.diag(a))
+    assert np.all(off <= 0.0)
+    assert np.all(np.diag(a) + off.sum(axis=1) >= -1e-12 * np.diag(a))  # diagonally dominant
+    assert np.linalg.eigvalsh(a).min() > 0.0  # boundary faces carry conductance: definite
+
+
+@pytest.mark.parametrize("shape", [(5, 4, 3), (8, 1, 7), (4, 4, 4)])
+def test_multigrid_kernels_match_twins(shape):
+    rng = np.random.default_rng(11 + sum(shape))
+    g = random_faces(rng, shape)
+    f = tuple(2 if n > 1 else 1 for n in shape)
+    cs = mg.coarse_shape(*shape, *f)
+    for axis in range(3):
+        fs = list(cs)
+        fs[axis] += 1
+        out = np.empty(fs)
+        mg.coarsen_faces(g[axis], axis, *f, out)
+        np.testing.assert_allclose(out, ref.coarsen_faces(g[axis], axis, f), rtol=1e-14)
+    r = rng.standard_normal(shape)
+    rc = np.empty(cs)
+    mg.restrict_sum(r, *f, rc)
+    np.testing.assert_allclose(rc, ref.restrict_sum(r, f), rtol=1e-13, atol=1e-14)
+    x = rng.standard_normal(shape)
+    e = rng.standard_normal(cs)
+    x2 = x.copy()
+    mg.prolong_add(e, *f, 1.5, x2)
+    np.testing.assert_allclose(x2, x + 1.5 * ref.prolong(e, f, shape), rtol=1e-14)
+    b = rng.standard_normal(shape)
+    for colour in (0, 1):
+        x3 = x.copy()
+        mg.gauss_seidel_colour(*g, b, x3, colour)
+        np.testing.assert_allclose(x3, ref.gauss_seidel_colour(*g, b, x, colour), rtol=1e-12, atol=1e-12)
+
+
+def test_galerkin_coarse_operator_is_ptap():
+    rng = np.random.default_rng(5)
+    shape = (5, 4, 3)
+    g = random_faces(rng, shape, zero_frac=0.0)
+    f = (2, 2, 2)
+    cs = mg.coarse_shape(*shape, *f)
+    p = np.zeros((int(np.prod(shape)), int(np.prod(cs))))
+    for idx in np.ndindex(*shape):
+        p[np.ravel_multi_index(idx, shape), np.ravel_multi_index(tuple(i // 2 for i in idx), cs)] = 1.0
+    gc = [ref.coarsen_faces(g[a], a, f) for a in range(3)]
+    np.testing.assert_allclose(mg.dense_matrix(*gc), p.T @ mg.dense_matrix(*g) @ p, rtol=1e-13, atol=1e-12)
+
+
+def test_pcg_helpers_match_numpy():
+    rng = np.random.default_rng(9)
+    x, r, p, q = (rng.standard_normal(50) for _ in range(4))
+    assert mg.dot(x, r) == pytest.approx(x @ r, rel=1e-13)
+    x2, r2 = x.copy(), r.copy()
+    rr = mg.cg_step(x2, r2, p, q, 0.3)
+    np.testing.assert_allclose(x2, x + 0.3 * p, rtol=1e-14)
+    np.testing.assert_allclose(r2, r - 0.3 * q, rtol=1e-14)
+    assert rr == pytest.approx(np.sum((r - 0.3 * q) ** 2), rel=1e-13)
+    p2 = p.copy()
+    mg.xpby(x, 0.7, p2)
+    np.testing.assert_allclose(p2, x + 0.7 * p, rtol=1e-14)
+
+
+def test_butler_volmer_matches_brent():
+    rng = np.random.default_rng(2)
+    m = 40
+    j = np.concatenate([[0.0], rng.standard_normal(m - 1) * 10.0 ** rng.uniform(0, 6, m - 1)])
+    i0 = 10.0 ** rng.uniform(2, 5, m)
+    aa, ac = rng.uniform(0.2, 0.8, m), rng.uniform(0.2, 0.8, m)
+    nf = rng.uniform(20.0, 40.0, m)
+    eta, slope = np.empty(m), np.empty(m)
+    kin.bv_linearise(j, i0, aa, ac, nf, eta, slope)
+    np.testing.assert_allclose(eta, ref.bv_overpotential(j, i0, aa, ac, nf), rtol=1e-12, atol=1e-15)
+    h = 1e-6 * np.maximum(np.abs(j), i0)
+    e_p, e_m, s_ = np.empty(m), np.empty(m), np.empty(m)
+    kin.bv_linearise(j + h, i0, aa, ac, nf, e_p, s_)
+    kin.bv_linearise(j - h, i0, aa, ac, nf, e_m, s_)
+    np.testing.assert_allclose(slope, (e_p - e_m) / (2 * h), rtol=1e-6)
+    kin.linear_linearise(j, i0, aa, ac, nf, eta, slope)
+    np.testing.assert_allclose(eta, j / (i0 * (aa + ac) * nf), rtol=1e-14)
