@@ -122,6 +122,43 @@ def plot(file: str, outdir: str | None) -> None:
         click.echo(f"wrote {path}")
 
 
+@main.command()
+@click.option("--case", "cases", multiple=True, metavar="NAME",
+              help="Run only this case (repeatable); default: all cases.")
+@click.option("--fast", is_flag=True, help="Only the cases cheap enough for the test suite.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
+              help="Write a Markdown report with figures into this folder.")
+@click.option("--list", "list_cases", is_flag=True, help="List the cases and exit.")
+def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_cases: bool) -> None:
+    """Compare the model with published and analytic results.
+
+    Prints model value, reference, tolerance, unit and source for every check. Exit code 1
+    when a check fails that is not a documented, known gap of the model.
+    """
+    from .validate import discover, format_table, run_cases, write_report
+
+    if list_cases:
+        for name, module in discover().items():
+            click.echo(f"{name:24s} {'fast' if module.FAST else 'slow'}  {module.TITLE}")
+        return
+    figures = Path(report_dir) / "figures" if report_dir else None
+    try:
+        checks = run_cases(list(cases) or None, fast_only=fast, figures_dir=figures)
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+    click.echo(format_table(checks))
+    for c in checks:
+        click.echo(f"  [{c.case}] {c.quantity}: {c.source}")
+    if report_dir:
+        click.echo(f"wrote {write_report(checks, Path(report_dir))}")
+    unexpected = [c for c in checks if not c.passed and not c.expected_failure]
+    known = [c for c in checks if not c.passed and c.expected_failure]
+    click.echo(f"{sum(c.passed for c in checks)} passed, {len(unexpected)} failed, "
+               f"{len(known)} known gaps")
+    if unexpected:
+        sys.exit(1)
+
+
 from .sweep.cli import sweep, sweep_report  # noqa: E402
 
 main.add_command(sweep)
