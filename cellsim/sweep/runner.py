@@ -94,7 +94,7 @@ def _dask(tasks: list[dict], address: str) -> Iterator[dict]:
         futures = [client.submit(run_task, t, key=f"cellsim-{t['case']}-{uuid.uuid4().hex[:8]}", pure=False)
                    for t in tasks]
         try:
-            for fut in as_completed(futures):
+            for fut in as_completed(futures, loop=client.loop):
                 yield fut.result()
         finally:
             client.cancel(futures)
