@@ -1,0 +1,392 @@
+"""Conjugate heat transfer: rho c dT/dt = div(k grad T) + q with phase change (MODEL.md 2).
+
+Unknown: the volumetric enthalpy H [J/m3] per cell (cellsim.kernels.heat gives H(T) with
+solid/liquid heat capacities and latent heat), so freezing and melting (the electrolyte
+ledge, metal pads running cold) need no front tracking. Backward Euler in time:
+
+    R(H) = V (H - H_old) / dt + A(k) T(H) - b_boundary(T) - V q - P q_heater = 0,
+
+solved by Newton's method in the temperature form (A + diag(V C / dt)) dT = -R with
+C = dH/dT, dH = C dT (clipped at the kinks of H(T)). The conductivity k = k_s + f (k_l -
+k_s) is taken at the liquid fraction f of the start of the step (lagged; exact
+conservation is kept because A stays a symmetric conductance operator). The steady state
+is the same Newton iteration with V/dt = 0 on T directly (k Picard-updated).
+
+Outer surfaces lose heat by convection and radiation (``SurfaceBC``), linearised by
+Newton about the current surface temperature, so both are implicit. A ``Heater`` holds
+the mean temperature of a control region at its set point: the heater power is one more
+Newton unknown (bordered solve), clipped to [0, max_power]; a negative demand is reported
+as the surplus margin. Sign rule (cellsim.kernels.fv): losses are positive outward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cellsim.fields.grid import Grid
+from cellsim.fields.heat_linear import ShiftedSolver
+from cellsim.fields.solvers import ConvergenceError
+from cellsim.kernels import fv
+from cellsim.kernels import heat as hk
+from cellsim.units import STEFAN_BOLTZMANN
+
+SIDE_NAMES = ("x-", "x+", "y-", "y+", "z-", "z+")
+_ALIASES = {"r-": "x-", "r+": "x+"}
+
+
+@dataclass(frozen=True, eq=False)
+class HeatProperties:
+    """Cell arrays (grid cell shape, SI) of the thermal properties.
+
+    k_solid, k_liquid [W/(m K)]; c_solid, c_liquid = rho c_p [J/(m3 K)]; t_solidus <=
+    t_liquidus [K]; latent = rho L [J/m3] (0: no phase change in that cell).
+    """
+
+    k_solid: np.ndarray
+    k_liquid: np.ndarray
+    c_solid: np.ndarray
+    c_liquid: np.ndarray
+    t_solidus: np.ndarray
+    t_liquidus: np.ndarray
+    latent: np.ndarray
+
+    @classmethod
+    def constant(cls, shape, k, c) -> "HeatProperties":
+        """No phase change: k [W/(m K)], c [J/(m3 K)] scalars or cell arrays."""
+        k = np.broadcast_to(np.asarray(k, float), shape).copy()
+        c = np.broadcast_to(np.asarray(c, float), shape).copy()
+        z = np.zeros(shape)
+        return cls(k, k, c, c, z, z.copy(), z.copy())
+
+    def flat(self) -> tuple[np.ndarray, ...]:
+        """(c_s, c_l, t_s, t_l, lat) as 1D contiguous arrays for the kernels."""
+        return tuple(np.ascontiguousarray(a, dtype=np.float64).reshape(-1) for a in
+                     (self.c_solid, self.c_liquid, self.t_solidus, self.t_liquidus, self.latent))
+
+    def conductivity(self, frac: np.ndarray) -> np.ndarray:
+        """k [W/(m K)] at liquid fraction ``frac`` (linear blend)."""
+        return self.k_solid + frac * (self.k_liquid - self.k_solid)
+
+
+@dataclass(frozen=True)
+class SurfaceBC:
+    """Outer boundary of one side; every field is a scalar or an array of the side's face shape.
+
+    Outward flux [W/m2] = h (Ts - value) + emissivity sigma_SB (Ts^4 - ambient^4) + flux
+    with Ts the surface temperature; h = inf fixes Ts = value (Dirichlet, flux ignored);
+    h = 0 and emissivity = 0 with flux = 0 is insulated.
+    """
+
+    h: float | np.ndarray = 0.0
+    value: float | np.ndarray = 0.0
+    emissivity: float | np.ndarray = 0.0
+    ambient: float | np.ndarray = 0.0
+    flux: float | np.ndarray = 0.0
+
+
+@dataclass(frozen=True)
+class Heater:
+    """A controlled heater: power spread per volume over ``region`` (cell bool mask) that
+    holds the volume-mean temperature of ``control`` (cell bool mask) at ``set_point`` [K];
+    power limited to [0, max_power] [W]."""
+
+    region: np.ndarray
+    control: np.ndarray
+    set_point: float
+    max_power: float = np.inf
+
+
+@dataclass(frozen=True, eq=False)
+class HeatState:
+    """Temperature [K], enthalpy [J/m3], liquid fraction [-] (cell arrays), time [s], heater [W]."""
+
+    T: np.ndarray
+    H: np.ndarray
+    frac: np.ndarray
+    time: float = 0.0
+    heater_power: float = 0.0
+
+
+@dataclass(frozen=True)
+class HeatBalance:
+    """Energy balance of a step (or of the steady state), all in [W].
+
+    stored: rate of change of the enthalpy content; sources: name -> region -> power;
+    heater: controlled power; heater_demand: power the controller asked for before
+    clipping (negative: surplus, ``margin`` = -demand); losses: group -> outward power;
+    residual = stored - (sources + heater - losses), closes to solver precision.
+    """
+
+    stored: float
+    sources: dict
+    heater: float
+    heater_demand: float
+    losses: dict
+    residual: float
+    newton_iterations: int = 0
+
+    @property
+    def total_loss(self) -> float:
+        return float(sum(self.losses.values()))
+
+    @property
+    def total_source(self) -> float:
+        return float(sum(sum(r.values()) for r in self.sources.values()))
+
+    @property
+    def margin(self) -> float:
+        """Surplus heat [W] the controller would have to remove to hold the set point."""
+        return max(0.0, -self.heater_demand)
+
+    @property
+    def relative_residual(self) -> float:
+        scale = abs(self.stored) + abs(self.heater) + sum(abs(v) for v in self.losses.values()) + sum(
+            abs(v) for r in self.sources.values() for v in r.values())
+        return abs(self.residual) / scale if scale > 0 else 0.0
+
+
+def _side(name: str) -> tuple[int, bool, str]:
+    name = _ALIASES.get(name, name)
+    if name not in SIDE_NAMES:
+        raise ValueError(f"boundary side must be one of {SIDE_NAMES} (or r-, r+), got {name!r}")
+    i = SIDE_NAMES.index(name)
+    return i // 2, bool(i % 2), name
+
+
+def _sl(axis: int, high: bool, n: int, faces: bool) -> tuple:
+    idx = [slice(None)] * 3
+    idx[axis] = (n if faces else n - 1) if high else 0
+    return tuple(idx)
+
+
+class HeatSolver:
+    """Transient and steady heat solves on one grid (see module docstring).
+
+    grid : cellsim.fields.grid.Grid; props : HeatProperties.
+    bcs : side -> SurfaceBC (missing sides insulated; "r-" is the axis of an r-z grid).
+    films : axis -> face-shape array of film coefficients [W/(m2 K)] added in series on
+        interior faces (0: none), e.g. melt-to-wall heat transfer.
+    loss_groups : name -> (side, face mask of the side); default one group per side.
+    solver : "auto", "direct" or "iterative" (cellsim.fields.heat_linear).
+    """
+
+    def __init__(self, grid: Grid, props: HeatProperties, bcs: dict, films: dict | None = None,
+                 loss_groups: dict | None = None, solver: str = "auto", rtol: float = 1e-11,
+                 max_newton: int = 60, lin_rtol: float = 1e-12):
+        self.grid, self.props = grid, props
+        self.bcs = {_side(s)[2]: bc for s, bc in bcs.items()}
+        self.films = films or {}
+        self.volumes = grid.volumes()
+        self.areas = [grid.face_areas(a) for a in range(3)]
+        self.linear = ShiftedSolver(grid.shape, solver)
+        self.rtol, self.max_newton, self.lin_rtol = rtol, max_newton, lin_rtol
+        self._flat = props.flat()
+        if loss_groups is None:
+            loss_groups = {s: (s, None) for s in self.bcs}
+        self.loss_groups = {k: (_side(s)[2], m) for k, (s, m) in loss_groups.items()}
+        self._g_cache = (None, None)
+
+    # -- state -------------------------------------------------------------------------
+    def state(self, T, time: float = 0.0) -> HeatState:
+        """HeatState at temperature T [K] (scalar or cell array); liquid at the melting point."""
+        t = np.ascontiguousarray(np.broadcast_to(np.asarray(T, float), self.grid.shape)).reshape(-1)
+        h = np.empty_like(t)
+        hk.enthalpy_from_temperature(t, *self._flat, h)
+        return self._state_from_h(h.reshape(self.grid.shape), time)
+
+    def _state_from_h(self, H, time=0.0, power=0.0) -> HeatState:
+        T, f, _ = self._invert(H)
+        return HeatState(T, H, f, time, power)
+
+    def _invert(self, H):
+        n = H.size
+        t, f, c = np.empty(n), np.empty(n), np.empty(n)
+        hk.temperature_from_enthalpy(np.ascontiguousarray(H).reshape(-1), *self._flat, t, f, c)
+        s = self.grid.shape
+        return t.reshape(s), f.reshape(s), c.reshape(s)
+
+    # -- operator ----------------------------------------------------------------------
+    def interior_conductances(self, k: np.ndarray) -> list[np.ndarray]:
+        """Face conductances [W/K] with the films; boundary faces 0. Cached on k."""
+        key, g = self._g_cache
+        if key is not None and key.shape == k.shape and np.array_equal(key, k):
+            return [a.copy() for a in g]
+        g = []
+        for a in range(3):
+            ga = np.zeros(self.areas[a].shape)
+            fv.interior_conductances(k, self.grid.widths(a), self.areas[a], a, ga)
+            h = self.films.get(a)
+            if h is not None:
+                with np.errstate(divide="ignore"):
+                    ga = np.where((h > 0) & (ga > 0), 1.0 / (1.0 / np.where(ga > 0, ga, 1.0)
+                                  + 1.0 / np.where(h > 0, h * self.areas[a], 1.0)), ga)
+            g.append(ga)
+        self._g_cache = (k.copy(), [a.copy() for a in g])
+        return g
+
+    def _boundary(self, k, T, g):
+        """Patch boundary conductances into g; returns rhs [W] and per side (gb, value, q).
+
+        The outward flux of a boundary cell is gb (T_cell - value) + q [W] with the surface
+        law linearised about the current surface temperature (exact at convergence).
+        """
+        b = np.zeros(self.grid.shape)
+        out = {}
+        for side, bc in self.bcs.items():
+            a, high, _ = _side(side)
+            n = self.grid.shape[a]
+            area = self.areas[a][_sl(a, high, n, True)]
+            cells = _sl(a, high, n, False)
+            kappa = k[cells] / (0.5 * self.grid.widths(a)[n - 1 if high else 0])
+            shape = area.shape
+            h, value, eps, amb, flux = (np.broadcast_to(np.asarray(v, float), shape) for v in
+                                        (bc.h, bc.value, bc.emissivity, bc.ambient, bc.flux))
+            fixed = np.isinf(h)
+            if np.any(eps > 0):
+                ts, hl, vl = (np.empty(area.size) for _ in range(3))
+                hk.surface_linearisation(*(np.ascontiguousarray(v, dtype=float).reshape(-1) for v in (
+                    T[cells], kappa, np.where(fixed, 0.0, h), eps * STEFAN_BOLTZMANN, amb,
+                    np.where(fixed, 0.0, flux))), ts, hl, vl)
+                h = np.where(fixed, h, hl.reshape(shape))
+                value = np.where(fixed, value, vl.reshape(shape))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gb = area / (1.0 / kappa + 1.0 / h)
+                share = np.where(fixed, 0.0, np.where(h > 0, kappa / (kappa + h), 1.0))
+            q = flux * share * area
+            g[a][_sl(a, high, n, True)] = gb
+            b[cells] += gb * value - q
+            out[side] = (gb, value, q)
+        return b, out
+
+    # -- Newton ------------------------------------------------------------------------
+    def step(self, state: HeatState, dt: float, sources: dict | None = None,
+             heater: Heater | None = None) -> tuple[HeatState, HeatBalance]:
+        """Advance one backward-Euler step of dt [s]; sources: name -> cell array [W/m3]."""
+        if not dt > 0:
+            raise ValueError(f"time step must be positive, got {dt!r}")
+        m = self.volumes / dt
+        k = self.props.conductivity(state.frac)
+        H, P, it, bnd, demand = self._newton(state.H.copy(), state.H, m, k, sources, heater,
+                                             state.heater_power, transient=True)
+        new = self._state_from_h(H, state.time + dt, P)
+        stored = float(np.sum(m * (H - state.H)))
+        return new, self._balance(stored, new.T, bnd, sources, P, demand, it)
+
+    def steady(self, sources: dict | None = None, heater: Heater | None = None,
+               guess: HeatState | None = None, mushy: float = 1.0) -> tuple[HeatState, HeatBalance]:
+        """Steady state (conductivity Picard-updated with the liquid fraction, which uses a
+        mushy interval of at least ``mushy`` [K] so that it is continuous)."""
+        st = guess if guess is not None else self.state(float(np.max(self.props.t_liquidus)) + 50.0)
+        T, P = st.T.copy(), st.heater_power
+        t_s = self.props.t_solidus
+        rng = np.maximum(self.props.t_liquidus - t_s, mushy)
+        has = self.props.latent > 0
+        for outer in range(100):
+            f = np.where(has, np.clip((T - t_s) / rng, 0.0, 1.0), 1.0)
+            k = self.props.conductivity(f)
+            T_new, P, it, bnd, demand = self._newton(T, None, None, k, sources, heater, P,
+                                                     transient=False)
+            change = float(np.max(np.abs(T_new - T)))
+            T = T_new
+            if change < 1e-9 * float(np.max(T)) and outer > 0:
+                break
+        else:
+            raise ConvergenceError("steady heat: conductivity (liquid fraction) iteration did not settle")
+        state = self.state(T)
+        state = HeatState(state.T, state.H, state.frac, 0.0, P)
+        return state, self._balance(0.0, T, bnd, sources, P, demand, outer + 1)
+
+    def _newton(self, X, H_old, m, k, sources, heater, P, transient):
+        """Newton on enthalpy (transient) or temperature (steady). Returns (X, P, it, bnd, demand)."""
+        shape = self.grid.shape
+        q = np.zeros(shape)
+        for s in (sources or {}).values():
+            q += np.broadcast_to(s, shape) * self.volumes
+        if heater is not None:
+            hv = np.where(heater.region, self.volumes, 0.0)
+            qh = hv / hv.sum()
+            cv = np.where(heater.control, self.volumes, 0.0)
+            cw = cv / cv.sum()
+        else:
+            P = 0.0
+        demand = P
+        g_int = self.interior_conductances(k)
+        r = np.empty(shape)
+        for it in range(1, self.max_newton + 1):
+            if transient:
+                T, _, C = self._invert(X)
+                d = m * C
+            else:
+                T, d = X, np.zeros(shape)
+            g = [a.copy() for a in g_int]
+            b_bnd, bnd = self._boundary(k, T, g)
+            rhs = b_bnd + q + (P * qh if heater is not None else 0.0)
+            hk.shifted_residual(g[0], g[1], g[2], np.zeros(shape), T, rhs, r)
+            if transient:
+                r -= m * (X - H_old)  # r = -R
+            scale = np.sum(np.abs(q)) + abs(P) + sum(  # throughput [W]: physical flows only
+                float(np.sum(np.abs(gb * (T[_sl(*_side(s)[:2], shape[_side(s)[0]], False)] - v) + qf)))
+                for s, (gb, v, qf) in bnd.items())
+            if transient:
+                scale += np.sum(np.abs(m * (X - H_old)))
+            if np.sum(np.abs(r)) <= self.rtol * scale and (heater is None or it > 1):
+                return X, P, it, bnd, demand
+            dT = self.linear.solve(g, d, r, rtol=self.lin_rtol)
+            if heater is not None:
+                dw = self.linear.solve(g, d, qh, rtol=self.lin_rtol)
+                want = P + (heater.set_point - np.sum(cw * (T + dT))) / np.sum(cw * dw)
+                demand = want
+                P_new = min(max(want, 0.0), heater.max_power)
+                dT = dT + (P_new - P) * dw
+                P = P_new
+            if transient:
+                X = self._clip_kinks(X, X + C * dT)
+            else:
+                X = X + dT
+        raise ConvergenceError(f"heat: Newton did not converge in {self.max_newton} iterations "
+                               f"(residual {np.sum(np.abs(r)):.3e} W)")
+
+    def _clip_kinks(self, H0, H1):
+        """Stop enthalpy updates at the kinks of H(T) (phase boundaries) they cross."""
+        c_s, c_l, t_s, t_l, lat = (a.reshape(self.grid.shape) for a in self._flat)
+        h_liq = c_s * (t_l - t_s) + lat
+        H1 = np.where((H0 < 0) & (H1 > 0) | (H0 > 0) & (H1 < 0), 0.0, H1)
+        H1 = np.where((H0 < h_liq) & (H1 > h_liq) | (H0 > h_liq) & (H1 < h_liq), h_liq, H1)
+        return H1
+
+    def _balance(self, stored, T, bnd, sources, P, demand, it) -> HeatBalance:
+        shape = self.grid.shape
+        losses = {}
+        for name, (side, mask) in self.loss_groups.items():
+            a, high, _ = _side(side)
+            gb, value, qf = bnd.get(side, (None, None, None))
+            if gb is None:
+                losses[name] = 0.0
+                continue
+            tc = T[_sl(a, high, shape[a], False)]
+            flux = gb * (tc - value) + qf
+            losses[name] = float(np.sum(flux if mask is None else flux[mask]))
+        src = {}
+        mat = self.grid.material
+        for name, s in (sources or {}).items():
+            p = np.broadcast_to(s, shape) * self.volumes
+            src[name] = {reg: float(p[mat == rid].sum()) for reg, rid in self.grid.regions.items()}
+        total_src = sum(sum(r.values()) for r in src.values())
+        residual = stored - (total_src + P - sum(losses.values()))
+        return HeatBalance(stored, src, float(P), float(demand), losses, float(residual), it)
+
+
+def ledge_profile(grid: Grid, frac: np.ndarray, region: str, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Frozen thickness [m] of ``region`` summed along ``axis`` (radially for r-z), per z.
+
+    Returns (z centres [m], thickness [m] averaged over axis 1) for the z rows holding the
+    region; the thickness is sum((1 - f) width) over the region's cells of the row.
+    """
+    mask = grid.region_mask(region)
+    w = grid.widths(axis).reshape([-1 if a == axis else 1 for a in range(3)])
+    frozen = np.where(mask, (1.0 - frac) * w, 0.0).sum(axis=axis, keepdims=True)
+    rows = mask.any(axis=(0, 1))
+    thick = frozen.mean(axis=1 if axis != 1 else 0).reshape(-1)
+    return grid.centres(2)[rows], thick[rows]
