@@ -64,8 +64,12 @@ class Check:
 
     def criterion(self) -> str:
         tol = f"{self.tolerance * 100:g} %" if self.relative else f"{self.tolerance:g} {self.unit}"
-        sign = {"within": "±", "at_least": ">= ref -", "at_most": "<= ref +"}[self.kind]
-        return f"{sign} {tol}".replace("± ", "±")
+        if self.kind == "within":
+            return f"±{tol}"
+        sign = ">=" if self.kind == "at_least" else "<="
+        if self.tolerance == 0:
+            return f"{sign} reference"
+        return f"{sign} reference {'-' if self.kind == 'at_least' else '+'} {tol}"
 
 
 def discover() -> dict[str, object]:
@@ -101,7 +105,7 @@ def run_cases(names: list[str] | None = None, fast_only: bool = False,
 
 def format_table(checks: list[Check]) -> str:
     header = ("case", "quantity", "model", "reference", "criterion", "unit", "status")
-    rows = [(c.case, c.quantity, f"{c.model:.4g}", f"{c.reference:.4g}", c.criterion(), c.unit,
+    rows = [(c.case, c.quantity, f"{c.model:.6g}", f"{c.reference:.6g}", c.criterion(), c.unit,
              c.status) for c in checks]
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
@@ -118,7 +122,7 @@ def write_report(checks: list[Check], outdir: Path) -> Path:
              "| case | quantity | model | reference | criterion | unit | status | source |",
              "|---|---|---|---|---|---|---|---|"]
     for c in checks:
-        lines.append(f"| {c.case} | {c.quantity} | {c.model:.4g} | {c.reference:.4g} | "
+        lines.append(f"| {c.case} | {c.quantity} | {c.model:.6g} | {c.reference:.6g} | "
                      f"{c.criterion()} | {c.unit} | {c.status} | {c.source} |")
     for name in dict.fromkeys(c.case for c in checks):
         module = cases[name]

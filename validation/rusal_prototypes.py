@@ -1,0 +1,88 @@
+"""RUSAL's 500 A and 3 kA prototypes (press release, 3 Oct 2025; physics-data.md 1.2 and 7.2).
+
+Published: about 9 MWh per tonne of Al, metal above 99.7 % Al (P1020/A7 grade) from
+contaminated scrap, stable cycles of 40-45 days; at 3 kA and CE 0.95 a 45-day cycle yields
+about 1.0 t of Al (physics-data 0).
+
+Inputs. From the source: the currents (500 A, 3 kA) and "low temperature". Everything else is
+an estimate [E], because RUSAL published neither geometry, salt nor temperature: the reference
+cells `rusal-3kA` and `rusal-500A` use the design rule of physics-data 1.3 (0.5 A/cm2, ACD
+4.5 cm, which physics-data derived from the 9 MWh/t figure itself), a Gadeau NaF-BaCl2-AlF3
+bath with kappa approx. 1 S/cm, an Al-33Cu alloy, linings sized to shed the Joule heat near
+750 degC, and UBC scrap as the "off-grade" feed. The energy check is therefore a consistency
+check of the voltage, current-efficiency and heat-balance physics, not an independent
+prediction; `rusal_sensitivity` shows how the result moves with each estimated input.
+
+Tolerances. "About 9 MWh/t" is read as 9 +- 1 MWh/t (the spread between the lab and
+prototype figures in physics-data 1.2). Purity and the P1020A element limits are hard limits
+on every tap. A stable cycle of 40-45 days means the cell must stay in specification and
+within its anode-alloy limits for at least 40 days.
+"""
+
+from __future__ import annotations
+
+from cellsim.campaign import run_campaign
+from cellsim.config import load_config
+from cellsim.elements import ALL_ELEMENTS
+from cellsim.validate import Check
+
+NAME = "rusal_prototypes"
+TITLE = "RUSAL 500 A and 3 kA prototypes"
+FAST = True
+SOURCE = "RUSAL press release 3 Oct 2025 (physics-data 1.2, 7.2)"
+KWH_T = 1e3 / 3.6e6
+
+
+# Published numbers this model is known not to reach with the reference (estimated) designs,
+# and why. Declared here, not decided from the result: if the model moves, the report says so.
+KNOWN_GAPS = {
+    "3 kA: specific energy": (
+        "The model lands at about 7.3 MWh/t: U = 2.42 V (salt IR 2.24 V at the design-rule ACD of "
+        "4.5 cm and kappa = 1 S/cm) and CE = 99.4 % (dissolved-metal back reaction at an estimated "
+        "0.01 wt% Al solubility, physics-data 3.2 [E]); 9 MWh/t needs U/CE = 3.02 V "
+        "(physics-data 0). The prototypes' ACD, salt and CE are unpublished; rusal_sensitivity "
+        "shows which estimated input moves the result how far."),
+}
+
+
+def _note(result) -> str:
+    s = result.summary
+    return (f"U = {s['mean_cell_voltage']:.3f} V, CE = {s['current_efficiency'] * 100:.2f} %, "
+            f"heater {s['mean_heater_power'] / 1e3:.2f} kW, T = {s['mean_temperature'] - 273.15:.0f} degC.")
+
+
+def run(figures_dir=None, duration: str = "45 d") -> list[Check]:
+    checks = []
+    for cell, current in (("rusal-3kA", "3 kA"), ("rusal-500A", "500 A")):
+        cfg = load_config(cell, [f'schedule.duration="{duration}"', "schedule.stop_on_spec=false"])
+        result = run_campaign(cfg)
+        s, taps = result.summary, result.taps
+        energy = s["specific_energy"] * KWH_T / 1e3
+        quantity = f"{current}: specific energy"
+        checks.append(Check(NAME, quantity, energy, 9.0, 1.0, "MWh/t Al", SOURCE, note=_note(result),
+                            expected_failure=KNOWN_GAPS.get(quantity, "")))
+        min_al = min(t.purity for t in taps) * 100
+        checks.append(Check(NAME, f"{current}: lowest tap Al", min_al, 99.70, 0.0, "wt%",
+                            SOURCE + "; P1020A", kind="at_least",
+                            note=f"{len(taps)} taps on {cfg.scrap.name}"))
+        for symbol in ("Si", "Fe", "Zn"):
+            worst = max(t.composition[ALL_ELEMENTS.index(symbol)] for t in taps) * 100
+            limit = cfg.product.max_fraction[symbol] * 100
+            checks.append(Check(NAME, f"{current}: highest tap {symbol}", worst, limit, 0.0, "wt%",
+                                "P1020A (physics-data 4)", kind="at_most"))
+        checks.append(Check(NAME, f"{current}: days in spec and within alloy limits",
+                            stable_days(cfg), 40.0, 0.0, "d", SOURCE, kind="at_least",
+                            note="campaign run until the product or the alloy breaks a limit"))
+        if current == "3 kA":
+            checks.append(Check(NAME, "3 kA: Al per 45-day cycle", s["al_produced"] / 1e3 * 45 * 86400
+                                / s["campaign_length"], 1.0, 0.1, "t", "physics-data 0 and 7.2",
+                                note=f"CE {s['current_efficiency'] * 100:.2f} %"))
+    return checks
+
+
+def stable_days(cfg) -> float:
+    """Days until a tap breaks the specification or the alloy breaks its limits (120 d cap)."""
+    from dataclasses import replace
+
+    long = replace(cfg, schedule=replace(cfg.schedule, duration=120 * 86400.0, stop_on_spec=True))
+    return run_campaign(long).summary["campaign_length"] / 86400.0
