@@ -195,6 +195,7 @@ def sensitivity_plot(indices: list[Indices], out: Path) -> Path:
                      fontsize=9)
         ax.axhline(0, color="k", lw=0.5)
         ax.legend(fontsize=7)
+    fig.suptitle("Sobol indices with bootstrap 95 % intervals (failed cases excluded)")
     path = out / "sensitivity.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -215,7 +216,8 @@ def _table_md(table: dict, front: np.ndarray) -> list[str]:
                else str(table["inputs"][k][i]) for k in keys]
         for name in KEY_OUTPUTS:
             v = _out(table, name)[0][i]
-            row.append("" if np.isnan(v) else (f"{v:.4f}" if name == "product_al" else f"{v:.4g}"))
+            row.append("" if np.isnan(v) else f"{v:.4f}" if name == "product_al"
+                       else f"{v:.0f}" if abs(v) >= 1000 else f"{v:.4g}")
         row += ["*" if front[i] else "", str(table["status"][i])]
         lines.append(f"| {case} | " + " | ".join(row) + " |")
     return lines

@@ -105,3 +105,11 @@ def test_pareto_mask():
     cost = np.array([1.0, 2.0, 3.0, 2.5, np.nan])
     benefit = np.array([1.0, 3.0, 2.0, 3.0, 9.0])
     assert pareto_mask(cost, benefit).tolist() == [True, True, False, False, False]
+
+
+def test_large_mean_small_spread_output_is_stable(tmp_path):
+    """Like purity (0.9999 +- 1e-5): shifting and scaling y must not change the indices."""
+    base = from_table(saltelli_table(tmp_path, 2**10, ishigami), "y")
+    shifted = from_table(saltelli_table(tmp_path, 2**10, lambda x: 1.0 + 1e-6 * ishigami(x)), "y")
+    assert np.allclose(shifted.first, base.first, atol=1e-6)
+    assert np.allclose(shifted.total, base.total, atol=1e-6)
