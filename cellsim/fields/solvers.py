@@ -36,11 +36,19 @@ class ConvergenceError(RuntimeError):
 
 # Below this many cells a kernel runs on one thread: launching the thread team costs
 # ~20 us on an idle machine but up to a scheduler slice (~8 ms) on a busy shared one.
+# On a loaded machine (more runnable processes than cores) every parallel region waits for
+# a descheduled thread; set_max_threads(1) is then faster (measured 1.8 s vs 4.4 s, 128^3).
 PARALLEL_MIN_CELLS = 200_000
+_MAX_THREADS = [numba.config.NUMBA_NUM_THREADS]
+
+
+def set_max_threads(n: int | None) -> None:
+    """Threads used by the solver kernels (None: NUMBA_NUM_THREADS)."""
+    _MAX_THREADS[0] = numba.config.NUMBA_NUM_THREADS if n is None else max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
 
 
 def _set_threads(n_cells: int) -> None:
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS if n_cells >= PARALLEL_MIN_CELLS else 1)
+    numba.set_num_threads(_MAX_THREADS[0] if n_cells >= PARALLEL_MIN_CELLS else 1)
 
 
 def _pcg(ops, precondition, b, x, rtol, maxiter, name):
