@@ -95,8 +95,10 @@ def sweep(spec_file: str, folder: str | None, dry_run: bool, workers: int | None
                             retry_failed=retry_failed, progress=progress)
         except SweepStoreError as exc:
             _fail(str(exc))
-        except RuntimeError as exc:
-            _fail(str(exc), code=1)
+        except KeyboardInterrupt:
+            _fail(f"interrupted; finished cases are kept in {folder}: continue with --resume", 130)
+        except RuntimeError as exc:  # includes a worker process that died (BrokenProcessPool)
+            _fail(f"{exc}\nfinished cases are kept in {folder}: continue with --resume", code=1)
     if not quiet:
         click.echo(f"{spec.name}: {run.ok} ok, {run.failed} failed now; {run.skipped} finished "
                    f"before{f' ({run.recovered} recovered from files)' if run.recovered else ''}; "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import signal
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -73,16 +74,23 @@ def _local(tasks: list[dict], workers: int) -> Iterator[dict]:
             yield run_task(task)
         return
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_up) as pool:
-        pending = {pool.submit(run_task, t) for t in tasks}
-        try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    yield fut.result()
-        finally:
-            for fut in pending:
-                fut.cancel()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_pool_worker_init)
+    pending = {pool.submit(run_task, t) for t in tasks}
+    try:
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                yield fut.result()
+    finally:
+        # Interrupted: drop queued cases, don't wait for running ones (a result file they
+        # still write is picked up by --resume).
+        pool.shutdown(wait=not pending, cancel_futures=True)
+
+
+def _pool_worker_init() -> None:
+    """Ctrl-C is the parent's to handle: it stops the sweep; workers just finish or die."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up()
 
 
 def _dask(tasks: list[dict], address: str) -> Iterator[dict]:
