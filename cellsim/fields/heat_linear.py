@@ -4,10 +4,12 @@ A is the conductance operator of cellsim.kernels.fv (face conductances [W/K]) an
 the backward-Euler mass term V rho c / dt (times the linearised heat capacity); d = 0 is a
 steady solve. The solvers of cellsim.fields.solvers take face conductances only, so:
 
-* 2D r-z grids (one azimuthal cell): the two azimuthal faces of every cell are boundary
-  faces whose outside value is 0, so putting d/2 on each of them adds exactly diag(d).
-  That runs the reused-LU ``DirectSolver`` unchanged (one back-substitution per solve while
-  the coefficients stay the same, PCG on the stale factorisation when they change a little).
+* 2D r-z grids: sparse LU (SuperLU with partial pivoting: the pot's conductances span six
+  decades, where the no-pivot symmetric LU of cellsim.fields.solvers.DirectSolver stalls
+  near 1e-10) of A + diag(d), kept while the coefficients stay the same (one
+  back-substitution per step of a linear transient); when they change (Newton on
+  radiation, phase change) the old factorisation preconditions CG, and a new one is made
+  when that takes more than ``refactor_after`` iterations.
 * 3D grids, d > 0: Jacobi-preconditioned CG of cellsim.kernels.heat (the mass term makes
   the system well conditioned for the time steps of a transient); d = 0: the multigrid
   PCG of cellsim.fields.solvers.
@@ -17,7 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
+import scipy.sparse
+import scipy.sparse.linalg
+
 from cellsim.fields.solvers import ConvergenceError, make_solver
+from cellsim.kernels import fv
 from cellsim.kernels import heat as hk
 
 
@@ -45,17 +51,7 @@ class ShiftedSolver:
         """x [K] for face conductances g = (gx, gy, gz) [W/K], shift d and rhs b [W]."""
         x = np.zeros(self.shape) if x0 is None else np.array(x0, dtype=np.float64)
         if self.kind == "direct":
-            gy = np.empty((self.shape[0], 2, self.shape[2]))
-            gy[:, 0, :] = 0.5 * d[:, 0, :]
-            gy[:, 1, :] = 0.5 * d[:, 0, :]
-            ops = (g[0], gy, g[2])
-            if self._direct is None:
-                self._direct = make_solver(*ops, kind="direct")
-            else:
-                self._direct.update(*ops)
-            x = self._direct.solve(b, x0=x, rtol=rtol, maxiter=200)
-            self.last_iterations = self._direct.last_iterations
-            return x
+            return self._direct_solve(g, d, b, x, rtol)
         if not np.any(d):
             if self._mg is None:
                 self._mg = make_solver(*g, kind="multigrid")
@@ -70,3 +66,58 @@ class ShiftedSolver:
                                    f"in {maxiter} iterations")
         self.last_iterations = it
         return x
+
+    def _factorise(self, g, d):
+        indptr, indices, data = fv.assemble_csr(*g)
+        n = indptr.size - 1
+        a = scipy.sparse.csr_matrix((data, indices, indptr), shape=(n, n))
+        a = (a + scipy.sparse.diags(d.reshape(-1))).tocsc()
+        self._lu = scipy.sparse.linalg.splu(a)
+        self._key = [x.copy() for x in g] + [d.copy()]
+        self.n_factorisations = getattr(self, "n_factorisations", 0) + 1
+
+    def _direct_solve(self, g, d, b, x, rtol, refactor_after: int = 10):
+        same = self._direct is not None and all(
+            np.array_equal(u, v) for u, v in zip(self._key, list(g) + [d]))
+        if self._direct is None:
+            self._factorise(g, d)
+            self._direct = True
+        fresh = same
+        for attempt in range(2):
+            it = _pcg_lu(g, d, b, x, self._lu, rtol, refactor_after if not fresh else 50)
+            if it >= 0:
+                self.last_iterations = it
+                return x
+            self._factorise(g, d)
+            fresh = True
+            x[...] = 0.0
+        raise ConvergenceError(f"heat: LU-preconditioned CG did not reach {rtol:.1e}")
+
+
+def _pcg_lu(g, d, b, x, lu, rtol, maxiter):
+    """CG on (A + diag d) x = b preconditioned by a (possibly stale) LU; -1 on failure."""
+    r = np.empty_like(b)
+    q = np.empty_like(b)
+    bb = np.sqrt(np.sum(b * b))
+    if bb == 0.0:
+        x[...] = 0.0
+        return 0
+    rr = hk.shifted_residual(*g, d, x, b, r)
+    p = None
+    rz = 1.0
+    for it in range(maxiter + 1):
+        if np.sqrt(rr) <= rtol * bb:
+            return it
+        if it == maxiter:
+            break
+        z = lu.solve(r.reshape(-1)).reshape(b.shape)
+        rz_new = float(np.sum(r * z))
+        p = z if p is None else z + (rz_new / rz) * p
+        rz = rz_new
+        pq = hk._apply_dot(*g, d, p, q)
+        if not pq > 0.0:
+            break
+        alpha = rz / pq
+        x += alpha * p
+        rr = hk.shifted_residual(*g, d, x, b, r)
+    return -1
