@@ -131,7 +131,7 @@ def test_time_order_backward_euler():
     X = np.meshgrid(*(grid.centres(a) for a in range(3)), indexing="ij")
     props = HeatProperties.constant(grid.shape, 3.0, RHO_C)
     errors = []
-    for steps in (8, 16, 32, 64):
+    for steps in (4, 8, 16, 32):
         dt = t_end / steps
         solver = HeatSolver(grid, props, {})
         state = solver.state(exact(X, 0.0))
