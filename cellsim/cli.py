@@ -23,6 +23,17 @@ def _load(config: str, overrides: tuple[str, ...]):
         _fail(str(exc))
 
 
+def _read_result(file: str):
+    from .io import ResultFileError, read_result
+
+    if not Path(file).is_file():
+        _fail(f"{file}: no such file")
+    try:
+        return read_result(file)
+    except ResultFileError as exc:
+        _fail(str(exc))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cellsim")
 def main() -> None:
@@ -87,15 +98,7 @@ def check(config: str, overrides: tuple[str, ...]) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def show(file: str) -> None:
     """Print the summary of a result file."""
-    from .io import ResultFileError, read_result
-
-    if not Path(file).is_file():
-        _fail(f"{file}: no such file")
-    try:
-        result = read_result(file)
-    except ResultFileError as exc:
-        _fail(str(exc))
-    click.echo(result.format_summary())
+    click.echo(_read_result(file).format_summary())
 
 
 @main.command()
@@ -108,15 +111,9 @@ def plot(file: str, outdir: str | None) -> None:
     Voltage and its terms, heat balance with heater and temperature, every tapped batch
     against the product specification, and the anode alloy composition against its limit.
     """
-    from .io import ResultFileError, read_result
     from .plot import campaign_figures
 
-    if not Path(file).is_file():
-        _fail(f"{file}: no such file")
-    try:
-        result = read_result(file)
-    except ResultFileError as exc:
-        _fail(str(exc))
+    result = _read_result(file)
     outdir = outdir or str(Path(file).with_name(Path(file).stem + "-plots"))
     for path in campaign_figures(result, outdir):
         click.echo(f"wrote {path}")

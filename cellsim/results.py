@@ -125,7 +125,7 @@ class CampaignResult:
             rows.append((f"heat loss: {face}", f"{s[f'mean_heat_loss_{face}'] / 1e3:.2f}", "kW"))
         rows.append(("mean ledge thickness", f"{s['mean_ledge_thickness'] * 100:.2f}", "cm"))
         spec = cfg.product
-        rows.append((f"product (all taps) vs {spec.name}", f"{s['product_al'] * 100:.4f}",
+        rows.append((f"product (all taps) vs {spec.name}", f"{s['product_al'] * 100:.5f}",
                      f"wt% Al (min {spec.min_al_fraction * 100:.2f})"))
         for e in IMPURITIES:
             limit = spec.max_fraction.get(e)
@@ -133,7 +133,7 @@ class CampaignResult:
             rows.append((f"  {e}", f"{s[f'product_{e}'] * 1e6:.1f}", f"ppm{lim}"))
         rows += [
             ("taps in spec", f"{s['taps_in_spec']} of {s['taps']}", ""),
-            ("lowest tap purity", f"{s['min_tap_al'] * 100:.4f}", "wt% Al"),
+            ("lowest tap purity", f"{s['min_tap_al'] * 100:.5f}", "wt% Al"),
             ("anode alloy at end", ", ".join(f"{e} {s[f'alloy_{e}'] * 100:.2f}" for e in ALL_ELEMENTS
                                               if s[f'alloy_{e}'] > 1e-4), "wt%"),
             ("scrap fed", f"{s['scrap_fed']:.1f}", "kg"),

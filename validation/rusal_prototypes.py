@@ -42,6 +42,12 @@ KNOWN_GAPS = {
         "0.01 wt% Al solubility, physics-data 3.2 [E]); 9 MWh/t needs U/CE = 3.02 V "
         "(physics-data 0). The prototypes' ACD, salt and CE are unpublished; rusal_sensitivity "
         "shows which estimated input moves the result how far."),
+    "500 A: specific energy": (
+        "The model lands at about 13 MWh/t: the 500 A pot scaled at the same 0.5 A/cm2 makes only "
+        "~1.2 kW of Joule heat against ~2.1 kW of losses through its lining and rods, so a ~1 kW "
+        "heater holds 750 degC and its energy counts. A small pot has more wall per ampere; the "
+        "prototype's geometry, insulation and heating are unpublished (its ~9 MWh/t may exclude "
+        "heating, or it may run a wider ACD that makes the heat itself)."),
 }
 
 

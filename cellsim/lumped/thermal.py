@@ -3,9 +3,11 @@
 The melt is one temperature T. Heat leaves by four paths, each a series of resistances:
 
 * ``side``: four wall bands (beside the collector block and alloy, the electrolyte, the cathode
-  metal, the gas space); the electrolyte band may carry a frozen ledge;
-* ``bottom``: film, collector block, bottom lining (planar);
-* ``lid``: gas-space film, lid lining (planar), less the rod penetrations;
+  metal, the gas space); the electrolyte band may carry a frozen ledge; the wall reaches
+  half-way into the bottom and lid linings (a corner allowance);
+* ``bottom``: film and collector block over the cavity footprint, then the bottom lining over the
+  log-mean of the cavity and shell footprints, and the shell's whole plate outside;
+* ``lid``: gas-space film, lid lining (as the bottom), less the rod penetrations;
 * ``collectors``: conduction along the rods to the busbar clamps.
 
 Outer faces lose heat by free convection and radiation to ambient, solved exactly for the
@@ -113,6 +115,15 @@ def _salt_band(config: Config, T: float) -> tuple[float, float, float]:
     return Q, ledge, Ts
 
 
+def shell_footprint(config: Config) -> float:
+    """Plan area of the outer shell [m2]: the cavity grown by the side-lining thickness."""
+    geo = config.geometry
+    t = sum(layer.thickness for layer in config.lining.side)
+    if geo.shape == "cylindrical":
+        return math.pi * (geo.inner_radius + t) ** 2
+    return (geo.inner_length + 2 * t) * (geo.inner_width + 2 * t)
+
+
 def cavity_height(config: Config) -> float:
     """Height from the top of the collector block to the lid [m], fixed by the initial stack."""
     geo = config.geometry
@@ -131,20 +142,27 @@ def heat_loss(config: Config, T: float, alloy_depth: float, cathode_depth: float
         freeboard = cavity_height(config) - alloy_depth - geo.acd - cathode_depth
     freeboard = max(freeboard, 0.0)
     h_in, h_gas = lin.inside_heat_transfer, lin.gas_space_heat_transfer
-    lower, T_lower = _band(config, T, col.bottom_thickness + alloy_depth, h_in)
+    # Corners: the side wall is taken to reach half-way into the bottom and lid linings.
+    bottom_lining = sum(layer.thickness for layer in lin.bottom)
+    lid_lining = sum(layer.thickness for layer in lin.lid)
+    lower, T_lower = _band(config, T, col.bottom_thickness + alloy_depth + 0.5 * bottom_lining, h_in)
     salt, ledge, T_salt = _salt_band(config, T)
     upper, T_upper = _band(config, T, cathode_depth, h_in)
-    gas, T_gas = (_band(config, T, freeboard, h_gas) if freeboard > 0 else (0.0, T))
+    gas_height = freeboard + 0.5 * lid_lining
+    gas, T_gas = _band(config, T, gas_height, h_gas)
 
-    area = geo.area
+    # Bottom and lid: the heat spreads from the cavity footprint to the shell's, so the lining
+    # layers conduct over the log-mean of the two areas and the outer plate is the shell's.
+    area, outer = geo.area, shell_footprint(config)
+    spread = (outer - area) / math.log(outer / area)
     R_bottom = 1.0 / (h_in * area) + col.bottom_thickness / (col.bottom_thermal_conductivity * area)
-    R_bottom += _planar(lin.bottom, area)
-    bottom, T_bottom = _surface(T, R_bottom, area, lin.outside_convection, lin.shell_emissivity,
+    R_bottom += _planar(lin.bottom, spread)
+    bottom, T_bottom = _surface(T, R_bottom, outer, lin.outside_convection, lin.shell_emissivity,
                                 lin.ambient_temperature)
     rod_area = col.rod_count * math.pi * col.rod_diameter**2 / 4.0
-    lid_area = area - rod_area
-    lid, T_lid = _surface(T, 1.0 / (h_gas * lid_area) + _planar(lin.lid, lid_area), lid_area,
-                          lin.outside_convection, lin.shell_emissivity, lin.ambient_temperature)
+    lid, T_lid = _surface(T, 1.0 / (h_gas * (area - rod_area)) + _planar(lin.lid, spread - rod_area),
+                          outer - rod_area, lin.outside_convection, lin.shell_emissivity,
+                          lin.ambient_temperature)
     rods = col.rod_thermal_conductivity * rod_area * (T - col.rod_cold_end_temperature) / col.rod_length
     side = lower + salt + upper + gas
     shell = (T_lower + T_salt + T_upper + T_gas) / 4.0

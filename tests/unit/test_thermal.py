@@ -10,15 +10,21 @@ from cellsim.lumped.thermal import heat_loss
 NO_RADIATION = ["lining.shell_emissivity=0.0"]
 
 
-def series_bottom(T, Ta, area, h_in, h_out):
-    R = 1 / (h_in * area) + 0.20 / (60 * area) + 0.065 / (1.1 * area) + 0.10 / (0.14 * area) \
-        + 0.01 / (40 * area) + 1 / (h_out * area)
+SIDE_LINING = 0.115 + 0.115 + 0.07 + 0.01  # m, rusal-3kA.toml
+OUTER = math.pi * (0.437 + SIDE_LINING) ** 2  # shell footprint
+INNER = math.pi * 0.437**2
+SPREAD = (OUTER - INNER) / math.log(OUTER / INNER)  # log-mean area of the bottom and lid linings
+
+
+def series_bottom(T, Ta, h_in, h_out):
+    R = 1 / (h_in * INNER) + 0.20 / (60 * INNER) + (0.065 / 1.1 + 0.10 / 0.14 + 0.01 / 40) / SPREAD \
+        + 1 / (h_out * OUTER)
     return (T - Ta) / R
 
 
 def cylinder_wall(r0, height):
     R, r = 0.0, r0
-    for t, k in ((0.115, 4.0), (0.115, 1.2), (0.03, 0.15), (0.01, 40.0)):
+    for t, k in ((0.115, 4.0), (0.115, 1.2), (0.07, 0.15), (0.01, 40.0)):
         R += math.log((r + t) / r) / (2 * math.pi * k * height)
         r += t
     return R, 2 * math.pi * r * height
@@ -26,14 +32,14 @@ def cylinder_wall(r0, height):
 
 def test_bottom_and_lid_are_planar_series_resistances():
     cfg = load_config("rusal-3kA", NO_RADIATION)
-    T, Ta, area = 1023.15, 298.15, math.pi * 0.437**2
+    T, Ta = 1023.15, 298.15
     loss = heat_loss(cfg, T, alloy_depth=0.12, cathode_depth=0.06)
-    assert loss.bottom == pytest.approx(series_bottom(T, Ta, area, 300.0, 10.0), rel=1e-9)
-    lid_area = area - 6 * math.pi * 0.04**2
-    R_lid = (1 / 60 + 0.08 / 1.0 + 0.10 / 0.14 + 0.005 / 40 + 1 / 10) / lid_area
+    assert loss.bottom == pytest.approx(series_bottom(T, Ta, 300.0, 10.0), rel=1e-9)
+    rods = 6 * math.pi * 0.04**2
+    R_lid = 1 / (60 * (INNER - rods)) + (0.08 / 1.0 + 0.10 / 0.14 + 0.005 / 40) / (SPREAD - rods) \
+        + 1 / (10 * (OUTER - rods))
     assert loss.lid == pytest.approx((T - Ta) / R_lid, rel=1e-9)
-    rods = 35 * 6 * math.pi * 0.04**2 * (T - 473.15) / 0.5
-    assert loss.collectors == pytest.approx(rods, rel=1e-12)
+    assert loss.collectors == pytest.approx(35 * rods * (T - 473.15) / 0.5, rel=1e-12)
 
 
 def test_side_wall_is_a_cylindrical_series():
@@ -41,7 +47,8 @@ def test_side_wall_is_a_cylindrical_series():
     T, Ta, r0 = 1023.15, 298.15, 0.437
     loss = heat_loss(cfg, T, alloy_depth=0.12, cathode_depth=0.06)
     expected = 0.0
-    for height, h_in in ((0.20 + 0.12, 300.0), (0.045, 300.0), (0.06, 300.0), (0.15, 60.0)):
+    # the wall reaches half-way into the bottom (0.175 m) and lid (0.185 m) linings
+    for height, h_in in ((0.20 + 0.12 + 0.0875, 300.0), (0.045, 300.0), (0.06, 300.0), (0.15 + 0.0925, 60.0)):
         R_wall, A_out = cylinder_wall(r0, height)
         expected += (T - Ta) / (1 / (h_in * 2 * math.pi * r0 * height) + R_wall + 1 / (10 * A_out))
     assert loss.side == pytest.approx(expected, rel=1e-9)
