@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-import scipy.linalg
-import scipy.sparse
-import scipy.sparse.linalg
 
 from cellsim.kernels import fv
 from cellsim.kernels import multigrid as mg
@@ -51,8 +48,23 @@ def _set_threads(n_cells: int) -> None:
     numba.set_num_threads(_MAX_THREADS[0] if n_cells >= PARALLEL_MIN_CELLS else 1)
 
 
+def _rounding_floor(ops, x):
+    """Smallest attainable ||b - A x|| in float64: 4 eps ||D |x|||, D = diag(A) [A].
+
+    With strong conductivity contrasts this can exceed rtol ||b||; a solve whose true
+    residual is below it is accurate to machine precision and is accepted.
+    """
+    gx, gy, gz = ops
+    d = gx[:-1] + gx[1:] + gy[:, :-1] + gy[:, 1:] + gz[:, :, :-1] + gz[:, :, 1:]
+    return 4.0 * np.finfo(float).eps * float(np.linalg.norm(d * np.abs(x)))
+
+
 def _pcg(ops, precondition, b, x, rtol, maxiter, name):
-    """Preconditioned CG on A = apply_operator(*ops); returns (x, iterations)."""
+    """Preconditioned CG on A = apply_operator(*ops); returns (x, iterations).
+
+    Stops when the true residual ||b - A x|| <= rtol ||b||, or when it stagnates below
+    the rounding floor.
+    """
     gx, gy, gz = ops
     _set_threads(b.size)
     r = np.empty_like(b)
@@ -64,12 +76,20 @@ def _pcg(ops, precondition, b, x, rtol, maxiter, name):
     z, q = np.zeros_like(b), np.empty_like(b)
     p = np.zeros_like(b)
     fx, fr, fz, fp, fq = (v.reshape(-1) for v in (x, r, z, p, q))
-    rz_old = 1.0
+    rz_old, best, stalls, tail = 1.0, np.inf, 0, False
+    rt = np.empty_like(b)
     for it in range(1, maxiter + 1):
-        if np.sqrt(rr) <= rtol * bnorm:
-            # confirm with the true residual (the recursive one drifts)
-            rr = fv.residual(gx, gy, gz, x, b, r)
-            if np.sqrt(rr) <= rtol * bnorm:
+        if tail or np.sqrt(rr) <= rtol * bnorm:
+            # confirm with the true residual (the recursive one drifts below round-off);
+            # from the first failed confirmation on, check every iteration
+            true = np.sqrt(fv.residual(gx, gy, gz, x, b, rt))
+            if true <= rtol * bnorm:
+                return x, it - 1
+            tail = True
+            stalls = stalls + 1 if true > 0.5 * best else 0
+            best = min(best, true)
+            # stagnating below the rounding floor: machine precision is reached
+            if stalls >= 3 and true <= _rounding_floor(ops, x):
                 return x, it - 1
         precondition(r, z)
         rz = mg.dot(fr, fz)
@@ -81,7 +101,7 @@ def _pcg(ops, precondition, b, x, rtol, maxiter, name):
         rr = mg.cg_step(fx, fr, fp, fq, rz / pq)
         rz_old = rz
     rr = fv.residual(gx, gy, gz, x, b, r)
-    if np.isfinite(rr) and np.sqrt(rr) <= rtol * bnorm:
+    if np.isfinite(rr) and np.sqrt(rr) <= max(rtol * bnorm, _rounding_floor(ops, x)):
         return x, maxiter
     raise ConvergenceError(
         f"{name}: no convergence to relative residual {rtol:.1e} in {maxiter} iterations "
@@ -104,6 +124,9 @@ class DirectSolver:
         self._current = False
 
     def _factorise(self) -> None:
+        import scipy.sparse  # imported here: keeps start-up of multigrid-only runs short
+        import scipy.sparse.linalg
+
         indptr, indices, data = fv.assemble_csr(*self.ops)
         n = indptr.size - 1
         a = scipy.sparse.csc_matrix((data, indices, indptr), shape=(n, n))  # A is symmetric
@@ -134,13 +157,18 @@ class DirectSolver:
 class MultigridSolver:
     """PCG with an aggregation-multigrid V-cycle; see module docstring.
 
-    n_smooth : red-black Gauss-Seidel sweeps before and after each coarse correction.
-    coarse_cells : the hierarchy stops at or below this many cells (dense Cholesky there).
+    n_smooth : smoothing sweeps before and after each coarse correction.
+    smoother : "zline" (zebra z-line Gauss-Seidel, robust for flat cells dz << dx) or
+        "point" (red-black point Gauss-Seidel).
+    coarse_cells : the hierarchy stops at or below this many cells (dense inverse there).
     scale : over-correction factor of the piecewise-constant coarse correction.
     """
 
-    def __init__(self, gx, gy, gz, n_smooth: int = 2, coarse_cells: int = 1000, scale: float = 1.8):
-        self.n_smooth, self.scale = n_smooth, scale
+    def __init__(self, gx, gy, gz, n_smooth: int = 2, coarse_cells: int = 1000, scale: float = 1.8,
+                 smoother: str = "zline"):
+        if smoother not in ("zline", "point"):
+            raise ValueError(f"smoother must be 'zline' or 'point', got {smoother!r}")
+        self.n_smooth, self.scale, self.smoother = n_smooth, scale, smoother
         self.coarse_cells = coarse_cells
         self.shape = (gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1)
         self._build_levels()
@@ -158,6 +186,7 @@ class MultigridSolver:
         self.b = [None] + [np.empty(s) for s in shapes[1:]]
         self.x = [None] + [np.empty(s) for s in shapes[1:]]
         self.r = [np.empty(s) for s in shapes]
+        self.scratch = [(np.empty((s[0], s[2])), np.empty((s[0], s[2]))) for s in shapes]
 
     def update(self, gx, gy, gz) -> None:
         """New fine conductances: recompute the Galerkin hierarchy (one cheap pass)."""
@@ -167,18 +196,18 @@ class MultigridSolver:
             _set_threads(np.prod(self.shapes[lev]))
             for a in range(3):
                 mg.coarsen_faces(self.g[lev][a], a, *f, self.g[lev + 1][a])
-        dense = mg.dense_matrix(*self.g[-1])
-        self._chol = scipy.linalg.cho_factor(dense)
+        # coarsest level (<= coarse_cells unknowns): explicit inverse of the SPD matrix
+        self._coarse_inverse = np.linalg.inv(mg.dense_matrix(*self.g[-1]))
 
     def _vcycle(self, lev, b, x):
         gx, gy, gz = self.g[lev]
         _set_threads(b.size)
         if lev == len(self.shapes) - 1:
-            x[...] = scipy.linalg.cho_solve(self._chol, b.reshape(-1)).reshape(b.shape)
+            x[...] = (self._coarse_inverse @ b.reshape(-1)).reshape(b.shape)
             return
         for _ in range(self.n_smooth):
-            mg.gauss_seidel_colour(gx, gy, gz, b, x, 0)
-            mg.gauss_seidel_colour(gx, gy, gz, b, x, 1)
+            self._smooth(lev, b, x, 0)
+            self._smooth(lev, b, x, 1)
         fv.residual(gx, gy, gz, x, b, self.r[lev])
         f = self.factors[lev]
         mg.restrict_sum(self.r[lev], *f, self.b[lev + 1])
@@ -188,8 +217,14 @@ class MultigridSolver:
         _set_threads(b.size)
         mg.prolong_add(xc, *f, self.scale, x)
         for _ in range(self.n_smooth):
-            mg.gauss_seidel_colour(gx, gy, gz, b, x, 1)
-            mg.gauss_seidel_colour(gx, gy, gz, b, x, 0)
+            self._smooth(lev, b, x, 1)
+            self._smooth(lev, b, x, 0)
+
+    def _smooth(self, lev, b, x, colour):
+        if self.smoother == "zline":
+            mg.line_gauss_seidel_z(*self.g[lev], b, x, colour, *self.scratch[lev])
+        else:
+            mg.gauss_seidel_colour(*self.g[lev], b, x, colour)
 
     def _precondition(self, r, z):
         z[...] = 0.0
@@ -201,6 +236,9 @@ class MultigridSolver:
         x = np.zeros(self.shape) if x0 is None else np.array(x0, dtype=np.float64)
         x, it = _pcg(self.ops, self._precondition, b, x, rtol, maxiter, "MultigridSolver")
         self.last_iterations = it
+        gx, gy, gz = self.ops
+        inactive = (gx[:-1] + gx[1:] + gy[:, :-1] + gy[:, 1:] + gz[:, :, :-1] + gz[:, :, 1:]) == 0.0
+        x[inactive] = 0.0  # cells without any conductance carry no potential (0 by convention)
         return x
 
 
