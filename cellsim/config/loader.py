@@ -34,6 +34,8 @@ LIBRARIES = {
     "scrap": "scrap",
     "product": "specs",
     "footprint": "grids",
+    "lining": "linings",
+    "cathode_metal": "metals",
 }
 
 

@@ -36,7 +36,8 @@ def test_reference_cells_load_in_si(name):
 
 def test_every_library_entry_loads(tmp_path):
     root = library_root()
-    libs = {"scrap": "scrap", "specs": "product", "grids": "footprint", "electrolytes": "electrolyte"}
+    libs = {"scrap": "scrap", "specs": "product", "grids": "footprint", "electrolytes": "electrolyte",
+            "linings": "lining", "metals": "cathode_metal", "alloys": "anode_alloy"}
     for folder, section in libs.items():
         for entry in sorted((root / folder).glob("*.toml")):
             path = derived(tmp_path, f'[{section}]\nuse = "{entry.stem}"\n')
