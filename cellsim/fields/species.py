@@ -1,0 +1,384 @@
+"""Dissolved impurities in the electrolyte: implicit finite-volume transport with exchange
+at the alloy|salt and salt|cathode interfaces (MODEL.md 3; method in docs/species.md).
+
+For each impurity k (``cellsim.elements.IMPURITIES``) in the electrolyte cells
+
+    dc/dt + div(-D_eff grad c + v c) = 0,   v = -z D_mol F/(R T) grad phi  (optional migration)
+
+with D_eff = mixing_factor x D_mol. Every face between an electrolyte cell and a metal
+region carries the exchange law of ``cellsim.lumped.chemistry`` in local form,
+
+    N_f = g_f (S_f c_metal - c_P),   g_f = A_f / (d_P/D_eff + R_film + S_f/k_metal)   [mol/s]
+
+(metal -> salt), with S_f the equilibrium salt/metal molar-concentration ratio at the face
+and c_P the salt cell's concentration. R_film = 1/k_salt in the default ``salt_film="wall"``
+mode: the diffusion layer next to the metal (D_mol/k_salt ~ 20 um) is far thinner than any
+cell, so the film stays a sub-grid resistance (a wall function) and the resolved field
+carries only the core; as D_eff -> infinity the field tends to the lumped three-pool model
+exactly. ``salt_film="resolved"`` drops it (R_film = 0) for grids that resolve the layer.
+
+The two metal layers are well mixed pools (``MetalPool``): their concentrations are two
+extra unknowns of each backward-Euler step, so the step is implicit in the exchange as in
+the lumped ``exchange_step`` (stable when the alloy empties of Mg within one step), and the
+fluxes returned are exactly what the pools received: updating the inventories with them
+conserves every element to the linear solver's round-off. A pool of infinite volume is a
+reservoir held at its concentration. Cell arrays are SI: c [mol/m3] of shape
+(len(IMPURITIES), *grid.shape), zero outside the electrolyte.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from cellsim.elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from cellsim.fields.grid import Grid
+from cellsim.kernels import fv
+from cellsim.kernels import species as ks
+from cellsim.lumped import chemistry
+from cellsim.units import FARADAY, GAS_CONSTANT
+
+N_SPECIES = len(IMPURITIES)
+SALT_FILMS = ("wall", "resolved")
+_MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
+
+
+@dataclass(frozen=True)
+class SpeciesOptions:
+    """Physical and numerical settings of the species field (SI).
+
+    salt_concentration : molar concentration of the melt [mol/m3] (density / mean molar mass).
+    k_salt, k_metal_anode, k_metal_cathode : film mass-transfer coefficients [m/s].
+    molecular_diffusivity : D_mol [m2/s], one per IMPURITIES entry; default 2e-9 for all
+        [E] (physics-data 3.2: 1-5e-9 m2/s for M2+/M3+ complexes at 700-800 degC; Fe 2e-9 [C]).
+    mixing_factor : D_eff / D_mol [-]; default 1e5 [E] (docs/species.md: the eddy diffusivity
+        ~1e-4 m2/s implied by the measured k_salt through a turbulent wall-layer correlation).
+    salt_film : "wall" (sub-grid film 1/k_salt at each interface) or "resolved" (none).
+    migration : drift of the ions in the potential field (needs ``phi``).
+    surface_depletion : the local current density shifts the metal's surface composition
+        (Al leaving the alloy enriches its surface in impurities; Al arriving dilutes the
+        cathode's), see docs/species.md.
+    """
+
+    salt_concentration: float
+    family: str = "fluoride"
+    potential_offsets: dict = field(default_factory=dict)
+    alf3_activity: float = 0.1
+    k_salt: float = 1e-4
+    k_metal_anode: float = 1e-4
+    k_metal_cathode: float = 1e-4
+    molecular_diffusivity: tuple = (2e-9,) * N_SPECIES
+    mixing_factor: float = 1e5
+    salt_film: str = "wall"
+    migration: bool = False
+    surface_depletion: bool = True
+
+    def __post_init__(self) -> None:
+        if self.salt_film not in SALT_FILMS:
+            raise ValueError(f"salt_film must be one of {SALT_FILMS}, got {self.salt_film!r}")
+        if len(self.molecular_diffusivity) != N_SPECIES or min(self.molecular_diffusivity) <= 0.0:
+            raise ValueError(f"molecular_diffusivity needs {N_SPECIES} positive values [m2/s]")
+        if self.mixing_factor < 1.0:
+            raise ValueError("mixing_factor must be >= 1 (1: molecular diffusion only)")
+
+    @classmethod
+    def from_config(cls, config, **overrides) -> "SpeciesOptions":
+        """Options from a ``cellsim.config.Config`` (melt, films), plus keyword overrides."""
+        el = config.electrolyte
+        values = dict(salt_concentration=el.density / el.mean_molar_mass, family=el.family,
+                      potential_offsets=dict(el.potential_offsets), alf3_activity=el.alf3_activity,
+                      k_salt=el.mass_transfer_coefficient,
+                      k_metal_anode=config.anode_alloy.metal_mass_transfer_coefficient,
+                      k_metal_cathode=config.cathode_metal.metal_mass_transfer_coefficient)
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def diffusivity(self) -> np.ndarray:
+        """D_eff per impurity [m2/s]."""
+        return self.mixing_factor * np.asarray(self.molecular_diffusivity, dtype=float)
+
+
+@dataclass(frozen=True)
+class MetalPool:
+    """A well-mixed metal layer at one electrode (start-of-step state, SI).
+
+    c : (len(IMPURITIES),) molar concentration of each impurity [mol/m3].
+    c_total : molar concentration of all elements, Al included [mol/m3].
+    volume : [m3]; ``math.inf`` makes the pool a reservoir held at ``c``.
+    gamma : Raoultian activity coefficients of the impurities (None: 1).
+    a_al : Al activity (None: Raoultian, the Al mole fraction).
+    """
+
+    c: np.ndarray
+    c_total: float
+    volume: float
+    gamma: np.ndarray | None = None
+    a_al: float | None = None
+
+    @classmethod
+    def from_masses(cls, masses, volume: float, gamma=None) -> "MetalPool":
+        """Pool from masses [kg] over ALL_ELEMENTS (Al first) and its volume [m3]."""
+        moles = np.asarray(masses, dtype=float) / _MOLAR_MASS
+        return cls(moles[1:] / volume, moles.sum() / volume, volume, gamma)
+
+    @property
+    def x_al(self) -> float:
+        return 1.0 - float(np.sum(self.c)) / self.c_total
+
+    @property
+    def activity_al(self) -> float:
+        return self.x_al if self.a_al is None else self.a_al
+
+    @property
+    def moles(self) -> np.ndarray:
+        """Moles of each impurity [mol] (inf for a reservoir)."""
+        return self.c * self.volume
+
+
+class SpeciesStep(NamedTuple):
+    """Result of one step: c [mol/m3] (species, *grid.shape); mean fluxes over the step,
+    alloy -> salt and salt -> cathode [mol/s] per impurity."""
+
+    c: np.ndarray
+    flux_alloy_to_salt: np.ndarray
+    flux_salt_to_cathode: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class _Interface:
+    """Faces between the electrolyte and one metal region (arrays over the faces)."""
+
+    cell: np.ndarray  # unknown number of the salt cell
+    salt_flat: np.ndarray  # flat grid index of the salt cell
+    axis: np.ndarray
+    face_flat: np.ndarray  # flat index into the face array of ``axis``
+    sign: np.ndarray  # +1: metal on the low side (metal -> salt is +axis)
+    area: np.ndarray
+    half: np.ndarray  # salt centre-to-face distance [m]
+
+
+def _solve(A, b) -> np.ndarray:
+    """LU solve with one step of iterative refinement (the inventories are checked to 1e-10)."""
+    if not np.any(b):
+        return np.zeros(b.size)
+    lu = spla.splu(A.tocsc())
+    x = lu.solve(b)
+    return x + lu.solve(b - A @ x)
+
+
+class SpeciesField:
+    """Backward-Euler transport of all impurities in the ``electrolyte`` cells of ``grid``.
+
+    The same grid as the current (``PotModel.current_grid()``) lets ``step`` take the
+    ``CurrentSolution`` directly for the local current density and phi.
+    """
+
+    def __init__(self, grid: Grid, options: SpeciesOptions, electrolyte: str = "electrolyte",
+                 anode: str = "anode_alloy", cathode: str = "cathode_metal"):
+        self.grid, self.options = grid, options
+        mask = grid.region_mask(electrolyte)
+        if not mask.any():
+            raise ValueError(f"grid has no {electrolyte!r} cell")
+        self.mask = mask
+        self.index = np.full(grid.shape, -1, dtype=np.int64)
+        self.n = int(mask.sum())
+        self.index[mask] = np.arange(self.n)
+        self.volumes = grid.volumes()[mask]
+        unit = mask.astype(np.float64)
+        self.geometric = []
+        for a in range(3):
+            G = np.zeros(grid.face_areas(a).shape)
+            fv.interior_conductances(unit, grid.widths(a), grid.face_areas(a), a, G)
+            self.geometric.append(G)
+        self.anode = self._interface(grid.regions[electrolyte], grid.regions[anode])
+        self.cathode = self._interface(grid.regions[electrolyte], grid.regions[cathode])
+        if self.anode.cell.size == 0 or self.cathode.cell.size == 0:
+            raise ValueError("the electrolyte must touch both metal regions")
+
+    def _interface(self, salt: int, metal: int) -> _Interface:
+        g, mat = self.grid, self.grid.material
+        parts = {k: [] for k in ("cell", "salt_flat", "axis", "face_flat", "sign", "area", "half")}
+        for a in range(3):
+            n = g.shape[a]
+            lo, hi = np.take(mat, np.arange(n - 1), axis=a), np.take(mat, np.arange(1, n), axis=a)
+            for sign, sel in ((1.0, (lo == metal) & (hi == salt)), (-1.0, (lo == salt) & (hi == metal))):
+                idx = np.nonzero(sel)
+                face = list(idx)
+                face[a] = idx[a] + 1
+                salt_cell = list(face) if sign > 0 else list(idx)
+                flat = np.ravel_multi_index(salt_cell, g.shape)
+                parts["cell"].append(self.index.ravel()[flat])
+                parts["salt_flat"].append(flat)
+                parts["axis"].append(np.full(flat.size, a))
+                parts["face_flat"].append(np.ravel_multi_index(face, g.face_areas(a).shape))
+                parts["sign"].append(np.full(flat.size, sign))
+                parts["area"].append(g.face_areas(a)[tuple(face)])
+                parts["half"].append(0.5 * g.widths(a)[salt_cell[a]])
+        return _Interface(**{k: np.concatenate(v) for k, v in parts.items()})
+
+    # ------------------------------------------------------------------ helpers
+    def uniform(self, moles) -> np.ndarray:
+        """Field holding ``moles`` [mol] of each impurity spread uniformly [mol/m3]."""
+        c = np.zeros((N_SPECIES,) + self.grid.shape)
+        c[:, self.mask] = np.asarray(moles, dtype=float)[:, None] / self.volumes.sum()
+        return c
+
+    def inventory(self, c: np.ndarray) -> np.ndarray:
+        """Moles of each impurity in the electrolyte [mol]."""
+        return c[:, self.mask] @ self.volumes
+
+    def exchange_ratios(self, which: str, pool: MetalPool, T, current=None) -> np.ndarray:
+        """S per face and impurity, (n_faces, N_SPECIES) [-], at electrode ``which``
+        ("anode" or "cathode"): the interface_ratio of chemistry at the face's temperature and
+        surface Al activity, times c_salt / c_metal and the surface enrichment factor."""
+        o = self.options
+        itf = self.anode if which == "anode" else self.cathode
+        k_metal = o.k_metal_anode if which == "anode" else o.k_metal_cathode
+        T_face = np.broadcast_to(np.asarray(T, dtype=float), self.grid.shape).ravel()[itf.salt_flat]
+        enrich = np.ones(itf.cell.size)
+        if current is not None and o.surface_depletion:
+            F = np.array([current.face_current[a].ravel()[f] for a, f in zip(itf.axis, itf.face_flat)])
+            j_out = itf.sign * F / itf.area  # anodic current density metal -> salt [A/m2]
+            enrich = np.exp(j_out / (3.0 * FARADAY * k_metal * pool.c_total))
+        x_al_surface = 1.0 - (1.0 - pool.x_al) * enrich
+        if np.any(x_al_surface <= 0.0):
+            raise ValueError(f"local current density at the {which} exceeds the Al mass-transfer "
+                             "limit of the metal film (surface Al mole fraction <= 0)")
+        a_al = pool.activity_al * x_al_surface / pool.x_al if pool.x_al > 0.0 else x_al_surface
+        gamma = np.ones(N_SPECIES) if pool.gamma is None else np.asarray(pool.gamma, dtype=float)
+        ratio = chemistry.interface_ratio(T_face[:, None], o.family, o.potential_offsets,
+                                          o.alf3_activity, a_al[:, None], gamma)
+        return ratio * enrich[:, None] * o.salt_concentration / pool.c_total
+
+    # ------------------------------------------------------------------ assembly
+    def _drift(self, k: int, T, phi) -> list[np.ndarray]:
+        """Volumetric drift A v along +axis on every face [m3/s] for impurity k."""
+        o = self.options
+        if not o.migration or phi is None:
+            return [np.zeros_like(G) for G in self.geometric]
+        T_salt = float(np.mean(np.broadcast_to(np.asarray(T, dtype=float), self.grid.shape)[self.mask]))
+        mobility = chemistry.VALENCE[k] * o.molecular_diffusivity[k] * FARADAY / (GAS_CONSTANT * T_salt)
+        phi = np.ascontiguousarray(phi, dtype=np.float64)
+        w = []
+        for a, G in enumerate(self.geometric):
+            out = np.empty(G.shape)
+            fv.face_fluxes(G, phi, a, out)  # G (phi_lo - phi_hi) = -A grad(phi).n [V m]
+            w.append(mobility * out)
+        return w
+
+    def linear_system(self, k: int, dt: float, c_old: np.ndarray, alloy: MetalPool,
+                      cathode: MetalPool, S_anode: np.ndarray, S_cathode: np.ndarray, T, phi=None):
+        """Matrix and right-hand side of one backward-Euler step of impurity k.
+
+        Unknowns: the electrolyte cells (C order), then the alloy and cathode pool
+        concentrations when their volume is finite. dt [s] (inf: steady state, reservoirs
+        only); c_old (N,) [mol/m3]; S_* per face [-] (column k of ``exchange_ratios``).
+        Returns (csr matrix [m3/s], rhs [mol/s], parts) with parts = (face coefficients
+        (lo, hi per axis) [m3/s], interface conductances (g_anode, g_cathode) [m3/s]).
+        Row i is the net outflow of cell i plus its storage V/dt.
+        """
+        o = self.options
+        D = float(o.diffusivity[k])
+        pools = [p for p in (alloy, cathode) if math.isfinite(p.volume)]
+        if not math.isfinite(dt) and pools:
+            raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
+        n_unknowns = self.n + len(pools)
+        coeffs = []
+        for G, w in zip(self.geometric, self._drift(k, T, phi)):
+            lo, hi = np.empty(G.shape), np.empty(G.shape)
+            ks.sg_coefficients(D * G, w, lo, hi)
+            coeffs += [lo, hi]
+        store = self.volumes / dt if math.isfinite(dt) else np.zeros(self.n)
+        diag = store.copy()
+        b = store * c_old
+        film = 1.0 / o.k_salt if o.salt_film == "wall" else 0.0
+        extra_r, extra_c, extra_v, gs = [], [], [], []
+        row = self.n
+        for pool, itf, S, k_metal in ((alloy, self.anode, S_anode, o.k_metal_anode),
+                                      (cathode, self.cathode, S_cathode, o.k_metal_cathode)):
+            g = np.empty(itf.cell.size)
+            ks.interface_conductance(itf.area, itf.half, D, film, np.ascontiguousarray(S), k_metal, g)
+            gs.append(g)
+            np.add.at(diag, itf.cell, g)
+            if math.isfinite(pool.volume):  # bordered unknown: the pool's concentration
+                extra_r += [itf.cell, np.full(itf.cell.size, row), [row]]
+                extra_c += [np.full(itf.cell.size, row), itf.cell, [row]]
+                extra_v += [-g * S, -g, [pool.volume / dt + float(np.sum(g * S))]]
+                b = np.append(b, pool.volume / dt * pool.c[k])
+                row += 1
+            else:
+                np.add.at(b, itf.cell, g * S * pool.c[k])
+        n_faces = sum(G.size for G in self.geometric)
+        rows = np.empty(self.n + 4 * n_faces, dtype=np.int64)
+        cols, vals = np.empty_like(rows), np.empty(rows.size)
+        nnz = ks.assemble_transport(self.index, *coeffs, diag, rows, cols, vals)
+        rows = np.concatenate([rows[:nnz]] + [np.asarray(r, dtype=np.int64) for r in extra_r])
+        cols = np.concatenate([cols[:nnz]] + [np.asarray(c, dtype=np.int64) for c in extra_c])
+        vals = np.concatenate([vals[:nnz]] + [np.asarray(v, dtype=float) for v in extra_v])
+        A = sp.csr_matrix((vals, (rows, cols)), shape=(n_unknowns, n_unknowns))
+        return A, b, (coeffs, tuple(gs))
+
+    # ------------------------------------------------------------------ time step
+    def step(self, dt: float, c: np.ndarray, alloy: MetalPool, cathode: MetalPool, T,
+             current=None, phi=None) -> SpeciesStep:
+        """Advance every impurity by dt [s] (backward Euler).
+
+        c : (N_SPECIES, *grid.shape) [mol/m3]; alloy, cathode : MetalPool at the start of
+        the step; T : temperature [K], scalar or cell array; current : a CurrentSolution on
+        this grid (``phi``, ``face_current``) or None; phi : cell potential [V] overriding
+        ``current.phi`` for migration. The pools' new moles are exactly
+        ``alloy.moles - dt * flux_alloy_to_salt`` and ``cathode.moles + dt * flux_salt_to_cathode``.
+        """
+        c = np.asarray(c, dtype=float)
+        if c.shape != (N_SPECIES,) + self.grid.shape:
+            raise ValueError(f"c must have shape {(N_SPECIES,) + self.grid.shape}, got {c.shape}")
+        if current is not None:
+            if current.face_current[2].shape != self.geometric[2].shape:
+                raise ValueError("the current solution lives on another grid than the species field")
+            phi = current.phi if phi is None else phi
+        S_a = self.exchange_ratios("anode", alloy, T, current)
+        S_c = self.exchange_ratios("cathode", cathode, T, current)
+        c_new = np.zeros_like(c)
+        flux_a, flux_c = np.zeros(N_SPECIES), np.zeros(N_SPECIES)
+        for k in range(N_SPECIES):
+            c_old = c[k][self.mask]
+            A, b, parts = self.linear_system(k, dt, c_old, alloy, cathode, S_a[:, k], S_c[:, k], T, phi)
+            x = _solve(A, b)
+            if not np.all(np.isfinite(x)):
+                raise FloatingPointError(f"species solve for {IMPURITIES[k]} gave non-finite values")
+            c_new[k][self.mask], flux_a[k], flux_c[k] = self._conservative_update(
+                k, dt, x, c_old, alloy, cathode, S_a[:, k], S_c[:, k], *parts)
+        return SpeciesStep(c_new, flux_a, flux_c)
+
+    def _conservative_update(self, k, dt, x, c_old, alloy, cathode, S_a, S_c, coeffs, gs):
+        """New cell values and the mean fluxes (alloy -> salt, salt -> cathode) [mol/s] from
+        the face fluxes of the solution x: c_new = c_old - dt/V (net outflow). It differs from
+        x by the solver residual only, and every face flux leaves one inventory and enters
+        another, so the totals close to the rounding of the fluxes (not of the coefficients,
+        which strong mixing makes 1e5 times the storage term)."""
+        cells = x[:self.n]
+        out = np.empty(self.n)
+        ks.net_outflow(self.index, *coeffs, cells, out)
+        totals, pos = [], self.n
+        for pool, itf, S, g in ((alloy, self.anode, S_a, gs[0]), (cathode, self.cathode, S_c, gs[1])):
+            c_metal = pool.c[k]
+            if math.isfinite(pool.volume):
+                c_metal, pos = x[pos], pos + 1
+            per_face = np.empty(g.size)
+            totals.append(ks.face_flux_sum(g, np.ascontiguousarray(S), c_metal, itf.cell, cells, per_face))
+            np.subtract.at(out, itf.cell, per_face)
+        if not math.isfinite(dt):
+            return cells, totals[0], -totals[1]
+        return c_old - dt * out / self.volumes, totals[0], -totals[1]
+
+    def __repr__(self) -> str:
+        o = self.options
+        return (f"SpeciesField({self.n} electrolyte cells, {self.anode.cell.size} anode and "
+                f"{self.cathode.cell.size} cathode faces, D_eff={o.diffusivity.min():.3g} m2/s, "
+                f"salt_film={o.salt_film!r}, migration={o.migration})")

@@ -1,0 +1,66 @@
+"""SpeciesField API: shapes, pools, options, errors (the campaign calls these)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from cellsim.elements import ALL_ELEMENTS, IMPURITIES
+from cellsim.fields.grid import Grid
+from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions, N_SPECIES
+
+C_SALT = 2700.0 / 0.1034
+
+
+def layered_rz(nr=6, n_salt=5, radius=0.4):
+    """Alloy (3 cells) | electrolyte | cathode (3 cells) on an r-z grid [m]."""
+    zf = np.concatenate([np.linspace(0.0, 0.12, 4), 0.12 + np.linspace(0.0, 0.045, n_salt + 1)[1:],
+                         0.165 + np.linspace(0.0, 0.06, 4)[1:]])
+    mat = np.zeros((nr, 1, zf.size - 1), np.int32)
+    mat[:, :, 3:3 + n_salt], mat[:, :, 3 + n_salt:] = 1, 2
+    return Grid("rz", (np.linspace(0, radius, nr + 1), np.array([0.0, 2 * np.pi]), zf), mat,
+                {"anode_alloy": 0, "electrolyte": 1, "cathode_metal": 2})
+
+
+def test_from_masses_and_activity():
+    masses = np.array([0.6, 0.33, 0.0, 0.0, 0.0, 0.0, 0.07, 0.0])
+    pool = MetalPool.from_masses(masses, 1e-3)
+    moles = masses / np.array([26.9815e-3, 55.845e-3, 63.546e-3, 28.085e-3, 54.938e-3, 65.38e-3,
+                               24.305e-3, 47.867e-3])
+    assert ALL_ELEMENTS[0] == "Al"
+    assert pool.x_al == pytest.approx(moles[0] / moles.sum(), rel=1e-14)
+    np.testing.assert_allclose(pool.moles, moles[1:], rtol=1e-14)
+    assert MetalPool(pool.c, pool.c_total, pool.volume, a_al=0.5).activity_al == 0.5
+
+
+def test_step_shapes_and_pool_update():
+    grid = layered_rz()
+    field = SpeciesField(grid, SpeciesOptions(salt_concentration=C_SALT))
+    assert "SpeciesField(30 electrolyte cells" in repr(field)
+    alloy = MetalPool(np.full(N_SPECIES, 100.0), 1e5, 0.06)
+    cath = MetalPool(np.zeros(N_SPECIES), 8.7e4, 0.03)
+    c = field.uniform(np.arange(N_SPECIES, dtype=float))
+    np.testing.assert_allclose(field.inventory(c), np.arange(N_SPECIES), rtol=1e-13)
+    out = field.step(600.0, c, alloy, cath, 1023.0)
+    c_new, fa, fc = out
+    assert c_new.shape == (N_SPECIES,) + grid.shape and fa.shape == fc.shape == (N_SPECIES,)
+    assert np.all(c_new[:, ~field.mask] == 0.0)
+    assert IMPURITIES.index("Mg") == 5 and fa[5] > 0.0  # Mg leaves the alloy
+
+
+def test_bad_inputs():
+    grid = layered_rz()
+    with pytest.raises(ValueError, match="salt_film"):
+        SpeciesOptions(salt_concentration=C_SALT, salt_film="none")
+    with pytest.raises(ValueError, match="mixing_factor"):
+        SpeciesOptions(salt_concentration=C_SALT, mixing_factor=0.5)
+    field = SpeciesField(grid, SpeciesOptions(salt_concentration=C_SALT))
+    pool = MetalPool(np.zeros(N_SPECIES), 1e5, 0.06)
+    with pytest.raises(ValueError, match="shape"):
+        field.step(1.0, np.zeros((N_SPECIES, 2, 1, 2)), pool, pool, 1000.0)
+    with pytest.raises(ValueError, match="reservoirs"):
+        field.step(math.inf, np.zeros((N_SPECIES,) + grid.shape), pool, pool, 1000.0)
+    mat = grid.material.copy()
+    mat[mat == 2] = 1
+    with pytest.raises(ValueError, match="both metal regions"):
+        SpeciesField(Grid("rz", grid.faces, mat, grid.regions), SpeciesOptions(salt_concentration=C_SALT))
