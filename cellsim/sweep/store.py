@@ -72,7 +72,7 @@ class SweepStore:
     """One sweep folder. Only the parent process (the one writer) calls :meth:`record`."""
 
     def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
+        self.folder = Path(folder).resolve()  # workers (Dask: other processes or hosts) need it absolute
         self.cases = self.folder / CASES
 
     def case_file(self, name: str) -> Path:
