@@ -190,3 +190,44 @@ def line_gauss_seidel_z(gx, gy, gz, b, x, colour, cp, dp):
             x[i, j, n2 - 1] = dp[i, n2 - 1]
             for m in range(n2 - 2, -1, -1):
                 x[i, j, m] = dp[i, m] - cp[i, m] * x[i, j, m + 1]
+
+
+@njit(cache=True)
+def band_cholesky(a, bw):
+    """In-place Cholesky factor (lower triangle) of an SPD matrix of half-bandwidth ``bw``.
+
+    a : (n, n) float64, overwritten in its lower band by L (A = L L^T). Avoids BLAS, whose
+    thread pool competes with the kernels' threads on small coarse-grid matrices.
+    Returns 0, or k + 1 if the k-th pivot is not positive (singular: no fixed potential).
+    """
+    n = a.shape[0]
+    for j in range(n):
+        s = a[j, j]
+        for k in range(max(0, j - bw), j):
+            s -= a[j, k] * a[j, k]
+        if not s > 0.0:
+            return j + 1
+        d = np.sqrt(s)
+        a[j, j] = d
+        for i in range(j + 1, min(n, j + bw + 1)):
+            s = a[i, j]
+            for k in range(max(0, i - bw), j):
+                s -= a[i, k] * a[j, k]
+            a[i, j] = s / d
+    return 0
+
+
+@njit(cache=True)
+def band_cholesky_solve(lo, bw, b, x):
+    """Solve L L^T x = b with the factor of ``band_cholesky``; b, x : (n,) float64."""
+    n = b.size
+    for i in range(n):
+        s = b[i]
+        for k in range(max(0, i - bw), i):
+            s -= lo[i, k] * x[k]
+        x[i] = s / lo[i, i]
+    for i in range(n - 1, -1, -1):
+        s = x[i]
+        for k in range(i + 1, min(n, i + bw + 1)):
+            s -= lo[k, i] * x[k]
+        x[i] = s / lo[i, i]

@@ -160,7 +160,7 @@ class MultigridSolver:
     n_smooth : smoothing sweeps before and after each coarse correction.
     smoother : "zline" (zebra z-line Gauss-Seidel, robust for flat cells dz << dx) or
         "point" (red-black point Gauss-Seidel).
-    coarse_cells : the hierarchy stops at or below this many cells (dense inverse there).
+    coarse_cells : the hierarchy stops at or below this many cells (banded Cholesky there).
     scale : over-correction factor of the piecewise-constant coarse correction.
     """
 
@@ -196,14 +196,21 @@ class MultigridSolver:
             _set_threads(np.prod(self.shapes[lev]))
             for a in range(3):
                 mg.coarsen_faces(self.g[lev][a], a, *f, self.g[lev + 1][a])
-        # coarsest level (<= coarse_cells unknowns): explicit inverse of the SPD matrix
-        self._coarse_inverse = np.linalg.inv(mg.dense_matrix(*self.g[-1]))
+        # coarsest level (<= coarse_cells unknowns): banded Cholesky (bandwidth n1 n2)
+        nc = self.shapes[-1]
+        self._coarse_bw = nc[1] * nc[2] if nc[0] > 1 else (nc[2] if nc[1] > 1 else 1)
+        self._coarse_factor = mg.dense_matrix(*self.g[-1])
+        status = mg.band_cholesky(self._coarse_factor, self._coarse_bw)
+        if status:
+            raise ConvergenceError(
+                "MultigridSolver: the coarsest operator is singular; the problem has no fixed "
+                "potential (add a Dirichlet or Robin boundary)")
 
     def _vcycle(self, lev, b, x):
         gx, gy, gz = self.g[lev]
         _set_threads(b.size)
         if lev == len(self.shapes) - 1:
-            x[...] = (self._coarse_inverse @ b.reshape(-1)).reshape(b.shape)
+            mg.band_cholesky_solve(self._coarse_factor, self._coarse_bw, b.reshape(-1), x.reshape(-1))
             return
         for _ in range(self.n_smooth):
             self._smooth(lev, b, x, 0)
