@@ -64,3 +64,34 @@ def test_bad_inputs():
     mat[mat == 2] = 1
     with pytest.raises(ValueError, match="both metal regions"):
         SpeciesField(Grid("rz", grid.faces, mat, grid.regions), SpeciesOptions(salt_concentration=C_SALT))
+
+
+def test_on_the_reference_pot_with_its_current():
+    """rusal-3kA, coarse r-z pot: options from the configuration, the CurrentSolution of the
+    current grid passed as is; the local current density moves the surface Al activity only
+    slightly at 0.5 A/cm2 (docs/species.md), and migration adds a drift toward the cathode."""
+    from cellsim.config import load_config
+    from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
+    from cellsim.fields.pot import build_pot
+
+    config = load_config("rusal-3kA")
+    pot = build_pot(config, "coarse")
+    grid = pot.current_grid()
+    kin = Kinetics(5e4, 1023.0)
+    solver = CurrentSolver(grid, [Electrode("anode", "anode_alloy", "electrolyte", kin),
+                                  Electrode("cathode", "cathode_metal", "electrolyte", kin)],
+                           Terminal("z-"), Terminal("z+", "rods"))
+    sol = solver.solve(pot.sigma[pot.current_slice], 3000.0)
+    opts = SpeciesOptions.from_config(config, migration=True)
+    assert opts.k_salt == pytest.approx(1e-4) and opts.family == "fluoride"
+    field = SpeciesField(grid, opts)
+    alloy_mass = np.array([0.577, 0.025, 0.301, 0.014, 0.074, 0.0067, 0.0, 0.0012]) * 200.0
+    alloy = MetalPool.from_masses(alloy_mass, 200.0 / 3200.0)
+    cath = MetalPool.from_masses(np.array([80.0, 0, 0, 0, 0, 0, 0, 0]), 80.0 / 2349.0)
+    c = field.uniform(np.array([0, 0, 0, 0, 0, 5.0, 0]))
+    with_j = field.step(3600.0, c, alloy, cath, 1023.0, current=sol)
+    without = field.step(3600.0, c, alloy, cath, 1023.0)
+    fe = IMPURITIES.index("Fe")
+    rel = with_j.flux_alloy_to_salt[fe] / without.flux_alloy_to_salt[fe] - 1.0
+    assert 0.0 < rel < 1e-2  # Al leaving the surface raises the noble leak a little
+    assert with_j.flux_salt_to_cathode[IMPURITIES.index("Mg")] > 0.0
