@@ -129,11 +129,13 @@ def solve(geometry, n, s):
     return np.max(err), np.sqrt(np.sum(err**2 * vol) / np.sum(vol)), sol.newton_iterations
 
 
-def check(results, l2_finest, max_finest, min_l2_orders, min_max_order):
-    """Orders between successive grids: L2 >= min_l2_orders (one bound per pair), the finest
-    max-norm order >= min_max_order, finest errors within 1.3x of the recorded values."""
+def check(results, l2_finest, max_finest, min_l2_orders, min_max_order, ratio=2.0):
+    """Orders between successive grids (refined by ``ratio``): L2 >= min_l2_orders (one bound
+    per pair), the finest max-norm order >= min_max_order, finest errors within 1.3x of the
+    recorded values."""
     e_max, e_l2, its = np.array(results).T
-    o_max, o_l2 = observed_orders(e_max), observed_orders(e_l2)
+    o_max = observed_orders(e_max) / np.log2(ratio)
+    o_l2 = observed_orders(e_l2) / np.log2(ratio)
     assert np.all(o_l2 >= np.array(min_l2_orders)), (e_l2, o_l2)
     assert o_max[-1] >= min_max_order, (e_max, o_max)
     assert e_l2[-1] <= 1.3 * l2_finest and e_max[-1] <= 1.3 * max_finest, (e_l2, e_max)
@@ -141,13 +143,14 @@ def check(results, l2_finest, max_finest, min_l2_orders, min_max_order):
 
 
 def test_rz_anode_jump_order():
-    # measured L2 orders 1.944, 1.981, 1.994; max norm 1.74, 1.84, 1.89
-    check([solve("rz", n, +1) for n in (16, 32, 64, 128)], 4.43e-6, 2.26e-5,
-          (1.94, 1.95, 1.95), 1.85)
+    # measured L2 orders 1.944 (16-32), 1.981, 1.994; max norm 1.74, 1.84, 1.89. The 16-cell
+    # grid is pre-asymptotic, so the asserted grids are 32-64-128 (all pairs >= 1.95).
+    check([solve("rz", n, +1) for n in (32, 64, 128)], 4.43e-6, 2.26e-5, (1.95, 1.95), 1.85)
 
 
 def test_xyz_cathode_jump_order():
-    # measured L2 orders 1.909, 1.966 (48^3 is the largest grid a fast test affords;
-    # 16-32-64 gives 1.939, 1.978); max norm 1.65, 1.79 (jump and Dirichlet closures are
-    # locally first order, so the max-norm order approaches 2 from below)
-    check([solve("xyz", n, -1) for n in (12, 24, 48)], 2.21e-5, 1.585e-4, (1.90, 1.95), 1.75)
+    # Grids 24-36-54 (ratio 1.5): measured L2 orders 1.959, 1.978; max norm 1.77, 1.82
+    # (jump and Dirichlet closures are locally first order, so the max-norm order approaches 2
+    # from below). The 12-24 pair (1.909) is pre-asymptotic.
+    check([solve("xyz", n, -1) for n in (24, 36, 54)], 1.7492e-05, 1.2760e-4, (1.95, 1.95), 1.75,
+          ratio=1.5)
