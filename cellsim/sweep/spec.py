@@ -40,7 +40,7 @@ import numpy as np
 
 from ..config import ConfigError
 from ..config.fields import spec_of
-from ..config.loader import _resolve
+from ..config.loader import LIBRARIES, _resolve
 from ..config.schema import Config
 from ..elements import ALL_ELEMENTS
 from ..units import DIMENSIONS, UnitError, parse_quantity, parse_unit
@@ -146,6 +146,11 @@ def key_spec(key: str, origin: str) -> tuple[str, str, float]:
     if key == CURRENT_DENSITY:
         return "quantity", "current_density", 1.0
     parts, cls, spec = key.split("."), Config, None
+    if len(parts) == 2 and parts[1] == "use":  # a whole library entry, e.g. scrap.use = ["ubc", "a380"]
+        if parts[0] not in LIBRARIES:
+            raise SweepSpecError(origin, f"parameters.{key}", key,
+                                 f"'<section>.use' with a section among {sorted(LIBRARIES)}")
+        return "text", "dimensionless", 1.0
     for depth, part in enumerate(parts):
         if cls is None:
             raise SweepSpecError(origin, f"parameters.{key}", key, "a scalar configuration key")

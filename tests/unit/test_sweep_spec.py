@@ -145,3 +145,17 @@ def test_base_path_is_relative_to_the_spec(tmp_path):
     cfg = load_config(spec.base, spec.overrides(spec.cases[1])[0])
     assert cfg.meta.name == "mine" and math.isclose(cfg.scrap.composition["Fe"], 0.004)
     assert spec.parameters[0].label == "scrap.composition_wt_pct.Fe [wt%]"
+
+
+def test_library_entries_can_be_swept_by_name(tmp_path):
+    from cellsim.config import load_config
+    from cellsim.sweep.spec import load_spec
+
+    path = tmp_path / "s.toml"
+    path.write_text('[sweep]\nbase = "rusal-3kA"\n[parameters]\n"scrap.use" = ["ubc", "a380"]\n')
+    spec = load_spec(path)
+    configs = [load_config(spec.base, spec.overrides(case)[0]) for case in spec.cases]
+    assert [c.scrap.name.split()[0] for c in configs] == ["UBC", "A380"]
+    path.write_text('[sweep]\nbase = "rusal-3kA"\n[parameters]\n"geometry.use" = ["x"]\n')
+    with pytest.raises(Exception, match="use"):
+        load_spec(path)
