@@ -225,3 +225,6 @@ def surface_linearisation(t_cell, kappa, h, eps_sigma, t_amb, flux, out_ts, out_
         out_ts[p] = ts
         out_h[p] = dq
         out_value[p] = ts - q / dq if dq > 0.0 else ta
+
+
+apply_shifted = _apply_dot  # public name: q = (A + diag d) p, returns p.q [W K]

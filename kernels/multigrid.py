@@ -231,3 +231,70 @@ def band_cholesky_solve(lo, bw, b, x):
         for k in range(i + 1, min(n, i + bw + 1)):
             s -= lo[k, i] * x[k]
         x[i] = s / lo[i, i]
+
+
+# -- shifted operator A + diag(d) (d >= 0 per cell, e.g. a backward-Euler mass term) -----
+# P^T diag(d) P of the piecewise-constant prolongation is diag(sum of d over the aggregate),
+# so ``restrict_sum`` coarsens d exactly and every level keeps the form A + diag(d).
+
+
+@njit(parallel=True, cache=True)
+def gauss_seidel_colour_shifted(gx, gy, gz, d, b, x, colour):
+    """``gauss_seidel_colour`` for A + diag(d); d (n0, n1, n2) [S], other arguments as there."""
+    n0, n1, n2 = x.shape
+    for i in prange(n0):
+        for j in range(n1):
+            for m in range((i + j + colour) % 2, n2, 2):
+                dd = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] \
+                    + gz[i, j, m + 1] + d[i, j, m]
+                if dd <= 0.0:
+                    continue
+                s = b[i, j, m]
+                if i > 0:
+                    s += gx[i, j, m] * x[i - 1, j, m]
+                if i < n0 - 1:
+                    s += gx[i + 1, j, m] * x[i + 1, j, m]
+                if j > 0:
+                    s += gy[i, j, m] * x[i, j - 1, m]
+                if j < n1 - 1:
+                    s += gy[i, j + 1, m] * x[i, j + 1, m]
+                if m > 0:
+                    s += gz[i, j, m] * x[i, j, m - 1]
+                if m < n2 - 1:
+                    s += gz[i, j, m + 1] * x[i, j, m + 1]
+                x[i, j, m] = s / dd
+
+
+@njit(parallel=True, cache=True)
+def line_gauss_seidel_z_shifted(gx, gy, gz, d, b, x, colour, cp, dp):
+    """``line_gauss_seidel_z`` for A + diag(d); d (n0, n1, n2) [S], other arguments as there."""
+    n0, n1, n2 = x.shape
+    for i in prange(n0):
+        for j in range((i + colour) % 2, n1, 2):
+            for m in range(n2):
+                dd = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] \
+                    + gz[i, j, m + 1] + d[i, j, m]
+                if dd <= 0.0:  # inactive cell: identity row
+                    lo, up, rhs, dd = 0.0, 0.0, x[i, j, m], 1.0
+                else:
+                    rhs = b[i, j, m]
+                    if i > 0:
+                        rhs += gx[i, j, m] * x[i - 1, j, m]
+                    if i < n0 - 1:
+                        rhs += gx[i + 1, j, m] * x[i + 1, j, m]
+                    if j > 0:
+                        rhs += gy[i, j, m] * x[i, j - 1, m]
+                    if j < n1 - 1:
+                        rhs += gy[i, j + 1, m] * x[i, j + 1, m]
+                    lo = -gz[i, j, m] if m > 0 else 0.0
+                    up = -gz[i, j, m + 1] if m < n2 - 1 else 0.0
+                if m == 0:
+                    cp[i, m] = up / dd
+                    dp[i, m] = rhs / dd
+                else:
+                    den = dd - lo * cp[i, m - 1]
+                    cp[i, m] = up / den
+                    dp[i, m] = (rhs - lo * dp[i, m - 1]) / den
+            x[i, j, n2 - 1] = dp[i, n2 - 1]
+            for m in range(n2 - 2, -1, -1):
+                x[i, j, m] = dp[i, m] - cp[i, m] * x[i, j, m + 1]

@@ -6,6 +6,11 @@ shares one interface:
     solver.update(gx, gy, gz)   # new coefficients (the preconditioner may be reused)
     u = solver.solve(b, x0=None, rtol=1e-10)
 
+``MultigridSolver`` also takes an optional non-negative diagonal shift d per cell
+(``shift=``, in the constructor and in ``update``): it then solves (A + diag d) u = b,
+e.g. with the backward-Euler mass term V rho c / dt of a heat step. Without a shift the
+behaviour is unchanged.
+
 Both are preconditioned conjugate gradients on the true operator, so a preconditioner
 built for earlier coefficients stays valid (only slower) when conductivities change a
 little; the stopping test is always the true residual ||b - A u|| <= rtol ||b||.
@@ -24,6 +29,7 @@ import numba
 import numpy as np
 
 from cellsim.kernels import fv
+from cellsim.kernels import heat as hk
 from cellsim.kernels import multigrid as mg
 
 
@@ -48,7 +54,7 @@ def _set_threads(n_cells: int) -> None:
     numba.set_num_threads(_MAX_THREADS[0] if n_cells >= PARALLEL_MIN_CELLS else 1)
 
 
-def _rounding_floor(ops, x):
+def _rounding_floor(ops, x, shift=None):
     """Smallest attainable ||b - A x|| in float64: 4 eps ||D |x|||, D = diag(A) [A].
 
     With strong conductivity contrasts this can exceed rtol ||b||; a solve whose true
@@ -56,23 +62,30 @@ def _rounding_floor(ops, x):
     """
     gx, gy, gz = ops
     d = gx[:-1] + gx[1:] + gy[:, :-1] + gy[:, 1:] + gz[:, :, :-1] + gz[:, :, 1:]
+    if shift is not None:
+        d = d + shift
     return 4.0 * np.finfo(float).eps * float(np.linalg.norm(d * np.abs(x)))
 
 
-def _pcg(ops, precondition, b, x, rtol, maxiter, name):
-    """Preconditioned CG on A = apply_operator(*ops); returns (x, iterations).
+def _pcg(ops, precondition, b, x, rtol, maxiter, name, shift=None):
+    """Preconditioned CG on A = apply_operator(*ops) (+ diag(shift)); returns (x, iterations).
 
     Stops when the true residual ||b - A x|| <= rtol ||b||, or when it stagnates below
     the rounding floor.
     """
     gx, gy, gz = ops
     _set_threads(b.size)
+    if shift is not None:
+        def residual(gx, gy, gz, x, b, r):
+            return hk.shifted_residual(gx, gy, gz, shift, x, b, r)
+    else:
+        residual = fv.residual
     r = np.empty_like(b)
     bnorm = np.sqrt(mg.dot(b.reshape(-1), b.reshape(-1)))
     if bnorm == 0.0:
         x[...] = 0.0
         return x, 0
-    rr = fv.residual(gx, gy, gz, x, b, r)
+    rr = residual(gx, gy, gz, x, b, r)
     z, q = np.zeros_like(b), np.empty_like(b)
     p = np.zeros_like(b)
     fx, fr, fz, fp, fq = (v.reshape(-1) for v in (x, r, z, p, q))
@@ -82,26 +95,29 @@ def _pcg(ops, precondition, b, x, rtol, maxiter, name):
         if tail or np.sqrt(rr) <= rtol * bnorm:
             # confirm with the true residual (the recursive one drifts below round-off);
             # from the first failed confirmation on, check every iteration
-            true = np.sqrt(fv.residual(gx, gy, gz, x, b, rt))
+            true = np.sqrt(residual(gx, gy, gz, x, b, rt))
             if true <= rtol * bnorm:
                 return x, it - 1
             tail = True
             stalls = stalls + 1 if true > 0.5 * best else 0
             best = min(best, true)
             # stagnating below the rounding floor: machine precision is reached
-            if stalls >= 3 and true <= _rounding_floor(ops, x):
+            if stalls >= 3 and true <= _rounding_floor(ops, x, shift):
                 return x, it - 1
         precondition(r, z)
         rz = mg.dot(fr, fz)
         mg.xpby(fz, rz / rz_old if it > 1 else 0.0, fp)
-        fv.apply_operator(gx, gy, gz, p, q)
-        pq = mg.dot(fp, fq)
+        if shift is None:
+            fv.apply_operator(gx, gy, gz, p, q)
+            pq = mg.dot(fp, fq)
+        else:
+            pq = hk.apply_shifted(gx, gy, gz, shift, p, q)
         if not (pq > 0.0 and np.isfinite(rz)):
             break
         rr = mg.cg_step(fx, fr, fp, fq, rz / pq)
         rz_old = rz
-    rr = fv.residual(gx, gy, gz, x, b, r)
-    if np.isfinite(rr) and np.sqrt(rr) <= max(rtol * bnorm, _rounding_floor(ops, x)):
+    rr = residual(gx, gy, gz, x, b, r)
+    if np.isfinite(rr) and np.sqrt(rr) <= max(rtol * bnorm, _rounding_floor(ops, x, shift)):
         return x, maxiter
     raise ConvergenceError(
         f"{name}: no convergence to relative residual {rtol:.1e} in {maxiter} iterations "
@@ -165,14 +181,14 @@ class MultigridSolver:
     """
 
     def __init__(self, gx, gy, gz, n_smooth: int = 2, coarse_cells: int = 1000, scale: float = 1.8,
-                 smoother: str = "zline"):
+                 smoother: str = "zline", shift=None):
         if smoother not in ("zline", "point"):
             raise ValueError(f"smoother must be 'zline' or 'point', got {smoother!r}")
         self.n_smooth, self.scale, self.smoother = n_smooth, scale, smoother
         self.coarse_cells = coarse_cells
         self.shape = (gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1)
         self._build_levels()
-        self.update(gx, gy, gz)
+        self.update(gx, gy, gz, shift)
 
     def _build_levels(self) -> None:
         shapes, factors = [self.shape], []
@@ -186,20 +202,38 @@ class MultigridSolver:
         self.b = [None] + [np.empty(s) for s in shapes[1:]]
         self.x = [None] + [np.empty(s) for s in shapes[1:]]
         self.r = [np.empty(s) for s in shapes]
+        self.d = [None] * len(shapes)
         self.scratch = [(np.empty((s[0], s[2])), np.empty((s[0], s[2]))) for s in shapes]
 
-    def update(self, gx, gy, gz) -> None:
-        """New fine conductances: recompute the Galerkin hierarchy (one cheap pass)."""
+    def update(self, gx, gy, gz, shift=None) -> None:
+        """New fine conductances (and optional shift d >= 0 per cell [S]): recompute the
+        Galerkin hierarchy (one cheap pass; the shift coarsens to its aggregate sums)."""
         self.ops = (gx, gy, gz)
         self.g[0] = self.ops
+        if shift is not None:
+            shift = np.ascontiguousarray(shift, dtype=np.float64).reshape(self.shape)
+            if self.d[0] is None or len(self.d) > 1 and self.d[1] is None:
+                self.d = [None] + [np.empty(s) for s in self.shapes[1:]]
+            self.d[0] = shift
+        else:
+            self.d = [None] * len(self.shapes)
+        self.shift = shift
         for lev, f in enumerate(self.factors):
             _set_threads(np.prod(self.shapes[lev]))
             for a in range(3):
                 mg.coarsen_faces(self.g[lev][a], a, *f, self.g[lev + 1][a])
+            if shift is not None:
+                mg.restrict_sum(self.d[lev], *f, self.d[lev + 1])
         # coarsest level (<= coarse_cells unknowns): banded Cholesky (bandwidth n1 n2)
         nc = self.shapes[-1]
         self._coarse_bw = nc[1] * nc[2] if nc[0] > 1 else (nc[2] if nc[1] > 1 else 1)
         self._coarse_factor = mg.dense_matrix(*self.g[-1])
+        if shift is not None:
+            gcx, gcy, gcz = self.g[-1]
+            dg = (gcx[:-1] + gcx[1:] + gcy[:, :-1] + gcy[:, 1:] + gcz[:, :, :-1] + gcz[:, :, 1:]).reshape(-1)
+            full = dg + self.d[-1].reshape(-1)
+            idx = np.arange(full.size)
+            self._coarse_factor[idx, idx] = np.where(full > 0.0, full, 1.0)
         status = mg.band_cholesky(self._coarse_factor, self._coarse_bw)
         if status:
             raise ConvergenceError(
@@ -215,7 +249,10 @@ class MultigridSolver:
         for _ in range(self.n_smooth):
             self._smooth(lev, b, x, 0)
             self._smooth(lev, b, x, 1)
-        fv.residual(gx, gy, gz, x, b, self.r[lev])
+        if self.d[lev] is None:
+            fv.residual(gx, gy, gz, x, b, self.r[lev])
+        else:
+            hk.shifted_residual(gx, gy, gz, self.d[lev], x, b, self.r[lev])
         f = self.factors[lev]
         mg.restrict_sum(self.r[lev], *f, self.b[lev + 1])
         xc = self.x[lev + 1]
@@ -228,7 +265,13 @@ class MultigridSolver:
             self._smooth(lev, b, x, 0)
 
     def _smooth(self, lev, b, x, colour):
-        if self.smoother == "zline":
+        d = self.d[lev]
+        if d is not None:
+            if self.smoother == "zline":
+                mg.line_gauss_seidel_z_shifted(*self.g[lev], d, b, x, colour, *self.scratch[lev])
+            else:
+                mg.gauss_seidel_colour_shifted(*self.g[lev], d, b, x, colour)
+        elif self.smoother == "zline":
             mg.line_gauss_seidel_z(*self.g[lev], b, x, colour, *self.scratch[lev])
         else:
             mg.gauss_seidel_colour(*self.g[lev], b, x, colour)
@@ -241,10 +284,11 @@ class MultigridSolver:
     def solve(self, b, x0=None, rtol: float = 1e-10, maxiter: int = 300):
         """Solve A u = b; b (n0, n1, n2) [A]; returns u [V] (new array)."""
         x = np.zeros(self.shape) if x0 is None else np.array(x0, dtype=np.float64)
-        x, it = _pcg(self.ops, self._precondition, b, x, rtol, maxiter, "MultigridSolver")
+        x, it = _pcg(self.ops, self._precondition, b, x, rtol, maxiter, "MultigridSolver", self.shift)
         self.last_iterations = it
         gx, gy, gz = self.ops
-        inactive = (gx[:-1] + gx[1:] + gy[:, :-1] + gy[:, 1:] + gz[:, :, :-1] + gz[:, :, 1:]) == 0.0
+        diag = gx[:-1] + gx[1:] + gy[:, :-1] + gy[:, 1:] + gz[:, :, :-1] + gz[:, :, 1:]
+        inactive = (diag if self.shift is None else diag + self.shift) == 0.0
         x[inactive] = 0.0  # cells without any conductance carry no potential (0 by convention)
         return x
 
