@@ -330,6 +330,7 @@ class HeatSolver:
         else:
             P = 0.0
         demand = P
+        q_abs = float(np.sum(np.abs(q)))
         g = [a.copy() for a in self._interior(k)]  # _boundary rewrites the boundary faces
         diag = self._diag_int
         zero = np.zeros(shape)
@@ -349,15 +350,17 @@ class HeatSolver:
             if heater is not None:
                 rhs += P * qh
             hk.shifted_residual(g[0], g[1], g[2], zero, T, rhs, r)
-            scale = np.sum(np.abs(q)) + abs(P) + sum(  # throughput [W]: physical flows only
+            scale = q_abs + abs(P) + sum(  # throughput [W]: physical flows only
                 float(np.sum(np.abs(gb * (T[cells[s]] - v) + qf))) for s, (gb, v, qf) in bnd.items())
-            floor = float(np.sum(diag * np.abs(T))) + float(np.sum(np.abs(rhs)))
             if transient:
                 mx = m * (X - H_old)
                 r -= mx  # r = -R
                 scale += float(np.sum(np.abs(mx)))
-                floor += float(np.sum(m * (np.abs(X) + np.abs(H_old))))
-            floor *= eps
+            if it == 1:  # round-off floor of the residual; the terms barely change in a step
+                floor = float(np.sum(diag * np.abs(T))) + float(np.sum(np.abs(rhs)))
+                if transient:
+                    floor += 2.0 * float(np.sum(m * np.abs(H_old)))
+                floor *= eps
             res = float(np.sum(np.abs(r)))
             target = max(self.rtol * scale, floor)
             stalled = res <= 1e3 * self.rtol * scale and res > 0.3 * last  # round-off floor
