@@ -1,31 +1,41 @@
-"""The campaign runner: clock, schedules (feed, taps), stop criteria and recording.
+"""The campaign runner: clock, schedules (current program, feed, taps), stop criteria, output.
 
-The runner owns time; the model (``cellsim.lumped.LumpedModel``) owns physics and state. A
-campaign ends at the first of: the configured duration, a tapped batch outside the product
-specification (if ``schedule.stop_on_spec``), an anode-alloy limit, or a non-finite state
-(reported as an error, never written as a result).
+The runner owns time; the model owns physics and state. The model level comes from
+``numerics.model`` through the registry of ``cellsim.models``, so the same loop drives the
+lumped and the field levels. A campaign ends at the first of: the configured duration, a
+tapped batch outside the product specification (if ``schedule.stop_on_spec``), an
+anode-alloy or pot limit, or a non-finite state (reported as an error, never written as a
+result).
+
+Every ``numerics.checkpoint_interval`` of simulated time is a sync point: the model drops
+its solver caches (factorisations, warm starts), so what follows depends on the state
+alone; with a ``run`` (cellsim.checkpoint.RunFile) the state of model and runner is
+written there, and ``run_campaign(resume=...)`` continues bit for bit.
 """
 
 from __future__ import annotations
 
 import math
 import time as wallclock
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from .config.schema import Config
 from .elements import ALL_ELEMENTS, IMPURITIES
-from .lumped import LEDGER_TERMS, LumpedModel
-from .lumped.model import current_efficiency
+from .lumped import LEDGER_TERMS
 from .lumped.electrical import VOLTAGE_TERMS
+from .lumped.model import current_efficiency
 from .lumped.thermal import FACES
+from .models import make_model
+from .program import current_program
 from .results import CampaignResult, Tap, check_spec
 
 # Time series recorded by the runner: name -> (units, description).
 SERIES = {
     "time": ("s", "simulated time since the start of the campaign"),
+    "cell_current": ("A", "cell current (current program)"),
     "cell_voltage": ("V", "terminal voltage including external drops"),
     **{f"voltage_{t}": ("V", f"voltage term: {t.replace('_', ' ')}") for t in VOLTAGE_TERMS},
     "temperature": ("K", "melt temperature"),
@@ -47,7 +57,7 @@ SERIES = {
 
 @dataclass
 class Recorder:
-    """Collects time series at a fixed interval; arrays are assembled once at the end."""
+    """Collects time series at a fixed interval (a few hundred rows per campaign)."""
 
     rows: dict
 
@@ -55,10 +65,10 @@ class Recorder:
     def empty(cls) -> "Recorder":
         return cls({name: [] for name in SERIES})
 
-    def record(self, model: LumpedModel, ce: float) -> None:
+    def record(self, model, ce: float) -> None:
         s, d = model.state, model.derived
         row = {
-            "time": s.time, "cell_voltage": d.cell_voltage,
+            "time": s.time, "cell_current": model.current, "cell_voltage": d.cell_voltage,
             **{f"voltage_{t}": float(d.voltage[t]) for t in VOLTAGE_TERMS},
             "temperature": d.temperature, "heater_power": d.heater_power,
             "heat_margin": d.heat_margin, "joule_heat": d.joule_heat, "feed_sink": d.feed_sink,
@@ -77,7 +87,19 @@ class Recorder:
         return {name: np.array(values) for name, values in self.rows.items()}
 
 
-def _check_finite(model: LumpedModel) -> None:
+@dataclass
+class RunnerState:
+    """What the runner carries between steps (checkpointed with the model)."""
+
+    step: int
+    cathode_al_0: float
+    recorder: Recorder
+    taps: list = field(default_factory=list)
+    next_snapshot: float = 0.0
+    next_sync: float = 0.0
+
+
+def _check_finite(model) -> None:
     s = model.state
     arrays = (s.alloy, s.salt, s.cathode)
     if not all(np.all(np.isfinite(a)) for a in arrays) or np.any(s.alloy < -1e-9):
@@ -86,54 +108,100 @@ def _check_finite(model: LumpedModel) -> None:
             f"salt {s.salt}, cathode {s.cathode}")
 
 
-def run_campaign(config: Config, progress: Callable[[float, dict], None] | None = None
-                 ) -> CampaignResult:
-    """Run one campaign of the lumped model and return its result."""
-    start = wallclock.perf_counter()
+def _tap_due(config: Config, model, step: int, last: bool) -> bool:
     sched = config.schedule
-    model = LumpedModel(config)
-    cathode_al_0 = model.state.cathode[0]
-    recorder = Recorder.empty()
-    recorder.record(model, math.nan)
+    if last:
+        return True
+    if sched.tap_mode == "level":
+        return model.derived.cathode_depth >= sched.tap_level
+    return step % max(1, round(sched.tap_interval / sched.time_step)) == 0
+
+
+def run_campaign(config: Config | None, progress: Callable[[float, dict], None] | None = None,
+                 run=None, resume=None) -> CampaignResult:
+    """Run one campaign and return its result.
+
+    run : optional ``cellsim.checkpoint.RunFile`` that receives field snapshots and
+        checkpoints while the campaign runs (nothing held in memory).
+    resume : optional checkpoint data (``RunFile.load_checkpoint()``); the campaign continues
+        from it with the configuration stored there (``config`` is then ignored).
+    """
+    start = wallclock.perf_counter()
+    if resume is not None:
+        config, model = resume["config"], make_model_from(resume)
+        rs: RunnerState = resume["runner"]
+    else:
+        model = make_model(config)
+        rs = RunnerState(0, model.state.cathode[0], Recorder.empty())
+        rs.recorder.record(model, math.nan)
+    sched, num = config.schedule, config.numerics
+    program = current_program(config)
     dt, duration = sched.time_step, sched.duration
     n_steps = int(math.ceil(duration / dt - 1e-9))
-    tap_every = max(1, round(sched.tap_interval / dt))
     feed_every = max(1, round(sched.feed_interval / dt))
-    record_every = max(1, round(config.numerics.record_interval / dt))
-    taps: list[Tap] = []
+    record_every = max(1, round(num.record_interval / dt))
+    fields = hasattr(model, "snapshot")
+    if resume is None:
+        rs.next_sync = num.checkpoint_interval
+        if fields and run is not None:
+            run.write_snapshot(model)
+        rs.next_snapshot = num.snapshot_interval
     stop_reason = "duration reached"
 
     def produced() -> float:
-        return model.state.tapped[0] + model.state.cathode[0] - cathode_al_0
+        return model.state.tapped[0] + model.state.cathode[0] - rs.cathode_al_0
 
-    for step in range(1, n_steps + 1):
+    for step in range(rs.step + 1, n_steps + 1):
+        current = program(model.state.time)
+        if current != model.current:
+            model.current = current
+            model.update_state()
         model.step(min(dt, duration - model.state.time))
         if sched.feed_mode == "batch" and step % feed_every == 0:
             model.feed_to_setpoint()
             model.update_state()
         _check_finite(model)
         stop = None
-        if step % tap_every == 0 or step == n_steps:
+        if _tap_due(config, model, step, step == n_steps):
             batch = model.tap()
             if batch.sum() > 0:
-                tap = Tap(time=model.state.time, mass=float(batch.sum()),
-                          composition=batch / batch.sum(),
-                          violations=check_spec(batch / batch.sum(), config.product))
-                taps.append(tap)
+                w = batch / batch.sum()
+                tap = Tap(time=model.state.time, mass=float(batch.sum()), composition=w,
+                          violations=check_spec(w, config.product))
+                rs.taps.append(tap)
                 if tap.violations and sched.stop_on_spec:
                     stop = f"product spec {config.product.name} broken: " + ", ".join(tap.violations)
         stop = stop or model.alloy_limit_broken()
         ce = current_efficiency(produced(), model.state.charge)
         if step % record_every == 0 or stop or step == n_steps:
-            recorder.record(model, ce)
+            rs.recorder.record(model, ce)
+        t = model.state.time
+        if fields and run is not None and (t >= rs.next_snapshot - 1e-6 or stop or step == n_steps):
+            run.write_snapshot(model)
+            while rs.next_snapshot <= t + 1e-6:
+                rs.next_snapshot += num.snapshot_interval
+        rs.step = step
+        if t >= rs.next_sync - 1e-6 and not stop and step < n_steps:
+            rs.next_sync += num.checkpoint_interval
+            if hasattr(model, "reset_caches"):
+                model.reset_caches()
+            if run is not None:
+                run.write_checkpoint(config, model, rs)
         if progress is not None:
-            progress(model.state.time, {"U": model.derived.cell_voltage,
-                                        "T": model.derived.temperature})
+            progress(t, {"U": model.derived.cell_voltage, "T": model.derived.temperature,
+                         "Al": model.state.cathode[0] / model.state.cathode.sum()})
         if stop:
             stop_reason = stop
             break
-    return CampaignResult.from_run(config, model, recorder.arrays(), taps, stop_reason,
-                                   cathode_al_0, wallclock.perf_counter() - start)
+    return CampaignResult.from_run(config, model, rs.recorder.arrays(), rs.taps, stop_reason,
+                                   rs.cathode_al_0, wallclock.perf_counter() - start)
+
+
+def make_model_from(checkpoint: dict):
+    """The model of a checkpoint, restored to its state."""
+    model = make_model(checkpoint["config"])
+    model.restore(checkpoint["model"])
+    return model
 
 
 __all__ = ["run_campaign", "SERIES", "ALL_ELEMENTS", "IMPURITIES", "LEDGER_TERMS"]

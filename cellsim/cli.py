@@ -45,36 +45,64 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("config")
+@click.argument("config", required=False)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="HDF5 result file [default: <config name>.h5 in the current folder].")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help='Override a configuration value, e.g. --set geometry.acd="5 cm" (repeatable).')
+@click.option("--resume", "resume", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Continue the interrupted campaign of result FILE from its last checkpoint "
+                   "(FILE.ckpt); no CONFIG needed.")
 @click.option("-q", "--quiet", is_flag=True, help="Print no summary.")
-def run(config: str, output: str | None, overrides: tuple[str, ...], quiet: bool) -> None:
-    """Run a refining campaign and write its result to an HDF5 file."""
+def run(config: str | None, output: str | None, overrides: tuple[str, ...], resume: str | None,
+        quiet: bool) -> None:
+    """Run a refining campaign and write its result to an HDF5 file.
+
+    While it runs, OUT.part (field snapshots) and OUT.ckpt (a checkpoint every
+    numerics.checkpoint_interval) sit next to the result; after an interruption
+    `cellsim run --resume OUT` continues and gives the same result as an uninterrupted run.
+    """
     from .campaign import run_campaign
+    from .checkpoint import RunFile
     from .io import write_result
 
-    cfg = _load(config, overrides)
-    output = output or f"{cfg.meta.name}.h5"
+    if resume:
+        if config or overrides:
+            _fail("--resume continues with the stored configuration: give no CONFIG or --set")
+        runfile = RunFile(resume, resume=True)
+        try:
+            state = runfile.load_checkpoint()
+        except (FileNotFoundError, ValueError) as exc:
+            _fail(str(exc))
+        cfg, config = state["config"], str(runfile.result)
+        start = state["model"]["state"].time
+    else:
+        if not config:
+            _fail("give a CONFIG to run (or --resume FILE)")
+        cfg, state, start = _load(config, overrides), None, 0.0
+        runfile = RunFile(output or f"{cfg.meta.name}.h5")
     duration = cfg.schedule.duration
     show_bar = sys.stderr.isatty() and not quiet
     with click.progressbar(length=int(duration), label=f"{cfg.meta.name}", file=sys.stderr,
                            show_eta=True, hidden=not show_bar,
                            item_show_func=lambda info: info) as bar:
-        done = [0.0]
+        done = [start]
+        bar.update(int(start))
 
         def progress(t: float, info: dict) -> None:
             bar.update(int(t - done[0]), f"day {t / 86400:5.1f}  U {info['U']:.3f} V  "
-                                         f"T {info['T'] - 273.15:.0f} degC")
+                                         f"T {info['T'] - 273.15:.0f} degC  "
+                                         f"Al {info['Al'] * 100:.3f} wt%")
             done[0] = int(t)
 
         try:
-            result = run_campaign(cfg, progress)
+            result = run_campaign(cfg, progress, run=runfile, resume=state)
         except (FloatingPointError, RuntimeError) as exc:
             _fail(f"the campaign failed: {exc}", code=1)
-    path = write_result(result, output, config_file=config)
+        except KeyboardInterrupt:
+            _fail(f"interrupted; continue with: cellsim run --resume {runfile.result}", code=130)
+    path = write_result(result, runfile.result, config_file=config, fields=runfile.snapshots_file())
+    runfile.finish()
     if not quiet:
         click.echo(result.format_summary())
         click.echo(f"wrote {path} ({result.wall_time:.2f} s)")

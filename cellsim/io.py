@@ -11,6 +11,7 @@ Layout (format ``cellsim-result``, version 1)::
     /summary/<name>        scalars; attrs units
     /ledger/<term>         energy of each ledger term [J]; attrs units
     /mass_balance          conserved element totals, final minus initial [kg]; attrs columns
+    /fields/<name>         field snapshots of the field levels (cellsim.snapshots)
 
 Every dataset carries a ``units`` attribute ("1" for dimensionless).
 """
@@ -100,8 +101,13 @@ def config_from_dict(cls: type, data: dict):
     return cls(**kwargs)
 
 
-def write_result(result: CampaignResult, path: str | Path, config_file: str = "") -> Path:
-    """Write ``result`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+def write_result(result: CampaignResult, path: str | Path, config_file: str = "",
+                 fields: str | Path | None = None) -> Path:
+    """Write ``result`` to ``path`` atomically (temporary file in the same folder, then rename).
+
+    fields : optional HDF5 file whose ``/fields`` group (field snapshots, cellsim.snapshots)
+        is copied into the result.
+    """
     from .campaign import SERIES
 
     path = Path(path)
@@ -133,6 +139,10 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
                 ledger.create_dataset(term, data=value).attrs["units"] = "J"
             mb = h5.create_dataset("mass_balance", data=result.mass_balance)
             mb.attrs.update({"units": "kg", "columns": list(ALL_ELEMENTS)})
+            if fields is not None:
+                with h5py.File(fields, "r") as src:
+                    if "fields" in src:
+                        src.copy(src["fields"], h5, "fields")
         os.replace(tmp, path)
     finally:
         if tmp.exists():

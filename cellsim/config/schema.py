@@ -213,6 +213,13 @@ class Scrap:
 
 
 @dataclass(**_FROZEN)
+class CurrentStep:
+    time: float = quantity("time", "Time from which the current applies", "10 d", lo=0.0)
+    current: float = quantity("current", "Cell current from that time on", "2.5 kA", lo=0.0,
+                              lo_open=True)
+
+
+@dataclass(**_FROZEN)
 class Schedule:
     duration: float = quantity("time", "Longest campaign to simulate", "90 d", lo=0.0, lo_open=True)
     time_step: float = quantity("time", "Time step of the campaign integrator", "1 h",
@@ -224,6 +231,18 @@ class Schedule:
                                    lo=0.0, lo_open=True)
     stop_on_spec: bool = boolean("Stop when a tapped batch breaks the product specification",
                                  default=True)
+    tap_mode: str = choice("When to tap: every tap_interval, or when the cathode metal reaches "
+                           "tap_level", ("interval", "level"), default="interval")
+    tap_level: float = quantity("length", "Cathode metal depth that triggers a tap (tap_mode = "
+                                "\"level\")", "12 cm", lo=0.0, lo_open=True, hi=2.0, optional=True)
+    current_program: str = choice("Cell current over the campaign: operation.current throughout, "
+                                  "the current_steps table, or the current_file time series",
+                                  ("constant", "steps", "csv"), default="constant")
+    current_steps: tuple = sections(CurrentStep, "Current from a time on (current_program = "
+                                    "\"steps\")", default=())
+    current_file: str = text("CSV time series of the current (current_program = \"csv\"): header "
+                             "'time [unit], current [unit]', linear between rows, held after the "
+                             "last; a path relative to the working folder", default="")
 
 
 @dataclass(**_FROZEN)
@@ -242,9 +261,20 @@ class Footprint:
 
 @dataclass(**_FROZEN)
 class Numerics:
-    model: str = choice("Model level", ("lumped",), default="lumped")
+    model: str = choice("Model level: lumped (0D), axisymmetric (2D r-z fields), 3d (not yet "
+                        "available)", ("lumped", "axisymmetric", "3d"), default="lumped")
     record_interval: float = quantity("time", "Interval of the recorded time series", "6 h",
                                       lo=1.0, default=21600.0)
+    resolution: str = choice("Grid of the field levels (cellsim.fields.pot.RESOLUTIONS)",
+                             ("coarse", "default", "fine"), default="default")
+    remesh_threshold: float = quantity("length", "Change of a layer depth that rebuilds the field "
+                                       "grid (temperature remapped)", "5 mm", lo=0.0, lo_open=True,
+                                       default=0.005)
+    snapshot_interval: float = quantity("time", "Interval of the field snapshots written to the "
+                                        "result file (field levels)", "1 d", lo=1.0, default=86400.0)
+    checkpoint_interval: float = quantity("time", "Interval of the restart checkpoints written "
+                                          "while a campaign runs to a file", "1 d", lo=1.0,
+                                          default=86400.0)
 
 
 @dataclass(**_FROZEN)

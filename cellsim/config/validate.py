@@ -78,3 +78,22 @@ def validate(config: Config, file: str) -> None:
     if config.schedule.time_step > config.schedule.tap_interval:
         raise ConfigError(file, "schedule.time_step", config.schedule.time_step,
                           "a time step no longer than schedule.tap_interval")
+    _check_schedule(config, file)
+
+
+def _check_schedule(config: Config, file: str) -> None:
+    """Taps by level need a level; a current program needs its steps or its file."""
+    sched = config.schedule
+    geo = config.geometry
+    if sched.tap_mode == "level":
+        if sched.tap_level is None:
+            raise ConfigError(file, "schedule.tap_level", None, "a length when tap_mode = \"level\"")
+        if sched.tap_level <= geo.cathode_metal_depth:
+            raise ConfigError(file, "schedule.tap_level", sched.tap_level,
+                              f"a depth above the residual cathode metal depth "
+                              f"({geo.cathode_metal_depth * 100:g} cm)")
+    if sched.current_program == "steps" and not sched.current_steps:
+        raise ConfigError(file, "schedule.current_steps", None,
+                          "at least one [[schedule.current_steps]] when current_program = \"steps\"")
+    if sched.current_program == "csv" and not sched.current_file:
+        raise ConfigError(file, "schedule.current_file", "", "a CSV file when current_program = \"csv\"")

@@ -102,6 +102,7 @@ class LumpedModel:
         self.alf3_setpoint = alf3
         self.scrap_w = composition_array(config.scrap.composition)
         self.salt_volume = geo.area * geo.acd
+        self.current = config.operation.current  # A; the runner's current program may change it
         self.state = CellState(
             time=0.0, alloy=w_alloy * alloy_mass, salt=np.zeros(len(IMPURITIES)),
             cathode=composition_array(config.cathode_metal.initial_composition) * cath_mass,
@@ -113,7 +114,7 @@ class LumpedModel:
     # ----------------------------------------------------------------- derived quantities
     def nominal_feed_rate(self) -> float:
         """Scrap metal feed [kg/s] that replaces Al dissolved at 100 % current efficiency."""
-        return self.config.operation.current / (3 * FARADAY) * M_AL / self.scrap_w[0]
+        return self.current / (3 * FARADAY) * M_AL / self.scrap_w[0]
 
     def totals(self) -> np.ndarray:
         """Mass of each element [kg] in all inventories and what has left (taps, sludge), less
@@ -132,7 +133,7 @@ class LumpedModel:
         gamma_al = 1.0  # Raoultian Al in both metals [E]
         a_al = gamma_al * mole_fractions(s.alloy)[0]
         a_al_c = gamma_al * mole_fractions(s.cathode)[0]
-        I = cfg.operation.current
+        I = self.current
         T_set = cfg.operation.temperature
         feed_unit = s.feed_rate
 
@@ -163,7 +164,7 @@ class LumpedModel:
     # ----------------------------------------------------------------------- time step
     def step(self, dt: float) -> None:
         cfg, s, d = self.config, self.state, self.derived
-        I, T, area = cfg.operation.current, d.temperature, cfg.geometry.area
+        I, T, area = self.current, d.temperature, cfg.geometry.area
         el = cfg.electrolyte
         mol_imp = chemistry.MOLAR_MASS
         V_alloy = s.alloy.sum() / d.alloy_density
@@ -250,6 +251,20 @@ class LumpedModel:
         s.tapped += batch
         self.update_state()
         return batch
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint(self) -> dict:
+        """Everything needed to continue bit for bit (plain data; see cellsim.checkpoint)."""
+        import copy
+
+        return {"state": copy.deepcopy(self.state), "derived": self.derived, "current": self.current}
+
+    def restore(self, data: dict) -> None:
+        """Continue from :meth:`checkpoint` data (the config must be the same)."""
+        import copy
+
+        self.state, self.derived = copy.deepcopy(data["state"]), data["derived"]
+        self.current = data["current"]
 
     def alloy_limit_broken(self) -> str | None:
         """Describe the anode-alloy (or pot-level) limit that is broken, or None."""

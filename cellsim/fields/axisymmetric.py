@@ -1,0 +1,238 @@
+"""The axisymmetric (2D r-z) campaign model: the lumped inventories driven by real fields.
+
+``AxisymmetricModel`` has the interface of ``cellsim.lumped.LumpedModel`` (it is a subclass:
+state, derived, update_state, step, feed_to_setpoint, remove_sludge, tap,
+alloy_limit_broken, totals, checkpoint, restore), so the one runner of
+``cellsim.campaign`` drives it. What changes is where the derived quantities come from:
+
+* the voltage terms from the current field (cellsim.fields.current) of the pot
+  (cellsim.fields.pot) with the electrolyte conductivity kappa(T) * liquid fraction per
+  cell, so a ledge insulates; the rods beyond the lid and the contacts are added as the
+  lumped model has them, the reversible voltage and external drop as in the lumped model;
+* the temperature (volume mean of the electrolyte), heater power, losses by face and
+  ledge from the transient heat field (cellsim.fields.heat): one backward-Euler step per
+  campaign step, with the Joule heat of the current field, the electrode and reversible
+  heat (spread over the electrolyte), the scrap sink (over the anode alloy) and the
+  heater holding the electrolyte mean at the set point;
+* the inventories and the element bookkeeping are the lumped model's, unchanged; species
+  couple through its three-pool film exchange (the seam for the species field is
+  ``_exchange_step``; see docs/campaign.md).
+
+Coupling (Lie splitting, lagged by one step): step(dt) advances the heat field over dt
+with the sources of the start of the step, books the electrical energy of the start-of-step
+voltage and the heater power the heat step applied, advances the inventories at the
+start-of-step temperature, then ``update_state`` solves the current on the new
+temperature and layer depths. The splitting error is measured in docs/campaign.md.
+
+Layer depths: the grid is rebuilt when a depth differs from the grid's by more than
+``numerics.remesh_threshold``; the enthalpy is remapped (cellsim.fields.remap) and the
+energy of the remap is accumulated in ``remap_energy`` [J].
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from cellsim.config.validate import alloy_density
+from cellsim.elements import ELEMENTS, IMPURITIES
+from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
+from cellsim.fields.heat import HeatState, ledge_profile
+from cellsim.fields.remap import build_layers, remap_enthalpy
+from cellsim.lumped import electrical, thermal
+from cellsim.lumped.model import Derived, LumpedModel, mole_fractions
+from cellsim.thermo import feed_heating
+
+_IMP = slice(1, None)
+KINETICS_REBUILD_K = 2.0  # rebuild the electrode kinetics when the salt mean drifts by this [K]
+
+
+class AxisymmetricModel(LumpedModel):
+    """Lumped inventories with the current and heat fields of the 2D r-z pot (SI)."""
+
+    level = "axisymmetric"
+
+    def __init__(self, config):
+        self.resolution = config.numerics.resolution
+        self.remap_energy = 0.0  # J, cumulative energy of the grid remaps
+        self.remeshes = 0
+        self.pot = None
+        super().__init__(config)  # calls update_state, which builds the fields
+
+    # ---------------------------------------------------------------- field set-up
+    def _build(self, alloy_depth: float, cathode_depth: float) -> None:
+        self.pot = build_layers(self.config, self.resolution, alloy_depth, cathode_depth)
+        self.grid_depths = (alloy_depth, cathode_depth)
+        self.heat_solver = self.pot.heat_solver()
+        self.heater = self.pot.heater(self.config.operation.temperature)
+        g = self.pot.grid
+        self._salt = g.region_mask("electrolyte")
+        self._alloy = g.region_mask("anode_alloy")
+        self._vol = g.volumes()
+        self._sub_salt = self._salt[self.pot.current_slice]
+        self._current_solver, self._kin_T, self._solution_key = None, None, None
+
+    def _start(self, alloy_depth: float, cathode_depth: float) -> None:
+        """Fields of a pot in operation: steady heat at the set point with its own Joule heat."""
+        self._build(alloy_depth, cathode_depth)
+        T = self.config.operation.temperature
+        self.heat_state = self.heat_solver.state(T)
+        self._version = 0
+        for _ in range(2):
+            solution = self._current(self.heat_state)
+            sources = self._sources(solution, self._feed_sink(T))
+            self.heat_state, self.balance = self.heat_solver.steady(sources, self.heater, self.heat_state)
+            self._version += 1
+
+    def reset_caches(self) -> None:
+        """Drop factorisations and warm starts (checkpoints: the run continues from data only)."""
+        self.heat_solver = self.pot.heat_solver()
+        self._current_solver, self._kin_T = None, None
+
+    def _remesh_if_needed(self, alloy_depth: float, cathode_depth: float) -> None:
+        a0, c0 = self.grid_depths
+        if max(abs(alloy_depth - a0), abs(cathode_depth - c0)) <= self.config.numerics.remesh_threshold:
+            return
+        old = self.pot.grid
+        hs = self.heat_state
+        self._build(alloy_depth, cathode_depth)
+        H, energy = remap_enthalpy(old, self.pot.grid, hs.H)
+        new = self.heat_solver._state_from_h(H, hs.time, hs.heater_power)
+        self.heat_state = new
+        self.remap_energy += energy
+        self.remeshes += 1
+        self._version += 1
+
+    # --------------------------------------------------------------------- current
+    def _sigma(self, hs: HeatState) -> np.ndarray:
+        """Conductivity [S/m] of the current sub-grid: kappa(T) x liquid fraction in the salt."""
+        pot, el = self.pot, self.config.electrolyte
+        sub = pot.current_slice
+        sigma = pot.sigma[sub].copy()
+        T, f = hs.T[sub], hs.frac[sub]
+        kappa = el.conductivity * np.exp(-el.conductivity_activation_energy / 8.314462618
+                                         * (1.0 / T - 1.0 / el.conductivity_reference_temperature))
+        sigma[self._sub_salt] = (kappa * np.maximum(f, 1e-6))[self._sub_salt]
+        return sigma
+
+    def _current(self, hs: HeatState):
+        T_salt = self._salt_mean(hs)
+        if self._current_solver is None or abs(T_salt - self._kin_T) > KINETICS_REBUILD_K:
+            kin = self.config.kinetics
+            model = "linear" if kin.model == "linear" else "butler_volmer"
+
+            def k(i0):
+                return Kinetics(i0, T_salt, kin.alpha_anodic, kin.alpha_cathodic, 3, model)
+
+            electrodes = [Electrode("anode", "anode_alloy", "electrolyte", k(kin.anode_exchange_current_density)),
+                          Electrode("cathode", "cathode_metal", "electrolyte",
+                                    k(kin.cathode_exchange_current_density))]
+            self._current_solver = CurrentSolver(self.pot.current_grid(), electrodes, Terminal("z-"),
+                                                 Terminal("z+", "rods"))
+            self._kin_T = T_salt
+        return self._current_solver.solve(self._sigma(hs), self.current)
+
+    def _salt_mean(self, hs: HeatState) -> float:
+        v = self._vol[self._salt]
+        return float(np.sum(hs.T[self._salt] * v) / v.sum())
+
+    def _outside_resistance(self) -> float:
+        """Rods beyond the lid and the contacts [ohm] (outside the field)."""
+        col, lin, geo = self.config.collectors, self.config.lining, self.config.geometry
+        outside = max(col.rod_length - geo.freeboard - sum(L.thickness for L in lin.lid), 0.01)
+        rod_area = col.rod_count * math.pi * col.rod_diameter**2 / 4.0
+        return col.rod_resistivity * outside / rod_area + col.contact_resistance
+
+    def _sources(self, solution, feed_sink: float, reversible: float = 0.0) -> dict:
+        """Heat sources [W/m3] of the heat field from a current solution."""
+        vol = self._vol
+        interface = sum(abs(p) for p in solution.interface_power.values()) + reversible * self.current
+        salt = np.where(self._salt, interface / vol[self._salt].sum(), 0.0)
+        feed = np.where(self._alloy, -feed_sink / vol[self._alloy].sum(), 0.0)
+        return {"joule": self.pot.embed(solution.joule), "electrodes": salt, "feed": feed}
+
+    def _feed_sink(self, T: float) -> float:
+        return self.state.feed_rate * feed_heating(self.config.scrap.feed_temperature, T)
+
+    # --------------------------------------------------------------- LumpedModel API
+    def update_state(self) -> Derived:
+        cfg, s = self.config, self.state
+        area = cfg.geometry.area
+        w = s.alloy / s.alloy.sum()
+        rho_alloy = alloy_density(dict(zip(IMPURITIES, w[_IMP])))
+        alloy_depth = s.alloy.sum() / (rho_alloy * area)
+        cathode_depth = s.cathode.sum() / (ELEMENTS["Al"].liquid_density * area)
+        if self.pot is None:
+            self._start(alloy_depth, cathode_depth)
+        self._remesh_if_needed(alloy_depth, cathode_depth)
+        key = (self._version, self.current)
+        if key != self._solution_key:  # idempotent: the same fields give the same solution
+            self.solution, self._solution_key = self._current(self.heat_state), key
+        sol, hs, bal = self.solution, self.heat_state, self.balance
+        a_al, a_al_c = mole_fractions(s.alloy)[0], mole_fractions(s.cathode)[0]
+        T = self._salt_mean(hs)
+        b = sol.breakdown
+        voltage = {
+            "electrolyte_ohmic": b["electrolyte_ohmic"], "anode_alloy_ohmic": b["anode_alloy_ohmic"],
+            "cathode_metal_ohmic": b["cathode_metal_ohmic"],
+            "collectors_ohmic": b["collectors_ohmic"] + self.current * self._outside_resistance(),
+            "anode_overpotential": abs(b["anode_overpotential"]),
+            "cathode_overpotential": abs(b["cathode_overpotential"]),
+            "reversible": electrical.reversible_voltage(T, a_al_c, a_al),
+            "external": cfg.operation.external_voltage_drop,
+        }
+        joule = self.current * (sol.terminal_voltage + voltage["reversible"])
+        _, ledge = ledge_profile(self.pot.grid, hs.frac, "electrolyte")
+        side = self.pot.grid.faces[0][-1]
+        shell = float(np.mean(hs.T[-1, 0, :])) if side > 0 else math.nan
+        loss = thermal.HeatLoss(bal.losses["side"], bal.losses["bottom"], bal.losses["lid"],
+                                bal.losses["collectors"], float(np.mean(ledge)), shell)
+        self.derived = Derived(alloy_depth, cathode_depth, rho_alloy, a_al, a_al_c, T, voltage, loss,
+                               joule, self._feed_sink(T), bal.heater, -bal.heater_demand)
+        return self.derived
+
+    def step(self, dt: float) -> None:
+        d = self.derived
+        sources = self._sources(self.solution, d.feed_sink, d.voltage["reversible"])
+        self.heat_state, self.balance = self.heat_solver.step(self.heat_state, dt, sources, self.heater)
+        self.heat_stored = self.balance.stored
+        self._version += 1
+        # the ledger books the heater power the heat step applied over dt
+        self.derived = dataclasses.replace(d, heater_power=self.balance.heater)
+        super().step(dt)
+
+    def snapshot(self) -> dict:
+        """Fields on the full pot grid (SI): potential [V], current density (r, z) [A/m2],
+        temperature [K], liquid fraction, material ids, and the grid faces [m]."""
+        g, sol, hs = self.pot.grid, self.solution, self.heat_state
+        j = sol.current_density
+        return {"time": self.state.time, "r_faces": g.faces[0], "z_faces": g.faces[2],
+                "material": g.material[:, 0, :], "potential": self.pot.embed(sol.phi)[:, 0, :],
+                "current_density": np.stack([self.pot.embed(j[0])[:, 0, :], self.pot.embed(j[2])[:, 0, :]]),
+                "temperature": hs.T[:, 0, :], "liquid_fraction": hs.frac[:, 0, :]}
+
+    def heat_content(self) -> float:
+        """Enthalpy of the heat field [J] (sum of H V)."""
+        return float(np.sum(self.heat_state.H * self._vol))
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint(self) -> dict:
+        data = super().checkpoint()
+        hs = self.heat_state
+        data.update(fields={
+            "grid_depths": self.grid_depths, "T": hs.T.copy(), "H": hs.H.copy(), "frac": hs.frac.copy(),
+            "time": hs.time, "heater_power": hs.heater_power, "balance": self.balance,
+            "solution": self.solution, "remap_energy": self.remap_energy, "remeshes": self.remeshes})
+        return data
+
+    def restore(self, data: dict) -> None:
+        super().restore(data)
+        f = data["fields"]
+        self._build(*f["grid_depths"])
+        self.heat_state = HeatState(f["T"].copy(), f["H"].copy(), f["frac"].copy(), f["time"], f["heater_power"])
+        self.balance, self.solution = f["balance"], f["solution"]
+        self.remap_energy, self.remeshes = f["remap_energy"], f["remeshes"]
+        self._version = 0
+        self._solution_key = (self._version, self.current)

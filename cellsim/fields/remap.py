@@ -1,0 +1,73 @@
+"""Moving layers: rebuild the pot with new depths and carry the heat field over (r-z).
+
+The pot builder puts the same number of cells in every layer whatever its thickness, and
+only the cavity's layers move (the lid height is fixed: the gas space shrinks as the metal
+layers grow), so an old and a new pot have the same cell counts and the same layer
+boundaries in a different place. The remap maps each layer of the new grid linearly onto
+the same layer of the old grid (z only; the r faces do not change) and takes, in every
+column, the overlap-weighted average of the old volumetric enthalpy H [J/m3].
+
+What is conserved: in the mapped coordinate, sum(H dz) per column and per layer, i.e.
+each layer keeps its enthalpy per volume and its temperature profile (a growing layer
+gets more of the same hot metal, as the inventories say). The physical energy content
+sum(H V) changes by the enthalpy of the volume each layer gained or lost,
+``remap_energy`` [J] = sum over cells of H_new (V_new - V_mapped), reported by the model
+(tested: zero for an unchanged grid, and equal to sum(H V) new minus old).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from cellsim.config.schema import Config
+from cellsim.fields.grid import Grid
+from cellsim.fields.pot import PotModel, build_pot
+
+
+def layer_config(config: Config, alloy_depth: float, cathode_depth: float) -> Config:
+    """``config`` with the layer depths [m] of the moment; the lid stays where it was."""
+    geo = config.geometry
+    cavity = geo.anode_alloy_depth + geo.acd + geo.cathode_metal_depth + geo.freeboard
+    freeboard = max(cavity - alloy_depth - geo.acd - cathode_depth, 1e-4)
+    geo = dataclasses.replace(geo, anode_alloy_depth=alloy_depth, cathode_metal_depth=cathode_depth,
+                              freeboard=freeboard)
+    return dataclasses.replace(config, geometry=geo)
+
+
+def build_layers(config: Config, resolution: str, alloy_depth: float, cathode_depth: float) -> PotModel:
+    """The pot of ``config`` with the given layer depths [m] (see :func:`layer_config`)."""
+    return build_pot(layer_config(config, alloy_depth, cathode_depth), resolution)
+
+
+def _knots(grid: Grid) -> np.ndarray:
+    """z faces [m] where the material changes along the first cavity column (layer bounds)."""
+    cavity = int(np.argmax(grid.material[:, 0, -1] != grid.material[0, 0, -1]))
+    col = grid.material[cavity, 0, :]
+    inner = np.nonzero(col[1:] != col[:-1])[0] + 1
+    zf = grid.faces[2]
+    return np.concatenate(([zf[0]], zf[inner], [zf[-1]]))
+
+
+def overlap_matrix(old: Grid, new: Grid) -> np.ndarray:
+    """W (new z cells x old z cells): H_new[..., k] = sum_m W[k, m] H_old[..., m]."""
+    ko, kn = _knots(old), _knots(new)
+    if ko.size != kn.size or old.shape[:2] != new.shape[:2] or not np.allclose(old.faces[0], new.faces[0]):
+        raise ValueError("remap: the two pots differ in more than their layer depths")
+    xi = np.interp(new.faces[2], kn, ko)  # new faces mapped into old coordinates
+    zo = old.faces[2]
+    lo = np.maximum(xi[:-1, None], zo[None, :-1])
+    hi = np.minimum(xi[1:, None], zo[None, 1:])
+    w = np.clip(hi - lo, 0.0, None)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def remap_enthalpy(old: Grid, new: Grid, H: np.ndarray) -> tuple[np.ndarray, float]:
+    """H [J/m3] on ``new`` and the remap energy [J] (module docstring)."""
+    W = overlap_matrix(old, new)
+    H_new = np.einsum("ijm,km->ijk", H, W)
+    xi = np.interp(new.faces[2], _knots(new), _knots(old))
+    mapped = new.volumes() * (np.diff(xi) / np.diff(new.faces[2]))[None, None, :]
+    energy = float(np.sum(H_new * (new.volumes() - mapped)))
+    return H_new, energy
