@@ -67,6 +67,9 @@ def tasks_for(spec: SweepSpec, store: SweepStore, names: set[str] | None = None)
     return tasks
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
 def _local(tasks: list[dict], workers: int) -> Iterator[dict]:
     if workers == 1:  # in-process: no pool, same code path for the work itself
         warm_up()
@@ -74,6 +77,12 @@ def _local(tasks: list[dict], workers: int) -> Iterator[dict]:
             yield run_task(task)
         return
     ctx = multiprocessing.get_context("spawn")
+    # One worker per core: each runs single-threaded, or BLAS/OpenMP/Numba threads of N workers
+    # oversubscribe the cores (measured: 0.72x from 1 to 2 workers, 1.2x with one thread each).
+    # The children inherit the environment when they start; the user's own settings win.
+    saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
+    for key in THREAD_VARIABLES:
+        os.environ.setdefault(key, "1")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_pool_worker_init)
     pending = {pool.submit(run_task, t) for t in tasks}
     try:
@@ -82,6 +91,11 @@ def _local(tasks: list[dict], workers: int) -> Iterator[dict]:
             for fut in finished:
                 yield fut.result()
     finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         # Interrupted: drop queued cases, don't wait for running ones (a result file they
         # still write is picked up by --resume).
         pool.shutdown(wait=not pending, cancel_futures=True)
