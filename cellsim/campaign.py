@@ -35,7 +35,8 @@ from .results import CampaignResult, Tap, check_spec
 # Time series recorded by the runner: name -> (units, description).
 SERIES = {
     "time": ("s", "simulated time since the start of the campaign"),
-    "cell_current": ("A", "cell current (current program)"),
+    "cell_current": ("A", "cell current of the step ending at the record (current program, "
+                              "sampled at the step start)"),
     "cell_voltage": ("V", "terminal voltage including external drops"),
     **{f"voltage_{t}": ("V", f"voltage term: {t.replace('_', ' ')}") for t in VOLTAGE_TERMS},
     "temperature": ("K", "melt temperature"),
