@@ -133,18 +133,36 @@ def show(file: str) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--outdir", type=click.Path(file_okay=False), default=None,
               help="Folder for the PNG files [default: <file stem>-plots next to FILE].")
-def plot(file: str, outdir: str | None) -> None:
+@click.option("--time", "at", default=None, metavar="T",
+              help='Also draw the fields (potential, |j| with streamlines, temperature with the '
+                   'ledge) of the snapshot nearest to T, e.g. --time "20 d" (field levels).')
+def plot(file: str, outdir: str | None, at: str | None) -> None:
     """Draw the time series of a result file as PNG figures.
 
     Voltage and its terms, heat balance with heater and temperature, every tapped batch
-    against the product specification, and the anode alloy composition against its limit.
+    against the product specification, and the anode alloy composition against its limit;
+    with --time, the fields on the pot geometry.
     """
     from .plot import campaign_figures
+    from .units import UnitError, parse_quantity
 
     result = _read_result(file)
     outdir = outdir or str(Path(file).with_name(Path(file).stem + "-plots"))
     for path in campaign_figures(result, outdir):
         click.echo(f"wrote {path}")
+    if at is not None:
+        from .plot_fields import field_figures
+
+        try:
+            t = parse_quantity(at, "time")
+        except UnitError as exc:
+            _fail(f"--time {at!r}: {exc}")
+        try:
+            paths = field_figures(file, t, outdir)
+        except KeyError as exc:
+            _fail(str(exc.args[0]))
+        for path in paths:
+            click.echo(f"wrote {path}")
 
 
 @main.command()
