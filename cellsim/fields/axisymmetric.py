@@ -15,8 +15,8 @@ alloy_limit_broken, totals, checkpoint, restore), so the one runner of
   heat (spread over the electrolyte), the scrap sink (over the anode alloy) and the
   heater holding the electrolyte mean at the set point;
 * the inventories and the element bookkeeping are the lumped model's, unchanged; species
-  couple through its three-pool film exchange (the seam for the species field is
-  ``_exchange_step``; see docs/campaign.md).
+  couple through its three-pool film exchange (the seam for the species field of
+  issue 5: override the exchange in ``step``; see docs/campaign.md).
 
 Coupling (Lie splitting, lagged by one step): step(dt) advances the heat field over dt
 with the sources of the start of the step, books the electrical energy of the start-of-step
