@@ -39,7 +39,7 @@ FORMAT = "cellsim-result"
 FORMAT_VERSION = 1
 
 SUMMARY_UNITS = {
-    "campaign_length": "s", "al_produced": "kg", "metal_tapped": "kg", "scrap_fed": "kg",
+    "campaign_length": "s", "al_produced": "kg", "charge": "C", "metal_tapped": "kg", "scrap_fed": "kg",
     "dross": "kg", "sludge": "kg", "alf3_consumption": "kg/kg", "co2e_per_al": "kg/kg",
     "specific_energy": "J/kg", "specific_energy_scrap": "J/kg", "mean_cell_voltage": "V",
     "mean_temperature": "K", "mean_ledge_thickness": "m",

@@ -67,6 +67,7 @@ class CampaignResult:
         summary = {
             "campaign_length": t,
             "al_produced": al_produced,
+            "charge": s.charge,
             "metal_tapped": float(s.tapped.sum()),
             "current_efficiency": ce,
             "specific_energy": total_energy / al_produced,
@@ -113,7 +114,7 @@ class CampaignResult:
         rows.append(("mean cell voltage", f"{s['mean_cell_voltage']:.3f}", "V"))
         for term in LEDGER_TERMS:
             if term != "auxiliary_heat":
-                volts = s[f"energy_{term}"] * s["al_produced"] / (cfg.operation.current * s["campaign_length"])
+                volts = s[f"energy_{term}"] * s["al_produced"] / s["charge"]  # charge-weighted mean
                 rows.append((f"  {term.replace('_', ' ')}", f"{volts * 1e3:.1f}", "mV"))
         rows += [
             ("mean melt temperature", f"{s['mean_temperature'] - ZERO_CELSIUS:.1f}", "degC"),

@@ -133,3 +133,18 @@ def test_in_a_chloride_melt_manganese_follows_al_and_breaks_the_spec():
     fluoride = run_campaign(load_config("rusal-3kA", ['schedule.duration="6 d"',
                                                       "scrap.composition_wt_pct={Mn=1.1}"]))
     assert fluoride.summary["product_Mn"] < 1e-9  # MnF2 is 0.90 V nobler than AlF3
+
+
+def test_voltage_terms_are_charge_weighted_under_a_current_program():
+    cfg = load_config("rusal-3kA", SHORT + ['schedule.current_program="steps"',
+                                            'schedule.current_steps=[{time="0 d", current="3 kA"}, '
+                                            '{time="3 d", current="2 kA"}]'])
+    result = run_campaign(cfg)
+    s = result.summary
+    assert s["charge"] == pytest.approx(3000.0 * 3 * 86400 + 2000.0 * 3 * 86400, rel=1e-9)
+    electric = sum(v for k, v in result.ledger.items() if k != "auxiliary_heat")
+    assert s["mean_cell_voltage"] == pytest.approx(electric / s["charge"], rel=1e-12)
+    terms = [s[f"energy_{t}"] * s["al_produced"] / s["charge"] for t in result.ledger if t != "auxiliary_heat"]
+    assert sum(terms) == pytest.approx(s["mean_cell_voltage"], rel=1e-12)
+    rows = dict((label.strip(), value) for label, value, unit in result.summary_rows() if unit == "mV")
+    assert float(rows["electrolyte ohmic"]) / 1e3 == pytest.approx(terms[0], abs=1e-4)
