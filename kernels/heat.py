@@ -20,6 +20,8 @@ backward Euler). Arrays named ``flat`` are 1D contiguous views (``a.reshape(-1)`
 import numpy as np
 from numba import njit, prange
 
+from .fv import _row
+
 ISOTHERMAL_RANGE = 1e-6  # K, mushy interval used for the slope of an isothermal change
 
 
@@ -74,22 +76,7 @@ def temperature_from_enthalpy(h, c_s, c_l, t_s, t_l, lat, out_t, out_f, out_c):
 @njit(inline="always", cache=True)
 def _shifted_row(gx, gy, gz, d, x, i, j, m, n0, n1, n2):
     """((A + diag d) x) at cell (i, j, m) [W]; neighbours outside the grid count as 0."""
-    diag = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] \
-        + gz[i, j, m + 1] + d[i, j, m]
-    s = diag * x[i, j, m]
-    if i > 0:
-        s -= gx[i, j, m] * x[i - 1, j, m]
-    if i < n0 - 1:
-        s -= gx[i + 1, j, m] * x[i + 1, j, m]
-    if j > 0:
-        s -= gy[i, j, m] * x[i, j - 1, m]
-    if j < n1 - 1:
-        s -= gy[i, j + 1, m] * x[i, j + 1, m]
-    if m > 0:
-        s -= gz[i, j, m] * x[i, j, m - 1]
-    if m < n2 - 1:
-        s -= gz[i, j, m + 1] * x[i, j, m + 1]
-    return s
+    return d[i, j, m] * x[i, j, m] + _row(gx, gy, gz, x, i, j, m, n0, n1, n2)
 
 
 @njit(parallel=True, cache=True)

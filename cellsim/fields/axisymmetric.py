@@ -36,8 +36,6 @@ import math
 
 import numpy as np
 
-from cellsim.config.validate import alloy_density
-from cellsim.elements import ELEMENTS, IMPURITIES
 from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
 from cellsim.fields.heat import HeatState, ledge_profile
 from cellsim.fields.remap import build_layers, remap_enthalpy
@@ -45,7 +43,6 @@ from cellsim.lumped import electrical, thermal
 from cellsim.lumped.model import Derived, LumpedModel, mole_fractions
 from cellsim.thermo import feed_heating
 
-_IMP = slice(1, None)
 KINETICS_REBUILD_K = 2.0  # rebuild the electrode kinetics when the salt mean drifts by this [K]
 
 
@@ -159,11 +156,7 @@ class AxisymmetricModel(LumpedModel):
     # --------------------------------------------------------------- LumpedModel API
     def update_state(self) -> Derived:
         cfg, s = self.config, self.state
-        area = cfg.geometry.area
-        w = s.alloy / s.alloy.sum()
-        rho_alloy = alloy_density(dict(zip(IMPURITIES, w[_IMP])))
-        alloy_depth = s.alloy.sum() / (rho_alloy * area)
-        cathode_depth = s.cathode.sum() / (ELEMENTS["Al"].liquid_density * area)
+        rho_alloy, alloy_depth, cathode_depth = self.layer_depths()
         if self.pot is None:
             self._start(alloy_depth, cathode_depth)
         self._remesh_if_needed(alloy_depth, cathode_depth)

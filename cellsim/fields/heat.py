@@ -21,7 +21,7 @@ as the surplus margin. Sign rule (cellsim.kernels.fv): losses are positive outwa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 

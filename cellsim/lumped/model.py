@@ -123,13 +123,17 @@ class LumpedModel:
         salt = np.concatenate([[(s.alf3 - s.alf3_added) * M_AL / M_ALF3], s.salt])
         return s.alloy + salt + s.cathode + s.sludge + s.tapped - s.scrap_metal
 
-    def update_state(self) -> Derived:
-        cfg, s = self.config, self.state
-        area = cfg.geometry.area
+    def layer_depths(self) -> tuple[float, float, float]:
+        """Anode alloy density [kg/m3] (ideal mixing), alloy and cathode-metal depths [m]."""
+        s, area = self.state, self.config.geometry.area
         w = s.alloy / s.alloy.sum()
         rho_alloy = alloy_density(dict(zip(IMPURITIES, w[_IMP])))
-        alloy_depth = s.alloy.sum() / (rho_alloy * area)
-        cathode_depth = s.cathode.sum() / (ELEMENTS["Al"].liquid_density * area)
+        return (rho_alloy, s.alloy.sum() / (rho_alloy * area),
+                s.cathode.sum() / (ELEMENTS["Al"].liquid_density * area))
+
+    def update_state(self) -> Derived:
+        cfg, s = self.config, self.state
+        rho_alloy, alloy_depth, cathode_depth = self.layer_depths()
         gamma_al = 1.0  # Raoultian Al in both metals [E]
         a_al = gamma_al * mole_fractions(s.alloy)[0]
         a_al_c = gamma_al * mole_fractions(s.cathode)[0]
