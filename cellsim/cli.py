@@ -101,6 +101,9 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
             _fail(f"the campaign failed: {exc}", code=1)
         except KeyboardInterrupt:
             _fail(f"interrupted; continue with: cellsim run --resume {runfile.result}", code=130)
+        # a campaign that stops early fills the bar and says why
+        bar.update(max(int(duration) - int(done[0]), 0),
+                   f"day {result.summary['campaign_length'] / 86400:5.1f}  ended: {result.stop_reason}")
     path = write_result(result, runfile.result, config_file=config, fields=runfile.snapshots_file())
     runfile.finish()
     if not quiet:
