@@ -13,6 +13,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from cellsim.elements import IMPURITIES
+
 FIELDS = {  # name -> (units, description)
     "time": ("s", "simulated time of each snapshot"),
     "r_faces": ("m", "radial cell faces (fixed)"),
@@ -22,6 +24,8 @@ FIELDS = {  # name -> (units, description)
     "current_density": ("A/m2", "current density per cell, components (r, z)"),
     "temperature": ("K", "temperature per cell"),
     "liquid_fraction": ("1", "liquid fraction per cell (1 - ledge / frozen share)"),
+    "concentration": ("mol/m3", "dissolved impurity concentration per cell, one component per "
+                      "element of attribute columns (0 outside the electrolyte)"),
 }
 
 
@@ -43,6 +47,8 @@ def append_snapshot(h5: h5py.File, snap: dict, regions: dict | None = None) -> i
             ds.attrs.update({"units": units, "description": description})
             if name == "material" and regions:
                 ds.attrs["regions"] = ", ".join(f"{k}={v}" for k, v in regions.items())
+            if name == "concentration":
+                ds.attrs["columns"] = ", ".join(IMPURITIES)
         ds = g[name]
         ds.resize(n + 1, axis=0)
         ds[n] = value

@@ -14,9 +14,12 @@ alloy_limit_broken, totals, checkpoint, restore), so the one runner of
   campaign step, with the Joule heat of the current field, the electrode and reversible
   heat (spread over the electrolyte), the scrap sink (over the anode alloy) and the
   heater holding the electrolyte mean at the set point;
-* the inventories and the element bookkeeping are the lumped model's, unchanged; species
-  couple through its three-pool film exchange (the seam for the species field of
-  issue 5: override the exchange in ``step``; see docs/campaign.md).
+* the dissolved impurities are transported by the finite-volume species field
+  (cellsim.fields.species) on the current sub-grid, with the start-of-step temperature
+  field and current solution, instead of the lumped three-pool exchange (``exchange``
+  is overridden); its mean interface fluxes update the alloy and cathode inventories, and
+  the rest of the bookkeeping (Al carries the rest of the current, back reaction, AlF3,
+  sludge, taps) is the lumped model's, unchanged.
 
 Coupling (Lie splitting, lagged by one step): step(dt) advances the heat field over dt
 with the sources of the start of the step, books the electrical energy of the start-of-step
@@ -26,7 +29,9 @@ temperature and layer depths. The splitting error is measured in docs/campaign.m
 
 Layer depths: the grid is rebuilt when a depth differs from the grid's by more than
 ``numerics.remesh_threshold``; the enthalpy is remapped (cellsim.fields.remap) and the
-energy of the remap is accumulated in ``remap_energy`` [J].
+energy of the remap is accumulated in ``remap_energy`` [J]. The concentrations are remapped
+cell by cell of the electrolyte (its depth does not change, so the old and new grids have
+the same electrolyte cells): each cell keeps its moles, so every element is conserved.
 """
 
 from __future__ import annotations
@@ -36,11 +41,13 @@ import math
 
 import numpy as np
 
+from cellsim.elements import ELEMENTS, IMPURITIES
 from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
 from cellsim.fields.heat import HeatState, ledge_profile
 from cellsim.fields.remap import build_layers, remap_enthalpy
-from cellsim.lumped import electrical, thermal
-from cellsim.lumped.model import Derived, LumpedModel, mole_fractions
+from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions
+from cellsim.lumped import chemistry, electrical, thermal
+from cellsim.lumped.model import _IMP, Derived, LumpedModel, mole_fractions
 from cellsim.thermo import feed_heating
 
 KINETICS_REBUILD_K = 2.0  # rebuild the electrode kinetics when the salt mean drifts by this [K]
@@ -70,10 +77,12 @@ class AxisymmetricModel(LumpedModel):
         self._vol = g.volumes()
         self._sub_salt = self._salt[self.pot.current_slice]
         self._current_solver, self._kin_T, self._solution_key = None, None, None
+        self.species = SpeciesField(self.pot.current_grid(), SpeciesOptions.from_config(self.config))
 
     def _start(self, alloy_depth: float, cathode_depth: float) -> None:
         """Fields of a pot in operation: steady heat at the set point with its own Joule heat."""
         self._build(alloy_depth, cathode_depth)
+        self.concentration = self.species.uniform(self.state.salt / chemistry.MOLAR_MASS)
         T = self.config.operation.temperature
         self.heat_state = self.heat_solver.state(T)
         self._version = 0
@@ -94,7 +103,9 @@ class AxisymmetricModel(LumpedModel):
             return
         old = self.pot.grid
         hs = self.heat_state
+        old_species, c_old = self.species, self.concentration
         self._build(alloy_depth, cathode_depth)
+        self.concentration = _remap_concentration(old_species, self.species, c_old)
         H, energy = remap_enthalpy(old, self.pot.grid, hs.H)
         new = self.heat_solver._state_from_h(H, hs.time, hs.heater_power)
         self.heat_state = new
@@ -186,8 +197,26 @@ class AxisymmetricModel(LumpedModel):
                                joule, self._feed_sink(T), bal.heater, -bal.heater_demand)
         return self.derived
 
+    def exchange(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """The species field over dt (start-of-step temperature field and current solution):
+        updates the concentration field and the alloy, salt and cathode inventories; returns
+        the mean fluxes alloy -> salt and salt -> cathode [mol/s] per impurity."""
+        cfg, s, d = self.config, self.state, self.derived
+        gamma = np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES])
+        alloy = MetalPool.from_masses(s.alloy, s.alloy.sum() / d.alloy_density, gamma)
+        cathode = MetalPool.from_masses(s.cathode, s.cathode.sum() / ELEMENTS["Al"].liquid_density)
+        res = self.species.step(dt, self.concentration, alloy, cathode, self._T_start,
+                                current=self.solution)
+        mol_imp = chemistry.MOLAR_MASS
+        self.concentration = res.c
+        s.alloy[_IMP] -= dt * res.flux_alloy_to_salt * mol_imp
+        s.cathode[_IMP] += dt * res.flux_salt_to_cathode * mol_imp
+        s.salt = self.species.inventory(res.c) * mol_imp
+        return res.flux_alloy_to_salt, res.flux_salt_to_cathode
+
     def step(self, dt: float) -> None:
         d = self.derived
+        self._T_start = self.heat_state.T[self.pot.current_slice]  # the heat step makes a new array
         sources = self._sources(self.solution, d.feed_sink, d.voltage["reversible"])
         self.heat_state, self.balance = self.heat_solver.step(self.heat_state, dt, sources, self.heater)
         self.heat_stored = self.balance.stored
@@ -198,10 +227,12 @@ class AxisymmetricModel(LumpedModel):
 
     def snapshot(self) -> dict:
         """Fields on the full pot grid (SI): potential [V], current density (r, z) [A/m2],
-        temperature [K], liquid fraction, material ids, and the grid faces [m]."""
+        temperature [K], liquid fraction, dissolved impurity concentration per IMPURITIES
+        element [mol/m3], material ids, and the grid faces [m]."""
         g, sol, hs = self.pot.grid, self.solution, self.heat_state
         j = sol.current_density
-        return {"time": self.state.time, "r_faces": g.faces[0], "z_faces": g.faces[2],
+        conc = np.stack([self.pot.embed(c)[:, 0, :] for c in self.concentration])
+        return {"concentration": conc, "time": self.state.time, "r_faces": g.faces[0], "z_faces": g.faces[2],
                 "material": g.material[:, 0, :], "potential": self.pot.embed(sol.phi)[:, 0, :],
                 "current_density": np.stack([self.pot.embed(j[0])[:, 0, :], self.pot.embed(j[2])[:, 0, :]]),
                 "temperature": hs.T[:, 0, :], "liquid_fraction": hs.frac[:, 0, :]}
@@ -217,7 +248,8 @@ class AxisymmetricModel(LumpedModel):
         data.update(fields={
             "grid_depths": self.grid_depths, "T": hs.T.copy(), "H": hs.H.copy(), "frac": hs.frac.copy(),
             "time": hs.time, "heater_power": hs.heater_power, "balance": self.balance,
-            "solution": self.solution, "remap_energy": self.remap_energy, "remeshes": self.remeshes})
+            "solution": self.solution, "remap_energy": self.remap_energy, "remeshes": self.remeshes,
+            "concentration": self.concentration.copy()})
         return data
 
     def restore(self, data: dict) -> None:
@@ -226,6 +258,18 @@ class AxisymmetricModel(LumpedModel):
         self._build(*f["grid_depths"])
         self.heat_state = HeatState(f["T"].copy(), f["H"].copy(), f["frac"].copy(), f["time"], f["heater_power"])
         self.balance, self.solution = f["balance"], f["solution"]
+        self.concentration = f["concentration"].copy()
         self.remap_energy, self.remeshes = f["remap_energy"], f["remeshes"]
         self._version = 0
         self._solution_key = (self._version, self.current)
+
+
+def _remap_concentration(old: SpeciesField, new: SpeciesField, c: np.ndarray) -> np.ndarray:
+    """Concentrations of ``old``'s electrolyte cells onto ``new``'s, cell by cell in the same
+    (C) order, each cell keeping its moles (c V): the electrolyte's depth and cell counts do
+    not change with the layers, only its position, so this conserves every element."""
+    if old.n != new.n or old.mask.sum(axis=2).tolist() != new.mask.sum(axis=2).tolist():
+        raise ValueError("the electrolyte cells changed with the remesh; cannot map cell by cell")
+    out = np.zeros((c.shape[0],) + new.grid.shape)
+    out[:, new.mask] = c[:, old.mask] * old.volumes / new.volumes
+    return out

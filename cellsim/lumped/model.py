@@ -166,9 +166,12 @@ class LumpedModel:
         return self.derived
 
     # ----------------------------------------------------------------------- time step
-    def step(self, dt: float) -> None:
+    def exchange(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """Advance the dissolved impurities by dt: the three-pool film exchange (alloy, salt,
+        cathode inventories updated); returns the mean fluxes over the step, alloy -> salt and
+        salt -> cathode [mol/s] per impurity (a field level overrides this)."""
         cfg, s, d = self.config, self.state, self.derived
-        I, T, area = self.current, d.temperature, cfg.geometry.area
+        T, area = d.temperature, cfg.geometry.area
         el = cfg.electrolyte
         mol_imp = chemistry.MOLAR_MASS
         V_alloy = s.alloy.sum() / d.alloy_density
@@ -190,6 +193,13 @@ class LumpedModel:
             s.alloy[_IMP] / mol_imp, s.salt / mol_imp, s.cathode[_IMP] / mol_imp,
             V_alloy, self.salt_volume, V_cath, S_a, S_c, g_a, g_c, dt)
         s.alloy[_IMP], s.salt, s.cathode[_IMP] = n_a * mol_imp, n_s * mol_imp, n_c * mol_imp
+        return N_a, N_c
+
+    def step(self, dt: float) -> None:
+        cfg, s, d = self.config, self.state, self.derived
+        I, area = self.current, cfg.geometry.area
+        el = cfg.electrolyte
+        N_a, N_c = self.exchange(dt)
 
         # Al carries the rest of the current at each electrode (mol/s).
         nv = chemistry.VALENCE

@@ -3,8 +3,12 @@
 Agreement (rusal-3kA held at 800 degC by the heater in both levels, so that both run at the
 same temperature; one day of hourly steps, coarse and default grids measured alike):
 electrolyte ohmic 2e-5, anode alloy ohmic and both overpotentials 1e-6, reversible and
-external exact, inventories of every element 4e-15 (the chemistry sees the same T, I and
-activities). Tolerances asserted: 2e-4 on the uniform-stack terms, 1e-12 on inventories.
+external exact. Inventories: the axisymmetric level transports the impurities with the
+species field, so they agree with the lumped three-pool exchange only as far as the field's
+physics allows (measured after 24 h: alloy 3e-5 (Mg), cathode Al 7.5e-9, cathode and salt
+impurities +0.3..+6.5 %, Mg in the cathode -6.7 %; decomposition in
+test_species_campaign.py). Tolerances asserted: 2e-4 on the uniform-stack terms; 1e-4 on the
+alloy, 1e-7 on cathode Al, 10 % on the dissolved and deposited impurities.
 Differences that are geometry, not error: the cathode metal drop (2.3 mV against 0.1 mV:
 the current converges radially onto the central rods, which the uniform slab ignores),
 collectors -2.5 % (the rods' path in the field starts at the metal surface, which rises
@@ -45,9 +49,10 @@ def test_uniform_stack_terms_and_inventories_agree(pair):
     assert field.derived.temperature == pytest.approx(lumped.derived.temperature, abs=1e-6)
     for term in UNIFORM:
         assert field.derived.voltage[term] == pytest.approx(lumped.derived.voltage[term], rel=2e-4), term
-    for pool in ("alloy", "cathode", "salt"):
+    for pool, rtol in (("alloy", 1e-4), ("cathode", 0.1), ("salt", 0.1)):
         a, b = getattr(lumped.state, pool), getattr(field.state, pool)
-        assert np.allclose(a, b, rtol=1e-12, atol=1e-12 * a.max()), pool
+        assert np.allclose(a, b, rtol=rtol, atol=1e-12 * a.max()), pool
+    assert field.state.cathode[0] == pytest.approx(lumped.state.cathode[0], rel=1e-7)
     # geometry, not error: current crowding onto the central rods
     assert field.derived.voltage["cathode_metal_ohmic"] > 5 * lumped.derived.voltage["cathode_metal_ohmic"]
     assert field.derived.voltage["collectors_ohmic"] == pytest.approx(
