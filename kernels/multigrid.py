@@ -298,3 +298,67 @@ def line_gauss_seidel_z_shifted(gx, gy, gz, d, b, x, colour, cp, dp):
             x[i, j, n2 - 1] = dp[i, n2 - 1]
             for m in range(n2 - 2, -1, -1):
                 x[i, j, m] = dp[i, m] - cp[i, m] * x[i, j, m + 1]
+
+
+# -- z-line solves with precomputed Thomas factors -----------------------------------------
+
+
+@njit(parallel=True, cache=True)
+def line_factors_z(gx, gy, gz, d, cp, inv):
+    """Thomas factors of each z column of A + diag d [S]: inv = 1/pivot, cp = upper/pivot
+    (cell arrays; pass d = 0 for A alone). Computed once per operator, they take the
+    divisions out of the line solves (``line_gauss_seidel_z_factored``).
+
+    Inactive cells (zero diagonal: all their faces are zero) get inv = cp = 0.
+    """
+    n0, n1, n2 = d.shape
+    for i in prange(n0):
+        for j in range(n1):
+            c_prev = 0.0
+            for m in range(n2):
+                s = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] \
+                    + gz[i, j, m] + gz[i, j, m + 1] + d[i, j, m]
+                lo = gz[i, j, m] if m > 0 else 0.0
+                up = gz[i, j, m + 1] if m < n2 - 1 else 0.0
+                den = s + lo * c_prev  # lo c_prev = -(gz_m)^2 / previous pivot
+                if s > 0.0 and den > 0.0:
+                    iv = 1.0 / den
+                    c_prev = -up * iv  # cp = (-up) / den
+                else:
+                    iv = 0.0
+                    c_prev = 0.0
+                inv[i, j, m] = iv
+                cp[i, j, m] = c_prev
+
+
+
+@njit(parallel=True, cache=True)
+def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
+    """``line_gauss_seidel_z(_shifted)`` with the factors of ``line_factors_z`` (A + diag d):
+    no division and no diagonal sums in the sweep. Inactive cells (inv = 0) keep their value.
+    """
+    n0, n1, n2 = x.shape
+    for i in prange(n0):
+        for j in range((i + colour) % 2, n1, 2):
+            w = 0.0
+            for m in range(n2):
+                iv = inv[i, j, m]
+                if iv == 0.0:
+                    w = x[i, j, m]
+                else:
+                    rhs = b[i, j, m]
+                    if i > 0:
+                        rhs += gx[i, j, m] * x[i - 1, j, m]
+                    if i < n0 - 1:
+                        rhs += gx[i + 1, j, m] * x[i + 1, j, m]
+                    if j > 0:
+                        rhs += gy[i, j, m] * x[i, j - 1, m]
+                    if j < n1 - 1:
+                        rhs += gy[i, j + 1, m] * x[i, j + 1, m]
+                    if m > 0:
+                        rhs += gz[i, j, m] * w
+                    w = rhs * iv
+                x[i, j, m] = w
+            for m in range(n2 - 2, -1, -1):
+                w = x[i, j, m] - cp[i, j, m] * w
+                x[i, j, m] = w

@@ -234,6 +234,15 @@ class MultigridSolver:
             full = dg + self.d[-1].reshape(-1)
             idx = np.arange(full.size)
             self._coarse_factor[idx, idx] = np.where(full > 0.0, full, 1.0)
+        # z-line smoother: Thomas factors of every level once per operator
+        self.line = [None] * len(self.shapes)
+        if self.smoother == "zline":
+            for lev, shp in enumerate(self.shapes[:-1]):
+                _set_threads(np.prod(shp))
+                d = self.d[lev] if shift is not None else np.zeros(shp)
+                cp, inv = np.empty(shp), np.empty(shp)
+                mg.line_factors_z(*self.g[lev], d, cp, inv)
+                self.line[lev] = (cp, inv)
         status = mg.band_cholesky(self._coarse_factor, self._coarse_bw)
         if status:
             raise ConvergenceError(
@@ -266,7 +275,9 @@ class MultigridSolver:
 
     def _smooth(self, lev, b, x, colour):
         d = self.d[lev]
-        if d is not None:
+        if self.line[lev] is not None:
+            mg.line_gauss_seidel_z_factored(*self.g[lev], *self.line[lev], b, x, colour)
+        elif d is not None:
             if self.smoother == "zline":
                 mg.line_gauss_seidel_z_shifted(*self.g[lev], d, b, x, colour, *self.scratch[lev])
             else:
