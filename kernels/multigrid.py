@@ -152,46 +152,6 @@ def xpby(fz, beta, fp):
         fp[k] = fz[k] + beta * fp[k]
 
 
-@njit(parallel=True, cache=True)
-def line_gauss_seidel_z(gx, gy, gz, b, x, colour, cp, dp):
-    """Zebra z-line Gauss-Seidel: solve every z column with (i + j) % 2 == colour exactly.
-
-    Robust against strong vertical coupling (thin layers, flat cells: dz << dx), which
-    defeats point smoothers. Tridiagonal (Thomas) solve per column, with the x/y neighbours
-    taken from the current iterate. gx, gy, gz [S]; b [A]; x [V] updated in place;
-    cp, dp : (n0, n2) float64 scratch. Cells with zero total conductance keep their value.
-    """
-    n0, n1, n2 = x.shape
-    for i in prange(n0):
-        for j in range((i + colour) % 2, n1, 2):
-            for m in range(n2):
-                d = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] + gz[i, j, m + 1]
-                if d <= 0.0:  # inactive cell: identity row
-                    lo, up, rhs, d = 0.0, 0.0, x[i, j, m], 1.0
-                else:
-                    rhs = b[i, j, m]
-                    if i > 0:
-                        rhs += gx[i, j, m] * x[i - 1, j, m]
-                    if i < n0 - 1:
-                        rhs += gx[i + 1, j, m] * x[i + 1, j, m]
-                    if j > 0:
-                        rhs += gy[i, j, m] * x[i, j - 1, m]
-                    if j < n1 - 1:
-                        rhs += gy[i, j + 1, m] * x[i, j + 1, m]
-                    lo = -gz[i, j, m] if m > 0 else 0.0
-                    up = -gz[i, j, m + 1] if m < n2 - 1 else 0.0
-                if m == 0:
-                    cp[i, m] = up / d
-                    dp[i, m] = rhs / d
-                else:
-                    den = d - lo * cp[i, m - 1]
-                    cp[i, m] = up / den
-                    dp[i, m] = (rhs - lo * dp[i, m - 1]) / den
-            x[i, j, n2 - 1] = dp[i, n2 - 1]
-            for m in range(n2 - 2, -1, -1):
-                x[i, j, m] = dp[i, m] - cp[i, m] * x[i, j, m + 1]
-
-
 @njit(cache=True)
 def band_cholesky(a, bw):
     """In-place Cholesky factor (lower triangle) of an SPD matrix of half-bandwidth ``bw``.
@@ -265,41 +225,6 @@ def gauss_seidel_colour_shifted(gx, gy, gz, d, b, x, colour):
                 x[i, j, m] = s / dd
 
 
-@njit(parallel=True, cache=True)
-def line_gauss_seidel_z_shifted(gx, gy, gz, d, b, x, colour, cp, dp):
-    """``line_gauss_seidel_z`` for A + diag(d); d (n0, n1, n2) [S], other arguments as there."""
-    n0, n1, n2 = x.shape
-    for i in prange(n0):
-        for j in range((i + colour) % 2, n1, 2):
-            for m in range(n2):
-                dd = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] \
-                    + gz[i, j, m + 1] + d[i, j, m]
-                if dd <= 0.0:  # inactive cell: identity row
-                    lo, up, rhs, dd = 0.0, 0.0, x[i, j, m], 1.0
-                else:
-                    rhs = b[i, j, m]
-                    if i > 0:
-                        rhs += gx[i, j, m] * x[i - 1, j, m]
-                    if i < n0 - 1:
-                        rhs += gx[i + 1, j, m] * x[i + 1, j, m]
-                    if j > 0:
-                        rhs += gy[i, j, m] * x[i, j - 1, m]
-                    if j < n1 - 1:
-                        rhs += gy[i, j + 1, m] * x[i, j + 1, m]
-                    lo = -gz[i, j, m] if m > 0 else 0.0
-                    up = -gz[i, j, m + 1] if m < n2 - 1 else 0.0
-                if m == 0:
-                    cp[i, m] = up / dd
-                    dp[i, m] = rhs / dd
-                else:
-                    den = dd - lo * cp[i, m - 1]
-                    cp[i, m] = up / den
-                    dp[i, m] = (rhs - lo * dp[i, m - 1]) / den
-            x[i, j, n2 - 1] = dp[i, n2 - 1]
-            for m in range(n2 - 2, -1, -1):
-                x[i, j, m] = dp[i, m] - cp[i, m] * x[i, j, m + 1]
-
-
 # -- z-line solves with precomputed Thomas factors -----------------------------------------
 
 
@@ -334,8 +259,13 @@ def line_factors_z(gx, gy, gz, d, cp, inv):
 
 @njit(parallel=True, cache=True)
 def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
-    """``line_gauss_seidel_z(_shifted)`` with the factors of ``line_factors_z`` (A + diag d):
-    no division and no diagonal sums in the sweep. Inactive cells (inv = 0) keep their value.
+    """Symmetric-colour z-line Gauss-Seidel sweep for A + diag d (d = 0: A alone).
+
+    Every z column of colour ``(i + j) % 2 == colour`` is solved exactly (Thomas algorithm)
+    with its x/y neighbours from the current iterate: point smoothers fail on the flat cells
+    of pot meshes (dz << dx). The factors come from ``line_factors_z``, computed once per
+    operator, so the sweep has no division and no diagonal sums. gx, gy, gz [S]; b [A];
+    x [V] updated in place. Inactive cells (inv = 0) keep their value.
     """
     n0, n1, n2 = x.shape
     for i in prange(n0):

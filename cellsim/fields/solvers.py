@@ -203,7 +203,6 @@ class MultigridSolver:
         self.x = [None] + [np.empty(s) for s in shapes[1:]]
         self.r = [np.empty(s) for s in shapes]
         self.d = [None] * len(shapes)
-        self.scratch = [(np.empty((s[0], s[2])), np.empty((s[0], s[2]))) for s in shapes]
 
     def update(self, gx, gy, gz, shift=None) -> None:
         """New fine conductances (and optional shift d >= 0 per cell [S]): recompute the
@@ -275,15 +274,10 @@ class MultigridSolver:
 
     def _smooth(self, lev, b, x, colour):
         d = self.d[lev]
-        if self.line[lev] is not None:
+        if self.line[lev] is not None:  # z-line smoother (factors built in update)
             mg.line_gauss_seidel_z_factored(*self.g[lev], *self.line[lev], b, x, colour)
         elif d is not None:
-            if self.smoother == "zline":
-                mg.line_gauss_seidel_z_shifted(*self.g[lev], d, b, x, colour, *self.scratch[lev])
-            else:
-                mg.gauss_seidel_colour_shifted(*self.g[lev], d, b, x, colour)
-        elif self.smoother == "zline":
-            mg.line_gauss_seidel_z(*self.g[lev], b, x, colour, *self.scratch[lev])
+            mg.gauss_seidel_colour_shifted(*self.g[lev], d, b, x, colour)
         else:
             mg.gauss_seidel_colour(*self.g[lev], b, x, colour)
 

@@ -158,10 +158,11 @@ def test_line_smoother_matches_twin(shape):
     rng = np.random.default_rng(21 + sum(shape))
     g = random_faces(rng, shape, zero_frac=0.05)
     b, x = rng.standard_normal(shape), rng.standard_normal(shape)
-    cp, dp = np.empty((shape[0], shape[2])), np.empty((shape[0], shape[2]))
+    cp, inv = np.empty(shape), np.empty(shape)
+    mg.line_factors_z(*g, np.zeros(shape), cp, inv)
     for colour in (0, 1):
         x2 = x.copy()
-        mg.line_gauss_seidel_z(*g, b, x2, colour, cp, dp)
+        mg.line_gauss_seidel_z_factored(*g, cp, inv, b, x2, colour)
         np.testing.assert_allclose(x2, ref.line_gauss_seidel_z(*g, b, x, colour), rtol=1e-9, atol=1e-9)
 
 

@@ -7,6 +7,8 @@ import pytest
 import scipy.sparse
 import scipy.sparse.linalg
 
+from reference import fv_numpy as ref
+
 from cellsim.fields.solvers import MultigridSolver
 from cellsim.kernels import fv
 from cellsim.kernels import heat as hk
@@ -40,12 +42,15 @@ def test_shifted_smoothers_solve_their_rows(shape):
     rng = np.random.default_rng(31 + sum(shape))
     g, d = operator(rng, shape)
     b, x = rng.standard_normal(shape), rng.standard_normal(shape)
-    cp, dp = np.empty((shape[0], shape[2])), np.empty((shape[0], shape[2]))
+    cp, inv = np.empty(shape), np.empty(shape)
+    cp0, inv0 = np.empty(shape), np.empty(shape)
+    mg.line_factors_z(*g, d, cp, inv)
+    mg.line_factors_z(*g, np.zeros(shape), cp0, inv0)
     i, j, _ = np.indices(shape)
     r = np.empty(shape)
     for colour in (0, 1):
         x2 = x.copy()
-        mg.line_gauss_seidel_z_shifted(*g, d, b, x2, colour, cp, dp)
+        mg.line_gauss_seidel_z_factored(*g, cp, inv, b, x2, colour)
         hk.shifted_residual(*g, d, x2, b, r)
         lines = (i + j) % 2 == colour
         np.testing.assert_allclose(r[lines], 0.0, atol=1e-10 * np.abs(b).max())
@@ -57,9 +62,12 @@ def test_shifted_smoothers_solve_their_rows(shape):
         np.testing.assert_allclose(r[pts], 0.0, atol=1e-10 * np.abs(b).max())
         # with d = 0 the shifted kernels are the unshifted ones
         x4, x5 = x.copy(), x.copy()
-        mg.line_gauss_seidel_z_shifted(*g, np.zeros(shape), b, x4, colour, cp, dp)
-        mg.line_gauss_seidel_z(*g, b, x5, colour, cp, dp)
+        mg.gauss_seidel_colour_shifted(*g, np.zeros(shape), b, x4, colour)
+        mg.gauss_seidel_colour(*g, b, x5, colour)
         np.testing.assert_allclose(x4, x5, rtol=1e-14, atol=1e-14)
+        x6 = x.copy()
+        mg.line_gauss_seidel_z_factored(*g, cp0, inv0, b, x6, colour)
+        np.testing.assert_allclose(x6, ref.line_gauss_seidel_z(*g, b, x, colour), rtol=1e-9, atol=1e-9)
 
 
 def test_shift_coarsens_as_galerkin():
