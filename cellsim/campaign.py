@@ -23,8 +23,6 @@ from typing import Callable
 import numpy as np
 
 from .config.schema import Config
-from .elements import ALL_ELEMENTS, IMPURITIES
-from .lumped import LEDGER_TERMS
 from .lumped.electrical import VOLTAGE_TERMS
 from .lumped.model import current_efficiency
 from .lumped.thermal import FACES
@@ -205,4 +203,4 @@ def make_model_from(checkpoint: dict):
     return model
 
 
-__all__ = ["run_campaign", "SERIES", "ALL_ELEMENTS", "IMPURITIES", "LEDGER_TERMS"]
+__all__ = ["run_campaign", "SERIES"]

@@ -17,7 +17,6 @@ factor only (``W/m/K`` = ``W/(m K)``). ``degC`` is affine and only allowed on it
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -253,7 +252,3 @@ STEFAN_BOLTZMANN = 5.670374419e-8  # W/(m2 K4)
 def celsius(T_kelvin: float) -> float:
     """Kelvin to degrees Celsius, for printing only."""
     return T_kelvin - ZERO_CELSIUS
-
-
-def is_finite(x: float) -> bool:
-    return math.isfinite(x)

@@ -128,8 +128,7 @@ def _load_tree(path: Path, sources: list[str], depth: int = 0) -> dict:
             lib = _read_toml(lib_path)
             sources.extend(str(s) for s in lib.pop("sources", []))
             tree = _merge(tree, {section: _wrap(lib, str(lib_path))})
-        tree = _merge(tree, {section: _wrap(body, str(path))} if isinstance(body, dict)
-                      else {section: _wrap(body, str(path))})
+        tree = _merge(tree, {section: _wrap(body, str(path))})
     return tree
 
 
