@@ -149,6 +149,11 @@ class Electrolyte:
     potential_offsets: dict = composition(
         "Per-element shift of delta_E vs Al for this melt", key="potential_offsets_V", scale=1.0,
         lo=-3.0, hi=3.0, default={})
+    eddy_diffusivity: float = quantity(
+        "diffusivity", "Eddy (convective-mixing) diffusivity of the liquid electrolyte, added to the "
+        "molecular diffusivity of every dissolved species and, times rho c_p, to the thermal "
+        "conductivity (field levels; docs/model.md 'Melt mixing')", "2e-4 m2/s", lo=0.0, hi=1.0,
+        default=2e-4)
 
 
 @dataclass(**_FROZEN)
@@ -160,6 +165,11 @@ class AnodeAlloy:
     metal_mass_transfer_coefficient: float = quantity(
         "velocity", "Metal-side mass-transfer coefficient at the alloy|salt interface",
         "1e-2 cm/s", lo=0.0, lo_open=True)
+    eddy_diffusivity: float = quantity(
+        "diffusivity", "Eddy (convective-mixing) diffusivity of the liquid anode alloy, added to the "
+        "molecular diffusivity of every dissolved species and, times rho c_p, to the thermal "
+        "conductivity (field levels; docs/model.md 'Melt mixing')", "2e-4 m2/s", lo=0.0, hi=1.0,
+        default=2e-4)
     activity_coefficients: dict = composition(
         "Raoultian activity coefficients in the alloy (default 1)", key="activity_coefficients",
         scale=1.0, lo=1e-6, hi=1e6, default={})
@@ -186,6 +196,11 @@ class CathodeMetal:
         "1e-2 cm/s", lo=0.0, lo_open=True)
     initial_composition: dict = composition("Impurities of the starting cathode metal",
                                             key="initial_composition_wt_pct", default={})
+    eddy_diffusivity: float = quantity(
+        "diffusivity", "Eddy (convective-mixing) diffusivity of the liquid cathode metal, added to the "
+        "molecular diffusivity of every dissolved species and, times rho c_p, to the thermal "
+        "conductivity (field levels; docs/model.md 'Melt mixing')", "2e-4 m2/s", lo=0.0, hi=1.0,
+        default=2e-4)
 
 
 @dataclass(**_FROZEN)
