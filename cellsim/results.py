@@ -110,7 +110,7 @@ class CampaignResult:
             **{f"alloy_{e}": float(s.alloy[i] / s.alloy.sum()) for i, e in enumerate(ALL_ELEMENTS)},
             "alloy_bled": float(s.bled.sum()),
             "bleeds": len(bleeds),
-            **{f"bled_{e}": float(s.bled[i] / s.bled.sum()) if s.bled.sum() > 0 else math.nan
+            **{f"bled_{e}": float(s.bled[i] / s.bled.sum()) if s.bled.sum() > 0 else 0.0  # 0: no bleed
                for i, e in enumerate(ALL_ELEMENTS)},
             "fresh_alloy": float(s.refilled.sum()),
             **{f"fresh_{e}": float(s.refilled[i]) for i, e in enumerate(ALL_ELEMENTS)},
