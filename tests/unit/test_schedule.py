@@ -309,3 +309,37 @@ def test_schedule_errors_name_key_value_and_expectation(sets, key):
 def test_reference_cells_default_to_the_axisymmetric_level():
     for cell in ("rusal-3kA", "rusal-500A"):
         assert load_config(cell).numerics.model == "axisymmetric"
+
+
+# ------------------------------------------------------------------------------- restart
+class _Interrupt(Exception):
+    pass
+
+
+def test_resume_with_bleeds_and_additions_is_bit_for_bit(tmp_path):
+    from cellsim.checkpoint import RunFile
+
+    cfg = load_config("rusal-3kA", LUMPED + [
+        'schedule.duration="5 d"', 'numerics.checkpoint_interval="1 d"', 'schedule.bleed_mode="interval"',
+        'schedule.bleed_interval="36 h"', 'schedule.salt_additions="table"',
+        'schedule.additions=[{time="1 d", alf3="1 kg"}, {time="3 d", alf3="2 kg", base_salt="1 kg"}]'])
+
+    def run(path, stop_at=None, resume=False):
+        rf = RunFile(path, resume=resume)
+
+        def progress(t, info):
+            if stop_at is not None and t > stop_at:
+                raise _Interrupt
+
+        return run_campaign(None if resume else cfg, progress, run=rf,
+                            resume=rf.load_checkpoint() if resume else None)
+
+    whole = run(tmp_path / "a.h5")
+    with pytest.raises(_Interrupt):
+        run(tmp_path / "b.h5", stop_at=2.5 * 86400)
+    resumed = run(tmp_path / "b.h5", resume=True)
+    assert [b.time for b in whole.bleeds] == [b.time for b in resumed.bleeds] == [1.5 * 86400, 3 * 86400, 4.5 * 86400]
+    assert [(a.time, a.alf3) for a in whole.additions] == [(a.time, a.alf3) for a in resumed.additions]
+    assert whole.summary == resumed.summary
+    for name, values in whole.series.items():
+        assert np.array_equal(values, resumed.series[name], equal_nan=True), name
