@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--split", action="store_true")
     args = ap.parse_args()
     timed(AX + ['schedule.duration="1 d"'])  # warm: Numba cache, imports
-    wall_lumped, _ = timed([f'schedule.duration="{args.days} d"'])
+    wall_lumped, _ = timed(['numerics.model="lumped"', f'schedule.duration="{args.days} d"'])
     wall, result = timed(AX + [f'schedule.duration="{args.days} d"'])
     report = {
         "days": args.days, "axisymmetric_wall_s": wall, "lumped_wall_s": wall_lumped,
