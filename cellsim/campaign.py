@@ -111,13 +111,29 @@ class RunnerState:
     addition_row: int = 0  # next row of schedule.additions (salt_additions = "table")
 
 
+# Bounds of a physical state: no melt of this process exceeds 2500 K (Al boils at 2792 K) or
+# falls below 200 K, and a three-layer cell runs at a few volts (100 V means the electrolyte
+# has stopped conducting, e.g. frozen across).
+T_PLAUSIBLE = (200.0, 2500.0)  # K
+U_PLAUSIBLE = 100.0  # V
+
+
 def _check_finite(model) -> None:
-    s = model.state
+    s, d = model.state, model.derived
     arrays = (s.alloy, s.salt, s.cathode)
+    when = f"at t = {s.time / 86400:.3f} d"
     if not all(np.all(np.isfinite(a)) for a in arrays) or np.any(s.alloy < -1e-9):
         raise FloatingPointError(
-            f"non-finite or negative inventory at t = {s.time / 86400:.3f} d: alloy {s.alloy}, "
+            f"non-finite or negative inventory {when}: alloy {s.alloy}, "
             f"salt {s.salt}, cathode {s.cathode}")
+    lo, hi = T_PLAUSIBLE
+    if not (lo <= d.temperature <= hi and abs(d.cell_voltage) <= U_PLAUSIBLE):
+        raise FloatingPointError(
+            f"non-physical state {when}: melt temperature {d.temperature - 273.15:.4g} degC "
+            f"(expected {lo - 273.15:.0f} to {hi - 273.15:.0f}), cell voltage {d.cell_voltage:.4g} V "
+            f"(expected below {U_PLAUSIBLE:.0f} V); the coupled current-heat solution has run away, "
+            "typically because the electrolyte froze across (check the set point against the "
+            "electrolyte liquidus, the lining, and the melt mixing, electrolyte.eddy_diffusivity)")
 
 
 def _tap_due(config: Config, model, step: int, last: bool) -> bool:
@@ -183,6 +199,7 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
         rs: RunnerState = resume["runner"]
     else:
         model = make_model(config)
+        _check_finite(model)
         rs = RunnerState(0, model.state.cathode[0], Recorder.empty())
         if config.schedule.bleed_mode in ("interval", "both"):
             rs.next_bleed = config.schedule.bleed_interval

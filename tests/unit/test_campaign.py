@@ -150,3 +150,22 @@ def test_voltage_terms_are_charge_weighted_under_a_current_program():
     assert sum(terms) == pytest.approx(s["mean_cell_voltage"], rel=1e-12)
     rows = dict((label.strip(), value) for label, value, unit in result.summary_rows() if unit == "mV")
     assert float(rows["electrolyte ohmic"]) / 1e3 == pytest.approx(terms[0], abs=1e-4)
+
+
+@pytest.mark.parametrize("temperature,voltage,ok", [(1023.15, 2.4, True), (4e7, 2.4, False),
+                                                    (1023.15, 439.0, False), (150.0, 2.4, False)])
+def test_runner_refuses_a_non_physical_state(temperature, voltage, ok):
+    """A run-away coupled solution (found: a frozen-across electrolyte gave 3.9e7 degC and 439 V
+    at the start) is an error naming the values, never a written result."""
+    from types import SimpleNamespace
+
+    from cellsim.campaign import _check_finite
+
+    state = SimpleNamespace(alloy=np.ones(8), salt=np.ones(7), cathode=np.ones(8), time=0.0)
+    model = SimpleNamespace(state=state, derived=SimpleNamespace(temperature=temperature,
+                                                                 cell_voltage=voltage))
+    if ok:
+        _check_finite(model)
+    else:
+        with pytest.raises(FloatingPointError, match="non-physical state.*degC.*V"):
+            _check_finite(model)
