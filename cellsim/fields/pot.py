@@ -382,7 +382,7 @@ def _build_xyz(config: Config, s: float, options: PotOptions) -> PotModel:
         xf = _fill(sorted({0.0, hx, outer, *[v for r in rx for v in r]}), h)
         yf = _fill(sorted({0.0, hy, outer, *[v for r in ry for v in r]}), h)
     else:
-        side = _segments([(f"side_{i}", L.thickness, 3) for i, L in enumerate(lin.side)], s)[0]
+        side = _fill([0.0, *t_side], h)  # layer faces exact, cells of at most h
         xf = np.concatenate((_fill(sorted({0.0, hx, *[v for r in rx for v in r]}), h)[:-1], hx + side))
         yf = np.concatenate((_fill(sorted({0.0, hy, *[v for r in ry for v in r]}), h)[:-1], hy + side))
     xc, yc = 0.5 * (xf[1:] + xf[:-1]), 0.5 * (yf[1:] + yf[:-1])
