@@ -103,7 +103,7 @@ def read_snapshot(path: str | Path, time: float) -> dict:
     with h5py.File(path, "r") as h5:
         if "fields" not in h5:
             raise KeyError(f"{path}: no field snapshots (run a field level, numerics.model = "
-                           "\"axisymmetric\")")
+                           "\"axisymmetric\" or \"3d\")")
         g = h5["fields"]
         geometry, fields = _layout(g)
         i = int(np.argmin(np.abs(g["time"][()] - time)))
