@@ -338,8 +338,8 @@ class Footprint:
 
 @dataclass(**_FROZEN)
 class Numerics:
-    model: str = choice("Model level: lumped (0D), axisymmetric (2D r-z fields), 3d (not yet "
-                        "available)", ("lumped", "axisymmetric", "3d"), default="axisymmetric")
+    model: str = choice("Model level: lumped (0D), axisymmetric (2D r-z fields), 3d (3D x-y-z "
+                        "fields, quarter pot)", ("lumped", "axisymmetric", "3d"), default="axisymmetric")
     record_interval: float = quantity("time", "Interval of the recorded time series", "6 h",
                                       lo=1.0, default=21600.0)
     resolution: str = choice("Grid of the field levels (cellsim.fields.pot.RESOLUTIONS)",

@@ -43,7 +43,7 @@ import numpy as np
 
 from cellsim.elements import ELEMENTS, IMPURITIES
 from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
-from cellsim.fields.heat import HeatState, ledge_profile
+from cellsim.fields.heat import HeatState
 from cellsim.fields.remap import build_layers, remap_enthalpy
 from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions
 from cellsim.lumped import chemistry, electrical, thermal
@@ -67,7 +67,7 @@ class AxisymmetricModel(LumpedModel):
 
     # ---------------------------------------------------------------- field set-up
     def _build(self, alloy_depth: float, cathode_depth: float) -> None:
-        self.pot = build_layers(self.config, self.resolution, alloy_depth, cathode_depth)
+        self.pot = build_layers(self.config, self.resolution, alloy_depth, cathode_depth, **self._pot_kwargs())
         self.grid_depths = (alloy_depth, cathode_depth)
         self.heat_solver = self.pot.heat_solver()
         self.heater = self.pot.heater(self.config.operation.temperature)
@@ -78,6 +78,10 @@ class AxisymmetricModel(LumpedModel):
         self._sub_salt = self._salt[self.pot.current_slice]
         self._current_solver, self._kin_T, self._solution_key = None, None, None
         self.species = SpeciesField(self.pot.current_grid(), SpeciesOptions.from_config(self.config))
+
+    def _pot_kwargs(self) -> dict:
+        """Keyword arguments of cellsim.fields.pot.build_pot for this level (3D: geometry)."""
+        return {}
 
     def _start(self, alloy_depth: float, cathode_depth: float) -> None:
         """Fields of a pot in operation: steady heat at the set point with its own Joule heat."""
@@ -188,11 +192,9 @@ class AxisymmetricModel(LumpedModel):
             "external": cfg.operation.external_voltage_drop,
         }
         joule = self.current * (sol.terminal_voltage + voltage["reversible"])
-        _, ledge = ledge_profile(self.pot.grid, hs.frac, "electrolyte")
-        side = self.pot.grid.faces[0][-1]
-        shell = float(np.mean(hs.T[-1, 0, :])) if side > 0 else math.nan
-        loss = thermal.HeatLoss(bal.losses["side"], bal.losses["bottom"], bal.losses["lid"],
-                                bal.losses["collectors"], float(np.mean(ledge)), shell)
+        losses = self.pot.face_losses(bal)
+        loss = thermal.HeatLoss(losses["side"], losses["bottom"], losses["lid"], losses["collectors"],
+                                self.pot.ledge_thickness(hs.frac), self.pot.shell_temperature(hs.T, bal))
         self.derived = Derived(alloy_depth, cathode_depth, rho_alloy, a_al, a_al_c, T, voltage, loss,
                                joule, self._feed_sink(T), bal.heater, -bal.heater_demand)
         return self.derived

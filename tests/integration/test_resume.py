@@ -16,6 +16,9 @@ LEVELS = {
     "axisymmetric": ['schedule.duration="3 d"', 'numerics.checkpoint_interval="1 d"',
                      'numerics.model="axisymmetric"', 'numerics.resolution="coarse"',
                      'numerics.snapshot_interval="12 h"', 'schedule.tap_interval="1 d"'],
+    "3d": ['schedule.duration="3 d"', 'numerics.checkpoint_interval="1 d"',
+           'numerics.model="3d"', 'numerics.resolution="coarse"',
+           'numerics.snapshot_interval="12 h"', 'schedule.tap_interval="1 d"'],
 }
 
 
