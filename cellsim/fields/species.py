@@ -45,6 +45,9 @@ from cellsim.units import FARADAY, GAS_CONSTANT
 
 N_SPECIES = len(IMPURITIES)
 SALT_FILMS = ("wall", "resolved")
+# Direct solves use the band solver of kernels/species when N (bw + 1)^2 stays below this
+# (the r-z pots: N = 160, bw = 8); above it (wide 3D layers) SuperLU with its fill-reducing order.
+BAND_MAX_WORK = 2e7
 _MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
 
 
@@ -200,6 +203,11 @@ class SpeciesField:
         self.cathode = self._interface(grid.regions[electrolyte], grid.regions[cathode])
         if self.anode.cell.size == 0 or self.cathode.cell.size == 0:
             raise ValueError("the electrolyte must touch both metal regions")
+        self._plain = {}  # face coefficients without drift, per D_eff
+        bw = int(ks.band_width(self.index))
+        self._bw = bw if self.n * (bw + 1) ** 2 <= BAND_MAX_WORK else None
+        if self._bw is not None:
+            self._band, self._lu = np.empty((self.n, 2 * bw + 1)), np.empty((self.n, 2 * bw + 1))
 
     def _interface(self, salt: int, metal: int) -> _Interface:
         g, mat = self.grid, self.grid.material
@@ -272,6 +280,50 @@ class SpeciesField:
             w.append(mobility * out)
         return w
 
+    def _coefficients(self, k: int, T, phi) -> list[np.ndarray]:
+        """Scharfetter-Gummel face coefficients (lo, hi per axis) [m3/s] of impurity k. Without
+        drift they depend on D_eff and the grid only and are kept (read only) per D_eff."""
+        D = float(self.options.diffusivity[k])
+        plain = not self.options.migration or phi is None
+        if plain and D in self._plain:
+            return self._plain[D]
+        coeffs = []
+        for G, w in zip(self.geometric, self._drift(k, T, phi)):
+            lo, hi = np.empty(G.shape), np.empty(G.shape)
+            ks.sg_coefficients(D * G, w, lo, hi)
+            coeffs += [lo, hi]
+        if plain:
+            self._plain[D] = coeffs
+        return coeffs
+
+    def _system(self, k, dt, c_old, alloy, cathode, S_anode, S_cathode, T, phi):
+        """The parts of one step's system for impurity k: face coefficients, the cells'
+        diagonal (storage and interface conductances) and right-hand side, the interface
+        conductances (g_anode, g_cathode) and, per pool of finite volume, its border
+        (salt cells, g, S, pool diagonal, pool right-hand side)."""
+        o = self.options
+        D = float(o.diffusivity[k])
+        if not math.isfinite(dt) and (math.isfinite(alloy.volume) or math.isfinite(cathode.volume)):
+            raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
+        coeffs = self._coefficients(k, T, phi)
+        store = self.volumes / dt if math.isfinite(dt) else np.zeros(self.n)
+        b = store * c_old
+        film = 1.0 / o.k_salt if o.salt_film == "wall" else 0.0
+        diag, gs, border = store, [], []
+        for pool, itf, S, k_metal in ((alloy, self.anode, S_anode, o.k_metal_anode),
+                                      (cathode, self.cathode, S_cathode, o.k_metal_cathode)):
+            S = np.ascontiguousarray(S)
+            g = np.empty(itf.cell.size)
+            ks.interface_conductance(itf.area, itf.half, D, film, S, k_metal, g)
+            gs.append(g)
+            diag = diag + np.bincount(itf.cell, g, self.n)
+            if math.isfinite(pool.volume):  # bordered unknown: the pool's concentration
+                border.append((itf.cell, g, S, pool.volume / dt + float(np.sum(g * S)),
+                               pool.volume / dt * pool.c[k]))
+            else:
+                b = b + np.bincount(itf.cell, g * S * pool.c[k], self.n)
+        return coeffs, diag, b, tuple(gs), border
+
     def linear_system(self, k: int, dt: float, c_old: np.ndarray, alloy: MetalPool,
                       cathode: MetalPool, S_anode: np.ndarray, S_cathode: np.ndarray, T, phi=None):
         """Matrix and right-hand side of one backward-Euler step of impurity k.
@@ -283,46 +335,39 @@ class SpeciesField:
         (lo, hi per axis) [m3/s], interface conductances (g_anode, g_cathode) [m3/s]).
         Row i is the net outflow of cell i plus its storage V/dt.
         """
-        o = self.options
-        D = float(o.diffusivity[k])
-        pools = [p for p in (alloy, cathode) if math.isfinite(p.volume)]
-        if not math.isfinite(dt) and pools:
-            raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
-        n_unknowns = self.n + len(pools)
-        coeffs = []
-        for G, w in zip(self.geometric, self._drift(k, T, phi)):
-            lo, hi = np.empty(G.shape), np.empty(G.shape)
-            ks.sg_coefficients(D * G, w, lo, hi)
-            coeffs += [lo, hi]
-        store = self.volumes / dt if math.isfinite(dt) else np.zeros(self.n)
-        diag = store.copy()
-        b = store * c_old
-        film = 1.0 / o.k_salt if o.salt_film == "wall" else 0.0
-        extra_r, extra_c, extra_v, gs = [], [], [], []
-        row = self.n
-        for pool, itf, S, k_metal in ((alloy, self.anode, S_anode, o.k_metal_anode),
-                                      (cathode, self.cathode, S_cathode, o.k_metal_cathode)):
-            g = np.empty(itf.cell.size)
-            ks.interface_conductance(itf.area, itf.half, D, film, np.ascontiguousarray(S), k_metal, g)
-            gs.append(g)
-            np.add.at(diag, itf.cell, g)
-            if math.isfinite(pool.volume):  # bordered unknown: the pool's concentration
-                extra_r += [itf.cell, np.full(itf.cell.size, row), [row]]
-                extra_c += [np.full(itf.cell.size, row), itf.cell, [row]]
-                extra_v += [-g * S, -g, [pool.volume / dt + float(np.sum(g * S))]]
-                b = np.append(b, pool.volume / dt * pool.c[k])
-                row += 1
-            else:
-                np.add.at(b, itf.cell, g * S * pool.c[k])
+        coeffs, diag, b, gs, border = self._system(k, dt, c_old, alloy, cathode, S_anode, S_cathode, T, phi)
         n_faces = sum(G.size for G in self.geometric)
         rows = np.empty(self.n + 4 * n_faces, dtype=np.int64)
         cols, vals = np.empty_like(rows), np.empty(rows.size)
         nnz = ks.assemble_transport(self.index, *coeffs, diag, rows, cols, vals)
-        rows = np.concatenate([rows[:nnz]] + [np.asarray(r, dtype=np.int64) for r in extra_r])
-        cols = np.concatenate([cols[:nnz]] + [np.asarray(c, dtype=np.int64) for c in extra_c])
-        vals = np.concatenate([vals[:nnz]] + [np.asarray(v, dtype=float) for v in extra_v])
+        rows, cols, vals = [rows[:nnz]], [cols[:nnz]], [vals[:nnz]]
+        for row, (cell, g, S, d_pool, b_pool) in enumerate(border, start=self.n):
+            rows += [cell, np.full(cell.size, row), [row]]
+            cols += [np.full(cell.size, row), cell, [row]]
+            vals += [-g * S, -g, [d_pool]]
+            b = np.append(b, b_pool)
+        rows, cols = (np.concatenate([np.asarray(r, dtype=np.int64) for r in x]) for x in (rows, cols))
+        vals = np.concatenate([np.asarray(v, dtype=float) for v in vals])
+        n_unknowns = self.n + len(border)
         A = sp.csr_matrix((vals, (rows, cols)), shape=(n_unknowns, n_unknowns))
-        return A, b, (coeffs, tuple(gs))
+        return A, b, (coeffs, gs)
+
+    def _band_solve(self, coeffs, diag, b, border) -> np.ndarray:
+        """Solution of the bordered band system (kernels/species.bordered_solve)."""
+        ks.assemble_band(self.index, *coeffs, diag, self._bw, self._band)
+        if border:
+            cell = np.concatenate([c for c, *_ in border])
+            pool = np.concatenate([np.full(c.size, t, dtype=np.int64) for t, (c, *_) in enumerate(border)])
+            col = np.concatenate([-g * S for _, g, S, *_ in border])
+            row = -np.concatenate([g for _, g, *_ in border])
+            pool_diag = np.array([d for *_, d, _ in border])
+            b = np.concatenate([b, [r for *_, r in border]])
+        else:
+            cell, pool = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            col = row = pool_diag = np.zeros(0)
+        x = np.empty(b.size)
+        ks.bordered_solve(self._band, self._bw, cell, pool, col, row, pool_diag, b, self._lu, x)
+        return x
 
     # ------------------------------------------------------------------ time step
     def step(self, dt: float, c: np.ndarray, alloy: MetalPool, cathode: MetalPool, T,
@@ -348,8 +393,13 @@ class SpeciesField:
         flux_a, flux_c = np.zeros(N_SPECIES), np.zeros(N_SPECIES)
         for k in range(N_SPECIES):
             c_old = c[k][self.mask]
-            A, b, parts = self.linear_system(k, dt, c_old, alloy, cathode, S_a[:, k], S_c[:, k], T, phi)
-            x = _solve(A, b)
+            if self._bw is None:
+                A, b, parts = self.linear_system(k, dt, c_old, alloy, cathode, S_a[:, k], S_c[:, k], T, phi)
+                x = _solve(A, b)
+            else:
+                coeffs, diag, b, gs, border = self._system(k, dt, c_old, alloy, cathode, S_a[:, k],
+                                                           S_c[:, k], T, phi)
+                x, parts = self._band_solve(coeffs, diag, b, border), (coeffs, gs)
             if not np.all(np.isfinite(x)):
                 raise FloatingPointError(f"species solve for {IMPURITIES[k]} gave non-finite values")
             c_new[k][self.mask], flux_a[k], flux_c[k] = self._conservative_update(
