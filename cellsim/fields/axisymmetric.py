@@ -51,6 +51,11 @@ from cellsim.lumped.model import _IMP, Derived, LumpedModel, mole_fractions
 from cellsim.thermo import feed_heating
 
 KINETICS_REBUILD_K = 2.0  # rebuild the electrode kinetics when the salt mean drifts by this [K]
+# Reuse the current solution while no electrolyte cell's conductivity has moved by more than
+# this fraction since it was solved (same grid, same current): the voltage terms then lag by
+# at most this fraction of the electrolyte ohmic drop. Measured in docs/campaign.md; 0 solves
+# every step.
+CURRENT_REUSE_SIGMA = 1e-4
 
 
 class AxisymmetricModel(LumpedModel):
@@ -77,6 +82,8 @@ class AxisymmetricModel(LumpedModel):
         self._vol = g.volumes()
         self._sub_salt = self._salt[self.pot.current_slice]
         self._current_solver, self._kin_T, self._solution_key = None, None, None
+        self._sigma_ref = None  # conductivity of the last current solve on this grid
+        self.current_solves = getattr(self, "current_solves", 0)
         self.species = SpeciesField(self.pot.current_grid(), SpeciesOptions.from_config(self.config))
 
     def _start(self, alloy_depth: float, cathode_depth: float) -> None:
@@ -95,7 +102,7 @@ class AxisymmetricModel(LumpedModel):
     def reset_caches(self) -> None:
         """Drop factorisations and warm starts (checkpoints: the run continues from data only)."""
         self.heat_solver = self.pot.heat_solver()
-        self._current_solver, self._kin_T = None, None
+        self._current_solver, self._kin_T, self._sigma_ref = None, None, None
 
     def _remesh_if_needed(self, alloy_depth: float, cathode_depth: float) -> None:
         a0, c0 = self.grid_depths
@@ -125,7 +132,7 @@ class AxisymmetricModel(LumpedModel):
         sigma[self._sub_salt] = (kappa * np.maximum(f, 1e-6))[self._sub_salt]
         return sigma
 
-    def _current(self, hs: HeatState):
+    def _current(self, hs: HeatState, sigma: np.ndarray | None = None):
         T_salt = self._salt_mean(hs)
         if self._current_solver is None or abs(T_salt - self._kin_T) > KINETICS_REBUILD_K:
             kin = self.config.kinetics
@@ -140,7 +147,20 @@ class AxisymmetricModel(LumpedModel):
             self._current_solver = CurrentSolver(self.pot.current_grid(), electrodes, Terminal("z-"),
                                                  Terminal("z+", "rods"))
             self._kin_T = T_salt
-        return self._current_solver.solve(self._sigma(hs), self.current)
+        self.current_solves += 1
+        return self._current_solver.solve(self._sigma(hs) if sigma is None else sigma, self.current)
+
+    def _solve_current_if_moved(self) -> None:
+        """Solve the current unless the last solution (same grid, same current) was computed
+        with conductivities within CURRENT_REUSE_SIGMA (relative, every electrolyte cell)."""
+        sigma = self._sigma(self.heat_state)
+        ref = self._sigma_ref
+        if ref is not None and ref[1] == self.current and CURRENT_REUSE_SIGMA > 0.0:
+            m = self._sub_salt
+            if np.max(np.abs(sigma[m] - ref[0][m]) / ref[0][m]) <= CURRENT_REUSE_SIGMA:
+                return
+        self.solution = self._current(self.heat_state, sigma)
+        self._sigma_ref = (sigma, self.current)
 
     def _salt_mean(self, hs: HeatState) -> float:
         v = self._vol[self._salt]
@@ -173,7 +193,8 @@ class AxisymmetricModel(LumpedModel):
         self._remesh_if_needed(alloy_depth, cathode_depth)
         key = (self._version, self.current)
         if key != self._solution_key:  # idempotent: the same fields give the same solution
-            self.solution, self._solution_key = self._current(self.heat_state), key
+            self._solve_current_if_moved()
+            self._solution_key = key
         sol, hs, bal = self.solution, self.heat_state, self.balance
         a_al, a_al_c = mole_fractions(s.alloy)[0], mole_fractions(s.cathode)[0]
         T = self._salt_mean(hs)
