@@ -333,3 +333,47 @@ def bordered_solve(band, bw, cell, pool, col, row, pool_diag, b, lu, x):
     _bordered_apply(lu, bw, cell, pool, row, z, schur, r, d)
     for p in range(n + npool):
         x[p] += d[p]
+
+
+@njit(cache=True)
+def band_solve_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, bw, cell, pool, col, row,
+                   pool_diag, b, band, lu, x):
+    """``assemble_band`` + ``bordered_solve`` for every species k at once: coefficient
+    arrays (K, face shape), diag (K, N), col and row (K, m), pool_diag (K, P), b and x
+    (K, N + P); cell, pool (m,) are shared (the same interface faces for every species)."""
+    for k in range(diag.shape[0]):
+        assemble_band(index, alo_x[k], ahi_x[k], alo_y[k], ahi_y[k], alo_z[k], ahi_z[k], diag[k], bw, band)
+        bordered_solve(band, bw, cell, pool, col[k], row[k], pool_diag[k], b[k], lu, x[k])
+
+
+@njit(cache=True)
+def conservative_update_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, x, c_old, volumes, dt,
+                            cell_a, g_a, S_a, cm_a, cell_c, g_c, S_c, cm_c, c_new, flux_a, flux_c):
+    """New cell concentrations and interface fluxes of every species from the face fluxes of
+    the solutions x (K, >= N) [mol/m3]: c_new = c_old - dt/V (net outflow), or x where dt is
+    not finite (steady state). g_*, S_* (K, faces) [m3/s], [-]; cm_* (K,) metal-side
+    concentration of each pool [mol/m3]; flux_a (K,) metal -> salt at the anode, flux_c (K,)
+    salt -> metal at the cathode [mol/s]. The same face fluxes as ``net_outflow`` and
+    ``face_flux_sum``: every one leaves one inventory and enters another."""
+    n = c_old.shape[1]
+    out = np.empty(n)
+    for k in range(c_old.shape[0]):
+        cells = x[k, :n]
+        net_outflow(index, alo_x[k], ahi_x[k], alo_y[k], ahi_y[k], alo_z[k], ahi_z[k], cells, out)
+        total = 0.0
+        for f in range(cell_a.size):
+            q = g_a[k, f] * (S_a[k, f] * cm_a[k] - cells[cell_a[f]])
+            out[cell_a[f]] -= q
+            total += q
+        flux_a[k] = total
+        total = 0.0
+        for f in range(cell_c.size):
+            q = g_c[k, f] * (S_c[k, f] * cm_c[k] - cells[cell_c[f]])
+            out[cell_c[f]] -= q
+            total += q
+        flux_c[k] = -total
+        for p in range(n):
+            if np.isfinite(dt):
+                c_new[k, p] = c_old[k, p] - dt * out[p] / volumes[p]
+            else:
+                c_new[k, p] = cells[p]

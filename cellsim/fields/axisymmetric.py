@@ -113,6 +113,8 @@ class AxisymmetricModel(LumpedModel):
         old_species, c_old = self.species, self.concentration
         self._build(alloy_depth, cathode_depth)
         self.concentration = _remap_concentration(old_species, self.species, c_old)
+        # the salt inventory stays the field's (the remap conserves it to round-off only)
+        self.state.salt = self.species.inventory(self.concentration) * chemistry.MOLAR_MASS
         H, energy = remap_enthalpy(old, self.pot.grid, hs.H)
         new = self.heat_solver._state_from_h(H, hs.time, hs.heater_power)
         self.heat_state = new

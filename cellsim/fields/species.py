@@ -203,7 +203,7 @@ class SpeciesField:
         self.cathode = self._interface(grid.regions[electrolyte], grid.regions[cathode])
         if self.anode.cell.size == 0 or self.cathode.cell.size == 0:
             raise ValueError("the electrolyte must touch both metal regions")
-        self._plain = {}  # face coefficients without drift, per D_eff
+        self._plain, self._stacks = {}, {}  # face coefficients without drift, per D_eff
         bw = int(ks.band_width(self.index))
         self._bw = bw if self.n * (bw + 1) ** 2 <= BAND_MAX_WORK else None
         if self._bw is not None:
@@ -352,23 +352,6 @@ class SpeciesField:
         A = sp.csr_matrix((vals, (rows, cols)), shape=(n_unknowns, n_unknowns))
         return A, b, (coeffs, gs)
 
-    def _band_solve(self, coeffs, diag, b, border) -> np.ndarray:
-        """Solution of the bordered band system (kernels/species.bordered_solve)."""
-        ks.assemble_band(self.index, *coeffs, diag, self._bw, self._band)
-        if border:
-            cell = np.concatenate([c for c, *_ in border])
-            pool = np.concatenate([np.full(c.size, t, dtype=np.int64) for t, (c, *_) in enumerate(border)])
-            col = np.concatenate([-g * S for _, g, S, *_ in border])
-            row = -np.concatenate([g for _, g, *_ in border])
-            pool_diag = np.array([d for *_, d, _ in border])
-            b = np.concatenate([b, [r for *_, r in border]])
-        else:
-            cell, pool = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-            col = row = pool_diag = np.zeros(0)
-        x = np.empty(b.size)
-        ks.bordered_solve(self._band, self._bw, cell, pool, col, row, pool_diag, b, self._lu, x)
-        return x
-
     # ------------------------------------------------------------------ time step
     def step(self, dt: float, c: np.ndarray, alloy: MetalPool, cathode: MetalPool, T,
              current=None, phi=None) -> SpeciesStep:
@@ -389,21 +372,83 @@ class SpeciesField:
             phi = current.phi if phi is None else phi
         S_a = self.exchange_ratios("anode", alloy, T, current)
         S_c = self.exchange_ratios("cathode", cathode, T, current)
+        if self._bw is not None:
+            return self._step_band(dt, c, alloy, cathode, S_a, S_c, T, phi)
         c_new = np.zeros_like(c)
         flux_a, flux_c = np.zeros(N_SPECIES), np.zeros(N_SPECIES)
         for k in range(N_SPECIES):
             c_old = c[k][self.mask]
-            if self._bw is None:
-                A, b, parts = self.linear_system(k, dt, c_old, alloy, cathode, S_a[:, k], S_c[:, k], T, phi)
-                x = _solve(A, b)
-            else:
-                coeffs, diag, b, gs, border = self._system(k, dt, c_old, alloy, cathode, S_a[:, k],
-                                                           S_c[:, k], T, phi)
-                x, parts = self._band_solve(coeffs, diag, b, border), (coeffs, gs)
+            A, b, parts = self.linear_system(k, dt, c_old, alloy, cathode, S_a[:, k], S_c[:, k], T, phi)
+            x = _solve(A, b)
             if not np.all(np.isfinite(x)):
                 raise FloatingPointError(f"species solve for {IMPURITIES[k]} gave non-finite values")
             c_new[k][self.mask], flux_a[k], flux_c[k] = self._conservative_update(
                 k, dt, x, c_old, alloy, cathode, S_a[:, k], S_c[:, k], *parts)
+        return SpeciesStep(c_new, flux_a, flux_c)
+
+    def _coefficient_stack(self, T, phi) -> list[np.ndarray]:
+        """``_coefficients`` of every impurity stacked, (N_SPECIES, face shape) per array;
+        kept per D_eff set without drift."""
+        plain = not self.options.migration or phi is None
+        key = tuple(self.options.diffusivity)
+        if plain and key in self._stacks:
+            return self._stacks[key]
+        per = [self._coefficients(k, T, phi) for k in range(N_SPECIES)]
+        stack = [np.ascontiguousarray(np.stack([p[i] for p in per])) for i in range(6)]
+        if plain:
+            self._stacks[key] = stack
+        return stack
+
+    def _step_band(self, dt, c, alloy, cathode, S_a, S_c, T, phi) -> SpeciesStep:
+        """All impurities at once with the band solver (kernels/species.band_solve_all and
+        conservative_update_all): the same system and update as the per-impurity path."""
+        o = self.options
+        finite = [math.isfinite(p.volume) for p in (alloy, cathode)]
+        if not math.isfinite(dt) and any(finite):
+            raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
+        coeffs = self._coefficient_stack(T, phi)
+        D = o.diffusivity[:, None]
+        film = 1.0 / o.k_salt if o.salt_film == "wall" else 0.0
+        store = self.volumes / dt if math.isfinite(dt) else np.zeros(self.n)
+        c_old = c[:, self.mask]
+        diag, b = np.broadcast_to(store, c_old.shape).copy(), store * c_old
+        cells, pools, cols, rows, pool_diag, b_pool, gs, Ss, c_metal = [], [], [], [], [], [], [], [], []
+        for pool, itf, S, k_metal, fin in ((alloy, self.anode, S_a, o.k_metal_anode, finite[0]),
+                                           (cathode, self.cathode, S_c, o.k_metal_cathode, finite[1])):
+            S = np.ascontiguousarray(S.T)  # (species, faces)
+            g = itf.area / (itf.half / D + film + S / k_metal)  # as ks.interface_conductance
+            np.add.at(diag, (slice(None), itf.cell), g)
+            gs.append(g), Ss.append(S)
+            if fin:  # bordered unknown: the pool's concentration
+                cells.append(itf.cell), pools.append(np.full(itf.cell.size, len(pool_diag), dtype=np.int64))
+                cols.append(-g * S), rows.append(-g)
+                pool_diag.append(pool.volume / dt + np.sum(g * S, axis=1))
+                b_pool.append(pool.volume / dt * pool.c)
+            else:
+                np.add.at(b, (slice(None), itf.cell), g * S * pool.c[:, None])
+        P = len(pool_diag)
+        if P:
+            cell, pool_of = np.concatenate(cells), np.concatenate(pools)
+            col, row = np.concatenate(cols, axis=1), np.concatenate(rows, axis=1)
+            pool_diag, b = np.stack(pool_diag, axis=1), np.concatenate([b] + [v[:, None] for v in b_pool], axis=1)
+        else:
+            cell = pool_of = np.zeros(0, dtype=np.int64)
+            col = row = np.zeros((N_SPECIES, 0))
+            pool_diag = np.zeros((N_SPECIES, 0))
+        x = np.empty((N_SPECIES, self.n + P))
+        ks.band_solve_all(self.index, *coeffs, diag, self._bw, cell, pool_of, col, row, pool_diag, b,
+                          self._band, self._lu, x)
+        if not np.all(np.isfinite(x)):
+            bad = [IMPURITIES[k] for k in range(N_SPECIES) if not np.all(np.isfinite(x[k]))]
+            raise FloatingPointError(f"species solve for {', '.join(bad)} gave non-finite values")
+        cm_a = x[:, self.n] if finite[0] else alloy.c.astype(float)
+        cm_c = x[:, self.n + int(finite[0])] if finite[1] else cathode.c.astype(float)
+        cells_new, flux_a, flux_c = np.empty_like(c_old), np.empty(N_SPECIES), np.empty(N_SPECIES)
+        ks.conservative_update_all(self.index, *coeffs, x, c_old, self.volumes, float(dt), self.anode.cell,
+                                   gs[0], Ss[0], np.ascontiguousarray(cm_a), self.cathode.cell, gs[1], Ss[1],
+                                   np.ascontiguousarray(cm_c), cells_new, flux_a, flux_c)
+        c_new = np.zeros_like(c)
+        c_new[:, self.mask] = cells_new
         return SpeciesStep(c_new, flux_a, flux_c)
 
     def _conservative_update(self, k, dt, x, c_old, alloy, cathode, S_a, S_c, coeffs, gs):
