@@ -81,6 +81,7 @@ class AxisymmetricModel(LumpedModel):
         self._alloy = g.region_mask("anode_alloy")
         self._vol = g.volumes()
         self._sub_salt = self._salt[self.pot.current_slice]
+        self._last_solver = getattr(self, "_current_solver", None)  # warm start across a remesh
         self._current_solver, self._kin_T, self._solution_key = None, None, None
         self._sigma_ref = None  # conductivity of the last current solve on this grid
         self.current_solves = getattr(self, "current_solves", 0)
@@ -102,7 +103,7 @@ class AxisymmetricModel(LumpedModel):
     def reset_caches(self) -> None:
         """Drop factorisations and warm starts (checkpoints: the run continues from data only)."""
         self.heat_solver = self.pot.heat_solver()
-        self._current_solver, self._kin_T, self._sigma_ref = None, None, None
+        self._current_solver, self._kin_T, self._sigma_ref, self._last_solver = None, None, None, None
 
     def _remesh_if_needed(self, alloy_depth: float, cathode_depth: float) -> None:
         a0, c0 = self.grid_depths
@@ -146,8 +147,9 @@ class AxisymmetricModel(LumpedModel):
             electrodes = [Electrode("anode", "anode_alloy", "electrolyte", k(kin.anode_exchange_current_density)),
                           Electrode("cathode", "cathode_metal", "electrolyte",
                                     k(kin.cathode_exchange_current_density))]
-            self._current_solver = CurrentSolver(self.pot.current_grid(), electrodes, Terminal("z-"),
-                                                 Terminal("z+", "rods"))
+            solver = CurrentSolver(self.pot.current_grid(), electrodes, Terminal("z-"), Terminal("z+", "rods"))
+            solver.warm_start(self._current_solver if self._current_solver is not None else self._last_solver)
+            self._current_solver = solver
             self._kin_T = T_salt
         self.current_solves += 1
         return self._current_solver.solve(self._sigma(hs) if sigma is None else sigma, self.current)
@@ -279,6 +281,7 @@ class AxisymmetricModel(LumpedModel):
         super().restore(data)
         f = data["fields"]
         self._build(*f["grid_depths"])
+        self._last_solver = None  # as after reset_caches: no warm start from the set-up solve
         self.heat_state = HeatState(f["T"].copy(), f["H"].copy(), f["frac"].copy(), f["time"], f["heater_power"])
         self.balance, self.solution = f["balance"], f["solution"]
         self.concentration = f["concentration"].copy()

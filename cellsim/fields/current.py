@@ -168,6 +168,15 @@ class CurrentSolver:
         self.faces = [f for el in self.electrodes for f in _interface_faces(grid, el)]
         self.solver_kind, self._solver, self._j = solver, None, None
 
+    def warm_start(self, other: "CurrentSolver | None") -> None:
+        """Start Newton from the last interface currents of ``other`` (a solver of a nearby
+        grid, e.g. before a remesh) when its interface faces have the same layout; only the
+        initial guess changes, the converged solution meets the same tolerance."""
+        if other is None or other._j is None:
+            return
+        if [f.face.size for f in self.faces] == [j.size for j in other._j]:
+            self._j = [j.copy() for j in other._j]
+
     def _linear_solve(self, g, b, x0):
         if self._solver is None:
             self._solver = make_solver(*g, kind=self.solver_kind)

@@ -12,8 +12,8 @@ product impurity 1 - Al 2e-7 relative, campaign length identical. Asserted with 
 1e-6, 1e-6, 1e-4, 1e-9, 1e-5, exact. Conservation does not depend on the shortcut and is
 asserted as tightly as everywhere (elements to 1e-12 of the scrap fed); the energy link
 between the ledger and the heat field (the heat released in the field each step is I times
-the internal voltage the ledger books for that step) holds to 3e-12 (the current solver's
-energy identity), asserted 1e-10, with the reused solution as with a fresh one.
+the internal voltage terms the ledger books for that step) holds to round-off with the reused
+solution as with a fresh one.
 """
 
 import numpy as np
@@ -28,6 +28,8 @@ pytestmark = pytest.mark.integration
 
 CASE = ['numerics.model="axisymmetric"', 'numerics.resolution="coarse"', 'schedule.duration="4 d"',
         'schedule.tap_interval="2 d"']
+INTERNAL = ("electrolyte_ohmic", "anode_alloy_ohmic", "cathode_metal_ohmic", "collectors_ohmic",
+            "anode_overpotential", "cathode_overpotential", "reversible")
 TOLERANCE = {"specific_energy": 1e-6, "mean_cell_voltage": 1e-6, "mean_heater_power": 1e-4,
              "al_produced": 1e-9}
 
@@ -79,17 +81,23 @@ def test_elements_conserved_with_the_shortcuts(runs):
 
 
 def test_field_heat_is_the_booked_internal_energy_every_step():
-    """Each heat step's Joule + electrode sources [W] equal I (terminal + reversible voltage)
-    of the start-of-step derived state the ledger books, whether the current solution was
-    solved or reused; the heat field's own balance closes every step."""
+    """Each heat step's Joule + electrode sources [W] equal I times the internal voltage terms
+    the ledger books for that step (everything but the external drop and the rods beyond the
+    lid), whether the current solution was solved or reused (measured 1e-16, asserted 1e-13);
+    with the solved terminal voltage V + E_rev instead, to the current solve's energy identity
+    (its Newton tolerance on the interface jumps: measured 1.6e-10, asserted 1e-9); the heat
+    field's own balance closes every step."""
     model = make_model(load_config("rusal-3kA", CASE))
     reused = 0
     for step in range(1, 49):
         d, key = model.derived, model._sigma_ref
+        booked = model.current * (sum(d.voltage[t] for t in INTERNAL) - model.current * model._outside_resistance())
         model.step(3600.0)
         bal = model.balance
         field_heat = sum(sum(bal.sources[name].values()) for name in ("joule", "electrodes"))
-        assert field_heat == pytest.approx(d.joule_heat, rel=1e-10)  # 3e-12 measured
+        assert field_heat == pytest.approx(booked, rel=1e-13)
+        # and the solved terminal voltage closes the current field's energy identity
+        assert field_heat == pytest.approx(d.joule_heat, rel=1e-9)
         assert bal.relative_residual < 1e-9
         reused += model._sigma_ref is key
         if step == 24:
