@@ -194,10 +194,12 @@ class SpeciesField:
         self.index[mask] = np.arange(self.n)
         self.volumes = grid.volumes()[mask]
         unit = mask.astype(np.float64)
+        self._areas = [grid.face_areas(a) for a in range(3)]
+        self._widths = [grid.widths(a) for a in range(3)]
         self.geometric = []
         for a in range(3):
-            G = np.zeros(grid.face_areas(a).shape)
-            fv.interior_conductances(unit, grid.widths(a), grid.face_areas(a), a, G)
+            G = np.zeros(self._areas[a].shape)
+            fv.interior_conductances(unit, self._widths[a], self._areas[a], a, G)
             self.geometric.append(G)
         self.anode = self._interface(grid.regions[electrolyte], grid.regions[anode])
         self.cathode = self._interface(grid.regions[electrolyte], grid.regions[cathode])
@@ -214,7 +216,10 @@ class SpeciesField:
         parts = {k: [] for k in ("cell", "salt_flat", "axis", "face_flat", "sign", "area", "half")}
         for a in range(3):
             n = g.shape[a]
+            if n < 2:
+                continue
             lo, hi = np.take(mat, np.arange(n - 1), axis=a), np.take(mat, np.arange(1, n), axis=a)
+            area_a = self._areas[a]
             for sign, sel in ((1.0, (lo == metal) & (hi == salt)), (-1.0, (lo == salt) & (hi == metal))):
                 idx = np.nonzero(sel)
                 face = list(idx)
@@ -224,10 +229,10 @@ class SpeciesField:
                 parts["cell"].append(self.index.ravel()[flat])
                 parts["salt_flat"].append(flat)
                 parts["axis"].append(np.full(flat.size, a))
-                parts["face_flat"].append(np.ravel_multi_index(face, g.face_areas(a).shape))
+                parts["face_flat"].append(np.ravel_multi_index(face, area_a.shape))
                 parts["sign"].append(np.full(flat.size, sign))
-                parts["area"].append(g.face_areas(a)[tuple(face)])
-                parts["half"].append(0.5 * g.widths(a)[salt_cell[a]])
+                parts["area"].append(area_a[tuple(face)])
+                parts["half"].append(0.5 * self._widths[a][salt_cell[a]])
         return _Interface(**{k: np.concatenate(v) for k, v in parts.items()})
 
     # ------------------------------------------------------------------ helpers
