@@ -1,11 +1,13 @@
 """Campaign benchmark (issue 6): the 45-day 3 kA campaign at the default r-z resolution.
 
-Run: python benchmarks/bench_campaign.py [--days 45] [--split]
+Run: python benchmarks/bench_campaign.py [--days 45] [--split] [--components]
 Prints wall and CPU time (warm: a short run first loads the Numba cache; the CPU time of the
 process is less sensitive to other jobs on the shared machine), peak memory (ru_maxrss), and
 with --split the coupling/time-step error: mean cell voltage, heater power, temperature and
 specific energy of an 8-day campaign at dt = 3 h, 1 h, 30 min against dt = 10 min.
-Goal: < 10 s warm for 45 days. Writes benchmarks/results/campaign.json.
+With --components, the CPU time per step of the heat step, species step, current solves, remeshes
+and the rest of update_state (timers wrapped around those methods), and the number of current
+solves. Goal: < 10 s warm for 45 days. Writes benchmarks/results/campaign.json.
 """
 
 from __future__ import annotations
@@ -46,10 +48,51 @@ def split_study(days: float = 8.0) -> dict:
     return out
 
 
+def components(days: float) -> dict:
+    """CPU time per campaign step [ms] of the model's parts (wrapped methods) and call counts."""
+    from collections import Counter
+
+    from cellsim.fields import axisymmetric as ax
+    from cellsim.fields import heat, species
+
+    spent, calls = Counter(), Counter()
+    parts = {"heat_step": (heat.HeatSolver, "step"), "species_step": (species.SpeciesField, "step"),
+             "current_solve": (ax.AxisymmetricModel, "_current"),
+             "remesh": (ax.AxisymmetricModel, "_remesh_if_needed"),
+             "update_state": (ax.AxisymmetricModel, "update_state")}
+    originals = {}
+    for label, (cls, name) in parts.items():
+        originals[label] = f = getattr(cls, name)
+
+        def timed_method(*a, _f=f, _label=label, **k):
+            c = time.process_time()
+            try:
+                return _f(*a, **k)
+            finally:
+                spent[_label] += time.process_time() - c
+                calls[_label] += 1
+        setattr(cls, name, timed_method)
+    try:
+        cpu = []
+        timed(AX + [f'schedule.duration="{days} d"'], cpu)
+    finally:
+        for label, (cls, name) in parts.items():
+            setattr(cls, name, originals[label])
+    steps = days * 24
+    out = {k: spent[k] / steps * 1e3 for k in parts}
+    # update_state includes the current solves and remeshes it triggers
+    out["update_state"] -= out["current_solve"] + out["remesh"]
+    out["rest"] = cpu[0] / steps * 1e3 - sum(out.values())
+    out["total"] = cpu[0] / steps * 1e3
+    out["current_solves"] = calls["current_solve"]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=float, default=45.0)
     ap.add_argument("--split", action="store_true")
+    ap.add_argument("--components", action="store_true")
     args = ap.parse_args()
     timed(AX + ['schedule.duration="1 d"'])  # warm: Numba cache, imports
     wall_lumped, _ = timed([f'schedule.duration="{args.days} d"'])
@@ -64,6 +107,8 @@ def main() -> None:
         "specific_energy_kWh_t": result.summary["specific_energy"] / 3.6e3,
         "mean_heater_kW": result.summary["mean_heater_power"] / 1e3,
     }
+    if args.components:
+        report["components_cpu_ms_per_step"] = components(min(args.days, 10.0))
     if args.split:
         report["split"] = split_study()
     print(json.dumps(report, indent=1))
