@@ -84,7 +84,6 @@ class AxisymmetricModel(LumpedModel):
         self._last_solver = getattr(self, "_current_solver", None)  # warm start across a remesh
         self._current_solver, self._kin_T, self._solution_key = None, None, None
         self._sigma_ref = None  # conductivity of the last current solve on this grid
-        self.current_solves = getattr(self, "current_solves", 0)
         self.species = SpeciesField(self.pot.current_grid(), SpeciesOptions.from_config(self.config))
 
     def _start(self, alloy_depth: float, cathode_depth: float) -> None:
@@ -151,15 +150,16 @@ class AxisymmetricModel(LumpedModel):
             solver.warm_start(self._current_solver if self._current_solver is not None else self._last_solver)
             self._current_solver = solver
             self._kin_T = T_salt
-        self.current_solves += 1
         return self._current_solver.solve(self._sigma(hs) if sigma is None else sigma, self.current)
 
     def _solve_current_if_moved(self) -> None:
-        """Solve the current unless the last solution (same grid, same current) was computed
-        with conductivities within CURRENT_REUSE_SIGMA (relative, every electrolyte cell)."""
+        """Solve the current unless the last solution (same grid, same current, salt mean
+        within KINETICS_REBUILD_K of its kinetics) was computed with conductivities within
+        CURRENT_REUSE_SIGMA (relative, every electrolyte cell)."""
         sigma = self._sigma(self.heat_state)
         ref = self._sigma_ref
-        if ref is not None and ref[1] == self.current and CURRENT_REUSE_SIGMA > 0.0:
+        if (ref is not None and ref[1] == self.current and CURRENT_REUSE_SIGMA > 0.0
+                and abs(self._salt_mean(self.heat_state) - self._kin_T) <= KINETICS_REBUILD_K):
             m = self._sub_salt
             if np.max(np.abs(sigma[m] - ref[0][m]) / ref[0][m]) <= CURRENT_REUSE_SIGMA:
                 return
