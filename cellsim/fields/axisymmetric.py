@@ -81,6 +81,7 @@ class AxisymmetricModel(LumpedModel):
         self._alloy = g.region_mask("anode_alloy")
         self._vol = g.volumes()
         self._sub_salt = self._salt[self.pot.current_slice]
+        self._salt_weight = np.where(self._salt, self._vol, 0.0).reshape(-1) / self._vol[self._salt].sum()
         self._last_solver = getattr(self, "_current_solver", None)  # warm start across a remesh
         self._current_solver, self._kin_T, self._solution_key = None, None, None
         self._sigma_ref = None  # conductivity of the last current solve on this grid
@@ -128,10 +129,10 @@ class AxisymmetricModel(LumpedModel):
         pot, el = self.pot, self.config.electrolyte
         sub = pot.current_slice
         sigma = pot.sigma[sub].copy()
-        T, f = hs.T[sub], hs.frac[sub]
+        T, f = hs.T[sub][self._sub_salt], hs.frac[sub][self._sub_salt]
         kappa = el.conductivity * np.exp(-el.conductivity_activation_energy / 8.314462618
                                          * (1.0 / T - 1.0 / el.conductivity_reference_temperature))
-        sigma[self._sub_salt] = (kappa * np.maximum(f, 1e-6))[self._sub_salt]
+        sigma[self._sub_salt] = kappa * np.maximum(f, 1e-6)
         return sigma
 
     def _current(self, hs: HeatState, sigma: np.ndarray | None = None):
@@ -167,8 +168,7 @@ class AxisymmetricModel(LumpedModel):
         self._sigma_ref = (sigma, self.current)
 
     def _salt_mean(self, hs: HeatState) -> float:
-        v = self._vol[self._salt]
-        return float(np.sum(hs.T[self._salt] * v) / v.sum())
+        return float(np.dot(hs.T.reshape(-1), self._salt_weight))
 
     def _outside_resistance(self) -> float:
         """Rods beyond the lid and the contacts [ohm] (outside the field)."""
