@@ -95,7 +95,7 @@ def main() -> None:
     ap.add_argument("--components", action="store_true")
     args = ap.parse_args()
     timed(AX + ['schedule.duration="1 d"'])  # warm: Numba cache, imports
-    wall_lumped, _ = timed([f'schedule.duration="{args.days} d"'])
+    wall_lumped, _ = timed(['numerics.model="lumped"', f'schedule.duration="{args.days} d"'])
     cpu = []
     wall, result = timed(AX + [f'schedule.duration="{args.days} d"'], cpu)
     report = {

@@ -62,7 +62,8 @@ def _note(result) -> str:
 def run(figures_dir=None, duration: str = "45 d") -> list[Check]:
     checks = []
     for cell, current in (("rusal-3kA", "3 kA"), ("rusal-500A", "500 A")):
-        cfg = load_config(cell, [f'schedule.duration="{duration}"', "schedule.stop_on_spec=false"])
+        cfg = load_config(cell, [f'schedule.duration="{duration}"', "schedule.stop_on_spec=false",
+                                 'numerics.model="lumped"'])
         result = run_campaign(cfg)
         s, taps = result.summary, result.taps
         energy = s["specific_energy"] * KWH_T / 1e3

@@ -29,7 +29,7 @@ NAME = "rusal_sensitivity"
 TITLE = "Sensitivity of the 3 kA result to its estimated inputs"
 FAST = False
 KWH_T = 1e3 / 3.6e6
-BASE = ['schedule.duration="45 d"', "schedule.stop_on_spec=false"]
+BASE = ['schedule.duration="45 d"', "schedule.stop_on_spec=false", 'numerics.model="lumped"']
 
 
 def _side(vermiculite_m: float) -> str:
@@ -72,7 +72,7 @@ def _salt_ir_energy(acd: float, T: float, ce: float) -> float:
 
 
 def _stable_days(extra: list[str]) -> float:
-    cfg = load_config("rusal-3kA", ['schedule.duration="150 d"'] + extra)
+    cfg = load_config("rusal-3kA", ['schedule.duration="150 d"', 'numerics.model="lumped"'] + extra)
     return run_campaign(cfg).summary["campaign_length"] / 86400
 
 

@@ -13,12 +13,12 @@ The rods' length beyond the lid is a 1D conductance to the clamp temperature.
 
 Property defaults not carried by the configuration (``PotOptions``), tags as in
 physics-data.md ([R] recalled, [E] estimate):
-* liquid layers conduct with an effective conductivity = enhancement x molecular, for
-  convective mixing; enhancement 10 [E] (mixing in metal pads and stirred baths raises the
-  effective conductivity by one to two orders of magnitude; 10 keeps the melt within a
-  few kelvin of uniform, as the lumped model assumes). The melt-to-wall coefficient of the
-  configuration (lining.inside_heat_transfer) is a film on the melt|side-lining and
-  alloy|collector faces;
+* liquid layers conduct with k_eff = k_molecular + rho c_p D_t, D_t the layer's eddy
+  diffusivity from the configuration (``eddy_diffusivity`` of [electrolyte], [anode_alloy],
+  [cathode_metal]): the same mixing that the species field adds to the molecular
+  diffusivity, so heat and impurities see one melt (docs/model.md, "Melt mixing"). The
+  melt-to-wall coefficient of the configuration (lining.inside_heat_transfer) is a film on
+  the melt|side-lining and alloy|collector faces;
 * molecular conductivities: electrolyte 0.8 W/(m K) [E] (0.6-1.0 fluorides, physics-data
   2.1), Al 100 [C] (Wiedemann-Franz), Al-Cu alloy 70 [E], solid Al 210 [R];
 * the gas space is a layer of conductivity h_gas x freeboard, so that it passes the
@@ -51,7 +51,6 @@ RESOLUTIONS = {"coarse": 0.5, "default": 1.0, "fine": 2.0}
 class PotOptions:
     """Numbers the configuration does not carry (see module docstring for sources)."""
 
-    liquid_enhancement: float = 10.0
     electrolyte_conductivity: float = 0.8
     al_conductivity: float = 100.0
     al_solid_conductivity: float = 210.0
@@ -187,17 +186,19 @@ def build_pot(config: Config, resolution: str = "default", options: PotOptions =
     put("rods", col.rod_thermal_conductivity, 4.0e6, 1.0 / col.rod_resistivity)
     if geo.freeboard > 0:
         put("gas_space", lin.gas_space_heat_transfer * geo.freeboard, 400.0)
-    enh = o.liquid_enhancement
     c_alloy = o.alloy_density * o.alloy_specific_heat
+    c_salt = el.density * el.specific_heat
+    c_al = o.al_density * AL_CP_LIQUID
     put("anode_alloy", o.alloy_conductivity, c_alloy, 1.0 / config.anode_alloy.resistivity,
-        k_liq=enh * o.alloy_conductivity, t_melt=o.alloy_melting_point,
+        k_liq=o.alloy_conductivity + c_alloy * config.anode_alloy.eddy_diffusivity,
+        t_melt=o.alloy_melting_point,
         latent=o.alloy_density * o.alloy_latent_heat, mushy=o.mushy_range)
-    put("electrolyte", el.ledge_thermal_conductivity, el.density * el.specific_heat, el.conductivity,
-        k_liq=enh * o.electrolyte_conductivity, t_melt=el.liquidus, latent=el.density * el.latent_heat,
+    put("electrolyte", el.ledge_thermal_conductivity, c_salt, el.conductivity,
+        k_liq=o.electrolyte_conductivity + c_salt * el.eddy_diffusivity, t_melt=el.liquidus, latent=el.density * el.latent_heat,
         mushy=o.mushy_range)
     put("cathode_metal", o.al_solid_conductivity, o.al_density * AL_CP_SOLID_MEAN,
-        1.0 / config.cathode_metal.resistivity, k_liq=enh * o.al_conductivity,
-        c_liq=o.al_density * AL_CP_LIQUID, t_melt=AL_MELTING_POINT,
+        1.0 / config.cathode_metal.resistivity,
+        k_liq=o.al_conductivity + c_al * config.cathode_metal.eddy_diffusivity, c_liq=c_al, t_melt=AL_MELTING_POINT,
         latent=o.al_density * AL_LATENT_HEAT, mushy=o.mushy_range)
     m = material
     heat = HeatProperties(*(z[key][m].reshape(shape) for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat")))

@@ -5,7 +5,7 @@ For each impurity k (``cellsim.elements.IMPURITIES``) in the electrolyte cells
 
     dc/dt + div(-D_eff grad c + v c) = 0,   v = -z D_mol F/(R T) grad phi  (optional migration)
 
-with D_eff = mixing_factor x D_mol. Every face between an electrolyte cell and a metal
+with D_eff = D_mol + D_t (D_t: the electrolyte's eddy diffusivity, shared with the heat field). Every face between an electrolyte cell and a metal
 region carries the exchange law of ``cellsim.lumped.chemistry`` in local form,
 
     N_f = g_f (S_f c_metal - c_P),   g_f = A_f / (d_P/D_eff + R_film + S_f/k_metal)   [mol/s]
@@ -59,8 +59,9 @@ class SpeciesOptions:
     k_salt, k_metal_anode, k_metal_cathode : film mass-transfer coefficients [m/s].
     molecular_diffusivity : D_mol [m2/s], one per IMPURITIES entry; default 2e-9 for all
         [E] (physics-data 3.2: 1-5e-9 m2/s for M2+/M3+ complexes at 700-800 degC; Fe 2e-9 [C]).
-    mixing_factor : D_eff / D_mol [-]; default 1e5 [E] (docs/species.md: the eddy diffusivity
-        ~1e-4 m2/s implied by the measured k_salt through a turbulent wall-layer correlation).
+    eddy_diffusivity : D_t [m2/s] added to D_mol; default 2e-4 [E] (docs/species.md: the core
+        mixing implied by the measured k_salt through a turbulent wall-layer correlation);
+        from the configuration's ``electrolyte.eddy_diffusivity``.
     salt_film : "wall" (sub-grid film 1/k_salt at each interface) or "resolved" (none).
     migration : drift of the ions in the potential field (needs ``phi``).
     surface_depletion : the local current density shifts the metal's surface composition
@@ -76,7 +77,7 @@ class SpeciesOptions:
     k_metal_anode: float = 1e-4
     k_metal_cathode: float = 1e-4
     molecular_diffusivity: tuple = (2e-9,) * N_SPECIES
-    mixing_factor: float = 1e5
+    eddy_diffusivity: float = 2e-4
     salt_film: str = "wall"
     migration: bool = False
     surface_depletion: bool = True
@@ -86,8 +87,9 @@ class SpeciesOptions:
             raise ValueError(f"salt_film must be one of {SALT_FILMS}, got {self.salt_film!r}")
         if len(self.molecular_diffusivity) != N_SPECIES or min(self.molecular_diffusivity) <= 0.0:
             raise ValueError(f"molecular_diffusivity needs {N_SPECIES} positive values [m2/s]")
-        if self.mixing_factor < 1.0:
-            raise ValueError("mixing_factor must be >= 1 (1: molecular diffusion only)")
+        if not self.eddy_diffusivity >= 0.0:
+            raise ValueError(f"eddy_diffusivity must be >= 0 m2/s (0: molecular diffusion only), "
+                             f"got {self.eddy_diffusivity!r}")
 
     @classmethod
     def from_config(cls, config, **overrides) -> "SpeciesOptions":
@@ -97,14 +99,15 @@ class SpeciesOptions:
                       potential_offsets=dict(el.potential_offsets), alf3_activity=el.alf3_activity,
                       k_salt=el.mass_transfer_coefficient,
                       k_metal_anode=config.anode_alloy.metal_mass_transfer_coefficient,
-                      k_metal_cathode=config.cathode_metal.metal_mass_transfer_coefficient)
+                      k_metal_cathode=config.cathode_metal.metal_mass_transfer_coefficient,
+                      eddy_diffusivity=el.eddy_diffusivity)
         values.update(overrides)
         return cls(**values)
 
     @property
     def diffusivity(self) -> np.ndarray:
         """D_eff per impurity [m2/s]."""
-        return self.mixing_factor * np.asarray(self.molecular_diffusivity, dtype=float)
+        return np.asarray(self.molecular_diffusivity, dtype=float) + self.eddy_diffusivity
 
 
 @dataclass(frozen=True)

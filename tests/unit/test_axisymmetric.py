@@ -28,7 +28,7 @@ UNIFORM = ("electrolyte_ohmic", "anode_alloy_ohmic", "anode_overpotential", "cat
 
 @pytest.fixture(scope="module")
 def pair():
-    lumped = make_model(load_config("rusal-3kA", HOT))
+    lumped = make_model(load_config("rusal-3kA", HOT + ['numerics.model="lumped"']))
     field = make_model(load_config("rusal-3kA", HOT + ['numerics.model="axisymmetric"',
                                                        'numerics.resolution="coarse"']))
     for _ in range(24):
