@@ -51,6 +51,11 @@ from cellsim.lumped.model import _IMP, Derived, LumpedModel, mole_fractions
 from cellsim.thermo import feed_heating
 
 KINETICS_REBUILD_K = 2.0  # rebuild the electrode kinetics when the salt mean drifts by this [K]
+# Reuse the current solution while no electrolyte cell's conductivity has moved by more than
+# this fraction since it was solved (same grid, same current): the voltage terms then lag by
+# at most this fraction of the electrolyte ohmic drop. Measured in docs/campaign.md; 0 solves
+# every step.
+CURRENT_REUSE_SIGMA = 1e-4
 
 
 class AxisymmetricModel(LumpedModel):
@@ -76,7 +81,10 @@ class AxisymmetricModel(LumpedModel):
         self._alloy = g.region_mask("anode_alloy")
         self._vol = g.volumes()
         self._sub_salt = self._salt[self.pot.current_slice]
+        self._salt_weight = np.where(self._salt, self._vol, 0.0).reshape(-1) / self._vol[self._salt].sum()
+        self._last_solver = getattr(self, "_current_solver", None)  # warm start across a remesh
         self._current_solver, self._kin_T, self._solution_key = None, None, None
+        self._sigma_ref = None  # conductivity of the last current solve on this grid
         self.species = SpeciesField(self.pot.current_grid(), SpeciesOptions.from_config(self.config))
 
     def _pot_kwargs(self) -> dict:
@@ -99,7 +107,7 @@ class AxisymmetricModel(LumpedModel):
     def reset_caches(self) -> None:
         """Drop factorisations and warm starts (checkpoints: the run continues from data only)."""
         self.heat_solver = self.pot.heat_solver()
-        self._current_solver, self._kin_T = None, None
+        self._current_solver, self._kin_T, self._sigma_ref, self._last_solver = None, None, None, None
 
     def _remesh_if_needed(self, alloy_depth: float, cathode_depth: float) -> None:
         a0, c0 = self.grid_depths
@@ -110,6 +118,8 @@ class AxisymmetricModel(LumpedModel):
         old_species, c_old = self.species, self.concentration
         self._build(alloy_depth, cathode_depth)
         self.concentration = _remap_concentration(old_species, self.species, c_old)
+        # the salt inventory stays the field's (the remap conserves it to round-off only)
+        self.state.salt = self.species.inventory(self.concentration) * chemistry.MOLAR_MASS
         H, energy = remap_enthalpy(old, self.pot.grid, hs.H)
         new = self.heat_solver._state_from_h(H, hs.time, hs.heater_power)
         self.heat_state = new
@@ -123,13 +133,13 @@ class AxisymmetricModel(LumpedModel):
         pot, el = self.pot, self.config.electrolyte
         sub = pot.current_slice
         sigma = pot.sigma[sub].copy()
-        T, f = hs.T[sub], hs.frac[sub]
+        T, f = hs.T[sub][self._sub_salt], hs.frac[sub][self._sub_salt]
         kappa = el.conductivity * np.exp(-el.conductivity_activation_energy / 8.314462618
                                          * (1.0 / T - 1.0 / el.conductivity_reference_temperature))
-        sigma[self._sub_salt] = (kappa * np.maximum(f, 1e-6))[self._sub_salt]
+        sigma[self._sub_salt] = kappa * np.maximum(f, 1e-6)
         return sigma
 
-    def _current(self, hs: HeatState):
+    def _current(self, hs: HeatState, sigma: np.ndarray | None = None):
         T_salt = self._salt_mean(hs)
         if self._current_solver is None or abs(T_salt - self._kin_T) > KINETICS_REBUILD_K:
             kin = self.config.kinetics
@@ -141,14 +151,28 @@ class AxisymmetricModel(LumpedModel):
             electrodes = [Electrode("anode", "anode_alloy", "electrolyte", k(kin.anode_exchange_current_density)),
                           Electrode("cathode", "cathode_metal", "electrolyte",
                                     k(kin.cathode_exchange_current_density))]
-            self._current_solver = CurrentSolver(self.pot.current_grid(), electrodes, Terminal("z-"),
-                                                 Terminal("z+", "rods"))
+            solver = CurrentSolver(self.pot.current_grid(), electrodes, Terminal("z-"), Terminal("z+", "rods"))
+            solver.warm_start(self._current_solver if self._current_solver is not None else self._last_solver)
+            self._current_solver = solver
             self._kin_T = T_salt
-        return self._current_solver.solve(self._sigma(hs), self.current)
+        return self._current_solver.solve(self._sigma(hs) if sigma is None else sigma, self.current)
+
+    def _solve_current_if_moved(self) -> None:
+        """Solve the current unless the last solution (same grid, same current, salt mean
+        within KINETICS_REBUILD_K of its kinetics) was computed with conductivities within
+        CURRENT_REUSE_SIGMA (relative, every electrolyte cell)."""
+        sigma = self._sigma(self.heat_state)
+        ref = self._sigma_ref
+        if (ref is not None and ref[1] == self.current and CURRENT_REUSE_SIGMA > 0.0
+                and abs(self._salt_mean(self.heat_state) - self._kin_T) <= KINETICS_REBUILD_K):
+            m = self._sub_salt
+            if np.max(np.abs(sigma[m] - ref[0][m]) / ref[0][m]) <= CURRENT_REUSE_SIGMA:
+                return
+        self.solution = self._current(self.heat_state, sigma)
+        self._sigma_ref = (sigma, self.current)
 
     def _salt_mean(self, hs: HeatState) -> float:
-        v = self._vol[self._salt]
-        return float(np.sum(hs.T[self._salt] * v) / v.sum())
+        return float(np.dot(hs.T.reshape(-1), self._salt_weight))
 
     def _outside_resistance(self) -> float:
         """Rods beyond the lid and the contacts [ohm] (outside the field)."""
@@ -177,7 +201,8 @@ class AxisymmetricModel(LumpedModel):
         self._remesh_if_needed(alloy_depth, cathode_depth)
         key = (self._version, self.current)
         if key != self._solution_key:  # idempotent: the same fields give the same solution
-            self.solution, self._solution_key = self._current(self.heat_state), key
+            self._solve_current_if_moved()
+            self._solution_key = key
         sol, hs, bal = self.solution, self.heat_state, self.balance
         a_al, a_al_c = mole_fractions(s.alloy)[0], mole_fractions(s.cathode)[0]
         T = self._salt_mean(hs)
@@ -258,6 +283,7 @@ class AxisymmetricModel(LumpedModel):
         super().restore(data)
         f = data["fields"]
         self._build(*f["grid_depths"])
+        self._last_solver = None  # as after reset_caches: no warm start from the set-up solve
         self.heat_state = HeatState(f["T"].copy(), f["H"].copy(), f["frac"].copy(), f["time"], f["heater_power"])
         self.balance, self.solution = f["balance"], f["solution"]
         self.concentration = f["concentration"].copy()
