@@ -45,10 +45,20 @@ from cellsim.elements import ELEMENTS, IMPURITIES
 from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
 from cellsim.fields.heat import HeatState
 from cellsim.fields.remap import build_layers, remap_enthalpy
+from cellsim.fields.solvers import ConvergenceError
 from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions
 from cellsim.lumped import chemistry, electrical, thermal
 from cellsim.lumped.model import _IMP, Derived, LumpedModel, mole_fractions
 from cellsim.thermo import feed_heating
+
+START_ITERATIONS = 12  # current-heat iterations of the steady start, at most
+START_TOLERANCE = 1e-6  # relative change of the terminal voltage that ends them
+FROZEN_ACROSS = 0.01  # liquid fraction below which a salt cell counts as frozen
+
+
+class ElectrolyteFrozen(RuntimeError):
+    """A horizontal section of the electrolyte froze in every cell (no liquid path)."""
+
 
 KINETICS_REBUILD_K = 2.0  # rebuild the electrode kinetics when the salt mean drifts by this [K]
 # Reuse the current solution while no electrolyte cell's conductivity has moved by more than
@@ -98,11 +108,20 @@ class AxisymmetricModel(LumpedModel):
         T = self.config.operation.temperature
         self.heat_state = self.heat_solver.state(T)
         self._version = 0
-        for _ in range(2):
+        previous = math.inf
+        for _ in range(START_ITERATIONS):
             solution = self._current(self.heat_state)
             sources = self._sources(solution, self._feed_sink(T))
             self.heat_state, self.balance = self.heat_solver.steady(sources, self.heater, self.heat_state)
             self._version += 1
+            if abs(solution.terminal_voltage - previous) <= START_TOLERANCE * abs(solution.terminal_voltage):
+                break
+            previous = solution.terminal_voltage
+        else:
+            raise ConvergenceError(
+                f"the steady start of the {self.level} pot did not settle in {START_ITERATIONS} "
+                f"current-heat iterations (terminal voltage {previous:.6g} V, last change "
+                f"{abs(solution.terminal_voltage - previous):.3g} V)")
 
     def reset_caches(self) -> None:
         """Drop factorisations and warm starts (checkpoints: the run continues from data only)."""
@@ -155,7 +174,30 @@ class AxisymmetricModel(LumpedModel):
             solver.warm_start(self._current_solver if self._current_solver is not None else self._last_solver)
             self._current_solver = solver
             self._kin_T = T_salt
+        self._check_not_frozen_across(hs)
         return self._current_solver.solve(self._sigma(hs) if sigma is None else sigma, self.current)
+
+    def _check_not_frozen_across(self, hs: HeatState) -> None:
+        """ElectrolyteFrozen if a horizontal section of the electrolyte is frozen in every cell
+        (liquid fraction below FROZEN_ACROSS): no liquid path joins the electrodes, the imposed
+        current would have to pass the solid salt and its Joule heat would run away."""
+        sub = self.pot.current_slice
+        salt = self._sub_salt
+        f = np.where(salt, hs.frac[sub], -1.0)
+        layers = np.nonzero(salt.any(axis=(0, 1)))[0]
+        best = f[:, :, layers].max(axis=(0, 1))
+        if np.all(best >= FROZEN_ACROSS):
+            return
+        k = int(layers[np.argmin(best)])
+        z = float(self.pot.current_grid().centres(2)[k])
+        el = self.config.electrolyte
+        raise ElectrolyteFrozen(
+            f"the electrolyte is frozen across at z = {z:.4f} m (liquid fraction below "
+            f"{FROZEN_ACROSS:g} in every cell of that section) at t = {self.state.time / 86400:.3f} d: "
+            f"no liquid path joins the electrodes and the pot cannot carry {self.current:.4g} A. "
+            f"Check the set point ({self.config.operation.temperature - 273.15:.1f} degC) against the "
+            f"electrolyte liquidus ({el.liquidus - 273.15:.1f} degC), the side insulation, and the "
+            f"melt mixing (electrolyte.eddy_diffusivity = {el.eddy_diffusivity:g} m2/s)")
 
     def _solve_current_if_moved(self) -> None:
         """Solve the current unless the last solution (same grid, same current, salt mean
