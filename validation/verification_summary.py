@@ -182,7 +182,7 @@ def _plot(results, path: Path) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import NullLocator
 
     path.parent.mkdir(parents=True, exist_ok=True)
     cols = 2 if len(results) > 1 else 1
@@ -198,8 +198,8 @@ def _plot(results, path: Path) -> str:
         ax.set_title(p.quantity.rsplit(":", 1)[0], fontsize=9)
         ax.legend(fontsize=7)
         ax.grid(True, which="both", lw=0.3, alpha=0.5)
-        for axis in (ax.xaxis, ax.yaxis):
-            axis.set_minor_formatter(NullFormatter())
+        ax.xaxis.set_minor_locator(NullLocator())  # ticks at the resolutions run
+        ax.set_xticks(h, [f"{v:.4g}" for v in h], fontsize=8)
     for ax in list(axes.flat)[len(results):]:
         ax.set_visible(False)
     fig.suptitle("Convergence of the kernels: error against mesh size or time step", fontsize=10)
