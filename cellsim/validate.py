@@ -125,7 +125,7 @@ README_END = "<!-- validation-table:end -->"
 
 def markdown_row(c: Check) -> tuple[str, ...]:
     """The cells of one check in the Markdown tables (report and README), in TABLE_COLUMNS order."""
-    return (c.case, c.quantity, f"{c.model:.4g}", f"{c.reference:.4g}", c.criterion(), c.unit,
+    return (c.case, c.quantity, f"{c.model:.6g}", f"{c.reference:.6g}", c.criterion(), c.unit,
             c.status, c.source)
 
 

@@ -24,7 +24,10 @@ at CE 0.95).
 
 Figures (with `--report`): voltage breakdown, heat balance, purity of every tap per element
 against the P1020A limits and the anode alloy over the 3 kA campaign; the temperature field at
-the end of it with the ledge front, and the frozen ledge thickness along the side wall.
+the end of it with the ledge front, and the frozen ledge thickness along the side wall. With
+the reference linings the 3 kA pot needs its heater to hold 750 degC, so the salt stays above
+its liquidus (700 degC in rusal-3kA [E]) everywhere and no ledge forms (the figure gives the coldest salt
+temperature); a self-heating design with thinner side insulation would freeze one.
 """
 
 from __future__ import annotations
@@ -115,7 +118,8 @@ def _campaign(cell: str, figures_dir, duration: str = "45 d"):
     out = Path(figures_dir)
     figures = [str(p) for p in campaign_figures(result, out, prefix=f"{NAME}-{cell}-")
                if not p.name.endswith("overview.png")]
-    figures.append(_ledge_figure(snap, out / f"{NAME}-{cell}-ledge.png", cell))
+    figures.append(_ledge_figure(snap, out / f"{NAME}-{cell}-ledge.png", cell,
+                                 cfg.electrolyte.liquidus))
     return result, tuple(figures)
 
 
@@ -130,7 +134,7 @@ def ledge_thickness(snap: dict) -> tuple[np.ndarray, np.ndarray]:
     return zc[rows], frozen[rows]
 
 
-def _ledge_figure(snap: dict, path: Path, cell: str) -> str:
+def _ledge_figure(snap: dict, path: Path, cell: str, liquidus: float) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -147,6 +151,11 @@ def _ledge_figure(snap: dict, path: Path, cell: str) -> str:
             title="Ledge along the side wall")
     ax1.set_xlim(left=0.0)
     ax1.grid(True, lw=0.3)
+    salt = snap["material"] == snap["regions"]["electrolyte"]
+    t_min = snap["temperature"][salt].min() - 273.15
+    ax1.text(0.97, 0.03, f"thickest {thick.max() * 1e3:.1f} mm\ncoldest salt {t_min:.0f} degC\n"
+             f"salt liquidus {liquidus - 273.15:.0f} degC", transform=ax1.transAxes, ha="right",
+             va="bottom", fontsize=9, bbox={"fc": "w", "ec": "0.7"})
     fig.suptitle(f"{cell}, axisymmetric level: day {snap['time'] / 86400:.1f}")
     fig.savefig(path, dpi=100)
     plt.close(fig)
