@@ -143,9 +143,11 @@ def summary_line(checks: list[Check]) -> str:
 
 
 def parse_markdown_table(text: str) -> list[dict[str, str]]:
-    """Rows of a table written by :func:`markdown_table` (header and rule skipped)."""
+    """Rows of a table written by :func:`markdown_table` (header and rule skipped; lines
+    that are not table rows, such as the summary line of the README block, are ignored)."""
     rows = []
-    for line in text.strip().splitlines()[2:]:
+    table = [line for line in text.splitlines() if line.lstrip().startswith("|")]
+    for line in table[2:]:
         cells = [v.strip().replace("\\|", "|") for v in
                  line.strip().strip("|").replace("\\|", "\0").split("|")]
         rows.append(dict(zip(TABLE_COLUMNS, (v.replace("\0", "|") for v in cells))))
@@ -158,7 +160,8 @@ def readme_block(text: str) -> str:
         start = text.index(README_BEGIN) + len(README_BEGIN)
         end = text.index(README_END, start)
     except ValueError:
-        raise ValueError(f"README has no validation markers {README_BEGIN!r} ... {README_END!r}") from None
+        raise ValueError(f"README has no validation markers {README_BEGIN!r} ... "
+                         f"{README_END!r}") from None
     return text[start:end]
 
 

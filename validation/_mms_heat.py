@@ -161,7 +161,8 @@ def stefan_front(n, steps):
     faces = (np.linspace(0.0, 0.3, n + 1), np.array([0.0, 1.0]), np.array([0.0, 1.0]))
     grid = Grid("xyz", faces, np.zeros((n, 1, 1), np.int32), {"electrolyte": 0})
     full = np.ones(grid.shape)
-    props = HeatProperties(K_LEDGE * full, K_LEDGE * full, C * full, C * full, T_M * full, T_M * full, LAT * full)
+    props = HeatProperties(K_LEDGE * full, K_LEDGE * full, C * full, C * full, T_M * full,
+                           T_M * full, LAT * full)
     solver = HeatSolver(grid, props, {"x-": SurfaceBC(h=np.inf, value=T_W)})
     state = solver.state(T_M)
     for _ in range(steps):

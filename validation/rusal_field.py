@@ -26,8 +26,8 @@ Figures (with `--report`): voltage breakdown, heat balance, purity of every tap 
 against the P1020A limits and the anode alloy over the 3 kA campaign; the temperature field at
 the end of it with the ledge front, and the frozen ledge thickness along the side wall. With
 the reference linings the 3 kA pot needs its heater to hold 750 degC, so the salt stays above
-its liquidus (700 degC in rusal-3kA [E]) everywhere and no ledge forms (the figure gives the coldest salt
-temperature); a self-heating design with thinner side insulation would freeze one.
+its liquidus (700 degC in rusal-3kA [E]) everywhere and no ledge forms (the figure gives the
+coldest salt temperature); a self-heating design with thinner side insulation would freeze one.
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ def expected_checks() -> list[Check]:
 def _note(result) -> str:
     s = result.summary
     return (f"U = {s['mean_cell_voltage']:.3f} V, CE = {s['current_efficiency'] * 100:.2f} %, "
-            f"heater {s['mean_heater_power'] / 1e3:.2f} kW, T = {s['mean_temperature'] - 273.15:.0f} "
-            f"degC; {len(result.taps)} taps.")
+            f"heater {s['mean_heater_power'] / 1e3:.2f} kW, "
+            f"T = {s['mean_temperature'] - 273.15:.0f} degC; {len(result.taps)} taps.")
 
 
 def _campaign(cell: str, figures_dir, duration: str = "45 d"):

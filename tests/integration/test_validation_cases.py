@@ -27,7 +27,8 @@ def fast_checks(name: str) -> tuple[Check, ...]:
 
 def test_every_case_declares_its_note_and_speed():
     cases = discover()
-    assert {"rusal_prototypes", "rusal_sensitivity", "rusal_field", "verification_summary"} <= set(cases)
+    assert {"rusal_prototypes", "rusal_sensitivity", "rusal_field",
+            "verification_summary"} <= set(cases)
     for name, module in cases.items():
         assert isinstance(module.FAST, bool) and module.TITLE
         assert module.__doc__ and len(module.__doc__) > 200, f"{name} needs a case note"
@@ -131,7 +132,8 @@ def test_cli_lists_runs_and_reports(tmp_path):
     assert listing.exit_code == 0 and "rusal_prototypes" in listing.output
     assert "verification_summary" in listing.output and "rusal_field" in listing.output
     report_dir = tmp_path / "report"
-    result = runner.invoke(main, ["validate", "--case", "rusal_prototypes", "--report", str(report_dir)])
+    result = runner.invoke(main, ["validate", "--case", "rusal_prototypes",
+                                  "--report", str(report_dir)])
     assert result.exit_code == 0, result.output
     report = (report_dir / "validation.md").read_text()
     assert "RUSAL 500 A and 3 kA prototypes" in report and "FAIL (known)" in report
