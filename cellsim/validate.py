@@ -186,7 +186,7 @@ def write_report(checks: list[Check], outdir: Path) -> Path:
         for c in (c for c in checks if c.case == name):
             if c.note or c.expected_failure:
                 gap = f" Known gap: {c.expected_failure}" if c.expected_failure else ""
-                lines.append(f"* **{c.quantity}** ({c.status}): {c.note}{gap}".rstrip())
+                lines.append(f"* **{c.quantity}**: {c.note}{gap}".rstrip())
             for fig in c.figures:
                 if fig in shown:
                     continue
@@ -195,7 +195,7 @@ def write_report(checks: list[Check], outdir: Path) -> Path:
                     rel = Path(fig).resolve().relative_to(outdir.resolve())
                 except ValueError:  # a figure outside the report directory
                     rel = Path(fig).resolve()
-                lines.append(f"\n![{Path(fig).stem}]({rel})\n")
+                lines.append(f"\n![{c.quantity}]({rel})\n")
     path = outdir / "validation.md"
     path.write_text("\n".join(lines) + "\n")
     return path
