@@ -25,7 +25,7 @@ SPEC = """
 [sweep]
 name = "bench"
 base = "rusal-3kA"
-set = ['schedule.duration="{days} d"', 'schedule.stop_on_spec=false']
+set = ['schedule.duration="{days} d"', 'schedule.stop_on_spec=false', 'numerics.model="lumped"']
 [parameters]
 "geometry.acd" = {{ start = "4 cm", stop = "5 cm", num = {cases} }}
 """

@@ -1,11 +1,14 @@
-"""The campaign runner: clock, schedules (current program, feed, taps), stop criteria, output.
+"""The campaign runner: clock, schedules (current program, feed, taps, alloy bleeds,
+electrolyte additions), stop criteria, output.
 
 The runner owns time; the model owns physics and state. The model level comes from
 ``numerics.model`` through the registry of ``cellsim.models``, so the same loop drives the
-lumped and the field levels. A campaign ends at the first of: the configured duration, a
-tapped batch outside the product specification (if ``schedule.stop_on_spec``), an
-anode-alloy or pot limit, or a non-finite state (reported as an error, never written as a
-result).
+lumped and the field levels. Each step: current program, model step, scrap batch, alloy
+bleed, electrolyte addition, tap, then the stop criteria. A campaign ends at the first of:
+the configured duration, a tapped batch outside the product specification (if
+``schedule.stop_on_spec``), an anode-alloy or pot limit, a thermal limit (ledge gone, bath
+frozen, melt too hot; ``[schedule]``), or a non-finite state (reported as an error, never
+written as a result).
 
 Every ``numerics.checkpoint_interval`` of simulated time is a sync point: the model drops
 its solver caches (factorisations, warm starts), so what follows depends on the state
@@ -28,7 +31,7 @@ from .lumped.model import current_efficiency
 from .lumped.thermal import FACES
 from .models import make_model
 from .program import current_program
-from .results import CampaignResult, Tap, check_spec
+from .results import Addition, Bleed, CampaignResult, Tap, check_spec
 
 # Time series recorded by the runner: name -> (units, description).
 SERIES = {
@@ -51,6 +54,9 @@ SERIES = {
     "cathode_composition": ("1", "cathode metal mass fractions, columns = elements"),
     "salt_impurities": ("1", "dissolved impurity mass fractions of the electrolyte, columns = impurities"),
     "current_efficiency": ("1", "cumulative current efficiency"),
+    "alf3_fraction": ("1", "AlX3 mass fraction of the electrolyte"),
+    "alf3_activity": ("1", "AlX3 activity of the electrolyte (electrolyte.alf3_activity_model)"),
+    "bath_liquid_fraction": ("1", "liquid volume fraction of the electrolyte"),
 }
 
 
@@ -78,6 +84,8 @@ class Recorder:
             "cathode_composition": s.cathode / s.cathode.sum(),
             "salt_impurities": s.salt / (s.salt_base + s.alf3 + s.salt.sum()),
             "current_efficiency": ce,
+            "alf3_fraction": model.alf3_fraction(), "alf3_activity": model.alf3_activity(),
+            "bath_liquid_fraction": model.bath_liquid_fraction(),
         }
         for name, value in row.items():
             self.rows[name].append(np.array(value, dtype=float))
@@ -96,15 +104,36 @@ class RunnerState:
     taps: list = field(default_factory=list)
     next_snapshot: float = 0.0
     next_sync: float = 0.0
+    bleeds: list = field(default_factory=list)
+    additions: list = field(default_factory=list)
+    next_bleed: float = math.inf
+    next_addition: float = math.inf
+    addition_row: int = 0  # next row of schedule.additions (salt_additions = "table")
+
+
+# Bounds of a physical state: no melt of this process exceeds 2500 K (Al boils at 2792 K) or
+# falls below 200 K, and a three-layer cell runs at a few volts (100 V means the electrolyte
+# has stopped conducting, e.g. frozen across).
+T_PLAUSIBLE = (200.0, 2500.0)  # K
+U_PLAUSIBLE = 100.0  # V
 
 
 def _check_finite(model) -> None:
-    s = model.state
+    s, d = model.state, model.derived
     arrays = (s.alloy, s.salt, s.cathode)
+    when = f"at t = {s.time / 86400:.3f} d"
     if not all(np.all(np.isfinite(a)) for a in arrays) or np.any(s.alloy < -1e-9):
         raise FloatingPointError(
-            f"non-finite or negative inventory at t = {s.time / 86400:.3f} d: alloy {s.alloy}, "
+            f"non-finite or negative inventory {when}: alloy {s.alloy}, "
             f"salt {s.salt}, cathode {s.cathode}")
+    lo, hi = T_PLAUSIBLE
+    if not (lo <= d.temperature <= hi and abs(d.cell_voltage) <= U_PLAUSIBLE):
+        raise FloatingPointError(
+            f"non-physical state {when}: melt temperature {d.temperature - 273.15:.4g} degC "
+            f"(expected {lo - 273.15:.0f} to {hi - 273.15:.0f}), cell voltage {d.cell_voltage:.4g} V "
+            f"(expected below {U_PLAUSIBLE:.0f} V); the coupled current-heat solution has run away, "
+            "typically because the electrolyte froze across (check the set point against the "
+            "electrolyte liquidus, the lining, and the melt mixing, electrolyte.eddy_diffusivity)")
 
 
 def _tap_due(config: Config, model, step: int, last: bool) -> bool:
@@ -114,6 +143,45 @@ def _tap_due(config: Config, model, step: int, last: bool) -> bool:
     if sched.tap_mode == "level":
         return model.derived.cathode_depth >= sched.tap_level
     return step % max(1, round(sched.tap_interval / sched.time_step)) == 0
+
+
+def _bleed(config: Config, model, rs: RunnerState) -> None:
+    """Bleed the anode alloy when the schedule says so (interval and/or threshold)."""
+    sched, t = config.schedule, model.state.time
+    if sched.bleed_mode == "none":
+        return
+    due = False
+    if sched.bleed_mode in ("interval", "both") and t >= rs.next_bleed - 1e-6:
+        due = True
+        while rs.next_bleed <= t + 1e-6:
+            rs.next_bleed += sched.bleed_interval
+    if sched.bleed_mode in ("threshold", "both") and model.limited_sum() > sched.bleed_threshold:
+        due = True
+    if not due:
+        return
+    mass = sched.bleed_mass if sched.bleed_mass is not None else (
+        sched.bleed_fraction * model.state.alloy.sum())
+    bled, fresh = model.bleed(mass)
+    rs.bleeds.append(Bleed(time=t, mass=float(bled.sum()), composition=bled / bled.sum(),
+                           fresh_mass=float(fresh.sum()), fresh_composition=fresh / fresh.sum()))
+
+
+def _add_salt(config: Config, model, rs: RunnerState) -> None:
+    """Electrolyte additions of ``schedule.salt_additions`` = interval or table."""
+    sched, t = config.schedule, model.state.time
+    due = []
+    if sched.salt_additions == "interval":
+        while rs.next_addition <= t + 1e-6:
+            due.append((sched.addition_alf3, sched.addition_base_salt))
+            rs.next_addition += sched.addition_interval
+    elif sched.salt_additions == "table":
+        rows = sorted(sched.additions, key=lambda a: a.time)
+        while rs.addition_row < len(rows) and rows[rs.addition_row].time <= t + 1e-6:
+            due.append((rows[rs.addition_row].alf3, rows[rs.addition_row].base_salt))
+            rs.addition_row += 1
+    for alf3, base in due:
+        added, base = model.add_salt(alf3, base)
+        rs.additions.append(Addition(time=t, alf3=added, base_salt=base))
 
 
 def run_campaign(config: Config | None, progress: Callable[[float, dict], None] | None = None,
@@ -131,7 +199,12 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
         rs: RunnerState = resume["runner"]
     else:
         model = make_model(config)
+        _check_finite(model)
         rs = RunnerState(0, model.state.cathode[0], Recorder.empty())
+        if config.schedule.bleed_mode in ("interval", "both"):
+            rs.next_bleed = config.schedule.bleed_interval
+        if config.schedule.salt_additions == "interval":
+            rs.next_addition = config.schedule.addition_interval
         rs.recorder.record(model, math.nan)
     sched, num = config.schedule, config.numerics
     program = current_program(config)
@@ -159,6 +232,8 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
         if sched.feed_mode == "batch" and step % feed_every == 0:
             model.feed_to_setpoint()
             model.update_state()
+        _bleed(config, model, rs)
+        _add_salt(config, model, rs)
         _check_finite(model)
         stop = None
         if _tap_due(config, model, step, step == n_steps):
@@ -170,7 +245,7 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
                 rs.taps.append(tap)
                 if tap.violations and sched.stop_on_spec:
                     stop = f"product spec {config.product.name} broken: " + ", ".join(tap.violations)
-        stop = stop or model.alloy_limit_broken()
+        stop = stop or model.alloy_limit_broken() or model.thermal_limit_broken()
         ce = current_efficiency(produced(), model.state.charge)
         if step % record_every == 0 or stop or step == n_steps:
             rs.recorder.record(model, ce)
@@ -193,7 +268,8 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
             stop_reason = stop
             break
     return CampaignResult.from_run(config, model, rs.recorder.arrays(), rs.taps, stop_reason,
-                                   rs.cathode_al_0, wallclock.perf_counter() - start)
+                                   rs.cathode_al_0, wallclock.perf_counter() - start,
+                                   bleeds=rs.bleeds, additions=rs.additions)
 
 
 def make_model_from(checkpoint: dict):

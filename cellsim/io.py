@@ -8,6 +8,8 @@ Layout (format ``cellsim-result``, version 1)::
     /series/<name>         1D (time) or 2D (time x element) arrays; attrs units, description,
                            columns (for compositions)
     /taps/{time,mass,composition,in_spec,violations}
+    /bleeds/{time,mass,composition,fresh_mass,fresh_composition}   anode alloy bleeds
+    /additions/{time,alf3,base_salt}                                electrolyte additions
     /summary/<name>        scalars; attrs units
     /ledger/<term>         energy of each ledger term [J]; attrs units
     /mass_balance          conserved element totals, final minus initial [kg]; attrs columns
@@ -33,7 +35,7 @@ from . import __version__
 from .config.fields import spec_of
 from .config.schema import Config
 from .elements import ALL_ELEMENTS, IMPURITIES
-from .results import CampaignResult, Tap
+from .results import Addition, Bleed, CampaignResult, Tap
 
 FORMAT = "cellsim-result"
 FORMAT_VERSION = 1
@@ -42,7 +44,8 @@ SUMMARY_UNITS = {
     "campaign_length": "s", "al_produced": "kg", "charge": "C", "metal_tapped": "kg", "scrap_fed": "kg",
     "dross": "kg", "sludge": "kg", "alf3_consumption": "kg/kg", "co2e_per_al": "kg/kg",
     "specific_energy": "J/kg", "specific_energy_scrap": "J/kg", "mean_cell_voltage": "V",
-    "mean_temperature": "K", "mean_ledge_thickness": "m",
+    "mean_temperature": "K", "mean_ledge_thickness": "m", "alloy_bled": "kg", "fresh_alloy": "kg",
+    "alf3_added": "kg", "base_salt_added": "kg",
 }
 
 
@@ -55,6 +58,8 @@ def summary_unit(name: str) -> str:
         return SUMMARY_UNITS[name]
     if name.startswith("energy_"):
         return "J/kg"
+    if name.startswith("fresh_"):
+        return "kg"
     if name.startswith("mean_"):
         return "W"
     return "1"
@@ -131,6 +136,8 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
                     cols = IMPURITIES if name == "salt_impurities" else ALL_ELEMENTS
                     ds.attrs["columns"] = list(cols)
             _write_taps(h5.create_group("taps"), result.taps)
+            _write_bleeds(h5.create_group("bleeds"), result.bleeds)
+            _write_additions(h5.create_group("additions"), result.additions)
             summary = h5.create_group("summary")
             for name, value in result.summary.items():
                 summary.create_dataset(name, data=value).attrs["units"] = summary_unit(name)
@@ -163,6 +170,22 @@ def _write_taps(group: h5py.Group, taps: list[Tap]) -> None:
                          dtype=h5py.string_dtype()).attrs["units"] = "1"
 
 
+def _write_bleeds(group: h5py.Group, bleeds: list[Bleed]) -> None:
+    n = len(bleeds)
+    for name in ("time", "mass", "fresh_mass"):
+        group.create_dataset(name, data=np.array([getattr(b, name) for b in bleeds], dtype=float)
+                             ).attrs["units"] = "s" if name == "time" else "kg"
+    for name in ("composition", "fresh_composition"):
+        data = np.array([getattr(b, name) for b in bleeds]).reshape(n, len(ALL_ELEMENTS))
+        group.create_dataset(name, data=data).attrs.update({"units": "1", "columns": list(ALL_ELEMENTS)})
+
+
+def _write_additions(group: h5py.Group, additions: list[Addition]) -> None:
+    for name in ("time", "alf3", "base_salt"):
+        group.create_dataset(name, data=np.array([getattr(a, name) for a in additions], dtype=float)
+                             ).attrs["units"] = "s" if name == "time" else "kg"
+
+
 def read_result(path: str | Path) -> CampaignResult:
     """Read a result file written by :func:`write_result`."""
     path = Path(path)
@@ -184,7 +207,17 @@ def read_result(path: str | Path) -> CampaignResult:
                     if isinstance(viol, bytes) else [v for v in viol.split("; ") if v])
                 for t, m, c, viol in zip(g["time"][()], g["mass"][()], g["composition"][()],
                                          g["violations"][()])]
+        bleeds, additions = [], []
+        if "bleeds" in h5:
+            b = h5["bleeds"]
+            bleeds = [Bleed(float(t), float(m), c, float(fm), fc) for t, m, c, fm, fc in zip(
+                b["time"][()], b["mass"][()], b["composition"][()], b["fresh_mass"][()],
+                b["fresh_composition"][()])]
+        if "additions" in h5:
+            a = h5["additions"]
+            additions = [Addition(float(t), float(x), float(y)) for t, x, y in zip(
+                a["time"][()], a["alf3"][()], a["base_salt"][()])]
         summary = {name: ds[()].item() for name, ds in h5["summary"].items()}
         ledger = {name: float(ds[()]) for name, ds in h5["ledger"].items()}
         return CampaignResult(config, series, taps, str(h5.attrs["stop_reason"]), summary, ledger,
-                              float(h5.attrs["wall_time_s"]), h5["mass_balance"][()])
+                              float(h5.attrs["wall_time_s"]), h5["mass_balance"][()], bleeds, additions)

@@ -16,16 +16,13 @@ from .config.schema import Config
 MODELS = {
     "lumped": "cellsim.lumped.model:LumpedModel",
     "axisymmetric": "cellsim.fields.axisymmetric:AxisymmetricModel",
+    "3d": "cellsim.fields.threed:ThreeDModel",
 }
 
 
 def model_class(name: str) -> type:
     """The class of model level ``name`` (imported on first use)."""
     if name not in MODELS:
-        if name == "3d":
-            raise NotImplementedError("numerics.model = \"3d\": the 3D campaign level is not "
-                                      "available yet (the rectangular pot builder is missing); "
-                                      "use \"axisymmetric\" or \"lumped\"")
         raise KeyError(f"unknown model level {name!r}; known: {sorted(MODELS)}")
     module, cls = MODELS[name].split(":")
     return getattr(import_module(module), cls)

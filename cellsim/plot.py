@@ -91,7 +91,16 @@ def alloy_composition(result: CampaignResult, ax) -> None:
     limited = sum(w[:, ALL_ELEMENTS.index(e)] for e in aa.limited_elements)
     ax.plot(t, limited, "k-", lw=1.5, label="+".join(aa.limited_elements))
     ax.axhline(aa.max_impurity_fraction * 100, color="k", ls="--", lw=0.8, label="limit")
-    ax.set(xlabel="time [d]", ylabel="anode alloy [wt%]", title="Anode alloy composition")
+    sched = result.config.schedule
+    if sched.bleed_mode in ("threshold", "both") and sched.bleed_threshold is not None:
+        ax.axhline(sched.bleed_threshold * 100, color="tab:brown", ls=":", lw=0.8,
+                   label="bleed threshold")
+    for i, bleed in enumerate(result.bleeds):
+        ax.axvline(bleed.time / DAY, color="tab:brown", lw=0.6, alpha=0.6,
+                   label=f"bleed ({len(result.bleeds)}: {result.summary.get('alloy_bled', 0):.0f} kg)"
+                   if i == 0 else None)
+    title = "Anode alloy composition" + (" (vertical lines: bleeds)" if result.bleeds else "")
+    ax.set(xlabel="time [d]", ylabel="anode alloy [wt%]", title=title)
     ax.legend(fontsize=7, ncol=2)
 
 

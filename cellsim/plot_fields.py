@@ -1,8 +1,12 @@
 """Figures of the field snapshots of a result file (``cellsim plot FILE --time T``).
 
 Drawn on the pot geometry (r-z half section, r to the right, z up, lengths in cm): the
-potential, the current density magnitude with streamlines, and the temperature with the
-ledge outline (liquid fraction 0.5 in the electrolyte) and the layer outlines.
+potential, the current density magnitude with streamlines, the temperature with the
+ledge outline (liquid fraction 0.5 in the electrolyte) and the layer outlines, and the
+dissolved impurity concentrations in the electrolyte band. A 3D run is drawn on its two
+vertical centre planes (x-z through y = 0 and y-z through x = 0), mirrored from the
+stored quarter to the whole section; |j| there includes the out-of-plane component and the
+streamlines follow the in-plane components.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.interpolate import RegularGridInterpolator  # noqa: E402
 
+from .elements import IMPURITIES  # noqa: E402
 from .snapshots import read_snapshot  # noqa: E402
 
 DAY = 86400.0
@@ -33,7 +38,7 @@ def _outlines(ax, snap, colour="w") -> None:
 
 
 def _frame(ax, snap, title: str) -> None:
-    ax.set(xlabel="r [cm]", ylabel="z [cm]", title=title, aspect="equal")
+    ax.set(xlabel=f"{snap.get('axis', 'r')} [cm]", ylabel="z [cm]", title=title, aspect="equal")
     _outlines(ax, snap)
 
 
@@ -46,8 +51,8 @@ def potential(snap, ax) -> None:
 
 
 def current_density(snap, ax) -> None:
-    jr, jz = snap["current_density"]
-    mag = np.hypot(jr, jz)
+    jr, jz = snap["current_density"][0], snap["current_density"][-1]
+    mag = np.sqrt(np.sum(snap["current_density"] ** 2, axis=0))
     conductor = mag > 0
     pc = ax.pcolormesh(snap["r_faces"] * 100, snap["z_faces"] * 100,
                        np.ma.masked_where(~conductor, mag / 1e4).T, cmap="magma")
@@ -79,21 +84,74 @@ def temperature(snap, ax) -> None:
     _frame(ax, snap, "Temperature (cyan: ledge front)")
 
 
+def concentration(snap, fig) -> None:
+    """One panel per impurity: the electrolyte band (and a little around it)."""
+    salt = snap["material"] == snap["regions"].get("electrolyte", -1)
+    rows = np.nonzero(salt.any(axis=0))[0]
+    x, z = snap["r_faces"] * 100, snap["z_faces"] * 100
+    k0, k1 = max(rows[0] - 2, 0), min(rows[-1] + 3, z.size - 1)
+    cols = np.nonzero(salt.any(axis=1))[0]
+    axes = fig.subplots(len(IMPURITIES), 1, sharex=True)
+    for ax, name, c in zip(axes, IMPURITIES, snap["concentration"]):
+        data = np.ma.masked_where(~salt, c)[cols[0]:cols[-1] + 1, k0:k1]
+        pc = ax.pcolormesh(x[cols[0]:cols[-1] + 2], z[k0:k1 + 1], data.T, cmap="viridis")
+        fig.colorbar(pc, ax=ax, label=f"{name} [mol/m3]", fraction=0.05)
+        ax.set(ylabel="z [cm]")
+    axes[-1].set(xlabel=f"{snap.get('axis', 'r')} [cm]")
+    axes[0].set_title("Dissolved impurities in the electrolyte")
+
+
+def _mirror(a, axis, sign=1.0):
+    """A quarter-pot plane array mirrored about its low edge along ``axis``."""
+    return np.concatenate((sign * np.flip(a, axis=axis), a), axis=axis)
+
+
+def _planes(snap) -> dict:
+    """r-z-like dicts of the two centre planes of a 3D snapshot, mirrored to full sections."""
+    out = {}
+    for plane, a, take in (("xz", 0, (slice(None), 0)), ("yz", 1, (0, slice(None)))):
+        f = snap["x_faces" if a == 0 else "y_faces"]
+        j = snap[f"current_density_{plane}"]
+        out[plane] = {
+            "axis": plane[0], "regions": snap["regions"], "time": snap["time"],
+            "r_faces": np.concatenate((-f[::-1], f[1:])), "z_faces": snap["z_faces"],
+            "material": _mirror(snap["material"][take], 0),
+            "temperature": _mirror(snap["temperature"][take], 0),
+            "liquid_fraction": _mirror(snap["liquid_fraction"][take], 0),
+            "potential": _mirror(snap[f"potential_{plane}"], 0),
+            "current_density": np.stack([_mirror(j[a], 0, -1.0), _mirror(j[1 - a], 0),
+                                         _mirror(j[2], 0)]),
+            "concentration": _mirror(snap[f"concentration_{plane}"], 1),
+        }
+    return out
+
+
 def field_figures(path: str | Path, time: float, outdir: str | Path) -> list[Path]:
-    """Write potential, current and temperature PNGs of the snapshot nearest ``time`` [s]."""
+    """Write potential, current, temperature and concentration PNGs of the snapshot nearest
+    ``time`` [s] (3D runs: one set per centre plane)."""
     snap = read_snapshot(path, time)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     day = snap["time"] / DAY
+    sections = _planes(snap) if snap.get("geometry") == "xyz" else {"": snap}
     out = []
-    for name, draw in (("potential", potential), ("current", current_density),
-                       ("temperature", temperature)):
-        fig, ax = plt.subplots(figsize=(6.5, 7.5))
-        draw(snap, ax)
-        fig.suptitle(f"{Path(path).stem}: day {day:.2f}")
-        fig.tight_layout()
-        p = outdir / f"field-{name}-day{day:06.2f}.png"
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        out.append(p)
+    for plane, sec in sections.items():
+        tag = f"-{plane}" if plane else ""
+        where = f", plane {plane[0]}-z through {'y' if plane == 'xz' else 'x'} = 0" if plane else ""
+        wide = plane != ""
+        for name, draw in (("potential", potential), ("current", current_density),
+                           ("temperature", temperature), ("concentration", None)):
+            if draw is None:
+                fig = plt.figure(figsize=(9 if wide else 6.5, 10))
+                concentration(sec, fig)
+            else:
+                fig, ax = plt.subplots(figsize=(11 if wide else 6.5, 7.5))
+                draw(sec, ax)
+            fig.suptitle(f"{Path(path).stem}: day {day:.2f}{where}")
+            if draw is not None:
+                fig.tight_layout()
+            p = outdir / f"field-{name}{tag}-day{day:06.2f}.png"
+            fig.savefig(p, dpi=110)
+            plt.close(fig)
+            out.append(p)
     return out

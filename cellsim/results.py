@@ -43,6 +43,26 @@ class Tap:
         return float(self.composition[0])
 
 
+@dataclass(frozen=True)
+class Bleed:
+    """One anode alloy bleed: what left (with its composition) and the fresh alloy put back."""
+
+    time: float  # s
+    mass: float  # kg of alloy removed
+    composition: np.ndarray  # mass fractions over ALL_ELEMENTS of the bled alloy
+    fresh_mass: float  # kg of fresh alloy added
+    fresh_composition: np.ndarray  # mass fractions over ALL_ELEMENTS
+
+
+@dataclass(frozen=True)
+class Addition:
+    """One scheduled electrolyte addition [kg]."""
+
+    time: float  # s
+    alf3: float  # kg of AlX3
+    base_salt: float  # kg of base salt
+
+
 @dataclass
 class CampaignResult:
     config: Config
@@ -53,10 +73,13 @@ class CampaignResult:
     ledger: dict  # term -> J
     wall_time: float
     mass_balance: np.ndarray  # kg per element, final minus initial of the conserved totals
+    bleeds: list = field(default_factory=list)
+    additions: list = field(default_factory=list)
 
     @classmethod
     def from_run(cls, config: Config, model, series: dict, taps: list, stop_reason: str,
-                 cathode_al_0: float, wall_time: float) -> "CampaignResult":
+                 cathode_al_0: float, wall_time: float, bleeds: list = (),
+                 additions: list = ()) -> "CampaignResult":
         s = model.state
         al_produced = s.tapped[0] + s.cathode[0] - cathode_al_0
         ledger = dict(s.energy)
@@ -85,6 +108,16 @@ class CampaignResult:
             "taps": len(taps),
             **{f"product_{e}": float(product[i]) for i, e in enumerate(ALL_ELEMENTS) if e != "Al"},
             **{f"alloy_{e}": float(s.alloy[i] / s.alloy.sum()) for i, e in enumerate(ALL_ELEMENTS)},
+            "alloy_bled": float(s.bled.sum()),
+            "bleeds": len(bleeds),
+            **{f"bled_{e}": float(s.bled[i] / s.bled.sum()) if s.bled.sum() > 0 else 0.0  # 0: no bleed
+               for i, e in enumerate(ALL_ELEMENTS)},
+            "fresh_alloy": float(s.refilled.sum()),
+            **{f"fresh_{e}": float(s.refilled[i]) for i, e in enumerate(ALL_ELEMENTS)},
+            "alf3_added": s.alf3_added,
+            "base_salt_added": s.base_salt_added,
+            "salt_additions": len(additions),
+            "final_alf3_fraction": model.alf3_fraction(),
         }
         for term, energy in ledger.items():
             summary[f"energy_{term}"] = energy / al_produced
@@ -92,7 +125,7 @@ class CampaignResult:
                      "heat_loss_side", "heat_loss_bottom", "heat_loss_lid", "heat_loss_collectors"):
             summary[f"mean_{name}"] = _time_mean(series["time"], series[name])
         return cls(config, series, taps, stop_reason, summary, ledger, wall_time,
-                   model.totals() - model.initial)
+                   model.totals() - model.initial, list(bleeds), list(additions))
 
     def summary_rows(self) -> list[tuple[str, str, str]]:
         """(label, value, unit) rows of the human summary, in reporting units."""
@@ -139,6 +172,20 @@ class CampaignResult:
                                               if s[f'alloy_{e}'] > 1e-4), "wt%"),
             ("scrap fed", f"{s['scrap_fed']:.1f}", "kg"),
             ("sludge removed", f"{s['sludge']:.2f}", "kg"),
+        ]
+        if s.get("bleeds", 0):
+            bled = ", ".join(f"{e} {s[f'bled_{e}'] * 100:.2f}" for e in ALL_ELEMENTS
+                             if s[f'bled_{e}'] > 1e-4)
+            fresh = ", ".join(f"{e} {s[f'fresh_{e}']:.1f}" for e in ALL_ELEMENTS if s[f'fresh_{e}'] > 0.05)
+            rows += [
+                (f"anode alloy bled ({s['bleeds']} bleeds)", f"{s['alloy_bled']:.1f}", "kg"),
+                ("  composition of the bled alloy", bled, "wt%"),
+                ("fresh alloy added", f"{s['fresh_alloy']:.1f}", f"kg ({fresh} kg)"),
+            ]
+        if s.get("salt_additions", 0):
+            rows.append((f"electrolyte additions ({s['salt_additions']})",
+                         f"{s['alf3_added']:.1f} kg AlF3, {s['base_salt_added']:.1f} kg base salt", ""))
+        rows += [
             ("AlF3 make-up", f"{s['alf3_consumption'] * 1e3:.1f}", "kg/t Al"),
             (f"carbon footprint ({cfg.footprint.grid} grid)", f"{s['co2e_per_al']:.2f}", "t CO2e/t Al"),
         ]

@@ -158,3 +158,222 @@ def net_outflow(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, c, out):
                     f = alo_z[i, j, m + 1] * c[p] - ahi_z[i, j, m + 1] * c[q]
                     out[p] += f
                     out[q] -= f
+
+
+# --------------------------------------------------------------------------------------------
+# Banded direct solve of one backward-Euler step (the campaign's per-step solve).
+#
+# With the unknowns in C order the transport couples cell p only with cells p +- offset,
+# |offset| <= bw (the number of unknowns in one line of the last axis times the ones below):
+# the cell block is a band matrix stored as band[p, bw + q - p] = A[p, q]. The well-mixed
+# pools add one bordered row and column each (``assemble_band`` leaves them out); they are
+# eliminated by the Schur complement. Every column of the step matrix sums to its storage
+# term V/dt > 0 (each coefficient a_out of a face appears on one diagonal and, negated, below
+# or above it in the same column; an interface conductance g appears on the salt cell's
+# diagonal and as -g in the pool's row), so the matrix is strictly column diagonally dominant
+# and Gaussian elimination without pivoting is stable, as is the Schur complement.
+
+
+@njit(cache=True)
+def band_width(index):
+    """Largest |p - q| over neighbouring unknowns p, q of ``index`` (as in assemble_transport)."""
+    n0, n1, n2 = index.shape
+    bw = 0
+    for i in range(n0):
+        for j in range(n1):
+            for m in range(n2):
+                p = index[i, j, m]
+                if p < 0:
+                    continue
+                if i + 1 < n0 and index[i + 1, j, m] >= 0:
+                    bw = max(bw, abs(index[i + 1, j, m] - p))
+                if j + 1 < n1 and index[i, j + 1, m] >= 0:
+                    bw = max(bw, abs(index[i, j + 1, m] - p))
+                if m + 1 < n2 and index[i, j, m + 1] >= 0:
+                    bw = max(bw, abs(index[i, j, m + 1] - p))
+    return bw
+
+
+@njit(inline="always", cache=True)
+def _band_couple(band, bw, p, q, a_out, a_in):
+    band[p, bw] += a_out
+    band[p, bw + q - p] -= a_in
+
+
+@njit(cache=True)
+def assemble_band(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, bw, band):
+    """The cell block of the transport matrix in band storage, band[p, bw + q - p] = A[p, q].
+
+    Same matrix as ``assemble_transport`` (arguments alike); band (N, 2 bw + 1) float64 is
+    overwritten. bw must be at least ``band_width(index)``.
+    """
+    n0, n1, n2 = index.shape
+    band[:, :] = 0.0
+    for i in range(n0):
+        for j in range(n1):
+            for m in range(n2):
+                p = index[i, j, m]
+                if p < 0:
+                    continue
+                band[p, bw] += diag[p]
+                if i + 1 < n0 and index[i + 1, j, m] >= 0:
+                    q = index[i + 1, j, m]
+                    _band_couple(band, bw, p, q, alo_x[i + 1, j, m], ahi_x[i + 1, j, m])
+                    _band_couple(band, bw, q, p, ahi_x[i + 1, j, m], alo_x[i + 1, j, m])
+                if j + 1 < n1 and index[i, j + 1, m] >= 0:
+                    q = index[i, j + 1, m]
+                    _band_couple(band, bw, p, q, alo_y[i, j + 1, m], ahi_y[i, j + 1, m])
+                    _band_couple(band, bw, q, p, ahi_y[i, j + 1, m], alo_y[i, j + 1, m])
+                if m + 1 < n2 and index[i, j, m + 1] >= 0:
+                    q = index[i, j, m + 1]
+                    _band_couple(band, bw, p, q, alo_z[i, j, m + 1], ahi_z[i, j, m + 1])
+                    _band_couple(band, bw, q, p, ahi_z[i, j, m + 1], alo_z[i, j, m + 1])
+
+
+@njit(cache=True)
+def band_lu(lu, bw):
+    """In-place LU factorisation without pivoting of a band matrix (unit lower factor):
+    afterwards lu holds L below and U on and above the diagonal, in the same band storage."""
+    n = lu.shape[0]
+    for k in range(n):
+        piv = lu[k, bw]
+        top = min(n, k + bw + 1)
+        for i in range(k + 1, top):
+            l_ik = lu[i, bw + k - i] / piv
+            lu[i, bw + k - i] = l_ik
+            if l_ik != 0.0:
+                for j in range(k + 1, top):
+                    lu[i, bw + j - i] -= l_ik * lu[k, bw + j - k]
+
+
+@njit(cache=True)
+def band_lu_solve(lu, bw, x):
+    """Solve L U y = x in place (x of length N)."""
+    n = lu.shape[0]
+    for i in range(n):
+        s = x[i]
+        for k in range(max(0, i - bw), i):
+            s -= lu[i, bw + k - i] * x[k]
+        x[i] = s
+    for i in range(n - 1, -1, -1):
+        s = x[i]
+        for j in range(i + 1, min(n, i + bw + 1)):
+            s -= lu[i, bw + j - i] * x[j]
+        x[i] = s / lu[i, bw]
+
+
+@njit(cache=True)
+def _bordered_residual(band, bw, cell, pool, col, row, pool_diag, b, x, r):
+    """r = b - M x for the bordered system (see ``bordered_solve``)."""
+    n = band.shape[0]
+    for p in range(n):
+        s = b[p]
+        for q in range(max(0, p - bw), min(n, p + bw + 1)):
+            s -= band[p, bw + q - p] * x[q]
+        r[p] = s
+    for t in range(pool_diag.size):
+        r[n + t] = b[n + t] - pool_diag[t] * x[n + t]
+    for f in range(cell.size):
+        r[cell[f]] -= col[f] * x[n + pool[f]]
+        r[n + pool[f]] -= row[f] * x[cell[f]]
+
+
+@njit(cache=True)
+def _bordered_apply(lu, bw, cell, pool, row, z, schur, r, x):
+    """x = M^-1 r with the factorised cell block, Z = A^-1 B and the factorised Schur
+    complement (up to 2 pools): the block elimination of ``bordered_solve``."""
+    n, npool = lu.shape[0], schur.shape[0]
+    for p in range(n):
+        x[p] = r[p]
+    band_lu_solve(lu, bw, x[:n])
+    rhs = np.empty(npool)
+    for t in range(npool):
+        rhs[t] = r[n + t]
+    for f in range(cell.size):
+        rhs[pool[f]] -= row[f] * x[cell[f]]
+    if npool == 1:
+        x[n] = rhs[0] / schur[0, 0]
+    elif npool == 2:
+        det = schur[0, 0] * schur[1, 1] - schur[0, 1] * schur[1, 0]
+        x[n] = (schur[1, 1] * rhs[0] - schur[0, 1] * rhs[1]) / det
+        x[n + 1] = (schur[0, 0] * rhs[1] - schur[1, 0] * rhs[0]) / det
+    for t in range(npool):
+        for p in range(n):
+            x[p] -= z[t, p] * x[n + t]
+
+
+@njit(cache=True)
+def bordered_solve(band, bw, cell, pool, col, row, pool_diag, b, lu, x):
+    """Solve the step system M x = b: the band block A (cells) bordered by the pools.
+
+    band (N, 2 bw + 1): A in band storage (kept); cell, pool (m,) int64: interface face f
+    couples salt cell cell[f] with pool pool[f] (0 or 1), col[f] = M[cell, pool] and
+    row[f] = M[pool, cell]; pool_diag (P,) = M[pool, pool], P <= 2; b (N + P,); lu: work
+    array like band; x (N + P,) written. Block elimination (Z = A^-1 B, Schur complement
+    D - C Z) and one step of iterative refinement on the full system's residual.
+    """
+    n, npool = band.shape[0], pool_diag.size
+    lu[:, :] = band
+    band_lu(lu, bw)
+    z = np.zeros((npool, n))
+    for f in range(cell.size):
+        z[pool[f], cell[f]] += col[f]
+    for t in range(npool):
+        band_lu_solve(lu, bw, z[t])
+    schur = np.zeros((npool, npool))
+    for t in range(npool):
+        schur[t, t] = pool_diag[t]
+    for f in range(cell.size):
+        for t in range(npool):
+            schur[pool[f], t] -= row[f] * z[t, cell[f]]
+    _bordered_apply(lu, bw, cell, pool, row, z, schur, b, x)
+    r = np.empty(n + npool)
+    d = np.empty(n + npool)
+    _bordered_residual(band, bw, cell, pool, col, row, pool_diag, b, x, r)
+    _bordered_apply(lu, bw, cell, pool, row, z, schur, r, d)
+    for p in range(n + npool):
+        x[p] += d[p]
+
+
+@njit(cache=True)
+def band_solve_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, bw, cell, pool, col, row,
+                   pool_diag, b, band, lu, x):
+    """``assemble_band`` + ``bordered_solve`` for every species k at once: coefficient
+    arrays (K, face shape), diag (K, N), col and row (K, m), pool_diag (K, P), b and x
+    (K, N + P); cell, pool (m,) are shared (the same interface faces for every species)."""
+    for k in range(diag.shape[0]):
+        assemble_band(index, alo_x[k], ahi_x[k], alo_y[k], ahi_y[k], alo_z[k], ahi_z[k], diag[k], bw, band)
+        bordered_solve(band, bw, cell, pool, col[k], row[k], pool_diag[k], b[k], lu, x[k])
+
+
+@njit(cache=True)
+def conservative_update_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, x, c_old, volumes, dt,
+                            cell_a, g_a, S_a, cm_a, cell_c, g_c, S_c, cm_c, c_new, flux_a, flux_c):
+    """New cell concentrations and interface fluxes of every species from the face fluxes of
+    the solutions x (K, >= N) [mol/m3]: c_new = c_old - dt/V (net outflow), or x where dt is
+    not finite (steady state). g_*, S_* (K, faces) [m3/s], [-]; cm_* (K,) metal-side
+    concentration of each pool [mol/m3]; flux_a (K,) metal -> salt at the anode, flux_c (K,)
+    salt -> metal at the cathode [mol/s]. The same face fluxes as ``net_outflow`` and
+    ``face_flux_sum``: every one leaves one inventory and enters another."""
+    n = c_old.shape[1]
+    out = np.empty(n)
+    for k in range(c_old.shape[0]):
+        cells = x[k, :n]
+        net_outflow(index, alo_x[k], ahi_x[k], alo_y[k], ahi_y[k], alo_z[k], ahi_z[k], cells, out)
+        total = 0.0
+        for f in range(cell_a.size):
+            q = g_a[k, f] * (S_a[k, f] * cm_a[k] - cells[cell_a[f]])
+            out[cell_a[f]] -= q
+            total += q
+        flux_a[k] = total
+        total = 0.0
+        for f in range(cell_c.size):
+            q = g_c[k, f] * (S_c[k, f] * cm_c[k] - cells[cell_c[f]])
+            out[cell_c[f]] -= q
+            total += q
+        flux_c[k] = -total
+        for p in range(n):
+            if np.isfinite(dt):
+                c_new[k, p] = c_old[k, p] - dt * out[p] / volumes[p]
+            else:
+                c_new[k, p] = cells[p]

@@ -97,7 +97,7 @@ def species_errors(geometry, n):
     (c_ex, phi_ex, div_ex), c_alloy, c_cath = manufactured(geometry)
     grid = build(geometry, n)
     opts = SpeciesOptions(salt_concentration=1.0, k_metal_anode=K_METAL, k_metal_cathode=K_METAL,
-                          molecular_diffusivity=(D,) * N_SPECIES, mixing_factor=1.0,
+                          molecular_diffusivity=(D,) * N_SPECIES, eddy_diffusivity=0.0,
                           salt_film="resolved", migration=True)
     field = SpeciesField(grid, opts)
     X, Y, Z = np.meshgrid(*(grid.centres(a) for a in range(3)), indexing="ij")

@@ -31,6 +31,10 @@ class Operation:
                                   "750 degC", lo=500.0, hi=1400.0)
     external_voltage_drop: float = quantity(
         "voltage", "Busbar and terminal contact drops outside the pot", "0.1 V", lo=0.0, hi=5.0)
+    heater_max_power: float = quantity(
+        "power", "Largest auxiliary heater power; without it the heater holds the set point "
+        "whatever it takes (lumped level only so far: the field heater has no hook yet)", "5 kW",
+        lo=0.0, optional=True)
 
 
 @dataclass(**_FROZEN)
@@ -139,8 +143,12 @@ class Electrolyte:
                                       "formula units)", "120 g/mol", lo=0.0, lo_open=True)
     alf3_mass_fraction: float = number("Initial AlF3 (or AlCl3) mass fraction of the melt",
                                        lo=0.0, lo_open=True, hi=1.0)
-    alf3_activity: float = number("Activity of AlX3 in the melt (pure-salt reference)",
-                                  lo=0.0, lo_open=True, hi=1.0)
+    alf3_activity: float = number("Activity of AlX3 in the melt (pure-salt reference) at the "
+                                  "initial AlX3 fraction", lo=0.0, lo_open=True, hi=1.0)
+    alf3_activity_model: str = choice(
+        "How the AlX3 activity follows the melt's AlX3 mass fraction w: henrian, a = alf3_activity "
+        "w / w0 (w0 = alf3_mass_fraction) [E]; constant, a = alf3_activity throughout",
+        ("henrian", "constant"), default="henrian")
     mass_transfer_coefficient: float = quantity(
         "velocity", "Salt-side mass-transfer coefficient at each metal|salt interface",
         "1e-2 cm/s", lo=0.0, lo_open=True)
@@ -149,6 +157,11 @@ class Electrolyte:
     potential_offsets: dict = composition(
         "Per-element shift of delta_E vs Al for this melt", key="potential_offsets_V", scale=1.0,
         lo=-3.0, hi=3.0, default={})
+    eddy_diffusivity: float = quantity(
+        "diffusivity", "Eddy (convective-mixing) diffusivity of the liquid electrolyte, added to the "
+        "molecular diffusivity of every dissolved species and, times rho c_p, to the thermal "
+        "conductivity (field levels; docs/model.md 'Melt mixing')", "2e-4 m2/s", lo=0.0, hi=1.0,
+        default=2e-4)
 
 
 @dataclass(**_FROZEN)
@@ -160,6 +173,11 @@ class AnodeAlloy:
     metal_mass_transfer_coefficient: float = quantity(
         "velocity", "Metal-side mass-transfer coefficient at the alloy|salt interface",
         "1e-2 cm/s", lo=0.0, lo_open=True)
+    eddy_diffusivity: float = quantity(
+        "diffusivity", "Eddy (convective-mixing) diffusivity of the liquid anode alloy, added to the "
+        "molecular diffusivity of every dissolved species and, times rho c_p, to the thermal "
+        "conductivity (field levels; docs/model.md 'Melt mixing')", "2e-4 m2/s", lo=0.0, hi=1.0,
+        default=2e-4)
     activity_coefficients: dict = composition(
         "Raoultian activity coefficients in the alloy (default 1)", key="activity_coefficients",
         scale=1.0, lo=1e-6, hi=1e6, default={})
@@ -186,6 +204,11 @@ class CathodeMetal:
         "1e-2 cm/s", lo=0.0, lo_open=True)
     initial_composition: dict = composition("Impurities of the starting cathode metal",
                                             key="initial_composition_wt_pct", default={})
+    eddy_diffusivity: float = quantity(
+        "diffusivity", "Eddy (convective-mixing) diffusivity of the liquid cathode metal, added to the "
+        "molecular diffusivity of every dissolved species and, times rho c_p, to the thermal "
+        "conductivity (field levels; docs/model.md 'Melt mixing')", "2e-4 m2/s", lo=0.0, hi=1.0,
+        default=2e-4)
 
 
 @dataclass(**_FROZEN)
@@ -220,6 +243,14 @@ class CurrentStep:
 
 
 @dataclass(**_FROZEN)
+class SaltAddition:
+    time: float = quantity("time", "Time of the addition", "10 d", lo=0.0)
+    alf3: float = quantity("mass", "AlF3 (AlX3) added", "5 kg", lo=0.0)
+    base_salt: float = quantity("mass", "Base salt (the melt without its AlX3) added", "0 kg",
+                                lo=0.0, default=0.0)
+
+
+@dataclass(**_FROZEN)
 class Schedule:
     duration: float = quantity("time", "Longest campaign to simulate", "90 d", lo=0.0, lo_open=True)
     time_step: float = quantity("time", "Time step of the campaign integrator", "1 h",
@@ -243,6 +274,52 @@ class Schedule:
     current_file: str = text("CSV time series of the current (current_program = \"csv\"): header "
                              "'time [unit], current [unit]', linear between rows, held after the "
                              "last; a path relative to the working folder", default="")
+    bleed_mode: str = choice(
+        "Anode alloy bleed: none; every bleed_interval; whenever the limited elements of the alloy "
+        "(anode_alloy.limited_elements) pass bleed_threshold_wt_pct; or both",
+        ("none", "interval", "threshold", "both"), default="none")
+    bleed_interval: float = quantity("time", "Interval between alloy bleeds (bleed_mode interval "
+                                     "or both)", "15 d", lo=0.0, lo_open=True, optional=True)
+    bleed_threshold: float = number(
+        "Sum of the limited elements in the alloy that triggers a bleed (bleed_mode threshold or "
+        "both); below anode_alloy.max_impurity_wt_pct", lo=0.0, lo_open=True, hi=100.0,
+        key="bleed_threshold_wt_pct", scale=0.01, default=None)
+    bleed_fraction: float = number("Fraction of the anode alloy mass removed by a bleed (with its "
+                                   "composition)", lo=0.0, lo_open=True, hi=0.9, default=0.25)
+    bleed_mass: float = quantity("mass", "Alloy mass removed by a bleed, instead of bleed_fraction",
+                                 "100 kg", lo=0.0, lo_open=True, optional=True)
+    bleed_refill_composition: dict = composition(
+        "Composition of the fresh alloy that replaces the bled mass (Al is the balance); "
+        "default: anode_alloy.initial_composition_wt_pct", key="bleed_refill_composition_wt_pct",
+        default=None)
+    salt_additions: str = choice(
+        "Electrolyte make-up: continuous, AlX3 topped up to its initial fraction every step; "
+        "interval, addition_alf3 (or the top-up) and addition_base_salt every addition_interval; "
+        "table, the [[schedule.additions]] rows", ("continuous", "interval", "table"),
+        default="continuous")
+    addition_interval: float = quantity("time", "Interval between electrolyte additions "
+                                        "(salt_additions = \"interval\")", "2 d", lo=0.0,
+                                        lo_open=True, optional=True)
+    addition_alf3: float = quantity("mass", "AlX3 added each addition_interval; without it, the "
+                                    "top-up to the initial AlX3 fraction", "5 kg", lo=0.0,
+                                    optional=True)
+    addition_base_salt: float = quantity("mass", "Base salt added each addition_interval", "0 kg",
+                                         lo=0.0, default=0.0)
+    additions: tuple = sections(SaltAddition, "Electrolyte additions at given times "
+                                "(salt_additions = \"table\")", default=())
+    min_ledge_thickness: float = quantity(
+        "length", "Stop when the sidewall ledge (mean over the electrolyte band) is thinner than "
+        "this: the melt touches the lining; without it, no ledge check", "5 mm", lo=0.0,
+        lo_open=True, hi=1.0, optional=True)
+    stop_on_frozen_bath: bool = boolean(
+        "Stop when the bath freezes: the electrolyte temperature below its liquidus, or (field "
+        "levels) its liquid volume fraction below min_bath_liquid_fraction", default=True)
+    min_bath_liquid_fraction: float = number(
+        "Liquid volume fraction of the electrolyte below which the bath counts as frozen (field "
+        "levels) [E]", lo=0.0, lo_open=True, hi=1.0, default=0.5)
+    max_temperature: float = quantity("temperature", "Stop when the melt temperature passes this; "
+                                      "without it, no check", "900 degC", lo=300.0, hi=2000.0,
+                                      optional=True)
 
 
 @dataclass(**_FROZEN)
@@ -261,8 +338,8 @@ class Footprint:
 
 @dataclass(**_FROZEN)
 class Numerics:
-    model: str = choice("Model level: lumped (0D), axisymmetric (2D r-z fields), 3d (not yet "
-                        "available)", ("lumped", "axisymmetric", "3d"), default="lumped")
+    model: str = choice("Model level: lumped (0D), axisymmetric (2D r-z fields), 3d (3D x-y-z "
+                        "fields, quarter pot)", ("lumped", "axisymmetric", "3d"), default="axisymmetric")
     record_interval: float = quantity("time", "Interval of the recorded time series", "6 h",
                                       lo=1.0, default=21600.0)
     resolution: str = choice("Grid of the field levels (cellsim.fields.pot.RESOLUTIONS)",

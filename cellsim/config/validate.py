@@ -97,3 +97,68 @@ def _check_schedule(config: Config, file: str) -> None:
                           "at least one [[schedule.current_steps]] when current_program = \"steps\"")
     if sched.current_program == "csv" and not sched.current_file:
         raise ConfigError(file, "schedule.current_file", "", "a CSV file when current_program = \"csv\"")
+    _check_bleed(config, file)
+    _check_additions(config, file)
+    _check_thermal(config, file)
+
+
+def _check_bleed(config: Config, file: str) -> None:
+    """An alloy bleed needs its trigger; its threshold sits below the alloy limit; the fresh
+    alloy stacks below the electrolyte; a bleed mass is smaller than the alloy."""
+    sched, aa = config.schedule, config.anode_alloy
+    if sched.bleed_refill_composition is not None:
+        _check_composition(sched.bleed_refill_composition, "schedule.bleed_refill_composition_wt_pct", file)
+        rho = alloy_density(sched.bleed_refill_composition)
+        if rho - config.electrolyte.density < STACKING_MARGIN:
+            raise ConfigError(file, "schedule.bleed_refill_composition_wt_pct",
+                              {k: round(v * 100, 6) for k, v in sched.bleed_refill_composition.items()},
+                              f"a fresh alloy at least 0.1 g/cm3 denser than the electrolyte "
+                              f"({config.electrolyte.density / 1000:g} g/cm3; this one is "
+                              f"{rho / 1000:.3f} g/cm3 by ideal mixing)")
+    if sched.bleed_mode in ("interval", "both"):
+        if sched.bleed_interval is None:
+            raise ConfigError(file, "schedule.bleed_interval", None,
+                              f"a time when bleed_mode = \"{sched.bleed_mode}\"")
+        if sched.bleed_interval < sched.time_step:
+            raise ConfigError(file, "schedule.bleed_interval", sched.bleed_interval,
+                              f"at least schedule.time_step ({sched.time_step:g} s)")
+    if sched.bleed_mode in ("threshold", "both"):
+        if sched.bleed_threshold is None:
+            raise ConfigError(file, "schedule.bleed_threshold_wt_pct", None,
+                              f"a mass percent when bleed_mode = \"{sched.bleed_mode}\"")
+        if sched.bleed_threshold >= aa.max_impurity_fraction:
+            raise ConfigError(file, "schedule.bleed_threshold_wt_pct", sched.bleed_threshold * 100,
+                              f"below anode_alloy.max_impurity_wt_pct ({aa.max_impurity_fraction * 100:g}),"
+                              " or the campaign stops before it bleeds")
+    if sched.bleed_mass is not None:
+        geo = config.geometry
+        alloy = alloy_density(aa.initial_composition) * geo.area * geo.anode_alloy_depth
+        if sched.bleed_mass >= 0.9 * alloy:
+            raise ConfigError(file, "schedule.bleed_mass", f"{sched.bleed_mass:g} kg",
+                              f"less than 90 % of the initial anode alloy ({alloy:.1f} kg)")
+
+
+def _check_additions(config: Config, file: str) -> None:
+    sched = config.schedule
+    if sched.salt_additions == "interval":
+        if sched.addition_interval is None:
+            raise ConfigError(file, "schedule.addition_interval", None,
+                              "a time when salt_additions = \"interval\"")
+        if sched.addition_interval < sched.time_step:
+            raise ConfigError(file, "schedule.addition_interval", sched.addition_interval,
+                              f"at least schedule.time_step ({sched.time_step:g} s)")
+    if sched.salt_additions == "table" and not sched.additions:
+        raise ConfigError(file, "schedule.additions", None,
+                          "at least one [[schedule.additions]] when salt_additions = \"table\"")
+
+
+def _check_thermal(config: Config, file: str) -> None:
+    sched, T = config.schedule, config.operation.temperature
+    if sched.max_temperature is not None and sched.max_temperature <= T:
+        raise ConfigError(file, "schedule.max_temperature", f"{sched.max_temperature - 273.15:g} degC",
+                          f"above operation.temperature ({T - 273.15:g} degC)")
+    if config.operation.heater_max_power is not None and config.numerics.model != "lumped":
+        raise ConfigError(file, "operation.heater_max_power",
+                          f"{config.operation.heater_max_power:g} W",
+                          "no value at the field levels (the field heater is not limited yet); "
+                          "numerics.model = \"lumped\" to use it")

@@ -43,14 +43,29 @@ import numpy as np
 
 from cellsim.elements import ELEMENTS, IMPURITIES
 from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
-from cellsim.fields.heat import HeatState, ledge_profile
+from cellsim.fields.heat import HeatState
 from cellsim.fields.remap import build_layers, remap_enthalpy
+from cellsim.fields.solvers import ConvergenceError
 from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions
 from cellsim.lumped import chemistry, electrical, thermal
 from cellsim.lumped.model import _IMP, Derived, LumpedModel, mole_fractions
 from cellsim.thermo import feed_heating
 
+START_ITERATIONS = 12  # current-heat iterations of the steady start, at most
+START_TOLERANCE = 1e-6  # relative change of the terminal voltage that ends them
+FROZEN_ACROSS = 0.01  # liquid fraction below which a salt cell counts as frozen
+
+
+class ElectrolyteFrozen(RuntimeError):
+    """A horizontal section of the electrolyte froze in every cell (no liquid path)."""
+
+
 KINETICS_REBUILD_K = 2.0  # rebuild the electrode kinetics when the salt mean drifts by this [K]
+# Reuse the current solution while no electrolyte cell's conductivity has moved by more than
+# this fraction since it was solved (same grid, same current): the voltage terms then lag by
+# at most this fraction of the electrolyte ohmic drop. Measured in docs/campaign.md; 0 solves
+# every step.
+CURRENT_REUSE_SIGMA = 1e-4
 
 
 class AxisymmetricModel(LumpedModel):
@@ -67,7 +82,7 @@ class AxisymmetricModel(LumpedModel):
 
     # ---------------------------------------------------------------- field set-up
     def _build(self, alloy_depth: float, cathode_depth: float) -> None:
-        self.pot = build_layers(self.config, self.resolution, alloy_depth, cathode_depth)
+        self.pot = build_layers(self.config, self.resolution, alloy_depth, cathode_depth, **self._pot_kwargs())
         self.grid_depths = (alloy_depth, cathode_depth)
         self.heat_solver = self.pot.heat_solver()
         self.heater = self.pot.heater(self.config.operation.temperature)
@@ -76,8 +91,15 @@ class AxisymmetricModel(LumpedModel):
         self._alloy = g.region_mask("anode_alloy")
         self._vol = g.volumes()
         self._sub_salt = self._salt[self.pot.current_slice]
+        self._salt_weight = np.where(self._salt, self._vol, 0.0).reshape(-1) / self._vol[self._salt].sum()
+        self._last_solver = getattr(self, "_current_solver", None)  # warm start across a remesh
         self._current_solver, self._kin_T, self._solution_key = None, None, None
+        self._sigma_ref = None  # conductivity of the last current solve on this grid
         self.species = SpeciesField(self.pot.current_grid(), SpeciesOptions.from_config(self.config))
+
+    def _pot_kwargs(self) -> dict:
+        """Keyword arguments of cellsim.fields.pot.build_pot for this level (3D: geometry)."""
+        return {}
 
     def _start(self, alloy_depth: float, cathode_depth: float) -> None:
         """Fields of a pot in operation: steady heat at the set point with its own Joule heat."""
@@ -86,16 +108,25 @@ class AxisymmetricModel(LumpedModel):
         T = self.config.operation.temperature
         self.heat_state = self.heat_solver.state(T)
         self._version = 0
-        for _ in range(2):
+        previous = math.inf
+        for _ in range(START_ITERATIONS):
             solution = self._current(self.heat_state)
             sources = self._sources(solution, self._feed_sink(T))
             self.heat_state, self.balance = self.heat_solver.steady(sources, self.heater, self.heat_state)
             self._version += 1
+            if abs(solution.terminal_voltage - previous) <= START_TOLERANCE * abs(solution.terminal_voltage):
+                break
+            previous = solution.terminal_voltage
+        else:
+            raise ConvergenceError(
+                f"the steady start of the {self.level} pot did not settle in {START_ITERATIONS} "
+                f"current-heat iterations (terminal voltage {previous:.6g} V, last change "
+                f"{abs(solution.terminal_voltage - previous):.3g} V)")
 
     def reset_caches(self) -> None:
         """Drop factorisations and warm starts (checkpoints: the run continues from data only)."""
         self.heat_solver = self.pot.heat_solver()
-        self._current_solver, self._kin_T = None, None
+        self._current_solver, self._kin_T, self._sigma_ref, self._last_solver = None, None, None, None
 
     def _remesh_if_needed(self, alloy_depth: float, cathode_depth: float) -> None:
         a0, c0 = self.grid_depths
@@ -106,6 +137,8 @@ class AxisymmetricModel(LumpedModel):
         old_species, c_old = self.species, self.concentration
         self._build(alloy_depth, cathode_depth)
         self.concentration = _remap_concentration(old_species, self.species, c_old)
+        # the salt inventory stays the field's (the remap conserves it to round-off only)
+        self.state.salt = self.species.inventory(self.concentration) * chemistry.MOLAR_MASS
         H, energy = remap_enthalpy(old, self.pot.grid, hs.H)
         new = self.heat_solver._state_from_h(H, hs.time, hs.heater_power)
         self.heat_state = new
@@ -119,13 +152,13 @@ class AxisymmetricModel(LumpedModel):
         pot, el = self.pot, self.config.electrolyte
         sub = pot.current_slice
         sigma = pot.sigma[sub].copy()
-        T, f = hs.T[sub], hs.frac[sub]
+        T, f = hs.T[sub][self._sub_salt], hs.frac[sub][self._sub_salt]
         kappa = el.conductivity * np.exp(-el.conductivity_activation_energy / 8.314462618
                                          * (1.0 / T - 1.0 / el.conductivity_reference_temperature))
-        sigma[self._sub_salt] = (kappa * np.maximum(f, 1e-6))[self._sub_salt]
+        sigma[self._sub_salt] = kappa * np.maximum(f, 1e-6)
         return sigma
 
-    def _current(self, hs: HeatState):
+    def _current(self, hs: HeatState, sigma: np.ndarray | None = None):
         T_salt = self._salt_mean(hs)
         if self._current_solver is None or abs(T_salt - self._kin_T) > KINETICS_REBUILD_K:
             kin = self.config.kinetics
@@ -137,14 +170,51 @@ class AxisymmetricModel(LumpedModel):
             electrodes = [Electrode("anode", "anode_alloy", "electrolyte", k(kin.anode_exchange_current_density)),
                           Electrode("cathode", "cathode_metal", "electrolyte",
                                     k(kin.cathode_exchange_current_density))]
-            self._current_solver = CurrentSolver(self.pot.current_grid(), electrodes, Terminal("z-"),
-                                                 Terminal("z+", "rods"))
+            solver = CurrentSolver(self.pot.current_grid(), electrodes, Terminal("z-"), Terminal("z+", "rods"))
+            solver.warm_start(self._current_solver if self._current_solver is not None else self._last_solver)
+            self._current_solver = solver
             self._kin_T = T_salt
-        return self._current_solver.solve(self._sigma(hs), self.current)
+        self._check_not_frozen_across(hs)
+        return self._current_solver.solve(self._sigma(hs) if sigma is None else sigma, self.current)
+
+    def _check_not_frozen_across(self, hs: HeatState) -> None:
+        """ElectrolyteFrozen if a horizontal section of the electrolyte is frozen in every cell
+        (liquid fraction below FROZEN_ACROSS): no liquid path joins the electrodes, the imposed
+        current would have to pass the solid salt and its Joule heat would run away."""
+        sub = self.pot.current_slice
+        salt = self._sub_salt
+        f = np.where(salt, hs.frac[sub], -1.0)
+        layers = np.nonzero(salt.any(axis=(0, 1)))[0]
+        best = f[:, :, layers].max(axis=(0, 1))
+        if np.all(best >= FROZEN_ACROSS):
+            return
+        k = int(layers[np.argmin(best)])
+        z = float(self.pot.current_grid().centres(2)[k])
+        el = self.config.electrolyte
+        raise ElectrolyteFrozen(
+            f"the electrolyte is frozen across at z = {z:.4f} m (liquid fraction below "
+            f"{FROZEN_ACROSS:g} in every cell of that section) at t = {self.state.time / 86400:.3f} d: "
+            f"no liquid path joins the electrodes and the pot cannot carry {self.current:.4g} A. "
+            f"Check the set point ({self.config.operation.temperature - 273.15:.1f} degC) against the "
+            f"electrolyte liquidus ({el.liquidus - 273.15:.1f} degC), the side insulation, and the "
+            f"melt mixing (electrolyte.eddy_diffusivity = {el.eddy_diffusivity:g} m2/s)")
+
+    def _solve_current_if_moved(self) -> None:
+        """Solve the current unless the last solution (same grid, same current, salt mean
+        within KINETICS_REBUILD_K of its kinetics) was computed with conductivities within
+        CURRENT_REUSE_SIGMA (relative, every electrolyte cell)."""
+        sigma = self._sigma(self.heat_state)
+        ref = self._sigma_ref
+        if (ref is not None and ref[1] == self.current and CURRENT_REUSE_SIGMA > 0.0
+                and abs(self._salt_mean(self.heat_state) - self._kin_T) <= KINETICS_REBUILD_K):
+            m = self._sub_salt
+            if np.max(np.abs(sigma[m] - ref[0][m]) / ref[0][m]) <= CURRENT_REUSE_SIGMA:
+                return
+        self.solution = self._current(self.heat_state, sigma)
+        self._sigma_ref = (sigma, self.current)
 
     def _salt_mean(self, hs: HeatState) -> float:
-        v = self._vol[self._salt]
-        return float(np.sum(hs.T[self._salt] * v) / v.sum())
+        return float(np.dot(hs.T.reshape(-1), self._salt_weight))
 
     def _outside_resistance(self) -> float:
         """Rods beyond the lid and the contacts [ohm] (outside the field)."""
@@ -173,7 +243,8 @@ class AxisymmetricModel(LumpedModel):
         self._remesh_if_needed(alloy_depth, cathode_depth)
         key = (self._version, self.current)
         if key != self._solution_key:  # idempotent: the same fields give the same solution
-            self.solution, self._solution_key = self._current(self.heat_state), key
+            self._solve_current_if_moved()
+            self._solution_key = key
         sol, hs, bal = self.solution, self.heat_state, self.balance
         a_al, a_al_c = mole_fractions(s.alloy)[0], mole_fractions(s.cathode)[0]
         T = self._salt_mean(hs)
@@ -188,11 +259,9 @@ class AxisymmetricModel(LumpedModel):
             "external": cfg.operation.external_voltage_drop,
         }
         joule = self.current * (sol.terminal_voltage + voltage["reversible"])
-        _, ledge = ledge_profile(self.pot.grid, hs.frac, "electrolyte")
-        side = self.pot.grid.faces[0][-1]
-        shell = float(np.mean(hs.T[-1, 0, :])) if side > 0 else math.nan
-        loss = thermal.HeatLoss(bal.losses["side"], bal.losses["bottom"], bal.losses["lid"],
-                                bal.losses["collectors"], float(np.mean(ledge)), shell)
+        losses = self.pot.face_losses(bal)
+        loss = thermal.HeatLoss(losses["side"], losses["bottom"], losses["lid"], losses["collectors"],
+                                self.pot.ledge_thickness(hs.frac), self.pot.shell_temperature(hs.T, bal))
         self.derived = Derived(alloy_depth, cathode_depth, rho_alloy, a_al, a_al_c, T, voltage, loss,
                                joule, self._feed_sink(T), bal.heater, -bal.heater_demand)
         return self.derived
@@ -256,6 +325,7 @@ class AxisymmetricModel(LumpedModel):
         super().restore(data)
         f = data["fields"]
         self._build(*f["grid_depths"])
+        self._last_solver = None  # as after reset_caches: no warm start from the set-up solve
         self.heat_state = HeatState(f["T"].copy(), f["H"].copy(), f["frac"].copy(), f["time"], f["heater_power"])
         self.balance, self.solution = f["balance"], f["solution"]
         self.concentration = f["concentration"].copy()

@@ -120,14 +120,15 @@ def _interface_faces(grid: Grid, el: Electrode) -> list[_Faces]:
             continue
         face = list(idx)
         face[a] = face[a] + 1
-        fshape = grid.face_areas(a).shape
+        areas = grid.face_areas(a)
+        fshape = areas.shape
         lo_idx = list(idx)
         hi_idx = list(face)
         m = idx[0].size
         k = el.kinetics
         out.append(_Faces(
             a, np.ravel_multi_index(face, fshape), np.ravel_multi_index(lo_idx, grid.shape),
-            np.ravel_multi_index(hi_idx, grid.shape), sign[idx], grid.face_areas(a)[tuple(face)],
+            np.ravel_multi_index(hi_idx, grid.shape), sign[idx], areas[tuple(face)],
             tuple(np.full(m, v) for v in (k.i0, k.alpha_a, k.alpha_c, k.nf)), k.model, el.name))
     return out
 
@@ -166,7 +167,20 @@ class CurrentSolver:
         else:
             self.bcs, self.anode_masks = _terminal_bcs(grid, anode_terminal, cathode_terminal)
         self.faces = [f for el in self.electrodes for f in _interface_faces(grid, el)]
+        self._areas = [grid.face_areas(a) for a in range(3)]  # geometry, computed once
+        self._widths = [grid.widths(a) for a in range(3)]
+        self._volumes = grid.volumes()
+        self._region_cells = {name: grid.material == mid for name, mid in grid.regions.items()}
         self.solver_kind, self._solver, self._j = solver, None, None
+
+    def warm_start(self, other: "CurrentSolver | None") -> None:
+        """Start Newton from the last interface currents of ``other`` (a solver of a nearby
+        grid, e.g. before a remesh) when its interface faces have the same layout; only the
+        initial guess changes, the converged solution meets the same tolerance."""
+        if other is None or other._j is None:
+            return
+        if [f.face.size for f in self.faces] == [j.size for j in other._j]:
+            self._j = [j.copy() for j in other._j]
 
     def _linear_solve(self, g, b, x0):
         if self._solver is None:
@@ -292,14 +306,14 @@ class CurrentSolver:
         power = np.zeros(grid.shape)
         dens = np.zeros((3,) + grid.shape)
         for a in range(3):
-            area = grid.face_areas(a)
-            fv.half_cell_dissipation(flux[a], sigma, grid.widths(a), area, a, power)
+            area = self._areas[a]
+            fv.half_cell_dissipation(flux[a], sigma, self._widths[a], area, a, power)
             jd = np.divide(flux[a], area, out=np.zeros_like(area), where=area > 0.0)
             n = grid.shape[a]
             dens[a] = 0.5 * (np.take(jd, np.arange(n), axis=a) + np.take(jd, np.arange(1, n + 1), axis=a))
-        by_region = {name: float(power[grid.material == mid].sum()) for name, mid in grid.regions.items()}
+        by_region = {name: float(power[cells].sum()) for name, cells in self._region_cells.items()}
         breakdown = voltage_breakdown(by_region, iface_power, current) if self.anode_masks else {}
-        return CurrentSolution(phi, float(volt), tuple(flux), dens, power / grid.volumes(), by_region,
+        return CurrentSolution(phi, float(volt), tuple(flux), dens, power / self._volumes, by_region,
                                iface_power, breakdown, iterations)
 
 

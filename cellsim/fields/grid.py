@@ -34,12 +34,17 @@ class Grid:
         [0, 2 pi] [rad]), each strictly increasing.
     material : int32 array of cell shape, material (region) id per cell.
     regions : mapping region name -> material id (documentation of ``material``).
+    multiplicity : number of mirror images each cell stands for ("xyz" only): 4 for a quarter
+        pot cut along two insulated symmetry planes, so volumes and face areas (hence every
+        conductance, current, power and inventory) are those of the whole pot, as the single
+        azimuthal cell of an "rz" grid stands for the whole revolution.
     """
 
     geometry: str
     faces: tuple[np.ndarray, np.ndarray, np.ndarray]
     material: np.ndarray
     regions: dict[str, int] = field(default_factory=dict)
+    multiplicity: float = 1.0
 
     def __post_init__(self) -> None:
         if self.geometry not in GEOMETRIES:
@@ -58,6 +63,8 @@ class Grid:
         if mat.shape != self.shape:
             raise ValueError(f"material map shape {mat.shape} != grid shape {self.shape}")
         object.__setattr__(self, "material", mat)
+        if not self.multiplicity > 0 or (self.geometry == "rz" and self.multiplicity != 1.0):
+            raise ValueError(f"multiplicity must be positive (1 for 'rz'), got {self.multiplicity!r}")
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -83,7 +90,7 @@ class Grid:
         if self.geometry == "rz":
             a0 = 0.5 * (f0[1:] ** 2 - f0[:-1] ** 2)  # r dr integrated
         else:
-            a0 = np.diff(f0)
+            a0 = np.diff(f0) * self.multiplicity
         return a0[:, None, None] * np.diff(f1)[None, :, None] * np.diff(f2)[None, None, :]
 
     def face_areas(self, axis: int) -> np.ndarray:
@@ -97,11 +104,16 @@ class Grid:
             if axis == 1:
                 return np.broadcast_to(d0[:, None, None] * d2[None, None, :], (d0.size, 2, d2.size)).copy()
             return np.broadcast_to(ring[:, None, None] * d1[None, :, None], (d0.size, 1, d2.size + 1)).copy()
+        m = self.multiplicity
         if axis == 0:
-            return np.broadcast_to(d1[None, :, None] * d2[None, None, :], (d0.size + 1, d1.size, d2.size)).copy()
+            return np.broadcast_to(m * d1[None, :, None] * d2[None, None, :], (d0.size + 1, d1.size, d2.size)).copy()
         if axis == 1:
-            return np.broadcast_to(d0[:, None, None] * d2[None, None, :], (d0.size, d1.size + 1, d2.size)).copy()
-        return np.broadcast_to(d0[:, None, None] * d1[None, :, None], (d0.size, d1.size, d2.size + 1)).copy()
+            return np.broadcast_to(m * d0[:, None, None] * d2[None, None, :], (d0.size, d1.size + 1, d2.size)).copy()
+        return np.broadcast_to(m * d0[:, None, None] * d1[None, :, None], (d0.size, d1.size, d2.size + 1)).copy()
+
+    def with_material(self, faces, material) -> "Grid":
+        """A grid of the same geometry, regions and multiplicity with new faces and material."""
+        return Grid(self.geometry, faces, material, self.regions, self.multiplicity)
 
     def region_mask(self, name: str) -> np.ndarray:
         """Boolean cell mask of the named region."""
@@ -109,7 +121,8 @@ class Grid:
 
     def __repr__(self) -> str:
         ext = ", ".join(f"[{f[0]:.4g}, {f[-1]:.4g}]" for f in self.faces)
-        return f"Grid({self.geometry}, shape={self.shape}, extent={ext}, regions={list(self.regions)})"
+        mult = f", multiplicity={self.multiplicity:g}" if self.multiplicity != 1.0 else ""
+        return f"Grid({self.geometry}, shape={self.shape}, extent={ext}{mult}, regions={list(self.regions)})"
 
 
 @dataclass(frozen=True)

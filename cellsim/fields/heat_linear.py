@@ -130,6 +130,16 @@ class ShiftedSolver:
         raise ConvergenceError(f"heat: LU-preconditioned CG did not reach {rtol:.1e}")
 
 
+def _floor(g, d, x) -> float:
+    """Smallest attainable ||b - (A + diag d) x|| in float64: 4 eps ||diag |x|||. With the
+    conductivity contrasts of a pot (well-mixed melt ~500 W/(m K) against 0.1 in the
+    insulation) it can exceed rtol ||b||; a solve that stalls below it is at machine
+    precision (the same acceptance as cellsim.fields.solvers)."""
+    gx, gy, gz = g
+    diag = gx[:-1] + gx[1:] + gy[:, :-1] + gy[:, 1:] + gz[:, :, :-1] + gz[:, :, 1:] + d
+    return 4.0 * np.finfo(float).eps * float(np.linalg.norm(diag * np.abs(x)))
+
+
 def _pcg_lu(g, d, b, x, lu, rtol, want, maxiter):
     """CG on (A + diag d) x = b preconditioned by a (possibly stale) LU; -1 on failure.
 
@@ -150,8 +160,8 @@ def _pcg_lu(g, d, b, x, lu, rtol, want, maxiter):
         res = np.sqrt(rr)
         if res <= want * bb:
             return it
-        if res <= rtol * bb and (it == maxiter or res > 0.5 * best):
-            return it  # required accuracy reached, no more progress (round-off)
+        if (it == maxiter or res > 0.5 * best) and res <= max(rtol * bb, _floor(g, d, x)):
+            return it  # required accuracy (or the float64 floor) reached, no more progress
         best = min(best, res)
         if it == maxiter:
             break

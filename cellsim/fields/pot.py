@@ -1,24 +1,55 @@
-"""The field model of a whole pot built from a ``Config`` (2D r-z for cylindrical pots).
+"""The field model of a whole pot built from a ``Config``: 2D r-z or 3D (x, y, z).
 
-``build_pot(config, resolution)`` returns a ``PotModel``: the grid with one region per
-layer, the electrical conductivity (for cellsim.fields.current) and thermal properties
-(for cellsim.fields.heat) per cell, the outer boundary conditions, the melt-to-wall films
-and the loss groups of the heat balance (side, bottom, lid, collectors).
+``build_pot(config, resolution, geometry=None)`` returns a ``PotModel``: the grid with one
+region per layer, the electrical conductivity (for cellsim.fields.current) and thermal
+properties (for cellsim.fields.heat) per cell, the outer boundary conditions, the
+melt-to-wall films and the loss groups of the heat balance (side, bottom, lid,
+collectors). ``geometry`` "rz" (cylindrical pots only) or "xyz"; default "rz" for a
+cylindrical pot and "xyz" for a rectangular one. Both geometries share one assembly of
+properties, films, boundaries and loss groups (``_assemble``); only the layout differs.
 
 Regions, bottom to top: bottom lining layers (outside first), bottom_collector,
 anode_alloy, electrolyte, cathode_metal, gas_space, lid layers (inside first); the side
-lining layers surround the cavity from the bottom collector to the lid; the rods are one
-central cylinder of the rods' total cross-section through the gas space and the lid.
-The rods' length beyond the lid is a 1D conductance to the clamp temperature.
+lining layers surround the cavity from the bottom collector to the lid; the bottom and lid
+layers span the whole plan of the pot, side lining included. The rods pass through the gas
+space and the lid; their length beyond the lid is a 1D conductance to the clamp
+temperature.
+
+Rods. r-z: one central cylinder of the rods' total cross-section. 3D: ``rod_count``
+discrete rods on a regular nx x ny pattern (nx ny = rod_count, the factor pair whose pitch
+is closest to square, more rods along x on a tie), rod centres at the centres of the nx x
+ny equal cells of the cavity (rectangular) or of the square of the cavity's area centred
+in it (cylindrical); each rod is a square of the rod's cross-section (side d sqrt(pi)/2),
+its edges on grid faces, so its area is exact.
+
+3D pots use their symmetry: the pattern is symmetric about both centre planes, so the
+grid holds the quarter x >= 0, y >= 0 with insulated symmetry planes x- and y- and
+``multiplicity`` 4 (cellsim.fields.grid: volumes, areas, currents and powers are the whole
+pot's). A rod on a centre plane (odd count along that axis) is cut in half by it.
+
+Rectangular pots: the side lining follows the walls (cells beyond L/2 or W/2, the layer by
+the distance to the cavity, square corners) and the outer shell is the box sides x+ and y+.
+Cylindrical pots in 3D are a staircase: a column belongs to the cavity, the side lining or
+the outside by the majority of 8 x 8 samples of its plan; a side-lining column takes the
+series (harmonic) mix of the layers its samples fall in as its conductivity (heat crosses
+the lining radially, so this keeps each column's radial resistance) and the volume mix of
+rho c, its region is the majority layer. The outside is an ``ambient`` region of
+conductivity AMBIENT_CONDUCTIVITY [numerical] held at the ambient temperature by its box
+faces; the shell surface is a film on the shell|ambient faces of coefficient h_out +
+h_rad, h_rad = eps sigma (Ts^4 - Ta^4) / (Ts - Ta) the radiation secant at
+``PotOptions.surface_temperature`` (scalar, [E] 330 K unless set; the 3D campaign model
+sets it from the field at every rebuild). The staircase faces of the shell and the
+melt-to-wall films are scaled by 1 / (|cos t| + |sin t|) at their polar angle t, so that
+the projected x and y faces add up to the cylinder's area.
 
 Property defaults not carried by the configuration (``PotOptions``), tags as in
 physics-data.md ([R] recalled, [E] estimate):
-* liquid layers conduct with an effective conductivity = enhancement x molecular, for
-  convective mixing; enhancement 10 [E] (mixing in metal pads and stirred baths raises the
-  effective conductivity by one to two orders of magnitude; 10 keeps the melt within a
-  few kelvin of uniform, as the lumped model assumes). The melt-to-wall coefficient of the
-  configuration (lining.inside_heat_transfer) is a film on the melt|side-lining and
-  alloy|collector faces;
+* liquid layers conduct with k_eff = k_molecular + rho c_p D_t, D_t the layer's eddy
+  diffusivity from the configuration (``eddy_diffusivity`` of [electrolyte], [anode_alloy],
+  [cathode_metal]): the same mixing that the species field adds to the molecular
+  diffusivity, so heat and impurities see one melt (docs/model.md, "Melt mixing"). The
+  melt-to-wall coefficient of the configuration (lining.inside_heat_transfer) is a film on
+  the melt|side-lining and alloy|collector faces;
 * molecular conductivities: electrolyte 0.8 W/(m K) [E] (0.6-1.0 fluorides, physics-data
   2.1), Al 100 [C] (Wiedemann-Franz), Al-Cu alloy 70 [E], solid Al 210 [R];
 * the gas space is a layer of conductivity h_gas x freeboard, so that it passes the
@@ -40,18 +71,22 @@ import numpy as np
 
 from cellsim.config.schema import Config
 from cellsim.fields.grid import Grid
-from cellsim.fields.heat import Heater, HeatProperties, HeatSolver, SurfaceBC
+from cellsim.fields.heat import Heater, HeatProperties, HeatSolver, SurfaceBC, ledge_profile
 from cellsim.thermo import AL_CP_LIQUID, AL_CP_SOLID_MEAN, AL_LATENT_HEAT, AL_MELTING_POINT
+from cellsim.units import STEFAN_BOLTZMANN
 
 MELTS = ("anode_alloy", "electrolyte", "cathode_metal")
 RESOLUTIONS = {"coarse": 0.5, "default": 1.0, "fine": 2.0}
+GEOMETRIES = ("rz", "xyz")
+CELL_3D = 0.03  # m, plan cell size of the 3D cavity at resolution "default" [numerical]
+AMBIENT_CONDUCTIVITY = 1e5  # W/(m K), the outside region of a 3D cylinder [numerical]
+AMBIENT_RHO_CP = 1e3  # J/(m3 K), same [numerical]
 
 
 @dataclass(frozen=True)
 class PotOptions:
     """Numbers the configuration does not carry (see module docstring for sources)."""
 
-    liquid_enhancement: float = 10.0
     electrolyte_conductivity: float = 0.8
     al_conductivity: float = 100.0
     al_solid_conductivity: float = 210.0
@@ -62,6 +97,7 @@ class PotOptions:
     alloy_latent_heat: float = 350e3
     al_density: float = 2349.0
     mushy_range: float = 2.0
+    surface_temperature: float = 330.0  # K, radiation secant of a 3D cylinder's shell [E]
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,8 +106,11 @@ class PotModel:
 
     sigma : electrical conductivity [S/m] per cell (0 in the lining and gas space).
     heat : HeatProperties; bcs : side -> SurfaceBC; films : axis -> face film [W/(m2 K)];
-    loss_groups : name -> (side, face mask); current_slice : index box of the cells the
-    current flows in (bottom collector to the top of the rods).
+    loss_groups : name -> (side, face mask); a name "face@side" adds to ``face``
+    (``face_losses``); current_slice : index box of the cells the current flows in (bottom
+    collector to the top of the rods);
+    perimeter : cavity perimeter [m] (3D ledge thickness); rods : plan rectangles of the
+    rods in the grid [m] ((x0, x1), (y0, y1)), 3D only.
     """
 
     grid: Grid
@@ -81,6 +120,12 @@ class PotModel:
     films: dict
     loss_groups: dict
     current_slice: tuple
+    perimeter: float = 0.0
+    rods: tuple = ()
+    outer_side_area: float = 0.0
+    emissivity: float = 0.0
+    convection: float = 0.0
+    ambient: float = 0.0
 
     def heat_solver(self, solver: str = "auto") -> HeatSolver:
         return HeatSolver(self.grid, self.heat, self.bcs, self.films, self.loss_groups, solver)
@@ -92,16 +137,54 @@ class PotModel:
 
     def current_grid(self) -> Grid:
         """The sub-grid of ``current_slice`` (for cellsim.fields.current)."""
-        i, _, k = self.current_slice
+        i, j, k = self.current_slice
         g = self.grid
-        faces = (g.faces[0][i.start:i.stop + 1], g.faces[1], g.faces[2][k.start:k.stop + 1])
-        return Grid(g.geometry, faces, g.material[self.current_slice], g.regions)
+        faces = (g.faces[0][i.start:i.stop + 1], g.faces[1][j.start:j.stop + 1],
+                 g.faces[2][k.start:k.stop + 1])
+        return g.with_material(faces, g.material[self.current_slice])
 
     def embed(self, sub: np.ndarray) -> np.ndarray:
         """A cell array of ``current_grid`` placed into the full grid (zeros elsewhere)."""
         out = np.zeros(self.grid.shape)
         out[self.current_slice] = sub
         return out
+
+    def face_losses(self, balance) -> dict:
+        """Losses [W] of a HeatBalance by face: side, bottom, lid, collectors (groups
+        "face@side" summed into "face")."""
+        out = {}
+        for name, value in balance.losses.items():
+            face = name.split("@")[0]
+            out[face] = out.get(face, 0.0) + value
+        return out
+
+    def ledge_thickness(self, frac: np.ndarray) -> float:
+        """Mean frozen electrolyte thickness at the side wall [m]: r-z the radial sum of
+        (1 - f) dr averaged over the rows; 3D the frozen volume over the wetted wall area."""
+        g = self.grid
+        if g.geometry == "rz":
+            _, ledge = ledge_profile(g, frac, "electrolyte")
+            return float(np.mean(ledge))
+        salt = g.region_mask("electrolyte")
+        frozen = float(np.sum(np.where(salt, 1.0 - frac, 0.0) * g.volumes()))
+        rows = salt.any(axis=(0, 1))
+        return frozen / (self.perimeter * float(np.sum(g.widths(2)[rows])))
+
+    def shell_temperature(self, T: np.ndarray, balance=None) -> float:
+        """Shell temperature [K]. r-z: mean of the outer column of cells (unweighted); 3D: the
+        mean outer surface temperature that sheds the side loss of ``balance`` by convection
+        and radiation over ``outer_side_area`` (a staircase shell has no cell at the surface)."""
+        if self.grid.geometry == "rz":
+            return float(np.mean(T[-1, 0, :]))
+        q = self.face_losses(balance)["side"] / self.outer_side_area
+        ts, ta, es = self.ambient + 50.0, self.ambient, self.emissivity * STEFAN_BOLTZMANN
+        for _ in range(50):
+            f = self.convection * (ts - ta) + es * (ts**4 - ta**4) - q
+            step = f / (self.convection + 4 * es * ts**3)
+            ts -= step
+            if abs(step) < 1e-10:
+                break
+        return float(ts)
 
     def __repr__(self) -> str:
         return f"PotModel({self.grid!r})"
@@ -126,50 +209,44 @@ def _rho_cp(name: str) -> float:
     return 2.0e6
 
 
-def build_pot(config: Config, resolution: str = "default", options: PotOptions = PotOptions()) -> PotModel:
-    """Field model of the pot of ``config`` ("coarse", "default" or "fine" resolution)."""
-    if resolution not in RESOLUTIONS:
-        raise ValueError(f"resolution must be one of {tuple(RESOLUTIONS)}, got {resolution!r}")
-    if config.geometry.shape != "cylindrical":
-        raise NotImplementedError("build_pot: rectangular (3D) pots are not built yet; "
-                                  "use a cylindrical geometry")
-    s = RESOLUTIONS[resolution]
-    geo, lin, col, el, o = config.geometry, config.lining, config.collectors, config.electrolyte, options
-    r_rod = math.sqrt(col.rod_count) * col.rod_diameter / 2
-    if r_rod >= geo.inner_radius:
-        raise ValueError("build_pot: the rods' total cross-section exceeds the cavity")
-    z_parts = ([(f"bottom_{len(lin.bottom) - 1 - i}", L.thickness, 3) for i, L in enumerate(lin.bottom[::-1])]
-               + [("bottom_collector", col.bottom_thickness, 6), ("anode_alloy", geo.anode_alloy_depth, 8),
-                  ("electrolyte", geo.acd, 8), ("cathode_metal", geo.cathode_metal_depth, 6)]
-               + ([("gas_space", geo.freeboard, 6)] if geo.freeboard > 0 else [])
-               + [(f"lid_{i}", L.thickness, 3) for i, L in enumerate(lin.lid)])
-    r_parts = ([("rods", r_rod, 4), ("cavity", geo.inner_radius - r_rod, 16)]
-               + [(f"side_{i}", L.thickness, 3) for i, L in enumerate(lin.side)])
-    zf, zid = _segments(z_parts, s)
-    rf, rid = _segments(r_parts, s)
-    znames = [p[0] for p in z_parts]
-    rnames = [p[0] for p in r_parts]
-    nb, nl = len(lin.bottom), len(lin.lid)
-    names = np.empty((rid.size, zid.size), dtype=object)
-    for i, ri in enumerate(rid):
-        for k, zi in enumerate(zid):
-            zn, rn = znames[zi], rnames[ri]
-            if zn.startswith(("bottom_", "lid_")) and zn != "bottom_collector":
-                names[i, k] = "rods" if (rn == "rods" and zn.startswith("lid_")) else zn
-            elif rn.startswith("side_"):
-                names[i, k] = rn
-            elif zn == "gas_space" and rn == "rods":
-                names[i, k] = "rods"
-            else:
-                names[i, k] = zn
-    order = (["rods"] + znames[:nb] + ["bottom_collector"] + list(MELTS)
-             + (["gas_space"] if geo.freeboard > 0 else []) + znames[-nl:] + rnames[2:])
-    regions = {n: i for i, n in enumerate(order)}
-    material = np.vectorize(regions.__getitem__, otypes=[np.int32])(names)[:, None, :]
-    grid = Grid("rz", (rf, np.array([0.0, 2 * math.pi]), zf), material, regions)
+def _z_parts(config: Config) -> list:
+    """(name, thickness [m], cells at scale 1) of the horizontal layers, bottom to top."""
+    geo, lin, col = config.geometry, config.lining, config.collectors
+    return ([(f"bottom_{len(lin.bottom) - 1 - i}", L.thickness, 3) for i, L in enumerate(lin.bottom[::-1])]
+            + [("bottom_collector", col.bottom_thickness, 6), ("anode_alloy", geo.anode_alloy_depth, 8),
+               ("electrolyte", geo.acd, 8), ("cathode_metal", geo.cathode_metal_depth, 6)]
+            + ([("gas_space", geo.freeboard, 6)] if geo.freeboard > 0 else [])
+            + [(f"lid_{i}", L.thickness, 3) for i, L in enumerate(lin.lid)])
 
-    shape = grid.shape
-    z = {key: np.zeros(len(order)) for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat", "sig")}
+
+def _region_order(config: Config, z_parts: list, extra=()) -> list:
+    lin = config.lining
+    znames = [p[0] for p in z_parts]
+    nb, nl = len(lin.bottom), len(lin.lid)
+    return (["rods"] + znames[:nb] + ["bottom_collector"] + list(MELTS)
+            + (["gas_space"] if config.geometry.freeboard > 0 else []) + znames[-nl:]
+            + [f"side_{i}" for i in range(len(lin.side))] + list(extra))
+
+
+def _column_name(zn: str, column: str) -> str:
+    """Region of a cell from its z layer and its plan column ("rods", "cavity", "side_i",
+    "ambient"): bottom and lid layers span the plan (rods pierce the lid), the side lining
+    spans the collector to the lid, the rods the gas space and the lid."""
+    if column == "ambient":
+        return "ambient"
+    if zn.startswith(("bottom_", "lid_")) and zn != "bottom_collector":
+        return "rods" if (column == "rods" and zn.startswith("lid_")) else zn
+    if column.startswith("side_"):
+        return column
+    if zn == "gas_space" and column == "rods":
+        return "rods"
+    return zn
+
+
+def _region_table(config: Config, regions: dict, options: PotOptions) -> dict:
+    """Per-region property arrays (index = region id): ks, kl, cs, cl, ts, tl, lat, sig."""
+    geo, lin, col, el, o = config.geometry, config.lining, config.collectors, config.electrolyte, options
+    z = {key: np.zeros(len(regions)) for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat", "sig")}
 
     def put(name, k, c, sigma=0.0, k_liq=None, c_liq=None, t_melt=0.0, latent=0.0, mushy=0.0):
         i = regions[name]
@@ -187,42 +264,289 @@ def build_pot(config: Config, resolution: str = "default", options: PotOptions =
     put("rods", col.rod_thermal_conductivity, 4.0e6, 1.0 / col.rod_resistivity)
     if geo.freeboard > 0:
         put("gas_space", lin.gas_space_heat_transfer * geo.freeboard, 400.0)
-    enh = o.liquid_enhancement
+    if "ambient" in regions:
+        put("ambient", AMBIENT_CONDUCTIVITY, AMBIENT_RHO_CP)
     c_alloy = o.alloy_density * o.alloy_specific_heat
+    c_salt = el.density * el.specific_heat
+    c_al = o.al_density * AL_CP_LIQUID
     put("anode_alloy", o.alloy_conductivity, c_alloy, 1.0 / config.anode_alloy.resistivity,
-        k_liq=enh * o.alloy_conductivity, t_melt=o.alloy_melting_point,
+        k_liq=o.alloy_conductivity + c_alloy * config.anode_alloy.eddy_diffusivity,
+        t_melt=o.alloy_melting_point,
         latent=o.alloy_density * o.alloy_latent_heat, mushy=o.mushy_range)
-    put("electrolyte", el.ledge_thermal_conductivity, el.density * el.specific_heat, el.conductivity,
-        k_liq=enh * o.electrolyte_conductivity, t_melt=el.liquidus, latent=el.density * el.latent_heat,
+    put("electrolyte", el.ledge_thermal_conductivity, c_salt, el.conductivity,
+        k_liq=o.electrolyte_conductivity + c_salt * el.eddy_diffusivity, t_melt=el.liquidus, latent=el.density * el.latent_heat,
         mushy=o.mushy_range)
     put("cathode_metal", o.al_solid_conductivity, o.al_density * AL_CP_SOLID_MEAN,
-        1.0 / config.cathode_metal.resistivity, k_liq=enh * o.al_conductivity,
-        c_liq=o.al_density * AL_CP_LIQUID, t_melt=AL_MELTING_POINT,
+        1.0 / config.cathode_metal.resistivity,
+        k_liq=o.al_conductivity + c_al * config.cathode_metal.eddy_diffusivity, c_liq=c_al, t_melt=AL_MELTING_POINT,
         latent=o.al_density * AL_LATENT_HEAT, mushy=o.mushy_range)
-    m = material
-    heat = HeatProperties(*(z[key][m].reshape(shape) for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat")))
+    return z
+
+
+def _outside_length(config: Config) -> float:
+    col, geo, lin = config.collectors, config.geometry, config.lining
+    return max(col.rod_length - geo.freeboard - sum(L.thickness for L in lin.lid), 0.01)
+
+
+def build_pot(config: Config, resolution: str = "default", options: PotOptions = PotOptions(),
+              geometry: str | None = None) -> PotModel:
+    """Field model of the pot of ``config`` ("coarse", "default" or "fine" resolution) in
+    ``geometry`` "rz" or "xyz" (None: "rz" for cylindrical pots, "xyz" for rectangular)."""
+    if resolution not in RESOLUTIONS:
+        raise ValueError(f"resolution must be one of {tuple(RESOLUTIONS)}, got {resolution!r}")
+    shape = config.geometry.shape
+    if geometry is None:
+        geometry = "rz" if shape == "cylindrical" else "xyz"
+    if geometry not in GEOMETRIES:
+        raise ValueError(f"geometry must be one of {GEOMETRIES}, got {geometry!r}")
+    if geometry == "rz" and shape != "cylindrical":
+        raise ValueError(f"build_pot: an r-z pot must be cylindrical (geometry.shape = {shape!r}); "
+                         "use geometry 'xyz'")
+    s = RESOLUTIONS[resolution]
+    if geometry == "rz":
+        return _build_rz(config, s, options)
+    return _build_xyz(config, s, options)
+
+
+# ---------------------------------------------------------------------------------- r-z
+def _build_rz(config: Config, s: float, options: PotOptions) -> PotModel:
+    geo, lin, col = config.geometry, config.lining, config.collectors
+    r_rod = math.sqrt(col.rod_count) * col.rod_diameter / 2
+    if r_rod >= geo.inner_radius:
+        raise ValueError("build_pot: the rods' total cross-section exceeds the cavity")
+    z_parts = _z_parts(config)
+    r_parts = ([("rods", r_rod, 4), ("cavity", geo.inner_radius - r_rod, 16)]
+               + [(f"side_{i}", L.thickness, 3) for i, L in enumerate(lin.side)])
+    zf, zid = _segments(z_parts, s)
+    rf, rid = _segments(r_parts, s)
+    znames = [p[0] for p in z_parts]
+    rnames = [p[0] for p in r_parts]
+    names = np.array([[_column_name(znames[zi], rnames[ri]) for zi in zid] for ri in rid], dtype=object)
+    regions = {n: i for i, n in enumerate(_region_order(config, z_parts))}
+    material = np.vectorize(regions.__getitem__, otypes=[np.int32])(names)[:, None, :]
+    grid = Grid("rz", (rf, np.array([0.0, 2 * math.pi]), zf), material, regions)
+    n_cav = int(np.sum(rid < 2))
+    k0 = int(np.argmax(zid == znames.index("bottom_collector")))
+    current = (slice(0, n_cav), slice(0, 1), slice(k0, grid.shape[2]))
+    return _assemble(config, grid, options, walls=("r+",), current=current)
+
+
+# ---------------------------------------------------------------------------------- 3D
+def rod_pattern(count: int, lx: float, ly: float) -> tuple[int, int]:
+    """(nx, ny), nx ny = count, pitch lx/nx by ly/ny closest to square (more along x on a tie)."""
+    pairs = [(nx, count // nx) for nx in range(1, count + 1) if count % nx == 0]
+    return min(pairs, key=lambda p: (round(abs(math.log((lx / p[0]) / (ly / p[1]))), 12), -p[0]))
+
+
+def _fill(breaks, h: float) -> np.ndarray:
+    """Faces [m] through the sorted break points, each gap cut in cells of at most h."""
+    b = [breaks[0]]
+    for x in breaks[1:]:
+        if x - b[-1] > 1e-4:
+            b.append(x)
+    faces = [b[0]]
+    for lo, hi in zip(b[:-1], b[1:]):
+        n = max(1, int(math.ceil((hi - lo) / h - 1e-9)))
+        faces += list(lo + (hi - lo) * np.arange(1, n + 1) / n)
+    return np.array(faces)
+
+
+def _rod_intervals(n: int, extent: float, half_side: float) -> list:
+    """Plan intervals [m] of the rods along one axis in the quarter (x >= 0)."""
+    out = []
+    for i in range(n):
+        c = (i + 0.5) * extent / n - extent / 2
+        if c > -1e-12:
+            out.append((max(c - half_side, 0.0), c + half_side))
+    return out
+
+
+def _build_xyz(config: Config, s: float, options: PotOptions) -> PotModel:
+    geo, lin, col = config.geometry, config.lining, config.collectors
+    cyl = geo.shape == "cylindrical"
+    if cyl:
+        hx = hy = geo.inner_radius  # half extents of the cavity
+        lx = ly = geo.inner_radius * math.sqrt(math.pi)  # rod pattern over the equal-area square
+    else:
+        hx, hy = geo.inner_length / 2, geo.inner_width / 2
+        lx, ly = geo.inner_length, geo.inner_width
+    t_side = np.cumsum([L.thickness for L in lin.side])
+    nx, ny = rod_pattern(col.rod_count, lx, ly)
+    a = col.rod_diameter * math.sqrt(math.pi) / 4  # half side of the equal-area square rod
+    if min(lx / nx, ly / ny) <= 2 * a:
+        raise ValueError(f"build_pot: {col.rod_count} rods of {col.rod_diameter} m on a {nx} x {ny} "
+                         "pattern overlap")
+    rx, ry = _rod_intervals(nx, lx, a), _rod_intervals(ny, ly, a)
+    h = CELL_3D / s
+    if cyl:
+        outer = geo.inner_radius + t_side[-1]
+        xf = _fill(sorted({0.0, hx, outer, *[v for r in rx for v in r]}), h)
+        yf = _fill(sorted({0.0, hy, outer, *[v for r in ry for v in r]}), h)
+    else:
+        side = _fill([0.0, *t_side], h)  # layer faces exact, cells of at most h
+        xf = np.concatenate((_fill(sorted({0.0, hx, *[v for r in rx for v in r]}), h)[:-1], hx + side))
+        yf = np.concatenate((_fill(sorted({0.0, hy, *[v for r in ry for v in r]}), h)[:-1], hy + side))
+    xc, yc = 0.5 * (xf[1:] + xf[:-1]), 0.5 * (yf[1:] + yf[:-1])
+    inside = [(lo < xc[:, None]) & (xc[:, None] < hi) for lo, hi in rx]
+    in_rod_x = np.any(inside, axis=0)[:, 0] if inside else np.zeros(xc.size, bool)
+    inside = [(lo < yc) & (yc < hi) for lo, hi in ry]
+    in_rod_y = np.any(inside, axis=0) if inside else np.zeros(yc.size, bool)
+    rods = tuple((rxi, ryj) for rxi in rx for ryj in ry)
+    if cyl:
+        far = max(math.hypot(x1, y1) for (x0, x1), (y0, y1) in rods)
+        if far >= geo.inner_radius:
+            raise ValueError("build_pot: the rod pattern does not fit in the cylindrical cavity")
+
+    # plan columns: rods, cavity, side_i or ambient; per-column lining mix (cylinder)
+    column = np.empty((xc.size, yc.size), dtype=object)
+    k_mix = np.zeros(column.shape)
+    c_mix = np.zeros(column.shape)
+    side_k = np.array([L.thermal_conductivity for L in lin.side])
+    side_c = np.array([_rho_cp(L.name) for L in lin.side])
+    sub = (np.arange(8) + 0.5) / 8
+    for i in range(xc.size):
+        for j in range(yc.size):
+            if in_rod_x[i] and in_rod_y[j]:
+                column[i, j] = "rods"
+                continue
+            if not cyl:
+                d = max(xc[i] - hx, yc[j] - hy)
+                column[i, j] = "cavity" if d < 0 else f"side_{int(np.searchsorted(t_side, d))}"
+                continue
+            X = xf[i] + sub[:, None] * (xf[i + 1] - xf[i])
+            Y = yf[j] + sub[None, :] * (yf[j + 1] - yf[j])
+            d = (np.hypot(X, Y) - geo.inner_radius).ravel()
+            layer = np.searchsorted(t_side, d, side="right")  # 0..n-1 lining, n outside
+            cavity, outside = np.mean(d < 0), np.mean(layer >= t_side.size)
+            if outside > 0.5:
+                column[i, j] = "ambient"
+            elif cavity > 0.5:
+                column[i, j] = "cavity"
+            else:
+                lining = layer[(d >= 0) & (layer < t_side.size)]
+                counts = np.bincount(lining, minlength=t_side.size)
+                column[i, j] = f"side_{int(np.argmax(counts))}"
+                k_mix[i, j] = 1.0 / np.sum(counts / d.size / side_k)
+                c_mix[i, j] = np.sum(counts * side_c) / counts.sum()
+    z_parts = _z_parts(config)
+    zf, zid = _segments(z_parts, s)
+    znames = [p[0] for p in z_parts]
+    regions = {n: i for i, n in enumerate(_region_order(config, z_parts, ["ambient"] if cyl else []))}
+    ids = {}
+    material = np.empty((xc.size, yc.size, zid.size), dtype=np.int32)
+    for i in range(xc.size):
+        for j in range(yc.size):
+            key = column[i, j]
+            if key not in ids:
+                ids[key] = np.array([regions[_column_name(znames[zi], key)] for zi in zid], dtype=np.int32)
+            material[i, j, :] = ids[key]
+    grid = Grid("xyz", (xf, yf, zf), material, regions, multiplicity=4.0)
+    cav = np.array([[c in ("rods", "cavity") for c in row] for row in column])
+    k0 = int(np.argmax(zid == znames.index("bottom_collector")))
+    current = (slice(0, int(np.nonzero(cav.any(axis=1))[0][-1]) + 1),
+               slice(0, int(np.nonzero(cav.any(axis=0))[0][-1]) + 1), slice(k0, grid.shape[2]))
+    perimeter = 2 * math.pi * geo.inner_radius if cyl else 2 * (geo.inner_length + geo.inner_width)
+    mix = None
+    if cyl:
+        side_cells = np.isin(material, [regions[f"side_{i}"] for i in range(len(lin.side))])
+        mix = (side_cells, np.broadcast_to(k_mix[:, :, None], grid.shape),
+               np.broadcast_to(c_mix[:, :, None], grid.shape))
+    walls = ("x+", "y+")
+    return _assemble(config, grid, options, walls=walls, current=current, perimeter=perimeter,
+                     rods=rods, mix=mix, staircase=cyl)
+
+
+def _polar_factor(grid: Grid, axis: int) -> np.ndarray:
+    """1 / (|cos t| + |sin t|) at the polar angle t of every face of ``axis`` (3D)."""
+    f = [grid.faces[a] if a == axis else grid.centres(a) for a in range(2)]
+    X, Y = np.meshgrid(f[0], f[1], indexing="ij")
+    t = np.arctan2(Y, X)
+    return (1.0 / (np.abs(np.cos(t)) + np.abs(np.sin(t))))[:, :, None]
+
+
+# ----------------------------------------------------------------------------- assembly
+def _assemble(config: Config, grid: Grid, options: PotOptions, walls, current, perimeter=0.0,
+              rods=(), mix=None, staircase=False) -> PotModel:
+    """Properties, films, boundary conditions and loss groups of either geometry."""
+    lin, col = config.lining, config.collectors
+    regions, m, shape = grid.regions, grid.material, grid.shape
+    z = _region_table(config, regions, options)
+    props = {key: z[key][m].reshape(shape) for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat")}
+    if mix is not None:  # staircase lining: series mix of the layers per column
+        sel, k_mix, c_mix = mix
+        for key, val in (("ks", k_mix), ("kl", k_mix), ("cs", c_mix), ("cl", c_mix)):
+            props[key] = np.where(sel, val, props[key])
+    heat = HeatProperties(*(props[key] for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat")))
     sigma = z["sig"][m].reshape(shape)
 
-    # films: melt | side lining (radial faces), alloy | collector (axial faces)
+    # films: melt | side lining (lateral faces), alloy | collector (axial faces), and for a
+    # staircase cylinder the shell surface on the shell | ambient faces
     melt_ids = [regions[n] for n in MELTS]
-    film_r = np.zeros((shape[0] + 1,) + shape[1:])
-    lo, hi = m[:-1], m[1:]
-    film_r[1:-1][np.isin(lo, melt_ids) & (hi == regions["side_0"])] = lin.inside_heat_transfer
+    side_ids = [regions[f"side_{i}"] for i in range(len(lin.side))]
+    ambient = regions.get("ambient", -1)
+    h_rad = 0.0
+    if staircase:
+        ts, ta = options.surface_temperature, lin.ambient_temperature
+        h_rad = (lin.shell_emissivity * STEFAN_BOLTZMANN * (ts**4 - ta**4) / (ts - ta)
+                 if abs(ts - ta) > 1e-6 else 4 * lin.shell_emissivity * STEFAN_BOLTZMANN * ta**3)
+    films = {}
+    lateral = (0,) if grid.geometry == "rz" else (0, 1)
+    for a in lateral:
+        n = shape[a]
+        lo, hi = np.take(m, np.arange(n - 1), axis=a), np.take(m, np.arange(1, n), axis=a)
+        film = np.zeros(grid.face_areas(a).shape)
+        inner = [slice(None)] * 3
+        inner[a] = slice(1, n)
+        wall = (np.isin(lo, melt_ids) & np.isin(hi, side_ids)) | (np.isin(hi, melt_ids) & np.isin(lo, side_ids))
+        film[tuple(inner)][wall] = lin.inside_heat_transfer
+        if staircase:
+            out = ((lo == ambient) & (hi != ambient)) | ((hi == ambient) & (lo != ambient))
+            film[tuple(inner)][out] = lin.outside_convection + h_rad
+            film *= _polar_factor(grid, a)
+        films[a] = film
     film_z = np.zeros(shape[:2] + (shape[2] + 1,))
     lo, hi = m[:, :, :-1], m[:, :, 1:]
     film_z[:, :, 1:-1][(lo == regions["bottom_collector"]) & (hi == regions["anode_alloy"])] = lin.inside_heat_transfer
+    films[2] = film_z
 
-    surface = SurfaceBC(h=lin.outside_convection, value=lin.ambient_temperature,
-                        emissivity=lin.shell_emissivity, ambient=lin.ambient_temperature)
+    amb_T = lin.ambient_temperature
+    surface = SurfaceBC(h=lin.outside_convection, value=amb_T, emissivity=lin.shell_emissivity, ambient=amb_T)
     rods_top = (m[:, :, -1] == regions["rods"])
-    outside = max(col.rod_length - geo.freeboard - sum(L.thickness for L in lin.lid), 0.01)
-    top = SurfaceBC(h=np.where(rods_top, col.rod_thermal_conductivity / outside, lin.outside_convection),
-                    value=np.where(rods_top, col.rod_cold_end_temperature, lin.ambient_temperature),
-                    emissivity=np.where(rods_top, 0.0, lin.shell_emissivity), ambient=lin.ambient_temperature)
-    bcs = {"r+": surface, "z-": surface, "z+": top}
-    groups = {"side": ("r+", None), "bottom": ("z-", None), "lid": ("z+", ~rods_top),
-              "collectors": ("z+", rods_top)}
-    n_cav = int(np.sum(rid < 2))
-    k0 = int(np.argmax(zid == znames.index("bottom_collector")))
-    current = (slice(0, n_cav), slice(0, 1), slice(k0, shape[2]))
-    return PotModel(grid, sigma, heat, bcs, {0: film_r, 2: film_z}, groups, current)
+    outside_top = (m[:, :, -1] == ambient)
+    top = SurfaceBC(h=np.where(rods_top, col.rod_thermal_conductivity / _outside_length(config),
+                               np.where(outside_top, np.inf, lin.outside_convection)),
+                    value=np.where(rods_top, col.rod_cold_end_temperature, amb_T),
+                    emissivity=np.where(rods_top | outside_top, 0.0, lin.shell_emissivity), ambient=amb_T)
+    bcs = {"z+": top}
+    groups = {"lid": ("z+", ~rods_top & ~outside_top), "collectors": ("z+", rods_top)}
+    if staircase:
+        groups["side@z+"] = ("z+", outside_top)
+        outside_bottom = m[:, :, 0] == ambient
+        bcs["z-"] = SurfaceBC(h=np.where(outside_bottom, np.inf, lin.outside_convection), value=amb_T,
+                              emissivity=np.where(outside_bottom, 0.0, lin.shell_emissivity), ambient=amb_T)
+        groups["bottom"] = ("z-", ~outside_bottom)
+        groups["side@z-"] = ("z-", outside_bottom)
+    else:
+        bcs["z-"] = surface
+        groups["bottom"] = ("z-", None)
+    for w in walls:
+        a = "xyz".index(w[0]) if w[0] != "r" else 0
+        if staircase:  # pot cells on the box side: the shell surface, area-scaled; outside: ambient
+            edge = m[-1] if a == 0 else m[:, -1]
+            f = _polar_factor(grid, a)[-1 if a == 0 else slice(None)]
+            f = f[:, -1] if a == 1 else f
+            out = edge == ambient
+            bcs[w] = SurfaceBC(h=np.where(out, np.inf, lin.outside_convection * f), value=amb_T,
+                               emissivity=np.where(out, 0.0, lin.shell_emissivity * f), ambient=amb_T)
+        else:
+            bcs[w] = surface
+        groups["side" if w in ("r+", "x+") else f"side@{w}"] = (w, None)
+    groups = {k: groups[k] for k in sorted(groups, key=lambda k: ("side", "bottom", "lid", "collectors")
+                                          .index(k.split("@")[0]))}
+    height = grid.faces[2][-1] - grid.faces[2][0]
+    if staircase:
+        outer = 2 * math.pi * grid.faces[0][-1]
+    else:
+        outer = 4 * (grid.faces[0][-1] + grid.faces[1][-1]) if grid.geometry == "xyz" else 0.0
+    return PotModel(grid, sigma, heat, bcs, films, groups, current, perimeter, rods,
+                    outer * height, lin.shell_emissivity, lin.outside_convection, amb_T)

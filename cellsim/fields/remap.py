@@ -1,11 +1,13 @@
-"""Moving layers: rebuild the pot with new depths and carry the heat field over (r-z).
+"""Moving layers: rebuild the pot with new depths and carry the heat field over (r-z and 3D).
 
 The pot builder puts the same number of cells in every layer whatever its thickness, and
 only the cavity's layers move (the lid height is fixed: the gas space shrinks as the metal
 layers grow), so an old and a new pot have the same cell counts and the same layer
 boundaries in a different place. The remap maps each layer of the new grid linearly onto
-the same layer of the old grid (z only; the r faces do not change) and takes, in every
-column, the overlap-weighted average of the old volumetric enthalpy H [J/m3].
+the same layer of the old grid (z only; the r, or x and y, faces do not change) and takes,
+in every column, the overlap-weighted average of the old volumetric enthalpy H [J/m3]. The
+layer bounds are read from the column with the most material changes along z (a cavity
+column without rod: it crosses every layer).
 
 What is conserved: in the mapped coordinate, sum(H dz) per column and per layer, i.e.
 each layer keeps its enthalpy per volume and its temperature profile (a growing layer
@@ -36,15 +38,19 @@ def layer_config(config: Config, alloy_depth: float, cathode_depth: float) -> Co
     return dataclasses.replace(config, geometry=geo)
 
 
-def build_layers(config: Config, resolution: str, alloy_depth: float, cathode_depth: float) -> PotModel:
-    """The pot of ``config`` with the given layer depths [m] (see :func:`layer_config`)."""
-    return build_pot(layer_config(config, alloy_depth, cathode_depth), resolution)
+def build_layers(config: Config, resolution: str, alloy_depth: float, cathode_depth: float,
+                 **kwargs) -> PotModel:
+    """The pot of ``config`` with the given layer depths [m] (see :func:`layer_config`);
+    keyword arguments go to :func:`cellsim.fields.pot.build_pot` (options, geometry)."""
+    return build_pot(layer_config(config, alloy_depth, cathode_depth), resolution, **kwargs)
 
 
 def _knots(grid: Grid) -> np.ndarray:
-    """z faces [m] where the material changes along the first cavity column (layer bounds)."""
-    cavity = int(np.argmax(grid.material[:, 0, -1] != grid.material[0, 0, -1]))
-    col = grid.material[cavity, 0, :]
+    """z faces [m] where the material changes along the column that changes most (layer bounds)."""
+    m = grid.material
+    changes = np.sum(m[:, :, 1:] != m[:, :, :-1], axis=2)
+    i, j = np.unravel_index(int(np.argmax(changes)), changes.shape)
+    col = m[i, j, :]
     inner = np.nonzero(col[1:] != col[:-1])[0] + 1
     zf = grid.faces[2]
     return np.concatenate(([zf[0]], zf[inner], [zf[-1]]))
@@ -53,7 +59,8 @@ def _knots(grid: Grid) -> np.ndarray:
 def overlap_matrix(old: Grid, new: Grid) -> np.ndarray:
     """W (new z cells x old z cells): H_new[..., k] = sum_m W[k, m] H_old[..., m]."""
     ko, kn = _knots(old), _knots(new)
-    if ko.size != kn.size or old.shape[:2] != new.shape[:2] or not np.allclose(old.faces[0], new.faces[0]):
+    if ko.size != kn.size or old.shape[:2] != new.shape[:2] or not (
+            np.allclose(old.faces[0], new.faces[0]) and np.allclose(old.faces[1], new.faces[1])):
         raise ValueError("remap: the two pots differ in more than their layer depths")
     xi = np.interp(new.faces[2], kn, ko)  # new faces mapped into old coordinates
     zo = old.faces[2]

@@ -5,7 +5,7 @@ For each impurity k (``cellsim.elements.IMPURITIES``) in the electrolyte cells
 
     dc/dt + div(-D_eff grad c + v c) = 0,   v = -z D_mol F/(R T) grad phi  (optional migration)
 
-with D_eff = mixing_factor x D_mol. Every face between an electrolyte cell and a metal
+with D_eff = D_mol + D_t (D_t: the electrolyte's eddy diffusivity, shared with the heat field). Every face between an electrolyte cell and a metal
 region carries the exchange law of ``cellsim.lumped.chemistry`` in local form,
 
     N_f = g_f (S_f c_metal - c_P),   g_f = A_f / (d_P/D_eff + R_film + S_f/k_metal)   [mol/s]
@@ -45,6 +45,9 @@ from cellsim.units import FARADAY, GAS_CONSTANT
 
 N_SPECIES = len(IMPURITIES)
 SALT_FILMS = ("wall", "resolved")
+# Direct solves use the band solver of kernels/species when N (bw + 1)^2 stays below this
+# (the r-z pots: N = 160, bw = 8); above it (wide 3D layers) SuperLU with its fill-reducing order.
+BAND_MAX_WORK = 2e7
 _MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
 
 
@@ -56,8 +59,9 @@ class SpeciesOptions:
     k_salt, k_metal_anode, k_metal_cathode : film mass-transfer coefficients [m/s].
     molecular_diffusivity : D_mol [m2/s], one per IMPURITIES entry; default 2e-9 for all
         [E] (physics-data 3.2: 1-5e-9 m2/s for M2+/M3+ complexes at 700-800 degC; Fe 2e-9 [C]).
-    mixing_factor : D_eff / D_mol [-]; default 1e5 [E] (docs/species.md: the eddy diffusivity
-        ~1e-4 m2/s implied by the measured k_salt through a turbulent wall-layer correlation).
+    eddy_diffusivity : D_t [m2/s] added to D_mol; default 2e-4 [E] (docs/species.md: the core
+        mixing implied by the measured k_salt through a turbulent wall-layer correlation);
+        from the configuration's ``electrolyte.eddy_diffusivity``.
     salt_film : "wall" (sub-grid film 1/k_salt at each interface) or "resolved" (none).
     migration : drift of the ions in the potential field (needs ``phi``).
     surface_depletion : the local current density shifts the metal's surface composition
@@ -73,7 +77,7 @@ class SpeciesOptions:
     k_metal_anode: float = 1e-4
     k_metal_cathode: float = 1e-4
     molecular_diffusivity: tuple = (2e-9,) * N_SPECIES
-    mixing_factor: float = 1e5
+    eddy_diffusivity: float = 2e-4
     salt_film: str = "wall"
     migration: bool = False
     surface_depletion: bool = True
@@ -83,8 +87,9 @@ class SpeciesOptions:
             raise ValueError(f"salt_film must be one of {SALT_FILMS}, got {self.salt_film!r}")
         if len(self.molecular_diffusivity) != N_SPECIES or min(self.molecular_diffusivity) <= 0.0:
             raise ValueError(f"molecular_diffusivity needs {N_SPECIES} positive values [m2/s]")
-        if self.mixing_factor < 1.0:
-            raise ValueError("mixing_factor must be >= 1 (1: molecular diffusion only)")
+        if not self.eddy_diffusivity >= 0.0:
+            raise ValueError(f"eddy_diffusivity must be >= 0 m2/s (0: molecular diffusion only), "
+                             f"got {self.eddy_diffusivity!r}")
 
     @classmethod
     def from_config(cls, config, **overrides) -> "SpeciesOptions":
@@ -94,14 +99,15 @@ class SpeciesOptions:
                       potential_offsets=dict(el.potential_offsets), alf3_activity=el.alf3_activity,
                       k_salt=el.mass_transfer_coefficient,
                       k_metal_anode=config.anode_alloy.metal_mass_transfer_coefficient,
-                      k_metal_cathode=config.cathode_metal.metal_mass_transfer_coefficient)
+                      k_metal_cathode=config.cathode_metal.metal_mass_transfer_coefficient,
+                      eddy_diffusivity=el.eddy_diffusivity)
         values.update(overrides)
         return cls(**values)
 
     @property
     def diffusivity(self) -> np.ndarray:
         """D_eff per impurity [m2/s]."""
-        return self.mixing_factor * np.asarray(self.molecular_diffusivity, dtype=float)
+        return np.asarray(self.molecular_diffusivity, dtype=float) + self.eddy_diffusivity
 
 
 @dataclass(frozen=True)
@@ -191,22 +197,32 @@ class SpeciesField:
         self.index[mask] = np.arange(self.n)
         self.volumes = grid.volumes()[mask]
         unit = mask.astype(np.float64)
+        self._areas = [grid.face_areas(a) for a in range(3)]
+        self._widths = [grid.widths(a) for a in range(3)]
         self.geometric = []
         for a in range(3):
-            G = np.zeros(grid.face_areas(a).shape)
-            fv.interior_conductances(unit, grid.widths(a), grid.face_areas(a), a, G)
+            G = np.zeros(self._areas[a].shape)
+            fv.interior_conductances(unit, self._widths[a], self._areas[a], a, G)
             self.geometric.append(G)
         self.anode = self._interface(grid.regions[electrolyte], grid.regions[anode])
         self.cathode = self._interface(grid.regions[electrolyte], grid.regions[cathode])
         if self.anode.cell.size == 0 or self.cathode.cell.size == 0:
             raise ValueError("the electrolyte must touch both metal regions")
+        self._plain, self._stacks = {}, {}  # face coefficients without drift, per D_eff
+        bw = int(ks.band_width(self.index))
+        self._bw = bw if self.n * (bw + 1) ** 2 <= BAND_MAX_WORK else None
+        if self._bw is not None:
+            self._band, self._lu = np.empty((self.n, 2 * bw + 1)), np.empty((self.n, 2 * bw + 1))
 
     def _interface(self, salt: int, metal: int) -> _Interface:
         g, mat = self.grid, self.grid.material
         parts = {k: [] for k in ("cell", "salt_flat", "axis", "face_flat", "sign", "area", "half")}
         for a in range(3):
             n = g.shape[a]
+            if n < 2:
+                continue
             lo, hi = np.take(mat, np.arange(n - 1), axis=a), np.take(mat, np.arange(1, n), axis=a)
+            area_a = self._areas[a]
             for sign, sel in ((1.0, (lo == metal) & (hi == salt)), (-1.0, (lo == salt) & (hi == metal))):
                 idx = np.nonzero(sel)
                 face = list(idx)
@@ -216,10 +232,10 @@ class SpeciesField:
                 parts["cell"].append(self.index.ravel()[flat])
                 parts["salt_flat"].append(flat)
                 parts["axis"].append(np.full(flat.size, a))
-                parts["face_flat"].append(np.ravel_multi_index(face, g.face_areas(a).shape))
+                parts["face_flat"].append(np.ravel_multi_index(face, area_a.shape))
                 parts["sign"].append(np.full(flat.size, sign))
-                parts["area"].append(g.face_areas(a)[tuple(face)])
-                parts["half"].append(0.5 * g.widths(a)[salt_cell[a]])
+                parts["area"].append(area_a[tuple(face)])
+                parts["half"].append(0.5 * self._widths[a][salt_cell[a]])
         return _Interface(**{k: np.concatenate(v) for k, v in parts.items()})
 
     # ------------------------------------------------------------------ helpers
@@ -272,6 +288,50 @@ class SpeciesField:
             w.append(mobility * out)
         return w
 
+    def _coefficients(self, k: int, T, phi) -> list[np.ndarray]:
+        """Scharfetter-Gummel face coefficients (lo, hi per axis) [m3/s] of impurity k. Without
+        drift they depend on D_eff and the grid only and are kept (read only) per D_eff."""
+        D = float(self.options.diffusivity[k])
+        plain = not self.options.migration or phi is None
+        if plain and D in self._plain:
+            return self._plain[D]
+        coeffs = []
+        for G, w in zip(self.geometric, self._drift(k, T, phi)):
+            lo, hi = np.empty(G.shape), np.empty(G.shape)
+            ks.sg_coefficients(D * G, w, lo, hi)
+            coeffs += [lo, hi]
+        if plain:
+            self._plain[D] = coeffs
+        return coeffs
+
+    def _system(self, k, dt, c_old, alloy, cathode, S_anode, S_cathode, T, phi):
+        """The parts of one step's system for impurity k: face coefficients, the cells'
+        diagonal (storage and interface conductances) and right-hand side, the interface
+        conductances (g_anode, g_cathode) and, per pool of finite volume, its border
+        (salt cells, g, S, pool diagonal, pool right-hand side)."""
+        o = self.options
+        D = float(o.diffusivity[k])
+        if not math.isfinite(dt) and (math.isfinite(alloy.volume) or math.isfinite(cathode.volume)):
+            raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
+        coeffs = self._coefficients(k, T, phi)
+        store = self.volumes / dt if math.isfinite(dt) else np.zeros(self.n)
+        b = store * c_old
+        film = 1.0 / o.k_salt if o.salt_film == "wall" else 0.0
+        diag, gs, border = store, [], []
+        for pool, itf, S, k_metal in ((alloy, self.anode, S_anode, o.k_metal_anode),
+                                      (cathode, self.cathode, S_cathode, o.k_metal_cathode)):
+            S = np.ascontiguousarray(S)
+            g = np.empty(itf.cell.size)
+            ks.interface_conductance(itf.area, itf.half, D, film, S, k_metal, g)
+            gs.append(g)
+            diag = diag + np.bincount(itf.cell, g, self.n)
+            if math.isfinite(pool.volume):  # bordered unknown: the pool's concentration
+                border.append((itf.cell, g, S, pool.volume / dt + float(np.sum(g * S)),
+                               pool.volume / dt * pool.c[k]))
+            else:
+                b = b + np.bincount(itf.cell, g * S * pool.c[k], self.n)
+        return coeffs, diag, b, tuple(gs), border
+
     def linear_system(self, k: int, dt: float, c_old: np.ndarray, alloy: MetalPool,
                       cathode: MetalPool, S_anode: np.ndarray, S_cathode: np.ndarray, T, phi=None):
         """Matrix and right-hand side of one backward-Euler step of impurity k.
@@ -283,46 +343,22 @@ class SpeciesField:
         (lo, hi per axis) [m3/s], interface conductances (g_anode, g_cathode) [m3/s]).
         Row i is the net outflow of cell i plus its storage V/dt.
         """
-        o = self.options
-        D = float(o.diffusivity[k])
-        pools = [p for p in (alloy, cathode) if math.isfinite(p.volume)]
-        if not math.isfinite(dt) and pools:
-            raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
-        n_unknowns = self.n + len(pools)
-        coeffs = []
-        for G, w in zip(self.geometric, self._drift(k, T, phi)):
-            lo, hi = np.empty(G.shape), np.empty(G.shape)
-            ks.sg_coefficients(D * G, w, lo, hi)
-            coeffs += [lo, hi]
-        store = self.volumes / dt if math.isfinite(dt) else np.zeros(self.n)
-        diag = store.copy()
-        b = store * c_old
-        film = 1.0 / o.k_salt if o.salt_film == "wall" else 0.0
-        extra_r, extra_c, extra_v, gs = [], [], [], []
-        row = self.n
-        for pool, itf, S, k_metal in ((alloy, self.anode, S_anode, o.k_metal_anode),
-                                      (cathode, self.cathode, S_cathode, o.k_metal_cathode)):
-            g = np.empty(itf.cell.size)
-            ks.interface_conductance(itf.area, itf.half, D, film, np.ascontiguousarray(S), k_metal, g)
-            gs.append(g)
-            np.add.at(diag, itf.cell, g)
-            if math.isfinite(pool.volume):  # bordered unknown: the pool's concentration
-                extra_r += [itf.cell, np.full(itf.cell.size, row), [row]]
-                extra_c += [np.full(itf.cell.size, row), itf.cell, [row]]
-                extra_v += [-g * S, -g, [pool.volume / dt + float(np.sum(g * S))]]
-                b = np.append(b, pool.volume / dt * pool.c[k])
-                row += 1
-            else:
-                np.add.at(b, itf.cell, g * S * pool.c[k])
+        coeffs, diag, b, gs, border = self._system(k, dt, c_old, alloy, cathode, S_anode, S_cathode, T, phi)
         n_faces = sum(G.size for G in self.geometric)
         rows = np.empty(self.n + 4 * n_faces, dtype=np.int64)
         cols, vals = np.empty_like(rows), np.empty(rows.size)
         nnz = ks.assemble_transport(self.index, *coeffs, diag, rows, cols, vals)
-        rows = np.concatenate([rows[:nnz]] + [np.asarray(r, dtype=np.int64) for r in extra_r])
-        cols = np.concatenate([cols[:nnz]] + [np.asarray(c, dtype=np.int64) for c in extra_c])
-        vals = np.concatenate([vals[:nnz]] + [np.asarray(v, dtype=float) for v in extra_v])
+        rows, cols, vals = [rows[:nnz]], [cols[:nnz]], [vals[:nnz]]
+        for row, (cell, g, S, d_pool, b_pool) in enumerate(border, start=self.n):
+            rows += [cell, np.full(cell.size, row), [row]]
+            cols += [np.full(cell.size, row), cell, [row]]
+            vals += [-g * S, -g, [d_pool]]
+            b = np.append(b, b_pool)
+        rows, cols = (np.concatenate([np.asarray(r, dtype=np.int64) for r in x]) for x in (rows, cols))
+        vals = np.concatenate([np.asarray(v, dtype=float) for v in vals])
+        n_unknowns = self.n + len(border)
         A = sp.csr_matrix((vals, (rows, cols)), shape=(n_unknowns, n_unknowns))
-        return A, b, (coeffs, tuple(gs))
+        return A, b, (coeffs, gs)
 
     # ------------------------------------------------------------------ time step
     def step(self, dt: float, c: np.ndarray, alloy: MetalPool, cathode: MetalPool, T,
@@ -344,6 +380,8 @@ class SpeciesField:
             phi = current.phi if phi is None else phi
         S_a = self.exchange_ratios("anode", alloy, T, current)
         S_c = self.exchange_ratios("cathode", cathode, T, current)
+        if self._bw is not None:
+            return self._step_band(dt, c, alloy, cathode, S_a, S_c, T, phi)
         c_new = np.zeros_like(c)
         flux_a, flux_c = np.zeros(N_SPECIES), np.zeros(N_SPECIES)
         for k in range(N_SPECIES):
@@ -354,6 +392,71 @@ class SpeciesField:
                 raise FloatingPointError(f"species solve for {IMPURITIES[k]} gave non-finite values")
             c_new[k][self.mask], flux_a[k], flux_c[k] = self._conservative_update(
                 k, dt, x, c_old, alloy, cathode, S_a[:, k], S_c[:, k], *parts)
+        return SpeciesStep(c_new, flux_a, flux_c)
+
+    def _coefficient_stack(self, T, phi) -> list[np.ndarray]:
+        """``_coefficients`` of every impurity stacked, (N_SPECIES, face shape) per array;
+        kept per D_eff set without drift."""
+        plain = not self.options.migration or phi is None
+        key = tuple(self.options.diffusivity)
+        if plain and key in self._stacks:
+            return self._stacks[key]
+        per = [self._coefficients(k, T, phi) for k in range(N_SPECIES)]
+        stack = [np.ascontiguousarray(np.stack([p[i] for p in per])) for i in range(6)]
+        if plain:
+            self._stacks[key] = stack
+        return stack
+
+    def _step_band(self, dt, c, alloy, cathode, S_a, S_c, T, phi) -> SpeciesStep:
+        """All impurities at once with the band solver (kernels/species.band_solve_all and
+        conservative_update_all): the same system and update as the per-impurity path."""
+        o = self.options
+        finite = [math.isfinite(p.volume) for p in (alloy, cathode)]
+        if not math.isfinite(dt) and any(finite):
+            raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
+        coeffs = self._coefficient_stack(T, phi)
+        D = o.diffusivity[:, None]
+        film = 1.0 / o.k_salt if o.salt_film == "wall" else 0.0
+        store = self.volumes / dt if math.isfinite(dt) else np.zeros(self.n)
+        c_old = c[:, self.mask]
+        diag, b = np.broadcast_to(store, c_old.shape).copy(), store * c_old
+        cells, pools, cols, rows, pool_diag, b_pool, gs, Ss, c_metal = [], [], [], [], [], [], [], [], []
+        for pool, itf, S, k_metal, fin in ((alloy, self.anode, S_a, o.k_metal_anode, finite[0]),
+                                           (cathode, self.cathode, S_c, o.k_metal_cathode, finite[1])):
+            S = np.ascontiguousarray(S.T)  # (species, faces)
+            g = itf.area / (itf.half / D + film + S / k_metal)  # as ks.interface_conductance
+            np.add.at(diag, (slice(None), itf.cell), g)
+            gs.append(g), Ss.append(S)
+            if fin:  # bordered unknown: the pool's concentration
+                cells.append(itf.cell), pools.append(np.full(itf.cell.size, len(pool_diag), dtype=np.int64))
+                cols.append(-g * S), rows.append(-g)
+                pool_diag.append(pool.volume / dt + np.sum(g * S, axis=1))
+                b_pool.append(pool.volume / dt * pool.c)
+            else:
+                np.add.at(b, (slice(None), itf.cell), g * S * pool.c[:, None])
+        P = len(pool_diag)
+        if P:
+            cell, pool_of = np.concatenate(cells), np.concatenate(pools)
+            col, row = np.concatenate(cols, axis=1), np.concatenate(rows, axis=1)
+            pool_diag, b = np.stack(pool_diag, axis=1), np.concatenate([b] + [v[:, None] for v in b_pool], axis=1)
+        else:
+            cell = pool_of = np.zeros(0, dtype=np.int64)
+            col = row = np.zeros((N_SPECIES, 0))
+            pool_diag = np.zeros((N_SPECIES, 0))
+        x = np.empty((N_SPECIES, self.n + P))
+        ks.band_solve_all(self.index, *coeffs, diag, self._bw, cell, pool_of, col, row, pool_diag, b,
+                          self._band, self._lu, x)
+        if not np.all(np.isfinite(x)):
+            bad = [IMPURITIES[k] for k in range(N_SPECIES) if not np.all(np.isfinite(x[k]))]
+            raise FloatingPointError(f"species solve for {', '.join(bad)} gave non-finite values")
+        cm_a = x[:, self.n] if finite[0] else alloy.c.astype(float)
+        cm_c = x[:, self.n + int(finite[0])] if finite[1] else cathode.c.astype(float)
+        cells_new, flux_a, flux_c = np.empty_like(c_old), np.empty(N_SPECIES), np.empty(N_SPECIES)
+        ks.conservative_update_all(self.index, *coeffs, x, c_old, self.volumes, float(dt), self.anode.cell,
+                                   gs[0], Ss[0], np.ascontiguousarray(cm_a), self.cathode.cell, gs[1], Ss[1],
+                                   np.ascontiguousarray(cm_c), cells_new, flux_a, flux_c)
+        c_new = np.zeros_like(c)
+        c_new[:, self.mask] = cells_new
         return SpeciesStep(c_new, flux_a, flux_c)
 
     def _conservative_update(self, k, dt, x, c_old, alloy, cathode, S_a, S_c, coeffs, gs):

@@ -14,7 +14,7 @@ round-off (tested).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import brentq
@@ -58,7 +58,10 @@ class CellState:
     scrap_metal: np.ndarray = field(default_factory=lambda: np.zeros(len(ALL_ELEMENTS)))
     scrap_fed: float = 0.0
     tapped: np.ndarray = field(default_factory=lambda: np.zeros(len(ALL_ELEMENTS)))
+    bled: np.ndarray = field(default_factory=lambda: np.zeros(len(ALL_ELEMENTS)))  # alloy bleeds
+    refilled: np.ndarray = field(default_factory=lambda: np.zeros(len(ALL_ELEMENTS)))  # fresh alloy
     alf3_added: float = 0.0
+    base_salt_added: float = 0.0
     charge: float = 0.0
     back_reaction: float = 0.0  # kg of Al returned from cathode to alloy
     energy: dict = field(default_factory=lambda: {k: 0.0 for k in LEDGER_TERMS})
@@ -81,6 +84,7 @@ class Derived:
     feed_sink: float  # W to heat and melt the scrap
     heater_power: float  # W
     heat_margin: float  # W of surplus at the set point (negative: heater needed)
+    liquid_fraction: float = math.nan  # liquid volume fraction of the electrolyte (lumped level)
 
     @property
     def cell_voltage(self) -> float:
@@ -100,6 +104,10 @@ class LumpedModel:
         self.al_setpoint = w_alloy[0] * alloy_mass
         self.cathode_residual = cath_mass
         self.alf3_setpoint = alf3
+        self.alf3_w0 = alf3 / (alf3 + (salt_mass - alf3))  # same expression as alf3_fraction()
+        refill = config.schedule.bleed_refill_composition
+        self.refill_w = composition_array(config.anode_alloy.initial_composition if refill is None
+                                          else refill)
         self.scrap_w = composition_array(config.scrap.composition)
         self.salt_volume = geo.area * geo.acd
         self.current = config.operation.current  # A; the runner's current program may change it
@@ -117,11 +125,38 @@ class LumpedModel:
         return self.current / (3 * FARADAY) * M_AL / self.scrap_w[0]
 
     def totals(self) -> np.ndarray:
-        """Mass of each element [kg] in all inventories and what has left (taps, sludge), less
-        what came in (scrap, AlF3 make-up): constant over a campaign (conservation test)."""
+        """Mass of each element [kg] in all inventories and what has left (taps, sludge, alloy
+        bleeds), less what came in (scrap, fresh alloy, AlF3 make-up and additions): constant
+        over a campaign (conservation test)."""
         s = self.state
         salt = np.concatenate([[(s.alf3 - s.alf3_added) * M_AL / M_ALF3], s.salt])
-        return s.alloy + salt + s.cathode + s.sludge + s.tapped - s.scrap_metal
+        return (s.alloy + salt + s.cathode + s.sludge + s.tapped + s.bled
+                - s.scrap_metal - s.refilled)
+
+    def alf3_fraction(self) -> float:
+        """AlX3 mass fraction of the melt (dissolved impurities neglected)."""
+        s = self.state
+        return s.alf3 / (s.alf3 + s.salt_base)
+
+    def alf3_activity(self) -> float:
+        """AlX3 activity of the melt: Henrian about the configured point, a = a0 w / w0 [E]
+        (dilute-solution proportionality to the mass fraction, which stands for the mole
+        fraction at a fixed mean molar mass), capped at 1; or constant (electrolyte.alf3_activity_model)."""
+        el = self.config.electrolyte
+        if el.alf3_activity_model == "constant":
+            return el.alf3_activity
+        return min(el.alf3_activity * max(self.alf3_fraction(), 0.0) / self.alf3_w0, 1.0)
+
+    def bath_liquid_fraction(self) -> float:
+        """Liquid volume fraction of the electrolyte: at a field level the volume mean of the
+        heat field's liquid fraction over the electrolyte cells (``heat_state.frac``,
+        ``pot.grid``); at the lumped level the band inside the sidewall ledge (0 when the
+        heat balance has no liquid solution)."""
+        hs, pot = getattr(self, "heat_state", None), getattr(self, "pot", None)
+        if hs is not None and pot is not None:
+            mask, vol = pot.grid.region_mask("electrolyte"), pot.grid.volumes()
+            return float(np.sum(hs.frac[mask] * vol[mask]) / vol[mask].sum())
+        return self.derived.liquid_fraction
 
     def layer_depths(self) -> tuple[float, float, float]:
         """Anode alloy density [kg/m3] (ideal mixing), alloy and cathode-metal depths [m]."""
@@ -153,7 +188,17 @@ class LumpedModel:
 
         margin, V, loss, joule, sink = balance(T_set)
         T, heater = T_set, max(-margin, 0.0)
-        if margin > 0.0:  # surplus: the melt settles above the set point
+        liquid = math.nan
+        P_max = cfg.operation.heater_max_power
+        if P_max is not None and heater > P_max:  # the heater cannot hold the set point
+            heater = P_max
+            T_low = cfg.electrolyte.liquidus + 1e-3  # the ledge model needs T above the liquidus
+            if balance(T_low)[0] + P_max >= 0.0:
+                T = brentq(lambda x: balance(x)[0] + P_max, T_low, T_set, xtol=1e-6)
+            else:  # no liquid steady state: the bath freezes
+                T, liquid = T_low, 0.0
+            _, V, loss, joule, sink = balance(T)
+        elif margin > 0.0:  # surplus: the melt settles above the set point
             hi = T_set + 50.0
             while balance(hi)[0] > 0.0:
                 hi += 100.0
@@ -161,8 +206,10 @@ class LumpedModel:
                     raise RuntimeError("heat balance has no solution within 1000 K of the set point")
             T = brentq(lambda x: balance(x)[0], T_set, hi, xtol=1e-6)
             _, V, loss, joule, sink = balance(T)
+        if math.isnan(liquid):
+            liquid = _inside_ledge(cfg.geometry, loss.ledge_thickness)
         self.derived = Derived(alloy_depth, cathode_depth, rho_alloy, a_al, a_al_c, T, V, loss,
-                               joule, sink, heater, margin)
+                               joule, sink, heater, margin, liquid)
         return self.derived
 
     # ----------------------------------------------------------------------- time step
@@ -180,9 +227,10 @@ class LumpedModel:
         gamma = np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES])
         cmol = lambda m: (m / np.array([ELEMENTS[x].molar_mass for x in ALL_ELEMENTS])).sum()
         c_alloy, c_cath = cmol(s.alloy) / V_alloy, cmol(s.cathode) / V_cath
-        x_ratio_a = chemistry.interface_ratio(T, el.family, el.potential_offsets, el.alf3_activity,
+        a_alx3 = self.alf3_activity()
+        x_ratio_a = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
                                               d.a_al_alloy, gamma)
-        x_ratio_c = chemistry.interface_ratio(T, el.family, el.potential_offsets, el.alf3_activity,
+        x_ratio_c = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
                                               d.a_al_cathode, np.ones(len(IMPURITIES)))
         S_a, S_c = x_ratio_a * c_salt / c_alloy, x_ratio_c * c_salt / c_cath
         g_a = chemistry.film_conductance(area, S_a, el.mass_transfer_coefficient,
@@ -199,6 +247,9 @@ class LumpedModel:
         cfg, s, d = self.config, self.state, self.derived
         I, area = self.current, cfg.geometry.area
         el = cfg.electrolyte
+        species = getattr(self, "species", None)  # a field level's species field reads its options
+        if species is not None and species.options.alf3_activity != self.alf3_activity():
+            species.options = replace(species.options, alf3_activity=self.alf3_activity())
         N_a, N_c = self.exchange(dt)
 
         # Al carries the rest of the current at each electrode (mol/s).
@@ -214,8 +265,8 @@ class LumpedModel:
         s.cathode[0] += (r_cathode - back) * dt * M_AL
         s.back_reaction += back * dt * M_AL
         s.alf3 += (r_anode - r_cathode) * dt * M_ALF3
-        if s.alf3 < self.alf3_setpoint:  # AlF3 make-up keeps the melt's ratio (counted)
-            s.alf3_added += self.alf3_setpoint - s.alf3
+        if cfg.schedule.salt_additions == "continuous" and s.alf3 < self.alf3_setpoint:
+            s.alf3_added += self.alf3_setpoint - s.alf3  # make-up keeps the melt's ratio (counted)
             s.alf3 = self.alf3_setpoint
 
         s.charge += I * dt
@@ -254,6 +305,39 @@ class LumpedModel:
                 s.sludge[k] += excess
                 s.sludge[0] += r * excess
 
+    def bleed(self, mass: float) -> tuple[np.ndarray, np.ndarray]:
+        """Remove ``mass`` [kg] of anode alloy with its composition and refill the same mass of
+        fresh alloy (``schedule.bleed_refill_composition_wt_pct``, default the initial alloy);
+        return (bled, fresh) [kg per element]. Both are booked (``state.bled``,
+        ``state.refilled``) so :meth:`totals` stays constant."""
+        s = self.state
+        total = s.alloy.sum()
+        if not 0.0 < mass < total:
+            raise ValueError(f"alloy bleed of {mass:.3g} kg: expected between 0 and the alloy "
+                             f"mass ({total:.3g} kg)")
+        bled = s.alloy * (mass / total)
+        fresh = self.refill_w * mass
+        s.alloy -= bled
+        s.alloy += fresh
+        s.bled += bled
+        s.refilled += fresh
+        self.update_state()
+        return bled, fresh
+
+    def add_salt(self, alf3: float | None, base_salt: float = 0.0) -> tuple[float, float]:
+        """Add ``alf3`` kg of AlX3 (None: top up to the initial AlX3 fraction at the present
+        base salt) and ``base_salt`` kg of base salt; return what was added (booked in
+        ``state.alf3_added``, ``state.base_salt_added``). The layer stays ``geometry.acd``
+        thick: additions change the melt's composition, not its volume."""
+        s = self.state
+        s.salt_base += base_salt
+        s.base_salt_added += base_salt
+        if alf3 is None:  # w = a / (a + b) = w0  ->  a = w0 b / (1 - w0)
+            alf3 = max(self.alf3_w0 * s.salt_base / (1.0 - self.alf3_w0) - s.alf3, 0.0)
+        s.alf3 += alf3
+        s.alf3_added += alf3
+        return alf3, base_salt
+
     def tap(self) -> np.ndarray:
         """Tap the cathode metal down to its residual depth; return the batch [kg per element]."""
         s = self.state
@@ -280,20 +364,56 @@ class LumpedModel:
         self.state, self.derived = copy.deepcopy(data["state"]), data["derived"]
         self.current = data["current"]
 
+    def limited_sum(self) -> float:
+        """Mass fraction of the limited elements (anode_alloy.limited_elements) in the alloy."""
+        w = self.state.alloy / self.state.alloy.sum()
+        return float(sum(w[ALL_ELEMENTS.index(e)] for e in self.config.anode_alloy.limited_elements))
+
+    def thermal_limit_broken(self) -> str | None:
+        """Describe the thermal stop criterion of ``[schedule]`` that is met, or None."""
+        sched, el, d = self.config.schedule, self.config.electrolyte, self.derived
+        C = 273.15
+        ledge = d.heat.ledge_thickness
+        if sched.min_ledge_thickness is not None and ledge < sched.min_ledge_thickness:
+            return (f"sidewall ledge gone: {ledge * 1e3:.2f} mm below {sched.min_ledge_thickness * 1e3:g} mm "
+                    "(the melt touches the lining)")
+        if sched.stop_on_frozen_bath:
+            if d.temperature < el.liquidus:
+                return (f"bath frozen: electrolyte {d.temperature - C:.1f} degC below its liquidus "
+                        f"{el.liquidus - C:g} degC")
+            f = self.bath_liquid_fraction()
+            if f < sched.min_bath_liquid_fraction:
+                return (f"bath frozen: electrolyte liquid fraction {f:.3f} below "
+                        f"{sched.min_bath_liquid_fraction:g}")
+        if sched.max_temperature is not None and d.temperature > sched.max_temperature:
+            return (f"melt too hot: {d.temperature - C:.1f} degC above "
+                    f"{sched.max_temperature - C:g} degC")
+        return None
+
     def alloy_limit_broken(self) -> str | None:
         """Describe the anode-alloy (or pot-level) limit that is broken, or None."""
         aa, s, d = self.config.anode_alloy, self.state, self.derived
+        if s.alf3 <= 0.0:
+            return "electrolyte AlX3 used up (schedule the electrolyte additions)"
         if d.alloy_depth + self.config.geometry.acd + d.cathode_depth > thermal.cavity_height(self.config):
             return "pot full: the cathode metal reached the lid"
         w = s.alloy / s.alloy.sum()
         if w[0] < aa.min_al_fraction:
             return f"anode alloy Al {w[0] * 100:.2f} wt% below {aa.min_al_fraction * 100:g} wt%"
-        limited = sum(w[ALL_ELEMENTS.index(e)] for e in aa.limited_elements)
+        limited = self.limited_sum()
         if limited > aa.max_impurity_fraction:
             names = "+".join(aa.limited_elements)
             return (f"anode alloy {names} {limited * 100:.2f} wt% above "
                     f"{aa.max_impurity_fraction * 100:g} wt%")
         return None
+
+
+def _inside_ledge(geo, ledge: float) -> float:
+    """Fraction of the cavity's plan area inside a sidewall ledge of thickness ``ledge`` [m]."""
+    if geo.shape == "cylindrical":
+        return max(1.0 - ledge / geo.inner_radius, 0.0) ** 2
+    return (max(geo.inner_length - 2 * ledge, 0.0) * max(geo.inner_width - 2 * ledge, 0.0)
+            / (geo.inner_length * geo.inner_width))
 
 
 def _with_rod_joule(loss: thermal.HeatLoss, rods_joule_out: float) -> thermal.HeatLoss:

@@ -62,7 +62,7 @@ def test_plot_writes_readable_pngs(tmp_path):
     out = tmp_path / "r.h5"
     runner = CliRunner()
     assert runner.invoke(main, ["run", "rusal-3kA", "-o", str(out), "-q", "--set",
-                                'schedule.duration="6 d"']).exit_code == 0
+                                'schedule.duration="6 d"', "--set", 'numerics.model="lumped"']).exit_code == 0
     result = runner.invoke(main, ["plot", str(out)])
     assert result.exit_code == 0, result.output
     pngs = sorted((tmp_path / "r-plots").glob("*.png"))

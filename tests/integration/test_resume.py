@@ -12,10 +12,13 @@ from cellsim.io import write_result
 pytestmark = pytest.mark.integration
 
 LEVELS = {
-    "lumped": ['schedule.duration="5 d"', 'numerics.checkpoint_interval="1 d"'],
+    "lumped": ['schedule.duration="5 d"', 'numerics.checkpoint_interval="1 d"', 'numerics.model="lumped"'],
     "axisymmetric": ['schedule.duration="3 d"', 'numerics.checkpoint_interval="1 d"',
                      'numerics.model="axisymmetric"', 'numerics.resolution="coarse"',
                      'numerics.snapshot_interval="12 h"', 'schedule.tap_interval="1 d"'],
+    "3d": ['schedule.duration="3 d"', 'numerics.checkpoint_interval="1 d"',
+           'numerics.model="3d"', 'numerics.resolution="coarse"',
+           'numerics.snapshot_interval="12 h"', 'schedule.tap_interval="1 d"'],
 }
 
 

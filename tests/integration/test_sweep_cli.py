@@ -11,7 +11,7 @@ SPEC = """
 [sweep]
 name = "mini"
 base = "rusal-3kA"
-set = ['schedule.duration="2 d"']
+set = ['schedule.duration="2 d"', 'numerics.model="lumped"']
 [parameters]
 "geometry.acd" = ["4 cm", "-1 cm", "5 cm"]
 "operation.current_density" = ["0.5 A/cm2"]

@@ -13,7 +13,7 @@ SPEC = """
 [sweep]
 name = "dask"
 base = "rusal-3kA"
-set = ['schedule.duration="2 d"']
+set = ['schedule.duration="2 d"', 'numerics.model="lumped"']
 [parameters]
 "geometry.acd" = ["4 cm", "0 cm", "5.5 cm"]
 "operation.current_density" = ["0.45 A/cm2"]

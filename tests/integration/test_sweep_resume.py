@@ -17,7 +17,7 @@ SPEC = """
 [sweep]
 name = "kill"
 base = "rusal-3kA"
-set = ['schedule.duration="{days} d"']
+set = ['schedule.duration="{days} d"', 'numerics.model="lumped"']
 [parameters]
 "geometry.acd" = {{ start = "3 cm", stop = "6 cm", num = {n} }}
 """

@@ -28,7 +28,7 @@ UNIFORM = ("electrolyte_ohmic", "anode_alloy_ohmic", "anode_overpotential", "cat
 
 @pytest.fixture(scope="module")
 def pair():
-    lumped = make_model(load_config("rusal-3kA", HOT))
+    lumped = make_model(load_config("rusal-3kA", HOT + ['numerics.model="lumped"']))
     field = make_model(load_config("rusal-3kA", HOT + ['numerics.model="axisymmetric"',
                                                        'numerics.resolution="coarse"']))
     for _ in range(24):
@@ -38,10 +38,11 @@ def pair():
 
 
 def test_registry_names_every_level():
-    assert set(MODELS) == {"lumped", "axisymmetric"}
+    assert set(MODELS) == {"lumped", "axisymmetric", "3d"}
     assert model_class("axisymmetric").level == "axisymmetric"
-    with pytest.raises(NotImplementedError, match="3D"):
-        model_class("3d")
+    assert model_class("3d").level == "3d"
+    with pytest.raises(KeyError, match="unknown model level"):
+        model_class("4d")
 
 
 def test_uniform_stack_terms_and_inventories_agree(pair):

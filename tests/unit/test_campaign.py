@@ -10,6 +10,8 @@ from cellsim.config import load_config
 from cellsim.elements import ALL_ELEMENTS
 from cellsim.lumped import LumpedModel
 
+LUMPED = ['numerics.model="lumped"']  # explicit: these tests need the 0D level's speed or numbers
+
 F, M_AL = 96485.33212, 26.9815e-3
 SHORT = ['schedule.duration="6 d"']
 PURE_SCRAP = ["scrap.composition_wt_pct={}"]
@@ -17,12 +19,12 @@ PURE_SCRAP = ["scrap.composition_wt_pct={}"]
 
 @pytest.fixture(scope="module")
 def ubc():
-    return run_campaign(load_config("rusal-3kA", ['schedule.duration="20 d"']))
+    return run_campaign(load_config("rusal-3kA", LUMPED + ['schedule.duration="20 d"']))
 
 
 def test_faraday_mass_without_losses():
     """No back reaction and pure scrap: the cathode gains I t M / 3F (physics-data 0)."""
-    cfg = load_config("rusal-3kA", SHORT + PURE_SCRAP + ["electrolyte.dissolved_al_solubility=0.0"])
+    cfg = load_config("rusal-3kA", LUMPED + SHORT + PURE_SCRAP + ["electrolyte.dissolved_al_solubility=0.0"])
     result = run_campaign(cfg)
     t = result.summary["campaign_length"]
     assert t == pytest.approx(6 * 86400)
@@ -50,7 +52,7 @@ def test_specific_energy_is_the_2980_u_over_ce_rule_plus_heater(ubc):
 
 
 def test_energy_ledger_is_u_i_t_plus_heater_step_by_step():
-    cfg = load_config("rusal-500A", SHORT)  # the 500 A pot needs its heater
+    cfg = load_config("rusal-500A", LUMPED + SHORT)  # the 500 A pot needs its heater
     result = run_campaign(cfg)
     model, dt = LumpedModel(cfg), cfg.schedule.time_step
     electric, heater, I = 0.0, 0.0, cfg.operation.current
@@ -85,7 +87,7 @@ def test_carbon_footprint_is_energy_times_emission_factor(ubc):
 
 
 def test_pure_scrap_gives_cathode_impurities_only_from_the_alloys_own_copper():
-    cfg = load_config("rusal-3kA", SHORT + PURE_SCRAP)
+    cfg = load_config("rusal-3kA", LUMPED + SHORT + PURE_SCRAP)
     result = run_campaign(cfg)
     product = {e: result.summary[f"product_{e}"] for e in ALL_ELEMENTS if e != "Al"}
     assert all(product[e] == 0.0 for e in product if e != "Cu")
@@ -97,7 +99,7 @@ def test_pure_scrap_gives_cathode_impurities_only_from_the_alloys_own_copper():
 
 
 def test_magnesium_dissolves_into_the_salt_and_codeposits_at_its_equilibrium_share():
-    cfg = load_config("rusal-3kA", ["scrap.composition_wt_pct={Mg=1.5}"])
+    cfg = load_config("rusal-3kA", LUMPED + ["scrap.composition_wt_pct={Mg=1.5}"])
     model = LumpedModel(cfg)
     for _ in range(6 * 24):
         model.step(3600.0)
@@ -114,7 +116,7 @@ def test_magnesium_dissolves_into_the_salt_and_codeposits_at_its_equilibrium_sha
 
 
 def test_campaign_stops_when_the_alloy_limit_is_broken():
-    cfg = load_config("rusal-3kA", ['schedule.duration="200 d"', "scrap.composition_wt_pct={Si=8.5, Fe=1.15}"])
+    cfg = load_config("rusal-3kA", LUMPED + ['schedule.duration="200 d"', "scrap.composition_wt_pct={Si=8.5, Fe=1.15}"])
     result = run_campaign(cfg)
     assert "anode alloy" in result.stop_reason
     w = result.series["alloy_composition"][-1]
@@ -125,18 +127,18 @@ def test_campaign_stops_when_the_alloy_limit_is_broken():
 
 def test_in_a_chloride_melt_manganese_follows_al_and_breaks_the_spec():
     """Mn is about as noble as Al in chlorides (physics-data 3.1; Schwarz & Wendt 1995)."""
-    cfg = load_config("rusal-3kA", ['schedule.duration="30 d"', 'electrolyte.family="chloride"',
+    cfg = load_config("rusal-3kA", LUMPED + ['schedule.duration="30 d"', 'electrolyte.family="chloride"',
                                     "scrap.composition_wt_pct={Mn=1.1}"])
     result = run_campaign(cfg)
     assert result.stop_reason.startswith("product spec P1020A broken: Al")
     assert result.taps[-1].violations and result.taps[-1].purity < 0.997
-    fluoride = run_campaign(load_config("rusal-3kA", ['schedule.duration="6 d"',
+    fluoride = run_campaign(load_config("rusal-3kA", LUMPED + ['schedule.duration="6 d"',
                                                       "scrap.composition_wt_pct={Mn=1.1}"]))
     assert fluoride.summary["product_Mn"] < 1e-9  # MnF2 is 0.90 V nobler than AlF3
 
 
 def test_voltage_terms_are_charge_weighted_under_a_current_program():
-    cfg = load_config("rusal-3kA", SHORT + ['schedule.current_program="steps"',
+    cfg = load_config("rusal-3kA", LUMPED + SHORT + ['schedule.current_program="steps"',
                                             'schedule.current_steps=[{time="0 d", current="3 kA"}, '
                                             '{time="3 d", current="2 kA"}]'])
     result = run_campaign(cfg)
@@ -148,3 +150,22 @@ def test_voltage_terms_are_charge_weighted_under_a_current_program():
     assert sum(terms) == pytest.approx(s["mean_cell_voltage"], rel=1e-12)
     rows = dict((label.strip(), value) for label, value, unit in result.summary_rows() if unit == "mV")
     assert float(rows["electrolyte ohmic"]) / 1e3 == pytest.approx(terms[0], abs=1e-4)
+
+
+@pytest.mark.parametrize("temperature,voltage,ok", [(1023.15, 2.4, True), (4e7, 2.4, False),
+                                                    (1023.15, 439.0, False), (150.0, 2.4, False)])
+def test_runner_refuses_a_non_physical_state(temperature, voltage, ok):
+    """A run-away coupled solution (found: a frozen-across electrolyte gave 3.9e7 degC and 439 V
+    at the start) is an error naming the values, never a written result."""
+    from types import SimpleNamespace
+
+    from cellsim.campaign import _check_finite
+
+    state = SimpleNamespace(alloy=np.ones(8), salt=np.ones(7), cathode=np.ones(8), time=0.0)
+    model = SimpleNamespace(state=state, derived=SimpleNamespace(temperature=temperature,
+                                                                 cell_voltage=voltage))
+    if ok:
+        _check_finite(model)
+    else:
+        with pytest.raises(FloatingPointError, match="non-physical state.*degC.*V"):
+            _check_finite(model)

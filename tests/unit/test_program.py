@@ -7,12 +7,14 @@ from cellsim.campaign import run_campaign
 from cellsim.config import ConfigError, load_config
 from cellsim.program import current_program, read_current_csv
 
+LUMPED = ['numerics.model="lumped"']  # explicit: these tests need the 0D level's speed or numbers
+
 F, M_AL = 96485.33212, 26.9815e-3
 PURE = ["scrap.composition_wt_pct={}", "electrolyte.dissolved_al_solubility=0.0"]
 
 
 def test_steps_program_and_faraday_charge():
-    cfg = load_config("rusal-3kA", PURE + ['schedule.duration="4 d"', 'schedule.current_program="steps"',
+    cfg = load_config("rusal-3kA", LUMPED + PURE + ['schedule.duration="4 d"', 'schedule.current_program="steps"',
                                            'schedule.current_steps=[{time="1 d", current="2 kA"}, '
                                            '{time="3 d", current="3.5 kA"}]'])
     program = current_program(cfg)
@@ -40,7 +42,7 @@ def test_csv_program_interpolates_and_reports_bad_files(tmp_path):
     bad.write_text("time [h], current [A]\n0, 3\n0, 4\n")
     with pytest.raises(ValueError, match="increase"):
         read_current_csv(bad)
-    cfg = load_config("rusal-3kA", ['schedule.duration="2 d"', 'schedule.current_program="csv"',
+    cfg = load_config("rusal-3kA", LUMPED + ['schedule.duration="2 d"', 'schedule.current_program="csv"',
                                     f'schedule.current_file="{good}"'])
     result = run_campaign(cfg)
     # recorded: the current of the step ending at the record, sampled at its start (11 h)
@@ -48,7 +50,7 @@ def test_csv_program_interpolates_and_reports_bad_files(tmp_path):
 
 
 def test_taps_by_level():
-    cfg = load_config("rusal-3kA", ['schedule.duration="8 d"', 'schedule.tap_mode="level"',
+    cfg = load_config("rusal-3kA", LUMPED + ['schedule.duration="8 d"', 'schedule.tap_mode="level"',
                                     'schedule.tap_level="9 cm"'])
     result = run_campaign(cfg)
     depth = result.series["cathode_depth"]
@@ -61,6 +63,6 @@ def test_taps_by_level():
 
 def test_schedule_cross_checks():
     with pytest.raises(ConfigError, match="tap_level"):
-        load_config("rusal-3kA", ['schedule.tap_mode="level"', 'schedule.tap_level="3 cm"'])
+        load_config("rusal-3kA", LUMPED + ['schedule.tap_mode="level"', 'schedule.tap_level="3 cm"'])
     with pytest.raises(ConfigError, match="current_steps"):
-        load_config("rusal-3kA", ['schedule.current_program="steps"'])
+        load_config("rusal-3kA", LUMPED + ['schedule.current_program="steps"'])

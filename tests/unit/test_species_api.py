@@ -52,8 +52,8 @@ def test_bad_inputs():
     grid = layered_rz()
     with pytest.raises(ValueError, match="salt_film"):
         SpeciesOptions(salt_concentration=C_SALT, salt_film="none")
-    with pytest.raises(ValueError, match="mixing_factor"):
-        SpeciesOptions(salt_concentration=C_SALT, mixing_factor=0.5)
+    with pytest.raises(ValueError, match="eddy_diffusivity"):
+        SpeciesOptions(salt_concentration=C_SALT, eddy_diffusivity=-1.0)
     field = SpeciesField(grid, SpeciesOptions(salt_concentration=C_SALT))
     pool = MetalPool(np.zeros(N_SPECIES), 1e5, 0.06)
     with pytest.raises(ValueError, match="shape"):

@@ -19,7 +19,7 @@ GRID = """
 [sweep]
 name = "t"
 base = "rusal-3kA"
-set = ['schedule.duration="2 d"']
+set = ['schedule.duration="2 d"', 'numerics.model="lumped"']
 [parameters]
 "geometry.acd" = { start = "3 cm", stop = "6 cm", num = 4 }
 "operation.current" = ["2.5 kA", "3000 A"]

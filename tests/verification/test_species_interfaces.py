@@ -43,7 +43,7 @@ def hand_S(a_al, c_total, family="fluoride", a_alx3=0.1):
 def test_steady_flux_between_interfaces_is_exact(geometry, n_lat, family):
     grid = column(geometry, n_lat=n_lat)
     area = grid.face_areas(2)[:, :, 0].sum()
-    opts = SpeciesOptions(salt_concentration=C_SALT, family=family, mixing_factor=1e3,
+    opts = SpeciesOptions(salt_concentration=C_SALT, family=family, eddy_diffusivity=2e-6,
                           k_metal_anode=3e-4, k_metal_cathode=2e-4)
     field = SpeciesField(grid, opts)
     c_a, c_c = np.linspace(1.0, 300.0, N_SPECIES), np.linspace(5.0, 0.5, N_SPECIES)
@@ -103,7 +103,7 @@ def _run(field, grid, alloy, cath, steps, current=None):
 
 def test_element_conservation_multistep():
     grid = column("rz", n_salt=8, n_lat=6, width=0.437, stretch=1.0)
-    opts = SpeciesOptions(salt_concentration=C_SALT, migration=True, mixing_factor=300.0)
+    opts = SpeciesOptions(salt_concentration=C_SALT, migration=True, eddy_diffusivity=6e-7)
     field = SpeciesField(grid, opts)
     w = np.array([0.025, 0.30, 0.014, 0.074, 0.0, 0.015, 0.0012])  # end-of-campaign UBC alloy, no Zn
     alloy, cath = _pools(grid, w, np.zeros(N_SPECIES))
@@ -134,15 +134,15 @@ def test_zero_impurity_scrap_gives_zero_in_cathode():
     assert np.all(cath2.c == 0.0) and np.all(c == 0.0)
 
 
-@pytest.mark.parametrize("mixing,tol", [(1e9, 2e-6), (1e5, 0.012)])
-def test_well_mixed_limit_matches_lumped_exchange(mixing, tol):
+@pytest.mark.parametrize("eddy,tol", [(2.0, 2e-6), (2e-4, 0.012)])
+def test_well_mixed_limit_matches_lumped_exchange(eddy, tol):
     """Same pools, S and films as the lumped exchange_step, 24 steps of 1 h. The resolved core
-    adds L/D_eff to the films' 2/k_salt = 2e4 s/m: 0.0225 s/m at mixing 1e9 (every pool of
-    every element agrees to 1.1e-6 relative, measured), 225 s/m at the default 1e5 (1.1 %,
-    measured 1.115 %; 10 % at 1e4, 53 % at 1e3)."""
+    adds L/D_eff to the films' 2/k_salt = 2e4 s/m: 0.0225 s/m at D_t = 2 m2/s (every pool of
+    every element agrees to 1.1e-6 relative, measured), 225 s/m at the default D_t = 2e-4 m2/s
+    (1.1 %, measured 1.115 %; 10 % at 2e-5, 53 % at 2e-6)."""
     grid = column("xyz", n_salt=10, width=0.5, stretch=1.0)
     area = 0.25
-    opts = SpeciesOptions(salt_concentration=C_SALT, mixing_factor=mixing)
+    opts = SpeciesOptions(salt_concentration=C_SALT, eddy_diffusivity=eddy)
     field = SpeciesField(grid, opts)
     w = np.array([0.02, 0.30, 0.01, 0.05, 0.01, 0.01, 0.001])
     alloy, cath = _pools(grid, w, np.zeros(N_SPECIES))
