@@ -175,33 +175,47 @@ def plot(file: str, outdir: str | None, at: str | None) -> None:
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write a Markdown report with figures into this folder.")
 @click.option("--list", "list_cases", is_flag=True, help="List the cases and exit.")
-def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_cases: bool) -> None:
+@click.option("--markdown", is_flag=True, help="Print the table as Markdown (as in the README).")
+@click.option("--readme", "readme", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Rewrite the validation table between the markers of this README (run all "
+                   "cases for it; tests/integration/test_validation_cases.py checks it).")
+def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_cases: bool,
+             markdown: bool, readme: str | None) -> None:
     """Compare the model with published and analytic results.
 
     Prints model value, reference, tolerance, unit and source for every check. Exit code 1
     when a check fails that is not a documented, known gap of the model.
     """
-    from .validate import discover, format_table, run_cases, write_report
+    from .validate import (discover, format_table, markdown_table, run_cases, summary_line,
+                           update_readme, write_report)
 
     if list_cases:
         for name, module in discover().items():
             click.echo(f"{name:24s} {'fast' if module.FAST else 'slow'}  {module.TITLE}")
         return
+    if readme and (cases or fast):
+        _fail("--readme writes the table of every case: do not combine it with --case or --fast")
     figures = Path(report_dir) / "figures" if report_dir else None
     try:
         checks = run_cases(list(cases) or None, fast_only=fast, figures_dir=figures)
     except KeyError as exc:
         _fail(str(exc.args[0]))
-    click.echo(format_table(checks))
-    for c in checks:
-        click.echo(f"  [{c.case}] {c.quantity}: {c.source}")
+    if markdown:
+        click.echo(markdown_table(checks))
+    else:
+        click.echo(format_table(checks))
+        for c in checks:
+            click.echo(f"  [{c.case}] {c.quantity}: {c.source}")
     if report_dir:
         click.echo(f"wrote {write_report(checks, Path(report_dir))}")
-    unexpected = [c for c in checks if not c.passed and not c.expected_failure]
-    known = [c for c in checks if not c.passed and c.expected_failure]
-    click.echo(f"{sum(c.passed for c in checks)} passed, {len(unexpected)} failed, "
-               f"{len(known)} known gaps")
-    if unexpected:
+    if readme:
+        try:
+            update_readme(Path(readme), checks)
+        except ValueError as exc:
+            _fail(str(exc))
+        click.echo(f"updated the validation table in {readme}")
+    click.echo(summary_line(checks))
+    if any(not c.passed and not c.expected_failure for c in checks):
         sys.exit(1)
 
 

@@ -3,7 +3,10 @@
 Each case is a module in ``validation/`` (installed as ``cellsim.validation``) that defines
 
 * ``NAME`` (str), ``TITLE`` (str), ``FAST`` (bool: cheap enough for the normal test run),
-* ``run(**overrides) -> list[Check]``.
+* ``run(**overrides) -> list[Check]``,
+* for slow cases, ``expected_checks() -> list[Check]``: the checks ``run`` makes with NaN
+  model values (and NaN references where the reference is computed from the runs), so the
+  README table can be kept consistent without running them.
 
 Its docstring is the case note: which inputs come from the source, which are estimates, and
 why the tolerance is what it is. A check passes only on the model's own physics; a published
@@ -63,7 +66,8 @@ class Check:
         return "FAIL (known)" if self.expected_failure else "FAIL"
 
     def criterion(self) -> str:
-        tol = f"{self.tolerance * 100:g} %" if self.relative else f"{self.tolerance:g} {self.unit}"
+        unit = "" if self.unit in ("", "-") else f" {self.unit}"  # "-": dimensionless
+        tol = f"{self.tolerance * 100:g} %" if self.relative else f"{self.tolerance:g}{unit}"
         if self.kind == "within":
             return f"±{tol}"
         sign = ">=" if self.kind == "at_least" else "<="
@@ -114,25 +118,84 @@ def format_table(checks: list[Check]) -> str:
     return "\n".join(out)
 
 
+TABLE_COLUMNS = ("case", "quantity", "model", "reference", "criterion", "unit", "status", "source")
+README_BEGIN = "<!-- validation-table:begin (cellsim validate --readme README.md) -->"
+README_END = "<!-- validation-table:end -->"
+
+
+def markdown_row(c: Check) -> tuple[str, ...]:
+    """The cells of one check in the Markdown tables (report and README), in TABLE_COLUMNS order."""
+    return (c.case, c.quantity, f"{c.model:.6g}", f"{c.reference:.6g}", c.criterion(), c.unit,
+            c.status, c.source)
+
+
+def markdown_table(checks: list[Check]) -> str:
+    lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|" + "---|" * len(TABLE_COLUMNS)]
+    for c in checks:
+        lines.append("| " + " | ".join(v.replace("|", "\\|") for v in markdown_row(c)) + " |")
+    return "\n".join(lines)
+
+
+def summary_line(checks: list[Check]) -> str:
+    unexpected = sum(not c.passed and not c.expected_failure for c in checks)
+    known = sum(not c.passed and bool(c.expected_failure) for c in checks)
+    return f"{sum(c.passed for c in checks)} passed, {unexpected} failed, {known} known gaps"
+
+
+def parse_markdown_table(text: str) -> list[dict[str, str]]:
+    """Rows of a table written by :func:`markdown_table` (header and rule skipped; lines
+    that are not table rows, such as the summary line of the README block, are ignored)."""
+    rows = []
+    table = [line for line in text.splitlines() if line.lstrip().startswith("|")]
+    for line in table[2:]:
+        cells = [v.strip().replace("\\|", "|") for v in
+                 line.strip().strip("|").replace("\\|", "\0").split("|")]
+        rows.append(dict(zip(TABLE_COLUMNS, (v.replace("\0", "|") for v in cells))))
+    return rows
+
+
+def readme_block(text: str) -> str:
+    """The validation table between the README markers."""
+    try:
+        start = text.index(README_BEGIN) + len(README_BEGIN)
+        end = text.index(README_END, start)
+    except ValueError:
+        raise ValueError(f"README has no validation markers {README_BEGIN!r} ... "
+                         f"{README_END!r}") from None
+    return text[start:end]
+
+
+def update_readme(path: Path, checks: list[Check]) -> None:
+    """Rewrite the table between the README markers (the text around them is kept)."""
+    text = path.read_text()
+    old = readme_block(text)
+    new = f"\n\n{markdown_table(checks)}\n\n{summary_line(checks)}.\n\n"
+    path.write_text(text.replace(README_BEGIN + old + README_END, README_BEGIN + new + README_END))
+
+
 def write_report(checks: list[Check], outdir: Path) -> Path:
     """A Markdown report: the table, the sources, the notes and the figures of every case."""
     outdir.mkdir(parents=True, exist_ok=True)
     cases = discover()
-    lines = ["# cellsim validation report", "",
-             "| case | quantity | model | reference | criterion | unit | status | source |",
-             "|---|---|---|---|---|---|---|---|"]
-    for c in checks:
-        lines.append(f"| {c.case} | {c.quantity} | {c.model:.6g} | {c.reference:.6g} | "
-                     f"{c.criterion()} | {c.unit} | {c.status} | {c.source} |")
+    lines = ["# cellsim validation report", "", summary_line(checks) + ".", "",
+             markdown_table(checks)]
     for name in dict.fromkeys(c.case for c in checks):
         module = cases[name]
         lines += ["", f"## {module.TITLE} (`{name}`)", "", (module.__doc__ or "").strip(), ""]
+        shown = set()
         for c in (c for c in checks if c.case == name):
             if c.note or c.expected_failure:
-                lines.append(f"* **{c.quantity}**: {c.note} {c.expected_failure}".rstrip())
+                gap = f" Known gap: {c.expected_failure}" if c.expected_failure else ""
+                lines.append(f"* **{c.quantity}**: {c.note}{gap}".rstrip())
             for fig in c.figures:
-                rel = Path(fig).resolve().relative_to(outdir.resolve()) if Path(fig).is_absolute() else fig
-                lines.append(f"\n![{c.quantity}]({rel})")
+                if fig in shown:
+                    continue
+                shown.add(fig)
+                try:
+                    rel = Path(fig).resolve().relative_to(outdir.resolve())
+                except ValueError:  # a figure outside the report directory
+                    rel = Path(fig).resolve()
+                lines.append(f"\n![{c.quantity}]({rel})\n")
     path = outdir / "validation.md"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -1,25 +1,44 @@
-"""The fast validation cases run in the normal test suite; slow ones run with `cellsim validate`."""
+"""The fast validation cases run in the normal test suite; slow ones run with `cellsim validate`
+(and here under -m slow). The README's validation table is checked against the cases: every
+case and check is there with its reference, criterion, unit and source; fast cases' values are
+re-run, slow cases are compared with what they declare (``expected_checks``) without running."""
+
+import functools
+import math
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cellsim.cli import main
-from cellsim.validate import discover, run_cases
+from cellsim.validate import (Check, discover, markdown_row, markdown_table, parse_markdown_table,
+                              readme_block, run_cases, update_readme)
 
 pytestmark = pytest.mark.validation
+README = Path(__file__).resolve().parents[2] / "README.md"
+FAST = [n for n, m in discover().items() if m.FAST]
+SLOW = [n for n, m in discover().items() if not m.FAST]
+
+
+@functools.lru_cache(maxsize=None)
+def fast_checks(name: str) -> tuple[Check, ...]:
+    return tuple(run_cases([name]))
 
 
 def test_every_case_declares_its_note_and_speed():
     cases = discover()
-    assert "rusal_prototypes" in cases and "rusal_sensitivity" in cases
+    assert {"rusal_prototypes", "rusal_sensitivity", "rusal_field",
+            "verification_summary"} <= set(cases)
     for name, module in cases.items():
         assert isinstance(module.FAST, bool) and module.TITLE
         assert module.__doc__ and len(module.__doc__) > 200, f"{name} needs a case note"
+        if not module.FAST:
+            assert module.expected_checks(), f"slow case {name} must declare its checks"
 
 
-@pytest.mark.parametrize("name", [n for n, m in discover().items() if m.FAST])
+@pytest.mark.parametrize("name", FAST)
 def test_fast_case_passes_or_fails_only_where_a_known_gap_is_explained(name):
-    checks = run_cases([name])
+    checks = fast_checks(name)
     assert checks
     for check in checks:
         assert check.source, check
@@ -29,13 +48,115 @@ def test_fast_case_passes_or_fails_only_where_a_known_gap_is_explained(name):
             assert check.passed, f"{check.quantity}: model {check.model} vs {check.reference}"
 
 
+def test_verification_summary_cheap_rows_reach_their_design_order(tmp_path):
+    from cellsim.validation import verification_summary as vs
+
+    checks = vs.run(figures_dir=tmp_path, problems=vs.CHEAP)
+    assert [c.quantity for c in checks] == list(vs.CHEAP) and len(checks) >= 4
+    for c in checks:  # reference: the design order of the scheme (2 in space, 1 in time)
+        assert c.passed, (c.quantity, c.model, c.note)
+        assert c.reference in (1.0, 2.0) and c.model < c.reference + 0.5, c
+    assert Path(checks[0].figures[0]).stat().st_size > 10_000
+    declared = {c.quantity: c for c in vs.expected_checks()}
+    for c in checks:
+        assert markdown_row(c)[3:6] == markdown_row(declared[c.quantity])[3:6]
+
+
+def test_observed_order_of_a_known_error_sequence():
+    from cellsim.validation.verification_summary import observed
+
+    # e = C h^2 on n = 24, 36, 54 (ratio 1.5) and e = C h^1 on n = 4, 8: orders 2 and 1 exactly
+    assert observed((24, 36, 54), [7.0 / n**2 for n in (24, 36, 54)]) == pytest.approx([2.0, 2.0])
+    assert observed((4, 8), [3.0 / 4, 3.0 / 8]) == pytest.approx([1.0])
+
+
+def _readme_rows() -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {}
+    for row in parse_markdown_table(readme_block(README.read_text())):
+        rows.setdefault(row["case"], []).append(row)
+    return rows
+
+
+def test_readme_table_lists_every_case_and_check_with_its_source():
+    rows = _readme_rows()
+    assert set(rows) == set(discover()), "regenerate: cellsim validate --readme README.md"
+    for name in SLOW:
+        declared = discover()[name].expected_checks()
+        assert [r["quantity"] for r in rows[name]] == [c.quantity for c in declared], name
+        for row, c in zip(rows[name], declared):
+            want = dict(zip(("case", "quantity", "model", "reference", "criterion", "unit",
+                             "status", "source"), markdown_row(c)))
+            for key in ("criterion", "unit", "source"):
+                assert row[key] == want[key], (name, c.quantity, key)
+            if math.isfinite(c.reference):
+                assert row["reference"] == want["reference"], (name, c.quantity)
+            allowed = ("FAIL (known)", "pass (unexpected)") if c.expected_failure else ("pass",)
+            assert row["status"] in allowed, (name, c.quantity, row["status"])
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_readme_values_of_fast_cases_are_current(name):
+    rows = _readme_rows()[name]
+    checks = fast_checks(name)
+    assert [r["quantity"] for r in rows] == [c.quantity for c in checks]
+    for row, c in zip(rows, checks):
+        fresh = dict(zip(row, markdown_row(c)))
+        for key in ("reference", "criterion", "unit", "status", "source"):
+            assert row[key] == fresh[key], (c.quantity, key, row[key], fresh[key])
+        assert math.isclose(float(row["model"]), c.model, rel_tol=5e-3,
+                            abs_tol=1e-6 * max(abs(c.reference), 1e-3)), (c.quantity, row["model"])
+
+
+def test_update_readme_rewrites_only_between_the_markers(tmp_path):
+    from cellsim.validate import README_BEGIN, README_END
+
+    path = tmp_path / "README.md"
+    path.write_text(f"intro\n{README_BEGIN}\nold table\n{README_END}\ntail\n")
+    checks = [Check("a", "x | y", 1.5, 2.0, 0.1, "V", "hand"),
+              Check("b", "z", 3.0, 3.0, 0.0, "d", "src", kind="at_least")]
+    update_readme(path, checks)
+    text = path.read_text()
+    assert text.startswith("intro\n") and text.endswith(f"{README_END}\ntail\n")
+    assert "old table" not in text and "1 passed, 1 failed, 0 known gaps" in text
+    rows = parse_markdown_table(readme_block(text).strip().split("\n\n")[0])
+    assert [r["quantity"] for r in rows] == ["x | y", "z"] and rows[0]["status"] == "FAIL"
+    assert readme_block(text).strip().split("\n\n")[0] == markdown_table(checks)
+    path.write_text("no markers")
+    with pytest.raises(ValueError, match="validation markers"):
+        update_readme(path, checks)
+
+
 def test_cli_lists_runs_and_reports(tmp_path):
     runner = CliRunner()
     listing = runner.invoke(main, ["validate", "--list"])
     assert listing.exit_code == 0 and "rusal_prototypes" in listing.output
-    result = runner.invoke(main, ["validate", "--case", "rusal_prototypes", "--report", str(tmp_path)])
+    assert "verification_summary" in listing.output and "rusal_field" in listing.output
+    report_dir = tmp_path / "report"
+    result = runner.invoke(main, ["validate", "--case", "rusal_prototypes",
+                                  "--report", str(report_dir)])
     assert result.exit_code == 0, result.output
-    report = (tmp_path / "validation.md").read_text()
+    report = (report_dir / "validation.md").read_text()
     assert "RUSAL 500 A and 3 kA prototypes" in report and "FAIL (known)" in report
+    for panel in ("voltage", "heat", "purity", "alloy"):  # the figures exist and are linked
+        png = report_dir / "figures" / f"rusal_prototypes-rusal-3kA-{panel}.png"
+        assert png.stat().st_size > 10_000 and f"](figures/{png.name})" in report
+    md = runner.invoke(main, ["validate", "--case", "hall_heroult", "--markdown"])
+    assert md.exit_code == 0 and md.output.startswith("| case | quantity |")
     unknown = runner.invoke(main, ["validate", "--case", "nope"])
     assert unknown.exit_code == 2 and "unknown validation case" in unknown.output
+    mixed = runner.invoke(main, ["validate", "--case", "hall_heroult", "--readme", str(README)])
+    assert mixed.exit_code == 2 and "--readme" in mixed.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SLOW)
+def test_slow_case_makes_the_checks_it_declares(name):
+    checks = run_cases([name])
+    declared = discover()[name].expected_checks()
+    assert [c.quantity for c in checks] == [c.quantity for c in declared]
+    for c, d in zip(checks, declared):
+        assert (c.unit, c.source, c.kind, c.tolerance, c.relative, c.expected_failure) == \
+            (d.unit, d.source, d.kind, d.tolerance, d.relative, d.expected_failure), c.quantity
+        if math.isfinite(d.reference):
+            assert c.reference == d.reference, c.quantity
+        assert c.passed or c.expected_failure, (c.quantity, c.model, c.reference, c.note)

@@ -10,142 +10,26 @@ Asserted >= 1.95 for every pair.
 
 Time: T = a(t) + b(t).x with constant k is reproduced exactly by the FV operator, so the
 error is the time error alone; backward Euler must show order 1 (asserted 0.95-1.05).
+The problems live in cellsim.validation._mms_heat (shared with the verification summary).
 """
 
 import numpy as np
 import pytest
-import sympy as sp
 
-from cellsim.fields.grid import Grid
-from cellsim.fields.heat import HeatProperties, HeatSolver, SurfaceBC
-from cellsim.units import STEFAN_BOLTZMANN
+from cellsim.validation._mms_heat import spatial_error, time_errors
 
 pytestmark = pytest.mark.verification
-
-r, y, z, t = sp.symbols("r y z t")
-RHO_C, H_CONV, EPS, T_AMB = 2.0e6, 15.0, 0.8, 300.0
-GAUSS = (np.array([-np.sqrt(0.6), 0.0, np.sqrt(0.6)]) / 2 + 0.5, np.array([5, 8, 5]) / 18)
-
-
-def smooth_faces(length, n, amp=0.08):
-    s = np.linspace(0.0, 1.0, n + 1)
-    return length * (s + amp * np.sin(2 * np.pi * s))
-
-
-def manufactured(geometry):
-    if geometry == "rz":
-        T = 800 + 100 * sp.cos(2 * r) * sp.cos(1.5 * z) + t * 0.02 * (1 + r**2) * (1 + z)
-        k = 2 + r + z
-        div = sp.diff(r * k * sp.diff(T, r), r) / r + sp.diff(k * sp.diff(T, z), z)
-        grad = (sp.diff(T, r), 0 * r, sp.diff(T, z))
-    else:
-        T = 800 + 100 * sp.cos(2 * r) * sp.sin(3 * y + 0.3) * sp.cos(1.5 * z) + t * 0.02 * (1 + r + y * z)
-        k = 2 + r + y * z
-        div = sum(sp.diff(k * sp.diff(T, v), v) for v in (r, y, z))
-        grad = tuple(sp.diff(T, v) for v in (r, y, z))
-    q = RHO_C * sp.diff(T, t) - div
-    f = [sp.lambdify((r, y, z, t), e, "numpy") for e in (T, k, q, *grad)]
-    return f[0], f[1], f[2], f[3:]
-
-
-def cell_average(fun, grid, time):
-    f0, f1, f2 = grid.faces
-    pts, wts = GAUSS
-    acc = np.zeros(grid.shape)
-    weight = np.zeros(grid.shape)
-    axes = [f0, f1, f2]
-    for a0, w0 in zip(pts, wts):
-        x0 = f0[:-1] + a0 * np.diff(f0)
-        jac = x0 if grid.geometry == "rz" else np.ones_like(x0)
-        for a1, w1 in zip(pts, wts):
-            x1 = axes[1][:-1] + a1 * np.diff(axes[1])
-            for a2, w2 in zip(pts, wts):
-                x2 = f2[:-1] + a2 * np.diff(f2)
-                X = np.meshgrid(x0, x1, x2, indexing="ij")
-                w = w0 * w1 * w2 * np.broadcast_to(jac[:, None, None], X[0].shape)
-                acc += w * fun(X[0], X[1], X[2], time)
-                weight += w
-    return acc / weight
-
-
-def boundaries(grid, T, k, grad, time):
-    """Dirichlet z-, convection z+, convection + radiation elsewhere (manufactured flux)."""
-    c = [grid.centres(a) for a in range(3)]
-    sides = ("x+", "z-", "z+") if grid.geometry == "rz" else ("x-", "x+", "y-", "y+", "z-", "z+")
-    bcs = {}
-    for side in sides:
-        a, high = "xyz".index(side[0]), side[1] == "+"
-        cc = list(c)
-        cc[a] = np.array([grid.faces[a][-1] if high else grid.faces[a][0]])
-        X = np.meshgrid(*cc, indexing="ij")
-        ts = np.take(T(*X, time) * np.ones_like(X[0]), 0, axis=a)
-        if side == "z-":
-            bcs[side] = SurfaceBC(h=np.inf, value=ts)
-            continue
-        dn = np.take(grad[a](*X, time) * np.ones_like(X[0]), 0, axis=a) * (1 if high else -1)
-        q_out = -np.take(k(*X, time) * np.ones_like(X[0]), 0, axis=a) * dn
-        eps = 0.0 if side == "z+" else EPS
-        law = H_CONV * (ts - T_AMB) + eps * STEFAN_BOLTZMANN * (ts**4 - T_AMB**4)
-        bcs[side] = SurfaceBC(h=H_CONV, value=T_AMB, emissivity=eps, ambient=T_AMB, flux=q_out - law)
-    return bcs
-
-
-def run(geometry, n, steps=3, dt=400.0):
-    T, k, q, grad = manufactured(geometry)
-    if geometry == "rz":
-        faces = (smooth_faces(0.5, n), np.array([0.0, 2 * np.pi]), smooth_faces(0.4, n))
-    else:
-        faces = (smooth_faces(0.3, n), smooth_faces(0.25, n, -0.05), smooth_faces(0.2, n))
-    grid = Grid(geometry, faces, np.zeros(tuple(f.size - 1 for f in faces), np.int32), {"all": 0})
-    X = np.meshgrid(*(grid.centres(a) for a in range(3)), indexing="ij")
-    props = HeatProperties.constant(grid.shape, k(*X, 0.0) * np.ones(grid.shape), RHO_C)
-    solver = HeatSolver(grid, props, boundaries(grid, T, k, grad, 0.0))
-    state = solver.state(T(*X, 0.0))
-    for i in range(1, steps + 1):
-        solver.bcs = boundaries(grid, T, k, grad, i * dt)
-        state, bal = solver.step(state, dt, {"q": cell_average(q, grid, i * dt)})
-        assert bal.relative_residual <= 1e-10
-    err = state.T - T(*X, steps * dt)
-    vol = grid.volumes()
-    return np.sqrt(np.sum(vol * err**2) / vol.sum())
 
 
 @pytest.mark.parametrize("geometry, sizes, ratio", [("rz", (24, 48, 96), 2.0),
                                                    ("xyz", (20, 30, 45), 1.5)])
 def test_spatial_order(geometry, sizes, ratio):
-    errors = np.array([run(geometry, n) for n in sizes])
+    errors = np.array([spatial_error(geometry, n) for n in sizes])
     orders = np.log(errors[:-1] / errors[1:]) / np.log(ratio)
     assert np.all(orders >= 1.95), (errors, orders)
 
 
 def test_time_order_backward_euler():
-    b0 = np.array([50.0, -30.0, 20.0])
-    tau, t_end = 2000.0, 4000.0
-
-    def exact(X, time):
-        return 800.0 + np.exp(-time / tau) * (100.0 + sum(b * x for b, x in zip(b0, X)))
-
-    faces = (smooth_faces(0.3, 6), smooth_faces(0.25, 5), smooth_faces(0.2, 4))
-    grid = Grid("xyz", faces, np.zeros((6, 5, 4), np.int32), {"all": 0})
-    X = np.meshgrid(*(grid.centres(a) for a in range(3)), indexing="ij")
-    props = HeatProperties.constant(grid.shape, 3.0, RHO_C)
-    errors = []
-    for steps in (4, 8, 16, 32):
-        dt = t_end / steps
-        solver = HeatSolver(grid, props, {})
-        state = solver.state(exact(X, 0.0))
-        for i in range(1, steps + 1):
-            time = i * dt
-            bcs = {}
-            for side in ("x-", "x+", "y-", "y+", "z-", "z+"):
-                a, high = "xyz".index(side[0]), side[1] == "+"
-                cc = [grid.centres(b) for b in range(3)]
-                cc[a] = np.array([faces[a][-1] if high else faces[a][0]])
-                F = np.meshgrid(*cc, indexing="ij")
-                bcs[side] = SurfaceBC(h=np.inf, value=np.take(exact(F, time), 0, axis=a))
-            solver.bcs = bcs
-            src = -RHO_C / tau * (exact(X, time) - 800.0)
-            state, _ = solver.step(state, dt, {"q": src})
-        errors.append(np.max(np.abs(state.T - exact(X, t_end))))
+    errors = time_errors((4, 8, 16, 32))
     orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
     assert np.all((orders > 0.95) & (orders < 1.05)), (errors, orders)

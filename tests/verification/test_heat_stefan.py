@@ -6,41 +6,16 @@ lambda exp(lambda^2) erf(lambda) = St / sqrt(pi), St = c (T_m - T_w) / L. Isothe
 phase change (t_solidus = t_liquidus), equal solid and liquid properties (those of a
 frozen electrolyte ledge). The front is sum((1 - f) dx). Tolerance: the relative front
 error at t = 5 h (s = 9.8 cm) at least halves with each doubling of cells and steps
-(10 ... 80 cells) and is below 3e-4 on the finest grid.
+(10 ... 80 cells) and is below 3e-4 on the finest grid. The problem lives in
+cellsim.validation._mms_heat (shared with the verification summary).
 """
 
-import numpy as np
 import pytest
-from scipy.optimize import brentq
-from scipy.special import erf
 
-from cellsim.fields.grid import Grid
-from cellsim.fields.heat import HeatProperties, HeatSolver, SurfaceBC, ledge_profile
+from cellsim.validation._mms_heat import T_END, neumann_front
+from cellsim.validation._mms_heat import stefan_front as front
 
 pytestmark = pytest.mark.verification
-
-K, C, LAT, T_M, T_W = 1.5, 2.4e6, 2700 * 181e3, 973.15, 873.15
-T_END = 5 * 3600.0
-
-
-def neumann_front(time):
-    st = C * (T_M - T_W) / LAT
-    lam = brentq(lambda x: x * np.exp(x * x) * erf(x) - st / np.sqrt(np.pi), 1e-6, 5.0)
-    return 2 * lam * np.sqrt(K / C * time)
-
-
-def front(n, steps):
-    faces = (np.linspace(0.0, 0.3, n + 1), np.array([0.0, 1.0]), np.array([0.0, 1.0]))
-    grid = Grid("xyz", faces, np.zeros((n, 1, 1), np.int32), {"electrolyte": 0})
-    full = np.ones(grid.shape)
-    props = HeatProperties(K * full, K * full, C * full, C * full, T_M * full, T_M * full, LAT * full)
-    solver = HeatSolver(grid, props, {"x-": SurfaceBC(h=np.inf, value=T_W)})
-    state = solver.state(T_M)
-    for _ in range(steps):
-        state, bal = solver.step(state, T_END / steps)
-        assert bal.relative_residual <= 1e-10
-    _, thick = ledge_profile(grid, state.frac, "electrolyte")
-    return float(thick[0])
 
 
 def test_front_position_converges_to_neumann():
