@@ -186,8 +186,8 @@ def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_ca
     Prints model value, reference, tolerance, unit and source for every check. Exit code 1
     when a check fails that is not a documented, known gap of the model.
     """
-    from .validate import (discover, format_table, markdown_table, run_cases, summary_line,
-                           update_readme, write_report)
+    from .validate import (MissingExtra, discover, format_table, markdown_table, run_cases,
+                           summary_line, update_readme, write_report)
 
     if list_cases:
         for name, module in discover().items():
@@ -200,6 +200,8 @@ def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_ca
         checks = run_cases(list(cases) or None, fast_only=fast, figures_dir=figures)
     except KeyError as exc:
         _fail(str(exc.args[0]))
+    except MissingExtra as exc:
+        _fail(str(exc))
     if markdown:
         click.echo(markdown_table(checks))
     else:

@@ -76,6 +76,10 @@ class Check:
         return f"{sign} reference {'-' if self.kind == 'at_least' else '+'} {tol}"
 
 
+class MissingExtra(RuntimeError):
+    """A validation case needs an optional package (the ``validation`` extra)."""
+
+
 def discover() -> dict[str, object]:
     """All validation case modules, by NAME."""
     import cellsim.validation as pkg
@@ -103,7 +107,12 @@ def run_cases(names: list[str] | None = None, fast_only: bool = False,
         if fast_only and not module.FAST:
             continue
         kwargs = {"figures_dir": figures_dir} if figures_dir is not None else {}
-        checks.extend(module.run(**kwargs))
+        try:
+            checks.extend(module.run(**kwargs))
+        except ModuleNotFoundError as exc:
+            raise MissingExtra(f"validation case {name!r} needs the package {exc.name!r}, which is "
+                               "not installed: python -m pip install \".[validation]\" (from the "
+                               "repository) installs the validation extras") from exc
     return checks
 
 

@@ -160,3 +160,17 @@ def test_slow_case_makes_the_checks_it_declares(name):
         if math.isfinite(d.reference):
             assert c.reference == d.reference, c.quantity
         assert c.passed or c.expected_failure, (c.quantity, c.model, c.reference, c.note)
+
+
+def test_a_missing_optional_package_is_named(monkeypatch):
+    """`pip install .` without the validation extra: the case that needs sympy or janaf says
+    which package and how to install it, instead of a traceback."""
+    module = discover()["hall_heroult"]
+
+    def run(**kwargs):
+        raise ModuleNotFoundError("No module named 'janaf'", name="janaf")
+
+    monkeypatch.setattr(module, "run", run)
+    result = CliRunner().invoke(main, ["validate", "--case", "hall_heroult"])
+    assert result.exit_code != 0
+    assert "'janaf'" in result.output and ".[validation]" in result.output
