@@ -187,6 +187,7 @@ class HeatSolver:
             loss_groups = {s: (s, None) for s in self.bcs}
         self.loss_groups = {k: (_side(s)[2], m) for k, (s, m) in loss_groups.items()}
         self._g_cache = (None, None)
+        self._dw_last = None  # last heater response (A + D)^-1 q_heater (warm start, 3D)
         c_s, c_l, t_s, t_l, lat = (a.reshape(grid.shape) for a in self._flat)
         self._h_liq = c_s * (t_l - t_s) + lat
         # region sums of the sources (balance): flat cell indices by region id, once
@@ -401,7 +402,10 @@ class HeatSolver:
             want = 0.5 * target / (root_n * rnorm) if rnorm > 0 else self.lin_rtol
             dT = self.linear.solve(g, d, r, rtol=self.lin_rtol, atol_rel=min(self.lin_rtol, want))
             if heater is not None:
-                dw = self.linear.solve(g, d, qh, rtol=self.lin_rtol)
+                # the response to the heater pattern changes little between iterations and
+                # steps: the last one starts the (iterative) solve, same tolerance
+                dw = self.linear.solve(g, d, qh, rtol=self.lin_rtol, x0=self._warm(self._dw_last, shape))
+                self._dw_last = dw
                 want = P + (heater.set_point - np.sum(cw * (T + dT))) / np.sum(cw * dw)
                 demand = want
                 P_new = min(max(want, 0.0), heater.max_power)
@@ -413,6 +417,12 @@ class HeatSolver:
                 X = X + dT
         raise ConvergenceError(f"heat: Newton did not converge in {self.max_newton} iterations "
                                f"(residual {np.sum(np.abs(r)):.3e} W)")
+
+    def _warm(self, x, shape):
+        """Initial guess for an iterative solve (None: zero; the direct solver needs none)."""
+        if x is None or self.linear.kind != "iterative" or x.shape != tuple(shape):
+            return None
+        return x
 
     def _clip_kinks(self, H0, H1):
         """Stop enthalpy updates at the kinks of H(T) (phase boundaries) they cross."""
