@@ -191,7 +191,7 @@ class HeatSolver:
             loss_groups = {s: (s, None) for s in self.bcs}
         self.loss_groups = {k: (_side(s)[2], m) for k, (s, m) in loss_groups.items()}
         self._g_cache = (None, None)
-        self._dw_last = None  # last heater response (A + D)^-1 q_heater (warm start, 3D)
+        self._dw_last = None  # last heater response (A + D)^-1 q_heater (warm start)
         c_s, c_l, t_s, t_l, lat = (a.reshape(grid.shape) for a in self._flat)
         self._h_liq = c_s * (t_l - t_s) + lat
         # region sums of the sources (balance): flat cell indices by region id, once
@@ -410,7 +410,7 @@ class HeatSolver:
             dT = self.linear.solve(g, d, r, rtol=need, atol_rel=min(need, want))
             if heater is not None:
                 # the response to the heater pattern changes little between iterations and
-                # steps: the last one starts the (iterative) solve, same tolerance
+                # steps: the last one starts the solve, same tolerance
                 dw = self.linear.solve(g, d, qh, rtol=self.lin_rtol, x0=self._warm(self._dw_last, shape))
                 self._dw_last = dw
                 want = P + (heater.set_point - np.sum(cw * (T + dT))) / np.sum(cw * dw)
@@ -426,8 +426,10 @@ class HeatSolver:
                                f"(residual {np.sum(np.abs(r)):.3e} W)")
 
     def _warm(self, x, shape):
-        """Initial guess for an iterative solve (None: zero; the direct solver needs none)."""
-        if x is None or self.linear.kind != "iterative" or x.shape != tuple(shape):
+        """Initial guess of a linear solve (None: zero). The 2D direct path benefits too: its
+        factorisation is often stale (radiation changes the boundary conductances), and CG
+        preconditioned by it then needs fewer iterations from a close start."""
+        if x is None or x.shape != tuple(shape):
             return None
         return x
 
