@@ -64,11 +64,19 @@ class ShiftedSolver:
         d = np.ascontiguousarray(d, dtype=np.float64)
         if self._use_multigrid(g, d):
             shift = d if np.any(d) else None
-            if self._mg is None:
-                self._mg = MultigridSolver(*g, shift=shift, n_smooth=1 if shift is not None else 2)
-            else:
-                self._mg.n_smooth = 1 if shift is not None else 2
-                self._mg.update(*g, shift=shift)
+            # the hierarchy is rebuilt only for new coefficients (the same operator, e.g. the
+            # second solve of a heater Newton iteration, keeps it); it gets its own copies,
+            # which are also the key of that comparison
+            key = self._mg_key if self._mg is not None else None
+            if key is None or not all(np.array_equal(u, v) for u, v in zip(key, list(g) + [d])):
+                gc, dc = [x.copy() for x in g], d.copy()
+                n_smooth = 1 if shift is not None else 2
+                if self._mg is None:
+                    self._mg = MultigridSolver(*gc, shift=dc if shift is not None else None, n_smooth=n_smooth)
+                else:
+                    self._mg.n_smooth = n_smooth
+                    self._mg.update(*gc, shift=dc if shift is not None else None)
+                self._mg_key = gc + [dc]
             try:
                 x = self._mg.solve(b, x0=x, rtol=want)
             except ConvergenceError:
