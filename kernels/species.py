@@ -263,7 +263,7 @@ def band_lu_solve(lu, bw, x):
 
 
 @njit(cache=True)
-def _bordered_residual(band, bw, cell, pool, col, row, pool_diag, b, x, r):
+def bordered_residual(band, bw, cell, pool, col, row, pool_diag, b, x, r):
     """r = b - M x for the bordered system (see ``bordered_solve``)."""
     n = band.shape[0]
     for p in range(n):
@@ -329,7 +329,7 @@ def bordered_solve(band, bw, cell, pool, col, row, pool_diag, b, lu, x):
     _bordered_apply(lu, bw, cell, pool, row, z, schur, b, x)
     r = np.empty(n + npool)
     d = np.empty(n + npool)
-    _bordered_residual(band, bw, cell, pool, col, row, pool_diag, b, x, r)
+    bordered_residual(band, bw, cell, pool, col, row, pool_diag, b, x, r)
     _bordered_apply(lu, bw, cell, pool, row, z, schur, r, d)
     for p in range(n + npool):
         x[p] += d[p]

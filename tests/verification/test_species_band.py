@@ -86,6 +86,7 @@ def test_field_band_path_equals_superlu_path(monkeypatch, volumes, migration):
     opts = SpeciesOptions(salt_concentration=2700.0 / 0.1034, migration=migration)
     band = SpeciesField(grid, opts)
     monkeypatch.setattr(spm, "BAND_MAX_WORK", 0)
+    monkeypatch.setattr(spm, "WIDE_CHOLESKY", False)
     sparse = SpeciesField(grid, opts)
     assert band._bw == 5 and sparse._bw is None
     alloy = MetalPool(np.array([3e3, 5e2, 4e2, 2e2, 1e2, 60.0, 1.0]), 9e4, volumes[0])
@@ -105,3 +106,37 @@ def test_field_band_path_equals_superlu_path(monkeypatch, volumes, migration):
         for fa, fs in ((a.flux_alloy_to_salt, s.flux_alloy_to_salt), (a.flux_salt_to_cathode, s.flux_salt_to_cathode)):
             np.testing.assert_allclose(fa, fs, rtol=1e-9, atol=1e-14 * np.abs(fs).max())
     assert IMPURITIES[5] == "Mg" and a.flux_alloy_to_salt[5] > 0.0
+
+
+@pytest.mark.parametrize("volumes", [(0.06, 0.03), (np.inf, 0.03), (np.inf, np.inf)])
+@pytest.mark.parametrize("geometry", ["rz", "xyz"])
+def test_wide_grid_cholesky_path_equals_superlu_path(monkeypatch, volumes, geometry):
+    """Grids too wide for the Numba band LU (3D layers) take LAPACK's band Cholesky of the
+    symmetric cell block (no drift) with the pools bordered: the same step as SuperLU."""
+    from cellsim.fields.grid import Grid
+
+    grid = layered()
+    if geometry == "xyz":
+        g2 = layered()
+        mat = np.repeat(g2.material, 4, axis=1)
+        grid = Grid("xyz", (g2.faces[0], np.linspace(0.0, 0.3, 5), g2.faces[2]), mat, g2.regions)
+    opts = SpeciesOptions(salt_concentration=2700.0 / 0.1034)
+    monkeypatch.setattr(spm, "BAND_MAX_WORK", 0)
+    chol = SpeciesField(grid, opts)
+    monkeypatch.setattr(spm, "WIDE_CHOLESKY", False)
+    sparse = SpeciesField(grid, opts)
+    alloy = MetalPool(np.array([3e3, 5e2, 4e2, 2e2, 1e2, 60.0, 1.0]), 9e4, volumes[0])
+    cath = MetalPool(np.full(N_SPECIES, 0.5), 8.7e4, volumes[1])
+    c = chol.uniform(np.linspace(0.0, 3.0, N_SPECIES))
+    T = 1000.0 + 400.0 * grid.centres(2)[None, None, :]
+    for dt in (60.0, 3600.0, 86400.0):
+        monkeypatch.setattr(spm, "WIDE_CHOLESKY", True)
+        a = chol.step(dt, c, alloy, cath, T)
+        monkeypatch.setattr(spm, "WIDE_CHOLESKY", False)
+        s = sparse.step(dt, c, alloy, cath, T)
+        scale = np.abs(s.c).max(axis=(1, 2, 3))[:, None, None, None]
+        assert np.all(np.abs(a.c - s.c) <= 1e-9 * scale)
+        np.testing.assert_allclose(chol.inventory(a.c), chol.inventory(s.c), rtol=1e-12,
+                                   atol=1e-13 * chol.inventory(s.c).max())
+        for fa, fs in ((a.flux_alloy_to_salt, s.flux_alloy_to_salt), (a.flux_salt_to_cathode, s.flux_salt_to_cathode)):
+            np.testing.assert_allclose(fa, fs, rtol=1e-9, atol=1e-14 * np.abs(fs).max())
