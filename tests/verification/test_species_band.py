@@ -79,6 +79,18 @@ def layered(nr=6, n_salt=5):
                 {"anode_alloy": 0, "electrolyte": 1, "cathode_metal": 2})
 
 
+def assert_same_step(field, a, s):
+    """Step results a and s of two solver paths agree. Cells: the conservative update
+    c_old - dt/V (net outflow) multiplies the solvers' round-off by the mixing coefficients
+    (1e5 x storage at dt = 1 h): 1e-9 of the field; inventories 1e-12; fluxes 1e-9."""
+    scale = np.abs(s.c).max(axis=(1, 2, 3))[:, None, None, None]
+    assert np.all(np.abs(a.c - s.c) <= 1e-9 * scale)
+    np.testing.assert_allclose(field.inventory(a.c), field.inventory(s.c), rtol=1e-12,
+                               atol=1e-13 * field.inventory(s.c).max())
+    for fa, fs in ((a.flux_alloy_to_salt, s.flux_alloy_to_salt), (a.flux_salt_to_cathode, s.flux_salt_to_cathode)):
+        np.testing.assert_allclose(fa, fs, rtol=1e-9, atol=1e-14 * np.abs(fs).max())
+
+
 @pytest.mark.parametrize("volumes", [(0.06, 0.03), (np.inf, 0.03), (np.inf, np.inf)])
 @pytest.mark.parametrize("migration", [False, True])
 def test_field_band_path_equals_superlu_path(monkeypatch, volumes, migration):
@@ -97,14 +109,7 @@ def test_field_band_path_equals_superlu_path(monkeypatch, volumes, migration):
     for dt in (60.0, 3600.0, 86400.0):
         a = band.step(dt, c, alloy, cath, T, phi=phi)
         s = sparse.step(dt, c, alloy, cath, T, phi=phi)
-        # cells: the conservative update c_old - dt/V (net outflow) multiplies the solvers'
-        # round-off by the mixing coefficients (1e5 x storage at dt = 1 h): 1e-10 of the field
-        scale = np.abs(s.c).max(axis=(1, 2, 3))[:, None, None, None]
-        assert np.all(np.abs(a.c - s.c) <= 1e-9 * scale)
-        np.testing.assert_allclose(band.inventory(a.c), band.inventory(s.c), rtol=1e-12,
-                                   atol=1e-13 * band.inventory(s.c).max())
-        for fa, fs in ((a.flux_alloy_to_salt, s.flux_alloy_to_salt), (a.flux_salt_to_cathode, s.flux_salt_to_cathode)):
-            np.testing.assert_allclose(fa, fs, rtol=1e-9, atol=1e-14 * np.abs(fs).max())
+        assert_same_step(band, a, s)
     assert IMPURITIES[5] == "Mg" and a.flux_alloy_to_salt[5] > 0.0
 
 
@@ -134,9 +139,4 @@ def test_wide_grid_cholesky_path_equals_superlu_path(monkeypatch, volumes, geome
         a = chol.step(dt, c, alloy, cath, T)
         monkeypatch.setattr(spm, "WIDE_CHOLESKY", False)
         s = sparse.step(dt, c, alloy, cath, T)
-        scale = np.abs(s.c).max(axis=(1, 2, 3))[:, None, None, None]
-        assert np.all(np.abs(a.c - s.c) <= 1e-9 * scale)
-        np.testing.assert_allclose(chol.inventory(a.c), chol.inventory(s.c), rtol=1e-12,
-                                   atol=1e-13 * chol.inventory(s.c).max())
-        for fa, fs in ((a.flux_alloy_to_salt, s.flux_alloy_to_salt), (a.flux_salt_to_cathode, s.flux_salt_to_cathode)):
-            np.testing.assert_allclose(fa, fs, rtol=1e-9, atol=1e-14 * np.abs(fs).max())
+        assert_same_step(chol, a, s)
