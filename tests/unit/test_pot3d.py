@@ -10,6 +10,7 @@ from cellsim.fields.heat import HeatSolver
 from cellsim.fields.pot import build_pot, rod_pattern
 from cellsim.fields.remap import build_layers, overlap_matrix, remap_enthalpy
 from cellsim.units import STEFAN_BOLTZMANN
+from reference.layers import layer_bounds, remap_energy
 
 
 @pytest.fixture(scope="module")
@@ -114,18 +115,7 @@ def test_3d_remap_states_its_energy_exactly(name):
     H_new, energy = remap_enthalpy(old.grid, new.grid, H)
     e_old, e_new = np.sum(H * old.grid.volumes()), np.sum(H_new * new.grid.volumes())
     assert e_new - e_old == pytest.approx(energy, rel=1e-9)
-    lin, col, geo = config.lining, config.collectors, config.geometry
-    cavity = geo.anode_alloy_depth + geo.acd + geo.cathode_metal_depth + geo.freeboard
-    bounds = []
-    for alloy, cathode in ((0.12, 0.06), (0.125, 0.09)):
-        parts = ([L.thickness for L in lin.bottom] + [col.bottom_thickness, alloy, geo.acd, cathode,
-                 cavity - alloy - geo.acd - cathode] + [L.thickness for L in lin.lid])
-        bounds.append(np.concatenate(([0.0], np.cumsum(parts))))
-    zo, zn = bounds
-    expected = 0.0
-    for i in range(zo.size - 1):
-        rows = (old.grid.centres(2) > zo[i]) & (old.grid.centres(2) < zo[i + 1])
-        expected += np.sum((H * old.grid.volumes())[:, :, rows]) * ((zn[i + 1] - zn[i]) / (zo[i + 1] - zo[i]) - 1)
+    expected = remap_energy(old.grid, H, layer_bounds(config))
     assert energy == pytest.approx(expected, rel=1e-9)
     assert energy != 0.0
 

@@ -5,6 +5,7 @@ import pytest
 
 from cellsim.config import load_config
 from cellsim.fields.remap import build_layers, overlap_matrix, remap_enthalpy
+from reference.layers import layer_bounds, remap_energy
 
 
 @pytest.fixture(scope="module")
@@ -39,22 +40,5 @@ def test_remap_keeps_layer_enthalpy_density_and_states_its_energy(config):
     bottom = old.grid.region_mask("bottom_collector")
     assert np.allclose(H_new[bottom], H[bottom], rtol=1e-14)
     # independently: each z layer stretches linearly, so its content scales with its height
-    expected = 0.0
-    for lo_o, hi_o, lo_n, hi_n in layer_bounds(config, old, new):
-        rows = (old.grid.centres(2) > lo_o) & (old.grid.centres(2) < hi_o)
-        content = np.sum((H * old.grid.volumes())[:, :, rows])
-        expected += content * ((hi_n - lo_n) / (hi_o - lo_o) - 1.0)
+    expected = remap_energy(old.grid, H, layer_bounds(config))
     assert energy == pytest.approx(expected, rel=1e-9)
-
-
-def layer_bounds(config, old, new):
-    """(lo, hi) of every z layer in both pots, from the configuration's thicknesses."""
-    lin, col, geo = config.lining, config.collectors, config.geometry
-    cavity = geo.anode_alloy_depth + geo.acd + geo.cathode_metal_depth + geo.freeboard
-    out = []
-    for alloy, cathode in ((0.12, 0.06), (0.125, 0.09)):
-        parts = ([L.thickness for L in lin.bottom] + [col.bottom_thickness, alloy, geo.acd, cathode,
-                 cavity - alloy - geo.acd - cathode] + [L.thickness for L in lin.lid])
-        out.append(np.concatenate(([0.0], np.cumsum(parts))))
-    zo, zn = out
-    return [(zo[i], zo[i + 1], zn[i], zn[i + 1]) for i in range(zo.size - 1)]
