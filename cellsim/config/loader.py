@@ -45,7 +45,8 @@ class ConfigError(ValueError):
     def __init__(self, file: str | Path | None, key: str, value: Any, expected: str):
         self.file, self.key, self.value, self.expected = file, key, value, expected
         where = f"{file}: " if file else ""
-        super().__init__(f"{where}key '{key}' = {value!r}: expected {expected}")
+        given = "is missing" if value is None else f"= {value!r}"
+        super().__init__(f"{where}key '{key}' {given}: expected {expected}")
 
 
 @dataclasses.dataclass(slots=True)

@@ -304,6 +304,9 @@ def test_schedule_errors_name_key_value_and_expectation(sets, key):
         load_config("rusal-3kA", LUMPED + sets)
     assert err.value.key == key
     assert "expected" in str(err.value) and err.value.expected
+    # a key that is required by another but absent is said to be missing, not "= None"
+    assert ("is missing" in str(err.value)) == (err.value.value is None)
+    assert "None" not in str(err.value).split(": expected")[0]
 
 
 def test_reference_cells_default_to_the_axisymmetric_level():
