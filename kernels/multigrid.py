@@ -71,6 +71,30 @@ def prolong_add(e, f0, f1, f2, scale, x):
                 x[i, j, m] += scale * e[i // f0, j // f1, m // f2]
 
 
+@njit(inline="always", cache=True)
+def _point_update(gx, gy, gz, shift, b, x, i, j, m):
+    """Gauss-Seidel update of cell (i, j, m) for A + shift on its diagonal (cells with no
+    conductance and no shift are left unchanged)."""
+    n0, n1, n2 = x.shape
+    d = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] + gz[i, j, m + 1] + shift
+    if d <= 0.0:
+        return
+    s = b[i, j, m]
+    if i > 0:
+        s += gx[i, j, m] * x[i - 1, j, m]
+    if i < n0 - 1:
+        s += gx[i + 1, j, m] * x[i + 1, j, m]
+    if j > 0:
+        s += gy[i, j, m] * x[i, j - 1, m]
+    if j < n1 - 1:
+        s += gy[i, j + 1, m] * x[i, j + 1, m]
+    if m > 0:
+        s += gz[i, j, m] * x[i, j, m - 1]
+    if m < n2 - 1:
+        s += gz[i, j, m + 1] * x[i, j, m + 1]
+    x[i, j, m] = s / d
+
+
 @njit(parallel=True, cache=True)
 def gauss_seidel_colour(gx, gy, gz, b, x, colour):
     """One red-black Gauss-Seidel half sweep: update cells with (i+j+m) % 2 == colour.
@@ -82,23 +106,7 @@ def gauss_seidel_colour(gx, gy, gz, b, x, colour):
     for i in prange(n0):
         for j in range(n1):
             for m in range((i + j + colour) % 2, n2, 2):
-                d = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] + gz[i, j, m + 1]
-                if d <= 0.0:
-                    continue
-                s = b[i, j, m]
-                if i > 0:
-                    s += gx[i, j, m] * x[i - 1, j, m]
-                if i < n0 - 1:
-                    s += gx[i + 1, j, m] * x[i + 1, j, m]
-                if j > 0:
-                    s += gy[i, j, m] * x[i, j - 1, m]
-                if j < n1 - 1:
-                    s += gy[i, j + 1, m] * x[i, j + 1, m]
-                if m > 0:
-                    s += gz[i, j, m] * x[i, j, m - 1]
-                if m < n2 - 1:
-                    s += gz[i, j, m + 1] * x[i, j, m + 1]
-                x[i, j, m] = s / d
+                _point_update(gx, gy, gz, 0.0, b, x, i, j, m)
 
 
 @njit(cache=True)
@@ -205,24 +213,7 @@ def gauss_seidel_colour_shifted(gx, gy, gz, d, b, x, colour):
     for i in prange(n0):
         for j in range(n1):
             for m in range((i + j + colour) % 2, n2, 2):
-                dd = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] \
-                    + gz[i, j, m + 1] + d[i, j, m]
-                if dd <= 0.0:
-                    continue
-                s = b[i, j, m]
-                if i > 0:
-                    s += gx[i, j, m] * x[i - 1, j, m]
-                if i < n0 - 1:
-                    s += gx[i + 1, j, m] * x[i + 1, j, m]
-                if j > 0:
-                    s += gy[i, j, m] * x[i, j - 1, m]
-                if j < n1 - 1:
-                    s += gy[i, j + 1, m] * x[i, j + 1, m]
-                if m > 0:
-                    s += gz[i, j, m] * x[i, j, m - 1]
-                if m < n2 - 1:
-                    s += gz[i, j, m + 1] * x[i, j, m + 1]
-                x[i, j, m] = s / dd
+                _point_update(gx, gy, gz, d[i, j, m], b, x, i, j, m)
 
 
 # -- z-line solves with precomputed Thomas factors -----------------------------------------

@@ -9,6 +9,24 @@ import scipy.optimize
 import scipy.sparse
 
 
+def random_faces(rng, shape, zero_frac=0.2, decades=(-2, 4), insulated_sides=False):
+    """Random face conductances [S] of a cell grid ``shape``: log-uniform over ``decades``,
+    a fraction ``zero_frac`` of faces zero; ``insulated_sides``: only the z boundary faces
+    carry conductance (as in a pot with a fixed-temperature top or bottom)."""
+    g = []
+    for a in range(3):
+        fs = list(shape)
+        fs[a] += 1
+        ga = rng.random(fs) * 10.0 ** rng.uniform(*decades, fs)
+        ga[rng.random(fs) < zero_frac] = 0.0
+        if insulated_sides and a < 2:
+            sl = [slice(None)] * 3
+            sl[a] = [0, -1]
+            ga[tuple(sl)] = 0.0
+        g.append(ga)
+    return g
+
+
 def _pad(x, axis):
     """x with one zero layer added on both ends of ``axis``."""
     width = [(0, 0)] * 3

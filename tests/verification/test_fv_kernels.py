@@ -14,21 +14,10 @@ pytestmark = pytest.mark.verification
 SHAPES = [(5, 4, 3), (7, 1, 6), (1, 3, 2)]
 
 
-def random_faces(rng, shape, zero_frac=0.2):
-    g = []
-    for a in range(3):
-        fs = list(shape)
-        fs[a] += 1
-        ga = rng.random(fs) * 10.0 ** rng.uniform(-2, 4, fs)
-        ga[rng.random(fs) < zero_frac] = 0.0
-        g.append(ga)
-    return g
-
-
 @pytest.mark.parametrize("shape", SHAPES)
 def test_operator_kernels_match_twins(shape):
     rng = np.random.default_rng(sum(shape))
-    g = random_faces(rng, shape)
+    g = ref.random_faces(rng, shape)
     x, b = rng.standard_normal(shape), rng.standard_normal(shape)
     y = np.empty(shape)
     fv.apply_operator(*g, x, y)
@@ -69,7 +58,7 @@ def test_conductance_and_dissipation_match_twins(shape):
 
 def test_matrix_is_symmetric_m_matrix():
     rng = np.random.default_rng(3)
-    g = random_faces(rng, (6, 5, 4), zero_frac=0.0)
+    g = ref.random_faces(rng, (6, 5, 4), zero_frac=0.0)
     indptr, indices, data = fv.assemble_csr(*g)
     a = scipy.sparse.csr_matrix((data, indices, indptr), shape=(120, 120)).toarray()
     assert np.array_equal(a, a.T)
@@ -82,7 +71,7 @@ def test_matrix_is_symmetric_m_matrix():
 @pytest.mark.parametrize("shape", [(5, 4, 3), (8, 1, 7), (4, 4, 4)])
 def test_multigrid_kernels_match_twins(shape):
     rng = np.random.default_rng(11 + sum(shape))
-    g = random_faces(rng, shape)
+    g = ref.random_faces(rng, shape)
     f = tuple(2 if n > 1 else 1 for n in shape)
     cs = mg.coarse_shape(*shape, *f)
     for axis in range(3):
@@ -110,7 +99,7 @@ def test_multigrid_kernels_match_twins(shape):
 def test_galerkin_coarse_operator_is_ptap():
     rng = np.random.default_rng(5)
     shape = (5, 4, 3)
-    g = random_faces(rng, shape, zero_frac=0.0)
+    g = ref.random_faces(rng, shape, zero_frac=0.0)
     f = (2, 2, 2)
     cs = mg.coarse_shape(*shape, *f)
     p = np.zeros((int(np.prod(shape)), int(np.prod(cs))))
@@ -156,7 +145,7 @@ def test_butler_volmer_matches_brent():
 @pytest.mark.parametrize("shape", [(5, 4, 6), (6, 1, 9)])
 def test_line_smoother_matches_twin(shape):
     rng = np.random.default_rng(21 + sum(shape))
-    g = random_faces(rng, shape, zero_frac=0.05)
+    g = ref.random_faces(rng, shape, zero_frac=0.05)
     b, x = rng.standard_normal(shape), rng.standard_normal(shape)
     cp, inv = np.empty(shape), np.empty(shape)
     mg.line_factors_z(*g, np.zeros(shape), cp, inv)
@@ -169,7 +158,7 @@ def test_line_smoother_matches_twin(shape):
 def test_band_cholesky_matches_numpy():
     rng = np.random.default_rng(8)
     shape = (4, 3, 5)
-    g = random_faces(rng, shape, zero_frac=0.0)
+    g = ref.random_faces(rng, shape, zero_frac=0.0)
     a = mg.dense_matrix(*g)
     f = a.copy()
     assert mg.band_cholesky(f, shape[1] * shape[2]) == 0

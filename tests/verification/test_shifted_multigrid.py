@@ -18,16 +18,7 @@ pytestmark = pytest.mark.verification
 
 
 def operator(rng, shape, zero_frac=0.05):
-    g = []
-    for a in range(3):
-        fs = list(shape)
-        fs[a] += 1
-        ga = rng.random(fs) * 10.0 ** rng.uniform(-1, 3, fs)
-        ga[rng.random(fs) < zero_frac] = 0.0
-        sl = [slice(None)] * 3
-        sl[a] = [0, -1]
-        ga[tuple(sl)] = 0.0 if a < 2 else ga[tuple(sl)]  # only z faces carry boundary conductance
-        g.append(ga)
+    g = ref.random_faces(rng, shape, zero_frac, decades=(-1, 3), insulated_sides=True)
     d = rng.random(shape) * 10.0 ** rng.uniform(-3, 1, shape)
     return g, d
 
