@@ -54,51 +54,6 @@ def sg_coefficients(g, w, out_lo, out_hi):
                     out_hi[i, j, m] = gf * bernoulli(pe)
 
 
-@njit(inline="always", cache=True)
-def _couple(p, q, a_out, a_in, rows, cols, vals, nnz):
-    """Row p gains +a_out on its diagonal and -a_in at column q (flux p -> q is
-    a_out c_p - a_in c_q, counted as outflow of p)."""
-    rows[nnz], cols[nnz], vals[nnz] = p, p, a_out
-    rows[nnz + 1], cols[nnz + 1], vals[nnz + 1] = p, q, -a_in
-    return nnz + 2
-
-
-@njit(cache=True)
-def assemble_transport(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, rows, cols, vals):
-    """COO entries of the transport matrix over the unknown cells.
-
-    index : (n0, n1, n2) int64, unknown number of each cell or -1 (not an unknown).
-    alo_*, ahi_* : face-shape float64 Scharfetter-Gummel coefficients per axis [m3/s].
-    diag : (N,) float64 extra diagonal per unknown (V/dt, interface conductances) [m3/s].
-    rows, cols : (>= N + 4 n_faces,) int64; vals : float64 [m3/s]; written from 0.
-    Returns the number of entries written (duplicates are to be summed, as scipy does).
-    Row p is the net outflow of cell p; faces with a non-unknown neighbour carry no flux.
-    """
-    n0, n1, n2 = index.shape
-    nnz = 0
-    for i in range(n0):
-        for j in range(n1):
-            for m in range(n2):
-                p = index[i, j, m]
-                if p < 0:
-                    continue
-                rows[nnz], cols[nnz], vals[nnz] = p, p, diag[p]
-                nnz += 1
-                if i + 1 < n0 and index[i + 1, j, m] >= 0:
-                    q = index[i + 1, j, m]
-                    nnz = _couple(p, q, alo_x[i + 1, j, m], ahi_x[i + 1, j, m], rows, cols, vals, nnz)
-                    nnz = _couple(q, p, ahi_x[i + 1, j, m], alo_x[i + 1, j, m], rows, cols, vals, nnz)
-                if j + 1 < n1 and index[i, j + 1, m] >= 0:
-                    q = index[i, j + 1, m]
-                    nnz = _couple(p, q, alo_y[i, j + 1, m], ahi_y[i, j + 1, m], rows, cols, vals, nnz)
-                    nnz = _couple(q, p, ahi_y[i, j + 1, m], alo_y[i, j + 1, m], rows, cols, vals, nnz)
-                if m + 1 < n2 and index[i, j, m + 1] >= 0:
-                    q = index[i, j, m + 1]
-                    nnz = _couple(p, q, alo_z[i, j, m + 1], ahi_z[i, j, m + 1], rows, cols, vals, nnz)
-                    nnz = _couple(q, p, ahi_z[i, j, m + 1], alo_z[i, j, m + 1], rows, cols, vals, nnz)
-    return nnz
-
-
 @njit(cache=True)
 def interface_conductance(area, half_width, diffusivity, film_resistance, S, k_metal, out):
     """Overall conductance of interface faces, A / (d/D + R_film + S/k_metal) [m3/s].
@@ -130,7 +85,7 @@ def face_flux_sum(g, S, c_metal, cell, c, out):
 def net_outflow(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, c, out):
     """Net transport outflow of every unknown cell [mol/s], face by face.
 
-    index, alo_*, ahi_* as in ``assemble_transport``; c (N,) [mol/m3]; out (N,) written.
+    index, alo_*, ahi_* as in ``assemble_band``; c (N,) [mol/m3]; out (N,) written.
     Each face flux is computed once and added to one cell and subtracted from the other,
     so the outflows sum to zero up to the rounding of the fluxes themselves (not of the
     much larger coefficients times concentrations): the conservative update of the caller.
@@ -176,7 +131,7 @@ def net_outflow(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, c, out):
 
 @njit(cache=True)
 def band_width(index):
-    """Largest |p - q| over neighbouring unknowns p, q of ``index`` (as in assemble_transport)."""
+    """Largest |p - q| over neighbouring unknowns p, q of ``index`` (as in assemble_band)."""
     n0, n1, n2 = index.shape
     bw = 0
     for i in range(n0):
@@ -204,7 +159,10 @@ def _band_couple(band, bw, p, q, a_out, a_in):
 def assemble_band(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, bw, band):
     """The cell block of the transport matrix in band storage, band[p, bw + q - p] = A[p, q].
 
-    Same matrix as ``assemble_transport`` (arguments alike); band (N, 2 bw + 1) float64 is
+    The transport matrix over the unknown cells (index: unknown number of each cell or -1;
+    alo_*, ahi_*: face-shape Scharfetter-Gummel coefficients per axis [m3/s]; diag (N,): extra
+    diagonal per unknown, V/dt and interface conductances [m3/s]); row p is the net outflow
+    of cell p, faces with a non-unknown neighbour carry no flux; band (N, 2 bw + 1) float64 is
     overwritten. bw must be at least ``band_width(index)``.
     """
     n0, n1, n2 = index.shape

@@ -348,11 +348,10 @@ class SpeciesField:
         Row i is the net outflow of cell i plus its storage V/dt.
         """
         coeffs, diag, b, gs, border = self._system(k, dt, c_old, alloy, cathode, S_anode, S_cathode, T, phi)
-        n_faces = sum(G.size for G in self.geometric)
-        rows = np.empty(self.n + 4 * n_faces, dtype=np.int64)
-        cols, vals = np.empty_like(rows), np.empty(rows.size)
-        nnz = ks.assemble_transport(self.index, *coeffs, diag, rows, cols, vals)
-        rows, cols, vals = [rows[:nnz]], [cols[:nnz]], [vals[:nnz]]
+        band, bw = self._band, self._band.shape[1] // 2  # band[p, bw + q - p] = A[p, q]
+        ks.assemble_band(self.index, *coeffs, diag, bw, band)
+        p, offset = np.nonzero(band)
+        rows, cols, vals = [p], [p + offset - bw], [band[p, offset]]
         for row, (cell, g, S, d_pool, b_pool) in enumerate(border, start=self.n):
             rows += [cell, np.full(cell.size, row), [row]]
             cols += [np.full(cell.size, row), cell, [row]]
@@ -429,7 +428,7 @@ class SpeciesField:
         store = self.volumes / dt if math.isfinite(dt) else np.zeros(self.n)
         c_old = c[:, self.mask]
         diag, b = np.broadcast_to(store, c_old.shape).copy(), store * c_old
-        cells, pools, cols, rows, pool_diag, b_pool, gs, Ss, c_metal = [], [], [], [], [], [], [], [], []
+        cells, pools, cols, rows, pool_diag, b_pool, gs, Ss = [], [], [], [], [], [], [], []
         for pool, itf, S, k_metal, fin in ((alloy, self.anode, S_a, o.k_metal_anode, finite[0]),
                                            (cathode, self.cathode, S_c, o.k_metal_cathode, finite[1])):
             S = np.ascontiguousarray(S.T)  # (species, faces)

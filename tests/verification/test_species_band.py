@@ -4,7 +4,7 @@ border written out by hand), and the field's band path against its SuperLU path.
 
 import numpy as np
 import pytest
-import scipy.sparse
+from reference import species_numpy as ref
 
 from cellsim.elements import IMPURITIES
 from cellsim.fields import species as spm
@@ -39,12 +39,9 @@ def test_bordered_band_solve_matches_dense(shape, npool):
     rng = np.random.default_rng(sum(shape) + npool)
     index, n, coeffs, diag = random_step_matrix(rng, shape)
     bw = int(ks.band_width(index))
-    # dense reference: COO assembly of the cell block, then the pool rows/columns by hand
-    rows = np.empty(n + 4 * sum(c.size for c in coeffs[::2]), dtype=np.int64)
-    cols, vals = np.empty_like(rows), np.empty(rows.size)
-    nnz = ks.assemble_transport(index, *coeffs, diag, rows, cols, vals)
+    # dense reference: the NumPy twin's cell block, then the pool rows/columns by hand
     M = np.zeros((n + npool, n + npool))
-    M[:n, :n] = scipy.sparse.coo_matrix((vals[:nnz], (rows[:nnz], cols[:nnz])), shape=(n, n)).toarray()
+    M[:n, :n] = ref.transport_matrix(index, coeffs, diag)
     assert max(abs(i - j) for i, j in zip(*np.nonzero(M[:n, :n]))) == bw
     cell, pool, col, row = [], [], [], []
     for t in range(npool):
