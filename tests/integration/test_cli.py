@@ -1,7 +1,6 @@
 """The CLI end to end, as a user runs it (subprocess) and through click's runner."""
 
 import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner

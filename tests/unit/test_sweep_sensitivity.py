@@ -3,7 +3,6 @@
 import math
 
 import numpy as np
-import pytest
 
 from cellsim.sweep.report import pareto_mask
 from cellsim.sweep.sensitivity import binned_first_order, from_table, saltelli
