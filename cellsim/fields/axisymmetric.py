@@ -44,6 +44,7 @@ import numpy as np
 from cellsim.elements import ELEMENTS, IMPURITIES
 from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
 from cellsim.fields.heat import HeatState
+from cellsim.fields.pot import outside_rod_length
 from cellsim.fields.remap import build_layers, remap_enthalpy
 from cellsim.fields.solvers import ConvergenceError
 from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions
@@ -218,8 +219,8 @@ class AxisymmetricModel(LumpedModel):
 
     def _outside_resistance(self) -> float:
         """Rods beyond the lid and the contacts [ohm] (outside the field)."""
-        col, lin, geo = self.config.collectors, self.config.lining, self.config.geometry
-        outside = max(col.rod_length - geo.freeboard - sum(L.thickness for L in lin.lid), 0.01)
+        col = self.config.collectors
+        outside = outside_rod_length(self.config)
         rod_area = col.rod_count * math.pi * col.rod_diameter**2 / 4.0
         return col.rod_resistivity * outside / rod_area + col.contact_resistance
 

@@ -283,7 +283,8 @@ def _region_table(config: Config, regions: dict, options: PotOptions) -> dict:
     return z
 
 
-def _outside_length(config: Config) -> float:
+def outside_rod_length(config: Config) -> float:
+    """Length [m] of the rods beyond the lid (a 1D conductor to the clamp, outside the field)."""
     col, geo, lin = config.collectors, config.geometry, config.lining
     return max(col.rod_length - geo.freeboard - sum(L.thickness for L in lin.lid), 0.01)
 
@@ -513,7 +514,7 @@ def _assemble(config: Config, grid: Grid, options: PotOptions, walls, current, p
     surface = SurfaceBC(h=lin.outside_convection, value=amb_T, emissivity=lin.shell_emissivity, ambient=amb_T)
     rods_top = (m[:, :, -1] == regions["rods"])
     outside_top = (m[:, :, -1] == ambient)
-    top = SurfaceBC(h=np.where(rods_top, col.rod_thermal_conductivity / _outside_length(config),
+    top = SurfaceBC(h=np.where(rods_top, col.rod_thermal_conductivity / outside_rod_length(config),
                                np.where(outside_top, np.inf, lin.outside_convection)),
                     value=np.where(rods_top, col.rod_cold_end_temperature, amb_T),
                     emissivity=np.where(rods_top | outside_top, 0.0, lin.shell_emissivity), ambient=amb_T)

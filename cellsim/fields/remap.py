@@ -29,13 +29,16 @@ from cellsim.fields.pot import PotModel, build_pot
 
 
 def layer_config(config: Config, alloy_depth: float, cathode_depth: float) -> Config:
-    """``config`` with the layer depths [m] of the moment; the lid stays where it was."""
-    geo = config.geometry
+    """``config`` with the layer depths [m] of the moment; the lid and the rods stay where they
+    were: the gas space and the rods' length from the metal surface (collectors.rod_length)
+    change together, so the rods' length beyond the lid does not."""
+    geo, col = config.geometry, config.collectors
     cavity = geo.anode_alloy_depth + geo.acd + geo.cathode_metal_depth + geo.freeboard
     freeboard = max(cavity - alloy_depth - geo.acd - cathode_depth, 1e-4)
+    col = dataclasses.replace(col, rod_length=col.rod_length + freeboard - geo.freeboard)
     geo = dataclasses.replace(geo, anode_alloy_depth=alloy_depth, cathode_metal_depth=cathode_depth,
                               freeboard=freeboard)
-    return dataclasses.replace(config, geometry=geo)
+    return dataclasses.replace(config, geometry=geo, collectors=col)
 
 
 def build_layers(config: Config, resolution: str, alloy_depth: float, cathode_depth: float,
