@@ -109,20 +109,22 @@ class AxisymmetricModel(LumpedModel):
         T = self.config.operation.temperature
         self.heat_state = self.heat_solver.state(T)
         self._version = 0
-        previous = math.inf
+        previous, change = math.inf, math.inf
         for _ in range(START_ITERATIONS):
             solution = self._current(self.heat_state)
             sources = self._sources(solution, self._feed_sink(T))
             self.heat_state, self.balance = self.heat_solver.steady(sources, self.heater, self.heat_state)
             self._version += 1
-            if abs(solution.terminal_voltage - previous) <= START_TOLERANCE * abs(solution.terminal_voltage):
+            change = abs(solution.terminal_voltage - previous)
+            if change <= START_TOLERANCE * abs(solution.terminal_voltage):
                 break
             previous = solution.terminal_voltage
         else:
             raise ConvergenceError(
                 f"the steady start of the {self.level} pot did not settle in {START_ITERATIONS} "
                 f"current-heat iterations (terminal voltage {previous:.6g} V, last change "
-                f"{abs(solution.terminal_voltage - previous):.3g} V)")
+                f"{change:.3g} V); near the electrolyte liquidus the coupled start can cycle "
+                "between ledge states (e.g. without melt mixing, eddy_diffusivity = 0)")
 
     def reset_caches(self) -> None:
         """Drop factorisations and warm starts (checkpoints: the run continues from data only)."""
