@@ -286,6 +286,11 @@ class AxisymmetricModel(LumpedModel):
         s.salt = self.species.inventory(res.c) * mol_imp
         return res.flux_alloy_to_salt, res.flux_salt_to_cathode
 
+    def add_to_salt(self, masses: np.ndarray) -> None:
+        """Add ``masses`` [kg per impurity] to the melt, spread uniformly over its cells."""
+        self.concentration = self.concentration + self.species.uniform(masses / chemistry.MOLAR_MASS)
+        self.state.salt = self.state.salt + masses
+
     def step(self, dt: float) -> None:
         d = self.derived
         self._T_start = self.heat_state.T[self.pot.current_slice]  # the heat step makes a new array

@@ -23,6 +23,9 @@ from ..config.schema import Config
 from ..config.validate import alloy_density
 from ..elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from ..thermo import feed_heating
+from ..purity import ledger
+from ..purity.efficiency import LOSSES
+from ..purity.pathways import Pathways, charge_of
 from ..units import FARADAY
 from . import chemistry, electrical, thermal
 
@@ -66,6 +69,17 @@ class CellState:
     back_reaction: float = 0.0  # kg of Al returned from cathode to alloy
     energy: dict = field(default_factory=lambda: {k: 0.0 for k in LEDGER_TERMS})
     feed_rate: float = 0.0  # kg/s of scrap metal over the last step
+    # purity pathways and current-efficiency losses (cellsim.purity)
+    sourced: np.ndarray = field(default_factory=lambda: np.zeros(len(ALL_ELEMENTS)))  # kg in from
+    # make-up salts, lining and collectors
+    oxidized: float = 0.0  # kg of Al oxidised at the cathode-metal surface (leaves as oxide)
+    losses: dict = field(default_factory=lambda: {k: 0.0 for k in LOSSES})  # kg Al short of Faraday
+    tags_salt: np.ndarray = field(default_factory=lambda: ledger.empty(len(IMPURITIES)))  # kg
+    tags_cathode: np.ndarray = field(default_factory=lambda: ledger.empty(len(IMPURITIES)))
+    tags_tapped: np.ndarray = field(default_factory=lambda: ledger.empty(len(IMPURITIES)))
+    cations_salt: np.ndarray = field(default_factory=lambda: np.zeros(0))  # mol in the melt
+    cations_cathode: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
+    cations_tapped: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +130,15 @@ class LumpedModel:
             cathode=composition_array(config.cathode_metal.initial_composition) * cath_mass,
             alf3=alf3, salt_base=salt_mass - alf3)
         self.state.feed_rate = self.nominal_feed_rate()
+        self.pathways = Pathways(config)
+        ledger.add(self.state.tags_cathode, "initial", self.state.cathode[_IMP])
+        n = len(self.pathways.cations)
+        salt_moles = salt_mass / config.electrolyte.mean_molar_mass
+        self.state.cations_salt = np.array([config.purity.cation_salt_mole_fraction[c] * salt_moles
+                                            for c in self.pathways.cations])
+        self.state.cations_cathode, self.state.cations_tapped = np.zeros(n), np.zeros(n)
         self.initial = self.totals()
+        self.initial_cations = self.cation_totals()
         self.update_state()
 
     # ----------------------------------------------------------------- derived quantities
@@ -130,8 +152,21 @@ class LumpedModel:
         over a campaign (conservation test)."""
         s = self.state
         salt = np.concatenate([[(s.alf3 - s.alf3_added) * M_AL / M_ALF3], s.salt])
-        return (s.alloy + salt + s.cathode + s.sludge + s.tapped + s.bled
-                - s.scrap_metal - s.refilled)
+        oxidized = np.zeros(len(ALL_ELEMENTS))
+        oxidized[0] = s.oxidized
+        return (s.alloy + salt + s.cathode + s.sludge + s.tapped + s.bled + oxidized
+                - s.scrap_metal - s.refilled - s.sourced)
+
+    def cation_totals(self) -> np.ndarray:
+        """Moles of each co-depositing cation (purity.codeposition) in the melt, the cathode
+        metal and the tapped metal: constant over a campaign."""
+        s, M = self.state, self.pathways.cation_molar_mass
+        return s.cations_salt + (s.cations_cathode + s.cations_tapped) / M
+
+    def add_to_salt(self, masses: np.ndarray) -> None:
+        """Add ``masses`` [kg per impurity] to the dissolved impurities of the melt (a field
+        level spreads them over its concentration field)."""
+        self.state.salt += masses
 
     def alf3_fraction(self) -> float:
         """AlX3 mass fraction of the melt (dissolved impurities neglected)."""
@@ -228,10 +263,11 @@ class LumpedModel:
         cmol = lambda m: (m / np.array([ELEMENTS[x].molar_mass for x in ALL_ELEMENTS])).sum()
         c_alloy, c_cath = cmol(s.alloy) / V_alloy, cmol(s.cathode) / V_cath
         a_alx3 = self.alf3_activity()
+        eq = cfg.purity.equilibria
         x_ratio_a = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_alloy, gamma)
+                                              d.a_al_alloy, gamma, eq)
         x_ratio_c = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_cathode, np.ones(len(IMPURITIES)))
+                                              d.a_al_cathode, np.ones(len(IMPURITIES)), eq)
         S_a, S_c = x_ratio_a * c_salt / c_alloy, x_ratio_c * c_salt / c_cath
         g_a = chemistry.film_conductance(area, S_a, el.mass_transfer_coefficient,
                                          cfg.anode_alloy.metal_mass_transfer_coefficient)
@@ -251,23 +287,48 @@ class LumpedModel:
         if species is not None and species.options.alf3_activity != self.alf3_activity():
             species.options = replace(species.options, alf3_activity=self.alf3_activity())
         N_a, N_c = self.exchange(dt)
+        pw, M_imp = self.pathways, chemistry.MOLAR_MASS
+        N_co = pw.codissolution(s.alloy, d.alloy_density, I)  # before the alloy changes
+        I_el = I - pw.shunt_current(I)  # the current that electrolyses
 
         # Al carries the rest of the current at each electrode (mol/s).
         nv = chemistry.VALENCE
-        r_anode = (I - FARADAY * np.dot(nv, N_a)) / (3 * FARADAY)
-        r_cathode = (I - FARADAY * np.dot(nv, N_c)) / (3 * FARADAY)
-        # Back reaction: dissolved metal carried from the cathode (a_Al ~ 1) to the alloy through
-        # both salt films in series (physics-data.md 3.2) [mol/s].
-        c_sat = el.dissolved_al_solubility * el.density / M_AL
-        back = 0.5 * el.mass_transfer_coefficient * area * c_sat * (d.a_al_cathode - d.a_al_alloy)
-        back = max(back, 0.0)
+        r_anode = (I_el - FARADAY * np.dot(nv, N_a)) / (3 * FARADAY)
+        if np.any(N_co):
+            r_anode -= charge_of(N_co) / (3 * FARADAY)
+        r_cathode = (I_el - FARADAY * np.dot(nv, N_c)) / (3 * FARADAY)
+        a_alx3 = self.alf3_activity()
+        N_cat = pw.cation_rates(d.temperature, a_alx3, d.a_al_cathode, r_cathode)
+        if N_cat.size:
+            r_cathode -= float(np.dot(pw.cation_valence, N_cat)) / 3.0
+        # Back reaction: dissolved metal carried from the cathode (a_Al ~ 1) to the alloy
+        # (cellsim.purity.efficiency) [mol/s].
+        back = pw.dissolved_metal(d.temperature, d.a_al_cathode, d.a_al_alloy)
         s.alloy[0] -= (r_anode - back) * dt * M_AL
         s.cathode[0] += (r_cathode - back) * dt * M_AL
         s.back_reaction += back * dt * M_AL
         s.alf3 += (r_anode - r_cathode) * dt * M_ALF3
+        oxidized = min(pw.oxidation() * dt, max(s.cathode[0], 0.0))
+        s.cathode[0] -= oxidized
+        s.oxidized += oxidized
+        if N_cat.size:
+            s.cations_salt -= N_cat * dt
+            s.cations_cathode += N_cat * dt * pw.cation_molar_mass
+            s.salt_base -= float(np.dot(N_cat, pw.cation_salt_molar_mass)) * dt
+        makeup = 0.0
         if cfg.schedule.salt_additions == "continuous" and s.alf3 < self.alf3_setpoint:
-            s.alf3_added += self.alf3_setpoint - s.alf3  # make-up keeps the melt's ratio (counted)
+            makeup = self.alf3_setpoint - s.alf3
+            s.alf3_added += makeup  # make-up keeps the melt's ratio (counted)
             s.alf3 = self.alf3_setpoint
+        self._purity_transfers(dt, N_a, N_c, N_co, pw.makeup(makeup, 0.0),
+                               (r_cathode - back) * dt * M_AL)
+        losses = s.losses
+        losses["dissolved_metal"] += back * dt * M_AL
+        losses["oxidation"] += oxidized
+        losses["shunt"] += (I - I_el) * dt / (3 * FARADAY) * M_AL
+        losses["impurity_current"] += FARADAY * np.dot(nv, N_c) * dt / (3 * FARADAY) * M_AL
+        if N_cat.size:
+            losses["cation_current"] += float(np.dot(pw.cation_valence, N_cat)) / 3.0 * dt * M_AL
 
         s.charge += I * dt
         for term, volts in d.voltage.items():
@@ -278,6 +339,40 @@ class LumpedModel:
             s.feed_rate = self.feed_to_setpoint() / dt
         self.remove_sludge()
         self.update_state()
+
+    def _purity_transfers(self, dt: float, N_a, N_c, N_co, makeup: np.ndarray,
+                          al_deposited: float) -> None:
+        """Co-dissolution, make-up salts, lining, entrainment and collectors over dt, and the
+        origin tags of the melt and the cathode metal (cellsim.purity.ledger)."""
+        s, d, pw, M = self.state, self.derived, self.pathways, chemistry.MOLAR_MASS
+        codissolved = N_co * dt * M
+        lining = pw.lining(d.heat.ledge_thickness) * dt
+        collectors = pw.collectors(s.cathode, d.cathode_depth) * dt
+        entrained = pw.entrainment(al_deposited, s.alloy)
+        s.alloy[_IMP] -= codissolved
+        s.alloy -= entrained
+        s.cathode += entrained
+        s.losses["entrained_al"] -= entrained[0]
+        s.cathode[_IMP] += collectors
+        s.sourced[_IMP] += makeup + lining + collectors
+        into_salt = codissolved + makeup + lining
+        if np.any(into_salt):
+            self.add_to_salt(into_salt)
+        salt, cath = s.tags_salt, s.tags_cathode
+        ledger.add(salt, "exchange", N_a * dt * M)
+        for tag, mass in (("codissolution", codissolved), ("makeup_salts", makeup), ("lining", lining)):
+            ledger.add(salt, tag, mass)
+        back = ledger.transfer(cath, -N_c * dt * M)  # cathode -> melt (less noble elements)
+        salt += back
+        cath -= back
+        to_cathode = ledger.transfer(salt, N_c * dt * M)
+        to_alloy = ledger.transfer(salt, -N_a * dt * M)
+        salt -= to_cathode + to_alloy
+        cath += to_cathode
+        ledger.add(cath, "entrainment", entrained[_IMP])
+        ledger.add(cath, "collectors", collectors)
+        s.tags_salt = ledger.rescale(salt, s.salt, "exchange")
+        s.tags_cathode = ledger.rescale(cath, s.cathode[_IMP], "exchange")
 
     # ------------------------------------------------------------ scheduled operations
     def feed_to_setpoint(self) -> float:
@@ -336,6 +431,11 @@ class LumpedModel:
             alf3 = max(self.alf3_w0 * s.salt_base / (1.0 - self.alf3_w0) - s.alf3, 0.0)
         s.alf3 += alf3
         s.alf3_added += alf3
+        makeup = self.pathways.makeup(alf3, base_salt)
+        if np.any(makeup):
+            s.sourced[_IMP] += makeup
+            self.add_to_salt(makeup)
+            ledger.add(s.tags_salt, "makeup_salts", makeup)
         return alf3, base_salt
 
     def tap(self) -> np.ndarray:
@@ -344,9 +444,16 @@ class LumpedModel:
         total = s.cathode.sum()
         if total <= self.cathode_residual:
             return np.zeros_like(s.cathode)
-        batch = s.cathode * (1.0 - self.cathode_residual / total)
+        share = 1.0 - self.cathode_residual / total
+        batch = s.cathode * share
         s.cathode -= batch
         s.tapped += batch
+        self.last_tap_tags = s.tags_cathode * share
+        s.tags_cathode = s.tags_cathode - self.last_tap_tags
+        s.tags_tapped = s.tags_tapped + self.last_tap_tags
+        self.last_tap_cations = s.cations_cathode * share
+        s.cations_cathode = s.cations_cathode - self.last_tap_cations
+        s.cations_tapped = s.cations_tapped + self.last_tap_cations
         self.update_state()
         return batch
 
