@@ -241,7 +241,9 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
             if batch.sum() > 0:
                 w = batch / batch.sum()
                 tap = Tap(time=model.state.time, mass=float(batch.sum()), composition=w,
-                          violations=check_spec(w, config.product))
+                          violations=check_spec(w, config.product),
+                          pathways=model.last_tap_tags / batch.sum(),
+                          cations=model.last_tap_cations / batch.sum())
                 rs.taps.append(tap)
                 if tap.violations and sched.stop_on_spec:
                     stop = f"product spec {config.product.name} broken: " + ", ".join(tap.violations)
