@@ -62,7 +62,7 @@ def delta_E(symbol: str, family: str, T: float | np.ndarray) -> float | np.ndarr
 
 
 def _generate() -> str:  # pragma: no cover - needs the janaf package
-    from validation import thermodynamics
+    from cellsim.validation import thermodynamics
 
     rows = [thermodynamics.delta_E(float(T)) for T in T_NODES]
     keys = sorted(k for k in rows[0] if k[0] not in ("Al", "TiCl2", "Ni", "Pb"))
