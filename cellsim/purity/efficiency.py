@@ -42,5 +42,6 @@ def dissolved_metal_flux(c_sat: float, a_al_cathode: float, a_al_alloy: float, k
     return max(area * c_sat * (a_al_cathode - a_al_alloy) / resistance, 0.0)
 
 D_AL_MOLECULAR = 5e-9
-"""Molecular diffusivity of dissolved Al species [m2/s] [E] (physics-data 3.2 range for dissolved
-complexes 1-5e-9 m2/s, upper end for the small Al(I)/Na species); the eddy diffusivity adds to it."""
+"""Molecular diffusivity of dissolved Al species [m2/s] [E]: the upper end of the 1-5e-9 m2/s
+taken for dissolved complexes at 700-800 degC (Fe(II) 2.8e-9, ``chryssoulakis1978``), for the small
+Al(I)/Na species; the eddy diffusivity adds to it and dominates."""
