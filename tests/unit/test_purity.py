@@ -9,7 +9,7 @@ import pytest
 from cellsim.campaign import run_campaign
 from cellsim.config import ConfigError, load_config
 from cellsim.elements import ALL_ELEMENTS, IMPURITIES
-from cellsim.lumped.model import LumpedModel
+from cellsim.models import make_model
 from cellsim.purity import anode_transfer, codeposition, efficiency, equilibria, ledger, sources, transport
 from cellsim.purity.pathways import Pathways
 
@@ -18,7 +18,7 @@ LUMPED = ["numerics.model=lumped"]
 
 
 def _model(*overrides):
-    return LumpedModel(load_config("rusal-3kA", LUMPED + list(overrides)))
+    return make_model(load_config("rusal-3kA", LUMPED + list(overrides)))
 
 
 # ------------------------------------------------------------------ (a) transport-limited deposition
@@ -38,12 +38,11 @@ def test_noble_input_to_the_melt_splits_between_the_metals_by_their_film_conduct
     s = m.state
     s.alloy[1:] = 0.0  # no impurity in the metals: only the melt's Fe moves
     s.cathode[1:] = 0.0
-    s.salt[:] = 0.0
-    s.salt[fe] = 1e-3  # kg
+    s.electrolyte[:] = 0.0
+    s.electrolyte[fe] = 1e-3  # kg
     m.update_state()
-    alloy0 = s.alloy[1 + fe]
-    m.exchange(600.0)
-    to_cathode, to_alloy = s.cathode[1 + fe], s.alloy[1 + fe] - alloy0
+    ex = m.physics.species.exchange(m, 600.0, m.derived.temperature, m.physics.electrical)
+    to_cathode, to_alloy = ex.cathode[fe], ex.alloy[fe]
     # equal salt films, S << 1: both conductances are A k_salt -> one half each
     assert to_cathode / (to_cathode + to_alloy) == pytest.approx(0.5, abs=1e-6)
     assert transport.cathode_share(2.0, 2.0) == 0.5
@@ -174,7 +173,7 @@ def all_on():
                           "collectors.rod_material=steel", "anode_alloy.metal_mass_transfer_coefficient=1e-7cm/s",
                           "schedule.tap_interval=1d"]
     cfg = load_config("rusal-3kA", overrides)
-    model = LumpedModel(cfg)
+    model = make_model(cfg)
     return cfg, model, run_campaign(cfg)
 
 
