@@ -246,3 +246,17 @@ def test_entrainment_on_without_a_coefficient_names_the_key():
     with pytest.raises(ConfigError) as info:  # a whole [purity] table replaces the cell's
         load_config("rusal-3kA", LUMPED + ["purity={entrainment=true}"])
     assert "'purity.alloy_entrainment'" in str(info.value)
+
+
+def test_field_level_books_the_pathways_into_its_concentration_field():
+    cfg = load_config("rusal-3kA", ["numerics.model=axisymmetric", "numerics.resolution=coarse",
+                                    "schedule.duration=2d", "schedule.tap_interval=1d"])
+    r = run_campaign(cfg)
+    handled = r.summary["scrap_fed"] + 2000.0
+    assert np.all(np.abs(r.mass_balance) <= 1e-10 * handled)
+    assert r.summary["product_Fe_from_makeup_salts"] > 0.0
+    cell = make_model(cfg)
+    for _ in range(6):
+        cell.step(3600.0)
+    field = cell.physics.species.electrolyte_inventory()
+    assert field == pytest.approx(cell.state.electrolyte, rel=1e-10, abs=1e-15)
