@@ -33,7 +33,7 @@ def main() -> None:
     print("| scrap | campaign | product Al | " + " | ".join(IMPURITIES) + " | Na |")
     print("|---|---|---|" + "---|" * (len(IMPURITIES) + 1))
     for grade in GRADES:
-        runs = [run_campaign(load_config("rusal-3kA", BASE + [f"scrap.use={grade}"] + extra))
+        runs = [run_campaign(load_config("rusal-3kA", BASE + [f'scrap.use="{grade}"'] + extra))
                 for extra in ([], LOW, HIGH)]
         mid = runs[0].summary
         cells = []

@@ -260,3 +260,12 @@ def test_field_level_books_the_pathways_into_its_concentration_field():
         cell.step(3600.0)
     field = cell.physics.species.electrolyte_inventory()
     assert field == pytest.approx(cell.state.electrolyte, rel=1e-10, abs=1e-15)
+
+
+def test_summary_attributes_every_element_above_0_1_ppm(all_on):
+    _, _, r = all_on
+    text = r.format_summary()
+    for e in IMPURITIES:
+        if r.summary[f"product_{e}"] > 1e-7:
+            assert f"  {e} from " in text, e
+    assert "loss: dissolved metal" in text and "Na (co-deposited)" in text
