@@ -123,6 +123,13 @@ def check(config: str, overrides: tuple[str, ...]) -> None:
                f"electrolyte {cfg.electrolyte.name}, scrap {cfg.scrap.name})")
     for source in cfg.meta.sources:
         click.echo(f"  source: {source}")
+    from .references import resolve
+
+    cited = resolve(cfg.meta.sources)
+    if cited:
+        click.echo("references (docs/references.md):")
+    for key, citation in cited:
+        click.echo(f"  [{key}] {citation or 'not in docs/references.md'}")
 
 
 @main.command()

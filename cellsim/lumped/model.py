@@ -257,7 +257,7 @@ class LumpedModel:
         r_anode = (I - FARADAY * np.dot(nv, N_a)) / (3 * FARADAY)
         r_cathode = (I - FARADAY * np.dot(nv, N_c)) / (3 * FARADAY)
         # Back reaction: dissolved metal carried from the cathode (a_Al ~ 1) to the alloy through
-        # both salt films in series (physics-data.md 3.2) [mol/s].
+        # both salt films in series (docs/model.md) [mol/s].
         c_sat = el.dissolved_al_solubility * el.density / M_AL
         back = 0.5 * el.mass_transfer_coefficient * area * c_sat * (d.a_al_cathode - d.a_al_alloy)
         back = max(back, 0.0)
