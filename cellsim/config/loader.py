@@ -71,7 +71,17 @@ def _resolve(name: str, subdir: str, relative_to: Path | None, key: str, origin:
         if path.is_file():
             return path
     available = sorted(p.stem for p in (library_root() / subdir).glob("*.toml"))
-    raise ConfigError(origin, key, name, f"a file or one of the library entries {available}")
+    if not (name.endswith(".toml") or "/" in name):
+        folded = [a for a in available if a.casefold() == name.casefold()]
+        if len(folded) == 1:  # library names are case-insensitive: RUSAL-3ka is rusal-3kA
+            return library_root() / subdir / f"{folded[0]}.toml"
+    close = difflib.get_close_matches(name.casefold(), [a.casefold() for a in available], n=1,
+                                      cutoff=0.6)
+    hint = ""
+    if close:
+        hint = f" (did you mean '{next(a for a in available if a.casefold() == close[0])}'?)"
+    raise ConfigError(origin, key, name,
+                      f"a file or one of the library entries {available}{hint}")
 
 
 def _read_toml(path: Path) -> dict:

@@ -117,3 +117,78 @@ def test_cumulative_series_agree_with_ledger_faraday_and_the_recorded_power(lump
     assert math.isclose(s["specific_energy"][-1], summary["specific_energy"], rel_tol=1e-9)
     assert np.isnan(s["specific_energy"][0])
     assert np.allclose(s["purity"], s["cathode_composition"][:, 0])
+
+
+def test_export_csv_is_tidy_with_units_in_every_header(lumped, tmp_path):
+    import csv
+
+    out = tmp_path / "run.csv"
+    r = CliRunner().invoke(main, ["export", str(lumped), "--format", "csv", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    files = {p.name: p for p in tmp_path.glob("run-*.csv")}
+    assert set(files) == {"run-series.csv", "run-taps.csv", "run-summary.csv"}
+    with h5py.File(lumped) as h5:
+        t = h5["series/time"][()]
+        fe = h5["series/alloy_composition"][()][:, 1]
+        tap_al = h5["taps/composition"][()][:, 0]
+        kwh_t = float(h5["summary/specific_energy"][()]) / 3600.0
+    with open(files["run-series.csv"]) as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    assert all(h.endswith("]") and " [" in h for h in header), header
+    assert header[:2] == ["time [s]", "time [d]"] and len(rows) == len(t) + 1
+    col = {h: i for i, h in enumerate(header)}
+    assert np.allclose([float(r[col["time [d]"]]) for r in rows[1:]], t / 86400.0)
+    assert np.allclose([float(r[col["alloy_composition Fe [1]"]]) for r in rows[1:]], fe)
+    with open(files["run-taps.csv"]) as fh:
+        taps = list(csv.DictReader(fh))
+    assert np.allclose([float(x["purity [wt% Al]"]) for x in taps], tap_al * 100.0)
+    with open(files["run-summary.csv"]) as fh:
+        summary = {x["name"]: x for x in csv.DictReader(fh)}
+    assert summary["specific_energy_kwh_per_t"]["unit"] == "kWh/t"
+    assert math.isclose(float(summary["specific_energy_kwh_per_t"]["value"]), kwh_t, rel_tol=1e-12)
+    # no overwrite without --force
+    again = CliRunner().invoke(main, ["export", str(lumped), "--format", "csv", "-o", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
+    forced = CliRunner().invoke(main, ["export", str(lumped), "-o", str(out), "--force", "-q"])
+    assert forced.exit_code == 0 and forced.output == ""
+
+
+def test_export_json_and_netcdf(lumped, tmp_path):
+    import json
+
+    r = CliRunner().invoke(main, ["export", str(lumped), "--format", "json",
+                                  "-o", str(tmp_path / "r.json")])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "r.json").read_text())
+    with h5py.File(lumped) as h5:
+        n = h5["series/time"].shape[0]
+        se = float(h5["summary/specific_energy"][()])
+    assert doc["summary"]["specific_energy"] == {"value": se, "unit": "J/kg"}
+    assert len(doc["series"]["cell_voltage [V]"]) == n and doc["taps"]
+    r = CliRunner().invoke(main, ["export", str(lumped), "--format", "netcdf",
+                                  "-o", str(tmp_path / "r.nc")])
+    assert r.exit_code == 0, r.output
+    with xr.open_dataset(tmp_path / "r.nc", engine="h5netcdf", group="series") as s:
+        assert s.sizes["time"] == n and s.cell_voltage.attrs["units"] == "V"
+
+
+def test_show_and_run_print_json(lumped, tmp_path):
+    import json
+
+    shown = CliRunner().invoke(main, ["show", str(lumped), "--json"])
+    assert shown.exit_code == 0, shown.output
+    doc = json.loads(shown.output)
+    with h5py.File(lumped) as h5:
+        al = float(h5["summary/al_produced"][()])
+        ledger = {k: float(v[()]) for k, v in h5["ledger"].items()}
+    assert doc["summary"]["al_produced"] == {"value": al, "unit": "kg"}
+    assert doc["ledger"] == {k: {"value": v, "unit": "J"} for k, v in ledger.items()}
+    assert math.isclose(doc["specific_energy_kwh_per_t"],
+                        doc["summary"]["specific_energy"]["value"] / 3600.0, rel_tol=1e-12)
+    ran = CliRunner().invoke(main, ["run", "rusal-3kA", "-o", str(tmp_path / "j.h5"), "--json",
+                                    "--set", 'schedule.duration="1 d"', "--set",
+                                    'numerics.model="lumped"'])
+    assert ran.exit_code == 0, ran.output
+    doc = json.loads(ran.output)
+    assert doc["file"] == str(tmp_path / "j.h5") and doc["summary"]["campaign_length"]["value"] == 86400.0
