@@ -37,6 +37,7 @@ from .config.schema import Config
 from .elements import ALL_ELEMENTS, IMPURITIES
 from .cf import DERIVED, derived_series, label_file
 from .results import Addition, Bleed, CampaignResult, Tap
+from .routes import write_routes
 
 SERIES_COORDS = ("element", "impurity")
 """Coordinate (dimension-scale) datasets in /series, not time series."""
@@ -155,6 +156,7 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
                 with h5py.File(fields, "r") as src:
                     if "fields" in src:
                         src.copy(src["fields"], h5, "fields")
+            write_routes(h5, result.config)
             _label(h5, result, config_file)
         os.replace(tmp, path)
     finally:

@@ -192,3 +192,31 @@ def test_show_and_run_print_json(lumped, tmp_path):
     assert ran.exit_code == 0, ran.output
     doc = json.loads(ran.output)
     assert doc["file"] == str(tmp_path / "j.h5") and doc["summary"]["campaign_length"]["value"] == 86400.0
+
+
+def test_every_figure_renders_and_reads(lumped, field, tmp_path):
+    """Each campaign panel on the reference run: no offset tick labels, legends outside the
+    data, a title; every PNG of `cellsim plot` (campaign and fields) written."""
+    import matplotlib.pyplot as plt
+
+    from cellsim.io import read_result
+    from cellsim.plot import PANELS, campaign_figures
+    from cellsim.plot_fields import field_figures
+
+    result = read_result(lumped)
+    for name, draw in PANELS.items():
+        fig, ax = plt.subplots(figsize=(8.5, 5.0), layout="constrained")
+        draw(result, ax)
+        fig.canvas.draw()
+        assert any(a.get_title() for a in fig.axes), name
+        for a in fig.axes:
+            offset = a.yaxis.get_offset_text().get_text()
+            assert not offset.startswith(("+", "-")), (name, offset)
+            legend = a.get_legend()
+            if legend is not None:
+                assert not legend.get_window_extent().overlaps(a.get_window_extent()), name
+        plt.close(fig)
+    paths = campaign_figures(result, tmp_path / "c") + field_figures(field, 86400.0, tmp_path / "f")
+    assert len(paths) == 9
+    for p in paths:
+        assert p.is_file() and p.stat().st_size > 20_000, p
