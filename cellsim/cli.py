@@ -54,7 +54,9 @@ def main() -> None:
     """cellsim: simulate three-layer electrorefining of aluminium scrap.
 
     CONFIG is a TOML file or the name of a packaged reference cell (rusal-3kA, rusal-500A).
-    Quantities carry their units ("4.5 cm", "3 kA", "750 degC"); see docs/configuration.md.
+    Quantities carry their units ("4.5 cm", "3 kA", "750 degC"). `cellsim list` shows the
+    packaged library with sources. The docs (configuration.md, hdf5-layout.md, api.md,
+    references.md) ship with the package, in the cellsim/docs folder of the installation.
     """
 
 
