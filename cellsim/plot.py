@@ -62,7 +62,8 @@ def voltage_breakdown(result: CampaignResult, ax) -> None:
     top.set(ylabel="voltage [V]", title="Cell voltage and its terms")
     _legend_outside(top)
     for i, name in enumerate(n for n in VOLTAGE_TERMS if n != big):
-        bottom.plot(t, s[f"voltage_{name}"] * 1e3, lw=1.1, color=plt.get_cmap("tab10")(i + 1),
+        bottom.plot(t, s[f"voltage_{name}"] * 1e3, lw=1.3, color=plt.get_cmap("tab10")(i + 1),
+                    ls=("-", "--", "-.", ":")[i % 4],  # equal terms (anode, cathode) stay visible
                     label=name.replace("_", " "))
     others = np.array([s[f"voltage_{n}"] for n in VOLTAGE_TERMS if n != big])
     if np.all(others > 0):  # terms from 0.1 to 200 mV: a log scale keeps each one readable
