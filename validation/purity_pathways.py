@@ -1,11 +1,11 @@
 """Product purity and current efficiency from their pathways (cellsim.purity; docs/purity.md).
 
 Published data used. Industrial three-layer (Hoopes) metal is 4N with Cu 20-40 ppm from an
-Al-Cu ~33-40 % anode (hpa_4n_cu); classic refiners give at most 99.996 % at >16 kWh/kg and
-13-20 kWh/kg (nature_hpal_table, probsee_hoopes); refined-Al grades limit Fe and Si to 30 ppm
-at Al99.99 (lvcai_refined_al); RUSAL's prototypes tap > 99.7 % and its lab cell reports 99.8 %
-(rusal_2025, rusal_tms2026); SINTEF's side-by-side cell takes a 2.1 % Cu 7xxx feed to < 20 ppm
-Cu at CE > 80 % (solheim2021).
+Al-Cu ~33-40 % anode [HighPurityAluminum-nd]; classic refiners give at most 99.996 % at >16 kWh/kg and
+13-20 kWh/kg ([SciRep2024], [Probsee-nd]); refined-Al grades limit Fe and Si to 30 ppm
+at Al99.99 [Lvcai-nd]; RUSAL's prototypes tap > 99.7 % and its lab cell reports 99.8 %
+([RUSAL2025], [RUSAL2026]); SINTEF's side-by-side cell takes a 2.1 % Cu 7xxx feed to < 20 ppm
+Cu at CE > 80 % [Solheim2021].
 
 Calibration. One coefficient is fitted: the alloy entrainment alpha = 9e-5 kg of alloy per kg
 of Al, from the industrial Cu band (30 ppm / 0.33; the band gives 6e-5 to 1.2e-4). The Cu row
@@ -38,11 +38,11 @@ NAME = "purity_pathways"
 TITLE = "Product purity and CE from their pathways (industrial refiner, RUSAL, SINTEF)"
 FAST = True
 LUMPED = 'numerics.model="lumped"'
-HPA = "4N three-layer metal keeps Cu 20-40 ppm (hpa_4n_cu)"
-CLASSIC = "Classic three-layer: <=99.996 %, >16 kWh/kg (nature_hpal_table; probsee_hoopes)"
-GRADES = "Refined Al99.99: Fe, Si <= 30 ppm (lvcai_refined_al)"
-RUSAL = "RUSAL release 3 Oct 2025 (rusal_2025); TMS 2026 abstract (rusal_tms2026)"
-SOLHEIM = "Solheim et al., MMTB 2021 (solheim2021)"
+HPA = "4N three-layer metal keeps Cu 20-40 ppm [HighPurityAluminum-nd]"
+CLASSIC = "Classic three-layer: <=99.996 %, >16 kWh/kg ([SciRep2024]; [Probsee-nd])"
+GRADES = "Refined Al99.99: Fe, Si <= 30 ppm [Lvcai-nd]"
+RUSAL = "RUSAL release 3 Oct 2025 [RUSAL2025]; TMS 2026 abstract [RUSAL2026]"
+SOLHEIM = "Solheim et al., MMTB 2021 [Solheim2021]"
 
 KNOWN_GAPS = {
     "RUSAL 3 kA: product Al vs the lab cell's 99.8 %": (

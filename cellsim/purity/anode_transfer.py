@@ -9,7 +9,7 @@
 * Entrainment: alloy carried bodily into the product (droplets through the melt, splashing
   at the feed well, metal bridging), a mass ``alpha`` of alloy per mass of Al deposited. No
   measured coefficient exists; alpha is calibrated on one datum (Cu 20-40 ppm in industrial
-  three-layer metal from an Al-Cu ~33 % anode, key ``hpa_4n_cu``) and the other product data
+  three-layer metal from an Al-Cu ~33 % anode, [HighPurityAluminum-nd]) and the other product data
   stay independent checks (docs/purity.md).
 """
 

@@ -3,7 +3,7 @@
 A noble ion (delta_E > 0, equilibrium salt/metal ratio S << 1) that reaches the melt is
 reduced at whichever metal it meets: the interface concentration on the salt side is ~0 at
 both the cathode and the anode alloy, so each electrode takes it at the rate its salt film
-allows, N = k_salt A c_bulk (SINTEF impurity theory, key ``sintef_impurities``). The
+allows, N = k_salt A c_bulk (SINTEF impurity theory, [SINTEFImpurity-nd]). The
 three-pool exchange of ``cellsim.lumped.chemistry`` (and the species field) already carries
 this flux; this module gives the closed forms used to attribute the product's content to
 what fed the melt, and the tests' hand calculations:
