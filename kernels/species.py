@@ -335,3 +335,207 @@ def conservative_update_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, x, 
                 c_new[k, p] = c_old[k, p] - dt * out[p] / volumes[p]
             else:
                 c_new[k, p] = cells[p]
+
+
+# --------------------------------------------------------------------------------------------
+# Reused factorisations (the campaign's per-step solve without refactorising every step).
+#
+# The step matrix changes from one step to the next only through the interface conductances
+# and exchange ratios (temperature, current) and V/dt: a factorisation made a few steps
+# earlier is an excellent preconditioner of the current one. ``bordered_factor`` factorises
+# the bordered system (band LU of the cell block, Z = A^-1 B, Schur complement) once;
+# ``bordered_iterate`` then solves the current system by iterative refinement with that
+# (possibly stale) factorisation, the residual computed face by face (the 7-point stencil,
+# not the band: 7 N instead of (2 bw + 1) N products), until it reaches the float64 floor.
+
+
+@njit(cache=True)
+def bordered_factor(band, bw, cell, pool, col, pool_diag, row, lu, z, schur):
+    """Factorise the bordered step matrix for later ``bordered_iterate`` calls.
+
+    band (N, 2 bw + 1): the cell block (``assemble_band``); cell, pool, col, row, pool_diag
+    as in ``bordered_solve``; lu (N, 2 bw + 1), z (P, N) and schur (P, P) float64 written
+    (P <= 2 pools). Returns 0, or p + 1 if pivot p is not positive (not expected: the step
+    matrix is column diagonally dominant).
+    """
+    n, npool = band.shape[0], pool_diag.size
+    for p in range(n):
+        for q in range(band.shape[1]):
+            lu[p, q] = band[p, q]
+    band_lu(lu, bw)
+    for p in range(n):
+        if not lu[p, bw] > 0.0:
+            return p + 1
+    z[:, :] = 0.0
+    for f in range(cell.size):
+        z[pool[f], cell[f]] += col[f]
+    for t in range(npool):
+        band_lu_solve(lu, bw, z[t])
+    schur[:, :] = 0.0
+    for t in range(npool):
+        schur[t, t] = pool_diag[t]
+    for f in range(cell.size):
+        for t in range(npool):
+            schur[pool[f], t] -= row[f] * z[t, cell[f]]
+    return 0
+
+
+@njit(cache=True)
+def bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
+                              pool_diag, b, x, r, a):
+    """r = b - M x for the bordered step matrix applied face by face; a = |b| + |M| |x| (row
+    sums of the absolute terms: the scale of each row's rounding). Arguments as
+    ``assemble_band`` and ``bordered_solve``; b, x, r, a (N + P,). Returns (r.r, the
+    componentwise backward error max_p |r_p| / a_p)."""
+    n0, n1, n2 = index.shape
+    n, npool = diag.size, pool_diag.size
+    for p in range(n):
+        v = diag[p] * x[p]
+        r[p] = b[p] - v
+        a[p] = abs(b[p]) + abs(v)
+    for t in range(npool):
+        v = pool_diag[t] * x[n + t]
+        r[n + t] = b[n + t] - v
+        a[n + t] = abs(b[n + t]) + abs(v)
+    for i in range(n0):
+        for j in range(n1):
+            for m in range(n2):
+                p = index[i, j, m]
+                if p < 0:
+                    continue
+                if i + 1 < n0 and index[i + 1, j, m] >= 0:
+                    q = index[i + 1, j, m]
+                    u, w = alo_x[i + 1, j, m] * x[p], ahi_x[i + 1, j, m] * x[q]
+                    r[p] -= u - w
+                    r[q] += u - w
+                    s = abs(u) + abs(w)
+                    a[p] += s
+                    a[q] += s
+                if j + 1 < n1 and index[i, j + 1, m] >= 0:
+                    q = index[i, j + 1, m]
+                    u, w = alo_y[i, j + 1, m] * x[p], ahi_y[i, j + 1, m] * x[q]
+                    r[p] -= u - w
+                    r[q] += u - w
+                    s = abs(u) + abs(w)
+                    a[p] += s
+                    a[q] += s
+                if m + 1 < n2 and index[i, j, m + 1] >= 0:
+                    q = index[i, j, m + 1]
+                    u, w = alo_z[i, j, m + 1] * x[p], ahi_z[i, j, m + 1] * x[q]
+                    r[p] -= u - w
+                    r[q] += u - w
+                    s = abs(u) + abs(w)
+                    a[p] += s
+                    a[q] += s
+    for f in range(cell.size):
+        u, w = col[f] * x[n + pool[f]], row[f] * x[cell[f]]
+        r[cell[f]] -= u
+        r[n + pool[f]] -= w
+        a[cell[f]] += abs(u)
+        a[n + pool[f]] += abs(w)
+    rr, worst = 0.0, 0.0
+    for p in range(n + npool):
+        rr += r[p] * r[p]
+        if a[p] > 0.0:
+            worst = max(worst, abs(r[p]) / a[p])
+        elif r[p] != 0.0:
+            worst = np.inf
+    return rr, worst
+
+
+@njit(cache=True)
+def bordered_iterate(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row, pool_diag,
+                     b, lu, bw, z, schur, rtol, maxiter, x, V, H, w):
+    """Solve M x = b by GMRES, right-preconditioned with a factorisation of
+    ``bordered_factor`` made for this M (then one iteration is the direct solve) or for an
+    earlier one (stale: a few iterations; restarted every V.shape[0] - 1).
+
+    The exchange with the pools nearly cancels in their Schur complement (the pools' storage
+    V/dt is small against the interface conductances), so a stale factorisation errs
+    strongly in that 2-dimensional subspace: a plain iterative refinement can diverge there,
+    GMRES removes it in about two extra iterations. Stops when the true residual (computed
+    face by face) ||b - M x|| <= rtol ||b|| or reaches the float64 floor 4 eps || |M| |x| ||;
+    a restart cycle that no longer halves it is accepted within 1000x that floor. Returns
+    the number of iterations, or -1 (not converged in ``maxiter``, or non-finite): the caller
+    then refactorises. x (N + P,) result; V (m + 1, N + P), H (m + 1, m + 3) and w (4, N + P)
+    work arrays.
+    """
+    nn = b.size
+    m = V.shape[0] - 1
+    r, d, a, zero = w[0], w[1], w[2], w[3]
+    bb = 0.0
+    for p in range(nn):
+        bb += b[p] * b[p]
+        x[p] = 0.0
+        zero[p] = 0.0
+    if bb == 0.0:
+        return 0
+    cs, sn, g = H[:, m], H[:, m + 1], H[:, m + 2]
+    total, prev = 0, np.inf
+    while True:
+        rr, err = bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool,
+                                            col, row, pool_diag, b, x, r, a)
+        if not (np.isfinite(rr) and np.isfinite(err)):
+            return -1
+        if err <= rtol:
+            return total
+        if total >= maxiter or err > 0.5 * prev:
+            return total if err <= 4.0 * rtol else -1
+        prev = err
+        beta = np.sqrt(rr)
+        target = 1e-3 * beta
+        for p in range(nn):
+            V[0, p] = r[p] / beta
+        g[:] = 0.0
+        g[0] = beta
+        k = 0
+        for j in range(m):
+            k = j + 1
+            total += 1
+            _bordered_apply(lu, bw, cell, pool, row, z, schur, V[j], d)
+            bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col,
+                                      row, pool_diag, zero, d, V[j + 1], a)  # V[j+1] = -M d
+            for p in range(nn):
+                V[j + 1, p] = -V[j + 1, p]
+            for i in range(j + 1):  # modified Gram-Schmidt
+                h = 0.0
+                for p in range(nn):
+                    h += V[j + 1, p] * V[i, p]
+                H[i, j] = h
+                for p in range(nn):
+                    V[j + 1, p] -= h * V[i, p]
+            hn = 0.0
+            for p in range(nn):
+                hn += V[j + 1, p] * V[j + 1, p]
+            hn = np.sqrt(hn)
+            H[j + 1, j] = hn
+            if hn > 0.0:
+                for p in range(nn):
+                    V[j + 1, p] /= hn
+            for i in range(j):  # previous Givens rotations on the new column
+                t = cs[i] * H[i, j] + sn[i] * H[i + 1, j]
+                H[i + 1, j] = -sn[i] * H[i, j] + cs[i] * H[i + 1, j]
+                H[i, j] = t
+            den = np.sqrt(H[j, j] ** 2 + hn ** 2)
+            if den == 0.0:
+                return -1
+            cs[j], sn[j] = H[j, j] / den, hn / den
+            H[j, j] = den
+            H[j + 1, j] = 0.0
+            g[j + 1] = -sn[j] * g[j]
+            g[j] = cs[j] * g[j]
+            if abs(g[j + 1]) <= target or hn == 0.0 or total >= maxiter:
+                break
+        for i in range(k - 1, -1, -1):  # y = H^-1 g (upper triangular), kept in g
+            s = g[i]
+            for l in range(i + 1, k):
+                s -= H[i, l] * g[l]
+            g[i] = s / H[i, i]
+        for p in range(nn):
+            r[p] = 0.0
+        for i in range(k):
+            for p in range(nn):
+                r[p] += g[i] * V[i, p]
+        _bordered_apply(lu, bw, cell, pool, row, z, schur, r, d)
+        for p in range(nn):
+            x[p] += d[p]
