@@ -366,6 +366,17 @@ def bordered_factor(band, bw, cell, pool, col, pool_diag, row, lu, z, schur):
     for p in range(n):
         if not lu[p, bw] > 0.0:
             return p + 1
+    bordered_border(lu, bw, cell, pool, col, pool_diag, row, z, schur)
+    return 0
+
+
+@njit(cache=True)
+def bordered_border(lu, bw, cell, pool, col, pool_diag, row, z, schur):
+    """Z = A^-1 B and the Schur complement D - C Z of the border (col, row, pool_diag) with
+    the band factor lu of the cell block (``bordered_factor``); z (P, N), schur (P, P)
+    written. With a factor of an earlier step's cell block and the current border, the
+    preconditioner of ``bordered_iterate`` errs only in the cell block."""
+    npool = pool_diag.size
     z[:, :] = 0.0
     for f in range(cell.size):
         z[pool[f], cell[f]] += col[f]
@@ -377,7 +388,6 @@ def bordered_factor(band, bw, cell, pool, col, pool_diag, row, lu, z, schur):
     for f in range(cell.size):
         for t in range(npool):
             schur[pool[f], t] -= row[f] * z[t, cell[f]]
-    return 0
 
 
 @njit(cache=True)

@@ -504,6 +504,9 @@ class SpeciesField:
                         raise FloatingPointError(f"species solve for {IMPURITIES[k]}: the step matrix "
                                                  "has a non-positive pivot")
                     self.n_factorisations += 1
+                else:  # the current border with the kept cell-block factor
+                    ks.bordered_border(f["lu"][k], bw, cell, pool_of, col[k], pool_diag[k], row[k],
+                                       f["z"][k], f["schur"][k])
                 it = ks.bordered_iterate(self.index, *cf, diag[k], cell, pool_of, col[k], row[k], pool_diag[k],
                                          b[k], f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x[k], f["V"], f["H"],
                                          f["work"])
