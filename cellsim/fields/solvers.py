@@ -55,14 +55,19 @@ _MAX_THREADS = [numba.config.NUMBA_NUM_THREADS]
 _CURRENT_THREADS = [None]
 
 
-def set_max_threads(n: int | None) -> None:
-    """Threads used by the solver kernels (None: NUMBA_NUM_THREADS)."""
+_MIN_CELLS = [PARALLEL_MIN_CELLS]
+
+
+def set_max_threads(n: int | None, min_cells: int | None = None) -> None:
+    """Threads used by the solver kernels (None: NUMBA_NUM_THREADS) on grids of at least
+    ``min_cells`` cells (None: PARALLEL_MIN_CELLS; smaller grids run on one thread)."""
     _MAX_THREADS[0] = numba.config.NUMBA_NUM_THREADS if n is None else max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+    _MIN_CELLS[0] = PARALLEL_MIN_CELLS if min_cells is None else int(min_cells)
     _CURRENT_THREADS[0] = None
 
 
 def _set_threads(n_cells: int) -> None:
-    n = _MAX_THREADS[0] if n_cells >= PARALLEL_MIN_CELLS else 1
+    n = _MAX_THREADS[0] if n_cells >= _MIN_CELLS[0] else 1
     if n != _CURRENT_THREADS[0]:  # numba.set_num_threads costs ~50 us per call
         numba.set_num_threads(n)
         _CURRENT_THREADS[0] = n
