@@ -455,7 +455,7 @@ def bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, d
 
 @njit(cache=True)
 def bordered_iterate(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row, pool_diag,
-                     b, lu, bw, z, schur, rtol, maxiter, x, V, H, w):
+                     b, lu, bw, z, schur, rtol, maxiter, x, V, Zp, H, w):
     """Solve M x = b by GMRES, right-preconditioned with a factorisation of
     ``bordered_factor`` made for this M (then one iteration is the direct solve) or for an
     earlier one (stale: a few iterations; restarted every V.shape[0] - 1).
@@ -467,12 +467,13 @@ def bordered_iterate(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell
     face by face) ||b - M x|| <= rtol ||b|| or reaches the float64 floor 4 eps || |M| |x| ||;
     a restart cycle that no longer halves it is accepted within 1000x that floor. Returns
     the number of iterations, or -1 (not converged in ``maxiter``, or non-finite): the caller
-    then refactorises. x (N + P,) result; V (m + 1, N + P), H (m + 1, m + 3) and w (4, N + P)
+    then refactorises. x (N + P,) result; V (m + 1, N + P), Zp (m, N + P) (the preconditioned
+    basis: no extra preconditioner solve for the update), H (m + 1, m + 3) and w (3, N + P)
     work arrays.
     """
     nn = b.size
     m = V.shape[0] - 1
-    r, d, a, zero = w[0], w[1], w[2], w[3]
+    r, a, zero = w[0], w[1], w[2]
     bb = 0.0
     for p in range(nn):
         bb += b[p] * b[p]
@@ -502,9 +503,9 @@ def bordered_iterate(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell
         for j in range(m):
             k = j + 1
             total += 1
-            _bordered_apply(lu, bw, cell, pool, row, z, schur, V[j], d)
+            _bordered_apply(lu, bw, cell, pool, row, z, schur, V[j], Zp[j])
             bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col,
-                                      row, pool_diag, zero, d, V[j + 1], a)  # V[j+1] = -M d
+                                      row, pool_diag, zero, Zp[j], V[j + 1], a)  # V[j+1] = -M Zp[j]
             for p in range(nn):
                 V[j + 1, p] = -V[j + 1, p]
             for i in range(j + 1):  # modified Gram-Schmidt
@@ -541,11 +542,6 @@ def bordered_iterate(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell
             for l in range(i + 1, k):
                 s -= H[i, l] * g[l]
             g[i] = s / H[i, i]
-        for p in range(nn):
-            r[p] = 0.0
         for i in range(k):
             for p in range(nn):
-                r[p] += g[i] * V[i, p]
-        _bordered_apply(lu, bw, cell, pool, row, z, schur, r, d)
-        for p in range(nn):
-            x[p] += d[p]
+                x[p] += g[i] * Zp[i, p]

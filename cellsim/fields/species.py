@@ -488,7 +488,8 @@ class SpeciesField:
             f = self._factors = dict(key=key, lu=np.empty((N_SPECIES, n, 2 * bw + 1)),
                                      z=np.empty((N_SPECIES, P, n)), schur=np.empty((N_SPECIES, P, P)),
                                      renew=np.ones(N_SPECIES, dtype=bool), V=np.empty((GMRES_RESTART + 1, n + P)),
-                                     H=np.empty((GMRES_RESTART + 1, GMRES_RESTART + 3)), work=np.empty((4, n + P)),
+                                     Zp=np.empty((GMRES_RESTART, n + P)),
+                                     H=np.empty((GMRES_RESTART + 1, GMRES_RESTART + 3)), work=np.empty((3, n + P)),
                                      iterations=np.zeros(N_SPECIES, dtype=np.int64), dt=dt)
         if not (math.isfinite(dt) and math.isfinite(f["dt"]) and abs(dt / f["dt"] - 1.0) <= 0.3 or dt == f["dt"]):
             f["renew"][:] = True
@@ -508,7 +509,7 @@ class SpeciesField:
                     ks.bordered_border(f["lu"][k], bw, cell, pool_of, col[k], pool_diag[k], row[k],
                                        f["z"][k], f["schur"][k])
                 it = ks.bordered_iterate(self.index, *cf, diag[k], cell, pool_of, col[k], row[k], pool_diag[k],
-                                         b[k], f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x[k], f["V"], f["H"],
+                                         b[k], f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x[k], f["V"], f["Zp"], f["H"],
                                          f["work"])
                 f["renew"][k] = it < 0 or it > REFACTOR_AFTER
                 if it >= 0:

@@ -104,9 +104,10 @@ def test_refinement_with_stale_factor_matches_dense(shape, npool, change):
     ks.assemble_band(index, *coeffs, old[0], bw, band)
     assert ks.bordered_factor(band, bw, cell, pool, old[1], old[3], old[2], lu, z, schur) == 0
     b = rng.standard_normal(n + npool) * 10.0 ** rng.uniform(-3, 3, n + npool)
-    x, V, H, w = np.empty(n + npool), np.empty((13, n + npool)), np.empty((13, 15)), np.empty((4, n + npool))
+    x, V, Zp = np.empty(n + npool), np.empty((13, n + npool)), np.empty((12, n + npool))
+    H, w = np.empty((13, 15)), np.empty((3, n + npool))
     it = ks.bordered_iterate(index, *coeffs, diag, cell, pool, col, row, pool_diag, b, lu, bw, z, schur,
-                             64 * np.finfo(float).eps, 60, x, V, H, w)
+                             64 * np.finfo(float).eps, 60, x, V, Zp, H, w)
     M = dense(diag, col, row, pool_diag)
     expected = np.linalg.solve(M, b)
     assert it >= 1 + (change > 0)  # a fresh factor: direct + refinement; stale ones need more
