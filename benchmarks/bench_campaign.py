@@ -87,6 +87,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
     move (see the module docstring)."""
     from collections import Counter, defaultdict
 
+    from cellsim import cell, physics
     from cellsim.fields import axisymmetric as ax
     from cellsim.fields import heat, solvers, species
     from cellsim.models import make_model
@@ -97,9 +98,9 @@ def step_profile(level: str, steps: int = 12) -> dict:
     spent, calls = defaultdict(lambda: [0.0, 0.0]), Counter()
     moved = Counter()
     parts = {"heat_step": (heat.HeatSolver, "step"), "species_step": (species.SpeciesField, "step"),
-             "current_solve": (ax.AxisymmetricModel, "_current"),
-             "remesh": (ax.AxisymmetricModel, "_remesh_if_needed"),
-             "update_state": (ax.AxisymmetricModel, "update_state")}
+             "current_solve": (ax.FieldElectrical, "solve"),
+             "remesh": (physics.Physics, "_build"),
+             "update_state": (cell.Cell, "update_state")}
     originals = _wrap(parts, spent, calls, moved)
     solve0 = solvers.LinearSolver.solve
     band0 = species.SpeciesField._band_solve
@@ -125,7 +126,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
         for label, (cls, name) in parts.items():
             setattr(cls, name, originals[label])
         solvers.LinearSolver.solve, species.SpeciesField._band_solve = solve0, band0
-    n_cells = model.pot.grid.n_cells
+    n_cells = model.physics.mesh.pot.grid.n_cells
     # the heat state (enthalpy, temperature, liquid fraction, capacity, sources) read and written
     moved["bytes"] += steps * 8 * 10 * n_cells
     ms = {k: [v[0] / steps * 1e3, v[1] / steps * 1e3] for k, v in spent.items()}
@@ -134,7 +135,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
         ms["update_state"][i] -= ms["current_solve"][i] + ms["remesh"][i]
     ms["rest"] = [wall / steps * 1e3 - sum(v[0] for v in ms.values()),
                   cpu / steps * 1e3 - sum(v[1] for v in ms.values())]
-    return {"grid": list(model.pot.grid.shape), "cells": n_cells, "step_ms_wall": wall / steps * 1e3,
+    return {"grid": list(model.physics.mesh.pot.grid.shape), "cells": n_cells, "step_ms_wall": wall / steps * 1e3,
             "step_ms_cpu": cpu / steps * 1e3,
             "parts_ms_wall_cpu": {k: [round(v[0], 2), round(v[1], 2)] for k, v in ms.items()},
             "calls_per_step": {k: v / steps for k, v in calls.items()},
