@@ -221,25 +221,9 @@ def band_lu_solve(lu, bw, x):
 
 
 @njit(cache=True)
-def bordered_residual(band, bw, cell, pool, col, row, pool_diag, b, x, r):
-    """r = b - M x for the bordered system (see ``bordered_solve``)."""
-    n = band.shape[0]
-    for p in range(n):
-        s = b[p]
-        for q in range(max(0, p - bw), min(n, p + bw + 1)):
-            s -= band[p, bw + q - p] * x[q]
-        r[p] = s
-    for t in range(pool_diag.size):
-        r[n + t] = b[n + t] - pool_diag[t] * x[n + t]
-    for f in range(cell.size):
-        r[cell[f]] -= col[f] * x[n + pool[f]]
-        r[n + pool[f]] -= row[f] * x[cell[f]]
-
-
-@njit(cache=True)
 def _bordered_apply(lu, bw, cell, pool, row, z, schur, r, x):
     """x = M^-1 r with the factorised cell block, Z = A^-1 B and the factorised Schur
-    complement (up to 2 pools): the block elimination of ``bordered_solve``."""
+    complement (up to 2 pools): the block elimination of ``bordered_factor``."""
     n, npool = lu.shape[0], schur.shape[0]
     for p in range(n):
         x[p] = r[p]
@@ -258,50 +242,6 @@ def _bordered_apply(lu, bw, cell, pool, row, z, schur, r, x):
     for t in range(npool):
         for p in range(n):
             x[p] -= z[t, p] * x[n + t]
-
-
-@njit(cache=True)
-def bordered_solve(band, bw, cell, pool, col, row, pool_diag, b, lu, x):
-    """Solve the step system M x = b: the band block A (cells) bordered by the pools.
-
-    band (N, 2 bw + 1): A in band storage (kept); cell, pool (m,) int64: interface face f
-    couples salt cell cell[f] with pool pool[f] (0 or 1), col[f] = M[cell, pool] and
-    row[f] = M[pool, cell]; pool_diag (P,) = M[pool, pool], P <= 2; b (N + P,); lu: work
-    array like band; x (N + P,) written. Block elimination (Z = A^-1 B, Schur complement
-    D - C Z) and one step of iterative refinement on the full system's residual.
-    """
-    n, npool = band.shape[0], pool_diag.size
-    lu[:, :] = band
-    band_lu(lu, bw)
-    z = np.zeros((npool, n))
-    for f in range(cell.size):
-        z[pool[f], cell[f]] += col[f]
-    for t in range(npool):
-        band_lu_solve(lu, bw, z[t])
-    schur = np.zeros((npool, npool))
-    for t in range(npool):
-        schur[t, t] = pool_diag[t]
-    for f in range(cell.size):
-        for t in range(npool):
-            schur[pool[f], t] -= row[f] * z[t, cell[f]]
-    _bordered_apply(lu, bw, cell, pool, row, z, schur, b, x)
-    r = np.empty(n + npool)
-    d = np.empty(n + npool)
-    bordered_residual(band, bw, cell, pool, col, row, pool_diag, b, x, r)
-    _bordered_apply(lu, bw, cell, pool, row, z, schur, r, d)
-    for p in range(n + npool):
-        x[p] += d[p]
-
-
-@njit(cache=True)
-def band_solve_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, bw, cell, pool, col, row,
-                   pool_diag, b, band, lu, x):
-    """``assemble_band`` + ``bordered_solve`` for every species k at once: coefficient
-    arrays (K, face shape), diag (K, N), col and row (K, m), pool_diag (K, P), b and x
-    (K, N + P); cell, pool (m,) are shared (the same interface faces for every species)."""
-    for k in range(diag.shape[0]):
-        assemble_band(index, alo_x[k], ahi_x[k], alo_y[k], ahi_y[k], alo_z[k], ahi_z[k], diag[k], bw, band)
-        bordered_solve(band, bw, cell, pool, col[k], row[k], pool_diag[k], b[k], lu, x[k])
 
 
 @njit(cache=True)
@@ -351,12 +291,14 @@ def conservative_update_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, x, 
 
 @njit(cache=True)
 def bordered_factor(band, bw, cell, pool, col, pool_diag, row, lu, z, schur):
-    """Factorise the bordered step matrix for later ``bordered_iterate`` calls.
+    """Factorise the bordered step matrix M for later ``bordered_iterate`` calls.
 
-    band (N, 2 bw + 1): the cell block (``assemble_band``); cell, pool, col, row, pool_diag
-    as in ``bordered_solve``; lu (N, 2 bw + 1), z (P, N) and schur (P, P) float64 written
-    (P <= 2 pools). Returns 0, or p + 1 if pivot p is not positive (not expected: the step
-    matrix is column diagonally dominant).
+    M is the band block A of the cells (band (N, 2 bw + 1), ``assemble_band``) bordered by
+    the pools: cell, pool (m,) int64: interface face f couples salt cell cell[f] with pool
+    pool[f] (0 or 1), col[f] = M[cell, pool] and row[f] = M[pool, cell]; pool_diag (P,) =
+    M[pool, pool], P <= 2. Writes the band LU of A (lu (N, 2 bw + 1)), Z = A^-1 B (z (P, N))
+    and the Schur complement D - C Z (schur (P, P)). Returns 0, or p + 1 if pivot p is not
+    positive (not expected: the step matrix is column diagonally dominant).
     """
     n, npool = band.shape[0], pool_diag.size
     for p in range(n):
@@ -395,7 +337,7 @@ def bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, d
                               pool_diag, b, x, r, a):
     """r = b - M x for the bordered step matrix applied face by face; a = |b| + |M| |x| (row
     sums of the absolute terms: the scale of each row's rounding). Arguments as
-    ``assemble_band`` and ``bordered_solve``; b, x, r, a (N + P,). Returns (r.r, the
+    ``assemble_band`` and ``bordered_factor``; b, x, r, a (N + P,). Returns (r.r, the
     componentwise backward error max_p |r_p| / a_p)."""
     n0, n1, n2 = index.shape
     n, npool = diag.size, pool_diag.size

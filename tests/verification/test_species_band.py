@@ -1,5 +1,5 @@
-"""The banded, bordered direct solve of the species step (kernels/species.bordered_solve)
-and the refinement with a reused (stale) factorisation (bordered_factor + bordered_iterate)
+"""The banded, bordered solve of the species step (kernels/species.bordered_factor +
+bordered_iterate), with a fresh and with a reused (stale) factorisation,
 against a dense LAPACK solve of the same matrix assembled independently (NumPy twin + the
 border written out by hand), and the field's band path against its SuperLU path."""
 
@@ -60,8 +60,13 @@ def test_bordered_band_solve_matches_dense(shape, npool):
     b = rng.standard_normal(n + npool) * 10.0 ** rng.uniform(-3, 3, n + npool)
     band, lu, x = np.empty((n, 2 * bw + 1)), np.empty((n, 2 * bw + 1)), np.empty(n + npool)
     ks.assemble_band(index, *coeffs, diag, bw, band)
-    ks.bordered_solve(band, bw, cat(cell, np.int64), cat(pool, np.int64), cat(col, float),
-                      cat(row, float), M.diagonal()[n:].copy(), b, lu, x)
+    z, schur = np.empty((npool, n)), np.empty((npool, npool))
+    border = (cat(cell, np.int64), cat(pool, np.int64), cat(col, float))
+    assert ks.bordered_factor(band, bw, *border, M.diagonal()[n:].copy(), cat(row, float), lu, z, schur) == 0
+    V, Zp, H, w = np.empty((5, n + npool)), np.empty((4, n + npool)), np.empty((5, 7)), np.empty((3, n + npool))
+    it = ks.bordered_iterate(index, *coeffs, diag, *border, cat(row, float), M.diagonal()[n:].copy(), b, lu, bw,
+                             z, schur, 64 * np.finfo(float).eps, 20, x, V, Zp, H, w)
+    assert 1 <= it <= 2  # the fresh factorisation: one GMRES iteration is the direct solve
     expected = np.linalg.solve(M, b)
     np.testing.assert_allclose(x, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
     assert np.linalg.norm(M @ x - b) <= 1e-12 * np.linalg.norm(np.abs(M) @ np.abs(x))
