@@ -108,8 +108,13 @@ def uq(config, level, samples, method, seed, range_scale, time_step, no_calibrat
     table = read_summary(folder)
     res = lib.write_outputs(Path(folder), table, spec, free)
     failed = int((table["status"] == "failed").sum())
-    click.echo(f"{run.ok + run.skipped - failed} of {len(spec.cases)} cases ok, {failed} failed "
-               f"({time.perf_counter() - start:.1f} s)")
+    ok = int((table["status"] == "ok").sum())
+    click.echo(f"{ok} of {len(spec.cases)} cases ok, {failed} failed "
+               f"({time.perf_counter() - start:.1f} s; {run.skipped} finished before)")
+    errors = sorted(set(str(e).split(":")[0] for e, st in zip(table["error"], table["status"])
+                        if st == "failed"))
+    if errors:
+        click.echo(f"  failures ({', '.join(errors)}): see {Path(folder) / 'summary.csv'}")
     click.echo(f"{'output':34s} {'median':>12s} {'5 %':>12s} {'95 %':>12s}")
     for iv in res["intervals"]:
         label, unit, _ = lib.HEADLINE[iv.output]

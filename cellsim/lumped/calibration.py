@@ -12,8 +12,9 @@ from: current and heat iterated to the set point, heater on if the pot needs it)
 collectors' factor is taken after the rods' own Joule heat that leaves at the clamps (added
 by the lumped model afterwards) and with the Joule heat that the field generates in the rods
 beyond the lid (outside its domain, inside the lumped pot's), so the heater power matches. The ledge-to-wall
-relation is the ratio of the field's mean side ledge to the lumped 1D freeze front, where both
-have a ledge (1 otherwise). Factors are what the lumped level then applies at every
+relation is left to the lumped level's 1D freeze front (ratio 1): the calibration pot runs
+with its liquidus 100 K below the set point, so that the steady start never sits on a ledge
+state (near the liquidus the coupled start may not settle) and the factors describe the wall. Factors are what the lumped level then applies at every
 temperature and depth: corrections of the lining estimate's shape, not of its physics (the
 outer convection and radiation stay nonlinear in the shell temperature).
 
@@ -37,7 +38,7 @@ from pathlib import Path
 from ..config.schema import Config
 from . import electrical, thermal
 
-VERSION = 4  # bump when the calibration's definition changes (invalidates the disk cache)
+VERSION = 5  # bump when the calibration's definition changes (invalidates the disk cache)
 FACTOR_KEYS = ("side", "bottom", "lid", "collectors", "ledge")
 _MEMORY: dict[str, dict] = {}
 
@@ -56,17 +57,42 @@ def thermal_key(config: Config) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+NO_LEDGE_MARGIN = 100.0  # K: the calibration pot's liquidus sits this far below the set point
+
+
 def _plain(config: Config) -> Config:
+    """The calibration pot: the field level, lining heat paths, and a liquidus far enough below
+    the set point that no ledge forms (the shape factors are the wall's; the ledge itself is
+    the lumped level's 1D freeze front, and a start near the liquidus may not settle)."""
     numerics = dataclasses.replace(config.numerics, model="axisymmetric", heat_paths="lining")
-    return dataclasses.replace(config, numerics=numerics)
+    liquidus = min(config.electrolyte.liquidus, config.operation.temperature - NO_LEDGE_MARGIN)
+    electrolyte = dataclasses.replace(config.electrolyte, liquidus=liquidus)
+    return dataclasses.replace(config, numerics=numerics, electrolyte=electrolyte)
+
+
+def _field_pot(cfg: Config):
+    """The axisymmetric model after its steady start. A start that has not settled to the
+    field level's tight test (1e-6 of the terminal voltage) within its iterations is kept
+    with a note: the shape factors move far less than the voltage between the last iterates."""
+    from ..fields.axisymmetric import AxisymmetricModel
+    from ..fields.solvers import ConvergenceError
+
+    class CalibrationPot(AxisymmetricModel):
+        note = ""
+
+        def _start(self, alloy_depth, cathode_depth):
+            try:
+                super()._start(alloy_depth, cathode_depth)
+            except ConvergenceError as exc:
+                self.note = str(exc)
+
+    return CalibrationPot(cfg)
 
 
 def _solve(config: Config) -> dict:
     """Shape factors from the field's steady start."""
-    from ..fields.axisymmetric import AxisymmetricModel
-
     cfg = _plain(config)
-    field = AxisymmetricModel(cfg)
+    field = _field_pot(cfg)
     d = field.derived
     T = float(d.temperature)
     lining = thermal.heat_loss(cfg, T, float(d.alloy_depth), float(d.cathode_depth))
@@ -86,6 +112,7 @@ def _solve(config: Config) -> dict:
                   if d.heat.ledge_thickness > 0 and lining.ledge_thickness > 0 else 1.0),
         "temperature": T,
         "heater_power": float(d.heater_power),
+        "note": field.note,
         "field_losses": d.heat.by_face(),
         "lining_losses": lining.by_face(),
     }
