@@ -14,7 +14,8 @@ evaluation (the configuration is invalid or the campaign fails) counts as infeas
 
 If no evaluated point satisfies every constraint, the problem is reported infeasible and the
 constraint violated most at the least-infeasible point is named. At a feasible optimum the
-constraints within 1 % of their bound (relative) are named as binding.
+constraints within 0.1 % of their sides' magnitude, and the search bounds the optimum sits on,
+are named as binding.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from .config import ConfigError
 from .uq import HEADLINE, derived_outputs, display
 
 METHODS = ("cobyla", "slsqp", "de")
+FEASIBILITY_TOL = 1e-6  # a constraint met to this fraction of its sides' magnitude is met
+BINDING_TOL = 1e-3  # a constraint within this fraction of its sides' magnitude binds
 EXTRA_VARIABLES = {"liquidus": "degC"}
 
 
@@ -173,9 +176,13 @@ class Evaluation:
     margins: tuple  # one per constraint, >= 0 satisfied; -inf if failed
     error: str = ""
 
+    scales: tuple = ()  # magnitude of each constraint's sides (tolerance reference)
+
     @property
     def feasible(self) -> bool:
-        return not self.error and all(m >= 0 for m in self.margins)
+        return not self.error and all(m >= -FEASIBILITY_TOL * s
+                                      for m, s in zip(self.margins, self.scales or
+                                                      (1.0,) * len(self.margins)))
 
 
 @dataclasses.dataclass
@@ -249,7 +256,7 @@ def solve(evaluate: Callable[[tuple], dict], variables: tuple[Variable, ...], ob
             out = evaluate(x)
             obj = float(out[objective])
             margins = tuple(c.margin(out) for c in constraints)
-            ev = Evaluation(x, out, obj, margins)
+            ev = Evaluation(x, out, obj, margins, scales=tuple(c.scale(out) for c in constraints))
             if not math.isfinite(obj):
                 ev.error = f"{objective} is not finite"
         except (ConfigError, KeyError, ArithmeticError, RuntimeError, ValueError) as exc:
@@ -318,7 +325,12 @@ def solve(evaluate: Callable[[tuple], dict], variables: tuple[Variable, ...], ob
             msg = "infeasible: every evaluation failed: " + (history[-1].error if history else "")
     else:
         binding = [c.text for c, m in zip(constraints, best.margins)
-                   if m <= 0.01 * c.scale(best.outputs)]
+                   if m <= BINDING_TOL * c.scale(best.outputs)]
+        for v, xi in zip(variables, best.x):  # a search bound that holds the optimum back
+            if xi <= v.low + 1e-6 * (v.high - v.low):
+                binding.append(f"{v.key} at its lower bound")
+            elif xi >= v.high - 1e-6 * (v.high - v.low):
+                binding.append(f"{v.key} at its upper bound")
         msg = f"optimum after {len(history)} evaluations ({method}: {res.message})"
     return DesignResult(tuple(variables), objective, sense, tuple(constraints), best, least,
                         history, binding, msg)

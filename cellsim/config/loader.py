@@ -102,11 +102,17 @@ class _Replace(dict):
     """A table given whole on the command line: it replaces, rather than merges into, the base."""
 
 
+def _is_range_table(value: Any) -> bool:
+    return is_uncertain_table(value) and set(value) <= set(TABLE_KEYS)
+
+
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for key, value in over.items():
         if isinstance(value, _Replace):
             out[key] = dict(value)
+        elif _is_range_table(value):  # a value with its range is given whole, never merged
+            out[key] = value
         elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
