@@ -13,7 +13,7 @@ import numpy as np
 
 from .config.schema import Config, ProductSpec
 from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
-from .lumped.model import LEDGER_TERMS
+from .cell import LEDGER_TERMS
 from .units import FARADAY, ZERO_CELSIUS, kWh
 
 M_AL = ELEMENTS["Al"].molar_mass

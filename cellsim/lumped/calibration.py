@@ -71,28 +71,30 @@ def _plain(config: Config) -> Config:
 
 
 def _field_pot(cfg: Config):
-    """The axisymmetric model after its steady start. A start that has not settled to the
-    field level's tight test (1e-6 of the terminal voltage) within its iterations is kept
+    """(cell, note): the axisymmetric cell after its steady start. A start that has not settled
+    to the field level's tight test (1e-6 of the terminal voltage) within its iterations is kept
     with a note: the shape factors move far less than the voltage between the last iterates."""
-    from ..fields.axisymmetric import AxisymmetricModel
+    from ..fields.axisymmetric import FieldThermal
     from ..fields.solvers import ConvergenceError
+    from ..models import LEVELS, make_model
 
-    class CalibrationPot(AxisymmetricModel):
+    class CalibrationThermal(FieldThermal):
         note = ""
 
-        def _start(self, alloy_depth, cathode_depth):
+        def start(self, cell, layers, electrical_provider):
             try:
-                super()._start(alloy_depth, cathode_depth)
+                super().start(cell, layers, electrical_provider)
             except ConvergenceError as exc:
                 self.note = str(exc)
 
-    return CalibrationPot(cfg)
+    cell = make_model(cfg, dataclasses.replace(LEVELS["axisymmetric"], thermal=CalibrationThermal))
+    return cell, cell.physics.thermal.note
 
 
 def _solve(config: Config) -> dict:
     """Shape factors from the field's steady start."""
     cfg = _plain(config)
-    field = _field_pot(cfg)
+    field, note = _field_pot(cfg)
     d = field.derived
     T = float(d.temperature)
     lining = thermal.heat_loss(cfg, T, float(d.alloy_depth), float(d.cathode_depth))
@@ -112,7 +114,7 @@ def _solve(config: Config) -> dict:
                   if d.heat.ledge_thickness > 0 and lining.ledge_thickness > 0 else 1.0),
         "temperature": T,
         "heater_power": float(d.heater_power),
-        "note": field.note,
+        "note": note,
         "field_losses": d.heat.by_face(),
         "lining_losses": lining.by_face(),
     }
