@@ -14,7 +14,8 @@ Ranking of the inputs by their share of the output variance:
 * ``lhs`` / ``sobol`` (the default, N cases): first-order indices from the given data
   (:func:`cellsim.sweep.sensitivity.binned_first_order`: between-bin variance of the output
   over equiprobable bins of each input, bias-corrected), a cheaper ranking that misses
-  interactions. The report says which one was used.
+  interactions. The report says which one was used, with the estimator's noise floor (the
+  95th percentile of the index of a no-effect input, by shuffling the output).
 """
 
 from __future__ import annotations
@@ -163,6 +164,23 @@ def ranking(table: dict, output: str):
     return from_table(table, output)
 
 
+def noise_floor(table: dict, output: str, repeats: int = 100, seed: int = 0) -> float:
+    """95th percentile of the given-data index of an input that has no effect: the estimator
+    applied to the output shuffled against the inputs (the same N, bins and inputs). Indices
+    below it are not distinguishable from zero at this sample size."""
+    from .sweep.sensitivity import binned_first_order
+
+    keys = tuple(table["inputs"])
+    y = np.where(table["status"] == "ok", table["outputs"][output], np.nan)
+    x = np.column_stack([table["inputs"][k] for k in keys])
+    ok = np.isfinite(y)
+    rng = np.random.default_rng(seed)
+    draws = [binned_first_order(x[ok][:, :1], rng.permutation(y[ok])).first[0]
+             for _ in range(repeats)]
+    draws = np.asarray(draws)[np.isfinite(draws)]
+    return float(np.percentile(draws, 95)) if len(draws) else float("nan")
+
+
 def write_outputs(folder: Path, table: dict, spec: SweepSpec, free: tuple[Uncertain, ...],
                   rank_outputs: tuple[str, ...] = ("specific_energy", "product_al")) -> dict:
     """uq.h5, uq.csv, uq.png in ``folder``; returns the intervals and indices."""
@@ -170,6 +188,8 @@ def write_outputs(folder: Path, table: dict, spec: SweepSpec, free: tuple[Uncert
 
     ivs = intervals(table)
     ranks = {o: ranking(table, o) for o in rank_outputs if o in table["outputs"]}
+    floors = {o: (noise_floor(table, o) if r is not None and r.total is None else float("nan"))
+              for o, r in ranks.items()}
     csv_path, h5_path = folder / "uq.csv", folder / "uq.h5"
     with open(csv_path, "w") as fh:
         fh.write("output,unit,median,p5,p95,cases\n")
@@ -180,7 +200,8 @@ def write_outputs(folder: Path, table: dict, spec: SweepSpec, free: tuple[Uncert
         for out, idx in ranks.items():
             if idx is None:
                 continue
-            fh.write(f"\n# variance shares of {out} ({idx.method})\ninput,first_order,total\n")
+            fh.write(f"\n# variance shares of {out} ({idx.method}; noise floor "
+                     f"{floors[out]:.3g})\ninput,first_order,total\n")
             for i, key in enumerate(idx.parameters):
                 tot = "" if idx.total is None else f"{idx.total[i]:.4g}"
                 fh.write(f"{key},{idx.first[i]:.4g},{tot}\n")
@@ -205,14 +226,16 @@ def write_outputs(folder: Path, table: dict, spec: SweepSpec, free: tuple[Uncert
                 continue
             r = gr.create_group(out)
             r.attrs["method"] = idx.method
+            r.attrs["noise_floor"] = floors[out]
             r["input"] = np.array(idx.parameters, dtype=object).astype(h5py.string_dtype())
             r["first_order"] = idx.first
             if idx.total is not None:
                 r["total"] = idx.total
     tmp.replace(h5_path)
     fig = folder / "uq.png"
-    _figure(fig, ivs, ranks)
-    return {"intervals": ivs, "ranking": ranks, "files": [h5_path, csv_path, fig]}
+    _figure(fig, ivs, ranks, floors)
+    return {"intervals": ivs, "ranking": ranks, "noise_floor": floors,
+            "files": [h5_path, csv_path, fig]}
 
 
 def _si_unit(name: str) -> str:
@@ -221,7 +244,7 @@ def _si_unit(name: str) -> str:
     return summary_unit(name) if name != "days_in_spec" else "s"
 
 
-def _figure(path: Path, ivs: list[Interval], ranks: dict) -> None:
+def _figure(path: Path, ivs: list[Interval], ranks: dict, floors: dict) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -250,6 +273,9 @@ def _figure(path: Path, ivs: list[Interval], ranks: dict) -> None:
         ax.barh(range(len(order)), np.nan_to_num(idx.first[order]), label="first order")
         if idx.total is not None:
             ax.barh(range(len(order)), np.nan_to_num(idx.total[order]), fill=False, label="total")
+            ax.legend(fontsize=8)
+        if np.isfinite(floors.get(out, np.nan)):
+            ax.axvline(floors[out], color="k", ls=":", lw=1, label="noise floor (95 %)")
             ax.legend(fontsize=8)
         ax.set_yticks(range(len(order)), [idx.parameters[i] for i in order], fontsize=7)
         ax.invert_yaxis()

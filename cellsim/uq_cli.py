@@ -124,8 +124,10 @@ def uq(config, level, samples, method, seed, range_scale, time_step, no_calibrat
     for out, idx in res["ranking"].items():
         if idx is None:
             continue
-        click.echo(f"inputs ranked by share of the variance of {lib.HEADLINE[out][0]} "
-                   f"({'first-order and total Sobol indices' if idx.total is not None else 'first-order, binned given-data estimator'}):")
+        floor = res["noise_floor"][out]
+        how = ("first-order and total Sobol indices (Saltelli/Jansen)" if idx.total is not None
+               else f"first-order, binned given-data estimator; noise floor {floor:.3f}")
+        click.echo(f"inputs ranked by share of the variance of {lib.HEADLINE[out][0]} ({how}):")
         order = [i for i in sorted(range(len(idx.parameters)), key=lambda i: -(idx.first[i]
                  if idx.first[i] == idx.first[i] else -1))]
         for i in order[:8]:

@@ -103,3 +103,16 @@ def test_64_lumped_samples_of_the_3kA_cell_under_two_minutes(tmp_path):
     res = CliRunner().invoke(main, ["uq", "rusal-3kA", "--samples", "64", "-o", str(tmp_path / "u")])
     assert res.exit_code == 0, res.output
     assert time.perf_counter() - start < 120.0
+
+
+def test_noise_floor_separates_an_effect_from_none():
+    rng = np.random.default_rng(1)
+    x = rng.random((64, 3))
+    y = 5.0 * x[:, 0] + 0.1 * rng.standard_normal(64)  # only the first input acts
+    table = {"inputs": {f"k{i}": x[:, i] for i in range(3)}, "outputs": {"y": y},
+             "status": np.array(["ok"] * 64), "attrs": {"design": "lhs"}, "role": None,
+             "group": None}
+    idx = uq.ranking(table, "y")
+    floor = uq.noise_floor(table, "y")
+    assert 0.0 < floor < 0.3
+    assert idx.first[0] > 0.9 > floor and np.all(idx.first[1:] < floor)
