@@ -51,6 +51,9 @@ SERIES = {
     "cathode_composition": ("1", "cathode metal mass fractions, columns = elements"),
     "salt_impurities": ("1", "dissolved impurity mass fractions of the electrolyte, columns = impurities"),
     "current_efficiency": ("1", "cumulative current efficiency"),
+    "charge": ("C", "cumulative charge passed since the start"),
+    "energy": ("J", "cumulative energy since the start: electrical (every voltage term) plus "
+                    "auxiliary heat"),
     "alf3_fraction": ("1", "AlX3 mass fraction of the electrolyte"),
     "alf3_activity": ("1", "AlX3 activity of the electrolyte (electrolyte.alf3_activity_model)"),
     "bath_liquid_fraction": ("1", "liquid volume fraction of the electrolyte"),
@@ -276,6 +279,7 @@ def record(cell: Cell, log: Log, ce: float) -> None:
         "alf3_fraction": cell.alf3_fraction(), "alf3_activity": cell.alf3_activity(),
         "bath_liquid_fraction": cell.electrolyte_liquid_fraction(),
     }
+    row["charge"], row["energy"] = s.charge, float(sum(s.energy.values()))
     for name, value in row.items():
         log.series[name].append(np.array(value, dtype=float))
 

@@ -1,4 +1,4 @@
-"""Lumped heat balance of the pot through its lining (MODEL.md 2, lumped form).
+"""Lumped heat balance of the pot through its lining (docs/model.md, "Heat").
 
 The melt is one temperature T. Heat leaves by four paths, each a series of resistances:
 
@@ -166,5 +166,10 @@ def heat_loss(config: Config, T: float, alloy_depth: float, cathode_depth: float
     rods = col.rod_thermal_conductivity * rod_area * (T - col.rod_cold_end_temperature) / col.rod_length
     side = lower + salt + upper + gas
     shell = (T_lower + T_salt + T_upper + T_gas) / 4.0
-    return HeatLoss(side=side, bottom=bottom, lid=lid, collectors=rods, ledge_thickness=ledge,
+    loss = HeatLoss(side=side, bottom=bottom, lid=lid, collectors=rods, ledge_thickness=ledge,
                     shell_temperature=shell)
+    if config.numerics.heat_paths == "field":  # shape factors from one field solve
+        from .calibration import calibrated
+
+        loss = calibrated(config, loss)
+    return loss
