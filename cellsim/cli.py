@@ -359,6 +359,8 @@ from .sweep.cli import sweep, sweep_report  # noqa: E402
 
 main.add_command(sweep)
 main.add_command(sweep_report)
+from .uq_cli import register  # noqa: E402  (uq, design)
+register(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
