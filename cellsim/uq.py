@@ -11,6 +11,8 @@ Ranking of the inputs by their share of the output variance:
 
 * ``method = "saltelli"``: first-order and total Sobol indices (Saltelli 2010 / Jansen
   estimators, :func:`cellsim.sweep.sensitivity.saltelli`), N (d + 2) cases;
+* ``oat`` (1 + 2d cases, no intervals): one-at-a-time screening, each input alone at its 5 %
+  and 95 % quantiles; shares = squared swings normalised (:func:`oat_shares`);
 * ``lhs`` / ``sobol`` (the default, N cases): first-order indices from the given data
   (:func:`cellsim.sweep.sensitivity.binned_first_order`: between-bin variance of the output
   over equiprobable bins of each input, bias-corrected), a cheaper ranking that misses
@@ -31,7 +33,7 @@ from .elements import IMPURITIES
 from .sweep.spec import Case, Parameter, SweepSpec
 from .units import celsius, kWh
 
-METHODS = ("lhs", "sobol", "saltelli")
+METHODS = ("lhs", "sobol", "saltelli", "oat")
 
 # Headline outputs: summary key -> (label, reporting unit, factor from SI)
 HEADLINE: dict[str, tuple[str, str, float]] = {
@@ -112,8 +114,17 @@ def build_spec(base: str, uncertain: tuple[Uncertain, ...], *, samples: int, met
     free = tuple(u for u in inputs if not u.collapsed)
     pinned = tuple(f'{p.key}={_literal(p, _raw(u, u.value))}' for u in inputs if u.collapsed
                    for p in [parameter_of(u)])
-    unit, tags = unit_sample(method, len(free), samples, seed)
-    columns = [_raw(u, u.ppf(unit[:, i])) for i, u in enumerate(free)]
+    if method == "oat":  # the point, then each input alone at its 5 % and 95 % quantiles
+        values = np.array([[u.value for u in free]] * (1 + 2 * len(free)))
+        tags = [("point", -1)]
+        for i, u in enumerate(free):
+            values[1 + 2 * i, i], values[2 + 2 * i, i] = u.ppf(np.array([0.05, 0.95]))
+            tags += [(f"OAT{i}lo", i), (f"OAT{i}hi", i)]
+        columns = [_raw(u, values[:, i]) for i, u in enumerate(free)]
+        unit = values
+    else:
+        unit, tags = unit_sample(method, len(free), samples, seed)
+        columns = [_raw(u, u.ppf(unit[:, i])) for i, u in enumerate(free)]
     width = max(4, len(str(len(unit) - 1)))
     cases = tuple(Case(k, f"case-{k:0{width}d}", tuple(float(c[k]) for c in columns), role, group)
                   for k, (role, group) in enumerate(tags))
@@ -136,9 +147,17 @@ class Interval:
     n: int  # successful cases used
 
 
-def intervals(table: dict) -> list[Interval]:
-    """Median and 5-95 % interval (SI) of each headline output over the successful cases."""
+def operable(table: dict) -> np.ndarray:
+    """Cases that ran and tapped product: a sampled pot that stops before its first tap
+    (its bath freezes, say) is not a refining pot, and is counted apart, not averaged in."""
     ok = table["status"] == "ok"
+    taps = table["outputs"].get("taps")
+    return ok if taps is None else ok & (np.nan_to_num(taps) > 0)
+
+
+def intervals(table: dict) -> list[Interval]:
+    """Median and 5-95 % interval (SI) of each headline output over the operable cases."""
+    ok = operable(table)
     outs = dict(table["outputs"])
     if "campaign_length" in outs and "taps" in outs:
         taps = np.where(outs["taps"] > 0, outs["taps"], np.nan)
@@ -162,7 +181,34 @@ def ranking(table: dict, output: str):
 
     if not table["inputs"]:
         return None
-    return from_table(table, output)
+    if table["attrs"]["design"] == "oat":
+        return oat_shares(table, output)
+    return from_table(_operable_only(table), output)
+
+
+def oat_shares(table: dict, output: str):
+    """One-at-a-time screening: each input's swing (output at its 95 % quantile minus at its
+    5 %, the others at their values), squared and normalised to sum 1. A linear, additive
+    model's first-order indices are proportional to these squares; interactions are missed."""
+    from .sweep.sensitivity import Indices
+
+    keys = tuple(table["inputs"])
+    y = np.where(operable(table), table["outputs"][output], np.nan)
+    lo, hi = np.full(len(keys), np.nan), np.full(len(keys), np.nan)
+    for role, group, v in zip(table["role"], table["group"], y):
+        if role.startswith("OAT"):
+            (lo if role.endswith("lo") else hi)[int(group)] = v
+    swing2 = (hi - lo) ** 2
+    total = np.nansum(swing2)
+    share = swing2 / total if total > 0 else np.full(len(keys), np.nan)
+    return Indices(output, keys, share, None, None, None, np.isfinite(swing2).astype(int),
+                   len(keys), "one-at-a-time swing^2 (5-95 %)")
+
+
+def _operable_only(table: dict) -> dict:
+    out = dict(table)
+    out["status"] = np.where(operable(table), "ok", "stopped")
+    return out
 
 
 def noise_floor(table: dict, output: str, repeats: int = 100, seed: int = 0) -> float:
@@ -172,7 +218,7 @@ def noise_floor(table: dict, output: str, repeats: int = 100, seed: int = 0) -> 
     from .sweep.sensitivity import binned_first_order
 
     keys = tuple(table["inputs"])
-    y = np.where(table["status"] == "ok", table["outputs"][output], np.nan)
+    y = np.where(operable(table), table["outputs"][output], np.nan)
     x = np.column_stack([table["inputs"][k] for k in keys])
     ok = np.isfinite(y)
     rng = np.random.default_rng(seed)
@@ -189,8 +235,10 @@ def write_outputs(folder: Path, table: dict, spec: SweepSpec, free: tuple[Uncert
 
     ivs = intervals(table)
     ranks = {o: ranking(table, o) for o in rank_outputs if o in table["outputs"]}
-    floors = {o: (noise_floor(table, o) if r is not None and r.total is None else float("nan"))
-              for o, r in ranks.items()}
+    floors = {o: (noise_floor(table, o) if r is not None and r.total is None
+                  and spec.design != "oat" else float("nan")) for o, r in ranks.items()}
+    if spec.design == "oat":  # a screening design has no distribution to take intervals of
+        ivs = []
     csv_path, h5_path = folder / "uq.csv", folder / "uq.h5"
     with open(csv_path, "w") as fh:
         fh.write("output,unit,median,p5,p95,cases\n")

@@ -40,8 +40,9 @@ def _config_name(config: str) -> str:
               help="Model level of every sample.")
 @click.option("--samples", "-n", type=click.IntRange(min=2), default=64, show_default=True,
               help="Sample size N (a power of 2 for sobol and saltelli; saltelli runs N (d + 2)).")
-@click.option("--method", type=click.Choice(["lhs", "sobol", "saltelli"]), default="lhs",
-              show_default=True, help="Sampling design (saltelli: Sobol indices).")
+@click.option("--method", type=click.Choice(["lhs", "sobol", "saltelli", "oat"]), default="lhs",
+              show_default=True, help="Sampling design (saltelli: Sobol indices; oat: a "
+                                      "one-at-a-time screening of 1 + 2d cases, no intervals).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--range-scale", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
               help="Shrink (<1) or widen every range about its value; 0 pins every input.")
@@ -112,6 +113,15 @@ def uq(config, level, samples, method, seed, range_scale, time_step, no_calibrat
     ok = int((table["status"] == "ok").sum())
     click.echo(f"{ok} of {len(spec.cases)} cases ok, {failed} failed "
                f"({time.perf_counter() - start:.1f} s; {run.skipped} finished before)")
+    stopped = (table["status"] == "ok") & ~lib.operable(table)
+    if stopped.any():
+        import h5py
+
+        with h5py.File(Path(folder) / "summary.h5") as h5:
+            reasons = [r.decode() if isinstance(r, bytes) else str(r)
+                       for r in h5["stop_reason"][()][stopped]]
+        click.echo(f"  {int(stopped.sum())} sampled pots stopped before their first tap (not in the "
+                   f"intervals): " + "; ".join(sorted(set(r.split(":")[0] for r in reasons))))
     errors = sorted(set(str(e).split(":")[0] for e, st in zip(table["error"], table["status"])
                         if st == "failed"))
     if errors:
@@ -126,6 +136,7 @@ def uq(config, level, samples, method, seed, range_scale, time_step, no_calibrat
             continue
         floor = res["noise_floor"][out]
         how = ("first-order and total Sobol indices (Saltelli/Jansen)" if idx.total is not None
+               else idx.method if method == "oat"
                else f"first-order, binned given-data estimator; noise floor {floor:.3f}")
         click.echo(f"inputs ranked by share of the variance of {lib.HEADLINE[out][0]} ({how}):")
         order = [i for i in sorted(range(len(idx.parameters)), key=lambda i: -(idx.first[i]
@@ -242,7 +253,8 @@ def design(config, minimize, maximize, vary, constraints, method, maxiter, time_
             + "".join(f"subject to {c.text}\n" for c in cons)
             + "".join(f"{label}: {objective} = {out.get(objective, float('nan')):.6g}\n"
                       for label, out in rows))
-    (folder / "design.toml").write_text(lib.design_toml(base, variables, best.x, cfg, note))
+    extends = config if not Path(config).is_file() else str(Path(config).resolve())
+    (folder / "design.toml").write_text(lib.design_toml(extends, variables, best.x, cfg, note))
     click.echo(f"wrote {folder / 'design.toml'}, {folder / 'history.csv'}, {folder / 'design.png'}")
 
 

@@ -143,7 +143,7 @@ def _rounding_floor(ops, x, shift=None):
 
 # ------------------------------------------------------------------------------- the PCG
 def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name: str,
-        want: float | None = None) -> int:
+        want: float | None = None, work: np.ndarray | None = None) -> int:
     """Preconditioned CG on op x = b from the initial guess x (updated in place); returns
     the iterations. ``precondition(r, z)`` writes z = M^-1 r.
 
@@ -151,7 +151,8 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
     recursive residual is confirmed by the true one, and from the first failed confirmation
     on the true residual is checked every iteration. A solve that stagnates (three checks
     without halving) or reaches maxiter is accepted when its true residual is at most
-    max(rtol ||b||, rounding floor); otherwise ConvergenceError.
+    max(rtol ||b||, rounding floor); otherwise ConvergenceError. ``work``: optional
+    (5, *b.shape) float64 scratch (kept by LinearSolver: nothing allocated per solve).
     """
     want = rtol if want is None else min(rtol, max(want, 1e-15))
     _set_threads(b.size)
@@ -160,8 +161,10 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
     if bnorm == 0.0:
         x[...] = 0.0
         return 0
-    r, q, rt = (np.empty_like(b) for _ in range(3))
-    z, p = np.zeros_like(b), np.zeros_like(b)  # p = z + 0 p at the first iteration: no NaN
+    if work is None or work.shape != (5,) + b.shape:
+        work = np.empty((5,) + b.shape)
+    r, q, rt, z, p = work
+    p[...] = 0.0  # p = z + 0 p at the first iteration: no NaN
     rr = op.residual(x, b, r)
     fx, fr, fz, fp, fq = (v.reshape(-1) for v in (x, r, z, p, q))
     rz_old, best, stalls, tail = 1.0, np.inf, 0, False
@@ -381,6 +384,7 @@ class LinearSolver:
         self.shape = op.shape
         self.last_iterations = 0
         self._stale = False
+        self._work = np.empty((5,) + tuple(op.shape))  # PCG scratch, reused by every solve
 
     @property
     def n_factorisations(self) -> int:
@@ -409,12 +413,12 @@ class LinearSolver:
         if self._stale:  # a kept factorisation of other coefficients: try it first
             try:
                 self.last_iterations = pcg(self.op, self.backend, b, x, rtol, self.refactor_after,
-                                           name + " (reused factorisation)", want)
+                                           name + " (reused factorisation)", want, self._work)
                 return self._finish(x)
             except ConvergenceError:  # continue from the iterate reached, with a new one
                 self.backend.factorise(self.op)
                 self._stale = False
-        self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want)
+        self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work)
         return self._finish(x)
 
     def _finish(self, x):

@@ -116,3 +116,22 @@ def test_noise_floor_separates_an_effect_from_none():
     floor = uq.noise_floor(table, "y")
     assert 0.0 < floor < 0.3
     assert idx.first[0] > 0.9 > floor and np.all(idx.first[1:] < floor)
+
+
+def test_one_at_a_time_screening_design_and_shares():
+    _, found = load_uncertain("rusal-3kA")
+    spec, free = uq.build_spec("rusal-3kA", found, samples=0, method="oat")
+    assert len(spec.cases) == 1 + 2 * len(free)
+    x = np.array([c.values for c in spec.cases])
+    i = [p.key for p in spec.parameters].index("geometry.acd")
+    acd = {u.key: u for u in free}["geometry.acd"]
+    changed = np.flatnonzero(x[:, i] != x[0, i])
+    assert list(changed) == [1 + 2 * i, 2 + 2 * i]  # only its own two cases move it
+    assert x[1 + 2 * i, i] == pytest.approx(float(acd.ppf(np.array([0.05]))[0]))
+    # shares on a linear model y = 3 a - b (inputs swung over unit ranges): 9 : 1 : 0
+    table = {"inputs": {"a": 0, "b": 0, "c": 0}, "attrs": {"design": "oat"},
+             "status": np.array(["ok"] * 7), "outputs": {"y": np.array([0, 0, 3, 0, -1, 0, 0.0]),
+                                                       "taps": np.ones(7)},
+             "role": np.array(["point", "OAT0lo", "OAT0hi", "OAT1lo", "OAT1hi", "OAT2lo", "OAT2hi"]),
+             "group": np.array([-1, 0, 0, 1, 1, 2, 2])}
+    assert uq.ranking(table, "y").first == pytest.approx([0.9, 0.1, 0.0])
