@@ -27,6 +27,7 @@ LAYERS = (
     ("registry", ("cellsim.models",)),
     ("runner", ("cellsim.program", "cellsim.schedule", "cellsim.results", "cellsim.campaign")),
     ("outputs and application", ("cellsim.snapshots", "cellsim.checkpoint", "cellsim.io",
+                                 "cellsim.cf", "cellsim.export",
                                  "cellsim.plot", "cellsim.plot_fields", "cellsim.validate",
                                  "cellsim.sweep", "cellsim.design", "cellsim.uq", "cellsim.uq_cli",
                                  "cellsim.export", "cellsim.cf", "cellsim.references",
