@@ -19,8 +19,9 @@ from .elements import ALL_ELEMENTS, IMPURITIES  # noqa: E402
 from .lumped.electrical import VOLTAGE_TERMS  # noqa: E402
 from .lumped.thermal import FACES  # noqa: E402
 from .results import CampaignResult  # noqa: E402
+from .units import celsius, day  # noqa: E402
 
-DAY = 86400.0
+DAY = day  # s
 COLOURS = dict(zip(IMPURITIES, plt.get_cmap("tab10").colors))
 
 
@@ -84,7 +85,7 @@ def heat_balance(result: CampaignResult, ax) -> None:
     top.plot(t, s["feed_sink"] / 1e3, ":", color="grey", label="scrap heating")
     top.set(ylabel="power [kW]", title="Heat balance and melt temperature")
     _legend_outside(top)
-    T = s["temperature"] - 273.15
+    T = celsius(s["temperature"])
     bottom.plot(t, T, color="tab:purple", lw=1.2, label="melt")
     mid, half = 0.5 * (T.max() + T.min()), max(0.5 * (T.max() - T.min()), 5.0)
     bottom.set_ylim(mid - 1.2 * half, mid + 1.2 * half)  # a 1 K ripple should look like one

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..elements import ELEMENTS, IMPURITIES
 from .errors import ConfigError
 from .schema import Config
+from ..units import celsius
 
 STACKING_MARGIN = 100.0
 """Smallest density step between stacked layers [kg/m3] (0.1 g/cm3). Operation should keep
@@ -62,8 +63,8 @@ def validate(config: Config, file: str) -> None:
                               f"elements among {list(IMPURITIES)}")
     T = config.operation.temperature
     if T <= config.electrolyte.liquidus:
-        raise ConfigError(file, "operation.temperature", f"{T - 273.15:g} degC",
-                          f"above the electrolyte liquidus ({config.electrolyte.liquidus - 273.15:g} degC)")
+        raise ConfigError(file, "operation.temperature", f"{celsius(T):g} degC",
+                          f"above the electrolyte liquidus ({celsius(config.electrolyte.liquidus):g} degC)")
     rho_alloy = alloy_density(config.anode_alloy.initial_composition)
     rho_salt = config.electrolyte.density
     rho_al = ELEMENTS["Al"].liquid_density
@@ -200,8 +201,8 @@ def _check_additions(config: Config, file: str) -> None:
 def _check_thermal(config: Config, file: str) -> None:
     sched, T = config.schedule, config.operation.temperature
     if sched.max_temperature is not None and sched.max_temperature <= T:
-        raise ConfigError(file, "schedule.max_temperature", f"{sched.max_temperature - 273.15:g} degC",
-                          f"above operation.temperature ({T - 273.15:g} degC)")
+        raise ConfigError(file, "schedule.max_temperature", f"{celsius(sched.max_temperature):g} degC",
+                          f"above operation.temperature ({celsius(T):g} degC)")
     if config.operation.heater_max_power is not None and config.numerics.model != "lumped":
         raise ConfigError(file, "operation.heater_max_power",
                           f"{config.operation.heater_max_power:g} W",

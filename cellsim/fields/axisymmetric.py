@@ -368,7 +368,7 @@ class FieldSpecies:
             self.concentration = _remap_concentration(previous, self.field, self.concentration)
 
     def reset_caches(self) -> None:
-        pass
+        self.field.reset_caches()
 
     def checkpoint(self) -> dict:
         return {"concentration": self.concentration.copy()}

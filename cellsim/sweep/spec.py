@@ -43,7 +43,7 @@ from ..config.fields import spec_of
 from ..config.loader import LIBRARIES, _resolve
 from ..config.schema import Config
 from ..elements import ALL_ELEMENTS
-from ..units import DIMENSIONS, UnitError, parse_quantity, parse_unit
+from ..units import DIMENSIONS, UnitError, celsius, parse_quantity, parse_unit
 
 DESIGNS = ("grid", "zip", "lhs", "sobol", "saltelli")
 SAMPLED = ("lhs", "sobol", "saltelli")
@@ -71,7 +71,7 @@ class Parameter:
         if self.kind != "quantity":
             return value
         if self.unit == "degC":
-            return value - 273.15
+            return celsius(value)
         return value / parse_unit(self.unit).factor
 
     @property
@@ -155,11 +155,12 @@ def key_spec(key: str, origin: str) -> tuple[str, str, float]:
         if cls is None:
             raise SweepSpecError(origin, f"parameters.{key}", key, "a scalar configuration key")
         by_key = {(spec_of(f).key or f.name): spec_of(f) for f in dataclasses.fields(cls)}
+        part, indexed, _ = part.partition("[")  # lining.side[2].thickness: one layer
         if part not in by_key:
             raise SweepSpecError(origin, f"parameters.{key}", key,
                                  f"a configuration key: '{part}' is not one of {sorted(by_key)}")
         spec = by_key[part]
-        cls = spec.cls if spec.kind == "section" else None
+        cls = spec.cls if spec.kind == "section" or (indexed and spec.kind == "sections") else None
         if spec.kind == "composition":
             if depth != len(parts) - 2 or parts[-1] not in ALL_ELEMENTS:
                 raise SweepSpecError(origin, f"parameters.{key}", key,
