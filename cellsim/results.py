@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config.schema import Config, ProductSpec
-from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from .elements import ALL_ELEMENTS, CATIONS, ELEMENTS, IMPURITIES
 from .cell import LEDGER_TERMS
 from .purity.efficiency import LOSSES
 from .purity.ledger import TAG_LABELS, TAGS
@@ -215,7 +215,7 @@ class CampaignResult:
     @property
     def cations(self) -> tuple:
         return tuple(k[len("product_"):] for k in self.summary
-                     if k.startswith("product_") and k[len("product_"):] in _CATIONS)
+                     if k.startswith("product_") and k[len("product_"):] in CATIONS)
 
     def _pathway_rows(self) -> list[tuple[str, str, str]]:
         """Where each impurity above 0.1 ppm in the product comes from (share by origin)."""
@@ -255,9 +255,6 @@ def _current_row(cfg, series: dict, s: dict) -> tuple[str, str, str]:
     mean = s["charge"] / s["campaign_length"] if s.get("campaign_length") else float(np.mean(i))
     return ("current (mean of the program)", f"{mean:.0f}",
             f"A ({cfg.schedule.current_program}: {np.min(i):.0f} to {np.max(i):.0f} A)")
-
-
-_CATIONS = ("Na", "Li", "K", "Ca", "Ba")
 
 
 def _purity_summary(model, al_produced: float) -> dict:

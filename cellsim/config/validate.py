@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..elements import ELEMENTS, IMPURITIES
+from ..elements import CATIONS, ELEMENTS, IMPURITIES
 from .errors import ConfigError
 from .schema import Config
 from ..units import celsius
@@ -85,8 +85,6 @@ def validate(config: Config, file: str) -> None:
 
 def _check_purity(config: Config, file: str) -> None:
     """A pathway switched on needs its data; tables name known elements or cations."""
-    from ..purity.equilibria import CATIONS
-
     p, el, ce = config.purity, config.electrolyte, config.current_efficiency
     for key, table in (("electrolyte.alf3_impurities_ppm", el.alf3_impurities),
                        ("electrolyte.base_salt_impurities_ppm", el.base_salt_impurities),

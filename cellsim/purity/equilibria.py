@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..elements import ELEMENTS
+from ..elements import CATIONS, ELEMENTS  # noqa: F401 (CATIONS re-exported)
 
 T_NODES = np.arange(800.0, 1301.0, 50.0)  # K
 
@@ -39,9 +39,6 @@ TABLE: dict[tuple[str, str], tuple[float, ...]] = {
     ('Si', 'fluoride'): (0.6070, 0.5823, 0.5576, 0.5318, 0.5060, 0.4797, 0.4535, 0.4274, 0.4013, 0.3755, 0.3496),
     ('Ti', 'chloride'): (-0.0368, -0.0261, -0.0153, -0.0056, 0.0042, 0.0137, 0.0231, 0.0331, 0.0430, 0.0537, 0.0643),
     ('Ti', 'fluoride'): (0.2005, 0.1965, 0.1926, 0.1872, 0.1817, 0.1755, 0.1693, 0.1631, 0.1570, 0.1511, 0.1452),}
-
-CATIONS: tuple[str, ...] = ("Na", "Li", "K", "Ca", "Ba")
-"""Melt cations that may co-deposit (purity.codeposition)."""
 
 CATION_VALENCE = {"Na": 1, "Li": 1, "K": 1, "Ca": 2, "Ba": 2}
 CATION_MOLAR_MASS = {"Na": 22.98977e-3, "Li": 6.94e-3, "K": 39.0983e-3, "Ca": 40.078e-3,
