@@ -32,6 +32,7 @@ from .lumped.thermal import FACES
 from .models import make_model
 from .program import current_program
 from .results import Addition, Bleed, CampaignResult, Tap, check_spec
+from .window import violation
 
 # Time series recorded by the runner: name -> (units, description).
 SERIES = {
@@ -218,7 +219,7 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
         if fields and run is not None:
             run.write_snapshot(model)
         rs.next_snapshot = num.snapshot_interval
-    stop_reason = "duration reached"
+    stop_reason, outside = "duration reached", None
 
     def produced() -> float:
         return model.state.tapped[0] + model.state.cathode[0] - rs.cathode_al_0
@@ -247,10 +248,13 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
                     stop = f"product spec {config.product.name} broken: " + ", ".join(tap.violations)
         stop = stop or model.alloy_limit_broken() or model.thermal_limit_broken()
         ce = current_efficiency(produced(), model.state.charge)
-        if step % record_every == 0 or stop or step == n_steps:
+        outside = violation(config, model, ce)  # cellsim.window: never record such a state
+        if outside:
+            stop = stop or f"outside the operating window: {outside}"
+        elif step % record_every == 0 or stop or step == n_steps:
             rs.recorder.record(model, ce)
         t = model.state.time
-        if fields and run is not None and (t >= rs.next_snapshot - 1e-6 or stop or step == n_steps):
+        if fields and run is not None and not outside and (t >= rs.next_snapshot - 1e-6 or stop or step == n_steps):
             run.write_snapshot(model)
             while rs.next_snapshot <= t + 1e-6:
                 rs.next_snapshot += num.snapshot_interval
@@ -269,7 +273,8 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
             break
     return CampaignResult.from_run(config, model, rs.recorder.arrays(), rs.taps, stop_reason,
                                    rs.cathode_al_0, wallclock.perf_counter() - start,
-                                   bleeds=rs.bleeds, additions=rs.additions)
+                                   bleeds=rs.bleeds, additions=rs.additions,
+                                   window=outside)
 
 
 def make_model_from(checkpoint: dict):

@@ -3,7 +3,9 @@
 Layout (format ``cellsim-result``, version 1)::
 
     /                      attrs: format, format_version, cellsim_version, git_revision, created,
-                                  wall_time_s, stop_reason, config_name, python/numpy/... versions
+                                  wall_time_s, stop_reason, config_name, python/numpy/... versions,
+                                  operating_window ("inside" or "outside: <reason>"; outside,
+                                  the summary's energy, efficiency and purity are NaN: not results)
     /config                attrs: json (resolved configuration, SI), source_file, sources (list)
     /series/<name>         1D (time) or 2D (time x element) arrays; attrs units, description,
                            columns (for compositions)
@@ -122,6 +124,8 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
         with h5py.File(tmp, "w") as h5:
             h5.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION,
                              "wall_time_s": result.wall_time, "stop_reason": result.stop_reason,
+                             "operating_window": (f"outside: {result.window}" if result.window
+                                                  else "inside"),
                              "config_name": result.config.meta.name, **provenance()})
             cfg = h5.create_group("config")
             cfg.attrs["json"] = json.dumps(config_to_dict(result.config))
@@ -219,5 +223,8 @@ def read_result(path: str | Path) -> CampaignResult:
                 a["time"][()], a["alf3"][()], a["base_salt"][()])]
         summary = {name: ds[()].item() for name, ds in h5["summary"].items()}
         ledger = {name: float(ds[()]) for name, ds in h5["ledger"].items()}
+        window = str(h5.attrs.get("operating_window", "inside"))
+        window = window.split(": ", 1)[1] if window.startswith("outside") else ""
         return CampaignResult(config, series, taps, str(h5.attrs["stop_reason"]), summary, ledger,
-                              float(h5.attrs["wall_time_s"]), h5["mass_balance"][()], bleeds, additions)
+                              float(h5.attrs["wall_time_s"]), h5["mass_balance"][()], bleeds, additions,
+                              window)

@@ -75,11 +75,16 @@ class CampaignResult:
     mass_balance: np.ndarray  # kg per element, final minus initial of the conserved totals
     bleeds: list = field(default_factory=list)
     additions: list = field(default_factory=list)
+    window: str = ""  # why the run left the operating window (cellsim.window); "" inside
+
+    @property
+    def outside_window(self) -> bool:
+        return bool(self.window)
 
     @classmethod
     def from_run(cls, config: Config, model, series: dict, taps: list, stop_reason: str,
                  cathode_al_0: float, wall_time: float, bleeds: list = (),
-                 additions: list = ()) -> "CampaignResult":
+                 additions: list = (), window: str | None = None) -> "CampaignResult":
         s = model.state
         al_produced = s.tapped[0] + s.cathode[0] - cathode_al_0
         ledger = dict(s.energy)
@@ -124,8 +129,12 @@ class CampaignResult:
         for name in ("temperature", "heater_power", "joule_heat", "feed_sink", "ledge_thickness",
                      "heat_loss_side", "heat_loss_bottom", "heat_loss_lid", "heat_loss_collectors"):
             summary[f"mean_{name}"] = _time_mean(series["time"], series[name])
+        if window:  # the final state is outside the window: its figures are not results
+            from .window import is_result_key
+
+            summary = {k: (math.nan if is_result_key(k) else v) for k, v in summary.items()}
         return cls(config, series, taps, stop_reason, summary, ledger, wall_time,
-                   model.totals() - model.initial, list(bleeds), list(additions))
+                   model.totals() - model.initial, list(bleeds), list(additions), window or "")
 
     def summary_rows(self) -> list[tuple[str, str, str]]:
         """(label, value, unit) rows of the human summary, in reporting units."""
@@ -193,8 +202,15 @@ class CampaignResult:
 
     def format_summary(self) -> str:
         rows = self.summary_rows()
+        # a figure that does not exist (no tap yet; outside the operating window) reads n/a
+        rows = [(label, "n/a", "") if value.strip().lower() == "nan" else (label, value, unit)
+                for label, value, unit in rows]
         width = max(len(r[0]) for r in rows)
-        return "\n".join(f"{label:<{width}}  {value} {unit}".rstrip() for label, value, unit in rows)
+        text = "\n".join(f"{label:<{width}}  {value} {unit}".rstrip() for label, value, unit in rows)
+        if self.window:
+            text = (f"OUTSIDE THE OPERATING WINDOW: {self.window}\n"
+                    "(energy, current efficiency and purity of this run are not results)\n" + text)
+        return text
 
 
 def _time_mean(t: np.ndarray, y: np.ndarray) -> float:

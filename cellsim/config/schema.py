@@ -352,6 +352,25 @@ class Numerics:
     checkpoint_interval: float = quantity("time", "Interval of the restart checkpoints written "
                                           "while a campaign runs to a file", "1 d", lo=1.0,
                                           default=86400.0)
+    max_cells: int = number("Largest field grid (cells) a run may build; the estimate is checked "
+                            "before the grid is built (about 2 kB of memory per cell) [E]",
+                            lo=1, integer=True, default=2_000_000)
+
+
+@dataclass(**_FROZEN)
+class Window:
+    """The operating window (cellsim.window): leaving it stops the campaign."""
+
+    enabled: bool = boolean("Stop a campaign whose state leaves the operating window (and mark "
+                            "its result); false only to explore outside it", default=True)
+    min_superheat: float = quantity("temperature_difference", "Smallest melt temperature above "
+                                    "the electrolyte liquidus [E] 5-20 K", "5 K", lo=0.0, hi=500.0,
+                                    default=5.0)
+    max_temperature: float = quantity("temperature", "Highest melt temperature; default by "
+                                      "electrolyte.family: fluoride 1000 degC, chloride 850 degC [E]",
+                                      "850 degC", lo=500.0, hi=2500.0, optional=True)
+    min_acd: float = quantity("length", "Smallest anode-cathode distance [E] 1-3 cm", "2 cm",
+                              lo=0.0, hi=1.0, default=0.02)
 
 
 @dataclass(**_FROZEN)
@@ -370,3 +389,4 @@ class Config:
     product: ProductSpec = section(ProductSpec, "Product specification")
     footprint: Footprint = section(Footprint, "Carbon footprint")
     numerics: Numerics = section(Numerics, "Numerical settings", default=Numerics())
+    window: Window = section(Window, "Operating window (cellsim.window)", default=Window())

@@ -79,6 +79,17 @@ def validate(config: Config, file: str) -> None:
         raise ConfigError(file, "schedule.time_step", config.schedule.time_step,
                           "a time step no longer than schedule.tap_interval")
     _check_schedule(config, file)
+    _check_design(config, file)
+
+
+def _check_design(config: Config, file: str) -> None:
+    """Designs that cannot run (cellsim.window.design_problems): the first one, by key."""
+    from ..window import design_problems
+
+    problems = design_problems(config)
+    if problems:
+        key, value, expected = problems[0]
+        raise ConfigError(file, key, value, expected)
 
 
 def _check_schedule(config: Config, file: str) -> None:
