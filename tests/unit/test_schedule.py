@@ -10,6 +10,7 @@ computed here from the r-z cell volumes (2 pi r dr dz).
 """
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -244,10 +245,14 @@ def test_bath_frozen_stops_a_low_current_campaign_and_names_itself():
                                                              'operation.current="1 kA"']))
     assert result.stop_reason.startswith("bath frozen")
     assert result.summary["campaign_length"] == 3600.0
-    off = run_campaign(load_config("rusal-3kA", LUMPED + [
-        'operation.heater_max_power="0 W"', 'operation.current="1 kA"', 'schedule.stop_on_frozen_bath=false',
-        'schedule.duration="2 h"']))
-    assert off.stop_reason == "duration reached"
+    # without the stop, the operating window still ends it (cellsim.window), marked as outside
+    sets = ['operation.heater_max_power="0 W"', 'operation.current="1 kA"',
+            'schedule.stop_on_frozen_bath=false', 'schedule.duration="2 h"']
+    window = run_campaign(load_config("rusal-3kA", LUMPED + sets))
+    assert window.stop_reason.startswith("outside the operating window: melt")
+    assert "freezing" in window.window and math.isnan(window.summary["specific_energy"])
+    off = run_campaign(load_config("rusal-3kA", LUMPED + sets + ["window.enabled=false"]))
+    assert off.stop_reason == "duration reached" and not off.window
 
 
 def test_field_level_liquid_fraction_is_the_volume_mean_of_the_heat_field():
