@@ -229,8 +229,9 @@ class Scrap:
     name: str = text("Name of the scrap grade")
     composition: dict = composition("Metal composition (Al is the balance)",
                                     key="composition_wt_pct")
-    metallic_yield: float = number("Metal fraction of the scrap as fed (the rest leaves as dross)",
-                                   lo=0.0, lo_open=True, hi=1.0)
+    metallic_yield: float = number("Metal fraction of the scrap as fed (the rest leaves as dross); "
+                                   "at least 0.01 [E]: below that the feed is not metal scrap",
+                                   lo=0.01, hi=1.0)
     feed_temperature: float = quantity("temperature", "Temperature of the scrap as fed", "25 degC",
                                        lo=200.0, hi=1200.0)
 
