@@ -32,7 +32,7 @@ from .lumped.thermal import FACES
 from .models import make_model
 from .program import current_program
 from .results import Addition, Bleed, CampaignResult, Tap, check_spec
-from .window import violation
+from .window import OutsideWindow, violation
 
 # Time series recorded by the runner: name -> (units, description).
 SERIES = {
@@ -129,12 +129,19 @@ def _check_finite(model) -> None:
             f"salt {s.salt}, cathode {s.cathode}")
     lo, hi = T_PLAUSIBLE
     if not (lo <= d.temperature <= hi and abs(d.cell_voltage) <= U_PLAUSIBLE):
+        liquidus = model.config.electrolyte.liquidus
+        if d.temperature > liquidus and not d.temperature < lo:  # hot: more heat than the pot sheds
+            cause = ("the pot overheated: its Joule heat exceeds what the lining sheds (lower the "
+                     "current density or the ACD, or let more heat out; window.max_temperature "
+                     "stops such a run earlier)")
+        else:
+            cause = ("the electrolyte froze across (check the set point against the electrolyte "
+                     "liquidus, the lining, and the melt mixing, electrolyte.eddy_diffusivity)")
         raise FloatingPointError(
             f"non-physical state {when}: melt temperature {d.temperature - 273.15:.4g} degC "
             f"(expected {lo - 273.15:.0f} to {hi - 273.15:.0f}), cell voltage {d.cell_voltage:.4g} V "
-            f"(expected below {U_PLAUSIBLE:.0f} V); the coupled current-heat solution has run away, "
-            "typically because the electrolyte froze across (check the set point against the "
-            "electrolyte liquidus, the lining, and the melt mixing, electrolyte.eddy_diffusivity)")
+            f"(expected below {U_PLAUSIBLE:.0f} V); the coupled current-heat solution has run away: "
+            + cause)
 
 
 def _tap_due(config: Config, model, step: int, last: bool) -> bool:
@@ -201,6 +208,9 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
     else:
         model = make_model(config)
         _check_finite(model)
+        outside = violation(config, model, None)
+        if outside:
+            raise OutsideWindow(f"the initial state is outside the operating window: {outside}")
         rs = RunnerState(0, model.state.cathode[0], Recorder.empty())
         if config.schedule.bleed_mode in ("interval", "both"):
             rs.next_bleed = config.schedule.bleed_interval

@@ -182,6 +182,7 @@ def safe_name(name: str, fallback: str = "run") -> str:
 def _run(cfg, config, runfile, state, start, quiet) -> None:
     from .campaign import run_campaign
     from .io import write_result
+    from .window import OutsideWindow
 
     duration = cfg.schedule.duration
     show_bar = sys.stderr.isatty() and not quiet
@@ -199,6 +200,8 @@ def _run(cfg, config, runfile, state, start, quiet) -> None:
 
         try:
             result = run_campaign(cfg, progress, run=runfile, resume=state)
+        except OutsideWindow as exc:
+            _fail(f"{exc}; nothing written", code=EXIT_OUTSIDE_WINDOW)
         except (FloatingPointError, RuntimeError) as exc:
             _fail(f"the campaign failed: {exc}", code=EXIT_FAILED)
         except KeyboardInterrupt:

@@ -29,9 +29,11 @@ diaphragm the metal|salt interfaces are free surfaces; Hall-Heroult pots keep 4-
 metal-pad waves [Grjotheim1993], a refining pot of a few kA has far weaker magnetic forces,
 so half of that is taken as the floor below which the layers can touch and short the cell.
 
-The runner (cellsim.campaign) calls :func:`violation` once per step: a state outside stops the
-campaign, the stop reason names the bound and the value, and the result is marked "outside
-the operating window" (its energy, efficiency and purity are not presented as results).
+The runner (cellsim.campaign) calls :func:`violation` on the initial state (outside it, the
+campaign does not start: :class:`OutsideWindow`) and once per step: a state outside stops the
+campaign, the stop reason names the bound and the value, the state is not recorded, and the
+result is marked "outside the operating window" (its energy, efficiency and purity are not
+presented as results).
 :func:`design_problems` lists designs that cannot run at all (checked by ``cellsim check``
 and before every run).
 """
@@ -108,8 +110,13 @@ _INVENTORIES = (("alloy", "anode alloy"), ("cathode", "cathode metal"), ("salt",
                 ("sludge", "sludge"), ("tapped", "tapped metal"))
 
 
-def violation(config, model, ce: float) -> str | None:
-    """Describe how the model's state leaves the operating window, or None inside it."""
+class OutsideWindow(RuntimeError):
+    """The campaign's initial state is outside the operating window: nothing to report."""
+
+
+def violation(config, model, ce: float | None) -> str | None:
+    """Describe how the model's state leaves the operating window, or None inside it
+    (``ce`` None: no charge has passed yet, the efficiency is not checked)."""
     lim = limits(config)
     if not lim.enabled:
         return None
@@ -131,7 +138,7 @@ def violation(config, model, ce: float) -> str | None:
         v = float(getattr(d, name))
         if not math.isfinite(v) or v < 0:
             return f"{label} depth {v * 100:.4g} cm (a depth is >= 0)"
-    if not (math.isfinite(ce) and 0.0 < ce <= 1.0 + CE_TOLERANCE):
+    if ce is not None and not (math.isfinite(ce) and 0.0 < ce <= 1.0 + CE_TOLERANCE):
         return (f"current efficiency {ce * 100:.4g} % outside (0, 100] %: the cell does not produce "
                 "metal at this current (dissolved-metal losses exceed the deposition)")
     if T > lim.max_temperature:
@@ -154,5 +161,5 @@ def is_result_key(name: str) -> bool:
     return name in RESULT_KEYS or name.startswith(("energy_", "product_"))
 
 
-__all__ = ["Limits", "limits", "design_problems", "violation", "is_result_key",
+__all__ = ["OutsideWindow", "Limits", "limits", "design_problems", "violation", "is_result_key",
            "FAMILY_MAX_TEMPERATURE"]

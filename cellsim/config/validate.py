@@ -83,10 +83,12 @@ def validate(config: Config, file: str) -> None:
 
 
 def _check_design(config: Config, file: str) -> None:
-    """Designs that cannot run (cellsim.window.design_problems): the first one, by key."""
+    """Designs that cannot run (cellsim.window.design_problems) or would exhaust the machine
+    (cellsim.guards.resource_problems): the first one, by key."""
+    from ..guards import resource_problems
     from ..window import design_problems
 
-    problems = design_problems(config)
+    problems = design_problems(config) + resource_problems(config)
     if problems:
         key, value, expected = problems[0]
         raise ConfigError(file, key, value, expected)

@@ -48,6 +48,11 @@ def run_task(task: dict) -> dict:
                        stop_reason=result.stop_reason, campaign_time=result.wall_time,
                        summary={k: float(v) for k, v in result.summary.items()})
     except Exception as exc:  # a failed case is data, not a crash of the sweep
-        outcome["error"] = f"{type(exc).__name__}: {exc}"
+        from cellsim.window import OutsideWindow
+
+        if isinstance(exc, OutsideWindow):
+            outcome.update(status="outside_window", error=str(exc))
+        else:
+            outcome["error"] = f"{type(exc).__name__}: {exc}"
     outcome["wall_time"] = time.perf_counter() - start
     return outcome
