@@ -79,7 +79,18 @@ def _seal(h5: h5py.File) -> None:
 
     h5.visititems(visit)
     h5["config"].attrs["sha256"] = hashlib.sha256(h5["config"].attrs["json"].encode()).hexdigest()
+    h5.attrs["datasets_sha256"] = _names_digest(h5)
     h5.attrs["sha256"] = _attrs_digest(h5)
+
+
+def _names_digest(h5: h5py.File) -> str:
+    """SHA-256 of the paths of all datasets outside /fields (a missing or renamed one shows)."""
+    import hashlib
+
+    names = []
+    h5.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset)
+                  and not name.startswith("fields") else None)
+    return hashlib.sha256("\x00".join(sorted(names)).encode()).hexdigest()
 
 
 def _attrs_digest(h5: h5py.File) -> str:
@@ -112,6 +123,9 @@ def verify(h5: h5py.File, path, skip: tuple[str, ...] = ("fields",)) -> None:
     stored = h5.attrs.get("sha256")
     if not bad and stored is not None and _attrs_digest(h5) != stored:
         bad.append(" (the file's attributes)")
+    stored = h5.attrs.get("datasets_sha256")
+    if not bad and stored is not None and _names_digest(h5) != stored:
+        bad.append(" (the list of datasets: one is missing or renamed)")
     if bad:
         raise ResultFileError(f"{path}: checksum mismatch in /{bad[0]} (the file changed after "
                               "it was written: damaged or edited)")
