@@ -26,8 +26,8 @@ from typing import Callable
 import numpy as np
 
 from .config.schema import Config
+from .cell import Cell, current_efficiency
 from .lumped.electrical import VOLTAGE_TERMS
-from .lumped.model import current_efficiency
 from .lumped.thermal import FACES
 from .models import make_model
 from .program import current_program
@@ -55,6 +55,9 @@ SERIES = {
     "cathode_composition": ("1", "cathode metal mass fractions, columns = elements"),
     "salt_impurities": ("1", "dissolved impurity mass fractions of the electrolyte, columns = impurities"),
     "current_efficiency": ("1", "cumulative current efficiency"),
+    "charge": ("C", "cumulative charge passed since the start"),
+    "energy": ("J", "cumulative energy since the start: electrical (every voltage term) plus "
+                    "auxiliary heat"),
     "alf3_fraction": ("1", "AlX3 mass fraction of the electrolyte"),
     "alf3_activity": ("1", "AlX3 activity of the electrolyte (electrolyte.alf3_activity_model)"),
     "bath_liquid_fraction": ("1", "liquid volume fraction of the electrolyte"),
@@ -71,7 +74,7 @@ class Recorder:
     def empty(cls) -> "Recorder":
         return cls({name: [] for name in SERIES})
 
-    def record(self, model, ce: float) -> None:
+    def record(self, model: Cell, ce: float) -> None:
         s, d = model.state, model.derived
         row = {
             "time": s.time, "cell_current": model.current, "cell_voltage": d.cell_voltage,
@@ -83,12 +86,16 @@ class Recorder:
             "cathode_depth": d.cathode_depth, "alloy_al_activity": d.a_al_alloy,
             "alloy_composition": s.alloy / s.alloy.sum(),
             "cathode_composition": s.cathode / s.cathode.sum(),
-            "salt_impurities": s.salt / (s.salt_base + s.alf3 + s.salt.sum()),
+            "salt_impurities": s.electrolyte / (s.electrolyte_base + s.alf3 + s.electrolyte.sum()),
             "current_efficiency": ce,
             "alf3_fraction": model.alf3_fraction(), "alf3_activity": model.alf3_activity(),
-            "bath_liquid_fraction": model.bath_liquid_fraction(),
+            "bath_liquid_fraction": model.electrolyte_liquid_fraction(),
         }
+        row["charge"], row["energy"] = s.charge, float(sum(s.energy.values()))
+        n = len(self.rows["time"])
         for name, value in row.items():
+            if name not in self.rows:  # a checkpoint written before this series existed
+                self.rows[name] = [np.array(math.nan)] * n
             self.rows[name].append(np.array(value, dtype=float))
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -119,14 +126,14 @@ T_PLAUSIBLE = (200.0, 2500.0)  # K
 U_PLAUSIBLE = 100.0  # V
 
 
-def _check_finite(model) -> None:
+def _check_finite(model: Cell) -> None:
     s, d = model.state, model.derived
-    arrays = (s.alloy, s.salt, s.cathode)
+    arrays = (s.alloy, s.electrolyte, s.cathode)
     when = f"at t = {s.time / 86400:.3f} d"
     if not all(np.all(np.isfinite(a)) for a in arrays) or np.any(s.alloy < -1e-9):
         raise FloatingPointError(
             f"non-finite or negative inventory {when}: alloy {s.alloy}, "
-            f"salt {s.salt}, cathode {s.cathode}")
+            f"electrolyte {s.electrolyte}, cathode {s.cathode}")
     lo, hi = T_PLAUSIBLE
     if not (lo <= d.temperature <= hi and abs(d.cell_voltage) <= U_PLAUSIBLE):
         liquidus = model.config.electrolyte.liquidus
@@ -223,11 +230,10 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
     n_steps = int(math.ceil(duration / dt - 1e-9))
     feed_every = max(1, round(sched.feed_interval / dt))
     record_every = max(1, round(num.record_interval / dt))
-    fields = hasattr(model, "snapshot")
     if resume is None:
         rs.next_sync = num.checkpoint_interval
-        if fields and run is not None:
-            run.write_snapshot(model)
+        if run is not None:
+            run.write_snapshot(model.snapshot())
         rs.next_snapshot = num.snapshot_interval
     stop_reason, outside = "duration reached", None
 
@@ -236,13 +242,10 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
 
     for step in range(rs.step + 1, n_steps + 1):
         current = program(model.state.time)
-        if current != model.current:
-            model.current = current
-            model.update_state()
+        model.set_current(current)
         model.step(min(dt, duration - model.state.time))
         if sched.feed_mode == "batch" and step % feed_every == 0:
-            model.feed_to_setpoint()
-            model.update_state()
+            model.feed()
         _bleed(config, model, rs)
         _add_salt(config, model, rs)
         _check_finite(model)
@@ -264,15 +267,14 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
         elif step % record_every == 0 or stop or step == n_steps:
             rs.recorder.record(model, ce)
         t = model.state.time
-        if fields and run is not None and not outside and (t >= rs.next_snapshot - 1e-6 or stop or step == n_steps):
-            run.write_snapshot(model)
+        if run is not None and not outside and (t >= rs.next_snapshot - 1e-6 or stop or step == n_steps):
+            run.write_snapshot(model.snapshot())
             while rs.next_snapshot <= t + 1e-6:
                 rs.next_snapshot += num.snapshot_interval
         rs.step = step
         if t >= rs.next_sync - 1e-6 and not stop and step < n_steps:
             rs.next_sync += num.checkpoint_interval
-            if hasattr(model, "reset_caches"):
-                model.reset_caches()
+            model.reset_caches()
             if run is not None:
                 run.write_checkpoint(config, model, rs)
         if progress is not None:

@@ -30,7 +30,7 @@ from . import __version__
 from .plaindata import PlainDataError, dump, load
 from .snapshots import append_snapshot, truncate_snapshots
 
-CHECKPOINT_FORMAT = 2  # 1 was a pickle (no longer read: it could run code)
+CHECKPOINT_FORMAT = 3  # 3: plain-data HDF5; 1 and 2 were pickles (no longer read: they could run code)
 
 
 class CheckpointError(ValueError):
@@ -72,10 +72,12 @@ class RunFile:
                 if p.exists():
                     p.unlink()
 
-    def write_snapshot(self, model) -> None:
-        regions = model.pot.grid.regions
+    def write_snapshot(self, snapshot) -> None:
+        """Append a ``cellsim.contracts.Snapshot`` (None, the lumped level: nothing)."""
+        if snapshot is None:
+            return
         with h5py.File(self.part, "a") as h5:
-            self.n_snapshots = append_snapshot(h5, model.snapshot(), regions)
+            self.n_snapshots = append_snapshot(h5, snapshot.fields, snapshot.regions)
 
     def write_checkpoint(self, config, model, runner_state) -> None:
         data = {"format": CHECKPOINT_FORMAT, "cellsim_version": __version__, "config": config,
@@ -102,7 +104,7 @@ class RunFile:
             h5 = h5py.File(self.ckpt, "r")
         except OSError:
             raise CheckpointError(f"{self.ckpt}: not a cellsim checkpoint (cannot open as HDF5; "
-                                  "checkpoints of cellsim before format 2 were pickles and are "
+                                  "checkpoints of cellsim before format 3 were pickles and are "
                                   "not read)") from None
         with h5:
             if h5.attrs.get("format") != "cellsim-checkpoint" or "checkpoint" not in h5:

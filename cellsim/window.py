@@ -106,8 +106,11 @@ def design_problems(config) -> list[tuple[str, str, str]]:
     return out
 
 
-_INVENTORIES = (("alloy", "anode alloy"), ("cathode", "cathode metal"), ("salt", "dissolved impurities"),
-                ("sludge", "sludge"), ("tapped", "tapped metal"))
+_INVENTORIES = (("alloy", "anode alloy"), ("cathode", "cathode metal"),
+                ("electrolyte", "dissolved impurities"), ("sludge", "sludge"), ("tapped", "tapped metal"),
+                ("scrap_metal", "scrap metal fed"))
+_SCALARS = (("alf3", "AlX3 in the electrolyte"), ("electrolyte_base", "base salt"),
+            ("scrap_fed", "scrap fed"))
 
 
 class OutsideWindow(RuntimeError):
@@ -130,7 +133,7 @@ def violation(config, model, ce: float | None) -> str | None:
             return f"non-finite {label} inventory {a}"
         if np.any(a < -MASS_TOLERANCE):
             return f"negative {label} inventory: {float(a.min()):.4g} kg (a physical mass is >= 0)"
-    for name, label in (("alf3", "AlX3 in the electrolyte"), ("salt_base", "base salt")):
+    for name, label in _SCALARS:
         v = float(getattr(s, name))
         if not math.isfinite(v) or v < -MASS_TOLERANCE:
             return f"negative or non-finite {label}: {v:.4g} kg"

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from cellsim.cli import (EXIT_BUSY, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL, EXIT_OUTSIDE_WINDOW,
                          default_output_name, main, safe_name)
+from cellsim.checkpoint import CHECKPOINT_FORMAT
 from cellsim.config import load_config
 
 pytestmark = pytest.mark.integration
@@ -327,7 +328,7 @@ def test_a_checkpoint_crafted_to_run_code_is_rejected(tmp_path):
     # nor does an HDF5 checkpoint that names a class outside cellsim
     with h5py.File(tmp_path / "r.h5.ckpt", "w") as h5:
         h5.attrs["format"] = "cellsim-checkpoint"
-        h5.attrs["format_version"] = 2
+        h5.attrs["format_version"] = CHECKPOINT_FORMAT
         g = h5.create_group("checkpoint")
         g.attrs["plain_type"] = "dataclass:os:system"
         g.attrs["keys"] = [b"command"]

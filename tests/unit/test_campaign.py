@@ -8,7 +8,7 @@ import pytest
 from cellsim.campaign import run_campaign
 from cellsim.config import load_config
 from cellsim.elements import ALL_ELEMENTS
-from cellsim.lumped import LumpedModel
+from cellsim.models import make_model
 
 LUMPED = ['numerics.model="lumped"']  # explicit: these tests need the 0D level's speed or numbers
 
@@ -23,7 +23,7 @@ def ubc():
 
 
 def test_faraday_mass_without_losses():
-    """No back reaction and pure scrap: the cathode gains I t M / 3F (physics-data 0)."""
+    """No back reaction and pure scrap: the cathode gains I t M / 3F (Faraday's law)."""
     cfg = load_config("rusal-3kA", LUMPED + SHORT + PURE_SCRAP + ["electrolyte.dissolved_al_solubility=0.0"])
     result = run_campaign(cfg)
     t = result.summary["campaign_length"]
@@ -46,7 +46,7 @@ def test_back_reaction_lowers_ce_by_the_film_flux(ubc):
 def test_specific_energy_is_the_2980_u_over_ce_rule_plus_heater(ubc):
     s = ubc.summary
     kwh_per_kg = s["specific_energy"] / 3.6e6
-    rule = 2.980 * s["mean_cell_voltage"] / s["current_efficiency"]  # physics-data 0
+    rule = 2.980 * s["mean_cell_voltage"] / s["current_efficiency"]  # 2.980 kWh/kg per V: M_Al / (3 F) in kWh [Tiesinga2021]
     heater = s["energy_auxiliary_heat"] / 3.6e6
     assert kwh_per_kg == pytest.approx(rule + heater, rel=2e-4)
 
@@ -54,7 +54,7 @@ def test_specific_energy_is_the_2980_u_over_ce_rule_plus_heater(ubc):
 def test_energy_ledger_is_u_i_t_plus_heater_step_by_step():
     cfg = load_config("rusal-500A", LUMPED + SHORT)  # the 500 A pot needs its heater
     result = run_campaign(cfg)
-    model, dt = LumpedModel(cfg), cfg.schedule.time_step
+    model, dt = make_model(cfg), cfg.schedule.time_step
     electric, heater, I = 0.0, 0.0, cfg.operation.current
     for step in range(int(6 * 86400 / dt)):
         electric += model.derived.cell_voltage * I * dt
@@ -100,12 +100,12 @@ def test_pure_scrap_gives_cathode_impurities_only_from_the_alloys_own_copper():
 
 def test_magnesium_dissolves_into_the_salt_and_codeposits_at_its_equilibrium_share():
     cfg = load_config("rusal-3kA", LUMPED + ["scrap.composition_wt_pct={Mg=1.5}"])
-    model = LumpedModel(cfg)
+    model = make_model(cfg)
     for _ in range(6 * 24):
         model.step(3600.0)
     s, T = model.state, model.derived.temperature
     mg_fed = s.scrap_metal[ALL_ELEMENTS.index("Mg")]
-    mg_salt = s.salt[5]  # IMPURITIES index of Mg
+    mg_salt = s.electrolyte[5]  # IMPURITIES index of Mg
     assert mg_salt > 0.95 * mg_fed  # Mg leaves the alloy: the reverse of the noble elements
     # cathode share: x_cath <= x_salt / (a_AlF3^(2/3) exp(2 F 0.61 / R T)) (MgF2, -0.61 V)
     salt_moles = 2700 * cfg.geometry.area * 0.045 / 0.1034
@@ -126,7 +126,7 @@ def test_campaign_stops_when_the_alloy_limit_is_broken():
 
 
 def test_in_a_chloride_melt_manganese_follows_al_and_breaks_the_spec():
-    """Mn is about as noble as Al in chlorides (physics-data 3.1; Schwarz & Wendt 1995)."""
+    """Mn is about as noble as Al in chlorides [Schwarz1995]."""
     cfg = load_config("rusal-3kA", LUMPED + ['schedule.duration="30 d"', 'electrolyte.family="chloride"',
                                     "scrap.composition_wt_pct={Mn=1.1}"])
     result = run_campaign(cfg)
@@ -161,7 +161,7 @@ def test_runner_refuses_a_non_physical_state(temperature, voltage, ok):
 
     from cellsim.campaign import _check_finite
 
-    state = SimpleNamespace(alloy=np.ones(8), salt=np.ones(7), cathode=np.ones(8), time=0.0)
+    state = SimpleNamespace(alloy=np.ones(8), electrolyte=np.ones(7), cathode=np.ones(8), time=0.0)
     model = SimpleNamespace(state=state, derived=SimpleNamespace(temperature=temperature,
                                                                  cell_voltage=voltage))
     if ok:
