@@ -419,3 +419,59 @@ def test_the_failed_exit_code_is_documented():
     help_text = cli("--help").output
     for code in (EXIT_FAILED, EXIT_INPUT, EXIT_OUTSIDE_WINDOW, EXIT_BUSY, EXIT_INTERNAL):
         assert f"{code} " in help_text
+
+
+# ------------------------------------------------------------- clean errors, not tracebacks
+@pytest.mark.parametrize("csv_text, words", [
+    (None, "no such file"),
+    ("time [d], current [kA]\n0, 3\nnan, 3\n", "times must be finite"),
+    ("time [d], current [kA]\n0, 3\n1, inf\n", "currents must be finite and positive"),
+    ("time [d], current [kA]\n0, 3\n1, -3\n", "currents must be finite and positive"),
+    (b"time [d], current [kA]\n0, 3\n1, \xff\n", "cannot read as CSV text"),
+])
+def test_a_bad_current_program_is_refused_by_check(tmp_path, csv_text, words):
+    path = tmp_path / "p.csv"
+    if isinstance(csv_text, bytes):
+        path.write_bytes(csv_text)
+    elif csv_text is not None:
+        path.write_text(csv_text)
+    result = cli("check", "rusal-3kA", "--set", 'schedule.current_program="csv"',
+                 "--set", f'schedule.current_file="{path}"')
+    assert result.exit_code == EXIT_INPUT and "schedule.current_file" in result.output
+    assert words in result.output
+
+
+@pytest.mark.parametrize("sets, key", [
+    (['cathode_metal.initial_composition_wt_pct={Cu=100}'], "cathode_metal.initial_composition_wt_pct"),
+    (['geometry.anode_alloy_depth="1e-300 m"'], "geometry.anode_alloy_depth"),
+    (['geometry.acd="1 km^400"'], "geometry.acd"),
+    (['geometry.acd="1 ' + "(" * 600 + 'cm"'], "geometry.acd"),
+])
+def test_hostile_values_are_clean_errors(sets, key):
+    args = ["check", "rusal-3kA"]
+    for s in sets:
+        args += ["--set", s]
+    result = cli(*args)
+    assert result.exit_code == EXIT_INPUT, result.output
+    assert f"key '{key}'" in result.output and len(result.output) < 2000
+
+
+@pytest.mark.parametrize("text, key", [
+    (b'extends = "rusal-3kA"\n[meta]\nname = "\xff\xfe"\n', "<encoding>"),
+    (('extends = "rusal-3kA"\nx = ' + "[" * 2000 + "]" * 2000 + "\n").encode(), "<syntax>"),
+])
+def test_hostile_files_are_clean_errors(tmp_path, text, key):
+    path = tmp_path / "c.toml"
+    path.write_bytes(text)
+    result = cli("check", str(path))
+    assert result.exit_code == EXIT_INPUT and f"key '{key}'" in result.output
+
+
+def test_library_sources_must_be_a_list(tmp_path):
+    from cellsim.config.loader import library_root
+
+    lib = (library_root() / "electrolytes" / "gadeau.toml").read_text()
+    (tmp_path / "el.toml").write_text("sources = 5\n" + lib.split("]\n", 1)[1])
+    (tmp_path / "c.toml").write_text('extends = "rusal-3kA"\n[electrolyte]\nuse = "el.toml"\n')
+    result = cli("check", str(tmp_path / "c.toml"))
+    assert result.exit_code == EXIT_INPUT and "key 'sources' = 5" in result.output
