@@ -16,17 +16,17 @@ Defaults of the temperature maximum per electrolyte family (``window.max_tempera
 overrides them), all [E] with a stated range, see docs/references.md:
 
 * ``chloride`` 850 degC: the upper end of the published chloride(-fluoride) refining range
-  720-850 degC [Yasinskiy2021] and of the NaF-BaCl2-AlF3 bath window 700-850 degC [Gadeau];
+  720-850 degC [Yasinskiy2021] and of the NaF-BaCl2-AlF3 bath window 700-850 degC [GadeauBath-nd];
   plausible maxima 850-900 degC.
 * ``fluoride`` 1000 degC: all-fluoride (cryolite-based) melts run at 960-1000 degC in
-  Hall-Heroult cells [Grjotheim1993]; a refining pot above that boils off its salt and
+  Hall-Heroult cells [R] [Grjotheim1993]; a refining pot above that boils off its salt and
   attacks its lining; plausible maxima 950-1050 degC.
 
 ``window.min_superheat`` defaults to 5 K [E] (range 5-20 K): below it the sidewall ledge
 grows into the electrolyte and the bath's liquid path narrows (the liquidus itself is the
 frozen-bath stop). ``window.min_acd`` defaults to 2 cm [E] (range 1-3 cm): without a
 diaphragm the metal|salt interfaces are free surfaces; Hall-Heroult pots keep 4-5 cm against
-metal-pad waves [Grjotheim1993], a refining pot of a few kA has far weaker magnetic forces,
+metal-pad waves [R] [Grjotheim1993], a refining pot of a few kA has far weaker magnetic forces,
 so half of that is taken as the floor below which the layers can touch and short the cell.
 
 The runner (cellsim.campaign) calls :func:`violation` on the initial state (outside it, the

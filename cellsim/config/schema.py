@@ -75,16 +75,17 @@ class Geometry:
 class Collectors:
     bottom_thickness: float = quantity("length", "Bottom carbon collector block thickness",
                                        "0.2 m", lo=0.0, lo_open=True, hi=2.0)
-    bottom_resistivity: float = quantity("resistivity", "Bottom block electrical resistivity",
-                                         "10 uohm m", lo=0.0, lo_open=True)
+    bottom_resistivity: float = quantity("resistivity", "Bottom block electrical resistivity "
+                                         "(at least 0.1 uohm cm: no conductor is better) [E]",
+                                         "10 uohm m", lo=1e-9)
     bottom_thermal_conductivity: float = quantity(
         "thermal_conductivity", "Bottom block thermal conductivity", "60 W/(m K)", lo=0.0, lo_open=True)
     rod_count: int = number("Number of graphite rods dipping into the cathode metal", lo=1, integer=True)
     rod_diameter: float = quantity("length", "Rod diameter", "8 cm", lo=0.0, lo_open=True, hi=1.0)
     rod_length: float = quantity("length", "Rod length from the cathode metal to the busbar clamp",
                                  "0.6 m", lo=0.0, lo_open=True, hi=5.0)
-    rod_resistivity: float = quantity("resistivity", "Rod electrical resistivity", "10 uohm m",
-                                      lo=0.0, lo_open=True)
+    rod_resistivity: float = quantity("resistivity", "Rod electrical resistivity (at least 0.1 "
+                                      "uohm cm: no conductor is better) [E]", "10 uohm m", lo=1e-9)
     rod_thermal_conductivity: float = quantity(
         "thermal_conductivity", "Rod thermal conductivity", "60 W/(m K)", lo=0.0, lo_open=True)
     rod_cold_end_temperature: float = quantity(
@@ -168,8 +169,9 @@ class Electrolyte:
 class AnodeAlloy:
     initial_composition: dict = composition("Initial alloy composition (Al is the balance)",
                                             key="initial_composition_wt_pct")
-    resistivity: float = quantity("resistivity", "Electrical resistivity of the liquid alloy",
-                                  "35 uohm cm", lo=0.0, lo_open=True)
+    resistivity: float = quantity("resistivity", "Electrical resistivity of the liquid alloy (at "
+                                  "least 0.1 uohm cm: no conductor is better) [E]", "35 uohm cm",
+                                  lo=1e-9)
     metal_mass_transfer_coefficient: float = quantity(
         "velocity", "Metal-side mass-transfer coefficient at the alloy|salt interface",
         "1e-2 cm/s", lo=0.0, lo_open=True)
@@ -197,8 +199,9 @@ class AnodeAlloy:
 
 @dataclass(**_FROZEN)
 class CathodeMetal:
-    resistivity: float = quantity("resistivity", "Electrical resistivity of liquid Al",
-                                  "25 uohm cm", lo=0.0, lo_open=True)
+    resistivity: float = quantity("resistivity", "Electrical resistivity of liquid Al (at least "
+                                  "0.1 uohm cm: no conductor is better) [E]", "25 uohm cm",
+                                  lo=1e-9)
     metal_mass_transfer_coefficient: float = quantity(
         "velocity", "Metal-side mass-transfer coefficient at the salt|cathode interface",
         "1e-2 cm/s", lo=0.0, lo_open=True)

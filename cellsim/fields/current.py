@@ -229,7 +229,9 @@ class CurrentSolver:
                 gu = sum(self._terminal_dot(op, s, m, u) for s, m in self.anode_masks.items())
                 gw = sum(self._terminal_dot(op, s, m, w) for s, m in self.anode_masks.items())
                 if not gt - gw > 1e-9 * gt:
-                    raise ConvergenceError(_no_path_message(sigma))
+                    raise ConvergenceError(
+                        "current: no conducting path between the anode and cathode terminals "
+                        "(check for insulating layers, sigma = 0, cutting the cell)")
                 volt = (current + gu) / (gt - gw)
                 phi = u + volt * w
             if not np.all(np.isfinite(phi)):
@@ -331,15 +333,3 @@ def voltage_breakdown(power_by_region: dict[str, float], interface_power: dict[s
     out["terminal_voltage"] = sum(out.values())
     return out
 
-
-def _no_path_message(sigma: np.ndarray) -> str:
-    """Why the terminal conductance vanished: conductivities spanning too many decades for
-    the solve to resolve (a metal far more conductive than the salt), or an insulating cut."""
-    pos = sigma[sigma > 0]
-    spread = float(pos.max() / pos.min()) if pos.size else 0.0
-    if spread > 1e12:
-        return ("current: the terminal conductance cannot be resolved: the conductivities span "
-                f"{spread:.2g} (more than 1e12), so the metals short the solve numerically; bring "
-                "the metal and electrolyte conductivities within 12 decades of each other")
-    return ("current: no conducting path between the anode and cathode terminals (check for "
-            "insulating layers, sigma = 0, cutting the cell)")

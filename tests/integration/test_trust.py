@@ -445,6 +445,9 @@ def test_a_bad_current_program_is_refused_by_check(tmp_path, csv_text, words):
     (['cathode_metal.initial_composition_wt_pct={Cu=100}'], "cathode_metal.initial_composition_wt_pct"),
     (['geometry.anode_alloy_depth="1e-300 m"'], "geometry.anode_alloy_depth"),
     (['geometry.acd="1 km^400"'], "geometry.acd"),
+    # metals "too conductive" for the current solve: refused by key, not "no conducting path"
+    (['cathode_metal.resistivity="1e-12 uohm cm"'], "cathode_metal.resistivity"),
+    (['anode_alloy.resistivity="1e-12 uohm cm"'], "anode_alloy.resistivity"),
     (['geometry.acd="1 ' + "(" * 600 + 'cm"'], "geometry.acd"),
 ])
 def test_hostile_values_are_clean_errors(sets, key):
@@ -475,3 +478,43 @@ def test_library_sources_must_be_a_list(tmp_path):
     (tmp_path / "c.toml").write_text('extends = "rusal-3kA"\n[electrolyte]\nuse = "el.toml"\n')
     result = cli("check", str(tmp_path / "c.toml"))
     assert result.exit_code == EXIT_INPUT and "key 'sources' = 5" in result.output
+
+
+def _sleep_as_worker(parent: int) -> None:
+    from cellsim.sweep.runner import die_with_parent
+
+    die_with_parent(parent)
+    time.sleep(60)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux")
+def test_sweep_workers_die_with_their_parent(tmp_path):
+    code = textwrap.dedent("""
+        import multiprocessing, os, sys, time
+        sys.path.insert(0, %r)
+        from test_trust import _sleep_as_worker
+        if __name__ == "__main__":
+            p = multiprocessing.get_context("spawn").Process(target=_sleep_as_worker, args=(os.getpid(),))
+            p.start()
+            print(p.pid, flush=True)
+            time.sleep(60)
+    """ % str(Path(__file__).parent))
+    script = tmp_path / "parent.py"
+    script.write_text(code)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    parent.stdout.close()
+    deadline = time.time() + 30  # generous: the child may still be importing under load
+    while time.time() < deadline:
+        try:
+            state = Path(f"/proc/{child}/status").read_text()
+        except FileNotFoundError:
+            break
+        if "\nState:\tZ" in state:  # dead, waiting to be reaped by init
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, 9)
+        pytest.fail("the worker outlived its parent")
