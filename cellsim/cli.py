@@ -11,6 +11,7 @@ import click
 
 from . import __version__
 from .config import ConfigError, load_config
+from .naming import safe_name
 
 # Exit codes (docs/cli.md)
 EXIT_OK = 0
@@ -72,9 +73,18 @@ class _Main(click.Group):
 
 def _load(config: str, overrides: tuple[str, ...]):
     try:
-        return load_config(config, overrides)
+        cfg = load_config(config, overrides)
     except ConfigError as exc:
         _fail(str(exc))
+    if cfg.schedule.current_program == "csv":  # read the program now, not after the start
+        from .program import current_program
+
+        try:
+            current_program(cfg)
+        except ValueError as exc:
+            _fail(str(ConfigError(config, "schedule.current_file", cfg.schedule.current_file,
+                                  f"a readable current program ({exc})")))
+    return cfg
 
 
 def _check_output(path: str | Path, force: bool, mkdir: bool) -> Path:
@@ -190,15 +200,6 @@ def default_output_name(cfg) -> str:
     return f"{safe_name(cfg.meta.name)}-{hashlib.sha256(text.encode()).hexdigest()[:8]}.h5"
 
 
-def safe_name(name: str, fallback: str = "run") -> str:
-    """A file name made from configuration data: letters, digits, '.', '-', '_' only, no
-    leading dot, at most 64 characters; never a path."""
-    import re
-
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).lstrip("._")[:64]
-    return cleaned or fallback
-
-
 def _run(cfg, config, runfile, state, start, quiet, as_json) -> None:
     from .campaign import run_campaign
     from .io import write_result
@@ -263,6 +264,16 @@ def check(config: str, overrides: tuple[str, ...]) -> None:
     click.echo(f"{config}: ok ({cfg.meta.name}: {cfg.operation.current:g} A, "
                f"{cfg.geometry.area:.3f} m2, ACD {cfg.geometry.acd * 100:g} cm, "
                f"electrolyte {cfg.electrolyte.name}, scrap {cfg.scrap.name})")
+    from .guards import estimate_cells
+    from .window import limits
+
+    lim = limits(cfg)
+    click.echo(f"  operating window: melt {lim.min_temperature - 273.15:g} to "
+               f"{lim.max_temperature - 273.15:g} degC, ACD >= {lim.min_acd * 100:g} cm"
+               + ("" if lim.enabled else " (off: window.enabled = false)"))
+    cells = estimate_cells(cfg)
+    if cells:
+        click.echo(f"  field grid: about {cells} cells (numerics.max_cells {cfg.numerics.max_cells})")
     for source in cfg.meta.sources:
         click.echo(f"  source: {source}")
     from .references import resolve

@@ -120,14 +120,7 @@ def _check_schedule(config: Config, file: str) -> None:
                           "at least one [[schedule.current_steps]] when current_program = \"steps\"")
     if sched.current_program == "csv" and not sched.current_file:
         raise ConfigError(file, "schedule.current_file", "", "a CSV file when current_program = \"csv\"")
-    if sched.current_program == "csv":
-        from ..program import read_current_csv
 
-        try:
-            read_current_csv(sched.current_file)
-        except ValueError as exc:
-            raise ConfigError(file, "schedule.current_file", sched.current_file,
-                              f"a readable current program ({exc})") from None
     _check_bleed(config, file)
     _check_additions(config, file)
     _check_thermal(config, file)

@@ -83,7 +83,7 @@ def sweep(spec_file: str, folder: str | None, dry_run: bool, workers: int | None
         return
     if scheduler and workers:
         _fail("--workers is for the local pool; the Dask cluster decides its own workers")
-    from ..cli import safe_name
+    from ..naming import safe_name
 
     folder = Path(folder or Path("sweeps") / safe_name(spec.name, "sweep"))  # only -o names a path
     show = sys.stderr.isatty() and not quiet
