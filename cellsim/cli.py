@@ -402,12 +402,21 @@ def plot(file: str, outdir: str | None, at: str | None, mkdir: bool, quiet: bool
               "(create it, or pass --mkdir)")
     written = list(campaign_figures(result, outdir))
     if t is not None:
+        import h5py
+
+        from .io import ResultFileError, verify
         from .plot_fields import field_figures
 
         try:
+            with h5py.File(file, "r") as h5:
+                verify(h5, file, skip=())  # the field snapshots too
             written += field_figures(file, t, outdir)
         except KeyError as exc:
             _fail(str(exc.args[0]))
+        except ResultFileError as exc:
+            _fail(str(exc))
+        except (OSError, ValueError) as exc:
+            _fail(f"{file}: damaged field snapshots ({type(exc).__name__}: {str(exc)[:200]})")
     if not quiet:
         for path in written:
             click.echo(f"wrote {path}")

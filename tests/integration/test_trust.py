@@ -518,3 +518,17 @@ def test_sweep_workers_die_with_their_parent(tmp_path):
     else:
         os.kill(child, 9)
         pytest.fail("the worker outlived its parent")
+
+
+def test_plot_of_fields_checks_the_snapshots(tmp_path):
+    out = tmp_path / "f.h5"
+    run = cli("run", "rusal-3kA", "-q", "-o", str(out), "--set", 'numerics.resolution="coarse"',
+              "--set", 'schedule.duration="1 d"', "--set", 'schedule.tap_interval="1 d"',
+              "--set", 'numerics.snapshot_interval="12 h"')
+    assert run.exit_code == 0, run.output
+    with h5py.File(out, "a") as h5:
+        ds = h5["fields/temperature"]
+        ds[0, 0, 0] = ds[0, 0, 0] + 1.0
+    assert cli("show", str(out)).exit_code == 0  # show reads no fields
+    result = cli("plot", str(out), "-o", str(tmp_path / "p"), "--time", "12 h")
+    assert result.exit_code == EXIT_INPUT and "checksum mismatch in /fields/temperature" in result.output

@@ -142,3 +142,18 @@ def test_a_run_inside_the_window_records_only_physical_values():
         if name != "current_efficiency":
             assert np.all(np.isfinite(values)), name
     assert np.all(result.series["cathode_depth"] > 0)
+
+
+def test_a_runaway_names_overheating_or_freezing(model):
+    import dataclasses
+
+    from cellsim.campaign import _check_finite
+
+    m = _with(model)
+    m.derived = dataclasses.replace(model.derived, temperature=4000.0 + C0)
+    with pytest.raises(FloatingPointError, match="overheated") as hot:
+        _check_finite(m)
+    assert "froze" not in str(hot.value)
+    m.derived = dataclasses.replace(model.derived, temperature=-150.0 + C0)
+    with pytest.raises(FloatingPointError, match="froze across"):
+        _check_finite(m)
