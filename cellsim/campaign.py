@@ -7,7 +7,9 @@ lumped and the field levels. Each step: current program, model step, scrap batch
 bleed, electrolyte addition, tap, then the stop criteria. A campaign ends at the first of:
 the configured duration, a tapped batch outside the product specification (if
 ``schedule.stop_on_spec``), an anode-alloy or pot limit, a thermal limit (ledge gone, bath
-frozen, melt too hot; ``[schedule]``), or a non-finite state (reported as an error, never
+frozen, melt too hot; ``[schedule]``), leaving the operating window (cellsim.window: that
+state is not recorded and the result is marked outside the window; a design whose initial
+state is outside does not start), or a non-finite state (reported as an error, never
 written as a result).
 
 Every ``numerics.checkpoint_interval`` of simulated time is a sync point: the model drops
@@ -137,7 +139,7 @@ def _check_finite(model: Cell) -> None:
     lo, hi = T_PLAUSIBLE
     if not (lo <= d.temperature <= hi and abs(d.cell_voltage) <= U_PLAUSIBLE):
         liquidus = model.config.electrolyte.liquidus
-        if d.temperature > liquidus and not d.temperature < lo:  # hot: more heat than the pot sheds
+        if d.temperature > liquidus:  # hot: more heat than the pot sheds
             cause = ("the pot overheated: its Joule heat exceeds what the lining sheds (lower the "
                      "current density or the ACD, or let more heat out; window.max_temperature "
                      "stops such a run earlier)")
