@@ -138,13 +138,13 @@ def _check_finite(model: Cell) -> None:
             f"electrolyte {s.electrolyte}, cathode {s.cathode}")
     lo, hi = T_PLAUSIBLE
     if not (lo <= d.temperature <= hi and abs(d.cell_voltage) <= U_PLAUSIBLE):
-        liquidus = model.config.electrolyte.liquidus
-        if d.temperature > liquidus:  # hot: more heat than the pot sheds
+        if d.temperature > hi:  # hot: more heat than the pot sheds
             cause = ("the pot overheated: its Joule heat exceeds what the lining sheds (lower the "
                      "current density or the ACD, or let more heat out; window.max_temperature "
                      "stops such a run earlier)")
         else:
-            cause = ("the electrolyte froze across (check the set point against the electrolyte "
+            cause = ("the electrolyte froze across, its resistance soaring (check the set point "
+                     "against the electrolyte "
                      "liquidus, the lining, and the melt mixing, electrolyte.eddy_diffusivity)")
         raise FloatingPointError(
             f"non-physical state {when}: melt temperature {d.temperature - 273.15:.4g} degC "

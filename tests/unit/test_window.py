@@ -157,3 +157,6 @@ def test_a_runaway_names_overheating_or_freezing(model):
     m.derived = dataclasses.replace(model.derived, temperature=-150.0 + C0)
     with pytest.raises(FloatingPointError, match="froze across"):
         _check_finite(m)
+    m.derived = dataclasses.replace(model.derived, voltage={"electrolyte_ohmic": 439.0})
+    with pytest.raises(FloatingPointError, match="froze across"):  # 750 degC but 439 V
+        _check_finite(m)
