@@ -221,7 +221,7 @@ def _parameter(key: str, body: Any, design: str, origin: str) -> Parameter:
             raise SweepSpecError(origin, where, body, "a list of values for a non-numeric key")
         num = body["num"]
         if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num <= MAX_CASES:
-            raise SweepSpecError(origin, where + ".num", num, f"an integer from 1 to {MAX_CASES}")
+            raise SweepSpecError(origin, where + ".num", num, f"an integer >= 1 and <= {MAX_CASES}")
         (a, unit), (b, _) = (_quantity(body[k], kind, dim, origin, f"{where}.{k}")
                              for k in ("start", "stop"))
         return Parameter(key, kind, dim, unit or unit_hint,
