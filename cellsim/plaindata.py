@@ -1,13 +1,13 @@
 """Plain data in HDF5: a checkpoint format that cannot run code, with a content checksum.
 
 :func:`dump` writes a tree of ``dict`` (string keys), ``list``, ``tuple``, ``None``, ``bool``,
-``int``, ``float``, ``str``, numeric NumPy arrays and scalars, and dataclasses defined inside
-cellsim into an HDF5 group; :func:`load` reads it back, value for value (float64 bits are
+``int``, ``float``, ``str``, numeric NumPy arrays and scalars, dataclasses defined inside
+cellsim and plain cellsim objects (their attributes) into an HDF5 group; :func:`load` reads it back, value for value (float64 bits are
 kept, so a resumed campaign stays identical bit for bit). Anything else is refused on
 writing.
 
-Reading constructs only dataclasses of ``cellsim`` modules, filling their fields as stored
-(``object.__new__`` and the fields set one by one, no ``__init__`` or ``__post_init__``),
+Reading constructs only classes of ``cellsim`` modules, filling their fields or attributes
+as stored (``object.__new__`` and the values set one by one, no ``__init__`` or ``__post_init__``),
 and numbers, strings and arrays; nothing in the file names a function to call, unlike a
 pickle. A SHA-256 over every stored value (with its path and type) is kept in the group's
 ``sha256`` attribute and checked on reading: a changed bit is an error naming the object.
@@ -87,6 +87,11 @@ def _put(group: h5py.Group, name: str, obj, path: str, h) -> None:
             raise TypeError(f"{path}: {cls.__module__}.{cls.__qualname__} is not a cellsim dataclass")
         kind = f"dataclass:{cls.__module__}:{cls.__qualname__}"
         items = [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)]
+    elif type(obj).__module__.startswith(_MODULE_PREFIX) and hasattr(obj, "__dict__") \
+            and not hasattr(type(obj), "__slots__") and not isinstance(obj, (dict, list, tuple)):
+        cls = type(obj)  # a plain cellsim object: its attributes, restored without __init__
+        kind = f"object:{cls.__module__}:{cls.__qualname__}"
+        items = list(vars(obj).items())
     elif isinstance(obj, dict):
         if not all(isinstance(k, str) for k in obj):
             raise TypeError(f"{path}: dictionary keys must be strings")
@@ -110,7 +115,7 @@ def dump(group: h5py.Group, name: str, obj) -> str:
     return h.hexdigest()
 
 
-def _dataclass(spec: str, path: str) -> type:
+def _dataclass(spec: str, path: str, dataclass_only: bool = True) -> type:
     _, module, qualname = spec.split(":", 2)
     if not module.startswith(_MODULE_PREFIX) or "." in qualname:
         raise PlainDataError(f"{path}: class {module}:{qualname} is not a cellsim dataclass")
@@ -118,7 +123,9 @@ def _dataclass(spec: str, path: str) -> type:
         cls = getattr(importlib.import_module(module), qualname)
     except (ImportError, AttributeError):
         raise PlainDataError(f"{path}: unknown class {module}.{qualname}") from None
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+    if not isinstance(cls, type) or cls.__module__ != module:
+        raise PlainDataError(f"{path}: {module}.{qualname} is not a class defined there")
+    if dataclass_only and not dataclasses.is_dataclass(cls):
         raise PlainDataError(f"{path}: {module}.{qualname} is not a dataclass")
     return cls
 
@@ -180,6 +187,13 @@ def _get(node, path: str, h):
         obj = object.__new__(cls)
         for k, v in zip(keys, values):
             object.__setattr__(obj, k, v)
+        return obj
+    if kind.startswith("object:"):
+        cls = _dataclass(kind, path, dataclass_only=False)
+        if hasattr(cls, "__slots__") or issubclass(cls, (dict, list, tuple, type, BaseException)):
+            raise PlainDataError(f"{path}: {cls.__qualname__} is not a plain cellsim object")
+        obj = object.__new__(cls)
+        obj.__dict__.update(zip(keys, values))
         return obj
     raise PlainDataError(f"{path}: unknown type tag {kind!r}")
 

@@ -147,7 +147,7 @@ def test_a_run_inside_the_window_records_only_physical_values():
 def test_a_runaway_names_overheating_or_freezing(model):
     import dataclasses
 
-    from cellsim.campaign import _check_finite
+    from cellsim.schedule import check_physical as _check_finite
 
     m = _with(model)
     m.derived = dataclasses.replace(model.derived, temperature=4000.0 + C0)
