@@ -13,6 +13,7 @@ import numpy as np
 
 from .config.schema import Config, ProductSpec
 from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from .lumped.electrical import VOLTAGE_TERMS
 from .lumped.model import LEDGER_TERMS
 from .units import FARADAY, ZERO_CELSIUS, kWh
 
@@ -95,7 +96,7 @@ class CampaignResult:
             "current_efficiency": ce,
             "specific_energy": total_energy / al_produced,
             "specific_energy_scrap": total_energy / s.scrap_fed if s.scrap_fed > 0 else math.nan,
-            "mean_cell_voltage": (total_energy - ledger["auxiliary_heat"]) / s.charge,
+            "mean_cell_voltage": (total_energy - ledger["auxiliary_heat"] - ledger["mg_removal"]) / s.charge,
             "mean_heater_power": ledger["auxiliary_heat"] / t,
             "scrap_fed": s.scrap_fed,
             "dross": s.scrap_fed - s.scrap_metal.sum(),
@@ -146,7 +147,7 @@ class CampaignResult:
             rows.append((f"  {term.replace('_', ' ')}", f"{s[f'energy_{term}'] * to_kwh_t:.0f}", "kWh/t Al"))
         rows.append(("mean cell voltage", f"{s['mean_cell_voltage']:.3f}", "V"))
         for term in LEDGER_TERMS:
-            if term != "auxiliary_heat":
+            if term in VOLTAGE_TERMS:
                 volts = s[f"energy_{term}"] * s["al_produced"] / s["charge"]  # charge-weighted mean
                 rows.append((f"  {term.replace('_', ' ')}", f"{volts * 1e3:.1f}", "mV"))
         rows += [

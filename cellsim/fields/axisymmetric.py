@@ -239,6 +239,7 @@ class AxisymmetricModel(LumpedModel):
 
     # --------------------------------------------------------------- LumpedModel API
     def update_state(self) -> Derived:
+        self.refresh_electrolyte()
         cfg, s = self.config, self.state
         rho_alloy, alloy_depth, cathode_depth = self.layer_depths()
         if self.pot is None:

@@ -21,6 +21,7 @@ from scipy.optimize import brentq
 
 from ..config.schema import Config
 from ..config.validate import alloy_density
+from ..electrolyte import OutOfRange, SaltProvider
 from ..elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from ..thermo import feed_heating
 from ..units import FARADAY
@@ -28,7 +29,8 @@ from . import chemistry, electrical, thermal
 
 M_AL = ELEMENTS["Al"].molar_mass
 M_ALF3 = 83.977e-3  # kg/mol
-LEDGER_TERMS = electrical.VOLTAGE_TERMS + ("auxiliary_heat",)
+LEDGER_TERMS = electrical.VOLTAGE_TERMS + ("auxiliary_heat", "mg_removal")
+_MG = ALL_ELEMENTS.index("Mg")
 _IMP = slice(1, None)  # impurities within ALL_ELEMENTS arrays
 
 
@@ -66,6 +68,18 @@ class CellState:
     back_reaction: float = 0.0  # kg of Al returned from cathode to alloy
     energy: dict = field(default_factory=lambda: {k: 0.0 for k in LEDGER_TERMS})
     feed_rate: float = 0.0  # kg/s of scrap metal over the last step
+    # salt care (cellsim.electrolyte): kg per IMPURITIES element or kg of salt
+    salt_precipitate: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
+    salt_removed: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
+    salt_removed_base: float = 0.0
+    salt_removed_alf3: float = 0.0
+    salt_fresh_base: float = 0.0
+    salt_fresh_alf3: float = 0.0
+    salt_renewals: int = 0
+    # Mg removed from the scrap before feeding [kg], its reagent [kg] and the Al lost with it [kg]
+    mg_removed: float = 0.0
+    mg_removal_reagent: float = 0.0
+    mg_removal_al_loss: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +106,12 @@ class Derived:
 
 
 class LumpedModel:
+    level = "lumped"
+
     def __init__(self, config: Config):
-        self.config = config
+        self.config = self.base_config = config
+        self.electrolyte = SaltProvider(config)
+        self.electrolyte_stop: str | None = None
         geo = config.geometry
         w_alloy = composition_array(config.anode_alloy.initial_composition)
         rho_alloy = alloy_density(config.anode_alloy.initial_composition)
@@ -108,7 +126,7 @@ class LumpedModel:
         refill = config.schedule.bleed_refill_composition
         self.refill_w = composition_array(config.anode_alloy.initial_composition if refill is None
                                           else refill)
-        self.scrap_w = composition_array(config.scrap.composition)
+        self.scrap_w, self.mg_removal_per_metal = _demagged(config.scrap)
         self.salt_volume = geo.area * geo.acd
         self.current = config.operation.current  # A; the runner's current program may change it
         self.state = CellState(
@@ -117,6 +135,7 @@ class LumpedModel:
             alf3=alf3, salt_base=salt_mass - alf3)
         self.state.feed_rate = self.nominal_feed_rate()
         self.initial = self.totals()
+        self.refresh_electrolyte()
         self.update_state()
 
     # ----------------------------------------------------------------- derived quantities
@@ -129,9 +148,48 @@ class LumpedModel:
         bleeds), less what came in (scrap, fresh alloy, AlF3 make-up and additions): constant
         over a campaign (conservation test)."""
         s = self.state
-        salt = np.concatenate([[(s.alf3 - s.alf3_added) * M_AL / M_ALF3], s.salt])
+        alf3 = s.alf3 - s.alf3_added + s.salt_removed_alf3 - s.salt_fresh_alf3
+        salt = np.concatenate([[alf3 * M_AL / M_ALF3], s.salt + s.salt_precipitate + s.salt_removed])
         return (s.alloy + salt + s.cathode + s.sludge + s.tapped + s.bled
                 - s.scrap_metal - s.refilled)
+
+    def salt_component_totals(self) -> np.ndarray:
+        """Base salt and AlX3 [kg] in the pot plus removed less added (renewals, additions,
+        make-up), with the AlX3 the anodic exchange used counted back: constant over a campaign."""
+        s = self.state
+        used = np.dot(chemistry.VALENCE / 3.0, (s.salt + s.salt_precipitate + s.salt_removed)
+                      / chemistry.MOLAR_MASS) * M_ALF3  # kg AlX3 turned into impurity halides
+        return np.array([s.salt_base + s.salt_removed_base - s.salt_fresh_base - s.base_salt_added,
+                         s.alf3 + s.salt_removed_alf3 - s.salt_fresh_alf3 - s.alf3_added + used])
+
+    # ------------------------------------------------------------------ electrolyte
+    def refresh_electrolyte(self) -> None:
+        """The salt's properties from its composition (cellsim.electrolyte); with
+        electrolyte.composition_feedback the model's configuration takes them (conductivity,
+        density and the salt layer's depth, liquidus, heat capacity, mean molar mass)."""
+        prov, s = self.electrolyte, self.state
+        try:
+            props = prov.evaluate(s)
+        except OutOfRange as err:
+            self.electrolyte_stop = self.electrolyte_stop or str(err)
+            return
+        self.salt_props = props
+        if self.base_config.electrolyte.composition_feedback:
+            self.config = prov.effective_config(props, layers=self.level == "lumped")
+            self.salt_volume = props.volume if self.level == "lumped" else self.salt_volume
+
+    def renew_salt(self, mass: float) -> dict:
+        """Partial salt renewal: ``mass`` kg removed with its composition, the same mass of fresh
+        electrolyte added (booked in the state; see SaltProvider.renew)."""
+        moved = self.electrolyte.renew(self.state, mass)
+        self.state.salt_renewals += 1
+        self._salt_changed()
+        self.update_state()
+        return moved
+
+    def _salt_changed(self) -> None:
+        """Hook: the salt inventories changed outside the exchange (a field level rescales its
+        concentration field to match ``state.salt``)."""
 
     def alf3_fraction(self) -> float:
         """AlX3 mass fraction of the melt (dissolved impurities neglected)."""
@@ -145,6 +203,8 @@ class LumpedModel:
         el = self.config.electrolyte
         if el.alf3_activity_model == "constant":
             return el.alf3_activity
+        if el.composition_feedback and hasattr(self, "salt_props"):
+            return self.salt_props.alx3_activity
         return min(el.alf3_activity * max(self.alf3_fraction(), 0.0) / self.alf3_w0, 1.0)
 
     def bath_liquid_fraction(self) -> float:
@@ -167,6 +227,7 @@ class LumpedModel:
                 s.cathode.sum() / (ELEMENTS["Al"].liquid_density * area))
 
     def update_state(self) -> Derived:
+        self.refresh_electrolyte()
         cfg, s = self.config, self.state
         rho_alloy, alloy_depth, cathode_depth = self.layer_depths()
         gamma_al = 1.0  # Raoultian Al in both metals [E]
@@ -277,6 +338,12 @@ class LumpedModel:
         if cfg.schedule.feed_mode == "continuous":
             s.feed_rate = self.feed_to_setpoint() / dt
         self.remove_sludge()
+        if self.electrolyte.precipitate(s) > 0.0:
+            self._salt_changed()
+            if self.base_config.electrolyte.precipitation == "stop":
+                self.electrolyte_stop = self.electrolyte_stop or (
+                    f"MgX2 solubility reached: {self.electrolyte.mgx2_fraction(s) * 100:.2f} wt% "
+                    f"(electrolyte.mgx2_solubility_wt_pct, precipitation = \"stop\")")
         self.update_state()
 
     # ------------------------------------------------------------ scheduled operations
@@ -289,7 +356,15 @@ class LumpedModel:
         metal = missing / self.scrap_w[0]
         s.alloy += metal * self.scrap_w
         s.scrap_metal += metal * self.scrap_w
-        s.scrap_fed += metal / self.config.scrap.metallic_yield
+        sc = self.config.scrap
+        raw = metal / (1.0 - self.mg_removal_per_metal * (1.0 + sc.mg_removal_al_loss))
+        mg = raw * self.mg_removal_per_metal
+        s.mg_removed += mg
+        s.mg_removal_reagent += mg * sc.mg_removal_reagent
+        s.mg_removal_al_loss += mg * sc.mg_removal_al_loss
+        s.scrap_fed += raw / sc.metallic_yield
+        if sc.mg_removal_efficiency > 0.0:
+            s.energy["mg_removal"] += raw / sc.metallic_yield * sc.mg_removal_energy
         return metal
 
     def remove_sludge(self) -> None:
@@ -363,6 +438,7 @@ class LumpedModel:
 
         self.state, self.derived = copy.deepcopy(data["state"]), data["derived"]
         self.current = data["current"]
+        self.refresh_electrolyte()
 
     def limited_sum(self) -> float:
         """Mass fraction of the limited elements (anode_alloy.limited_elements) in the alloy."""
@@ -395,6 +471,13 @@ class LumpedModel:
         aa, s, d = self.config.anode_alloy, self.state, self.derived
         if s.alf3 <= 0.0:
             return "electrolyte AlX3 used up (schedule the electrolyte additions)"
+        if self.electrolyte_stop:
+            return self.electrolyte_stop
+        if self.base_config.electrolyte.composition_feedback:
+            broken = self.electrolyte.layer_order_broken(self.salt_props, d.alloy_density,
+                                                         ELEMENTS["Al"].liquid_density)
+            if broken:
+                return broken
         if d.alloy_depth + self.config.geometry.acd + d.cathode_depth > thermal.cavity_height(self.config):
             return "pot full: the cathode metal reached the lid"
         w = s.alloy / s.alloy.sum()
@@ -406,6 +489,19 @@ class LumpedModel:
             return (f"anode alloy {names} {limited * 100:.2f} wt% above "
                     f"{aa.max_impurity_fraction * 100:g} wt%")
         return None
+
+
+def _demagged(scrap) -> tuple[np.ndarray, float]:
+    """Mass fractions of the scrap metal after the Mg removal (scrap.mg_removal_efficiency, with
+    the Al lost alongside), and the kg of Mg removed per kg of metal before the removal."""
+    w = composition_array(scrap.composition)
+    mg = scrap.mg_removal_efficiency * w[_MG]
+    if mg <= 0.0:
+        return w, 0.0
+    w = w.copy()
+    w[_MG] -= mg
+    w[0] -= mg * scrap.mg_removal_al_loss
+    return w / w.sum(), mg
 
 
 def _inside_ledge(geo, ledge: float) -> float:
