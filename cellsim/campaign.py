@@ -31,7 +31,7 @@ from .lumped.model import current_efficiency
 from .lumped.thermal import FACES
 from .models import make_model
 from .program import current_program
-from .results import Addition, Bleed, CampaignResult, Tap, check_spec
+from .results import Addition, Bleed, CampaignResult, Renewal, Tap, check_spec
 
 # Time series recorded by the runner: name -> (units, description).
 SERIES = {
@@ -57,6 +57,15 @@ SERIES = {
     "alf3_fraction": ("1", "AlX3 mass fraction of the electrolyte"),
     "alf3_activity": ("1", "AlX3 activity of the electrolyte (electrolyte.alf3_activity_model)"),
     "bath_liquid_fraction": ("1", "liquid volume fraction of the electrolyte"),
+    "salt_composition": ("1", "electrolyte mass fractions, columns = salt components "
+                              "(cellsim.electrolyte; 'base' = the configured melt without AlX3)"),
+    "salt_mass": ("kg", "electrolyte mass in the pot"),
+    "salt_conductivity": ("S/m", "electrolyte conductivity at the melt temperature, from its composition"),
+    "salt_density": ("kg/m3", "electrolyte density at the operating set point, from its composition"),
+    "salt_liquidus": ("K", "electrolyte liquidus from its composition"),
+    "salt_specific_heat": ("J/(kg K)", "electrolyte heat capacity from its composition"),
+    "acd": ("m", "anode-cathode distance: salt volume over the pot's area (lumped level; the "
+                 "field levels keep geometry.acd)"),
 }
 
 
@@ -86,12 +95,26 @@ class Recorder:
             "current_efficiency": ce,
             "alf3_fraction": model.alf3_fraction(), "alf3_activity": model.alf3_activity(),
             "bath_liquid_fraction": model.bath_liquid_fraction(),
+            **_salt_row(model),
         }
         for name, value in row.items():
             self.rows[name].append(np.array(value, dtype=float))
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: np.array(values) for name, values in self.rows.items()}
+
+
+def _salt_row(model) -> dict:
+    """The electrolyte's composition and properties (cellsim.electrolyte) for the recorder."""
+    from .lumped.electrical import electrolyte_conductivity as kappa
+
+    prov, props = model.electrolyte, model.salt_props
+    m = prov.masses(model.state)
+    el = model.config.electrolyte
+    return {"salt_composition": m / m.sum(), "salt_mass": m.sum(),
+            "salt_conductivity": kappa(el, model.derived.temperature), "salt_density": props.density,
+            "salt_liquidus": props.liquidus, "salt_specific_heat": props.specific_heat,
+            "acd": model.salt_volume / model.config.geometry.area}
 
 
 @dataclass
@@ -109,6 +132,8 @@ class RunnerState:
     next_bleed: float = math.inf
     next_addition: float = math.inf
     addition_row: int = 0  # next row of schedule.additions (salt_additions = "table")
+    renewals: list = field(default_factory=list)
+    next_renewal: float = math.inf
 
 
 # Bounds of a physical state: no melt of this process exceeds 2500 K (Al boils at 2792 K) or
@@ -184,6 +209,28 @@ def _add_salt(config: Config, model, rs: RunnerState) -> None:
         rs.additions.append(Addition(time=t, alf3=added, base_salt=base))
 
 
+def _renew_salt(config: Config, model, rs: RunnerState) -> None:
+    """Partial salt renewal (schedule.salt_renewal_mode): every interval, or when the salt's
+    MgX2 passes the threshold."""
+    sched, t = config.schedule, model.state.time
+    due = False
+    if sched.salt_renewal_mode == "interval" and t >= rs.next_renewal - 1e-6:
+        due = True
+        while rs.next_renewal <= t + 1e-6:
+            rs.next_renewal += sched.salt_renewal_interval
+    elif sched.salt_renewal_mode == "threshold":
+        due = model.electrolyte.mgx2_fraction(model.state) > sched.salt_renewal_threshold
+    if not due:
+        return
+    salt = float(model.electrolyte.masses(model.state).sum())
+    mass = sched.salt_renewal_mass if sched.salt_renewal_mass is not None else (
+        sched.salt_renewal_fraction * salt)
+    if sched.salt_renewal_fraction >= 1.0 and sched.salt_renewal_mass is None:
+        mass = salt * (1.0 - 1e-12)  # a full renewal leaves a film (the inventories stay positive)
+    moved = model.renew_salt(mass)
+    rs.renewals.append(Renewal(time=t, mass=moved["removed"], mgx2=moved["removed_mgx2"]))
+
+
 def run_campaign(config: Config | None, progress: Callable[[float, dict], None] | None = None,
                  run=None, resume=None) -> CampaignResult:
     """Run one campaign and return its result.
@@ -205,6 +252,8 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
             rs.next_bleed = config.schedule.bleed_interval
         if config.schedule.salt_additions == "interval":
             rs.next_addition = config.schedule.addition_interval
+        if config.schedule.salt_renewal_mode == "interval":
+            rs.next_renewal = config.schedule.salt_renewal_interval
         rs.recorder.record(model, math.nan)
     sched, num = config.schedule, config.numerics
     program = current_program(config)
@@ -234,6 +283,7 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
             model.update_state()
         _bleed(config, model, rs)
         _add_salt(config, model, rs)
+        _renew_salt(config, model, rs)
         _check_finite(model)
         stop = None
         if _tap_due(config, model, step, step == n_steps):
@@ -269,7 +319,7 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
             break
     return CampaignResult.from_run(config, model, rs.recorder.arrays(), rs.taps, stop_reason,
                                    rs.cathode_al_0, wallclock.perf_counter() - start,
-                                   bleeds=rs.bleeds, additions=rs.additions)
+                                   bleeds=rs.bleeds, additions=rs.additions, renewals=rs.renewals)
 
 
 def make_model_from(checkpoint: dict):

@@ -74,7 +74,7 @@ VALIDITY = {
     "conductivity": Validity("conductivity", "x(MgX2)", 0.35, 0.50, "hives1993 (0-35 mol% MgF2)"),
     "conductivity_alx3": Validity("conductivity", "x(AlX3)", 0.34, 0.60,
                                   "jilm1974 (NaF-AlF3, 0-50 wt% AlF3)"),
-    "liquidus": Validity("liquidus", "wt% MgX2 - fresh", 5.0, 20.0, "solheim1996 (MgF2 < 5 wt%)"),
+    "liquidus": Validity("liquidus", "wt% MgX2 - fresh", 5.0, 25.0, "solheim1996 (MgF2 < 5 wt%)"),
     "alx3_activity": Validity("alx3_activity", "x(acidic/basic additive) - fresh", 0.05, math.inf,
                               "dewing1989 (limiting slopes) [E]"),
 }

@@ -171,7 +171,8 @@ class LumpedModel:
         try:
             props = prov.evaluate(s)
         except OutOfRange as err:
-            self.electrolyte_stop = self.electrolyte_stop or str(err)
+            if self.base_config.electrolyte.composition_feedback:  # else the configured melt rules
+                self.electrolyte_stop = self.electrolyte_stop or str(err)
             return
         self.salt_props = props
         if self.base_config.electrolyte.composition_feedback:
