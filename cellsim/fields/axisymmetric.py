@@ -298,6 +298,14 @@ class AxisymmetricModel(LumpedModel):
         self.derived = dataclasses.replace(d, heater_power=self.balance.heater)
         super().step(dt)
 
+    def _salt_changed(self) -> None:
+        """The salt inventories changed outside the species field (renewal, precipitation):
+        scale each impurity's concentration field to the new inventory."""
+        old = self.species.inventory(self.concentration) * chemistry.MOLAR_MASS
+        scale = np.divide(self.state.salt, old, out=np.zeros_like(old), where=old > 0.0)
+        self.concentration = self.concentration * scale[:, None, None, None]
+        self.state.salt = self.species.inventory(self.concentration) * chemistry.MOLAR_MASS
+
     def snapshot(self) -> dict:
         """Fields on the full pot grid (SI): potential [V], current density (r, z) [A/m2],
         temperature [K], liquid fraction, dissolved impurity concentration per IMPURITIES

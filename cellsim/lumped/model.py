@@ -175,7 +175,9 @@ class LumpedModel:
                 self.electrolyte_stop = self.electrolyte_stop or str(err)
             return
         self.salt_props = props
-        if self.base_config.electrolyte.composition_feedback:
+        fed = getattr(self, "_fed_props", None)
+        if self.base_config.electrolyte.composition_feedback and (fed is None or _moved(fed, props)):
+            self._fed_props = props
             self.config = prov.effective_config(props, layers=self.level == "lumped")
             self.salt_volume = props.volume if self.level == "lumped" else self.salt_volume
 
@@ -339,7 +341,7 @@ class LumpedModel:
         if cfg.schedule.feed_mode == "continuous":
             s.feed_rate = self.feed_to_setpoint() / dt
         self.remove_sludge()
-        if self.electrolyte.precipitate(s) > 0.0:
+        if self.base_config.electrolyte.composition_feedback and self.electrolyte.precipitate(s) > 0.0:
             self._salt_changed()
             if self.base_config.electrolyte.precipitation == "stop":
                 self.electrolyte_stop = self.electrolyte_stop or (
@@ -431,7 +433,8 @@ class LumpedModel:
         """Everything needed to continue bit for bit (plain data; see cellsim.checkpoint)."""
         import copy
 
-        return {"state": copy.deepcopy(self.state), "derived": self.derived, "current": self.current}
+        return {"state": copy.deepcopy(self.state), "derived": self.derived, "current": self.current,
+                "fed_props": getattr(self, "_fed_props", None)}
 
     def restore(self, data: dict) -> None:
         """Continue from :meth:`checkpoint` data (the config must be the same)."""
@@ -439,6 +442,10 @@ class LumpedModel:
 
         self.state, self.derived = copy.deepcopy(data["state"]), data["derived"]
         self.current = data["current"]
+        self._fed_props = fed = data.get("fed_props")
+        if fed is not None and self.base_config.electrolyte.composition_feedback:
+            self.config = self.electrolyte.effective_config(fed, layers=self.level == "lumped")
+            self.salt_volume = fed.volume if self.level == "lumped" else self.salt_volume
         self.refresh_electrolyte()
 
     def limited_sum(self) -> float:
@@ -490,6 +497,22 @@ class LumpedModel:
             return (f"anode alloy {names} {limited * 100:.2f} wt% above "
                     f"{aa.max_impurity_fraction * 100:g} wt%")
         return None
+
+
+# The properties the configuration carries are refreshed when one of them has moved by more
+# than this fraction (liquidus: this times 1000 K) since the last refresh: the composition moves
+# the conductivity by ~2e-4 per hour of a UBC campaign, and a refresh every step would defeat
+# the field levels' reuse of the current solution (CURRENT_REUSE_SIGMA). The cell voltage then
+# lags its composition by at most 0.1 % of the electrolyte ohmic drop.
+PROPERTY_LAG = 1e-3
+
+
+def _moved(old, new) -> bool:
+    rel = lambda a, b: abs(b - a) > PROPERTY_LAG * abs(a)
+    return (rel(old.conductivity, new.conductivity) or rel(old.volume, new.volume)
+            or rel(old.density, new.density) or rel(old.specific_heat, new.specific_heat)
+            or rel(old.mean_molar_mass, new.mean_molar_mass)
+            or abs(new.liquidus - old.liquidus) > PROPERTY_LAG * 1000.0)
 
 
 def _demagged(scrap) -> tuple[np.ndarray, float]:
