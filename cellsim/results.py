@@ -211,7 +211,9 @@ class CampaignResult:
 
     def _salt_rows(self) -> list[tuple[str, str, str]]:
         s = self.summary
-        names = [k[len("salt_w_"):] for k in s if k.startswith("salt_w_")]
+        from .electrolyte import SaltProvider
+
+        names = SaltProvider(self.config).names  # the file keeps the summary sorted by name
         comp = ", ".join(f"{n} {s[f'salt_w_{n}'] * 100:.2f}" for n in names if s[f"salt_w_{n}"] > 1e-4)
         rows = [
             ("electrolyte at end", comp, "wt%"),

@@ -28,20 +28,22 @@ model without composition feedback).
   BaF2 -2 to -3); limiting slopes, valid for small additions (5 mol% [E]).
 
 Out of range: a property asked outside its validity range is computed (linear extrapolation)
-and a :class:`RangeLog` records the first occurrence (time, property, variable, value, range);
+and a :class:`RangeLog` records the first occurrence (time, property, variable, value, range)
+and logs it once (logger ``cellsim.electrolyte``); the result file keeps the record;
 beyond the hard limit :class:`OutOfRange` is raised and the campaign stops with that reason.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .components import COMPONENTS
 
+LOG = logging.getLogger("cellsim.electrolyte")
 KAPPA_CRYOLITE_960C = 7.22 * math.exp(-1204.3 / (960.0 + 273.15))  # S/cm, hives1993 [C]
 MGF2_LIQUIDUS_SLOPE = 3.95  # K per wt%, solheim1996 [S]
 
@@ -99,8 +101,8 @@ class RangeLog:
         key = f"{v.prop}: {v.variable}"
         if key not in self.entries:
             self.entries[key] = (self.time, float(value), v.hi, v.source)
-            warnings.warn(f"electrolyte {v.prop} extrapolated: {v.variable} = {value:.4g} above "
-                          f"{v.hi:g} ({v.source}) at t = {self.time / 86400:.3f} d", stacklevel=3)
+            LOG.warning("electrolyte %s extrapolated: %s = %.4g above %g (%s) at t = %.3f d",
+                        v.prop, v.variable, value, v.hi, v.source, self.time / 86400)
 
 
 @dataclass(frozen=True)

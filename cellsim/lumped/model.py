@@ -206,8 +206,12 @@ class LumpedModel:
         el = self.config.electrolyte
         if el.alf3_activity_model == "constant":
             return el.alf3_activity
-        if el.composition_feedback and hasattr(self, "salt_props"):
-            return self.salt_props.alx3_activity
+        if el.composition_feedback:  # from the composition of the moment (cellsim.electrolyte)
+            prov = self.electrolyte
+            try:
+                return prov.melt.alx3_activity(prov.masses(self.state), prov.log)
+            except OutOfRange:
+                return self.salt_props.alx3_activity
         return min(el.alf3_activity * max(self.alf3_fraction(), 0.0) / self.alf3_w0, 1.0)
 
     def bath_liquid_fraction(self) -> float:
