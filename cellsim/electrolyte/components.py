@@ -21,10 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ATOMIC_MASS = {  # kg/mol, IUPAC 2021 standard atomic weights [R]
-    "F": 18.998e-3, "Cl": 35.45e-3, "Na": 22.990e-3, "K": 39.098e-3, "Li": 6.94e-3,
-    "Ba": 137.327e-3, "Ca": 40.078e-3, "Mg": 24.305e-3, "Al": 26.9815e-3, "Fe": 55.845e-3,
-    "Cu": 63.546e-3, "Si": 28.085e-3, "Mn": 54.938e-3, "Zn": 65.38e-3, "Ti": 47.867e-3,
+from ..elements import ELEMENTS
+
+ATOMIC_MASS = {  # kg/mol, IUPAC 2021 standard atomic weights [R]; the metals as cellsim.elements
+    "F": 18.998403e-3, "Cl": 35.45e-3, "Na": 22.990e-3, "K": 39.098e-3, "Li": 6.94e-3,
+    "Ba": 137.327e-3, "Ca": 40.078e-3,
+    **{symbol: el.molar_mass for symbol, el in ELEMENTS.items()},
 }
 HALOGENS = ("F", "Cl")
 
@@ -37,8 +39,9 @@ class Component:
     cation: str
     halogen: str
     n: int  # halogen atoms per formula unit
-    molar_volume_1000K: float  # m3/mol, liquid (or partial molar) volume at 1000 K
-    dV_dT: float  # m3/(mol K)
+    rho_m: float  # kg/m3, liquid density at t_m (Janz line rho = rho_m - k (T - t_m))
+    k: float  # kg/(m3 K)
+    t_m: float  # K
     cp: float  # J/(kg K), liquid
     acidity: float  # d ln a_AlX3 / d x_i in a cryolite-type melt (Dewing 1989), 0 if unknown
     source: str
@@ -48,17 +51,19 @@ class Component:
         return ATOMIC_MASS[self.cation] + self.n * ATOMIC_MASS[self.halogen]
 
     def molar_volume(self, T: float) -> float:
-        return self.molar_volume_1000K + self.dV_dT * (T - 1000.0)
+        """Liquid (partial) molar volume [m3/mol] at T [K]."""
+        return self.molar_mass / (self.rho_m - self.k * (T - self.t_m))
 
 
 def _janz(name, cation, halogen, n, t_m, rho_m, k, cp, acidity=0.0, source="janz1988 [R]"):
-    """Component from a Janz density line rho = rho_m - k (t - t_m) [g/cm3, degC]; the molar
-    volume V = M / rho is linearised at 1000 K (727 degC)."""
+    """Component from a Janz density line rho = rho_m - k (t - t_m) [g/cm3, degC]."""
+    return Component(name, cation, halogen, n, rho_m * 1e3, k * 1e3, t_m + 273.15, cp, acidity, source)
+
+
+def _fixed_volume(name, cation, halogen, n, V, cp, source):
+    """Component with a temperature-independent (partial) molar volume V [m3/mol]."""
     M = ATOMIC_MASS[cation] + n * ATOMIC_MASS[halogen]
-    rho = lambda T: (rho_m - k * (T - 273.15 - t_m)) * 1e3  # kg/m3
-    V = M / rho(1000.0)
-    dV = M / rho(1001.0) - V
-    return Component(name, cation, halogen, n, V, dV, cp, acidity, source)
+    return Component(name, cation, halogen, n, M / V, 0.0, 1000.0, cp, 0.0, source)
 
 
 # Liquid cp: NIST-JANAF at 1000 K (chase1998), as J/(g K) in physics data 2.1 [C].
@@ -80,10 +85,10 @@ _TABLE = [
     # AlF3: partial molar volume in cryolite [C]: V(Na3AlF6) = 209.94 g/mol / 2.09 g/cm3 at
     # 1000 degC (grjotheim1982 [R]) minus 3 V(NaF) at 1000 degC (janz1988) = 35.7 cm3/mol,
     # taken independent of T [E]. cp JANAF 1.20 J/(g K) [C].
-    Component("AlF3", "Al", "F", 3, 35.7e-6, 0.0, 1200.0, 0.0, "grjotheim1982, janz1988 [C]"),
+    _fixed_volume("AlF3", "Al", "F", 3, 35.7e-6, 1200.0, "grjotheim1982, janz1988 [C]"),
     # AlCl3 dissolves as AlCl4- in chloride melts; no liquid AlCl3 at 1000 K: 68 cm3/mol [E]
     # (twice the AlF3 volume scaled by the anion volume ratio). cp as AlF3 [E].
-    Component("AlCl3", "Al", "Cl", 3, 68e-6, 0.0, 1200.0, 0.0, "[E]"),
+    _fixed_volume("AlCl3", "Al", "Cl", 3, 68e-6, 1200.0, "[E]"),
 ]
 _BY_NAME = {c.name: c for c in _TABLE}
 _MGF2, _MGCL2 = _BY_NAME["MgF2"], _BY_NAME["MgCl2"]
@@ -93,8 +98,8 @@ _MGF2, _MGCL2 = _BY_NAME["MgF2"], _BY_NAME["MgCl2"]
 _VALENCE = {"Fe": 2, "Cu": 1, "Si": 4, "Mn": 2, "Zn": 2, "Ti": 3}
 for _m, _n in _VALENCE.items():
     for _x, _ref in (("F", _MGF2), ("Cl", _MGCL2)):
-        _c = Component(f"{_m}{_x}{_n if _n > 1 else ''}", _m, _x, _n,
-                       _ref.molar_volume_1000K * _n / 2, _ref.dV_dT * _n / 2, 1000.0, 0.0, "[E]")
+        _c = _fixed_volume(f"{_m}{_x}{_n if _n > 1 else ''}", _m, _x, _n,
+                           _ref.molar_volume(1000.0) * _n / 2, 1000.0, "[E]")
         _BY_NAME[_c.name] = _c
 
 COMPONENTS: dict[str, Component] = dict(sorted(_BY_NAME.items()))

@@ -47,12 +47,13 @@ LOG = logging.getLogger("cellsim.electrolyte")
 KAPPA_CRYOLITE_960C = 7.22 * math.exp(-1204.3 / (960.0 + 273.15))  # S/cm, hives1993 [C]
 MGF2_LIQUIDUS_SLOPE = 3.95  # K per wt%, solheim1996 [S]
 
+_X_ALF3_50WT = (0.5 / COMPONENTS["AlF3"].molar_mass
+                / (0.5 / COMPONENTS["AlF3"].molar_mass + 0.5 / COMPONENTS["NaF"].molar_mass))
 # Relative conductivity slopes per mole fraction [C] (see module docstring).
 CONDUCTIVITY_SLOPE = {
     "MgF2": -1.07 / KAPPA_CRYOLITE_960C, "MgCl2": -1.07 / KAPPA_CRYOLITE_960C,
     "CaF2": -0.76 / KAPPA_CRYOLITE_960C, "CaCl2": -0.76 / KAPPA_CRYOLITE_960C,
-    "AlF3": math.log(2.33 / 5.17) / (0.5 / 83.977 / (0.5 / 83.977 + 0.5 / 41.988)),
-    "AlCl3": math.log(2.33 / 5.17) / (0.5 / 83.977 / (0.5 / 83.977 + 0.5 / 41.988)),
+    "AlF3": math.log(2.33 / 5.17) / _X_ALF3_50WT, "AlCl3": math.log(2.33 / 5.17) / _X_ALF3_50WT,
 }
 
 

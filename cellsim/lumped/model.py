@@ -21,14 +21,14 @@ from scipy.optimize import brentq
 
 from ..config.schema import Config
 from ..config.validate import alloy_density
-from ..electrolyte import OutOfRange, SaltProvider
+from ..electrolyte import COMPONENTS, OutOfRange, SaltProvider
 from ..elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from ..thermo import feed_heating
 from ..units import FARADAY
 from . import chemistry, electrical, thermal
 
 M_AL = ELEMENTS["Al"].molar_mass
-M_ALF3 = 83.977e-3  # kg/mol
+M_ALF3 = COMPONENTS["AlF3"].molar_mass  # kg/mol, the salt components' (halogen balance to round-off)
 LEDGER_TERMS = electrical.VOLTAGE_TERMS + ("auxiliary_heat", "mg_removal")
 _MG = ALL_ELEMENTS.index("Mg")
 _IMP = slice(1, None)  # impurities within ALL_ELEMENTS arrays
