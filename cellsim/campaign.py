@@ -64,8 +64,8 @@ SERIES = {
     "salt_density": ("kg/m3", "electrolyte density at the operating set point, from its composition"),
     "salt_liquidus": ("K", "electrolyte liquidus from its composition"),
     "salt_specific_heat": ("J/(kg K)", "electrolyte heat capacity from its composition"),
-    "acd": ("m", "anode-cathode distance: salt volume over the pot's area (lumped level; the "
-                 "field levels keep geometry.acd)"),
+    "acd": ("m", "anode-cathode distance: salt volume over the pot's area (the field grid "
+                 "follows it within numerics.remesh_threshold)"),
 }
 
 

@@ -57,6 +57,12 @@ START_TOLERANCE = 1e-6  # relative change of the terminal voltage that ends them
 FROZEN_ACROSS = 0.01  # liquid fraction below which a salt cell counts as frozen
 
 
+# The heat field takes the salt's liquidus and heat capacity (cellsim.electrolyte) when the
+# grid is rebuilt: at a remesh, or when they have moved by this much since the last build.
+SALT_REBUILD_K = 2.0  # K
+SALT_REBUILD_CP = 0.02  # relative
+
+
 class ElectrolyteFrozen(RuntimeError):
     """A horizontal section of the electrolyte froze in every cell (no liquid path)."""
 
@@ -85,6 +91,9 @@ class AxisymmetricModel(LumpedModel):
     def _build(self, alloy_depth: float, cathode_depth: float) -> None:
         self.pot = build_layers(self.config, self.resolution, alloy_depth, cathode_depth, **self._pot_kwargs())
         self.grid_depths = (alloy_depth, cathode_depth)
+        self._grid_config = self.config
+        el = self.config.electrolyte  # the salt layer and heat properties this grid was built with
+        self.grid_salt = (self.config.geometry.acd, el.liquidus, el.specific_heat)
         self.heat_solver = self.pot.heat_solver()
         self.heater = self.pot.heater(self.config.operation.temperature)
         g = self.pot.grid
@@ -133,7 +142,8 @@ class AxisymmetricModel(LumpedModel):
 
     def _remesh_if_needed(self, alloy_depth: float, cathode_depth: float) -> None:
         a0, c0 = self.grid_depths
-        if max(abs(alloy_depth - a0), abs(cathode_depth - c0)) <= self.config.numerics.remesh_threshold:
+        if (max(abs(alloy_depth - a0), abs(cathode_depth - c0)) <= self.config.numerics.remesh_threshold
+                and not self._salt_moved()):
             return
         old = self.pot.grid
         hs = self.heat_state
@@ -148,6 +158,16 @@ class AxisymmetricModel(LumpedModel):
         self.remap_energy += energy
         self.remeshes += 1
         self._version += 1
+
+    def _salt_moved(self) -> bool:
+        """The salt layer (its volume, cellsim.electrolyte) or its heat properties moved enough
+        since the grid was built to rebuild it: depth by numerics.remesh_threshold, liquidus by
+        SALT_REBUILD_K, heat capacity by SALT_REBUILD_CP (relative)."""
+        acd, liq, cp = self.grid_salt
+        el = self.config.electrolyte
+        return (abs(self.config.geometry.acd - acd) > self.config.numerics.remesh_threshold
+                or abs(el.liquidus - liq) > SALT_REBUILD_K
+                or abs(el.specific_heat - cp) > SALT_REBUILD_CP * cp)
 
     # --------------------------------------------------------------------- current
     def _sigma(self, hs: HeatState) -> np.ndarray:
@@ -330,13 +350,15 @@ class AxisymmetricModel(LumpedModel):
             "grid_depths": self.grid_depths, "T": hs.T.copy(), "H": hs.H.copy(), "frac": hs.frac.copy(),
             "time": hs.time, "heater_power": hs.heater_power, "balance": self.balance,
             "solution": self.solution, "remap_energy": self.remap_energy, "remeshes": self.remeshes,
-            "concentration": self.concentration.copy()})
+            "concentration": self.concentration.copy(), "grid_config": self._grid_config})
         return data
 
     def restore(self, data: dict) -> None:
         super().restore(data)
         f = data["fields"]
-        self._build(*f["grid_depths"])
+        config, self.config = self.config, f.get("grid_config", self.config)
+        self._build(*f["grid_depths"])  # the grid as it was, with the salt it was built with
+        self.config = config
         self._last_solver = None  # as after reset_caches: no warm start from the set-up solve
         self.heat_state = HeatState(f["T"].copy(), f["H"].copy(), f["frac"].copy(), f["time"], f["heater_power"])
         self.balance, self.solution = f["balance"], f["solution"]
@@ -348,10 +370,15 @@ class AxisymmetricModel(LumpedModel):
 
 def _remap_concentration(old: SpeciesField, new: SpeciesField, c: np.ndarray) -> np.ndarray:
     """Concentrations of ``old``'s electrolyte cells onto ``new``'s, cell by cell in the same
-    (C) order, each cell keeping its moles (c V): the electrolyte's depth and cell counts do
-    not change with the layers, only its position, so this conserves every element."""
-    if old.n != new.n or old.mask.sum(axis=2).tolist() != new.mask.sum(axis=2).tolist():
-        raise ValueError("the electrolyte cells changed with the remesh; cannot map cell by cell")
+    (C) order, each cell keeping its moles (c V), when only the layer's position changed; when
+    its depth changed, each element spread uniformly over the new layer. Both conserve every
+    element."""
     out = np.zeros((c.shape[0],) + new.grid.shape)
+    if old.n != new.n or old.mask.sum(axis=2).tolist() != new.mask.sum(axis=2).tolist():
+        # the salt layer itself changed (its volume follows its composition): each element's
+        # moles spread uniformly over the new layer (conserved; the well-mixed bulk is nearly
+        # uniform, the films re-form within a step)
+        out[:, new.mask] = old.inventory(c)[:, None] / new.volumes.sum()
+        return out
     out[:, new.mask] = c[:, old.mask] * old.volumes / new.volumes
     return out

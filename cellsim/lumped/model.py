@@ -178,8 +178,8 @@ class LumpedModel:
         fed = getattr(self, "_fed_props", None)
         if self.base_config.electrolyte.composition_feedback and (fed is None or _moved(fed, props)):
             self._fed_props = props
-            self.config = prov.effective_config(props, layers=self.level == "lumped")
-            self.salt_volume = props.volume if self.level == "lumped" else self.salt_volume
+            self.config = prov.effective_config(props, layers=True)
+            self.salt_volume = props.volume
 
     def renew_salt(self, mass: float) -> dict:
         """Partial salt renewal: ``mass`` kg removed with its composition, the same mass of fresh
@@ -448,8 +448,8 @@ class LumpedModel:
         self.current = data["current"]
         self._fed_props = fed = data.get("fed_props")
         if fed is not None and self.base_config.electrolyte.composition_feedback:
-            self.config = self.electrolyte.effective_config(fed, layers=self.level == "lumped")
-            self.salt_volume = fed.volume if self.level == "lumped" else self.salt_volume
+            self.config = self.electrolyte.effective_config(fed, layers=True)
+            self.salt_volume = fed.volume
         self.refresh_electrolyte()
 
     def limited_sum(self) -> float:
