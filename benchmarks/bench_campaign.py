@@ -54,11 +54,11 @@ def step_costs(level: str, steps: int = 12) -> dict:
     for _ in range(steps):
         model.step(3600.0)
     prof.disable()
-    out = {"step": (time.perf_counter() - t) / steps * 1e3, "grid": list(model.pot.grid.shape)}
+    out = {"step": (time.perf_counter() - t) / steps * 1e3, "grid": list(model.physics.mesh.pot.grid.shape)}
     stats = pstats.Stats(prof).stats
     for key, name in (("heat", "fields/heat.py"), ("species", "fields/species.py"),
                       ("current", "fields/axisymmetric.py")):
-        func = {"heat": "step", "species": "step", "current": "_current"}[key]
+        func = {"heat": "step", "species": "step", "current": "solve"}[key]
         out[key] = sum(v[3] for k, v in stats.items() if k[0].endswith(name) and k[2] == func) / steps * 1e3
     return out
 
@@ -81,14 +81,15 @@ def components(days: float) -> dict:
     """CPU time per campaign step [ms] of the model's parts (wrapped methods) and call counts."""
     from collections import Counter
 
+    from cellsim import cell, physics
     from cellsim.fields import axisymmetric as ax
     from cellsim.fields import heat, species
 
     spent, calls = Counter(), Counter()
     parts = {"heat_step": (heat.HeatSolver, "step"), "species_step": (species.SpeciesField, "step"),
-             "current_solve": (ax.AxisymmetricModel, "_current"),
-             "remesh": (ax.AxisymmetricModel, "_remesh_if_needed"),
-             "update_state": (ax.AxisymmetricModel, "update_state")}
+             "current_solve": (ax.FieldElectrical, "solve"),
+             "remesh": (physics.Physics, "_build"),
+             "update_state": (cell.Cell, "update_state")}
     originals = {}
     for label, (cls, name) in parts.items():
         originals[label] = f = getattr(cls, name)

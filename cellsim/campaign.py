@@ -26,8 +26,8 @@ from typing import Callable
 import numpy as np
 
 from .config.schema import Config
+from .cell import Cell, current_efficiency
 from .lumped.electrical import VOLTAGE_TERMS
-from .lumped.model import current_efficiency
 from .lumped.thermal import FACES
 from .models import make_model
 from .program import current_program
@@ -79,7 +79,7 @@ class Recorder:
     def empty(cls) -> "Recorder":
         return cls({name: [] for name in SERIES})
 
-    def record(self, model, ce: float) -> None:
+    def record(self, model: Cell, ce: float) -> None:
         s, d = model.state, model.derived
         row = {
             "time": s.time, "cell_current": model.current, "cell_voltage": d.cell_voltage,
@@ -91,10 +91,10 @@ class Recorder:
             "cathode_depth": d.cathode_depth, "alloy_al_activity": d.a_al_alloy,
             "alloy_composition": s.alloy / s.alloy.sum(),
             "cathode_composition": s.cathode / s.cathode.sum(),
-            "salt_impurities": s.salt / (s.salt_base + s.alf3 + s.salt.sum()),
+            "salt_impurities": s.electrolyte / (s.electrolyte_base + s.alf3 + s.electrolyte.sum()),
             "current_efficiency": ce,
             "alf3_fraction": model.alf3_fraction(), "alf3_activity": model.alf3_activity(),
-            "bath_liquid_fraction": model.bath_liquid_fraction(),
+            "bath_liquid_fraction": model.electrolyte_liquid_fraction(),
             **_salt_row(model),
         }
         for name, value in row.items():
@@ -108,13 +108,13 @@ def _salt_row(model) -> dict:
     """The electrolyte's composition and properties (cellsim.electrolyte) for the recorder."""
     from .lumped.electrical import electrolyte_conductivity as kappa
 
-    prov, props = model.electrolyte, model.salt_props
+    prov, props = model.salt, model.salt_props
     m = prov.masses(model.state)
     el = model.config.electrolyte
     return {"salt_composition": m / m.sum(), "salt_mass": m.sum(),
             "salt_conductivity": kappa(el, model.derived.temperature), "salt_density": props.density,
             "salt_liquidus": props.liquidus, "salt_specific_heat": props.specific_heat,
-            "acd": model.salt_volume / model.config.geometry.area}
+            "acd": model.electrolyte_volume / model.config.geometry.area}
 
 
 @dataclass
@@ -143,14 +143,14 @@ T_PLAUSIBLE = (200.0, 2500.0)  # K
 U_PLAUSIBLE = 100.0  # V
 
 
-def _check_finite(model) -> None:
+def _check_finite(model: Cell) -> None:
     s, d = model.state, model.derived
-    arrays = (s.alloy, s.salt, s.cathode)
+    arrays = (s.alloy, s.electrolyte, s.cathode)
     when = f"at t = {s.time / 86400:.3f} d"
     if not all(np.all(np.isfinite(a)) for a in arrays) or np.any(s.alloy < -1e-9):
         raise FloatingPointError(
             f"non-finite or negative inventory {when}: alloy {s.alloy}, "
-            f"salt {s.salt}, cathode {s.cathode}")
+            f"electrolyte {s.electrolyte}, cathode {s.cathode}")
     lo, hi = T_PLAUSIBLE
     if not (lo <= d.temperature <= hi and abs(d.cell_voltage) <= U_PLAUSIBLE):
         raise FloatingPointError(
@@ -219,10 +219,10 @@ def _renew_salt(config: Config, model, rs: RunnerState) -> None:
         while rs.next_renewal <= t + 1e-6:
             rs.next_renewal += sched.salt_renewal_interval
     elif sched.salt_renewal_mode == "threshold":
-        due = model.electrolyte.mgx2_fraction(model.state) > sched.salt_renewal_threshold
+        due = model.salt.mgx2_fraction(model.state) > sched.salt_renewal_threshold
     if not due:
         return
-    salt = float(model.electrolyte.masses(model.state).sum())
+    salt = float(model.salt.masses(model.state).sum())
     mass = sched.salt_renewal_mass if sched.salt_renewal_mass is not None else (
         sched.salt_renewal_fraction * salt)
     if sched.salt_renewal_fraction >= 1.0 and sched.salt_renewal_mass is None:
@@ -261,11 +261,10 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
     n_steps = int(math.ceil(duration / dt - 1e-9))
     feed_every = max(1, round(sched.feed_interval / dt))
     record_every = max(1, round(num.record_interval / dt))
-    fields = hasattr(model, "snapshot")
     if resume is None:
         rs.next_sync = num.checkpoint_interval
-        if fields and run is not None:
-            run.write_snapshot(model)
+        if run is not None:
+            run.write_snapshot(model.snapshot())
         rs.next_snapshot = num.snapshot_interval
     stop_reason = "duration reached"
 
@@ -274,13 +273,10 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
 
     for step in range(rs.step + 1, n_steps + 1):
         current = program(model.state.time)
-        if current != model.current:
-            model.current = current
-            model.update_state()
+        model.set_current(current)
         model.step(min(dt, duration - model.state.time))
         if sched.feed_mode == "batch" and step % feed_every == 0:
-            model.feed_to_setpoint()
-            model.update_state()
+            model.feed()
         _bleed(config, model, rs)
         _add_salt(config, model, rs)
         _renew_salt(config, model, rs)
@@ -300,15 +296,14 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
         if step % record_every == 0 or stop or step == n_steps:
             rs.recorder.record(model, ce)
         t = model.state.time
-        if fields and run is not None and (t >= rs.next_snapshot - 1e-6 or stop or step == n_steps):
-            run.write_snapshot(model)
+        if run is not None and (t >= rs.next_snapshot - 1e-6 or stop or step == n_steps):
+            run.write_snapshot(model.snapshot())
             while rs.next_snapshot <= t + 1e-6:
                 rs.next_snapshot += num.snapshot_interval
         rs.step = step
         if t >= rs.next_sync - 1e-6 and not stop and step < n_steps:
             rs.next_sync += num.checkpoint_interval
-            if hasattr(model, "reset_caches"):
-                model.reset_caches()
+            model.reset_caches()
             if run is not None:
                 run.write_checkpoint(config, model, rs)
         if progress is not None:

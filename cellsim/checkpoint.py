@@ -28,7 +28,7 @@ import h5py
 from . import __version__
 from .snapshots import append_snapshot, truncate_snapshots
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: the cell with its providers (cellsim.cell)
 
 
 def run_paths(output: str | Path) -> tuple[Path, Path, Path]:
@@ -51,10 +51,12 @@ class RunFile:
                 if p.exists():
                     p.unlink()
 
-    def write_snapshot(self, model) -> None:
-        regions = model.pot.grid.regions
+    def write_snapshot(self, snapshot) -> None:
+        """Append a ``cellsim.contracts.Snapshot`` (None, the lumped level: nothing)."""
+        if snapshot is None:
+            return
         with h5py.File(self.part, "a") as h5:
-            self.n_snapshots = append_snapshot(h5, model.snapshot(), regions)
+            self.n_snapshots = append_snapshot(h5, snapshot.fields, snapshot.regions)
 
     def write_checkpoint(self, config, model, runner_state) -> None:
         data = {"format": CHECKPOINT_FORMAT, "cellsim_version": __version__, "config": config,

@@ -36,7 +36,7 @@ from . import __version__
 from .config.fields import spec_of
 from .config.schema import Config
 from .elements import ALL_ELEMENTS, IMPURITIES
-from .electrolyte import SaltProvider
+from .electrolyte.provider import SaltProvider
 from .results import Addition, Bleed, CampaignResult, Renewal, Tap
 
 FORMAT = "cellsim-result"

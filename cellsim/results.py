@@ -13,8 +13,8 @@ import numpy as np
 
 from .config.schema import Config, ProductSpec
 from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from .cell import LEDGER_TERMS
 from .lumped.electrical import VOLTAGE_TERMS
-from .lumped.model import LEDGER_TERMS
 from .units import FARADAY, ZERO_CELSIUS, kWh
 
 M_AL = ELEMENTS["Al"].molar_mass
@@ -139,7 +139,7 @@ class CampaignResult:
                      "heat_loss_side", "heat_loss_bottom", "heat_loss_lid", "heat_loss_collectors"):
             summary[f"mean_{name}"] = _time_mean(series["time"], series[name])
         warnings = [f"{key} = {value:.4g} above {hi:g} from t = {t0 / 86400:.3f} d ({source})"
-                    for key, (t0, value, hi, source) in model.electrolyte.log.entries.items()]
+                    for key, (t0, value, hi, source) in model.salt.log.entries.items()]
         return cls(config, series, taps, stop_reason, summary, ledger, wall_time,
                    model.totals() - model.initial, list(bleeds), list(additions),
                    list(renewals), warnings)
@@ -211,7 +211,7 @@ class CampaignResult:
 
     def _salt_rows(self) -> list[tuple[str, str, str]]:
         s = self.summary
-        from .electrolyte import SaltProvider
+        from .electrolyte.provider import SaltProvider
 
         names = SaltProvider(self.config).names  # the file keeps the summary sorted by name
         comp = ", ".join(f"{n} {s[f'salt_w_{n}'] * 100:.2f}" for n in names if s[f"salt_w_{n}"] > 1e-4)
@@ -251,11 +251,11 @@ def _salt_summary(model, al_produced: float, scrap_fed: float) -> dict:
     """End composition, properties and the salt care ledger (cellsim.electrolyte)."""
     from .lumped.electrical import electrolyte_conductivity
 
-    s, prov = model.state, model.electrolyte
+    s, prov = model.state, model.salt
     m = prov.masses(s)
     props = model.salt_props
     mg_halide = prov._halide_per_element[IMPURITIES.index("Mg")]
-    fresh = s.salt_fresh_base + s.salt_fresh_alf3 + s.alf3_added + s.base_salt_added
+    fresh = s.electrolyte_fresh_base + s.electrolyte_fresh_alf3 + s.alf3_added + s.base_salt_added
     return {
         **{f"salt_w_{n}": float(x) for n, x in zip(prov.names, m / m.sum())},
         "final_salt_mass": float(m.sum()),
@@ -263,13 +263,13 @@ def _salt_summary(model, al_produced: float, scrap_fed: float) -> dict:
                                                             model.derived.temperature),
         "final_salt_density": props.density, "final_salt_liquidus": props.liquidus,
         "final_alx3_activity": model.alf3_activity(),
-        "salt_renewals": s.salt_renewals,
-        "salt_removed": s.salt_removed_base + s.salt_removed_alf3 + float(
-            np.dot(s.salt_removed, prov._halide_per_element)),
-        "salt_mgx2_removed": float(s.salt_removed[IMPURITIES.index("Mg")] * mg_halide),
-        "salt_fresh": s.salt_fresh_base + s.salt_fresh_alf3,
+        "salt_renewals": s.electrolyte_renewals,
+        "salt_removed": s.electrolyte_removed_base + s.electrolyte_removed_alf3 + float(
+            np.dot(s.electrolyte_removed, prov._halide_per_element)),
+        "salt_mgx2_removed": float(s.electrolyte_removed[IMPURITIES.index("Mg")] * mg_halide),
+        "salt_fresh": s.electrolyte_fresh_base + s.electrolyte_fresh_alf3,
         "salt_consumption": fresh / al_produced if al_produced > 0 else math.nan,
-        "salt_precipitate": float(s.salt_precipitate[IMPURITIES.index("Mg")] * mg_halide),
+        "salt_precipitate": float(s.electrolyte_precipitate[IMPURITIES.index("Mg")] * mg_halide),
         "mg_removed": s.mg_removed, "mg_removal_reagent": s.mg_removal_reagent,
         "mg_removed_per_scrap": s.mg_removed / scrap_fed if scrap_fed > 0 else 0.0,
     }

@@ -55,8 +55,8 @@ def _layout(snap_or_group) -> tuple[str, dict]:
 
 
 def append_snapshot(h5: h5py.File, snap: dict, regions: dict | None = None) -> int:
-    """Append ``snap`` (``snapshot()`` of cellsim.fields.axisymmetric.AxisymmetricModel or
-    cellsim.fields.threed.ThreeDModel) to ``/fields``; returns the number of snapshots now stored."""
+    """Append ``snap`` (the fields of a ``cellsim.contracts.Snapshot``, r-z or x-y-z layout)
+    to ``/fields``; returns the number of snapshots now stored."""
     g = h5.require_group("fields")
     geometry, fields = _layout(snap)
     g.attrs["geometry"] = geometry

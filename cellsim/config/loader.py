@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from ..units import UnitError, parse_quantity
+from .errors import ConfigError
 from .fields import Spec, spec_of
 from .schema import Config
+from .validate import validate
 
 LIBRARIES = {
     "electrolyte": "electrolytes",
@@ -37,16 +39,6 @@ LIBRARIES = {
     "lining": "linings",
     "cathode_metal": "metals",
 }
-
-
-class ConfigError(ValueError):
-    """Invalid configuration; the message names file, key, value and what was expected."""
-
-    def __init__(self, file: str | Path | None, key: str, value: Any, expected: str):
-        self.file, self.key, self.value, self.expected = file, key, value, expected
-        where = f"{file}: " if file else ""
-        given = "is missing" if value is None else f"= {value!r}"
-        super().__init__(f"{where}key '{key}' {given}: expected {expected}")
 
 
 @dataclasses.dataclass(slots=True)
@@ -170,9 +162,7 @@ def load_config(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -
     config = _build(Config, tree, "", str(path))
     meta_sources = tuple(dict.fromkeys(list(config.meta.sources) + sources))
     config = dataclasses.replace(config, meta=dataclasses.replace(config.meta, sources=meta_sources))
-    from .validate import validate  # cross-section checks
-
-    validate(config, str(path))
+    validate(config, str(path))  # cross-section checks
     return config
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..elements import ELEMENTS, IMPURITIES
-from .loader import ConfigError
+from .errors import ConfigError
 from .schema import Config
 
 STACKING_MARGIN = 100.0

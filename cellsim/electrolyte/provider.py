@@ -3,10 +3,10 @@ properties, and the operations on it (precipitation above a solubility, partial 
 
 The salt's state is held by the cell as component inventories that the other effects move:
 
-* ``state.salt_base``: the base salt (the fresh melt without its AlX3) [kg], in the fresh
+* ``state.electrolyte_base``: the base salt (the fresh melt without its AlX3) [kg], in the fresh
   proportions of ``electrolyte.composition_wt_pct``;
 * ``state.alf3``: AlX3 [kg], consumed by the anodic exchange and made up by additions;
-* ``state.salt``: the dissolved impurity elements [kg per IMPURITIES], each present as its
+* ``state.electrolyte``: the dissolved impurity elements [kg per IMPURITIES], each present as its
   halide MXn with the halogen of the AlX3 (MgF2 in a fluoride-carrying melt). The exchange
   ``M + (n/3) AlX3 -> MXn + (n/3) Al`` takes the n halogen atoms from the AlX3 that the
   inventory already lost, so the component masses close the halogen balance to round-off.
@@ -49,7 +49,7 @@ class SaltProperties:
 class SaltProvider:
     """Composition and properties of the electrolyte of ``config`` (see module docstring)."""
 
-    def __init__(self, config):
+    def __init__(self, config, mesh=None):
         el = config.electrolyte
         self.config = config
         comp = dict(el.composition)
@@ -97,9 +97,9 @@ class SaltProvider:
     def masses(self, state) -> np.ndarray:
         """Component masses [kg] over :attr:`names` from the cell's salt inventories."""
         m = np.zeros(len(self.names))
-        m[self._base_ix] += max(state.salt_base, 0.0) * self.base_w
+        m[self._base_ix] += max(state.electrolyte_base, 0.0) * self.base_w
         m[self._alx3_ix] += max(state.alf3, 0.0)
-        np.add.at(m, self._halide_ix, np.maximum(state.salt, 0.0) * self._halide_per_element)
+        np.add.at(m, self._halide_ix, np.maximum(state.electrolyte, 0.0) * self._halide_per_element)
         return m
 
     def mole_fractions(self, state) -> dict[str, float]:
@@ -165,7 +165,7 @@ class SaltProvider:
     # ------------------------------------------------------------------- operations
     def precipitate(self, state) -> float:
         """Move MgX2 above electrolyte.mgx2_solubility out of the melt as a booked solid
-        (``state.salt_precipitate``, kg of Mg); return the kg of Mg precipitated."""
+        (``state.electrolyte_precipitate``, kg of Mg); return the kg of Mg precipitated."""
         w_sol = self.config.electrolyte.mgx2_solubility
         if w_sol is None:
             return 0.0
@@ -176,8 +176,8 @@ class SaltProvider:
         if excess <= 0.0:
             return 0.0
         mg = excess / k
-        state.salt[_MG] -= mg
-        state.salt_precipitate[_MG] += mg
+        state.electrolyte[_MG] -= mg
+        state.electrolyte_precipitate[_MG] += mg
         return mg
 
     def renew(self, state, mass: float) -> dict:
@@ -191,17 +191,17 @@ class SaltProvider:
                              f"the pot ({total:.4g} kg) (schedule.salt_renewal_mass or "
                              "salt_renewal_fraction)")
         f = mass / total
-        imp, base, alx3 = state.salt * f, state.salt_base * f, state.alf3 * f
-        state.salt = state.salt - imp
-        state.salt_base -= base
+        imp, base, alx3 = state.electrolyte * f, state.electrolyte_base * f, state.alf3 * f
+        state.electrolyte = state.electrolyte - imp
+        state.electrolyte_base -= base
         state.alf3 -= alx3
-        state.salt_removed = state.salt_removed + imp
-        state.salt_removed_base += base
-        state.salt_removed_alf3 += alx3
+        state.electrolyte_removed = state.electrolyte_removed + imp
+        state.electrolyte_removed_base += base
+        state.electrolyte_removed_alf3 += alx3
         w_a = self.melt.w0[self._alx3_ix]
-        state.salt_base += mass * (1.0 - w_a)
+        state.electrolyte_base += mass * (1.0 - w_a)
         state.alf3 += mass * w_a
-        state.salt_fresh_base += mass * (1.0 - w_a)
-        state.salt_fresh_alf3 += mass * w_a
+        state.electrolyte_fresh_base += mass * (1.0 - w_a)
+        state.electrolyte_fresh_alf3 += mass * w_a
         return {"removed": mass, "removed_mgx2": float(m[self._halide_ix[_MG]] * f),
                 "fresh": mass, "fraction": f}

@@ -1,5 +1,2 @@
-"""The lumped (0D) campaign model: fast, and the reference the field solvers are checked against."""
-
-from .model import LEDGER_TERMS, CellState, Derived, LumpedModel
-
-__all__ = ["LumpedModel", "CellState", "Derived", "LEDGER_TERMS"]
+"""The lumped (0D) physics: electrical, thermal and chemistry functions, and the lumped
+providers of ``cellsim.contracts`` built on them (``cellsim.lumped.providers``)."""

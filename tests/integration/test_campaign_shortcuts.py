@@ -36,13 +36,13 @@ TOLERANCE = {"specific_energy": 1e-6, "mean_cell_voltage": 1e-6, "mean_heater_po
 
 def _counting(monkeypatch):
     calls = []
-    original = ax.AxisymmetricModel._current
+    original = ax.FieldElectrical.solve
 
-    def counted(self, *args, **kw):
-        calls.append(self.state.time)
-        return original(self, *args, **kw)
+    def counted(self, cell, *args, **kw):
+        calls.append(cell.state.time)
+        return original(self, cell, *args, **kw)
 
-    monkeypatch.setattr(ax.AxisymmetricModel, "_current", counted)
+    monkeypatch.setattr(ax.FieldElectrical, "solve", counted)
     return calls
 
 
@@ -88,18 +88,19 @@ def test_field_heat_is_the_booked_internal_energy_every_step():
     (its Newton tolerance on the interface jumps: measured 1.6e-10, asserted 1e-9); the heat
     field's own balance closes every step."""
     model = make_model(load_config("rusal-3kA", CASE))
+    electrical, thermal = model.physics.electrical, model.physics.thermal
     reused = 0
     for step in range(1, 49):
-        d, key = model.derived, model._sigma_ref
-        booked = model.current * (sum(d.voltage[t] for t in INTERNAL) - model.current * model._outside_resistance())
+        d, key = model.derived, electrical._sigma_ref
+        booked = model.current * (sum(d.voltage[t] for t in INTERNAL) - model.current * electrical.outside_resistance())
         model.step(3600.0)
-        bal = model.balance
+        bal = thermal.balance
         field_heat = sum(sum(bal.sources[name].values()) for name in ("joule", "electrodes"))
         assert field_heat == pytest.approx(booked, rel=1e-13)
         # and the solved terminal voltage closes the current field's energy identity
         assert field_heat == pytest.approx(d.joule_heat, rel=1e-9)
         assert bal.relative_residual < 1e-9
-        reused += model._sigma_ref is key
+        reused += electrical._sigma_ref is key
         if step == 24:
             model.tap()
     assert reused > 24

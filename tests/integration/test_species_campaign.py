@@ -46,16 +46,17 @@ def test_elements_conserved_by_the_species_field():
         model.step(3600.0)
         if step % 48 == 0:
             model.tap()
-    assert model.remeshes >= 4  # the concentration field was remapped
+    species = model.physics.species
+    assert model.physics.mesh.remeshes >= 4  # the concentration field was remapped
     s = model.state
     scale = np.abs(model.initial) + s.scrap_metal + s.tapped + s.sludge
     assert np.all(np.abs(model.totals() - model.initial) <= 1e-10 * scale)
     # the salt inventory is the field's, and the field holds it in the electrolyte only
     # (a remesh remaps c cell by cell, c_new = c_old V_old / V_new: equal to rounding)
-    np.testing.assert_allclose(model.species.inventory(model.concentration) * chemistry.MOLAR_MASS,
-                               s.salt, rtol=1e-14, atol=0.0)
-    assert np.all(model.concentration[:, ~model.species.mask] == 0.0)
-    assert s.salt[IMPURITIES.index("Mg")] > 0.0
+    np.testing.assert_allclose(species.field.inventory(species.concentration) * chemistry.MOLAR_MASS,
+                               s.electrolyte, rtol=1e-14, atol=0.0)
+    assert np.all(species.concentration[:, ~species.field.mask] == 0.0)
+    assert s.electrolyte[IMPURITIES.index("Mg")] > 0.0
 
 
 def test_product_purity_agrees_with_the_lumped_level(levels):

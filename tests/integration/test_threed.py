@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from cellsim.cli import main
 from cellsim.config import load_config
+from cellsim.fields.threed import StaircaseMesh
 from cellsim.models import make_model
 
 pytestmark = pytest.mark.integration
@@ -34,7 +35,8 @@ def test_3d_and_rz_agree_on_the_cylindrical_pot():
     rz = make_model(load_config("rusal-3kA", HOT + ['numerics.model="axisymmetric"']))
     d3 = make_model(load_config("rusal-3kA", HOT + ['numerics.model="3d"']))
     a, b = rz.derived, d3.derived
-    assert d3.pot.grid.geometry == "xyz" and "ambient" in d3.pot.grid.regions
+    grid = d3.physics.mesh.pot.grid
+    assert grid.geometry == "xyz" and "ambient" in grid.regions
     assert b.cell_voltage == pytest.approx(a.cell_voltage, rel=1e-3)
     assert b.voltage["electrolyte_ohmic"] == pytest.approx(a.voltage["electrolyte_ohmic"], rel=5e-3)
     assert b.temperature == pytest.approx(a.temperature, abs=1e-6)
@@ -44,7 +46,7 @@ def test_3d_and_rz_agree_on_the_cylindrical_pot():
     assert 1.0 < top < 1.25
     assert b.voltage["cathode_metal_ohmic"] < a.voltage["cathode_metal_ohmic"]  # rods spread out
     assert a.heat.ledge_thickness == b.heat.ledge_thickness == 0.0
-    assert d3.balance.relative_residual < 1e-9
+    assert d3.physics.thermal.balance.relative_residual < 1e-9
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +64,13 @@ def test_3d_and_lumped_agree_on_the_uniform_stack_terms(rect_pair):
     reversible and external below 1e-6; the anode alloy drop -5e-4: the field's grid keeps its
     alloy depth until it differs by numerics.remesh_threshold (5 mm of 12 cm: 4 % at most)."""
     lumped, field = rect_pair
-    assert field.level == "3d"
+    assert isinstance(field.physics.mesh, StaircaseMesh)
     assert field.derived.temperature == pytest.approx(lumped.derived.temperature, abs=1e-6)
     for term in UNIFORM:
         rel = 0.005 / 0.12 if term == "anode_alloy_ohmic" else 2e-4
         assert field.derived.voltage[term] == pytest.approx(lumped.derived.voltage[term], rel=rel), term
     assert field.state.cathode[0] == pytest.approx(lumped.state.cathode[0], rel=1e-7)
-    assert field.balance.relative_residual < 1e-9
+    assert field.physics.thermal.balance.relative_residual < 1e-9
 
 
 def test_elements_conserved_over_a_3d_campaign_with_remeshing_and_a_tap():
@@ -78,10 +80,10 @@ def test_elements_conserved_over_a_3d_campaign_with_remeshing_and_a_tap():
         model.step(3600.0)
         if step == 16:
             model.tap()
-    assert model.remeshes >= 2
+    assert model.physics.mesh.remeshes >= 2
     balance = model.totals() - model.initial
     assert np.max(np.abs(balance)) < 1e-10 * total0
-    assert np.all(model.concentration >= 0.0)
+    assert np.all(model.physics.species.concentration >= 0.0)
 
 
 def test_3d_run_writes_documented_fields_and_plots(tmp_path):

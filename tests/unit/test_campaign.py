@@ -8,7 +8,7 @@ import pytest
 from cellsim.campaign import run_campaign
 from cellsim.config import load_config
 from cellsim.elements import ALL_ELEMENTS
-from cellsim.lumped import LumpedModel
+from cellsim.models import make_model
 
 LUMPED = ['numerics.model="lumped"']  # explicit: these tests need the 0D level's speed or numbers
 
@@ -54,7 +54,7 @@ def test_specific_energy_is_the_2980_u_over_ce_rule_plus_heater(ubc):
 def test_energy_ledger_is_u_i_t_plus_heater_step_by_step():
     cfg = load_config("rusal-500A", LUMPED + SHORT)  # the 500 A pot needs its heater
     result = run_campaign(cfg)
-    model, dt = LumpedModel(cfg), cfg.schedule.time_step
+    model, dt = make_model(cfg), cfg.schedule.time_step
     electric, heater, I = 0.0, 0.0, cfg.operation.current
     for step in range(int(6 * 86400 / dt)):
         electric += model.derived.cell_voltage * I * dt
@@ -100,12 +100,12 @@ def test_pure_scrap_gives_cathode_impurities_only_from_the_alloys_own_copper():
 
 def test_magnesium_dissolves_into_the_salt_and_codeposits_at_its_equilibrium_share():
     cfg = load_config("rusal-3kA", LUMPED + ["scrap.composition_wt_pct={Mg=1.5}"])
-    model = LumpedModel(cfg)
+    model = make_model(cfg)
     for _ in range(6 * 24):
         model.step(3600.0)
     s, T = model.state, model.derived.temperature
     mg_fed = s.scrap_metal[ALL_ELEMENTS.index("Mg")]
-    mg_salt = s.salt[5]  # IMPURITIES index of Mg
+    mg_salt = s.electrolyte[5]  # IMPURITIES index of Mg
     assert mg_salt > 0.95 * mg_fed  # Mg leaves the alloy: the reverse of the noble elements
     # cathode share: x_cath <= x_salt / (a_AlF3^(2/3) exp(2 F 0.61 / R T)) (MgF2, -0.61 V)
     salt_moles = 2700 * cfg.geometry.area * 0.045 / 0.1034
@@ -161,7 +161,7 @@ def test_runner_refuses_a_non_physical_state(temperature, voltage, ok):
 
     from cellsim.campaign import _check_finite
 
-    state = SimpleNamespace(alloy=np.ones(8), salt=np.ones(7), cathode=np.ones(8), time=0.0)
+    state = SimpleNamespace(alloy=np.ones(8), electrolyte=np.ones(7), cathode=np.ones(8), time=0.0)
     model = SimpleNamespace(state=state, derived=SimpleNamespace(temperature=temperature,
                                                                  cell_voltage=voltage))
     if ok:

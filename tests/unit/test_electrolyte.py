@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 from cellsim.campaign import run_campaign
 from cellsim.config import load_config
 from cellsim.config.loader import ConfigError
-from cellsim.electrolyte import COMPONENTS, OutOfRange, RangeLog, SaltProvider
+from cellsim.electrolyte import COMPONENTS, OutOfRange, RangeLog
+from cellsim.electrolyte.provider import SaltProvider
 from cellsim.electrolyte.components import ATOMIC_MASS, element_matrix
 from cellsim.electrolyte.properties import Melt
 from cellsim.elements import ALL_ELEMENTS, IMPURITIES
-from cellsim.lumped import LumpedModel
+from cellsim.models import make_model
 
 LUMPED = ['numerics.model="lumped"']
 C = 273.15
@@ -155,7 +156,7 @@ def test_alx3_activity_dewing_slopes():
 # --------------------------------------------------------------- composition state
 def test_fresh_salt_has_the_configured_properties():
     cfg = load_config("rusal-3kA", LUMPED)
-    model = LumpedModel(cfg)
+    model = make_model(cfg)
     p, el = model.salt_props, cfg.electrolyte
     assert p.density == pytest.approx(el.density, rel=1e-12)
     assert p.conductivity == pytest.approx(el.conductivity, rel=1e-12)
@@ -173,7 +174,7 @@ def test_mole_fractions_stay_in_unit_interval(base, alf3, imp):
     prov = SaltProvider(cfg)
 
     class S:
-        salt_base, salt = base + 1e-9, np.array(imp)
+        electrolyte_base, electrolyte = base + 1e-9, np.array(imp)
     S.alf3 = alf3
     x = np.array(list(prov.mole_fractions(S).values()))
     assert np.all((x >= 0) & (x <= 1))
@@ -184,8 +185,8 @@ def test_halogen_balance_of_the_exchange_closes():
     """After a UBC campaign, F in the salt (AlF3 + the impurity fluorides) equals F of the
     initial AlF3 plus the F of all the AlF3 added (make-up): the exchange moves F from AlF3
     to MgF2 and the other halides, none is created or lost."""
-    m = LumpedModel(load_config("rusal-3kA", LUMPED + ['schedule.duration="5 d"']))
-    prov = m.electrolyte
+    m = make_model(load_config("rusal-3kA", LUMPED + ['schedule.duration="5 d"']))
+    prov = m.salt
     A = element_matrix(prov.names, ("F",))[0]
     f_0 = float(A @ prov.masses(m.state))
     for _ in range(120):
@@ -193,7 +194,7 @@ def test_halogen_balance_of_the_exchange_closes():
     f_now = float(A @ prov.masses(m.state))
     f_in = f_0 + m.state.alf3_added * 3 * ATOMIC_MASS["F"] / COMPONENTS["AlF3"].molar_mass
     assert f_now == pytest.approx(f_in, rel=1e-12)
-    assert m.state.salt[IMPURITIES.index("Mg")] > 0.1  # the balance is not trivial
+    assert m.state.electrolyte[IMPURITIES.index("Mg")] > 0.1  # the balance is not trivial
 
 
 # ---------------------------------------------------------------- operations
@@ -217,7 +218,7 @@ def test_renewals_bleeds_taps_conserve_elements_and_salt(renewed):
 
 def test_salt_component_totals_are_conserved():
     cfg = load_config("rusal-3kA", LUMPED + RENEW + ['schedule.duration="7 d"'])
-    m = LumpedModel(cfg)
+    m = make_model(cfg)
     before = m.salt_component_totals()
     for step in range(1, 24 * 7 + 1):
         m.step(3600.0)
@@ -225,18 +226,18 @@ def test_salt_component_totals_are_conserved():
             m.renew_salt(0.3 * m.salt_props.mass)
     after = m.salt_component_totals()
     np.testing.assert_allclose(after, before, rtol=0, atol=1e-10 * m.state.scrap_fed)
-    assert m.state.salt_renewals == 3
+    assert m.state.electrolyte_renewals == 3
 
 
 def test_renewal_replaces_the_removed_mass_with_fresh_salt():
-    m = LumpedModel(load_config("rusal-3kA", LUMPED))
+    m = make_model(load_config("rusal-3kA", LUMPED))
     for _ in range(48):
         m.step(3600.0)
-    prov = m.electrolyte
-    mass0, mg0 = prov.masses(m.state).sum(), m.state.salt[IMPURITIES.index("Mg")]
+    prov = m.salt
+    mass0, mg0 = prov.masses(m.state).sum(), m.state.electrolyte[IMPURITIES.index("Mg")]
     m.renew_salt(0.25 * mass0)
     assert prov.masses(m.state).sum() == pytest.approx(mass0, rel=1e-12)
-    assert m.state.salt[IMPURITIES.index("Mg")] == pytest.approx(0.75 * mg0, rel=1e-12)
+    assert m.state.electrolyte[IMPURITIES.index("Mg")] == pytest.approx(0.75 * mg0, rel=1e-12)
     with pytest.raises(ValueError, match="salt renewal of .* expected between 0 and the salt"):
         m.renew_salt(2 * mass0)
 
@@ -312,7 +313,7 @@ def test_without_composition_the_melt_is_a_pseudo_component():
     cfg = load_config("rusal-3kA", LUMPED + ["electrolyte.composition_wt_pct={}"])
     prov = SaltProvider(cfg)
     assert prov.names[:2] == ("base", "AlF3")
-    m = LumpedModel(cfg)
+    m = make_model(cfg)
     assert m.salt_props.density == pytest.approx(cfg.electrolyte.density, rel=1e-12)
     assert m.salt_props.mean_molar_mass == pytest.approx(cfg.electrolyte.mean_molar_mass, rel=1e-12)
 

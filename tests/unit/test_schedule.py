@@ -19,7 +19,7 @@ from cellsim.config import load_config
 from cellsim.config.loader import ConfigError
 from cellsim.elements import ALL_ELEMENTS
 from cellsim.io import read_result, write_result
-from cellsim.lumped.model import composition_array
+from cellsim.cell import composition_array
 from cellsim.models import make_model
 
 LUMPED = ['numerics.model="lumped"']
@@ -136,7 +136,7 @@ def test_top_up_mass_is_the_hand_calculation():
     model = make_model(cfg)
     s = model.state
     s.alf3 *= 0.8
-    b = s.salt_base + 10.0
+    b = s.electrolyte_base + 10.0
     w0 = cfg.electrolyte.alf3_mass_fraction
     expected = w0 * b / (1 - w0) - s.alf3
     added, base = model.add_salt(None, 10.0)
@@ -156,7 +156,7 @@ def test_table_additions_at_their_times():
     continuous = run_campaign(load_config("rusal-3kA", LUMPED + ['schedule.duration="3 d"']))
     w, w0 = result.summary["final_alf3_fraction"], cfg.electrolyte.alf3_mass_fraction
     model = make_model(cfg)
-    a0, b = model.state.alf3, model.state.salt_base + 4.0
+    a0, b = model.state.alf3, model.state.electrolyte_base + 4.0
     expected = a0 + 4.0 - continuous.summary["alf3_added"]
     assert w * b / (1 - w) == pytest.approx(expected, rel=1e-3)
     assert w != w0
@@ -172,7 +172,7 @@ def test_henrian_activity_follows_the_alf3_fraction():
     assert model.alf3_activity() == a0
     s = model.state
     s.alf3 *= 0.5
-    w = s.alf3 / (s.alf3 + s.salt_base)
+    w = s.alf3 / (s.alf3 + s.electrolyte_base)
     assert model.alf3_activity() == pytest.approx(a0 * w / w0, rel=1e-12)
     const = make_model(load_config("rusal-3kA", LUMPED + ['electrolyte.alf3_activity_model="constant"']))
     const.state.alf3 *= 0.5
@@ -199,7 +199,7 @@ def test_a_lower_alf3_activity_lets_less_of_the_less_noble_elements_into_the_sal
         model.state.alf3 *= frac
         for _ in range(24):
             model.step(3600.0)
-        out[frac] = model.state.salt[list(ALL_ELEMENTS[1:]).index("Mg")]
+        out[frac] = model.state.electrolyte[list(ALL_ELEMENTS[1:]).index("Mg")]
     assert out[0.5] < out[1.0]
 
 
@@ -232,7 +232,7 @@ def test_lumped_liquid_fraction_is_the_band_inside_the_ledge():
     model = make_model(load_config("rusal-3kA", LUMPED + thin))
     R, delta = model.config.geometry.inner_radius, model.derived.heat.ledge_thickness
     assert delta > 0
-    assert model.bath_liquid_fraction() == pytest.approx((R - delta) ** 2 / R**2, rel=1e-12)
+    assert model.electrolyte_liquid_fraction() == pytest.approx((R - delta) ** 2 / R**2, rel=1e-12)
 
 
 def test_limited_heater_lets_the_melt_cool_and_the_balance_close():
@@ -260,8 +260,9 @@ def test_bath_frozen_stops_a_low_current_campaign_and_names_itself():
 def test_field_level_liquid_fraction_is_the_volume_mean_of_the_heat_field():
     cfg = load_config("rusal-3kA", FIELD + ['schedule.min_bath_liquid_fraction=0.6'])
     model = make_model(cfg)
-    assert model.bath_liquid_fraction() == 1.0 and model.thermal_limit_broken() is None
-    g, hs = model.pot.grid, model.heat_state
+    assert model.electrolyte_liquid_fraction() == 1.0 and model.thermal_limit_broken() is None
+    thermal = model.physics.thermal
+    g, hs = model.physics.mesh.pot.grid, thermal.heat_state
     mask = g.region_mask("electrolyte")
     rf, zf = g.faces[0], g.faces[2]
     vol = (np.pi * (rf[1:] ** 2 - rf[:-1] ** 2))[:, None] * np.diff(zf)[None, :]
@@ -269,10 +270,11 @@ def test_field_level_liquid_fraction_is_the_volume_mean_of_the_heat_field():
     rc = 0.5 * (rf[1:] + rf[:-1])
     outer = (rc > 0.5 * cfg.geometry.inner_radius)[:, None, None]  # freeze the bath outside R/2
     frac[mask & outer] = 0.0
-    model.heat_state = dataclasses.replace(hs, frac=frac)
+    thermal.heat_state = dataclasses.replace(hs, frac=frac)  # (the current stays: same version)
+    model.update_state()
     m2 = mask[:, 0, :]
     expected = np.sum(frac[:, 0, :][m2] * vol[m2]) / vol[m2].sum()
-    assert model.bath_liquid_fraction() == pytest.approx(expected, rel=1e-12)
+    assert model.electrolyte_liquid_fraction() == pytest.approx(expected, rel=1e-12)
     assert expected < 0.6
     assert model.thermal_limit_broken().startswith("bath frozen: electrolyte liquid fraction")
 

@@ -1,31 +1,35 @@
-"""The lumped (0D) cell model: state, derived quantities, and one time step.
+"""The cell: state, inventories, ledgers, the operations on them and the stop criteria.
 
-The model holds physics and state; the campaign runner (``cellsim.campaign``) owns the clock,
-schedules (feed batches, taps), stop criteria and recording. ``update_state()`` recomputes
-everything derived from the inventories (idempotent: calling it twice changes nothing);
-``step(dt)`` advances the inventories by dt and calls ``update_state()``.
+A :class:`Cell` knows no model level: the physics (voltage, temperature, heat losses,
+impurity exchange) comes from the :class:`cellsim.physics.Physics` it holds, a composition
+of providers (``cellsim.contracts``; the levels are in ``cellsim.models``). Every change of
+the state goes through a method of the cell, and each public one leaves the derived
+quantities current (``update_state()``, idempotent: calling it twice changes nothing);
+``step(dt)`` advances the inventories by dt.
 
 Inventories are masses [kg] per element (``ALL_ELEMENTS`` order, Al first) for the anode
-alloy, the cathode metal and the sludge; dissolved impurities in the salt per ``IMPURITIES``.
-Every transfer moves mass from one inventory to another, so element totals are conserved to
-round-off (tested).
+alloy, the cathode metal and the sludge; dissolved impurities in the electrolyte per
+``IMPURITIES``. Every transfer moves mass from one inventory to another, so element totals
+are conserved to round-off (tested).
 """
 
 from __future__ import annotations
 
+import copy
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import brentq
 
-from ..config.schema import Config
-from ..config.validate import alloy_density
-from ..electrolyte import COMPONENTS, OutOfRange, SaltProvider
-from ..elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
-from ..thermo import feed_heating
-from ..units import FARADAY
-from . import chemistry, electrical, thermal
+from .config.schema import Config
+from .config.validate import alloy_density
+from .contracts import ExchangeStep, Layers, OperatingPoint, Snapshot
+from .electrolyte import COMPONENTS, OutOfRange
+from .electrolyte.provider import SaltProvider
+from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from .lumped import chemistry, electrical, thermal
+from .physics import Physics
+from .units import FARADAY, ZERO_CELSIUS
 
 M_AL = ELEMENTS["Al"].molar_mass
 M_ALF3 = COMPONENTS["AlF3"].molar_mass  # kg/mol, the salt components' (halogen balance to round-off)
@@ -48,14 +52,17 @@ def mole_fractions(masses: np.ndarray) -> np.ndarray:
 
 @dataclass
 class CellState:
-    """Inventories and cumulative flows of a campaign (all SI, masses in kg)."""
+    """Inventories and cumulative flows of a campaign (all SI, masses in kg).
+
+    ``electrolyte``: dissolved impurities per IMPURITIES element; ``alf3`` and
+    ``electrolyte_base``: the AlX3 and the base salt of the electrolyte."""
 
     time: float
     alloy: np.ndarray
-    salt: np.ndarray
+    electrolyte: np.ndarray
     cathode: np.ndarray
     alf3: float
-    salt_base: float
+    electrolyte_base: float
     sludge: np.ndarray = field(default_factory=lambda: np.zeros(len(ALL_ELEMENTS)))
     scrap_metal: np.ndarray = field(default_factory=lambda: np.zeros(len(ALL_ELEMENTS)))
     scrap_fed: float = 0.0
@@ -68,14 +75,14 @@ class CellState:
     back_reaction: float = 0.0  # kg of Al returned from cathode to alloy
     energy: dict = field(default_factory=lambda: {k: 0.0 for k in LEDGER_TERMS})
     feed_rate: float = 0.0  # kg/s of scrap metal over the last step
-    # salt care (cellsim.electrolyte): kg per IMPURITIES element or kg of salt
-    salt_precipitate: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
-    salt_removed: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
-    salt_removed_base: float = 0.0
-    salt_removed_alf3: float = 0.0
-    salt_fresh_base: float = 0.0
-    salt_fresh_alf3: float = 0.0
-    salt_renewals: int = 0
+    # electrolyte care (cellsim.electrolyte): kg per IMPURITIES element or kg of salt
+    electrolyte_precipitate: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
+    electrolyte_removed: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
+    electrolyte_removed_base: float = 0.0
+    electrolyte_removed_alf3: float = 0.0
+    electrolyte_fresh_base: float = 0.0
+    electrolyte_fresh_alf3: float = 0.0
+    electrolyte_renewals: int = 0
     # Mg removed from the scrap before feeding [kg], its reagent [kg] and the Al lost with it [kg]
     mg_removed: float = 0.0
     mg_removal_reagent: float = 0.0
@@ -84,7 +91,8 @@ class CellState:
 
 @dataclass(frozen=True, slots=True)
 class Derived:
-    """Quantities computed from the state by ``update_state`` (SI)."""
+    """Quantities computed from the state by ``update_state`` (SI): the cell's
+    :class:`~cellsim.contracts.Layers` and the physics' :class:`~cellsim.contracts.OperatingPoint`."""
 
     alloy_depth: float
     cathode_depth: float
@@ -98,44 +106,53 @@ class Derived:
     feed_sink: float  # W to heat and melt the scrap
     heater_power: float  # W
     heat_margin: float  # W of surplus at the set point (negative: heater needed)
-    liquid_fraction: float = math.nan  # liquid volume fraction of the electrolyte (lumped level)
+    liquid_fraction: float  # liquid volume fraction of the electrolyte
+
+    @classmethod
+    def of(cls, layers: Layers, op: OperatingPoint) -> "Derived":
+        return cls(layers.alloy_depth, layers.cathode_depth, layers.alloy_density, layers.a_al_alloy,
+                   layers.a_al_cathode, op.temperature, op.voltage, op.heat, op.joule_heat,
+                   op.feed_sink, op.heater_power, op.heat_margin, op.liquid_fraction)
 
     @property
     def cell_voltage(self) -> float:
         return sum(self.voltage.values())
 
 
-class LumpedModel:
-    level = "lumped"
+class Cell:
+    """State and operations of one cell; physics from ``physics`` (module docstring)."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, physics: Physics):
         self.config = self.base_config = config
-        self.electrolyte = SaltProvider(config)
+        self.physics = physics
+        # the electrolyte's composition -> properties (the same 0D provider at every level)
+        self.salt = physics.electrolyte if physics.electrolyte is not None else SaltProvider(config)
         self.electrolyte_stop: str | None = None
         geo = config.geometry
         w_alloy = composition_array(config.anode_alloy.initial_composition)
         rho_alloy = alloy_density(config.anode_alloy.initial_composition)
         alloy_mass = rho_alloy * geo.area * geo.anode_alloy_depth
         cath_mass = ELEMENTS["Al"].liquid_density * geo.area * geo.cathode_metal_depth
-        salt_mass = config.electrolyte.density * geo.area * geo.acd
-        alf3 = config.electrolyte.alf3_mass_fraction * salt_mass
+        electrolyte_mass = config.electrolyte.density * geo.area * geo.acd
+        alf3 = config.electrolyte.alf3_mass_fraction * electrolyte_mass
         self.al_setpoint = w_alloy[0] * alloy_mass
         self.cathode_residual = cath_mass
         self.alf3_setpoint = alf3
-        self.alf3_w0 = alf3 / (alf3 + (salt_mass - alf3))  # same expression as alf3_fraction()
+        self.alf3_w0 = alf3 / (alf3 + (electrolyte_mass - alf3))  # same expression as alf3_fraction()
         refill = config.schedule.bleed_refill_composition
         self.refill_w = composition_array(config.anode_alloy.initial_composition if refill is None
                                           else refill)
         self.scrap_w, self.mg_removal_per_metal = _demagged(config.scrap)
-        self.salt_volume = geo.area * geo.acd
+        self.electrolyte_volume = geo.area * geo.acd
         self.current = config.operation.current  # A; the runner's current program may change it
         self.state = CellState(
-            time=0.0, alloy=w_alloy * alloy_mass, salt=np.zeros(len(IMPURITIES)),
+            time=0.0, alloy=w_alloy * alloy_mass, electrolyte=np.zeros(len(IMPURITIES)),
             cathode=composition_array(config.cathode_metal.initial_composition) * cath_mass,
-            alf3=alf3, salt_base=salt_mass - alf3)
+            alf3=alf3, electrolyte_base=electrolyte_mass - alf3)
         self.state.feed_rate = self.nominal_feed_rate()
         self.initial = self.totals()
         self.refresh_electrolyte()
+        physics.start(self, self.layers())
         self.update_state()
 
     # ----------------------------------------------------------------- derived quantities
@@ -148,28 +165,40 @@ class LumpedModel:
         bleeds), less what came in (scrap, fresh alloy, AlF3 make-up and additions): constant
         over a campaign (conservation test)."""
         s = self.state
-        alf3 = s.alf3 - s.alf3_added + s.salt_removed_alf3 - s.salt_fresh_alf3
-        salt = np.concatenate([[alf3 * M_AL / M_ALF3], s.salt + s.salt_precipitate + s.salt_removed])
-        return (s.alloy + salt + s.cathode + s.sludge + s.tapped + s.bled
+        alf3 = s.alf3 - s.alf3_added + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3
+        dissolved = np.concatenate([[alf3 * M_AL / M_ALF3],
+                                    s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed])
+        return (s.alloy + dissolved + s.cathode + s.sludge + s.tapped + s.bled
                 - s.scrap_metal - s.refilled)
 
     def salt_component_totals(self) -> np.ndarray:
         """Base salt and AlX3 [kg] in the pot plus removed less added (renewals, additions,
         make-up), with the AlX3 the anodic exchange used counted back: constant over a campaign."""
         s = self.state
-        used = np.dot(chemistry.VALENCE / 3.0, (s.salt + s.salt_precipitate + s.salt_removed)
-                      / chemistry.MOLAR_MASS) * M_ALF3  # kg AlX3 turned into impurity halides
-        return np.array([s.salt_base + s.salt_removed_base - s.salt_fresh_base - s.base_salt_added,
-                         s.alf3 + s.salt_removed_alf3 - s.salt_fresh_alf3 - s.alf3_added + used])
+        halides = s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed
+        used = np.dot(chemistry.VALENCE / 3.0, halides / chemistry.MOLAR_MASS) * M_ALF3
+        return np.array([s.electrolyte_base + s.electrolyte_removed_base - s.electrolyte_fresh_base
+                         - s.base_salt_added,
+                         s.alf3 + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3 - s.alf3_added + used])
 
     # ------------------------------------------------------------------ electrolyte
+    def electrolyte_mole_fractions(self) -> dict[str, float]:
+        """Mole fraction of each salt component now (cellsim.electrolyte: base components, AlX3
+        and the impurity halides; 'base' is the configured melt without its AlX3 when the
+        library entry names no components)."""
+        return self.salt.mole_fractions(self.state)
+
+    def electrolyte_mass_fractions(self) -> dict[str, float]:
+        """Mass fraction of each salt component now."""
+        return self.salt.mass_fractions(self.state)
+
     def refresh_electrolyte(self) -> None:
-        """The salt's properties from its composition (cellsim.electrolyte); with
-        electrolyte.composition_feedback the model's configuration takes them (conductivity,
-        density and the salt layer's depth, liquidus, heat capacity, mean molar mass)."""
-        prov, s = self.electrolyte, self.state
+        """The electrolyte's properties from its composition (``salt_props``); with
+        electrolyte.composition_feedback the cell's configuration takes them (conductivity,
+        density and the salt layer's depth, liquidus, heat capacity, mean molar mass) and
+        hands it to the providers when one has moved by more than PROPERTY_LAG."""
         try:
-            props = prov.evaluate(s)
+            props = self.salt.evaluate(self.state)
         except OutOfRange as err:
             if self.base_config.electrolyte.composition_feedback:  # else the configured melt rules
                 self.electrolyte_stop = self.electrolyte_stop or str(err)
@@ -177,155 +206,84 @@ class LumpedModel:
         self.salt_props = props
         fed = getattr(self, "_fed_props", None)
         if self.base_config.electrolyte.composition_feedback and (fed is None or _moved(fed, props)):
-            self._fed_props = props
-            self.config = prov.effective_config(props, layers=True)
-            self.salt_volume = props.volume
+            self._feed_props(props)
+
+    def _feed_props(self, props) -> None:
+        self._fed_props = props
+        self.config = self.salt.effective_config(props, layers=True)
+        self.electrolyte_volume = props.volume
+        self.physics.configure(self.config)
 
     def renew_salt(self, mass: float) -> dict:
-        """Partial salt renewal: ``mass`` kg removed with its composition, the same mass of fresh
-        electrolyte added (booked in the state; see SaltProvider.renew)."""
-        moved = self.electrolyte.renew(self.state, mass)
-        self.state.salt_renewals += 1
-        self._salt_changed()
+        """Partial electrolyte renewal: ``mass`` kg removed with its composition, the same mass
+        of fresh electrolyte added (booked in the state; see SaltProvider.renew)."""
+        moved = self.salt.renew(self.state, mass)
+        self.state.electrolyte_renewals += 1
+        self.physics.electrolyte_changed(self)
         self.update_state()
         return moved
 
-    def _salt_changed(self) -> None:
-        """Hook: the salt inventories changed outside the exchange (a field level rescales its
-        concentration field to match ``state.salt``)."""
-
     def alf3_fraction(self) -> float:
-        """AlX3 mass fraction of the melt (dissolved impurities neglected)."""
+        """AlX3 mass fraction of the electrolyte (dissolved impurities neglected)."""
         s = self.state
-        return s.alf3 / (s.alf3 + s.salt_base)
+        return s.alf3 / (s.alf3 + s.electrolyte_base)
 
     def alf3_activity(self) -> float:
-        """AlX3 activity of the melt: Henrian about the configured point, a = a0 w / w0 [E]
-        (dilute-solution proportionality to the mass fraction, which stands for the mole
-        fraction at a fixed mean molar mass), capped at 1; or constant (electrolyte.alf3_activity_model)."""
+        """AlX3 activity of the electrolyte: Henrian about the configured point, a = a0 w / w0
+        [E] (dilute-solution proportionality to the mass fraction, which stands for the mole
+        fraction at a fixed mean molar mass), capped at 1; or constant
+        (electrolyte.alf3_activity_model)."""
         el = self.config.electrolyte
         if el.alf3_activity_model == "constant":
             return el.alf3_activity
         if el.composition_feedback:  # from the composition of the moment (cellsim.electrolyte)
-            prov = self.electrolyte
             try:
-                return prov.melt.alx3_activity(prov.masses(self.state), prov.log)
+                return self.salt.melt.alx3_activity(self.salt.masses(self.state), self.salt.log)
             except OutOfRange:
                 return self.salt_props.alx3_activity
         return min(el.alf3_activity * max(self.alf3_fraction(), 0.0) / self.alf3_w0, 1.0)
 
-    def bath_liquid_fraction(self) -> float:
-        """Liquid volume fraction of the electrolyte: at a field level the volume mean of the
-        heat field's liquid fraction over the electrolyte cells (``heat_state.frac``,
-        ``pot.grid``); at the lumped level the band inside the sidewall ledge (0 when the
-        heat balance has no liquid solution)."""
-        hs, pot = getattr(self, "heat_state", None), getattr(self, "pot", None)
-        if hs is not None and pot is not None:
-            mask, vol = pot.grid.region_mask("electrolyte"), pot.grid.volumes()
-            return float(np.sum(hs.frac[mask] * vol[mask]) / vol[mask].sum())
+    def electrolyte_liquid_fraction(self) -> float:
+        """Liquid volume fraction of the electrolyte (from the thermal provider)."""
         return self.derived.liquid_fraction
 
-    def layer_depths(self) -> tuple[float, float, float]:
-        """Anode alloy density [kg/m3] (ideal mixing), alloy and cathode-metal depths [m]."""
+    def layers(self) -> Layers:
+        """Anode alloy density [kg/m3] (ideal mixing), alloy and cathode-metal depths [m] and
+        the Raoultian Al activities of both metals (gamma_Al = 1 [E])."""
         s, area = self.state, self.config.geometry.area
         w = s.alloy / s.alloy.sum()
         rho_alloy = alloy_density(dict(zip(IMPURITIES, w[_IMP])))
-        return (rho_alloy, s.alloy.sum() / (rho_alloy * area),
-                s.cathode.sum() / (ELEMENTS["Al"].liquid_density * area))
+        return Layers(s.alloy.sum() / (rho_alloy * area),
+                      s.cathode.sum() / (ELEMENTS["Al"].liquid_density * area), rho_alloy,
+                      mole_fractions(s.alloy)[0], mole_fractions(s.cathode)[0])
 
     def update_state(self) -> Derived:
+        """Recompute the derived quantities from the state (idempotent)."""
         self.refresh_electrolyte()
-        cfg, s = self.config, self.state
-        rho_alloy, alloy_depth, cathode_depth = self.layer_depths()
-        gamma_al = 1.0  # Raoultian Al in both metals [E]
-        a_al = gamma_al * mole_fractions(s.alloy)[0]
-        a_al_c = gamma_al * mole_fractions(s.cathode)[0]
-        I = self.current
-        T_set = cfg.operation.temperature
-        feed_unit = s.feed_rate
-
-        def balance(T):
-            R = electrical.resistances(cfg, T, alloy_depth, cathode_depth)
-            V = electrical.voltage_breakdown(cfg, I, T, R, a_al, a_al_c)
-            joule = I * (sum(V.values()) - V["external"])
-            loss = thermal.heat_loss(cfg, T, alloy_depth, cathode_depth)
-            rods_joule_out = 0.5 * I**2 * R.rods  # half the rods' Joule heat leaves at the clamps
-            sink = feed_unit * feed_heating(cfg.scrap.feed_temperature, T)
-            loss = _with_rod_joule(loss, rods_joule_out)
-            return joule - loss.total - sink, V, loss, joule, sink
-
-        margin, V, loss, joule, sink = balance(T_set)
-        T, heater = T_set, max(-margin, 0.0)
-        liquid = math.nan
-        P_max = cfg.operation.heater_max_power
-        if P_max is not None and heater > P_max:  # the heater cannot hold the set point
-            heater = P_max
-            T_low = cfg.electrolyte.liquidus + 1e-3  # the ledge model needs T above the liquidus
-            if balance(T_low)[0] + P_max >= 0.0:
-                T = brentq(lambda x: balance(x)[0] + P_max, T_low, T_set, xtol=1e-6)
-            else:  # no liquid steady state: the bath freezes
-                T, liquid = T_low, 0.0
-            _, V, loss, joule, sink = balance(T)
-        elif margin > 0.0:  # surplus: the melt settles above the set point
-            hi = T_set + 50.0
-            while balance(hi)[0] > 0.0:
-                hi += 100.0
-                if hi > T_set + 1000.0:
-                    raise RuntimeError("heat balance has no solution within 1000 K of the set point")
-            T = brentq(lambda x: balance(x)[0], T_set, hi, xtol=1e-6)
-            _, V, loss, joule, sink = balance(T)
-        if math.isnan(liquid):
-            liquid = _inside_ledge(cfg.geometry, loss.ledge_thickness)
-        self.derived = Derived(alloy_depth, cathode_depth, rho_alloy, a_al, a_al_c, T, V, loss,
-                               joule, sink, heater, margin, liquid)
+        layers = self.layers()
+        op, electrolyte = self.physics.update(self, layers)
+        if electrolyte is not None:  # a remesh: the species field owns the inventory
+            self.state.electrolyte = electrolyte
+        self.derived = Derived.of(layers, op)
         return self.derived
 
     # ----------------------------------------------------------------------- time step
-    def exchange(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
-        """Advance the dissolved impurities by dt: the three-pool film exchange (alloy, salt,
-        cathode inventories updated); returns the mean fluxes over the step, alloy -> salt and
-        salt -> cathode [mol/s] per impurity (a field level overrides this)."""
-        cfg, s, d = self.config, self.state, self.derived
-        T, area = d.temperature, cfg.geometry.area
-        el = cfg.electrolyte
-        mol_imp = chemistry.MOLAR_MASS
-        V_alloy = s.alloy.sum() / d.alloy_density
-        V_cath = s.cathode.sum() / ELEMENTS["Al"].liquid_density
-        c_salt = el.density / el.mean_molar_mass
-        gamma = np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES])
-        cmol = lambda m: (m / np.array([ELEMENTS[x].molar_mass for x in ALL_ELEMENTS])).sum()
-        c_alloy, c_cath = cmol(s.alloy) / V_alloy, cmol(s.cathode) / V_cath
-        a_alx3 = self.alf3_activity()
-        x_ratio_a = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_alloy, gamma)
-        x_ratio_c = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_cathode, np.ones(len(IMPURITIES)))
-        S_a, S_c = x_ratio_a * c_salt / c_alloy, x_ratio_c * c_salt / c_cath
-        g_a = chemistry.film_conductance(area, S_a, el.mass_transfer_coefficient,
-                                         cfg.anode_alloy.metal_mass_transfer_coefficient)
-        g_c = chemistry.film_conductance(area, S_c, el.mass_transfer_coefficient,
-                                         cfg.cathode_metal.metal_mass_transfer_coefficient)
-        n_a, n_s, n_c, N_a, N_c = chemistry.exchange_step(
-            s.alloy[_IMP] / mol_imp, s.salt / mol_imp, s.cathode[_IMP] / mol_imp,
-            V_alloy, self.salt_volume, V_cath, S_a, S_c, g_a, g_c, dt)
-        s.alloy[_IMP], s.salt, s.cathode[_IMP] = n_a * mol_imp, n_s * mol_imp, n_c * mol_imp
-        return N_a, N_c
-
     def step(self, dt: float) -> None:
+        """Advance the cell by dt [s]: heat and species (the physics), then the Al carried
+        by the current at each electrode, the back reaction, AlX3, ledgers, continuous feed
+        and sludge; the derived quantities are then updated."""
         cfg, s, d = self.config, self.state, self.derived
         I, area = self.current, cfg.geometry.area
         el = cfg.electrolyte
-        species = getattr(self, "species", None)  # a field level's species field reads its options
-        if species is not None and species.options.alf3_activity != self.alf3_activity():
-            species.options = replace(species.options, alf3_activity=self.alf3_activity())
-        N_a, N_c = self.exchange(dt)
+        heater, exchange = self.physics.step(self, dt)
+        N_a, N_c = self._book_exchange(exchange)
 
         # Al carries the rest of the current at each electrode (mol/s).
         nv = chemistry.VALENCE
         r_anode = (I - FARADAY * np.dot(nv, N_a)) / (3 * FARADAY)
         r_cathode = (I - FARADAY * np.dot(nv, N_c)) / (3 * FARADAY)
         # Back reaction: dissolved metal carried from the cathode (a_Al ~ 1) to the alloy through
-        # both salt films in series (physics-data.md 3.2) [mol/s].
+        # both electrolyte films in series (docs/model.md) [mol/s].
         c_sat = el.dissolved_al_solubility * el.density / M_AL
         back = 0.5 * el.mass_transfer_coefficient * area * c_sat * (d.a_al_cathode - d.a_al_alloy)
         back = max(back, 0.0)
@@ -340,22 +298,38 @@ class LumpedModel:
         s.charge += I * dt
         for term, volts in d.voltage.items():
             s.energy[term] += volts * I * dt
-        s.energy["auxiliary_heat"] += d.heater_power * dt
+        s.energy["auxiliary_heat"] += heater * dt
         s.time += dt
         if cfg.schedule.feed_mode == "continuous":
-            s.feed_rate = self.feed_to_setpoint() / dt
-        self.remove_sludge()
-        if self.base_config.electrolyte.composition_feedback and self.electrolyte.precipitate(s) > 0.0:
-            self._salt_changed()
+            s.feed_rate = self._feed_to_setpoint() / dt
+        self._remove_sludge()
+        if self.base_config.electrolyte.composition_feedback and self.salt.precipitate(s) > 0.0:
+            self.physics.electrolyte_changed(self)
             if self.base_config.electrolyte.precipitation == "stop":
                 self.electrolyte_stop = self.electrolyte_stop or (
-                    f"MgX2 solubility reached: {self.electrolyte.mgx2_fraction(s) * 100:.2f} wt% "
+                    f"MgX2 solubility reached: {self.salt.mgx2_fraction(s) * 100:.2f} wt% "
                     f"(electrolyte.mgx2_solubility_wt_pct, precipitation = \"stop\")")
         self.update_state()
 
-    # ------------------------------------------------------------ scheduled operations
-    def feed_to_setpoint(self) -> float:
+    def _book_exchange(self, ex: ExchangeStep) -> tuple[np.ndarray, np.ndarray]:
+        s = self.state
+        s.alloy[_IMP], s.electrolyte, s.cathode[_IMP] = ex.alloy, ex.electrolyte, ex.cathode
+        return ex.flux_alloy_to_electrolyte, ex.flux_electrolyte_to_cathode
+
+    # ------------------------------------------------------------ operations on the state
+    def set_current(self, current: float) -> None:
+        """Cell current [A] from now on (the runner's current program)."""
+        if current != self.current:
+            self.current = current
+            self.update_state()
+
+    def feed(self) -> float:
         """Feed scrap until the alloy's Al is back at its initial mass; return metal fed [kg]."""
+        metal = self._feed_to_setpoint()
+        self.update_state()
+        return metal
+
+    def _feed_to_setpoint(self) -> float:
         s = self.state
         missing = self.al_setpoint - s.alloy[0]
         if missing <= 0.0:
@@ -374,7 +348,7 @@ class LumpedModel:
             s.energy["mg_removal"] += raw / sc.metallic_yield * sc.mg_removal_energy
         return metal
 
-    def remove_sludge(self) -> None:
+    def _remove_sludge(self) -> None:
         """Move everything above the liquid solubility (with its Al) to the sludge."""
         aa, s = self.config.anode_alloy, self.state
         for symbol, w_sol in aa.solubility.items():
@@ -410,14 +384,15 @@ class LumpedModel:
         """Add ``alf3`` kg of AlX3 (None: top up to the initial AlX3 fraction at the present
         base salt) and ``base_salt`` kg of base salt; return what was added (booked in
         ``state.alf3_added``, ``state.base_salt_added``). The layer stays ``geometry.acd``
-        thick: additions change the melt's composition, not its volume."""
+        thick: additions change the electrolyte's composition, not its volume."""
         s = self.state
-        s.salt_base += base_salt
+        s.electrolyte_base += base_salt
         s.base_salt_added += base_salt
         if alf3 is None:  # w = a / (a + b) = w0  ->  a = w0 b / (1 - w0)
-            alf3 = max(self.alf3_w0 * s.salt_base / (1.0 - self.alf3_w0) - s.alf3, 0.0)
+            alf3 = max(self.alf3_w0 * s.electrolyte_base / (1.0 - self.alf3_w0) - s.alf3, 0.0)
         s.alf3 += alf3
         s.alf3_added += alf3
+        self.update_state()
         return alf3, base_salt
 
     def tap(self) -> np.ndarray:
@@ -432,26 +407,32 @@ class LumpedModel:
         self.update_state()
         return batch
 
-    # ------------------------------------------------------------------ checkpoints
+    # ------------------------------------------------------------------ fields, checkpoints
+    def snapshot(self) -> Snapshot | None:
+        """The fields of a field level now (None at the lumped level)."""
+        return self.physics.snapshot(self.state.time)
+
+    def reset_caches(self) -> None:
+        """Drop factorisations and warm starts (a sync point: what follows depends on the
+        state alone)."""
+        self.physics.reset_caches()
+
     def checkpoint(self) -> dict:
         """Everything needed to continue bit for bit (plain data; see cellsim.checkpoint)."""
-        import copy
-
         return {"state": copy.deepcopy(self.state), "derived": self.derived, "current": self.current,
-                "fed_props": getattr(self, "_fed_props", None)}
+                "physics": self.physics.checkpoint(), "fed_props": getattr(self, "_fed_props", None)}
 
     def restore(self, data: dict) -> None:
         """Continue from :meth:`checkpoint` data (the config must be the same)."""
-        import copy
-
         self.state, self.derived = copy.deepcopy(data["state"]), data["derived"]
         self.current = data["current"]
-        self._fed_props = fed = data.get("fed_props")
+        fed = data.get("fed_props")
         if fed is not None and self.base_config.electrolyte.composition_feedback:
-            self.config = self.electrolyte.effective_config(fed, layers=True)
-            self.salt_volume = fed.volume
+            self._feed_props(fed)  # the properties the providers had (lagged, PROPERTY_LAG)
         self.refresh_electrolyte()
+        self.physics.restore(self, data["physics"])
 
+    # ------------------------------------------------------------------- stop criteria
     def limited_sum(self) -> float:
         """Mass fraction of the limited elements (anode_alloy.limited_elements) in the alloy."""
         w = self.state.alloy / self.state.alloy.sum()
@@ -460,7 +441,7 @@ class LumpedModel:
     def thermal_limit_broken(self) -> str | None:
         """Describe the thermal stop criterion of ``[schedule]`` that is met, or None."""
         sched, el, d = self.config.schedule, self.config.electrolyte, self.derived
-        C = 273.15
+        C = ZERO_CELSIUS
         ledge = d.heat.ledge_thickness
         if sched.min_ledge_thickness is not None and ledge < sched.min_ledge_thickness:
             return (f"sidewall ledge gone: {ledge * 1e3:.2f} mm below {sched.min_ledge_thickness * 1e3:g} mm "
@@ -469,7 +450,7 @@ class LumpedModel:
             if d.temperature < el.liquidus:
                 return (f"bath frozen: electrolyte {d.temperature - C:.1f} degC below its liquidus "
                         f"{el.liquidus - C:g} degC")
-            f = self.bath_liquid_fraction()
+            f = self.electrolyte_liquid_fraction()
             if f < sched.min_bath_liquid_fraction:
                 return (f"bath frozen: electrolyte liquid fraction {f:.3f} below "
                         f"{sched.min_bath_liquid_fraction:g}")
@@ -486,8 +467,8 @@ class LumpedModel:
         if self.electrolyte_stop:
             return self.electrolyte_stop
         if self.base_config.electrolyte.composition_feedback:
-            broken = self.electrolyte.layer_order_broken(self.salt_props, d.alloy_density,
-                                                         ELEMENTS["Al"].liquid_density)
+            broken = self.salt.layer_order_broken(self.salt_props, d.alloy_density,
+                                                  ELEMENTS["Al"].liquid_density)
             if broken:
                 return broken
         if d.alloy_depth + self.config.geometry.acd + d.cathode_depth > thermal.cavity_height(self.config):
@@ -503,10 +484,10 @@ class LumpedModel:
         return None
 
 
-# The properties the configuration carries are refreshed when one of them has moved by more
-# than this fraction (liquidus: this times 1000 K) since the last refresh: the composition moves
-# the conductivity by ~2e-4 per hour of a UBC campaign, and a refresh every step would defeat
-# the field levels' reuse of the current solution (CURRENT_REUSE_SIGMA). The cell voltage then
+# The properties the configuration carries are handed to the providers when one of them has
+# moved by more than this fraction (liquidus: this times 1000 K) since the last time: the
+# composition moves the conductivity by ~2e-4 per hour of a UBC campaign, and a refresh every
+# step would defeat the field levels' reuse of the current solution. The cell voltage then
 # lags its composition by at most 0.1 % of the electrolyte ohmic drop.
 PROPERTY_LAG = 1e-3
 
@@ -530,20 +511,6 @@ def _demagged(scrap) -> tuple[np.ndarray, float]:
     w[_MG] -= mg
     w[0] -= mg * scrap.mg_removal_al_loss
     return w / w.sum(), mg
-
-
-def _inside_ledge(geo, ledge: float) -> float:
-    """Fraction of the cavity's plan area inside a sidewall ledge of thickness ``ledge`` [m]."""
-    if geo.shape == "cylindrical":
-        return max(1.0 - ledge / geo.inner_radius, 0.0) ** 2
-    return (max(geo.inner_length - 2 * ledge, 0.0) * max(geo.inner_width - 2 * ledge, 0.0)
-            / (geo.inner_length * geo.inner_width))
-
-
-def _with_rod_joule(loss: thermal.HeatLoss, rods_joule_out: float) -> thermal.HeatLoss:
-    from dataclasses import replace
-
-    return replace(loss, collectors=loss.collectors + rods_joule_out)
 
 
 def current_efficiency(al_produced: float, charge: float) -> float:

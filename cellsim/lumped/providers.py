@@ -1,0 +1,167 @@
+"""The lumped (0D) providers of ``cellsim.contracts``: uniform slabs, one heat balance, films.
+
+* :class:`SlabElectrical`: the voltage terms of uniform slabs (``cellsim.lumped.electrical``);
+* :class:`SteadyHeatBalance`: the electrolyte temperature from the steady heat balance of the
+  pot (``cellsim.lumped.thermal``) with the heater holding the set point, within
+  ``operation.heater_max_power``;
+* :class:`FilmExchange`: the three-pool film exchange of the dissolved impurities
+  (``cellsim.lumped.chemistry``).
+
+They keep no state of their own (the cell's state is all they read), so their checkpoint is
+empty and their mesh hooks do nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+from scipy.optimize import brentq
+
+from ..contracts import CellView, ElectricalPoint, ExchangeStep, Layers, OperatingPoint
+from ..elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from ..thermo import feed_heating
+from . import chemistry, electrical, thermal
+
+_IMP = slice(1, None)  # impurities within ALL_ELEMENTS arrays
+
+
+class Stateless:
+    """Mesh and checkpoint hooks of a provider that keeps no state."""
+
+    def __init__(self, config, mesh=None):
+        self.config = config
+
+    def rebuilt(self, cell: CellView, old) -> None:
+        pass
+
+    def reset_caches(self) -> None:
+        pass
+
+    def checkpoint(self) -> dict:
+        return {}
+
+    def restore(self, cell: CellView, data: dict) -> None:
+        pass
+
+
+class SlabElectrical(Stateless):
+    """Voltage terms of uniform slabs at the electrolyte temperature (lumped level)."""
+
+    solution = None
+
+    def update(self, cell: CellView, thermal_provider) -> None:
+        pass
+
+    def at(self, cell: CellView, layers: Layers, temperature: float) -> ElectricalPoint:
+        cfg, I = cell.config, cell.current
+        R = electrical.resistances(cfg, temperature, layers.alloy_depth, layers.cathode_depth)
+        V = electrical.voltage_breakdown(cfg, I, temperature, R, layers.a_al_alloy, layers.a_al_cathode)
+        joule = I * (sum(V.values()) - V["external"])
+        return ElectricalPoint(V, joule, 0.5 * I**2 * R.rods)  # half the rods' heat leaves at the clamps
+
+
+class SteadyHeatBalance(Stateless):
+    """Electrolyte temperature from the steady heat balance (lumped level): at the set point
+    with the heater making up a deficit; above it when Joule heat is in surplus; below it
+    when the heater (``operation.heater_max_power``) cannot hold it; frozen (liquid fraction
+    0) when no liquid steady state exists."""
+
+    def start(self, cell: CellView, layers: Layers, electrical_provider) -> None:
+        pass
+
+    def settle(self, cell: CellView, electrical_provider) -> None:
+        pass
+
+    def shell_temperature(self) -> float:
+        return math.nan
+
+    def step_temperature(self, cell: CellView) -> float:
+        return cell.derived.temperature
+
+    def advance(self, cell: CellView, dt: float, electrical_provider) -> float:
+        return cell.derived.heater_power
+
+    def operating_point(self, cell: CellView, layers: Layers, electrical_provider) -> OperatingPoint:
+        cfg = cell.config
+        T_set = cfg.operation.temperature
+        feed_unit = cell.state.feed_rate
+
+        def balance(T):
+            point = electrical_provider.at(cell, layers, T)
+            loss = thermal.heat_loss(cfg, T, layers.alloy_depth, layers.cathode_depth)
+            sink = feed_unit * feed_heating(cfg.scrap.feed_temperature, T)
+            loss = replace(loss, collectors=loss.collectors + point.clamp_heat)
+            return point.joule_heat - loss.total - sink, point.voltage, loss, point.joule_heat, sink
+
+        margin, V, loss, joule, sink = balance(T_set)
+        T, heater = T_set, max(-margin, 0.0)
+        liquid = math.nan
+        P_max = cfg.operation.heater_max_power
+        if P_max is not None and heater > P_max:  # the heater cannot hold the set point
+            heater = P_max
+            T_low = cfg.electrolyte.liquidus + 1e-3  # the ledge model needs T above the liquidus
+            if balance(T_low)[0] + P_max >= 0.0:
+                T = brentq(lambda x: balance(x)[0] + P_max, T_low, T_set, xtol=1e-6)
+            else:  # no liquid steady state: the electrolyte freezes
+                T, liquid = T_low, 0.0
+            _, V, loss, joule, sink = balance(T)
+        elif margin > 0.0:  # surplus: the electrolyte settles above the set point
+            hi = T_set + 50.0
+            while balance(hi)[0] > 0.0:
+                hi += 100.0
+                if hi > T_set + 1000.0:
+                    raise RuntimeError("heat balance has no solution within 1000 K of the set point")
+            T = brentq(lambda x: balance(x)[0], T_set, hi, xtol=1e-6)
+            _, V, loss, joule, sink = balance(T)
+        if math.isnan(liquid):
+            liquid = _inside_ledge(cfg.geometry, loss.ledge_thickness)
+        return OperatingPoint(T, V, loss, joule, sink, heater, margin, liquid)
+
+
+class FilmExchange(Stateless):
+    """Three-pool film exchange of the dissolved impurities (lumped level): each metal and
+    the electrolyte well mixed, films at the two interfaces (``cellsim.lumped.chemistry``)."""
+
+    def start(self, cell: CellView) -> None:
+        pass
+
+    def electrolyte_inventory(self) -> None:
+        return None
+
+    def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
+        cfg, s, d = cell.config, cell.state, cell.derived
+        T, area = temperature, cfg.geometry.area
+        el = cfg.electrolyte
+        mol_imp = chemistry.MOLAR_MASS
+        V_alloy = s.alloy.sum() / d.alloy_density
+        V_cath = s.cathode.sum() / ELEMENTS["Al"].liquid_density
+        V_electrolyte = area * cfg.geometry.acd
+        c_salt = el.density / el.mean_molar_mass
+        gamma = np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES])
+        molar_masses = np.array([ELEMENTS[x].molar_mass for x in ALL_ELEMENTS])
+        c_alloy = (s.alloy / molar_masses).sum() / V_alloy
+        c_cath = (s.cathode / molar_masses).sum() / V_cath
+        a_alx3 = cell.alf3_activity()
+        x_ratio_a = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
+                                              d.a_al_alloy, gamma)
+        x_ratio_c = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
+                                              d.a_al_cathode, np.ones(len(IMPURITIES)))
+        S_a, S_c = x_ratio_a * c_salt / c_alloy, x_ratio_c * c_salt / c_cath
+        g_a = chemistry.film_conductance(area, S_a, el.mass_transfer_coefficient,
+                                         cfg.anode_alloy.metal_mass_transfer_coefficient)
+        g_c = chemistry.film_conductance(area, S_c, el.mass_transfer_coefficient,
+                                         cfg.cathode_metal.metal_mass_transfer_coefficient)
+        n_a, n_s, n_c, N_a, N_c = chemistry.exchange_step(
+            s.alloy[_IMP] / mol_imp, s.electrolyte / mol_imp, s.cathode[_IMP] / mol_imp,
+            V_alloy, V_electrolyte, V_cath, S_a, S_c, g_a, g_c, dt)
+        return ExchangeStep(n_a * mol_imp, n_s * mol_imp, n_c * mol_imp, N_a, N_c)
+
+
+def _inside_ledge(geo, ledge: float) -> float:
+    """Fraction of the cavity's plan area inside a sidewall ledge of thickness ``ledge`` [m]."""
+    if geo.shape == "cylindrical":
+        return max(1.0 - ledge / geo.inner_radius, 0.0) ** 2
+    return (max(geo.inner_length - 2 * ledge, 0.0) * max(geo.inner_width - 2 * ledge, 0.0)
+            / (geo.inner_length * geo.inner_width))
