@@ -38,7 +38,7 @@ def row(feed: str, name: str, overrides: list[str], level: str, days: float) -> 
     s, se = r.summary, r.series
     U = se["cell_voltage"][1:]
     to_kwh_t = 1e3 / kWh
-    from cellsim.electrolyte import SaltProvider
+    from cellsim.electrolyte.provider import SaltProvider
 
     mg = se["salt_composition"][:, SaltProvider(r.config).names.index("MgF2")] * 100
     days_run = s["campaign_length"] / 86400

@@ -228,7 +228,8 @@ def _renew_salt(config: Config, model, rs: RunnerState) -> None:
     if sched.salt_renewal_fraction >= 1.0 and sched.salt_renewal_mass is None:
         mass = salt * (1.0 - 1e-12)  # a full renewal leaves a film (the inventories stay positive)
     moved = model.renew_salt(mass)
-    rs.renewals.append(Renewal(time=t, mass=moved["removed"], mgx2=moved["removed_mgx2"]))
+    rs.renewals.append(Renewal(time=t, mass=moved["removed"], mgx2=moved["removed_mgx2"],
+                               fresh=moved["fresh"]))
 
 
 def run_campaign(config: Config | None, progress: Callable[[float, dict], None] | None = None,

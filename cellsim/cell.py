@@ -151,6 +151,7 @@ class Cell:
             alf3=alf3, electrolyte_base=electrolyte_mass - alf3)
         self.state.feed_rate = self.nominal_feed_rate()
         self.initial = self.totals()
+        self.salt_mass_0 = electrolyte_mass
         self.refresh_electrolyte()
         physics.start(self, self.layers())
         self.update_state()
@@ -215,9 +216,14 @@ class Cell:
         self.physics.configure(self.config)
 
     def renew_salt(self, mass: float) -> dict:
-        """Partial electrolyte renewal: ``mass`` kg removed with its composition, the same mass
-        of fresh electrolyte added (booked in the state; see SaltProvider.renew)."""
-        moved = self.salt.renew(self.state, mass)
+        """Partial electrolyte renewal: ``mass`` kg removed with its composition, fresh
+        electrolyte added: the same mass, or (schedule.salt_renewal_refill = "level") what
+        brings the salt back to its initial mass, the configured layer (booked in the state;
+        see SaltProvider.renew)."""
+        refill = None
+        if self.base_config.schedule.salt_renewal_refill == "level":
+            refill = max(self.salt_mass_0 - (float(self.salt.masses(self.state).sum()) - mass), 0.0)
+        moved = self.salt.renew(self.state, mass, refill)
         self.state.electrolyte_renewals += 1
         self.physics.electrolyte_changed(self)
         self.update_state()

@@ -10,7 +10,7 @@ Layout (format ``cellsim-result``, version 1)::
     /taps/{time,mass,composition,in_spec,violations}
     /bleeds/{time,mass,composition,fresh_mass,fresh_composition}   anode alloy bleeds
     /additions/{time,alf3,base_salt}                                electrolyte additions
-    /renewals/{time,mass,mgx2}                                      partial salt renewals
+    /renewals/{time,mass,mgx2,fresh}                                partial salt renewals
     /summary/<name>        scalars; attrs units
     /ledger/<term>         energy of each ledger term [J]; attrs units
     /mass_balance          conserved element totals, final minus initial [kg]; attrs columns
@@ -196,7 +196,7 @@ def _write_additions(group: h5py.Group, additions: list[Addition]) -> None:
 
 
 def _write_renewals(group: h5py.Group, renewals: list[Renewal]) -> None:
-    for name in ("time", "mass", "mgx2"):
+    for name in ("time", "mass", "mgx2", "fresh"):
         group.create_dataset(name, data=np.array([getattr(r, name) for r in renewals], dtype=float)
                              ).attrs["units"] = "s" if name == "time" else "kg"
 
@@ -235,8 +235,8 @@ def read_result(path: str | Path) -> CampaignResult:
         renewals = []
         if "renewals" in h5:
             g = h5["renewals"]
-            renewals = [Renewal(float(t), float(m), float(x)) for t, m, x in zip(
-                g["time"][()], g["mass"][()], g["mgx2"][()])]
+            renewals = [Renewal(float(t), float(m), float(x), float(y)) for t, m, x, y in zip(
+                g["time"][()], g["mass"][()], g["mgx2"][()], g["fresh"][()])]
         warnings = [str(w) for w in h5.attrs.get("electrolyte_warnings", []) if str(w) != "none"]
         summary = {name: ds[()].item() for name, ds in h5["summary"].items()}
         ledger = {name: float(ds[()]) for name, ds in h5["ledger"].items()}

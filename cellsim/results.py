@@ -66,12 +66,13 @@ class Addition:
 
 @dataclass(frozen=True)
 class Renewal:
-    """One partial salt renewal [kg]: salt removed (replaced by the same mass of fresh salt)
-    and the MgX2 it carried out."""
+    """One partial salt renewal [kg]: salt removed, the MgX2 it carried out, and the fresh
+    salt added (schedule.salt_renewal_refill)."""
 
     time: float  # s
     mass: float  # kg
     mgx2: float  # kg
+    fresh: float  # kg
 
 
 @dataclass

@@ -350,6 +350,10 @@ class Schedule:
         default=None)
     salt_renewal_fraction: float = number("Fraction of the salt mass renewed each time", lo=0.0,
                                           lo_open=True, hi=1.0, default=0.5)
+    salt_renewal_refill: str = choice(
+        "Fresh electrolyte added at a renewal: level, what brings the salt back to its initial "
+        "mass (the configured layer: the MgX2 the exchange added leaves with the salt); mass, "
+        "the mass removed", ("level", "mass"), default="level")
     salt_renewal_mass: float = quantity("mass", "Salt mass renewed each time, instead of "
                                         "salt_renewal_fraction", "20 kg", lo=0.0, lo_open=True,
                                         optional=True)

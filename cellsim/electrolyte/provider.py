@@ -180,16 +180,17 @@ class SaltProvider:
         state.electrolyte_precipitate[_MG] += mg
         return mg
 
-    def renew(self, state, mass: float) -> dict:
-        """Replace ``mass`` kg of the salt, removed with its composition, by the same mass of
-        fresh electrolyte (the configured composition); book both in ``state`` and return
-        what moved: {'removed': kg, 'removed_mgx2': kg, 'fresh': kg}."""
+    def renew(self, state, mass: float, refill: float | None = None) -> dict:
+        """Remove ``mass`` kg of the salt with its composition and add ``refill`` kg of fresh
+        electrolyte (the configured composition; None: the same mass); book both in ``state``
+        and return what moved: {'removed', 'removed_mgx2', 'fresh' (kg), 'fraction'}."""
         m = self.masses(state)
         total = float(m.sum())
         if not 0.0 < mass < total:
             raise ValueError(f"salt renewal of {mass:.4g} kg: expected between 0 and the salt in "
                              f"the pot ({total:.4g} kg) (schedule.salt_renewal_mass or "
                              "salt_renewal_fraction)")
+        fresh = mass if refill is None else refill
         f = mass / total
         imp, base, alx3 = state.electrolyte * f, state.electrolyte_base * f, state.alf3 * f
         state.electrolyte = state.electrolyte - imp
@@ -199,9 +200,9 @@ class SaltProvider:
         state.electrolyte_removed_base += base
         state.electrolyte_removed_alf3 += alx3
         w_a = self.melt.w0[self._alx3_ix]
-        state.electrolyte_base += mass * (1.0 - w_a)
-        state.alf3 += mass * w_a
-        state.electrolyte_fresh_base += mass * (1.0 - w_a)
-        state.electrolyte_fresh_alf3 += mass * w_a
+        state.electrolyte_base += fresh * (1.0 - w_a)
+        state.alf3 += fresh * w_a
+        state.electrolyte_fresh_base += fresh * (1.0 - w_a)
+        state.electrolyte_fresh_alf3 += fresh * w_a
         return {"removed": mass, "removed_mgx2": float(m[self._halide_ix[_MG]] * f),
-                "fresh": mass, "fraction": f}
+                "fresh": fresh, "fraction": f}

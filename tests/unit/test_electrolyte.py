@@ -229,14 +229,21 @@ def test_salt_component_totals_are_conserved():
     assert m.state.electrolyte_renewals == 3
 
 
-def test_renewal_replaces_the_removed_mass_with_fresh_salt():
-    m = make_model(load_config("rusal-3kA", LUMPED))
+@pytest.mark.parametrize("refill", ["mass", "level"])
+def test_renewal_replaces_the_removed_salt_with_fresh_salt(refill):
+    """refill = mass: the salt keeps its mass; level: it is back at its initial mass (the
+    configured layer). Either way a quarter of every impurity leaves with the salt."""
+    cfg = load_config("rusal-3kA", LUMPED + [f'schedule.salt_renewal_refill="{refill}"'])
+    m = make_model(cfg)
+    initial = m.salt.masses(m.state).sum()
     for _ in range(48):
         m.step(3600.0)
     prov = m.salt
     mass0, mg0 = prov.masses(m.state).sum(), m.state.electrolyte[IMPURITIES.index("Mg")]
+    assert mass0 > initial * 1.01
     m.renew_salt(0.25 * mass0)
-    assert prov.masses(m.state).sum() == pytest.approx(mass0, rel=1e-12)
+    expected = mass0 if refill == "mass" else initial
+    assert prov.masses(m.state).sum() == pytest.approx(expected, rel=1e-12)
     assert m.state.electrolyte[IMPURITIES.index("Mg")] == pytest.approx(0.75 * mg0, rel=1e-12)
     with pytest.raises(ValueError, match="salt renewal of .* expected between 0 and the salt"):
         m.renew_salt(2 * mass0)
