@@ -1,6 +1,6 @@
 """Benchmark of the current solver against FiPy and the machine's memory bandwidth.
 
-Problems from ../shared/performance.md, all in one run (ratios, not absolute times, are the
+All problems in one run (ratios, not absolute times, are the
 result: the shared machine drifts by +-30 %):
 
 * STREAM-type triad (a = b + s c, Numba, all threads) vs the 7-point matvec kernel at 128^3

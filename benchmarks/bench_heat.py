@@ -1,4 +1,4 @@
-"""Heat benchmark (../shared/performance.md): cellsim vs FiPy, one backward-Euler step.
+"""Heat benchmark: cellsim vs FiPy, one backward-Euler step.
 
 3D layered box 1 x 1 x 0.5 m, n^3 cells, k = 15 / 1 / 50 W/(m K), rho c = 1.5 / 1.9 / 2.1
 MJ/(m3 K) (bottom / salt / top), Joule source J^2/sigma with J = 1e4 A/m2, T = 773 K on

@@ -18,7 +18,7 @@ from cellsim.config import load_config
 from cellsim.units import kWh
 
 FEEDS = ("ubc", "6063", "mixed-wrought-cast", "5xxx")
-THRESHOLD = 5.0  # wt% MgF2: the range of the liquidus correlation (solheim1996)
+THRESHOLD = 5.0  # wt% MgF2: the range of the liquidus correlation ([Solheim1996])
 SCENARIOS = {
     "none": [],
     f"renew 50 % at {THRESHOLD:g} wt% MgF2": [

@@ -54,6 +54,9 @@ SERIES = {
     "cathode_composition": ("1", "cathode metal mass fractions, columns = elements"),
     "salt_impurities": ("1", "dissolved impurity mass fractions of the electrolyte, columns = impurities"),
     "current_efficiency": ("1", "cumulative current efficiency"),
+    "charge": ("C", "cumulative charge passed since the start"),
+    "energy": ("J", "cumulative energy since the start: electrical (every voltage term) plus "
+                    "auxiliary heat"),
     "alf3_fraction": ("1", "AlX3 mass fraction of the electrolyte"),
     "alf3_activity": ("1", "AlX3 activity of the electrolyte (electrolyte.alf3_activity_model)"),
     "bath_liquid_fraction": ("1", "liquid volume fraction of the electrolyte"),
@@ -97,7 +100,11 @@ class Recorder:
             "bath_liquid_fraction": model.electrolyte_liquid_fraction(),
             **_salt_row(model),
         }
+        row["charge"], row["energy"] = s.charge, float(sum(s.energy.values()))
+        n = len(self.rows["time"])
         for name, value in row.items():
+            if name not in self.rows:  # a checkpoint written before this series existed
+                self.rows[name] = [np.array(math.nan)] * n
             self.rows[name].append(np.array(value, dtype=float))
 
     def arrays(self) -> dict[str, np.ndarray]:

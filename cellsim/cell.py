@@ -481,12 +481,13 @@ class Cell:
             return "pot full: the cathode metal reached the lid"
         w = s.alloy / s.alloy.sum()
         if w[0] < aa.min_al_fraction:
-            return f"anode alloy Al {w[0] * 100:.2f} wt% below {aa.min_al_fraction * 100:g} wt%"
+            return (f"anode alloy Al fell below its {aa.min_al_fraction * 100:g} wt% limit "
+                    f"({w[0] * 100:.3f} wt%)")
         limited = self.limited_sum()
         if limited > aa.max_impurity_fraction:
             names = "+".join(aa.limited_elements)
-            return (f"anode alloy {names} {limited * 100:.2f} wt% above "
-                    f"{aa.max_impurity_fraction * 100:g} wt%")
+            return (f"anode alloy {names} passed its {aa.max_impurity_fraction * 100:g} wt% "
+                    f"limit ({limited * 100:.3f} wt%)")
         return None
 
 

@@ -23,6 +23,20 @@ def _load(config: str, overrides: tuple[str, ...]):
         _fail(str(exc))
 
 
+def _check_output(path: str | Path, force: bool, mkdir: bool) -> Path:
+    """CLI conventions for a file the command will write: its folder must exist (or --mkdir),
+    and an existing file is kept unless --force. Checked before any work is done."""
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        if not mkdir:
+            _fail(f"{path}: the folder {folder} does not exist (create it, or pass --mkdir)")
+        folder.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not force:
+        _fail(f"{path} exists: pass --force to overwrite it, or choose another -o")
+    return path
+
+
 def _read_result(file: str):
     from .io import ResultFileError, read_result
 
@@ -40,7 +54,9 @@ def main() -> None:
     """cellsim: simulate three-layer electrorefining of aluminium scrap.
 
     CONFIG is a TOML file or the name of a packaged reference cell (rusal-3kA, rusal-500A).
-    Quantities carry their units ("4.5 cm", "3 kA", "750 degC"); see docs/configuration.md.
+    Quantities carry their units ("4.5 cm", "3 kA", "750 degC"). `cellsim list` shows the
+    packaged library with sources. The docs (configuration.md, hdf5-layout.md, api.md,
+    references.md) ship with the package, in the cellsim/docs folder of the installation.
     """
 
 
@@ -54,8 +70,12 @@ def main() -> None:
               help="Continue the interrupted campaign of result FILE from its last checkpoint "
                    "(FILE.ckpt); no CONFIG needed.")
 @click.option("-q", "--quiet", is_flag=True, help="Print no summary.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the summary as JSON (SI values with units) instead of text.")
+@click.option("--force", is_flag=True, help="Overwrite an existing result file.")
+@click.option("--mkdir", is_flag=True, help="Create the folder of -o if it does not exist.")
 def run(config: str | None, output: str | None, overrides: tuple[str, ...], resume: str | None,
-        quiet: bool) -> None:
+        quiet: bool, as_json: bool, force: bool, mkdir: bool) -> None:
     """Run a refining campaign and write its result to an HDF5 file.
 
     While it runs, OUT.part (field snapshots) and OUT.ckpt (a checkpoint every
@@ -80,6 +100,7 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
         if not config:
             _fail("give a CONFIG to run (or --resume FILE)")
         cfg, state, start = _load(config, overrides), None, 0.0
+        _check_output(output or f"{cfg.meta.name}.h5", force, mkdir)
         runfile = RunFile(output or f"{cfg.meta.name}.h5")
     duration = cfg.schedule.duration
     show_bar = sys.stderr.isatty() and not quiet
@@ -106,7 +127,14 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
                    f"day {result.summary['campaign_length'] / 86400:5.1f}  ended: {result.stop_reason}")
     path = write_result(result, runfile.result, config_file=config, fields=runfile.snapshots_file())
     runfile.finish()
-    if not quiet:
+    if as_json:
+        import json
+
+        from .export import summary_json
+
+        click.echo(json.dumps({**summary_json(result), "file": str(path),
+                               "wall_time_s": result.wall_time}, indent=1))
+    elif not quiet:
         click.echo(result.format_summary())
         click.echo(f"wrote {path} ({result.wall_time:.2f} s)")
 
@@ -123,13 +151,89 @@ def check(config: str, overrides: tuple[str, ...]) -> None:
                f"electrolyte {cfg.electrolyte.name}, scrap {cfg.scrap.name})")
     for source in cfg.meta.sources:
         click.echo(f"  source: {source}")
+    from .references import resolve
+
+    cited = resolve(cfg.meta.sources)
+    if cited:
+        click.echo("references (docs/references.md):")
+    for key, citation in cited:
+        click.echo(f"  [{key}] {citation or 'not in docs/references.md'}")
 
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-def show(file: str) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the summary as JSON (SI values with units) instead of text.")
+def show(file: str, as_json: bool) -> None:
     """Print the summary of a result file."""
-    click.echo(_read_result(file).format_summary())
+    result = _read_result(file)
+    if as_json:
+        import json
+
+        from .export import summary_json
+
+        click.echo(json.dumps({**summary_json(result), "file": str(file)}, indent=1))
+    else:
+        click.echo(result.format_summary())
+
+
+@main.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "netcdf"]), default="csv",
+              show_default=True, help="csv: FILE-series.csv, FILE-taps.csv, FILE-summary.csv; "
+                                      "json: one document; netcdf: every group in one .nc.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Output file [default: FILE with the format's suffix; CSV adds -TABLE].")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--mkdir", is_flag=True, help="Create the folder of -o if it does not exist.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not list the files written.")
+def export_cmd(file: str, fmt: str, output: str | None, force: bool, mkdir: bool,
+               quiet: bool) -> None:
+    """Write a result file as tidy tables with the unit in every column header.
+
+    Tables: series (one row per record; compositions one column per element), taps (one row
+    per tap, purity and spec), summary (name, value, unit; ledger included).
+    """
+    from .export import export, outputs
+
+    _read_result(file)  # a clear error for a file that is not a result
+    for path in outputs(file, fmt, output):
+        _check_output(path, force, mkdir)
+    try:
+        written = export(file, fmt, output)
+    except ValueError as exc:
+        _fail(str(exc))
+    if not quiet:
+        for path in written:
+            click.echo(f"wrote {path}")
+
+
+LIBRARY_KINDS = {"cells": "cells", "electrolytes": "electrolytes", "alloys": "alloys",
+                 "scrap": "scrap", "specs": "specs", "grids": "grids", "linings": "linings",
+                 "metals": "metals"}
+
+
+@main.command("list")
+@click.argument("kind", required=False, type=click.Choice(sorted(LIBRARY_KINDS), case_sensitive=False))
+@click.option("--full", is_flag=True, help="Print the full citation of every source key.")
+def list_cmd(kind: str | None, full: bool) -> None:
+    """List the packaged library: cells, electrolytes, alloys, scrap grades, product specs,
+    grids (emission factors), linings and metals, each with its description and sources.
+
+    Use a name with `use = "NAME"` in a configuration or `--set scrap.use=NAME`.
+    """
+    from .config.library import library_entries
+    from .references import resolve
+
+    for k in [kind.lower()] if kind else sorted(LIBRARY_KINDS):
+        click.echo(f"{k}:")
+        for entry in library_entries(LIBRARY_KINDS[k]):
+            click.echo(f"  {entry.name:22s} {entry.description}")
+            for source in entry.sources:
+                click.echo(f"      source: {source}")
+            if full:
+                for key, citation in resolve(entry.sources):
+                    click.echo(f"        [{key}] {citation or 'not in docs/references.md'}")
 
 
 @main.command()
@@ -139,7 +243,9 @@ def show(file: str) -> None:
 @click.option("--time", "at", default=None, metavar="T",
               help='Also draw the fields (potential, |j| with streamlines, temperature with the '
                    'ledge) of the snapshot nearest to T, e.g. --time "20 d" (field levels).')
-def plot(file: str, outdir: str | None, at: str | None) -> None:
+@click.option("--mkdir", is_flag=True, help="Create the parent folders of -o if they do not exist.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not list the files written.")
+def plot(file: str, outdir: str | None, at: str | None, mkdir: bool, quiet: bool) -> None:
     """Draw the time series of a result file as PNG figures.
 
     Voltage and its terms, heat balance with heater and temperature, every tapped batch
@@ -150,21 +256,35 @@ def plot(file: str, outdir: str | None, at: str | None) -> None:
     from .units import UnitError, parse_quantity
 
     result = _read_result(file)
-    outdir = outdir or str(Path(file).with_name(Path(file).stem + "-plots"))
-    for path in campaign_figures(result, outdir):
-        click.echo(f"wrote {path}")
-    if at is not None:
-        from .plot_fields import field_figures
+    t = None
+    if at is not None:  # every check of --time before any figure is written
+        from .snapshots import snapshot_times
 
         try:
             t = parse_quantity(at, "time")
         except UnitError as exc:
-            _fail(f"--time {at!r}: {exc}")
+            _fail(f"--time {at!r}: {exc} (give a unit, e.g. --time \"20 d\")")
+        times = snapshot_times(file)
+        if not len(times):
+            _fail(f"--time {at!r}: {file} has no field snapshots (run a field level, "
+                  "numerics.model = \"axisymmetric\" or \"3d\")")
+        if not (times[0] - 1.0 <= t <= times[-1] + 1.0):
+            _fail(f"--time {at!r}: outside the run; snapshots span {times[0] / 86400:g} to "
+                  f"{times[-1] / 86400:g} d")
+    outdir = outdir or str(Path(file).with_name(Path(file).stem + "-plots"))
+    if not Path(outdir).parent.is_dir() and not mkdir:
+        _fail(f"-o {outdir}: the folder {Path(outdir).parent} does not exist "
+              "(create it, or pass --mkdir)")
+    written = list(campaign_figures(result, outdir))
+    if t is not None:
+        from .plot_fields import field_figures
+
         try:
-            paths = field_figures(file, t, outdir)
+            written += field_figures(file, t, outdir)
         except KeyError as exc:
             _fail(str(exc.args[0]))
-        for path in paths:
+    if not quiet:
+        for path in written:
             click.echo(f"wrote {path}")
 
 

@@ -1,11 +1,11 @@
 """Element data that are physical constants rather than user choices.
 
-Tags as in ``physics-data.md``: [S] stated in the cited source, [C] computed from cited data,
+Tags (docs/references.md): [S] stated in the cited source, [C] computed from cited data,
 [R] standard value recalled (verify), [E] estimate.
 
 ``delta_E`` is E_d(AlX3) - E_d(MXn) at 1000 K: positive means nobler than Al. Source:
-physics-data.md section 3.1 ([C] from NIST-JANAF, Chase 1998; Mn and Zn [E] Ellingham
-estimates from NBS 298 K data). A melt may shift these by configured offsets
+[C] from NIST-JANAF [Chase1998] (validation/thermodynamics.py recomputes them); Mn and Zn
+[E] Ellingham estimates from NBS 298 K data [Wagman1982]. A melt may shift these by configured offsets
 (``electrolyte.potential_offsets_V``).
 """
 
@@ -30,7 +30,7 @@ class Element:
 
 
 ELEMENTS: dict[str, Element] = {
-    # Al: reference of the series. Density: Assael et al., JPCRD 35:285 (2006), 2349 kg/m3 at 750 degC [R].
+    # Al: reference of the series. Density: [Assael2006], 2349 kg/m3 at 750 degC [R].
     "Al": Element("Al", 26.9815e-3, 3, 0.0, 0.0, 2349.0),
     # Cu: CuCl / CuF rows of the 3.1 table (n = 1) [C]. Liquid density 7.99 g/cm3 at the melting
     # point [R], extrapolated (supercooled) to 750 degC: 8.1 [E].

@@ -36,8 +36,13 @@ from . import __version__
 from .config.fields import spec_of
 from .config.schema import Config
 from .elements import ALL_ELEMENTS, IMPURITIES
+from .cf import DERIVED, derived_series, label_file
 from .electrolyte.provider import SaltProvider
 from .results import Addition, Bleed, CampaignResult, Renewal, Tap
+from .routes import write_routes
+
+SERIES_COORDS = ("element", "impurity")
+"""Coordinate (dimension-scale) datasets in /series, not time series."""
 
 FORMAT = "cellsim-result"
 FORMAT_VERSION = 1
@@ -134,8 +139,9 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
             cfg.attrs["units"] = "SI"
             cfg.attrs["source_file"] = str(config_file)
             series = h5.create_group("series")
-            for name, values in result.series.items():
-                units, description = SERIES[name]
+            recorded = {k: v for k, v in result.series.items() if k in SERIES}
+            for name, values in {**recorded, **derived_series(recorded)}.items():
+                units, description = SERIES.get(name) or DERIVED[name]
                 ds = series.create_dataset(name, data=values, compression="gzip")
                 ds.attrs.update({"units": units, "description": description})
                 if values.ndim == 2:
@@ -159,11 +165,26 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
                 with h5py.File(fields, "r") as src:
                     if "fields" in src:
                         src.copy(src["fields"], h5, "fields")
+            write_routes(h5, result.config)
+            _label(h5, result, config_file)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def _label(h5: h5py.File, result: CampaignResult, config_file: str) -> None:
+    """Dimension scales, long names, CF/ACDD attributes (cellsim.cf)."""
+    from .references import resolve
+
+    meta = result.config.meta
+    cited = resolve(meta.sources)
+    refs = "; ".join(f"[{k}] {c}" for k, c in cited if c) or "docs/references.md"
+    label_file(h5, title=f"cellsim campaign: {meta.name}",
+               summary=(meta.description or meta.name) + f"; {result.stop_reason}",
+               references=refs,
+               history=f"{h5.attrs.get('created', '')} cellsim run {config_file or meta.name}")
 
 
 def _write_taps(group: h5py.Group, taps: list[Tap]) -> None:
@@ -216,7 +237,7 @@ def read_result(path: str | Path) -> CampaignResult:
             raise ResultFileError(f"{path}: format version {version} is newer than this cellsim "
                                   f"understands ({FORMAT_VERSION})")
         config = config_from_dict(Config, json.loads(h5["config"].attrs["json"]))
-        series = {name: ds[()] for name, ds in h5["series"].items()}
+        series = {name: ds[()] for name, ds in h5["series"].items() if name not in SERIES_COORDS}
         g = h5["taps"]
         taps = [Tap(float(t), float(m), c, [v for v in viol.decode().split("; ") if v]
                     if isinstance(viol, bytes) else [v for v in viol.split("; ") if v])

@@ -28,32 +28,68 @@ def _days(result: CampaignResult) -> np.ndarray:
     return result.series["time"] / DAY
 
 
+def _split(ax, ratios=(1.4, 1.0)):
+    """Replace ``ax`` by two stacked axes sharing x in the same slot of the figure."""
+    fig = ax.figure
+    gs = ax.get_subplotspec().subgridspec(2, 1, height_ratios=ratios, hspace=0.08)
+    ax.remove()
+    top = fig.add_subplot(gs[0])
+    bottom = fig.add_subplot(gs[1], sharex=top)
+    top.tick_params(labelbottom=False)
+    return top, bottom
+
+
+def _legend_outside(ax, **kw) -> None:
+    """Legend to the right of the axes, never over the data."""
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
+
+
+def _plain_ticks(*axes) -> None:
+    """No offset or scientific multiplier on the y axis ('+1.1235e4' reads as noise)."""
+    for ax in axes:
+        if ax.get_yscale() == "linear":
+            ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+
+
 def voltage_breakdown(result: CampaignResult, ax) -> None:
-    """Stacked voltage terms against time [V]."""
-    t = _days(result)
-    terms = [result.series[f"voltage_{name}"] for name in VOLTAGE_TERMS]
-    ax.stackplot(t, *terms, labels=[n.replace("_", " ") for n in VOLTAGE_TERMS], alpha=0.85)
-    ax.plot(t, result.series["cell_voltage"], color="k", lw=1.2, label="cell voltage")
-    ax.set(xlabel="time [d]", ylabel="voltage [V]", title="Cell voltage and its terms")
-    ax.legend(fontsize=7, loc="lower right", ncol=2)
+    """Cell voltage and its largest term [V] on top; every other term in its own scale [mV]
+    below (they are 1-10 % of the cell voltage and would vanish in a stack)."""
+    t, s = _days(result), result.series
+    top, bottom = _split(ax)
+    top.plot(t, s["cell_voltage"], color="k", lw=1.5, label="cell voltage")
+    big = max(VOLTAGE_TERMS, key=lambda n: np.nanmean(np.abs(s[f"voltage_{n}"])))
+    top.plot(t, s[f"voltage_{big}"], color="tab:blue", lw=1.2, label=big.replace("_", " "))
+    top.set(ylabel="voltage [V]", title="Cell voltage and its terms")
+    _legend_outside(top)
+    for i, name in enumerate(n for n in VOLTAGE_TERMS if n != big):
+        bottom.plot(t, s[f"voltage_{name}"] * 1e3, lw=1.3, color=plt.get_cmap("tab10")(i + 1),
+                    ls=("-", "--", "-.", ":")[i % 4],  # equal terms (anode, cathode) stay visible
+                    label=name.replace("_", " "))
+    others = np.array([s[f"voltage_{n}"] for n in VOLTAGE_TERMS if n != big])
+    if np.all(others > 0):  # terms from 0.1 to 200 mV: a log scale keeps each one readable
+        bottom.set_yscale("log")
+    bottom.set(xlabel="time [d]", ylabel="other terms [mV]")
+    _legend_outside(bottom)
+    _plain_ticks(top, bottom)
 
 
 def heat_balance(result: CampaignResult, ax) -> None:
-    """Heat sources and losses [kW] and the melt temperature [degC]."""
+    """Heat sources and losses [kW] on top; the melt temperature [degC] below."""
     t, s = _days(result), result.series
+    top, bottom = _split(ax, (1.8, 1.0))
     for face in FACES:
-        ax.plot(t, s[f"heat_loss_{face}"] / 1e3, label=f"loss: {face}")
-    ax.plot(t, s["joule_heat"] / 1e3, "k-", lw=1.5, label="Joule heat")
-    ax.plot(t, s["heater_power"] / 1e3, "r--", label="heater")
-    ax.plot(t, s["feed_sink"] / 1e3, ":", color="grey", label="scrap heating")
-    ax.set(xlabel="time [d]", ylabel="power [kW]", title="Heat balance")
-    ax.legend(fontsize=7, loc="center right")
-    twin = ax.twinx()
+        top.plot(t, s[f"heat_loss_{face}"] / 1e3, label=f"loss: {face}")
+    top.plot(t, s["joule_heat"] / 1e3, "k-", lw=1.5, label="Joule heat")
+    top.plot(t, s["heater_power"] / 1e3, "r--", label="heater")
+    top.plot(t, s["feed_sink"] / 1e3, ":", color="grey", label="scrap heating")
+    top.set(ylabel="power [kW]", title="Heat balance and melt temperature")
+    _legend_outside(top)
     T = s["temperature"] - 273.15
-    twin.plot(t, T, color="tab:purple", lw=1, alpha=0.6)
-    mid, half = 0.5 * (T.max() + T.min()), max(0.5 * (T.max() - T.min()), 10.0)
-    twin.set_ylim(mid - 1.2 * half, mid + 1.2 * half)  # a 1 K ripple should look like one
-    twin.set_ylabel("melt temperature [degC]", color="tab:purple")
+    bottom.plot(t, T, color="tab:purple", lw=1.2, label="melt")
+    mid, half = 0.5 * (T.max() + T.min()), max(0.5 * (T.max() - T.min()), 5.0)
+    bottom.set_ylim(mid - 1.2 * half, mid + 1.2 * half)  # a 1 K ripple should look like one
+    bottom.set(xlabel="time [d]", ylabel="melt [degC]")
+    _plain_ticks(top, bottom)
 
 
 def product_purity(result: CampaignResult, ax) -> None:
@@ -67,17 +103,24 @@ def product_purity(result: CampaignResult, ax) -> None:
     floor = 1e-3
     for symbol in IMPURITIES:
         ppm = comp[:, ALL_ELEMENTS.index(symbol)] * 1e6
-        ax.semilogy(t, np.maximum(ppm, floor), "o-", ms=3, color=COLOURS[symbol], label=symbol)
+        below = bool(np.all(ppm < floor))
+        ax.semilogy(t, np.maximum(ppm, floor), "o-" if not below else "o:", ms=3,
+                    color=COLOURS[symbol], mfc="none" if below else COLOURS[symbol],
+                    label=f"{symbol} (< {floor:g} ppm)" if below else symbol)
         if symbol in spec.max_fraction:
-            ax.axhline(spec.max_fraction[symbol] * 1e6, color=COLOURS[symbol], ls="--", lw=0.8)
+            limit = spec.max_fraction[symbol] * 1e6
+            ax.axhline(limit, color=COLOURS[symbol], ls="--", lw=0.8)
+            ax.text(t[0], limit, f"{symbol} max {limit:g} ppm", color=COLOURS[symbol],
+                    fontsize=7, va="bottom")
     total_limit = (1 - spec.min_al_fraction) * 1e6
     ax.axhline(total_limit, color="k", ls="--", lw=1, label=f"total ({spec.name} Al min)")
+    ax.text(t[-1], total_limit, f"total {total_limit:g} ppm", fontsize=7, va="bottom", ha="right")
     bad = [i for i, tap in enumerate(result.taps) if tap.violations]
     if bad:
         ax.plot(t[bad], np.full(len(bad), total_limit), "rx", ms=9, label="tap out of spec")
     ax.set(xlabel="tap time [d]", ylabel="impurity in tapped metal [ppm by mass]",
            title=f"Tapped metal vs {spec.name} (dashed: limits; {floor:g} ppm floor)")
-    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    _legend_outside(ax)
 
 
 def alloy_composition(result: CampaignResult, ax) -> None:
@@ -101,7 +144,8 @@ def alloy_composition(result: CampaignResult, ax) -> None:
                    if i == 0 else None)
     title = "Anode alloy composition" + (" (vertical lines: bleeds)" if result.bleeds else "")
     ax.set(xlabel="time [d]", ylabel="anode alloy [wt%]", title=title)
-    ax.legend(fontsize=7, ncol=2)
+    _legend_outside(ax)
+    _plain_ticks(ax)
 
 
 def electrolyte(result: CampaignResult, ax) -> None:
@@ -142,12 +186,12 @@ def campaign_figures(result: CampaignResult, outdir: str | Path, prefix: str = "
     outdir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, draw in PANELS.items():
-        fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+        fig, ax = plt.subplots(figsize=(8.5, 5.0), layout="constrained")
         draw(result, ax)
         paths.append(outdir / f"{prefix}{name}.png")
         fig.savefig(paths[-1], dpi=110)
         plt.close(fig)
-    fig, axes = plt.subplots(2, 3, figsize=(19, 8.5), layout="constrained")
+    fig, axes = plt.subplots(2, 3, figsize=(22, 9.5), layout="constrained")
     axes.flat[-1].set_axis_off()
     for ax, draw in zip(axes.flat, PANELS.values()):
         draw(result, ax)

@@ -37,6 +37,15 @@ def _outlines(ax, snap, colour="w") -> None:
             ax.plot([r[i + 1]] * 2, [z[k], z[k + 1]], color=colour, lw=0.4)
 
 
+def _colorbar(mappable, ax, label: str, **kw):
+    """A colour bar with plain tick labels (no '+1.1235e4' offset)."""
+    cb = plt.colorbar(mappable, ax=ax, label=label, **kw)
+    fmt = cb.ax.yaxis.get_major_formatter()
+    if hasattr(fmt, "set_useOffset"):
+        fmt.set_useOffset(False)
+    return cb
+
+
 def _frame(ax, snap, title: str) -> None:
     ax.set(xlabel=f"{snap.get('axis', 'r')} [cm]", ylabel="z [cm]", title=title, aspect="equal")
     _outlines(ax, snap)
@@ -46,7 +55,7 @@ def potential(snap, ax) -> None:
     conductor = np.abs(snap["current_density"]).sum(axis=0) > 0
     phi = np.ma.masked_where(~conductor, snap["potential"])
     pc = ax.pcolormesh(snap["r_faces"] * 100, snap["z_faces"] * 100, phi.T, cmap="viridis")
-    plt.colorbar(pc, ax=ax, label="potential [V]")
+    _colorbar(pc, ax, "potential [V]")
     _frame(ax, snap, "Electric potential")
 
 
@@ -54,9 +63,15 @@ def current_density(snap, ax) -> None:
     jr, jz = snap["current_density"][0], snap["current_density"][-1]
     mag = np.sqrt(np.sum(snap["current_density"] ** 2, axis=0))
     conductor = mag > 0
-    pc = ax.pcolormesh(snap["r_faces"] * 100, snap["z_faces"] * 100,
-                       np.ma.masked_where(~conductor, mag / 1e4).T, cmap="magma")
-    plt.colorbar(pc, ax=ax, label="|j| [A/cm2]")
+    # log scale: the rods carry 10-100x the electrolyte's current density, so a linear scale
+    # set by the rods paints the electrolyte black
+    from matplotlib.colors import LogNorm
+
+    shown = np.ma.masked_where(~conductor, mag / 1e4)
+    lo = max(float(shown.min()), float(shown.max()) * 1e-4)
+    pc = ax.pcolormesh(snap["r_faces"] * 100, snap["z_faces"] * 100, shown.T, cmap="magma",
+                       norm=LogNorm(vmin=lo, vmax=float(shown.max())))
+    _colorbar(pc, ax, "|j| [A/cm2] (log scale)")
     rc = 0.5 * (snap["r_faces"][1:] + snap["r_faces"][:-1])
     zc = 0.5 * (snap["z_faces"][1:] + snap["z_faces"][:-1])
     cols = np.nonzero(conductor.any(axis=1))[0]
@@ -73,15 +88,17 @@ def current_density(snap, ax) -> None:
 def temperature(snap, ax) -> None:
     T = snap["temperature"] - 273.15
     pc = ax.pcolormesh(snap["r_faces"] * 100, snap["z_faces"] * 100, T.T, cmap="inferno")
-    plt.colorbar(pc, ax=ax, label="temperature [degC]")
+    _colorbar(pc, ax, "temperature [degC]")
     rc = 0.5 * (snap["r_faces"][1:] + snap["r_faces"][:-1]) * 100
     zc = 0.5 * (snap["z_faces"][1:] + snap["z_faces"][:-1]) * 100
     salt = snap["material"] == snap["regions"].get("electrolyte", -1)
     f = np.where(salt, snap["liquid_fraction"], 1.0)
-    if f.min() < 0.5 < f.max():
+    ledge = f.min() < 0.5 < f.max()
+    if ledge:
         ax.contour(rc, zc, f.T, levels=[0.5], colors="c", linewidths=1.5)
     ax.contour(rc, zc, T.T, levels=8, colors="w", linewidths=0.3, alpha=0.6)
-    _frame(ax, snap, "Temperature (cyan: ledge front)")
+    _frame(ax, snap, "Temperature, white: isotherms; " + (
+        "cyan: ledge front (liquid fraction 0.5)" if ledge else "no frozen ledge"))
 
 
 def concentration(snap, fig) -> None:
@@ -95,7 +112,7 @@ def concentration(snap, fig) -> None:
     for ax, name, c in zip(axes, IMPURITIES, snap["concentration"]):
         data = np.ma.masked_where(~salt, c)[cols[0]:cols[-1] + 1, k0:k1]
         pc = ax.pcolormesh(x[cols[0]:cols[-1] + 2], z[k0:k1 + 1], data.T, cmap="viridis")
-        fig.colorbar(pc, ax=ax, label=f"{name} [mol/m3]", fraction=0.05)
+        _colorbar(pc, ax, f"{name} [mol/m3]", fraction=0.05)
         ax.set(ylabel="z [cm]")
     axes[-1].set(xlabel=f"{snap.get('axis', 'r')} [cm]")
     axes[0].set_title("Dissolved impurities in the electrolyte")
@@ -142,7 +159,7 @@ def field_figures(path: str | Path, time: float, outdir: str | Path) -> list[Pat
         for name, draw in (("potential", potential), ("current", current_density),
                            ("temperature", temperature), ("concentration", None)):
             if draw is None:
-                fig = plt.figure(figsize=(9 if wide else 6.5, 10))
+                fig = plt.figure(figsize=(9 if wide else 6.5, 10), layout="constrained")
                 concentration(sec, fig)
             else:
                 fig, ax = plt.subplots(figsize=(11 if wide else 6.5, 7.5))

@@ -151,7 +151,11 @@ class CampaignResult:
         to_kwh_t = 1e3 / kWh  # J/kg -> kWh/t
         rows = [
             ("cell", cfg.meta.name, ""),
-            ("current", f"{cfg.operation.current:.0f}", "A"),
+            ("model level", cfg.numerics.model, ""),
+            _current_row(cfg, self.series, s),
+            ("ACD", f"{cfg.geometry.acd * 100:g}", "cm"),
+            ("electrolyte", cfg.electrolyte.name, ""),
+            ("set point", f"{cfg.operation.temperature - ZERO_CELSIUS:g}", "degC"),
             ("scrap", cfg.scrap.name, ""),
             ("campaign length", f"{s['campaign_length'] / 86400:.1f}", "d"),
             ("ended by", self.stop_reason, ""),
@@ -175,14 +179,16 @@ class CampaignResult:
         ]
         for face in ("side", "bottom", "lid", "collectors"):
             rows.append((f"heat loss: {face}", f"{s[f'mean_heat_loss_{face}'] / 1e3:.2f}", "kW"))
-        rows.append(("mean ledge thickness", f"{s['mean_ledge_thickness'] * 100:.2f}", "cm"))
+        ledge = s["mean_ledge_thickness"] * 100
+        rows.append(("mean ledge thickness", f"{ledge:.2f}",
+                     "cm (frozen electrolyte at the sidewall" + ("; none formed)" if ledge == 0 else ")")))
         spec = cfg.product
         rows.append((f"product (all taps) vs {spec.name}", f"{s['product_al'] * 100:.5f}",
                      f"wt% Al (min {spec.min_al_fraction * 100:.2f})"))
         for e in IMPURITIES:
             limit = spec.max_fraction.get(e)
             lim = f" (max {limit * 1e6:.0f})" if limit is not None else ""
-            rows.append((f"  {e}", f"{s[f'product_{e}'] * 1e6:.1f}", f"ppm{lim}"))
+            rows.append((f"  {e}", _ppm(s[f"product_{e}"] * 1e6), f"ppm{lim}"))
         rows += [
             ("taps in spec", f"{s['taps_in_spec']} of {s['taps']}", ""),
             ("lowest tap purity", f"{s['min_tap_al'] * 100:.5f}", "wt% Al"),
@@ -208,6 +214,9 @@ class CampaignResult:
             ("AlF3 make-up", f"{s['alf3_consumption'] * 1e3:.1f}", "kg/t Al"),
             (f"carbon footprint ({cfg.footprint.grid} grid)", f"{s['co2e_per_al']:.2f}", "t CO2e/t Al"),
         ]
+        from .routes import summary_rows as route_rows
+
+        rows += route_rows(cfg, s["specific_energy"], s["co2e_per_al"])
         return rows
 
     def _salt_rows(self) -> list[tuple[str, str, str]]:
@@ -239,6 +248,25 @@ class CampaignResult:
         rows = self.summary_rows()
         width = max(len(r[0]) for r in rows)
         return "\n".join(f"{label:<{width}}  {value} {unit}".rstrip() for label, value, unit in rows)
+
+
+def _ppm(x: float) -> str:
+    """ppm with the digits a small value needs: 0.0004 is not printed as 0.0."""
+    if not math.isfinite(x):
+        return "n/a"
+    if x == 0.0:
+        return "0"
+    return f"{x:.2g}" if abs(x) < 0.1 else f"{x:.1f}"
+
+
+def _current_row(cfg, series: dict, s: dict) -> tuple[str, str, str]:
+    """The cell current: the set value, or the mean and range of a current program."""
+    if cfg.schedule.current_program == "constant":
+        return ("current", f"{cfg.operation.current:.0f}", "A")
+    i = np.asarray(series.get("cell_current", [cfg.operation.current]), dtype=float)
+    mean = s["charge"] / s["campaign_length"] if s.get("campaign_length") else float(np.mean(i))
+    return ("current (mean of the program)", f"{mean:.0f}",
+            f"A ({cfg.schedule.current_program}: {np.min(i):.0f} to {np.max(i):.0f} A)")
 
 
 def _time_mean(t: np.ndarray, y: np.ndarray) -> float:

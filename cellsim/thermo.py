@@ -1,6 +1,6 @@
-"""Thermochemistry of the feed: enthalpy of aluminium from 25 degC (NIST-JANAF, Chase 1998).
+"""Thermochemistry of the feed: enthalpy of aluminium from 25 degC (NIST-JANAF [Chase1998]).
 
-Numbers from physics-data.md 2.2 [C]: Tm = 933.45 K, latent heat 10.71 kJ/mol = 397 kJ/kg,
+Numbers [C] from JANAF (validation/feed_enthalpy.py recomputes them): Tm = 933.45 K, latent heat 10.71 kJ/mol = 397 kJ/kg,
 cp(liquid) = 31.75 J/(mol K) = 1.177 kJ/(kg K), and 295 kWh/t for solid at 25 degC to liquid
 at the melting point. The mean solid heat capacity follows from those:
 (295 kWh/t - 397 kJ/kg) / (Tm - 298.15 K) = 1.047 kJ/(kg K).

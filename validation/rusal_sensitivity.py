@@ -1,8 +1,8 @@
 """How the 3 kA result moves with each estimated input (one at a time, 45-day campaigns).
 
 The reference cell `rusal-3kA` rests on estimates [E] (see rusal_prototypes). This case varies
-each over its plausible range from physics-data.md and reports specific energy, current
-efficiency and campaign length, as a tornado chart. Ranges: ACD 3.5-6 cm (physics-data 1.3:
+each over its plausible range (docs/model.md, docs/references.md) and reports specific energy, current
+efficiency and campaign length, as a tornado chart. Ranges: ACD 3.5-6 cm (design rule,
 4-5 cm at 0.5 A/cm2, classic cells ~10 cm); salt conductivity 0.87-1.25 S/cm (Hurter's and
 Sumitomo's baths, 2.1); dissolved Al solubility 0.005-0.02 wt% (3.2); salt-side mass transfer
 0.56-1.31e-2 cm/s (2.1); side insulation 2-5 cm of vermiculite; anode alloy depth 8-16 cm;

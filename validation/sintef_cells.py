@@ -1,11 +1,11 @@
-"""SINTEF laboratory refining of alloyed scrap (physics-data.md 1.2, 7.3 and 7.4).
+"""SINTEF laboratory refining of alloyed scrap [SINTEF-nd], [Solheim2021].
 
 Published. SINTEF three-layer laboratory cell: highly alloyed scrap refined to primary-level
 Fe, Cu, Mn and Zn at 8.5 kWh/kg Al. SINTEF side-by-side cell (Solheim et al., MMTB 2021):
 7xxx feed with 2.1 wt% Cu refined to below 20 ppm Cu, CE above 80 %, about 7 kWh/kg.
 
 Inputs. Neither cell's geometry, salt, temperature or current density is published, so the
-model runs the reference 3 kA design (design rule of physics-data 1.3, estimates [E]) on the
+model runs the reference 3 kA design (design rule of docs/model.md, estimates [E]) on the
 published feeds: the GOST mixed cast-scrap class for "highly alloyed scrap" and a 7075-type
 feed with the published 2.1 wt% Cu. These cases therefore test the chemistry (the exchange
 selectivity that keeps Fe, Cu, Mn and Zn in the alloy), which does not depend on geometry:
@@ -16,7 +16,7 @@ selectivity that keeps Fe, Cu, Mn and Zn in the alloy), which does not depend on
 
 The energy figures are not checked as validation. A laboratory cell sits in a furnace, so its
 kWh/kg counts the electrolysis only (U/CE); the model's electrolysis energy for the reference
-design (the same design rule physics-data derived from a target) is reported against 8.5 kWh/kg
+design (a design rule derived from a target) is reported against 8.5 kWh/kg
 +-15 % as a plausibility check only. The side-by-side cell's ~7 kWh/kg is not compared: its
 horizontal current path through the salt is not a three-layer stack that cellsim represents.
 """
@@ -31,9 +31,9 @@ from cellsim.validate import Check
 NAME = "sintef_cells"
 TITLE = "SINTEF laboratory cells: alloyed scrap to primary level"
 FAST = True
-SINTEF = "SINTEF three-layer lab cell (sintef.no publication 1424195; physics-data 1.2, 7.4)"
-SOLHEIM = "Solheim et al., MMTB 2021 (physics-data 1.2, 7.3)"
-PRIMARY = {"Fe": 0.25, "Cu": 0.04, "Mn": 0.03, "Zn": 0.04}  # AA 1070, wt% (physics-data 4)
+SINTEF = "SINTEF three-layer lab cell [SINTEF-nd]"
+SOLHEIM = "Solheim et al., MMTB 2021 [Solheim2021]"
+PRIMARY = {"Fe": 0.25, "Cu": 0.04, "Mn": 0.03, "Zn": 0.04}  # AA 1070, wt% [AluminumAssociation-nd]
 
 
 def _worst(result, symbol: str) -> float:

@@ -1,33 +1,33 @@
-"""Electrochemical series vs Al from NIST-JANAF (physics-data.md 3.1 and 7.5).
+"""Electrochemical series vs Al from NIST-JANAF [Chase1998].
 
 Method. For each salt MXn the decomposition potential is E_d = -Δ_fG°(MXn)/(nF) at 1000 K
 (727 degC), with Δ_fG° read from the NIST-JANAF tables (Chase 1998) shipped in the PyPI
 package ``janaf`` 1.4, independently of cellsim; then ΔE = E_d(AlX3) - E_d(MXn) (> 0: nobler
-than Al). Salts are those named in physics-data 3.1: AlCl3 / AlF3, CuCl / CuF, FeCl2 / FeF2,
+than Al). Salts are those of cellsim's series (cellsim.elements): AlCl3 / AlF3, CuCl / CuF, FeCl2 / FeF2,
 SiCl4(g) / SiF4(g) at 1 bar, TiCl3 / TiF3, MgCl2 / MgF2. The condensed phase is the combined
 cr,l table where JANAF has one (it switches to the phase stable at 1000 K: CuCl and MgCl2
 liquid, FeCl2 liquid, AlF3, FeF2 and MgF2 crystalline); CuF, TiCl3 and TiF3 exist only as
-crystal tables. AlCl3 uses the liquid table as physics-data does (identical to its cr,l table
+crystal tables. AlCl3 uses the liquid table as cellsim's series does (identical to its cr,l table
 at 1000 K); at 1 bar AlCl3 is really a gas above 453 K and the liquid is an extrapolation, but
 in a chloride melt Al(III) is dissolved as AlCl4-, so a condensed standard state is the
 sensible one.
 
 Checks. Each ΔE that cellsim uses (``cellsim.elements``: Cu, Fe, Si, Ti, Mg, both families)
-is compared with the JANAF value at 1000 K, ±0.02 V (physics-data 7.5; the 3.1 table is rounded
-to 0.01 V). cellsim's ΔE do not depend on temperature, so the same comparison is repeated at
+is compared with the JANAF value at 1000 K, ±0.02 V (the series in cellsim.elements is
+rounded to 0.01 V). cellsim's ΔE do not depend on temperature, so the same comparison is repeated at
 the cells' 750 degC (passes: largest deviation 0.016 V, SiF4) and at 800 degC, where SiF4
-(0.042 V) and CuF (0.025 V) drift out of tolerance: a known gap. Physics-data 3.1 states that
-every ΔE moves < 0.03 V between 1000 and 1100 K; JANAF does not bear that out (SiF4 0.053 V,
+(0.042 V) and CuF (0.025 V) drift out of tolerance: a known gap. A rounded series is often quoted as
+valid within 0.03 V between 1000 and 1100 K; JANAF does not bear that out (SiF4 0.053 V,
 CuF 0.037 V, KCl 0.076 V as K boils at 1032 K, NaCl and BaCl2 0.033 V); the notes give each
 ΔE at 1100 K. E_d of the two Al salts anchor the absolute scale. Elements that
 JANAF covers but cellsim does not track (Na, Li, K, Ca, Ba; Ni and Pb chlorides; TiCl2) are
-compared with the physics-data 3.1 rows instead, as a check of that table.
+compared with the tabulated values below (PD_*) instead, as a check of that table.
 
-Not checkable. Mn and Zn are [E] in cellsim (Ellingham estimates from NBS 298 K data,
-physics-data 3.1): JANAF 1998 has no Mn or Zn halide tables, so their ΔE (Mn -0.05 / +0.90 V,
+Not checkable. Mn and Zn are [E] in cellsim (Ellingham estimates from NBS 298 K data
+[Wagman1982]): JANAF 1998 has no Mn or Zn halide tables, so their ΔE (Mn -0.05 / +0.90 V,
 Zn +0.39 / +1.24 V, chloride / fluoride) are not checked here.
 
-Deposition order. Huang et al. (JES 2022; physics-data 1.4) observed, as the voltage rises,
+Deposition order. Huang et al. (JES 2022 [Huang2022]) observed, as the voltage rises,
 Fe > Al > Si > Mn > Ti > Mg > Ca. The pure-salt ΔE reproduce part of it: Fe is the noblest,
 Mg and Ca are less noble than Al with Ca last, and Si > Ti > Mg > Ca holds in both families.
 They do not reproduce Al's place above Si and Ti: in both families SiX4 gives Si +0.38 V
@@ -51,13 +51,13 @@ from . import _janaf
 NAME = "thermodynamics"
 TITLE = "Electrochemical series vs Al from NIST-JANAF"
 FAST = True
-T_CHECK = 1000.0  # K, temperature of the physics-data 3.1 table
+T_CHECK = 1000.0  # K, temperature of the tabulated series
 T_SHIFT = 1100.0  # K, for the temperature sensitivity of ΔE
-TOL = 0.02  # V, physics-data 7.5
-SOURCE = "NIST-JANAF (Chase 1998) via janaf 1.4, 1000 K; physics-data 3.1, 7.5"
+TOL = 0.02  # V, twice the rounding of the series (0.01 V)
+SOURCE = "NIST-JANAF [Chase1998] via janaf 1.4, 1000 K"
 FAMILIES = ("chloride", "fluoride")
 
-# (formula, JANAF phase, n) of the salt of each element in each family (physics-data 3.1).
+# (formula, JANAF phase, n) of the salt of each element in each family.
 SALTS: dict[str, dict[str, tuple[str, str, int]]] = {
     "Al": {"chloride": ("AlCl3", "l", 3), "fluoride": ("AlF3", "cr,l", 3)},
     "Cu": {"chloride": ("CuCl", "cr,l", 1), "fluoride": ("CuF", "cr", 1)},
@@ -65,7 +65,7 @@ SALTS: dict[str, dict[str, tuple[str, str, int]]] = {
     "Si": {"chloride": ("SiCl4", "g", 4), "fluoride": ("SiF4", "g", 4)},
     "Ti": {"chloride": ("TiCl3", "cr", 3), "fluoride": ("TiF3", "cr", 3)},
     "Mg": {"chloride": ("MgCl2", "cr,l", 2), "fluoride": ("MgF2", "cr,l", 2)},
-    # not tracked by cellsim: checked against the physics-data 3.1 table only
+    # not tracked by cellsim: checked against the tabulated values only
     "Na": {"chloride": ("NaCl", "cr,l", 1), "fluoride": ("NaF", "cr,l", 1)},
     "Li": {"chloride": ("LiCl", "cr,l", 1), "fluoride": ("LiF", "cr,l", 1)},
     "K": {"chloride": ("KCl", "cr,l", 1), "fluoride": ("KF", "cr,l", 1)},
@@ -76,7 +76,7 @@ SALTS: dict[str, dict[str, tuple[str, str, int]]] = {
 }
 EXTRA_SALTS = {("Ti", "chloride"): ("TiCl2", "cr", 2)}  # the 3.1 table's second Ti chloride
 
-# physics-data 3.1 values for what cellsim does not hold [C]
+# tabulated series, E_d and ΔE at 1000 K, for what cellsim does not hold [C] [Chase1998]
 PD_E_AL = {"chloride": 1.752, "fluoride": 4.319}  # V, E_d of AlCl3(l) and AlF3
 PD_DELTA_E = {
     ("Na", "chloride"): -1.55, ("Na", "fluoride"): -0.57,
@@ -151,12 +151,12 @@ def _order_checks(dE: dict[tuple[str, str], float]) -> list[Check]:
         order = " > ".join(sorted(d, key=d.get, reverse=True))
         checks.append(Check(
             NAME, f"{fam}: order Fe > Si > Ti > Mg > Ca and Fe > Al > Mg > Ca (smallest gap)",
-            gaps[worst], 0.0, 0.0, "V", "Huang et al. JES 2022 (physics-data 1.4, 7.5)",
+            gaps[worst], 0.0, 0.0, "V", "Huang et al. JES 2022 [Huang2022]",
             kind="at_least", note=f"pure-salt order {order}; smallest gap {worst}."))
         for other in ("Si", "Ti"):
             q = f"{fam}: Al nobler than {other} (Huang order)"
             checks.append(Check(
-                NAME, q, -d[other], 0.0, TOL, "V", "Huang et al. JES 2022 (physics-data 1.4, 7.5)",
+                NAME, q, -d[other], 0.0, TOL, "V", "Huang et al. JES 2022 [Huang2022]",
                 kind="at_least", note=f"ΔE(Al) - ΔE({other}) = {-d[other]:+.3f} V (pure salts).",
                 expected_failure=KNOWN_GAPS.get(q, "")))
     return checks
@@ -170,7 +170,7 @@ def run(figures_dir=None) -> list[Check]:
     for fam in FAMILIES:
         checks.append(Check(NAME, f"Al: E_d {fam} ({_label(('Al', fam))})", e["Al", fam],
                             PD_E_AL[fam], 0.002, "V", SOURCE,
-                            note="JANAF computation vs the physics-data 3.1 figure (3 decimals)."))
+                            note="JANAF computation vs the tabulated figure (3 decimals)."))
     for symbol in ELEMENTS:
         if symbol == "Al" or symbol in NOT_CHECKABLE:
             continue
@@ -182,7 +182,7 @@ def run(figures_dir=None) -> list[Check]:
                 f"{_label(('Al', fam))}; ΔE at 1100 K {dE_hot[key]:+.3f} V."))
     for key, ref in PD_DELTA_E.items():
         checks.append(Check(
-            NAME, f"{key[0]}: ΔE {key[1]} ({_label(key)}), JANAF vs physics-data 3.1", dE[key],
+            NAME, f"{key[0]}: ΔE {key[1]} ({_label(key)}), JANAF vs tabulated", dE[key],
             ref, TOL, "V", SOURCE, note=f"not tracked by cellsim; E_d = {e[key]:.3f} V."))
     tracked = [(m, f) for m in ELEMENTS if m != "Al" and m not in NOT_CHECKABLE for f in FAMILIES]
     for T_C in (750.0, 800.0):

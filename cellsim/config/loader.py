@@ -63,7 +63,17 @@ def _resolve(name: str, subdir: str, relative_to: Path | None, key: str, origin:
         if path.is_file():
             return path
     available = sorted(p.stem for p in (library_root() / subdir).glob("*.toml"))
-    raise ConfigError(origin, key, name, f"a file or one of the library entries {available}")
+    if not (name.endswith(".toml") or "/" in name):
+        folded = [a for a in available if a.casefold() == name.casefold()]
+        if len(folded) == 1:  # library names are case-insensitive: RUSAL-3ka is rusal-3kA
+            return library_root() / subdir / f"{folded[0]}.toml"
+    close = difflib.get_close_matches(name.casefold(), [a.casefold() for a in available], n=1,
+                                      cutoff=0.6)
+    hint = ""
+    if close:
+        hint = f" (did you mean '{next(a for a in available if a.casefold() == close[0])}'?)"
+    raise ConfigError(origin, key, name,
+                      f"a file or one of the library entries {available}{hint}")
 
 
 def _read_toml(path: Path) -> dict:
@@ -100,7 +110,7 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _load_tree(path: Path, sources: list[str], depth: int = 0) -> dict:
+def _load_tree(path: Path, sources: dict[str, list[str]], depth: int = 0) -> dict:
     if depth > 10:
         raise ConfigError(path, "extends", str(path), "no circular or deeper than 10 extends")
     raw = _read_toml(path)
@@ -119,13 +129,13 @@ def _load_tree(path: Path, sources: list[str], depth: int = 0) -> dict:
                                   f"'use' only in sections {sorted(LIBRARIES)}, naming an entry")
             lib_path = _resolve(name, LIBRARIES[section], path, f"{section}.use", str(path))
             lib = _read_toml(lib_path)
-            sources.extend(str(s) for s in lib.pop("sources", []))
+            sources[section] = [str(s) for s in lib.pop("sources", [])]  # a later use replaces
             tree = _merge(tree, {section: _wrap(lib, str(lib_path))})
         tree = _merge(tree, {section: _wrap(body, str(path))})
     return tree
 
 
-def _apply_override(tree: dict, assignment: str, sources: list[str]) -> dict:
+def _apply_override(tree: dict, assignment: str, sources: dict[str, list[str]]) -> dict:
     if "=" not in assignment:
         raise ConfigError("--set", assignment, assignment, "'section.key=value'")
     dotted, text = assignment.split("=", 1)
@@ -141,7 +151,7 @@ def _apply_override(tree: dict, assignment: str, sources: list[str]) -> dict:
                               f"'use' only in sections {sorted(LIBRARIES)}, naming an entry")
         lib_path = _resolve(value, LIBRARIES[section], None, dotted, "--set")
         lib = _read_toml(lib_path)
-        sources.extend(str(s) for s in lib.pop("sources", []))
+        sources[section] = [str(s) for s in lib.pop("sources", [])]  # the swapped entry's only
         return _merge(tree, {section: _Replace(_wrap(lib, str(lib_path)))})
     patch: Any = _Replace(_wrap(value, "--set")) if isinstance(value, dict) else _wrap(value, "--set")
     for key in reversed(keys):
@@ -155,12 +165,13 @@ def load_config(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -
     if not path.is_file() and not str(path).endswith(".toml"):
         path = _resolve(str(path), "cells", None, "<config>", "command line")
     path = path.resolve()
-    sources: list[str] = []
+    sources: dict[str, list[str]] = {}  # library section -> sources of the entry it uses
     tree = _load_tree(path, sources)
     for assignment in overrides:
         tree = _apply_override(tree, assignment, sources)
     config = _build(Config, tree, "", str(path))
-    meta_sources = tuple(dict.fromkeys(list(config.meta.sources) + sources))
+    meta_sources = tuple(dict.fromkeys(list(config.meta.sources)
+                                       + [s for lib in sources.values() for s in lib]))
     config = dataclasses.replace(config, meta=dataclasses.replace(config.meta, sources=meta_sources))
     validate(config, str(path))  # cross-section checks
     return config

@@ -7,15 +7,15 @@ from .errors import ConfigError
 from .schema import Config
 
 STACKING_MARGIN = 100.0
-"""Smallest density step between stacked layers [kg/m3] (0.1 g/cm3). physics-data.md 1.1 asks
-for >= 0.3 g/cm3 in operation [E]; below 0.1 the layers cannot be relied on to stay apart."""
+"""Smallest density step between stacked layers [kg/m3] (0.1 g/cm3). Operation should keep
+>= 0.3 g/cm3 [E] (docs/model.md); below 0.1 the layers cannot be relied on to stay apart."""
 
 
 def alloy_density(mass_fractions: dict[str, float]) -> float:
     """Density of a liquid alloy by ideal mixing of specific volumes [kg/m3].
 
     ``mass_fractions`` maps impurity symbols to mass fractions; Al is the balance. Ideal
-    mixing gives 3.09 g/cm3 for Al-33Cu at 750 degC (physics-data.md 1.1: real melts are
+    mixing gives 3.09 g/cm3 for Al-33Cu at 750 degC (real Al-Cu melts are 3.1-3.3 g/cm3 [R],
     denser, so this is conservative for the stacking check).
     """
     w_al = 1.0 - sum(mass_fractions.values())

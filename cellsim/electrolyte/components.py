@@ -8,8 +8,8 @@ Molar masses are computed from the IUPAC standard atomic weights, so the halogen
 the exchange reaction ``M + (n/3) AlX3 -> MXn + (n/3) Al`` closes to round-off.
 
 Liquid densities are the linear Janz correlations ``rho(t) = rho_m - k (t - t_m)`` (Janz 1988
-as tabulated in the CRC Handbook, key ``janz1988``); they are used for the additive molar
-volume of the melt (the Tohoku group found NaF-BaF2-AlF3 melts additive, key ``tohoku1967``).
+as tabulated in the CRC Handbook, key `[Janz1988]`); they are used for the additive molar
+volume of the melt (the Tohoku group found NaF-BaF2-AlF3 melts additive, key `[Tohoku1967]`).
 AlF3 has no liquid at ambient pressure: its partial molar volume is taken from cryolite
 [C] (V(Na3AlF6, 1000 degC) - 3 V(NaF, 1000 degC)). The impurity halides are present at ppm
 to per-cent levels; their molar volumes are estimates [E] scaled on MgF2/MgCl2 by valence.
@@ -55,7 +55,7 @@ class Component:
         return self.molar_mass / (self.rho_m - self.k * (T - self.t_m))
 
 
-def _janz(name, cation, halogen, n, t_m, rho_m, k, cp, acidity=0.0, source="janz1988 [R]"):
+def _janz(name, cation, halogen, n, t_m, rho_m, k, cp, acidity=0.0, source="[Janz1988] [R]"):
     """Component from a Janz density line rho = rho_m - k (t - t_m) [g/cm3, degC]."""
     return Component(name, cation, halogen, n, rho_m * 1e3, k * 1e3, t_m + 273.15, cp, acidity, source)
 
@@ -66,26 +66,26 @@ def _fixed_volume(name, cation, halogen, n, V, cp, source):
     return Component(name, cation, halogen, n, M / V, 0.0, 1000.0, cp, 0.0, source)
 
 
-# Liquid cp: NIST-JANAF at 1000 K (chase1998), as J/(g K) in physics data 2.1 [C].
+# Liquid cp: NIST-JANAF at 1000 K ([Chase1998]), [C].
 # Acidity (d ln a_AlF3 / d N in cryolite): MgF2 +11 (strong acid), CaF2 +2 (weak acid),
-# BaF2 -2.5 (weak base, -2 to -3) (dewing1989) [S]; the others are taken as neutral [E].
+# BaF2 -2.5 (weak base, -2 to -3) ([Dewing1989]) [S]; the others are taken as neutral [E].
 _TABLE = [
     _janz("NaF", "Na", "F", 1, 996.0, 1.948, 0.000636, 1770.0),
     _janz("KF", "K", "F", 1, 858.0, 1.910, 0.000651, 1240.0),
     _janz("LiF", "Li", "F", 1, 848.2, 1.810, 0.000490, 2470.0),
     _janz("CaF2", "Ca", "F", 2, 1418.0, 2.52, 0.000391, 1154.0, 2.0),
-    _janz("BaF2", "Ba", "F", 2, 1368.0, 4.14, 0.000999, 540.0, -2.5, "janz1988 [S]"),
+    _janz("BaF2", "Ba", "F", 2, 1368.0, 4.14, 0.000999, 540.0, -2.5, "[Janz1988] [S]"),
     _janz("MgF2", "Mg", "F", 2, 1263.0, 2.43, 0.000524, 1292.0, 11.0),
     _janz("NaCl", "Na", "Cl", 1, 801.0, 1.556, 0.000543, 1240.0),
     _janz("KCl", "K", "Cl", 1, 771.0, 1.527, 0.000583, 990.0),
     _janz("LiCl", "Li", "Cl", 1, 610.0, 1.502, 0.000432, 1510.0),
     _janz("CaCl2", "Ca", "Cl", 2, 772.0, 2.085, 0.000415, 920.0),
-    _janz("BaCl2", "Ba", "Cl", 2, 962.0, 3.174, 0.000681, 520.0, 0.0, "janz1988 [S]"),
+    _janz("BaCl2", "Ba", "Cl", 2, 962.0, 3.174, 0.000681, 520.0, 0.0, "[Janz1988] [S]"),
     _janz("MgCl2", "Mg", "Cl", 2, 714.0, 1.68, 0.000302, 970.0),
     # AlF3: partial molar volume in cryolite [C]: V(Na3AlF6) = 209.94 g/mol / 2.09 g/cm3 at
-    # 1000 degC (grjotheim1982 [R]) minus 3 V(NaF) at 1000 degC (janz1988) = 35.7 cm3/mol,
+    # 1000 degC ([Grjotheim1982] [R]) minus 3 V(NaF) at 1000 degC ([Janz1988]) = 35.7 cm3/mol,
     # taken independent of T [E]. cp JANAF 1.20 J/(g K) [C].
-    _fixed_volume("AlF3", "Al", "F", 3, 35.7e-6, 1200.0, "grjotheim1982, janz1988 [C]"),
+    _fixed_volume("AlF3", "Al", "F", 3, 35.7e-6, 1200.0, "[Grjotheim1982], [Janz1988] [C]"),
     # AlCl3 dissolves as AlCl4- in chloride melts; no liquid AlCl3 at 1000 K: 68 cm3/mol [E]
     # (twice the AlF3 volume scaled by the anion volume ratio). cp as AlF3 [E].
     _fixed_volume("AlCl3", "Al", "Cl", 3, 68e-6, 1200.0, "[E]"),

@@ -10,21 +10,21 @@ model without composition feedback).
 
 * conductivity: kappa = kappa_cfg(T) exp(sum_i beta_i (x_i - x_i0)), mole fractions x. The
   slopes are relative ones from published correlations: MgF2 -1.07 and CaF2 -0.76 S/cm per
-  mole fraction in cryolite (hives1993, valid to 35 mol% MgF2, 26 mol% CaF2), divided by the
+  mole fraction in cryolite ([Hives1993], valid to 35 mol% MgF2, 26 mol% CaF2), divided by the
   pure-cryolite value of the same correlation at 960 degC (2.72 S/cm) [C]; AlF3 from NaF-AlF3
-  going from 5.17 to 2.33 S/cm between 0 and 50 wt% AlF3 at 1000 degC (jilm1974) [C], as
+  going from 5.17 to 2.33 S/cm between 0 and 50 wt% AlF3 at 1000 degC ([JILM1974]) [C], as
   ln(2.33/5.17)/x(50 wt%). Transferred to the chloride-fluoride and chloride melts (same
   cation, same halide on the same melt) [E].
-* density: additive molar volumes (tohoku1967 found NaF-BaF2-AlF3 melts additive), with
+* density: additive molar volumes ([Tohoku1967] found NaF-BaF2-AlF3 melts additive), with
   Janz's liquid densities (components.py), scaled by one factor so the fresh salt has the
   configured density at the operating set point. Evaluated at the set point, as the
   configured density is.
-* liquidus: T_cfg - 3.95 K per wt% MgF2 above the fresh salt's (solheim1996: cryolite-rich
+* liquidus: T_cfg - 3.95 K per wt% MgF2 above the fresh salt's ([Solheim1996]: cryolite-rich
   melts, valid to 5 wt% MgF2) [S]; for MgCl2 in chloride melts the same slope [E].
-* heat capacity: mass-weighted JANAF liquid cp (chase1998) [C], scaled so the fresh salt has
+* heat capacity: mass-weighted JANAF liquid cp ([Chase1998]) [C], scaled so the fresh salt has
   the configured value.
 * AlX3 activity: a = a_cfg (x_AlX3 / x_AlX3,0) exp(sum_j A_j (x_j - x_j0)) capped at 1, with
-  Dewing's acidities A_j = d ln a_AlF3 / d N_j in cryolite (dewing1989: MgF2 +11, CaF2 +2,
+  Dewing's acidities A_j = d ln a_AlF3 / d N_j in cryolite ([Dewing1989]: MgF2 +11, CaF2 +2,
   BaF2 -2 to -3); limiting slopes, valid for small additions (5 mol% [E]).
 
 Out of range: a property asked outside its validity range is computed (linear extrapolation)
@@ -44,8 +44,8 @@ import numpy as np
 from .components import COMPONENTS
 
 LOG = logging.getLogger("cellsim.electrolyte")
-KAPPA_CRYOLITE_960C = 7.22 * math.exp(-1204.3 / (960.0 + 273.15))  # S/cm, hives1993 [C]
-MGF2_LIQUIDUS_SLOPE = 3.95  # K per wt%, solheim1996 [S]
+KAPPA_CRYOLITE_960C = 7.22 * math.exp(-1204.3 / (960.0 + 273.15))  # S/cm, [Hives1993] [C]
+MGF2_LIQUIDUS_SLOPE = 3.95  # K per wt%, [Solheim1996] [S]
 
 _X_ALF3_50WT = (0.5 / COMPONENTS["AlF3"].molar_mass
                 / (0.5 / COMPONENTS["AlF3"].molar_mass + 0.5 / COMPONENTS["NaF"].molar_mass))
@@ -74,12 +74,12 @@ class Validity:
 
 
 VALIDITY = {
-    "conductivity": Validity("conductivity", "x(MgX2)", 0.35, 0.50, "hives1993 (0-35 mol% MgF2)"),
+    "conductivity": Validity("conductivity", "x(MgX2)", 0.35, 0.50, "[Hives1993] (0-35 mol% MgF2)"),
     "conductivity_alx3": Validity("conductivity", "x(AlX3)", 0.34, 0.60,
-                                  "jilm1974 (NaF-AlF3, 0-50 wt% AlF3)"),
-    "liquidus": Validity("liquidus", "wt% MgX2 - fresh", 5.0, 25.0, "solheim1996 (MgF2 < 5 wt%)"),
+                                  "[JILM1974] (NaF-AlF3, 0-50 wt% AlF3)"),
+    "liquidus": Validity("liquidus", "wt% MgX2 - fresh", 5.0, 25.0, "[Solheim1996] (MgF2 < 5 wt%)"),
     "alx3_activity": Validity("alx3_activity", "x(acidic/basic additive) - fresh", 0.05, math.inf,
-                              "dewing1989 (limiting slopes) [E]"),
+                              "[Dewing1989] (limiting slopes) [E]"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Conjugate heat transfer: rho c dT/dt = div(k grad T) + q with phase change (MODEL.md 2).
+"""Conjugate heat transfer: rho c dT/dt = div(k grad T) + q with phase change (docs/heat.md).
 
 Unknown: the volumetric enthalpy H [J/m3] per cell (cellsim.kernels.heat gives H(T) with
 solid/liquid heat capacities and latent heat), so freezing and melting (the electrolyte

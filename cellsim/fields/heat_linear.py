@@ -100,7 +100,7 @@ class ShiftedSolver:
     def _use_multigrid(self, g, d) -> bool:
         """3D: multigrid unless the shift dominates the operator (short time steps), where
         Jacobi-PCG converges in few, much cheaper iterations. The switch is on
-        sum(d) / sum(diag A): measured on the 64^3 layered box of performance.md, Jacobi
+        sum(d) / sum(diag A): measured on the 64^3 layered box of benchmarks/bench_heat.py, Jacobi
         takes 57 / 158 / 306 iterations at 0.14 / 0.014 / 0.0014, the shifted multigrid
         6-10 / 12-15 / 14-18 at ~10x the cost per iteration."""
         if not np.any(d):

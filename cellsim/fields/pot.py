@@ -43,20 +43,20 @@ melt-to-wall films are scaled by 1 / (|cos t| + |sin t|) at their polar angle t,
 the projected x and y faces add up to the cylinder's area.
 
 Property defaults not carried by the configuration (``PotOptions``), tags as in
-physics-data.md ([R] recalled, [E] estimate):
+docs/references.md ([R] recalled, [E] estimate):
 * liquid layers conduct with k_eff = k_molecular + rho c_p D_t, D_t the layer's eddy
   diffusivity from the configuration (``eddy_diffusivity`` of [electrolyte], [anode_alloy],
   [cathode_metal]): the same mixing that the species field adds to the molecular
   diffusivity, so heat and impurities see one melt (docs/model.md, "Melt mixing"). The
   melt-to-wall coefficient of the configuration (lining.inside_heat_transfer) is a film on
   the melt|side-lining and alloy|collector faces;
-* molecular conductivities: electrolyte 0.8 W/(m K) [E] (0.6-1.0 fluorides, physics-data
-  2.1), Al 100 [C] (Wiedemann-Franz), Al-Cu alloy 70 [E], solid Al 210 [R];
+* molecular conductivities: electrolyte 0.8 W/(m K) [E] (0.6-1.0 for fluoride
+  melts, not measured), Al 100 [C] (Wiedemann-Franz on [Leitner2017]), Al-Cu alloy 70 [E], solid Al 210 [R];
 * the gas space is a layer of conductivity h_gas x freeboard, so that it passes the
   configured gas-space coefficient (lining.gas_space_heat_transfer);
 * rho c_p [J/(m3 K)]: steel 5.0e6 [R], insulating (vermiculite) 0.5e6 [E], other bricks
   2.0e6 [E], graphite 2.7e6 [E], rods 4.0e6 [E], alloy 3.04e6 [E] (3.2 g/cm3 x 0.95 J/(g K)),
-  Al 2349 kg/m3 x JANAF cp (physics-data 2.2), gas 400 [E];
+  Al 2349 kg/m3 [Assael2006] x JANAF cp [Chase1998], gas 400 [E];
 * melting: Al 933.45 K, 397 kJ/kg (JANAF); Al-33Cu eutectic 821 K, 350 kJ/kg [E];
   electrolyte liquidus and latent heat from the configuration, melting over
   ``mushy_range`` [E] below the liquidus.

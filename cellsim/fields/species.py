@@ -1,5 +1,5 @@
 """Dissolved impurities in the electrolyte: implicit finite-volume transport with exchange
-at the alloy|salt and salt|cathode interfaces (MODEL.md 3; method in docs/species.md).
+at the alloy|salt and salt|cathode interfaces (equations and method in docs/species.md).
 
 For each impurity k (``cellsim.elements.IMPURITIES``) in the electrolyte cells
 
@@ -62,7 +62,7 @@ class SpeciesOptions:
     salt_concentration : molar concentration of the melt [mol/m3] (density / mean molar mass).
     k_salt, k_metal_anode, k_metal_cathode : film mass-transfer coefficients [m/s].
     molecular_diffusivity : D_mol [m2/s], one per IMPURITIES entry; default 2e-9 for all
-        [E] (physics-data 3.2: 1-5e-9 m2/s for M2+/M3+ complexes at 700-800 degC; Fe 2e-9 [C]).
+        [E] (1-5e-9 m2/s for M2+/M3+ complexes at 700-800 degC, docs/species.md).
     eddy_diffusivity : D_t [m2/s] added to D_mol; default 2e-4 [E] (docs/species.md: the core
         mixing implied by the measured k_salt through a turbulent wall-layer correlation);
         from the configuration's ``electrolyte.eddy_diffusivity``.

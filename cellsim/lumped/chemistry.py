@@ -1,4 +1,4 @@
-"""Impurity exchange between anode alloy, electrolyte and cathode metal (MODEL.md 3-4).
+"""Impurity exchange between anode alloy, electrolyte and cathode metal (docs/model.md, "Inventories and impurities").
 
 At each metal|salt interface the exchange reaction
 

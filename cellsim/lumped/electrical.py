@@ -1,4 +1,4 @@
-"""Lumped electrical model: the cell voltage as a sum of named terms (MODEL.md 1).
+"""Lumped electrical model: the cell voltage as a sum of named terms (docs/model.md, "Voltage").
 
 U = E_rev + eta_a + eta_c + I (R_salt + R_alloy + R_cathode + R_collectors) + external drops.
 Each layer is a uniform slab, R = thickness / (sigma * area), so the current density is I/A

@@ -1,4 +1,4 @@
-"""Lumped heat balance of the pot through its lining (MODEL.md 2, lumped form).
+"""Lumped heat balance of the pot through its lining (docs/model.md, "Heat").
 
 The melt is one temperature T. Heat leaves by four paths, each a series of resistances:
 

@@ -11,6 +11,10 @@ import click
 from ..config import ConfigError
 
 
+EXIT_CASES_FAILED = 3
+"""Exit code of ``cellsim sweep`` when the sweep finished but some cases failed (docs/sweeps.md)."""
+
+
 def _fail(message: str, code: int = 2) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -61,6 +65,9 @@ def sweep(spec_file: str, folder: str | None, dry_run: bool, workers: int | None
 
     Writes one HDF5 result per case, summary.h5 and summary.csv into the sweep folder.
     An interrupted sweep continues with --resume. See docs/sweeps.md.
+
+    Exit codes: 0 every case ok; 3 the sweep finished but some cases failed (how many is
+    printed); 2 bad input; 1 the sweep itself failed; 130 interrupted.
     """
     from .runner import run_sweep
     from .spec import load_spec
@@ -107,6 +114,12 @@ def sweep(spec_file: str, folder: str | None, dry_run: bool, workers: int | None
             if outcome["status"] == "failed":
                 click.echo(f"  {outcome['case']} failed: {outcome['error']}")
         click.echo(f"tables: {folder / 'summary.csv'}, {folder / 'summary.h5'}")
+    failed = sum(1 for k, r in SweepStore(folder).journal().items()
+                 if k in names and r["status"] == "failed")
+    if failed:
+        _fail(f"{failed} of {len(spec.cases)} cases failed (their errors are in "
+              f"{folder / 'summary.csv'}); rerun them with --resume --retry-failed",
+              code=EXIT_CASES_FAILED)
 
 
 @click.command("sweep-report")

@@ -19,7 +19,7 @@ from .store import REPORT_COLUMNS, read_summary
 KEY_OUTPUTS = ("specific_energy", "current_efficiency", "product_al", "mean_heater_power",
                "co2e_per_al", "campaign_length")
 TITLES = {"specific_energy": "Specific energy", "current_efficiency": "Current efficiency",
-          "product_al": "Product purity (all taps)", "mean_heater_power": "Mean heater power",
+          "product_al": "Product impurities (all taps)", "mean_heater_power": "Mean heater power",
           "co2e_per_al": "Carbon footprint", "campaign_length": "Campaign length"}
 
 
@@ -66,9 +66,11 @@ def line_plots(table: dict, out: Path) -> list[Path]:
         others = [k for k in keys if k != key]
         labels = [tuple(table["inputs"][k][i] for k in others) for i in range(len(x))]
         groups = list(dict.fromkeys(labels))
-        fig, axes = plt.subplots(2, 3, figsize=(13, 7), constrained_layout=True)
+        fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), layout="constrained")
         for ax, name in zip(axes.flat, KEY_OUTPUTS):
             y, yunit = _out(table, name)
+            if name == "product_al":  # 99.9997 wt% reads as an offset; plot what is not Al
+                y, yunit = (100.0 - y) * 1e4, "ppm, 100 % - Al"
             for g in groups if len(groups) <= 8 else [None]:
                 sel = np.array([lab == g for lab in labels]) if g is not None else np.ones(len(x), bool)
                 order = np.argsort(x[sel], kind="stable")
@@ -76,11 +78,14 @@ def line_plots(table: dict, out: Path) -> list[Path]:
                 ax.plot(x[sel][order], y[sel][order], "o-" if g is not None else "o", ms=4,
                         label=label)
             ax.set_xlabel(f"{key} [{xunit}]")
-            ax.set_ylabel(f"{name} [{yunit}]")
+            ax.set_ylabel(f"{'impurities' if name == 'product_al' else name} [{yunit}]")
             ax.set_title(TITLES[name])
             ax.grid(alpha=0.3)
-        if others and len(groups) <= 8:
-            axes.flat[0].legend(fontsize=8, title=None)
+            ax.ticklabel_format(axis="y", useOffset=False)
+        if others and len(groups) <= 8:  # one legend for the figure, outside every panel
+            handles, names = axes.flat[0].get_legend_handles_labels()
+            fig.legend(handles, names, fontsize=8, loc="outside lower center",
+                       ncol=min(len(names), 4))
         fig.suptitle(f"{table['attrs']['name']}: key outputs against {key}")
         path = out / f"lines_{key}.png"
         fig.savefig(path, dpi=110)
@@ -156,7 +161,7 @@ def pareto_plot(table: dict, out: Path) -> tuple[Path, np.ndarray]:
     purity, _ = _out(table, "product_al")
     impurity = (100.0 - purity) * 1e4  # wt% -> ppm
     front = pareto_mask(energy, -impurity)
-    fig, ax = plt.subplots(figsize=(8, 5.5), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(9.5, 5.5), constrained_layout=True)
     ax.plot(energy, impurity, "o", color="0.6", ms=5, label="cases")
     order = np.argsort(energy[front])
     ax.plot(energy[front][order], impurity[front][order], "o-", color="C3", ms=6,
@@ -172,7 +177,12 @@ def pareto_plot(table: dict, out: Path) -> tuple[Path, np.ndarray]:
     ax.set_title(f"{table['attrs']['name']}: energy vs purity, lower left is better"
                  + (f"\n({failed} failed case(s) not shown)" if failed else ""))
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="upper left")
+    from matplotlib.ticker import FuncFormatter
+
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     path = out / "pareto.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -194,7 +204,7 @@ def sensitivity_plot(indices: list[Indices], out: Path) -> Path:
         ax.set_title(f"{ind.output}\n({ind.method}, {int(ind.used.min())} of {ind.available} used)",
                      fontsize=9)
         ax.axhline(0, color="k", lw=0.5)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.suptitle("Sobol indices with bootstrap 95 % intervals (failed cases excluded)")
     path = out / "sensitivity.png"
     fig.savefig(path, dpi=110)

@@ -20,6 +20,7 @@ import signal
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -28,6 +29,11 @@ from .store import SweepStore
 from .worker import run_task, warm_up
 
 Progress = Callable[[dict], None]
+MAIN_GUARD = (
+    "a sweep worker process died before running its case. The workers are started with "
+    "'spawn', which imports the calling script again: when you call run_sweep from a script, "
+    "put the call under  if __name__ == \"__main__\":  (or pass workers=1 to run in-process). "
+    "Otherwise a worker ran out of memory or crashed; the finished cases are kept (resume=True).")
 
 
 @dataclasses.dataclass
@@ -89,7 +95,10 @@ def _local(tasks: list[dict], workers: int) -> Iterator[dict]:
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
-                yield fut.result()
+                try:
+                    yield fut.result()
+                except BrokenProcessPool:
+                    raise RuntimeError(MAIN_GUARD) from None
     finally:
         for key, value in saved.items():
             if value is None:
@@ -130,6 +139,10 @@ def run_sweep(spec: SweepSpec, folder: str | Path, *, workers: int | None = None
     Summary tables are rewritten every ``table_every`` seconds and at the end (also when
     interrupted); the journal is written after every case.
     """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # a spawned worker is importing the user's script, which calls run_sweep at its top
+        # level: stop this worker quietly; the parent reports MAIN_GUARD once
+        raise SystemExit(1)
     start = time.perf_counter()
     store = SweepStore(folder)
     store.open(spec, resume)

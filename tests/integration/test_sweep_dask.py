@@ -31,8 +31,8 @@ def test_dask_and_local_summaries_agree(tmp_path):
         cli = subprocess.run(["cellsim", "sweep", "s.toml", "-o", "cli", "--scheduler",
                               cluster.scheduler_address], cwd=tmp_path, capture_output=True,
                              text=True, timeout=300)
-    assert cli.returncode == 0, cli.stderr
-    assert "2 ok, 1 failed" in cli.stdout
+    assert cli.returncode == 3, cli.stderr  # documented: some cases failed
+    assert "2 ok, 1 failed" in cli.stdout and "1 of 3 cases failed" in cli.stderr
     c = read_summary(tmp_path / "cli")
     np.testing.assert_array_equal(c["outputs"]["specific_energy"],
                                   read_summary(tmp_path / "local")["outputs"]["specific_energy"])

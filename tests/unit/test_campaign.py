@@ -23,7 +23,7 @@ def ubc():
 
 
 def test_faraday_mass_without_losses():
-    """No back reaction and pure scrap: the cathode gains I t M / 3F (physics-data 0)."""
+    """No back reaction and pure scrap: the cathode gains I t M / 3F (Faraday's law)."""
     cfg = load_config("rusal-3kA", LUMPED + SHORT + PURE_SCRAP + ["electrolyte.dissolved_al_solubility=0.0"])
     result = run_campaign(cfg)
     t = result.summary["campaign_length"]
@@ -46,7 +46,7 @@ def test_back_reaction_lowers_ce_by_the_film_flux(ubc):
 def test_specific_energy_is_the_2980_u_over_ce_rule_plus_heater(ubc):
     s = ubc.summary
     kwh_per_kg = s["specific_energy"] / 3.6e6
-    rule = 2.980 * s["mean_cell_voltage"] / s["current_efficiency"]  # physics-data 0
+    rule = 2.980 * s["mean_cell_voltage"] / s["current_efficiency"]  # 2.980 kWh/kg per V: M_Al / (3 F) in kWh [Tiesinga2021]
     heater = s["energy_auxiliary_heat"] / 3.6e6
     assert kwh_per_kg == pytest.approx(rule + heater, rel=2e-4)
 
@@ -126,7 +126,7 @@ def test_campaign_stops_when_the_alloy_limit_is_broken():
 
 
 def test_in_a_chloride_melt_manganese_follows_al_and_breaks_the_spec():
-    """Mn is about as noble as Al in chlorides (physics-data 3.1; Schwarz & Wendt 1995)."""
+    """Mn is about as noble as Al in chlorides [Schwarz1995]."""
     cfg = load_config("rusal-3kA", LUMPED + ['schedule.duration="30 d"', 'electrolyte.family="chloride"',
                                     "scrap.composition_wt_pct={Mn=1.1}"])
     result = run_campaign(cfg)

@@ -56,7 +56,7 @@ def test_alloy_and_salt_relax_to_the_partition_coefficient():
 def test_interface_ratio_matches_the_exchange_equilibrium_by_hand():
     T, a_alx3, a_al = 1000.0, 0.1, 0.8
     ratio = dict(zip(IMPURITIES, chemistry.interface_ratio(T, "fluoride", {}, a_alx3, a_al, np.ones(k))))
-    # Fe: FeF2, n = 2, dE = +1.38 V (physics-data 3.1)
+    # Fe: FeF2, n = 2, dE = +1.38 V (JANAF [Chase1998])
     fe = a_alx3 ** (2 / 3) * math.exp(-2 * F * 1.38 / (R * T)) / a_al ** (2 / 3)
     assert ratio["Fe"] == pytest.approx(fe, rel=1e-12)
     # Mg: MgF2, n = 2, dE = -0.61 V: less noble, prefers the salt
@@ -71,7 +71,7 @@ def test_noble_transfer_rises_as_the_alloy_loses_al_as_the_equilibrium_predicts(
     low = chemistry.interface_ratio(T, *args, 0.4, np.ones(k))
     n = np.array([{"Fe": 2, "Cu": 1, "Si": 4, "Mn": 2, "Zn": 2, "Mg": 2, "Ti": 3}[s] for s in IMPURITIES])
     assert np.allclose(low / high, 2.0 ** (n / 3), rtol=1e-12)
-    # chloride series at 750 degC: Zn (0.39 V) leaks ~1e4 x more than Fe (0.61 V) (physics-data 1.4)
+    # chloride series at 750 degC: Zn (0.39 V) leaks ~1e4 x more than Fe (0.61 V): exp(-nF dE/RT) ratio
     r = dict(zip(IMPURITIES, high))
     assert r["Zn"] / r["Fe"] == pytest.approx(math.exp(2 * F * (0.61 - 0.39) / (R * T)), rel=1e-12)
 

@@ -29,7 +29,7 @@ def test_reference_cells_load_in_si(name):
     assert cfg.meta.name == name
     assert cfg.operation.temperature == pytest.approx(1023.15)
     assert cfg.geometry.acd == pytest.approx(0.045)
-    # current density of the published design rule (physics-data 1.3): 0.5 A/cm2 = 5000 A/m2
+    # current density of the published design rule (docs/model.md, Reference cell design): 0.5 A/cm2 = 5000 A/m2
     assert cfg.operation.current / cfg.geometry.area == pytest.approx(5000.0, rel=1e-3)
     assert len(cfg.meta.sources) >= 5
 
@@ -137,7 +137,7 @@ def test_error_names_the_library_file_a_bad_value_came_from(tmp_path):
 
 
 def test_ideal_mixing_density_of_al_33cu():
-    # physics-data.md 1.1: ideal mixing gives 3.09 g/cm3 for Al-33Cu at 750 degC
+    # ideal mixing gives 3.09 g/cm3 for Al-33Cu at 750 degC
     rho = alloy_density({"Cu": 0.33})
     assert rho == pytest.approx(1 / (0.67 / 2349 + 0.33 / 8100))
     assert 3000 < rho < 3150

@@ -26,7 +26,7 @@ def test_asymmetric_butler_volmer_reproduces_the_current(alpha_a, alpha_c):
 
 
 def test_linear_kinetics_and_the_physics_data_figure():
-    # physics-data 3.2: R_ct = RT/(nF i0) ~ 6 mOhm cm2 at i0 = 5 A/cm2, 750 degC -> ~3 mV at 0.5 A/cm2
+    # [Thonstad1996] i0; R_ct = RT/(nF i0) ~ 6 mOhm cm2 at i0 = 5 A/cm2, 750 degC -> ~3 mV at 0.5 A/cm2
     eta = electrical.overpotential(5000.0, 5e4, 0.5, 0.5, 1023.15, "linear")
     assert eta == pytest.approx(R * 1023.15 * 5000.0 / (3 * F * 5e4), rel=1e-12)
     assert 2.5e-3 < eta < 3.5e-3
@@ -61,5 +61,5 @@ def test_voltage_breakdown_of_the_reference_stack_by_hand():
     assert set(V) == set(hand)
     for term, value in hand.items():
         assert V[term] == pytest.approx(value, rel=1e-10), term
-    # physics-data 1.3: salt IR ~2.25 V at 0.5 A/cm2, 4.5 cm, 1 S/cm
+    # design rule (docs/model.md): salt IR ~2.25 V at 0.5 A/cm2, 4.5 cm, 1 S/cm
     assert V["electrolyte_ohmic"] == pytest.approx(2.25, rel=0.01)

@@ -53,7 +53,7 @@ def test_molar_masses_against_published_formula_weights():
 @pytest.mark.parametrize("name, t_m, rho_m", [("BaCl2", 962.0, 3.174), ("BaF2", 1368.0, 4.14),
                                                ("BaCl2", 1081.0, 3.174 - 0.000681 * 119)])
 def test_liquid_density_against_janz_points(name, t_m, rho_m):
-    """Liquid density at the melting point and at t_max of the CRC Janz table (janz1988): the
+    """Liquid density at the melting point and at t_max of the CRC Janz table ([Janz1988]): the
     molar volume linearised at 1000 K reproduces them within 1 %."""
     c = COMPONENTS[name]
     rho = c.molar_mass / c.molar_volume(t_m + C) / 1e3
@@ -64,7 +64,7 @@ def test_liquid_density_against_janz_points(name, t_m, rho_m):
                                             ("BaCl2", "BaCl2"), ("MgF2", "MgF2"), ("CaF2", "CaF2"),
                                             ("BaF2", "BaF2"), ("MgCl2", "MgCl2"), ("LiF", "LiF")])
 def test_heat_capacity_against_janaf(name, formula):
-    """Liquid cp at 1000 K from the NIST-JANAF tables (chase1998, PyPI janaf) within 1 %."""
+    """Liquid cp at 1000 K from the NIST-JANAF tables ([Chase1998], PyPI janaf) within 1 %."""
     _janaf = pytest.importorskip("validation._janaf")
     pytest.importorskip("janaf")
     cp = _janaf.heat_capacity(_janaf.table(formula, "l"), 1000.0) / COMPONENTS[name].molar_mass
@@ -98,7 +98,7 @@ def test_conductivity_mgf2_term_against_hives(x):
 
 @pytest.mark.parametrize("w_alf3, kappa", [(0.0, 5.17), (0.5, 2.33)])
 def test_conductivity_alf3_term_against_naf_alf3(w_alf3, kappa):
-    """NaF-AlF3 at 1000 degC: 5.17 S/cm without AlF3 and 2.33 with 50 wt% (jilm1974). The
+    """NaF-AlF3 at 1000 degC: 5.17 S/cm without AlF3 and 2.33 with 50 wt% ([JILM1974]). The
     AlF3 slope is calibrated on these two points (so this checks the calibration and the mole
     fraction bookkeeping, not an independent datum), from a melt configured at 25 wt%."""
     melt = _melt(("NaF", "AlF3"), [0.75, 0.25], kappa0=1.0)

@@ -1,5 +1,5 @@
 """Electrochemical selectivity of the species field, checked by hand calculations
-(MODEL.md 3: x_salt/x_metal = a_AlX3^(n/3) exp(-n F dE / R T) / a_Al^(n/3))."""
+(docs/model.md: x_salt/x_metal = a_AlX3^(n/3) exp(-n F dE / R T) / a_Al^(n/3))."""
 
 import math
 

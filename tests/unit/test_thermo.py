@@ -4,7 +4,7 @@ from cellsim.thermo import AL_LATENT_HEAT, aluminium_enthalpy, feed_heating
 
 
 def test_feed_enthalpy_matches_janaf_figures():
-    # physics-data 2.2 / 7.6: 295 kWh/t to liquid at the melting point, 325 at 750 degC, 341 at 800
+    # JANAF [Chase1998], rounded: 295 kWh/t to liquid at the melting point, 325 at 750 degC, 341 at 800
     kwh_t = 1e3 / 3.6e6
     assert feed_heating(298.15, 1023.15) * kwh_t == pytest.approx(325.0, rel=0.02)
     assert feed_heating(298.15, 1073.15) * kwh_t == pytest.approx(341.0, rel=0.02)

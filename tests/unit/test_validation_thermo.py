@@ -42,7 +42,7 @@ def test_thermodynamics_covers_every_janaf_element_of_cellsim():
     assert not [c for c in checks if c.quantity.startswith(("Mn", "Zn"))]  # [E]: not faked
     dE = thermodynamics.delta_E()
     assert dE["Al", "chloride"] == dE["Al", "fluoride"] == 0.0
-    # AlCl3: the liquid table physics-data names equals the combined cr,l table at 1000 K
+    # AlCl3: the liquid table cellsim's series uses equals the combined cr,l table at 1000 K
     liquid, combined = _janaf.table("AlCl3", "l"), _janaf.table("AlCl3", "cr,l")
     assert _janaf.gibbs_formation(liquid, 1000.0) == _janaf.gibbs_formation(combined, 1000.0)
 

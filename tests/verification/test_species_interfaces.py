@@ -32,7 +32,7 @@ def column(geometry="xyz", n_salt=9, n_lat=1, width=0.3, stretch=1.3):
 
 
 def hand_S(a_al, c_total, family="fluoride", a_alx3=0.1):
-    """Equilibrium salt/metal molar-concentration ratio, written out from MODEL.md 3."""
+    """Equilibrium salt/metal molar-concentration ratio, written out from docs/species.md."""
     dE = np.array([getattr(ELEMENTS[s], f"delta_E_{family}") for s in IMPURITIES])
     x_ratio = a_alx3 ** (VALENCE / 3) * np.exp(-VALENCE * FARADAY * dE / (GAS_CONSTANT * T)) / a_al ** (VALENCE / 3)
     return x_ratio * C_SALT / c_total
