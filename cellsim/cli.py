@@ -60,6 +60,17 @@ def main() -> None:
     """
 
 
+def _kernels_cached() -> bool:
+    """Numba's cache holds compiled kernels of cellsim.kernels (its index files exist)."""
+    import os
+    from pathlib import Path
+
+    from . import kernels
+
+    place = Path(os.environ.get("NUMBA_CACHE_DIR") or Path(kernels.__file__).resolve().parent / "__pycache__")
+    return place.is_dir() and next(place.rglob("*.nbi"), None) is not None
+
+
 @main.command()
 @click.argument("config", required=False)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
@@ -86,6 +97,9 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
     from .checkpoint import RunFile
     from .io import write_result
 
+    if not quiet and not _kernels_cached():
+        click.echo("cellsim: first run after install: compiling the Numba kernels (about 40 s of CPU "
+                   "on a 2-core machine; cached for later runs)", err=True)
     if resume:
         if config or overrides:
             _fail("--resume continues with the stored configuration: give no CONFIG or --set")
@@ -345,6 +359,8 @@ from .sweep.cli import sweep, sweep_report  # noqa: E402
 
 main.add_command(sweep)
 main.add_command(sweep_report)
+from .uq_cli import register  # noqa: E402  (uq, design)
+register(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

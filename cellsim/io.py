@@ -124,7 +124,7 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
     fields : optional HDF5 file whose ``/fields`` group (field snapshots, cellsim.snapshots)
         is copied into the result.
     """
-    from .campaign import SERIES
+    from .schedule import SERIES
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ backward Euler). Arrays named ``flat`` are 1D contiguous views (``a.reshape(-1)`
 import numpy as np
 from numba import njit, prange
 
-from .fv import _row
+from .linalg import apply_shifted, shifted_residual  # noqa: F401  (the operator of the heat step)
 
 ISOTHERMAL_RANGE = 1e-6  # K, mushy interval used for the slope of an isothermal change
 
@@ -73,116 +73,6 @@ def temperature_from_enthalpy(h, c_s, c_l, t_s, t_l, lat, out_t, out_f, out_c):
             out_c[p] = c_l[p]
 
 
-@njit(inline="always", cache=True)
-def _shifted_row(gx, gy, gz, d, x, i, j, m, n0, n1, n2):
-    """((A + diag d) x) at cell (i, j, m) [W]; neighbours outside the grid count as 0."""
-    return d[i, j, m] * x[i, j, m] + _row(gx, gy, gz, x, i, j, m, n0, n1, n2)
-
-
-@njit(parallel=True, cache=True)
-def shifted_residual(gx, gy, gz, d, x, b, out):
-    """out = b - (A + diag d) x [W]; returns sum(out**2) [W2].
-
-    gx (n0+1, n1, n2), gy (n0, n1+1, n2), gz (n0, n1, n2+1) face conductances [W/K];
-    d, x, b, out (n0, n1, n2): shift [W/K], temperature [K], right-hand side [W].
-    """
-    n0, n1, n2 = x.shape
-    acc = 0.0
-    for i in prange(n0):
-        for j in range(n1):
-            for m in range(n2):
-                r = b[i, j, m] - _shifted_row(gx, gy, gz, d, x, i, j, m, n0, n1, n2)
-                out[i, j, m] = r
-                acc += r * r
-    return acc
-
-
-@njit(parallel=True, cache=True)
-def _jacobi_inverse(gx, gy, gz, d, out):
-    n0, n1, n2 = d.shape
-    for i in prange(n0):
-        for j in range(n1):
-            for m in range(n2):
-                s = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] \
-                    + gz[i, j, m] + gz[i, j, m + 1] + d[i, j, m]
-                out[i, j, m] = 1.0 / s if s > 0.0 else 0.0
-
-
-@njit(parallel=True, cache=True)
-def _apply_dot(gx, gy, gz, d, p, q):
-    """q = (A + diag d) p; returns p.q."""
-    n0, n1, n2 = p.shape
-    acc = 0.0
-    for i in prange(n0):
-        for j in range(n1):
-            for m in range(n2):
-                v = _shifted_row(gx, gy, gz, d, p, i, j, m, n0, n1, n2)
-                q[i, j, m] = v
-                acc += v * p[i, j, m]
-    return acc
-
-
-@njit(parallel=True, cache=True)
-def _update_xr(x, r, p, q, alpha, dinv, z):
-    """x += alpha p; r -= alpha q; z = dinv r; returns (r.z, r.r)."""
-    fx, fr, fp, fq, fd, fz = x.reshape(-1), r.reshape(-1), p.reshape(-1), q.reshape(-1), \
-        dinv.reshape(-1), z.reshape(-1)
-    rz = 0.0
-    rr = 0.0
-    for k in prange(fx.size):
-        fx[k] += alpha * fp[k]
-        fr[k] -= alpha * fq[k]
-        fz[k] = fd[k] * fr[k]
-        rz += fr[k] * fz[k]
-        rr += fr[k] * fr[k]
-    return rz, rr
-
-
-@njit(parallel=True, cache=True)
-def _direction(z, beta, p):
-    fz, fp = z.reshape(-1), p.reshape(-1)
-    for k in prange(fz.size):
-        fp[k] = fz[k] + beta * fp[k]
-
-
-@njit(cache=True)
-def pcg_jacobi(gx, gy, gz, d, b, x, rtol, maxiter):
-    """Jacobi-preconditioned CG on (A + diag d) x = b; x is the initial guess, updated.
-
-    Shapes as in ``shifted_residual``; stops on the true residual ||b - (A+D) x|| <=
-    rtol ||b|| [W]. Returns the iteration count, or -1 if maxiter was reached first.
-    """
-    r = np.empty_like(b)
-    z = np.empty_like(b)
-    q = np.empty_like(b)
-    dinv = np.empty_like(b)
-    bb = np.sqrt(np.sum(b * b))
-    if bb == 0.0:
-        x[...] = 0.0
-        return 0
-    _jacobi_inverse(gx, gy, gz, d, dinv)
-    rr = shifted_residual(gx, gy, gz, d, x, b, r)
-    z[...] = dinv * r
-    p = z.copy()
-    rz = np.sum(r * z)
-    for it in range(1, maxiter + 1):
-        if np.sqrt(rr) <= rtol * bb:
-            rr = shifted_residual(gx, gy, gz, d, x, b, r)
-            if np.sqrt(rr) <= rtol * bb:
-                return it - 1
-            z[...] = dinv * r
-            p[...] = z
-            rz = np.sum(r * z)
-        pq = _apply_dot(gx, gy, gz, d, p, q)
-        if not pq > 0.0:
-            return -1
-        rz_new, rr = _update_xr(x, r, p, q, rz / pq, dinv, z)
-        _direction(z, rz_new / rz, p)
-        rz = rz_new
-    rr = shifted_residual(gx, gy, gz, d, x, b, r)
-    return maxiter if np.sqrt(rr) <= rtol * bb else -1
-
-
 @njit(parallel=True, cache=True)
 def surface_linearisation(t_cell, kappa, h, eps_sigma, t_amb, flux, out_ts, out_h, out_value):
     """Newton linearisation of convection + radiation from an outer surface.
@@ -213,5 +103,3 @@ def surface_linearisation(t_cell, kappa, h, eps_sigma, t_amb, flux, out_ts, out_
         out_h[p] = dq
         out_value[p] = ts - q / dq if dq > 0.0 else ta
 
-
-apply_shifted = _apply_dot  # public name: q = (A + diag d) p, returns p.q [W K]

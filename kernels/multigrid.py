@@ -11,6 +11,8 @@ sigma). Shapes follow kernels.fv: cell arrays (n0, n1, n2), face arrays (n_a + 1
 import numpy as np
 from numba import njit, prange
 
+from .linalg import cg_step, dot, xpby  # noqa: F401  (PCG building blocks, kept importable here)
+
 
 @njit(cache=True)
 def coarse_shape(n0, n1, n2, f0, f1, f2):
@@ -129,35 +131,6 @@ def dense_matrix(gx, gy, gz):
                 if m < n2 - 1:
                     a[p, p + 1] = a[p + 1, p] = -gz[i, j, m + 1]
     return a
-
-
-@njit(parallel=True, cache=True)
-def dot(fa, fb):
-    """Sum of fa * fb; 1D float64 views (``a.reshape(-1)``; reshaping inside a parallel
-    kernel may copy)."""
-    s = 0.0
-    for p in prange(fa.size):
-        s += fa[p] * fb[p]
-    return s
-
-
-@njit(parallel=True, cache=True)
-def cg_step(fx, fr, fp, fq, alpha):
-    """x += alpha p; r -= alpha q; returns the new r.r (fused PCG update); 1D views."""
-    s = 0.0
-    for k in prange(fx.size):
-        fx[k] += alpha * fp[k]
-        rk = fr[k] - alpha * fq[k]
-        fr[k] = rk
-        s += rk * rk
-    return s
-
-
-@njit(parallel=True, cache=True)
-def xpby(fz, beta, fp):
-    """p = z + beta p (PCG search direction update); 1D views."""
-    for k in prange(fz.size):
-        fp[k] = fz[k] + beta * fp[k]
 
 
 @njit(cache=True)

@@ -221,25 +221,9 @@ def band_lu_solve(lu, bw, x):
 
 
 @njit(cache=True)
-def bordered_residual(band, bw, cell, pool, col, row, pool_diag, b, x, r):
-    """r = b - M x for the bordered system (see ``bordered_solve``)."""
-    n = band.shape[0]
-    for p in range(n):
-        s = b[p]
-        for q in range(max(0, p - bw), min(n, p + bw + 1)):
-            s -= band[p, bw + q - p] * x[q]
-        r[p] = s
-    for t in range(pool_diag.size):
-        r[n + t] = b[n + t] - pool_diag[t] * x[n + t]
-    for f in range(cell.size):
-        r[cell[f]] -= col[f] * x[n + pool[f]]
-        r[n + pool[f]] -= row[f] * x[cell[f]]
-
-
-@njit(cache=True)
 def _bordered_apply(lu, bw, cell, pool, row, z, schur, r, x):
     """x = M^-1 r with the factorised cell block, Z = A^-1 B and the factorised Schur
-    complement (up to 2 pools): the block elimination of ``bordered_solve``."""
+    complement (up to 2 pools): the block elimination of ``bordered_factor``."""
     n, npool = lu.shape[0], schur.shape[0]
     for p in range(n):
         x[p] = r[p]
@@ -258,50 +242,6 @@ def _bordered_apply(lu, bw, cell, pool, row, z, schur, r, x):
     for t in range(npool):
         for p in range(n):
             x[p] -= z[t, p] * x[n + t]
-
-
-@njit(cache=True)
-def bordered_solve(band, bw, cell, pool, col, row, pool_diag, b, lu, x):
-    """Solve the step system M x = b: the band block A (cells) bordered by the pools.
-
-    band (N, 2 bw + 1): A in band storage (kept); cell, pool (m,) int64: interface face f
-    couples salt cell cell[f] with pool pool[f] (0 or 1), col[f] = M[cell, pool] and
-    row[f] = M[pool, cell]; pool_diag (P,) = M[pool, pool], P <= 2; b (N + P,); lu: work
-    array like band; x (N + P,) written. Block elimination (Z = A^-1 B, Schur complement
-    D - C Z) and one step of iterative refinement on the full system's residual.
-    """
-    n, npool = band.shape[0], pool_diag.size
-    lu[:, :] = band
-    band_lu(lu, bw)
-    z = np.zeros((npool, n))
-    for f in range(cell.size):
-        z[pool[f], cell[f]] += col[f]
-    for t in range(npool):
-        band_lu_solve(lu, bw, z[t])
-    schur = np.zeros((npool, npool))
-    for t in range(npool):
-        schur[t, t] = pool_diag[t]
-    for f in range(cell.size):
-        for t in range(npool):
-            schur[pool[f], t] -= row[f] * z[t, cell[f]]
-    _bordered_apply(lu, bw, cell, pool, row, z, schur, b, x)
-    r = np.empty(n + npool)
-    d = np.empty(n + npool)
-    bordered_residual(band, bw, cell, pool, col, row, pool_diag, b, x, r)
-    _bordered_apply(lu, bw, cell, pool, row, z, schur, r, d)
-    for p in range(n + npool):
-        x[p] += d[p]
-
-
-@njit(cache=True)
-def band_solve_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, bw, cell, pool, col, row,
-                   pool_diag, b, band, lu, x):
-    """``assemble_band`` + ``bordered_solve`` for every species k at once: coefficient
-    arrays (K, face shape), diag (K, N), col and row (K, m), pool_diag (K, P), b and x
-    (K, N + P); cell, pool (m,) are shared (the same interface faces for every species)."""
-    for k in range(diag.shape[0]):
-        assemble_band(index, alo_x[k], ahi_x[k], alo_y[k], ahi_y[k], alo_z[k], ahi_z[k], diag[k], bw, band)
-        bordered_solve(band, bw, cell, pool, col[k], row[k], pool_diag[k], b[k], lu, x[k])
 
 
 @njit(cache=True)
@@ -335,3 +275,215 @@ def conservative_update_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, x, 
                 c_new[k, p] = c_old[k, p] - dt * out[p] / volumes[p]
             else:
                 c_new[k, p] = cells[p]
+
+
+# --------------------------------------------------------------------------------------------
+# Reused factorisations (the campaign's per-step solve without refactorising every step).
+#
+# The step matrix changes from one step to the next only through the interface conductances
+# and exchange ratios (temperature, current) and V/dt: a factorisation made a few steps
+# earlier is an excellent preconditioner of the current one. ``bordered_factor`` factorises
+# the bordered system (band LU of the cell block, Z = A^-1 B, Schur complement) once;
+# ``bordered_iterate`` then solves the current system by iterative refinement with that
+# (possibly stale) factorisation, the residual computed face by face (the 7-point stencil,
+# not the band: 7 N instead of (2 bw + 1) N products), until it reaches the float64 floor.
+
+
+@njit(cache=True)
+def bordered_factor(band, bw, cell, pool, col, pool_diag, row, lu, z, schur):
+    """Factorise the bordered step matrix M for later ``bordered_iterate`` calls.
+
+    M is the band block A of the cells (band (N, 2 bw + 1), ``assemble_band``) bordered by
+    the pools: cell, pool (m,) int64: interface face f couples salt cell cell[f] with pool
+    pool[f] (0 or 1), col[f] = M[cell, pool] and row[f] = M[pool, cell]; pool_diag (P,) =
+    M[pool, pool], P <= 2. Writes the band LU of A (lu (N, 2 bw + 1)), Z = A^-1 B (z (P, N))
+    and the Schur complement D - C Z (schur (P, P)). Returns 0, or p + 1 if pivot p is not
+    positive (not expected: the step matrix is column diagonally dominant).
+    """
+    n, npool = band.shape[0], pool_diag.size
+    for p in range(n):
+        for q in range(band.shape[1]):
+            lu[p, q] = band[p, q]
+    band_lu(lu, bw)
+    for p in range(n):
+        if not lu[p, bw] > 0.0:
+            return p + 1
+    bordered_border(lu, bw, cell, pool, col, pool_diag, row, z, schur)
+    return 0
+
+
+@njit(cache=True)
+def bordered_border(lu, bw, cell, pool, col, pool_diag, row, z, schur):
+    """Z = A^-1 B and the Schur complement D - C Z of the border (col, row, pool_diag) with
+    the band factor lu of the cell block (``bordered_factor``); z (P, N), schur (P, P)
+    written. With a factor of an earlier step's cell block and the current border, the
+    preconditioner of ``bordered_iterate`` errs only in the cell block."""
+    npool = pool_diag.size
+    z[:, :] = 0.0
+    for f in range(cell.size):
+        z[pool[f], cell[f]] += col[f]
+    for t in range(npool):
+        band_lu_solve(lu, bw, z[t])
+    schur[:, :] = 0.0
+    for t in range(npool):
+        schur[t, t] = pool_diag[t]
+    for f in range(cell.size):
+        for t in range(npool):
+            schur[pool[f], t] -= row[f] * z[t, cell[f]]
+
+
+@njit(cache=True)
+def bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
+                              pool_diag, b, x, r, a):
+    """r = b - M x for the bordered step matrix applied face by face; a = |b| + |M| |x| (row
+    sums of the absolute terms: the scale of each row's rounding). Arguments as
+    ``assemble_band`` and ``bordered_factor``; b, x, r, a (N + P,). Returns (r.r, the
+    componentwise backward error max_p |r_p| / a_p)."""
+    n0, n1, n2 = index.shape
+    n, npool = diag.size, pool_diag.size
+    for p in range(n):
+        v = diag[p] * x[p]
+        r[p] = b[p] - v
+        a[p] = abs(b[p]) + abs(v)
+    for t in range(npool):
+        v = pool_diag[t] * x[n + t]
+        r[n + t] = b[n + t] - v
+        a[n + t] = abs(b[n + t]) + abs(v)
+    for i in range(n0):
+        for j in range(n1):
+            for m in range(n2):
+                p = index[i, j, m]
+                if p < 0:
+                    continue
+                if i + 1 < n0 and index[i + 1, j, m] >= 0:
+                    q = index[i + 1, j, m]
+                    u, w = alo_x[i + 1, j, m] * x[p], ahi_x[i + 1, j, m] * x[q]
+                    r[p] -= u - w
+                    r[q] += u - w
+                    s = abs(u) + abs(w)
+                    a[p] += s
+                    a[q] += s
+                if j + 1 < n1 and index[i, j + 1, m] >= 0:
+                    q = index[i, j + 1, m]
+                    u, w = alo_y[i, j + 1, m] * x[p], ahi_y[i, j + 1, m] * x[q]
+                    r[p] -= u - w
+                    r[q] += u - w
+                    s = abs(u) + abs(w)
+                    a[p] += s
+                    a[q] += s
+                if m + 1 < n2 and index[i, j, m + 1] >= 0:
+                    q = index[i, j, m + 1]
+                    u, w = alo_z[i, j, m + 1] * x[p], ahi_z[i, j, m + 1] * x[q]
+                    r[p] -= u - w
+                    r[q] += u - w
+                    s = abs(u) + abs(w)
+                    a[p] += s
+                    a[q] += s
+    for f in range(cell.size):
+        u, w = col[f] * x[n + pool[f]], row[f] * x[cell[f]]
+        r[cell[f]] -= u
+        r[n + pool[f]] -= w
+        a[cell[f]] += abs(u)
+        a[n + pool[f]] += abs(w)
+    rr, worst = 0.0, 0.0
+    for p in range(n + npool):
+        rr += r[p] * r[p]
+        if a[p] > 0.0:
+            worst = max(worst, abs(r[p]) / a[p])
+        elif r[p] != 0.0:
+            worst = np.inf
+    return rr, worst
+
+
+@njit(cache=True)
+def bordered_iterate(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row, pool_diag,
+                     b, lu, bw, z, schur, rtol, maxiter, x, V, Zp, H, w):
+    """Solve M x = b by GMRES, right-preconditioned with a factorisation of
+    ``bordered_factor`` made for this M (then one iteration is the direct solve) or for an
+    earlier one (stale: a few iterations; restarted every V.shape[0] - 1).
+
+    The exchange with the pools nearly cancels in their Schur complement (the pools' storage
+    V/dt is small against the interface conductances), so a stale factorisation errs
+    strongly in that 2-dimensional subspace: a plain iterative refinement can diverge there,
+    GMRES removes it in about two extra iterations. Stops when the true residual (computed
+    face by face) ||b - M x|| <= rtol ||b|| or reaches the float64 floor 4 eps || |M| |x| ||;
+    a restart cycle that no longer halves it is accepted within 1000x that floor. Returns
+    the number of iterations, or -1 (not converged in ``maxiter``, or non-finite): the caller
+    then refactorises. x (N + P,) result; V (m + 1, N + P), Zp (m, N + P) (the preconditioned
+    basis: no extra preconditioner solve for the update), H (m + 1, m + 3) and w (3, N + P)
+    work arrays.
+    """
+    nn = b.size
+    m = V.shape[0] - 1
+    r, a, zero = w[0], w[1], w[2]
+    bb = 0.0
+    for p in range(nn):
+        bb += b[p] * b[p]
+        x[p] = 0.0
+        zero[p] = 0.0
+    if bb == 0.0:
+        return 0
+    cs, sn, g = H[:, m], H[:, m + 1], H[:, m + 2]
+    total, prev = 0, np.inf
+    while True:
+        rr, err = bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool,
+                                            col, row, pool_diag, b, x, r, a)
+        if not (np.isfinite(rr) and np.isfinite(err)):
+            return -1
+        if err <= rtol:
+            return total
+        if total >= maxiter or err > 0.5 * prev:
+            return total if err <= 4.0 * rtol else -1
+        prev = err
+        beta = np.sqrt(rr)
+        target = 1e-3 * beta
+        for p in range(nn):
+            V[0, p] = r[p] / beta
+        g[:] = 0.0
+        g[0] = beta
+        k = 0
+        for j in range(m):
+            k = j + 1
+            total += 1
+            _bordered_apply(lu, bw, cell, pool, row, z, schur, V[j], Zp[j])
+            bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col,
+                                      row, pool_diag, zero, Zp[j], V[j + 1], a)  # V[j+1] = -M Zp[j]
+            for p in range(nn):
+                V[j + 1, p] = -V[j + 1, p]
+            for i in range(j + 1):  # modified Gram-Schmidt
+                h = 0.0
+                for p in range(nn):
+                    h += V[j + 1, p] * V[i, p]
+                H[i, j] = h
+                for p in range(nn):
+                    V[j + 1, p] -= h * V[i, p]
+            hn = 0.0
+            for p in range(nn):
+                hn += V[j + 1, p] * V[j + 1, p]
+            hn = np.sqrt(hn)
+            H[j + 1, j] = hn
+            if hn > 0.0:
+                for p in range(nn):
+                    V[j + 1, p] /= hn
+            for i in range(j):  # previous Givens rotations on the new column
+                t = cs[i] * H[i, j] + sn[i] * H[i + 1, j]
+                H[i + 1, j] = -sn[i] * H[i, j] + cs[i] * H[i + 1, j]
+                H[i, j] = t
+            den = np.sqrt(H[j, j] ** 2 + hn ** 2)
+            if den == 0.0:
+                return -1
+            cs[j], sn[j] = H[j, j] / den, hn / den
+            H[j, j] = den
+            H[j + 1, j] = 0.0
+            g[j + 1] = -sn[j] * g[j]
+            g[j] = cs[j] * g[j]
+            if abs(g[j + 1]) <= target or hn == 0.0 or total >= maxiter:
+                break
+        for i in range(k - 1, -1, -1):  # y = H^-1 g (upper triangular), kept in g
+            s = g[i]
+            for l in range(i + 1, k):
+                s -= H[i, l] * g[l]
+            g[i] = s / H[i, i]
+        for i in range(k):
+            for p in range(nn):
+                x[p] += g[i] * Zp[i, p]

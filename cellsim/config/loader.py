@@ -16,6 +16,7 @@ expected (:class:`ConfigError`).
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import difflib
 import math
@@ -28,7 +29,12 @@ from ..units import UnitError, parse_quantity
 from .errors import ConfigError
 from .fields import Spec, spec_of
 from .schema import Config
+from .uncertain import DISTRIBUTIONS, TABLE_KEYS, Uncertain, check_bounds, is_uncertain_table
 from .validate import validate
+
+# Uncertain inputs met while building a Config (set by load_uncertain, None otherwise).
+_COLLECT: contextvars.ContextVar[list | None] = contextvars.ContextVar("cellsim_uncertain",
+                                                                       default=None)
 
 LIBRARIES = {
     "electrolyte": "electrolytes",
@@ -98,11 +104,17 @@ class _Replace(dict):
     """A table given whole on the command line: it replaces, rather than merges into, the base."""
 
 
+def _is_range_table(value: Any) -> bool:
+    return is_uncertain_table(value) and set(value) <= set(TABLE_KEYS)
+
+
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for key, value in over.items():
         if isinstance(value, _Replace):
             out[key] = dict(value)
+        elif _is_range_table(value):  # a value with its range is given whole, never merged
+            out[key] = value
         elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
@@ -154,9 +166,55 @@ def _apply_override(tree: dict, assignment: str, sources: dict[str, list[str]]) 
         sources[section] = [str(s) for s in lib.pop("sources", [])]  # the swapped entry's only
         return _merge(tree, {section: _Replace(_wrap(lib, str(lib_path)))})
     patch: Any = _Replace(_wrap(value, "--set")) if isinstance(value, dict) else _wrap(value, "--set")
+    if any("[" in k for k in keys):  # one layer of an array of tables: lining.side[2].thickness
+        return _set_indexed(tree, keys, patch, dotted)
     for key in reversed(keys):
         patch = {key: patch}
     return _merge(tree, patch)
+
+
+def _set_indexed(tree: Any, keys: list[str], patch: Any, dotted: str) -> Any:
+    """``tree`` with the value at ``keys`` (parts such as ``side[2]`` index arrays) replaced."""
+    if not keys:
+        return patch
+    head, rest = keys[0], keys[1:]
+    index = None
+    if "[" in head:
+        name, _, tail = head.partition("[")
+        try:
+            index = int(tail.rstrip("]"))
+        except ValueError:
+            raise ConfigError("--set", dotted, head, "an index such as 'side[2]'") from None
+        head = name
+    if not isinstance(tree, dict):
+        raise ConfigError("--set", dotted, head, "a key inside a table")
+    out = dict(tree)
+    if index is None:
+        out[head] = _set_indexed(tree.get(head, {}), rest, patch, dotted)
+        return out
+    items = tree.get(head)
+    if not isinstance(items, list) or not -len(items) <= index < len(items):
+        n = len(items) if isinstance(items, list) else 0
+        raise ConfigError("--set", dotted, f"{head}[{index}]",
+                          f"an index into the array of tables '{head}' ({n} entries)")
+    items = list(items)
+    items[index] = _set_indexed(items[index], rest, patch, dotted)
+    out[head] = items
+    return out
+
+
+def load_uncertain(path: str | Path, overrides: tuple[str, ...] | list[str] = ()
+                   ) -> tuple[Config, tuple[Uncertain, ...]]:
+    """The configuration and its uncertain inputs (keys given with a range), in file order.
+
+    A key pinned by an override (``--set key=value``) is no longer uncertain."""
+    found: list = []
+    token = _COLLECT.set(found)
+    try:
+        config = load_config(path, overrides)
+    finally:
+        _COLLECT.reset(token)
+    return config, tuple(found)
 
 
 def load_config(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -> Config:
@@ -243,6 +301,8 @@ def _convert(spec: Spec, value: Any, key: str, default_origin: str) -> Any:
 
 
 def _scalar(spec: Spec, leaf: Any, key: str) -> Any:
+    if is_uncertain_table(leaf) and spec.kind in ("quantity", "number", "integer"):
+        return _uncertain(spec, leaf, key)
     origin, value = (leaf.origin, leaf.value) if isinstance(leaf, _Leaf) else (None, leaf)
     if isinstance(value, dict):
         raise ConfigError(origin, key, _plain(leaf), spec.expected())
@@ -285,3 +345,55 @@ def _scalar(spec: Spec, leaf: Any, key: str) -> Any:
     if spec.kind == "integer":
         return int(number)
     return number * spec.scale if spec.kind != "quantity" else number
+
+
+def _uncertain(spec: Spec, table: dict, key: str) -> Any:
+    """The value of an uncertain table (see :mod:`cellsim.config.uncertain`), checked whole."""
+    origin = _first_origin(table, None)
+    unknown = sorted(set(table) - set(TABLE_KEYS))
+    if unknown:
+        raise ConfigError(origin, f"{key}.{unknown[0]}", _plain(table[unknown[0]]),
+                          f"one of the keys {list(TABLE_KEYS)} of an uncertain value")
+    value = _scalar(spec, table["value"], key + ".value")
+    dist = _plain(table.get("dist", "uniform"))
+    if dist not in DISTRIBUTIONS:
+        raise ConfigError(origin, key + ".dist", dist, f"one of {list(DISTRIBUTIONS)}")
+    source = _plain(table.get("source"))
+    if not isinstance(source, str) or not source.strip():
+        raise ConfigError(origin, key + ".source", source,
+                          "the reason for the range (a non-empty string)")
+    rng = _plain(table.get("range"))
+    if not isinstance(rng, list) or len(rng) != 2:
+        raise ConfigError(origin, key + ".range", rng,
+                          f"[low, high] in the units of the value ({spec.expected()})")
+    low, high = (_scalar(spec, _Leaf(rng[i], origin), f"{key}.range[{i}]") for i in range(2))
+    sd = None
+    if "sd" in table:
+        sd_value = _plain(table["sd"])
+        if spec.kind == "quantity":
+            if not isinstance(sd_value, str):
+                raise ConfigError(origin, key + ".sd", sd_value, "a quantity with units like the value")
+            try:  # a spread: a temperature's is a difference (K)
+                dim = "temperature_difference" if spec.dimension == "temperature" else spec.dimension
+                sd = parse_quantity(sd_value, dim)
+            except UnitError as exc:
+                raise ConfigError(origin, key + ".sd", sd_value, f"{spec.expected()}; {exc}") from None
+        elif isinstance(sd_value, bool) or not isinstance(sd_value, (int, float)):
+            raise ConfigError(origin, key + ".sd", sd_value, "a number")
+        else:
+            sd = float(sd_value) * spec.scale
+    unit = ""
+    text = _plain(table["value"])
+    if spec.kind == "quantity":
+        unit = text.strip().lstrip("+-0123456789.eE").strip()
+    u = Uncertain(key, float(value), float(low), float(high), dist, source.strip(), spec.kind,
+                  spec.dimension, unit, spec.scale, sd, origin or "")
+    problem = check_bounds(u, spec.expected())
+    if problem:
+        raise ConfigError(origin, key + ".range", rng, f"{problem} (value {text!r})")
+    if dist != "normal" and sd is not None:
+        raise ConfigError(origin, key + ".sd", _plain(table["sd"]), "sd only with dist = 'normal'")
+    found = _COLLECT.get()
+    if found is not None:
+        found.append(u)
+    return value

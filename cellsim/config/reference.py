@@ -31,6 +31,33 @@ unit is in their name (`*_wt_pct`, `potential_offsets_V`) take plain numbers in 
 * `cellsim check CONFIG` validates without running. Errors name the file, the key, the value
   and what was expected.
 
+## Estimates with a range
+
+Any number or quantity key (and any element of a composition table) may be given as a value
+with its range, the reason for the range, and optionally a distribution:
+
+```toml
+acd = {{ value = "4.5 cm", range = ["4 cm", "5.5 cm"], dist = "triangular", source = "E: design rule 4-5 cm at 0.5 A/cm2" }}
+rod_resistivity = {{ value = "2 uohm m", range = ["1 uohm m", "4 uohm m"], dist = "log-uniform", source = "E: ..." }}
+temperature = {{ value = "750 degC", range = ["720 degC", "780 degC"], dist = "normal", sd = "10 K", source = "E: ..." }}
+alpha_anodic = {{ value = 0.5, range = [0.3, 0.7], source = "E: ..." }}
+```
+
+* `value` is what every ordinary run uses, exactly as if the key were given bare.
+* `range = [low, high]` in the key's units: `low <= value <= high`, both ends valid values of
+  the key; `low = high` pins it (with a `source` saying why).
+* `dist`: `uniform` (default), `triangular` (mode at `value`), `log-uniform` (`low > 0`; for
+  factor-of-N estimates), `normal` (mean `value`, standard deviation `sd` in the key's units,
+  a temperature's in K, truncated to the range).
+* `source` (required): the reason for the range.
+* Such a table replaces the base's whole when a file `extends` another; `--set key=VALUE` pins
+  the key (it is then no longer uncertain). `--set` also reaches one layer of an array of
+  tables: `--set 'lining.side[2].thickness="0.3 m"'`.
+
+`cellsim check` checks every range (a range that excludes its value, an unknown
+distribution, a missing reason: an error naming the key); `cellsim uq CONFIG` samples them
+(docs/uq.md). Every input tagged [E] in the packaged `configs/` carries a range.
+
 Cross-section checks: the initial alloy must be at least 0.1 g/cm3 denser than the electrolyte
 (ideal mixing of the elements' liquid densities) and the electrolyte at least 0.1 g/cm3 denser
 than liquid Al; compositions sum to at most 100 wt%; the operating temperature is above the

@@ -390,6 +390,10 @@ class Footprint:
 class Numerics:
     model: str = choice("Model level: lumped (0D), axisymmetric (2D r-z fields), 3d (3D x-y-z "
                         "fields, quarter pot)", ("lumped", "axisymmetric", "3d"), default="axisymmetric")
+    heat_paths: str = choice("Lumped level's heat paths: 'lining' (1D resistances through the "
+                             "lining) or 'field' (each face scaled by the shape factor of one "
+                             "steady axisymmetric solve of the same pot, cached; "
+                             "cellsim.lumped.calibration)", ("lining", "field"), default="lining")
     record_interval: float = quantity("time", "Interval of the recorded time series", "6 h",
                                       lo=1.0, default=21600.0)
     resolution: str = choice("Grid of the field levels (cellsim.fields.pot.RESOLUTIONS)",

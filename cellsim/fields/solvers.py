@@ -1,26 +1,35 @@
-"""Linear solvers for the conductance operator of cellsim.kernels.fv (tier 3).
+"""The linear-algebra layer of cellsim (tier 3): one operator, one PCG, preconditioner backends.
 
-Every solver solves A u = b for A given by its face conductances (gx, gy, gz) [S] and
-shares one interface:
+Every field solve of cellsim (current, heat) is a symmetric positive (semi-)definite system
 
-    solver.update(gx, gy, gz)   # new coefficients (the preconditioner may be reused)
-    u = solver.solve(b, x0=None, rtol=1e-10)
+    (A + diag d) x = b
 
-``MultigridSolver`` also takes an optional non-negative diagonal shift d per cell
-(``shift=``, in the constructor and in ``update``): it then solves (A + diag d) u = b,
-e.g. with the backward-Euler mass term V rho c / dt of a heat step. Without a shift the
-behaviour is unchanged.
+with A the conductance operator of cellsim.kernels.fv (face conductances gx, gy, gz [S or
+W/K]) and d >= 0 an optional shift per cell (the backward-Euler mass term of a heat step):
+a ``StencilOperator``. It is solved by one preconditioned conjugate-gradient loop (``pcg``)
+on the true operator, so a preconditioner built for earlier coefficients stays valid (only
+slower) when the coefficients move; the stopping test is always the true residual
+||b - (A + diag d) x|| <= want ||b||, with a solve that stagnates below the required rtol
+(or below the float64 rounding floor) accepted.
 
-Both are preconditioned conjugate gradients on the true operator, so a preconditioner
-built for earlier coefficients stays valid (only slower) when conductivities change a
-little; the stopping test is always the true residual ||b - A u|| <= rtol ||b||.
+Preconditioners are backends in ``BACKENDS`` (a name -> class registry; a future backend,
+e.g. another architecture, registers here):
 
-* ``DirectSolver``: sparse LU (SuperLU) of A as the preconditioner; exact on the
-  coefficients it was factorised for (1 iteration), refactorised only when the reused
-  factorisation needs more than ``refactor_after`` iterations. Best for 2D r-z grids.
-* ``MultigridSolver``: PCG with a V-cycle of the aggregation multigrid of
-  cellsim.kernels.multigrid (red-black Gauss-Seidel smoothing, Galerkin coarse grids).
-  For 3D grids (and large 2D ones); memory ~ 12 cell arrays.
+* ``"lu"``: sparse LU (SuperLU) of A + diag d. Exact on the coefficients it was factorised
+  for (one iteration); kept while they move, and renewed when the stale factorisation needs
+  more than ``refactor_after`` iterations. ``symmetric=True`` (the current: no pivoting,
+  symmetric ordering) or ``False`` (heat: partial pivoting; the pot's conductances span six
+  decades). Best for 2D r-z grids.
+* ``"multigrid"``: a V-cycle of the aggregation multigrid of cellsim.kernels.multigrid
+  (z-line or red-black Gauss-Seidel smoothing, Galerkin coarse grids, the shift coarsened
+  to aggregate sums, banded Cholesky on the coarsest grid). For 3D grids; ~12 cell arrays.
+* ``"jacobi"``: the inverse diagonal; cheapest per iteration, for operators dominated by
+  the shift (short heat steps).
+
+``LinearSolver(op, backend)`` couples an operator with a backend and its reuse policy;
+``make_solver``, ``DirectSolver`` and ``MultigridSolver`` are the named constructors the
+field modules use. The species transport (nonsymmetric, bordered by the metal pools) has its
+own band path in cellsim.fields.species / kernels.species.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ import numba
 import numpy as np
 
 from cellsim.kernels import fv
-from cellsim.kernels import heat as hk
+from cellsim.kernels import linalg as la
 from cellsim.kernels import multigrid as mg
 
 
@@ -43,135 +52,203 @@ class ConvergenceError(RuntimeError):
 # a descheduled thread; set_max_threads(1) is then faster (measured 1.8 s vs 4.4 s, 128^3).
 PARALLEL_MIN_CELLS = 200_000
 _MAX_THREADS = [numba.config.NUMBA_NUM_THREADS]
+_CURRENT_THREADS = [None]
 
 
-def set_max_threads(n: int | None) -> None:
-    """Threads used by the solver kernels (None: NUMBA_NUM_THREADS)."""
+_MIN_CELLS = [PARALLEL_MIN_CELLS]
+
+
+def set_max_threads(n: int | None, min_cells: int | None = None) -> None:
+    """Threads used by the solver kernels (None: NUMBA_NUM_THREADS) on grids of at least
+    ``min_cells`` cells (None: PARALLEL_MIN_CELLS; smaller grids run on one thread)."""
     _MAX_THREADS[0] = numba.config.NUMBA_NUM_THREADS if n is None else max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+    _MIN_CELLS[0] = PARALLEL_MIN_CELLS if min_cells is None else int(min_cells)
+    _CURRENT_THREADS[0] = None
 
 
 def _set_threads(n_cells: int) -> None:
-    numba.set_num_threads(_MAX_THREADS[0] if n_cells >= PARALLEL_MIN_CELLS else 1)
+    n = _MAX_THREADS[0] if n_cells >= _MIN_CELLS[0] else 1
+    if n != _CURRENT_THREADS[0]:  # numba.set_num_threads costs ~50 us per call
+        numba.set_num_threads(n)
+        _CURRENT_THREADS[0] = n
+
+
+# --------------------------------------------------------------------------- the operator
+class StencilOperator:
+    """A + diag(shift): face conductances gx (n0+1, n1, n2), gy (n0, n1+1, n2),
+    gz (n0, n1, n2+1) and an optional shift (n0, n1, n2) >= 0 (None: no shift). The arrays
+    are referenced, not copied; ``copy()`` takes a snapshot."""
+
+    def __init__(self, gx, gy, gz, shift=None):
+        self.g = (gx, gy, gz)
+        self.shape = (gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1)
+        if shift is not None:
+            shift = np.ascontiguousarray(shift, dtype=np.float64).reshape(self.shape)
+        self.shift = shift
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def copy(self) -> "StencilOperator":
+        return StencilOperator(*(a.copy() for a in self.g), None if self.shift is None else self.shift.copy())
+
+    def same_as(self, other: "StencilOperator | None") -> bool:
+        """The same coefficients (element by element) as ``other``."""
+        if other is None or (self.shift is None) != (other.shift is None):
+            return False
+        pairs = list(zip(self.g, other.g)) + ([(self.shift, other.shift)] if self.shift is not None else [])
+        return all(a.shape == b.shape and np.array_equal(a, b) for a, b in pairs)
+
+    def diagonal(self) -> np.ndarray:
+        gx, gy, gz = self.g
+        d = gx[:-1] + gx[1:] + gy[:, :-1] + gy[:, 1:] + gz[:, :, :-1] + gz[:, :, 1:]
+        return d if self.shift is None else d + self.shift
+
+    def apply(self, p, q) -> float:
+        """q = op p; returns p.q."""
+        if self.shift is None:
+            fv.apply_operator(*self.g, p, q)
+            return la.dot(p.reshape(-1), q.reshape(-1))
+        return la.apply_shifted(*self.g, self.shift, p, q)
+
+    def residual(self, x, b, r) -> float:
+        """r = b - op x; returns r.r."""
+        if self.shift is None:
+            return fv.residual(*self.g, x, b, r)
+        return la.shifted_residual(*self.g, self.shift, x, b, r)
+
+    def rounding_floor(self, x) -> float:
+        """Smallest attainable ||b - op x|| in float64: 4 eps ||diag |x|||. With strong
+        conductivity contrasts it can exceed rtol ||b||; a solve whose true residual stalls
+        below it is accurate to machine precision and is accepted."""
+        return 4.0 * np.finfo(float).eps * float(np.linalg.norm(self.diagonal() * np.abs(x)))
+
+    def csc(self):
+        """The operator as a scipy.sparse CSC matrix (symmetric)."""
+        import scipy.sparse  # imported here: keeps start-up of multigrid-only runs short
+
+        indptr, indices, data = fv.assemble_csr(*self.g)
+        n = indptr.size - 1
+        a = scipy.sparse.csc_matrix((data, indices, indptr), shape=(n, n))  # A is symmetric
+        if self.shift is not None:
+            a = (a + scipy.sparse.diags(self.shift.reshape(-1))).tocsc()
+        return a
 
 
 def _rounding_floor(ops, x, shift=None):
-    """Smallest attainable ||b - A x|| in float64: 4 eps ||D |x|||, D = diag(A) [A].
+    """``StencilOperator(*ops, shift).rounding_floor(x)``."""
+    return StencilOperator(*ops, shift).rounding_floor(x)
 
-    With strong conductivity contrasts this can exceed rtol ||b||; a solve whose true
-    residual is below it is accurate to machine precision and is accepted.
+
+# ------------------------------------------------------------------------------- the PCG
+def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name: str,
+        want: float | None = None, work: np.ndarray | None = None) -> int:
+    """Preconditioned CG on op x = b from the initial guess x (updated in place); returns
+    the iterations. ``precondition(r, z)`` writes z = M^-1 r.
+
+    Iterates towards ||b - op x|| <= want ||b|| (want = rtol by default, at most rtol); the
+    recursive residual is confirmed by the true one, and from the first failed confirmation
+    on the true residual is checked every iteration. A solve that stagnates (three checks
+    without halving) or reaches maxiter is accepted when its true residual is at most
+    max(rtol ||b||, rounding floor); otherwise ConvergenceError. ``work``: optional
+    (5, *b.shape) float64 scratch (kept by LinearSolver: nothing allocated per solve).
     """
-    gx, gy, gz = ops
-    d = gx[:-1] + gx[1:] + gy[:, :-1] + gy[:, 1:] + gz[:, :, :-1] + gz[:, :, 1:]
-    if shift is not None:
-        d = d + shift
-    return 4.0 * np.finfo(float).eps * float(np.linalg.norm(d * np.abs(x)))
-
-
-def _pcg(ops, precondition, b, x, rtol, maxiter, name, shift=None):
-    """Preconditioned CG on A = apply_operator(*ops) (+ diag(shift)); returns (x, iterations).
-
-    Stops when the true residual ||b - A x|| <= rtol ||b||, or when it stagnates below
-    the rounding floor.
-    """
-    gx, gy, gz = ops
+    want = rtol if want is None else min(rtol, max(want, 1e-15))
     _set_threads(b.size)
-    if shift is not None:
-        def residual(gx, gy, gz, x, b, r):
-            return hk.shifted_residual(gx, gy, gz, shift, x, b, r)
-    else:
-        residual = fv.residual
-    r = np.empty_like(b)
-    bnorm = np.sqrt(mg.dot(b.reshape(-1), b.reshape(-1)))
+    fb = b.reshape(-1)
+    bnorm = np.sqrt(la.dot(fb, fb))
     if bnorm == 0.0:
         x[...] = 0.0
-        return x, 0
-    rr = residual(gx, gy, gz, x, b, r)
-    z, q = np.zeros_like(b), np.empty_like(b)
-    p = np.zeros_like(b)
+        return 0
+    if work is None or work.shape != (5,) + b.shape:
+        work = np.empty((5,) + b.shape)
+    r, q, rt, z, p = work
+    p[...] = 0.0  # p = z + 0 p at the first iteration: no NaN
+    rr = op.residual(x, b, r)
     fx, fr, fz, fp, fq = (v.reshape(-1) for v in (x, r, z, p, q))
     rz_old, best, stalls, tail = 1.0, np.inf, 0, False
-    rt = np.empty_like(b)
     for it in range(1, maxiter + 1):
-        if tail or np.sqrt(rr) <= rtol * bnorm:
+        if tail or np.sqrt(rr) <= want * bnorm:
             # confirm with the true residual (the recursive one drifts below round-off);
             # from the first failed confirmation on, check every iteration
-            true = np.sqrt(residual(gx, gy, gz, x, b, rt))
-            if true <= rtol * bnorm:
-                return x, it - 1
+            true = np.sqrt(op.residual(x, b, rt))
+            if true <= want * bnorm:
+                return it - 1
             tail = True
             stalls = stalls + 1 if true > 0.5 * best else 0
             best = min(best, true)
-            # stagnating below the rounding floor: machine precision is reached
-            if stalls >= 3 and true <= _rounding_floor(ops, x, shift):
-                return x, it - 1
+            # stagnating at the required accuracy or below the rounding floor
+            if stalls >= 3 and (true <= rtol * bnorm or true <= op.rounding_floor(x)):
+                return it - 1
         precondition(r, z)
-        rz = mg.dot(fr, fz)
-        mg.xpby(fz, rz / rz_old if it > 1 else 0.0, fp)
-        if shift is None:
-            fv.apply_operator(gx, gy, gz, p, q)
-            pq = mg.dot(fp, fq)
-        else:
-            pq = hk.apply_shifted(gx, gy, gz, shift, p, q)
+        rz = la.dot(fr, fz)
+        la.xpby(fz, rz / rz_old if it > 1 else 0.0, fp)
+        pq = op.apply(p, q)
         if not (pq > 0.0 and np.isfinite(rz)):
             break
-        rr = mg.cg_step(fx, fr, fp, fq, rz / pq)
+        rr = la.cg_step(fx, fr, fp, fq, rz / pq)
         rz_old = rz
-    rr = residual(gx, gy, gz, x, b, r)
-    if np.isfinite(rr) and np.sqrt(rr) <= max(rtol * bnorm, _rounding_floor(ops, x, shift)):
-        return x, maxiter
+    rr = op.residual(x, b, r)
+    if np.isfinite(rr) and np.sqrt(rr) <= max(rtol * bnorm, op.rounding_floor(x)):
+        return maxiter
     raise ConvergenceError(
         f"{name}: no convergence to relative residual {rtol:.1e} in {maxiter} iterations "
         f"(reached {np.sqrt(rr) / bnorm:.2e}); check for a floating region (no path to a "
         "fixed potential) or non-positive coefficients")
 
 
-class DirectSolver:
-    """Sparse LU (reused across coefficient updates) inside PCG; see module docstring."""
+# ------------------------------------------------------------------- preconditioner backends
+class LUBackend:
+    """Sparse LU of the operator (SuperLU); ``symmetric``: symmetric mode without pivoting
+    (MMD on A + A^T), else partial pivoting with COLAMD. Kept across coefficient updates
+    (stale) until ``LinearSolver`` renews it."""
 
-    def __init__(self, gx, gy, gz, refactor_after: int = 8):
-        self.refactor_after = refactor_after
+    name = "lu"
+    reuses_factor = True
+
+    def __init__(self, op: StencilOperator, symmetric: bool = True):
+        self.symmetric = symmetric
         self.n_factorisations = 0
-        self.update(gx, gy, gz)
-        self._factorise()
+        self.factorise(op)
 
-    def update(self, gx, gy, gz) -> None:
-        self.ops = (gx, gy, gz)
-        self.shape = (gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1)
-        self._current = False
-
-    def _factorise(self) -> None:
-        import scipy.sparse  # imported here: keeps start-up of multigrid-only runs short
+    def factorise(self, op: StencilOperator) -> None:
         import scipy.sparse.linalg
 
-        indptr, indices, data = fv.assemble_csr(*self.ops)
-        n = indptr.size - 1
-        a = scipy.sparse.csc_matrix((data, indices, indptr), shape=(n, n))  # A is symmetric
-        self._lu = scipy.sparse.linalg.splu(a, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                                            options={"SymmetricMode": True})
-        self._current = True
+        a = op.csc()
+        if self.symmetric:
+            self._lu = scipy.sparse.linalg.splu(a, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                                                options={"SymmetricMode": True})
+        else:
+            self._lu = scipy.sparse.linalg.splu(a)
         self.n_factorisations += 1
 
-    def _precondition(self, r, z):
+    def update(self, op: StencilOperator) -> None:
+        pass  # the factorisation is kept: LinearSolver renews it when it preconditions badly
+
+    def __call__(self, r, z):
         z[...] = self._lu.solve(r.reshape(-1)).reshape(r.shape)
 
-    def solve(self, b, x0=None, rtol: float = 1e-10, maxiter: int = 200):
-        """Solve A u = b; b (n0, n1, n2) [A]; returns u [V] (new array)."""
-        x = np.zeros(self.shape) if x0 is None else np.array(x0, dtype=np.float64)
-        if not self._current:
-            try:
-                x, it = _pcg(self.ops, self._precondition, b, x, rtol, self.refactor_after,
-                             "DirectSolver(reused LU)")
-                self.last_iterations = it
-                return x
-            except ConvergenceError:
-                self._factorise()
-        x, it = _pcg(self.ops, self._precondition, b, x, rtol, maxiter, "DirectSolver")
-        self.last_iterations = it
-        return x
+
+class JacobiBackend:
+    """The inverse diagonal of the operator (0 on inactive cells)."""
+
+    name = "jacobi"
+    reuses_factor = False
+
+    def __init__(self, op: StencilOperator):
+        self.update(op)
+
+    def update(self, op: StencilOperator) -> None:
+        self._dinv = np.empty(op.shape)
+        la.jacobi_inverse(*op.g, op.shift if op.shift is not None else np.zeros(op.shape), self._dinv)
+
+    def __call__(self, r, z):
+        np.multiply(self._dinv, r, out=z)
 
 
-class MultigridSolver:
-    """PCG with an aggregation-multigrid V-cycle; see module docstring.
+class MultigridBackend:
+    """One V-cycle of the aggregation multigrid (see module docstring).
 
     n_smooth : smoothing sweeps before and after each coarse correction.
     smoother : "zline" (zebra z-line Gauss-Seidel, robust for flat cells dz << dx) or
@@ -180,15 +257,18 @@ class MultigridSolver:
     scale : over-correction factor of the piecewise-constant coarse correction.
     """
 
-    def __init__(self, gx, gy, gz, n_smooth: int = 2, coarse_cells: int = 1000, scale: float = 1.8,
-                 smoother: str = "zline", shift=None):
+    name = "multigrid"
+    reuses_factor = False
+
+    def __init__(self, op: StencilOperator, n_smooth: int = 2, coarse_cells: int = 1000, scale: float = 1.8,
+                 smoother: str = "zline"):
         if smoother not in ("zline", "point"):
             raise ValueError(f"smoother must be 'zline' or 'point', got {smoother!r}")
         self.n_smooth, self.scale, self.smoother = n_smooth, scale, smoother
         self.coarse_cells = coarse_cells
-        self.shape = (gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1)
+        self.shape = op.shape
         self._build_levels()
-        self.update(gx, gy, gz, shift)
+        self.update(op)
 
     def _build_levels(self) -> None:
         shapes, factors = [self.shape], []
@@ -204,19 +284,17 @@ class MultigridSolver:
         self.r = [np.empty(s) for s in shapes]
         self.d = [None] * len(shapes)
 
-    def update(self, gx, gy, gz, shift=None) -> None:
-        """New fine conductances (and optional shift d >= 0 per cell [S]): recompute the
-        Galerkin hierarchy (one cheap pass; the shift coarsens to its aggregate sums)."""
-        self.ops = (gx, gy, gz)
-        self.g[0] = self.ops
+    def update(self, op: StencilOperator) -> None:
+        """New fine coefficients: recompute the Galerkin hierarchy (one cheap pass; the shift
+        coarsens to its aggregate sums) and the line factors."""
+        self.g[0] = op.g
+        shift = op.shift
         if shift is not None:
-            shift = np.ascontiguousarray(shift, dtype=np.float64).reshape(self.shape)
             if self.d[0] is None or len(self.d) > 1 and self.d[1] is None:
                 self.d = [None] + [np.empty(s) for s in self.shapes[1:]]
             self.d[0] = shift
         else:
             self.d = [None] * len(self.shapes)
-        self.shift = shift
         for lev, f in enumerate(self.factors):
             _set_threads(np.prod(self.shapes[lev]))
             for a in range(3):
@@ -228,9 +306,7 @@ class MultigridSolver:
         self._coarse_bw = nc[1] * nc[2] if nc[0] > 1 else (nc[2] if nc[1] > 1 else 1)
         self._coarse_factor = mg.dense_matrix(*self.g[-1])
         if shift is not None:
-            gcx, gcy, gcz = self.g[-1]
-            dg = (gcx[:-1] + gcx[1:] + gcy[:, :-1] + gcy[:, 1:] + gcz[:, :, :-1] + gcz[:, :, 1:]).reshape(-1)
-            full = dg + self.d[-1].reshape(-1)
+            full = StencilOperator(*self.g[-1], self.d[-1]).diagonal().reshape(-1)
             idx = np.arange(full.size)
             self._coarse_factor[idx, idx] = np.where(full > 0.0, full, 1.0)
         # z-line smoother: Thomas factors of every level once per operator
@@ -245,7 +321,7 @@ class MultigridSolver:
         status = mg.band_cholesky(self._coarse_factor, self._coarse_bw)
         if status:
             raise ConvergenceError(
-                "MultigridSolver: the coarsest operator is singular; the problem has no fixed "
+                "multigrid: the coarsest operator is singular; the problem has no fixed "
                 "potential (add a Dirichlet or Robin boundary)")
 
     def _vcycle(self, lev, b, x):
@@ -260,7 +336,7 @@ class MultigridSolver:
         if self.d[lev] is None:
             fv.residual(gx, gy, gz, x, b, self.r[lev])
         else:
-            hk.shifted_residual(gx, gy, gz, self.d[lev], x, b, self.r[lev])
+            la.shifted_residual(gx, gy, gz, self.d[lev], x, b, self.r[lev])
         f = self.factors[lev]
         mg.restrict_sum(self.r[lev], *f, self.b[lev + 1])
         xc = self.x[lev + 1]
@@ -281,30 +357,102 @@ class MultigridSolver:
         else:
             mg.gauss_seidel_colour(*self.g[lev], b, x, colour)
 
-    def _precondition(self, r, z):
+    def __call__(self, r, z):
         z[...] = 0.0
         self._vcycle(0, r, z)
         _set_threads(r.size)
 
-    def solve(self, b, x0=None, rtol: float = 1e-10, maxiter: int = 300):
-        """Solve A u = b; b (n0, n1, n2) [A]; returns u [V] (new array)."""
+
+BACKENDS = {"lu": LUBackend, "multigrid": MultigridBackend, "jacobi": JacobiBackend}
+
+
+# ----------------------------------------------------------------------------- the solver
+class LinearSolver:
+    """An operator, a preconditioner backend (by name, from ``BACKENDS``) and its reuse
+    policy; ``options`` go to the backend's constructor.
+
+    ``update`` takes new coefficients (a StencilOperator or gx, gy, gz[, shift]); backends
+    that keep a factorisation (``reuses_factor``) then precondition with the stale one, and
+    renew it when a solve needs more than ``refactor_after`` iterations.
+    """
+
+    def __init__(self, op: StencilOperator, backend: str = "multigrid", refactor_after: int = 8, **options):
+        if backend not in BACKENDS:
+            raise ValueError(f"solver backend must be one of {sorted(BACKENDS)}, got {backend!r}")
+        self.op, self.backend_name, self.refactor_after = op, backend, refactor_after
+        self.backend = BACKENDS[backend](op, **options)
+        self.shape = op.shape
+        self.last_iterations = 0
+        self._stale = False
+        self._work = np.empty((5,) + tuple(op.shape))  # PCG scratch, reused by every solve
+
+    @property
+    def n_factorisations(self) -> int:
+        return getattr(self.backend, "n_factorisations", 0)
+
+    @property
+    def ops(self):
+        return self.op.g
+
+    @property
+    def shift(self):
+        return self.op.shift
+
+    def update(self, gx, gy=None, gz=None, shift=None) -> None:
+        """New coefficients: a StencilOperator, or face conductances (and a shift)."""
+        op = gx if isinstance(gx, StencilOperator) else StencilOperator(gx, gy, gz, shift)
+        self.op = op
+        self.backend.update(op)
+        self._stale = self.backend.reuses_factor
+
+    def solve(self, b, x0=None, rtol: float = 1e-10, maxiter: int = 300, want: float | None = None):
+        """x with ||b - op x|| <= rtol ||b|| (towards ``want``; see ``pcg``); b (n0, n1, n2);
+        returns x (a new array). Cells without any coefficient get 0."""
         x = np.zeros(self.shape) if x0 is None else np.array(x0, dtype=np.float64)
-        x, it = _pcg(self.ops, self._precondition, b, x, rtol, maxiter, "MultigridSolver", self.shift)
-        self.last_iterations = it
-        gx, gy, gz = self.ops
-        diag = gx[:-1] + gx[1:] + gy[:, :-1] + gy[:, 1:] + gz[:, :, :-1] + gz[:, :, 1:]
-        inactive = (diag if self.shift is None else diag + self.shift) == 0.0
-        x[inactive] = 0.0  # cells without any conductance carry no potential (0 by convention)
+        name = f"{self.backend_name} PCG"
+        if self._stale:  # a kept factorisation of other coefficients: try it first
+            try:
+                self.last_iterations = pcg(self.op, self.backend, b, x, rtol, self.refactor_after,
+                                           name + " (reused factorisation)", want, self._work)
+                return self._finish(x)
+            except ConvergenceError:  # continue from the iterate reached, with a new one
+                self.backend.factorise(self.op)
+                self._stale = False
+        self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work)
+        return self._finish(x)
+
+    def _finish(self, x):
+        x[self.op.diagonal() == 0.0] = 0.0  # cells without any conductance: 0 by convention
         return x
 
 
-def make_solver(gx, gy, gz, kind: str = "auto"):
-    """A solver for the operator; "auto" = direct for 2D grids below 3e5 cells, else multigrid."""
-    n0, n1, n2 = gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1
+def DirectSolver(gx, gy, gz, refactor_after: int = 8) -> LinearSolver:
+    """PCG with the symmetric sparse LU of A (reused across updates); 2D r-z grids."""
+    return LinearSolver(StencilOperator(gx, gy, gz), "lu", refactor_after=refactor_after, symmetric=True)
+
+
+def MultigridSolver(gx, gy, gz, n_smooth: int = 2, coarse_cells: int = 1000, scale: float = 1.8,
+                    smoother: str = "zline", shift=None) -> LinearSolver:
+    """PCG with a multigrid V-cycle of A (+ diag shift); 3D grids."""
+    return LinearSolver(StencilOperator(gx, gy, gz, shift), "multigrid", n_smooth=n_smooth,
+                        coarse_cells=coarse_cells, scale=scale, smoother=smoother)
+
+
+def default_backend(shape, kind: str = "auto") -> str:
+    """The backend for a grid: "direct"/"lu" for 2D grids below 3e5 cells, else multigrid."""
+    n0, n1, n2 = shape
+    aliases = {"direct": "lu", "iterative": "multigrid"}
+    kind = aliases.get(kind, kind)
     if kind == "auto":
-        kind = "direct" if (n1 == 1 or n0 == 1) and n0 * n1 * n2 < 300_000 else "multigrid"
-    if kind == "direct":
-        return DirectSolver(gx, gy, gz)
-    if kind == "multigrid":
-        return MultigridSolver(gx, gy, gz)
-    raise ValueError(f"solver kind must be 'auto', 'direct' or 'multigrid', got {kind!r}")
+        return "lu" if (n1 == 1 or n0 == 1) and n0 * n1 * n2 < 300_000 else "multigrid"
+    if kind not in BACKENDS:
+        raise ValueError(f"solver kind must be 'auto', 'direct', 'multigrid' or one of {sorted(BACKENDS)}, "
+                         f"got {kind!r}")
+    return kind
+
+
+def make_solver(gx, gy, gz, kind: str = "auto") -> LinearSolver:
+    """A solver of the (unshifted) operator; ``kind`` as ``default_backend``."""
+    op = StencilOperator(gx, gy, gz)
+    backend = default_backend(op.shape, kind)
+    return LinearSolver(op, backend, **({"symmetric": True} if backend == "lu" else {}))

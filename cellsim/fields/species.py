@@ -45,13 +45,16 @@ from cellsim.units import FARADAY, GAS_CONSTANT
 
 N_SPECIES = len(IMPURITIES)
 SALT_FILMS = ("wall", "resolved")
-# Direct solves use the band solver of kernels/species when N (bw + 1)^2 stays below this
-# (the r-z pots: N = 160, bw = 8); above it (wide 3D layers) SuperLU with its fill-reducing order.
-BAND_MAX_WORK = 2e7
-# Wider grids (3D layers) without drift: LAPACK's band Cholesky of the symmetric cell block
-# (measured on the default 3D rusal-3kA quarter pot, N = 1776, bw = 128: ~13 ms per impurity
-# against ~40 ms for SuperLU or the Numba band LU); False keeps SuperLU for them.
-WIDE_CHOLESKY = True
+LINEAR_SOLVERS = ("auto", "band", "sparse")
+# "auto" takes the band path (kernels/species: band LU of the bordered step matrix, kept and
+# reused as the preconditioner of an iterative refinement while it converges fast) when its
+# factors, one per impurity, fit in this many bytes (the default 3D quarter pot: 26 MB);
+# above it SuperLU per impurity and step (grids refined beyond the default 3D one).
+BAND_MAX_BYTES = 2.5e8
+# a reused factorisation is renewed after a solve that needed more GMRES iterations than this
+REFACTOR_AFTER = 6
+GMRES_RESTART = 20
+EPS = float(np.finfo(float).eps)
 _MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
 
 
@@ -71,6 +74,8 @@ class SpeciesOptions:
     surface_depletion : the local current density shifts the metal's surface composition
         (Al leaving the alloy enriches its surface in impurities; Al arriving dilutes the
         cathode's), see docs/species.md.
+    linear_solver : "band" (reused band factorisations, see BAND_MAX_BYTES), "sparse"
+        (SuperLU per impurity and step: the reference) or "auto" (band when it fits).
     """
 
     salt_concentration: float
@@ -85,8 +90,11 @@ class SpeciesOptions:
     salt_film: str = "wall"
     migration: bool = False
     surface_depletion: bool = True
+    linear_solver: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.linear_solver not in LINEAR_SOLVERS:
+            raise ValueError(f"linear_solver must be one of {LINEAR_SOLVERS}, got {self.linear_solver!r}")
         if self.salt_film not in SALT_FILMS:
             raise ValueError(f"salt_film must be one of {SALT_FILMS}, got {self.salt_film!r}")
         if len(self.molecular_diffusivity) != N_SPECIES or min(self.molecular_diffusivity) <= 0.0:
@@ -214,9 +222,14 @@ class SpeciesField:
             raise ValueError("the electrolyte must touch both metal regions")
         self._plain, self._stacks = {}, {}  # face coefficients without drift, per D_eff
         bw = int(ks.band_width(self.index))
-        self._bw = bw if self.n * (bw + 1) ** 2 <= BAND_MAX_WORK else None
-        self._wide_bw = bw if self._bw is None else None  # wide 3D layers: LAPACK band Cholesky
-        self._band, self._lu = np.empty((self.n, 2 * bw + 1)), np.empty((self.n, 2 * bw + 1))
+        band_bytes = N_SPECIES * self.n * (2 * bw + 1) * 8.0
+        solver = options.linear_solver
+        if solver == "auto":
+            solver = "band" if band_bytes <= BAND_MAX_BYTES else "sparse"
+        self._bw = bw if solver == "band" else None
+        self._band = np.empty((self.n, 2 * bw + 1))  # the cell block (band storage), assembly buffer
+        self._factors = None  # reused factorisations of the band path (``_band_solve``)
+        self.n_factorisations = 0
 
     def _interface(self, salt: int, metal: int) -> _Interface:
         g, mat = self.grid, self.grid.material
@@ -385,8 +398,6 @@ class SpeciesField:
         S_c = self.exchange_ratios("cathode", cathode, T, current)
         if self._bw is not None:
             return self._step_band(dt, c, alloy, cathode, S_a, S_c, T, phi)
-        if WIDE_CHOLESKY and (not self.options.migration or phi is None):  # symmetric block
-            return self._step_band(dt, c, alloy, cathode, S_a, S_c, T, phi, cholesky=True)
         c_new = np.zeros_like(c)
         flux_a, flux_c = np.zeros(N_SPECIES), np.zeros(N_SPECIES)
         for k in range(N_SPECIES):
@@ -412,12 +423,10 @@ class SpeciesField:
             self._stacks[key] = stack
         return stack
 
-    def _step_band(self, dt, c, alloy, cathode, S_a, S_c, T, phi, cholesky: bool = False) -> SpeciesStep:
-        """All impurities at once with the band solver (kernels/species.band_solve_all and
-        conservative_update_all): the same system and update as the per-impurity path.
-        ``cholesky``: the cell block factorised by LAPACK's band Cholesky instead (wide 3D
-        layers, where the blocked LAPACK factorisation is ~3x faster than the Numba band LU;
-        valid without drift, where the block is symmetric positive definite)."""
+    def _step_band(self, dt, c, alloy, cathode, S_a, S_c, T, phi) -> SpeciesStep:
+        """All impurities with the band path (``_band_solve``, then
+        kernels/species.conservative_update_all): the same system and update as the
+        per-impurity path."""
         o = self.options
         finite = [math.isfinite(p.volume) for p in (alloy, cathode)]
         if not math.isfinite(dt) and any(finite):
@@ -452,11 +461,7 @@ class SpeciesField:
             col = row = np.zeros((N_SPECIES, 0))
             pool_diag = np.zeros((N_SPECIES, 0))
         x = np.empty((N_SPECIES, self.n + P))
-        if cholesky:
-            self._cholesky_solve_all(coeffs, diag, cell, pool_of, col, row, pool_diag, b, x)
-        else:
-            ks.band_solve_all(self.index, *coeffs, diag, self._bw, cell, pool_of, col, row, pool_diag, b,
-                              self._band, self._lu, x)
+        self._band_solve(coeffs, diag, cell, pool_of, col, row, pool_diag, b, x, dt)
         if not np.all(np.isfinite(x)):
             bad = [IMPURITIES[k] for k in range(N_SPECIES) if not np.all(np.isfinite(x[k]))]
             raise FloatingPointError(f"species solve for {', '.join(bad)} gave non-finite values")
@@ -470,44 +475,49 @@ class SpeciesField:
         c_new[:, self.mask] = cells_new
         return SpeciesStep(c_new, flux_a, flux_c)
 
-    def _cholesky_solve_all(self, coeffs, diag, cell, pool_of, col, row, pool_diag, b, x) -> None:
-        """Per impurity: the bordered system of ``ks.bordered_solve`` with the cell block A
-        (symmetric: no drift) factorised by LAPACK (scipy.linalg.cholesky_banded), the pools
-        eliminated by their Schur complement, and one step of iterative refinement on the full
-        system's residual (as in the Numba path)."""
-        from scipy.linalg import cho_solve_banded, cholesky_banded
-
-        n, bw, band = self.n, self._wide_bw, self._band
-        npool = pool_diag.shape[1]
-        ab = np.empty((bw + 1, n))
+    def _band_solve(self, coeffs, diag, cell, pool_of, col, row, pool_diag, b, x, dt) -> None:
+        """x[k] = M_k^-1 b[k] for every impurity: GMRES (kernels/species.bordered_iterate)
+        preconditioned by a band factorisation of an earlier step's matrix, renewed when it
+        needs more than REFACTOR_AFTER iterations or fails, or when the time step changed
+        by more than 30 % (the storage term with it). The result is
+        the solution to the float64 floor whether the factorisation is fresh or reused."""
+        n, bw, P = self.n, self._bw, pool_diag.shape[1]
+        key = (P, cell.size)
+        f = self._factors
+        if f is None or f["key"] != key:
+            f = self._factors = dict(key=key, lu=np.empty((N_SPECIES, n, 2 * bw + 1)),
+                                     z=np.empty((N_SPECIES, P, n)), schur=np.empty((N_SPECIES, P, P)),
+                                     renew=np.ones(N_SPECIES, dtype=bool), V=np.empty((GMRES_RESTART + 1, n + P)),
+                                     Zp=np.empty((GMRES_RESTART, n + P)),
+                                     H=np.empty((GMRES_RESTART + 1, GMRES_RESTART + 3)), work=np.empty((3, n + P)),
+                                     iterations=np.zeros(N_SPECIES, dtype=np.int64), dt=dt)
+        if not (math.isfinite(dt) and math.isfinite(f["dt"]) and abs(dt / f["dt"] - 1.0) <= 0.3 or dt == f["dt"]):
+            f["renew"][:] = True
+        f["dt"] = dt
         for k in range(N_SPECIES):
-            ks.assemble_band(self.index, *(a[k] for a in coeffs), diag[k], bw, band)
-            ab.fill(0.0)  # upper storage: ab[bw - d, j] = A[j - d, j]
-            for d in range(bw + 1):
-                ab[bw - d, d:] = band[:n - d, bw + d]
-            factor = (cholesky_banded(ab, lower=False, check_finite=False), False)
-            B = np.zeros((n, npool))
-            np.add.at(B, (cell, pool_of), col[k])
-            Z = cho_solve_banded(factor, B, check_finite=False) if npool else B
-
-            def apply(r, out):  # out = M^-1 r by block elimination
-                y = cho_solve_banded(factor, r[:n], check_finite=False)
-                if npool:
-                    C_y = np.zeros(npool)
-                    np.add.at(C_y, pool_of, row[k] * y[cell])
-                    schur = np.diag(pool_diag[k]).astype(float)
-                    np.add.at(schur, (pool_of, slice(None)), -row[k][:, None] * Z[cell])
-                    xp = np.linalg.solve(schur, r[n:] - C_y)
-                    out[:n], out[n:] = y - Z @ xp, xp
-                else:
-                    out[:n] = y
-
-            apply(b[k], x[k])
-            r = np.empty(n + npool)
-            ks.bordered_residual(band, bw, cell, pool_of, col[k], row[k], pool_diag[k], b[k], x[k], r)
-            d = np.empty(n + npool)
-            apply(r, d)
-            x[k] += d
+            cf = [v[k] for v in coeffs]
+            for attempt in range(2):
+                fresh = bool(f["renew"][k])
+                if fresh:
+                    ks.assemble_band(self.index, *cf, diag[k], bw, self._band)
+                    if ks.bordered_factor(self._band, bw, cell, pool_of, col[k], pool_diag[k], row[k],
+                                          f["lu"][k], f["z"][k], f["schur"][k]):
+                        raise FloatingPointError(f"species solve for {IMPURITIES[k]}: the step matrix "
+                                                 "has a non-positive pivot")
+                    self.n_factorisations += 1
+                else:  # the current border with the kept cell-block factor
+                    ks.bordered_border(f["lu"][k], bw, cell, pool_of, col[k], pool_diag[k], row[k],
+                                       f["z"][k], f["schur"][k])
+                it = ks.bordered_iterate(self.index, *cf, diag[k], cell, pool_of, col[k], row[k], pool_diag[k],
+                                         b[k], f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x[k], f["V"], f["Zp"], f["H"],
+                                         f["work"])
+                f["renew"][k] = it < 0 or it > REFACTOR_AFTER
+                if it >= 0:
+                    f["iterations"][k] = it
+                    break
+                if fresh:
+                    raise FloatingPointError(f"species solve for {IMPURITIES[k]} did not converge "
+                                             "(non-finite values or no contraction)")
 
     def _conservative_update(self, k, dt, x, c_old, alloy, cathode, S_a, S_c, coeffs, gs):
         """New cell values and the mean fluxes (alloy -> salt, salt -> cathode) [mol/s] from

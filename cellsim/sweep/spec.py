@@ -155,11 +155,12 @@ def key_spec(key: str, origin: str) -> tuple[str, str, float]:
         if cls is None:
             raise SweepSpecError(origin, f"parameters.{key}", key, "a scalar configuration key")
         by_key = {(spec_of(f).key or f.name): spec_of(f) for f in dataclasses.fields(cls)}
+        part, indexed, _ = part.partition("[")  # lining.side[2].thickness: one layer
         if part not in by_key:
             raise SweepSpecError(origin, f"parameters.{key}", key,
                                  f"a configuration key: '{part}' is not one of {sorted(by_key)}")
         spec = by_key[part]
-        cls = spec.cls if spec.kind == "section" else None
+        cls = spec.cls if spec.kind == "section" or (indexed and spec.kind == "sections") else None
         if spec.kind == "composition":
             if depth != len(parts) - 2 or parts[-1] not in ALL_ELEMENTS:
                 raise SweepSpecError(origin, f"parameters.{key}", key,

@@ -159,7 +159,7 @@ def test_runner_refuses_a_non_physical_state(temperature, voltage, ok):
     at the start) is an error naming the values, never a written result."""
     from types import SimpleNamespace
 
-    from cellsim.campaign import _check_finite
+    from cellsim.schedule import check_physical as _check_finite
 
     state = SimpleNamespace(alloy=np.ones(8), electrolyte=np.ones(7), cathode=np.ones(8), time=0.0)
     model = SimpleNamespace(state=state, derived=SimpleNamespace(temperature=temperature,

@@ -27,7 +27,7 @@ LAYERS = (
                             "cellsim.fields.axisymmetric", "cellsim.fields.threed")),
     ("registry", ("cellsim.models",)),
     ("runner", ("cellsim.program", "cellsim.schedule", "cellsim.results", "cellsim.campaign")),
-    ("outputs and application", ("cellsim.snapshots", "cellsim.checkpoint", "cellsim.io", "cellsim.export",
+    ("outputs and application", ("cellsim.snapshots", "cellsim.checkpoint", "cellsim.io",
                                  "cellsim.plot", "cellsim.plot_fields", "cellsim.validate",
                                  "cellsim.sweep", "cellsim.cli", "cellsim.__main__")),
 )

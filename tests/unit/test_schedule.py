@@ -18,8 +18,9 @@ from cellsim.campaign import run_campaign
 from cellsim.config import load_config
 from cellsim.config.loader import ConfigError
 from cellsim.elements import ALL_ELEMENTS
-from cellsim.io import read_result, write_result
+from cellsim import campaign, schedule
 from cellsim.cell import composition_array
+from cellsim.io import read_result, write_result
 from cellsim.models import make_model
 
 LUMPED = ['numerics.model="lumped"']
@@ -355,3 +356,33 @@ def test_resume_with_bleeds_and_additions_is_bit_for_bit(tmp_path):
     assert whole.summary == resumed.summary
     for name, values in whole.series.items():
         assert np.array_equal(values, resumed.series[name], equal_nan=True), name
+
+
+# ------------------------------------------------------------------- operations as data
+class _Probe(schedule.Operation):
+    """A test operation: counts the steps it saw and stops the campaign at ``until`` [s]."""
+
+    def __init__(self, until):
+        self.until, self.seen = until, []
+
+    def after(self, cell, step):
+        self.seen.append((step.index, cell.state.time))
+        return "probe says stop" if cell.state.time >= self.until else None
+
+
+def test_a_new_operation_is_one_class_and_the_loop_calls_it_every_step(monkeypatch):
+    probe = _Probe(30 * 3600.0)
+    monkeypatch.setattr(campaign, "operations_of", lambda cfg: schedule.operations_of(cfg) + [probe])
+    result = run_campaign(load_config("rusal-3kA", LUMPED))
+    assert result.stop_reason == "probe says stop"
+    assert probe.seen == [(k, k * 3600.0) for k in range(1, 31)]
+    assert result.series["time"][-1] == 30 * 3600.0  # the stop step is recorded
+
+
+def test_the_schedule_of_a_config_lists_its_operations_in_step_order():
+    cfg = load_config("rusal-3kA", LUMPED + BLEED + ['schedule.salt_additions="interval"', 'schedule.addition_interval="2 d"', 'schedule.feed_mode="batch"'])
+    names = [type(op).__name__ for op in schedule.operations_of(cfg)]
+    assert names == ["CurrentSchedule", "BatchFeed", "AlloyBleed", "ElectrolyteAdditions", "PhysicalWindow",
+                     "CathodeTap", "Limits", "Recording", "Snapshots", "SyncPoints"]
+    plain = [type(op).__name__ for op in schedule.operations_of(load_config("rusal-3kA", LUMPED))]
+    assert "AlloyBleed" not in plain and "ElectrolyteAdditions" not in plain

@@ -1,13 +1,15 @@
-"""The banded, bordered direct solve of the species step (kernels/species.bordered_solve)
-against a dense LAPACK solve of the same matrix assembled independently (COO kernel + the
+"""The banded, bordered solve of the species step (kernels/species.bordered_factor +
+bordered_iterate), with a fresh and with a reused (stale) factorisation,
+against a dense LAPACK solve of the same matrix assembled independently (NumPy twin + the
 border written out by hand), and the field's band path against its SuperLU path."""
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from reference import species_numpy as ref
 
 from cellsim.elements import IMPURITIES
-from cellsim.fields import species as spm
 from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions, N_SPECIES
 from cellsim.kernels import species as ks
 
@@ -58,12 +60,64 @@ def test_bordered_band_solve_matches_dense(shape, npool):
     b = rng.standard_normal(n + npool) * 10.0 ** rng.uniform(-3, 3, n + npool)
     band, lu, x = np.empty((n, 2 * bw + 1)), np.empty((n, 2 * bw + 1)), np.empty(n + npool)
     ks.assemble_band(index, *coeffs, diag, bw, band)
-    ks.bordered_solve(band, bw, cat(cell, np.int64), cat(pool, np.int64), cat(col, float),
-                      cat(row, float), M.diagonal()[n:].copy(), b, lu, x)
+    z, schur = np.empty((npool, n)), np.empty((npool, npool))
+    border = (cat(cell, np.int64), cat(pool, np.int64), cat(col, float))
+    assert ks.bordered_factor(band, bw, *border, M.diagonal()[n:].copy(), cat(row, float), lu, z, schur) == 0
+    V, Zp, H, w = np.empty((5, n + npool)), np.empty((4, n + npool)), np.empty((5, 7)), np.empty((3, n + npool))
+    it = ks.bordered_iterate(index, *coeffs, diag, *border, cat(row, float), M.diagonal()[n:].copy(), b, lu, bw,
+                             z, schur, 64 * np.finfo(float).eps, 20, x, V, Zp, H, w)
+    assert 1 <= it <= 2  # the fresh factorisation: one GMRES iteration is the direct solve
     expected = np.linalg.solve(M, b)
     np.testing.assert_allclose(x, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
     assert np.linalg.norm(M @ x - b) <= 1e-12 * np.linalg.norm(np.abs(M) @ np.abs(x))
 
+
+
+@pytest.mark.parametrize("shape,npool", [((6, 1, 8), 2), ((4, 3, 5), 1), ((5, 2, 3), 0)])
+@pytest.mark.parametrize("change", [0.0, 0.05, 0.5])
+def test_refinement_with_stale_factor_matches_dense(shape, npool, change):
+    """bordered_iterate (GMRES) with the factorisation of another matrix (storage,
+    conductances and ratios perturbed by up to ``change``, relative) solves the current one: against a dense LAPACK
+    solve, and to the float64 floor of its own true residual."""
+    rng = np.random.default_rng(7 * sum(shape) + npool)
+    index, n, coeffs, diag = random_step_matrix(rng, shape)
+    bw = int(ks.band_width(index))
+    cell = rng.choice(n, size=(npool, max(2, n // 5)), replace=False).reshape(-1) if npool else np.zeros(0, np.int64)
+    pool = np.repeat(np.arange(npool), cell.size // max(npool, 1)).astype(np.int64)
+    store = diag.copy()
+
+    def system(store, g, S, pool_store):
+        """Diagonal, border and pool diagonal as the field assembles them from the storage
+        terms, the interface conductances g and the exchange ratios S."""
+        return store + np.bincount(cell, g, n), -g * S, -g, pool_store + np.bincount(pool, g * S, npool)
+
+    def dense(diag, col, row, pool_diag):
+        M = np.zeros((n + npool, n + npool))
+        M[:n, :n] = ref.transport_matrix(index, coeffs, diag)
+        M[cell, n + pool] = col
+        M[n + pool, cell] = row
+        M[n + np.arange(npool), n + np.arange(npool)] = pool_diag
+        return M
+
+    g, S = rng.random(cell.size), 10.0 ** rng.uniform(-6, 1, cell.size)
+    diag, col, row, pool_diag = system(store, g, S, np.full(npool, 1e-3))
+    # the factorised matrix: another step's storage (dt), conductances and ratios (T, current)
+    wobble = lambda v: v * (1.0 + change * rng.uniform(-1.0, 1.0, v.shape))  # noqa: E731
+    old = system(wobble(store), wobble(g), wobble(S), wobble(np.full(npool, 1e-3)))
+    band, lu = np.empty((n, 2 * bw + 1)), np.empty((n, 2 * bw + 1))
+    z, schur = np.empty((npool, n)), np.empty((npool, npool))
+    ks.assemble_band(index, *coeffs, old[0], bw, band)
+    assert ks.bordered_factor(band, bw, cell, pool, old[1], old[3], old[2], lu, z, schur) == 0
+    b = rng.standard_normal(n + npool) * 10.0 ** rng.uniform(-3, 3, n + npool)
+    x, V, Zp = np.empty(n + npool), np.empty((13, n + npool)), np.empty((12, n + npool))
+    H, w = np.empty((13, 15)), np.empty((3, n + npool))
+    it = ks.bordered_iterate(index, *coeffs, diag, cell, pool, col, row, pool_diag, b, lu, bw, z, schur,
+                             64 * np.finfo(float).eps, 60, x, V, Zp, H, w)
+    M = dense(diag, col, row, pool_diag)
+    expected = np.linalg.solve(M, b)
+    assert it >= 1 + (change > 0)  # a fresh factor: direct + refinement; stale ones need more
+    np.testing.assert_allclose(x, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
+    assert np.linalg.norm(M @ x - b) <= 1e-11 * np.linalg.norm(np.abs(M) @ np.abs(x))
 
 def layered(nr=6, n_salt=5):
     from cellsim.fields.grid import Grid
@@ -90,13 +144,11 @@ def assert_same_step(field, a, s):
 
 @pytest.mark.parametrize("volumes", [(0.06, 0.03), (np.inf, 0.03), (np.inf, np.inf)])
 @pytest.mark.parametrize("migration", [False, True])
-def test_field_band_path_equals_superlu_path(monkeypatch, volumes, migration):
+def test_field_band_path_equals_superlu_path(volumes, migration):
     grid = layered()
     opts = SpeciesOptions(salt_concentration=2700.0 / 0.1034, migration=migration)
     band = SpeciesField(grid, opts)
-    monkeypatch.setattr(spm, "BAND_MAX_WORK", 0)
-    monkeypatch.setattr(spm, "WIDE_CHOLESKY", False)
-    sparse = SpeciesField(grid, opts)
+    sparse = SpeciesField(grid, replace(opts, linear_solver="sparse"))
     assert band._bw == 5 and sparse._bw is None
     alloy = MetalPool(np.array([3e3, 5e2, 4e2, 2e2, 1e2, 60.0, 1.0]), 9e4, volumes[0])
     cath = MetalPool(np.full(N_SPECIES, 0.5), 8.7e4, volumes[1])
@@ -112,9 +164,10 @@ def test_field_band_path_equals_superlu_path(monkeypatch, volumes, migration):
 
 @pytest.mark.parametrize("volumes", [(0.06, 0.03), (np.inf, 0.03), (np.inf, np.inf)])
 @pytest.mark.parametrize("geometry", ["rz", "xyz"])
-def test_wide_grid_cholesky_path_equals_superlu_path(monkeypatch, volumes, geometry):
-    """Grids too wide for the Numba band LU (3D layers) take LAPACK's band Cholesky of the
-    symmetric cell block (no drift) with the pools bordered: the same step as SuperLU."""
+def test_reused_factorisation_equals_superlu_path(volumes, geometry):
+    """The band path keeps its factorisations across steps whose matrices differ (time step,
+    temperature, pool contents): the refinement with the stale factors gives the same step as
+    a fresh SuperLU solve of each one, with fewer factorisations than solves."""
     from cellsim.fields.grid import Grid
 
     grid = layered()
@@ -123,17 +176,18 @@ def test_wide_grid_cholesky_path_equals_superlu_path(monkeypatch, volumes, geome
         mat = np.repeat(g2.material, 4, axis=1)
         grid = Grid("xyz", (g2.faces[0], np.linspace(0.0, 0.3, 5), g2.faces[2]), mat, g2.regions)
     opts = SpeciesOptions(salt_concentration=2700.0 / 0.1034)
-    monkeypatch.setattr(spm, "BAND_MAX_WORK", 0)
-    chol = SpeciesField(grid, opts)
-    monkeypatch.setattr(spm, "WIDE_CHOLESKY", False)
-    sparse = SpeciesField(grid, opts)
-    alloy = MetalPool(np.array([3e3, 5e2, 4e2, 2e2, 1e2, 60.0, 1.0]), 9e4, volumes[0])
-    cath = MetalPool(np.full(N_SPECIES, 0.5), 8.7e4, volumes[1])
+    chol = SpeciesField(grid, replace(opts, linear_solver="band"))
+    sparse = SpeciesField(grid, replace(opts, linear_solver="sparse"))
+    assert chol._bw is not None and sparse._bw is None
     c = chol.uniform(np.linspace(0.0, 3.0, N_SPECIES))
-    T = 1000.0 + 400.0 * grid.centres(2)[None, None, :]
-    for dt in (60.0, 3600.0, 86400.0):
-        monkeypatch.setattr(spm, "WIDE_CHOLESKY", True)
+    solves = 0
+    for step, dt in enumerate((3600.0, 3600.0, 3300.0, 3600.0, 60.0, 86400.0)):
+        alloy = MetalPool(np.array([3e3, 5e2, 4e2, 2e2, 1e2, 60.0, 1.0]) * (1.0 - 0.02 * step), 9e4, volumes[0])
+        cath = MetalPool(np.full(N_SPECIES, 0.5 + 0.1 * step), 8.7e4, volumes[1])
+        T = 1000.0 + (400.0 + 10.0 * step) * grid.centres(2)[None, None, :]
         a = chol.step(dt, c, alloy, cath, T)
-        monkeypatch.setattr(spm, "WIDE_CHOLESKY", False)
         s = sparse.step(dt, c, alloy, cath, T)
+        solves += N_SPECIES
         assert_same_step(chol, a, s)
+        c = s.c
+    assert chol.n_factorisations < solves

@@ -1,0 +1,165 @@
+"""Lumped heat paths calibrated on one steady solve of the axisymmetric field model.
+
+The lining estimate of :mod:`cellsim.lumped.thermal` treats each face as 1D resistances in
+series; the 2D r-z field loses more through the corners, the shell footprint and the rods
+(the 3 kA pot: +18 % side, +36 % lid at 750 degC). With ``numerics.heat_paths = "field"``
+the lumped level multiplies each face's lining loss by a *shape factor*
+
+    f_face = Q_face(field) / Q_face(lining)      (both at the field's melt temperature and depths)
+
+taken from the steady start of the axisymmetric model (the same solve a field campaign starts
+from: current and heat iterated to the set point, heater on if the pot needs it). The
+collectors' factor is taken after the rods' own Joule heat that leaves at the clamps (added
+by the lumped model afterwards) and with the Joule heat that the field generates in the rods
+beyond the lid (outside its domain, inside the lumped pot's), so the heater power matches. The ledge-to-wall
+relation is left to the lumped level's 1D freeze front (ratio 1): the calibration pot runs
+with its liquidus 100 K below the set point, so that the steady start never sits on a ledge
+state (near the liquidus the coupled start may not settle) and the factors describe the wall. Factors are what the lumped level then applies at every
+temperature and depth: corrections of the lining estimate's shape, not of its physics (the
+outer convection and radiation stay nonlinear in the shell temperature).
+
+Cache: one field solve per *thermal configuration*: the SHA-256 of every section that enters
+the field's steady start (geometry, lining, collectors, electrolyte, metals, kinetics,
+operation, scrap feed, grid resolution); ``meta``, ``schedule``, ``product``, ``footprint``
+and the other numerics do not enter. Factors are kept in memory and in
+``$CELLSIM_CACHE_DIR/heat-paths/<hash>.json`` (default ``~/.cache/cellsim``), so the workers
+of a sweep share them; change the geometry and the hash changes, so they are recomputed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from ..config.schema import Config
+from . import electrical, thermal
+
+VERSION = 5  # bump when the calibration's definition changes (invalidates the disk cache)
+FACTOR_KEYS = ("side", "bottom", "lid", "collectors", "ledge")
+_MEMORY: dict[str, dict] = {}
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("CELLSIM_CACHE_DIR") or Path.home() / ".cache" / "cellsim"
+    return Path(root) / "heat-paths"
+
+
+def thermal_key(config: Config) -> str:
+    """Content hash of what the field's steady start depends on (see the module docstring)."""
+    parts = [f"v{VERSION}", config.numerics.resolution]
+    for name in ("operation", "geometry", "collectors", "lining", "electrolyte", "anode_alloy",
+                 "cathode_metal", "kinetics", "scrap"):
+        parts.append(repr(getattr(config, name)))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+NO_LEDGE_MARGIN = 100.0  # K: the calibration pot's liquidus sits this far below the set point
+
+
+def _plain(config: Config) -> Config:
+    """The calibration pot: the field level, lining heat paths, and a liquidus far enough below
+    the set point that no ledge forms (the shape factors are the wall's; the ledge itself is
+    the lumped level's 1D freeze front, and a start near the liquidus may not settle)."""
+    numerics = dataclasses.replace(config.numerics, model="axisymmetric", heat_paths="lining")
+    liquidus = min(config.electrolyte.liquidus, config.operation.temperature - NO_LEDGE_MARGIN)
+    electrolyte = dataclasses.replace(config.electrolyte, liquidus=liquidus)
+    return dataclasses.replace(config, numerics=numerics, electrolyte=electrolyte)
+
+
+def _field_pot(cfg: Config):
+    """(cell, note): the axisymmetric cell after its steady start. A start that has not settled
+    to the field level's tight test (1e-6 of the terminal voltage) within its iterations is kept
+    with a note: the shape factors move far less than the voltage between the last iterates."""
+    from ..fields.axisymmetric import FieldThermal
+    from ..fields.solvers import ConvergenceError
+    from ..models import LEVELS, make_model
+
+    class CalibrationThermal(FieldThermal):
+        note = ""
+
+        def start(self, cell, layers, electrical_provider):
+            try:
+                super().start(cell, layers, electrical_provider)
+            except ConvergenceError as exc:
+                self.note = str(exc)
+
+    cell = make_model(cfg, dataclasses.replace(LEVELS["axisymmetric"], thermal=CalibrationThermal))
+    return cell, cell.physics.thermal.note
+
+
+def _solve(config: Config) -> dict:
+    """Shape factors from the field's steady start."""
+    cfg = _plain(config)
+    field, note = _field_pot(cfg)
+    d = field.derived
+    T = float(d.temperature)
+    lining = thermal.heat_loss(cfg, T, float(d.alloy_depth), float(d.cathode_depth))
+    R = electrical.resistances(cfg, T, float(d.alloy_depth), float(d.cathode_depth))
+    rods_out = 0.5 * field.current**2 * R.rods  # as the lumped model adds it
+    # The lumped level books all of the collectors' Joule heat inside the pot; the field books
+    # the rods' part beyond the lid outside it. That difference leaves by the collectors path.
+    V = electrical.voltage_breakdown(cfg, field.current, T, R, d.a_al_alloy, d.a_al_cathode)
+    joule_outside = field.current * (sum(V.values()) - V["external"]) - d.joule_heat
+    return {
+        "cathode_depth": float(d.cathode_depth),
+        "side": d.heat.side / lining.side,
+        "bottom": d.heat.bottom / lining.bottom,
+        "lid": d.heat.lid / lining.lid,
+        "collectors": (d.heat.collectors + joule_outside - rods_out) / lining.collectors,
+        "ledge": (d.heat.ledge_thickness / lining.ledge_thickness
+                  if d.heat.ledge_thickness > 0 and lining.ledge_thickness > 0 else 1.0),
+        "temperature": T,
+        "heater_power": float(d.heater_power),
+        "note": note,
+        "field_losses": d.heat.by_face(),
+        "lining_losses": lining.by_face(),
+    }
+
+
+def field_factors(config: Config) -> dict:
+    """Shape factors of ``config`` from one steady field solve (uncached)."""
+    out = _solve(config)
+    bad = [k for k in FACTOR_KEYS if not (0 < out[k] < 1e3)]
+    if bad:
+        raise RuntimeError(f"heat-path calibration of '{config.meta.name}': factor(s) {bad} "
+                           f"are not positive and finite ({[out[k] for k in bad]})")
+    return out
+
+
+def factors(config: Config) -> dict:
+    """Shape factors of ``config`` (memory, then disk cache, then the field solves)."""
+    key = thermal_key(config)
+    if key in _MEMORY:
+        return _MEMORY[key]
+    path = cache_dir() / f"{key}.json"
+    try:
+        data = json.loads(path.read_text())
+        if data.get("version") == VERSION:
+            _MEMORY[key] = data
+            return data
+    except (OSError, ValueError):
+        pass
+    data = dict(field_factors(config), version=VERSION, key=key)
+    _MEMORY[key] = data
+    try:  # atomic: concurrent workers may write the same entry
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=1)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: the memory cache still serves this process
+    return data
+
+
+def calibrated(config: Config, loss: thermal.HeatLoss) -> thermal.HeatLoss:
+    """``loss`` (the lining estimate) with each face scaled by the field's shape factor."""
+    k = factors(config)
+    return thermal.HeatLoss(side=loss.side * k["side"], bottom=loss.bottom * k["bottom"],
+                            lid=loss.lid * k["lid"], collectors=loss.collectors * k["collectors"],
+                            ledge_thickness=loss.ledge_thickness * k["ledge"],
+                            shell_temperature=loss.shell_temperature)
