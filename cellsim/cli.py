@@ -12,6 +12,7 @@ import click
 from . import __version__
 from .config import ConfigError, load_config
 from .naming import safe_name
+from .units import celsius
 
 # Exit codes (docs/cli.md)
 EXIT_OK = 0
@@ -229,7 +230,7 @@ def _run(cfg, config, runfile, state, start, quiet, as_json) -> None:
 
         def progress(t: float, info: dict) -> None:
             bar.update(int(t - done[0]), f"day {t / 86400:5.1f}  U {info['U']:.3f} V  "
-                                         f"T {info['T'] - 273.15:.0f} degC  "
+                                         f"T {celsius(info['T']):.0f} degC  "
                                          f"Al {info['Al'] * 100:.3f} wt%")
             done[0] = int(t)
 
