@@ -81,7 +81,7 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
     log = rs.log
     return CampaignResult.from_run(config, cell, log.arrays(), log.taps, stop_reason, log.cathode_al_0,
                                    wallclock.perf_counter() - start, bleeds=log.bleeds,
-                                   additions=log.additions)
+                                   additions=log.additions, renewals=log.renewals)
 
 
 def make_model_from(checkpoint: dict) -> Cell:

@@ -9,6 +9,7 @@ import click
 
 from . import __version__
 from .config import ConfigError, load_config
+from .units import celsius
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -126,7 +127,7 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
 
         def progress(t: float, info: dict) -> None:
             bar.update(int(t - done[0]), f"day {t / 86400:5.1f}  U {info['U']:.3f} V  "
-                                         f"T {info['T'] - 273.15:.0f} degC  "
+                                         f"T {celsius(info['T']):.0f} degC  "
                                          f"Al {info['Al'] * 100:.3f} wt%")
             done[0] = int(t)
 

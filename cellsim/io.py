@@ -10,6 +10,7 @@ Layout (format ``cellsim-result``, version 1)::
     /taps/{time,mass,composition,in_spec,violations}
     /bleeds/{time,mass,composition,fresh_mass,fresh_composition}   anode alloy bleeds
     /additions/{time,alf3,base_salt}                                electrolyte additions
+    /renewals/{time,mass,mgx2,fresh}                                partial salt renewals
     /summary/<name>        scalars; attrs units
     /ledger/<term>         energy of each ledger term [J]; attrs units
     /mass_balance          conserved element totals, final minus initial [kg]; attrs columns
@@ -36,7 +37,8 @@ from .config.fields import spec_of
 from .config.schema import Config
 from .elements import ALL_ELEMENTS, IMPURITIES
 from .cf import DERIVED, derived_series, label_file
-from .results import Addition, Bleed, CampaignResult, Tap
+from .electrolyte.provider import SaltProvider
+from .results import Addition, Bleed, CampaignResult, Renewal, Tap
 from .routes import write_routes
 
 SERIES_COORDS = ("element", "impurity")
@@ -51,6 +53,10 @@ SUMMARY_UNITS = {
     "specific_energy": "J/kg", "specific_energy_scrap": "J/kg", "mean_cell_voltage": "V",
     "mean_temperature": "K", "mean_ledge_thickness": "m", "alloy_bled": "kg", "fresh_alloy": "kg",
     "alf3_added": "kg", "base_salt_added": "kg",
+    "final_salt_mass": "kg", "final_salt_conductivity": "S/m", "final_salt_density": "kg/m3",
+    "final_salt_liquidus": "K", "salt_removed": "kg", "salt_mgx2_removed": "kg", "salt_fresh": "kg",
+    "salt_consumption": "kg/kg", "salt_precipitate": "kg", "mg_removed": "kg",
+    "mg_removal_reagent": "kg", "mg_removed_per_scrap": "kg/kg",
 }
 
 
@@ -139,11 +145,14 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
                 ds = series.create_dataset(name, data=values, compression="gzip")
                 ds.attrs.update({"units": units, "description": description})
                 if values.ndim == 2:
-                    cols = IMPURITIES if name == "salt_impurities" else ALL_ELEMENTS
+                    cols = {"salt_impurities": IMPURITIES,
+                            "salt_composition": SaltProvider(result.config).names}.get(name, ALL_ELEMENTS)
                     ds.attrs["columns"] = list(cols)
             _write_taps(h5.create_group("taps"), result.taps)
             _write_bleeds(h5.create_group("bleeds"), result.bleeds)
             _write_additions(h5.create_group("additions"), result.additions)
+            _write_renewals(h5.create_group("renewals"), result.renewals)
+            h5.attrs["electrolyte_warnings"] = list(result.warnings) or ["none"]
             summary = h5.create_group("summary")
             for name, value in result.summary.items():
                 summary.create_dataset(name, data=value).attrs["units"] = summary_unit(name)
@@ -207,6 +216,12 @@ def _write_additions(group: h5py.Group, additions: list[Addition]) -> None:
                              ).attrs["units"] = "s" if name == "time" else "kg"
 
 
+def _write_renewals(group: h5py.Group, renewals: list[Renewal]) -> None:
+    for name in ("time", "mass", "mgx2", "fresh"):
+        group.create_dataset(name, data=np.array([getattr(r, name) for r in renewals], dtype=float)
+                             ).attrs["units"] = "s" if name == "time" else "kg"
+
+
 def read_result(path: str | Path) -> CampaignResult:
     """Read a result file written by :func:`write_result`."""
     path = Path(path)
@@ -238,7 +253,14 @@ def read_result(path: str | Path) -> CampaignResult:
             a = h5["additions"]
             additions = [Addition(float(t), float(x), float(y)) for t, x, y in zip(
                 a["time"][()], a["alf3"][()], a["base_salt"][()])]
+        renewals = []
+        if "renewals" in h5:
+            g = h5["renewals"]
+            renewals = [Renewal(float(t), float(m), float(x), float(y)) for t, m, x, y in zip(
+                g["time"][()], g["mass"][()], g["mgx2"][()], g["fresh"][()])]
+        warnings = [str(w) for w in h5.attrs.get("electrolyte_warnings", []) if str(w) != "none"]
         summary = {name: ds[()].item() for name, ds in h5["summary"].items()}
         ledger = {name: float(ds[()]) for name, ds in h5["ledger"].items()}
         return CampaignResult(config, series, taps, str(h5.attrs["stop_reason"]), summary, ledger,
-                              float(h5.attrs["wall_time_s"]), h5["mass_balance"][()], bleeds, additions)
+                              float(h5.attrs["wall_time_s"]), h5["mass_balance"][()], bleeds, additions,
+                              renewals, warnings)

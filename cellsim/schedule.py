@@ -25,7 +25,7 @@ from .config.schema import Config
 from .lumped.electrical import VOLTAGE_TERMS
 from .lumped.thermal import FACES
 from .program import CurrentProgram, current_program
-from .results import Addition, Bleed, Tap, check_spec
+from .results import Addition, Bleed, Renewal, Tap, check_spec
 from .units import ZERO_CELSIUS
 
 _DUE = 1e-6  # s: a time within this of a due time is due (times add up in floating point)
@@ -57,6 +57,15 @@ SERIES = {
     "alf3_fraction": ("1", "AlX3 mass fraction of the electrolyte"),
     "alf3_activity": ("1", "AlX3 activity of the electrolyte (electrolyte.alf3_activity_model)"),
     "bath_liquid_fraction": ("1", "liquid volume fraction of the electrolyte"),
+    "salt_composition": ("1", "electrolyte mass fractions, columns = salt components "
+                              "(cellsim.electrolyte; 'base' = the configured melt without AlX3)"),
+    "salt_mass": ("kg", "electrolyte mass in the pot"),
+    "salt_conductivity": ("S/m", "electrolyte conductivity at the melt temperature, from its composition"),
+    "salt_density": ("kg/m3", "electrolyte density at the operating set point, from its composition"),
+    "salt_liquidus": ("K", "electrolyte liquidus from its composition"),
+    "salt_specific_heat": ("J/(kg K)", "electrolyte heat capacity from its composition"),
+    "acd": ("m", "anode-cathode distance: salt volume over the pot's area (the field grid "
+                 "follows it within numerics.remesh_threshold)"),
 }
 
 
@@ -69,6 +78,7 @@ class Log:
     taps: list = field(default_factory=list)
     bleeds: list = field(default_factory=list)
     additions: list = field(default_factory=list)
+    renewals: list = field(default_factory=list)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: np.array(values) for name, values in self.series.items()}
@@ -190,6 +200,41 @@ class ElectrolyteAdditions(Operation):
         return None
 
 
+@dataclass
+class SaltRenewal(Operation):
+    """Partial electrolyte renewal (``schedule.salt_renewal_mode``): every ``interval`` [s],
+    or whenever the salt's MgX2 mass fraction passes ``threshold``; ``mass`` [kg] or
+    ``fraction`` of the salt removed each time (cellsim.electrolyte, docs/electrolyte.md)."""
+
+    interval: float | None = None
+    threshold: float | None = None
+    mass: float | None = None
+    fraction: float = 0.5
+    next_time: float = math.inf
+
+    def start(self, cell, step):
+        if self.interval is not None:
+            self.next_time = self.interval
+
+    def after(self, cell, step):
+        t = cell.state.time
+        if self.interval is not None:
+            due = t >= self.next_time - _DUE
+            while self.next_time <= t + _DUE:
+                self.next_time += self.interval
+        else:
+            due = cell.salt.mgx2_fraction(cell.state) > self.threshold
+        if due:
+            salt = float(cell.salt.masses(cell.state).sum())
+            mass = self.mass if self.mass is not None else self.fraction * salt
+            if self.mass is None and self.fraction >= 1.0:
+                mass = salt * (1.0 - 1e-12)  # a full renewal leaves a film (inventories stay positive)
+            moved = cell.renew_salt(mass)
+            step.log.renewals.append(Renewal(time=t, mass=moved["removed"], mgx2=moved["removed_mgx2"],
+                                             fresh=moved["fresh"]))
+        return None
+
+
 # Bounds of a physical state: no melt of this process exceeds 2500 K (Al boils at 2792 K) or
 # falls below 200 K, and a three-layer cell runs at a few volts (100 V means the electrolyte
 # has stopped conducting, e.g. frozen across).
@@ -278,10 +323,24 @@ def record(cell: Cell, log: Log, ce: float) -> None:
         "current_efficiency": ce,
         "alf3_fraction": cell.alf3_fraction(), "alf3_activity": cell.alf3_activity(),
         "bath_liquid_fraction": cell.electrolyte_liquid_fraction(),
+        **_electrolyte_row(cell),
     }
     row["charge"], row["energy"] = s.charge, float(sum(s.energy.values()))
     for name, value in row.items():
         log.series[name].append(np.array(value, dtype=float))
+
+
+def _electrolyte_row(cell: Cell) -> dict:
+    """The electrolyte's composition and properties (cellsim.electrolyte) for the recorder."""
+    from .lumped.electrical import electrolyte_conductivity
+
+    props = cell.salt_props
+    m = cell.salt.masses(cell.state)
+    return {"salt_composition": m / m.sum(), "salt_mass": m.sum(),
+            "salt_conductivity": electrolyte_conductivity(cell.config.electrolyte, cell.derived.temperature),
+            "salt_density": props.density, "salt_liquidus": props.liquidus,
+            "salt_specific_heat": props.specific_heat,
+            "acd": cell.electrolyte_volume / cell.config.geometry.area}
 
 
 def produced_al(cell: Cell, log: Log) -> float:
@@ -362,6 +421,10 @@ def operations_of(config: Config) -> list[Operation]:
     elif sched.salt_additions == "table":
         rows = sorted(sched.additions, key=lambda a: a.time)
         ops.append(ElectrolyteAdditions(rows=tuple((a.time, a.alf3, a.base_salt) for a in rows)))
+    if sched.salt_renewal_mode != "none":
+        ops.append(SaltRenewal(sched.salt_renewal_interval if sched.salt_renewal_mode == "interval" else None,
+                               sched.salt_renewal_threshold, sched.salt_renewal_mass,
+                               sched.salt_renewal_fraction))
     ops += [PhysicalWindow(),
             CathodeTap(config.product, _every(sched.tap_interval, dt),
                        sched.tap_level if sched.tap_mode == "level" else None, sched.stop_on_spec),

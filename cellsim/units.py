@@ -211,7 +211,7 @@ def parse_quantity(text: str, dimension: str) -> float:
         raise UnitError(f"{text!r} has no unit, expected a {dimension.replace('_', ' ')}")
     if unit_text in ("degC", "°C", "C_deg"):
         if dimension == "temperature":
-            return value + 273.15
+            return value + ZERO_CELSIUS
         if dimension == "temperature_difference":
             return value
         raise UnitError(f"{text!r} is a temperature, expected a {dimension.replace('_', ' ')}")

@@ -162,6 +162,25 @@ class Electrolyte:
         "molecular diffusivity of every dissolved species and, times rho c_p, to the thermal "
         "conductivity (field levels; docs/model.md 'Melt mixing')", "2e-4 m2/s", lo=0.0, hi=1.0,
         default=2e-4)
+    composition: dict = composition(
+        "Components of the fresh salt, AlX3 included (names as in cellsim.electrolyte.components, "
+        "e.g. NaF, BaCl2, AlF3), mass percent summing to 100; without it the melt is one "
+        "pseudo-component plus its AlX3", key="composition_wt_pct", default={})
+    composition_feedback: bool = boolean(
+        "Conductivity, density (salt volume, ACD), liquidus, heat capacity and AlX3 activity follow "
+        "the salt's composition (cellsim.electrolyte); false keeps the configured values throughout",
+        default=True)
+    layer_density_margin: float = quantity(
+        "density", "Smallest density step the salt must keep to the cathode metal above it and the "
+        "anode alloy below it; the campaign stops when the composition moves it inside this [E]",
+        "0.1 g/cm3", lo=0.0, default=100.0)
+    mgx2_solubility: float = number(
+        "Solubility of MgX2 (MgF2, MgCl2) in the melt, mass percent; the excess precipitates "
+        "(electrolyte.precipitation); without it, no limit", lo=0.0, lo_open=True, hi=100.0,
+        key="mgx2_solubility_wt_pct", scale=0.01, default=None)
+    precipitation: str = choice(
+        "Above the MgX2 solubility: precipitate (the excess leaves the melt as a booked solid, "
+        "salt sludge) or stop the campaign", ("precipitate", "stop"), default="precipitate")
 
 
 @dataclass(**_FROZEN)
@@ -233,6 +252,17 @@ class Scrap:
                                    lo=0.0, lo_open=True, hi=1.0)
     feed_temperature: float = quantity("temperature", "Temperature of the scrap as fed", "25 degC",
                                        lo=200.0, hi=1200.0)
+    mg_removal_efficiency: float = number(
+        "Fraction of the scrap's Mg removed before feeding (demagging, e.g. by chlorine or AlF3 "
+        "fluxing); the removed Mg and its cost are booked", lo=0.0, hi=1.0, default=0.0)
+    mg_removal_energy: float = quantity(
+        "specific_energy", "Energy of the Mg removal per tonne of scrap treated [E]", "50 kWh/t",
+        lo=0.0, default=0.0)
+    mg_removal_reagent: float = number(
+        "kg of reagent per kg of Mg removed (Cl2: 2.92 stoichiometric; AlF3 fluxing: 2.30) [C]",
+        lo=0.0, default=2.92)
+    mg_removal_al_loss: float = number("kg of Al lost per kg of Mg removed (with the dross) [E]",
+                                       lo=0.0, default=0.0)
 
 
 @dataclass(**_FROZEN)
@@ -307,6 +337,26 @@ class Schedule:
                                          lo=0.0, default=0.0)
     additions: tuple = sections(SaltAddition, "Electrolyte additions at given times "
                                 "(salt_additions = \"table\")", default=())
+    salt_renewal_mode: str = choice(
+        "Partial salt renewal: none; every salt_renewal_interval; or whenever the salt's MgX2 "
+        "passes salt_renewal_threshold_mgx2_wt_pct. Removed salt leaves with its contents "
+        "(booked) and is replaced by the same mass of fresh electrolyte",
+        ("none", "interval", "threshold"), default="none")
+    salt_renewal_interval: float = quantity("time", "Interval between salt renewals", "10 d",
+                                            lo=0.0, lo_open=True, optional=True)
+    salt_renewal_threshold: float = number(
+        "MgX2 content of the salt that triggers a renewal (salt_renewal_mode = \"threshold\")",
+        lo=0.0, lo_open=True, hi=100.0, key="salt_renewal_threshold_mgx2_wt_pct", scale=0.01,
+        default=None)
+    salt_renewal_fraction: float = number("Fraction of the salt mass renewed each time", lo=0.0,
+                                          lo_open=True, hi=1.0, default=0.5)
+    salt_renewal_refill: str = choice(
+        "Fresh electrolyte added at a renewal: level, what brings the salt back to its initial "
+        "mass (the configured layer: the MgX2 the exchange added leaves with the salt); mass, "
+        "the mass removed", ("level", "mass"), default="level")
+    salt_renewal_mass: float = quantity("mass", "Salt mass renewed each time, instead of "
+                                        "salt_renewal_fraction", "20 kg", lo=0.0, lo_open=True,
+                                        optional=True)
     min_ledge_thickness: float = quantity(
         "length", "Stop when the sidewall ledge (mean over the electrolyte band) is thinner than "
         "this: the melt touches the lining; without it, no ledge check", "5 mm", lo=0.0,

@@ -24,8 +24,7 @@ from cellsim.fields.grid import Grid
 from cellsim.fields.solvers import ConvergenceError, make_solver
 from cellsim.kernels import fv
 from cellsim.kernels.interface import KINETICS
-
-FARADAY, GAS_CONSTANT = 96485.33212, 8.314462618
+from cellsim.units import FARADAY, GAS_CONSTANT
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .sensitivity import Indices, from_table
 from .store import REPORT_COLUMNS, read_summary
+from ..units import celsius
 
 KEY_OUTPUTS = ("specific_energy", "current_efficiency", "product_al", "mean_heater_power",
                "co2e_per_al", "campaign_length")
@@ -44,7 +45,7 @@ def _inp(table: dict, key: str) -> tuple[np.ndarray, str]:
     if kind == "quantity":
         from ..units import parse_unit
 
-        values = values - 273.15 if unit == "degC" else values / parse_unit(unit).factor
+        values = celsius(values) if unit == "degC" else values / parse_unit(unit).factor
     return values, unit or "1"
 
 
@@ -101,7 +102,7 @@ def _describe(table: dict, key: str, si_value, short: bool = False) -> str:
         return f"{name}{si_value}"
     from ..units import parse_unit
 
-    value = si_value - 273.15 if unit == "degC" else si_value / parse_unit(unit).factor
+    value = celsius(si_value) if unit == "degC" else si_value / parse_unit(unit).factor
     return f"{name}{value:.3g} {unit}"
 
 

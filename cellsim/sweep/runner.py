@@ -49,10 +49,6 @@ class SweepRun:
     wall_time: float
     outcomes: list = dataclasses.field(default_factory=list)
 
-    @property
-    def failed_total(self) -> int:
-        return sum(1 for o in self.outcomes if o["status"] == "failed")
-
 
 def default_workers() -> int:
     try:

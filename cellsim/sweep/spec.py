@@ -43,7 +43,7 @@ from ..config.fields import spec_of
 from ..config.loader import LIBRARIES, _resolve
 from ..config.schema import Config
 from ..elements import ALL_ELEMENTS
-from ..units import DIMENSIONS, UnitError, parse_quantity, parse_unit
+from ..units import DIMENSIONS, UnitError, celsius, parse_quantity, parse_unit
 
 DESIGNS = ("grid", "zip", "lhs", "sobol", "saltelli")
 SAMPLED = ("lhs", "sobol", "saltelli")
@@ -71,7 +71,7 @@ class Parameter:
         if self.kind != "quantity":
             return value
         if self.unit == "degC":
-            return value - 273.15
+            return celsius(value)
         return value / parse_unit(self.unit).factor
 
     @property

@@ -25,14 +25,15 @@ import numpy as np
 
 from ..elements import IMPURITIES
 from ..io import summary_unit
+from ..units import kWh
 from .spec import SweepSpec
 
 MANIFEST, JOURNAL, CASES = "sweep.json", "journal.jsonl", "cases"
 
 # Summary outputs shown in the CSV: name -> (reporting unit, factor from SI).
 REPORT_COLUMNS: dict[str, tuple[str, float]] = {
-    "specific_energy": ("kWh/t", 1e3 / 3.6e6),
-    "specific_energy_scrap": ("kWh/t scrap", 1e3 / 3.6e6),
+    "specific_energy": ("kWh/t", 1e3 / kWh),
+    "specific_energy_scrap": ("kWh/t scrap", 1e3 / kWh),
     "current_efficiency": ("%", 100.0),
     "product_al": ("wt%", 100.0),
     **{f"product_{e}": ("ppm", 1e6) for e in IMPURITIES},
