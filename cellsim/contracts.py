@@ -224,3 +224,23 @@ class PurityPathways(Protocol):
     def oxidation(self) -> float: ...
 
     def shunt_current(self, current: float) -> float: ...
+
+
+@runtime_checkable
+class Electrolyte(Protocol):
+    """The electrolyte's composition and properties (``cellsim.electrolyte.provider``): the
+    component masses from the cell's inventories (AlX3, base salt, the impurity halides), and
+    conductivity, density (salt volume, ACD), liquidus, heat capacity and AlX3 activity from
+    them. 0D at every level (the bulk composition). It reads the state; the cell books the
+    operations it describes (precipitation above a solubility, partial renewal)."""
+
+    names: tuple  # component names
+
+    def masses(self, state) -> np.ndarray: ...
+
+    def mole_fractions(self, state) -> dict: ...
+
+    def evaluate(self, state): ...
+
+    def effective_config(self, props, layers: bool) -> Config: ...
+

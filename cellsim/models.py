@@ -29,6 +29,7 @@ class Level:
     thermal: str | Callable
     species: str | Callable
     mesh: str | Callable | None = None  # of ``(config)``
+    electrolyte: str | Callable = "cellsim.electrolyte.provider:SaltProvider"
     description: str = ""
     pathways: str | Callable = "cellsim.purity.pathways:Pathways"  # of ``(config)``, every level
 
@@ -59,7 +60,8 @@ def make_physics(config: Config, level: Level) -> Physics:
     mesh = None if level.mesh is None else _load(level.mesh)(config)
     return Physics(electrical=_load(level.electrical)(config, mesh), thermal=_load(level.thermal)(config, mesh),
                    species=_load(level.species)(config, mesh), mesh=mesh,
-                   pathways=_load(level.pathways)(config))
+                   pathways=_load(level.pathways)(config),
+                   electrolyte=_load(level.electrolyte)(config, mesh))
 
 
 def make_model(config: Config, level: Level | None = None) -> Cell:

@@ -13,16 +13,19 @@ ROOT = Path(cellsim.__file__).resolve().parent
 
 # lowest first; a module belongs to the first layer with a prefix it matches
 LAYERS = (
-    ("base", ("cellsim.__init__", "cellsim.units", "cellsim.elements", "cellsim.thermo", "cellsim.config",
-              "cellsim.kernels", "cellsim.configs")),
+    ("base", ("cellsim.__init__", "cellsim.units", "cellsim.elements", "cellsim.electrolyte.components",
+              "cellsim.thermo", "cellsim.config",
+              "cellsim.kernels", "cellsim.configs", "cellsim.window", "cellsim.guards",
+              "cellsim.locking", "cellsim.naming", "cellsim.plaindata")),
     ("physics", ("cellsim.lumped.electrical", "cellsim.lumped.thermal", "cellsim.lumped.chemistry",
                  "cellsim.lumped", "cellsim.fields.grid", "cellsim.fields.fvm", "cellsim.fields.solvers",
                  "cellsim.fields.heat_linear", "cellsim.fields.heat", "cellsim.fields.current",
                  "cellsim.fields.species", "cellsim.fields.pot", "cellsim.fields.remap",
-                 "cellsim.fields.stack", "cellsim.fields", "cellsim.routes", "cellsim.purity")),
+                 "cellsim.fields.stack", "cellsim.fields", "cellsim.routes", "cellsim.electrolyte",
+                 "cellsim.purity")),
     ("contracts", ("cellsim.contracts",)),
     ("providers and cell", ("cellsim.physics", "cellsim.cell", "cellsim.lumped.providers",
-                            "cellsim.lumped.calibration",
+                            "cellsim.lumped.calibration", "cellsim.electrolyte.provider",
                             "cellsim.fields.axisymmetric", "cellsim.fields.threed")),
     ("registry", ("cellsim.models",)),
     ("runner", ("cellsim.program", "cellsim.schedule", "cellsim.results", "cellsim.campaign")),
