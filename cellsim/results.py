@@ -7,6 +7,7 @@ in one place, with the unit next to each number.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,11 +90,17 @@ class CampaignResult:
     additions: list = field(default_factory=list)
     renewals: list = field(default_factory=list)
     warnings: list = field(default_factory=list)  # out-of-range use of a salt correlation
+    window: str = ""  # why the run left the operating window (cellsim.window); "" inside
+
+    @property
+    def outside_window(self) -> bool:
+        return bool(self.window)
 
     @classmethod
     def from_run(cls, config: Config, model, series: dict, taps: list, stop_reason: str,
                  cathode_al_0: float, wall_time: float, bleeds: list = (),
-                 additions: list = (), renewals: list = ()) -> "CampaignResult":
+                 additions: list = (), renewals: list = (),
+                 window: str | None = None) -> "CampaignResult":
         s = model.state
         al_produced = s.tapped[0] + s.cathode[0] - cathode_al_0
         ledger = dict(s.energy)
@@ -141,9 +148,13 @@ class CampaignResult:
             summary[f"mean_{name}"] = _time_mean(series["time"], series[name])
         warnings = [f"{key} = {value:.4g} above {hi:g} from t = {t0 / 86400:.3f} d ({source})"
                     for key, (t0, value, hi, source) in model.salt.log.entries.items()]
+        if window:  # the final state is outside the window: its figures are not results
+            from .window import is_result_key
+
+            summary = {k: (math.nan if is_result_key(k) else v) for k, v in summary.items()}
         return cls(config, series, taps, stop_reason, summary, ledger, wall_time,
                    model.totals() - model.initial, list(bleeds), list(additions),
-                   list(renewals), warnings)
+                   list(renewals), warnings, window or "")
 
     def summary_rows(self) -> list[tuple[str, str, str]]:
         """(label, value, unit) rows of the human summary, in reporting units."""
@@ -246,8 +257,15 @@ class CampaignResult:
 
     def format_summary(self) -> str:
         rows = self.summary_rows()
+        # a figure that does not exist (no tap yet; outside the operating window) reads n/a
+        rows = [(label, "n/a", "") if re.search(r"\bnan\b", f"{value} {unit}", re.IGNORECASE)
+                else (label, value, unit) for label, value, unit in rows]
         width = max(len(r[0]) for r in rows)
-        return "\n".join(f"{label:<{width}}  {value} {unit}".rstrip() for label, value, unit in rows)
+        text = "\n".join(f"{label:<{width}}  {value} {unit}".rstrip() for label, value, unit in rows)
+        if self.window:
+            text = (f"OUTSIDE THE OPERATING WINDOW: {self.window}\n"
+                    "(energy, current efficiency and purity of this run are not results)\n" + text)
+        return text
 
 
 def _ppm(x: float) -> str:

@@ -75,16 +75,17 @@ class Geometry:
 class Collectors:
     bottom_thickness: float = quantity("length", "Bottom carbon collector block thickness",
                                        "0.2 m", lo=0.0, lo_open=True, hi=2.0)
-    bottom_resistivity: float = quantity("resistivity", "Bottom block electrical resistivity",
-                                         "10 uohm m", lo=0.0, lo_open=True)
+    bottom_resistivity: float = quantity("resistivity", "Bottom block electrical resistivity "
+                                         "(at least 0.1 uohm cm: no conductor is better) [E]",
+                                         "10 uohm m", lo=1e-9)
     bottom_thermal_conductivity: float = quantity(
         "thermal_conductivity", "Bottom block thermal conductivity", "60 W/(m K)", lo=0.0, lo_open=True)
     rod_count: int = number("Number of graphite rods dipping into the cathode metal", lo=1, integer=True)
     rod_diameter: float = quantity("length", "Rod diameter", "8 cm", lo=0.0, lo_open=True, hi=1.0)
     rod_length: float = quantity("length", "Rod length from the cathode metal to the busbar clamp",
                                  "0.6 m", lo=0.0, lo_open=True, hi=5.0)
-    rod_resistivity: float = quantity("resistivity", "Rod electrical resistivity", "10 uohm m",
-                                      lo=0.0, lo_open=True)
+    rod_resistivity: float = quantity("resistivity", "Rod electrical resistivity (at least 0.1 "
+                                      "uohm cm: no conductor is better) [E]", "10 uohm m", lo=1e-9)
     rod_thermal_conductivity: float = quantity(
         "thermal_conductivity", "Rod thermal conductivity", "60 W/(m K)", lo=0.0, lo_open=True)
     rod_cold_end_temperature: float = quantity(
@@ -187,8 +188,9 @@ class Electrolyte:
 class AnodeAlloy:
     initial_composition: dict = composition("Initial alloy composition (Al is the balance)",
                                             key="initial_composition_wt_pct")
-    resistivity: float = quantity("resistivity", "Electrical resistivity of the liquid alloy",
-                                  "35 uohm cm", lo=0.0, lo_open=True)
+    resistivity: float = quantity("resistivity", "Electrical resistivity of the liquid alloy (at "
+                                  "least 0.1 uohm cm: no conductor is better) [E]", "35 uohm cm",
+                                  lo=1e-9)
     metal_mass_transfer_coefficient: float = quantity(
         "velocity", "Metal-side mass-transfer coefficient at the alloy|salt interface",
         "1e-2 cm/s", lo=0.0, lo_open=True)
@@ -216,8 +218,9 @@ class AnodeAlloy:
 
 @dataclass(**_FROZEN)
 class CathodeMetal:
-    resistivity: float = quantity("resistivity", "Electrical resistivity of liquid Al",
-                                  "25 uohm cm", lo=0.0, lo_open=True)
+    resistivity: float = quantity("resistivity", "Electrical resistivity of liquid Al (at least "
+                                  "0.1 uohm cm: no conductor is better) [E]", "25 uohm cm",
+                                  lo=1e-9)
     metal_mass_transfer_coefficient: float = quantity(
         "velocity", "Metal-side mass-transfer coefficient at the salt|cathode interface",
         "1e-2 cm/s", lo=0.0, lo_open=True)
@@ -248,8 +251,9 @@ class Scrap:
     name: str = text("Name of the scrap grade")
     composition: dict = composition("Metal composition (Al is the balance)",
                                     key="composition_wt_pct")
-    metallic_yield: float = number("Metal fraction of the scrap as fed (the rest leaves as dross)",
-                                   lo=0.0, lo_open=True, hi=1.0)
+    metallic_yield: float = number("Metal fraction of the scrap as fed (the rest leaves as dross); "
+                                   "at least 0.01 [E]: below that the feed is not metal scrap",
+                                   lo=0.01, hi=1.0)
     feed_temperature: float = quantity("temperature", "Temperature of the scrap as fed", "25 degC",
                                        lo=200.0, hi=1200.0)
     mg_removal_efficiency: float = number(
@@ -406,6 +410,25 @@ class Numerics:
     checkpoint_interval: float = quantity("time", "Interval of the restart checkpoints written "
                                           "while a campaign runs to a file", "1 d", lo=1.0,
                                           default=86400.0)
+    max_cells: int = number("Largest field grid (cells) a run may build; the estimate is checked "
+                            "before the grid is built (about 2 kB of memory per cell) [E]",
+                            lo=1, integer=True, default=2_000_000)
+
+
+@dataclass(**_FROZEN)
+class Window:
+    """The operating window (cellsim.window): leaving it stops the campaign."""
+
+    enabled: bool = boolean("Stop a campaign whose state leaves the operating window (and mark "
+                            "its result); false only to explore outside it", default=True)
+    min_superheat: float = quantity("temperature_difference", "Smallest melt temperature above "
+                                    "the electrolyte liquidus [E] 5-20 K", "5 K", lo=0.0, hi=500.0,
+                                    default=5.0)
+    max_temperature: float = quantity("temperature", "Highest melt temperature; default by "
+                                      "electrolyte.family: fluoride 1000 degC, chloride 850 degC [E]",
+                                      "850 degC", lo=500.0, hi=2500.0, optional=True)
+    min_acd: float = quantity("length", "Smallest anode-cathode distance [E] 1-3 cm", "2 cm",
+                              lo=0.0, hi=1.0, default=0.02)
 
 
 @dataclass(**_FROZEN)
@@ -424,3 +447,4 @@ class Config:
     product: ProductSpec = section(ProductSpec, "Product specification")
     footprint: Footprint = section(Footprint, "Carbon footprint")
     numerics: Numerics = section(Numerics, "Numerical settings", default=Numerics())
+    window: Window = section(Window, "Operating window (cellsim.window)", default=Window())

@@ -12,6 +12,11 @@ STACKING_MARGIN = 100.0
 >= 0.3 g/cm3 [E] (docs/model.md); below 0.1 the layers cannot be relied on to stay apart."""
 
 
+CATHODE_MAX_IMPURITIES = 0.5
+"""Largest impurity sum of the starting cathode metal [E]: it is refined Al (>99 % in practice);
+above half impurities it is no longer an Al pad floating on the salt."""
+
+
 def alloy_density(mass_fractions: dict[str, float]) -> float:
     """Density of a liquid alloy by ideal mixing of specific volumes [kg/m3].
 
@@ -48,6 +53,11 @@ def validate(config: Config, file: str) -> None:
     _check_composition(config.scrap.composition, "scrap.composition_wt_pct", file)
     _check_composition(config.cathode_metal.initial_composition,
                        "cathode_metal.initial_composition_wt_pct", file)
+    if sum(config.cathode_metal.initial_composition.values()) > CATHODE_MAX_IMPURITIES:
+        raise ConfigError(file, "cathode_metal.initial_composition_wt_pct",
+                          {k: round(v * 100, 6) for k, v in config.cathode_metal.initial_composition.items()},
+                          f"impurities summing to at most {CATHODE_MAX_IMPURITIES * 100:g} wt% (the "
+                          "cathode metal is refined Al)")
     _check_composition(config.product.max_fraction, "product.max_wt_pct", file,
                        allowed=tuple(ELEMENTS))
     for key, table in (("anode_alloy.solubility_wt_pct", config.anode_alloy.solubility),
@@ -80,6 +90,19 @@ def validate(config: Config, file: str) -> None:
         raise ConfigError(file, "schedule.time_step", config.schedule.time_step,
                           "a time step no longer than schedule.tap_interval")
     _check_schedule(config, file)
+    _check_design(config, file)
+
+
+def _check_design(config: Config, file: str) -> None:
+    """Designs that cannot run (cellsim.window.design_problems) or would exhaust the machine
+    (cellsim.guards.resource_problems): the first one, by key."""
+    from ..guards import resource_problems
+    from ..window import design_problems
+
+    problems = design_problems(config) + resource_problems(config)
+    if problems:
+        key, value, expected = problems[0]
+        raise ConfigError(file, key, value, expected)
 
 
 def _check_schedule(config: Config, file: str) -> None:
@@ -98,6 +121,7 @@ def _check_schedule(config: Config, file: str) -> None:
                           "at least one [[schedule.current_steps]] when current_program = \"steps\"")
     if sched.current_program == "csv" and not sched.current_file:
         raise ConfigError(file, "schedule.current_file", "", "a CSV file when current_program = \"csv\"")
+
     _check_bleed(config, file)
     _check_additions(config, file)
     _check_electrolyte(config, file)

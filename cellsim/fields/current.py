@@ -331,3 +331,4 @@ def voltage_breakdown(power_by_region: dict[str, float], interface_power: dict[s
         out[f"{name}_overpotential"] = p / current
     out["terminal_voltage"] = sum(out.values())
     return out
+

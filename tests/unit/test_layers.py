@@ -15,7 +15,8 @@ ROOT = Path(cellsim.__file__).resolve().parent
 LAYERS = (
     ("base", ("cellsim.__init__", "cellsim.units", "cellsim.elements", "cellsim.electrolyte.components",
               "cellsim.thermo", "cellsim.config",
-              "cellsim.kernels", "cellsim.configs")),
+              "cellsim.kernels", "cellsim.configs", "cellsim.window", "cellsim.guards",
+              "cellsim.locking", "cellsim.naming", "cellsim.plaindata")),
     ("physics", ("cellsim.lumped.electrical", "cellsim.lumped.thermal", "cellsim.lumped.chemistry",
                  "cellsim.lumped", "cellsim.fields.grid", "cellsim.fields.fvm", "cellsim.fields.solvers",
                  "cellsim.fields.heat_linear", "cellsim.fields.heat", "cellsim.fields.current",
