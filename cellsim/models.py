@@ -67,4 +67,12 @@ def make_model(config: Config, level: Level | None = None) -> Cell:
         if name not in LEVELS:
             raise KeyError(f"unknown model level {name!r}; known: {sorted(LEVELS)}")
         level = LEVELS[name]
-    return Cell(config, make_physics(config, level))
+    physics = make_physics(config, level)
+    if config.numerics.heat_paths == "field":
+        from .lumped.providers import SteadyHeatBalance
+
+        if isinstance(physics.thermal, SteadyHeatBalance):  # lumped heat paths from the field
+            from .calibration import factors
+
+            physics.thermal.heat_factors = factors(config)
+    return Cell(config, physics)

@@ -343,7 +343,7 @@ class Numerics:
     heat_paths: str = choice("Lumped level's heat paths: 'lining' (1D resistances through the "
                              "lining) or 'field' (each face scaled by the shape factor of one "
                              "steady axisymmetric solve of the same pot, cached; "
-                             "cellsim.lumped.calibration)", ("lining", "field"), default="lining")
+                             "cellsim.calibration)", ("lining", "field"), default="lining")
     record_interval: float = quantity("time", "Interval of the recorded time series", "6 h",
                                       lo=1.0, default=21600.0)
     resolution: str = choice("Grid of the field levels (cellsim.fields.pot.RESOLUTIONS)",

@@ -68,6 +68,8 @@ class SteadyHeatBalance(Stateless):
     when the heater (``operation.heater_max_power``) cannot hold it; frozen (liquid fraction
     0) when no liquid steady state exists."""
 
+    heat_factors: dict | None = None  # per-face shape factors (numerics.heat_paths = "field")
+
     def start(self, cell: CellView, layers: Layers, electrical_provider) -> None:
         pass
 
@@ -90,7 +92,8 @@ class SteadyHeatBalance(Stateless):
 
         def balance(T):
             point = electrical_provider.at(cell, layers, T)
-            loss = thermal.heat_loss(cfg, T, layers.alloy_depth, layers.cathode_depth)
+            loss = thermal.heat_loss(cfg, T, layers.alloy_depth, layers.cathode_depth,
+                                     factors=self.heat_factors)
             sink = feed_unit * feed_heating(cfg.scrap.feed_temperature, T)
             loss = replace(loss, collectors=loss.collectors + point.clamp_heat)
             return point.joule_heat - loss.total - sink, point.voltage, loss, point.joule_heat, sink

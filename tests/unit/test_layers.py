@@ -23,11 +23,12 @@ LAYERS = (
     ("contracts", ("cellsim.contracts",)),
     ("providers and cell", ("cellsim.physics", "cellsim.cell", "cellsim.lumped.providers",
                             "cellsim.fields.axisymmetric", "cellsim.fields.threed")),
-    ("registry", ("cellsim.models",)),
+    ("registry", ("cellsim.models", "cellsim.calibration")),
     ("runner", ("cellsim.program", "cellsim.schedule", "cellsim.results", "cellsim.campaign")),
     ("outputs and application", ("cellsim.snapshots", "cellsim.checkpoint", "cellsim.io",
                                  "cellsim.plot", "cellsim.plot_fields", "cellsim.validate",
-                                 "cellsim.sweep", "cellsim.cli", "cellsim.__main__")),
+                                 "cellsim.sweep", "cellsim.cli", "cellsim.__main__", "cellsim.uq",
+                                 "cellsim.uq_cli", "cellsim.design", "cellsim.export")),
 )
 RUNNER_AND_OUTPUTS = ("campaign", "schedule", "results", "io", "checkpoint", "snapshots", "cli")
 
