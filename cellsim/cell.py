@@ -24,14 +24,17 @@ import numpy as np
 from .config.schema import Config
 from .config.validate import alloy_density
 from .contracts import ExchangeStep, Layers, OperatingPoint, Snapshot
+from .electrolyte import COMPONENTS, OutOfRange
+from .electrolyte.provider import SaltProvider
 from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from .lumped import chemistry, electrical, thermal
 from .physics import Physics
 from .units import FARADAY, ZERO_CELSIUS
 
 M_AL = ELEMENTS["Al"].molar_mass
-M_ALF3 = 83.977e-3  # kg/mol
-LEDGER_TERMS = electrical.VOLTAGE_TERMS + ("auxiliary_heat",)
+M_ALF3 = COMPONENTS["AlF3"].molar_mass  # kg/mol, the salt components' (halogen balance to round-off)
+LEDGER_TERMS = electrical.VOLTAGE_TERMS + ("auxiliary_heat", "mg_removal")
+_MG = ALL_ELEMENTS.index("Mg")
 _IMP = slice(1, None)  # impurities within ALL_ELEMENTS arrays
 
 
@@ -72,6 +75,18 @@ class CellState:
     back_reaction: float = 0.0  # kg of Al returned from cathode to alloy
     energy: dict = field(default_factory=lambda: {k: 0.0 for k in LEDGER_TERMS})
     feed_rate: float = 0.0  # kg/s of scrap metal over the last step
+    # electrolyte care (cellsim.electrolyte): kg per IMPURITIES element or kg of salt
+    electrolyte_precipitate: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
+    electrolyte_removed: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
+    electrolyte_removed_base: float = 0.0
+    electrolyte_removed_alf3: float = 0.0
+    electrolyte_fresh_base: float = 0.0
+    electrolyte_fresh_alf3: float = 0.0
+    electrolyte_renewals: int = 0
+    # Mg removed from the scrap before feeding [kg], its reagent [kg] and the Al lost with it [kg]
+    mg_removed: float = 0.0
+    mg_removal_reagent: float = 0.0
+    mg_removal_al_loss: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +123,11 @@ class Cell:
     """State and operations of one cell; physics from ``physics`` (module docstring)."""
 
     def __init__(self, config: Config, physics: Physics):
-        self.config, self.physics = config, physics
+        self.config = self.base_config = config
+        self.physics = physics
+        # the electrolyte's composition -> properties (the same 0D provider at every level)
+        self.salt = physics.electrolyte if physics.electrolyte is not None else SaltProvider(config)
+        self.electrolyte_stop: str | None = None
         geo = config.geometry
         w_alloy = composition_array(config.anode_alloy.initial_composition)
         rho_alloy = alloy_density(config.anode_alloy.initial_composition)
@@ -123,7 +142,7 @@ class Cell:
         refill = config.schedule.bleed_refill_composition
         self.refill_w = composition_array(config.anode_alloy.initial_composition if refill is None
                                           else refill)
-        self.scrap_w = composition_array(config.scrap.composition)
+        self.scrap_w, self.mg_removal_per_metal = _demagged(config.scrap)
         self.electrolyte_volume = geo.area * geo.acd
         self.current = config.operation.current  # A; the runner's current program may change it
         self.state = CellState(
@@ -132,6 +151,8 @@ class Cell:
             alf3=alf3, electrolyte_base=electrolyte_mass - alf3)
         self.state.feed_rate = self.nominal_feed_rate()
         self.initial = self.totals()
+        self.salt_mass_0 = electrolyte_mass
+        self.refresh_electrolyte()
         physics.start(self, self.layers())
         self.update_state()
 
@@ -145,9 +166,68 @@ class Cell:
         bleeds), less what came in (scrap, fresh alloy, AlF3 make-up and additions): constant
         over a campaign (conservation test)."""
         s = self.state
-        dissolved = np.concatenate([[(s.alf3 - s.alf3_added) * M_AL / M_ALF3], s.electrolyte])
+        alf3 = s.alf3 - s.alf3_added + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3
+        dissolved = np.concatenate([[alf3 * M_AL / M_ALF3],
+                                    s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed])
         return (s.alloy + dissolved + s.cathode + s.sludge + s.tapped + s.bled
                 - s.scrap_metal - s.refilled)
+
+    def salt_component_totals(self) -> np.ndarray:
+        """Base salt and AlX3 [kg] in the pot plus removed less added (renewals, additions,
+        make-up), with the AlX3 the anodic exchange used counted back: constant over a campaign."""
+        s = self.state
+        halides = s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed
+        used = np.dot(chemistry.VALENCE / 3.0, halides / chemistry.MOLAR_MASS) * M_ALF3
+        return np.array([s.electrolyte_base + s.electrolyte_removed_base - s.electrolyte_fresh_base
+                         - s.base_salt_added,
+                         s.alf3 + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3 - s.alf3_added + used])
+
+    # ------------------------------------------------------------------ electrolyte
+    def electrolyte_mole_fractions(self) -> dict[str, float]:
+        """Mole fraction of each salt component now (cellsim.electrolyte: base components, AlX3
+        and the impurity halides; 'base' is the configured melt without its AlX3 when the
+        library entry names no components)."""
+        return self.salt.mole_fractions(self.state)
+
+    def electrolyte_mass_fractions(self) -> dict[str, float]:
+        """Mass fraction of each salt component now."""
+        return self.salt.mass_fractions(self.state)
+
+    def refresh_electrolyte(self) -> None:
+        """The electrolyte's properties from its composition (``salt_props``); with
+        electrolyte.composition_feedback the cell's configuration takes them (conductivity,
+        density and the salt layer's depth, liquidus, heat capacity, mean molar mass) and
+        hands it to the providers when one has moved by more than PROPERTY_LAG."""
+        try:
+            props = self.salt.evaluate(self.state)
+        except OutOfRange as err:
+            if self.base_config.electrolyte.composition_feedback:  # else the configured melt rules
+                self.electrolyte_stop = self.electrolyte_stop or str(err)
+            return
+        self.salt_props = props
+        fed = getattr(self, "_fed_props", None)
+        if self.base_config.electrolyte.composition_feedback and (fed is None or _moved(fed, props)):
+            self._feed_props(props)
+
+    def _feed_props(self, props) -> None:
+        self._fed_props = props
+        self.config = self.salt.effective_config(props, layers=True)
+        self.electrolyte_volume = props.volume
+        self.physics.configure(self.config)
+
+    def renew_salt(self, mass: float) -> dict:
+        """Partial electrolyte renewal: ``mass`` kg removed with its composition, fresh
+        electrolyte added: the same mass, or (schedule.salt_renewal_refill = "level") what
+        brings the salt back to its initial mass, the configured layer (booked in the state;
+        see SaltProvider.renew)."""
+        refill = None
+        if self.base_config.schedule.salt_renewal_refill == "level":
+            refill = max(self.salt_mass_0 - (float(self.salt.masses(self.state).sum()) - mass), 0.0)
+        moved = self.salt.renew(self.state, mass, refill)
+        self.state.electrolyte_renewals += 1
+        self.physics.electrolyte_changed(self)
+        self.update_state()
+        return moved
 
     def alf3_fraction(self) -> float:
         """AlX3 mass fraction of the electrolyte (dissolved impurities neglected)."""
@@ -162,6 +242,11 @@ class Cell:
         el = self.config.electrolyte
         if el.alf3_activity_model == "constant":
             return el.alf3_activity
+        if el.composition_feedback:  # from the composition of the moment (cellsim.electrolyte)
+            try:
+                return self.salt.melt.alx3_activity(self.salt.masses(self.state), self.salt.log)
+            except OutOfRange:
+                return self.salt_props.alx3_activity
         return min(el.alf3_activity * max(self.alf3_fraction(), 0.0) / self.alf3_w0, 1.0)
 
     def electrolyte_liquid_fraction(self) -> float:
@@ -180,6 +265,7 @@ class Cell:
 
     def update_state(self) -> Derived:
         """Recompute the derived quantities from the state (idempotent)."""
+        self.refresh_electrolyte()
         layers = self.layers()
         op, electrolyte = self.physics.update(self, layers)
         if electrolyte is not None:  # a remesh: the species field owns the inventory
@@ -223,6 +309,12 @@ class Cell:
         if cfg.schedule.feed_mode == "continuous":
             s.feed_rate = self._feed_to_setpoint() / dt
         self._remove_sludge()
+        if self.base_config.electrolyte.composition_feedback and self.salt.precipitate(s) > 0.0:
+            self.physics.electrolyte_changed(self)
+            if self.base_config.electrolyte.precipitation == "stop":
+                self.electrolyte_stop = self.electrolyte_stop or (
+                    f"MgX2 solubility reached: {self.salt.mgx2_fraction(s) * 100:.2f} wt% "
+                    f"(electrolyte.mgx2_solubility_wt_pct, precipitation = \"stop\")")
         self.update_state()
 
     def _book_exchange(self, ex: ExchangeStep) -> tuple[np.ndarray, np.ndarray]:
@@ -251,7 +343,15 @@ class Cell:
         metal = missing / self.scrap_w[0]
         s.alloy += metal * self.scrap_w
         s.scrap_metal += metal * self.scrap_w
-        s.scrap_fed += metal / self.config.scrap.metallic_yield
+        sc = self.config.scrap
+        raw = metal / (1.0 - self.mg_removal_per_metal * (1.0 + sc.mg_removal_al_loss))
+        mg = raw * self.mg_removal_per_metal
+        s.mg_removed += mg
+        s.mg_removal_reagent += mg * sc.mg_removal_reagent
+        s.mg_removal_al_loss += mg * sc.mg_removal_al_loss
+        s.scrap_fed += raw / sc.metallic_yield
+        if sc.mg_removal_efficiency > 0.0:
+            s.energy["mg_removal"] += raw / sc.metallic_yield * sc.mg_removal_energy
         return metal
 
     def _remove_sludge(self) -> None:
@@ -326,12 +426,16 @@ class Cell:
     def checkpoint(self) -> dict:
         """Everything needed to continue bit for bit (plain data; see cellsim.checkpoint)."""
         return {"state": copy.deepcopy(self.state), "derived": self.derived, "current": self.current,
-                "physics": self.physics.checkpoint()}
+                "physics": self.physics.checkpoint(), "fed_props": getattr(self, "_fed_props", None)}
 
     def restore(self, data: dict) -> None:
         """Continue from :meth:`checkpoint` data (the config must be the same)."""
         self.state, self.derived = copy.deepcopy(data["state"]), data["derived"]
         self.current = data["current"]
+        fed = data.get("fed_props")
+        if fed is not None and self.base_config.electrolyte.composition_feedback:
+            self._feed_props(fed)  # the properties the providers had (lagged, PROPERTY_LAG)
+        self.refresh_electrolyte()
         self.physics.restore(self, data["physics"])
 
     # ------------------------------------------------------------------- stop criteria
@@ -366,6 +470,13 @@ class Cell:
         aa, s, d = self.config.anode_alloy, self.state, self.derived
         if s.alf3 <= 0.0:
             return "electrolyte AlX3 used up (schedule the electrolyte additions)"
+        if self.electrolyte_stop:
+            return self.electrolyte_stop
+        if self.base_config.electrolyte.composition_feedback:
+            broken = self.salt.layer_order_broken(self.salt_props, d.alloy_density,
+                                                  ELEMENTS["Al"].liquid_density)
+            if broken:
+                return broken
         if d.alloy_depth + self.config.geometry.acd + d.cathode_depth > thermal.cavity_height(self.config):
             return "pot full: the cathode metal reached the lid"
         w = s.alloy / s.alloy.sum()
@@ -378,6 +489,35 @@ class Cell:
             return (f"anode alloy {names} passed its {aa.max_impurity_fraction * 100:g} wt% "
                     f"limit ({limited * 100:.3f} wt%)")
         return None
+
+
+# The properties the configuration carries are handed to the providers when one of them has
+# moved by more than this fraction (liquidus: this times 1000 K) since the last time: the
+# composition moves the conductivity by ~2e-4 per hour of a UBC campaign, and a refresh every
+# step would defeat the field levels' reuse of the current solution. The cell voltage then
+# lags its composition by at most 0.1 % of the electrolyte ohmic drop.
+PROPERTY_LAG = 1e-3
+
+
+def _moved(old, new) -> bool:
+    rel = lambda a, b: abs(b - a) > PROPERTY_LAG * abs(a)
+    return (rel(old.conductivity, new.conductivity) or rel(old.volume, new.volume)
+            or rel(old.density, new.density) or rel(old.specific_heat, new.specific_heat)
+            or rel(old.mean_molar_mass, new.mean_molar_mass)
+            or abs(new.liquidus - old.liquidus) > PROPERTY_LAG * 1000.0)
+
+
+def _demagged(scrap) -> tuple[np.ndarray, float]:
+    """Mass fractions of the scrap metal after the Mg removal (scrap.mg_removal_efficiency, with
+    the Al lost alongside), and the kg of Mg removed per kg of metal before the removal."""
+    w = composition_array(scrap.composition)
+    mg = scrap.mg_removal_efficiency * w[_MG]
+    if mg <= 0.0:
+        return w, 0.0
+    w = w.copy()
+    w[_MG] -= mg
+    w[0] -= mg * scrap.mg_removal_al_loss
+    return w / w.sum(), mg
 
 
 def current_efficiency(al_produced: float, charge: float) -> float:

@@ -87,7 +87,8 @@ def label_file(h5, *, title: str, summary: str, references: str, history: str) -
         _long_name(h5["mass_balance"], "conserved element totals, final minus initial")
     if "series" in h5:
         _label_series(h5["series"])
-    for name, dim in (("taps", "tap"), ("bleeds", "bleed"), ("additions", "addition")):
+    for name, dim in (("taps", "tap"), ("bleeds", "bleed"), ("additions", "addition"),
+                      ("renewals", "renewal")):
         if name in h5:
             _label_events(h5[name], dim)
     for name in ("summary", "ledger"):
@@ -104,11 +105,17 @@ def _label_series(g) -> None:
     t.make_scale("time")
     el = _scale(g, "element", list(ALL_ELEMENTS), "1", "chemical element")
     imp = _scale(g, "impurity", list(IMPURITIES), "1", "impurity element")
-    for name, ds in g.items():
-        if name in ("time", "element", "impurity"):
+    comp = None
+    if "salt_composition" in g:  # the electrolyte's components (cellsim.electrolyte)
+        names = [str(c) for c in g["salt_composition"].attrs["columns"]]
+        comp = _scale(g, "salt_component", names, "1", "electrolyte component")
+    for name, ds in list(g.items()):
+        if name in ("time", "element", "impurity", "salt_component"):
             continue
         _long_name(ds, name)
-        if ds.ndim == 2:
+        if name == "salt_composition":
+            _attach(ds, t, comp)
+        elif ds.ndim == 2:
             _attach(ds, t, imp if ds.shape[1] == len(IMPURITIES) else el)
         elif ds.ndim == 1:
             _attach(ds, t)

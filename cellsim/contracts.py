@@ -193,3 +193,23 @@ class Species(Provider, Protocol):
     def electrolyte_inventory(self) -> np.ndarray | None:
         """Impurity masses [kg] in the electrolyte if this provider owns them (a field), else
         None (the cell's inventory is then the only representation)."""
+
+
+@runtime_checkable
+class Electrolyte(Protocol):
+    """The electrolyte's composition and properties (``cellsim.electrolyte.provider``): the
+    component masses from the cell's inventories (AlX3, base salt, the impurity halides), and
+    conductivity, density (salt volume, ACD), liquidus, heat capacity and AlX3 activity from
+    them. 0D at every level (the bulk composition). It reads the state; the cell books the
+    operations it describes (precipitation above a solubility, partial renewal)."""
+
+    names: tuple  # component names
+
+    def masses(self, state) -> np.ndarray: ...
+
+    def mole_fractions(self, state) -> dict: ...
+
+    def evaluate(self, state): ...
+
+    def effective_config(self, props, layers: bool) -> Config: ...
+

@@ -20,6 +20,7 @@ import h5py
 import numpy as np
 
 from .elements import ALL_ELEMENTS, IMPURITIES
+from .units import day
 
 FORMATS = ("csv", "json", "netcdf")
 SUFFIX = {"csv": ".csv", "json": ".json", "netcdf": ".nc"}
@@ -53,12 +54,12 @@ def tables(path: str | Path) -> dict[str, tuple[list[str], list[list]]]:
     with h5py.File(path, "r") as h5:
         series = _columns(h5["series"])
         t = dict(series)["time [s]"]
-        series.insert(1, ("time [d]", t / 86400.0))
+        series.insert(1, ("time [d]", t / day))
         if "specific_energy [J/kg]" in dict(series):
             series.append(("specific_energy [kWh/t]", dict(series)["specific_energy [J/kg]"] * KWH_PER_T))
         taps = _columns(h5["taps"])
         taps.insert(0, ("tap [1]", np.arange(h5["taps/time"].shape[0])))
-        taps.insert(2, ("time [d]", h5["taps/time"][()] / 86400.0))
+        taps.insert(2, ("time [d]", h5["taps/time"][()] / day))
         taps.insert(3, ("purity [wt% Al]", h5["taps/composition"][()][:, 0] * 100.0))
         summary = [(name, float(np.asarray(ds[()]).item()), str(ds.attrs.get("units", "1")))
                    for name, ds in h5["summary"].items()]

@@ -29,6 +29,7 @@ class Level:
     thermal: str | Callable
     species: str | Callable
     mesh: str | Callable | None = None  # of ``(config)``
+    electrolyte: str | Callable = "cellsim.electrolyte.provider:SaltProvider"
     description: str = ""
 
 
@@ -57,7 +58,8 @@ def make_physics(config: Config, level: Level) -> Physics:
     """The providers of ``level`` composed for ``config``."""
     mesh = None if level.mesh is None else _load(level.mesh)(config)
     return Physics(electrical=_load(level.electrical)(config, mesh), thermal=_load(level.thermal)(config, mesh),
-                   species=_load(level.species)(config, mesh), mesh=mesh)
+                   species=_load(level.species)(config, mesh), mesh=mesh,
+                   electrolyte=_load(level.electrolyte)(config, mesh))
 
 
 def make_model(config: Config, level: Level | None = None) -> Cell:
@@ -67,12 +69,4 @@ def make_model(config: Config, level: Level | None = None) -> Cell:
         if name not in LEVELS:
             raise KeyError(f"unknown model level {name!r}; known: {sorted(LEVELS)}")
         level = LEVELS[name]
-    physics = make_physics(config, level)
-    if config.numerics.heat_paths == "field":
-        from .lumped.providers import SteadyHeatBalance
-
-        if isinstance(physics.thermal, SteadyHeatBalance):  # lumped heat paths from the field
-            from .calibration import factors
-
-            physics.thermal.heat_factors = factors(config)
-    return Cell(config, physics)
+    return Cell(config, make_physics(config, level))

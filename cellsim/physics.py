@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .contracts import (CellView, Electrical, ExchangeStep, Layers, Mesh, OperatingPoint,
-                        Snapshot, Species, Thermal)
+from .contracts import (CellView, Electrical, Electrolyte, ExchangeStep, Layers, Mesh,
+                        OperatingPoint, Snapshot, Species, Thermal)
 
 
 @dataclass
@@ -31,6 +31,7 @@ class Physics:
     thermal: Thermal
     species: Species
     mesh: Mesh | None = None
+    electrolyte: Electrolyte | None = None  # composition -> properties (the cell's default if None)
 
     @property
     def providers(self) -> tuple:
@@ -72,6 +73,21 @@ class Physics:
         temperature = self.thermal.step_temperature(cell)
         heater = self.thermal.advance(cell, dt, self.electrical)
         return heater, self.species.exchange(cell, dt, temperature, self.electrical)
+
+    def configure(self, config) -> None:
+        """The configuration of the moment (the electrolyte's properties from its composition,
+        cellsim.electrolyte): the mesh and every provider holding one take it; the mesh
+        rebuilds when the salt layer or its heat properties moved (``needs_remesh``)."""
+        for p in (self.mesh, *self.providers):
+            if p is not None and hasattr(p, "config"):
+                p.config = config
+
+    def electrolyte_changed(self, cell: CellView) -> None:
+        """The cell changed the electrolyte's impurity inventory outside the exchange (renewal,
+        precipitation): a species provider that owns it takes the cell's."""
+        hook = getattr(self.species, "electrolyte_changed", None)
+        if hook is not None:
+            hook(cell)
 
     def snapshot(self, time: float) -> Snapshot | None:
         if self.mesh is None:

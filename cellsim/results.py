@@ -7,6 +7,7 @@ in one place, with the unit next to each number.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from .config.schema import Config, ProductSpec
 from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from .cell import LEDGER_TERMS
+from .lumped.electrical import VOLTAGE_TERMS
 from .units import FARADAY, ZERO_CELSIUS, kWh
 
 M_AL = ELEMENTS["Al"].molar_mass
@@ -63,6 +65,17 @@ class Addition:
     base_salt: float  # kg of base salt
 
 
+@dataclass(frozen=True)
+class Renewal:
+    """One partial salt renewal [kg]: salt removed, the MgX2 it carried out, and the fresh
+    salt added (schedule.salt_renewal_refill)."""
+
+    time: float  # s
+    mass: float  # kg
+    mgx2: float  # kg
+    fresh: float  # kg
+
+
 @dataclass
 class CampaignResult:
     config: Config
@@ -75,11 +88,19 @@ class CampaignResult:
     mass_balance: np.ndarray  # kg per element, final minus initial of the conserved totals
     bleeds: list = field(default_factory=list)
     additions: list = field(default_factory=list)
+    renewals: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # out-of-range use of a salt correlation
+    window: str = ""  # why the run left the operating window (cellsim.window); "" inside
+
+    @property
+    def outside_window(self) -> bool:
+        return bool(self.window)
 
     @classmethod
     def from_run(cls, config: Config, model, series: dict, taps: list, stop_reason: str,
                  cathode_al_0: float, wall_time: float, bleeds: list = (),
-                 additions: list = ()) -> "CampaignResult":
+                 additions: list = (), renewals: list = (),
+                 window: str | None = None) -> "CampaignResult":
         s = model.state
         al_produced = s.tapped[0] + s.cathode[0] - cathode_al_0
         ledger = dict(s.energy)
@@ -95,7 +116,7 @@ class CampaignResult:
             "current_efficiency": ce,
             "specific_energy": total_energy / al_produced,
             "specific_energy_scrap": total_energy / s.scrap_fed if s.scrap_fed > 0 else math.nan,
-            "mean_cell_voltage": (total_energy - ledger["auxiliary_heat"]) / s.charge,
+            "mean_cell_voltage": (total_energy - ledger["auxiliary_heat"] - ledger["mg_removal"]) / s.charge,
             "mean_heater_power": ledger["auxiliary_heat"] / t,
             "scrap_fed": s.scrap_fed,
             "dross": s.scrap_fed - s.scrap_metal.sum(),
@@ -118,14 +139,22 @@ class CampaignResult:
             "base_salt_added": s.base_salt_added,
             "salt_additions": len(additions),
             "final_alf3_fraction": model.alf3_fraction(),
+            **_salt_summary(model, al_produced, s.scrap_fed),
         }
         for term, energy in ledger.items():
             summary[f"energy_{term}"] = energy / al_produced
         for name in ("temperature", "heater_power", "joule_heat", "feed_sink", "ledge_thickness",
                      "heat_loss_side", "heat_loss_bottom", "heat_loss_lid", "heat_loss_collectors"):
             summary[f"mean_{name}"] = _time_mean(series["time"], series[name])
+        warnings = [f"{key} = {value:.4g} above {hi:g} from t = {t0 / 86400:.3f} d ({source})"
+                    for key, (t0, value, hi, source) in model.salt.log.entries.items()]
+        if window:  # the final state is outside the window: its figures are not results
+            from .window import is_result_key
+
+            summary = {k: (math.nan if is_result_key(k) else v) for k, v in summary.items()}
         return cls(config, series, taps, stop_reason, summary, ledger, wall_time,
-                   model.totals() - model.initial, list(bleeds), list(additions))
+                   model.totals() - model.initial, list(bleeds), list(additions),
+                   list(renewals), warnings, window or "")
 
     def summary_rows(self) -> list[tuple[str, str, str]]:
         """(label, value, unit) rows of the human summary, in reporting units."""
@@ -150,7 +179,7 @@ class CampaignResult:
             rows.append((f"  {term.replace('_', ' ')}", f"{s[f'energy_{term}'] * to_kwh_t:.0f}", "kWh/t Al"))
         rows.append(("mean cell voltage", f"{s['mean_cell_voltage']:.3f}", "V"))
         for term in LEDGER_TERMS:
-            if term != "auxiliary_heat":
+            if term in VOLTAGE_TERMS:
                 volts = s[f"energy_{term}"] * s["al_produced"] / s["charge"]  # charge-weighted mean
                 rows.append((f"  {term.replace('_', ' ')}", f"{volts * 1e3:.1f}", "mV"))
         rows += [
@@ -191,6 +220,7 @@ class CampaignResult:
         if s.get("salt_additions", 0):
             rows.append((f"electrolyte additions ({s['salt_additions']})",
                          f"{s['alf3_added']:.1f} kg AlF3, {s['base_salt_added']:.1f} kg base salt", ""))
+        rows += self._salt_rows()
         rows += [
             ("AlF3 make-up", f"{s['alf3_consumption'] * 1e3:.1f}", "kg/t Al"),
             (f"carbon footprint ({cfg.footprint.grid} grid)", f"{s['co2e_per_al']:.2f}", "t CO2e/t Al"),
@@ -200,10 +230,42 @@ class CampaignResult:
         rows += route_rows(cfg, s["specific_energy"], s["co2e_per_al"])
         return rows
 
+    def _salt_rows(self) -> list[tuple[str, str, str]]:
+        s = self.summary
+        from .electrolyte.provider import SaltProvider
+
+        names = SaltProvider(self.config).names  # the file keeps the summary sorted by name
+        comp = ", ".join(f"{n} {s[f'salt_w_{n}'] * 100:.2f}" for n in names if s[f"salt_w_{n}"] > 1e-4)
+        rows = [
+            ("electrolyte at end", comp, "wt%"),
+            ("  conductivity, density, liquidus",
+             f"{s['final_salt_conductivity'] / 100:.3f} S/cm, {s['final_salt_density'] / 1e3:.3f} g/cm3, "
+             f"{s['final_salt_liquidus'] - ZERO_CELSIUS:.1f} degC", ""),
+            ("  mass, AlX3 activity", f"{s['final_salt_mass']:.1f} kg, {s['final_alx3_activity']:.3f}", ""),
+            (f"salt renewals ({s['salt_renewals']})", f"{s['salt_removed']:.1f} kg removed, "
+             f"{s['salt_mgx2_removed']:.1f} kg MgX2 in it", ""),
+            ("salt consumed (fresh salt + additions)", f"{s['salt_consumption'] * 1e3:.1f}", "kg/t Al"),
+        ]
+        if s["salt_precipitate"] > 0:
+            rows.append(("MgX2 precipitated (salt sludge)", f"{s['salt_precipitate']:.2f}", "kg"))
+        if s["mg_removed"] > 0:
+            rows.append(("Mg removed before feeding", f"{s['mg_removed']:.2f} kg, reagent "
+                         f"{s['mg_removal_reagent']:.1f} kg", f"({s['mg_removed_per_scrap'] * 1e3:.2f} kg/t scrap)"))
+        for w in self.warnings:
+            rows.append(("salt correlation extrapolated", w, ""))
+        return rows
+
     def format_summary(self) -> str:
         rows = self.summary_rows()
+        # a figure that does not exist (no tap yet; outside the operating window) reads n/a
+        rows = [(label, "n/a", "") if re.search(r"\bnan\b", f"{value} {unit}", re.IGNORECASE)
+                else (label, value, unit) for label, value, unit in rows]
         width = max(len(r[0]) for r in rows)
-        return "\n".join(f"{label:<{width}}  {value} {unit}".rstrip() for label, value, unit in rows)
+        text = "\n".join(f"{label:<{width}}  {value} {unit}".rstrip() for label, value, unit in rows)
+        if self.window:
+            text = (f"OUTSIDE THE OPERATING WINDOW: {self.window}\n"
+                    "(energy, current efficiency and purity of this run are not results)\n" + text)
+        return text
 
 
 def _ppm(x: float) -> str:
@@ -230,3 +292,31 @@ def _time_mean(t: np.ndarray, y: np.ndarray) -> float:
     if len(t) < 2 or t[-1] <= t[0]:
         return float(y[-1])
     return float(np.trapezoid(y, t) / (t[-1] - t[0]))
+
+
+def _salt_summary(model, al_produced: float, scrap_fed: float) -> dict:
+    """End composition, properties and the salt care ledger (cellsim.electrolyte)."""
+    from .lumped.electrical import electrolyte_conductivity
+
+    s, prov = model.state, model.salt
+    m = prov.masses(s)
+    props = model.salt_props
+    mg_halide = prov._halide_per_element[IMPURITIES.index("Mg")]
+    fresh = s.electrolyte_fresh_base + s.electrolyte_fresh_alf3 + s.alf3_added + s.base_salt_added
+    return {
+        **{f"salt_w_{n}": float(x) for n, x in zip(prov.names, m / m.sum())},
+        "final_salt_mass": float(m.sum()),
+        "final_salt_conductivity": electrolyte_conductivity(model.config.electrolyte,
+                                                            model.derived.temperature),
+        "final_salt_density": props.density, "final_salt_liquidus": props.liquidus,
+        "final_alx3_activity": model.alf3_activity(),
+        "salt_renewals": s.electrolyte_renewals,
+        "salt_removed": s.electrolyte_removed_base + s.electrolyte_removed_alf3 + float(
+            np.dot(s.electrolyte_removed, prov._halide_per_element)),
+        "salt_mgx2_removed": float(s.electrolyte_removed[IMPURITIES.index("Mg")] * mg_halide),
+        "salt_fresh": s.electrolyte_fresh_base + s.electrolyte_fresh_alf3,
+        "salt_consumption": fresh / al_produced if al_produced > 0 else math.nan,
+        "salt_precipitate": float(s.electrolyte_precipitate[IMPURITIES.index("Mg")] * mg_halide),
+        "mg_removed": s.mg_removed, "mg_removal_reagent": s.mg_removal_reagent,
+        "mg_removed_per_scrap": s.mg_removed / scrap_fed if scrap_fed > 0 else 0.0,
+    }

@@ -25,8 +25,9 @@ from .config.schema import Config
 from .lumped.electrical import VOLTAGE_TERMS
 from .lumped.thermal import FACES
 from .program import CurrentProgram, current_program
-from .results import Addition, Bleed, Tap, check_spec
+from .results import Addition, Bleed, Renewal, Tap, check_spec
 from .units import ZERO_CELSIUS
+from .window import violation
 
 _DUE = 1e-6  # s: a time within this of a due time is due (times add up in floating point)
 
@@ -57,6 +58,15 @@ SERIES = {
     "alf3_fraction": ("1", "AlX3 mass fraction of the electrolyte"),
     "alf3_activity": ("1", "AlX3 activity of the electrolyte (electrolyte.alf3_activity_model)"),
     "bath_liquid_fraction": ("1", "liquid volume fraction of the electrolyte"),
+    "salt_composition": ("1", "electrolyte mass fractions, columns = salt components "
+                              "(cellsim.electrolyte; 'base' = the configured melt without AlX3)"),
+    "salt_mass": ("kg", "electrolyte mass in the pot"),
+    "salt_conductivity": ("S/m", "electrolyte conductivity at the melt temperature, from its composition"),
+    "salt_density": ("kg/m3", "electrolyte density at the operating set point, from its composition"),
+    "salt_liquidus": ("K", "electrolyte liquidus from its composition"),
+    "salt_specific_heat": ("J/(kg K)", "electrolyte heat capacity from its composition"),
+    "acd": ("m", "anode-cathode distance: salt volume over the pot's area (the field grid "
+                 "follows it within numerics.remesh_threshold)"),
 }
 
 
@@ -69,6 +79,7 @@ class Log:
     taps: list = field(default_factory=list)
     bleeds: list = field(default_factory=list)
     additions: list = field(default_factory=list)
+    renewals: list = field(default_factory=list)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: np.array(values) for name, values in self.series.items()}
@@ -84,6 +95,7 @@ class Step:
     run: object = None  # cellsim.checkpoint.RunFile or None
     runner: object = None  # the runner's state (what a checkpoint writes)
     stop: str | None = None  # the first stop reason of this step so far
+    outside: str | None = None  # how the state left the operating window (cellsim.window)
 
 
 class Operation:
@@ -190,6 +202,41 @@ class ElectrolyteAdditions(Operation):
         return None
 
 
+@dataclass
+class SaltRenewal(Operation):
+    """Partial electrolyte renewal (``schedule.salt_renewal_mode``): every ``interval`` [s],
+    or whenever the salt's MgX2 mass fraction passes ``threshold``; ``mass`` [kg] or
+    ``fraction`` of the salt removed each time (cellsim.electrolyte, docs/electrolyte.md)."""
+
+    interval: float | None = None
+    threshold: float | None = None
+    mass: float | None = None
+    fraction: float = 0.5
+    next_time: float = math.inf
+
+    def start(self, cell, step):
+        if self.interval is not None:
+            self.next_time = self.interval
+
+    def after(self, cell, step):
+        t = cell.state.time
+        if self.interval is not None:
+            due = t >= self.next_time - _DUE
+            while self.next_time <= t + _DUE:
+                self.next_time += self.interval
+        else:
+            due = cell.salt.mgx2_fraction(cell.state) > self.threshold
+        if due:
+            salt = float(cell.salt.masses(cell.state).sum())
+            mass = self.mass if self.mass is not None else self.fraction * salt
+            if self.mass is None and self.fraction >= 1.0:
+                mass = salt * (1.0 - 1e-12)  # a full renewal leaves a film (inventories stay positive)
+            moved = cell.renew_salt(mass)
+            step.log.renewals.append(Renewal(time=t, mass=moved["removed"], mgx2=moved["removed_mgx2"],
+                                             fresh=moved["fresh"]))
+        return None
+
+
 # Bounds of a physical state: no melt of this process exceeds 2500 K (Al boils at 2792 K) or
 # falls below 200 K, and a three-layer cell runs at a few volts (100 V means the electrolyte
 # has stopped conducting, e.g. frozen across).
@@ -209,13 +256,19 @@ def check_physical(cell: Cell) -> None:
             f"electrolyte {s.electrolyte}, cathode {s.cathode}")
     lo, hi = T_PLAUSIBLE
     if not (lo <= d.temperature <= hi and abs(d.cell_voltage) <= U_PLAUSIBLE):
+        if d.temperature > hi:  # hot: more heat than the pot sheds
+            cause = ("the pot overheated: its Joule heat exceeds what the lining sheds (lower the "
+                     "current density or the ACD, or let more heat out; window.max_temperature "
+                     "stops such a run earlier)")
+        else:
+            cause = ("the electrolyte froze across, its resistance soaring (check the set point "
+                     "against the electrolyte liquidus, the lining, and the electrolyte mixing, "
+                     "electrolyte.eddy_diffusivity)")
         raise FloatingPointError(
             f"non-physical state {when}: electrolyte temperature {d.temperature - ZERO_CELSIUS:.4g} degC "
             f"(expected {lo - ZERO_CELSIUS:.0f} to {hi - ZERO_CELSIUS:.0f}), cell voltage "
             f"{d.cell_voltage:.4g} V (expected below {U_PLAUSIBLE:.0f} V); the coupled current-heat "
-            "solution has run away, typically because the electrolyte froze across (check the set "
-            "point against the electrolyte liquidus, the lining, and the electrolyte mixing, "
-            "electrolyte.eddy_diffusivity)")
+            "solution has run away: " + cause)
 
 
 class PhysicalWindow(Operation):
@@ -261,6 +314,19 @@ class Limits(Operation):
         return cell.alloy_limit_broken() or cell.thermal_limit_broken()
 
 
+@dataclass
+class OperatingWindow(Operation):
+    """The operating window (cellsim.window) after the stop criteria: a state outside it
+    stops the campaign and is neither recorded nor snapshot (Recording, Snapshots)."""
+
+    config: Config
+
+    def after(self, cell, step):
+        ce = current_efficiency(produced_al(cell, step.log), cell.state.charge)
+        step.outside = violation(self.config, cell, ce)
+        return f"outside the operating window: {step.outside}" if step.outside else None
+
+
 def record(cell: Cell, log: Log, ce: float) -> None:
     """Append the present values of every SERIES entry to ``log``."""
     s, d = cell.state, cell.derived
@@ -278,10 +344,24 @@ def record(cell: Cell, log: Log, ce: float) -> None:
         "current_efficiency": ce,
         "alf3_fraction": cell.alf3_fraction(), "alf3_activity": cell.alf3_activity(),
         "bath_liquid_fraction": cell.electrolyte_liquid_fraction(),
+        **_electrolyte_row(cell),
     }
     row["charge"], row["energy"] = s.charge, float(sum(s.energy.values()))
     for name, value in row.items():
         log.series[name].append(np.array(value, dtype=float))
+
+
+def _electrolyte_row(cell: Cell) -> dict:
+    """The electrolyte's composition and properties (cellsim.electrolyte) for the recorder."""
+    from .lumped.electrical import electrolyte_conductivity
+
+    props = cell.salt_props
+    m = cell.salt.masses(cell.state)
+    return {"salt_composition": m / m.sum(), "salt_mass": m.sum(),
+            "salt_conductivity": electrolyte_conductivity(cell.config.electrolyte, cell.derived.temperature),
+            "salt_density": props.density, "salt_liquidus": props.liquidus,
+            "salt_specific_heat": props.specific_heat,
+            "acd": cell.electrolyte_volume / cell.config.geometry.area}
 
 
 def produced_al(cell: Cell, log: Log) -> float:
@@ -299,6 +379,8 @@ class Recording(Operation):
         record(cell, step.log, math.nan)
 
     def after(self, cell, step):
+        if step.outside:
+            return None
         if step.index % self.every == 0 or step.stop or step.last:
             record(cell, step.log, current_efficiency(produced_al(cell, step.log), cell.state.charge))
         return None
@@ -318,7 +400,8 @@ class Snapshots(Operation):
 
     def after(self, cell, step):
         t = cell.state.time
-        if step.run is not None and (t >= self.next_time - _DUE or step.stop or step.last):
+        if step.run is not None and not step.outside and (
+                t >= self.next_time - _DUE or step.stop or step.last):
             step.run.write_snapshot(cell.snapshot())
             while self.next_time <= t + _DUE:
                 self.next_time += self.interval
@@ -362,9 +445,14 @@ def operations_of(config: Config) -> list[Operation]:
     elif sched.salt_additions == "table":
         rows = sorted(sched.additions, key=lambda a: a.time)
         ops.append(ElectrolyteAdditions(rows=tuple((a.time, a.alf3, a.base_salt) for a in rows)))
+    if sched.salt_renewal_mode != "none":
+        ops.append(SaltRenewal(sched.salt_renewal_interval if sched.salt_renewal_mode == "interval" else None,
+                               sched.salt_renewal_threshold, sched.salt_renewal_mass,
+                               sched.salt_renewal_fraction))
     ops += [PhysicalWindow(),
             CathodeTap(config.product, _every(sched.tap_interval, dt),
                        sched.tap_level if sched.tap_mode == "level" else None, sched.stop_on_spec),
-            Limits(), Recording(_every(num.record_interval, dt)), Snapshots(num.snapshot_interval),
+            Limits(), OperatingWindow(config), Recording(_every(num.record_interval, dt)),
+            Snapshots(num.snapshot_interval),
             SyncPoints(num.checkpoint_interval, config)]
     return ops

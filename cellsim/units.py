@@ -17,6 +17,8 @@ factor only (``W/m/K`` = ``W/(m K)``). ``degC`` is affine and only allowed on it
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass
 
@@ -211,18 +213,26 @@ def parse_quantity(text: str, dimension: str) -> float:
         raise UnitError(f"{text!r} has no unit, expected a {dimension.replace('_', ' ')}")
     if unit_text in ("degC", "°C", "C_deg"):
         if dimension == "temperature":
-            return value + 273.15
+            return value + ZERO_CELSIUS
         if dimension == "temperature_difference":
             return value
         raise UnitError(f"{text!r} is a temperature, expected a {dimension.replace('_', ' ')}")
-    unit = parse_unit(unit_text)
+    try:
+        unit = parse_unit(unit_text)
+    except (OverflowError, RecursionError, ZeroDivisionError, ValueError) as exc:
+        if isinstance(exc, UnitError):
+            raise
+        raise UnitError(f"unit {unit_text!r} cannot be evaluated ({type(exc).__name__})") from None
     expected = DIMENSIONS[dimension]
     if unit.dims != expected:
         raise UnitError(
             f"{text!r} has dimension {format_dims(unit.dims)}, expected a "
             f"{dimension.replace('_', ' ')} ({format_dims(expected)})"
         )
-    return value * unit.factor
+    result = value * unit.factor
+    if not math.isfinite(result):
+        raise UnitError(f"{text!r} is not a finite number of SI units")
+    return result
 
 
 def format_dims(dims: tuple[int, ...]) -> str:

@@ -75,16 +75,17 @@ class Geometry:
 class Collectors:
     bottom_thickness: float = quantity("length", "Bottom carbon collector block thickness",
                                        "0.2 m", lo=0.0, lo_open=True, hi=2.0)
-    bottom_resistivity: float = quantity("resistivity", "Bottom block electrical resistivity",
-                                         "10 uohm m", lo=0.0, lo_open=True)
+    bottom_resistivity: float = quantity("resistivity", "Bottom block electrical resistivity "
+                                         "(at least 0.1 uohm cm: no conductor is better) [E]",
+                                         "10 uohm m", lo=1e-9)
     bottom_thermal_conductivity: float = quantity(
         "thermal_conductivity", "Bottom block thermal conductivity", "60 W/(m K)", lo=0.0, lo_open=True)
     rod_count: int = number("Number of graphite rods dipping into the cathode metal", lo=1, integer=True)
     rod_diameter: float = quantity("length", "Rod diameter", "8 cm", lo=0.0, lo_open=True, hi=1.0)
     rod_length: float = quantity("length", "Rod length from the cathode metal to the busbar clamp",
                                  "0.6 m", lo=0.0, lo_open=True, hi=5.0)
-    rod_resistivity: float = quantity("resistivity", "Rod electrical resistivity", "10 uohm m",
-                                      lo=0.0, lo_open=True)
+    rod_resistivity: float = quantity("resistivity", "Rod electrical resistivity (at least 0.1 "
+                                      "uohm cm: no conductor is better) [E]", "10 uohm m", lo=1e-9)
     rod_thermal_conductivity: float = quantity(
         "thermal_conductivity", "Rod thermal conductivity", "60 W/(m K)", lo=0.0, lo_open=True)
     rod_cold_end_temperature: float = quantity(
@@ -162,14 +163,34 @@ class Electrolyte:
         "molecular diffusivity of every dissolved species and, times rho c_p, to the thermal "
         "conductivity (field levels; docs/model.md 'Melt mixing')", "2e-4 m2/s", lo=0.0, hi=1.0,
         default=2e-4)
+    composition: dict = composition(
+        "Components of the fresh salt, AlX3 included (names as in cellsim.electrolyte.components, "
+        "e.g. NaF, BaCl2, AlF3), mass percent summing to 100; without it the melt is one "
+        "pseudo-component plus its AlX3", key="composition_wt_pct", default={})
+    composition_feedback: bool = boolean(
+        "Conductivity, density (salt volume, ACD), liquidus, heat capacity and AlX3 activity follow "
+        "the salt's composition (cellsim.electrolyte); false keeps the configured values throughout",
+        default=True)
+    layer_density_margin: float = quantity(
+        "density", "Smallest density step the salt must keep to the cathode metal above it and the "
+        "anode alloy below it; the campaign stops when the composition moves it inside this [E]",
+        "0.1 g/cm3", lo=0.0, default=100.0)
+    mgx2_solubility: float = number(
+        "Solubility of MgX2 (MgF2, MgCl2) in the melt, mass percent; the excess precipitates "
+        "(electrolyte.precipitation); without it, no limit", lo=0.0, lo_open=True, hi=100.0,
+        key="mgx2_solubility_wt_pct", scale=0.01, default=None)
+    precipitation: str = choice(
+        "Above the MgX2 solubility: precipitate (the excess leaves the melt as a booked solid, "
+        "salt sludge) or stop the campaign", ("precipitate", "stop"), default="precipitate")
 
 
 @dataclass(**_FROZEN)
 class AnodeAlloy:
     initial_composition: dict = composition("Initial alloy composition (Al is the balance)",
                                             key="initial_composition_wt_pct")
-    resistivity: float = quantity("resistivity", "Electrical resistivity of the liquid alloy",
-                                  "35 uohm cm", lo=0.0, lo_open=True)
+    resistivity: float = quantity("resistivity", "Electrical resistivity of the liquid alloy (at "
+                                  "least 0.1 uohm cm: no conductor is better) [E]", "35 uohm cm",
+                                  lo=1e-9)
     metal_mass_transfer_coefficient: float = quantity(
         "velocity", "Metal-side mass-transfer coefficient at the alloy|salt interface",
         "1e-2 cm/s", lo=0.0, lo_open=True)
@@ -197,8 +218,9 @@ class AnodeAlloy:
 
 @dataclass(**_FROZEN)
 class CathodeMetal:
-    resistivity: float = quantity("resistivity", "Electrical resistivity of liquid Al",
-                                  "25 uohm cm", lo=0.0, lo_open=True)
+    resistivity: float = quantity("resistivity", "Electrical resistivity of liquid Al (at least "
+                                  "0.1 uohm cm: no conductor is better) [E]", "25 uohm cm",
+                                  lo=1e-9)
     metal_mass_transfer_coefficient: float = quantity(
         "velocity", "Metal-side mass-transfer coefficient at the salt|cathode interface",
         "1e-2 cm/s", lo=0.0, lo_open=True)
@@ -229,10 +251,22 @@ class Scrap:
     name: str = text("Name of the scrap grade")
     composition: dict = composition("Metal composition (Al is the balance)",
                                     key="composition_wt_pct")
-    metallic_yield: float = number("Metal fraction of the scrap as fed (the rest leaves as dross)",
-                                   lo=0.0, lo_open=True, hi=1.0)
+    metallic_yield: float = number("Metal fraction of the scrap as fed (the rest leaves as dross); "
+                                   "at least 0.01 [E]: below that the feed is not metal scrap",
+                                   lo=0.01, hi=1.0)
     feed_temperature: float = quantity("temperature", "Temperature of the scrap as fed", "25 degC",
                                        lo=200.0, hi=1200.0)
+    mg_removal_efficiency: float = number(
+        "Fraction of the scrap's Mg removed before feeding (demagging, e.g. by chlorine or AlF3 "
+        "fluxing); the removed Mg and its cost are booked", lo=0.0, hi=1.0, default=0.0)
+    mg_removal_energy: float = quantity(
+        "specific_energy", "Energy of the Mg removal per tonne of scrap treated [E]", "50 kWh/t",
+        lo=0.0, default=0.0)
+    mg_removal_reagent: float = number(
+        "kg of reagent per kg of Mg removed (Cl2: 2.92 stoichiometric; AlF3 fluxing: 2.30) [C]",
+        lo=0.0, default=2.92)
+    mg_removal_al_loss: float = number("kg of Al lost per kg of Mg removed (with the dross) [E]",
+                                       lo=0.0, default=0.0)
 
 
 @dataclass(**_FROZEN)
@@ -307,6 +341,26 @@ class Schedule:
                                          lo=0.0, default=0.0)
     additions: tuple = sections(SaltAddition, "Electrolyte additions at given times "
                                 "(salt_additions = \"table\")", default=())
+    salt_renewal_mode: str = choice(
+        "Partial salt renewal: none; every salt_renewal_interval; or whenever the salt's MgX2 "
+        "passes salt_renewal_threshold_mgx2_wt_pct. Removed salt leaves with its contents "
+        "(booked) and is replaced by the same mass of fresh electrolyte",
+        ("none", "interval", "threshold"), default="none")
+    salt_renewal_interval: float = quantity("time", "Interval between salt renewals", "10 d",
+                                            lo=0.0, lo_open=True, optional=True)
+    salt_renewal_threshold: float = number(
+        "MgX2 content of the salt that triggers a renewal (salt_renewal_mode = \"threshold\")",
+        lo=0.0, lo_open=True, hi=100.0, key="salt_renewal_threshold_mgx2_wt_pct", scale=0.01,
+        default=None)
+    salt_renewal_fraction: float = number("Fraction of the salt mass renewed each time", lo=0.0,
+                                          lo_open=True, hi=1.0, default=0.5)
+    salt_renewal_refill: str = choice(
+        "Fresh electrolyte added at a renewal: level, what brings the salt back to its initial "
+        "mass (the configured layer: the MgX2 the exchange added leaves with the salt); mass, "
+        "the mass removed", ("level", "mass"), default="level")
+    salt_renewal_mass: float = quantity("mass", "Salt mass renewed each time, instead of "
+                                        "salt_renewal_fraction", "20 kg", lo=0.0, lo_open=True,
+                                        optional=True)
     min_ledge_thickness: float = quantity(
         "length", "Stop when the sidewall ledge (mean over the electrolyte band) is thinner than "
         "this: the melt touches the lining; without it, no ledge check", "5 mm", lo=0.0,
@@ -343,7 +397,7 @@ class Numerics:
     heat_paths: str = choice("Lumped level's heat paths: 'lining' (1D resistances through the "
                              "lining) or 'field' (each face scaled by the shape factor of one "
                              "steady axisymmetric solve of the same pot, cached; "
-                             "cellsim.calibration)", ("lining", "field"), default="lining")
+                             "cellsim.lumped.calibration)", ("lining", "field"), default="lining")
     record_interval: float = quantity("time", "Interval of the recorded time series", "6 h",
                                       lo=1.0, default=21600.0)
     resolution: str = choice("Grid of the field levels (cellsim.fields.pot.RESOLUTIONS)",
@@ -356,6 +410,25 @@ class Numerics:
     checkpoint_interval: float = quantity("time", "Interval of the restart checkpoints written "
                                           "while a campaign runs to a file", "1 d", lo=1.0,
                                           default=86400.0)
+    max_cells: int = number("Largest field grid (cells) a run may build; the estimate is checked "
+                            "before the grid is built (about 2 kB of memory per cell) [E]",
+                            lo=1, integer=True, default=2_000_000)
+
+
+@dataclass(**_FROZEN)
+class Window:
+    """The operating window (cellsim.window): leaving it stops the campaign."""
+
+    enabled: bool = boolean("Stop a campaign whose state leaves the operating window (and mark "
+                            "its result); false only to explore outside it", default=True)
+    min_superheat: float = quantity("temperature_difference", "Smallest melt temperature above "
+                                    "the electrolyte liquidus [E] 5-20 K", "5 K", lo=0.0, hi=500.0,
+                                    default=5.0)
+    max_temperature: float = quantity("temperature", "Highest melt temperature; default by "
+                                      "electrolyte.family: fluoride 1000 degC, chloride 850 degC [E]",
+                                      "850 degC", lo=500.0, hi=2500.0, optional=True)
+    min_acd: float = quantity("length", "Smallest anode-cathode distance [E] 1-3 cm", "2 cm",
+                              lo=0.0, hi=1.0, default=0.02)
 
 
 @dataclass(**_FROZEN)
@@ -374,3 +447,4 @@ class Config:
     product: ProductSpec = section(ProductSpec, "Product specification")
     footprint: Footprint = section(Footprint, "Carbon footprint")
     numerics: Numerics = section(Numerics, "Numerical settings", default=Numerics())
+    window: Window = section(Window, "Operating window (cellsim.window)", default=Window())

@@ -5,10 +5,16 @@ from __future__ import annotations
 from ..elements import ELEMENTS, IMPURITIES
 from .errors import ConfigError
 from .schema import Config
+from ..units import celsius
 
 STACKING_MARGIN = 100.0
 """Smallest density step between stacked layers [kg/m3] (0.1 g/cm3). Operation should keep
 >= 0.3 g/cm3 [E] (docs/model.md); below 0.1 the layers cannot be relied on to stay apart."""
+
+
+CATHODE_MAX_IMPURITIES = 0.5
+"""Largest impurity sum of the starting cathode metal [E]: it is refined Al (>99 % in practice);
+above half impurities it is no longer an Al pad floating on the salt."""
 
 
 def alloy_density(mass_fractions: dict[str, float]) -> float:
@@ -47,6 +53,11 @@ def validate(config: Config, file: str) -> None:
     _check_composition(config.scrap.composition, "scrap.composition_wt_pct", file)
     _check_composition(config.cathode_metal.initial_composition,
                        "cathode_metal.initial_composition_wt_pct", file)
+    if sum(config.cathode_metal.initial_composition.values()) > CATHODE_MAX_IMPURITIES:
+        raise ConfigError(file, "cathode_metal.initial_composition_wt_pct",
+                          {k: round(v * 100, 6) for k, v in config.cathode_metal.initial_composition.items()},
+                          f"impurities summing to at most {CATHODE_MAX_IMPURITIES * 100:g} wt% (the "
+                          "cathode metal is refined Al)")
     _check_composition(config.product.max_fraction, "product.max_wt_pct", file,
                        allowed=tuple(ELEMENTS))
     for key, table in (("anode_alloy.solubility_wt_pct", config.anode_alloy.solubility),
@@ -62,8 +73,8 @@ def validate(config: Config, file: str) -> None:
                               f"elements among {list(IMPURITIES)}")
     T = config.operation.temperature
     if T <= config.electrolyte.liquidus:
-        raise ConfigError(file, "operation.temperature", f"{T - 273.15:g} degC",
-                          f"above the electrolyte liquidus ({config.electrolyte.liquidus - 273.15:g} degC)")
+        raise ConfigError(file, "operation.temperature", f"{celsius(T):g} degC",
+                          f"above the electrolyte liquidus ({celsius(config.electrolyte.liquidus):g} degC)")
     rho_alloy = alloy_density(config.anode_alloy.initial_composition)
     rho_salt = config.electrolyte.density
     rho_al = ELEMENTS["Al"].liquid_density
@@ -79,6 +90,19 @@ def validate(config: Config, file: str) -> None:
         raise ConfigError(file, "schedule.time_step", config.schedule.time_step,
                           "a time step no longer than schedule.tap_interval")
     _check_schedule(config, file)
+    _check_design(config, file)
+
+
+def _check_design(config: Config, file: str) -> None:
+    """Designs that cannot run (cellsim.window.design_problems) or would exhaust the machine
+    (cellsim.guards.resource_problems): the first one, by key."""
+    from ..guards import resource_problems
+    from ..window import design_problems
+
+    problems = design_problems(config) + resource_problems(config)
+    if problems:
+        key, value, expected = problems[0]
+        raise ConfigError(file, key, value, expected)
 
 
 def _check_schedule(config: Config, file: str) -> None:
@@ -97,8 +121,10 @@ def _check_schedule(config: Config, file: str) -> None:
                           "at least one [[schedule.current_steps]] when current_program = \"steps\"")
     if sched.current_program == "csv" and not sched.current_file:
         raise ConfigError(file, "schedule.current_file", "", "a CSV file when current_program = \"csv\"")
+
     _check_bleed(config, file)
     _check_additions(config, file)
+    _check_electrolyte(config, file)
     _check_thermal(config, file)
 
 
@@ -155,10 +181,50 @@ def _check_additions(config: Config, file: str) -> None:
 def _check_thermal(config: Config, file: str) -> None:
     sched, T = config.schedule, config.operation.temperature
     if sched.max_temperature is not None and sched.max_temperature <= T:
-        raise ConfigError(file, "schedule.max_temperature", f"{sched.max_temperature - 273.15:g} degC",
-                          f"above operation.temperature ({T - 273.15:g} degC)")
+        raise ConfigError(file, "schedule.max_temperature", f"{celsius(sched.max_temperature):g} degC",
+                          f"above operation.temperature ({celsius(T):g} degC)")
     if config.operation.heater_max_power is not None and config.numerics.model != "lumped":
         raise ConfigError(file, "operation.heater_max_power",
                           f"{config.operation.heater_max_power:g} W",
                           "no value at the field levels (the field heater is not limited yet); "
                           "numerics.model = \"lumped\" to use it")
+
+
+def _check_electrolyte(config: Config, file: str) -> None:
+    """Salt components known, summing to 100 %, the AlX3 share as alf3_mass_fraction; a salt
+    renewal has its trigger and is smaller than the salt."""
+    from ..electrolyte.components import ALX3, COMPONENTS
+
+    el, sched, geo = config.electrolyte, config.schedule, config.geometry
+    comp = el.composition
+    if comp:
+        for name, w in comp.items():
+            if name not in COMPONENTS:
+                raise ConfigError(file, f"electrolyte.composition_wt_pct.{name}", w * 100,
+                                  f"a salt component among {list(COMPONENTS)}")
+        total = sum(comp.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ConfigError(file, "electrolyte.composition_wt_pct",
+                              {k: round(v * 100, 6) for k, v in comp.items()},
+                              f"mass percents summing to 100 (they sum to {total * 100:g})")
+        alx3 = [n for n in ALX3.values() if n in comp]
+        if len(alx3) != 1 or abs(comp[alx3[0]] - el.alf3_mass_fraction) > 1e-6:
+            raise ConfigError(file, "electrolyte.composition_wt_pct",
+                              {k: round(v * 100, 6) for k, v in comp.items()},
+                              f"exactly one of AlF3/AlCl3 at electrolyte.alf3_mass_fraction "
+                              f"({el.alf3_mass_fraction * 100:g} wt%)")
+    mode = sched.salt_renewal_mode
+    if mode == "interval" and sched.salt_renewal_interval is None:
+        raise ConfigError(file, "schedule.salt_renewal_interval", None,
+                          "a time when salt_renewal_mode = \"interval\"")
+    if mode == "interval" and sched.salt_renewal_interval < sched.time_step:
+        raise ConfigError(file, "schedule.salt_renewal_interval", sched.salt_renewal_interval,
+                          f"at least schedule.time_step ({sched.time_step:g} s)")
+    if mode == "threshold" and sched.salt_renewal_threshold is None:
+        raise ConfigError(file, "schedule.salt_renewal_threshold_mgx2_wt_pct", None,
+                          "a mass percent when salt_renewal_mode = \"threshold\"")
+    if sched.salt_renewal_mass is not None:
+        salt = el.density * geo.area * geo.acd
+        if sched.salt_renewal_mass >= salt:
+            raise ConfigError(file, "schedule.salt_renewal_mass", f"{sched.salt_renewal_mass:g} kg",
+                              f"less than the salt in the pot ({salt:.1f} kg)")

@@ -70,6 +70,12 @@ class ElectrolyteFrozen(RuntimeError):
 
 
 # ------------------------------------------------------------------------------------ mesh
+# The heat field takes the electrolyte's liquidus and heat capacity (cellsim.electrolyte) when
+# the grid is rebuilt: at a remesh, or when they moved by this much since the last build.
+ELECTROLYTE_REBUILD_K = 2.0  # K
+ELECTROLYTE_REBUILD_CP = 0.02  # relative
+
+
 class PotMesh:
     """The pot's grid for the layer depths of the moment (r-z for a cylindrical pot, x-y-z
     for a rectangular one) and what the field providers share: the electrolyte and alloy
@@ -92,6 +98,7 @@ class PotMesh:
     def build(self, alloy_depth: float, cathode_depth: float) -> None:
         self.pot = build_layers(self.config, self.resolution, alloy_depth, cathode_depth, **self._pot_kwargs())
         self.grid_depths = (alloy_depth, cathode_depth)
+        self.grid_config = self.config  # the salt layer and heat properties this grid has
         g = self.pot.grid
         self.electrolyte = g.region_mask("electrolyte")
         self.alloy = g.region_mask("anode_alloy")
@@ -102,7 +109,18 @@ class PotMesh:
 
     def needs_remesh(self, alloy_depth: float, cathode_depth: float) -> bool:
         a0, c0 = self.grid_depths
-        return max(abs(alloy_depth - a0), abs(cathode_depth - c0)) > self.config.numerics.remesh_threshold
+        return (max(abs(alloy_depth - a0), abs(cathode_depth - c0)) > self.config.numerics.remesh_threshold
+                or self._electrolyte_moved())
+
+    def _electrolyte_moved(self) -> bool:
+        """The salt layer (its volume follows its composition, cellsim.electrolyte) or its heat
+        properties moved since the grid was built: depth by numerics.remesh_threshold,
+        liquidus by ELECTROLYTE_REBUILD_K, heat capacity by ELECTROLYTE_REBUILD_CP (relative)."""
+        old, new = self.grid_config, self.config
+        e0, e1 = old.electrolyte, new.electrolyte
+        return (abs(new.geometry.acd - old.geometry.acd) > new.numerics.remesh_threshold
+                or abs(e1.liquidus - e0.liquidus) > ELECTROLYTE_REBUILD_K
+                or abs(e1.specific_heat - e0.specific_heat) > ELECTROLYTE_REBUILD_CP * e0.specific_heat)
 
     def electrolyte_mean(self, T: np.ndarray) -> float:
         """Volume mean of a cell field over the electrolyte."""
@@ -124,11 +142,13 @@ class PotMesh:
 
     def checkpoint(self) -> dict:
         return {"grid_depths": self.grid_depths, "remeshes": self.remeshes,
-                "surface_temperature": self.surface_temperature}
+                "surface_temperature": self.surface_temperature, "grid_config": self.grid_config}
 
     def restore(self, data: dict) -> None:
         self.remeshes, self.surface_temperature = data["remeshes"], data["surface_temperature"]
-        self.build(*data["grid_depths"])
+        config, self.config = self.config, data.get("grid_config", self.config)
+        self.build(*data["grid_depths"])  # the grid as it was, with the salt it was built with
+        self.config = config
 
 
 # ------------------------------------------------------------------------------ electrical
@@ -368,7 +388,7 @@ class FieldSpecies:
             self.concentration = _remap_concentration(previous, self.field, self.concentration)
 
     def reset_caches(self) -> None:
-        pass
+        self.field.reset_caches()
 
     def checkpoint(self) -> dict:
         return {"concentration": self.concentration.copy()}
@@ -378,6 +398,14 @@ class FieldSpecies:
 
     def start(self, cell: CellView) -> None:
         self.concentration = self.field.uniform(cell.state.electrolyte / chemistry.MOLAR_MASS)
+
+    def electrolyte_changed(self, cell: CellView) -> None:
+        """The cell changed the electrolyte's impurities (renewal, precipitation): scale each
+        element's concentration field to the cell's inventory."""
+        old = self.electrolyte_inventory()
+        new = cell.state.electrolyte
+        scale = np.divide(new, old, out=np.zeros_like(old), where=old > 0.0)
+        self.concentration = self.concentration * scale.reshape((-1,) + (1,) * (self.concentration.ndim - 1))
 
     def electrolyte_inventory(self) -> np.ndarray:
         """Impurity masses [kg] in the electrolyte (the remap conserves them to round-off)."""
@@ -404,10 +432,15 @@ class FieldSpecies:
 
 def _remap_concentration(old: SpeciesField, new: SpeciesField, c: np.ndarray) -> np.ndarray:
     """Concentrations of ``old``'s electrolyte cells onto ``new``'s, cell by cell in the same
-    (C) order, each cell keeping its moles (c V): the electrolyte's depth and cell counts do
-    not change with the layers, only its position, so this conserves every element."""
-    if old.n != new.n or old.mask.sum(axis=2).tolist() != new.mask.sum(axis=2).tolist():
-        raise ValueError("the electrolyte cells changed with the remesh; cannot map cell by cell")
+    (C) order, each cell keeping its moles (c V), when only the layer's position changed; when
+    its depth changed, each element spread uniformly over the new layer. Both conserve every
+    element."""
     out = np.zeros((c.shape[0],) + new.grid.shape)
+    if old.n != new.n or old.mask.sum(axis=2).tolist() != new.mask.sum(axis=2).tolist():
+        # the salt layer itself changed (its volume follows its composition): each element's
+        # moles spread uniformly over the new layer (conserved; the well-mixed bulk is nearly
+        # uniform, the films re-form within a step)
+        out[:, new.mask] = old.inventory(c)[:, None] / new.volumes.sum()
+        return out
     out[:, new.mask] = c[:, old.mask] * old.volumes / new.volumes
     return out

@@ -256,6 +256,10 @@ class SpeciesField:
         return _Interface(**{k: np.concatenate(v) for k, v in parts.items()})
 
     # ------------------------------------------------------------------ helpers
+    def reset_caches(self) -> None:
+        """Drop the reused factorisations (a sync point: what follows depends on the state alone)."""
+        self._factors = None
+
     def uniform(self, moles) -> np.ndarray:
         """Field holding ``moles`` [mol] of each impurity spread uniformly [mol/m3]."""
         c = np.zeros((N_SPECIES,) + self.grid.shape)

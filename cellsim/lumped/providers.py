@@ -66,9 +66,17 @@ class SteadyHeatBalance(Stateless):
     """Electrolyte temperature from the steady heat balance (lumped level): at the set point
     with the heater making up a deficit; above it when Joule heat is in surplus; below it
     when the heater (``operation.heater_max_power``) cannot hold it; frozen (liquid fraction
-    0) when no liquid steady state exists."""
+    0) when no liquid steady state exists. The lining's heat paths are those of
+    ``cellsim.lumped.thermal``, scaled by the shape factors of one field solve with
+    ``numerics.heat_paths = "field"`` (``cellsim.lumped.calibration``)."""
 
-    heat_factors: dict | None = None  # per-face shape factors (numerics.heat_paths = "field")
+    def __init__(self, config, mesh=None):
+        super().__init__(config, mesh)
+        self.calibrated = None
+        if config.numerics.heat_paths == "field":  # shape factors from one field solve
+            from .calibration import calibrated
+
+            self.calibrated = calibrated
 
     def start(self, cell: CellView, layers: Layers, electrical_provider) -> None:
         pass
@@ -92,8 +100,9 @@ class SteadyHeatBalance(Stateless):
 
         def balance(T):
             point = electrical_provider.at(cell, layers, T)
-            loss = thermal.heat_loss(cfg, T, layers.alloy_depth, layers.cathode_depth,
-                                     factors=self.heat_factors)
+            loss = thermal.heat_loss(cfg, T, layers.alloy_depth, layers.cathode_depth)
+            if self.calibrated is not None:
+                loss = self.calibrated(cfg, loss)
             sink = feed_unit * feed_heating(cfg.scrap.feed_temperature, T)
             loss = replace(loss, collectors=loss.collectors + point.clamp_heat)
             return point.joule_heat - loss.total - sink, point.voltage, loss, point.joule_heat, sink

@@ -131,13 +131,11 @@ def cavity_height(config: Config) -> float:
 
 
 def heat_loss(config: Config, T: float, alloy_depth: float, cathode_depth: float,
-              freeboard: float | None = None, factors: dict | None = None) -> HeatLoss:
+              freeboard: float | None = None) -> HeatLoss:
     """Steady heat loss of the pot with the melt at T [K] and the given layer depths [m].
 
     ``freeboard`` is the gas space between the cathode metal and the lid [m]; by default the
     lid height of the initial stack minus the current layer depths (the lid does not move).
-    ``factors`` (side, bottom, lid, collectors, ledge) scale each face's loss (and the ledge):
-    the shape factors of ``cellsim.calibration``.
     """
     geo, lin, col = config.geometry, config.lining, config.collectors
     if freeboard is None:
@@ -170,8 +168,4 @@ def heat_loss(config: Config, T: float, alloy_depth: float, cathode_depth: float
     shell = (T_lower + T_salt + T_upper + T_gas) / 4.0
     loss = HeatLoss(side=side, bottom=bottom, lid=lid, collectors=rods, ledge_thickness=ledge,
                     shell_temperature=shell)
-    if factors is not None:  # shape factors of the field (cellsim.calibration)
-        loss = HeatLoss(side=side * factors["side"], bottom=bottom * factors["bottom"],
-                        lid=lid * factors["lid"], collectors=rods * factors["collectors"],
-                        ledge_thickness=ledge * factors["ledge"], shell_temperature=shell)
     return loss

@@ -65,7 +65,7 @@ def test_plot_writes_readable_pngs(tmp_path):
     result = runner.invoke(main, ["plot", str(out)])
     assert result.exit_code == 0, result.output
     pngs = sorted((tmp_path / "r-plots").glob("*.png"))
-    assert [p.stem for p in pngs] == ["alloy", "heat", "overview", "purity", "voltage"]
+    assert [p.stem for p in pngs] == ["alloy", "electrolyte", "heat", "overview", "purity", "voltage"]
     for png in pngs:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 

@@ -11,7 +11,7 @@ import pytest
 
 from cellsim.campaign import run_campaign
 from cellsim.config import load_config
-from cellsim import calibration
+from cellsim.lumped import calibration
 
 SHORT = ['schedule.duration="4 d"']
 FIELD = ['numerics.model="lumped"', 'numerics.heat_paths="field"']
@@ -69,6 +69,6 @@ def test_factors_reproduce_the_field_losses_at_the_calibration_point():
 
     cfg = load_config("rusal-500A", FIELD)
     f = calibration.factors(cfg)
-    loss = thermal.heat_loss(cfg, f["temperature"], 0.12, 0.06, factors=f)
+    loss = calibration.calibrated(cfg, thermal.heat_loss(cfg, f["temperature"], 0.12, 0.06))
     for face in ("side", "bottom", "lid"):
         assert loss.by_face()[face] == pytest.approx(f["field_losses"][face], rel=1e-9)

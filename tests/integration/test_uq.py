@@ -16,7 +16,7 @@ from cellsim.campaign import run_campaign
 from cellsim.cli import main
 from cellsim.config import load_config
 from cellsim.config.loader import load_uncertain
-from cellsim import calibration
+from cellsim.lumped import calibration
 from cellsim.sweep import read_summary, run_sweep
 
 FIXED = ('schedule.duration="6 d"', 'schedule.time_step="6 h"', 'numerics.model="lumped"',

@@ -3,8 +3,7 @@
 The lining estimate of :mod:`cellsim.lumped.thermal` treats each face as 1D resistances in
 series; the 2D r-z field loses more through the corners, the shell footprint and the rods
 (the 3 kA pot: +18 % side, +36 % lid at 750 degC). With ``numerics.heat_paths = "field"``
-the lumped level (``cellsim.models.make_model`` hands the factors to its thermal
-provider) multiplies each face's lining loss by a *shape factor*
+the lumped level multiplies each face's lining loss by a *shape factor*
 
     f_face = Q_face(field) / Q_face(lining)      (both at the field's melt temperature and depths)
 
@@ -36,8 +35,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from .config.schema import Config
-from .lumped import electrical, thermal
+from ..config.schema import Config
+from . import electrical, thermal
 
 VERSION = 5  # bump when the calibration's definition changes (invalidates the disk cache)
 FACTOR_KEYS = ("side", "bottom", "lid", "collectors", "ledge")
@@ -75,10 +74,10 @@ def _field_pot(cfg: Config):
     """(cell, note): the axisymmetric cell after its steady start. A start that has not settled
     to the field level's tight test (1e-6 of the terminal voltage) within its iterations is kept
     with a note: the shape factors move far less than the voltage between the last iterates."""
-    from .cell import Cell
-    from .fields.axisymmetric import FieldElectrical, FieldSpecies, FieldThermal, PotMesh
-    from .fields.solvers import ConvergenceError
-    from .physics import Physics
+    from ..cell import Cell
+    from ..fields.axisymmetric import FieldElectrical, FieldSpecies, FieldThermal, PotMesh
+    from ..fields.solvers import ConvergenceError
+    from ..physics import Physics
 
     class CalibrationThermal(FieldThermal):
         note = ""
@@ -89,10 +88,9 @@ def _field_pot(cfg: Config):
             except ConvergenceError as exc:
                 self.note = str(exc)
 
-    mesh = PotMesh(cfg)  # the axisymmetric level's providers (cellsim.models.LEVELS)
-    physics = Physics(electrical=FieldElectrical(cfg, mesh), thermal=CalibrationThermal(cfg, mesh),
-                      species=FieldSpecies(cfg, mesh), mesh=mesh)
-    cell = Cell(cfg, physics)
+    mesh = PotMesh(cfg)  # the axisymmetric level with the thermal provider above
+    cell = Cell(cfg, Physics(FieldElectrical(cfg, mesh), CalibrationThermal(cfg, mesh),
+                             FieldSpecies(cfg, mesh), mesh))
     return cell, cell.physics.thermal.note
 
 
@@ -159,3 +157,12 @@ def factors(config: Config) -> dict:
     except OSError:
         pass  # a read-only home: the memory cache still serves this process
     return data
+
+
+def calibrated(config: Config, loss: thermal.HeatLoss) -> thermal.HeatLoss:
+    """``loss`` (the lining estimate) with each face scaled by the field's shape factor."""
+    k = factors(config)
+    return thermal.HeatLoss(side=loss.side * k["side"], bottom=loss.bottom * k["bottom"],
+                            lid=loss.lid * k["lid"], collectors=loss.collectors * k["collectors"],
+                            ledge_thickness=loss.ledge_thickness * k["ledge"],
+                            shell_temperature=loss.shell_temperature)

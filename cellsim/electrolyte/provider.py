@@ -1,0 +1,208 @@
+"""The electrolyte provider: the salt's composition from the cell's inventories, its
+properties, and the operations on it (precipitation above a solubility, partial renewal).
+
+The salt's state is held by the cell as component inventories that the other effects move:
+
+* ``state.electrolyte_base``: the base salt (the fresh melt without its AlX3) [kg], in the fresh
+  proportions of ``electrolyte.composition_wt_pct``;
+* ``state.alf3``: AlX3 [kg], consumed by the anodic exchange and made up by additions;
+* ``state.electrolyte``: the dissolved impurity elements [kg per IMPURITIES], each present as its
+  halide MXn with the halogen of the AlX3 (MgF2 in a fluoride-carrying melt). The exchange
+  ``M + (n/3) AlX3 -> MXn + (n/3) Al`` takes the n halogen atoms from the AlX3 that the
+  inventory already lost, so the component masses close the halogen balance to round-off.
+
+:meth:`SaltProvider.masses` turns these into masses over :attr:`SaltProvider.names` (all
+non-negative, so every mole fraction lies in [0, 1] by construction);
+:meth:`SaltProvider.evaluate` gives the properties (:class:`SaltProperties`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..elements import ELEMENTS, IMPURITIES
+from .components import ALX3, COMPONENTS, component, halide
+from .properties import Melt, RangeLog
+
+_MG = IMPURITIES.index("Mg")
+
+
+@dataclass(frozen=True, slots=True)
+class SaltProperties:
+    """Properties of the salt at one moment (SI)."""
+
+    mass: float  # kg
+    conductivity: float  # S/m at electrolyte.conductivity_reference_temperature
+    density: float  # kg/m3 at the operating set point
+    liquidus: float  # K
+    specific_heat: float  # J/(kg K)
+    alx3_activity: float  # 1
+    mean_molar_mass: float  # kg/mol
+    volume: float  # m3
+    mgx2_fraction: float  # mass fraction of MgX2
+    alx3_fraction: float  # mass fraction of AlX3
+
+
+class SaltProvider:
+    """Composition and properties of the electrolyte of ``config`` (see module docstring)."""
+
+    def __init__(self, config, mesh=None):
+        el = config.electrolyte
+        self.config = config
+        comp = dict(el.composition)
+        if comp:
+            halogen = "F" if "AlF3" in comp else "Cl"
+        else:  # one pseudo-component for the configured melt without its AlX3
+            halogen = "Cl" if el.family == "chloride" and el.alf3_mass_fraction <= 0 else "F"
+            comp = {"base": 1.0 - el.alf3_mass_fraction, ALX3[halogen]: el.alf3_mass_fraction}
+        self.alx3 = ALX3[halogen]
+        self.halogen = halogen
+        base = {k: v for k, v in comp.items() if k != self.alx3}
+        total = sum(base.values())
+        self.base_names = tuple(base)
+        self.base_w = np.array([base[k] / total for k in self.base_names])
+        self.halides = tuple(halide(e, halogen) for e in IMPURITIES)
+        names = list(self.base_names) + [self.alx3]
+        names += [h for h in self.halides if h not in names]
+        self.names = tuple(names)
+        ix = {n: i for i, n in enumerate(self.names)}
+        self._base_ix = np.array([ix[n] for n in self.base_names], dtype=int)
+        self._halide_ix = np.array([ix[h] for h in self.halides], dtype=int)
+        self._alx3_ix = ix[self.alx3]
+        # kg of halide per kg of the element dissolved
+        self._halide_per_element = np.array([component(h).molar_mass / ELEMENTS[e].molar_mass
+                                             for e, h in zip(IMPURITIES, self.halides)])
+        T_op = config.operation.temperature
+        w0 = np.zeros(len(self.names))
+        for k, v in comp.items():
+            w0[ix[k]] += v
+        M = np.array([COMPONENTS[n].molar_mass if n in COMPONENTS else np.nan for n in self.names])
+        V = np.array([COMPONENTS[n].molar_volume(T_op) if n in COMPONENTS else np.nan
+                      for n in self.names])
+        cp = np.array([COMPONENTS[n].cp if n in COMPONENTS else el.specific_heat for n in self.names])
+        if "base" in ix:  # the pseudo-component: molar mass from the mean molar mass, volume
+            # from the configured density (so the fresh salt is exactly the configured one)
+            i, a = ix["base"], ix[self.alx3]
+            n_base = 1.0 / el.mean_molar_mass - w0[a] / M[a]
+            M[i] = w0[i] / n_base
+            V[i] = (1.0 / el.density - w0[a] / M[a] * V[a]) / n_base
+        self.melt = Melt(self.names, w0, M, V, cp, self.alx3, el.conductivity, el.density,
+                         el.liquidus, el.specific_heat, el.alf3_activity)
+        self.log = RangeLog()
+
+    # ------------------------------------------------------------------ composition
+    def masses(self, state) -> np.ndarray:
+        """Component masses [kg] over :attr:`names` from the cell's salt inventories."""
+        m = np.zeros(len(self.names))
+        m[self._base_ix] += max(state.electrolyte_base, 0.0) * self.base_w
+        m[self._alx3_ix] += max(state.alf3, 0.0)
+        np.add.at(m, self._halide_ix, np.maximum(state.electrolyte, 0.0) * self._halide_per_element)
+        return m
+
+    def mole_fractions(self, state) -> dict[str, float]:
+        """Mole fraction of each component (names as in components.py; 'base' the pseudo-component)."""
+        return dict(zip(self.names, self.melt.mole_fractions(self.masses(state)).tolist()))
+
+    def mass_fractions(self, state) -> dict[str, float]:
+        m = self.masses(state)
+        return dict(zip(self.names, (m / m.sum()).tolist()))
+
+    def mgx2_fraction(self, state) -> float:
+        m = self.masses(state)
+        return float(m[self._halide_ix[_MG]] / m.sum())
+
+    # ------------------------------------------------------------------- properties
+    def evaluate(self, state) -> SaltProperties:
+        """Properties of the salt of ``state`` (raises properties.OutOfRange far outside a
+        correlation; the first use beyond its range is recorded in :attr:`log`)."""
+        self.log.time = state.time
+        m, melt = self.masses(state), self.melt
+        rho = melt.density(m)
+        x_mass = float(m[self._halide_ix[_MG]] / m.sum())
+        n = float(np.sum(m / melt.molar_mass))
+        return SaltProperties(
+            float(m.sum()), melt.conductivity(m, self.log), rho, melt.liquidus(m, self.log),
+            melt.specific_heat(m), melt.alx3_activity(m, self.log), float(m.sum()) / n,
+            float(m.sum()) / rho, x_mass, float(m[self._alx3_ix] / m.sum()))
+
+    def effective_config(self, props: SaltProperties, layers: bool):
+        """``self.config`` with the electrolyte's properties of ``props``; with ``layers``, also
+        the salt layer of its volume: geometry.acd = volume / area, and the freeboard and the
+        rods' length above the metal shortened by the same amount (the lid stays put)."""
+        cfg = self.config
+        el = dataclasses.replace(cfg.electrolyte, conductivity=props.conductivity,
+                                 density=props.density, liquidus=props.liquidus,
+                                 specific_heat=props.specific_heat,
+                                 mean_molar_mass=props.mean_molar_mass)
+        out = dataclasses.replace(cfg, electrolyte=el)
+        if layers:
+            geo, col = cfg.geometry, cfg.collectors
+            acd = props.volume / geo.area
+            d = acd - geo.acd
+            out = dataclasses.replace(
+                out, geometry=dataclasses.replace(geo, acd=acd, freeboard=geo.freeboard - d),
+                collectors=dataclasses.replace(col, rod_length=col.rod_length - d))
+        return out
+
+    def layer_order_broken(self, props: SaltProperties, rho_alloy: float, rho_cathode: float) -> str | None:
+        """Reason the salt no longer stays between the two metals (with the configured margin)."""
+        margin = self.config.electrolyte.layer_density_margin
+        why = (f"(salt composition: MgX2 {props.mgx2_fraction * 100:.2f} wt%, "
+               f"{self.alx3} {props.alx3_fraction * 100:.2f} wt%)")
+        if props.density - rho_cathode < margin:
+            return (f"layer order: the electrolyte ({props.density / 1e3:.3f} g/cm3) is within "
+                    f"{margin / 1e3:g} g/cm3 of the cathode metal above it ({rho_cathode / 1e3:.3f} "
+                    f"g/cm3) {why}")
+        if rho_alloy - props.density < margin:
+            return (f"layer order: the electrolyte ({props.density / 1e3:.3f} g/cm3) is within "
+                    f"{margin / 1e3:g} g/cm3 of the anode alloy below it ({rho_alloy / 1e3:.3f} "
+                    f"g/cm3) {why}")
+        return None
+
+    # ------------------------------------------------------------------- operations
+    def precipitate(self, state) -> float:
+        """Move MgX2 above electrolyte.mgx2_solubility out of the melt as a booked solid
+        (``state.electrolyte_precipitate``, kg of Mg); return the kg of Mg precipitated."""
+        w_sol = self.config.electrolyte.mgx2_solubility
+        if w_sol is None:
+            return 0.0
+        m = self.masses(state)
+        k = self._halide_per_element[_MG]
+        x = m[self._halide_ix[_MG]]
+        excess = (x - w_sol * m.sum()) / (1.0 - w_sol)  # (x - e) / (M - e) = w_sol
+        if excess <= 0.0:
+            return 0.0
+        mg = excess / k
+        state.electrolyte[_MG] -= mg
+        state.electrolyte_precipitate[_MG] += mg
+        return mg
+
+    def renew(self, state, mass: float, refill: float | None = None) -> dict:
+        """Remove ``mass`` kg of the salt with its composition and add ``refill`` kg of fresh
+        electrolyte (the configured composition; None: the same mass); book both in ``state``
+        and return what moved: {'removed', 'removed_mgx2', 'fresh' (kg), 'fraction'}."""
+        m = self.masses(state)
+        total = float(m.sum())
+        if not 0.0 < mass < total:
+            raise ValueError(f"salt renewal of {mass:.4g} kg: expected between 0 and the salt in "
+                             f"the pot ({total:.4g} kg) (schedule.salt_renewal_mass or "
+                             "salt_renewal_fraction)")
+        fresh = mass if refill is None else refill
+        f = mass / total
+        imp, base, alx3 = state.electrolyte * f, state.electrolyte_base * f, state.alf3 * f
+        state.electrolyte = state.electrolyte - imp
+        state.electrolyte_base -= base
+        state.alf3 -= alx3
+        state.electrolyte_removed = state.electrolyte_removed + imp
+        state.electrolyte_removed_base += base
+        state.electrolyte_removed_alf3 += alx3
+        w_a = self.melt.w0[self._alx3_ix]
+        state.electrolyte_base += fresh * (1.0 - w_a)
+        state.alf3 += fresh * w_a
+        state.electrolyte_fresh_base += fresh * (1.0 - w_a)
+        state.electrolyte_fresh_alf3 += fresh * w_a
+        return {"removed": mass, "removed_mgx2": float(m[self._halide_ix[_MG]] * f),
+                "fresh": fresh, "fraction": f}
