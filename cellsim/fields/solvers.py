@@ -417,10 +417,9 @@ class LinearSolver:
                 self.last_iterations = pcg(self.op, self.backend, b, x, rtol, self.refactor_after,
                                            name + " (reused factorisation)", want, self._work)
                 return self._finish(x)
-            except ConvergenceError:  # a new factorisation, solving from zero (a nearly
-                self.backend.factorise(self.op)  # exact one needs no initial guess, and b - A x0
-                self._stale = False  # of a large x0 would carry its cancellation error)
-                x = np.zeros(self.shape)
+            except ConvergenceError:  # continue from the iterate reached, with a new one
+                self.backend.factorise(self.op)
+                self._stale = False
         try:
             self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work)
         except ConvergenceError:
