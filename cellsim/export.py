@@ -25,7 +25,7 @@ from .units import day
 FORMATS = ("csv", "json", "netcdf")
 SUFFIX = {"csv": ".csv", "json": ".json", "netcdf": ".nc"}
 KWH_PER_T = 1.0 / 3600.0  # J/kg -> kWh/t
-COORDS = ("element", "impurity", "tap", "bleed", "addition")  # axis labels, not columns
+COORDS = ("element", "impurity", "tap", "bleed", "addition", "origin", "cation")  # axis labels
 
 
 def _columns(group) -> list[tuple[str, np.ndarray]]:
@@ -49,6 +49,11 @@ def _columns(group) -> list[tuple[str, np.ndarray]]:
             if len(cols) != data.shape[1]:
                 cols = list(IMPURITIES) if data.shape[1] == len(IMPURITIES) else list(ALL_ELEMENTS)
             out += [(f"{name} {el} [{units}]", data[:, i]) for i, el in enumerate(cols)]
+        elif data.ndim == 3 and "tags" in ds.attrs:  # /taps/pathways: (tap, origin, impurity)
+            cols = [c.decode() if isinstance(c, bytes) else str(c) for c in ds.attrs["columns"]]
+            out += [(f"{name} {el} from {tag} [{units}]", data[:, k, i])
+                    for k, tag in enumerate(str(t) for t in ds.attrs["tags"])
+                    for i, el in enumerate(cols)]
     return out
 
 

@@ -411,6 +411,11 @@ class FieldSpecies:
         """Impurity masses [kg] in the electrolyte (the remap conserves them to round-off)."""
         return self.field.inventory(self.concentration) * chemistry.MOLAR_MASS
 
+    def add(self, masses: np.ndarray) -> None:
+        """Impurities [kg] entering the electrolyte from outside the exchange (make-up salts,
+        lining, co-dissolution), spread uniformly over its cells."""
+        self.concentration = self.concentration + self.field.uniform(masses / chemistry.MOLAR_MASS)
+
     def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
         """The species field over dt (start-of-step temperature field and current solution)."""
         cfg, s, d = self.config, cell.state, cell.derived
