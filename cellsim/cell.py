@@ -602,8 +602,8 @@ class Cell:
 # moved by more than this fraction (liquidus: this times 1000 K) since the last time: the
 # composition moves the conductivity by ~2e-4 per hour of a UBC campaign, and a refresh every
 # step would defeat the field levels' reuse of the current solution. The cell voltage then
-# lags its composition by at most 0.1 % of the electrolyte ohmic drop.
-PROPERTY_LAG = 1e-3
+# lags its composition by at most 0.2 % of the electrolyte ohmic drop.
+PROPERTY_LAG = 2e-3
 
 
 def _moved(old, new) -> bool:

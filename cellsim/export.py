@@ -34,7 +34,7 @@ def _columns(group) -> list[tuple[str, np.ndarray]]:
     names = sorted(group, key=lambda n: (n != "time", n))  # time first, then by name
     for name in names:
         ds = group[name]
-        if not isinstance(ds, h5py.Dataset) or name in COORDS:
+        if not isinstance(ds, h5py.Dataset) or name in COORDS or (name != "time" and ds.is_scale):
             continue
         units = str(ds.attrs.get("units", "1"))
         data = ds[()]
@@ -44,11 +44,13 @@ def _columns(group) -> list[tuple[str, np.ndarray]]:
         if data.ndim == 1:
             out.append((f"{name} [{units}]", data))
         elif data.ndim == 2:
-            cols = [str(c) for c in ds.attrs["columns"]] if "columns" in ds.attrs else (
-                list(IMPURITIES) if data.shape[1] == len(IMPURITIES) else list(ALL_ELEMENTS))
+            cols = [c.decode() if isinstance(c, bytes) else str(c)
+                    for c in ds.attrs.get("columns", [])]
+            if len(cols) != data.shape[1]:
+                cols = list(IMPURITIES) if data.shape[1] == len(IMPURITIES) else list(ALL_ELEMENTS)
             out += [(f"{name} {el} [{units}]", data[:, i]) for i, el in enumerate(cols)]
         elif data.ndim == 3 and "tags" in ds.attrs:  # /taps/pathways: (tap, origin, impurity)
-            cols = [str(c) for c in ds.attrs["columns"]]
+            cols = [c.decode() if isinstance(c, bytes) else str(c) for c in ds.attrs["columns"]]
             out += [(f"{name} {el} from {tag} [{units}]", data[:, k, i])
                     for k, tag in enumerate(str(t) for t in ds.attrs["tags"])
                     for i, el in enumerate(cols)]

@@ -72,8 +72,8 @@ class ElectrolyteFrozen(RuntimeError):
 # ------------------------------------------------------------------------------------ mesh
 # The heat field takes the electrolyte's liquidus and heat capacity (cellsim.electrolyte) when
 # the grid is rebuilt: at a remesh, or when they moved by this much since the last build.
-ELECTROLYTE_REBUILD_K = 2.0  # K
-ELECTROLYTE_REBUILD_CP = 0.02  # relative
+ELECTROLYTE_REBUILD_K = 10.0  # K
+ELECTROLYTE_REBUILD_CP = 0.05  # relative
 
 
 class PotMesh:
