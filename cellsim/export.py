@@ -25,7 +25,7 @@ from .units import day
 FORMATS = ("csv", "json", "netcdf")
 SUFFIX = {"csv": ".csv", "json": ".json", "netcdf": ".nc"}
 KWH_PER_T = 1.0 / 3600.0  # J/kg -> kWh/t
-COORDS = ("element", "impurity", "tap", "bleed", "addition")  # axis labels, not columns
+COORDS = ("element", "impurity", "tap", "bleed", "addition", "origin", "cation")  # axis labels
 
 
 def _columns(group) -> list[tuple[str, np.ndarray]]:
@@ -34,7 +34,7 @@ def _columns(group) -> list[tuple[str, np.ndarray]]:
     names = sorted(group, key=lambda n: (n != "time", n))  # time first, then by name
     for name in names:
         ds = group[name]
-        if not isinstance(ds, h5py.Dataset) or name in COORDS:
+        if not isinstance(ds, h5py.Dataset) or name in COORDS or (name != "time" and ds.is_scale):
             continue
         units = str(ds.attrs.get("units", "1"))
         data = ds[()]
@@ -44,8 +44,16 @@ def _columns(group) -> list[tuple[str, np.ndarray]]:
         if data.ndim == 1:
             out.append((f"{name} [{units}]", data))
         elif data.ndim == 2:
-            cols = list(IMPURITIES) if data.shape[1] == len(IMPURITIES) else list(ALL_ELEMENTS)
+            cols = [c.decode() if isinstance(c, bytes) else str(c)
+                    for c in ds.attrs.get("columns", [])]
+            if len(cols) != data.shape[1]:
+                cols = list(IMPURITIES) if data.shape[1] == len(IMPURITIES) else list(ALL_ELEMENTS)
             out += [(f"{name} {el} [{units}]", data[:, i]) for i, el in enumerate(cols)]
+        elif data.ndim == 3 and "tags" in ds.attrs:  # /taps/pathways: (tap, origin, impurity)
+            cols = [c.decode() if isinstance(c, bytes) else str(c) for c in ds.attrs["columns"]]
+            out += [(f"{name} {el} from {tag} [{units}]", data[:, k, i])
+                    for k, tag in enumerate(str(t) for t in ds.attrs["tags"])
+                    for i, el in enumerate(cols)]
     return out
 
 

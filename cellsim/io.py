@@ -10,6 +10,8 @@ Layout (format ``cellsim-result``, version 1)::
     /series/<name>         1D (time) or 2D (time x element) arrays; attrs units, description,
                            columns (for compositions)
     /taps/{time,mass,composition,in_spec,violations}
+    /taps/pathways         (tap, origin, impurity) kg per kg tapped; attrs tags, columns
+    /taps/cations          (tap, cation) kg of co-deposited cation per kg tapped; attrs columns
     /bleeds/{time,mass,composition,fresh_mass,fresh_composition}   anode alloy bleeds
     /additions/{time,alf3,base_salt}                                electrolyte additions
     /renewals/{time,mass,mgx2,fresh}                                partial salt renewals
@@ -40,6 +42,7 @@ from .config.schema import Config
 from .elements import ALL_ELEMENTS, IMPURITIES
 from .cf import DERIVED, derived_series, label_file
 from .electrolyte.provider import SaltProvider
+from .purity.ledger import TAGS
 from .results import Addition, Bleed, CampaignResult, Renewal, Tap
 from .routes import write_routes
 
@@ -228,7 +231,9 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
                     cols = {"salt_impurities": IMPURITIES,
                             "salt_composition": SaltProvider(result.config).names}.get(name, ALL_ELEMENTS)
                     ds.attrs["columns"] = list(cols)
-            _write_taps(h5.create_group("taps"), result.taps)
+            p = result.config.purity
+            _write_taps(h5.create_group("taps"), result.taps,
+                        tuple(p.cation_salt_mole_fraction) if p.codeposition else ())
             _write_bleeds(h5.create_group("bleeds"), result.bleeds)
             _write_additions(h5.create_group("additions"), result.additions)
             _write_renewals(h5.create_group("renewals"), result.renewals)
@@ -268,7 +273,7 @@ def _label(h5: h5py.File, result: CampaignResult, config_file: str) -> None:
                history=f"{h5.attrs.get('created', '')} cellsim run {config_file or meta.name}")
 
 
-def _write_taps(group: h5py.Group, taps: list[Tap]) -> None:
+def _write_taps(group: h5py.Group, taps: list[Tap], cations: tuple = ()) -> None:
     n = len(taps)
     group.create_dataset("time", data=np.array([t.time for t in taps], dtype=float)).attrs["units"] = "s"
     group.create_dataset("mass", data=np.array([t.mass for t in taps], dtype=float)).attrs["units"] = "kg"
@@ -279,6 +284,12 @@ def _write_taps(group: h5py.Group, taps: list[Tap]) -> None:
                          ).attrs["units"] = "1"
     group.create_dataset("violations", data=["; ".join(t.violations) for t in taps],
                          dtype=h5py.string_dtype()).attrs["units"] = "1"
+    if taps and all(t.pathways is not None for t in taps):
+        ds = group.create_dataset("pathways", data=np.array([t.pathways for t in taps]))
+        ds.attrs.update({"units": "1", "tags": list(TAGS), "columns": list(IMPURITIES)})
+    if taps and all(t.cations is not None for t in taps):
+        ds = group.create_dataset("cations", data=np.array([t.cations for t in taps]).reshape(n, -1))
+        ds.attrs.update({"units": "1", "columns": list(cations)})
 
 
 def _write_bleeds(group: h5py.Group, bleeds: list[Bleed]) -> None:
@@ -335,6 +346,10 @@ def _read(h5: h5py.File, path: Path) -> CampaignResult:
                 if isinstance(viol, bytes) else [v for v in viol.split("; ") if v])
             for t, m, c, viol in zip(g["time"][()], g["mass"][()], g["composition"][()],
                                      g["violations"][()])]
+    if "pathways" in g:
+        taps = [dataclasses.replace(t, pathways=p) for t, p in zip(taps, g["pathways"][()])]
+    if "cations" in g:
+        taps = [dataclasses.replace(t, cations=c) for t, c in zip(taps, g["cations"][()])]
     bleeds, additions = [], []
     if "bleeds" in h5:
         b = h5["bleeds"]

@@ -300,7 +300,9 @@ class CathodeTap(Operation):
             return None
         w = batch / batch.sum()
         tap = Tap(time=cell.state.time, mass=float(batch.sum()), composition=w,
-                  violations=check_spec(w, self.product))
+                  violations=check_spec(w, self.product),
+                  pathways=cell.last_tap_tags / batch.sum(),  # by origin (docs/purity.md)
+                  cations=cell.last_tap_cations / batch.sum())
         step.log.taps.append(tap)
         if tap.violations and self.stop_on_spec:
             return f"product spec {self.product.name} broken: " + ", ".join(tap.violations)

@@ -101,6 +101,7 @@ DIMENSIONS: dict[str, tuple[int, ...]] = {
     "diffusivity": (2, 0, -1, 0, 0, 0),
     "velocity": (1, 0, -1, 0, 0, 0),
     "mass_flow": (0, 1, -1, 0, 0, 0),
+    "mass_flux": (-2, 1, -1, 0, 0, 0),
     "resistance_total": _OHM.dims,
     "molar_mass": (0, 1, 0, 0, 0, -1),
     "emission_factor": (_u(1, kg=1) / _J).dims,  # kg CO2e per J
@@ -114,7 +115,7 @@ SI_UNIT: dict[str, str] = {
     "area_resistance": "ohm m2", "current_density": "A/m2", "thermal_conductivity": "W/(m K)",
     "heat_transfer_coefficient": "W/(m2 K)", "specific_heat": "J/(kg K)",
     "specific_energy": "J/kg", "molar_energy": "J/mol", "diffusivity": "m2/s",
-    "velocity": "m/s", "mass_flow": "kg/s", "emission_factor": "kg/J",
+    "velocity": "m/s", "mass_flow": "kg/s", "mass_flux": "kg/(m2 s)", "emission_factor": "kg/J",
     "resistance_total": "ohm", "molar_mass": "kg/mol",
 }
 

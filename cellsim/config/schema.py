@@ -93,6 +93,10 @@ class Collectors:
     contact_resistance: float = quantity(
         "resistance_total", "Sum of internal contact resistances (rod clamps, bar-block)",
         "5 uohm", lo=0.0)
+    rod_material: str = choice(
+        "Material of the rods where they dip into the cathode metal: graphite (does not dissolve "
+        "in liquid Al) or steel (dissolves Fe; purity.collectors)", ("graphite", "steel"),
+        default="graphite")
 
 
 @dataclass(**_FROZEN)
@@ -158,6 +162,12 @@ class Electrolyte:
     potential_offsets: dict = composition(
         "Per-element shift of delta_E vs Al for this melt", key="potential_offsets_V", scale=1.0,
         lo=-3.0, hi=3.0, default={})
+    alf3_impurities: dict = composition(
+        "Impurity content of the AlX3 make-up salt (purity.makeup_salts)",
+        key="alf3_impurities_ppm", scale=1e-6, hi=1e6, default={})
+    base_salt_impurities: dict = composition(
+        "Impurity content of the base-salt make-up (purity.makeup_salts)",
+        key="base_salt_impurities_ppm", scale=1e-6, hi=1e6, default={})
     eddy_diffusivity: float = quantity(
         "diffusivity", "Eddy (convective-mixing) diffusivity of the liquid electrolyte, added to the "
         "molecular diffusivity of every dissolved species and, times rho c_p, to the thermal "
@@ -384,6 +394,71 @@ class ProductSpec:
 
 
 @dataclass(**_FROZEN)
+class Purity:
+    """Pathways into the product beyond the exchange equilibrium (cellsim.purity; docs/purity.md).
+    Every pathway is off unless switched on; a pathway switched on without its data is an error."""
+
+    equilibria: str = choice(
+        "Temperature of the exchange equilibria: fixed_1000K, delta_E of the 1000 K series; janaf, "
+        "delta_E(T) interpolated in the NIST-JANAF table of cellsim.purity.equilibria",
+        ("fixed_1000K", "janaf"), default="fixed_1000K")
+    makeup_salts: bool = boolean("Impurities carried by the make-up salts into the melt "
+                                 "(electrolyte.alf3_impurities_ppm, base_salt_impurities_ppm)",
+                                 default=False)
+    lining: bool = boolean("Impurities released by the side lining where the melt touches it "
+                           "(no sidewall ledge): purity.lining_release_mg_per_m2_d", default=False)
+    lining_release: dict = composition(
+        "Release of each element from the wetted side lining [E]", key="lining_release_mg_per_m2_d",
+        scale=1e-6 / 86400.0, hi=1e6, default={})
+    collectors: bool = boolean("Dissolution of the rods in the cathode metal (collectors.rod_material:"
+                               " steel dissolves Fe at the metal-side mass-transfer rate, graphite "
+                               "nothing)", default=False)
+    iron_saturation: float = number(
+        "Fe solubility in liquid Al at the operating temperature (steel rods) [R]",
+        key="iron_saturation_wt_pct", scale=0.01, lo=0.0, lo_open=True, hi=100.0, default=0.025)
+    codissolution: bool = boolean(
+        "Non-selective dissolution of the alloy when the anodic current density exceeds the "
+        "Al supply of the alloy-side film", default=False)
+    entrainment: bool = boolean("Anode alloy carried into the product (purity.alloy_entrainment)",
+                                default=False)
+    alloy_entrainment: float = number(
+        "kg of anode alloy carried into the product per kg of Al deposited (calibrated: docs/purity.md)",
+        lo=0.0, hi=1.0, default=None)
+    codeposition: bool = boolean(
+        "Melt cations (Na, Li, K, Ca, Ba) co-deposited at the cathode by the exchange equilibrium "
+        "(purity.cation_* tables)", default=False)
+    cation_salt_mole_fraction: dict = composition(
+        "Mole fraction of each cation's halide in the melt", key="cation_salt_mole_fraction",
+        scale=1.0, hi=1.0, default={})
+    cation_salt_activity_coefficient: dict = composition(
+        "Activity coefficient of each cation's halide in the melt", key="cation_salt_activity_coefficient",
+        scale=1.0, lo=1e-6, hi=1e6, default={})
+    cation_metal_activity_coefficient: dict = composition(
+        "Henrian activity coefficient of each cation's metal in liquid Al",
+        key="cation_metal_activity_coefficient", scale=1.0, lo=1e-6, hi=1e9, default={})
+
+
+@dataclass(**_FROZEN)
+class CurrentEfficiency:
+    """Loss mechanisms of the current efficiency (cellsim.purity.efficiency; docs/purity.md)."""
+
+    dissolved_metal: str = choice(
+        "Dissolved-metal loss: films, the two salt films in series at the configured solubility; "
+        "transport, solubility with temperature and a_Al (Arthur 1974) carried through both films "
+        "and the bulk across the ACD (eddy diffusivity)", ("films", "transport"), default="films")
+    solubility_reference_temperature: float = quantity(
+        "temperature", "Temperature of electrolyte.dissolved_al_solubility", "750 degC", lo=300.0,
+        default=None)
+    solubility_temperature_coefficient: float = number(
+        "Relative change of the Al solubility per kelvin [1/K]", lo=0.0, hi=0.1, default=0.0)
+    oxidation_rate: float = quantity(
+        "mass_flux", "Al lost by oxidation of the exposed cathode metal through the gas space",
+        "0.05 kg/(m2 d)", lo=0.0, default=0.0)
+    shunt_fraction: float = number("Fraction of the current passing without electrolysis "
+                                   "(electronic or leakage)", lo=0.0, hi=1.0, default=0.0)
+
+
+@dataclass(**_FROZEN)
 class Footprint:
     grid: str = text("Name of the electricity supply")
     emission_factor: float = quantity("emission_factor", "Life-cycle emission factor of the "
@@ -446,5 +521,8 @@ class Config:
     schedule: Schedule = section(Schedule, "Campaign schedule")
     product: ProductSpec = section(ProductSpec, "Product specification")
     footprint: Footprint = section(Footprint, "Carbon footprint")
+    purity: Purity = section(Purity, "Pathways into the product", default=Purity())
+    current_efficiency: CurrentEfficiency = section(CurrentEfficiency, "Current-efficiency losses",
+                                                   default=CurrentEfficiency())
     numerics: Numerics = section(Numerics, "Numerical settings", default=Numerics())
     window: Window = section(Window, "Operating window (cellsim.window)", default=Window())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..elements import ELEMENTS, IMPURITIES
+from ..elements import CATIONS, ELEMENTS, IMPURITIES
 from .errors import ConfigError
 from .schema import Config
 from ..units import celsius
@@ -90,6 +90,7 @@ def validate(config: Config, file: str) -> None:
         raise ConfigError(file, "schedule.time_step", config.schedule.time_step,
                           "a time step no longer than schedule.tap_interval")
     _check_schedule(config, file)
+    _check_purity(config, file)
     _check_design(config, file)
 
 
@@ -103,6 +104,48 @@ def _check_design(config: Config, file: str) -> None:
     if problems:
         key, value, expected = problems[0]
         raise ConfigError(file, key, value, expected)
+
+
+def _check_purity(config: Config, file: str) -> None:
+    """A pathway switched on needs its data; tables name known elements or cations."""
+    p, el, ce = config.purity, config.electrolyte, config.current_efficiency
+    for key, table in (("electrolyte.alf3_impurities_ppm", el.alf3_impurities),
+                       ("electrolyte.base_salt_impurities_ppm", el.base_salt_impurities),
+                       ("purity.lining_release_mg_per_m2_d", p.lining_release)):
+        for symbol, value in table.items():
+            if symbol not in IMPURITIES:
+                raise ConfigError(file, f"{key}.{symbol}", value, f"an element among {list(IMPURITIES)}")
+    if p.makeup_salts and not (el.alf3_impurities or el.base_salt_impurities):
+        raise ConfigError(file, "electrolyte.alf3_impurities_ppm", None,
+                          "the impurity content of the make-up salt when purity.makeup_salts = true")
+    if p.lining and not p.lining_release:
+        raise ConfigError(file, "purity.lining_release_mg_per_m2_d", None,
+                          "release rates of the lining when purity.lining = true")
+    if p.entrainment and p.alloy_entrainment is None:
+        raise ConfigError(file, "purity.alloy_entrainment", None,
+                          "a coefficient (kg alloy per kg Al, 0 to 1) when purity.entrainment = true")
+    tables = {"purity.cation_salt_mole_fraction": p.cation_salt_mole_fraction,
+              "purity.cation_salt_activity_coefficient": p.cation_salt_activity_coefficient,
+              "purity.cation_metal_activity_coefficient": p.cation_metal_activity_coefficient}
+    for key, table in tables.items():
+        for symbol, value in table.items():
+            if symbol not in CATIONS:
+                raise ConfigError(file, f"{key}.{symbol}", value, f"a cation among {list(CATIONS)}")
+    if p.codeposition:
+        cations = set(p.cation_salt_mole_fraction)
+        if not cations:
+            raise ConfigError(file, "purity.cation_salt_mole_fraction", None,
+                              "at least one cation when purity.codeposition = true")
+        for key, table in tables.items():
+            if set(table) != cations:
+                missing = sorted(cations - set(table)) or sorted(set(table) - cations)
+                raise ConfigError(file, key, dict(table),
+                                  f"the same cations as purity.cation_salt_mole_fraction "
+                                  f"({sorted(cations)}; differs in {missing})")
+    if ce.dissolved_metal == "transport" and ce.solubility_reference_temperature is None:
+        raise ConfigError(file, "current_efficiency.solubility_reference_temperature", None,
+                          "the temperature of electrolyte.dissolved_al_solubility when "
+                          "current_efficiency.dissolved_metal = \"transport\"")
 
 
 def _check_schedule(config: Config, file: str) -> None:

@@ -72,8 +72,8 @@ class ElectrolyteFrozen(RuntimeError):
 # ------------------------------------------------------------------------------------ mesh
 # The heat field takes the electrolyte's liquidus and heat capacity (cellsim.electrolyte) when
 # the grid is rebuilt: at a remesh, or when they moved by this much since the last build.
-ELECTROLYTE_REBUILD_K = 2.0  # K
-ELECTROLYTE_REBUILD_CP = 0.02  # relative
+ELECTROLYTE_REBUILD_K = 10.0  # K
+ELECTROLYTE_REBUILD_CP = 0.05  # relative
 
 
 class PotMesh:
@@ -410,6 +410,11 @@ class FieldSpecies:
     def electrolyte_inventory(self) -> np.ndarray:
         """Impurity masses [kg] in the electrolyte (the remap conserves them to round-off)."""
         return self.field.inventory(self.concentration) * chemistry.MOLAR_MASS
+
+    def add(self, masses: np.ndarray) -> None:
+        """Impurities [kg] entering the electrolyte from outside the exchange (make-up salts,
+        lining, co-dissolution), spread uniformly over its cells."""
+        self.concentration = self.concentration + self.field.uniform(masses / chemistry.MOLAR_MASS)
 
     def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
         """The species field over dt (start-of-step temperature field and current solution)."""

@@ -142,6 +142,9 @@ class FilmExchange(Stateless):
     def electrolyte_inventory(self) -> None:
         return None
 
+    def add(self, masses: np.ndarray) -> None:
+        """Nothing to do: the cell's inventory is the only representation."""
+
     def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
         cfg, s, d = cell.config, cell.state, cell.derived
         T, area = temperature, cfg.geometry.area
@@ -156,10 +159,11 @@ class FilmExchange(Stateless):
         c_alloy = (s.alloy / molar_masses).sum() / V_alloy
         c_cath = (s.cathode / molar_masses).sum() / V_cath
         a_alx3 = cell.alf3_activity()
+        eq = cfg.purity.equilibria
         x_ratio_a = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_alloy, gamma)
+                                              d.a_al_alloy, gamma, eq)
         x_ratio_c = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_cathode, np.ones(len(IMPURITIES)))
+                                              d.a_al_cathode, np.ones(len(IMPURITIES)), eq)
         S_a, S_c = x_ratio_a * c_salt / c_alloy, x_ratio_c * c_salt / c_cath
         g_a = chemistry.film_conductance(area, S_a, el.mass_transfer_coefficient,
                                          cfg.anode_alloy.metal_mass_transfer_coefficient)
