@@ -24,7 +24,8 @@ from .elements import ALL_ELEMENTS, IMPURITIES
 FORMATS = ("csv", "json", "netcdf")
 SUFFIX = {"csv": ".csv", "json": ".json", "netcdf": ".nc"}
 KWH_PER_T = 1.0 / 3600.0  # J/kg -> kWh/t
-COORDS = ("element", "impurity", "tap", "bleed", "addition")  # axis labels, not columns
+COORDS = ("element", "impurity", "tap", "bleed", "addition", "renewal",
+          "salt_component")  # axis labels, not columns
 
 
 def _columns(group) -> list[tuple[str, np.ndarray]]:
@@ -43,7 +44,10 @@ def _columns(group) -> list[tuple[str, np.ndarray]]:
         if data.ndim == 1:
             out.append((f"{name} [{units}]", data))
         elif data.ndim == 2:
-            cols = list(IMPURITIES) if data.shape[1] == len(IMPURITIES) else list(ALL_ELEMENTS)
+            if "columns" in ds.attrs:  # e.g. salt_composition: the electrolyte's components
+                cols = [c.decode() if isinstance(c, bytes) else str(c) for c in ds.attrs["columns"]]
+            else:
+                cols = list(IMPURITIES) if data.shape[1] == len(IMPURITIES) else list(ALL_ELEMENTS)
             out += [(f"{name} {el} [{units}]", data[:, i]) for i, el in enumerate(cols)]
     return out
 
