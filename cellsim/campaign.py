@@ -8,8 +8,10 @@ limits, recording, snapshots, sync points) that share one interface; each step t
 calls ``before`` of every operation, steps the cell, and calls ``after`` of every operation
 in order. A campaign ends at the first of: the configured duration, a tapped batch outside
 the product specification (if ``schedule.stop_on_spec``), an anode-alloy or pot limit, a
-thermal limit (ledge gone, electrolyte frozen or too hot; ``[schedule]``), or a non-finite
-state (reported as an error, never written as a result).
+thermal limit (ledge gone, electrolyte frozen or too hot; ``[schedule]``), leaving the
+operating window (cellsim.window: that state is not recorded, the result is marked outside
+the window; a design whose initial state is outside does not start), or a non-finite state
+(reported as an error, never written as a result).
 
 Every ``numerics.checkpoint_interval`` of simulated time is a sync point: the cell drops
 its solver caches (factorisations, warm starts), so what follows depends on the state
@@ -29,6 +31,7 @@ from .config.schema import Config
 from .models import make_model
 from .results import CampaignResult
 from .schedule import SERIES, Log, Operation, Step, check_physical, operations_of
+from .window import OutsideWindow, violation
 
 
 @dataclass
@@ -56,13 +59,16 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
     else:
         cell = make_model(config)
         check_physical(cell)
+        outside = violation(config, cell, None)
+        if outside:
+            raise OutsideWindow(f"the initial state is outside the operating window: {outside}")
         rs = RunnerState(0, Log(cell.state.cathode[0]), operations_of(config))
         clock = Step(0, False, rs.log, run, rs)
         for op in rs.operations:
             op.start(cell, clock)
     dt, duration = config.schedule.time_step, config.schedule.duration
     n_steps = int(math.ceil(duration / dt - 1e-9))
-    stop_reason = "duration reached"
+    stop_reason, outside = "duration reached", None
     for index in range(rs.step + 1, n_steps + 1):
         clock = Step(index, index == n_steps, rs.log, run, rs)
         for op in rs.operations:
@@ -76,12 +82,13 @@ def run_campaign(config: Config | None, progress: Callable[[float, dict], None] 
             progress(cell.state.time, {"U": cell.derived.cell_voltage, "T": cell.derived.temperature,
                                        "Al": cell.state.cathode[0] / cell.state.cathode.sum()})
         if clock.stop:
-            stop_reason = clock.stop
+            stop_reason, outside = clock.stop, clock.outside
             break
     log = rs.log
     return CampaignResult.from_run(config, cell, log.arrays(), log.taps, stop_reason, log.cathode_al_0,
                                    wallclock.perf_counter() - start, bleeds=log.bleeds,
-                                   additions=log.additions, renewals=log.renewals)
+                                   additions=log.additions, renewals=log.renewals,
+                                   window=outside)
 
 
 def make_model_from(checkpoint: dict) -> Cell:

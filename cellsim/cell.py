@@ -29,6 +29,9 @@ from .electrolyte.provider import SaltProvider
 from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from .lumped import chemistry, electrical, thermal
 from .physics import Physics
+from .purity import ledger
+from .purity.efficiency import LOSSES
+from .purity.pathways import Pathways, charge_of
 from .units import FARADAY, ZERO_CELSIUS
 
 M_AL = ELEMENTS["Al"].molar_mass
@@ -75,6 +78,17 @@ class CellState:
     back_reaction: float = 0.0  # kg of Al returned from cathode to alloy
     energy: dict = field(default_factory=lambda: {k: 0.0 for k in LEDGER_TERMS})
     feed_rate: float = 0.0  # kg/s of scrap metal over the last step
+    # purity pathways and current-efficiency losses (cellsim.purity)
+    sourced: np.ndarray = field(default_factory=lambda: np.zeros(len(ALL_ELEMENTS)))  # kg in from
+    # make-up salts, lining and collectors
+    oxidized: float = 0.0  # kg of Al oxidised at the cathode-metal surface (leaves as oxide)
+    losses: dict = field(default_factory=lambda: {k: 0.0 for k in LOSSES})  # kg Al short of Faraday
+    tags_electrolyte: np.ndarray = field(default_factory=lambda: ledger.empty(len(IMPURITIES)))  # kg
+    tags_cathode: np.ndarray = field(default_factory=lambda: ledger.empty(len(IMPURITIES)))
+    tags_tapped: np.ndarray = field(default_factory=lambda: ledger.empty(len(IMPURITIES)))
+    cations_electrolyte: np.ndarray = field(default_factory=lambda: np.zeros(0))  # mol
+    cations_cathode: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
+    cations_tapped: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
     # electrolyte care (cellsim.electrolyte): kg per IMPURITIES element or kg of salt
     electrolyte_precipitate: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
     electrolyte_removed: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
@@ -150,7 +164,18 @@ class Cell:
             cathode=composition_array(config.cathode_metal.initial_composition) * cath_mass,
             alf3=alf3, electrolyte_base=electrolyte_mass - alf3)
         self.state.feed_rate = self.nominal_feed_rate()
+        if physics.pathways is None:
+            physics.pathways = Pathways(config)
+        self.pathways = physics.pathways
+        ledger.add(self.state.tags_cathode, "initial", self.state.cathode[_IMP])
+        moles = electrolyte_mass / config.electrolyte.mean_molar_mass
+        self.state.cations_electrolyte = np.array(
+            [config.purity.cation_salt_mole_fraction[c] * moles for c in self.pathways.cations])
+        self.state.cations_cathode = np.zeros(len(self.pathways.cations))
+        self.state.cations_tapped = np.zeros(len(self.pathways.cations))
+        self.last_tap_tags, self.last_tap_cations = None, None
         self.initial = self.totals()
+        self.initial_cations = self.cation_totals()
         self.salt_mass_0 = electrolyte_mass
         self.refresh_electrolyte()
         physics.start(self, self.layers())
@@ -169,8 +194,16 @@ class Cell:
         alf3 = s.alf3 - s.alf3_added + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3
         dissolved = np.concatenate([[alf3 * M_AL / M_ALF3],
                                     s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed])
-        return (s.alloy + dissolved + s.cathode + s.sludge + s.tapped + s.bled
-                - s.scrap_metal - s.refilled)
+        oxidized = np.zeros(len(ALL_ELEMENTS))
+        oxidized[0] = s.oxidized
+        return (s.alloy + dissolved + s.cathode + s.sludge + s.tapped + s.bled + oxidized
+                - s.scrap_metal - s.refilled - s.sourced)
+
+    def cation_totals(self) -> np.ndarray:
+        """Moles of each co-depositing cation (purity.codeposition) in the electrolyte, the
+        cathode metal and the tapped metal: constant over a campaign."""
+        s, M = self.state, self.pathways.cation_molar_mass
+        return s.cations_electrolyte + (s.cations_cathode + s.cations_tapped) / M
 
     def salt_component_totals(self) -> np.ndarray:
         """Base salt and AlX3 [kg] in the pot plus removed less added (renewals, additions,
@@ -279,27 +312,50 @@ class Cell:
         by the current at each electrode, the back reaction, AlX3, ledgers, continuous feed
         and sludge; the derived quantities are then updated."""
         cfg, s, d = self.config, self.state, self.derived
-        I, area = self.current, cfg.geometry.area
-        el = cfg.electrolyte
+        I = self.current
         heater, exchange = self.physics.step(self, dt)
         N_a, N_c = self._book_exchange(exchange)
+        pw = self.pathways
+        N_co = pw.codissolution(s.alloy, d.alloy_density, I)  # before the alloy changes
+        I_el = I - pw.shunt_current(I)  # the current that electrolyses
 
         # Al carries the rest of the current at each electrode (mol/s).
         nv = chemistry.VALENCE
-        r_anode = (I - FARADAY * np.dot(nv, N_a)) / (3 * FARADAY)
-        r_cathode = (I - FARADAY * np.dot(nv, N_c)) / (3 * FARADAY)
-        # Back reaction: dissolved metal carried from the cathode (a_Al ~ 1) to the alloy through
-        # both electrolyte films in series (docs/model.md) [mol/s].
-        c_sat = el.dissolved_al_solubility * el.density / M_AL
-        back = 0.5 * el.mass_transfer_coefficient * area * c_sat * (d.a_al_cathode - d.a_al_alloy)
-        back = max(back, 0.0)
+        r_anode = (I_el - FARADAY * np.dot(nv, N_a)) / (3 * FARADAY)
+        if np.any(N_co):
+            r_anode -= charge_of(N_co) / (3 * FARADAY)
+        r_cathode = (I_el - FARADAY * np.dot(nv, N_c)) / (3 * FARADAY)
+        N_cat = pw.cation_rates(d.temperature, self.alf3_activity(), d.a_al_cathode, r_cathode)
+        if N_cat.size:
+            r_cathode -= float(np.dot(pw.cation_valence, N_cat)) / 3.0
+        # Back reaction: dissolved metal carried from the cathode (a_Al ~ 1) to the alloy
+        # (cellsim.purity.efficiency; docs/purity.md) [mol/s].
+        back = pw.dissolved_metal(d.temperature, d.a_al_cathode, d.a_al_alloy)
         s.alloy[0] -= (r_anode - back) * dt * M_AL
         s.cathode[0] += (r_cathode - back) * dt * M_AL
         s.back_reaction += back * dt * M_AL
         s.alf3 += (r_anode - r_cathode) * dt * M_ALF3
+        oxidized = min(pw.oxidation() * dt, max(s.cathode[0], 0.0))
+        s.cathode[0] -= oxidized
+        s.oxidized += oxidized
+        if N_cat.size:
+            s.cations_electrolyte -= N_cat * dt
+            s.cations_cathode += N_cat * dt * pw.cation_molar_mass
+            s.electrolyte_base -= float(np.dot(N_cat, pw.cation_salt_molar_mass)) * dt
+        makeup = 0.0
         if cfg.schedule.salt_additions == "continuous" and s.alf3 < self.alf3_setpoint:
-            s.alf3_added += self.alf3_setpoint - s.alf3  # make-up keeps the melt's ratio (counted)
+            makeup = self.alf3_setpoint - s.alf3
+            s.alf3_added += makeup  # make-up keeps the melt's ratio (counted)
             s.alf3 = self.alf3_setpoint
+        self._purity_transfers(dt, N_a, N_c, N_co, pw.makeup(makeup, 0.0),
+                               (r_cathode - back) * dt * M_AL)
+        losses = s.losses
+        losses["dissolved_metal"] += back * dt * M_AL
+        losses["oxidation"] += oxidized
+        losses["shunt"] += (I - I_el) * dt / (3 * FARADAY) * M_AL
+        losses["impurity_current"] += FARADAY * np.dot(nv, N_c) * dt / (3 * FARADAY) * M_AL
+        if N_cat.size:
+            losses["cation_current"] += float(np.dot(pw.cation_valence, N_cat)) / 3.0 * dt * M_AL
 
         s.charge += I * dt
         for term, volts in d.voltage.items():
@@ -316,6 +372,45 @@ class Cell:
                     f"MgX2 solubility reached: {self.salt.mgx2_fraction(s) * 100:.2f} wt% "
                     f"(electrolyte.mgx2_solubility_wt_pct, precipitation = \"stop\")")
         self.update_state()
+
+    def _add_to_electrolyte(self, masses: np.ndarray) -> None:
+        """Impurities [kg] entering the electrolyte from outside the exchange."""
+        self.state.electrolyte = self.state.electrolyte + masses
+        self.physics.species.add(masses)
+
+    def _purity_transfers(self, dt: float, N_a, N_c, N_co, makeup: np.ndarray,
+                          al_deposited: float) -> None:
+        """Co-dissolution, make-up salts, lining, entrainment and collectors over dt, and the
+        origin tags of the electrolyte and the cathode metal (cellsim.purity.ledger)."""
+        s, d, pw, M = self.state, self.derived, self.pathways, chemistry.MOLAR_MASS
+        codissolved = N_co * dt * M
+        lining = pw.lining(d.heat.ledge_thickness) * dt
+        collectors = pw.collectors(s.cathode, d.cathode_depth) * dt
+        entrained = pw.entrainment(al_deposited, s.alloy)
+        s.alloy[_IMP] -= codissolved
+        s.alloy -= entrained
+        s.cathode += entrained
+        s.losses["entrained_al"] -= entrained[0]
+        s.cathode[_IMP] += collectors
+        s.sourced[_IMP] += makeup + lining + collectors
+        into = codissolved + makeup + lining
+        if np.any(into):
+            self._add_to_electrolyte(into)
+        tags, cath = s.tags_electrolyte, s.tags_cathode
+        ledger.add(tags, "exchange", N_a * dt * M)
+        for tag, mass in (("codissolution", codissolved), ("makeup_salts", makeup), ("lining", lining)):
+            ledger.add(tags, tag, mass)
+        back = ledger.transfer(cath, -N_c * dt * M)  # cathode -> electrolyte (less noble elements)
+        tags += back
+        cath -= back
+        to_cathode = ledger.transfer(tags, N_c * dt * M)
+        to_alloy = ledger.transfer(tags, -N_a * dt * M)
+        tags -= to_cathode + to_alloy
+        cath += to_cathode
+        ledger.add(cath, "entrainment", entrained[_IMP])
+        ledger.add(cath, "collectors", collectors)
+        s.tags_electrolyte = ledger.rescale(tags, s.electrolyte, "exchange")
+        s.tags_cathode = ledger.rescale(cath, s.cathode[_IMP], "exchange")
 
     def _book_exchange(self, ex: ExchangeStep) -> tuple[np.ndarray, np.ndarray]:
         s = self.state
@@ -398,6 +493,11 @@ class Cell:
             alf3 = max(self.alf3_w0 * s.electrolyte_base / (1.0 - self.alf3_w0) - s.alf3, 0.0)
         s.alf3 += alf3
         s.alf3_added += alf3
+        makeup = self.pathways.makeup(alf3, base_salt)
+        if np.any(makeup):
+            s.sourced[_IMP] += makeup
+            self._add_to_electrolyte(makeup)
+            ledger.add(s.tags_electrolyte, "makeup_salts", makeup)
         self.update_state()
         return alf3, base_salt
 
@@ -407,9 +507,16 @@ class Cell:
         total = s.cathode.sum()
         if total <= self.cathode_residual:
             return np.zeros_like(s.cathode)
-        batch = s.cathode * (1.0 - self.cathode_residual / total)
+        share = 1.0 - self.cathode_residual / total
+        batch = s.cathode * share
         s.cathode -= batch
         s.tapped += batch
+        self.last_tap_tags = s.tags_cathode * share
+        s.tags_cathode = s.tags_cathode - self.last_tap_tags
+        s.tags_tapped = s.tags_tapped + self.last_tap_tags
+        self.last_tap_cations = s.cations_cathode * share
+        s.cations_cathode = s.cations_cathode - self.last_tap_cations
+        s.cations_tapped = s.cations_tapped + self.last_tap_cations
         self.update_state()
         return batch
 

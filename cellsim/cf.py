@@ -124,17 +124,31 @@ def _label_series(g) -> None:
 def _label_events(g, dim: str) -> None:
     n = g["time"].shape[0] if "time" in g else 0
     idx = _scale(g, dim, np.arange(n, dtype=np.int64), "1", f"{dim} number, from 0")
-    el = None
+    scales = {}
+
+    def scale(name, values, long_name):
+        if name not in scales:
+            scales[name] = _scale(g, name, list(values), "1", long_name)
+        return scales[name]
+
     for name, ds in list(g.items()):
-        if name == dim:
+        if name == dim or name in scales:
             continue
         _long_name(ds, f"{dim} {name}")
         if ds.ndim >= 1:
             ds.dims[0].attach_scale(idx)
-        if ds.ndim == 2:
-            if el is None:
-                el = _scale(g, "element", list(ALL_ELEMENTS), "1", "chemical element")
-            ds.dims[1].attach_scale(el)
+        columns = [str(c) for c in ds.attrs.get("columns", ALL_ELEMENTS)]
+        if ds.ndim == 3 and "tags" in ds.attrs:  # (tap, origin, impurity): /taps/pathways
+            ds.dims[1].attach_scale(scale("origin", [str(t) for t in ds.attrs["tags"]],
+                                          "origin of an impurity in the product (docs/purity.md)"))
+        if ds.ndim >= 2:
+            if columns == list(ALL_ELEMENTS):
+                last = scale("element", ALL_ELEMENTS, "chemical element")
+            elif columns == list(IMPURITIES):
+                last = scale("impurity", IMPURITIES, "impurity element")
+            else:  # /taps/cations
+                last = scale("cation", columns, "co-deposited melt cation")
+            ds.dims[ds.ndim - 1].attach_scale(last)
     if "time" in g:
         g["time"].attrs["long_name"] = f"time of each {dim} since the start of the campaign"
 

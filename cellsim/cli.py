@@ -2,25 +2,90 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 
 from . import __version__
 from .config import ConfigError, load_config
+from .naming import safe_name
+from .units import celsius
+
+# Exit codes (docs/cli.md)
+EXIT_OK = 0
+EXIT_FAILED = 1  # the campaign failed numerically; validate: a check failed
+EXIT_INPUT = 2  # bad input: configuration, option, or a file that is not a usable result
+EXIT_OUTSIDE_WINDOW = 3  # the campaign left the operating window; its file is written, marked
+EXIT_BUSY = 4  # another cellsim process writes the same output
+EXIT_INTERNAL = 70  # an unexpected error (a bug): one line here, the traceback in a log file
+EXIT_INTERRUPTED = 130
 
 
-def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"error: {message}", err=True)
+def _fail(message: str, code: int = EXIT_INPUT) -> None:
+    lines = str(message).splitlines() or [""]
+    text = "\n".join(line if len(line) <= 2000 else line[:2000] + "..." for line in lines[:20])
+    click.echo(f"error: {text}", err=True)
     sys.exit(code)
+
+
+def log_folder() -> Path:
+    """Where tracebacks of unexpected errors go: $CELLSIM_LOG_DIR or the temporary folder."""
+    return Path(os.environ.get("CELLSIM_LOG_DIR") or tempfile.gettempdir())
+
+
+def _log_traceback(exc: BaseException) -> Path | None:
+    import datetime as dt
+    import traceback
+
+    try:
+        folder = log_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+        path = folder / f"cellsim-error-{stamp}-{os.getpid()}.log"
+        path.write_text(f"cellsim {__version__}\nargv: {sys.argv!r}\n\n"
+                        + "".join(traceback.format_exception(exc)))
+        return path
+    except OSError:
+        return None
+
+
+class _Main(click.Group):
+    """The command group with the one top-level handler: an unexpected exception becomes a
+    one-line error naming the log file (exit 70); ``cellsim --debug`` shows the traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit,
+                KeyboardInterrupt, GeneratorExit):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug") or os.environ.get("CELLSIM_DEBUG"):
+                raise
+            log = _log_traceback(exc)
+            first = (str(exc).splitlines() or [""])[0][:300]
+            where = f"details in {log}" if log else "no log could be written"
+            _fail(f"unexpected {type(exc).__name__}: {first} ({where}; rerun with cellsim --debug "
+                  "to see the traceback)", EXIT_INTERNAL)
 
 
 def _load(config: str, overrides: tuple[str, ...]):
     try:
-        return load_config(config, overrides)
+        cfg = load_config(config, overrides)
     except ConfigError as exc:
         _fail(str(exc))
+    if cfg.schedule.current_program == "csv":  # read the program now, not after the start
+        from .program import current_program
+
+        try:
+            current_program(cfg)
+        except ValueError as exc:
+            _fail(str(ConfigError(config, "schedule.current_file", cfg.schedule.current_file,
+                                  f"a readable current program ({exc})")))
+    return cfg
 
 
 def _check_output(path: str | Path, force: bool, mkdir: bool) -> Path:
@@ -48,12 +113,19 @@ def _read_result(file: str):
         _fail(str(exc))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cellsim")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+def main(debug: bool) -> None:
     """cellsim: simulate three-layer electrorefining of aluminium scrap.
 
     CONFIG is a TOML file or the name of a packaged reference cell (rusal-3kA, rusal-500A).
+    Quantities carry their units ("4.5 cm", "3 kA", "750 degC"); see docs/configuration.md.
+
+    Exit codes: 0 ok; 1 the campaign failed (or a validation check); 2 bad input; 3 the
+    campaign left the operating window (result written, marked); 4 the output is in use by
+    another cellsim process; 70 unexpected error (traceback in a log file; --debug shows it);
+    130 interrupted.
     Quantities carry their units ("4.5 cm", "3 kA", "750 degC"). `cellsim list` shows the
     packaged library with sources. The docs (configuration.md, hdf5-layout.md, api.md,
     references.md) ship with the package, in the cellsim/docs folder of the installation.
@@ -74,7 +146,8 @@ def _kernels_cached() -> bool:
 @main.command()
 @click.argument("config", required=False)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="HDF5 result file [default: <config name>.h5 in the current folder].")
+              help="HDF5 result file [default: <meta.name>-<hash of the resolved configuration>.h5 "
+                   "in the current folder].")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help='Override a configuration value, e.g. --set geometry.acd="5 cm" (repeatable).')
 @click.option("--resume", "resume", type=click.Path(dir_okay=False), default=None, metavar="FILE",
@@ -93,9 +166,8 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
     numerics.checkpoint_interval) sit next to the result; after an interruption
     `cellsim run --resume OUT` continues and gives the same result as an uninterrupted run.
     """
-    from .campaign import run_campaign
-    from .checkpoint import RunFile
-    from .io import write_result
+    from .checkpoint import CheckpointError, RunFile, clean_temporaries, run_paths
+    from .locking import Lock, OutputBusy
 
     if not quiet and not _kernels_cached():
         click.echo("cellsim: first run after install: compiling the Numba kernels (about 40 s of CPU "
@@ -103,19 +175,51 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
     if resume:
         if config or overrides:
             _fail("--resume continues with the stored configuration: give no CONFIG or --set")
-        runfile = RunFile(resume, resume=True)
-        try:
-            state = runfile.load_checkpoint()
-        except (FileNotFoundError, ValueError) as exc:
-            _fail(str(exc))
-        cfg, config = state["config"], str(runfile.result)
-        start = state["model"]["state"].time
+        target = run_paths(resume)[0]
     else:
         if not config:
             _fail("give a CONFIG to run (or --resume FILE)")
-        cfg, state, start = _load(config, overrides), None, 0.0
-        _check_output(output or f"{cfg.meta.name}.h5", force, mkdir)
-        runfile = RunFile(output or f"{cfg.meta.name}.h5")
+        cfg = _load(config, overrides)
+        target = _check_output(output or default_output_name(cfg), force, mkdir)
+    try:
+        lock = Lock(target.with_name(target.name + ".lock"), str(target))
+    except OutputBusy as exc:
+        _fail(str(exc), EXIT_BUSY)
+    except OSError as exc:
+        _fail(f"{target}: cannot create the output ({exc.strerror or exc})")
+    with lock:
+        clean_temporaries(target)  # left by a killed run; we hold the lock, so none is live
+        if resume:
+            runfile = RunFile(resume, resume=True)
+            try:
+                state = runfile.load_checkpoint()
+            except (FileNotFoundError, CheckpointError) as exc:
+                _fail(str(exc))
+            cfg, config = state["config"], str(runfile.result)
+            start = state["model"]["state"].time
+        else:
+            runfile, state, start = RunFile(target), None, 0.0
+        _run(cfg, config, runfile, state, start, quiet, as_json)
+
+
+def default_output_name(cfg) -> str:
+    """``<meta.name>-<hash>.h5``: the name sanitised (a name, never a path) and 8 hex digits of
+    the SHA-256 of the resolved configuration, so runs of different configurations (other
+    --set values) never share a default output."""
+    import hashlib
+    import json
+
+    from .io import config_to_dict
+
+    text = json.dumps(config_to_dict(cfg), sort_keys=True, default=str)
+    return f"{safe_name(cfg.meta.name)}-{hashlib.sha256(text.encode()).hexdigest()[:8]}.h5"
+
+
+def _run(cfg, config, runfile, state, start, quiet, as_json) -> None:
+    from .campaign import run_campaign
+    from .io import write_result
+    from .window import OutsideWindow
+
     duration = cfg.schedule.duration
     show_bar = sys.stderr.isatty() and not quiet
     with click.progressbar(length=int(duration), label=f"{cfg.meta.name}", file=sys.stderr,
@@ -126,20 +230,28 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
 
         def progress(t: float, info: dict) -> None:
             bar.update(int(t - done[0]), f"day {t / 86400:5.1f}  U {info['U']:.3f} V  "
-                                         f"T {info['T'] - 273.15:.0f} degC  "
+                                         f"T {celsius(info['T']):.0f} degC  "
                                          f"Al {info['Al'] * 100:.3f} wt%")
             done[0] = int(t)
 
         try:
             result = run_campaign(cfg, progress, run=runfile, resume=state)
+        except OutsideWindow as exc:
+            _fail(f"{exc}; nothing written", code=EXIT_OUTSIDE_WINDOW)
         except (FloatingPointError, RuntimeError) as exc:
-            _fail(f"the campaign failed: {exc}", code=1)
+            _fail(f"the campaign failed: {exc}", code=EXIT_FAILED)
         except KeyboardInterrupt:
-            _fail(f"interrupted; continue with: cellsim run --resume {runfile.result}", code=130)
+            _fail(f"interrupted; continue with: cellsim run --resume {runfile.result}",
+                  code=EXIT_INTERRUPTED)
         # a campaign that stops early fills the bar and says why
         bar.update(max(int(duration) - int(done[0]), 0),
                    f"day {result.summary['campaign_length'] / 86400:5.1f}  ended: {result.stop_reason}")
-    path = write_result(result, runfile.result, config_file=config, fields=runfile.snapshots_file())
+    try:
+        path = write_result(result, runfile.result, config_file=config,
+                            fields=runfile.snapshots_file())
+    except OSError as exc:
+        _fail(f"{runfile.result}: cannot write the result ({exc.strerror or exc}); the campaign's "
+              f"checkpoint, if any, is kept: cellsim run --resume {runfile.result}", EXIT_FAILED)
     runfile.finish()
     if as_json:
         import json
@@ -151,6 +263,10 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
     elif not quiet:
         click.echo(result.format_summary())
         click.echo(f"wrote {path} ({result.wall_time:.2f} s)")
+    if result.window:
+        click.echo(f"error: the campaign left the operating window: {result.window}; {path} is "
+                   "marked as outside it (no energy or purity results)", err=True)
+        sys.exit(EXIT_OUTSIDE_WINDOW)
 
 
 @main.command()
@@ -163,6 +279,16 @@ def check(config: str, overrides: tuple[str, ...]) -> None:
     click.echo(f"{config}: ok ({cfg.meta.name}: {cfg.operation.current:g} A, "
                f"{cfg.geometry.area:.3f} m2, ACD {cfg.geometry.acd * 100:g} cm, "
                f"electrolyte {cfg.electrolyte.name}, scrap {cfg.scrap.name})")
+    from .guards import estimate_cells
+    from .window import limits
+
+    lim = limits(cfg)
+    click.echo(f"  operating window: melt {lim.min_temperature - 273.15:g} to "
+               f"{lim.max_temperature - 273.15:g} degC, ACD >= {lim.min_acd * 100:g} cm"
+               + ("" if lim.enabled else " (off: window.enabled = false)"))
+    cells = estimate_cells(cfg)
+    if cells:
+        click.echo(f"  field grid: about {cells} cells (numerics.max_cells {cfg.numerics.max_cells})")
     for source in cfg.meta.sources:
         click.echo(f"  source: {source}")
     from .references import resolve
@@ -291,12 +417,21 @@ def plot(file: str, outdir: str | None, at: str | None, mkdir: bool, quiet: bool
               "(create it, or pass --mkdir)")
     written = list(campaign_figures(result, outdir))
     if t is not None:
+        import h5py
+
+        from .io import ResultFileError, verify
         from .plot_fields import field_figures
 
         try:
+            with h5py.File(file, "r") as h5:
+                verify(h5, file, skip=())  # the field snapshots too
             written += field_figures(file, t, outdir)
         except KeyError as exc:
             _fail(str(exc.args[0]))
+        except ResultFileError as exc:
+            _fail(str(exc))
+        except (OSError, ValueError) as exc:
+            _fail(f"{file}: damaged field snapshots ({type(exc).__name__}: {str(exc)[:200]})")
     if not quiet:
         for path in written:
             click.echo(f"wrote {path}")

@@ -194,6 +194,37 @@ class Species(Provider, Protocol):
         """Impurity masses [kg] in the electrolyte if this provider owns them (a field), else
         None (the cell's inventory is then the only representation)."""
 
+    def add(self, masses: np.ndarray) -> None:
+        """Impurities [kg per IMPURITIES element] entering the electrolyte from outside the
+        exchange (the cell books them in its inventory too)."""
+
+
+@runtime_checkable
+class PurityPathways(Protocol):
+    """Rates of the purity pathways and current-efficiency losses (``cellsim.purity``) for
+    the cell's present state; the cell books them. One implementation serves every level
+    (``cellsim.purity.pathways.Pathways``): the rates depend on lumped quantities only."""
+
+    cations: tuple  # co-depositing cations configured (purity.codeposition)
+
+    def codissolution(self, alloy: np.ndarray, alloy_density: float, current: float) -> np.ndarray: ...
+
+    def entrainment(self, al_deposited: float, alloy: np.ndarray) -> np.ndarray: ...
+
+    def makeup(self, alf3_mass: float, base_mass: float) -> np.ndarray: ...
+
+    def lining(self, ledge_thickness: float) -> np.ndarray: ...
+
+    def collectors(self, cathode: np.ndarray, cathode_depth: float) -> np.ndarray: ...
+
+    def cation_rates(self, T: float, a_alx3: float, a_al: float, al_deposition: float) -> np.ndarray: ...
+
+    def dissolved_metal(self, T: float, a_al_cathode: float, a_al_alloy: float) -> float: ...
+
+    def oxidation(self) -> float: ...
+
+    def shunt_current(self, current: float) -> float: ...
+
 
 @runtime_checkable
 class Electrolyte(Protocol):

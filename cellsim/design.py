@@ -29,6 +29,7 @@ import numpy as np
 
 from .config import ConfigError
 from .uq import HEADLINE, derived_outputs, display
+from .units import celsius
 
 METHODS = ("cobyla", "slsqp", "de")
 FEASIBILITY_TOL = 1e-6  # a constraint met to this fraction of its sides' magnitude is met
@@ -207,7 +208,7 @@ def reporting_outputs(summary: dict, config=None) -> dict:
     s = derived_outputs(summary)
     out = {k: float(display(k, s[k])) for k in HEADLINE if k in s}
     if config is not None:
-        out["liquidus"] = config.electrolyte.liquidus - 273.15
+        out["liquidus"] = celsius(config.electrolyte.liquidus)
     return out
 
 

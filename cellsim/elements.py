@@ -18,6 +18,9 @@ IMPURITIES: tuple[str, ...] = ("Fe", "Cu", "Si", "Mn", "Zn", "Mg", "Ti")
 
 ALL_ELEMENTS: tuple[str, ...] = ("Al",) + IMPURITIES
 
+CATIONS: tuple[str, ...] = ("Na", "Li", "K", "Ca", "Ba")
+"""Melt cations that may co-deposit at the cathode (purity.codeposition; cellsim.purity)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Element:

@@ -20,11 +20,12 @@ import h5py
 import numpy as np
 
 from .elements import ALL_ELEMENTS, IMPURITIES
+from .units import day
 
 FORMATS = ("csv", "json", "netcdf")
 SUFFIX = {"csv": ".csv", "json": ".json", "netcdf": ".nc"}
 KWH_PER_T = 1.0 / 3600.0  # J/kg -> kWh/t
-COORDS = ("element", "impurity", "tap", "bleed", "addition", "renewal",
+COORDS = ("element", "impurity", "tap", "bleed", "addition", "origin", "cation", "renewal",
           "salt_component")  # axis labels, not columns
 
 
@@ -34,7 +35,7 @@ def _columns(group) -> list[tuple[str, np.ndarray]]:
     names = sorted(group, key=lambda n: (n != "time", n))  # time first, then by name
     for name in names:
         ds = group[name]
-        if not isinstance(ds, h5py.Dataset) or name in COORDS:
+        if not isinstance(ds, h5py.Dataset) or name in COORDS or (name != "time" and ds.is_scale):
             continue
         units = str(ds.attrs.get("units", "1"))
         data = ds[()]
@@ -44,11 +45,16 @@ def _columns(group) -> list[tuple[str, np.ndarray]]:
         if data.ndim == 1:
             out.append((f"{name} [{units}]", data))
         elif data.ndim == 2:
-            if "columns" in ds.attrs:  # e.g. salt_composition: the electrolyte's components
-                cols = [c.decode() if isinstance(c, bytes) else str(c) for c in ds.attrs["columns"]]
-            else:
+            cols = [c.decode() if isinstance(c, bytes) else str(c)
+                    for c in ds.attrs.get("columns", [])]
+            if len(cols) != data.shape[1]:
                 cols = list(IMPURITIES) if data.shape[1] == len(IMPURITIES) else list(ALL_ELEMENTS)
             out += [(f"{name} {el} [{units}]", data[:, i]) for i, el in enumerate(cols)]
+        elif data.ndim == 3 and "tags" in ds.attrs:  # /taps/pathways: (tap, origin, impurity)
+            cols = [c.decode() if isinstance(c, bytes) else str(c) for c in ds.attrs["columns"]]
+            out += [(f"{name} {el} from {tag} [{units}]", data[:, k, i])
+                    for k, tag in enumerate(str(t) for t in ds.attrs["tags"])
+                    for i, el in enumerate(cols)]
     return out
 
 
@@ -57,12 +63,12 @@ def tables(path: str | Path) -> dict[str, tuple[list[str], list[list]]]:
     with h5py.File(path, "r") as h5:
         series = _columns(h5["series"])
         t = dict(series)["time [s]"]
-        series.insert(1, ("time [d]", t / 86400.0))
+        series.insert(1, ("time [d]", t / day))
         if "specific_energy [J/kg]" in dict(series):
             series.append(("specific_energy [kWh/t]", dict(series)["specific_energy [J/kg]"] * KWH_PER_T))
         taps = _columns(h5["taps"])
         taps.insert(0, ("tap [1]", np.arange(h5["taps/time"].shape[0])))
-        taps.insert(2, ("time [d]", h5["taps/time"][()] / 86400.0))
+        taps.insert(2, ("time [d]", h5["taps/time"][()] / day))
         taps.insert(3, ("purity [wt% Al]", h5["taps/composition"][()][:, 0] * 100.0))
         summary = [(name, float(np.asarray(ds[()]).item()), str(ds.attrs.get("units", "1")))
                    for name, ds in h5["summary"].items()]

@@ -3,11 +3,15 @@
 Layout (format ``cellsim-result``, version 1)::
 
     /                      attrs: format, format_version, cellsim_version, git_revision, created,
-                                  wall_time_s, stop_reason, config_name, python/numpy/... versions
+                                  wall_time_s, stop_reason, config_name, python/numpy/... versions,
+                                  operating_window ("inside" or "outside: <reason>"; outside,
+                                  the summary's energy, efficiency and purity are NaN: not results)
     /config                attrs: json (resolved configuration, SI), source_file, sources (list)
     /series/<name>         1D (time) or 2D (time x element) arrays; attrs units, description,
                            columns (for compositions)
     /taps/{time,mass,composition,in_spec,violations}
+    /taps/pathways         (tap, origin, impurity) kg per kg tapped; attrs tags, columns
+    /taps/cations          (tap, cation) kg of co-deposited cation per kg tapped; attrs columns
     /bleeds/{time,mass,composition,fresh_mass,fresh_composition}   anode alloy bleeds
     /additions/{time,alf3,base_salt}                                electrolyte additions
     /renewals/{time,mass,mgx2,fresh}                                partial salt renewals
@@ -38,6 +42,7 @@ from .config.schema import Config
 from .elements import ALL_ELEMENTS, IMPURITIES
 from .cf import DERIVED, derived_series, label_file
 from .electrolyte.provider import SaltProvider
+from .purity.ledger import TAGS
 from .results import Addition, Bleed, CampaignResult, Renewal, Tap
 from .routes import write_routes
 
@@ -62,6 +67,82 @@ SUMMARY_UNITS = {
 
 class ResultFileError(ValueError):
     """The file is not a readable cellsim result."""
+
+
+def dataset_digest(ds: h5py.Dataset) -> str:
+    """SHA-256 of a dataset's dtype, shape and values (strings: UTF-8, NUL-separated)."""
+    import hashlib
+
+    value = ds[()]
+    h = hashlib.sha256(f"{ds.dtype.str if ds.dtype.kind != 'O' else 'str'}{ds.shape}".encode())
+    if ds.dtype.kind == "O" or isinstance(value, (bytes, str)):
+        items = np.atleast_1d(np.asarray(value, dtype=object)).ravel()
+        h.update(b"\x00".join(v if isinstance(v, bytes) else str(v).encode() for v in items))
+    else:
+        h.update(np.ascontiguousarray(value).tobytes())
+    return h.hexdigest()
+
+
+def _seal(h5: h5py.File) -> None:
+    """Record the checksum of every dataset and of the configuration (docs/hdf5-layout.md)."""
+    import hashlib
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            obj.attrs["sha256"] = dataset_digest(obj)
+
+    h5.visititems(visit)
+    h5["config"].attrs["sha256"] = hashlib.sha256(h5["config"].attrs["json"].encode()).hexdigest()
+    h5.attrs["datasets_sha256"] = _names_digest(h5)
+    h5.attrs["sha256"] = _attrs_digest(h5)
+
+
+def _names_digest(h5: h5py.File) -> str:
+    """SHA-256 of the paths of all datasets outside /fields (a missing or renamed one shows)."""
+    import hashlib
+
+    names = []
+    h5.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset)
+                  and not name.startswith("fields") else None)
+    return hashlib.sha256("\x00".join(sorted(names)).encode()).hexdigest()
+
+
+def _attrs_digest(h5: h5py.File) -> str:
+    import hashlib
+
+    text = "\x00".join(f"{k}={h5.attrs[k]!s}" for k in sorted(h5.attrs) if k != "sha256")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def verify(h5: h5py.File, path, skip: tuple[str, ...] = ("fields",)) -> None:
+    """Raise ResultFileError naming the first object whose checksum does not match (files
+    written before checksums existed carry none and pass)."""
+    import hashlib
+
+    bad = []
+
+    def visit(name, obj):
+        if bad or not isinstance(obj, h5py.Dataset) or name.split("/")[0] in skip:
+            return
+        stored = obj.attrs.get("sha256")
+        if stored is not None and dataset_digest(obj) != stored:
+            bad.append(name)
+
+    h5.visititems(visit)
+    cfg = h5["config"]
+    stored = cfg.attrs.get("sha256")
+    if not bad and stored is not None and \
+            hashlib.sha256(str(cfg.attrs["json"]).encode()).hexdigest() != stored:
+        bad.append("config")
+    stored = h5.attrs.get("sha256")
+    if not bad and stored is not None and _attrs_digest(h5) != stored:
+        bad.append(" (the file's attributes)")
+    stored = h5.attrs.get("datasets_sha256")
+    if not bad and stored is not None and _names_digest(h5) != stored:
+        bad.append(" (the list of datasets: one is missing or renamed)")
+    if bad:
+        raise ResultFileError(f"{path}: checksum mismatch in /{bad[0]} (the file changed after "
+                              "it was written: damaged or edited)")
 
 
 def summary_unit(name: str) -> str:
@@ -133,6 +214,8 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
         with h5py.File(tmp, "w") as h5:
             h5.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION,
                              "wall_time_s": result.wall_time, "stop_reason": result.stop_reason,
+                             "operating_window": (f"outside: {result.window}" if result.window
+                                                  else "inside"),
                              "config_name": result.config.meta.name, **provenance()})
             cfg = h5.create_group("config")
             cfg.attrs["json"] = json.dumps(config_to_dict(result.config))
@@ -148,7 +231,9 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
                     cols = {"salt_impurities": IMPURITIES,
                             "salt_composition": SaltProvider(result.config).names}.get(name, ALL_ELEMENTS)
                     ds.attrs["columns"] = list(cols)
-            _write_taps(h5.create_group("taps"), result.taps)
+            p = result.config.purity
+            _write_taps(h5.create_group("taps"), result.taps,
+                        tuple(p.cation_salt_mole_fraction) if p.codeposition else ())
             _write_bleeds(h5.create_group("bleeds"), result.bleeds)
             _write_additions(h5.create_group("additions"), result.additions)
             _write_renewals(h5.create_group("renewals"), result.renewals)
@@ -167,6 +252,7 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
                         src.copy(src["fields"], h5, "fields")
             write_routes(h5, result.config)
             _label(h5, result, config_file)
+            _seal(h5)  # last: the checksums cover everything above
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -187,7 +273,7 @@ def _label(h5: h5py.File, result: CampaignResult, config_file: str) -> None:
                history=f"{h5.attrs.get('created', '')} cellsim run {config_file or meta.name}")
 
 
-def _write_taps(group: h5py.Group, taps: list[Tap]) -> None:
+def _write_taps(group: h5py.Group, taps: list[Tap], cations: tuple = ()) -> None:
     n = len(taps)
     group.create_dataset("time", data=np.array([t.time for t in taps], dtype=float)).attrs["units"] = "s"
     group.create_dataset("mass", data=np.array([t.mass for t in taps], dtype=float)).attrs["units"] = "kg"
@@ -198,6 +284,12 @@ def _write_taps(group: h5py.Group, taps: list[Tap]) -> None:
                          ).attrs["units"] = "1"
     group.create_dataset("violations", data=["; ".join(t.violations) for t in taps],
                          dtype=h5py.string_dtype()).attrs["units"] = "1"
+    if taps and all(t.pathways is not None for t in taps):
+        ds = group.create_dataset("pathways", data=np.array([t.pathways for t in taps]))
+        ds.attrs.update({"units": "1", "tags": list(TAGS), "columns": list(IMPURITIES)})
+    if taps and all(t.cations is not None for t in taps):
+        ds = group.create_dataset("cations", data=np.array([t.cations for t in taps]).reshape(n, -1))
+        ds.attrs.update({"units": "1", "columns": list(cations)})
 
 
 def _write_bleeds(group: h5py.Group, bleeds: list[Bleed]) -> None:
@@ -230,37 +322,54 @@ def read_result(path: str | Path) -> CampaignResult:
     except (OSError, FileNotFoundError) as exc:
         raise ResultFileError(f"{path}: cannot open as HDF5 ({exc})") from None
     with h5:
-        if h5.attrs.get("format") != FORMAT:
-            raise ResultFileError(f"{path}: not a cellsim result file (no format='{FORMAT}' attribute)")
-        version = int(h5.attrs["format_version"])
-        if version > FORMAT_VERSION:
-            raise ResultFileError(f"{path}: format version {version} is newer than this cellsim "
-                                  f"understands ({FORMAT_VERSION})")
-        config = config_from_dict(Config, json.loads(h5["config"].attrs["json"]))
-        series = {name: ds[()] for name, ds in h5["series"].items() if name not in SERIES_COORDS}
-        g = h5["taps"]
-        taps = [Tap(float(t), float(m), c, [v for v in viol.decode().split("; ") if v]
-                    if isinstance(viol, bytes) else [v for v in viol.split("; ") if v])
-                for t, m, c, viol in zip(g["time"][()], g["mass"][()], g["composition"][()],
-                                         g["violations"][()])]
-        bleeds, additions = [], []
-        if "bleeds" in h5:
-            b = h5["bleeds"]
-            bleeds = [Bleed(float(t), float(m), c, float(fm), fc) for t, m, c, fm, fc in zip(
-                b["time"][()], b["mass"][()], b["composition"][()], b["fresh_mass"][()],
-                b["fresh_composition"][()])]
-        if "additions" in h5:
-            a = h5["additions"]
-            additions = [Addition(float(t), float(x), float(y)) for t, x, y in zip(
-                a["time"][()], a["alf3"][()], a["base_salt"][()])]
-        renewals = []
-        if "renewals" in h5:
-            g = h5["renewals"]
-            renewals = [Renewal(float(t), float(m), float(x), float(y)) for t, m, x, y in zip(
-                g["time"][()], g["mass"][()], g["mgx2"][()], g["fresh"][()])]
-        warnings = [str(w) for w in h5.attrs.get("electrolyte_warnings", []) if str(w) != "none"]
-        summary = {name: ds[()].item() for name, ds in h5["summary"].items()}
-        ledger = {name: float(ds[()]) for name, ds in h5["ledger"].items()}
-        return CampaignResult(config, series, taps, str(h5.attrs["stop_reason"]), summary, ledger,
-                              float(h5.attrs["wall_time_s"]), h5["mass_balance"][()], bleeds, additions,
-                              renewals, warnings)
+        try:
+            return _read(h5, path)
+        except ResultFileError:
+            raise
+        except Exception as exc:  # any damage h5py, json or the dataclasses trip over
+            raise ResultFileError(f"{path}: damaged or incomplete result file "
+                                  f"({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def _read(h5: h5py.File, path: Path) -> CampaignResult:
+    if h5.attrs.get("format") != FORMAT:
+        raise ResultFileError(f"{path}: not a cellsim result file (no format='{FORMAT}' attribute)")
+    verify(h5, path)
+    version = int(h5.attrs["format_version"])
+    if version > FORMAT_VERSION:
+        raise ResultFileError(f"{path}: format version {version} is newer than this cellsim "
+                              f"understands ({FORMAT_VERSION})")
+    config = config_from_dict(Config, json.loads(h5["config"].attrs["json"]))
+    series = {name: ds[()] for name, ds in h5["series"].items() if name not in SERIES_COORDS}
+    g = h5["taps"]
+    taps = [Tap(float(t), float(m), c, [v for v in viol.decode().split("; ") if v]
+                if isinstance(viol, bytes) else [v for v in viol.split("; ") if v])
+            for t, m, c, viol in zip(g["time"][()], g["mass"][()], g["composition"][()],
+                                     g["violations"][()])]
+    if "pathways" in g:
+        taps = [dataclasses.replace(t, pathways=p) for t, p in zip(taps, g["pathways"][()])]
+    if "cations" in g:
+        taps = [dataclasses.replace(t, cations=c) for t, c in zip(taps, g["cations"][()])]
+    bleeds, additions = [], []
+    if "bleeds" in h5:
+        b = h5["bleeds"]
+        bleeds = [Bleed(float(t), float(m), c, float(fm), fc) for t, m, c, fm, fc in zip(
+            b["time"][()], b["mass"][()], b["composition"][()], b["fresh_mass"][()],
+            b["fresh_composition"][()])]
+    if "additions" in h5:
+        a = h5["additions"]
+        additions = [Addition(float(t), float(x), float(y)) for t, x, y in zip(
+            a["time"][()], a["alf3"][()], a["base_salt"][()])]
+    renewals = []
+    if "renewals" in h5:
+        g = h5["renewals"]
+        renewals = [Renewal(float(t), float(m), float(x), float(y)) for t, m, x, y in zip(
+            g["time"][()], g["mass"][()], g["mgx2"][()], g["fresh"][()])]
+    warnings = [str(w) for w in h5.attrs.get("electrolyte_warnings", []) if str(w) != "none"]
+    summary = {name: ds[()].item() for name, ds in h5["summary"].items()}
+    ledger = {name: float(ds[()]) for name, ds in h5["ledger"].items()}
+    window = str(h5.attrs.get("operating_window", "inside"))
+    window = window.split(": ", 1)[1] if window.startswith("outside") else ""
+    return CampaignResult(config, series, taps, str(h5.attrs["stop_reason"]), summary, ledger,
+                          float(h5.attrs["wall_time_s"]), h5["mass_balance"][()], bleeds, additions,
+                          renewals, warnings, window)

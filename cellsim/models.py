@@ -31,6 +31,7 @@ class Level:
     mesh: str | Callable | None = None  # of ``(config)``
     electrolyte: str | Callable = "cellsim.electrolyte.provider:SaltProvider"
     description: str = ""
+    pathways: str | Callable = "cellsim.purity.pathways:Pathways"  # of ``(config)``, every level
 
 
 _FIELDS = "cellsim.fields.axisymmetric"
@@ -59,6 +60,7 @@ def make_physics(config: Config, level: Level) -> Physics:
     mesh = None if level.mesh is None else _load(level.mesh)(config)
     return Physics(electrical=_load(level.electrical)(config, mesh), thermal=_load(level.thermal)(config, mesh),
                    species=_load(level.species)(config, mesh), mesh=mesh,
+                   pathways=_load(level.pathways)(config),
                    electrolyte=_load(level.electrolyte)(config, mesh))
 
 

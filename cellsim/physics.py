@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .contracts import (CellView, Electrical, Electrolyte, ExchangeStep, Layers, Mesh,
-                        OperatingPoint, Snapshot, Species, Thermal)
+                        OperatingPoint, PurityPathways, Snapshot, Species, Thermal)
 
 
 @dataclass
@@ -31,6 +31,7 @@ class Physics:
     thermal: Thermal
     species: Species
     mesh: Mesh | None = None
+    pathways: PurityPathways | None = None  # stateless rates (cellsim.purity); the cell books them
     electrolyte: Electrolyte | None = None  # composition -> properties (the cell's default if None)
 
     @property

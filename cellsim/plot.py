@@ -19,8 +19,9 @@ from .elements import ALL_ELEMENTS, IMPURITIES  # noqa: E402
 from .lumped.electrical import VOLTAGE_TERMS  # noqa: E402
 from .lumped.thermal import FACES  # noqa: E402
 from .results import CampaignResult  # noqa: E402
+from .units import celsius, day  # noqa: E402
 
-DAY = 86400.0
+DAY = day  # s
 COLOURS = dict(zip(IMPURITIES, plt.get_cmap("tab10").colors))
 
 
@@ -84,7 +85,7 @@ def heat_balance(result: CampaignResult, ax) -> None:
     top.plot(t, s["feed_sink"] / 1e3, ":", color="grey", label="scrap heating")
     top.set(ylabel="power [kW]", title="Heat balance and melt temperature")
     _legend_outside(top)
-    T = s["temperature"] - 273.15
+    T = celsius(s["temperature"])
     bottom.plot(t, T, color="tab:purple", lw=1.2, label="melt")
     mid, half = 0.5 * (T.max() + T.min()), max(0.5 * (T.max() - T.min()), 5.0)
     bottom.set_ylim(mid - 1.2 * half, mid + 1.2 * half)  # a 1 K ripple should look like one
@@ -154,21 +155,28 @@ def electrolyte(result: CampaignResult, ax) -> None:
     from .electrolyte.provider import SaltProvider
 
     t, s = _days(result), result.series
+    if "salt_composition" not in s:  # a file written before the electrolyte was recorded
+        ax.text(0.5, 0.5, "electrolyte composition not recorded in this file", ha="center",
+                transform=ax.transAxes)
+        ax.set(title="Electrolyte composition and properties")
+        return
     names = SaltProvider(result.config).names
     w = s["salt_composition"] * 100
+    top, bottom = _split(ax)
     for i, name in enumerate(names):
         if w[:, i].max() > 0.5:
-            ax.plot(t, w[:, i], label=f"{name} [wt%]")
-    for i, renewal in enumerate(result.renewals):
-        ax.axvline(renewal.time / DAY, color="tab:brown", lw=0.6, alpha=0.6,
-                   label=f"renewal ({len(result.renewals)})" if i == 0 else None)
-    ax.set(xlabel="time [d]", ylabel="electrolyte [wt%]", title="Electrolyte composition and properties")
-    ax.legend(fontsize=7, loc="upper left", ncol=2)
-    twin = ax.twinx()
-    twin.plot(t, s["salt_conductivity"] / 100, "k--", lw=1, label="conductivity [S/cm]")
-    twin.plot(t, s["salt_density"] / 1e3, "k:", lw=1, label="density [g/cm3]")
-    twin.set_ylabel("conductivity [S/cm], density [g/cm3]")
-    twin.legend(fontsize=7, loc="upper right")
+            top.plot(t, w[:, i], label=name)
+    for target in (top, bottom):
+        for i, renewal in enumerate(result.renewals):
+            target.axvline(renewal.time / DAY, color="tab:brown", lw=0.6, alpha=0.6,
+                           label=f"renewal ({len(result.renewals)})" if i == 0 else None)
+    top.set(ylabel="electrolyte [wt%]", title="Electrolyte composition and properties")
+    _legend_outside(top)
+    bottom.plot(t, s["salt_conductivity"] / 100, "k--", lw=1, label="conductivity [S/cm]")
+    bottom.plot(t, s["salt_density"] / 1e3, "k:", lw=1, label="density [g/cm3]")
+    bottom.set(xlabel="time [d]", ylabel="S/cm, g/cm3")
+    _legend_outside(bottom)
+    _plain_ticks(top, bottom)
 
 
 PANELS = {

@@ -22,8 +22,9 @@ from scipy.interpolate import RegularGridInterpolator  # noqa: E402
 
 from .elements import IMPURITIES  # noqa: E402
 from .snapshots import read_snapshot  # noqa: E402
+from .units import celsius, day  # noqa: E402
 
-DAY = 86400.0
+DAY = day  # s
 
 
 def _outlines(ax, snap, colour="w") -> None:
@@ -86,7 +87,7 @@ def current_density(snap, ax) -> None:
 
 
 def temperature(snap, ax) -> None:
-    T = snap["temperature"] - 273.15
+    T = celsius(snap["temperature"])
     pc = ax.pcolormesh(snap["r_faces"] * 100, snap["z_faces"] * 100, T.T, cmap="inferno")
     _colorbar(pc, ax, "temperature [degC]")
     rc = 0.5 * (snap["r_faces"][1:] + snap["r_faces"][:-1]) * 100

@@ -53,8 +53,11 @@ def read_current_csv(path: str | Path) -> CurrentProgram:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"schedule.current_file: {path}: no such file")
-    with path.open(newline="") as fh:
-        rows = [r for r in csv.reader(fh) if r and not r[0].lstrip().startswith("#")]
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = [r for r in csv.reader(fh) if r and not r[0].lstrip().startswith("#")]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: cannot read as CSV text ({exc})") from None
     if len(rows) < 2:
         raise ValueError(f"{path}: expected a header 'time [h], current [A]' and at least one row")
     scales = []
@@ -73,6 +76,8 @@ def read_current_csv(path: str | Path) -> CurrentProgram:
         except (ValueError, IndexError):
             raise ValueError(f"{path}: line {n}: expected two numbers, got {row!r}") from None
     t, current = np.array(data).T
+    if not np.all(np.isfinite(t)) or t[0] < 0:
+        raise ValueError(f"{path}: times must be finite and >= 0")
     if np.any(np.diff(t) <= 0):
         raise ValueError(f"{path}: times must increase strictly")
     if not np.all(np.isfinite(current)) or np.any(current <= 0):

@@ -7,13 +7,16 @@ in one place, with the unit next to each number.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .config.schema import Config, ProductSpec
-from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from .elements import ALL_ELEMENTS, CATIONS, ELEMENTS, IMPURITIES
 from .cell import LEDGER_TERMS
+from .purity.efficiency import LOSSES
+from .purity.ledger import TAG_LABELS, TAGS
 from .lumped.electrical import VOLTAGE_TERMS
 from .units import FARADAY, ZERO_CELSIUS, kWh
 
@@ -38,6 +41,8 @@ class Tap:
     mass: float  # kg
     composition: np.ndarray  # mass fractions over ALL_ELEMENTS
     violations: list = field(default_factory=list)
+    pathways: np.ndarray | None = None  # (len(TAGS), len(IMPURITIES)) kg per kg tapped, by origin
+    cations: np.ndarray | None = None  # kg of each co-deposited cation per kg tapped
 
     @property
     def purity(self) -> float:
@@ -89,11 +94,17 @@ class CampaignResult:
     additions: list = field(default_factory=list)
     renewals: list = field(default_factory=list)
     warnings: list = field(default_factory=list)  # out-of-range use of a salt correlation
+    window: str = ""  # why the run left the operating window (cellsim.window); "" inside
+
+    @property
+    def outside_window(self) -> bool:
+        return bool(self.window)
 
     @classmethod
     def from_run(cls, config: Config, model, series: dict, taps: list, stop_reason: str,
                  cathode_al_0: float, wall_time: float, bleeds: list = (),
-                 additions: list = (), renewals: list = ()) -> "CampaignResult":
+                 additions: list = (), renewals: list = (),
+                 window: str | None = None) -> "CampaignResult":
         s = model.state
         al_produced = s.tapped[0] + s.cathode[0] - cathode_al_0
         ledger = dict(s.energy)
@@ -132,8 +143,11 @@ class CampaignResult:
             "base_salt_added": s.base_salt_added,
             "salt_additions": len(additions),
             "final_alf3_fraction": model.alf3_fraction(),
+            "min_tap_margin": min((tap.purity for tap in taps), default=math.nan)
+            - config.product.min_al_fraction,
             **_salt_summary(model, al_produced, s.scrap_fed),
         }
+        summary.update(_purity_summary(model, al_produced))
         for term, energy in ledger.items():
             summary[f"energy_{term}"] = energy / al_produced
         for name in ("temperature", "heater_power", "joule_heat", "feed_sink", "ledge_thickness",
@@ -141,9 +155,13 @@ class CampaignResult:
             summary[f"mean_{name}"] = _time_mean(series["time"], series[name])
         warnings = [f"{key} = {value:.4g} above {hi:g} from t = {t0 / 86400:.3f} d ({source})"
                     for key, (t0, value, hi, source) in model.salt.log.entries.items()]
+        if window:  # the final state is outside the window: its figures are not results
+            from .window import is_result_key
+
+            summary = {k: (math.nan if is_result_key(k) else v) for k, v in summary.items()}
         return cls(config, series, taps, stop_reason, summary, ledger, wall_time,
                    model.totals() - model.initial, list(bleeds), list(additions),
-                   list(renewals), warnings)
+                   list(renewals), warnings, window or "")
 
     def summary_rows(self) -> list[tuple[str, str, str]]:
         """(label, value, unit) rows of the human summary, in reporting units."""
@@ -161,6 +179,8 @@ class CampaignResult:
             ("ended by", self.stop_reason, ""),
             ("cathode Al produced", f"{s['al_produced']:.1f}", "kg"),
             ("current efficiency", f"{s['current_efficiency'] * 100:.2f}", "%"),
+            *[(f"  loss: {m.replace('_', ' ')}", f"{s[f'ce_loss_{m}'] * 100:.3f}", "%")
+              for m in LOSSES if f"ce_loss_{m}" in s and s[f"ce_loss_{m}"] != 0.0],
             ("specific energy", f"{s['specific_energy'] * to_kwh_t:.0f}", "kWh/t Al"),
             ("specific energy per scrap", f"{s['specific_energy_scrap'] * to_kwh_t:.0f}", "kWh/t scrap"),
         ]
@@ -189,6 +209,9 @@ class CampaignResult:
             limit = spec.max_fraction.get(e)
             lim = f" (max {limit * 1e6:.0f})" if limit is not None else ""
             rows.append((f"  {e}", _ppm(s[f"product_{e}"] * 1e6), f"ppm{lim}"))
+        for c in self.cations:
+            rows.append((f"  {c} (co-deposited)", _ppm(s[f"product_{c}"] * 1e6), "ppm"))
+        rows += self._pathway_rows()
         rows += [
             ("taps in spec", f"{s['taps_in_spec']} of {s['taps']}", ""),
             ("lowest tap purity", f"{s['min_tap_al'] * 100:.5f}", "wt% Al"),
@@ -219,6 +242,24 @@ class CampaignResult:
         rows += route_rows(cfg, s["specific_energy"], s["co2e_per_al"])
         return rows
 
+    @property
+    def cations(self) -> tuple:
+        return tuple(k[len("product_"):] for k in self.summary
+                     if k.startswith("product_") and k[len("product_"):] in CATIONS)
+
+    def _pathway_rows(self) -> list[tuple[str, str, str]]:
+        """Where each impurity above 0.1 ppm in the product comes from (share by origin)."""
+        s, rows = self.summary, []
+        for e in IMPURITIES:
+            total = s[f"product_{e}"]
+            if not total > 1e-7:
+                continue
+            parts = sorted(((s.get(f"product_{e}_from_{t}", 0.0), t) for t in TAGS), reverse=True)
+            text = ", ".join(f"{TAG_LABELS[t]} {v / total * 100:.0f} %" for v, t in parts
+                             if v / total >= 0.005)
+            rows.append((f"  {e} from", text, ""))
+        if rows:
+            rows.insert(0, ("product impurities by pathway", "", ""))
     def _salt_rows(self) -> list[tuple[str, str, str]]:
         s = self.summary
         from .electrolyte.provider import SaltProvider
@@ -246,8 +287,15 @@ class CampaignResult:
 
     def format_summary(self) -> str:
         rows = self.summary_rows()
+        # a figure that does not exist (no tap yet; outside the operating window) reads n/a
+        rows = [(label, "n/a", "") if re.search(r"\bnan\b", f"{value} {unit}", re.IGNORECASE)
+                else (label, value, unit) for label, value, unit in rows]
         width = max(len(r[0]) for r in rows)
-        return "\n".join(f"{label:<{width}}  {value} {unit}".rstrip() for label, value, unit in rows)
+        text = "\n".join(f"{label:<{width}}  {value} {unit}".rstrip() for label, value, unit in rows)
+        if self.window:
+            text = (f"OUTSIDE THE OPERATING WINDOW: {self.window}\n"
+                    "(energy, current efficiency and purity of this run are not results)\n" + text)
+        return text
 
 
 def _ppm(x: float) -> str:
@@ -267,6 +315,22 @@ def _current_row(cfg, series: dict, s: dict) -> tuple[str, str, str]:
     mean = s["charge"] / s["campaign_length"] if s.get("campaign_length") else float(np.mean(i))
     return ("current (mean of the program)", f"{mean:.0f}",
             f"A ({cfg.schedule.current_program}: {np.min(i):.0f} to {np.max(i):.0f} A)")
+
+
+def _purity_summary(model, al_produced: float) -> dict:
+    """Product content by origin and the current-efficiency losses (cellsim.purity)."""
+    s = model.state
+    out = {}
+    tapped = s.tapped.sum()
+    for i, e in enumerate(IMPURITIES):
+        for k, tag in enumerate(TAGS):
+            out[f"product_{e}_from_{tag}"] = float(s.tags_tapped[k, i] / tapped) if tapped > 0 else math.nan
+    for j, c in enumerate(model.pathways.cations):
+        out[f"product_{c}"] = float(s.cations_tapped[j] / tapped) if tapped > 0 else math.nan
+    faraday = s.charge * M_AL / (3 * FARADAY)
+    for m in LOSSES:
+        out[f"ce_loss_{m}"] = s.losses[m] / faraday if faraday > 0 else math.nan
+    return out
 
 
 def _time_mean(t: np.ndarray, y: np.ndarray) -> float:

@@ -27,6 +27,7 @@ from .lumped.thermal import FACES
 from .program import CurrentProgram, current_program
 from .results import Addition, Bleed, Renewal, Tap, check_spec
 from .units import ZERO_CELSIUS
+from .window import violation
 
 _DUE = 1e-6  # s: a time within this of a due time is due (times add up in floating point)
 
@@ -94,6 +95,7 @@ class Step:
     run: object = None  # cellsim.checkpoint.RunFile or None
     runner: object = None  # the runner's state (what a checkpoint writes)
     stop: str | None = None  # the first stop reason of this step so far
+    outside: str | None = None  # how the state left the operating window (cellsim.window)
 
 
 class Operation:
@@ -254,13 +256,19 @@ def check_physical(cell: Cell) -> None:
             f"electrolyte {s.electrolyte}, cathode {s.cathode}")
     lo, hi = T_PLAUSIBLE
     if not (lo <= d.temperature <= hi and abs(d.cell_voltage) <= U_PLAUSIBLE):
+        if d.temperature > hi:  # hot: more heat than the pot sheds
+            cause = ("the pot overheated: its Joule heat exceeds what the lining sheds (lower the "
+                     "current density or the ACD, or let more heat out; window.max_temperature "
+                     "stops such a run earlier)")
+        else:
+            cause = ("the electrolyte froze across, its resistance soaring (check the set point "
+                     "against the electrolyte liquidus, the lining, and the electrolyte mixing, "
+                     "electrolyte.eddy_diffusivity)")
         raise FloatingPointError(
             f"non-physical state {when}: electrolyte temperature {d.temperature - ZERO_CELSIUS:.4g} degC "
             f"(expected {lo - ZERO_CELSIUS:.0f} to {hi - ZERO_CELSIUS:.0f}), cell voltage "
             f"{d.cell_voltage:.4g} V (expected below {U_PLAUSIBLE:.0f} V); the coupled current-heat "
-            "solution has run away, typically because the electrolyte froze across (check the set "
-            "point against the electrolyte liquidus, the lining, and the electrolyte mixing, "
-            "electrolyte.eddy_diffusivity)")
+            "solution has run away: " + cause)
 
 
 class PhysicalWindow(Operation):
@@ -292,7 +300,9 @@ class CathodeTap(Operation):
             return None
         w = batch / batch.sum()
         tap = Tap(time=cell.state.time, mass=float(batch.sum()), composition=w,
-                  violations=check_spec(w, self.product))
+                  violations=check_spec(w, self.product),
+                  pathways=cell.last_tap_tags / batch.sum(),  # by origin (docs/purity.md)
+                  cations=cell.last_tap_cations / batch.sum())
         step.log.taps.append(tap)
         if tap.violations and self.stop_on_spec:
             return f"product spec {self.product.name} broken: " + ", ".join(tap.violations)
@@ -304,6 +314,19 @@ class Limits(Operation):
 
     def after(self, cell, step):
         return cell.alloy_limit_broken() or cell.thermal_limit_broken()
+
+
+@dataclass
+class OperatingWindow(Operation):
+    """The operating window (cellsim.window) after the stop criteria: a state outside it
+    stops the campaign and is neither recorded nor snapshot (Recording, Snapshots)."""
+
+    config: Config
+
+    def after(self, cell, step):
+        ce = current_efficiency(produced_al(cell, step.log), cell.state.charge)
+        step.outside = violation(self.config, cell, ce)
+        return f"outside the operating window: {step.outside}" if step.outside else None
 
 
 def record(cell: Cell, log: Log, ce: float) -> None:
@@ -358,6 +381,8 @@ class Recording(Operation):
         record(cell, step.log, math.nan)
 
     def after(self, cell, step):
+        if step.outside:
+            return None
         if step.index % self.every == 0 or step.stop or step.last:
             record(cell, step.log, current_efficiency(produced_al(cell, step.log), cell.state.charge))
         return None
@@ -377,7 +402,8 @@ class Snapshots(Operation):
 
     def after(self, cell, step):
         t = cell.state.time
-        if step.run is not None and (t >= self.next_time - _DUE or step.stop or step.last):
+        if step.run is not None and not step.outside and (
+                t >= self.next_time - _DUE or step.stop or step.last):
             step.run.write_snapshot(cell.snapshot())
             while self.next_time <= t + _DUE:
                 self.next_time += self.interval
@@ -428,6 +454,7 @@ def operations_of(config: Config) -> list[Operation]:
     ops += [PhysicalWindow(),
             CathodeTap(config.product, _every(sched.tap_interval, dt),
                        sched.tap_level if sched.tap_mode == "level" else None, sched.stop_on_spec),
-            Limits(), Recording(_every(num.record_interval, dt)), Snapshots(num.snapshot_interval),
+            Limits(), OperatingWindow(config), Recording(_every(num.record_interval, dt)),
+            Snapshots(num.snapshot_interval),
             SyncPoints(num.checkpoint_interval, config)]
     return ops

@@ -17,6 +17,8 @@ factor only (``W/m/K`` = ``W/(m K)``). ``degC`` is affine and only allowed on it
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass
 
@@ -99,6 +101,7 @@ DIMENSIONS: dict[str, tuple[int, ...]] = {
     "diffusivity": (2, 0, -1, 0, 0, 0),
     "velocity": (1, 0, -1, 0, 0, 0),
     "mass_flow": (0, 1, -1, 0, 0, 0),
+    "mass_flux": (-2, 1, -1, 0, 0, 0),
     "resistance_total": _OHM.dims,
     "molar_mass": (0, 1, 0, 0, 0, -1),
     "emission_factor": (_u(1, kg=1) / _J).dims,  # kg CO2e per J
@@ -112,7 +115,7 @@ SI_UNIT: dict[str, str] = {
     "area_resistance": "ohm m2", "current_density": "A/m2", "thermal_conductivity": "W/(m K)",
     "heat_transfer_coefficient": "W/(m2 K)", "specific_heat": "J/(kg K)",
     "specific_energy": "J/kg", "molar_energy": "J/mol", "diffusivity": "m2/s",
-    "velocity": "m/s", "mass_flow": "kg/s", "emission_factor": "kg/J",
+    "velocity": "m/s", "mass_flow": "kg/s", "mass_flux": "kg/(m2 s)", "emission_factor": "kg/J",
     "resistance_total": "ohm", "molar_mass": "kg/mol",
 }
 
@@ -211,18 +214,26 @@ def parse_quantity(text: str, dimension: str) -> float:
         raise UnitError(f"{text!r} has no unit, expected a {dimension.replace('_', ' ')}")
     if unit_text in ("degC", "°C", "C_deg"):
         if dimension == "temperature":
-            return value + 273.15
+            return value + ZERO_CELSIUS
         if dimension == "temperature_difference":
             return value
         raise UnitError(f"{text!r} is a temperature, expected a {dimension.replace('_', ' ')}")
-    unit = parse_unit(unit_text)
+    try:
+        unit = parse_unit(unit_text)
+    except (OverflowError, RecursionError, ZeroDivisionError, ValueError) as exc:
+        if isinstance(exc, UnitError):
+            raise
+        raise UnitError(f"unit {unit_text!r} cannot be evaluated ({type(exc).__name__})") from None
     expected = DIMENSIONS[dimension]
     if unit.dims != expected:
         raise UnitError(
             f"{text!r} has dimension {format_dims(unit.dims)}, expected a "
             f"{dimension.replace('_', ' ')} ({format_dims(expected)})"
         )
-    return value * unit.factor
+    result = value * unit.factor
+    if not math.isfinite(result):
+        raise UnitError(f"{text!r} is not a finite number of SI units")
+    return result
 
 
 def format_dims(dims: tuple[int, ...]) -> str:

@@ -31,13 +31,14 @@ import numpy as np
 from .config.uncertain import Uncertain
 from .elements import IMPURITIES
 from .sweep.spec import Case, Parameter, SweepSpec
+from .units import celsius, kWh
 
 METHODS = ("lhs", "sobol", "saltelli", "oat")
 
 # Headline outputs: summary key -> (label, reporting unit, factor from SI)
 HEADLINE: dict[str, tuple[str, str, float]] = {
-    "specific_energy": ("specific energy", "kWh/t Al", 1e3 / 3.6e6),
-    "specific_energy_scrap": ("specific energy per scrap", "kWh/t scrap", 1e3 / 3.6e6),
+    "specific_energy": ("specific energy", "kWh/t Al", 1e3 / kWh),
+    "specific_energy_scrap": ("specific energy per scrap", "kWh/t scrap", 1e3 / kWh),
     "current_efficiency": ("current efficiency", "%", 100.0),
     "mean_heater_power": ("mean heater power", "kW", 1e-3),
     "mean_temperature": ("mean melt temperature", "degC", 1.0),
@@ -61,7 +62,7 @@ def derived_outputs(summary: dict) -> dict:
 def display(name: str, si: np.ndarray | float):
     _, unit, factor = HEADLINE[name]
     if unit == "degC":
-        return np.asarray(si) - 273.15
+        return celsius(np.asarray(si))
     return np.asarray(si) * factor
 
 

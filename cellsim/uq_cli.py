@@ -253,7 +253,8 @@ def design(config, minimize, maximize, vary, constraints, method, maxiter, time_
             + "".join(f"subject to {c.text}\n" for c in cons)
             + "".join(f"{label}: {objective} = {out.get(objective, float('nan')):.6g}\n"
                       for label, out in rows))
-    (folder / "design.toml").write_text(lib.design_toml(base, variables, best.x, cfg, note))
+    extends = config if not Path(config).is_file() else str(Path(config).resolve())
+    (folder / "design.toml").write_text(lib.design_toml(extends, variables, best.x, cfg, note))
     click.echo(f"wrote {folder / 'design.toml'}, {folder / 'history.csv'}, {folder / 'design.png'}")
 
 

@@ -11,7 +11,8 @@ D_eff [m2/s] it is the diffusive conductance g [m3/s]). This module adds what is
 
   exact for steady 1D drift-diffusion with constant v and D between the two centres, equal
   to central diffusion at Pe = 0, and an M-matrix for every Pe (no oscillations);
-* COO assembly of the backward-Euler transport matrix over the unknown (electrolyte) cells;
+* assembly of the backward-Euler transport matrix over the unknown (electrolyte) cells in
+  band storage (``assemble_band``), and its band LU;
 * the overall conductance of an interface face, salt half cell + salt film + metal film
   (S/k_metal), the local form of ``cellsim.lumped.chemistry.film_conductance``.
 

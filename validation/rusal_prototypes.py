@@ -43,9 +43,9 @@ LUMPED = 'numerics.model="lumped"'
 KNOWN_GAPS = {
     "3 kA: specific energy": (
         "The model lands at about 7.3 MWh/t: U = 2.42 V (salt IR 2.24 V at the design-rule ACD of "
-        "4.5 cm and kappa = 1 S/cm) and CE = 99.4 % (dissolved-metal back reaction at an estimated "
-        "0.01 wt% Al solubility [E], docs/model.md); 9 MWh/t needs U/CE = 3.02 V "
-        "(Faraday's law). The prototypes' ACD, salt and CE are unpublished; rusal_sensitivity "
+        "4.5 cm and kappa = 1 S/cm) and CE = 99.3 % (dissolved metal at an estimated 0.01 wt% Al "
+        "solubility [E] and oxidation of the top metal [E], docs/purity.md); 9 MWh/t needs "
+        "U/CE = 3.02 V (Faraday's law). The prototypes' ACD, salt and CE are unpublished; rusal_sensitivity "
         "shows which estimated input moves the result how far. The lumped heat balance loses ~20 % "
         "less than the 2D heat field, so the lumped pot runs self-heated at ~763 degC; at the "
         "axisymmetric level the same pot needs ~1.2 kW of heater and lands at ~8.5 MWh/t."),

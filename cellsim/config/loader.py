@@ -90,6 +90,13 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(None, "<file>", str(path), "an existing TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "<syntax>", str(exc), "valid TOML") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, "<encoding>", f"byte {exc.start}", "UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(path, "<syntax>", "nesting too deep", "tables and lists nested a few "
+                          "levels deep") from None
+    except OSError as exc:
+        raise ConfigError(None, "<file>", str(path), f"a readable TOML file ({exc.strerror})") from None
 
 
 def _wrap(data: Any, origin: str) -> Any:
@@ -98,6 +105,9 @@ def _wrap(data: Any, origin: str) -> Any:
     if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
         return [_wrap(x, origin) for x in data]
     return _Leaf(data, origin)
+
+
+MIN_LENGTH = 1e-6  # m: a length below 1 um is a typo (or a fuzzer), never a pot's dimension
 
 
 class _Replace(dict):
@@ -141,7 +151,10 @@ def _load_tree(path: Path, sources: dict[str, list[str]], depth: int = 0) -> dic
                                   f"'use' only in sections {sorted(LIBRARIES)}, naming an entry")
             lib_path = _resolve(name, LIBRARIES[section], path, f"{section}.use", str(path))
             lib = _read_toml(lib_path)
-            sources[section] = [str(s) for s in lib.pop("sources", [])]  # a later use replaces
+            lib_sources = lib.pop("sources", [])
+            if not isinstance(lib_sources, list):
+                raise ConfigError(lib_path, "sources", lib_sources, "a list of strings")
+            sources[section] = [str(s) for s in lib_sources]  # a later use replaces
             tree = _merge(tree, {section: _wrap(lib, str(lib_path))})
         tree = _merge(tree, {section: _wrap(body, str(path))})
     return tree
@@ -163,7 +176,10 @@ def _apply_override(tree: dict, assignment: str, sources: dict[str, list[str]]) 
                               f"'use' only in sections {sorted(LIBRARIES)}, naming an entry")
         lib_path = _resolve(value, LIBRARIES[section], None, dotted, "--set")
         lib = _read_toml(lib_path)
-        sources[section] = [str(s) for s in lib.pop("sources", [])]  # the swapped entry's only
+        lib_sources = lib.pop("sources", [])
+        if not isinstance(lib_sources, list):
+            raise ConfigError(lib_path, "sources", lib_sources, "a list of strings")
+        sources[section] = [str(s) for s in lib_sources]  # the swapped entry's only
         return _merge(tree, {section: _Replace(_wrap(lib, str(lib_path)))})
     patch: Any = _Replace(_wrap(value, "--set")) if isinstance(value, dict) else _wrap(value, "--set")
     if any("[" in k for k in keys):  # one layer of an array of tables: lining.side[2].thickness
@@ -337,6 +353,9 @@ def _scalar(spec: Spec, leaf: Any, key: str) -> Any:
         number = value
     if not math.isfinite(number):
         raise ConfigError(origin, key, value, spec.expected() + " (finite)")
+    if spec.kind == "quantity" and spec.dimension == "length" and 0 < abs(number) < MIN_LENGTH:
+        raise ConfigError(origin, key, value, spec.expected() + f" (and at least {MIN_LENGTH * 1e6:g} um: "
+                          "no part of a pot is thinner)")
     check = number if spec.kind == "quantity" else value
     if spec.lo is not None and (check < spec.lo or (spec.lo_open and check == spec.lo)):
         raise ConfigError(origin, key, value, spec.expected())

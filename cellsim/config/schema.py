@@ -75,16 +75,17 @@ class Geometry:
 class Collectors:
     bottom_thickness: float = quantity("length", "Bottom carbon collector block thickness",
                                        "0.2 m", lo=0.0, lo_open=True, hi=2.0)
-    bottom_resistivity: float = quantity("resistivity", "Bottom block electrical resistivity",
-                                         "10 uohm m", lo=0.0, lo_open=True)
+    bottom_resistivity: float = quantity("resistivity", "Bottom block electrical resistivity "
+                                         "(at least 0.1 uohm cm: no conductor is better) [E]",
+                                         "10 uohm m", lo=1e-9)
     bottom_thermal_conductivity: float = quantity(
         "thermal_conductivity", "Bottom block thermal conductivity", "60 W/(m K)", lo=0.0, lo_open=True)
     rod_count: int = number("Number of graphite rods dipping into the cathode metal", lo=1, integer=True)
     rod_diameter: float = quantity("length", "Rod diameter", "8 cm", lo=0.0, lo_open=True, hi=1.0)
     rod_length: float = quantity("length", "Rod length from the cathode metal to the busbar clamp",
                                  "0.6 m", lo=0.0, lo_open=True, hi=5.0)
-    rod_resistivity: float = quantity("resistivity", "Rod electrical resistivity", "10 uohm m",
-                                      lo=0.0, lo_open=True)
+    rod_resistivity: float = quantity("resistivity", "Rod electrical resistivity (at least 0.1 "
+                                      "uohm cm: no conductor is better) [E]", "10 uohm m", lo=1e-9)
     rod_thermal_conductivity: float = quantity(
         "thermal_conductivity", "Rod thermal conductivity", "60 W/(m K)", lo=0.0, lo_open=True)
     rod_cold_end_temperature: float = quantity(
@@ -92,6 +93,10 @@ class Collectors:
     contact_resistance: float = quantity(
         "resistance_total", "Sum of internal contact resistances (rod clamps, bar-block)",
         "5 uohm", lo=0.0)
+    rod_material: str = choice(
+        "Material of the rods where they dip into the cathode metal: graphite (does not dissolve "
+        "in liquid Al) or steel (dissolves Fe; purity.collectors)", ("graphite", "steel"),
+        default="graphite")
 
 
 @dataclass(**_FROZEN)
@@ -157,6 +162,12 @@ class Electrolyte:
     potential_offsets: dict = composition(
         "Per-element shift of delta_E vs Al for this melt", key="potential_offsets_V", scale=1.0,
         lo=-3.0, hi=3.0, default={})
+    alf3_impurities: dict = composition(
+        "Impurity content of the AlX3 make-up salt (purity.makeup_salts)",
+        key="alf3_impurities_ppm", scale=1e-6, hi=1e6, default={})
+    base_salt_impurities: dict = composition(
+        "Impurity content of the base-salt make-up (purity.makeup_salts)",
+        key="base_salt_impurities_ppm", scale=1e-6, hi=1e6, default={})
     eddy_diffusivity: float = quantity(
         "diffusivity", "Eddy (convective-mixing) diffusivity of the liquid electrolyte, added to the "
         "molecular diffusivity of every dissolved species and, times rho c_p, to the thermal "
@@ -187,8 +198,9 @@ class Electrolyte:
 class AnodeAlloy:
     initial_composition: dict = composition("Initial alloy composition (Al is the balance)",
                                             key="initial_composition_wt_pct")
-    resistivity: float = quantity("resistivity", "Electrical resistivity of the liquid alloy",
-                                  "35 uohm cm", lo=0.0, lo_open=True)
+    resistivity: float = quantity("resistivity", "Electrical resistivity of the liquid alloy (at "
+                                  "least 0.1 uohm cm: no conductor is better) [E]", "35 uohm cm",
+                                  lo=1e-9)
     metal_mass_transfer_coefficient: float = quantity(
         "velocity", "Metal-side mass-transfer coefficient at the alloy|salt interface",
         "1e-2 cm/s", lo=0.0, lo_open=True)
@@ -216,8 +228,9 @@ class AnodeAlloy:
 
 @dataclass(**_FROZEN)
 class CathodeMetal:
-    resistivity: float = quantity("resistivity", "Electrical resistivity of liquid Al",
-                                  "25 uohm cm", lo=0.0, lo_open=True)
+    resistivity: float = quantity("resistivity", "Electrical resistivity of liquid Al (at least "
+                                  "0.1 uohm cm: no conductor is better) [E]", "25 uohm cm",
+                                  lo=1e-9)
     metal_mass_transfer_coefficient: float = quantity(
         "velocity", "Metal-side mass-transfer coefficient at the salt|cathode interface",
         "1e-2 cm/s", lo=0.0, lo_open=True)
@@ -248,8 +261,9 @@ class Scrap:
     name: str = text("Name of the scrap grade")
     composition: dict = composition("Metal composition (Al is the balance)",
                                     key="composition_wt_pct")
-    metallic_yield: float = number("Metal fraction of the scrap as fed (the rest leaves as dross)",
-                                   lo=0.0, lo_open=True, hi=1.0)
+    metallic_yield: float = number("Metal fraction of the scrap as fed (the rest leaves as dross); "
+                                   "at least 0.01 [E]: below that the feed is not metal scrap",
+                                   lo=0.01, hi=1.0)
     feed_temperature: float = quantity("temperature", "Temperature of the scrap as fed", "25 degC",
                                        lo=200.0, hi=1200.0)
     mg_removal_efficiency: float = number(
@@ -380,6 +394,71 @@ class ProductSpec:
 
 
 @dataclass(**_FROZEN)
+class Purity:
+    """Pathways into the product beyond the exchange equilibrium (cellsim.purity; docs/purity.md).
+    Every pathway is off unless switched on; a pathway switched on without its data is an error."""
+
+    equilibria: str = choice(
+        "Temperature of the exchange equilibria: fixed_1000K, delta_E of the 1000 K series; janaf, "
+        "delta_E(T) interpolated in the NIST-JANAF table of cellsim.purity.equilibria",
+        ("fixed_1000K", "janaf"), default="fixed_1000K")
+    makeup_salts: bool = boolean("Impurities carried by the make-up salts into the melt "
+                                 "(electrolyte.alf3_impurities_ppm, base_salt_impurities_ppm)",
+                                 default=False)
+    lining: bool = boolean("Impurities released by the side lining where the melt touches it "
+                           "(no sidewall ledge): purity.lining_release_mg_per_m2_d", default=False)
+    lining_release: dict = composition(
+        "Release of each element from the wetted side lining [E]", key="lining_release_mg_per_m2_d",
+        scale=1e-6 / 86400.0, hi=1e6, default={})
+    collectors: bool = boolean("Dissolution of the rods in the cathode metal (collectors.rod_material:"
+                               " steel dissolves Fe at the metal-side mass-transfer rate, graphite "
+                               "nothing)", default=False)
+    iron_saturation: float = number(
+        "Fe solubility in liquid Al at the operating temperature (steel rods) [R]",
+        key="iron_saturation_wt_pct", scale=0.01, lo=0.0, lo_open=True, hi=100.0, default=0.025)
+    codissolution: bool = boolean(
+        "Non-selective dissolution of the alloy when the anodic current density exceeds the "
+        "Al supply of the alloy-side film", default=False)
+    entrainment: bool = boolean("Anode alloy carried into the product (purity.alloy_entrainment)",
+                                default=False)
+    alloy_entrainment: float = number(
+        "kg of anode alloy carried into the product per kg of Al deposited (calibrated: docs/purity.md)",
+        lo=0.0, hi=1.0, default=None)
+    codeposition: bool = boolean(
+        "Melt cations (Na, Li, K, Ca, Ba) co-deposited at the cathode by the exchange equilibrium "
+        "(purity.cation_* tables)", default=False)
+    cation_salt_mole_fraction: dict = composition(
+        "Mole fraction of each cation's halide in the melt", key="cation_salt_mole_fraction",
+        scale=1.0, hi=1.0, default={})
+    cation_salt_activity_coefficient: dict = composition(
+        "Activity coefficient of each cation's halide in the melt", key="cation_salt_activity_coefficient",
+        scale=1.0, lo=1e-6, hi=1e6, default={})
+    cation_metal_activity_coefficient: dict = composition(
+        "Henrian activity coefficient of each cation's metal in liquid Al",
+        key="cation_metal_activity_coefficient", scale=1.0, lo=1e-6, hi=1e9, default={})
+
+
+@dataclass(**_FROZEN)
+class CurrentEfficiency:
+    """Loss mechanisms of the current efficiency (cellsim.purity.efficiency; docs/purity.md)."""
+
+    dissolved_metal: str = choice(
+        "Dissolved-metal loss: films, the two salt films in series at the configured solubility; "
+        "transport, solubility with temperature and a_Al (Arthur 1974) carried through both films "
+        "and the bulk across the ACD (eddy diffusivity)", ("films", "transport"), default="films")
+    solubility_reference_temperature: float = quantity(
+        "temperature", "Temperature of electrolyte.dissolved_al_solubility", "750 degC", lo=300.0,
+        default=None)
+    solubility_temperature_coefficient: float = number(
+        "Relative change of the Al solubility per kelvin [1/K]", lo=0.0, hi=0.1, default=0.0)
+    oxidation_rate: float = quantity(
+        "mass_flux", "Al lost by oxidation of the exposed cathode metal through the gas space",
+        "0.05 kg/(m2 d)", lo=0.0, default=0.0)
+    shunt_fraction: float = number("Fraction of the current passing without electrolysis "
+                                   "(electronic or leakage)", lo=0.0, hi=1.0, default=0.0)
+
+
+@dataclass(**_FROZEN)
 class Footprint:
     grid: str = text("Name of the electricity supply")
     emission_factor: float = quantity("emission_factor", "Life-cycle emission factor of the "
@@ -406,6 +485,25 @@ class Numerics:
     checkpoint_interval: float = quantity("time", "Interval of the restart checkpoints written "
                                           "while a campaign runs to a file", "1 d", lo=1.0,
                                           default=86400.0)
+    max_cells: int = number("Largest field grid (cells) a run may build; the estimate is checked "
+                            "before the grid is built (about 2 kB of memory per cell) [E]",
+                            lo=1, integer=True, default=2_000_000)
+
+
+@dataclass(**_FROZEN)
+class Window:
+    """The operating window (cellsim.window): leaving it stops the campaign."""
+
+    enabled: bool = boolean("Stop a campaign whose state leaves the operating window (and mark "
+                            "its result); false only to explore outside it", default=True)
+    min_superheat: float = quantity("temperature_difference", "Smallest melt temperature above "
+                                    "the electrolyte liquidus [E] 5-20 K", "5 K", lo=0.0, hi=500.0,
+                                    default=5.0)
+    max_temperature: float = quantity("temperature", "Highest melt temperature; default by "
+                                      "electrolyte.family: fluoride 1000 degC, chloride 850 degC [E]",
+                                      "850 degC", lo=500.0, hi=2500.0, optional=True)
+    min_acd: float = quantity("length", "Smallest anode-cathode distance [E] 1-3 cm", "2 cm",
+                              lo=0.0, hi=1.0, default=0.02)
 
 
 @dataclass(**_FROZEN)
@@ -423,4 +521,8 @@ class Config:
     schedule: Schedule = section(Schedule, "Campaign schedule")
     product: ProductSpec = section(ProductSpec, "Product specification")
     footprint: Footprint = section(Footprint, "Carbon footprint")
+    purity: Purity = section(Purity, "Pathways into the product", default=Purity())
+    current_efficiency: CurrentEfficiency = section(CurrentEfficiency, "Current-efficiency losses",
+                                                   default=CurrentEfficiency())
     numerics: Numerics = section(Numerics, "Numerical settings", default=Numerics())
+    window: Window = section(Window, "Operating window (cellsim.window)", default=Window())

@@ -25,6 +25,7 @@ import dataclasses
 import math
 
 import numpy as np
+from ..units import celsius
 
 DISTRIBUTIONS = ("uniform", "triangular", "log-uniform", "normal")
 TABLE_KEYS = ("value", "range", "dist", "sd", "source")
@@ -98,7 +99,7 @@ class Uncertain:
         if self.kind != "quantity":
             return si / self.scale
         if self.unit == "degC":
-            return si - 273.15
+            return celsius(si)
         from ..units import parse_unit
 
         return si / parse_unit(self.unit).factor

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from ..elements import ELEMENTS, IMPURITIES
+from ..elements import CATIONS, ELEMENTS, IMPURITIES
 from .errors import ConfigError
 from .schema import Config
+from ..units import celsius
 
 STACKING_MARGIN = 100.0
 """Smallest density step between stacked layers [kg/m3] (0.1 g/cm3). Operation should keep
 >= 0.3 g/cm3 [E] (docs/model.md); below 0.1 the layers cannot be relied on to stay apart."""
+
+
+CATHODE_MAX_IMPURITIES = 0.5
+"""Largest impurity sum of the starting cathode metal [E]: it is refined Al (>99 % in practice);
+above half impurities it is no longer an Al pad floating on the salt."""
 
 
 def alloy_density(mass_fractions: dict[str, float]) -> float:
@@ -47,6 +53,11 @@ def validate(config: Config, file: str) -> None:
     _check_composition(config.scrap.composition, "scrap.composition_wt_pct", file)
     _check_composition(config.cathode_metal.initial_composition,
                        "cathode_metal.initial_composition_wt_pct", file)
+    if sum(config.cathode_metal.initial_composition.values()) > CATHODE_MAX_IMPURITIES:
+        raise ConfigError(file, "cathode_metal.initial_composition_wt_pct",
+                          {k: round(v * 100, 6) for k, v in config.cathode_metal.initial_composition.items()},
+                          f"impurities summing to at most {CATHODE_MAX_IMPURITIES * 100:g} wt% (the "
+                          "cathode metal is refined Al)")
     _check_composition(config.product.max_fraction, "product.max_wt_pct", file,
                        allowed=tuple(ELEMENTS))
     for key, table in (("anode_alloy.solubility_wt_pct", config.anode_alloy.solubility),
@@ -62,8 +73,8 @@ def validate(config: Config, file: str) -> None:
                               f"elements among {list(IMPURITIES)}")
     T = config.operation.temperature
     if T <= config.electrolyte.liquidus:
-        raise ConfigError(file, "operation.temperature", f"{T - 273.15:g} degC",
-                          f"above the electrolyte liquidus ({config.electrolyte.liquidus - 273.15:g} degC)")
+        raise ConfigError(file, "operation.temperature", f"{celsius(T):g} degC",
+                          f"above the electrolyte liquidus ({celsius(config.electrolyte.liquidus):g} degC)")
     rho_alloy = alloy_density(config.anode_alloy.initial_composition)
     rho_salt = config.electrolyte.density
     rho_al = ELEMENTS["Al"].liquid_density
@@ -79,6 +90,62 @@ def validate(config: Config, file: str) -> None:
         raise ConfigError(file, "schedule.time_step", config.schedule.time_step,
                           "a time step no longer than schedule.tap_interval")
     _check_schedule(config, file)
+    _check_purity(config, file)
+    _check_design(config, file)
+
+
+def _check_design(config: Config, file: str) -> None:
+    """Designs that cannot run (cellsim.window.design_problems) or would exhaust the machine
+    (cellsim.guards.resource_problems): the first one, by key."""
+    from ..guards import resource_problems
+    from ..window import design_problems
+
+    problems = design_problems(config) + resource_problems(config)
+    if problems:
+        key, value, expected = problems[0]
+        raise ConfigError(file, key, value, expected)
+
+
+def _check_purity(config: Config, file: str) -> None:
+    """A pathway switched on needs its data; tables name known elements or cations."""
+    p, el, ce = config.purity, config.electrolyte, config.current_efficiency
+    for key, table in (("electrolyte.alf3_impurities_ppm", el.alf3_impurities),
+                       ("electrolyte.base_salt_impurities_ppm", el.base_salt_impurities),
+                       ("purity.lining_release_mg_per_m2_d", p.lining_release)):
+        for symbol, value in table.items():
+            if symbol not in IMPURITIES:
+                raise ConfigError(file, f"{key}.{symbol}", value, f"an element among {list(IMPURITIES)}")
+    if p.makeup_salts and not (el.alf3_impurities or el.base_salt_impurities):
+        raise ConfigError(file, "electrolyte.alf3_impurities_ppm", None,
+                          "the impurity content of the make-up salt when purity.makeup_salts = true")
+    if p.lining and not p.lining_release:
+        raise ConfigError(file, "purity.lining_release_mg_per_m2_d", None,
+                          "release rates of the lining when purity.lining = true")
+    if p.entrainment and p.alloy_entrainment is None:
+        raise ConfigError(file, "purity.alloy_entrainment", None,
+                          "a coefficient (kg alloy per kg Al, 0 to 1) when purity.entrainment = true")
+    tables = {"purity.cation_salt_mole_fraction": p.cation_salt_mole_fraction,
+              "purity.cation_salt_activity_coefficient": p.cation_salt_activity_coefficient,
+              "purity.cation_metal_activity_coefficient": p.cation_metal_activity_coefficient}
+    for key, table in tables.items():
+        for symbol, value in table.items():
+            if symbol not in CATIONS:
+                raise ConfigError(file, f"{key}.{symbol}", value, f"a cation among {list(CATIONS)}")
+    if p.codeposition:
+        cations = set(p.cation_salt_mole_fraction)
+        if not cations:
+            raise ConfigError(file, "purity.cation_salt_mole_fraction", None,
+                              "at least one cation when purity.codeposition = true")
+        for key, table in tables.items():
+            if set(table) != cations:
+                missing = sorted(cations - set(table)) or sorted(set(table) - cations)
+                raise ConfigError(file, key, dict(table),
+                                  f"the same cations as purity.cation_salt_mole_fraction "
+                                  f"({sorted(cations)}; differs in {missing})")
+    if ce.dissolved_metal == "transport" and ce.solubility_reference_temperature is None:
+        raise ConfigError(file, "current_efficiency.solubility_reference_temperature", None,
+                          "the temperature of electrolyte.dissolved_al_solubility when "
+                          "current_efficiency.dissolved_metal = \"transport\"")
 
 
 def _check_schedule(config: Config, file: str) -> None:
@@ -97,6 +164,7 @@ def _check_schedule(config: Config, file: str) -> None:
                           "at least one [[schedule.current_steps]] when current_program = \"steps\"")
     if sched.current_program == "csv" and not sched.current_file:
         raise ConfigError(file, "schedule.current_file", "", "a CSV file when current_program = \"csv\"")
+
     _check_bleed(config, file)
     _check_additions(config, file)
     _check_electrolyte(config, file)
@@ -156,8 +224,8 @@ def _check_additions(config: Config, file: str) -> None:
 def _check_thermal(config: Config, file: str) -> None:
     sched, T = config.schedule, config.operation.temperature
     if sched.max_temperature is not None and sched.max_temperature <= T:
-        raise ConfigError(file, "schedule.max_temperature", f"{sched.max_temperature - 273.15:g} degC",
-                          f"above operation.temperature ({T - 273.15:g} degC)")
+        raise ConfigError(file, "schedule.max_temperature", f"{celsius(sched.max_temperature):g} degC",
+                          f"above operation.temperature ({celsius(T):g} degC)")
     if config.operation.heater_max_power is not None and config.numerics.model != "lumped":
         raise ConfigError(file, "operation.heater_max_power",
                           f"{config.operation.heater_max_power:g} W",

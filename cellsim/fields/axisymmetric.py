@@ -388,7 +388,7 @@ class FieldSpecies:
             self.concentration = _remap_concentration(previous, self.field, self.concentration)
 
     def reset_caches(self) -> None:
-        pass
+        self.field.reset_caches()
 
     def checkpoint(self) -> dict:
         return {"concentration": self.concentration.copy()}
@@ -410,6 +410,11 @@ class FieldSpecies:
     def electrolyte_inventory(self) -> np.ndarray:
         """Impurity masses [kg] in the electrolyte (the remap conserves them to round-off)."""
         return self.field.inventory(self.concentration) * chemistry.MOLAR_MASS
+
+    def add(self, masses: np.ndarray) -> None:
+        """Impurities [kg] entering the electrolyte from outside the exchange (make-up salts,
+        lining, co-dissolution), spread uniformly over its cells."""
+        self.concentration = self.concentration + self.field.uniform(masses / chemistry.MOLAR_MASS)
 
     def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
         """The species field over dt (start-of-step temperature field and current solution)."""

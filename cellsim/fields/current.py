@@ -24,8 +24,7 @@ from cellsim.fields.grid import Grid
 from cellsim.fields.solvers import ConvergenceError, make_solver
 from cellsim.kernels import fv
 from cellsim.kernels.interface import KINETICS
-
-FARADAY, GAS_CONSTANT = 96485.33212, 8.314462618
+from cellsim.units import FARADAY, GAS_CONSTANT
 
 
 @dataclass(frozen=True)
@@ -332,3 +331,4 @@ def voltage_breakdown(power_by_region: dict[str, float], interface_power: dict[s
         out[f"{name}_overpotential"] = p / current
     out["terminal_voltage"] = sum(out.values())
     return out
+

@@ -1,8 +1,8 @@
 """Assembly of the finite-volume diffusion operator with boundary conditions as data.
 
-Shared by the current, heat and species solvers: coefficient per cell in, face
-conductances (gx, gy, gz) [S] and right-hand side b [A] out (see cellsim.kernels.fv for
-the operator and the sign rule). Units are written for the current (k = sigma [S/m],
+Used by the current solver (cellsim.fields.current; the heat and species fields assemble
+their own boundary terms): coefficient per cell in, face conductances (gx, gy, gz) [S] and
+right-hand side b [A] out (see cellsim.kernels.fv for the operator and the sign rule). Units are written for the current (k = sigma [S/m],
 u = phi [V], flux [A/m2]); for heat read [W/(m K)], [K], [W/m2].
 
 A boundary side carries one ``BoundaryCondition`` in Robin form,

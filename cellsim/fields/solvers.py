@@ -149,7 +149,7 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
 
     Iterates towards ||b - op x|| <= want ||b|| (want = rtol by default, at most rtol); the
     recursive residual is confirmed by the true one, and from the first failed confirmation
-    on the true residual is checked every iteration. A solve that stagnates (three checks
+    on the true residual is checked every iteration and replaces the recursive one. A solve that stagnates (three checks
     without halving) or reaches maxiter is accepted when its true residual is at most
     max(rtol ||b||, rounding floor); otherwise ConvergenceError. ``work``: optional
     (5, *b.shape) float64 scratch (kept by LinearSolver: nothing allocated per solve).
@@ -175,6 +175,8 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
             true = np.sqrt(op.residual(x, b, rt))
             if true <= want * bnorm:
                 return it - 1
+            if tail:  # residual replacement: go on from the true residual (the recursive
+                r[...] = rt  # one no longer improves it at round-off level)
             tail = True
             stalls = stalls + 1 if true > 0.5 * best else 0
             best = min(best, true)
@@ -418,7 +420,16 @@ class LinearSolver:
             except ConvergenceError:  # continue from the iterate reached, with a new one
                 self.backend.factorise(self.op)
                 self._stale = False
-        self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work)
+        try:
+            self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work)
+        except ConvergenceError:
+            if not self.backend.reuses_factor:
+                raise
+            # a new factorisation and no initial guess: from a warm x0 the residual b - A x0
+            # carries the cancellation error of A x0, which can exceed rtol ||b||
+            self.backend.factorise(self.op)
+            x = np.zeros(self.shape)
+            self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work)
         return self._finish(x)
 
     def _finish(self, x):

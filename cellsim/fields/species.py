@@ -91,6 +91,7 @@ class SpeciesOptions:
     migration: bool = False
     surface_depletion: bool = True
     linear_solver: str = "auto"
+    equilibria: str = "fixed_1000K"  # purity.equilibria: "janaf" for delta_E(T)
 
     def __post_init__(self) -> None:
         if self.linear_solver not in LINEAR_SOLVERS:
@@ -112,7 +113,7 @@ class SpeciesOptions:
                       k_salt=el.mass_transfer_coefficient,
                       k_metal_anode=config.anode_alloy.metal_mass_transfer_coefficient,
                       k_metal_cathode=config.cathode_metal.metal_mass_transfer_coefficient,
-                      eddy_diffusivity=el.eddy_diffusivity)
+                      eddy_diffusivity=el.eddy_diffusivity, equilibria=config.purity.equilibria)
         values.update(overrides)
         return cls(**values)
 
@@ -256,6 +257,10 @@ class SpeciesField:
         return _Interface(**{k: np.concatenate(v) for k, v in parts.items()})
 
     # ------------------------------------------------------------------ helpers
+    def reset_caches(self) -> None:
+        """Drop the reused factorisations (a sync point: what follows depends on the state alone)."""
+        self._factors = None
+
     def uniform(self, moles) -> np.ndarray:
         """Field holding ``moles`` [mol] of each impurity spread uniformly [mol/m3]."""
         c = np.zeros((N_SPECIES,) + self.grid.shape)
@@ -286,7 +291,7 @@ class SpeciesField:
         a_al = pool.activity_al * x_al_surface / pool.x_al if pool.x_al > 0.0 else x_al_surface
         gamma = np.ones(N_SPECIES) if pool.gamma is None else np.asarray(pool.gamma, dtype=float)
         ratio = chemistry.interface_ratio(T_face[:, None], o.family, o.potential_offsets,
-                                          o.alf3_activity, a_al[:, None], gamma)
+                                          o.alf3_activity, a_al[:, None], gamma, o.equilibria)
         return ratio * enrich[:, None] * o.salt_concentration / pool.c_total
 
     # ------------------------------------------------------------------ assembly

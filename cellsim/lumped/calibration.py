@@ -74,9 +74,10 @@ def _field_pot(cfg: Config):
     """(cell, note): the axisymmetric cell after its steady start. A start that has not settled
     to the field level's tight test (1e-6 of the terminal voltage) within its iterations is kept
     with a note: the shape factors move far less than the voltage between the last iterates."""
-    from ..fields.axisymmetric import FieldThermal
+    from ..cell import Cell
+    from ..fields.axisymmetric import FieldElectrical, FieldSpecies, FieldThermal, PotMesh
     from ..fields.solvers import ConvergenceError
-    from ..models import LEVELS, make_model
+    from ..physics import Physics
 
     class CalibrationThermal(FieldThermal):
         note = ""
@@ -87,7 +88,9 @@ def _field_pot(cfg: Config):
             except ConvergenceError as exc:
                 self.note = str(exc)
 
-    cell = make_model(cfg, dataclasses.replace(LEVELS["axisymmetric"], thermal=CalibrationThermal))
+    mesh = PotMesh(cfg)  # the axisymmetric level with the thermal provider above
+    cell = Cell(cfg, Physics(FieldElectrical(cfg, mesh), CalibrationThermal(cfg, mesh),
+                             FieldSpecies(cfg, mesh), mesh))
     return cell, cell.physics.thermal.note
 
 

@@ -33,13 +33,23 @@ MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in IMPURITIES])
 
 
 def interface_ratio(T: float, family: str, offsets: dict, a_alx3: float, a_al: float,
-                    gamma: np.ndarray) -> np.ndarray:
+                    gamma: np.ndarray, equilibria: str = "fixed_1000K") -> np.ndarray:
     """Equilibrium x_salt / x_metal of each impurity at a metal|salt interface (array over IMPURITIES).
 
     ``a_al`` is the Al activity of the metal at that interface, ``gamma`` the activity
     coefficients of the impurities in it, ``a_alx3`` the AlX3 activity of the melt.
+    ``equilibria``: "fixed_1000K" (the 1000 K series) or "janaf" (delta_E(T) of
+    cellsim.purity.equilibria; T may then be an array of shape (n, 1)).
     """
-    dE = np.array([delta_E(s, family) + offsets.get(s, 0.0) for s in IMPURITIES])
+    if equilibria == "janaf":
+        from ..purity.equilibria import delta_E as delta_E_T
+
+        dE = np.stack([np.asarray(delta_E_T(s, family, T), dtype=float) + offsets.get(s, 0.0)
+                       for s in IMPURITIES], axis=-1)
+        if dE.ndim == 3:  # T of shape (n, 1)
+            dE = dE[:, 0, :]
+    else:
+        dE = np.array([delta_E(s, family) + offsets.get(s, 0.0) for s in IMPURITIES])
     exponent = -VALENCE * FARADAY * dE / (GAS_CONSTANT * T)
     return gamma * a_alx3 ** (VALENCE / 3.0) * np.exp(exponent) / a_al ** (VALENCE / 3.0)
 

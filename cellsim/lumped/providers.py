@@ -66,7 +66,17 @@ class SteadyHeatBalance(Stateless):
     """Electrolyte temperature from the steady heat balance (lumped level): at the set point
     with the heater making up a deficit; above it when Joule heat is in surplus; below it
     when the heater (``operation.heater_max_power``) cannot hold it; frozen (liquid fraction
-    0) when no liquid steady state exists."""
+    0) when no liquid steady state exists. The lining's heat paths are those of
+    ``cellsim.lumped.thermal``, scaled by the shape factors of one field solve with
+    ``numerics.heat_paths = "field"`` (``cellsim.lumped.calibration``)."""
+
+    def __init__(self, config, mesh=None):
+        super().__init__(config, mesh)
+        self.calibrated = None
+        if config.numerics.heat_paths == "field":  # shape factors from one field solve
+            from .calibration import calibrated
+
+            self.calibrated = calibrated
 
     def start(self, cell: CellView, layers: Layers, electrical_provider) -> None:
         pass
@@ -91,6 +101,8 @@ class SteadyHeatBalance(Stateless):
         def balance(T):
             point = electrical_provider.at(cell, layers, T)
             loss = thermal.heat_loss(cfg, T, layers.alloy_depth, layers.cathode_depth)
+            if self.calibrated is not None:
+                loss = self.calibrated(cfg, loss)
             sink = feed_unit * feed_heating(cfg.scrap.feed_temperature, T)
             loss = replace(loss, collectors=loss.collectors + point.clamp_heat)
             return point.joule_heat - loss.total - sink, point.voltage, loss, point.joule_heat, sink
@@ -130,6 +142,9 @@ class FilmExchange(Stateless):
     def electrolyte_inventory(self) -> None:
         return None
 
+    def add(self, masses: np.ndarray) -> None:
+        """Nothing to do: the cell's inventory is the only representation."""
+
     def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
         cfg, s, d = cell.config, cell.state, cell.derived
         T, area = temperature, cfg.geometry.area
@@ -144,10 +159,11 @@ class FilmExchange(Stateless):
         c_alloy = (s.alloy / molar_masses).sum() / V_alloy
         c_cath = (s.cathode / molar_masses).sum() / V_cath
         a_alx3 = cell.alf3_activity()
+        eq = cfg.purity.equilibria
         x_ratio_a = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_alloy, gamma)
+                                              d.a_al_alloy, gamma, eq)
         x_ratio_c = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_cathode, np.ones(len(IMPURITIES)))
+                                              d.a_al_cathode, np.ones(len(IMPURITIES)), eq)
         S_a, S_c = x_ratio_a * c_salt / c_alloy, x_ratio_c * c_salt / c_cath
         g_a = chemistry.film_conductance(area, S_a, el.mass_transfer_coefficient,
                                          cfg.anode_alloy.metal_mass_transfer_coefficient)

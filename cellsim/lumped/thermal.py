@@ -168,8 +168,4 @@ def heat_loss(config: Config, T: float, alloy_depth: float, cathode_depth: float
     shell = (T_lower + T_salt + T_upper + T_gas) / 4.0
     loss = HeatLoss(side=side, bottom=bottom, lid=lid, collectors=rods, ledge_thickness=ledge,
                     shell_temperature=shell)
-    if config.numerics.heat_paths == "field":  # shape factors from one field solve
-        from .calibration import calibrated
-
-        loss = calibrated(config, loss)
     return loss

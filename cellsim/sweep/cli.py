@@ -71,6 +71,7 @@ def sweep(spec_file: str, folder: str | None, dry_run: bool, workers: int | None
     """
     from .runner import run_sweep
     from .spec import load_spec
+    from ..locking import OutputBusy
     from .store import SweepStore, SweepStoreError
 
     try:
@@ -82,7 +83,9 @@ def sweep(spec_file: str, folder: str | None, dry_run: bool, workers: int | None
         return
     if scheduler and workers:
         _fail("--workers is for the local pool; the Dask cluster decides its own workers")
-    folder = Path(folder or Path("sweeps") / spec.name)
+    from ..naming import safe_name
+
+    folder = Path(folder or Path("sweeps") / safe_name(spec.name, "sweep"))  # only -o names a path
     show = sys.stderr.isatty() and not quiet
     counts = {"done": 0, "failed": 0}
     names = {c.name for c in spec.cases}
@@ -100,6 +103,8 @@ def sweep(spec_file: str, folder: str | None, dry_run: bool, workers: int | None
             start = time.perf_counter()
             run = run_sweep(spec, folder, workers=workers, scheduler=scheduler, resume=resume,
                             retry_failed=retry_failed, progress=progress)
+        except OutputBusy as exc:
+            _fail(str(exc), 4)
         except SweepStoreError as exc:
             _fail(str(exc))
         except KeyboardInterrupt:
@@ -113,6 +118,8 @@ def sweep(spec_file: str, folder: str | None, dry_run: bool, workers: int | None
         for outcome in run.outcomes:
             if outcome["status"] == "failed":
                 click.echo(f"  {outcome['case']} failed: {outcome['error']}")
+            elif outcome["status"] == "outside_window":
+                click.echo(f"  {outcome['case']}: {outcome['error']}")
         click.echo(f"tables: {folder / 'summary.csv'}, {folder / 'summary.h5'}")
     failed = sum(1 for k, r in SweepStore(folder).journal().items()
                  if k in names and r["status"] == "failed")

@@ -15,6 +15,7 @@ import numpy as np
 
 from .sensitivity import Indices, from_table
 from .store import REPORT_COLUMNS, read_summary
+from ..units import celsius
 
 KEY_OUTPUTS = ("specific_energy", "current_efficiency", "product_al", "mean_heater_power",
                "co2e_per_al", "campaign_length")
@@ -44,7 +45,7 @@ def _inp(table: dict, key: str) -> tuple[np.ndarray, str]:
     if kind == "quantity":
         from ..units import parse_unit
 
-        values = values - 273.15 if unit == "degC" else values / parse_unit(unit).factor
+        values = celsius(values) if unit == "degC" else values / parse_unit(unit).factor
     return values, unit or "1"
 
 
@@ -101,7 +102,7 @@ def _describe(table: dict, key: str, si_value, short: bool = False) -> str:
         return f"{name}{si_value}"
     from ..units import parse_unit
 
-    value = si_value - 273.15 if unit == "degC" else si_value / parse_unit(unit).factor
+    value = celsius(si_value) if unit == "degC" else si_value / parse_unit(unit).factor
     return f"{name}{value:.3g} {unit}"
 
 
@@ -175,7 +176,7 @@ def pareto_plot(table: dict, out: Path) -> tuple[Path, np.ndarray]:
     ax.set_ylabel("impurities in the product, 100 % - Al [ppm]")
     failed = int(np.sum(table["status"] != "ok"))
     ax.set_title(f"{table['attrs']['name']}: energy vs purity, lower left is better"
-                 + (f"\n({failed} failed case(s) not shown)" if failed else ""))
+                 + (f"\n({failed} failed or outside-window case(s) not shown)" if failed else ""))
     ax.grid(alpha=0.3, which="both")
     from matplotlib.ticker import FuncFormatter
 
@@ -252,11 +253,15 @@ def make_report(folder: str | Path, out: str | Path | None = None) -> Report:
     status = table["status"]
     lines = [f"# Sweep {table['attrs']['name']}", "",
              f"design {design}, {len(status)} cases: {int(np.sum(status == 'ok'))} ok, "
-             f"{int(np.sum(status == 'failed'))} failed, {int(np.sum(status == 'pending'))} pending",
+             f"{int(np.sum(status == 'failed'))} failed, "
+             f"{int(np.sum(status == 'outside_window'))} outside the operating window, "
+             f"{int(np.sum(status == 'pending'))} pending",
              "", *_table_md(table, front), ""]
     for case, st, err in zip(table["case"], status, table["error"]):
         if st == "failed":
             lines.append(f"- {case} failed: {err}")
+        elif st == "outside_window":
+            lines.append(f"- {case}: {err} (no energy or purity results)")
     for ind in indices:
         lines += ["", f"Sensitivity of {ind.output} ({ind.method}; failed cases excluded):", "",
                   "| parameter | S1 | S1 95% CI | ST | ST 95% CI | used |", "|---|---|---|---|---|---|"]

@@ -49,10 +49,6 @@ class SweepRun:
     wall_time: float
     outcomes: list = dataclasses.field(default_factory=list)
 
-    @property
-    def failed_total(self) -> int:
-        return sum(1 for o in self.outcomes if o["status"] == "failed")
-
 
 def default_workers() -> int:
     try:
@@ -89,7 +85,8 @@ def _local(tasks: list[dict], workers: int) -> Iterator[dict]:
     saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
     for key in THREAD_VARIABLES:
         os.environ.setdefault(key, "1")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_pool_worker_init)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_pool_worker_init,
+                               initargs=(os.getpid(),))
     pending = {pool.submit(run_task, t) for t in tasks}
     try:
         while pending:
@@ -110,10 +107,28 @@ def _local(tasks: list[dict], workers: int) -> Iterator[dict]:
         pool.shutdown(wait=not pending, cancel_futures=True)
 
 
-def _pool_worker_init() -> None:
-    """Ctrl-C is the parent's to handle: it stops the sweep; workers just finish or die."""
+def _pool_worker_init(parent: int | None = None) -> None:
+    """Ctrl-C is the parent's to handle: it stops the sweep; workers just finish or die.
+    A worker dies with its parent (Linux: the kernel's parent-death signal), so killing the
+    sweep never leaves cases running behind it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
     warm_up()
+
+
+def die_with_parent(parent: int | None) -> None:
+    """Ask the kernel to kill this process when its parent exits (Linux prctl; elsewhere the
+    pool's closed pipe ends the worker after its case)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux
+        return
+    if parent is not None and os.getppid() != parent:  # the parent died before prctl
+        os._exit(1)
 
 
 def _dask(tasks: list[dict], address: str) -> Iterator[dict]:
@@ -146,6 +161,15 @@ def run_sweep(spec: SweepSpec, folder: str | Path, *, workers: int | None = None
     start = time.perf_counter()
     store = SweepStore(folder)
     store.open(spec, resume)
+    try:
+        return _run_locked(spec, store, start, workers, scheduler, resume, retry_failed, progress,
+                           table_every)
+    finally:
+        store.close()
+
+
+def _run_locked(spec, store, start, workers, scheduler, resume, retry_failed, progress,
+                table_every) -> SweepRun:
     recovered = store.recover_orphans(spec) if resume else 0
     done = store.journal()
     if retry_failed:

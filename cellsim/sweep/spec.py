@@ -43,7 +43,7 @@ from ..config.fields import spec_of
 from ..config.loader import LIBRARIES, _resolve
 from ..config.schema import Config
 from ..elements import ALL_ELEMENTS
-from ..units import DIMENSIONS, UnitError, parse_quantity, parse_unit
+from ..units import DIMENSIONS, UnitError, celsius, parse_quantity, parse_unit
 
 DESIGNS = ("grid", "zip", "lhs", "sobol", "saltelli")
 SAMPLED = ("lhs", "sobol", "saltelli")
@@ -71,7 +71,7 @@ class Parameter:
         if self.kind != "quantity":
             return value
         if self.unit == "degC":
-            return value - 273.15
+            return celsius(value)
         return value / parse_unit(self.unit).factor
 
     @property
@@ -221,8 +221,8 @@ def _parameter(key: str, body: Any, design: str, origin: str) -> Parameter:
         if kind not in ("quantity", "number"):
             raise SweepSpecError(origin, where, body, "a list of values for a non-numeric key")
         num = body["num"]
-        if isinstance(num, bool) or not isinstance(num, int) or num < 1:
-            raise SweepSpecError(origin, where + ".num", num, "an integer >= 1")
+        if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num <= MAX_CASES:
+            raise SweepSpecError(origin, where + ".num", num, f"an integer >= 1 and <= {MAX_CASES}")
         (a, unit), (b, _) = (_quantity(body[k], kind, dim, origin, f"{where}.{k}")
                              for k in ("start", "stop"))
         return Parameter(key, kind, dim, unit or unit_hint,
@@ -231,8 +231,28 @@ def _parameter(key: str, body: Any, design: str, origin: str) -> Parameter:
                          if design not in SAMPLED else "{ bounds = [low, high] }")
 
 
+MAX_CASES = 100_000
+"""Most cases a sweep may have, checked before the cases are built (a sweep that large is
+months of computing; split it)."""
+
+
+def case_count(design: str, params: list[Parameter], samples: int) -> int:
+    """Number of cases of a design, computed without building them."""
+    if design == "grid":
+        return math.prod(len(p.values) for p in params)
+    if design == "zip":
+        return len(params[0].values) if params else 0
+    if design == "saltelli":
+        return samples * (len(params) + 2)
+    return samples
+
+
 def _cases(design: str, params: list[Parameter], samples: int, seed: int, origin: str
            ) -> list[Case]:
+    n = case_count(design, params, samples)
+    if n > MAX_CASES:
+        raise SweepSpecError(origin, "sweep.samples" if design in SAMPLED else "parameters",
+                             f"{n} cases", f"at most {MAX_CASES} cases (split the sweep)")
     if design == "grid":
         rows = list(itertools.product(*(p.values for p in params)))
         return [Case(i, "", tuple(r)) for i, r in enumerate(rows)]

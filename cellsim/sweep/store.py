@@ -8,6 +8,7 @@ Layout of a sweep folder::
     cases/<case>.h5   one result file per successful case (cellsim-result layout, atomic)
     summary.h5        table of inputs (SI, ``units`` attribute) and every summary output (SI)
     summary.csv       the same cases in reporting units, units in the column headers
+    .lock             held (flock) by the one process running the sweep (cellsim.locking)
 
 A case whose HDF5 file exists but whose journal line was lost (the parent was killed between
 the worker's write and the journal append) is recovered from the file on resume.
@@ -25,14 +26,15 @@ import numpy as np
 
 from ..elements import IMPURITIES
 from ..io import summary_unit
+from ..units import kWh
 from .spec import SweepSpec
 
-MANIFEST, JOURNAL, CASES = "sweep.json", "journal.jsonl", "cases"
+MANIFEST, JOURNAL, CASES, LOCK = "sweep.json", "journal.jsonl", "cases", ".lock"
 
 # Summary outputs shown in the CSV: name -> (reporting unit, factor from SI).
 REPORT_COLUMNS: dict[str, tuple[str, float]] = {
-    "specific_energy": ("kWh/t", 1e3 / 3.6e6),
-    "specific_energy_scrap": ("kWh/t scrap", 1e3 / 3.6e6),
+    "specific_energy": ("kWh/t", 1e3 / kWh),
+    "specific_energy_scrap": ("kWh/t scrap", 1e3 / kWh),
     "current_efficiency": ("%", 100.0),
     "product_al": ("wt%", 100.0),
     **{f"product_{e}": ("ppm", 1e6) for e in IMPURITIES},
@@ -40,6 +42,7 @@ REPORT_COLUMNS: dict[str, tuple[str, float]] = {
     "al_produced": ("kg", 1.0),
     "mean_cell_voltage": ("V", 1.0),
     "mean_heater_power": ("kW", 1e-3),
+    "mean_temperature": ("K", 1.0),
     "co2e_per_al": ("t CO2e/t", 1.0),
     "taps_in_spec": ("1", 1.0),
     "taps": ("1", 1.0),
@@ -62,6 +65,20 @@ def _manifest(spec: SweepSpec) -> dict:
     }
 
 
+def _create_exclusive(path: Path, text: str) -> None:
+    """Write ``path`` atomically and only if it does not exist yet (hard link of a complete
+    temporary file: two creators cannot both succeed, a reader never sees half a file)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise SweepStoreError(f"{path.parent} already holds a sweep (created concurrently); "
+                              "choose another folder with -o") from None
+    finally:
+        tmp.unlink()
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(text)
@@ -79,9 +96,28 @@ class SweepStore:
         return self.cases / f"{name}.h5"
 
     def open(self, spec: SweepSpec, resume: bool) -> None:
-        """Create the folder, or check on resume that it holds this very sweep."""
+        """Lock the folder (cellsim.locking: one sweep process per folder, held until
+        :meth:`close`), then create it, or check on resume that it holds this very sweep."""
+        from ..locking import Lock
+
         manifest = _manifest(spec)
         path = self.folder / MANIFEST
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.lock = Lock(self.folder / LOCK, f"sweep folder {self.folder}")
+        try:
+            self._open(path, manifest, resume)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the folder's lock."""
+        lock = getattr(self, "lock", None)
+        if lock is not None:
+            lock.release()
+            self.lock = None
+
+    def _open(self, path: Path, manifest: dict, resume: bool) -> None:
         if path.exists():
             if not resume:
                 raise SweepStoreError(f"{self.folder} already holds a sweep: add --resume to "
@@ -91,8 +127,10 @@ class SweepStore:
                 raise SweepStoreError(f"{self.folder} holds a different sweep ({old.get('name')}: "
                                       "its cases differ from this spec); choose another folder")
         self.cases.mkdir(parents=True, exist_ok=True)
+        for tmp in [*self.cases.glob(".*.tmp-*"), *self.folder.glob(".*.tmp-*")]:
+            tmp.unlink(missing_ok=True)  # left by a killed run; we hold the lock
         if not path.exists():
-            atomic_write_text(path, json.dumps(manifest, indent=1))
+            _create_exclusive(path, json.dumps(manifest, indent=1))
 
     def journal(self) -> dict[str, dict]:
         """Recorded outcomes by case (the last line of a case wins; a torn last line is skipped)."""
@@ -133,7 +171,8 @@ class SweepStore:
                 result = read_result(path)
             except (ResultFileError, OSError, KeyError):
                 continue  # unreadable: run the case again
-            self.record({"case": case.name, "status": "ok", "error": "",
+            self.record({"case": case.name, "status": "outside_window" if result.window else "ok",
+                         "error": f"outside the operating window: {result.window}" if result.window else "",
                          "stop_reason": result.stop_reason, "campaign_time": result.wall_time,
                          "wall_time": float("nan"), "recovered": True,
                          "summary": {k: float(v) for k, v in result.summary.items()}})

@@ -21,6 +21,9 @@ def warm_up() -> None:
 def run_task(task: dict) -> dict:
     """Run one case; never raises for a failing case (the error is returned instead).
 
+    Status: "ok"; "outside_window" (the campaign left the operating window, cellsim.window:
+    its file is written and marked, its energy and purity are not results); "failed".
+
     ``task``: ``case`` (name), ``base`` (config), ``overrides`` (tuple of ``key=value``),
     ``current_density`` (A/m2 or None: sets ``operation.current`` to density times area),
     ``output`` (path of the case HDF5 file).
@@ -40,9 +43,16 @@ def run_task(task: dict) -> dict:
             config = load_config(task["base"], overrides + (f'operation.current="{current!r} A"',))
         result = run_campaign(config)
         write_result(result, task["output"], config_file=task["base"])
-        outcome.update(status="ok", stop_reason=result.stop_reason, campaign_time=result.wall_time,
+        outcome.update(status="outside_window" if result.window else "ok",
+                       error=f"outside the operating window: {result.window}" if result.window else "",
+                       stop_reason=result.stop_reason, campaign_time=result.wall_time,
                        summary={k: float(v) for k, v in result.summary.items()})
     except Exception as exc:  # a failed case is data, not a crash of the sweep
-        outcome["error"] = f"{type(exc).__name__}: {exc}"
+        from cellsim.window import OutsideWindow
+
+        if isinstance(exc, OutsideWindow):
+            outcome.update(status="outside_window", error=str(exc))
+        else:
+            outcome["error"] = f"{type(exc).__name__}: {exc}"
     outcome["wall_time"] = time.perf_counter() - start
     return outcome

@@ -69,6 +69,6 @@ def test_factors_reproduce_the_field_losses_at_the_calibration_point():
 
     cfg = load_config("rusal-500A", FIELD)
     f = calibration.factors(cfg)
-    loss = thermal.heat_loss(cfg, f["temperature"], 0.12, 0.06)
+    loss = calibration.calibrated(cfg, thermal.heat_loss(cfg, f["temperature"], 0.12, 0.06))
     for face in ("side", "bottom", "lid"):
         assert loss.by_face()[face] == pytest.approx(f["field_losses"][face], rel=1e-9)

@@ -217,6 +217,6 @@ def test_every_figure_renders_and_reads(lumped, field, tmp_path):
                 assert not legend.get_window_extent().overlaps(a.get_window_extent()), name
         plt.close(fig)
     paths = campaign_figures(result, tmp_path / "c") + field_figures(field, 86400.0, tmp_path / "f")
-    assert len(paths) == 9
+    assert len(paths) == len(PANELS) + 1 + 4  # panels, overview, four field figures
     for p in paths:
         assert p.is_file() and p.stat().st_size > 20_000, p

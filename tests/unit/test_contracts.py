@@ -38,6 +38,9 @@ class NoExchange(Stateless):
     def electrolyte_inventory(self) -> None:
         return None
 
+    def add(self, masses) -> None:
+        pass
+
     def exchange(self, cell, dt, temperature, electrical) -> ExchangeStep:
         s, zero = cell.state, np.zeros(len(cell.state.electrolyte))
         return ExchangeStep(s.alloy[1:].copy(), s.electrolyte.copy(), s.cathode[1:].copy(), zero, zero)
@@ -50,6 +53,8 @@ ALL = {**LEVELS, "toy": TOY}
 
 def _config(name: str, extra=()):
     model = "lumped" if name == "toy" else name
+    if name == "toy":  # no make-up or lining inputs either: the toy's electrolyte stays clean
+        extra = ("purity={}", *extra)
     return load_config(CELLS[name], FAST + [f'numerics.model="{model}"', *extra])
 
 
@@ -80,6 +85,7 @@ def test_providers_have_their_roles_members(level, cell):
     assert isinstance(p.electrical, contracts.Electrical)
     assert isinstance(p.thermal, contracts.Thermal)
     assert isinstance(p.species, contracts.Species)
+    assert isinstance(p.pathways, contracts.PurityPathways)
     assert (p.mesh is None) == (ALL[level].mesh is None)
     if p.mesh is not None:
         assert isinstance(p.mesh, contracts.Mesh)

@@ -44,6 +44,6 @@ def test_every_path_in_a_result_file_is_documented(tmp_path):
     assert not undocumented
 
 
-@pytest.mark.parametrize("name", ["hdf5-layout.md", "configuration.md", "model.md"])
+@pytest.mark.parametrize("name", ["hdf5-layout.md", "configuration.md", "model.md", "architecture.md"])
 def test_docs_exist(name):
     assert (DOCS / name).is_file()

@@ -13,23 +13,28 @@ ROOT = Path(cellsim.__file__).resolve().parent
 
 # lowest first; a module belongs to the first layer with a prefix it matches
 LAYERS = (
-    ("base", ("cellsim", "cellsim.units", "cellsim.elements", "cellsim.electrolyte.components",
+    ("base", ("cellsim.__init__", "cellsim.units", "cellsim.elements", "cellsim.electrolyte.components",
               "cellsim.thermo", "cellsim.config",
-              "cellsim.kernels", "cellsim.configs")),
+              "cellsim.kernels", "cellsim.configs", "cellsim.window", "cellsim.guards",
+              "cellsim.locking", "cellsim.naming", "cellsim.plaindata")),
     ("physics", ("cellsim.lumped.electrical", "cellsim.lumped.thermal", "cellsim.lumped.chemistry",
                  "cellsim.lumped", "cellsim.fields.grid", "cellsim.fields.fvm", "cellsim.fields.solvers",
                  "cellsim.fields.heat_linear", "cellsim.fields.heat", "cellsim.fields.current",
                  "cellsim.fields.species", "cellsim.fields.pot", "cellsim.fields.remap",
-                 "cellsim.fields.stack", "cellsim.fields", "cellsim.electrolyte")),
+                 "cellsim.fields.stack", "cellsim.fields", "cellsim.routes", "cellsim.electrolyte",
+                 "cellsim.purity")),
     ("contracts", ("cellsim.contracts",)),
     ("providers and cell", ("cellsim.physics", "cellsim.cell", "cellsim.lumped.providers",
-                            "cellsim.electrolyte.provider",
+                            "cellsim.lumped.calibration", "cellsim.electrolyte.provider",
                             "cellsim.fields.axisymmetric", "cellsim.fields.threed")),
     ("registry", ("cellsim.models",)),
     ("runner", ("cellsim.program", "cellsim.schedule", "cellsim.results", "cellsim.campaign")),
     ("outputs and application", ("cellsim.snapshots", "cellsim.checkpoint", "cellsim.io",
+                                 "cellsim.cf", "cellsim.export",
                                  "cellsim.plot", "cellsim.plot_fields", "cellsim.validate",
-                                 "cellsim.sweep", "cellsim.cli", "cellsim.__main__")),
+                                 "cellsim.sweep", "cellsim.design", "cellsim.uq", "cellsim.uq_cli",
+                                 "cellsim.export", "cellsim.cf", "cellsim.references",
+                                 "cellsim.cli", "cellsim.__main__")),
 )
 RUNNER_AND_OUTPUTS = ("campaign", "schedule", "results", "io", "checkpoint", "snapshots", "cli")
 
@@ -62,6 +67,7 @@ def _imports(name: str, path: Path) -> set[str]:
 
 
 def _layer(name: str) -> int:
+    name = "cellsim.__init__" if name == "cellsim" else name  # the package root: the version
     best, rank = -1, None
     for i, (_, prefixes) in enumerate(LAYERS):
         for p in prefixes:

@@ -14,7 +14,8 @@ PURE = ["scrap.composition_wt_pct={}", "electrolyte.dissolved_al_solubility=0.0"
 
 
 def test_steps_program_and_faraday_charge():
-    cfg = load_config("rusal-3kA", LUMPED + PURE + ['schedule.duration="4 d"', 'schedule.current_program="steps"',
+    cfg = load_config("rusal-3kA", LUMPED + PURE + ["purity={}", "current_efficiency={}"]
+                      + ['schedule.duration="4 d"', 'schedule.current_program="steps"',
                                            'schedule.current_steps=[{time="1 d", current="2 kA"}, '
                                            '{time="3 d", current="3.5 kA"}]'])
     program = current_program(cfg)

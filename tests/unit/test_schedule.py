@@ -10,6 +10,7 @@ computed here from the r-z cell volumes (2 pi r dr dz).
 """
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from cellsim import campaign, schedule
 from cellsim.cell import composition_array
 from cellsim.io import read_result, write_result
 from cellsim.models import make_model
+from cellsim.window import OutsideWindow
 
 LUMPED = ['numerics.model="lumped"']
 FIELD = ['numerics.model="axisymmetric"', 'numerics.resolution="coarse"']
@@ -185,7 +187,9 @@ def test_henrian_activity_follows_the_alf3_fraction():
 
 
 def test_continuous_make_up_keeps_the_configured_activity():
-    result = run_campaign(load_config("rusal-3kA", LUMPED + NO_FEEDBACK + ['schedule.duration="3 d"']))
+    # without cation co-deposition either, which takes NaX out of the base salt
+    result = run_campaign(load_config("rusal-3kA", LUMPED + NO_FEEDBACK + ['schedule.duration="3 d"',
+                                                                           "purity.codeposition=false"]))
     a0 = result.config.electrolyte.alf3_activity
     np.testing.assert_array_equal(result.series["alf3_activity"], a0)
 
@@ -248,14 +252,23 @@ def test_limited_heater_lets_the_melt_cool_and_the_balance_close():
 
 def test_bath_frozen_stops_a_low_current_campaign_and_names_itself():
     # 1 kA and no heater: Joule heat ~0.85 kW against ~5.8 kW of losses at the liquidus.
-    result = run_campaign(load_config("rusal-3kA", LUMPED + ['operation.heater_max_power="0 W"',
-                                                             'operation.current="1 kA"']))
+    sets = ['operation.heater_max_power="0 W"', 'operation.current="1 kA"']
+    with pytest.raises(OutsideWindow, match="freezing"):  # the window refuses a frozen start
+        run_campaign(load_config("rusal-3kA", LUMPED + sets))
+    result = run_campaign(load_config("rusal-3kA", LUMPED + sets + ["window.enabled=false"]))
     assert result.stop_reason.startswith("bath frozen")
     assert result.summary["campaign_length"] == 3600.0
-    off = run_campaign(load_config("rusal-3kA", LUMPED + [
-        'operation.heater_max_power="0 W"', 'operation.current="1 kA"', 'schedule.stop_on_frozen_bath=false',
-        'schedule.duration="2 h"']))
-    assert off.stop_reason == "duration reached"
+    off = run_campaign(load_config("rusal-3kA", LUMPED + sets + [
+        "window.enabled=false", "schedule.stop_on_frozen_bath=false", 'schedule.duration="2 h"']))
+    assert off.stop_reason == "duration reached" and not off.window
+    # without the frozen-bath stop, the operating window ends a campaign that cools mid-run
+    cools = ['operation.heater_max_power="0 W"', 'schedule.current_program="steps"',
+             'schedule.current_steps=[{time="1 d", current="1 kA"}]',
+             "schedule.stop_on_frozen_bath=false", 'schedule.duration="3 d"']
+    window = run_campaign(load_config("rusal-3kA", LUMPED + cools))
+    assert window.stop_reason.startswith("outside the operating window: melt")
+    assert "freezing" in window.window and math.isnan(window.summary["specific_energy"])
+    assert window.summary["campaign_length"] == 86400.0 + 3600.0
 
 
 def test_field_level_liquid_fraction_is_the_volume_mean_of_the_heat_field():
@@ -383,6 +396,6 @@ def test_the_schedule_of_a_config_lists_its_operations_in_step_order():
     cfg = load_config("rusal-3kA", LUMPED + BLEED + ['schedule.salt_additions="interval"', 'schedule.addition_interval="2 d"', 'schedule.feed_mode="batch"'])
     names = [type(op).__name__ for op in schedule.operations_of(cfg)]
     assert names == ["CurrentSchedule", "BatchFeed", "AlloyBleed", "ElectrolyteAdditions", "PhysicalWindow",
-                     "CathodeTap", "Limits", "Recording", "Snapshots", "SyncPoints"]
+                     "CathodeTap", "Limits", "OperatingWindow", "Recording", "Snapshots", "SyncPoints"]
     plain = [type(op).__name__ for op in schedule.operations_of(load_config("rusal-3kA", LUMPED))]
     assert "AlloyBleed" not in plain and "ElectrolyteAdditions" not in plain

@@ -65,11 +65,18 @@ def test_torn_journal_line_is_skipped_and_closed(tmp_path, spec):
 
 
 def test_folder_holds_one_sweep(tmp_path, spec):
+    from cellsim.locking import OutputBusy
+
     store = SweepStore(tmp_path / "out")
     store.open(spec, resume=False)
+    with pytest.raises(OutputBusy, match="in use by another cellsim process"):
+        SweepStore(tmp_path / "out").open(spec, resume=True)  # a second sweep while it runs
+    store.close()
     with pytest.raises(SweepStoreError, match="--resume"):
         SweepStore(tmp_path / "out").open(spec, resume=False)
-    SweepStore(tmp_path / "out").open(spec, resume=True)
+    again = SweepStore(tmp_path / "out")
+    again.open(spec, resume=True)
+    again.close()
     other = tmp_path / "o.toml"
     other.write_text(SPEC.replace('"6 cm"', '"7 cm"'))
     with pytest.raises(SweepStoreError, match="different sweep"):

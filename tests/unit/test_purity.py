@@ -1,0 +1,271 @@
+"""Purity pathways and current-efficiency losses (cellsim.purity) against hand calculations,
+conservation with every pathway on, and the directions the sources give."""
+
+import math
+
+import numpy as np
+import pytest
+
+from cellsim.campaign import run_campaign
+from cellsim.config import ConfigError, load_config
+from cellsim.elements import ALL_ELEMENTS, IMPURITIES
+from cellsim.models import make_model
+from cellsim.purity import anode_transfer, codeposition, efficiency, equilibria, ledger, sources, transport
+from cellsim.purity.pathways import Pathways
+
+F, R = 96485.33212, 8.314462618
+LUMPED = ["numerics.model=lumped"]
+
+
+def _model(*overrides):
+    return make_model(load_config("rusal-3kA", LUMPED + list(overrides)))
+
+
+# ------------------------------------------------------------------ (a) transport-limited deposition
+def test_one_ppm_fe_in_the_melt_gives_about_170_ppm_in_the_product():
+    # 1 ppm Fe, 2700 kg/m3, k = 3e-5 m/s, 0.5 A/cm2: c = 1e-6*2700/0.055845 mol/m3,
+    # Fe deposit k c M_Fe against Al deposit j M_Al / 3F
+    c = 1e-6 * 2700.0 / 0.055845
+    hand = 3e-5 * c * 0.055845 / (5000.0 * 0.0269815 / (3 * F))
+    w = transport.product_fraction_from_melt(1e-6, 2700.0, 0.055845, 3e-5, 5000.0)
+    assert w == pytest.approx(hand, rel=1e-12)
+    assert 160e-6 < w < 180e-6
+
+
+def test_noble_input_to_the_melt_splits_between_the_metals_by_their_film_conductances():
+    m = _model()
+    fe = IMPURITIES.index("Fe")
+    s = m.state
+    s.alloy[1:] = 0.0  # no impurity in the metals: only the melt's Fe moves
+    s.cathode[1:] = 0.0
+    s.electrolyte[:] = 0.0
+    s.electrolyte[fe] = 1e-3  # kg
+    m.update_state()
+    ex = m.physics.species.exchange(m, 600.0, m.derived.temperature, m.physics.electrical)
+    to_cathode, to_alloy = ex.cathode[fe], ex.alloy[fe]
+    # equal salt films, S << 1: both conductances are A k_salt -> one half each
+    assert to_cathode / (to_cathode + to_alloy) == pytest.approx(0.5, abs=1e-6)
+    assert transport.cathode_share(2.0, 2.0) == 0.5
+
+
+# ------------------------------------------------------------------ (b) sources
+def test_makeup_salt_carries_its_contents():
+    out = sources.makeup_impurities(10.0, 2.0, {"Fe": 200e-6, "Si": 500e-6}, {"Fe": 50e-6})
+    assert out[IMPURITIES.index("Fe")] == pytest.approx(10 * 200e-6 + 2 * 50e-6, rel=1e-12)
+    assert out[IMPURITIES.index("Si")] == pytest.approx(10 * 500e-6, rel=1e-12)
+
+
+def test_steel_rods_dissolve_fe_at_the_film_rate_and_graphite_nothing():
+    area = sources.wetted_rod_area(6, 0.08, 0.06)
+    assert area == pytest.approx(6 * (math.pi * 0.08 * 0.06 + math.pi * 0.04**2), rel=1e-12)
+    steel = sources.collector_dissolution("steel", area, 1e-4, 2349.0, 0.025, 0.005)
+    assert steel[IMPURITIES.index("Fe")] == pytest.approx(1e-4 * 2349.0 * 0.020 * area, rel=1e-12)
+    assert not np.any(sources.collector_dissolution("graphite", area, 1e-4, 2349.0, 0.025, 0.0))
+    assert sources.wetted_lining_area(2.0, 0.05, 0.01) == 0.0  # a ledge covers the wall
+    assert sources.wetted_lining_area(2.0, 0.05, 0.0) == pytest.approx(0.1)
+
+
+# ------------------------------------------------------------------ (c) anode alloy
+def test_codissolution_only_above_the_al_limiting_current():
+    j_lim = anode_transfer.al_limiting_current_density(1e-4, 5e4)
+    assert j_lim == pytest.approx(3 * F * 1e-4 * 5e4, rel=1e-12)
+    x, n = np.array([0.8, 0.2]), np.array([3.0, 1.0])
+    assert not np.any(anode_transfer.codissolution_flux(0.9 * j_lim, j_lim, 1.0, x, n))
+    flux = anode_transfer.codissolution_flux(j_lim + 1000.0, j_lim, 2.0, x, n)
+    # 2000 A over F (0.8*3 + 0.2*1) per mole of alloy, split by mole fraction
+    assert flux == pytest.approx(x * 2000.0 / (F * 2.6), rel=1e-12)
+    assert F * np.dot(flux, n) == pytest.approx(2000.0, rel=1e-12)  # the excess current
+
+
+def test_entrainment_share_is_alpha_times_the_alloy_content():
+    m = _model()
+    s, cu = m.state, ALL_ELEMENTS.index("Cu")
+    seen = {}
+    original = m.pathways.entrainment
+
+    def spy(al_deposited, alloy):
+        seen.update(al=al_deposited, w=alloy / alloy.sum())
+        return original(al_deposited, alloy)
+
+    m.pathways.entrainment = spy
+    al0, ox0 = s.cathode[0], s.oxidized
+    m.step(3600.0)
+    alpha = m.config.purity.alloy_entrainment
+    # cathode Al gain = deposit - oxidised + alpha * deposit * w_Al  ->  deposit
+    deposit = (s.cathode[0] - al0 + s.oxidized - ox0) / (1.0 + alpha * seen["w"][0])
+    assert seen["al"] == pytest.approx(deposit, rel=1e-9)
+    entrained_cu = s.tags_cathode[ledger.TAGS.index("entrainment"), cu - 1]
+    assert entrained_cu == pytest.approx(alpha * deposit * seen["w"][cu], rel=1e-9)
+    assert 25e-6 < alpha * seen["w"][cu] < 35e-6  # the calibration: Cu 20-40 ppm at 33 % Cu
+
+
+# ------------------------------------------------------------------ (d) cation co-deposition
+def test_sodium_codeposition_equilibrium_by_hand():
+    T, a_alx3 = 1023.15, 0.1
+    # delta_E(Na, fluoride) interpolated by hand between the 1000 and 1050 K nodes
+    dE = -0.5654 + (T - 1000.0) / 50.0 * (-0.5576 + 0.5654)
+    K = math.exp(F * -dE / (R * T))  # n = 1, delta_E < 0 -> K >> 1
+    hand = 0.2 * 0.42 * 1.0 / (180.0 * K * a_alx3 ** (1 / 3))
+    x = codeposition.metal_mole_fraction("Na", "fluoride", T, a_alx3, 1.0, 0.42, 0.2, 180.0)
+    assert x == pytest.approx(hand, rel=1e-4)
+    # a basic melt (less AlX3) gives more Na in the metal, as Dewing's acidity scale says
+    assert codeposition.metal_mole_fraction("Na", "fluoride", T, 0.05, 1.0, 0.42, 0.2, 180.0) > x
+
+
+# ------------------------------------------------------------------ (e) delta_E(T)
+def test_delta_e_table_matches_janaf():
+    pytest.importorskip("janaf")
+    from cellsim.validation import thermodynamics
+
+    for T in (800.0, 975.0, 1000.0, 1125.0, 1300.0):
+        ref = thermodynamics.delta_E(T)
+        for key in equilibria.TABLE:
+            tol = 5e-4 if T in equilibria.T_NODES else 0.01  # between nodes: linear interpolation
+            assert equilibria.delta_E(*key, T) == pytest.approx(ref[key], abs=tol), (key, T)
+
+
+def test_delta_e_moves_with_temperature():
+    assert equilibria.delta_E("Cu", "fluoride", 1100.0) < equilibria.delta_E("Cu", "fluoride", 900.0)
+    assert equilibria.delta_E("Mn", "fluoride", 900.0) == equilibria.delta_E("Mn", "fluoride", 1100.0)
+
+
+# ------------------------------------------------------------------ (f) current efficiency
+def test_dissolved_metal_flux_by_hand():
+    # 0.6 m2, 1e-4 mass fraction at 2700 kg/m3, a_Al 1 vs 0.65, k 1e-4 m/s, ACD 4.5 cm, D 2e-4 m2/s
+    c = 1e-4 * 2700.0 / 0.0269815
+    hand = 0.6 * c * 0.35 / (2 / 1e-4 + 0.045 / 2e-4)
+    assert efficiency.dissolved_metal_flux(c, 1.0, 0.65, 1e-4, 0.6, 0.045, 2e-4) == pytest.approx(hand, rel=1e-12)
+    assert efficiency.al_solubility(1e-4, 1073.15, 1023.15, 6e-3) == pytest.approx(1.3e-4, rel=1e-12)
+
+
+@pytest.mark.parametrize("key, lo, hi, sign", [
+    ("geometry.acd", "3cm", "7cm", -1),  # longer path, less loss
+    ("electrolyte.mass_transfer_coefficient", "0.5e-2cm/s", "2e-2cm/s", +1),  # stirring: more loss
+    ("electrolyte.eddy_diffusivity", "2e-6m2/s", "2e-4m2/s", +1),
+])
+def test_dissolved_metal_loss_moves_with_acd_and_stirring(key, lo, hi, sign):
+    T = 1036.0
+    flux = [Pathways(load_config("rusal-3kA", LUMPED + [f"{key}={v}"])).dissolved_metal(T, 1.0, 0.6)
+            for v in (lo, hi)]
+    assert sign * (flux[1] - flux[0]) > 0.0
+
+
+def test_current_efficiency_moves_with_temperature_and_current():
+    pw = Pathways(load_config("rusal-3kA", LUMPED))
+    assert pw.dissolved_metal(1073.0, 1.0, 0.6) > pw.dissolved_metal(1023.0, 1.0, 0.6)
+    # the loss does not depend on the current: CE = 1 - loss / (I / 3F) rises with the current
+    loss = pw.dissolved_metal(1023.0, 1.0, 0.6)
+    ce = [1.0 - loss / (I / (3 * F)) for I in (2000.0, 4000.0)]
+    assert ce[1] > ce[0]
+
+
+def test_stirring_lowers_the_current_efficiency_of_a_campaign():
+    ce = [run_campaign(load_config("rusal-3kA", LUMPED + ["schedule.duration=2d",
+                                                         f"electrolyte.mass_transfer_coefficient={k}"]))
+          .summary["current_efficiency"] for k in ("0.5e-2cm/s", "2e-2cm/s")]
+    assert ce[1] < ce[0]
+
+
+# ------------------------------------------------------------------ bookkeeping
+@pytest.fixture(scope="module")
+def all_on():
+    overrides = LUMPED + ["schedule.duration=6d", "current_efficiency.shunt_fraction=0.01",
+                          "collectors.rod_material=steel", "anode_alloy.metal_mass_transfer_coefficient=1e-7cm/s",
+                          "schedule.tap_interval=1d"]
+    cfg = load_config("rusal-3kA", overrides)
+    model = make_model(cfg)
+    return cfg, model, run_campaign(cfg)
+
+
+def test_conservation_with_every_pathway_on(all_on):
+    cfg, _, r = all_on
+    p = cfg.purity
+    assert all((p.makeup_salts, p.lining, p.collectors, p.codissolution, p.entrainment, p.codeposition))
+    assert r.summary["ce_loss_shunt"] > 0 and r.summary["product_Fe_from_collectors"] > 0
+    assert r.summary["product_Cu_from_codissolution"] > 0  # the starved alloy film co-dissolves
+    handled = r.summary["scrap_fed"] + 2000.0  # kg: scrap plus the ~2 t of metal and salt in the pot
+    assert np.all(np.abs(r.mass_balance) <= 1e-10 * handled)
+
+
+def test_cations_and_tags_are_conserved():
+    m = _model("schedule.duration=2d")
+    for _ in range(48):
+        m.step(3600.0)
+    m.tap()
+    assert np.allclose(m.cation_totals(), m.initial_cations, rtol=1e-12, atol=0.0)
+    s = m.state
+    assert np.allclose(s.tags_cathode.sum(axis=0), np.maximum(s.cathode[1:], 0), rtol=1e-12, atol=1e-18)
+    assert np.allclose(s.tags_tapped.sum(axis=0), s.tapped[1:], rtol=1e-12, atol=1e-18)
+
+
+def test_loss_terms_add_up_to_one_minus_ce(all_on):
+    _, _, r = all_on
+    s = r.summary
+    total = sum(s[f"ce_loss_{m}"] for m in efficiency.LOSSES)
+    assert total == pytest.approx(1.0 - s["current_efficiency"], abs=1e-12)
+
+
+def test_pathway_shares_add_up_to_the_product_content(all_on):
+    _, _, r = all_on
+    for e in IMPURITIES:
+        parts = sum(r.summary[f"product_{e}_from_{t}"] for t in ledger.TAGS)
+        assert parts == pytest.approx(r.summary[f"product_{e}"], rel=1e-9, abs=1e-15)
+    for tap in r.taps:
+        assert tap.pathways.sum(axis=0) == pytest.approx(tap.composition[1:], rel=1e-9, abs=1e-15)
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("override, key", [
+    ("purity.alloy_entrainment=-1e-4", "purity.alloy_entrainment"),
+    ("purity.alloy_entrainment=1.5", "purity.alloy_entrainment"),
+    ("collectors.rod_material=copper", "collectors.rod_material"),
+    ("purity.lining_release_mg_per_m2_d={Fe=-3}", "purity.lining_release_mg_per_m2_d.Fe"),
+    ("current_efficiency.shunt_fraction=1.2", "current_efficiency.shunt_fraction"),
+    ("current_efficiency.oxidation_rate='-1 kg/(m2 d)'", "current_efficiency.oxidation_rate"),
+    ("purity.cation_salt_mole_fraction={Na=0.4,Xe=0.1}", "purity.cation_salt_mole_fraction.Xe"),
+])
+def test_bad_coefficients_name_the_key(override, key):
+    with pytest.raises(ConfigError) as info:
+        load_config("rusal-3kA", LUMPED + [override])
+    assert f"'{key}'" in str(info.value)
+
+
+@pytest.mark.parametrize("overrides, key", [
+    (["purity.lining_release_mg_per_m2_d={}"], "purity.lining_release_mg_per_m2_d"),
+    (["electrolyte.alf3_impurities_ppm={}", "electrolyte.base_salt_impurities_ppm={}"],
+     "electrolyte.alf3_impurities_ppm"),
+    (["purity.cation_metal_activity_coefficient={}"], "purity.cation_metal_activity_coefficient"),
+])
+def test_a_pathway_on_without_its_data_names_the_key(overrides, key):
+    with pytest.raises(ConfigError) as info:
+        load_config("rusal-3kA", LUMPED + overrides)
+    assert f"'{key}'" in str(info.value)
+
+
+def test_entrainment_on_without_a_coefficient_names_the_key():
+    with pytest.raises(ConfigError) as info:  # a whole [purity] table replaces the cell's
+        load_config("rusal-3kA", LUMPED + ["purity={entrainment=true}"])
+    assert "'purity.alloy_entrainment'" in str(info.value)
+
+
+def test_field_level_books_the_pathways_into_its_concentration_field():
+    cfg = load_config("rusal-3kA", ["numerics.model=axisymmetric", "numerics.resolution=coarse",
+                                    "schedule.duration=2d", "schedule.tap_interval=1d"])
+    r = run_campaign(cfg)
+    handled = r.summary["scrap_fed"] + 2000.0
+    assert np.all(np.abs(r.mass_balance) <= 1e-10 * handled)
+    assert r.summary["product_Fe_from_makeup_salts"] > 0.0
+    cell = make_model(cfg)
+    for _ in range(6):
+        cell.step(3600.0)
+    field = cell.physics.species.electrolyte_inventory()
+    assert field == pytest.approx(cell.state.electrolyte, rel=1e-10, abs=1e-15)
+
+
+def test_summary_attributes_every_element_above_0_1_ppm(all_on):
+    _, _, r = all_on
+    text = r.format_summary()
+    for e in IMPURITIES:
+        if r.summary[f"product_{e}"] > 1e-7:
+            assert f"  {e} from " in text, e
+    assert "loss: dissolved metal" in text and "Na (co-deposited)" in text
