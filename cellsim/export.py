@@ -25,7 +25,8 @@ from .units import day
 FORMATS = ("csv", "json", "netcdf")
 SUFFIX = {"csv": ".csv", "json": ".json", "netcdf": ".nc"}
 KWH_PER_T = 1.0 / 3600.0  # J/kg -> kWh/t
-COORDS = ("element", "impurity", "tap", "bleed", "addition", "origin", "cation")  # axis labels
+COORDS = ("element", "impurity", "tap", "bleed", "addition", "origin", "cation", "renewal",
+          "salt_component")  # axis labels, not columns
 
 
 def _columns(group) -> list[tuple[str, np.ndarray]]:
