@@ -260,6 +260,8 @@ class CampaignResult:
             rows.append((f"  {e} from", text, ""))
         if rows:
             rows.insert(0, ("product impurities by pathway", "", ""))
+        return rows
+
     def _salt_rows(self) -> list[tuple[str, str, str]]:
         s = self.summary
         from .electrolyte.provider import SaltProvider
