@@ -177,6 +177,7 @@ class Cell:
         self.initial = self.totals()
         self.initial_cations = self.cation_totals()
         self.salt_mass_0 = electrolyte_mass
+        self._fed_props = None  # the electrolyte properties the providers last took
         self.refresh_electrolyte()
         physics.start(self, self.layers())
         self.update_state()
@@ -238,7 +239,7 @@ class Cell:
                 self.electrolyte_stop = self.electrolyte_stop or str(err)
             return
         self.salt_props = props
-        fed = getattr(self, "_fed_props", None)
+        fed = self._fed_props
         if self.base_config.electrolyte.composition_feedback and (fed is None or _moved(fed, props)):
             self._feed_props(props)
 
@@ -533,7 +534,7 @@ class Cell:
     def checkpoint(self) -> dict:
         """Everything needed to continue bit for bit (plain data; see cellsim.checkpoint)."""
         return {"state": copy.deepcopy(self.state), "derived": self.derived, "current": self.current,
-                "physics": self.physics.checkpoint(), "fed_props": getattr(self, "_fed_props", None)}
+                "physics": self.physics.checkpoint(), "fed_props": self._fed_props}
 
     def restore(self, data: dict) -> None:
         """Continue from :meth:`checkpoint` data (the config must be the same)."""

@@ -130,7 +130,10 @@ class Mesh(Protocol):
 
 @runtime_checkable
 class Provider(Protocol):
-    """What every provider has: hooks for the mesh and for checkpoints."""
+    """What every provider has: its configuration (``Physics.configure`` replaces it when the
+    electrolyte's properties move), hooks for the mesh and for checkpoints."""
+
+    config: Config
 
     def rebuilt(self, cell: CellView, old: object | None) -> None:
         """The mesh was (re)built; ``old`` is the previous PotModel when the layers moved
@@ -189,6 +192,10 @@ class Species(Provider, Protocol):
 
     def exchange(self, cell: CellView, dt: float, temperature,
                  electrical: Electrical) -> ExchangeStep: ...
+
+    def electrolyte_changed(self, cell: CellView) -> None:
+        """The cell changed the electrolyte's impurity inventory outside the exchange (renewal,
+        precipitation): a provider that owns the inventory takes the cell's (else nothing)."""
 
     def electrolyte_inventory(self) -> np.ndarray | None:
         """Impurity masses [kg] in the electrolyte if this provider owns them (a field), else

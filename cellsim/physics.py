@@ -80,15 +80,13 @@ class Physics:
         cellsim.electrolyte): the mesh and every provider holding one take it; the mesh
         rebuilds when the salt layer or its heat properties moved (``needs_remesh``)."""
         for p in (self.mesh, *self.providers):
-            if p is not None and hasattr(p, "config"):
+            if p is not None:
                 p.config = config
 
     def electrolyte_changed(self, cell: CellView) -> None:
         """The cell changed the electrolyte's impurity inventory outside the exchange (renewal,
         precipitation): a species provider that owns it takes the cell's."""
-        hook = getattr(self.species, "electrolyte_changed", None)
-        if hook is not None:
-            hook(cell)
+        self.species.electrolyte_changed(cell)
 
     def snapshot(self, time: float) -> Snapshot | None:
         if self.mesh is None:

@@ -39,6 +39,9 @@ class Stateless:
     def reset_caches(self) -> None:
         pass
 
+    def electrolyte_changed(self, cell: CellView) -> None:
+        pass  # the cell's inventory is the only one
+
     def checkpoint(self) -> dict:
         return {}
 

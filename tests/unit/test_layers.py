@@ -127,3 +127,15 @@ def test_runner_and_outputs_use_no_getattr_or_hasattr_on_the_cell():
                     and isinstance(node.args[0], ast.Name) and node.args[0].id in ("model", "cell")):
                 bad.append(f"{name}:{node.lineno} {node.func.id}({node.args[0].id}, ...)")
     assert not bad, "\n".join(bad)
+
+
+def test_the_cell_coupling_and_runner_use_no_getattr_or_hasattr_at_all():
+    """The contract is written (cellsim.contracts): the cell, the coupling and the runner call
+    the roles' members directly, never by probing for them."""
+    mods = _modules()
+    bad = [f"{name}:{node.lineno} {node.func.id}"
+           for name in ("cellsim.cell", "cellsim.physics", "cellsim.campaign", "cellsim.schedule")
+           for node in ast.walk(ast.parse(mods[name].read_text()))
+           if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+           and node.func.id in ("getattr", "hasattr")]
+    assert not bad, "\n".join(bad)
