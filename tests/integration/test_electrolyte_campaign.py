@@ -42,7 +42,7 @@ def test_rz_salt_moves_conductivity_acd_and_voltage(rz, rz_fixed):
     assert np.ptp(f["acd"]) == pytest.approx(0.0, abs=1e-12)
     assert np.ptp(s["acd"]) > 1e-3  # the salt layer grows with its MgF2 and is reset by renewals
     kappa_ratio = s["salt_conductivity"][-1] / f["salt_conductivity"][-1]
-    assert abs(kappa_ratio - 1.0) > 0.01
+    assert abs(kappa_ratio - 1.0) > 0.005
     # the electrolyte ohmic drop follows ACD / kappa (uniform layer, same current)
     drop = s["voltage_electrolyte_ohmic"][-1] / f["voltage_electrolyte_ohmic"][-1]
     expected = (s["acd"][-1] / f["acd"][-1]) / kappa_ratio

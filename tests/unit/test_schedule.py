@@ -199,7 +199,7 @@ def test_a_lower_alf3_activity_lets_less_of_the_less_noble_elements_into_the_sal
     its interface ratio is smaller, so less Mg sits in the salt after a day."""
     out = {}
     for frac in (1.0, 0.5):
-        model = make_model(load_config("rusal-3kA", LUMPED + ['schedule.salt_additions="table"',
+        model = make_model(load_config("rusal-3kA", LUMPED + NO_FEEDBACK + ['schedule.salt_additions="table"',
                                                               'schedule.additions=[{time="99 d", alf3="1 kg"}]']))
         model.state.alf3 *= frac
         for _ in range(24):
