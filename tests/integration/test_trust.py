@@ -156,7 +156,7 @@ def _hold_lock(path: Path):
         print("locked", flush=True)
         time.sleep(60)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-P", "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "locked"
     return proc
 
@@ -308,7 +308,7 @@ def _interrupted_run(tmp_path):
                 os.kill(os.getpid(), signal.SIGKILL)
         run_campaign(cfg, progress, run=RunFile({str(out)!r}))
     """)
-    subprocess.run([sys.executable, "-c", code])
+    subprocess.run([sys.executable, "-P", "-c", code])
     assert (tmp_path / "cut.h5.ckpt").is_file()
     return out
 
@@ -374,7 +374,7 @@ def test_resume_without_the_snapshots_is_refused(tmp_path):
                 os.kill(os.getpid(), signal.SIGKILL)
         run_campaign(cfg, progress, run=RunFile({str(out)!r}))
     """)
-    subprocess.run([sys.executable, "-c", code], env={**os.environ, "NUMBA_NUM_THREADS": "1"})
+    subprocess.run([sys.executable, "-P", "-c", code], env={**os.environ, "NUMBA_NUM_THREADS": "1"})
     (tmp_path / "f.h5.part").unlink()
     result = cli("run", "--resume", str(out))
     assert result.exit_code == EXIT_INPUT and "field snapshots of this run are missing" in result.output
