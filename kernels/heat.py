@@ -17,7 +17,6 @@ cellsim.kernels.fv (face conductances [W/K]) and d [W/K] a cell array (V rho c /
 backward Euler). Arrays named ``flat`` are 1D contiguous views (``a.reshape(-1)``).
 """
 
-import numpy as np
 from numba import njit, prange
 
 from .linalg import apply_shifted, shifted_residual  # noqa: F401  (the operator of the heat step)

@@ -301,7 +301,7 @@ def bordered_factor(band, bw, cell, pool, col, pool_diag, row, lu, z, schur):
     and the Schur complement D - C Z (schur (P, P)). Returns 0, or p + 1 if pivot p is not
     positive (not expected: the step matrix is column diagonally dominant).
     """
-    n, npool = band.shape[0], pool_diag.size
+    n = band.shape[0]
     for p in range(n):
         for q in range(band.shape[1]):
             lu[p, q] = band[p, q]
