@@ -105,7 +105,7 @@ class SteadyHeatBalance(Stateless):
             point = electrical_provider.at(cell, layers, T)
             loss = thermal.heat_loss(cfg, T, layers.alloy_depth, layers.cathode_depth)
             if self.calibrated is not None:
-                loss = self.calibrated(cfg, loss)
+                loss = self.calibrated(cfg, loss, layers.cathode_depth)
             sink = feed_unit * feed_heating(cfg.scrap.feed_temperature, T)
             loss = replace(loss, collectors=loss.collectors + point.clamp_heat)
             return point.joule_heat - loss.total - sink, point.voltage, loss, point.joule_heat, sink
