@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 
 from cellsim.cli import EXIT_INPUT, EXIT_OUTSIDE_WINDOW, main
@@ -36,9 +36,17 @@ EXAMPLES = int(os.environ.get("CELLSIM_FUZZ_EXAMPLES", "200"))
 RUNS = int(os.environ.get("CELLSIM_FUZZ_RUNS", max(20, EXAMPLES // 10)))
 FILES = int(os.environ.get("CELLSIM_FUZZ_FILES", max(50, EXAMPLES // 2)))
 
+# CELLSIM_FUZZ_SEED: another seed (the long runs go in chunks with seeds 1, 2, ...); unset,
+# the examples are derandomised, the same on every run
+SEED = os.environ.get("CELLSIM_FUZZ_SEED")
+
+
 def fuzz(n: int):
-    return settings(max_examples=n, deadline=None, suppress_health_check=list(HealthCheck),
-                    derandomize=True, database=None)
+    config = settings(max_examples=n, deadline=None, suppress_health_check=list(HealthCheck),
+                      derandomize=SEED is None, database=None)
+    if SEED is None:
+        return config
+    return lambda test: seed(int(SEED))(config(test))
 
 
 def _keys(cls=Config, prefix="") -> list[str]:
