@@ -79,6 +79,7 @@ class SaltProvider:
         ix = {n: i for i, n in enumerate(self.names)}
         self._base_ix = np.array([ix[n] for n in self.base_names], dtype=int)
         self._halide_ix = np.array([ix[h] for h in self.halides], dtype=int)
+        assert len(set(self._halide_ix.tolist())) == len(self._halide_ix)  # one column per element
         self._alx3_ix = ix[self.alx3]
         # kg of halide per kg of the element dissolved
         self._halide_per_element = np.array([component(h).molar_mass / ELEMENTS[e].molar_mass
@@ -137,7 +138,7 @@ class SaltProvider:
         else:
             m[self._base_ix] += base * self.base_w
         m[self._alx3_ix] += max(alx3, 0.0)
-        np.add.at(m, self._halide_ix, np.maximum(impurities, 0.0) * self._halide_per_element)
+        m[self._halide_ix] += np.maximum(impurities, 0.0) * self._halide_per_element  # distinct columns
         return m
 
     def element_totals(self, state) -> np.ndarray:

@@ -48,16 +48,20 @@ CATION_MOLAR_MASS = {c: ATOMIC_MASS[c] for c in ("Na", "Li", "K", "Ca", "Ba")}
 HALOGEN_MOLAR_MASS = {"fluoride": ATOMIC_MASS["F"], "chloride": ATOMIC_MASS["Cl"]}
 
 
+_TABLE_ARRAYS = {k: np.array(v) for k, v in TABLE.items()}  # converted once, not at every call
+
+
 def delta_E(symbol: str, family: str, T: float | np.ndarray) -> float | np.ndarray:
     """delta_E [V] of ``symbol`` vs Al in a 'fluoride' or 'chloride' melt at T [K]."""
     key = (symbol, family)
-    if key not in TABLE:
+    table = _TABLE_ARRAYS.get(key)
+    if table is None:
         if symbol not in ELEMENTS:
             raise KeyError(f"no delta_E for {symbol} in a {family} melt")
         el = ELEMENTS[symbol]  # Mn, Zn: 1000 K estimate, constant [E]
         value = el.delta_E_chloride if family == "chloride" else el.delta_E_fluoride
         return value + 0.0 * np.asarray(T, dtype=float)
-    return np.interp(T, T_NODES, TABLE[key])
+    return np.interp(T, T_NODES, table)
 
 
 def _generate() -> str:  # pragma: no cover - needs the janaf package
