@@ -100,15 +100,21 @@ class SteadyHeatBalance(Stateless):
         cfg = cell.config
         T_set = cfg.operation.temperature
         feed_unit = cell.state.feed_rate
+        paths = thermal.HeatPaths(cfg, layers.alloy_depth, layers.cathode_depth)
+        tried = {}  # root finders revisit their end points: each temperature is evaluated once
 
         def balance(T):
+            if T in tried:
+                return tried[T]
             point = electrical_provider.at(cell, layers, T)
-            loss = thermal.heat_loss(cfg, T, layers.alloy_depth, layers.cathode_depth)
+            loss = paths.loss(T)
             if self.calibrated is not None:
                 loss = self.calibrated(cfg, loss)
             sink = feed_unit * feed_heating(cfg.scrap.feed_temperature, T)
             loss = replace(loss, collectors=loss.collectors + point.clamp_heat)
-            return point.joule_heat - loss.total - sink, point.voltage, loss, point.joule_heat, sink
+            tried[T] = out = (point.joule_heat - loss.total - sink, point.voltage, loss,
+                              point.joule_heat, sink)
+            return out
 
         margin, V, loss, joule, sink = balance(T_set)
         T, heater = T_set, max(-margin, 0.0)
