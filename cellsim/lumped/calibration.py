@@ -159,9 +159,11 @@ def factors(config: Config) -> dict:
     return data
 
 
-def calibrated(config: Config, loss: thermal.HeatLoss) -> thermal.HeatLoss:
-    """``loss`` (the lining estimate) with each face scaled by the field's shape factor."""
-    k = factors(config)
+def calibrated(config: Config, loss: thermal.HeatLoss, k: dict | None = None) -> thermal.HeatLoss:
+    """``loss`` (the lining estimate) with each face scaled by the field's shape factor
+    (``k``: the factors of ``config`` when the caller has them already)."""
+    if k is None:
+        k = factors(config)
     return thermal.HeatLoss(side=loss.side * k["side"], bottom=loss.bottom * k["bottom"],
                             lid=loss.lid * k["lid"], collectors=loss.collectors * k["collectors"],
                             ledge_thickness=loss.ledge_thickness * k["ledge"],
