@@ -114,7 +114,7 @@ class SteadyHeatBalance(Stateless):
             point = electrical_provider.at(cell, layers, T)
             loss = paths.loss(T)
             if k is not None:
-                loss = self.calibrated(cfg, loss, k)
+                loss = self.calibrated(cfg, loss, layers.cathode_depth, k)
             sink = feed_unit * feed_heating(T_feed, T)
             loss = thermal.HeatLoss(loss.side, loss.bottom, loss.lid,
                                     loss.collectors + point.clamp_heat, loss.ledge_thickness,
