@@ -198,22 +198,26 @@ def factors(config: Config) -> dict:
     return data
 
 
-def shape_factors(config: Config, cathode_depth: float | None = None) -> dict[str, float]:
+def shape_factors(config: Config, cathode_depth: float | None = None,
+                  k: dict | None = None) -> dict[str, float]:
     """Each face's shape factor with the cathode metal at ``cathode_depth`` [m]: linear in the
     depth through the two calibration solves (held above a tenth of the factor at the
-    configured depth, so that a far extrapolation never turns a loss negative)."""
-    k = factors(config)
+    configured depth, so that a far extrapolation never turns a loss negative). ``k``: the
+    factors of ``config`` when the caller has them already."""
+    if k is None:
+        k = factors(config)
     if cathode_depth is None:
         return {f: k[f] for f in FACTOR_KEYS}
     dz = cathode_depth - k["cathode_depth"]
     return {f: max(k[f] + k["slopes"][f] * dz, 0.1 * k[f]) for f in FACTOR_KEYS}
 
 
-def calibrated(config: Config, loss: thermal.HeatLoss,
-               cathode_depth: float | None = None) -> thermal.HeatLoss:
+def calibrated(config: Config, loss: thermal.HeatLoss, cathode_depth: float | None = None,
+               k: dict | None = None) -> thermal.HeatLoss:
     """``loss`` (the lining estimate, with the cathode metal at ``cathode_depth`` [m]) with each
-    face scaled by the field's shape factor at that depth."""
-    k = shape_factors(config, cathode_depth)
+    face scaled by the field's shape factor at that depth (``k``: the factors of ``config``
+    when the caller has them already)."""
+    k = shape_factors(config, cathode_depth, k)
     return thermal.HeatLoss(side=loss.side * k["side"], bottom=loss.bottom * k["bottom"],
                             lid=loss.lid * k["lid"], collectors=loss.collectors * k["collectors"],
                             ledge_thickness=loss.ledge_thickness * k["ledge"],
