@@ -175,17 +175,20 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("uq-research"), help="scratch folder")
     parser.add_argument("--doc", type=Path, default=DOC)
     parser.add_argument("--json", type=Path, default=VALIDATION)
+    parser.add_argument("--resume", action="store_true",
+                        help="keep --work and continue its interrupted UQ studies")
     parser.add_argument("--quick", action="store_true", help="16 / 8 samples, no screening, 8 design evaluations")
     args = parser.parse_args()
     if args.quick:
         args.samples, args.samples_500, args.maxiter = 16, 8, 8
     only = set(args.only.split(","))
     work = args.work.resolve()
-    if work.exists():
+    if work.exists() and not args.resume:
         shutil.rmtree(work)
-    work.mkdir(parents=True)
+    work.mkdir(parents=True, exist_ok=True)
     jobs = ["--workers", str(args.workers)] if args.workers else []
-    uq_common = ["--level", "lumped", "--time-step", TIME_STEP, "-q"] + jobs
+    uq_common = ["--level", "lumped", "--time-step", TIME_STEP, "-q"] + jobs + (
+        ["--resume"] if args.resume else [])
     commit = git("rev-parse", "--short", "HEAD")
     dirty = " (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
