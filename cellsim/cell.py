@@ -89,6 +89,14 @@ class CellState:
     cations_electrolyte: np.ndarray = field(default_factory=lambda: np.zeros(0))  # mol
     cations_cathode: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
     cations_tapped: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
+    # salt inclusions (purity.salt_entrainment): salt carried into the cathode metal [kg]; its
+    # dissolved impurities enter the cathode metal's inventory, its tracked cations (kg) the
+    # cation inventories (the share of cations_cathode/_tapped that came as inclusions)
+    salt_included_base: float = 0.0
+    salt_included_alx3: float = 0.0
+    salt_included_halides: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
+    cations_included_cathode: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
+    cations_included_tapped: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
     # electrolyte care (cellsim.electrolyte): kg per IMPURITIES element or kg of salt
     electrolyte_precipitate: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
     electrolyte_removed: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
@@ -173,6 +181,8 @@ class Cell:
             [config.purity.cation_salt_mole_fraction[c] * moles for c in self.pathways.cations])
         self.state.cations_cathode = np.zeros(len(self.pathways.cations))
         self.state.cations_tapped = np.zeros(len(self.pathways.cations))
+        self.state.cations_included_cathode = np.zeros(len(self.pathways.cations))
+        self.state.cations_included_tapped = np.zeros(len(self.pathways.cations))
         self.last_tap_tags, self.last_tap_cations = None, None
         self.initial = self.totals()
         self.initial_cations = self.cation_totals()
@@ -192,7 +202,8 @@ class Cell:
         bleeds), less what came in (scrap, fresh alloy, AlF3 make-up and additions): constant
         over a campaign (conservation test)."""
         s = self.state
-        alf3 = s.alf3 - s.alf3_added + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3
+        alf3 = (s.alf3 - s.alf3_added + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3
+                + s.salt_included_alx3)
         dissolved = np.concatenate([[alf3 * M_AL / M_ALF3],
                                     s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed])
         oxidized = np.zeros(len(ALL_ELEMENTS))
@@ -210,11 +221,13 @@ class Cell:
         """Base salt and AlX3 [kg] in the pot plus removed less added (renewals, additions,
         make-up), with the AlX3 the anodic exchange used counted back: constant over a campaign."""
         s = self.state
-        halides = s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed
+        halides = (s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed
+                   + s.salt_included_halides)
         used = np.dot(chemistry.VALENCE / 3.0, halides / chemistry.MOLAR_MASS) * M_ALF3
         return np.array([s.electrolyte_base + s.electrolyte_removed_base - s.electrolyte_fresh_base
-                         - s.base_salt_added,
-                         s.alf3 + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3 - s.alf3_added + used])
+                         - s.base_salt_added + s.salt_included_base,
+                         s.alf3 + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3 - s.alf3_added
+                         + s.salt_included_alx3 + used])
 
     # ------------------------------------------------------------------ electrolyte
     def electrolyte_mole_fractions(self) -> dict[str, float]:
@@ -262,6 +275,13 @@ class Cell:
         self.physics.electrolyte_changed(self)
         self.update_state()
         return moved
+
+    def naf_alf3_ratio(self) -> float | None:
+        """NaF/AlF3 mass ratio of the salt now (None if it holds no NaF or AlF3): the
+        composition term of the Al solubility (cellsim.purity.efficiency)."""
+        w = self.electrolyte_mass_fractions()
+        naf, alf3 = w.get("NaF", 0.0), w.get("AlF3", 0.0)
+        return naf / alf3 if naf > 0.0 and alf3 > 0.0 else None
 
     def alf3_fraction(self) -> float:
         """AlX3 mass fraction of the electrolyte (dissolved impurities neglected)."""
@@ -331,7 +351,8 @@ class Cell:
             r_cathode -= float(np.dot(pw.cation_valence, N_cat)) / 3.0
         # Back reaction: dissolved metal carried from the cathode (a_Al ~ 1) to the alloy
         # (cellsim.purity.efficiency; docs/purity.md) [mol/s].
-        back = pw.dissolved_metal(d.temperature, d.a_al_cathode, d.a_al_alloy)
+        ratio = self.naf_alf3_ratio() if cfg.current_efficiency.solubility_ratio_coefficient else None
+        back = pw.dissolved_metal(d.temperature, d.a_al_cathode, d.a_al_alloy, ratio)
         s.alloy[0] -= (r_anode - back) * dt * M_AL
         s.cathode[0] += (r_cathode - back) * dt * M_AL
         s.back_reaction += back * dt * M_AL
@@ -350,6 +371,7 @@ class Cell:
             s.alf3 = self.alf3_setpoint
         self._purity_transfers(dt, N_a, N_c, N_co, pw.makeup(makeup, 0.0),
                                (r_cathode - back) * dt * M_AL)
+        self._salt_inclusions((r_cathode - back) * dt * M_AL)
         losses = s.losses
         losses["dissolved_metal"] += back * dt * M_AL
         losses["oxidation"] += oxidized
@@ -412,6 +434,33 @@ class Cell:
         ledger.add(cath, "collectors", collectors)
         s.tags_electrolyte = ledger.rescale(tags, s.electrolyte, "exchange")
         s.tags_cathode = ledger.rescale(cath, s.cathode[_IMP], "exchange")
+
+    def _salt_inclusions(self, al_deposited: float) -> None:
+        """Salt carried into the cathode metal while ``al_deposited`` kg of Al deposit
+        (purity.salt_entrainment): a fraction of every salt inventory leaves the melt; its
+        dissolved impurities (as their metals) and tracked cations enter the cathode metal,
+        its base salt and AlX3 are booked as inclusions (docs/purity.md)."""
+        s, pw = self.state, self.pathways
+        f = pw.salt_carried(al_deposited, float(self.salt.masses(s).sum()))
+        if f <= 0.0:
+            return
+        imp, base, alx3 = s.electrolyte * f, s.electrolyte_base * f, s.alf3 * f
+        s.electrolyte = s.electrolyte - imp
+        s.electrolyte_base -= base
+        s.alf3 -= alx3
+        s.salt_included_base += base
+        s.salt_included_alx3 += alx3
+        s.salt_included_halides = s.salt_included_halides + imp
+        s.cathode[_IMP] += imp
+        moved = ledger.transfer(s.tags_electrolyte, imp)
+        s.tags_electrolyte = s.tags_electrolyte - moved
+        ledger.add(s.tags_cathode, "salt_inclusions", imp)
+        if s.cations_electrolyte.size:
+            mol = s.cations_electrolyte * f
+            s.cations_electrolyte = s.cations_electrolyte - mol
+            s.cations_cathode = s.cations_cathode + mol * pw.cation_molar_mass
+            s.cations_included_cathode = s.cations_included_cathode + mol * pw.cation_molar_mass
+        self.physics.electrolyte_changed(self)
 
     def _book_exchange(self, ex: ExchangeStep) -> tuple[np.ndarray, np.ndarray]:
         s = self.state
@@ -518,6 +567,9 @@ class Cell:
         self.last_tap_cations = s.cations_cathode * share
         s.cations_cathode = s.cations_cathode - self.last_tap_cations
         s.cations_tapped = s.cations_tapped + self.last_tap_cations
+        included = s.cations_included_cathode * share
+        s.cations_included_cathode = s.cations_included_cathode - included
+        s.cations_included_tapped = s.cations_included_tapped + included
         self.update_state()
         return batch
 
