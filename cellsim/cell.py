@@ -396,10 +396,11 @@ class Cell:
                     f"(electrolyte.mgx2_solubility_wt_pct, precipitation = \"stop\")")
         self.update_state()
 
-    def _add_to_electrolyte(self, masses: np.ndarray) -> None:
-        """Impurities [kg] entering the electrolyte from outside the exchange."""
+    def _add_to_electrolyte(self, masses: np.ndarray, where: str = "melt") -> None:
+        """Impurities [kg] entering the electrolyte from outside the exchange, at ``where``
+        (Species.add: 'melt', 'wall', 'anode'; the field levels place them there)."""
         self.state.electrolyte = self.state.electrolyte + masses
-        self.physics.species.add(masses)
+        self.physics.species.add(masses, where)
 
     def _purity_transfers(self, dt: float, N_a, N_c, N_co, makeup: np.ndarray,
                           al_deposited: float) -> None:
@@ -416,9 +417,9 @@ class Cell:
         s.losses["entrained_al"] -= entrained[0]
         s.cathode[_IMP] += collectors
         s.sourced[_IMP] += makeup + lining + collectors
-        into = codissolved + makeup + lining
-        if np.any(into):
-            self._add_to_electrolyte(into)
+        for mass, where in ((makeup, "melt"), (lining, "wall"), (codissolved, "anode")):
+            if np.any(mass):
+                self._add_to_electrolyte(mass, where)
         tags, cath = s.tags_electrolyte, s.tags_cathode
         ledger.add(tags, "exchange", N_a * dt * M)
         for tag, mass in (("codissolution", codissolved), ("makeup_salts", makeup), ("lining", lining)):

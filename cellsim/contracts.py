@@ -201,9 +201,11 @@ class Species(Provider, Protocol):
         """Impurity masses [kg] in the electrolyte if this provider owns them (a field), else
         None (the cell's inventory is then the only representation)."""
 
-    def add(self, masses: np.ndarray) -> None:
+    def add(self, masses: np.ndarray, where: str = "melt") -> None:
         """Impurities [kg per IMPURITIES element] entering the electrolyte from outside the
-        exchange (the cell books them in its inventory too)."""
+        exchange (the cell books them in its inventory too); ``where`` they enter: 'melt'
+        (spread through it), 'wall' (the cells along the side wall: lining), 'anode' (the
+        cells on the alloy interface: co-dissolution). A provider without cells ignores it."""
 
 
 @runtime_checkable

@@ -1,6 +1,7 @@
 """Purity pathways and current-efficiency losses (cellsim.purity) against hand calculations,
 conservation with every pathway on, and the directions the sources give."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 
 from cellsim.campaign import run_campaign
 from cellsim.config import ConfigError, load_config
-from cellsim.elements import ALL_ELEMENTS, IMPURITIES
+from cellsim.elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from cellsim.models import make_model
 from cellsim.purity import (anode_transfer, codeposition, efficiency, equilibria, ledger,
                             salt_entrainment, sources, transport)
@@ -162,7 +163,7 @@ def test_salt_inclusions_report_na_mg_and_ba_in_the_product(all_on):
 
 def test_salt_entrainment_on_without_a_coefficient_names_the_key():
     with pytest.raises(ConfigError) as info:
-        load_config("rusal-3kA", LUMPED + ["purity.salt_entrainment=true"])
+        load_config("rusal-3kA", LUMPED + ["purity={salt_entrainment=true}"])
     assert "'purity.salt_inclusions'" in str(info.value)
     with pytest.raises(ConfigError) as info:
         load_config("rusal-3kA", LUMPED + ["purity.salt_inclusions=-1e-5"])
@@ -225,8 +226,10 @@ def test_dissolved_metal_loss_rises_in_a_basic_melt():
     pw = Pathways(load_config("rusal-3kA", LUMPED + COMPOSITION))
     ref = pw.reference_ratio()
     assert ref == 0.739  # the Gadeau bath's NaF/AlF3, 17 / 23
-    cfg = load_config("rusal-3kA", LUMPED + COMPOSITION[:1])
-    assert Pathways(cfg).reference_ratio() == pytest.approx(17.0 / 23.0, rel=1e-12)  # its default
+    cfg = load_config("rusal-3kA", LUMPED)
+    cfg = dataclasses.replace(cfg, current_efficiency=dataclasses.replace(
+        cfg.current_efficiency, solubility_reference_ratio=None))
+    assert Pathways(cfg).reference_ratio() == pytest.approx(17.0 / 23.0, rel=1e-12)  # the default
     flux = [pw.dissolved_metal(1023.15, 1.0, 0.6, r) for r in (ref - 0.1, ref, ref + 0.1)]
     assert flux[0] < flux[1] < flux[2]  # more NaF per AlF3: more dissolved Al, lower CE
     assert flux[1] == pytest.approx(pw.dissolved_metal(1023.15, 1.0, 0.6), rel=1e-12)
@@ -388,3 +391,37 @@ def test_summary_attributes_every_element_above_0_1_ppm(all_on):
         if r.summary[f"product_{e}"] > 1e-7:
             assert f"  {e} from " in text, e
     assert "loss: dissolved metal" in text and "Na " in text and "co-deposited" in text
+
+
+@pytest.mark.parametrize("level", ["axisymmetric", "3d"])
+def test_field_levels_place_inputs_where_they_act(level):
+    # lining at the side-wall cells, co-dissolution on the alloy interface, make-up everywhere;
+    # each placement holds exactly the mass added
+    cfg = load_config("rusal-3kA", [f"numerics.model={level}", "numerics.resolution=coarse"])
+    species = make_model(cfg).physics.species
+    f = species.field
+    masses = np.linspace(1e-4, 7e-4, len(IMPURITIES))
+    idx = np.argwhere(f.mask)
+    r_max = idx[:, 0].max()
+    for where in ("melt", "wall", "anode"):
+        before = species.concentration.copy()
+        species.add(masses, where)
+        added = (species.concentration - before)[:, f.mask]
+        assert species.field.inventory(species.concentration - before) * np.asarray(
+            [ELEMENTS[e].molar_mass for e in IMPURITIES]) == pytest.approx(masses, rel=1e-12)
+        touched = np.nonzero(added[0])[0]
+        if where == "melt":
+            assert touched.size == f.n
+        elif where == "anode":  # the lowest electrolyte row, on the alloy
+            assert set(idx[touched, 2]) == {idx[:, 2].min()}
+        else:  # the outermost cells of each electrolyte row (r or x-y towards the wall)
+            assert 0 < touched.size < f.n
+            if level == "axisymmetric":
+                assert set(idx[touched, 0]) == {r_max}
+            rows = {}
+            for i, j, k in idx:
+                rows.setdefault((j, k), []).append(i)
+            for i, j, k in idx[touched]:
+                assert i == max(rows[(j, k)]) or j == max(idx[(idx[:, 0] == i) & (idx[:, 2] == k), 1])
+    with pytest.raises(ValueError, match="'roof'"):
+        species.add(masses, "roof")
