@@ -29,7 +29,7 @@ from .electrolyte.provider import SaltProvider
 from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from .lumped import chemistry, electrical, thermal
 from .physics import Physics
-from .purity import ledger
+from .purity import ledger, salt_entrainment
 from .purity.efficiency import LOSSES
 from .purity.pathways import Pathways, charge_of
 from .units import FARADAY, ZERO_CELSIUS
@@ -97,6 +97,13 @@ class CellState:
     salt_included_halides: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
     cations_included_cathode: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
     cations_included_tapped: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
+    salt_included_deficit: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg, as below
+    # kg of each co-deposited cation's halide taken out of the base salt (in the pot; removed
+    # with renewals) and kg per IMPURITIES element that entered the melt with its halide from
+    # the make-up salts and the lining (cellsim.electrolyte.provider)
+    cation_salt_deficit: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cation_salt_deficit_removed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    electrolyte_sourced: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
     # electrolyte care (cellsim.electrolyte): kg per IMPURITIES element or kg of salt
     electrolyte_precipitate: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
     electrolyte_removed: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
@@ -183,9 +190,13 @@ class Cell:
         self.state.cations_tapped = np.zeros(len(self.pathways.cations))
         self.state.cations_included_cathode = np.zeros(len(self.pathways.cations))
         self.state.cations_included_tapped = np.zeros(len(self.pathways.cations))
+        self.state.salt_included_deficit = np.zeros(len(self.pathways.cations))
+        self.state.cation_salt_deficit = np.zeros(len(self.pathways.cations))
+        self.state.cation_salt_deficit_removed = np.zeros(len(self.pathways.cations))
         self.last_tap_tags, self.last_tap_cations = None, None
         self.initial = self.totals()
         self.initial_cations = self.cation_totals()
+        self.initial_salt_elements = self.salt_element_totals()
         self.salt_mass_0 = electrolyte_mass
         self._fed_props = None  # the electrolyte properties the providers last took
         self.refresh_electrolyte()
@@ -219,15 +230,45 @@ class Cell:
 
     def salt_component_totals(self) -> np.ndarray:
         """Base salt and AlX3 [kg] in the pot plus removed less added (renewals, additions,
-        make-up), with the AlX3 the anodic exchange used counted back: constant over a campaign."""
-        s = self.state
+        make-up), with what the reactions moved counted back: the base salt's cation halides
+        co-deposited (``3 NaF + Al -> 3 Na + AlF3``), the AlX3 the anodic exchange used for the
+        impurity halides of metal origin (the make-up salts and the lining bring theirs) and
+        the AlX3 the co-deposition formed; the salt carried into the metal as inclusions counts
+        as leaving (purity.salt_entrainment): constant over a campaign."""
+        s, pw = self.state, self.pathways
         halides = (s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed
-                   + s.salt_included_halides)
+                   - s.electrolyte_sourced + s.salt_included_halides)
         used = np.dot(chemistry.VALENCE / 3.0, halides / chemistry.MOLAR_MASS) * M_ALF3
+        codeposited = 0.0
+        if s.cations_cathode.size:
+            mol = self._codeposited_cations() / pw.cation_molar_mass
+            codeposited = float(np.dot(mol, pw.cation_salt_molar_mass))
+            used -= float(np.dot(pw.cation_valence / 3.0, mol)) * M_ALF3
         return np.array([s.electrolyte_base + s.electrolyte_removed_base - s.electrolyte_fresh_base
-                         - s.base_salt_added + s.salt_included_base,
+                         - s.base_salt_added + codeposited + s.salt_included_base,
                          s.alf3 + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3 - s.alf3_added
                          + s.salt_included_alx3 + used])
+
+    def salt_element_totals(self) -> np.ndarray:
+        """kg of each of the salt's own elements (``salt.balance_elements``: halogens and base
+        cations) over every pool and flow (SaltProvider.element_totals), with the salt carried
+        into the metal as inclusions (whose cations the provider would otherwise count once
+        more, as co-deposited metal): constant."""
+        out = self.salt.element_totals(self.state)
+        s, prov = self.state, self.salt
+        if out.size and s.salt_included_base + s.salt_included_alx3 > 0.0:
+            out = out + prov._E @ prov._masses(s.salt_included_base, s.salt_included_alx3,
+                                               s.salt_included_halides, s.salt_included_deficit)
+            if s.cations_included_cathode.size:
+                out = out - prov._E_cation @ (s.cations_included_cathode + s.cations_included_tapped)
+        return out
+
+    def _codeposited_cations(self) -> np.ndarray:
+        """kg of each tracked cation in the metal (cathode and taps) that came by co-deposition
+        (the rest came with salt inclusions)."""
+        s = self.state
+        return (s.cations_cathode + s.cations_tapped - s.cations_included_cathode
+                - s.cations_included_tapped)
 
     # ------------------------------------------------------------------ electrolyte
     def electrolyte_mole_fractions(self) -> dict[str, float]:
@@ -364,6 +405,7 @@ class Cell:
             s.cations_electrolyte -= N_cat * dt
             s.cations_cathode += N_cat * dt * pw.cation_molar_mass
             s.electrolyte_base -= float(np.dot(N_cat, pw.cation_salt_molar_mass)) * dt
+            s.cation_salt_deficit = s.cation_salt_deficit + N_cat * pw.cation_salt_molar_mass * dt
         makeup = 0.0
         if cfg.schedule.salt_additions == "continuous" and s.alf3 < self.alf3_setpoint:
             makeup = self.alf3_setpoint - s.alf3
@@ -417,6 +459,7 @@ class Cell:
         s.losses["entrained_al"] -= entrained[0]
         s.cathode[_IMP] += collectors
         s.sourced[_IMP] += makeup + lining + collectors
+        s.electrolyte_sourced += makeup + lining
         for mass, where in ((makeup, "melt"), (lining, "wall"), (codissolved, "anode")):
             if np.any(mass):
                 self._add_to_electrolyte(mass, where)
@@ -445,6 +488,7 @@ class Cell:
         f = pw.salt_carried(al_deposited, float(self.salt.masses(s).sum()))
         if f <= 0.0:
             return
+        carried = self.salt.masses(s) * f
         imp, base, alx3 = s.electrolyte * f, s.electrolyte_base * f, s.alf3 * f
         s.electrolyte = s.electrolyte - imp
         s.electrolyte_base -= base
@@ -452,12 +496,19 @@ class Cell:
         s.salt_included_base += base
         s.salt_included_alx3 += alx3
         s.salt_included_halides = s.salt_included_halides + imp
+        if s.cation_salt_deficit.size:  # the carried base lacks its share of the co-deposited NaF
+            deficit = s.cation_salt_deficit * f
+            s.cation_salt_deficit = s.cation_salt_deficit - deficit
+            s.salt_included_deficit = s.salt_included_deficit + deficit
         s.cathode[_IMP] += imp
         moved = ledger.transfer(s.tags_electrolyte, imp)
         s.tags_electrolyte = s.tags_electrolyte - moved
         ledger.add(s.tags_cathode, "salt_inclusions", imp)
-        if s.cations_electrolyte.size:
-            mol = s.cations_electrolyte * f
+        if s.cations_electrolyte.size:  # the tracked cations' metal in the carried salt (its
+            # halide column; f of the cation inventory where the salt names no such component)
+            metals = salt_entrainment.metals_of(self.salt.names, carried)
+            mol = np.array([metals[c] / M if c in metals else n * f for c, M, n in
+                            zip(pw.cations, pw.cation_molar_mass, s.cations_electrolyte)])
             s.cations_electrolyte = s.cations_electrolyte - mol
             s.cations_cathode = s.cations_cathode + mol * pw.cation_molar_mass
             s.cations_included_cathode = s.cations_included_cathode + mol * pw.cation_molar_mass
@@ -547,6 +598,7 @@ class Cell:
         makeup = self.pathways.makeup(alf3, base_salt)
         if np.any(makeup):
             s.sourced[_IMP] += makeup
+            s.electrolyte_sourced += makeup
             self._add_to_electrolyte(makeup)
             ledger.add(s.tags_electrolyte, "makeup_salts", makeup)
         self.update_state()

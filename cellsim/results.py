@@ -96,6 +96,9 @@ class CampaignResult:
     renewals: list = field(default_factory=list)
     warnings: list = field(default_factory=list)  # out-of-range use of a salt correlation
     window: str = ""  # why the run left the operating window (cellsim.window); "" inside
+    # kg per element of the salt (halogens, base cations): final minus initial of the salt's
+    # conserved totals (cellsim.electrolyte.provider.SaltProvider.element_totals)
+    salt_balance: dict = field(default_factory=dict)
 
     @property
     def outside_window(self) -> bool:
@@ -162,7 +165,9 @@ class CampaignResult:
             summary = {k: (math.nan if is_result_key(k) else v) for k, v in summary.items()}
         return cls(config, series, taps, stop_reason, summary, ledger, wall_time,
                    model.totals() - model.initial, list(bleeds), list(additions),
-                   list(renewals), warnings, window or "")
+                   list(renewals), warnings, window or "",
+                   dict(zip(model.salt.balance_elements,
+                            (model.salt_element_totals() - model.initial_salt_elements).tolist())))
 
     def summary_rows(self) -> list[tuple[str, str, str]]:
         """(label, value, unit) rows of the human summary, in reporting units."""
@@ -352,9 +357,12 @@ def _purity_summary(model, al_produced: float) -> dict:
         salt = (s.salt_included_base + s.salt_included_alx3
                 + float(np.dot(s.salt_included_halides, prov._halide_per_element)))
         out["product_salt_inclusions"] = salt / metal if metal > 0 else math.nan
-        metals = salt_entrainment.metals_of(prov.base_names, prov.base_w * s.salt_included_base)
+        carried = prov._masses(s.salt_included_base, s.salt_included_alx3, s.salt_included_halides,
+                               s.salt_included_deficit)
+        metals = salt_entrainment.metals_of(prov.names, carried)
         for c, m in sorted(metals.items()):
-            if c not in model.pathways.cations:  # the tracked ones are in product_<c>
+            # the tracked cations are in product_<c>, the impurities in their pathway split
+            if c not in model.pathways.cations and c not in ALL_ELEMENTS:
                 out[f"product_{c}_from_salt_inclusions"] = m / metal if metal > 0 else math.nan
     faraday = s.charge * M_AL / (3 * FARADAY)
     for m in LOSSES:

@@ -127,13 +127,6 @@ def _check_purity(config: Config, file: str) -> None:
     if p.salt_entrainment and p.salt_inclusions is None:
         raise ConfigError(file, "purity.salt_inclusions", None,
                           "a coefficient (kg salt per kg Al, 0 to 1) when purity.salt_entrainment = true")
-    if ce.solubility_ratio_coefficient > 0.0:
-        comp = el.composition or {}
-        if not (comp.get("NaF", 0.0) > 0.0 and comp.get("AlF3", 0.0) > 0.0):
-            raise ConfigError(file, "current_efficiency.solubility_ratio_coefficient",
-                              ce.solubility_ratio_coefficient,
-                              "0 for a melt whose electrolyte.composition_wt_pct names no NaF and "
-                              "AlF3 (the term follows their mass ratio)")
     tables = {"purity.cation_salt_mole_fraction": p.cation_salt_mole_fraction,
               "purity.cation_salt_activity_coefficient": p.cation_salt_activity_coefficient,
               "purity.cation_metal_activity_coefficient": p.cation_metal_activity_coefficient}

@@ -146,8 +146,10 @@ def test_salt_inclusions_carry_the_melt_of_the_moment_into_the_cathode_metal():
     base_in = s.salt_included_base - base0
     assert base_in == pytest.approx(f / (1.0 - f) * s.electrolyte_base, rel=1e-9)
     assert s.salt_included_alx3 - alx30 == pytest.approx(f / (1.0 - f) * s.alf3, rel=1e-9)
-    na_in = (s.cations_included_cathode - na0)[0] / 22.98977e-3  # mol
-    assert na_in == pytest.approx(f / (1.0 - f) * s.cations_electrolyte[0], rel=1e-9)
+    # the Na of the carried NaF (22.98977 of 41.988173 g/mol) joined the metal's Na
+    na_in = (s.cations_included_cathode - na0)[0]
+    naf_after = m.salt.masses(s)[m.salt.names.index("NaF")]
+    assert na_in == pytest.approx(f / (1.0 - f) * naf_after * 22.98977 / 41.988173, rel=1e-6)
 
 
 def test_salt_inclusions_report_na_mg_and_ba_in_the_product(all_on):
@@ -252,10 +254,15 @@ def test_campaign_ce_falls_when_the_melt_turns_basic():
     assert runs["basic"] > 1.05 * runs["acidic"]
 
 
-def test_composition_term_needs_a_melt_with_naf_and_alf3():
-    with pytest.raises(ConfigError) as info:
-        load_config("rusal-3kA", LUMPED + COMPOSITION + ["electrolyte.composition_wt_pct={BaCl2=77.0, AlF3=23.0}"])
-    assert "'current_efficiency.solubility_ratio_coefficient'" in str(info.value)
+def test_composition_term_is_inactive_in_a_melt_without_naf():
+    # no NaF/AlF3 ratio to follow: the solubility keeps its temperature term only
+    cell = make_model(load_config("rusal-3kA", LUMPED + COMPOSITION + [
+        "electrolyte.composition_wt_pct={BaCl2=77.0, AlF3=23.0}"]))
+    assert cell.naf_alf3_ratio() is None
+    pw = cell.pathways
+    assert pw.dissolved_metal(1023.15, 1.0, 0.6, None) == pytest.approx(
+        Pathways(load_config("rusal-3kA", LUMPED + ["current_efficiency.solubility_ratio_coefficient=0"]))
+        .dissolved_metal(1023.15, 1.0, 0.6), rel=1e-12)
 
 
 @pytest.mark.parametrize("key, lo, hi, sign", [
