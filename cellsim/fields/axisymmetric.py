@@ -412,10 +412,11 @@ class FieldSpecies:
         """Impurity masses [kg] in the electrolyte (the remap conserves them to round-off)."""
         return self.field.inventory(self.concentration) * chemistry.MOLAR_MASS
 
-    def add(self, masses: np.ndarray) -> None:
-        """Impurities [kg] entering the electrolyte from outside the exchange (make-up salts,
-        lining, co-dissolution), spread uniformly over its cells."""
-        self.concentration = self.concentration + self.field.uniform(masses / chemistry.MOLAR_MASS)
+    def add(self, masses: np.ndarray, where: str = "melt") -> None:
+        """Impurities [kg] entering the electrolyte from outside the exchange: spread over its
+        cells ('melt': make-up salts), over the cells along the side wall ('wall': lining) or
+        over those on the alloy interface ('anode': co-dissolution), by volume."""
+        self.concentration = self.concentration + self.field.placed(masses / chemistry.MOLAR_MASS, where)
 
     def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
         """The species field over dt (start-of-step temperature field and current solution)."""
