@@ -101,7 +101,9 @@ class Collectors:
 
 @dataclass(**_FROZEN)
 class LiningLayer:
-    name: str = text("Material of the layer")
+    name: str = text("Name of the layer as built (free text, e.g. 'vermiculite insulating brick')")
+    material: str = text("Solid of the layer: the name of a [[materials.solid]] entry, which gives "
+                         "its heat capacity (configs/materials/)")
     thickness: float = quantity("length", "Layer thickness", "0.1 m", lo=0.0, lo_open=True, hi=2.0)
     thermal_conductivity: float = quantity("thermal_conductivity", "Layer thermal conductivity",
                                            "0.15 W/(m K)", lo=0.0, lo_open=True, hi=500.0)
@@ -124,6 +126,88 @@ class Lining:
     gas_space_heat_transfer: float = quantity(
         "heat_transfer_coefficient", "Cathode-metal surface to lid coefficient (radiation + gas)",
         "50 W/(m2 K)", lo=0.0, lo_open=True)
+
+
+@dataclass(**_FROZEN)
+class Solid:
+    name: str = text("Name that lining layers (material = ...) and [materials.collectors] refer to")
+    volumetric_heat_capacity: float = quantity(
+        "volumetric_heat_capacity", "rho c_p of the solid", "2e6 J/(m3 K)", lo=0.0, lo_open=True)
+    source: str = text("Where the number comes from ([R], [E] with its range, or a reference key)")
+
+
+@dataclass(**_FROZEN)
+class CollectorMaterials:
+    bottom_block: str = text("Solid of the bottom collector block (a [[materials.solid]] name)")
+    rods: str = text("Solid of the collector rods (a [[materials.solid]] name)")
+
+
+@dataclass(**_FROZEN)
+class GasSpaceMaterial:
+    volumetric_heat_capacity: float = quantity(
+        "volumetric_heat_capacity", "rho c_p of the gas-space layer", "400 J/(m3 K)", lo=0.0, lo_open=True)
+
+
+@dataclass(**_FROZEN)
+class ElectrolyteMaterial:
+    thermal_conductivity: float = quantity(
+        "thermal_conductivity", "Molecular thermal conductivity of the liquid electrolyte (the eddy "
+        "term of electrolyte.eddy_diffusivity is added)", "0.8 W/(m K)", lo=0.0, lo_open=True)
+
+
+@dataclass(**_FROZEN)
+class AluminiumMaterial:
+    liquid_thermal_conductivity: float = quantity(
+        "thermal_conductivity", "Molecular thermal conductivity of liquid Al", "100 W/(m K)",
+        lo=0.0, lo_open=True)
+    solid_thermal_conductivity: float = quantity(
+        "thermal_conductivity", "Thermal conductivity of solid Al near its melting point",
+        "210 W/(m K)", lo=0.0, lo_open=True)
+    density: float = quantity("density", "Density of the cathode metal", "2349 kg/m3",
+                              lo=500.0, hi=6000.0)
+
+
+@dataclass(**_FROZEN)
+class AlloyMaterial:
+    thermal_conductivity: float = quantity(
+        "thermal_conductivity", "Molecular thermal conductivity of the liquid anode alloy",
+        "70 W/(m K)", lo=0.0, lo_open=True)
+    density: float = quantity("density", "Density of the anode alloy (heat capacity and latent "
+                              "heat per volume)", "3200 kg/m3", lo=500.0, hi=10000.0)
+    specific_heat: float = quantity("specific_heat", "Specific heat of the anode alloy",
+                                    "950 J/(kg K)", lo=0.0, lo_open=True)
+    melting_point: float = quantity("temperature", "Melting point (eutectic) of the anode alloy",
+                                    "548 degC", lo=300.0, hi=1400.0)
+    latent_heat: float = quantity("specific_energy", "Latent heat of fusion of the anode alloy",
+                                  "350 kJ/kg", lo=0.0)
+
+
+@dataclass(**_FROZEN)
+class Melting:
+    mushy_range: float = quantity("temperature_difference", "Temperature range below each "
+                                  "liquidus over which a layer melts (field levels)", "2 K",
+                                  lo=0.0, lo_open=True, hi=50.0)
+
+
+@dataclass(**_FROZEN)
+class Materials:
+    """Material properties of the pot for the field levels (configs/materials/; the loader
+    uses the packaged ``pot`` entry when a configuration has no [materials] section)."""
+
+    solids: tuple = sections(Solid, "Solids of the lining and collectors", key="solid")
+    collectors: CollectorMaterials = section(CollectorMaterials, "Solids of the collectors")
+    gas_space: GasSpaceMaterial = section(GasSpaceMaterial, "Gas-space layer")
+    electrolyte: ElectrolyteMaterial = section(ElectrolyteMaterial, "Liquid electrolyte")
+    aluminium: AluminiumMaterial = section(AluminiumMaterial, "Cathode metal (Al)")
+    anode_alloy: AlloyMaterial = section(AlloyMaterial, "Anode alloy")
+    melting: Melting = section(Melting, "Melting of the layers")
+
+    def solid(self, name: str) -> Solid:
+        """The solid called ``name`` (the configuration's validation has checked it exists)."""
+        for entry in self.solids:
+            if entry.name == name:
+                return entry
+        raise KeyError(name)
 
 
 @dataclass(**_FROZEN)
@@ -513,6 +597,8 @@ class Config:
     geometry: Geometry = section(Geometry, "Cavity and layer stack")
     collectors: Collectors = section(Collectors, "Current collectors")
     lining: Lining = section(Lining, "Thermal lining")
+    materials: Materials = section(Materials, "Material properties of the pot (default: the "
+                                   "packaged library entry 'pot')")
     electrolyte: Electrolyte = section(Electrolyte, "Electrolyte")
     anode_alloy: AnodeAlloy = section(AnodeAlloy, "Anode alloy")
     cathode_metal: CathodeMetal = section(CathodeMetal, "Cathode metal")

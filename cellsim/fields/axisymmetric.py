@@ -45,6 +45,7 @@ from cellsim.contracts import CellView, ElectricalPoint, ExchangeStep, Layers, O
 from cellsim.elements import ELEMENTS, IMPURITIES
 from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
 from cellsim.fields.heat import HeatState
+from cellsim.fields import heat_diagnostics as diagnostics
 from cellsim.fields.pot import PotOptions, outside_rod_length
 from cellsim.fields.remap import build_layers, remap_enthalpy
 from cellsim.fields.solvers import ConvergenceError
@@ -346,7 +347,7 @@ class FieldThermal:
         self.version += 1
 
     def shell_temperature(self) -> float:
-        return self.mesh.pot.shell_temperature(self.heat_state.T, self.balance)
+        return diagnostics.shell_temperature(self.mesh.pot, self.heat_state.T, self.balance)
 
     def step_temperature(self, cell: CellView) -> np.ndarray:
         return self.heat_state.T[self.mesh.pot.current_slice]  # the heat step makes a new array
@@ -364,9 +365,10 @@ class FieldThermal:
         pot = mesh.pot
         T = mesh.electrolyte_mean(hs.T)
         point = electrical_provider.at(cell, layers, T)
-        losses = pot.face_losses(bal)
+        losses = diagnostics.face_losses(bal)
         loss = thermal.HeatLoss(losses["side"], losses["bottom"], losses["lid"], losses["collectors"],
-                                pot.ledge_thickness(hs.frac), pot.shell_temperature(hs.T, bal))
+                                diagnostics.ledge_thickness(pot, hs.frac),
+                                diagnostics.shell_temperature(pot, hs.T, bal))
         m, vol = mesh.electrolyte, mesh.volumes
         liquid = float(np.sum(hs.frac[m] * vol[m]) / vol[m].sum())
         return OperatingPoint(T, point.voltage, loss, point.joule_heat, self._feed_sink(cell, T),

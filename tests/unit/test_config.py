@@ -6,6 +6,7 @@ import re
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,7 +39,8 @@ def test_reference_cells_load_in_si(name):
 def test_every_library_entry_loads(tmp_path):
     root = library_root()
     libs = {"scrap": "scrap", "specs": "product", "grids": "footprint", "electrolytes": "electrolyte",
-            "linings": "lining", "metals": "cathode_metal", "alloys": "anode_alloy"}
+            "linings": "lining", "metals": "cathode_metal", "alloys": "anode_alloy",
+            "materials": "materials"}
     for folder, section in libs.items():
         for entry in sorted((root / folder).glob("*.toml")):
             path = derived(tmp_path, f'[{section}]\nuse = "{entry.stem}"\n')
@@ -114,11 +116,38 @@ def test_missing_scalar_is_named(tmp_path):
     ('[operation]\ntemperature = "690 degC"\n', "operation.temperature", "690", "liquidus"),
     ('[electrolyte]\nuse = "no-such-salt"\n', "electrolyte.use", "no-such-salt", "library entries"),
     ('[schedule]\nstop_on_spec = 1\n', "schedule.stop_on_spec", "1", "true or false"),
+    ('[[lining.side]]\nname = "x"\nmaterial = "vermiculit"\nthickness = "1 cm"\n'
+     'thermal_conductivity = "1 W/(m K)"\n', "lining.side[0].material", "vermiculit",
+     "did you mean 'vermiculite'"),
+    ('[materials.collectors]\nrods = "unobtainium"\n', "materials.collectors.rods", "unobtainium",
+     "one of the solids of [materials]"),
+    ('[materials.anode_alloy]\ndensity = "3.2 kg"\n', "materials.anode_alloy.density", "3.2 kg",
+     "expected a density"),
 ])
 def test_bad_values_are_rejected_with_file_key_value_expected(tmp_path, body, key, value, expected):
     path = derived(tmp_path, body)
     err = expect_error(path, key, value, expected)
     assert err.file is not None
+
+
+def test_materials_library_gives_the_pot_heat_capacities():
+    """Without a [materials] section the packaged entry 'pot' is used; each lining layer's
+    rho c_p is its named solid's, which the pot builder puts in every cell of the layer."""
+    from cellsim.fields.pot import build_pot
+
+    cfg = load_config("rusal-3kA")
+    solids = {s.name: s.volumetric_heat_capacity for s in cfg.materials.solids}
+    assert solids["steel"] == 5.0e6 and solids["vermiculite"] == 0.5e6
+    assert all(s.source for s in cfg.materials.solids)
+    pot = build_pot(cfg, "coarse")
+    for part in ("side", "bottom", "lid"):
+        for i, layer in enumerate(getattr(cfg.lining, part)):
+            cells = pot.heat.c_solid[pot.grid.region_mask(f"{part}_{i}")]
+            assert np.all(cells == solids[layer.material]), (part, i)
+    # a layer's solid is chosen by name: steel where the lining said vermiculite
+    hot = load_config("rusal-3kA", ['lining.side[2].material="steel"'])
+    cells = build_pot(hot, "coarse").heat.c_solid[pot.grid.region_mask("side_2")]
+    assert np.all(cells == 5.0e6)
 
 
 def test_syntax_error_names_the_file(tmp_path):

@@ -222,8 +222,8 @@ def test_ledge_gone_stops_and_names_itself():
     assert result.stop_reason.startswith("sidewall ledge gone")
     assert result.summary["campaign_length"] == 3600.0
     # A melt 20 degC above the liquidus behind a thin (magnesia + steel) wall keeps a ledge.
-    thin = ['lining.side=[{name="magnesia", thickness="0.115 m", thermal_conductivity="4 W/(m K)"}, '
-            '{name="steel", thickness="0.01 m", thermal_conductivity="40 W/(m K)"}]',
+    thin = ['lining.side=[{name="magnesia", material="magnesia", thickness="0.115 m", thermal_conductivity="4 W/(m K)"}, '
+            '{name="steel", material="steel", thickness="0.01 m", thermal_conductivity="40 W/(m K)"}]',
             'operation.temperature="720 degC"', 'schedule.duration="1 d"']
     kept = run_campaign(load_config("rusal-3kA", LUMPED + thin + ['schedule.min_ledge_thickness="1 mm"']))
     assert kept.stop_reason == "duration reached"
@@ -231,8 +231,8 @@ def test_ledge_gone_stops_and_names_itself():
 
 
 def test_lumped_liquid_fraction_is_the_band_inside_the_ledge():
-    thin = ['lining.side=[{name="magnesia", thickness="0.115 m", thermal_conductivity="4 W/(m K)"}, '
-            '{name="steel", thickness="0.01 m", thermal_conductivity="40 W/(m K)"}]',
+    thin = ['lining.side=[{name="magnesia", material="magnesia", thickness="0.115 m", thermal_conductivity="4 W/(m K)"}, '
+            '{name="steel", material="steel", thickness="0.01 m", thermal_conductivity="40 W/(m K)"}]',
             'operation.temperature="720 degC"']
     model = make_model(load_config("rusal-3kA", LUMPED + thin))
     R, delta = model.config.geometry.inner_radius, model.derived.heat.ledge_thickness
