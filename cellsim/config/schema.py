@@ -550,6 +550,31 @@ class Footprint:
 
 
 @dataclass(**_FROZEN)
+# The preconditioner backends of cellsim.fields.solvers.BACKENDS (a test holds the two equal;
+# the configuration names them without importing the field modules).
+SOLVER_BACKENDS = ("lu", "multigrid", "jacobi")
+
+
+@dataclass(**_FROZEN)
+class LinearSolvers:
+    """The linear solver of each field (docs/architecture.md, linear-algebra layer)."""
+
+    current: str = choice(
+        "Preconditioner of the current field's PCG (cellsim.fields.solvers.BACKENDS): auto = lu "
+        "(symmetric sparse LU) on 2D grids below 3e5 cells, multigrid otherwise",
+        ("auto",) + SOLVER_BACKENDS, default="auto")
+    heat: str = choice(
+        "Preconditioner of the heat field's PCG: auto = lu (sparse LU with partial pivoting) on "
+        "r-z grids; on 3D grids multigrid with the backward-Euler shift, or jacobi for short steps "
+        "where the shift dominates (sum of the shift below 3 % of the operator's diagonal)",
+        ("auto",) + SOLVER_BACKENDS, default="auto")
+    species: str = choice(
+        "Species transport (nonsymmetric, bordered by the metal pools): band (banded "
+        "factorisations kept across steps), sparse (SuperLU per impurity and step, the "
+        "reference) or auto (band when it fits in memory)", ("auto", "band", "sparse"),
+        default="auto")
+
+
 class Numerics:
     model: str = choice("Model level: lumped (0D), axisymmetric (2D r-z fields), 3d (3D x-y-z "
                         "fields, quarter pot)", ("lumped", "axisymmetric", "3d"), default="axisymmetric")
@@ -573,6 +598,8 @@ class Numerics:
                             "before the grid is built (about 2 kB of memory per cell) [E]",
                             lo=1, integer=True, default=2_000_000)
 
+    linear_solver: LinearSolvers = section(LinearSolvers, "Linear solver of each field (field "
+                                           "levels)", default=LinearSolvers())
 
 @dataclass(**_FROZEN)
 class Window:

@@ -203,7 +203,8 @@ class FieldElectrical:
             electrodes = [Electrode("anode", "anode_alloy", "electrolyte", k(kin.anode_exchange_current_density)),
                           Electrode("cathode", "cathode_metal", "electrolyte",
                                     k(kin.cathode_exchange_current_density))]
-            solver = CurrentSolver(self.mesh.pot.current_grid(), electrodes, Terminal("z-"), Terminal("z+", "rods"))
+            solver = CurrentSolver(self.mesh.pot.current_grid(), electrodes, Terminal("z-"), Terminal("z+", "rods"),
+                                   solver=self.config.numerics.linear_solver.current)
             solver.warm_start(self._current_solver if self._current_solver is not None else self._last_solver)
             self._current_solver = solver
             self._kin_T = T_electrolyte
@@ -284,7 +285,7 @@ class FieldThermal:
 
     def rebuilt(self, cell: CellView, old) -> None:
         pot = self.mesh.pot
-        self.heat_solver = pot.heat_solver()
+        self.heat_solver = pot.heat_solver(self.config.numerics.linear_solver.heat)
         self.heater = pot.heater(self.config.operation.temperature)
         if old is not None:
             hs = self.heat_state
@@ -294,7 +295,7 @@ class FieldThermal:
             self.version += 1
 
     def reset_caches(self) -> None:
-        self.heat_solver = self.mesh.pot.heat_solver()
+        self.heat_solver = self.mesh.pot.heat_solver(self.config.numerics.linear_solver.heat)
 
     def checkpoint(self) -> dict:
         hs = self.heat_state

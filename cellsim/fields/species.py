@@ -113,7 +113,8 @@ class SpeciesOptions:
                       k_salt=el.mass_transfer_coefficient,
                       k_metal_anode=config.anode_alloy.metal_mass_transfer_coefficient,
                       k_metal_cathode=config.cathode_metal.metal_mass_transfer_coefficient,
-                      eddy_diffusivity=el.eddy_diffusivity, equilibria=config.purity.equilibria)
+                      eddy_diffusivity=el.eddy_diffusivity, equilibria=config.purity.equilibria,
+                      linear_solver=config.numerics.linear_solver.species)
         values.update(overrides)
         return cls(**values)
 
