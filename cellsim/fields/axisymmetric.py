@@ -36,7 +36,6 @@ electrolyte cells): each cell keeps its moles, so every element is conserved.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 
@@ -50,7 +49,7 @@ from cellsim.fields.pot import PotOptions, outside_rod_length
 from cellsim.fields.remap import build_layers, remap_enthalpy
 from cellsim.fields.solvers import ConvergenceError
 from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions
-from cellsim.lumped import chemistry, electrical, thermal
+from cellsim.lumped import chemistry, electrical
 from cellsim.thermo import feed_heating
 from cellsim.units import GAS_CONSTANT, ZERO_CELSIUS
 
@@ -366,10 +365,7 @@ class FieldThermal:
         pot = mesh.pot
         T = mesh.electrolyte_mean(hs.T)
         point = electrical_provider.at(cell, layers, T)
-        losses = diagnostics.face_losses(bal)
-        loss = thermal.HeatLoss(losses["side"], losses["bottom"], losses["lid"], losses["collectors"],
-                                diagnostics.ledge_thickness(pot, hs.frac),
-                                diagnostics.shell_temperature(pot, hs.T, bal))
+        loss = diagnostics.heat_loss(pot, hs, bal)
         m, vol = mesh.electrolyte, mesh.volumes
         liquid = float(np.sum(hs.frac[m] * vol[m]) / vol[m].sum())
         return OperatingPoint(T, point.voltage, loss, point.joule_heat, self._feed_sink(cell, T),
@@ -422,14 +418,11 @@ class FieldSpecies:
     def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
         """The species field over dt (start-of-step temperature field and current solution)."""
         cfg, s, d = self.config, cell.state, cell.derived
-        a_alx3 = cell.alf3_activity()
-        if self.field.options.alf3_activity != a_alx3:
-            self.field.options = replace(self.field.options, alf3_activity=a_alx3)
         gamma = np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES])
         alloy = MetalPool.from_masses(s.alloy, s.alloy.sum() / d.alloy_density, gamma)
         cathode = MetalPool.from_masses(s.cathode, s.cathode.sum() / ELEMENTS["Al"].liquid_density)
         res = self.field.step(dt, self.concentration, alloy, cathode, temperature,
-                              current=electrical_provider.solution)
+                              current=electrical_provider.solution, alf3_activity=cell.alf3_activity())
         mol_imp = chemistry.MOLAR_MASS
         self.concentration = res.c
         return ExchangeStep(s.alloy[_IMP] - dt * res.flux_alloy_to_salt * mol_imp,

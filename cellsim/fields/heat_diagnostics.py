@@ -7,7 +7,16 @@ from __future__ import annotations
 import numpy as np
 
 from cellsim.fields.heat import ledge_profile
+from cellsim.lumped.thermal import FACES, HeatLoss
 from cellsim.units import STEFAN_BOLTZMANN
+
+
+def heat_loss(pot, state, balance) -> HeatLoss:
+    """The pot's heat-loss record (the one the lumped level gives too) from a heat state and
+    its balance: losses by face [W], side-wall ledge [m], shell temperature [K]."""
+    faces = face_losses(balance)
+    return HeatLoss(*(faces[f] for f in FACES), ledge_thickness(pot, state.frac),
+                    shell_temperature(pot, state.T, balance))
 
 
 def face_losses(balance) -> dict:
