@@ -226,6 +226,15 @@ def _set_indexed(tree: Any, keys: list[str], patch: Any, dotted: str) -> Any:
     return out
 
 
+def default_section(section: str):
+    """The section built from its packaged default entry alone (``DEFAULT_USE``), e.g. the
+    materials of a result file written before the configuration had them."""
+    sources: dict[str, list[str]] = {}
+    tree = _library_entry(section, DEFAULT_USE[section], None, f"{section}.use", "default", sources)
+    field = next(f for f in dataclasses.fields(Config) if f.name == section)
+    return _build(spec_of(field).cls, tree, section + ".", "default")
+
+
 def load_uncertain(path: str | Path, overrides: tuple[str, ...] | list[str] = ()
                    ) -> tuple[Config, tuple[Uncertain, ...]]:
     """The configuration and its uncertain inputs (keys given with a range), in file order.
@@ -265,6 +274,13 @@ def load_config(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -
     return config
 
 
+# Keys of earlier versions -> today's (one name for the electrolyte); still read.
+RENAMED_KEYS = {
+    "schedule.stop_on_frozen_bath": "schedule.stop_on_frozen_electrolyte",
+    "schedule.min_bath_liquid_fraction": "schedule.min_electrolyte_liquid_fraction",
+}
+
+
 def _build(cls: type, tree: Any, prefix: str, default_origin: str) -> Any:
     if not isinstance(tree, dict):
         origin = tree.origin if isinstance(tree, _Leaf) else default_origin
@@ -273,6 +289,8 @@ def _build(cls: type, tree: Any, prefix: str, default_origin: str) -> Any:
     by_key = {(spec_of(f).key or f.name): f for f in fields.values()}
     kwargs = {}
     for key, value in tree.items():
+        if key not in by_key and prefix + key in RENAMED_KEYS:
+            key = RENAMED_KEYS[prefix + key][len(prefix):]
         if key not in by_key:
             origin = _first_origin(value, default_origin)
             close = difflib.get_close_matches(key, list(by_key), n=1)

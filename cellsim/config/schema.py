@@ -459,12 +459,13 @@ class Schedule:
         "length", "Stop when the sidewall ledge (mean over the electrolyte band) is thinner than "
         "this: the melt touches the lining; without it, no ledge check", "5 mm", lo=0.0,
         lo_open=True, hi=1.0, optional=True)
-    stop_on_frozen_bath: bool = boolean(
-        "Stop when the bath freezes: the electrolyte temperature below its liquidus, or (field "
-        "levels) its liquid volume fraction below min_bath_liquid_fraction", default=True)
-    min_bath_liquid_fraction: float = number(
-        "Liquid volume fraction of the electrolyte below which the bath counts as frozen (field "
-        "levels) [E]", lo=0.0, lo_open=True, hi=1.0, default=0.5)
+    stop_on_frozen_electrolyte: bool = boolean(
+        "Stop when the electrolyte freezes: its temperature below its liquidus, or (field "
+        "levels) its liquid volume fraction below min_electrolyte_liquid_fraction (was "
+        "stop_on_frozen_bath)", default=True)
+    min_electrolyte_liquid_fraction: float = number(
+        "Liquid volume fraction of the electrolyte below which it counts as frozen (field "
+        "levels; was min_bath_liquid_fraction) [E]", lo=0.0, lo_open=True, hi=1.0, default=0.5)
     max_temperature: float = quantity("temperature", "Stop when the melt temperature passes this; "
                                       "without it, no check", "900 degC", lo=300.0, hi=2000.0,
                                       optional=True)
@@ -549,7 +550,6 @@ class Footprint:
                                       "electricity", "0.481 kg/kWh", lo=0.0, hi=2e-6)
 
 
-@dataclass(**_FROZEN)
 # The preconditioner backends of cellsim.fields.solvers.BACKENDS (a test holds the two equal;
 # the configuration names them without importing the field modules).
 SOLVER_BACKENDS = ("lu", "multigrid", "jacobi")
@@ -575,6 +575,7 @@ class LinearSolvers:
         default="auto")
 
 
+@dataclass(**_FROZEN)
 class Numerics:
     model: str = choice("Model level: lumped (0D), axisymmetric (2D r-z fields), 3d (3D x-y-z "
                         "fields, quarter pot)", ("lumped", "axisymmetric", "3d"), default="axisymmetric")
@@ -597,9 +598,9 @@ class Numerics:
     max_cells: int = number("Largest field grid (cells) a run may build; the estimate is checked "
                             "before the grid is built (about 2 kB of memory per cell) [E]",
                             lo=1, integer=True, default=2_000_000)
-
     linear_solver: LinearSolvers = section(LinearSolvers, "Linear solver of each field (field "
                                            "levels)", default=LinearSolvers())
+
 
 @dataclass(**_FROZEN)
 class Window:

@@ -73,7 +73,7 @@ def test_every_group_opens_in_xarray_with_named_dimensions(which, request):
 def test_series_dimensions_follow_the_columns(lumped):
     with xr.open_dataset(lumped, engine="h5netcdf", group="series") as s:
         assert s.alloy_composition.dims == ("time", "element")
-        assert s.salt_impurities.dims == ("time", "impurity")
+        assert s.electrolyte_impurities.dims == ("time", "impurity")
         assert list(s.element.values) == ["Al", "Fe", "Cu", "Si", "Mn", "Zn", "Mg", "Ti"]
         # mass fractions of each record sum to one (element axis is the composition)
         assert np.allclose(s.alloy_composition.sum("element"), 1.0, atol=1e-12)
@@ -218,3 +218,43 @@ def test_every_figure_renders_and_reads(lumped, field, tmp_path):
     assert len(paths) == len(PANELS) + 1 + 4  # panels, overview, four field figures
     for p in paths:
         assert p.is_file() and p.stat().st_size > 20_000, p
+
+
+def test_a_file_with_the_older_electrolyte_names_reads_with_todays(lumped, tmp_path):
+    """A result written before the outputs said "electrolyte" everywhere (salt_impurities,
+    bath_liquid_fraction, final_salt_mass, salt_component, ...; cellsim.io.RENAMED) reads
+    under today's names in read_result (show, plot) and export, with the same values."""
+    import json
+    import shutil
+
+    from cellsim.io import RENAMED, _seal, read_result
+
+    old = tmp_path / "old.h5"
+    shutil.copy(lumped, old)
+    back = {new: stored for stored, new in RENAMED.items()}
+    with h5py.File(old, "r+") as h5:
+        for group in ("series", "summary"):
+            for name in list(h5[group]):
+                if name in back:
+                    h5[group].move(name, back[name])
+        cfg = json.loads(h5["config"].attrs["json"])  # and a configuration of that time
+        cfg["schedule"]["min_bath_liquid_fraction"] = cfg["schedule"].pop("min_electrolyte_liquid_fraction")
+        h5["config"].attrs["json"] = json.dumps(cfg)
+        _seal(h5)
+        assert "salt_impurities" in h5["series"] and "final_salt_mass" in h5["summary"]
+    now, then = read_result(lumped), read_result(old)
+    assert set(then.series) == set(now.series) and set(then.summary) == set(now.summary)
+    for name, values in now.series.items():
+        numeric = np.asarray(values).dtype.kind in "fiu"
+        assert np.array_equal(then.series[name], values, equal_nan=numeric), name
+    assert then.summary["final_electrolyte_mass"] == now.summary["final_electrolyte_mass"]
+    assert then.config.schedule == now.config.schedule
+    r = run_cli("export", old, "--format", "csv", "-o", tmp_path / "old.csv")
+    assert r.exit_code == 0, r.output
+    head = (tmp_path / "old-series.csv").read_text().splitlines()[0]
+    assert "electrolyte_liquid_fraction [1]" in head and "electrolyte_impurities Fe [1]" in head
+    assert "bath" not in head and "salt_impurities" not in head
+    summary = (tmp_path / "old-summary.csv").read_text()
+    assert "final_electrolyte_mass" in summary and "final_salt_mass" not in summary
+    shown = run_cli("show", old)
+    assert shown.exit_code == 0, shown.output

@@ -189,3 +189,33 @@ def test_set_use_swaps_a_whole_library_entry():
     assert "Mg" in cfg.scrap.composition and "Ti" not in cfg.scrap.composition  # nothing left of UBC
     with pytest.raises(ConfigError, match="library entries"):
         load_config("rusal-3kA", ['scrap.use="gold"'])
+
+
+def test_config_of_an_older_result_file_builds_the_same_pot():
+    """A configuration stored before [materials] and the layers' ``material`` existed is read
+    with the packaged materials and each layer's solid by the rule of that time: its pot has
+    the heat capacities it had then (steel 5.0e6, insulating 0.5e6, other bricks 2.0e6)."""
+    from cellsim.fields.pot import build_pot
+    from cellsim.io import config_from_dict, config_to_dict, upgrade_config_dict
+
+    cfg = load_config("rusal-3kA")
+    old = config_to_dict(cfg)
+    del old["materials"]
+    for part in ("side", "bottom", "lid"):
+        for layer in old["lining"][part]:
+            del layer["material"]
+    back = config_from_dict(type(cfg), upgrade_config_dict(old))
+    assert back.materials == cfg.materials
+    now, then = build_pot(cfg, "coarse").heat, build_pot(back, "coarse").heat
+    assert np.array_equal(now.c_solid, then.c_solid) and np.array_equal(now.c_liquid, then.c_liquid)
+    assert [layer.material for layer in back.lining.side] == ["fireclay", "fireclay", "vermiculite", "steel"]
+
+
+def test_renamed_keys_of_older_files_are_still_read():
+    """schedule.min_bath_liquid_fraction and stop_on_frozen_bath (one name for the electrolyte:
+    now ..._electrolyte_...) set the same values as today's keys."""
+    old = load_config("rusal-3kA", ["schedule.min_bath_liquid_fraction=0.3", "schedule.stop_on_frozen_bath=false"])
+    new = load_config("rusal-3kA", ["schedule.min_electrolyte_liquid_fraction=0.3",
+                                    "schedule.stop_on_frozen_electrolyte=false"])
+    assert old.schedule == new.schedule
+    assert new.schedule.min_electrolyte_liquid_fraction == 0.3 and not new.schedule.stop_on_frozen_electrolyte
