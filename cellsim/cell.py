@@ -89,6 +89,12 @@ class CellState:
     cations_electrolyte: np.ndarray = field(default_factory=lambda: np.zeros(0))  # mol
     cations_cathode: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
     cations_tapped: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
+    # kg of each co-deposited cation's halide taken out of the base salt (in the pot; removed
+    # with renewals) and kg per IMPURITIES element that entered the melt with its halide from
+    # the make-up salts and the lining (cellsim.electrolyte.provider)
+    cation_salt_deficit: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cation_salt_deficit_removed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    electrolyte_sourced: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
     # electrolyte care (cellsim.electrolyte): kg per IMPURITIES element or kg of salt
     electrolyte_precipitate: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
     electrolyte_removed: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
@@ -173,9 +179,12 @@ class Cell:
             [config.purity.cation_salt_mole_fraction[c] * moles for c in self.pathways.cations])
         self.state.cations_cathode = np.zeros(len(self.pathways.cations))
         self.state.cations_tapped = np.zeros(len(self.pathways.cations))
+        self.state.cation_salt_deficit = np.zeros(len(self.pathways.cations))
+        self.state.cation_salt_deficit_removed = np.zeros(len(self.pathways.cations))
         self.last_tap_tags, self.last_tap_cations = None, None
         self.initial = self.totals()
         self.initial_cations = self.cation_totals()
+        self.initial_salt_elements = self.salt_element_totals()
         self.salt_mass_0 = electrolyte_mass
         self._fed_props = None  # the electrolyte properties the providers last took
         self.refresh_electrolyte()
@@ -208,13 +217,26 @@ class Cell:
 
     def salt_component_totals(self) -> np.ndarray:
         """Base salt and AlX3 [kg] in the pot plus removed less added (renewals, additions,
-        make-up), with the AlX3 the anodic exchange used counted back: constant over a campaign."""
-        s = self.state
-        halides = s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed
+        make-up), with what the reactions moved counted back: the base salt's cation halides
+        co-deposited (``3 NaF + Al -> 3 Na + AlF3``), the AlX3 the anodic exchange used for the
+        impurity halides of metal origin (the make-up salts and the lining bring theirs) and
+        the AlX3 the co-deposition formed: constant over a campaign."""
+        s, pw = self.state, self.pathways
+        halides = s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed - s.electrolyte_sourced
         used = np.dot(chemistry.VALENCE / 3.0, halides / chemistry.MOLAR_MASS) * M_ALF3
+        codeposited = 0.0
+        if s.cations_cathode.size:
+            mol = (s.cations_cathode + s.cations_tapped) / pw.cation_molar_mass
+            codeposited = float(np.dot(mol, pw.cation_salt_molar_mass))
+            used -= float(np.dot(pw.cation_valence / 3.0, mol)) * M_ALF3
         return np.array([s.electrolyte_base + s.electrolyte_removed_base - s.electrolyte_fresh_base
-                         - s.base_salt_added,
+                         - s.base_salt_added + codeposited,
                          s.alf3 + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3 - s.alf3_added + used])
+
+    def salt_element_totals(self) -> np.ndarray:
+        """kg of each of the salt's own elements (``salt.balance_elements``: halogens and base
+        cations) over every pool and flow (SaltProvider.element_totals): constant."""
+        return self.salt.element_totals(self.state)
 
     # ------------------------------------------------------------------ electrolyte
     def electrolyte_mole_fractions(self) -> dict[str, float]:
@@ -343,6 +365,7 @@ class Cell:
             s.cations_electrolyte -= N_cat * dt
             s.cations_cathode += N_cat * dt * pw.cation_molar_mass
             s.electrolyte_base -= float(np.dot(N_cat, pw.cation_salt_molar_mass)) * dt
+            s.cation_salt_deficit = s.cation_salt_deficit + N_cat * pw.cation_salt_molar_mass * dt
         makeup = 0.0
         if cfg.schedule.salt_additions == "continuous" and s.alf3 < self.alf3_setpoint:
             makeup = self.alf3_setpoint - s.alf3
@@ -394,6 +417,7 @@ class Cell:
         s.losses["entrained_al"] -= entrained[0]
         s.cathode[_IMP] += collectors
         s.sourced[_IMP] += makeup + lining + collectors
+        s.electrolyte_sourced += makeup + lining
         into = codissolved + makeup + lining
         if np.any(into):
             self._add_to_electrolyte(into)
@@ -497,6 +521,7 @@ class Cell:
         makeup = self.pathways.makeup(alf3, base_salt)
         if np.any(makeup):
             s.sourced[_IMP] += makeup
+            s.electrolyte_sourced += makeup
             self._add_to_electrolyte(makeup)
             ledger.add(s.tags_electrolyte, "makeup_salts", makeup)
         self.update_state()

@@ -85,6 +85,11 @@ def label_file(h5, *, title: str, summary: str, references: str, history: str) -
         el = _scale(h5, "element", list(ALL_ELEMENTS), "1", "chemical element")
         _attach(h5["mass_balance"], el)
         _long_name(h5["mass_balance"], "conserved element totals, final minus initial")
+    if "salt_balance" in h5:
+        sb = h5["salt_balance"]
+        _attach(sb, _scale(h5, "salt_element", [str(c) for c in sb.attrs["columns"]], "1",
+                           "element of the salt (halogens and base cations)"))
+        _long_name(sb, "conserved totals of the salt's own elements, final minus initial")
     if "series" in h5:
         _label_series(h5["series"])
     for name, dim in (("taps", "tap"), ("bleeds", "bleed"), ("additions", "addition"),

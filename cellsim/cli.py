@@ -477,6 +477,8 @@ def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_ca
         click.echo(format_table(checks))
         for c in checks:
             click.echo(f"  [{c.case}] {c.quantity}: {c.source}")
+            if c.uncertainty:
+                click.echo(f"      uncertainty: {c.uncertainty}")
     if report_dir:
         click.echo(f"wrote {write_report(checks, Path(report_dir))}")
     if readme:

@@ -18,6 +18,7 @@ Layout (format ``cellsim-result``, version 1)::
     /summary/<name>        scalars; attrs units
     /ledger/<term>         energy of each ledger term [J]; attrs units
     /mass_balance          conserved element totals, final minus initial [kg]; attrs columns
+    /salt_balance          the salt's own elements (halogens, base cations), the same [kg]
     /fields/<name>         field snapshots of the field levels (cellsim.snapshots)
 
 Every dataset carries a ``units`` attribute ("1" for dimensionless).
@@ -309,6 +310,9 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
                 ledger.create_dataset(term, data=value).attrs["units"] = "J"
             mb = h5.create_dataset("mass_balance", data=result.mass_balance)
             mb.attrs.update({"units": "kg", "columns": list(ALL_ELEMENTS)})
+            if result.salt_balance:
+                sb = h5.create_dataset("salt_balance", data=np.array(list(result.salt_balance.values())))
+                sb.attrs.update({"units": "kg", "columns": list(result.salt_balance)})
             if fields is not None:
                 with h5py.File(fields, "r") as src:
                     if "fields" in src:
@@ -434,6 +438,10 @@ def _read(h5: h5py.File, path: Path) -> CampaignResult:
     ledger = {name: float(ds[()]) for name, ds in h5["ledger"].items()}
     window = str(h5.attrs.get("operating_window", "inside"))
     window = window.split(": ", 1)[1] if window.startswith("outside") else ""
+    salt_balance = {}
+    if "salt_balance" in h5:
+        sb = h5["salt_balance"]
+        salt_balance = {str(k): float(v) for k, v in zip(sb.attrs["columns"], sb[()])}
     return CampaignResult(config, series, taps, str(h5.attrs["stop_reason"]), summary, ledger,
                           float(h5.attrs["wall_time_s"]), h5["mass_balance"][()], bleeds, additions,
-                          renewals, warnings, window)
+                          renewals, warnings, window, salt_balance)

@@ -95,6 +95,9 @@ class CampaignResult:
     renewals: list = field(default_factory=list)
     warnings: list = field(default_factory=list)  # out-of-range use of a salt correlation
     window: str = ""  # why the run left the operating window (cellsim.window); "" inside
+    # kg per element of the salt (halogens, base cations): final minus initial of the salt's
+    # conserved totals (cellsim.electrolyte.provider.SaltProvider.element_totals)
+    salt_balance: dict = field(default_factory=dict)
 
     @property
     def outside_window(self) -> bool:
@@ -161,7 +164,9 @@ class CampaignResult:
             summary = {k: (math.nan if is_result_key(k) else v) for k, v in summary.items()}
         return cls(config, series, taps, stop_reason, summary, ledger, wall_time,
                    model.totals() - model.initial, list(bleeds), list(additions),
-                   list(renewals), warnings, window or "")
+                   list(renewals), warnings, window or "",
+                   dict(zip(model.salt.balance_elements,
+                            (model.salt_element_totals() - model.initial_salt_elements).tolist())))
 
     def summary_rows(self) -> list[tuple[str, str, str]]:
         """(label, value, unit) rows of the human summary, in reporting units."""

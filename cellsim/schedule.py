@@ -250,7 +250,9 @@ def check_physical(cell: Cell) -> None:
     s, d = cell.state, cell.derived
     arrays = (s.alloy, s.electrolyte, s.cathode)
     when = f"at t = {s.time / 86400:.3f} d"
-    if not all(np.all(np.isfinite(a)) for a in arrays) or np.any(s.alloy < -1e-9):
+    every = np.concatenate(arrays)
+    low, high = every.min(), every.max()  # a NaN anywhere makes both NaN
+    if not (math.isfinite(low) and math.isfinite(high)) or s.alloy.min() < -1e-9:
         raise FloatingPointError(
             f"non-finite or negative inventory {when}: alloy {s.alloy}, "
             f"electrolyte {s.electrolyte}, cathode {s.cathode}")

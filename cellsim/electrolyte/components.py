@@ -24,7 +24,7 @@ import numpy as np
 from ..elements import ELEMENTS
 
 ATOMIC_MASS = {  # kg/mol, IUPAC 2021 standard atomic weights [R]; the metals as cellsim.elements
-    "F": 18.998403e-3, "Cl": 35.45e-3, "Na": 22.990e-3, "K": 39.098e-3, "Li": 6.94e-3,
+    "F": 18.998403e-3, "Cl": 35.45e-3, "Na": 22.98977e-3, "K": 39.0983e-3, "Li": 6.94e-3,
     "Ba": 137.327e-3, "Ca": 40.078e-3,
     **{symbol: el.molar_mass for symbol, el in ELEMENTS.items()},
 }

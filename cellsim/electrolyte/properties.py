@@ -133,6 +133,16 @@ class Melt:
         object.__setattr__(self, "volume_factor",
                            1.0 / (self.rho0 * float(np.sum(self.w0 / self.molar_mass * self.molar_volume))))
         object.__setattr__(self, "cp_factor", self.cp0 / float(np.dot(self.w0, self.cp_i)))
+        # per-call constants, computed once
+        object.__setattr__(self, "_mgx2_ix", tuple(i for i, n in enumerate(self.names)
+                                                    if n in ("MgF2", "MgCl2")))
+        object.__setattr__(self, "_kappa_slopes", self._slopes(CONDUCTIVITY_SLOPE))
+        object.__setattr__(self, "_alx3_ix", self.index(self.alx3))
+        acid = np.array([COMPONENTS[n].acidity if n in COMPONENTS else 0.0 for n in self.names])
+        if self._alx3_ix is not None:
+            acid[self._alx3_ix] = 0.0
+        object.__setattr__(self, "_acid", acid)
+        object.__setattr__(self, "_acid_nonzero", acid != 0.0)
 
     def index(self, name: str) -> int | None:
         return self.names.index(name) if name in self.names else None
@@ -148,7 +158,7 @@ class Melt:
         return np.array([table.get(n, 0.0) for n in self.names])
 
     def _mgx2(self, frac: np.ndarray) -> float:
-        return float(sum(frac[i] for i, n in enumerate(self.names) if n in ("MgF2", "MgCl2")))
+        return float(sum(frac[i] for i in self._mgx2_ix))
 
     # ------------------------------------------------------------------ properties
     def conductivity(self, m: np.ndarray, log: RangeLog) -> float:
@@ -156,9 +166,9 @@ class Melt:
         configured melt applies on top)."""
         x = self.mole_fractions(m)
         log.check(VALIDITY["conductivity"], self._mgx2(x))
-        ia = self.index(self.alx3)
+        ia = self._alx3_ix
         log.check(VALIDITY["conductivity_alx3"], float(x[ia]) if ia is not None else 0.0)
-        return self.kappa0 * math.exp(float(np.dot(self._slopes(CONDUCTIVITY_SLOPE), x - self.x0)))
+        return self.kappa0 * math.exp(float(np.dot(self._kappa_slopes, x - self.x0)))
 
     def density(self, m: np.ndarray) -> float:
         """Density [kg/m3] at the set point: additive molar volumes scaled to the fresh salt."""
@@ -178,12 +188,11 @@ class Melt:
     def alx3_activity(self, m: np.ndarray, log: RangeLog) -> float:
         """AlX3 activity (pure-salt reference), capped at 1."""
         x = self.mole_fractions(m)
-        ia = self.index(self.alx3)
+        ia = self._alx3_ix
         if ia is None or x[ia] <= 0.0:
             return 0.0
-        acid = np.array([COMPONENTS[n].acidity if n in COMPONENTS else 0.0 for n in self.names])
-        acid[ia] = 0.0
-        moved = np.where(acid != 0.0, np.abs(x - self.x0), 0.0)
+        acid = self._acid
+        moved = np.where(self._acid_nonzero, np.abs(x - self.x0), 0.0)
         log.check(VALIDITY["alx3_activity"], float(moved.max()) if moved.size else 0.0)
         a = self.a0 * x[ia] / self.x0[ia] * math.exp(float(np.dot(acid, x - self.x0)))
         return min(a, 1.0)

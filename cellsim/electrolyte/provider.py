@@ -10,6 +10,14 @@ The salt's state is held by the cell as component inventories that the other eff
   halide MXn with the halogen of the AlX3 (MgF2 in a fluoride-carrying melt). The exchange
   ``M + (n/3) AlX3 -> MXn + (n/3) Al`` takes the n halogen atoms from the AlX3 that the
   inventory already lost, so the component masses close the halogen balance to round-off.
+  Impurities that enter the melt from outside the metal (make-up salts, lining:
+  ``state.electrolyte_sourced``) bring their halide with them;
+* ``state.cation_salt_deficit``: kg of each co-deposited cation's halide (purity.codeposition:
+  ``3 NaF + Al -> 3 Na + AlF3``) missing from the base salt's fresh proportions; it is taken
+  from that component (NaF), and from the base pro rata when the base names no such component.
+
+:meth:`SaltProvider.element_totals` counts every flow of the salt's own elements (halogens and
+base cations) in and out of the pot, so the campaign checks their conservation.
 
 :meth:`SaltProvider.masses` turns these into masses over :attr:`SaltProvider.names` (all
 non-negative, so every mole fraction lies in [0, 1] by construction);
@@ -24,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..elements import ELEMENTS, IMPURITIES
-from .components import ALX3, COMPONENTS, component, halide
+from .components import ALX3, COMPONENTS, component, element_matrix, halide
 from .properties import Melt, RangeLog
 
 _MG = IMPURITIES.index("Mg")
@@ -71,6 +79,7 @@ class SaltProvider:
         ix = {n: i for i, n in enumerate(self.names)}
         self._base_ix = np.array([ix[n] for n in self.base_names], dtype=int)
         self._halide_ix = np.array([ix[h] for h in self.halides], dtype=int)
+        assert len(set(self._halide_ix.tolist())) == len(self._halide_ix)  # one column per element
         self._alx3_ix = ix[self.alx3]
         # kg of halide per kg of the element dissolved
         self._halide_per_element = np.array([component(h).molar_mass / ELEMENTS[e].molar_mass
@@ -92,15 +101,68 @@ class SaltProvider:
         self.melt = Melt(self.names, w0, M, V, cp, self.alx3, el.conductivity, el.density,
                          el.liquidus, el.specific_heat, el.alf3_activity)
         self.log = RangeLog()
+        # co-deposited cations (purity.codeposition): their halide's column, or -1 (pro rata)
+        p = config.purity
+        cations = tuple(p.cation_salt_mole_fraction) if p.codeposition else ()
+        cation_halogen = "F" if el.family == "fluoride" else "Cl"  # as cellsim.purity.pathways
+        self.cation_salts = tuple(halide(c, cation_halogen) for c in cations)
+        self._deficit_ix = np.array([ix.get(h, -1) for h in self.cation_salts], dtype=int)
+        self._deficit_pro_rata = bool(np.any(self._deficit_ix < 0))
+        # the salt's own elements: halogens and the cations of its components (not Al, not the
+        # impurity metals: cellsim.cell.Cell.totals counts those)
+        known = [n for n in self.names if n in COMPONENTS]
+        elements = []
+        for n in known + list(self.cation_salts):
+            c = COMPONENTS[n]
+            for sym in (c.halogen, c.cation):
+                if sym not in elements and sym != "Al" and sym not in IMPURITIES:
+                    elements.append(sym)
+        self.balance_elements = tuple(elements) if len(known) == len(self.names) else ()
+        if self.balance_elements:
+            self._E = element_matrix(self.names, self.balance_elements)
+            self._E_cation = np.array([[1.0 if sym == c else 0.0
+                                        for c in cations] for sym in self.balance_elements])
 
     # ------------------------------------------------------------------ composition
     def masses(self, state) -> np.ndarray:
         """Component masses [kg] over :attr:`names` from the cell's salt inventories."""
+        return self._masses(state.electrolyte_base, state.alf3, state.electrolyte,
+                            state.cation_salt_deficit)
+
+    def _masses(self, base: float, alx3: float, impurities: np.ndarray, deficit: np.ndarray) -> np.ndarray:
         m = np.zeros(len(self.names))
-        m[self._base_ix] += max(state.electrolyte_base, 0.0) * self.base_w
-        m[self._alx3_ix] += max(state.alf3, 0.0)
-        np.add.at(m, self._halide_ix, np.maximum(state.electrolyte, 0.0) * self._halide_per_element)
+        base = max(base, 0.0)
+        if deficit.size and not self._deficit_pro_rata:  # the base less its co-deposited halides
+            m[self._base_ix] += (base + deficit.sum()) * self.base_w
+            m[self._deficit_ix] -= deficit
+        else:
+            m[self._base_ix] += base * self.base_w
+        m[self._alx3_ix] += max(alx3, 0.0)
+        m[self._halide_ix] += np.maximum(impurities, 0.0) * self._halide_per_element  # distinct columns
         return m
+
+    def element_totals(self, state) -> np.ndarray:
+        """kg of each of :attr:`balance_elements` in the pot's salt, its precipitate, the salt
+        removed by renewals and the cations co-deposited into the metal, less the fresh salt
+        (renewals), the AlX3 and base salt added and the halides the sources brought in:
+        constant over a campaign (the salt's conservation law; empty when the base salt is a
+        pseudo-component without a formula)."""
+        if not self.balance_elements:
+            return np.zeros(0)
+        s, zero = state, np.zeros(len(IMPURITIES))
+        w_a = self.melt.w0[self._alx3_ix]
+        fresh = s.electrolyte_fresh_base + s.electrolyte_fresh_alf3
+        ledger = (self.masses(s)
+                  + self._masses(s.electrolyte_removed_base, s.electrolyte_removed_alf3,
+                                 s.electrolyte_removed, s.cation_salt_deficit_removed)
+                  + self._masses(0.0, 0.0, s.electrolyte_precipitate, s.cation_salt_deficit[:0])
+                  - self._masses(fresh * (1.0 - w_a), fresh * w_a, zero, s.cation_salt_deficit[:0])
+                  - self._masses(s.base_salt_added, s.alf3_added, s.electrolyte_sourced,
+                                 s.cation_salt_deficit[:0]))
+        out = self._E @ ledger
+        if s.cations_cathode.size:
+            out = out + self._E_cation @ (s.cations_cathode + s.cations_tapped)
+        return out
 
     def mole_fractions(self, state) -> dict[str, float]:
         """Mole fraction of each component (names as in components.py; 'base' the pseudo-component)."""
@@ -193,6 +255,9 @@ class SaltProvider:
         fresh = mass if refill is None else refill
         f = mass / total
         imp, base, alx3 = state.electrolyte * f, state.electrolyte_base * f, state.alf3 * f
+        deficit = state.cation_salt_deficit * f
+        state.cation_salt_deficit = state.cation_salt_deficit - deficit
+        state.cation_salt_deficit_removed = state.cation_salt_deficit_removed + deficit
         state.electrolyte = state.electrolyte - imp
         state.electrolyte_base -= base
         state.alf3 -= alx3

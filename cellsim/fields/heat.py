@@ -215,7 +215,8 @@ class HeatSolver:
     # -- state -------------------------------------------------------------------------
     def state(self, T, time: float = 0.0) -> HeatState:
         """HeatState at temperature T [K] (scalar or cell array); liquid at the melting point."""
-        t = np.ascontiguousarray(np.broadcast_to(np.asarray(T, float), self.grid.shape)).reshape(-1)
+        # a new writable array (a read-only T would compile the kernel a second time)
+        t = np.array(np.broadcast_to(np.asarray(T, float), self.grid.shape)).reshape(-1)
         h = np.empty_like(t)
         hk.enthalpy_from_temperature(t, *self._flat, h)
         return self._state_from_h(h.reshape(self.grid.shape), time)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..electrolyte.components import ATOMIC_MASS
 from ..elements import CATIONS, ELEMENTS  # noqa: F401 (CATIONS re-exported)
 
 T_NODES = np.arange(800.0, 1301.0, 50.0)  # K
@@ -41,21 +42,26 @@ TABLE: dict[tuple[str, str], tuple[float, ...]] = {
     ('Ti', 'fluoride'): (0.2005, 0.1965, 0.1926, 0.1872, 0.1817, 0.1755, 0.1693, 0.1631, 0.1570, 0.1511, 0.1452),}
 
 CATION_VALENCE = {"Na": 1, "Li": 1, "K": 1, "Ca": 2, "Ba": 2}
-CATION_MOLAR_MASS = {"Na": 22.98977e-3, "Li": 6.94e-3, "K": 39.0983e-3, "Ca": 40.078e-3,
-                     "Ba": 137.327e-3}  # kg/mol, IUPAC standard atomic weights [R]
-HALOGEN_MOLAR_MASS = {"fluoride": 18.998403e-3, "chloride": 35.45e-3}  # kg/mol [R]
+# kg/mol, IUPAC standard atomic weights [R]: the salt components' table, so that the salt
+# the co-deposition takes from the melt is the component the electrolyte ledger counts
+CATION_MOLAR_MASS = {c: ATOMIC_MASS[c] for c in ("Na", "Li", "K", "Ca", "Ba")}
+HALOGEN_MOLAR_MASS = {"fluoride": ATOMIC_MASS["F"], "chloride": ATOMIC_MASS["Cl"]}
+
+
+_TABLE_ARRAYS = {k: np.array(v) for k, v in TABLE.items()}  # converted once, not at every call
 
 
 def delta_E(symbol: str, family: str, T: float | np.ndarray) -> float | np.ndarray:
     """delta_E [V] of ``symbol`` vs Al in a 'fluoride' or 'chloride' melt at T [K]."""
     key = (symbol, family)
-    if key not in TABLE:
+    table = _TABLE_ARRAYS.get(key)
+    if table is None:
         if symbol not in ELEMENTS:
             raise KeyError(f"no delta_E for {symbol} in a {family} melt")
         el = ELEMENTS[symbol]  # Mn, Zn: 1000 K estimate, constant [E]
         value = el.delta_E_chloride if family == "chloride" else el.delta_E_fluoride
         return value + 0.0 * np.asarray(T, dtype=float)
-    return np.interp(T, T_NODES, TABLE[key])
+    return np.interp(T, T_NODES, table)
 
 
 def _generate() -> str:  # pragma: no cover - needs the janaf package

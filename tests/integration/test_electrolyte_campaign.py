@@ -9,7 +9,8 @@ from cellsim.campaign import run_campaign
 from cellsim.config import load_config
 from cellsim.electrolyte.provider import SaltProvider
 
-RZ = ['numerics.model="axisymmetric"', 'schedule.duration="8 d"']
+RZ = ['numerics.model="axisymmetric"', 'schedule.duration="8 d"', 'schedule.bleed_mode="interval"',
+      'schedule.bleed_interval="5 d"']
 RENEW = ['schedule.salt_renewal_mode="interval"', 'schedule.salt_renewal_interval="3 d"',
          "schedule.salt_renewal_fraction=0.5"]
 
@@ -25,8 +26,15 @@ def rz_fixed():
 
 
 def test_rz_renewals_and_remeshes_conserve_elements(rz):
-    assert rz.summary["electrolyte_renewals"] == 2
+    """Metals and the salt's own elements (F, Cl, Na, Ba) with every purity pathway on
+    (Na co-deposition, make-up salts, lining, co-dissolution, entrainment), renewals, a bleed,
+    taps and the remeshes of the salt layer."""
+    p = rz.config.purity
+    assert p.codeposition and p.makeup_salts and p.lining and p.codissolution and p.entrainment
+    assert rz.summary["electrolyte_renewals"] == 2 and len(rz.bleeds) == 1 and rz.taps
     assert np.max(np.abs(rz.mass_balance)) <= 1e-10 * rz.summary["scrap_fed"]
+    assert set(rz.salt_balance) == {"F", "Cl", "Na", "Ba"}
+    assert max(abs(v) for v in rz.salt_balance.values()) <= 1e-10 * rz.summary["scrap_fed"]
 
 
 def test_rz_salt_moves_conductivity_acd_and_voltage(rz, rz_fixed):

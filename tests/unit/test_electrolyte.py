@@ -175,28 +175,39 @@ def test_mole_fractions_stay_in_unit_interval(base, alf3, imp):
 
     class S:
         electrolyte_base, electrolyte = base + 1e-9, np.array(imp)
+        cation_salt_deficit = np.zeros(len(prov.cation_salts))
     S.alf3 = alf3
     x = np.array(list(prov.mole_fractions(S).values()))
     assert np.all((x >= 0) & (x <= 1))
     assert x.sum() == pytest.approx(1.0, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="the purity pathways (issue 13, merged 07:45) move NaF and "
-                   "AlX3 (Na co-deposition) in flows this balance does not count yet")
 def test_halogen_balance_of_the_exchange_closes():
-    """After a UBC campaign, F in the salt (AlF3 + the impurity fluorides) equals F of the
-    initial AlF3 plus the F of all the AlF3 added (make-up): the exchange moves F from AlF3
-    to MgF2 and the other halides, none is created or lost."""
+    """A UBC campaign with every purity pathway on: F in the salt equals F of the initial salt
+    plus the F of the AlF3 added (make-up) and of the halides the make-up salts and the lining
+    brought in; Na of the salt plus Na co-deposited into the metal is constant. Counted here
+    by hand from the component masses, independently of SaltProvider.element_totals."""
     m = make_model(load_config("rusal-3kA", LUMPED + ['schedule.duration="5 d"']))
-    prov = m.salt
-    A = element_matrix(prov.names, ("F",))[0]
-    f_0 = float(A @ prov.masses(m.state))
+    prov, s = m.salt, m.state
+    assert m.config.purity.codeposition and m.config.purity.lining and m.config.purity.makeup_salts
+    A = element_matrix(prov.names, ("F", "Na"))
+    f_0, na_0 = A @ prov.masses(s)
     for _ in range(120):
         m.step(3600.0)
-    f_now = float(A @ prov.masses(m.state))
-    f_in = f_0 + m.state.alf3_added * 3 * ATOMIC_MASS["F"] / COMPONENTS["AlF3"].molar_mass
+    f_now, na_now = A @ prov.masses(s)
+    m_f = ATOMIC_MASS["F"]
+    f_sourced = sum(v * COMPONENTS[h].n * m_f / ATOMIC_MASS[e]
+                    for e, h, v in zip(IMPURITIES, prov.halides, s.electrolyte_sourced))
+    f_in = f_0 + s.alf3_added * 3 * m_f / COMPONENTS["AlF3"].molar_mass + f_sourced
     assert f_now == pytest.approx(f_in, rel=1e-12)
-    assert m.state.electrolyte[IMPURITIES.index("Mg")] > 0.1  # the balance is not trivial
+    assert na_now + s.cations_cathode[0] + s.cations_tapped[0] == pytest.approx(na_0, rel=1e-12)
+    assert s.electrolyte[IMPURITIES.index("Mg")] > 0.1  # the balance is not trivial
+    assert s.cations_cathode[0] + s.cations_tapped[0] > 0.0 and f_sourced > 0.0
+    # the co-deposited NaF leaves the NaF column, not the BaCl2 (the base pro rata)
+    base = s.electrolyte_base + s.cation_salt_deficit.sum()
+    i_ba = prov.names.index("BaCl2")
+    assert prov.masses(s)[i_ba] == pytest.approx(base * prov.base_w[prov.base_names.index("BaCl2")],
+                                                 rel=1e-14)
 
 
 # ---------------------------------------------------------------- operations
@@ -216,10 +227,10 @@ def test_renewals_bleeds_taps_conserve_elements_and_salt(renewed):
     throughput = r.summary["scrap_fed"]
     assert r.summary["electrolyte_renewals"] == 4 and r.bleeds and r.taps
     assert np.max(np.abs(r.mass_balance)) <= 1e-10 * throughput
+    assert set(r.salt_balance) == {"F", "Cl", "Na", "Ba"}
+    assert max(abs(v) for v in r.salt_balance.values()) <= 1e-10 * throughput
 
 
-@pytest.mark.xfail(strict=True, reason="the purity pathways (issue 13, merged 07:45) move NaF and "
-                   "AlX3 (Na co-deposition) in flows salt_component_totals does not count yet")
 def test_salt_component_totals_are_conserved():
     cfg = load_config("rusal-3kA", LUMPED + RENEW + ['schedule.duration="7 d"'])
     m = make_model(cfg)
@@ -231,6 +242,8 @@ def test_salt_component_totals_are_conserved():
     after = m.salt_component_totals()
     np.testing.assert_allclose(after, before, rtol=0, atol=1e-10 * m.state.scrap_fed)
     assert m.state.electrolyte_renewals == 3
+    np.testing.assert_allclose(m.salt_element_totals(), m.initial_salt_elements, rtol=0,
+                               atol=1e-10 * m.state.scrap_fed)
 
 
 @pytest.mark.parametrize("refill", ["mass", "level"])
