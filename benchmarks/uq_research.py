@@ -161,6 +161,8 @@ def design_lines(stdout: str) -> list[str]:
 def _fmt(x: float) -> str:
     if not np.isfinite(x):
         return "n/a"
+    if 99.0 < x < 100.0:  # a purity in wt%: the digits that differ
+        return f"{x:.5f}"
     return f"{x:.6g}" if abs(x) >= 100 else f"{x:.4g}"
 
 
@@ -211,9 +213,17 @@ def main() -> None:
     def lhs(cell: str, samples: int, tag: str) -> tuple[dict, dict, float, str]:
         log: list[str] = []
         cmd = ["uq", cell, "--samples", str(samples), "-o", tag] + uq_common
+        stamp = work / tag / "COMMIT"
+        if args.resume and (work / tag / "uq.csv").exists() and stamp.exists():
+            # a finished study (of the commit in its stamp): read, do not re-run
+            ran_at, _, wall = stamp.read_text().strip().partition(" ")
+            study_json["commit"] = ran_at
+            return (read_intervals(work / tag), read_ranking(work / tag), float(wall or "nan"),
+                    shlex.join(["cellsim", *cmd]) + f"  (run earlier at commit {ran_at})")
         out, wall, rc = cellsim(cmd, work, log)
         if rc != 0:
             raise SystemExit(f"{log[-1]} failed (exit {rc})")
+        stamp.write_text(f"{commit}{'+' if dirty else ''} {wall:.0f}\n")
         return read_intervals(work / tag), read_ranking(work / tag), wall, log[-1]
 
     if "a" in only:
@@ -269,6 +279,8 @@ def main() -> None:
                f"exit {rc} ({'feasible optimum' if rc == 0 else 'infeasible' if rc == 1 else 'error'}).",
                "", "```", *design_lines(out), "```", ""]
     md.append(f"Load average at the end: {os.getloadavg()[0]:.1f}.")
+    if study_json["commit"] != commit + dirty:  # a reused study ran at another commit
+        md[2] += f" The UQ studies read from --work ran at commit {study_json['commit']}."
     args.doc.write_text("\n".join(md) + "\n")
     print(f"wrote {args.doc}")
 
