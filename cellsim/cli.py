@@ -350,7 +350,7 @@ def export_cmd(file: str, fmt: str, output: str | None, force: bool, mkdir: bool
 
 LIBRARY_KINDS = {"cells": "cells", "electrolytes": "electrolytes", "alloys": "alloys",
                  "scrap": "scrap", "specs": "specs", "grids": "grids", "linings": "linings",
-                 "metals": "metals"}
+                 "metals": "metals", "materials": "materials"}
 
 
 @main.command("list")
