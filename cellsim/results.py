@@ -16,6 +16,7 @@ from .config.schema import Config, ProductSpec
 from .elements import ALL_ELEMENTS, CATIONS, ELEMENTS, IMPURITIES
 from .cell import LEDGER_TERMS
 from .purity.efficiency import LOSSES
+from .purity import salt_entrainment
 from .purity.ledger import TAG_LABELS, TAGS
 from .lumped.electrical import VOLTAGE_TERMS
 from .units import FARADAY, ZERO_CELSIUS, kWh
@@ -215,7 +216,20 @@ class CampaignResult:
             lim = f" (max {limit * 1e6:.0f})" if limit is not None else ""
             rows.append((f"  {e}", _ppm(s[f"product_{e}"] * 1e6), f"ppm{lim}"))
         for c in self.cations:
-            rows.append((f"  {c} (co-deposited)", _ppm(s[f"product_{c}"] * 1e6), "ppm"))
+            inc = s.get(f"product_{c}_from_salt_inclusions", 0.0)
+            if inc > 0:
+                rows.append((f"  {c}", _ppm(s[f"product_{c}"] * 1e6), f"ppm (co-deposited "
+                             f"{_ppm((s[f'product_{c}'] - inc) * 1e6)}, salt inclusions {_ppm(inc * 1e6)})"))
+            else:
+                rows.append((f"  {c} (co-deposited)", _ppm(s[f"product_{c}"] * 1e6), "ppm"))
+        if "product_salt_inclusions" in s:
+            metals = ", ".join(f"{k[len('product_'):-len('_from_salt_inclusions')]} "
+                               f"{_ppm(v * 1e6)}" for k, v in sorted(s.items())
+                               if k.endswith("_from_salt_inclusions") and k.count("_") == 4
+                               and k[len("product_"):-len("_from_salt_inclusions")] not in IMPURITIES
+                               and k[len("product_"):-len("_from_salt_inclusions")] not in self.cations)
+            rows.append(("  salt inclusions", _ppm(s["product_salt_inclusions"] * 1e6),
+                         f"ppm of salt{' (' + metals + ' ppm)' if metals else ''}"))
         rows += self._pathway_rows()
         rows += [
             ("taps in spec", f"{s['taps_in_spec']} of {s['taps']}", ""),
@@ -334,6 +348,22 @@ def _purity_summary(model, al_produced: float) -> dict:
             out[f"product_{e}_from_{tag}"] = float(s.tags_tapped[k, i] / tapped) if tapped > 0 else math.nan
     for j, c in enumerate(model.pathways.cations):
         out[f"product_{c}"] = float(s.cations_tapped[j] / tapped) if tapped > 0 else math.nan
+        out[f"product_{c}_from_salt_inclusions"] = (float(s.cations_included_tapped[j] / tapped)
+                                                    if tapped > 0 else math.nan)
+    if model.config.purity.salt_entrainment:
+        # the inclusions are spread through the cathode metal: tapped and residual alike
+        metal = tapped + s.cathode.sum()
+        prov = model.salt
+        salt = (s.salt_included_base + s.salt_included_alx3
+                + float(np.dot(s.salt_included_halides, prov._halide_per_element)))
+        out["product_salt_inclusions"] = salt / metal if metal > 0 else math.nan
+        carried = prov._masses(s.salt_included_base, s.salt_included_alx3, s.salt_included_halides,
+                               s.salt_included_deficit)
+        metals = salt_entrainment.metals_of(prov.names, carried)
+        for c, m in sorted(metals.items()):
+            # the tracked cations are in product_<c>, the impurities in their pathway split
+            if c not in model.pathways.cations and c not in ALL_ELEMENTS:
+                out[f"product_{c}_from_salt_inclusions"] = m / metal if metal > 0 else math.nan
     faraday = s.charge * M_AL / (3 * FARADAY)
     for m in LOSSES:
         out[f"ce_loss_{m}"] = s.losses[m] / faraday if faraday > 0 else math.nan

@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 
+
 @njit(inline="always", cache=True)
 def series_conductance(area, d_lo, k_lo, d_hi, k_hi):
     """Conductance [S] of two half cells in series: area / (d_lo/k_lo + d_hi/k_hi).

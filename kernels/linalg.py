@@ -12,6 +12,8 @@ them is cellsim.fields.solvers.
 import numpy as np  # noqa: F401
 from numba import njit, prange
 
+from .parallel import ByThreads
+
 from .fv import _row
 
 
@@ -92,3 +94,11 @@ def apply_shifted(gx, gy, gz, d, p, q):
                 q[i, j, m] = v
                 acc += v * p[i, j, m]
     return acc
+
+
+# One thread: the serial twin (the same numbers, compiled in about half the time and
+# faster on one thread for these flat loops; kernels/parallel.py). The 3D stencil
+# kernels stay parallel only: their serial twins ran 3-8x slower on one thread.
+dot = ByThreads(dot)
+cg_step = ByThreads(cg_step)
+xpby = ByThreads(xpby)

@@ -11,6 +11,7 @@ sigma). Shapes follow kernels.fv: cell arrays (n0, n1, n2), face arrays (n_a + 1
 import numpy as np
 from numba import njit, prange
 
+
 from .linalg import cg_step, dot, xpby  # noqa: F401  (PCG building blocks, kept importable here)
 
 

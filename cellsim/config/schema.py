@@ -509,6 +509,12 @@ class Purity:
     alloy_entrainment: float = number(
         "kg of anode alloy carried into the product per kg of Al deposited (calibrated: docs/purity.md)",
         lo=0.0, hi=1.0, default=None)
+    salt_entrainment: bool = boolean(
+        "Electrolyte carried into the product as salt inclusions (purity.salt_inclusions): the "
+        "salt's cations and dissolved impurities enter the product", default=False)
+    salt_inclusions: float = number(
+        "kg of electrolyte carried into the product per kg of Al deposited [E] (docs/purity.md)",
+        lo=0.0, hi=1.0, default=None)
     codeposition: bool = boolean(
         "Melt cations (Na, Li, K, Ca, Ba) co-deposited at the cathode by the exchange equilibrium "
         "(purity.cation_* tables)", default=False)
@@ -536,6 +542,14 @@ class CurrentEfficiency:
         default=None)
     solubility_temperature_coefficient: float = number(
         "Relative change of the Al solubility per kelvin [1/K]", lo=0.0, hi=0.1, default=0.0)
+    solubility_ratio_coefficient: float = number(
+        "Relative change of the Al solubility per unit of the melt's NaF/AlF3 mass ratio about "
+        "its configured value [1] (dissolved_metal = transport; 0: no composition term)",
+        lo=0.0, hi=10.0, default=0.0)
+    solubility_reference_ratio: float = number(
+        "NaF/AlF3 mass ratio of the melt in which electrolyte.dissolved_al_solubility holds; "
+        "default: the configured fresh salt's (electrolyte.composition_wt_pct)",
+        lo=0.0, lo_open=True, hi=100.0, default=None)
     oxidation_rate: float = quantity(
         "mass_flux", "Al lost by oxidation of the exposed cathode metal through the gas space",
         "0.05 kg/(m2 d)", lo=0.0, default=0.0)

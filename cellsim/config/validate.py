@@ -149,6 +149,9 @@ def _check_purity(config: Config, file: str) -> None:
     if p.entrainment and p.alloy_entrainment is None:
         raise ConfigError(file, "purity.alloy_entrainment", None,
                           "a coefficient (kg alloy per kg Al, 0 to 1) when purity.entrainment = true")
+    if p.salt_entrainment and p.salt_inclusions is None:
+        raise ConfigError(file, "purity.salt_inclusions", None,
+                          "a coefficient (kg salt per kg Al, 0 to 1) when purity.salt_entrainment = true")
     tables = {"purity.cation_salt_mole_fraction": p.cation_salt_mole_fraction,
               "purity.cation_salt_activity_coefficient": p.cation_salt_activity_coefficient,
               "purity.cation_metal_activity_coefficient": p.cation_metal_activity_coefficient}

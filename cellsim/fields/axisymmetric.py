@@ -47,7 +47,7 @@ from cellsim.fields.heat import HeatState
 from cellsim.fields import heat_diagnostics as diagnostics
 from cellsim.fields.pot import PotOptions, outside_rod_length
 from cellsim.fields.remap import build_layers, remap_enthalpy
-from cellsim.fields.solvers import ConvergenceError
+from cellsim.fields.solvers import ConvergenceError, threads_for
 from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions
 from cellsim.lumped import chemistry, electrical
 from cellsim.thermo import feed_heating
@@ -100,6 +100,7 @@ class PotMesh:
         self.grid_depths = (alloy_depth, cathode_depth)
         self.grid_config = self.config  # the salt layer and heat properties this grid has
         g = self.pot.grid
+        threads_for(g.n_cells)
         self.electrolyte = g.region_mask("electrolyte")
         self.alloy = g.region_mask("anode_alloy")
         self.volumes = g.volumes()
@@ -410,10 +411,11 @@ class FieldSpecies:
         """Impurity masses [kg] in the electrolyte (the remap conserves them to round-off)."""
         return self.field.inventory(self.concentration) * chemistry.MOLAR_MASS
 
-    def add(self, masses: np.ndarray) -> None:
-        """Impurities [kg] entering the electrolyte from outside the exchange (make-up salts,
-        lining, co-dissolution), spread uniformly over its cells."""
-        self.concentration = self.concentration + self.field.uniform(masses / chemistry.MOLAR_MASS)
+    def add(self, masses: np.ndarray, where: str = "melt") -> None:
+        """Impurities [kg] entering the electrolyte from outside the exchange: spread over its
+        cells ('melt': make-up salts), over the cells along the side wall ('wall': lining) or
+        over those on the alloy interface ('anode': co-dissolution), by volume."""
+        self.concentration = self.concentration + self.field.placed(masses / chemistry.MOLAR_MASS, where)
 
     def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
         """The species field over dt (start-of-step temperature field and current solution)."""

@@ -231,6 +231,7 @@ class SpeciesField:
         self._bw = bw if solver == "band" else None
         self._band = np.empty((self.n, 2 * bw + 1))  # the cell block (band storage), assembly buffer
         self._factors = None  # reused factorisations of the band path (``_band_solve``)
+        self._wall = None  # side-wall cells (``wall_cells``), found on first use
         self.n_factorisations = 0
 
     def _interface(self, salt: int, metal: int) -> _Interface:
@@ -267,6 +268,46 @@ class SpeciesField:
         c = np.zeros((N_SPECIES,) + self.grid.shape)
         c[:, self.mask] = np.asarray(moles, dtype=float)[:, None] / self.volumes.sum()
         return c
+
+    def placed(self, moles, where: str = "melt") -> np.ndarray:
+        """Field holding ``moles`` [mol] of each impurity spread by volume over the cells
+        ``where`` they enter: 'melt' all, 'wall' the side-wall cells (:meth:`wall_cells`),
+        'anode' the cells on the alloy interface [mol/m3]."""
+        if where == "melt":
+            return self.uniform(moles)
+        if where == "wall":
+            cells = self.wall_cells()
+        elif where == "anode":
+            cells = np.unique(self.anode.cell)
+        else:
+            raise ValueError(f"impurity input at {where!r}: expected 'melt', 'wall' or 'anode'")
+        vol = self.volumes[cells]
+        c = np.zeros((N_SPECIES, self.n))
+        c[:, cells] = np.asarray(moles, dtype=float)[:, None] / vol.sum()
+        out = np.zeros((N_SPECIES,) + self.grid.shape)
+        out[:, self.mask] = c
+        return out
+
+    def wall_cells(self) -> np.ndarray:
+        """Indices (over the electrolyte cells) of the cells along the side wall: those whose
+        outward neighbour on a horizontal axis (towards the high index: the axis and the
+        symmetry planes sit at index 0) is not electrolyte or lies outside the grid."""
+        if self._wall is None:
+            vertical = set(np.unique(self.anode.axis).tolist())
+            wall = np.zeros(self.grid.shape, dtype=bool)
+            for a in range(3):
+                n = self.grid.shape[a]
+                if a in vertical or n < 2:
+                    continue
+                nxt = np.ones(self.grid.shape, dtype=bool)  # outward neighbour not electrolyte
+                inner = [slice(None)] * 3
+                inner[a] = slice(0, n - 1)
+                outer = [slice(None)] * 3
+                outer[a] = slice(1, n)
+                nxt[tuple(inner)] = ~self.mask[tuple(outer)]
+                wall |= self.mask & nxt
+            self._wall = self.index[wall]
+        return self._wall
 
     def inventory(self, c: np.ndarray) -> np.ndarray:
         """Moles of each impurity in the electrolyte [mol]."""
