@@ -47,7 +47,7 @@ from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
 from cellsim.fields.heat import HeatState
 from cellsim.fields.pot import PotOptions, outside_rod_length
 from cellsim.fields.remap import build_layers, remap_enthalpy
-from cellsim.fields.solvers import ConvergenceError
+from cellsim.fields.solvers import ConvergenceError, threads_for
 from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions
 from cellsim.lumped import chemistry, electrical, thermal
 from cellsim.thermo import feed_heating
@@ -100,6 +100,7 @@ class PotMesh:
         self.grid_depths = (alloy_depth, cathode_depth)
         self.grid_config = self.config  # the salt layer and heat properties this grid has
         g = self.pot.grid
+        threads_for(g.n_cells)
         self.electrolyte = g.region_mask("electrolyte")
         self.alloy = g.region_mask("anode_alloy")
         self.volumes = g.volumes()
