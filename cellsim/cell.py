@@ -667,14 +667,14 @@ class Cell:
         if sched.min_ledge_thickness is not None and ledge < sched.min_ledge_thickness:
             return (f"sidewall ledge gone: {ledge * 1e3:.2f} mm below {sched.min_ledge_thickness * 1e3:g} mm "
                     "(the melt touches the lining)")
-        if sched.stop_on_frozen_bath:
+        if sched.stop_on_frozen_electrolyte:
             if d.temperature < el.liquidus:
-                return (f"bath frozen: electrolyte {d.temperature - C:.1f} degC below its liquidus "
+                return (f"electrolyte frozen: {d.temperature - C:.1f} degC below its liquidus "
                         f"{el.liquidus - C:g} degC")
             f = self.electrolyte_liquid_fraction()
-            if f < sched.min_bath_liquid_fraction:
-                return (f"bath frozen: electrolyte liquid fraction {f:.3f} below "
-                        f"{sched.min_bath_liquid_fraction:g}")
+            if f < sched.min_electrolyte_liquid_fraction:
+                return (f"electrolyte frozen: liquid fraction {f:.3f} below "
+                        f"{sched.min_electrolyte_liquid_fraction:g}")
         if sched.max_temperature is not None and d.temperature > sched.max_temperature:
             return (f"melt too hot: {d.temperature - C:.1f} degC above "
                     f"{sched.max_temperature - C:g} degC")

@@ -286,16 +286,16 @@ class CampaignResult:
         from .electrolyte.provider import SaltProvider
 
         names = SaltProvider(self.config).names  # the file keeps the summary sorted by name
-        comp = ", ".join(f"{n} {s[f'salt_w_{n}'] * 100:.2f}" for n in names if s[f"salt_w_{n}"] > 1e-4)
+        comp = ", ".join(f"{n} {s[f'electrolyte_w_{n}'] * 100:.2f}" for n in names if s[f"electrolyte_w_{n}"] > 1e-4)
         rows = [
             ("electrolyte at end", comp, "wt%"),
             ("  conductivity, density, liquidus",
-             f"{s['final_salt_conductivity'] / 100:.3f} S/cm, {s['final_salt_density'] / 1e3:.3f} g/cm3, "
-             f"{s['final_salt_liquidus'] - ZERO_CELSIUS:.1f} degC", ""),
-            ("  mass, AlX3 activity", f"{s['final_salt_mass']:.1f} kg, {s['final_alx3_activity']:.3f}", ""),
-            (f"salt renewals ({s['salt_renewals']})", f"{s['salt_removed']:.1f} kg removed, "
-             f"{s['salt_mgx2_removed']:.1f} kg MgX2 in it", ""),
-            ("salt consumed (fresh salt + additions)", f"{s['salt_consumption'] * 1e3:.1f}", "kg/t Al"),
+             f"{s['final_electrolyte_conductivity'] / 100:.3f} S/cm, {s['final_electrolyte_density'] / 1e3:.3f} g/cm3, "
+             f"{s['final_electrolyte_liquidus'] - ZERO_CELSIUS:.1f} degC", ""),
+            ("  mass, AlX3 activity", f"{s['final_electrolyte_mass']:.1f} kg, {s['final_alx3_activity']:.3f}", ""),
+            (f"electrolyte renewals ({s['electrolyte_renewals']})", f"{s['electrolyte_removed']:.1f} kg removed, "
+             f"{s['electrolyte_mgx2_removed']:.1f} kg MgX2 in it", ""),
+            ("electrolyte consumed (renewal refills + additions)", f"{s['electrolyte_consumption'] * 1e3:.1f}", "kg/t Al"),
         ]
         if s["salt_precipitate"] > 0:
             rows.append(("MgX2 precipitated (salt sludge)", f"{s['salt_precipitate']:.2f}", "kg"))
@@ -387,18 +387,18 @@ def _salt_summary(model, al_produced: float, scrap_fed: float) -> dict:
     mg_halide = prov._halide_per_element[IMPURITIES.index("Mg")]
     fresh = s.electrolyte_fresh_base + s.electrolyte_fresh_alf3 + s.alf3_added + s.base_salt_added
     return {
-        **{f"salt_w_{n}": float(x) for n, x in zip(prov.names, m / m.sum())},
-        "final_salt_mass": float(m.sum()),
-        "final_salt_conductivity": electrolyte_conductivity(model.config.electrolyte,
+        **{f"electrolyte_w_{n}": float(x) for n, x in zip(prov.names, m / m.sum())},
+        "final_electrolyte_mass": float(m.sum()),
+        "final_electrolyte_conductivity": electrolyte_conductivity(model.config.electrolyte,
                                                             model.derived.temperature),
-        "final_salt_density": props.density, "final_salt_liquidus": props.liquidus,
+        "final_electrolyte_density": props.density, "final_electrolyte_liquidus": props.liquidus,
         "final_alx3_activity": model.alf3_activity(),
-        "salt_renewals": s.electrolyte_renewals,
-        "salt_removed": s.electrolyte_removed_base + s.electrolyte_removed_alf3 + float(
+        "electrolyte_renewals": s.electrolyte_renewals,
+        "electrolyte_removed": s.electrolyte_removed_base + s.electrolyte_removed_alf3 + float(
             np.dot(s.electrolyte_removed, prov._halide_per_element)),
-        "salt_mgx2_removed": float(s.electrolyte_removed[IMPURITIES.index("Mg")] * mg_halide),
-        "salt_fresh": s.electrolyte_fresh_base + s.electrolyte_fresh_alf3,
-        "salt_consumption": fresh / al_produced if al_produced > 0 else math.nan,
+        "electrolyte_mgx2_removed": float(s.electrolyte_removed[IMPURITIES.index("Mg")] * mg_halide),
+        "electrolyte_fresh": s.electrolyte_fresh_base + s.electrolyte_fresh_alf3,
+        "electrolyte_consumption": fresh / al_produced if al_produced > 0 else math.nan,
         "salt_precipitate": float(s.electrolyte_precipitate[IMPURITIES.index("Mg")] * mg_halide),
         "mg_removed": s.mg_removed, "mg_removal_reagent": s.mg_removal_reagent,
         "mg_removed_per_scrap": s.mg_removed / scrap_fed if scrap_fed > 0 else 0.0,

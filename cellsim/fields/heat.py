@@ -173,7 +173,7 @@ class HeatSolver:
     films : axis -> face-shape array of film coefficients [W/(m2 K)] added in series on
         interior faces (0: none), e.g. melt-to-wall heat transfer.
     loss_groups : name -> (side, face mask of the side); default one group per side.
-    solver : "auto", "direct" or "iterative" (cellsim.fields.heat_linear).
+    solver : "auto", "lu", "multigrid" or "jacobi" (cellsim.fields.heat_linear.ShiftedSolver).
     """
 
     def __init__(self, grid: Grid, props: HeatProperties, bcs: dict, films: dict | None = None,

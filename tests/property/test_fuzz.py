@@ -179,7 +179,7 @@ def test_runs_of_mutated_configurations_are_physical_or_refused(muts):
             assert np.all((ce > 0) & (ce <= 1 + 1e-9))
             for name in ("cathode_depth", "alloy_depth", "temperature", "cell_voltage"):
                 assert np.all(np.isfinite(s[name])) and np.all(s[name] >= 0), name
-            for name in ("alloy_composition", "cathode_composition", "salt_impurities"):
+            for name in ("alloy_composition", "cathode_composition", "electrolyte_impurities"):
                 assert np.all(s[name] >= -1e-12) and np.all(np.isfinite(s[name])), name
             summary = {k: ds[()] for k, ds in h5["summary"].items()}
             assert summary["al_produced"] > 0 and 0 < summary["current_efficiency"] <= 1
