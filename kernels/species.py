@@ -82,6 +82,37 @@ def face_flux_sum(g, S, c_metal, cell, c, out):
     return total
 
 
+@njit(inline="always", cache=True)
+def _each_face(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, face, state):
+    """Call ``face(state, p, q, a_lo, a_hi)`` for every face between two unknown cells p < q
+    (index: unknown number of each cell or -1), in C order of the lower cell and x, y, z at
+    each cell, with the face's coefficients (alo_*, ahi_* as in ``assemble_band``). The one
+    traversal of the transport's faces; ``face`` an ``inline="always"`` kernel, so each use
+    compiles to the loop written out."""
+    n0, n1, n2 = index.shape
+    for i in range(n0):
+        for j in range(n1):
+            for m in range(n2):
+                p = index[i, j, m]
+                if p < 0:
+                    continue
+                if i + 1 < n0 and index[i + 1, j, m] >= 0:
+                    face(state, p, index[i + 1, j, m], alo_x[i + 1, j, m], ahi_x[i + 1, j, m])
+                if j + 1 < n1 and index[i, j + 1, m] >= 0:
+                    face(state, p, index[i, j + 1, m], alo_y[i, j + 1, m], ahi_y[i, j + 1, m])
+                if m + 1 < n2 and index[i, j, m + 1] >= 0:
+                    face(state, p, index[i, j, m + 1], alo_z[i, j, m + 1], ahi_z[i, j, m + 1])
+
+
+@njit(inline="always", cache=True)
+def _outflow_face(state, p, q, a_lo, a_hi):
+    """Face flux from p to q added to p's outflow and taken from q's; state (c, out)."""
+    c, out = state
+    f = a_lo * c[p] - a_hi * c[q]
+    out[p] += f
+    out[q] -= f
+
+
 @njit(cache=True)
 def net_outflow(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, c, out):
     """Net transport outflow of every unknown cell [mol/s], face by face.
@@ -91,29 +122,8 @@ def net_outflow(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, c, out):
     so the outflows sum to zero up to the rounding of the fluxes themselves (not of the
     much larger coefficients times concentrations): the conservative update of the caller.
     """
-    n0, n1, n2 = index.shape
     out[:] = 0.0
-    for i in range(n0):
-        for j in range(n1):
-            for m in range(n2):
-                p = index[i, j, m]
-                if p < 0:
-                    continue
-                if i + 1 < n0 and index[i + 1, j, m] >= 0:
-                    q = index[i + 1, j, m]
-                    f = alo_x[i + 1, j, m] * c[p] - ahi_x[i + 1, j, m] * c[q]
-                    out[p] += f
-                    out[q] -= f
-                if j + 1 < n1 and index[i, j + 1, m] >= 0:
-                    q = index[i, j + 1, m]
-                    f = alo_y[i, j + 1, m] * c[p] - ahi_y[i, j + 1, m] * c[q]
-                    out[p] += f
-                    out[q] -= f
-                if m + 1 < n2 and index[i, j, m + 1] >= 0:
-                    q = index[i, j, m + 1]
-                    f = alo_z[i, j, m + 1] * c[p] - ahi_z[i, j, m + 1] * c[q]
-                    out[p] += f
-                    out[q] -= f
+    _each_face(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, _outflow_face, (c, out))
 
 
 # --------------------------------------------------------------------------------------------
@@ -130,24 +140,19 @@ def net_outflow(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, c, out):
 # and Gaussian elimination without pivoting is stable, as is the Schur complement.
 
 
+@njit(inline="always", cache=True)
+def _widest_face(state, p, q, a_lo, a_hi):
+    """state[0] = the largest |q - p| met so far."""
+    state[0] = max(state[0], abs(q - p))
+
+
 @njit(cache=True)
 def band_width(index):
     """Largest |p - q| over neighbouring unknowns p, q of ``index`` (as in assemble_band)."""
-    n0, n1, n2 = index.shape
-    bw = 0
-    for i in range(n0):
-        for j in range(n1):
-            for m in range(n2):
-                p = index[i, j, m]
-                if p < 0:
-                    continue
-                if i + 1 < n0 and index[i + 1, j, m] >= 0:
-                    bw = max(bw, abs(index[i + 1, j, m] - p))
-                if j + 1 < n1 and index[i, j + 1, m] >= 0:
-                    bw = max(bw, abs(index[i, j + 1, m] - p))
-                if m + 1 < n2 and index[i, j, m + 1] >= 0:
-                    bw = max(bw, abs(index[i, j, m + 1] - p))
-    return bw
+    bw = np.zeros(1, np.int64)
+    # the faces only, not their coefficients: index stands in for the coefficient arrays
+    _each_face(index, index, index, index, index, index, index, _widest_face, bw)
+    return bw[0]
 
 
 @njit(inline="always", cache=True)
@@ -333,6 +338,18 @@ def bordered_border(lu, bw, cell, pool, col, pool_diag, row, z, schur):
             schur[pool[f], t] -= row[f] * z[t, cell[f]]
 
 
+@njit(inline="always", cache=True)
+def _residual_face(state, p, q, a_lo, a_hi):
+    """The face's terms of r = b - M x and of a = |b| + |M| |x|; state (x, r, a)."""
+    x, r, a = state
+    u, w = a_lo * x[p], a_hi * x[q]
+    r[p] -= u - w
+    r[q] += u - w
+    s = abs(u) + abs(w)
+    a[p] += s
+    a[q] += s
+
+
 @njit(cache=True)
 def bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
                               pool_diag, b, x, r, a):
@@ -340,7 +357,6 @@ def bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, d
     sums of the absolute terms: the scale of each row's rounding). Arguments as
     ``assemble_band`` and ``bordered_factor``; b, x, r, a (N + P,). Returns (r.r, the
     componentwise backward error max_p |r_p| / a_p)."""
-    n0, n1, n2 = index.shape
     n, npool = diag.size, pool_diag.size
     for p in range(n):
         v = diag[p] * x[p]
@@ -350,36 +366,7 @@ def bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, d
         v = pool_diag[t] * x[n + t]
         r[n + t] = b[n + t] - v
         a[n + t] = abs(b[n + t]) + abs(v)
-    for i in range(n0):
-        for j in range(n1):
-            for m in range(n2):
-                p = index[i, j, m]
-                if p < 0:
-                    continue
-                if i + 1 < n0 and index[i + 1, j, m] >= 0:
-                    q = index[i + 1, j, m]
-                    u, w = alo_x[i + 1, j, m] * x[p], ahi_x[i + 1, j, m] * x[q]
-                    r[p] -= u - w
-                    r[q] += u - w
-                    s = abs(u) + abs(w)
-                    a[p] += s
-                    a[q] += s
-                if j + 1 < n1 and index[i, j + 1, m] >= 0:
-                    q = index[i, j + 1, m]
-                    u, w = alo_y[i, j + 1, m] * x[p], ahi_y[i, j + 1, m] * x[q]
-                    r[p] -= u - w
-                    r[q] += u - w
-                    s = abs(u) + abs(w)
-                    a[p] += s
-                    a[q] += s
-                if m + 1 < n2 and index[i, j, m + 1] >= 0:
-                    q = index[i, j, m + 1]
-                    u, w = alo_z[i, j, m + 1] * x[p], ahi_z[i, j, m + 1] * x[q]
-                    r[p] -= u - w
-                    r[q] += u - w
-                    s = abs(u) + abs(w)
-                    a[p] += s
-                    a[q] += s
+    _each_face(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, _residual_face, (x, r, a))
     for f in range(cell.size):
         u, w = col[f] * x[n + pool[f]], row[f] * x[cell[f]]
         r[cell[f]] -= u
