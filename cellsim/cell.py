@@ -485,6 +485,8 @@ class Cell:
         dissolved impurities (as their metals) and tracked cations enter the cathode metal,
         its base salt and AlX3 are booked as inclusions (docs/purity.md)."""
         s, pw = self.state, self.pathways
+        if not self.config.purity.salt_entrainment:
+            return
         f = pw.salt_carried(al_deposited, float(self.salt.masses(s).sum()))
         if f <= 0.0:
             return
