@@ -395,7 +395,7 @@ def test_a_new_operation_is_one_class_and_the_loop_calls_it_every_step(monkeypat
 def test_the_schedule_of_a_config_lists_its_operations_in_step_order():
     cfg = load_config("rusal-3kA", LUMPED + BLEED + ['schedule.salt_additions="interval"', 'schedule.addition_interval="2 d"', 'schedule.feed_mode="batch"'])
     names = [type(op).__name__ for op in schedule.operations_of(cfg)]
-    assert names == ["CurrentSchedule", "BatchFeed", "AlloyBleed", "ElectrolyteAdditions", "PhysicalWindow",
+    assert names == ["CurrentSchedule", "BatchFeed", "AlloyBleed", "ElectrolyteAdditions", "SaltRenewal", "PhysicalWindow",
                      "CathodeTap", "Limits", "OperatingWindow", "Recording", "Snapshots", "SyncPoints"]
     plain = [type(op).__name__ for op in schedule.operations_of(load_config("rusal-3kA", LUMPED))]
     assert "AlloyBleed" not in plain and "ElectrolyteAdditions" not in plain
