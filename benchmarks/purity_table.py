@@ -21,17 +21,17 @@ LOW = ["purity.alloy_entrainment=6e-5", "electrolyte.alf3_impurities_ppm={Fe=40,
        "electrolyte.base_salt_impurities_ppm={Fe=10,Si=20}",
        "purity.lining_release_mg_per_m2_d={Mg=490,Si=8,Fe=6}",
        "purity.cation_salt_activity_coefficient={Na=0.1}",
-       "purity.cation_metal_activity_coefficient={Na=840}"]
+       "purity.cation_metal_activity_coefficient={Na=840}", "purity.salt_inclusions=1e-6"]
 HIGH = ["purity.alloy_entrainment=1.2e-4", "electrolyte.alf3_impurities_ppm={Fe=400,Si=1000}",
         "electrolyte.base_salt_impurities_ppm={Fe=100,Si=200}",
         "purity.lining_release_mg_per_m2_d={Mg=49000,Si=800,Fe=600}",
         "purity.cation_salt_activity_coefficient={Na=1.0}",
-        "purity.cation_metal_activity_coefficient={Na=70}"]
+        "purity.cation_metal_activity_coefficient={Na=70}", "purity.salt_inclusions=1e-4"]
 
 
 def main() -> None:
-    print("| scrap | campaign | product Al | " + " | ".join(IMPURITIES) + " | Na |")
-    print("|---|---|---|" + "---|" * (len(IMPURITIES) + 1))
+    print("| scrap | campaign | product Al | " + " | ".join(IMPURITIES) + " | Na | salt inclusions |")
+    print("|---|---|---|" + "---|" * (len(IMPURITIES) + 2))
     for grade in GRADES:
         runs = [run_campaign(load_config("rusal-3kA", BASE + [f'scrap.use="{grade}"'] + extra))
                 for extra in ([], LOW, HIGH)]
@@ -43,6 +43,8 @@ def main() -> None:
             cells.append(f"{ppm[0]:.1f} ({TAG_LABELS[top]}; {min(ppm):.1f}-{max(ppm):.1f})")
         na = [r.summary["product_Na"] * 1e6 for r in runs]
         cells.append(f"{na[0]:.2f} ({min(na):.2f}-{max(na):.2f})")
+        inc = [r.summary["product_salt_inclusions"] * 1e6 for r in runs]
+        cells.append(f"{inc[0]:.1f} ({min(inc):.1f}-{max(inc):.1f})")
         print(f"| {grade} | {mid['campaign_length'] / 86400:.1f} d | {mid['product_al'] * 100:.4f} % | "
               + " | ".join(cells) + " |")
         sys.stdout.flush()

@@ -43,15 +43,15 @@ def row(feed: str, name: str, overrides: list[str], level: str, days: float) -> 
     to_kwh_t = 1e3 / kWh
     from cellsim.electrolyte.provider import SaltProvider
 
-    mg = se["salt_composition"][:, SaltProvider(r.config).names.index("MgF2")] * 100
+    mg = se["electrolyte_composition"][:, SaltProvider(r.config).names.index("MgF2")] * 100
     days_run = s["campaign_length"] / 86400
-    per = days_run / s["salt_renewals"] if s["salt_renewals"] else float("nan")
+    per = days_run / s["electrolyte_renewals"] if s["electrolyte_renewals"] else float("nan")
     stop = "" if r.stop_reason == "duration reached" else f" (stopped: {r.stop_reason[:60]}...)"
     T = se["temperature"] - 273.15
     out = "none" if not r.warnings else ", ".join(w.split(":")[0] for w in r.warnings)
     return (f"| {feed} | {name} | {days_run:.1f}{stop} | {mg.max():.1f} | {out} | {T.min():.0f}-{T.max():.0f} | "
-            f"{s['salt_renewals']} | "
-            f"{per:.1f} | {s['salt_consumption'] * 1e3:.0f} | {s['mg_removed_per_scrap'] * 1e3:.1f} | "
+            f"{s['electrolyte_renewals']} | "
+            f"{per:.1f} | {s['electrolyte_consumption'] * 1e3:.0f} | {s['mg_removed_per_scrap'] * 1e3:.1f} | "
             f"{s['mg_removal_reagent'] / s['scrap_fed'] * 1e3:.1f} | "
             f"{s['specific_energy'] * to_kwh_t:.0f} | {s['energy_mg_removal'] * to_kwh_t:.0f} | "
             f"{U.min():.3f}-{U.max():.3f} |")

@@ -29,7 +29,7 @@ from .electrolyte.provider import SaltProvider
 from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from .lumped import chemistry, electrical, thermal
 from .physics import Physics
-from .purity import ledger
+from .purity import ledger, salt_entrainment
 from .purity.efficiency import LOSSES
 from .purity.pathways import Pathways, charge_of
 from .units import FARADAY, ZERO_CELSIUS
@@ -89,6 +89,15 @@ class CellState:
     cations_electrolyte: np.ndarray = field(default_factory=lambda: np.zeros(0))  # mol
     cations_cathode: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
     cations_tapped: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
+    # salt inclusions (purity.salt_entrainment): salt carried into the cathode metal [kg]; its
+    # dissolved impurities enter the cathode metal's inventory, its tracked cations (kg) the
+    # cation inventories (the share of cations_cathode/_tapped that came as inclusions)
+    salt_included_base: float = 0.0
+    salt_included_alx3: float = 0.0
+    salt_included_halides: np.ndarray = field(default_factory=lambda: np.zeros(len(IMPURITIES)))
+    cations_included_cathode: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
+    cations_included_tapped: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
+    salt_included_deficit: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg, as below
     # kg of each co-deposited cation's halide taken out of the base salt (in the pot; removed
     # with renewals) and kg per IMPURITIES element that entered the melt with its halide from
     # the make-up salts and the lining (cellsim.electrolyte.provider)
@@ -179,6 +188,9 @@ class Cell:
             [config.purity.cation_salt_mole_fraction[c] * moles for c in self.pathways.cations])
         self.state.cations_cathode = np.zeros(len(self.pathways.cations))
         self.state.cations_tapped = np.zeros(len(self.pathways.cations))
+        self.state.cations_included_cathode = np.zeros(len(self.pathways.cations))
+        self.state.cations_included_tapped = np.zeros(len(self.pathways.cations))
+        self.state.salt_included_deficit = np.zeros(len(self.pathways.cations))
         self.state.cation_salt_deficit = np.zeros(len(self.pathways.cations))
         self.state.cation_salt_deficit_removed = np.zeros(len(self.pathways.cations))
         self.last_tap_tags, self.last_tap_cations = None, None
@@ -201,7 +213,8 @@ class Cell:
         bleeds), less what came in (scrap, fresh alloy, AlF3 make-up and additions): constant
         over a campaign (conservation test)."""
         s = self.state
-        alf3 = s.alf3 - s.alf3_added + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3
+        alf3 = (s.alf3 - s.alf3_added + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3
+                + s.salt_included_alx3)
         dissolved = np.concatenate([[alf3 * M_AL / M_ALF3],
                                     s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed])
         oxidized = np.zeros(len(ALL_ELEMENTS))
@@ -220,23 +233,42 @@ class Cell:
         make-up), with what the reactions moved counted back: the base salt's cation halides
         co-deposited (``3 NaF + Al -> 3 Na + AlF3``), the AlX3 the anodic exchange used for the
         impurity halides of metal origin (the make-up salts and the lining bring theirs) and
-        the AlX3 the co-deposition formed: constant over a campaign."""
+        the AlX3 the co-deposition formed; the salt carried into the metal as inclusions counts
+        as leaving (purity.salt_entrainment): constant over a campaign."""
         s, pw = self.state, self.pathways
-        halides = s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed - s.electrolyte_sourced
+        halides = (s.electrolyte + s.electrolyte_precipitate + s.electrolyte_removed
+                   - s.electrolyte_sourced + s.salt_included_halides)
         used = np.dot(chemistry.VALENCE / 3.0, halides / chemistry.MOLAR_MASS) * M_ALF3
         codeposited = 0.0
         if s.cations_cathode.size:
-            mol = (s.cations_cathode + s.cations_tapped) / pw.cation_molar_mass
+            mol = self._codeposited_cations() / pw.cation_molar_mass
             codeposited = float(np.dot(mol, pw.cation_salt_molar_mass))
             used -= float(np.dot(pw.cation_valence / 3.0, mol)) * M_ALF3
         return np.array([s.electrolyte_base + s.electrolyte_removed_base - s.electrolyte_fresh_base
-                         - s.base_salt_added + codeposited,
-                         s.alf3 + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3 - s.alf3_added + used])
+                         - s.base_salt_added + codeposited + s.salt_included_base,
+                         s.alf3 + s.electrolyte_removed_alf3 - s.electrolyte_fresh_alf3 - s.alf3_added
+                         + s.salt_included_alx3 + used])
 
     def salt_element_totals(self) -> np.ndarray:
         """kg of each of the salt's own elements (``salt.balance_elements``: halogens and base
-        cations) over every pool and flow (SaltProvider.element_totals): constant."""
-        return self.salt.element_totals(self.state)
+        cations) over every pool and flow (SaltProvider.element_totals), with the salt carried
+        into the metal as inclusions (whose cations the provider would otherwise count once
+        more, as co-deposited metal): constant."""
+        out = self.salt.element_totals(self.state)
+        s, prov = self.state, self.salt
+        if out.size and s.salt_included_base + s.salt_included_alx3 > 0.0:
+            out = out + prov._E @ prov._masses(s.salt_included_base, s.salt_included_alx3,
+                                               s.salt_included_halides, s.salt_included_deficit)
+            if s.cations_included_cathode.size:
+                out = out - prov._E_cation @ (s.cations_included_cathode + s.cations_included_tapped)
+        return out
+
+    def _codeposited_cations(self) -> np.ndarray:
+        """kg of each tracked cation in the metal (cathode and taps) that came by co-deposition
+        (the rest came with salt inclusions)."""
+        s = self.state
+        return (s.cations_cathode + s.cations_tapped - s.cations_included_cathode
+                - s.cations_included_tapped)
 
     # ------------------------------------------------------------------ electrolyte
     def electrolyte_mole_fractions(self) -> dict[str, float]:
@@ -284,6 +316,13 @@ class Cell:
         self.physics.electrolyte_changed(self)
         self.update_state()
         return moved
+
+    def naf_alf3_ratio(self) -> float | None:
+        """NaF/AlF3 mass ratio of the salt now (None if it holds no NaF or AlF3): the
+        composition term of the Al solubility (cellsim.purity.efficiency)."""
+        w = self.electrolyte_mass_fractions()
+        naf, alf3 = w.get("NaF", 0.0), w.get("AlF3", 0.0)
+        return naf / alf3 if naf > 0.0 and alf3 > 0.0 else None
 
     def alf3_fraction(self) -> float:
         """AlX3 mass fraction of the electrolyte (dissolved impurities neglected)."""
@@ -353,7 +392,8 @@ class Cell:
             r_cathode -= float(np.dot(pw.cation_valence, N_cat)) / 3.0
         # Back reaction: dissolved metal carried from the cathode (a_Al ~ 1) to the alloy
         # (cellsim.purity.efficiency; docs/purity.md) [mol/s].
-        back = pw.dissolved_metal(d.temperature, d.a_al_cathode, d.a_al_alloy)
+        ratio = self.naf_alf3_ratio() if cfg.current_efficiency.solubility_ratio_coefficient else None
+        back = pw.dissolved_metal(d.temperature, d.a_al_cathode, d.a_al_alloy, ratio)
         s.alloy[0] -= (r_anode - back) * dt * M_AL
         s.cathode[0] += (r_cathode - back) * dt * M_AL
         s.back_reaction += back * dt * M_AL
@@ -373,6 +413,7 @@ class Cell:
             s.alf3 = self.alf3_setpoint
         self._purity_transfers(dt, N_a, N_c, N_co, pw.makeup(makeup, 0.0),
                                (r_cathode - back) * dt * M_AL)
+        self._salt_inclusions((r_cathode - back) * dt * M_AL)
         losses = s.losses
         losses["dissolved_metal"] += back * dt * M_AL
         losses["oxidation"] += oxidized
@@ -397,10 +438,11 @@ class Cell:
                     f"(electrolyte.mgx2_solubility_wt_pct, precipitation = \"stop\")")
         self.update_state()
 
-    def _add_to_electrolyte(self, masses: np.ndarray) -> None:
-        """Impurities [kg] entering the electrolyte from outside the exchange."""
+    def _add_to_electrolyte(self, masses: np.ndarray, where: str = "melt") -> None:
+        """Impurities [kg] entering the electrolyte from outside the exchange, at ``where``
+        (Species.add: 'melt', 'wall', 'anode'; the field levels place them there)."""
         self.state.electrolyte = self.state.electrolyte + masses
-        self.physics.species.add(masses)
+        self.physics.species.add(masses, where)
 
     def _purity_transfers(self, dt: float, N_a, N_c, N_co, makeup: np.ndarray,
                           al_deposited: float) -> None:
@@ -418,9 +460,9 @@ class Cell:
         s.cathode[_IMP] += collectors
         s.sourced[_IMP] += makeup + lining + collectors
         s.electrolyte_sourced += makeup + lining
-        into = codissolved + makeup + lining
-        if np.any(into):
-            self._add_to_electrolyte(into)
+        for mass, where in ((makeup, "melt"), (lining, "wall"), (codissolved, "anode")):
+            if np.any(mass):
+                self._add_to_electrolyte(mass, where)
         tags, cath = s.tags_electrolyte, s.tags_cathode
         ledger.add(tags, "exchange", N_a * dt * M)
         for tag, mass in (("codissolution", codissolved), ("makeup_salts", makeup), ("lining", lining)):
@@ -436,6 +478,41 @@ class Cell:
         ledger.add(cath, "collectors", collectors)
         s.tags_electrolyte = ledger.rescale(tags, s.electrolyte, "exchange")
         s.tags_cathode = ledger.rescale(cath, s.cathode[_IMP], "exchange")
+
+    def _salt_inclusions(self, al_deposited: float) -> None:
+        """Salt carried into the cathode metal while ``al_deposited`` kg of Al deposit
+        (purity.salt_entrainment): a fraction of every salt inventory leaves the melt; its
+        dissolved impurities (as their metals) and tracked cations enter the cathode metal,
+        its base salt and AlX3 are booked as inclusions (docs/purity.md)."""
+        s, pw = self.state, self.pathways
+        f = pw.salt_carried(al_deposited, float(self.salt.masses(s).sum()))
+        if f <= 0.0:
+            return
+        carried = self.salt.masses(s) * f
+        imp, base, alx3 = s.electrolyte * f, s.electrolyte_base * f, s.alf3 * f
+        s.electrolyte = s.electrolyte - imp
+        s.electrolyte_base -= base
+        s.alf3 -= alx3
+        s.salt_included_base += base
+        s.salt_included_alx3 += alx3
+        s.salt_included_halides = s.salt_included_halides + imp
+        if s.cation_salt_deficit.size:  # the carried base lacks its share of the co-deposited NaF
+            deficit = s.cation_salt_deficit * f
+            s.cation_salt_deficit = s.cation_salt_deficit - deficit
+            s.salt_included_deficit = s.salt_included_deficit + deficit
+        s.cathode[_IMP] += imp
+        moved = ledger.transfer(s.tags_electrolyte, imp)
+        s.tags_electrolyte = s.tags_electrolyte - moved
+        ledger.add(s.tags_cathode, "salt_inclusions", imp)
+        if s.cations_electrolyte.size:  # the tracked cations' metal in the carried salt (its
+            # halide column; f of the cation inventory where the salt names no such component)
+            metals = salt_entrainment.metals_of(self.salt.names, carried)
+            mol = np.array([metals[c] / M if c in metals else n * f for c, M, n in
+                            zip(pw.cations, pw.cation_molar_mass, s.cations_electrolyte)])
+            s.cations_electrolyte = s.cations_electrolyte - mol
+            s.cations_cathode = s.cations_cathode + mol * pw.cation_molar_mass
+            s.cations_included_cathode = s.cations_included_cathode + mol * pw.cation_molar_mass
+        self.physics.electrolyte_changed(self)
 
     def _book_exchange(self, ex: ExchangeStep) -> tuple[np.ndarray, np.ndarray]:
         s = self.state
@@ -543,6 +620,9 @@ class Cell:
         self.last_tap_cations = s.cations_cathode * share
         s.cations_cathode = s.cations_cathode - self.last_tap_cations
         s.cations_tapped = s.cations_tapped + self.last_tap_cations
+        included = s.cations_included_cathode * share
+        s.cations_included_cathode = s.cations_included_cathode - included
+        s.cations_included_tapped = s.cations_included_tapped + included
         self.update_state()
         return batch
 
@@ -585,14 +665,14 @@ class Cell:
         if sched.min_ledge_thickness is not None and ledge < sched.min_ledge_thickness:
             return (f"sidewall ledge gone: {ledge * 1e3:.2f} mm below {sched.min_ledge_thickness * 1e3:g} mm "
                     "(the melt touches the lining)")
-        if sched.stop_on_frozen_bath:
+        if sched.stop_on_frozen_electrolyte:
             if d.temperature < el.liquidus:
-                return (f"bath frozen: electrolyte {d.temperature - C:.1f} degC below its liquidus "
+                return (f"electrolyte frozen: {d.temperature - C:.1f} degC below its liquidus "
                         f"{el.liquidus - C:g} degC")
             f = self.electrolyte_liquid_fraction()
-            if f < sched.min_bath_liquid_fraction:
-                return (f"bath frozen: electrolyte liquid fraction {f:.3f} below "
-                        f"{sched.min_bath_liquid_fraction:g}")
+            if f < sched.min_electrolyte_liquid_fraction:
+                return (f"electrolyte frozen: liquid fraction {f:.3f} below "
+                        f"{sched.min_electrolyte_liquid_fraction:g}")
         if sched.max_temperature is not None and d.temperature > sched.max_temperature:
             return (f"melt too hot: {d.temperature - C:.1f} degC above "
                     f"{sched.max_temperature - C:g} degC")

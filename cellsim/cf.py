@@ -111,14 +111,14 @@ def _label_series(g) -> None:
     el = _scale(g, "element", list(ALL_ELEMENTS), "1", "chemical element")
     imp = _scale(g, "impurity", list(IMPURITIES), "1", "impurity element")
     comp = None
-    if "salt_composition" in g:  # the electrolyte's components (cellsim.electrolyte)
-        names = [str(c) for c in g["salt_composition"].attrs["columns"]]
-        comp = _scale(g, "salt_component", names, "1", "electrolyte component")
+    if "electrolyte_composition" in g:  # the electrolyte's components (cellsim.electrolyte)
+        names = [str(c) for c in g["electrolyte_composition"].attrs["columns"]]
+        comp = _scale(g, "electrolyte_component", names, "1", "electrolyte component")
     for name, ds in list(g.items()):
-        if name in ("time", "element", "impurity", "salt_component"):
+        if name in ("time", "element", "impurity", "electrolyte_component"):
             continue
         _long_name(ds, name)
-        if name == "salt_composition":
+        if name == "electrolyte_composition":
             _attach(ds, t, comp)
         elif ds.ndim == 2:
             _attach(ds, t, imp if ds.shape[1] == len(IMPURITIES) else el)

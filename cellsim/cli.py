@@ -350,7 +350,7 @@ def export_cmd(file: str, fmt: str, output: str | None, force: bool, mkdir: bool
 
 LIBRARY_KINDS = {"cells": "cells", "electrolytes": "electrolytes", "alloys": "alloys",
                  "scrap": "scrap", "specs": "specs", "grids": "grids", "linings": "linings",
-                 "metals": "metals"}
+                 "metals": "metals", "materials": "materials"}
 
 
 @main.command("list")
@@ -477,6 +477,8 @@ def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_ca
         click.echo(format_table(checks))
         for c in checks:
             click.echo(f"  [{c.case}] {c.quantity}: {c.source}")
+            if c.uncertainty:
+                click.echo(f"      uncertainty: {c.uncertainty}")
     if report_dir:
         click.echo(f"wrote {write_report(checks, Path(report_dir))}")
     if readme:

@@ -201,9 +201,11 @@ class Species(Provider, Protocol):
         """Impurity masses [kg] in the electrolyte if this provider owns them (a field), else
         None (the cell's inventory is then the only representation)."""
 
-    def add(self, masses: np.ndarray) -> None:
+    def add(self, masses: np.ndarray, where: str = "melt") -> None:
         """Impurities [kg per IMPURITIES element] entering the electrolyte from outside the
-        exchange (the cell books them in its inventory too)."""
+        exchange (the cell books them in its inventory too); ``where`` they enter: 'melt'
+        (spread through it), 'wall' (the cells along the side wall: lining), 'anode' (the
+        cells on the alloy interface: co-dissolution). A provider without cells ignores it."""
 
 
 @runtime_checkable
@@ -218,6 +220,8 @@ class PurityPathways(Protocol):
 
     def entrainment(self, al_deposited: float, alloy: np.ndarray) -> np.ndarray: ...
 
+    def salt_carried(self, al_deposited: float, salt_mass: float) -> float: ...
+
     def makeup(self, alf3_mass: float, base_mass: float) -> np.ndarray: ...
 
     def lining(self, ledge_thickness: float) -> np.ndarray: ...
@@ -226,7 +230,8 @@ class PurityPathways(Protocol):
 
     def cation_rates(self, T: float, a_alx3: float, a_al: float, al_deposition: float) -> np.ndarray: ...
 
-    def dissolved_metal(self, T: float, a_al_cathode: float, a_al_alloy: float) -> float: ...
+    def dissolved_metal(self, T: float, a_al_cathode: float, a_al_alloy: float,
+                        ratio: float | None = None) -> float: ...
 
     def oxidation(self) -> float: ...
 

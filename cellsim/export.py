@@ -20,22 +20,23 @@ import h5py
 import numpy as np
 
 from .elements import ALL_ELEMENTS, IMPURITIES
+from .io import current_name
 from .units import day
 
 FORMATS = ("csv", "json", "netcdf")
 SUFFIX = {"csv": ".csv", "json": ".json", "netcdf": ".nc"}
 KWH_PER_T = 1.0 / 3600.0  # J/kg -> kWh/t
 COORDS = ("element", "impurity", "tap", "bleed", "addition", "origin", "cation", "renewal",
-          "salt_component")  # axis labels, not columns
+          "electrolyte_component", "salt_component")  # axis labels, not columns (with older names)
 
 
 def _columns(group) -> list[tuple[str, np.ndarray]]:
     """(header, column) pairs of a group whose datasets share their first axis."""
     out = []
     names = sorted(group, key=lambda n: (n != "time", n))  # time first, then by name
-    for name in names:
-        ds = group[name]
-        if not isinstance(ds, h5py.Dataset) or name in COORDS or (name != "time" and ds.is_scale):
+    for stored in names:
+        ds, name = group[stored], current_name(stored)  # today's name of an older file's entry
+        if not isinstance(ds, h5py.Dataset) or stored in COORDS or (name != "time" and ds.is_scale):
             continue
         units = str(ds.attrs.get("units", "1"))
         data = ds[()]
@@ -70,7 +71,7 @@ def tables(path: str | Path) -> dict[str, tuple[list[str], list[list]]]:
         taps.insert(0, ("tap [1]", np.arange(h5["taps/time"].shape[0])))
         taps.insert(2, ("time [d]", h5["taps/time"][()] / day))
         taps.insert(3, ("purity [wt% Al]", h5["taps/composition"][()][:, 0] * 100.0))
-        summary = [(name, float(np.asarray(ds[()]).item()), str(ds.attrs.get("units", "1")))
+        summary = [(current_name(name), float(np.asarray(ds[()]).item()), str(ds.attrs.get("units", "1")))
                    for name, ds in h5["summary"].items()]
         summary += [(f"ledger_{name}", float(ds[()]), "J") for name, ds in h5["ledger"].items()]
         if "specific_energy" in h5["summary"]:
@@ -171,4 +172,6 @@ def _netcdf(path: str | Path, out: Path) -> None:
         root.to_netcdf(out, engine="h5netcdf", mode="w")
     for g in groups:
         with xr.open_dataset(path, engine="h5netcdf", group=g) as ds:
-            ds.load().to_netcdf(out, engine="h5netcdf", mode="a", group=g)
+            names = {k: current_name(k) for k in list(ds.variables) + list(ds.dims)}
+            ds.load().rename({k: v for k, v in names.items() if v != k}).to_netcdf(
+                out, engine="h5netcdf", mode="a", group=g)

@@ -59,11 +59,39 @@ SUMMARY_UNITS = {
     "specific_energy": "J/kg", "specific_energy_scrap": "J/kg", "mean_cell_voltage": "V",
     "mean_temperature": "K", "mean_ledge_thickness": "m", "alloy_bled": "kg", "fresh_alloy": "kg",
     "alf3_added": "kg", "base_salt_added": "kg",
-    "final_salt_mass": "kg", "final_salt_conductivity": "S/m", "final_salt_density": "kg/m3",
-    "final_salt_liquidus": "K", "salt_removed": "kg", "salt_mgx2_removed": "kg", "salt_fresh": "kg",
-    "salt_consumption": "kg/kg", "salt_precipitate": "kg", "mg_removed": "kg",
+    "final_electrolyte_mass": "kg", "final_electrolyte_conductivity": "S/m", "final_electrolyte_density": "kg/m3",
+    "final_electrolyte_liquidus": "K", "electrolyte_removed": "kg", "electrolyte_mgx2_removed": "kg", "electrolyte_fresh": "kg",
+    "electrolyte_consumption": "kg/kg", "salt_precipitate": "kg", "mg_removed": "kg",
     "mg_removal_reagent": "kg", "mg_removed_per_scrap": "kg/kg",
 }
+
+
+# Names of earlier versions -> today's (docs/hdf5-layout.md, "Renamed"): the electrolyte
+# layer is called "electrolyte" in every output ("salt" and "bath" were synonyms). Readers
+# (read_result, so show and plot; export) give older files today's names.
+RENAMED = {
+    "salt_impurities": "electrolyte_impurities", "bath_liquid_fraction": "electrolyte_liquid_fraction",
+    "salt_composition": "electrolyte_composition", "salt_component": "electrolyte_component",
+    "salt_mass": "electrolyte_mass", "salt_conductivity": "electrolyte_conductivity",
+    "salt_density": "electrolyte_density", "salt_liquidus": "electrolyte_liquidus",
+    "salt_specific_heat": "electrolyte_specific_heat", "final_salt_mass": "final_electrolyte_mass",
+    "final_salt_conductivity": "final_electrolyte_conductivity",
+    "final_salt_density": "final_electrolyte_density", "final_salt_liquidus": "final_electrolyte_liquidus",
+    "salt_renewals": "electrolyte_renewals", "salt_removed": "electrolyte_removed",
+    "salt_mgx2_removed": "electrolyte_mgx2_removed", "salt_fresh": "electrolyte_fresh",
+    "salt_consumption": "electrolyte_consumption",
+}
+RENAMED_PREFIXES = {"salt_w_": "electrolyte_w_"}
+
+
+def current_name(name: str) -> str:
+    """Today's name of a series or summary entry of any version's result file."""
+    if name in RENAMED:
+        return RENAMED[name]
+    for old, new in RENAMED_PREFIXES.items():
+        if name.startswith(old):
+            return new + name[len(old):]
+    return name
 
 
 class ResultFileError(ValueError):
@@ -182,6 +210,41 @@ def config_to_dict(config: Config) -> dict:
     return dataclasses.asdict(config)
 
 
+def legacy_material(layer_name: str) -> str:
+    """The solid of a lining layer in a configuration written before layers named theirs:
+    the rule the pot builder used then (steel; vermiculite or insulating; otherwise brick,
+    whose heat capacity the packaged 'fireclay' entry has)."""
+    name = layer_name.lower()
+    if "steel" in name:
+        return "steel"
+    if "vermiculite" in name or "insulat" in name:
+        return "vermiculite"
+    return "fireclay"
+
+
+def upgrade_config_dict(data: dict) -> dict:
+    """A stored configuration (``config_to_dict``) of an older cellsim in today's schema:
+    the packaged materials where it had none, each lining layer's solid by the old rule, the
+    schedule's renamed keys (cellsim.config.loader.RENAMED_KEYS)."""
+    from .config.loader import default_section
+
+    data = dict(data)
+    if "materials" not in data:
+        data["materials"] = dataclasses.asdict(default_section("materials"))
+    lining = dict(data.get("lining", {}))
+    for part in ("side", "bottom", "lid"):
+        lining[part] = [layer if "material" in layer else {**layer, "material": legacy_material(layer["name"])}
+                        for layer in lining.get(part, [])]
+    data["lining"] = lining
+    schedule = dict(data.get("schedule", {}))
+    for old, new in (("stop_on_frozen_bath", "stop_on_frozen_electrolyte"),
+                     ("min_bath_liquid_fraction", "min_electrolyte_liquid_fraction")):
+        if old in schedule:
+            schedule.setdefault(new, schedule.pop(old))
+    data["schedule"] = schedule
+    return data
+
+
 def config_from_dict(cls: type, data: dict):
     """Rebuild the frozen dataclasses from :func:`config_to_dict` output (values are SI)."""
     kwargs = {}
@@ -229,8 +292,8 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
                 ds = series.create_dataset(name, data=values, compression="gzip")
                 ds.attrs.update({"units": units, "description": description})
                 if values.ndim == 2:
-                    cols = {"salt_impurities": IMPURITIES,
-                            "salt_composition": SaltProvider(result.config).names}.get(name, ALL_ELEMENTS)
+                    cols = {"electrolyte_impurities": IMPURITIES,
+                            "electrolyte_composition": SaltProvider(result.config).names}.get(name, ALL_ELEMENTS)
                     ds.attrs["columns"] = list(cols)
             p = result.config.purity
             _write_taps(h5.create_group("taps"), result.taps,
@@ -343,8 +406,9 @@ def _read(h5: h5py.File, path: Path) -> CampaignResult:
     if version > FORMAT_VERSION:
         raise ResultFileError(f"{path}: format version {version} is newer than this cellsim "
                               f"understands ({FORMAT_VERSION})")
-    config = config_from_dict(Config, json.loads(h5["config"].attrs["json"]))
-    series = {name: ds[()] for name, ds in h5["series"].items() if name not in SERIES_COORDS}
+    config = config_from_dict(Config, upgrade_config_dict(json.loads(h5["config"].attrs["json"])))
+    series = {current_name(name): ds[()] for name, ds in h5["series"].items()
+              if current_name(name) not in SERIES_COORDS}
     g = h5["taps"]
     taps = [Tap(float(t), float(m), c, [v for v in viol.decode().split("; ") if v]
                 if isinstance(viol, bytes) else [v for v in viol.split("; ") if v])
@@ -370,7 +434,7 @@ def _read(h5: h5py.File, path: Path) -> CampaignResult:
         renewals = [Renewal(float(t), float(m), float(x), float(y)) for t, m, x, y in zip(
             g["time"][()], g["mass"][()], g["mgx2"][()], g["fresh"][()])]
     warnings = [str(w) for w in h5.attrs.get("electrolyte_warnings", []) if str(w) != "none"]
-    summary = {name: ds[()].item() for name, ds in h5["summary"].items()}
+    summary = {current_name(name): ds[()].item() for name, ds in h5["summary"].items()}
     ledger = {name: float(ds[()]) for name, ds in h5["ledger"].items()}
     window = str(h5.attrs.get("operating_window", "inside"))
     window = window.split(": ", 1)[1] if window.startswith("outside") else ""

@@ -155,13 +155,13 @@ def electrolyte(result: CampaignResult, ax) -> None:
     from .electrolyte.provider import SaltProvider
 
     t, s = _days(result), result.series
-    if "salt_composition" not in s:  # a file written before the electrolyte was recorded
+    if "electrolyte_composition" not in s:  # a file written before the electrolyte was recorded
         ax.text(0.5, 0.5, "electrolyte composition not recorded in this file", ha="center",
                 transform=ax.transAxes)
         ax.set(title="Electrolyte composition and properties")
         return
     names = SaltProvider(result.config).names
-    w = s["salt_composition"] * 100
+    w = s["electrolyte_composition"] * 100
     top, bottom = _split(ax)
     for i, name in enumerate(names):
         if w[:, i].max() > 0.5:
@@ -172,8 +172,8 @@ def electrolyte(result: CampaignResult, ax) -> None:
                            label=f"renewal ({len(result.renewals)})" if i == 0 else None)
     top.set(ylabel="electrolyte [wt%]", title="Electrolyte composition and properties")
     _legend_outside(top)
-    bottom.plot(t, s["salt_conductivity"] / 100, "k--", lw=1, label="conductivity [S/cm]")
-    bottom.plot(t, s["salt_density"] / 1e3, "k:", lw=1, label="density [g/cm3]")
+    bottom.plot(t, s["electrolyte_conductivity"] / 100, "k--", lw=1, label="conductivity [S/cm]")
+    bottom.plot(t, s["electrolyte_density"] / 1e3, "k:", lw=1, label="density [g/cm3]")
     bottom.set(xlabel="time [d]", ylabel="S/cm, g/cm3")
     _legend_outside(bottom)
     _plain_ticks(top, bottom)

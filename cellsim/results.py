@@ -16,6 +16,7 @@ from .config.schema import Config, ProductSpec
 from .elements import ALL_ELEMENTS, CATIONS, ELEMENTS, IMPURITIES
 from .cell import LEDGER_TERMS
 from .purity.efficiency import LOSSES
+from .purity import salt_entrainment
 from .purity.ledger import TAG_LABELS, TAGS
 from .lumped.electrical import VOLTAGE_TERMS
 from .units import FARADAY, ZERO_CELSIUS, kWh
@@ -215,7 +216,20 @@ class CampaignResult:
             lim = f" (max {limit * 1e6:.0f})" if limit is not None else ""
             rows.append((f"  {e}", _ppm(s[f"product_{e}"] * 1e6), f"ppm{lim}"))
         for c in self.cations:
-            rows.append((f"  {c} (co-deposited)", _ppm(s[f"product_{c}"] * 1e6), "ppm"))
+            inc = s.get(f"product_{c}_from_salt_inclusions", 0.0)
+            if inc > 0:
+                rows.append((f"  {c}", _ppm(s[f"product_{c}"] * 1e6), f"ppm (co-deposited "
+                             f"{_ppm((s[f'product_{c}'] - inc) * 1e6)}, salt inclusions {_ppm(inc * 1e6)})"))
+            else:
+                rows.append((f"  {c} (co-deposited)", _ppm(s[f"product_{c}"] * 1e6), "ppm"))
+        if "product_salt_inclusions" in s:
+            metals = ", ".join(f"{k[len('product_'):-len('_from_salt_inclusions')]} "
+                               f"{_ppm(v * 1e6)}" for k, v in sorted(s.items())
+                               if k.endswith("_from_salt_inclusions") and k.count("_") == 4
+                               and k[len("product_"):-len("_from_salt_inclusions")] not in IMPURITIES
+                               and k[len("product_"):-len("_from_salt_inclusions")] not in self.cations)
+            rows.append(("  salt inclusions", _ppm(s["product_salt_inclusions"] * 1e6),
+                         f"ppm of salt{' (' + metals + ' ppm)' if metals else ''}"))
         rows += self._pathway_rows()
         rows += [
             ("taps in spec", f"{s['taps_in_spec']} of {s['taps']}", ""),
@@ -272,16 +286,16 @@ class CampaignResult:
         from .electrolyte.provider import SaltProvider
 
         names = SaltProvider(self.config).names  # the file keeps the summary sorted by name
-        comp = ", ".join(f"{n} {s[f'salt_w_{n}'] * 100:.2f}" for n in names if s[f"salt_w_{n}"] > 1e-4)
+        comp = ", ".join(f"{n} {s[f'electrolyte_w_{n}'] * 100:.2f}" for n in names if s[f"electrolyte_w_{n}"] > 1e-4)
         rows = [
             ("electrolyte at end", comp, "wt%"),
             ("  conductivity, density, liquidus",
-             f"{s['final_salt_conductivity'] / 100:.3f} S/cm, {s['final_salt_density'] / 1e3:.3f} g/cm3, "
-             f"{s['final_salt_liquidus'] - ZERO_CELSIUS:.1f} degC", ""),
-            ("  mass, AlX3 activity", f"{s['final_salt_mass']:.1f} kg, {s['final_alx3_activity']:.3f}", ""),
-            (f"salt renewals ({s['salt_renewals']})", f"{s['salt_removed']:.1f} kg removed, "
-             f"{s['salt_mgx2_removed']:.1f} kg MgX2 in it", ""),
-            ("salt consumed (fresh salt + additions)", f"{s['salt_consumption'] * 1e3:.1f}", "kg/t Al"),
+             f"{s['final_electrolyte_conductivity'] / 100:.3f} S/cm, {s['final_electrolyte_density'] / 1e3:.3f} g/cm3, "
+             f"{s['final_electrolyte_liquidus'] - ZERO_CELSIUS:.1f} degC", ""),
+            ("  mass, AlX3 activity", f"{s['final_electrolyte_mass']:.1f} kg, {s['final_alx3_activity']:.3f}", ""),
+            (f"electrolyte renewals ({s['electrolyte_renewals']})", f"{s['electrolyte_removed']:.1f} kg removed, "
+             f"{s['electrolyte_mgx2_removed']:.1f} kg MgX2 in it", ""),
+            ("electrolyte consumed (renewal refills + additions)", f"{s['electrolyte_consumption'] * 1e3:.1f}", "kg/t Al"),
         ]
         if s["salt_precipitate"] > 0:
             rows.append(("MgX2 precipitated (salt sludge)", f"{s['salt_precipitate']:.2f}", "kg"))
@@ -334,6 +348,22 @@ def _purity_summary(model, al_produced: float) -> dict:
             out[f"product_{e}_from_{tag}"] = float(s.tags_tapped[k, i] / tapped) if tapped > 0 else math.nan
     for j, c in enumerate(model.pathways.cations):
         out[f"product_{c}"] = float(s.cations_tapped[j] / tapped) if tapped > 0 else math.nan
+        out[f"product_{c}_from_salt_inclusions"] = (float(s.cations_included_tapped[j] / tapped)
+                                                    if tapped > 0 else math.nan)
+    if model.config.purity.salt_entrainment:
+        # the inclusions are spread through the cathode metal: tapped and residual alike
+        metal = tapped + s.cathode.sum()
+        prov = model.salt
+        salt = (s.salt_included_base + s.salt_included_alx3
+                + float(np.dot(s.salt_included_halides, prov._halide_per_element)))
+        out["product_salt_inclusions"] = salt / metal if metal > 0 else math.nan
+        carried = prov._masses(s.salt_included_base, s.salt_included_alx3, s.salt_included_halides,
+                               s.salt_included_deficit)
+        metals = salt_entrainment.metals_of(prov.names, carried)
+        for c, m in sorted(metals.items()):
+            # the tracked cations are in product_<c>, the impurities in their pathway split
+            if c not in model.pathways.cations and c not in ALL_ELEMENTS:
+                out[f"product_{c}_from_salt_inclusions"] = m / metal if metal > 0 else math.nan
     faraday = s.charge * M_AL / (3 * FARADAY)
     for m in LOSSES:
         out[f"ce_loss_{m}"] = s.losses[m] / faraday if faraday > 0 else math.nan
@@ -357,18 +387,18 @@ def _salt_summary(model, al_produced: float, scrap_fed: float) -> dict:
     mg_halide = prov._halide_per_element[IMPURITIES.index("Mg")]
     fresh = s.electrolyte_fresh_base + s.electrolyte_fresh_alf3 + s.alf3_added + s.base_salt_added
     return {
-        **{f"salt_w_{n}": float(x) for n, x in zip(prov.names, m / m.sum())},
-        "final_salt_mass": float(m.sum()),
-        "final_salt_conductivity": electrolyte_conductivity(model.config.electrolyte,
+        **{f"electrolyte_w_{n}": float(x) for n, x in zip(prov.names, m / m.sum())},
+        "final_electrolyte_mass": float(m.sum()),
+        "final_electrolyte_conductivity": electrolyte_conductivity(model.config.electrolyte,
                                                             model.derived.temperature),
-        "final_salt_density": props.density, "final_salt_liquidus": props.liquidus,
+        "final_electrolyte_density": props.density, "final_electrolyte_liquidus": props.liquidus,
         "final_alx3_activity": model.alf3_activity(),
-        "salt_renewals": s.electrolyte_renewals,
-        "salt_removed": s.electrolyte_removed_base + s.electrolyte_removed_alf3 + float(
+        "electrolyte_renewals": s.electrolyte_renewals,
+        "electrolyte_removed": s.electrolyte_removed_base + s.electrolyte_removed_alf3 + float(
             np.dot(s.electrolyte_removed, prov._halide_per_element)),
-        "salt_mgx2_removed": float(s.electrolyte_removed[IMPURITIES.index("Mg")] * mg_halide),
-        "salt_fresh": s.electrolyte_fresh_base + s.electrolyte_fresh_alf3,
-        "salt_consumption": fresh / al_produced if al_produced > 0 else math.nan,
+        "electrolyte_mgx2_removed": float(s.electrolyte_removed[IMPURITIES.index("Mg")] * mg_halide),
+        "electrolyte_fresh": s.electrolyte_fresh_base + s.electrolyte_fresh_alf3,
+        "electrolyte_consumption": fresh / al_produced if al_produced > 0 else math.nan,
         "salt_precipitate": float(s.electrolyte_precipitate[IMPURITIES.index("Mg")] * mg_halide),
         "mg_removed": s.mg_removed, "mg_removal_reagent": s.mg_removal_reagent,
         "mg_removed_per_scrap": s.mg_removed / scrap_fed if scrap_fed > 0 else 0.0,

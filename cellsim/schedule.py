@@ -50,21 +50,21 @@ SERIES = {
     "alloy_al_activity": ("1", "Raoultian Al activity of the anode alloy"),
     "alloy_composition": ("1", "anode alloy mass fractions, columns = elements"),
     "cathode_composition": ("1", "cathode metal mass fractions, columns = elements"),
-    "salt_impurities": ("1", "dissolved impurity mass fractions of the electrolyte, columns = impurities"),
+    "electrolyte_impurities": ("1", "dissolved impurity mass fractions of the electrolyte, columns = impurities"),
     "current_efficiency": ("1", "cumulative current efficiency"),
     "charge": ("C", "cumulative charge passed since the start"),
     "energy": ("J", "cumulative energy since the start: electrical (every voltage term) plus "
                     "auxiliary heat"),
     "alf3_fraction": ("1", "AlX3 mass fraction of the electrolyte"),
     "alf3_activity": ("1", "AlX3 activity of the electrolyte (electrolyte.alf3_activity_model)"),
-    "bath_liquid_fraction": ("1", "liquid volume fraction of the electrolyte"),
-    "salt_composition": ("1", "electrolyte mass fractions, columns = salt components "
+    "electrolyte_liquid_fraction": ("1", "liquid volume fraction of the electrolyte"),
+    "electrolyte_composition": ("1", "electrolyte mass fractions, columns = salt components "
                               "(cellsim.electrolyte; 'base' = the configured melt without AlX3)"),
-    "salt_mass": ("kg", "electrolyte mass in the pot"),
-    "salt_conductivity": ("S/m", "electrolyte conductivity at the melt temperature, from its composition"),
-    "salt_density": ("kg/m3", "electrolyte density at the operating set point, from its composition"),
-    "salt_liquidus": ("K", "electrolyte liquidus from its composition"),
-    "salt_specific_heat": ("J/(kg K)", "electrolyte heat capacity from its composition"),
+    "electrolyte_mass": ("kg", "electrolyte mass in the pot"),
+    "electrolyte_conductivity": ("S/m", "electrolyte conductivity at the melt temperature, from its composition"),
+    "electrolyte_density": ("kg/m3", "electrolyte density at the operating set point, from its composition"),
+    "electrolyte_liquidus": ("K", "electrolyte liquidus from its composition"),
+    "electrolyte_specific_heat": ("J/(kg K)", "electrolyte heat capacity from its composition"),
     "acd": ("m", "anode-cathode distance: salt volume over the pot's area (the field grid "
                  "follows it within numerics.remesh_threshold)"),
 }
@@ -250,7 +250,9 @@ def check_physical(cell: Cell) -> None:
     s, d = cell.state, cell.derived
     arrays = (s.alloy, s.electrolyte, s.cathode)
     when = f"at t = {s.time / 86400:.3f} d"
-    if not all(np.all(np.isfinite(a)) for a in arrays) or np.any(s.alloy < -1e-9):
+    every = np.concatenate(arrays)
+    low, high = every.min(), every.max()  # a NaN anywhere makes both NaN
+    if not (math.isfinite(low) and math.isfinite(high)) or s.alloy.min() < -1e-9:
         raise FloatingPointError(
             f"non-finite or negative inventory {when}: alloy {s.alloy}, "
             f"electrolyte {s.electrolyte}, cathode {s.cathode}")
@@ -342,10 +344,10 @@ def record(cell: Cell, log: Log, ce: float) -> None:
         "cathode_depth": d.cathode_depth, "alloy_al_activity": d.a_al_alloy,
         "alloy_composition": s.alloy / s.alloy.sum(),
         "cathode_composition": s.cathode / s.cathode.sum(),
-        "salt_impurities": s.electrolyte / (s.electrolyte_base + s.alf3 + s.electrolyte.sum()),
+        "electrolyte_impurities": s.electrolyte / (s.electrolyte_base + s.alf3 + s.electrolyte.sum()),
         "current_efficiency": ce,
         "alf3_fraction": cell.alf3_fraction(), "alf3_activity": cell.alf3_activity(),
-        "bath_liquid_fraction": cell.electrolyte_liquid_fraction(),
+        "electrolyte_liquid_fraction": cell.electrolyte_liquid_fraction(),
         **_electrolyte_row(cell),
     }
     row["charge"], row["energy"] = s.charge, float(sum(s.energy.values()))
@@ -359,10 +361,10 @@ def _electrolyte_row(cell: Cell) -> dict:
 
     props = cell.salt_props
     m = cell.salt.masses(cell.state)
-    return {"salt_composition": m / m.sum(), "salt_mass": m.sum(),
-            "salt_conductivity": electrolyte_conductivity(cell.config.electrolyte, cell.derived.temperature),
-            "salt_density": props.density, "salt_liquidus": props.liquidus,
-            "salt_specific_heat": props.specific_heat,
+    return {"electrolyte_composition": m / m.sum(), "electrolyte_mass": m.sum(),
+            "electrolyte_conductivity": electrolyte_conductivity(cell.config.electrolyte, cell.derived.temperature),
+            "electrolyte_density": props.density, "electrolyte_liquidus": props.liquidus,
+            "electrolyte_specific_heat": props.specific_heat,
             "acd": cell.electrolyte_volume / cell.config.geometry.area}
 
 

@@ -96,6 +96,7 @@ DIMENSIONS: dict[str, tuple[int, ...]] = {
     "thermal_conductivity": (_W / _u(1, m=1, K=1)).dims,  # W/(m K)
     "heat_transfer_coefficient": (_W / _u(1, m=2, K=1)).dims,  # W/(m2 K)
     "specific_heat": (_J / _u(1, kg=1, K=1)).dims,  # J/(kg K)
+    "volumetric_heat_capacity": (_J / _u(1, m=3, K=1)).dims,  # J/(m3 K)
     "specific_energy": (_J / _u(1, kg=1)).dims,  # J/kg
     "molar_energy": (_J / _u(1, mol=1)).dims,  # J/mol
     "diffusivity": (2, 0, -1, 0, 0, 0),
@@ -114,6 +115,7 @@ SI_UNIT: dict[str, str] = {
     "energy": "J", "density": "kg/m3", "conductivity": "S/m", "resistivity": "ohm m",
     "area_resistance": "ohm m2", "current_density": "A/m2", "thermal_conductivity": "W/(m K)",
     "heat_transfer_coefficient": "W/(m2 K)", "specific_heat": "J/(kg K)",
+    "volumetric_heat_capacity": "J/(m3 K)",
     "specific_energy": "J/kg", "molar_energy": "J/mol", "diffusivity": "m2/s",
     "velocity": "m/s", "mass_flow": "kg/s", "mass_flux": "kg/(m2 s)", "emission_factor": "kg/J",
     "resistance_total": "ohm", "molar_mass": "kg/mol",

@@ -44,6 +44,7 @@ class Check:
     note: str = ""
     expected_failure: str = ""  # why the model misses this published value, if it does
     figures: tuple = field(default=())
+    uncertainty: str = ""  # the model value's interval from a UQ study (cellsim uq), if any
 
     @property
     def allowed(self) -> float:
@@ -193,9 +194,10 @@ def write_report(checks: list[Check], outdir: Path) -> Path:
         lines += ["", f"## {module.TITLE} (`{name}`)", "", (module.__doc__ or "").strip(), ""]
         shown = set()
         for c in (c for c in checks if c.case == name):
-            if c.note or c.expected_failure:
+            if c.note or c.expected_failure or c.uncertainty:
                 gap = f" Known gap: {c.expected_failure}" if c.expected_failure else ""
-                lines.append(f"* **{c.quantity}**: {c.note}{gap}".rstrip())
+                unc = f" Uncertainty: {c.uncertainty}" if c.uncertainty else ""
+                lines.append(f"* **{c.quantity}**: {c.note}{unc}{gap}".rstrip())
             for fig in c.figures:
                 if fig in shown:
                     continue

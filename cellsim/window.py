@@ -127,7 +127,11 @@ def violation(config, model, ce: float | None) -> str | None:
     T = d.temperature
     if not math.isfinite(T) or not math.isfinite(d.cell_voltage):
         return f"non-finite melt temperature {T} K or cell voltage {d.cell_voltage} V"
-    for name, label in _INVENTORIES:
+    every = np.concatenate([np.asarray(getattr(s, name), dtype=float).ravel()
+                            for name, _ in _INVENTORIES])
+    low, high = (every.min(), every.max()) if every.size else (0.0, 0.0)
+    clean = math.isfinite(low) and math.isfinite(high) and low >= -MASS_TOLERANCE
+    for name, label in () if clean else _INVENTORIES:  # the culprit's name, when there is one
         a = np.asarray(getattr(s, name), dtype=float)
         if not np.all(np.isfinite(a)):
             return f"non-finite {label} inventory {a}"

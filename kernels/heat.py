@@ -19,6 +19,8 @@ backward Euler). Arrays named ``flat`` are 1D contiguous views (``a.reshape(-1)`
 
 from numba import njit, prange
 
+from .parallel import ByThreads
+
 from .linalg import apply_shifted, shifted_residual  # noqa: F401  (the operator of the heat step)
 
 ISOTHERMAL_RANGE = 1e-6  # K, mushy interval used for the slope of an isothermal change
@@ -102,3 +104,8 @@ def surface_linearisation(t_cell, kappa, h, eps_sigma, t_amb, flux, out_ts, out_
         out_h[p] = dq
         out_value[p] = ts - q / dq if dq > 0.0 else ta
 
+
+# One thread: the serial twin (same numbers, half the compile time; kernels/parallel.py).
+enthalpy_from_temperature = ByThreads(enthalpy_from_temperature)
+temperature_from_enthalpy = ByThreads(temperature_from_enthalpy)
+surface_linearisation = ByThreads(surface_linearisation)

@@ -12,6 +12,8 @@ them is cellsim.fields.solvers.
 import numpy as np  # noqa: F401
 from numba import njit, prange
 
+from .parallel import ByThreads
+
 from .fv import _row
 
 
@@ -92,3 +94,12 @@ def apply_shifted(gx, gy, gz, d, p, q):
                 q[i, j, m] = v
                 acc += v * p[i, j, m]
     return acc
+
+
+# One thread: the serial twin (same numbers, half the compile time; kernels/parallel.py).
+dot = ByThreads(dot)
+cg_step = ByThreads(cg_step)
+xpby = ByThreads(xpby)
+shifted_residual = ByThreads(shifted_residual)
+jacobi_inverse = ByThreads(jacobi_inverse)
+apply_shifted = ByThreads(apply_shifted)

@@ -18,12 +18,24 @@ prototype figures [RUSAL2025], [RUSAL2026]). Purity and the P1020A element limit
 on every tap. A stable cycle of 40-45 days means the cell must stay in specification and
 within its anode-alloy limits for at least 40 days.
 
+Uncertainty. Every input above marked [E] carries a range in the reference configurations
+(docs/uq.md). When `rusal_uq.json` sits next to this module (written by
+`python benchmarks/uq_research.py`, which runs `cellsim uq` on both cells at the lumped level
+with field-calibrated heat paths), each check also shows the median and 5-95 % interval of its
+output over the sampled pots, with the study's date, commit and sample count; the point value
+in the table is the reference configuration's. Without the file the checks stand alone.
+
 Level. This case runs the lumped (0D) model, set explicitly; `rusal_field` runs the same
 checks at the axisymmetric field level. With `--report`, the 3 kA campaign's voltage
 breakdown, heat balance, tap purity per element against P1020A and anode alloy are drawn.
 """
 
 from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace as _replace
+from pathlib import Path
 
 from cellsim.campaign import run_campaign
 from cellsim.config import load_config
@@ -56,6 +68,58 @@ KNOWN_GAPS = {
         "prototype's geometry, insulation and heating are unpublished (its ~9 MWh/t may exclude "
         "heating, or it may run a wider ACD that makes the heat itself)."),
 }
+
+
+UQ_FILE = Path(__file__).with_name("rusal_uq.json")  # benchmarks/uq_research.py writes it
+UQ_FORMAT = "cellsim-rusal-uq"
+
+# check (without the cell prefix) -> (UQ output, factor from the study's unit, unit, label)
+UQ_OUTPUTS = {
+    "specific energy": ("specific_energy", 1e-3, "MWh/t Al", "specific energy"),
+    "lowest tap Al": ("product_al", 1.0, "wt%", "product Al (mass-weighted over the taps)"),
+    "highest tap Si": ("product_Si", 1e-4, "wt%", "product Si (mass-weighted)"),
+    "highest tap Fe": ("product_Fe", 1e-4, "wt%", "product Fe (mass-weighted)"),
+    "highest tap Zn": ("product_Zn", 1e-4, "wt%", "product Zn (mass-weighted)"),
+    "days in spec and within alloy limits": ("days_in_spec", 1.0, "d", "days in spec"),
+}
+
+
+def uq_study(path: Path | None = None) -> dict | None:
+    """The UQ intervals of the reference cells (``rusal_uq.json``), or None when absent or not
+    a study of this format (the checks then carry no interval)."""
+    path = UQ_FILE if path is None else path
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == UQ_FORMAT else None
+
+
+def _significant(x: float) -> str:
+    return f"{x:.6g}" if abs(x) >= 99.9 else f"{x:.4g}"
+
+
+def uncertainty(study: dict | None, cell: str, quantity: str) -> str:
+    """'median M, 5-95 % [A, B] unit (label; N lumped samples, method, date, commit)' for one
+    check, or '' when the study has no such output."""
+    if not study or quantity not in UQ_OUTPUTS:
+        return ""
+    name, factor, unit, label = UQ_OUTPUTS[quantity]
+    row = study.get("cells", {}).get(cell, {}).get("intervals", {}).get(name)
+    if not row:
+        return ""
+    med, lo, hi = (float(row[k]) * factor for k in ("median", "p5", "p95"))
+    if not all(math.isfinite(v) for v in (med, lo, hi)):
+        return ""
+    if name == "product_al":  # purity near 100 %: more digits
+        fmt = "{:.5f}".format
+    else:
+        fmt = _significant
+    meta = study.get("cells", {}).get(cell, {})
+    return (f"median {fmt(med)}, 5-95 % [{fmt(lo)}, {fmt(hi)}] {unit} ({label}; "
+            f"{row.get('cases', '?')} of {meta.get('cases', '?')} sampled pots at the "
+            f"{study.get('level', 'lumped')} level, {study.get('method', '?')}, "
+            f"{study.get('date', '?')}, commit {study.get('commit', '?')})")
 
 
 def _note(result) -> str:
@@ -98,6 +162,14 @@ def run(figures_dir=None, duration: str = "45 d") -> list[Check]:
             checks.append(Check(NAME, "3 kA: Al per 45-day cycle", s["al_produced"] / 1e3 * 45 * 86400
                                 / s["campaign_length"], 1.0, 0.1, "t", "[RUSAL2025]; Faraday's law",
                                 note=f"CE {s['current_efficiency'] * 100:.2f} %"))
+    study = uq_study()
+    if study is not None:
+        cells = {"3 kA": "rusal-3kA", "500 A": "rusal-500A"}
+        out = []
+        for c in checks:
+            current, _, quantity = c.quantity.partition(": ")
+            out.append(_replace(c, uncertainty=uncertainty(study, cells.get(current, ""), quantity)))
+        checks = out
     return checks
 
 

@@ -39,10 +39,11 @@ BASE = ['schedule.duration="45 d"', "schedule.stop_on_spec=false", LUMPED,
 
 
 def _side(vermiculite_m: float) -> str:
-    layers = [("magnesia brick", 0.115, 4.0), ("fireclay brick", 0.115, 1.2),
-              ("vermiculite insulating brick", vermiculite_m, 0.15), ("steel shell", 0.01, 40.0)]
-    tables = ", ".join(f'{{name="{n}", thickness="{t} m", thermal_conductivity="{k} W/(m K)"}}'
-                       for n, t, k in layers)
+    layers = [("magnesia brick", "magnesia", 0.115, 4.0), ("fireclay brick", "fireclay", 0.115, 1.2),
+              ("vermiculite insulating brick", "vermiculite", vermiculite_m, 0.15),
+              ("steel shell", "steel", 0.01, 40.0)]
+    tables = ", ".join(f'{{name="{n}", material="{m}", thickness="{t} m", thermal_conductivity="{k} W/(m K)"}}'
+                       for n, m, t, k in layers)
     return f"lining.side=[{tables}]"
 
 

@@ -108,9 +108,10 @@ def section(cls: type, doc: str, *, default=MISSING):
     return _field(Spec("section", doc, cls=cls), default)
 
 
-def sections(cls: type, doc: str, *, default=MISSING):
-    """An array of tables (``[[lining.side]]``), loaded as a tuple of ``cls``."""
-    return _field(Spec("sections", doc, cls=cls), default)
+def sections(cls: type, doc: str, *, default=MISSING, key=None):
+    """An array of tables (``[[lining.side]]``), loaded as a tuple of ``cls``; ``key`` the TOML
+    name when it differs from the field's (``[[materials.solid]]`` for ``solids``)."""
+    return _field(Spec("sections", doc, cls=cls, key=key), default)
 
 
 def spec_of(field: dataclasses.Field) -> Spec:

@@ -44,7 +44,12 @@ LIBRARIES = {
     "footprint": "grids",
     "lining": "linings",
     "cathode_metal": "metals",
+    "materials": "materials",
 }
+
+# Library entries under every configuration: its own section (or another entry it uses)
+# overrides their keys.
+DEFAULT_USE = {"materials": "pot"}
 
 
 @dataclasses.dataclass(slots=True)
@@ -132,6 +137,18 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
+def _library_entry(section: str, name: str, relative_to: Path | None, key: str, origin: str,
+                   sources: dict[str, list[str]]) -> dict:
+    """The library entry ``name`` of ``section`` as a tree; its sources replace the section's."""
+    lib_path = _resolve(name, LIBRARIES[section], relative_to, key, origin)
+    lib = _read_toml(lib_path)
+    lib_sources = lib.pop("sources", [])
+    if not isinstance(lib_sources, list):
+        raise ConfigError(lib_path, "sources", lib_sources, "a list of strings")
+    sources[section] = [str(s) for s in lib_sources]  # a later use replaces
+    return _wrap(lib, str(lib_path))
+
+
 def _load_tree(path: Path, sources: dict[str, list[str]], depth: int = 0) -> dict:
     if depth > 10:
         raise ConfigError(path, "extends", str(path), "no circular or deeper than 10 extends")
@@ -149,13 +166,8 @@ def _load_tree(path: Path, sources: dict[str, list[str]], depth: int = 0) -> dic
             if section not in LIBRARIES or not isinstance(name, str):
                 raise ConfigError(path, f"{section}.use", name,
                                   f"'use' only in sections {sorted(LIBRARIES)}, naming an entry")
-            lib_path = _resolve(name, LIBRARIES[section], path, f"{section}.use", str(path))
-            lib = _read_toml(lib_path)
-            lib_sources = lib.pop("sources", [])
-            if not isinstance(lib_sources, list):
-                raise ConfigError(lib_path, "sources", lib_sources, "a list of strings")
-            sources[section] = [str(s) for s in lib_sources]  # a later use replaces
-            tree = _merge(tree, {section: _wrap(lib, str(lib_path))})
+            lib = _library_entry(section, name, path, f"{section}.use", str(path), sources)
+            tree = _merge(tree, {section: lib})
         tree = _merge(tree, {section: _wrap(body, str(path))})
     return tree
 
@@ -174,13 +186,8 @@ def _apply_override(tree: dict, assignment: str, sources: dict[str, list[str]]) 
         if section not in LIBRARIES or not isinstance(value, str):
             raise ConfigError("--set", dotted, value,
                               f"'use' only in sections {sorted(LIBRARIES)}, naming an entry")
-        lib_path = _resolve(value, LIBRARIES[section], None, dotted, "--set")
-        lib = _read_toml(lib_path)
-        lib_sources = lib.pop("sources", [])
-        if not isinstance(lib_sources, list):
-            raise ConfigError(lib_path, "sources", lib_sources, "a list of strings")
-        sources[section] = [str(s) for s in lib_sources]  # the swapped entry's only
-        return _merge(tree, {section: _Replace(_wrap(lib, str(lib_path)))})
+        lib = _library_entry(section, value, None, dotted, "--set", sources)
+        return _merge(tree, {section: _Replace(lib)})
     patch: Any = _Replace(_wrap(value, "--set")) if isinstance(value, dict) else _wrap(value, "--set")
     if any("[" in k for k in keys):  # one layer of an array of tables: lining.side[2].thickness
         return _set_indexed(tree, keys, patch, dotted)
@@ -219,6 +226,15 @@ def _set_indexed(tree: Any, keys: list[str], patch: Any, dotted: str) -> Any:
     return out
 
 
+def default_section(section: str):
+    """The section built from its packaged default entry alone (``DEFAULT_USE``), e.g. the
+    materials of a result file written before the configuration had them."""
+    sources: dict[str, list[str]] = {}
+    tree = _library_entry(section, DEFAULT_USE[section], None, f"{section}.use", "default", sources)
+    field = next(f for f in dataclasses.fields(Config) if f.name == section)
+    return _build(spec_of(field).cls, tree, section + ".", "default")
+
+
 def load_uncertain(path: str | Path, overrides: tuple[str, ...] | list[str] = ()
                    ) -> tuple[Config, tuple[Uncertain, ...]]:
     """The configuration and its uncertain inputs (keys given with a range), in file order.
@@ -241,6 +257,13 @@ def load_config(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -
     path = path.resolve()
     sources: dict[str, list[str]] = {}  # library section -> sources of the entry it uses
     tree = _load_tree(path, sources)
+    for section, name in DEFAULT_USE.items():  # the packaged entry under what the file says
+        if isinstance(tree.get(section, {}), dict):
+            given = sources.get(section)
+            base = _library_entry(section, name, None, f"{section}.use", "default", sources)
+            if given is not None:
+                sources[section] = given
+            tree[section] = _merge(base, tree.get(section, {}))
     for assignment in overrides:
         tree = _apply_override(tree, assignment, sources)
     config = _build(Config, tree, "", str(path))
@@ -251,6 +274,13 @@ def load_config(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -
     return config
 
 
+# Keys of earlier versions -> today's (one name for the electrolyte); still read.
+RENAMED_KEYS = {
+    "schedule.stop_on_frozen_bath": "schedule.stop_on_frozen_electrolyte",
+    "schedule.min_bath_liquid_fraction": "schedule.min_electrolyte_liquid_fraction",
+}
+
+
 def _build(cls: type, tree: Any, prefix: str, default_origin: str) -> Any:
     if not isinstance(tree, dict):
         origin = tree.origin if isinstance(tree, _Leaf) else default_origin
@@ -259,6 +289,8 @@ def _build(cls: type, tree: Any, prefix: str, default_origin: str) -> Any:
     by_key = {(spec_of(f).key or f.name): f for f in fields.values()}
     kwargs = {}
     for key, value in tree.items():
+        if key not in by_key and prefix + key in RENAMED_KEYS:
+            key = RENAMED_KEYS[prefix + key][len(prefix):]
         if key not in by_key:
             origin = _first_origin(value, default_origin)
             close = difflib.get_close_matches(key, list(by_key), n=1)

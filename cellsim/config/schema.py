@@ -101,7 +101,9 @@ class Collectors:
 
 @dataclass(**_FROZEN)
 class LiningLayer:
-    name: str = text("Material of the layer")
+    name: str = text("Name of the layer as built (free text, e.g. 'vermiculite insulating brick')")
+    material: str = text("Solid of the layer: the name of a [[materials.solid]] entry, which gives "
+                         "its heat capacity (configs/materials/)")
     thickness: float = quantity("length", "Layer thickness", "0.1 m", lo=0.0, lo_open=True, hi=2.0)
     thermal_conductivity: float = quantity("thermal_conductivity", "Layer thermal conductivity",
                                            "0.15 W/(m K)", lo=0.0, lo_open=True, hi=500.0)
@@ -124,6 +126,88 @@ class Lining:
     gas_space_heat_transfer: float = quantity(
         "heat_transfer_coefficient", "Cathode-metal surface to lid coefficient (radiation + gas)",
         "50 W/(m2 K)", lo=0.0, lo_open=True)
+
+
+@dataclass(**_FROZEN)
+class Solid:
+    name: str = text("Name that lining layers (material = ...) and [materials.collectors] refer to")
+    volumetric_heat_capacity: float = quantity(
+        "volumetric_heat_capacity", "rho c_p of the solid", "2e6 J/(m3 K)", lo=0.0, lo_open=True)
+    source: str = text("Where the number comes from ([R], [E] with its range, or a reference key)")
+
+
+@dataclass(**_FROZEN)
+class CollectorMaterials:
+    bottom_block: str = text("Solid of the bottom collector block (a [[materials.solid]] name)")
+    rods: str = text("Solid of the collector rods (a [[materials.solid]] name)")
+
+
+@dataclass(**_FROZEN)
+class GasSpaceMaterial:
+    volumetric_heat_capacity: float = quantity(
+        "volumetric_heat_capacity", "rho c_p of the gas-space layer", "400 J/(m3 K)", lo=0.0, lo_open=True)
+
+
+@dataclass(**_FROZEN)
+class ElectrolyteMaterial:
+    thermal_conductivity: float = quantity(
+        "thermal_conductivity", "Molecular thermal conductivity of the liquid electrolyte (the eddy "
+        "term of electrolyte.eddy_diffusivity is added)", "0.8 W/(m K)", lo=0.0, lo_open=True)
+
+
+@dataclass(**_FROZEN)
+class AluminiumMaterial:
+    liquid_thermal_conductivity: float = quantity(
+        "thermal_conductivity", "Molecular thermal conductivity of liquid Al", "100 W/(m K)",
+        lo=0.0, lo_open=True)
+    solid_thermal_conductivity: float = quantity(
+        "thermal_conductivity", "Thermal conductivity of solid Al near its melting point",
+        "210 W/(m K)", lo=0.0, lo_open=True)
+    density: float = quantity("density", "Density of the cathode metal", "2349 kg/m3",
+                              lo=500.0, hi=6000.0)
+
+
+@dataclass(**_FROZEN)
+class AlloyMaterial:
+    thermal_conductivity: float = quantity(
+        "thermal_conductivity", "Molecular thermal conductivity of the liquid anode alloy",
+        "70 W/(m K)", lo=0.0, lo_open=True)
+    density: float = quantity("density", "Density of the anode alloy (heat capacity and latent "
+                              "heat per volume)", "3200 kg/m3", lo=500.0, hi=10000.0)
+    specific_heat: float = quantity("specific_heat", "Specific heat of the anode alloy",
+                                    "950 J/(kg K)", lo=0.0, lo_open=True)
+    melting_point: float = quantity("temperature", "Melting point (eutectic) of the anode alloy",
+                                    "548 degC", lo=300.0, hi=1400.0)
+    latent_heat: float = quantity("specific_energy", "Latent heat of fusion of the anode alloy",
+                                  "350 kJ/kg", lo=0.0)
+
+
+@dataclass(**_FROZEN)
+class Melting:
+    mushy_range: float = quantity("temperature_difference", "Temperature range below each "
+                                  "liquidus over which a layer melts (field levels)", "2 K",
+                                  lo=0.0, lo_open=True, hi=50.0)
+
+
+@dataclass(**_FROZEN)
+class Materials:
+    """Material properties of the pot for the field levels (configs/materials/; the loader
+    uses the packaged ``pot`` entry when a configuration has no [materials] section)."""
+
+    solids: tuple = sections(Solid, "Solids of the lining and collectors", key="solid")
+    collectors: CollectorMaterials = section(CollectorMaterials, "Solids of the collectors")
+    gas_space: GasSpaceMaterial = section(GasSpaceMaterial, "Gas-space layer")
+    electrolyte: ElectrolyteMaterial = section(ElectrolyteMaterial, "Liquid electrolyte")
+    aluminium: AluminiumMaterial = section(AluminiumMaterial, "Cathode metal (Al)")
+    anode_alloy: AlloyMaterial = section(AlloyMaterial, "Anode alloy")
+    melting: Melting = section(Melting, "Melting of the layers")
+
+    def solid(self, name: str) -> Solid:
+        """The solid called ``name`` (the configuration's validation has checked it exists)."""
+        for entry in self.solids:
+            if entry.name == name:
+                return entry
+        raise KeyError(name)
 
 
 @dataclass(**_FROZEN)
@@ -375,12 +459,13 @@ class Schedule:
         "length", "Stop when the sidewall ledge (mean over the electrolyte band) is thinner than "
         "this: the melt touches the lining; without it, no ledge check", "5 mm", lo=0.0,
         lo_open=True, hi=1.0, optional=True)
-    stop_on_frozen_bath: bool = boolean(
-        "Stop when the bath freezes: the electrolyte temperature below its liquidus, or (field "
-        "levels) its liquid volume fraction below min_bath_liquid_fraction", default=True)
-    min_bath_liquid_fraction: float = number(
-        "Liquid volume fraction of the electrolyte below which the bath counts as frozen (field "
-        "levels) [E]", lo=0.0, lo_open=True, hi=1.0, default=0.5)
+    stop_on_frozen_electrolyte: bool = boolean(
+        "Stop when the electrolyte freezes: its temperature below its liquidus, or (field "
+        "levels) its liquid volume fraction below min_electrolyte_liquid_fraction (was "
+        "stop_on_frozen_bath)", default=True)
+    min_electrolyte_liquid_fraction: float = number(
+        "Liquid volume fraction of the electrolyte below which it counts as frozen (field "
+        "levels; was min_bath_liquid_fraction) [E]", lo=0.0, lo_open=True, hi=1.0, default=0.5)
     max_temperature: float = quantity("temperature", "Stop when the melt temperature passes this; "
                                       "without it, no check", "900 degC", lo=300.0, hi=2000.0,
                                       optional=True)
@@ -424,6 +509,12 @@ class Purity:
     alloy_entrainment: float = number(
         "kg of anode alloy carried into the product per kg of Al deposited (calibrated: docs/purity.md)",
         lo=0.0, hi=1.0, default=None)
+    salt_entrainment: bool = boolean(
+        "Electrolyte carried into the product as salt inclusions (purity.salt_inclusions): the "
+        "salt's cations and dissolved impurities enter the product", default=False)
+    salt_inclusions: float = number(
+        "kg of electrolyte carried into the product per kg of Al deposited [E] (docs/purity.md)",
+        lo=0.0, hi=1.0, default=None)
     codeposition: bool = boolean(
         "Melt cations (Na, Li, K, Ca, Ba) co-deposited at the cathode by the exchange equilibrium "
         "(purity.cation_* tables)", default=False)
@@ -451,6 +542,14 @@ class CurrentEfficiency:
         default=None)
     solubility_temperature_coefficient: float = number(
         "Relative change of the Al solubility per kelvin [1/K]", lo=0.0, hi=0.1, default=0.0)
+    solubility_ratio_coefficient: float = number(
+        "Relative change of the Al solubility per unit of the melt's NaF/AlF3 mass ratio about "
+        "its configured value [1] (dissolved_metal = transport; 0: no composition term)",
+        lo=0.0, hi=10.0, default=0.0)
+    solubility_reference_ratio: float = number(
+        "NaF/AlF3 mass ratio of the melt in which electrolyte.dissolved_al_solubility holds; "
+        "default: the configured fresh salt's (electrolyte.composition_wt_pct)",
+        lo=0.0, lo_open=True, hi=100.0, default=None)
     oxidation_rate: float = quantity(
         "mass_flux", "Al lost by oxidation of the exposed cathode metal through the gas space",
         "0.05 kg/(m2 d)", lo=0.0, default=0.0)
@@ -463,6 +562,31 @@ class Footprint:
     grid: str = text("Name of the electricity supply")
     emission_factor: float = quantity("emission_factor", "Life-cycle emission factor of the "
                                       "electricity", "0.481 kg/kWh", lo=0.0, hi=2e-6)
+
+
+# The preconditioner backends of cellsim.fields.solvers.BACKENDS (a test holds the two equal;
+# the configuration names them without importing the field modules).
+SOLVER_BACKENDS = ("lu", "multigrid", "jacobi")
+
+
+@dataclass(**_FROZEN)
+class LinearSolvers:
+    """The linear solver of each field (docs/architecture.md, linear-algebra layer)."""
+
+    current: str = choice(
+        "Preconditioner of the current field's PCG (cellsim.fields.solvers.BACKENDS): auto = lu "
+        "(symmetric sparse LU) on 2D grids below 3e5 cells, multigrid otherwise",
+        ("auto",) + SOLVER_BACKENDS, default="auto")
+    heat: str = choice(
+        "Preconditioner of the heat field's PCG: auto = lu (sparse LU with partial pivoting) on "
+        "r-z grids; on 3D grids multigrid with the backward-Euler shift, or jacobi for short steps "
+        "where the shift dominates (sum of the shift below 3 % of the operator's diagonal)",
+        ("auto",) + SOLVER_BACKENDS, default="auto")
+    species: str = choice(
+        "Species transport (nonsymmetric, bordered by the metal pools): band (banded "
+        "factorisations kept across steps), sparse (SuperLU per impurity and step, the "
+        "reference) or auto (band when it fits in memory)", ("auto", "band", "sparse"),
+        default="auto")
 
 
 @dataclass(**_FROZEN)
@@ -488,6 +612,8 @@ class Numerics:
     max_cells: int = number("Largest field grid (cells) a run may build; the estimate is checked "
                             "before the grid is built (about 2 kB of memory per cell) [E]",
                             lo=1, integer=True, default=2_000_000)
+    linear_solver: LinearSolvers = section(LinearSolvers, "Linear solver of each field (field "
+                                           "levels)", default=LinearSolvers())
 
 
 @dataclass(**_FROZEN)
@@ -513,6 +639,8 @@ class Config:
     geometry: Geometry = section(Geometry, "Cavity and layer stack")
     collectors: Collectors = section(Collectors, "Current collectors")
     lining: Lining = section(Lining, "Thermal lining")
+    materials: Materials = section(Materials, "Material properties of the pot (default: the "
+                                   "packaged library entry 'pot')")
     electrolyte: Electrolyte = section(Electrolyte, "Electrolyte")
     anode_alloy: AnodeAlloy = section(AnodeAlloy, "Anode alloy")
     cathode_metal: CathodeMetal = section(CathodeMetal, "Cathode metal")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 from ..elements import CATIONS, ELEMENTS, IMPURITIES
 from .errors import ConfigError
 from .schema import Config
@@ -90,8 +92,31 @@ def validate(config: Config, file: str) -> None:
         raise ConfigError(file, "schedule.time_step", config.schedule.time_step,
                           "a time step no longer than schedule.tap_interval")
     _check_schedule(config, file)
+    _check_materials(config, file)
     _check_purity(config, file)
     _check_design(config, file)
+
+
+def _check_materials(config: Config, file: str) -> None:
+    """Every solid named by a lining layer or the collectors is a [[materials.solid]] entry,
+    and each entry is named once."""
+    names = [s.name for s in config.materials.solids]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(file, "materials.solid.name", name, "each solid named once")
+
+    def check(key: str, value: str) -> None:
+        if value not in names:
+            close = difflib.get_close_matches(value, names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(file, key, value,
+                              f"one of the solids of [materials] {names}{hint} (configs/materials/)")
+
+    for part in ("side", "bottom", "lid"):
+        for i, layer in enumerate(getattr(config.lining, part)):
+            check(f"lining.{part}[{i}].material", layer.material)
+    for key in ("bottom_block", "rods"):
+        check(f"materials.collectors.{key}", getattr(config.materials.collectors, key))
 
 
 def _check_design(config: Config, file: str) -> None:
@@ -124,6 +149,9 @@ def _check_purity(config: Config, file: str) -> None:
     if p.entrainment and p.alloy_entrainment is None:
         raise ConfigError(file, "purity.alloy_entrainment", None,
                           "a coefficient (kg alloy per kg Al, 0 to 1) when purity.entrainment = true")
+    if p.salt_entrainment and p.salt_inclusions is None:
+        raise ConfigError(file, "purity.salt_inclusions", None,
+                          "a coefficient (kg salt per kg Al, 0 to 1) when purity.salt_entrainment = true")
     tables = {"purity.cation_salt_mole_fraction": p.cation_salt_mole_fraction,
               "purity.cation_salt_activity_coefficient": p.cation_salt_activity_coefficient,
               "purity.cation_metal_activity_coefficient": p.cation_metal_activity_coefficient}

@@ -36,7 +36,6 @@ electrolyte cells): each cell keeps its moles, so every element is conserved.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 
@@ -45,11 +44,12 @@ from cellsim.contracts import CellView, ElectricalPoint, ExchangeStep, Layers, O
 from cellsim.elements import ELEMENTS, IMPURITIES
 from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
 from cellsim.fields.heat import HeatState
+from cellsim.fields import heat_diagnostics as diagnostics
 from cellsim.fields.pot import PotOptions, outside_rod_length
 from cellsim.fields.remap import build_layers, remap_enthalpy
-from cellsim.fields.solvers import ConvergenceError
+from cellsim.fields.solvers import ConvergenceError, threads_for
 from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions
-from cellsim.lumped import chemistry, electrical, thermal
+from cellsim.lumped import chemistry, electrical
 from cellsim.thermo import feed_heating
 from cellsim.units import GAS_CONSTANT, ZERO_CELSIUS
 
@@ -100,6 +100,7 @@ class PotMesh:
         self.grid_depths = (alloy_depth, cathode_depth)
         self.grid_config = self.config  # the salt layer and heat properties this grid has
         g = self.pot.grid
+        threads_for(g.n_cells)
         self.electrolyte = g.region_mask("electrolyte")
         self.alloy = g.region_mask("anode_alloy")
         self.volumes = g.volumes()
@@ -202,7 +203,8 @@ class FieldElectrical:
             electrodes = [Electrode("anode", "anode_alloy", "electrolyte", k(kin.anode_exchange_current_density)),
                           Electrode("cathode", "cathode_metal", "electrolyte",
                                     k(kin.cathode_exchange_current_density))]
-            solver = CurrentSolver(self.mesh.pot.current_grid(), electrodes, Terminal("z-"), Terminal("z+", "rods"))
+            solver = CurrentSolver(self.mesh.pot.current_grid(), electrodes, Terminal("z-"), Terminal("z+", "rods"),
+                                   solver=self.config.numerics.linear_solver.current)
             solver.warm_start(self._current_solver if self._current_solver is not None else self._last_solver)
             self._current_solver = solver
             self._kin_T = T_electrolyte
@@ -283,7 +285,7 @@ class FieldThermal:
 
     def rebuilt(self, cell: CellView, old) -> None:
         pot = self.mesh.pot
-        self.heat_solver = pot.heat_solver()
+        self.heat_solver = pot.heat_solver(self.config.numerics.linear_solver.heat)
         self.heater = pot.heater(self.config.operation.temperature)
         if old is not None:
             hs = self.heat_state
@@ -293,7 +295,7 @@ class FieldThermal:
             self.version += 1
 
     def reset_caches(self) -> None:
-        self.heat_solver = self.mesh.pot.heat_solver()
+        self.heat_solver = self.mesh.pot.heat_solver(self.config.numerics.linear_solver.heat)
 
     def checkpoint(self) -> dict:
         hs = self.heat_state
@@ -346,7 +348,7 @@ class FieldThermal:
         self.version += 1
 
     def shell_temperature(self) -> float:
-        return self.mesh.pot.shell_temperature(self.heat_state.T, self.balance)
+        return diagnostics.shell_temperature(self.mesh.pot, self.heat_state.T, self.balance)
 
     def step_temperature(self, cell: CellView) -> np.ndarray:
         return self.heat_state.T[self.mesh.pot.current_slice]  # the heat step makes a new array
@@ -364,9 +366,7 @@ class FieldThermal:
         pot = mesh.pot
         T = mesh.electrolyte_mean(hs.T)
         point = electrical_provider.at(cell, layers, T)
-        losses = pot.face_losses(bal)
-        loss = thermal.HeatLoss(losses["side"], losses["bottom"], losses["lid"], losses["collectors"],
-                                pot.ledge_thickness(hs.frac), pot.shell_temperature(hs.T, bal))
+        loss = diagnostics.heat_loss(pot, hs, bal)
         m, vol = mesh.electrolyte, mesh.volumes
         liquid = float(np.sum(hs.frac[m] * vol[m]) / vol[m].sum())
         return OperatingPoint(T, point.voltage, loss, point.joule_heat, self._feed_sink(cell, T),
@@ -411,22 +411,20 @@ class FieldSpecies:
         """Impurity masses [kg] in the electrolyte (the remap conserves them to round-off)."""
         return self.field.inventory(self.concentration) * chemistry.MOLAR_MASS
 
-    def add(self, masses: np.ndarray) -> None:
-        """Impurities [kg] entering the electrolyte from outside the exchange (make-up salts,
-        lining, co-dissolution), spread uniformly over its cells."""
-        self.concentration = self.concentration + self.field.uniform(masses / chemistry.MOLAR_MASS)
+    def add(self, masses: np.ndarray, where: str = "melt") -> None:
+        """Impurities [kg] entering the electrolyte from outside the exchange: spread over its
+        cells ('melt': make-up salts), over the cells along the side wall ('wall': lining) or
+        over those on the alloy interface ('anode': co-dissolution), by volume."""
+        self.concentration = self.concentration + self.field.placed(masses / chemistry.MOLAR_MASS, where)
 
     def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
         """The species field over dt (start-of-step temperature field and current solution)."""
         cfg, s, d = self.config, cell.state, cell.derived
-        a_alx3 = cell.alf3_activity()
-        if self.field.options.alf3_activity != a_alx3:
-            self.field.options = replace(self.field.options, alf3_activity=a_alx3)
         gamma = np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES])
         alloy = MetalPool.from_masses(s.alloy, s.alloy.sum() / d.alloy_density, gamma)
         cathode = MetalPool.from_masses(s.cathode, s.cathode.sum() / ELEMENTS["Al"].liquid_density)
         res = self.field.step(dt, self.concentration, alloy, cathode, temperature,
-                              current=electrical_provider.solution)
+                              current=electrical_provider.solution, alf3_activity=cell.alf3_activity())
         mol_imp = chemistry.MOLAR_MASS
         self.concentration = res.c
         return ExchangeStep(s.alloy[_IMP] - dt * res.flux_alloy_to_salt * mol_imp,

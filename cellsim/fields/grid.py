@@ -59,17 +59,20 @@ class Grid:
             if faces[1].size != 2:
                 raise ValueError("an 'rz' grid has exactly one azimuthal cell")
         object.__setattr__(self, "faces", faces)
+        # the faces are fixed from here on: the shape and face areas are computed once
+        object.__setattr__(self, "_shape", tuple(f.size - 1 for f in faces))
         mat = np.ascontiguousarray(self.material, dtype=np.int32)
         if mat.shape != self.shape:
             raise ValueError(f"material map shape {mat.shape} != grid shape {self.shape}")
         object.__setattr__(self, "material", mat)
+        object.__setattr__(self, "_areas", {})
         if not self.multiplicity > 0 or (self.geometry == "rz" and self.multiplicity != 1.0):
             raise ValueError(f"multiplicity must be positive (1 for 'rz'), got {self.multiplicity!r}")
 
     @property
     def shape(self) -> tuple[int, int, int]:
         """Number of cells per axis."""
-        return tuple(f.size - 1 for f in self.faces)  # type: ignore[return-value]
+        return self._shape  # type: ignore[return-value]
 
     @property
     def n_cells(self) -> int:
@@ -94,7 +97,13 @@ class Grid:
         return a0[:, None, None] * np.diff(f1)[None, :, None] * np.diff(f2)[None, None, :]
 
     def face_areas(self, axis: int) -> np.ndarray:
-        """Face areas of ``axis``, face shape of that axis [m2]."""
+        """Face areas of ``axis``, face shape of that axis [m2] (a new array)."""
+        areas = self._areas.get(axis)
+        if areas is None:
+            areas = self._areas[axis] = self._face_areas(axis)
+        return areas.copy()
+
+    def _face_areas(self, axis: int) -> np.ndarray:
         f0, f1, f2 = self.faces
         d0, d1, d2 = np.diff(f0), np.diff(f1), np.diff(f2)
         if self.geometry == "rz":

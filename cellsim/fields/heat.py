@@ -173,7 +173,7 @@ class HeatSolver:
     films : axis -> face-shape array of film coefficients [W/(m2 K)] added in series on
         interior faces (0: none), e.g. melt-to-wall heat transfer.
     loss_groups : name -> (side, face mask of the side); default one group per side.
-    solver : "auto", "direct" or "iterative" (cellsim.fields.heat_linear).
+    solver : "auto", "lu", "multigrid" or "jacobi" (cellsim.fields.heat_linear.ShiftedSolver).
     """
 
     def __init__(self, grid: Grid, props: HeatProperties, bcs: dict, films: dict | None = None,
@@ -215,7 +215,8 @@ class HeatSolver:
     # -- state -------------------------------------------------------------------------
     def state(self, T, time: float = 0.0) -> HeatState:
         """HeatState at temperature T [K] (scalar or cell array); liquid at the melting point."""
-        t = np.ascontiguousarray(np.broadcast_to(np.asarray(T, float), self.grid.shape)).reshape(-1)
+        # a new writable array (a read-only T would compile the kernel a second time)
+        t = np.array(np.broadcast_to(np.asarray(T, float), self.grid.shape)).reshape(-1)
         h = np.empty_like(t)
         hk.enthalpy_from_temperature(t, *self._flat, h)
         return self._state_from_h(h.reshape(self.grid.shape), time)

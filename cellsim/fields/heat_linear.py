@@ -2,7 +2,8 @@
 
 A is the conductance operator of cellsim.kernels.fv (face conductances [W/K]) and d [W/K]
 the backward-Euler mass term V rho c / dt (times the linearised heat capacity); d = 0 is a
-steady solve. The backend follows the grid:
+steady solve. By default (kind "auto", numerics.linear_solver.heat) the backend follows the
+grid:
 
 * 2D r-z grids: the "lu" backend with partial pivoting (the pot's conductances span six
   decades, where the no-pivot symmetric LU of the current stalls near 1e-10), kept while the
@@ -21,21 +22,28 @@ import numpy as np
 from cellsim.fields.solvers import LinearSolver, StencilOperator
 
 
+KINDS = ("auto", "lu", "multigrid", "jacobi")  # "auto" and the backends of cellsim.fields.solvers
+ALIASES = {"direct": "lu", "iterative": "auto-3d"}
+
+
 class ShiftedSolver:
     """Solver of (A + diag d) x = b on one grid shape; keeps factorisations between calls.
 
-    kind : "auto", "direct" (2D only) or "iterative" (3D: Jacobi / multigrid PCG).
+    kind : "auto" (module docstring), or one backend for every solve: "lu", "multigrid" or
+    "jacobi" (numerics.linear_solver.heat); "direct" is "lu" on an r-z grid and "iterative" the
+    3D choice between multigrid and Jacobi (the names of earlier versions).
     """
 
     def __init__(self, shape: tuple[int, int, int], kind: str = "auto"):
         self.shape = tuple(shape)
         axisym = self.shape[1] == 1
-        if kind == "auto":
-            kind = "direct" if axisym else "iterative"
-        if kind not in ("direct", "iterative"):
-            raise ValueError(f"heat solver kind must be 'auto', 'direct' or 'iterative', got {kind!r}")
+        if kind not in KINDS and kind not in ALIASES:
+            raise ValueError(f"heat solver kind must be one of {KINDS + tuple(ALIASES)}, got {kind!r}")
         if kind == "direct" and not axisym:
             raise ValueError("the direct heat solver needs a grid with one cell along axis 1 (r-z)")
+        kind = ALIASES.get(kind, kind)
+        if kind == "auto":
+            kind = "lu" if axisym else "auto-3d"
         self.kind = kind
         self._solvers: dict[str, LinearSolver] = {}
         self._keys: dict[str, StencilOperator] = {}
@@ -55,9 +63,9 @@ class ShiftedSolver:
         round-off between the two is accepted.
         """
         d = np.ascontiguousarray(d, dtype=np.float64)
-        if self.kind == "direct":
+        if self.kind == "lu":
             backend, op, options, maxiter = "lu", StencilOperator(*g, d), dict(symmetric=False), 50
-        elif self._use_multigrid(g, d):
+        elif self.kind == "multigrid" or (self.kind == "auto-3d" and self._use_multigrid(g, d)):
             # two smoothing sweeps each way, with or without the shift: on the default 3D pot
             # (rusal-3kA, hourly steps) 9.5 PCG iterations per solve against 16.3 with one,
             # heat step 84 against 107 ms CPU (docs/campaign.md, Speed)

@@ -42,24 +42,28 @@ sets it from the field at every rebuild). The staircase faces of the shell and t
 melt-to-wall films are scaled by 1 / (|cos t| + |sin t|) at their polar angle t, so that
 the projected x and y faces add up to the cylinder's area.
 
-Property defaults not carried by the configuration (``PotOptions``), tags as in
-docs/references.md ([R] recalled, [E] estimate):
-* liquid layers conduct with k_eff = k_molecular + rho c_p D_t, D_t the layer's eddy
-  diffusivity from the configuration (``eddy_diffusivity`` of [electrolyte], [anode_alloy],
-  [cathode_metal]): the same mixing that the species field adds to the molecular
-  diffusivity, so heat and impurities see one melt (docs/model.md, "Melt mixing"). The
-  melt-to-wall coefficient of the configuration (lining.inside_heat_transfer) is a film on
-  the melt|side-lining and alloy|collector faces;
-* molecular conductivities: electrolyte 0.8 W/(m K) [E] (0.6-1.0 for fluoride
-  melts, not measured), Al 100 [C] (Wiedemann-Franz on [Leitner2017]), Al-Cu alloy 70 [E], solid Al 210 [R];
-* the gas space is a layer of conductivity h_gas x freeboard, so that it passes the
-  configured gas-space coefficient (lining.gas_space_heat_transfer);
-* rho c_p [J/(m3 K)]: steel 5.0e6 [R], insulating (vermiculite) 0.5e6 [E], other bricks
-  2.0e6 [E], graphite 2.7e6 [E], rods 4.0e6 [E], alloy 3.04e6 [E] (3.2 g/cm3 x 0.95 J/(g K)),
-  Al 2349 kg/m3 [Assael2006] x JANAF cp [Chase1998], gas 400 [E];
-* melting: Al 933.45 K, 397 kJ/kg (JANAF); Al-33Cu eutectic 821 K, 350 kJ/kg [E];
-  electrolyte liquidus and latent heat from the configuration, melting over
-  ``mushy_range`` [E] below the liquidus.
+The builder is a pipeline of three stages, each a function of the configuration:
+``_mesh_rz``/``_mesh_xyz`` (the layout: grid, regions, current box, rods, the staircase's
+lining samples) -> ``pot_materials`` (per-cell heat properties and electrical conductivity)
+-> ``pot_boundaries`` (outer boundary conditions, films, loss groups). The diagnostics read
+from the heat field (losses by face, ledge thickness, shell temperature) are in
+cellsim.fields.heat_diagnostics.
+
+Material numbers come from the configuration, none from this module: the lining layers'
+conductivities from [lining], their heat capacities from the solid each layer names
+(``material``) in [materials] (configs/materials/pot.toml, each number with its source),
+the collectors' solids, the gas space, the melts' molecular conductivities, the anode
+alloy's density, heat capacity, melting point and latent heat and the melting range from
+[materials]; the cathode metal's heat capacity and latent heat are JANAF's
+(cellsim.thermo). Liquid layers conduct with k_eff = k_molecular + rho c_p D_t, D_t the
+layer's eddy diffusivity from the configuration (``eddy_diffusivity`` of [electrolyte],
+[anode_alloy], [cathode_metal]): the same mixing that the species field adds to the
+molecular diffusivity, so heat and impurities see one melt (docs/model.md, "Melt mixing").
+The melt-to-wall coefficient of the configuration (lining.inside_heat_transfer) is a film
+on the melt|side-lining and alloy|collector faces; the gas space is a layer of
+conductivity h_gas x freeboard, so that it passes the configured gas-space coefficient
+(lining.gas_space_heat_transfer); the electrolyte melts over materials.melting.mushy_range
+below its configured liquidus, with its configured latent heat.
 """
 
 from __future__ import annotations
@@ -71,7 +75,7 @@ import numpy as np
 
 from cellsim.config.schema import Config
 from cellsim.fields.grid import Grid
-from cellsim.fields.heat import Heater, HeatProperties, HeatSolver, SurfaceBC, ledge_profile
+from cellsim.fields.heat import Heater, HeatProperties, HeatSolver, SurfaceBC
 from cellsim.thermo import AL_CP_LIQUID, AL_CP_SOLID_MEAN, AL_LATENT_HEAT, AL_MELTING_POINT
 from cellsim.units import STEFAN_BOLTZMANN
 
@@ -85,19 +89,28 @@ AMBIENT_RHO_CP = 1e3  # J/(m3 K), same [numerical]
 
 @dataclass(frozen=True)
 class PotOptions:
-    """Numbers the configuration does not carry (see module docstring for sources)."""
+    """Build options that are state, not material: the shell temperature [K] at which a 3D
+    cylinder's radiation film is linearised ([E] 330 K until the 3D model sets it from the
+    field at every rebuild)."""
 
-    electrolyte_conductivity: float = 0.8
-    al_conductivity: float = 100.0
-    al_solid_conductivity: float = 210.0
-    alloy_conductivity: float = 70.0
-    alloy_density: float = 3200.0
-    alloy_specific_heat: float = 950.0
-    alloy_melting_point: float = 821.15
-    alloy_latent_heat: float = 350e3
-    al_density: float = 2349.0
-    mushy_range: float = 2.0
-    surface_temperature: float = 330.0  # K, radiation secant of a 3D cylinder's shell [E]
+    surface_temperature: float = 330.0
+
+
+@dataclass(frozen=True, eq=False)
+class PotLayout:
+    """The mesh stage: grid with one region per layer, the index box of the current-carrying
+    cells, the outer side walls, cavity perimeter [m], rods' plan rectangles [m] (3D), and for
+    a staircase cylinder the lining samples per side-lining column ((i, j) -> counts per
+    side layer, of ``samples`` samples)."""
+
+    grid: Grid
+    current: tuple
+    walls: tuple
+    perimeter: float = 0.0
+    rods: tuple = ()
+    lining_samples: dict | None = None
+    samples: int = 0
+    staircase: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,7 +120,7 @@ class PotModel:
     sigma : electrical conductivity [S/m] per cell (0 in the lining and gas space).
     heat : HeatProperties; bcs : side -> SurfaceBC; films : axis -> face film [W/(m2 K)];
     loss_groups : name -> (side, face mask); a name "face@side" adds to ``face``
-    (``face_losses``); current_slice : index box of the cells the current flows in (bottom
+    (cellsim.fields.heat_diagnostics.face_losses); current_slice : index box of the cells the current flows in (bottom
     collector to the top of the rods);
     perimeter : cavity perimeter [m] (3D ledge thickness); rods : plan rectangles of the
     rods in the grid [m] ((x0, x1), (y0, y1)), 3D only.
@@ -149,43 +162,6 @@ class PotModel:
         out[self.current_slice] = sub
         return out
 
-    def face_losses(self, balance) -> dict:
-        """Losses [W] of a HeatBalance by face: side, bottom, lid, collectors (groups
-        "face@side" summed into "face")."""
-        out = {}
-        for name, value in balance.losses.items():
-            face = name.split("@")[0]
-            out[face] = out.get(face, 0.0) + value
-        return out
-
-    def ledge_thickness(self, frac: np.ndarray) -> float:
-        """Mean frozen electrolyte thickness at the side wall [m]: r-z the radial sum of
-        (1 - f) dr averaged over the rows; 3D the frozen volume over the wetted wall area."""
-        g = self.grid
-        if g.geometry == "rz":
-            _, ledge = ledge_profile(g, frac, "electrolyte")
-            return float(np.mean(ledge))
-        salt = g.region_mask("electrolyte")
-        frozen = float(np.sum(np.where(salt, 1.0 - frac, 0.0) * g.volumes()))
-        rows = salt.any(axis=(0, 1))
-        return frozen / (self.perimeter * float(np.sum(g.widths(2)[rows])))
-
-    def shell_temperature(self, T: np.ndarray, balance=None) -> float:
-        """Shell temperature [K]. r-z: mean of the outer column of cells (unweighted); 3D: the
-        mean outer surface temperature that sheds the side loss of ``balance`` by convection
-        and radiation over ``outer_side_area`` (a staircase shell has no cell at the surface)."""
-        if self.grid.geometry == "rz":
-            return float(np.mean(T[-1, 0, :]))
-        q = self.face_losses(balance)["side"] / self.outer_side_area
-        ts, ta, es = self.ambient + 50.0, self.ambient, self.emissivity * STEFAN_BOLTZMANN
-        for _ in range(50):
-            f = self.convection * (ts - ta) + es * (ts**4 - ta**4) - q
-            step = f / (self.convection + 4 * es * ts**3)
-            ts -= step
-            if abs(step) < 1e-10:
-                break
-        return float(ts)
-
     def __repr__(self) -> str:
         return f"PotModel({self.grid!r})"
 
@@ -198,15 +174,6 @@ def _segments(parts, scale):
         faces += list(faces[-1] + thick * np.arange(1, n + 1) / n)
         ids += [i] * n
     return np.array(faces), np.array(ids)
-
-
-def _rho_cp(name: str) -> float:
-    name = name.lower()
-    if "steel" in name:
-        return 5.0e6
-    if "vermiculite" in name or "insulat" in name:
-        return 0.5e6
-    return 2.0e6
 
 
 def _z_parts(config: Config) -> list:
@@ -243,9 +210,11 @@ def _column_name(zn: str, column: str) -> str:
     return zn
 
 
-def _region_table(config: Config, regions: dict, options: PotOptions) -> dict:
+def _region_table(config: Config, regions: dict) -> dict:
     """Per-region property arrays (index = region id): ks, kl, cs, cl, ts, tl, lat, sig."""
-    geo, lin, col, el, o = config.geometry, config.lining, config.collectors, config.electrolyte, options
+    geo, lin, col, el, mat = (config.geometry, config.lining, config.collectors, config.electrolyte,
+                              config.materials)
+    alloy, al, mushy = mat.anode_alloy, mat.aluminium, mat.melting.mushy_range
     z = {key: np.zeros(len(regions)) for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat", "sig")}
 
     def put(name, k, c, sigma=0.0, k_liq=None, c_liq=None, t_melt=0.0, latent=0.0, mushy=0.0):
@@ -254,32 +223,30 @@ def _region_table(config: Config, regions: dict, options: PotOptions) -> dict:
         z["cs"][i], z["cl"][i] = c, c if c_liq is None else c_liq
         z["ts"][i], z["tl"][i], z["lat"][i], z["sig"][i] = t_melt - mushy, t_melt, latent, sigma
 
-    for i, L in enumerate(lin.bottom):
-        put(f"bottom_{i}", L.thermal_conductivity, _rho_cp(L.name))
-    for i, L in enumerate(lin.lid):
-        put(f"lid_{i}", L.thermal_conductivity, _rho_cp(L.name))
-    for i, L in enumerate(lin.side):
-        put(f"side_{i}", L.thermal_conductivity, _rho_cp(L.name))
-    put("bottom_collector", col.bottom_thermal_conductivity, 2.7e6, 1.0 / col.bottom_resistivity)
-    put("rods", col.rod_thermal_conductivity, 4.0e6, 1.0 / col.rod_resistivity)
+    for part in ("bottom", "lid", "side"):
+        for i, L in enumerate(getattr(lin, part)):
+            put(f"{part}_{i}", L.thermal_conductivity, mat.solid(L.material).volumetric_heat_capacity)
+    put("bottom_collector", col.bottom_thermal_conductivity,
+        mat.solid(mat.collectors.bottom_block).volumetric_heat_capacity, 1.0 / col.bottom_resistivity)
+    put("rods", col.rod_thermal_conductivity, mat.solid(mat.collectors.rods).volumetric_heat_capacity,
+        1.0 / col.rod_resistivity)
     if geo.freeboard > 0:
-        put("gas_space", lin.gas_space_heat_transfer * geo.freeboard, 400.0)
+        put("gas_space", lin.gas_space_heat_transfer * geo.freeboard, mat.gas_space.volumetric_heat_capacity)
     if "ambient" in regions:
         put("ambient", AMBIENT_CONDUCTIVITY, AMBIENT_RHO_CP)
-    c_alloy = o.alloy_density * o.alloy_specific_heat
+    c_alloy = alloy.density * alloy.specific_heat
     c_salt = el.density * el.specific_heat
-    c_al = o.al_density * AL_CP_LIQUID
-    put("anode_alloy", o.alloy_conductivity, c_alloy, 1.0 / config.anode_alloy.resistivity,
-        k_liq=o.alloy_conductivity + c_alloy * config.anode_alloy.eddy_diffusivity,
-        t_melt=o.alloy_melting_point,
-        latent=o.alloy_density * o.alloy_latent_heat, mushy=o.mushy_range)
+    c_al = al.density * AL_CP_LIQUID
+    put("anode_alloy", alloy.thermal_conductivity, c_alloy, 1.0 / config.anode_alloy.resistivity,
+        k_liq=alloy.thermal_conductivity + c_alloy * config.anode_alloy.eddy_diffusivity,
+        t_melt=alloy.melting_point, latent=alloy.density * alloy.latent_heat, mushy=mushy)
     put("electrolyte", el.ledge_thermal_conductivity, c_salt, el.conductivity,
-        k_liq=o.electrolyte_conductivity + c_salt * el.eddy_diffusivity, t_melt=el.liquidus, latent=el.density * el.latent_heat,
-        mushy=o.mushy_range)
-    put("cathode_metal", o.al_solid_conductivity, o.al_density * AL_CP_SOLID_MEAN,
+        k_liq=mat.electrolyte.thermal_conductivity + c_salt * el.eddy_diffusivity, t_melt=el.liquidus,
+        latent=el.density * el.latent_heat, mushy=mushy)
+    put("cathode_metal", al.solid_thermal_conductivity, al.density * AL_CP_SOLID_MEAN,
         1.0 / config.cathode_metal.resistivity,
-        k_liq=o.al_conductivity + c_al * config.cathode_metal.eddy_diffusivity, c_liq=c_al, t_melt=AL_MELTING_POINT,
-        latent=o.al_density * AL_LATENT_HEAT, mushy=o.mushy_range)
+        k_liq=al.liquid_thermal_conductivity + c_al * config.cathode_metal.eddy_diffusivity, c_liq=c_al,
+        t_melt=AL_MELTING_POINT, latent=al.density * AL_LATENT_HEAT, mushy=mushy)
     return z
 
 
@@ -304,13 +271,17 @@ def build_pot(config: Config, resolution: str = "default", options: PotOptions =
         raise ValueError(f"build_pot: an r-z pot must be cylindrical (geometry.shape = {shape!r}); "
                          "use geometry 'xyz'")
     s = RESOLUTIONS[resolution]
-    if geometry == "rz":
-        return _build_rz(config, s, options)
-    return _build_xyz(config, s, options)
+    layout = _mesh_rz(config, s) if geometry == "rz" else _mesh_xyz(config, s)
+    heat, sigma = pot_materials(config, layout)
+    bcs, films, groups, outer_side_area = pot_boundaries(config, layout, options)
+    lin = config.lining
+    return PotModel(layout.grid, sigma, heat, bcs, films, groups, layout.current, layout.perimeter,
+                    layout.rods, outer_side_area, lin.shell_emissivity, lin.outside_convection,
+                    lin.ambient_temperature)
 
 
 # ---------------------------------------------------------------------------------- r-z
-def _build_rz(config: Config, s: float, options: PotOptions) -> PotModel:
+def _mesh_rz(config: Config, s: float) -> PotLayout:
     geo, lin, col = config.geometry, config.lining, config.collectors
     r_rod = math.sqrt(col.rod_count) * col.rod_diameter / 2
     if r_rod >= geo.inner_radius:
@@ -329,7 +300,7 @@ def _build_rz(config: Config, s: float, options: PotOptions) -> PotModel:
     n_cav = int(np.sum(rid < 2))
     k0 = int(np.argmax(zid == znames.index("bottom_collector")))
     current = (slice(0, n_cav), slice(0, 1), slice(k0, grid.shape[2]))
-    return _assemble(config, grid, options, walls=("r+",), current=current)
+    return PotLayout(grid, current, walls=("r+",))
 
 
 # ---------------------------------------------------------------------------------- 3D
@@ -362,7 +333,7 @@ def _rod_intervals(n: int, extent: float, half_side: float) -> list:
     return out
 
 
-def _build_xyz(config: Config, s: float, options: PotOptions) -> PotModel:
+def _mesh_xyz(config: Config, s: float) -> PotLayout:
     geo, lin, col = config.geometry, config.lining, config.collectors
     cyl = geo.shape == "cylindrical"
     if cyl:
@@ -398,12 +369,9 @@ def _build_xyz(config: Config, s: float, options: PotOptions) -> PotModel:
         if far >= geo.inner_radius:
             raise ValueError("build_pot: the rod pattern does not fit in the cylindrical cavity")
 
-    # plan columns: rods, cavity, side_i or ambient; per-column lining mix (cylinder)
+    # plan columns: rods, cavity, side_i or ambient; per-column lining samples (cylinder)
     column = np.empty((xc.size, yc.size), dtype=object)
-    k_mix = np.zeros(column.shape)
-    c_mix = np.zeros(column.shape)
-    side_k = np.array([L.thermal_conductivity for L in lin.side])
-    side_c = np.array([_rho_cp(L.name) for L in lin.side])
+    samples = {}
     sub = (np.arange(8) + 0.5) / 8
     for i in range(xc.size):
         for j in range(yc.size):
@@ -427,8 +395,7 @@ def _build_xyz(config: Config, s: float, options: PotOptions) -> PotModel:
                 lining = layer[(d >= 0) & (layer < t_side.size)]
                 counts = np.bincount(lining, minlength=t_side.size)
                 column[i, j] = f"side_{int(np.argmax(counts))}"
-                k_mix[i, j] = 1.0 / np.sum(counts / d.size / side_k)
-                c_mix[i, j] = np.sum(counts * side_c) / counts.sum()
+                samples[i, j] = counts
     z_parts = _z_parts(config)
     zf, zid = _segments(z_parts, s)
     znames = [p[0] for p in z_parts]
@@ -447,14 +414,8 @@ def _build_xyz(config: Config, s: float, options: PotOptions) -> PotModel:
     current = (slice(0, int(np.nonzero(cav.any(axis=1))[0][-1]) + 1),
                slice(0, int(np.nonzero(cav.any(axis=0))[0][-1]) + 1), slice(k0, grid.shape[2]))
     perimeter = 2 * math.pi * geo.inner_radius if cyl else 2 * (geo.inner_length + geo.inner_width)
-    mix = None
-    if cyl:
-        side_cells = np.isin(material, [regions[f"side_{i}"] for i in range(len(lin.side))])
-        mix = (side_cells, np.broadcast_to(k_mix[:, :, None], grid.shape),
-               np.broadcast_to(c_mix[:, :, None], grid.shape))
-    walls = ("x+", "y+")
-    return _assemble(config, grid, options, walls=walls, current=current, perimeter=perimeter,
-                     rods=rods, mix=mix, staircase=cyl)
+    return PotLayout(grid, current, walls=("x+", "y+"), perimeter=perimeter, rods=rods,
+                     lining_samples=samples if cyl else None, samples=sub.size**2, staircase=cyl)
 
 
 def _polar_factor(grid: Grid, axis: int) -> np.ndarray:
@@ -465,20 +426,39 @@ def _polar_factor(grid: Grid, axis: int) -> np.ndarray:
     return (1.0 / (np.abs(np.cos(t)) + np.abs(np.sin(t))))[:, :, None]
 
 
-# ----------------------------------------------------------------------------- assembly
-def _assemble(config: Config, grid: Grid, options: PotOptions, walls, current, perimeter=0.0,
-              rods=(), mix=None, staircase=False) -> PotModel:
-    """Properties, films, boundary conditions and loss groups of either geometry."""
-    lin, col = config.lining, config.collectors
+# ---------------------------------------------------------------------------- materials
+def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np.ndarray]:
+    """The materials stage: heat properties and electrical conductivity [S/m] per cell from
+    the regions of ``layout`` and the configuration's materials (module docstring). A
+    staircase cylinder's side-lining column takes the series mix of its samples' layers as
+    its conductivity and their volume mix of rho c_p."""
+    grid = layout.grid
     regions, m, shape = grid.regions, grid.material, grid.shape
-    z = _region_table(config, regions, options)
+    z = _region_table(config, regions)
     props = {key: z[key][m].reshape(shape) for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat")}
-    if mix is not None:  # staircase lining: series mix of the layers per column
-        sel, k_mix, c_mix = mix
+    if layout.lining_samples is not None:
+        side = config.lining.side
+        side_k = np.array([L.thermal_conductivity for L in side])
+        side_c = np.array([config.materials.solid(L.material).volumetric_heat_capacity for L in side])
+        k_mix, c_mix = np.zeros(shape[:2]), np.zeros(shape[:2])
+        for (i, j), counts in layout.lining_samples.items():
+            k_mix[i, j] = 1.0 / np.sum(counts / layout.samples / side_k)
+            c_mix[i, j] = np.sum(counts * side_c) / counts.sum()
+        sel = np.isin(m, [regions[f"side_{i}"] for i in range(len(side))])
         for key, val in (("ks", k_mix), ("kl", k_mix), ("cs", c_mix), ("cl", c_mix)):
-            props[key] = np.where(sel, val, props[key])
+            props[key] = np.where(sel, np.broadcast_to(val[:, :, None], shape), props[key])
     heat = HeatProperties(*(props[key] for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat")))
-    sigma = z["sig"][m].reshape(shape)
+    return heat, z["sig"][m].reshape(shape)
+
+
+# ---------------------------------------------------------------------------- boundaries
+def pot_boundaries(config: Config, layout: PotLayout, options: PotOptions = PotOptions()
+                   ) -> tuple[dict, dict, dict, float]:
+    """The boundary stage: outer boundary conditions (side -> SurfaceBC), films (axis -> face
+    film [W/(m2 K)]), loss groups (name -> (side, face mask)) and the outer side area [m2]."""
+    lin, col = config.lining, config.collectors
+    grid, walls, staircase = layout.grid, layout.walls, layout.staircase
+    regions, m, shape = grid.regions, grid.material, grid.shape
 
     # films: melt | side lining (lateral faces), alloy | collector (axial faces), and for a
     # staircase cylinder the shell surface on the shell | ambient faces
@@ -549,5 +529,4 @@ def _assemble(config: Config, grid: Grid, options: PotOptions, walls, current, p
         outer = 2 * math.pi * grid.faces[0][-1]
     else:
         outer = 4 * (grid.faces[0][-1] + grid.faces[1][-1]) if grid.geometry == "xyz" else 0.0
-    return PotModel(grid, sigma, heat, bcs, films, groups, current, perimeter, rods,
-                    outer * height, lin.shell_emissivity, lin.outside_convection, amb_T)
+    return bcs, films, groups, outer * height

@@ -40,6 +40,7 @@ import numpy as np
 from cellsim.kernels import fv
 from cellsim.kernels import linalg as la
 from cellsim.kernels import multigrid as mg
+from cellsim.kernels import parallel as kernel_threads
 
 
 class ConvergenceError(RuntimeError):
@@ -69,8 +70,15 @@ def set_max_threads(n: int | None, min_cells: int | None = None) -> None:
 def _set_threads(n_cells: int) -> None:
     n = _MAX_THREADS[0] if n_cells >= _MIN_CELLS[0] else 1
     if n != _CURRENT_THREADS[0]:  # numba.set_num_threads costs ~50 us per call
-        numba.set_num_threads(n)
+        kernel_threads.set_threads(n)  # one thread: the kernels' serial twins
         _CURRENT_THREADS[0] = n
+
+
+def threads_for(n_cells: int) -> None:
+    """Set the kernels' thread count for a grid of ``n_cells`` cells (what every solve does
+    first); a field level calls it when it builds a grid, so the kernels it runs before its
+    first solve use the same threads (one on small grids: the serial twins)."""
+    _set_threads(n_cells)
 
 
 # --------------------------------------------------------------------------- the operator

@@ -113,7 +113,8 @@ class SpeciesOptions:
                       k_salt=el.mass_transfer_coefficient,
                       k_metal_anode=config.anode_alloy.metal_mass_transfer_coefficient,
                       k_metal_cathode=config.cathode_metal.metal_mass_transfer_coefficient,
-                      eddy_diffusivity=el.eddy_diffusivity, equilibria=config.purity.equilibria)
+                      eddy_diffusivity=el.eddy_diffusivity, equilibria=config.purity.equilibria,
+                      linear_solver=config.numerics.linear_solver.species)
         values.update(overrides)
         return cls(**values)
 
@@ -230,6 +231,7 @@ class SpeciesField:
         self._bw = bw if solver == "band" else None
         self._band = np.empty((self.n, 2 * bw + 1))  # the cell block (band storage), assembly buffer
         self._factors = None  # reused factorisations of the band path (``_band_solve``)
+        self._wall = None  # side-wall cells (``wall_cells``), found on first use
         self.n_factorisations = 0
 
     def _interface(self, salt: int, metal: int) -> _Interface:
@@ -267,15 +269,58 @@ class SpeciesField:
         c[:, self.mask] = np.asarray(moles, dtype=float)[:, None] / self.volumes.sum()
         return c
 
+    def placed(self, moles, where: str = "melt") -> np.ndarray:
+        """Field holding ``moles`` [mol] of each impurity spread by volume over the cells
+        ``where`` they enter: 'melt' all, 'wall' the side-wall cells (:meth:`wall_cells`),
+        'anode' the cells on the alloy interface [mol/m3]."""
+        if where == "melt":
+            return self.uniform(moles)
+        if where == "wall":
+            cells = self.wall_cells()
+        elif where == "anode":
+            cells = np.unique(self.anode.cell)
+        else:
+            raise ValueError(f"impurity input at {where!r}: expected 'melt', 'wall' or 'anode'")
+        vol = self.volumes[cells]
+        c = np.zeros((N_SPECIES, self.n))
+        c[:, cells] = np.asarray(moles, dtype=float)[:, None] / vol.sum()
+        out = np.zeros((N_SPECIES,) + self.grid.shape)
+        out[:, self.mask] = c
+        return out
+
+    def wall_cells(self) -> np.ndarray:
+        """Indices (over the electrolyte cells) of the cells along the side wall: those whose
+        outward neighbour on a horizontal axis (towards the high index: the axis and the
+        symmetry planes sit at index 0) is not electrolyte or lies outside the grid."""
+        if self._wall is None:
+            vertical = set(np.unique(self.anode.axis).tolist())
+            wall = np.zeros(self.grid.shape, dtype=bool)
+            for a in range(3):
+                n = self.grid.shape[a]
+                if a in vertical or n < 2:
+                    continue
+                nxt = np.ones(self.grid.shape, dtype=bool)  # outward neighbour not electrolyte
+                inner = [slice(None)] * 3
+                inner[a] = slice(0, n - 1)
+                outer = [slice(None)] * 3
+                outer[a] = slice(1, n)
+                nxt[tuple(inner)] = ~self.mask[tuple(outer)]
+                wall |= self.mask & nxt
+            self._wall = self.index[wall]
+        return self._wall
+
     def inventory(self, c: np.ndarray) -> np.ndarray:
         """Moles of each impurity in the electrolyte [mol]."""
         return c[:, self.mask] @ self.volumes
 
-    def exchange_ratios(self, which: str, pool: MetalPool, T, current=None) -> np.ndarray:
+    def exchange_ratios(self, which: str, pool: MetalPool, T, current=None,
+                        alf3_activity: float | None = None) -> np.ndarray:
         """S per face and impurity, (n_faces, N_SPECIES) [-], at electrode ``which``
         ("anode" or "cathode"): the interface_ratio of chemistry at the face's temperature and
-        surface Al activity, times c_salt / c_metal and the surface enrichment factor."""
+        surface Al activity, times c_salt / c_metal and the surface enrichment factor.
+        ``alf3_activity``: the melt's AlX3 activity of this step (None: ``options.alf3_activity``)."""
         o = self.options
+        a_alx3 = o.alf3_activity if alf3_activity is None else alf3_activity
         itf = self.anode if which == "anode" else self.cathode
         k_metal = o.k_metal_anode if which == "anode" else o.k_metal_cathode
         T_face = np.broadcast_to(np.asarray(T, dtype=float), self.grid.shape).ravel()[itf.salt_flat]
@@ -291,7 +336,7 @@ class SpeciesField:
         a_al = pool.activity_al * x_al_surface / pool.x_al if pool.x_al > 0.0 else x_al_surface
         gamma = np.ones(N_SPECIES) if pool.gamma is None else np.asarray(pool.gamma, dtype=float)
         ratio = chemistry.interface_ratio(T_face[:, None], o.family, o.potential_offsets,
-                                          o.alf3_activity, a_al[:, None], gamma, o.equilibria)
+                                          a_alx3, a_al[:, None], gamma, o.equilibria)
         return ratio * enrich[:, None] * o.salt_concentration / pool.c_total
 
     # ------------------------------------------------------------------ assembly
@@ -383,13 +428,14 @@ class SpeciesField:
 
     # ------------------------------------------------------------------ time step
     def step(self, dt: float, c: np.ndarray, alloy: MetalPool, cathode: MetalPool, T,
-             current=None, phi=None) -> SpeciesStep:
+             current=None, phi=None, alf3_activity: float | None = None) -> SpeciesStep:
         """Advance every impurity by dt [s] (backward Euler).
 
         c : (N_SPECIES, *grid.shape) [mol/m3]; alloy, cathode : MetalPool at the start of
         the step; T : temperature [K], scalar or cell array; current : a CurrentSolution on
         this grid (``phi``, ``face_current``) or None; phi : cell potential [V] overriding
-        ``current.phi`` for migration. The pools' new moles are exactly
+        ``current.phi`` for migration; alf3_activity : the melt's AlX3 activity over the step
+        (a time-varying input; None: ``options.alf3_activity``). The pools' new moles are exactly
         ``alloy.moles - dt * flux_alloy_to_salt`` and ``cathode.moles + dt * flux_salt_to_cathode``.
         """
         c = np.asarray(c, dtype=float)
@@ -399,8 +445,8 @@ class SpeciesField:
             if current.face_current[2].shape != self.geometric[2].shape:
                 raise ValueError("the current solution lives on another grid than the species field")
             phi = current.phi if phi is None else phi
-        S_a = self.exchange_ratios("anode", alloy, T, current)
-        S_c = self.exchange_ratios("cathode", cathode, T, current)
+        S_a = self.exchange_ratios("anode", alloy, T, current, alf3_activity)
+        S_c = self.exchange_ratios("cathode", cathode, T, current, alf3_activity)
         if self._bw is not None:
             return self._step_band(dt, c, alloy, cathode, S_a, S_c, T, phi)
         c_new = np.zeros_like(c)

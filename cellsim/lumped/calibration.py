@@ -8,7 +8,13 @@ the lumped level multiplies each face's lining loss by a *shape factor*
     f_face = Q_face(field) / Q_face(lining)      (both at the field's melt temperature and depths)
 
 taken from the steady start of the axisymmetric model (the same solve a field campaign starts
-from: current and heat iterated to the set point, heater on if the pot needs it). The
+from: current and heat iterated to the set point, heater on if the pot needs it). A second
+steady solve with the cathode metal a quarter of the freeboard deeper (the gas space shorter
+by as much, the lid and the rods' length beyond it unchanged, as a field campaign remeshes
+between taps) gives each factor's slope in the cathode-metal depth: as the metal rises towards
+the lid, the field loses more through the lid, the rods and the upper wall (3 kA pot: +30 W
+rods, +14 W lid, +14 W side over a 2-day tap cycle) than the 1D estimate, whose lid and rod
+paths do not see the depth. Without the slope the lumped heater ran 4-5 % below the field's. The
 collectors' factor is taken after the rods' own Joule heat that leaves at the clamps (added
 by the lumped model afterwards) and with the Joule heat that the field generates in the rods
 beyond the lid (outside its domain, inside the lumped pot's), so the heater power matches. The ledge-to-wall
@@ -18,7 +24,7 @@ state (near the liquidus the coupled start may not settle) and the factors descr
 temperature and depth: corrections of the lining estimate's shape, not of its physics (the
 outer convection and radiation stay nonlinear in the shell temperature).
 
-Cache: one field solve per *thermal configuration*: the SHA-256 of every section that enters
+Cache: two field solves per *thermal configuration*: the SHA-256 of every section that enters
 the field's steady start (geometry, lining, collectors, electrolyte, metals, kinetics,
 operation, scrap feed, grid resolution); ``meta``, ``schedule``, ``product``, ``footprint``
 and the other numerics do not enter. Factors are kept in memory and in
@@ -38,7 +44,7 @@ from pathlib import Path
 from ..config.schema import Config
 from . import electrical, thermal
 
-VERSION = 5  # bump when the calibration's definition changes (invalidates the disk cache)
+VERSION = 6  # bump when the calibration's definition changes (invalidates the disk cache)
 FACTOR_KEYS = ("side", "bottom", "lid", "collectors", "ledge")
 _MEMORY: dict[str, dict] = {}
 
@@ -94,12 +100,19 @@ def _field_pot(cfg: Config):
     return cell, cell.physics.thermal.note
 
 
-def _solve(config: Config) -> dict:
-    """Shape factors from the field's steady start."""
+def _solve(config: Config, cathode_depth: float | None = None) -> dict:
+    """Shape factors from the field's steady start, with the cathode metal at ``cathode_depth``
+    [m] (default: the configured depth; the lid and the rods' length beyond it stay, as in a
+    field campaign's remesh, :func:`cellsim.fields.remap.layer_config`)."""
+    from ..fields.remap import layer_config
+
     cfg = _plain(config)
-    field, note = _field_pot(cfg)
+    pot = cfg if cathode_depth is None else layer_config(cfg, cfg.geometry.anode_alloy_depth,
+                                                         cathode_depth)
+    field, note = _field_pot(pot)
     d = field.derived
     T = float(d.temperature)
+    # the lumped side at the same depths, with the configured geometry (as the lumped level)
     lining = thermal.heat_loss(cfg, T, float(d.alloy_depth), float(d.cathode_depth))
     R = electrical.resistances(cfg, T, float(d.alloy_depth), float(d.cathode_depth))
     rods_out = 0.5 * field.current**2 * R.rods  # as the lumped model adds it
@@ -123,19 +136,45 @@ def _solve(config: Config) -> dict:
     }
 
 
+DEPTH_SHIFT = 0.25  # the second solve: cathode metal deeper by this fraction of the freeboard
+
+
 def field_factors(config: Config) -> dict:
-    """Shape factors of ``config`` from one steady field solve (uncached)."""
+    """Shape factors of ``config`` (uncached) from two steady field solves: at the configured
+    cathode-metal depth and with the metal a quarter of the freeboard deeper (the gas space
+    shorter by as much, as between two taps). ``slopes`` holds each face's change of factor per
+    metre of cathode metal, which :func:`calibrated` applies linearly."""
     out = _solve(config)
     bad = [k for k in FACTOR_KEYS if not (0 < out[k] < 1e3)]
     if bad:
         raise RuntimeError(f"heat-path calibration of '{config.meta.name}': factor(s) {bad} "
                            f"are not positive and finite ({[out[k] for k in bad]})")
+    out["slopes"] = {k: 0.0 for k in FACTOR_KEYS}
+    shift = DEPTH_SHIFT * config.geometry.freeboard
+    if shift > 1e-3:
+        deeper = _solve(config, out["cathode_depth"] + shift)
+        dz = deeper["cathode_depth"] - out["cathode_depth"]
+        if dz > 1e-4 and all(0 < deeper[k] < 1e3 for k in FACTOR_KEYS):
+            out["slopes"] = {k: (deeper[k] - out[k]) / dz for k in FACTOR_KEYS if k != "ledge"}
+            out["slopes"]["ledge"] = 0.0  # the ledge is the lumped level's 1D freeze front
+            out["deeper"] = {k: deeper[k] for k in ("cathode_depth", "field_losses",
+                                                     "lining_losses", "note")}
     return out
+
+
+_KEYS: dict[int, tuple[Config, str]] = {}  # id -> (config, key): the hash once per config object
 
 
 def factors(config: Config) -> dict:
     """Shape factors of ``config`` (memory, then disk cache, then the field solves)."""
-    key = thermal_key(config)
+    known = _KEYS.get(id(config))
+    if known is not None and known[0] is config:
+        key = known[1]
+    else:
+        key = thermal_key(config)
+        if len(_KEYS) > 64:
+            _KEYS.clear()
+        _KEYS[id(config)] = (config, key)
     if key in _MEMORY:
         return _MEMORY[key]
     path = cache_dir() / f"{key}.json"
@@ -159,9 +198,26 @@ def factors(config: Config) -> dict:
     return data
 
 
-def calibrated(config: Config, loss: thermal.HeatLoss) -> thermal.HeatLoss:
-    """``loss`` (the lining estimate) with each face scaled by the field's shape factor."""
-    k = factors(config)
+def shape_factors(config: Config, cathode_depth: float | None = None,
+                  k: dict | None = None) -> dict[str, float]:
+    """Each face's shape factor with the cathode metal at ``cathode_depth`` [m]: linear in the
+    depth through the two calibration solves (held above a tenth of the factor at the
+    configured depth, so that a far extrapolation never turns a loss negative). ``k``: the
+    factors of ``config`` when the caller has them already."""
+    if k is None:
+        k = factors(config)
+    if cathode_depth is None:
+        return {f: k[f] for f in FACTOR_KEYS}
+    dz = cathode_depth - k["cathode_depth"]
+    return {f: max(k[f] + k["slopes"][f] * dz, 0.1 * k[f]) for f in FACTOR_KEYS}
+
+
+def calibrated(config: Config, loss: thermal.HeatLoss, cathode_depth: float | None = None,
+               k: dict | None = None) -> thermal.HeatLoss:
+    """``loss`` (the lining estimate, with the cathode metal at ``cathode_depth`` [m]) with each
+    face scaled by the field's shape factor at that depth (``k``: the factors of ``config``
+    when the caller has them already)."""
+    k = shape_factors(config, cathode_depth, k)
     return thermal.HeatLoss(side=loss.side * k["side"], bottom=loss.bottom * k["bottom"],
                             lid=loss.lid * k["lid"], collectors=loss.collectors * k["collectors"],
                             ledge_thickness=loss.ledge_thickness * k["ledge"],

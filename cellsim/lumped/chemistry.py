@@ -33,14 +33,24 @@ MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in IMPURITIES])
 
 
 def interface_ratio(T: float, family: str, offsets: dict, a_alx3: float, a_al: float,
-                    gamma: np.ndarray, equilibria: str = "fixed_1000K") -> np.ndarray:
+                    gamma: np.ndarray, equilibria: str = "fixed_1000K",
+                    dE: np.ndarray | None = None) -> np.ndarray:
     """Equilibrium x_salt / x_metal of each impurity at a metal|salt interface (array over IMPURITIES).
 
     ``a_al`` is the Al activity of the metal at that interface, ``gamma`` the activity
     coefficients of the impurities in it, ``a_alx3`` the AlX3 activity of the melt.
     ``equilibria``: "fixed_1000K" (the 1000 K series) or "janaf" (delta_E(T) of
-    cellsim.purity.equilibria; T may then be an array of shape (n, 1)).
+    cellsim.purity.equilibria; T may then be an array of shape (n, 1)). ``dE``: the
+    :func:`exchange_potentials` of these arguments, when the caller has them already.
     """
+    if dE is None:
+        dE = exchange_potentials(T, family, offsets, equilibria)
+    exponent = -VALENCE * FARADAY * dE / (GAS_CONSTANT * T)
+    return gamma * a_alx3 ** (VALENCE / 3.0) * np.exp(exponent) / a_al ** (VALENCE / 3.0)
+
+
+def exchange_potentials(T, family: str, offsets: dict, equilibria: str = "fixed_1000K") -> np.ndarray:
+    """delta_E [V] of each impurity vs Al (array over IMPURITIES; see :func:`interface_ratio`)."""
     if equilibria == "janaf":
         from ..purity.equilibria import delta_E as delta_E_T
 
@@ -50,8 +60,7 @@ def interface_ratio(T: float, family: str, offsets: dict, a_alx3: float, a_al: f
             dE = dE[:, 0, :]
     else:
         dE = np.array([delta_E(s, family) + offsets.get(s, 0.0) for s in IMPURITIES])
-    exponent = -VALENCE * FARADAY * dE / (GAS_CONSTANT * T)
-    return gamma * a_alx3 ** (VALENCE / 3.0) * np.exp(exponent) / a_al ** (VALENCE / 3.0)
+    return dE
 
 
 def film_conductance(area: float, S: np.ndarray, k_salt: float, k_metal: float) -> np.ndarray:

@@ -14,8 +14,6 @@ empty and their mesh hooks do nothing.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
-
 import numpy as np
 from scipy.optimize import brentq
 
@@ -25,6 +23,8 @@ from ..thermo import feed_heating
 from . import chemistry, electrical, thermal
 
 _IMP = slice(1, None)  # impurities within ALL_ELEMENTS arrays
+_ONES = np.ones(len(IMPURITIES))
+_MOLAR_MASSES = np.array([ELEMENTS[x].molar_mass for x in ALL_ELEMENTS])
 
 
 class Stateless:
@@ -76,10 +76,11 @@ class SteadyHeatBalance(Stateless):
     def __init__(self, config, mesh=None):
         super().__init__(config, mesh)
         self.calibrated = None
+        self._factors = (None, None)  # (config, its shape factors): the key is a content hash
         if config.numerics.heat_paths == "field":  # shape factors from one field solve
-            from .calibration import calibrated
+            from .calibration import calibrated, factors
 
-            self.calibrated = calibrated
+            self.calibrated, self.factors = calibrated, factors
 
     def start(self, cell: CellView, layers: Layers, electrical_provider) -> None:
         pass
@@ -100,15 +101,27 @@ class SteadyHeatBalance(Stateless):
         cfg = cell.config
         T_set = cfg.operation.temperature
         feed_unit = cell.state.feed_rate
+        paths = thermal.HeatPaths(cfg, layers.alloy_depth, layers.cathode_depth)
+        tried = {}  # root finders revisit their end points: each temperature is evaluated once
+        if self.calibrated is not None and self._factors[0] is not cfg:
+            self._factors = (cfg, self.factors(cfg))
+        k = self._factors[1]
+        T_feed = cfg.scrap.feed_temperature
 
         def balance(T):
+            if T in tried:
+                return tried[T]
             point = electrical_provider.at(cell, layers, T)
-            loss = thermal.heat_loss(cfg, T, layers.alloy_depth, layers.cathode_depth)
-            if self.calibrated is not None:
-                loss = self.calibrated(cfg, loss)
-            sink = feed_unit * feed_heating(cfg.scrap.feed_temperature, T)
-            loss = replace(loss, collectors=loss.collectors + point.clamp_heat)
-            return point.joule_heat - loss.total - sink, point.voltage, loss, point.joule_heat, sink
+            loss = paths.loss(T)
+            if k is not None:
+                loss = self.calibrated(cfg, loss, layers.cathode_depth, k)
+            sink = feed_unit * feed_heating(T_feed, T)
+            loss = thermal.HeatLoss(loss.side, loss.bottom, loss.lid,
+                                    loss.collectors + point.clamp_heat, loss.ledge_thickness,
+                                    loss.shell_temperature)
+            tried[T] = out = (point.joule_heat - loss.total - sink, point.voltage, loss,
+                              point.joule_heat, sink)
+            return out
 
         margin, V, loss, joule, sink = balance(T_set)
         T, heater = T_set, max(-margin, 0.0)
@@ -145,7 +158,7 @@ class FilmExchange(Stateless):
     def electrolyte_inventory(self) -> None:
         return None
 
-    def add(self, masses: np.ndarray) -> None:
+    def add(self, masses: np.ndarray, where: str = "melt") -> None:
         """Nothing to do: the cell's inventory is the only representation."""
 
     def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
@@ -158,15 +171,16 @@ class FilmExchange(Stateless):
         V_electrolyte = area * cfg.geometry.acd
         c_salt = el.density / el.mean_molar_mass
         gamma = np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES])
-        molar_masses = np.array([ELEMENTS[x].molar_mass for x in ALL_ELEMENTS])
+        molar_masses = _MOLAR_MASSES
         c_alloy = (s.alloy / molar_masses).sum() / V_alloy
         c_cath = (s.cathode / molar_masses).sum() / V_cath
         a_alx3 = cell.alf3_activity()
         eq = cfg.purity.equilibria
+        dE = chemistry.exchange_potentials(T, el.family, el.potential_offsets, eq)
         x_ratio_a = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_alloy, gamma, eq)
+                                              d.a_al_alloy, gamma, eq, dE)
         x_ratio_c = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_cathode, np.ones(len(IMPURITIES)), eq)
+                                              d.a_al_cathode, _ONES, eq, dE)
         S_a, S_c = x_ratio_a * c_salt / c_alloy, x_ratio_c * c_salt / c_cath
         g_a = chemistry.film_conductance(area, S_a, el.mass_transfer_coefficient,
                                          cfg.anode_alloy.metal_mass_transfer_coefficient)

@@ -20,9 +20,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.optimize import brentq
-
 from ..config.schema import Config
+from ..kernels import roots
 from ..units import STEFAN_BOLTZMANN
 
 FACES = ("side", "bottom", "lid", "collectors")
@@ -47,17 +46,24 @@ class HeatLoss:
         return {face: getattr(self, face) for face in FACES}
 
 
+_STATUS = {1: "no sign change on the bracket", 2: "no convergence in 100 iterations",
+           3: "a residual that is not a number"}
+
+
+def _root_failed(what: str, status: int, **inputs) -> RuntimeError:
+    values = ", ".join(f"{k} = {v:.6g}" for k, v in inputs.items())
+    return RuntimeError(f"lumped heat balance: the {what} has no root ({_STATUS[status]}; {values})")
+
+
 def _surface(T_in: float, R_in: float, area: float, h: float, eps: float, T_amb: float):
-    """Heat flow [W] and surface temperature [K] through R_in [K/W] into ambient."""
-
-    def residual(Ts):
-        out = area * (h * (Ts - T_amb) + eps * STEFAN_BOLTZMANN * (Ts**4 - T_amb**4))
-        return (T_in - Ts) / R_in - out
-
-    if T_in <= T_amb:
-        return 0.0, T_amb
-    Ts = brentq(residual, T_amb, T_in, xtol=1e-9, rtol=1e-12)
-    return (T_in - Ts) / R_in, Ts
+    """Heat flow [W] and surface temperature [K] through R_in [K/W] into ambient: the face
+    temperature Ts balances (T_in - Ts) / R_in against convection h (Ts - T_amb) and radiation
+    eps sigma (Ts^4 - T_amb^4) over ``area`` (Brent's method to 1e-9 K, kernels/roots.py)."""
+    Q, Ts, status = roots.surface_loss(T_in, R_in, area, h, eps * STEFAN_BOLTZMANN, T_amb,
+                                       1e-9, 1e-12)
+    if status:
+        raise _root_failed("shell temperature", status, T_in=T_in, R_in=R_in, area=area)
+    return Q, Ts
 
 
 def _wall(layers, config: Config, height: float):
@@ -79,40 +85,6 @@ def _wall(layers, config: Config, height: float):
 
 def _planar(layers, area: float) -> float:
     return sum(layer.thickness / (layer.thermal_conductivity * area) for layer in layers)
-
-
-def _band(config: Config, T: float, height: float, h_in: float):
-    lin = config.lining
-    R_wall, A_out = _wall(lin.side, config, height)
-    A_in = config.geometry.perimeter * height
-    return _surface(T, 1.0 / (h_in * A_in) + R_wall, A_out, lin.outside_convection,
-                    lin.shell_emissivity, lin.ambient_temperature)
-
-
-def _salt_band(config: Config, T: float) -> tuple[float, float, float]:
-    """Loss [W], ledge thickness [m] and shell temperature [K] of the electrolyte band."""
-    lin, el = config.lining, config.electrolyte
-    height = config.geometry.acd
-    A_in = config.geometry.perimeter * height
-    R_wall, A_out = _wall(lin.side, config, height)
-    Q, Ts = _surface(T, 1.0 / (lin.inside_heat_transfer * A_in) + R_wall, A_out,
-                     lin.outside_convection, lin.shell_emissivity, lin.ambient_temperature)
-    T_hot_face = T - Q / (lin.inside_heat_transfer * A_in)
-    if T_hot_face >= el.liquidus:
-        return Q, 0.0, Ts
-    # A ledge forms: its face sits at the liquidus and passes q = h (T - T_liq).
-    q = lin.inside_heat_transfer * (T - el.liquidus)
-    Q = q * A_in
-
-    def wall_mismatch(T_wall):
-        return _surface(T_wall, R_wall, A_out, lin.outside_convection, lin.shell_emissivity,
-                        lin.ambient_temperature)[0] - Q
-
-    T_wall = brentq(wall_mismatch, lin.ambient_temperature + 1e-6, el.liquidus, xtol=1e-9)
-    ledge = el.ledge_thermal_conductivity * (el.liquidus - T_wall) / q
-    Ts = _surface(T_wall, R_wall, A_out, lin.outside_convection, lin.shell_emissivity,
-                  lin.ambient_temperature)[1]
-    return Q, ledge, Ts
 
 
 def shell_footprint(config: Config) -> float:
@@ -137,35 +109,88 @@ def heat_loss(config: Config, T: float, alloy_depth: float, cathode_depth: float
     ``freeboard`` is the gas space between the cathode metal and the lid [m]; by default the
     lid height of the initial stack minus the current layer depths (the lid does not move).
     """
-    geo, lin, col = config.geometry, config.lining, config.collectors
-    if freeboard is None:
-        freeboard = cavity_height(config) - alloy_depth - geo.acd - cathode_depth
-    freeboard = max(freeboard, 0.0)
-    h_in, h_gas = lin.inside_heat_transfer, lin.gas_space_heat_transfer
-    # Corners: the side wall is taken to reach half-way into the bottom and lid linings.
-    bottom_lining = sum(layer.thickness for layer in lin.bottom)
-    lid_lining = sum(layer.thickness for layer in lin.lid)
-    lower, T_lower = _band(config, T, col.bottom_thickness + alloy_depth + 0.5 * bottom_lining, h_in)
-    salt, ledge, T_salt = _salt_band(config, T)
-    upper, T_upper = _band(config, T, cathode_depth, h_in)
-    gas_height = freeboard + 0.5 * lid_lining
-    gas, T_gas = _band(config, T, gas_height, h_gas)
+    return HeatPaths(config, alloy_depth, cathode_depth, freeboard).loss(T)
 
-    # Bottom and lid: the heat spreads from the cavity footprint to the shell's, so the lining
-    # layers conduct over the log-mean of the two areas and the outer plate is the shell's.
-    area, outer = geo.area, shell_footprint(config)
-    spread = (outer - area) / math.log(outer / area)
-    R_bottom = 1.0 / (h_in * area) + col.bottom_thickness / (col.bottom_thermal_conductivity * area)
-    R_bottom += _planar(lin.bottom, spread)
-    bottom, T_bottom = _surface(T, R_bottom, outer, lin.outside_convection, lin.shell_emissivity,
-                                lin.ambient_temperature)
-    rod_area = col.rod_count * math.pi * col.rod_diameter**2 / 4.0
-    lid, T_lid = _surface(T, 1.0 / (h_gas * (area - rod_area)) + _planar(lin.lid, spread - rod_area),
-                          outer - rod_area, lin.outside_convection, lin.shell_emissivity,
-                          lin.ambient_temperature)
-    rods = col.rod_thermal_conductivity * rod_area * (T - col.rod_cold_end_temperature) / col.rod_length
-    side = lower + salt + upper + gas
-    shell = (T_lower + T_salt + T_upper + T_gas) / 4.0
-    loss = HeatLoss(side=side, bottom=bottom, lid=lid, collectors=rods, ledge_thickness=ledge,
-                    shell_temperature=shell)
-    return loss
+
+class HeatPaths:
+    """The pot's heat paths at given layer depths [m]: the resistances that do not depend on
+    the melt temperature, computed once, so the heat balance can try many temperatures
+    (``loss(T)`` equals ``heat_loss(config, T, alloy_depth, cathode_depth, freeboard)``)."""
+
+    __slots__ = ("config", "bands", "salt", "bottom", "lid", "rods", "outside")
+
+    def __init__(self, config: Config, alloy_depth: float, cathode_depth: float,
+                 freeboard: float | None = None):
+        geo, lin, col = config.geometry, config.lining, config.collectors
+        self.config = config
+        if freeboard is None:
+            freeboard = cavity_height(config) - alloy_depth - geo.acd - cathode_depth
+        freeboard = max(freeboard, 0.0)
+        h_in, h_gas = lin.inside_heat_transfer, lin.gas_space_heat_transfer
+        # Corners: the side wall is taken to reach half-way into the bottom and lid linings.
+        bottom_lining = sum(layer.thickness for layer in lin.bottom)
+        lid_lining = sum(layer.thickness for layer in lin.lid)
+        bands = []  # (resistance from the melt to the shell [K/W], outer area [m2])
+        for height, h in ((col.bottom_thickness + alloy_depth + 0.5 * bottom_lining, h_in),
+                          (cathode_depth, h_in), (freeboard + 0.5 * lid_lining, h_gas)):
+            R_wall, A_out = _wall(lin.side, config, height)
+            bands.append((1.0 / (h * (config.geometry.perimeter * height)) + R_wall, A_out))
+        self.bands = tuple(bands)
+        height = geo.acd  # the electrolyte band: (film, wall, outer area, inner area)
+        A_in = geo.perimeter * height
+        R_wall, A_out = _wall(lin.side, config, height)
+        self.salt = (1.0 / (h_in * A_in), R_wall, A_out, A_in)
+        # Bottom and lid: the heat spreads from the cavity footprint to the shell's, so the
+        # lining layers conduct over the log-mean of the two areas and the outer plate is the
+        # shell's.
+        area, outer = geo.area, shell_footprint(config)
+        spread = (outer - area) / math.log(outer / area)
+        R_bottom = 1.0 / (h_in * area) + col.bottom_thickness / (col.bottom_thermal_conductivity * area)
+        R_bottom += _planar(lin.bottom, spread)
+        self.bottom = (R_bottom, outer)
+        rod_area = col.rod_count * math.pi * col.rod_diameter**2 / 4.0
+        self.lid = (1.0 / (h_gas * (area - rod_area)) + _planar(lin.lid, spread - rod_area),
+                    outer - rod_area)
+        self.rods = (col.rod_thermal_conductivity * rod_area, col.rod_cold_end_temperature,
+                     col.rod_length)
+        self.outside = (lin.outside_convection, lin.shell_emissivity, lin.ambient_temperature)
+
+    def loss(self, T: float) -> HeatLoss:
+        """Heat loss [W] by face, ledge and shell temperature with the melt at T [K]."""
+        h_out, eps, T_amb = self.outside
+        (R_lower, A_lower), (R_upper, A_upper), (R_gas, A_gas) = self.bands
+        lower, T_lower = _surface(T, R_lower, A_lower, h_out, eps, T_amb)
+        salt, ledge, T_salt = self._salt_band(T)
+        upper, T_upper = _surface(T, R_upper, A_upper, h_out, eps, T_amb)
+        gas, T_gas = _surface(T, R_gas, A_gas, h_out, eps, T_amb)
+        bottom, T_bottom = _surface(T, self.bottom[0], self.bottom[1], h_out, eps, T_amb)
+        lid, T_lid = _surface(T, self.lid[0], self.lid[1], h_out, eps, T_amb)
+        conductance, T_cold, length = self.rods
+        rods = conductance * (T - T_cold) / length
+        side = lower + salt + upper + gas
+        shell = (T_lower + T_salt + T_upper + T_gas) / 4.0
+        return HeatLoss(side=side, bottom=bottom, lid=lid, collectors=rods, ledge_thickness=ledge,
+                        shell_temperature=shell)
+
+    def _salt_band(self, T: float) -> tuple[float, float, float]:
+        """Loss [W], ledge thickness [m] and shell temperature [K] of the electrolyte band."""
+        lin, el = self.config.lining, self.config.electrolyte
+        R_film, R_wall, A_out, A_in = self.salt
+        Q, Ts = _surface(T, R_film + R_wall, A_out, lin.outside_convection,
+                         lin.shell_emissivity, lin.ambient_temperature)
+        T_hot_face = T - Q / (lin.inside_heat_transfer * A_in)
+        if T_hot_face >= el.liquidus:
+            return Q, 0.0, Ts
+        # A ledge forms: its face sits at the liquidus and passes q = h (T - T_liq).
+        q = lin.inside_heat_transfer * (T - el.liquidus)
+        Q = q * A_in
+        # The wall behind the ledge passes Q to ambient: its hot-face temperature (Brent, 1e-9 K).
+        T_wall, status = roots.wall_behind_ledge(
+            Q, R_wall, A_out, lin.outside_convection, lin.shell_emissivity * STEFAN_BOLTZMANN,
+            lin.ambient_temperature, lin.ambient_temperature + 1e-6, el.liquidus, 1e-9, roots.EPS4)
+        if status:
+            raise _root_failed("wall temperature behind the ledge", status, Q=Q, R_wall=R_wall)
+        ledge = el.ledge_thermal_conductivity * (el.liquidus - T_wall) / q
+        Ts = _surface(T_wall, R_wall, A_out, lin.outside_convection, lin.shell_emissivity,
+                      lin.ambient_temperature)[1]
+        return Q, ledge, Ts

@@ -12,8 +12,13 @@
   ACD; at a given loss CE rises with the current. The solubility's temperature coefficient
   is [C] from the cryolite correlation of Ødegård et al. 1988 [Odegard1988]: 2.99e-4 wt%
   per K against 0.047 wt% at 1000 degC and NaF/AlF3 = 1.5, i.e. 6e-3 per K, carried over to
-  refining melts [E]. ``films`` (the earlier form) keeps only the two films at the configured
-  solubility.
+  refining melts [E]. The composition term of the same correlation, +0.0268 wt% per unit of
+  the NaF/AlF3 mass ratio R, is 0.52 per unit R relative to its 0.0517 wt% at 1000 degC and
+  R = 1.5 [C]: a basic melt (more NaF) dissolves more Al, an acidic one less. It is applied
+  about the configured melt's R with the R of the salt of the moment (cellsim.electrolyte:
+  the AlF3 consumed by the scrap's Mg raises R) [E] for refining melts, whose R (0.74 for the
+  Gadeau bath) lies below the correlation's cryolite range. ``films`` (the earlier form) keeps
+  only the two films at the configured solubility.
 * Oxidation of the exposed cathode metal through the gas space at a rate per area [E]
   (recognised in three-layer practice, no measured rate found).
 * Shunt: a fraction of the current passing without electrolysis; no source gives one for a
@@ -29,10 +34,12 @@ LOSSES = ("dissolved_metal", "oxidation", "shunt", "impurity_current", "cation_c
 """Terms of 1 - CE (kg of Al per kg at 100 % CE); entrained_al is a gain (negative)."""
 
 
-def al_solubility(w_ref: float, T: float, T_ref: float, coefficient: float) -> float:
-    """Mass fraction of dissolved Al in equilibrium with pure Al at T [K]: linear in T about
-    the reference value, never negative."""
-    return max(w_ref * (1.0 + coefficient * (T - T_ref)), 0.0)
+def al_solubility(w_ref: float, T: float, T_ref: float, coefficient: float,
+                  ratio_change: float = 0.0, ratio_coefficient: float = 0.0) -> float:
+    """Mass fraction of dissolved Al in equilibrium with pure Al at T [K] and a NaF/AlF3 mass
+    ratio ``ratio_change`` above the reference melt's: linear in both about the reference
+    value (the additive form of the cryolite correlation, [Odegard1988]), never negative."""
+    return max(w_ref * (1.0 + coefficient * (T - T_ref) + ratio_coefficient * ratio_change), 0.0)
 
 
 def dissolved_metal_flux(c_sat: float, a_al_cathode: float, a_al_alloy: float, k_salt: float,

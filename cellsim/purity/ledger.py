@@ -13,14 +13,16 @@ from __future__ import annotations
 import numpy as np
 
 TAGS = ("initial", "exchange", "codissolution", "entrainment", "makeup_salts", "lining",
-        "collectors")
+        "collectors", "salt_inclusions")
 """Origins: the starting cathode metal; the alloy's impurities dissolved at the exchange
 equilibrium and deposited from the melt; co-dissolved alloy; entrained alloy; make-up salts;
-lining; collectors."""
+lining; collectors; salt carried into the metal as inclusions (its dissolved impurities, e.g.
+the MgX2 the scrap's Mg made)."""
 
 TAG_LABELS = {"initial": "starting cathode metal", "exchange": "exchange equilibrium",
               "codissolution": "co-dissolution", "entrainment": "alloy entrainment",
-              "makeup_salts": "make-up salts", "lining": "lining", "collectors": "collectors"}
+              "makeup_salts": "make-up salts", "lining": "lining", "collectors": "collectors",
+              "salt_inclusions": "salt inclusions"}
 
 
 def empty(n: int) -> np.ndarray:

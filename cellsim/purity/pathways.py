@@ -12,7 +12,7 @@ import numpy as np
 
 from ..elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from ..units import FARADAY
-from . import anode_transfer, codeposition, efficiency, sources
+from . import anode_transfer, codeposition, efficiency, salt_entrainment, sources
 from .equilibria import CATION_MOLAR_MASS, CATION_VALENCE, HALOGEN_MOLAR_MASS
 
 M_AL = ELEMENTS["Al"].molar_mass
@@ -49,6 +49,13 @@ class Pathways:
         if not self.p.entrainment:
             return np.zeros(len(ALL_ELEMENTS))
         return anode_transfer.entrained_alloy(self.p.alloy_entrainment, al_deposited, alloy)
+
+    def salt_carried(self, al_deposited: float, salt_mass: float) -> float:
+        """Fraction of the melt carried into the product as salt inclusions while
+        ``al_deposited`` kg of Al deposit; 0 when switched off."""
+        if not self.p.salt_entrainment:
+            return 0.0
+        return salt_entrainment.carried_fraction(self.p.salt_inclusions, al_deposited, salt_mass)
 
     # ------------------------------------------------------------------ (b) sources
     def makeup(self, alf3_mass: float, base_mass: float) -> np.ndarray:
@@ -93,18 +100,39 @@ class Pathways:
         return np.array([codeposition.codeposition_rate(xi, al_deposition) for xi in x])
 
     # ------------------------------------------------------------------ (f) losses
-    def dissolved_metal(self, T: float, a_al_cathode: float, a_al_alloy: float) -> float:
-        """Al carried from the cathode to the alloy [mol/s] (current_efficiency.dissolved_metal)."""
+    def dissolved_metal(self, T: float, a_al_cathode: float, a_al_alloy: float,
+                        ratio: float | None = None) -> float:
+        """Al carried from the cathode to the alloy [mol/s] (current_efficiency.dissolved_metal);
+        ``ratio``: the melt's NaF/AlF3 mass ratio now (None: the configured one)."""
         el, geo, ce = self.config.electrolyte, self.config.geometry, self.ce
         if ce.dissolved_metal == "films":  # the earlier form, kept bit for bit
             c_sat = el.dissolved_al_solubility * el.density / M_AL
             return max(0.5 * el.mass_transfer_coefficient * geo.area * c_sat
                        * (a_al_cathode - a_al_alloy), 0.0)
         w = efficiency.al_solubility(el.dissolved_al_solubility, T, ce.solubility_reference_temperature,
-                                     ce.solubility_temperature_coefficient)
+                                     ce.solubility_temperature_coefficient,
+                                     self.ratio_change(ratio), ce.solubility_ratio_coefficient)
         return efficiency.dissolved_metal_flux(w * el.density / M_AL, a_al_cathode, a_al_alloy,
                                                el.mass_transfer_coefficient, geo.area, geo.acd,
                                                el.eddy_diffusivity + efficiency.D_AL_MOLECULAR)
+
+    def reference_ratio(self) -> float | None:
+        """NaF/AlF3 mass ratio at which the configured solubility holds
+        (current_efficiency.solubility_reference_ratio, else the configured fresh salt's; None
+        if it names neither)."""
+        if self.ce.solubility_reference_ratio is not None:
+            return self.ce.solubility_reference_ratio
+        comp = self.config.electrolyte.composition or {}
+        if comp.get("NaF", 0.0) > 0.0 and comp.get("AlF3", 0.0) > 0.0:
+            return comp["NaF"] / comp["AlF3"]
+        return None
+
+    def ratio_change(self, ratio: float | None) -> float:
+        """Change of the NaF/AlF3 mass ratio from the configured salt's (0 without a ratio)."""
+        ref = self.reference_ratio()
+        if ratio is None or ref is None or self.ce.solubility_ratio_coefficient == 0.0:
+            return 0.0
+        return ratio - ref
 
     def oxidation(self) -> float:
         """Al oxidised at the exposed cathode-metal surface [kg/s]."""

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from cellsim.cli import main
+from clitools import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +43,7 @@ def test_check_accepts_good_and_rejects_bad_input(tmp_path):
 
 
 def test_run_refuses_bad_input_before_computing(tmp_path):
-    result = CliRunner().invoke(main, ["run", "rusal-3kA", "-o", str(tmp_path / "x.h5"),
-                                       "--set", "geometry.acd=-1cm"])
+    result = run_cli("run", "rusal-3kA", "-o", tmp_path / "x.h5", sets=("geometry.acd=-1cm",))
     assert result.exit_code == 2
     assert not (tmp_path / "x.h5").exists()
 
@@ -51,9 +51,9 @@ def test_run_refuses_bad_input_before_computing(tmp_path):
 def test_show_refuses_a_file_that_is_not_a_result(tmp_path):
     junk = tmp_path / "junk.h5"
     junk.write_bytes(b"\x89HDF junk")
-    result = CliRunner().invoke(main, ["show", str(junk)])
+    result = run_cli("show", str(junk))
     assert result.exit_code == 2 and "error:" in result.output
-    missing = CliRunner().invoke(main, ["show", str(tmp_path / "none.h5")])
+    missing = run_cli("show", str(tmp_path / "none.h5"))
     assert missing.exit_code == 2 and "no such file" in missing.output
 
 

@@ -32,7 +32,7 @@ def test_rz_renewals_and_remeshes_conserve_elements(rz):
     taps and the remeshes of the salt layer."""
     p = rz.config.purity
     assert p.codeposition and p.makeup_salts and p.lining and p.codissolution and p.entrainment
-    assert rz.summary["salt_renewals"] == 2 and len(rz.bleeds) == 1 and rz.taps
+    assert rz.summary["electrolyte_renewals"] == 2 and len(rz.bleeds) == 1 and rz.taps
     assert np.max(np.abs(rz.mass_balance)) <= 1e-10 * rz.summary["scrap_fed"]
     assert set(rz.salt_balance) == {"F", "Cl", "Na", "Ba"}
     assert max(abs(v) for v in rz.salt_balance.values()) <= 1e-10 * rz.summary["scrap_fed"]
@@ -41,8 +41,8 @@ def test_rz_renewals_and_remeshes_conserve_elements(rz):
 def test_rz_salt_moves_conductivity_acd_and_voltage(rz, rz_fixed):
     s, f = rz.series, rz_fixed.series
     i = SaltProvider(rz.config).names.index("MgF2")
-    mg = s["salt_composition"][:, i]
-    assert mg.max() > 0.04 and np.all((s["salt_composition"] >= 0) & (s["salt_composition"] <= 1))
+    mg = s["electrolyte_composition"][:, i]
+    assert mg.max() > 0.04 and np.all((s["electrolyte_composition"] >= 0) & (s["electrolyte_composition"] <= 1))
     # a renewal halves the MgF2 at once
     t_renew = rz.renewals[0].time
     k = np.searchsorted(s["time"], t_renew)
@@ -50,7 +50,7 @@ def test_rz_salt_moves_conductivity_acd_and_voltage(rz, rz_fixed):
     # the fixed-property run keeps the configured conductivity (at its temperature) and ACD
     assert np.ptp(f["acd"]) == pytest.approx(0.0, abs=1e-12)
     assert np.ptp(s["acd"]) > 1e-3  # the salt layer grows with its MgF2 and is reset by renewals
-    kappa_ratio = s["salt_conductivity"][-1] / f["salt_conductivity"][-1]
+    kappa_ratio = s["electrolyte_conductivity"][-1] / f["electrolyte_conductivity"][-1]
     assert abs(kappa_ratio - 1.0) > 0.005
     # the electrolyte ohmic drop follows ACD / kappa (uniform layer, same current)
     drop = s["voltage_electrolyte_ohmic"][-1] / f["voltage_electrolyte_ohmic"][-1]

@@ -20,10 +20,12 @@ name = "thin-wall"
 use = "rusal-3kA"
 [[lining.side]]
 name = "magnesia brick"
+material = "magnesia"
 thickness = "0.115 m"
 thermal_conductivity = "4 W/(m K)"
 [[lining.side]]
 name = "steel shell"
+material = "steel"
 thickness = "0.01 m"
 thermal_conductivity = "40 W/(m K)"
 '''

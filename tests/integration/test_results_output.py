@@ -5,14 +5,14 @@ shared by the module."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from cellsim.cli import main
 from cellsim.units import FARADAY
+from clitools import run_cli
 
 xr = pytest.importorskip("xarray")
 pytest.importorskip("h5netcdf")
@@ -23,20 +23,21 @@ FIELD = ["--set", 'schedule.duration="2 d"', "--set", 'numerics.model="axisymmet
          "--set", 'numerics.resolution="coarse"', "--set", 'numerics.snapshot_interval="1 d"']
 
 
-@pytest.fixture(scope="module")
-def lumped(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lumped") / "rusal-3kA.h5"
-    r = CliRunner().invoke(main, ["run", "rusal-3kA", "-o", str(out), "-q", *LUMPED])
+def _run(folder, name: str, sets: list) -> Path:
+    out = folder / name
+    r = run_cli("run", "rusal-3kA", "-o", out, "-q", *sets)
     assert r.exit_code == 0, r.output
     return out
+
+
+@pytest.fixture(scope="module")
+def lumped(tmp_path_factory):
+    return _run(tmp_path_factory.mktemp("lumped"), "rusal-3kA.h5", LUMPED)
 
 
 @pytest.fixture(scope="module")
 def field(tmp_path_factory):
-    out = tmp_path_factory.mktemp("field") / "ax.h5"
-    r = CliRunner().invoke(main, ["run", "rusal-3kA", "-o", str(out), "-q", *FIELD])
-    assert r.exit_code == 0, r.output
-    return out
+    return _run(tmp_path_factory.mktemp("field"), "ax.h5", FIELD)
 
 
 def _groups(path) -> list[str]:
@@ -72,7 +73,7 @@ def test_every_group_opens_in_xarray_with_named_dimensions(which, request):
 def test_series_dimensions_follow_the_columns(lumped):
     with xr.open_dataset(lumped, engine="h5netcdf", group="series") as s:
         assert s.alloy_composition.dims == ("time", "element")
-        assert s.salt_impurities.dims == ("time", "impurity")
+        assert s.electrolyte_impurities.dims == ("time", "impurity")
         assert list(s.element.values) == ["Al", "Fe", "Cu", "Si", "Mn", "Zn", "Mg", "Ti"]
         # mass fractions of each record sum to one (element axis is the composition)
         assert np.allclose(s.alloy_composition.sum("element"), 1.0, atol=1e-12)
@@ -123,7 +124,7 @@ def test_export_csv_is_tidy_with_units_in_every_header(lumped, tmp_path):
     import csv
 
     out = tmp_path / "run.csv"
-    r = CliRunner().invoke(main, ["export", str(lumped), "--format", "csv", "-o", str(out)])
+    r = run_cli("export", str(lumped), "--format", "csv", "-o", str(out))
     assert r.exit_code == 0, r.output
     files = {p.name: p for p in tmp_path.glob("run-*.csv")}
     assert set(files) == {"run-series.csv", "run-taps.csv", "run-summary.csv"}
@@ -148,17 +149,16 @@ def test_export_csv_is_tidy_with_units_in_every_header(lumped, tmp_path):
     assert summary["specific_energy_kwh_per_t"]["unit"] == "kWh/t"
     assert math.isclose(float(summary["specific_energy_kwh_per_t"]["value"]), kwh_t, rel_tol=1e-12)
     # no overwrite without --force
-    again = CliRunner().invoke(main, ["export", str(lumped), "--format", "csv", "-o", str(out)])
+    again = run_cli("export", str(lumped), "--format", "csv", "-o", str(out))
     assert again.exit_code == 2 and "--force" in again.output
-    forced = CliRunner().invoke(main, ["export", str(lumped), "-o", str(out), "--force", "-q"])
+    forced = run_cli("export", str(lumped), "-o", str(out), "--force", "-q")
     assert forced.exit_code == 0 and forced.output == ""
 
 
 def test_export_json_and_netcdf(lumped, tmp_path):
     import json
 
-    r = CliRunner().invoke(main, ["export", str(lumped), "--format", "json",
-                                  "-o", str(tmp_path / "r.json")])
+    r = run_cli("export", lumped, "--format", "json", "-o", tmp_path / "r.json")
     assert r.exit_code == 0, r.output
     doc = json.loads((tmp_path / "r.json").read_text())
     with h5py.File(lumped) as h5:
@@ -166,8 +166,7 @@ def test_export_json_and_netcdf(lumped, tmp_path):
         se = float(h5["summary/specific_energy"][()])
     assert doc["summary"]["specific_energy"] == {"value": se, "unit": "J/kg"}
     assert len(doc["series"]["cell_voltage [V]"]) == n and doc["taps"]
-    r = CliRunner().invoke(main, ["export", str(lumped), "--format", "netcdf",
-                                  "-o", str(tmp_path / "r.nc")])
+    r = run_cli("export", lumped, "--format", "netcdf", "-o", tmp_path / "r.nc")
     assert r.exit_code == 0, r.output
     with xr.open_dataset(tmp_path / "r.nc", engine="h5netcdf", group="series") as s:
         assert s.sizes["time"] == n and s.cell_voltage.attrs["units"] == "V"
@@ -176,7 +175,7 @@ def test_export_json_and_netcdf(lumped, tmp_path):
 def test_show_and_run_print_json(lumped, tmp_path):
     import json
 
-    shown = CliRunner().invoke(main, ["show", str(lumped), "--json"])
+    shown = run_cli("show", str(lumped), "--json")
     assert shown.exit_code == 0, shown.output
     doc = json.loads(shown.output)
     with h5py.File(lumped) as h5:
@@ -186,9 +185,8 @@ def test_show_and_run_print_json(lumped, tmp_path):
     assert doc["ledger"] == {k: {"value": v, "unit": "J"} for k, v in ledger.items()}
     assert math.isclose(doc["specific_energy_kwh_per_t"],
                         doc["summary"]["specific_energy"]["value"] / 3600.0, rel_tol=1e-12)
-    ran = CliRunner().invoke(main, ["run", "rusal-3kA", "-o", str(tmp_path / "j.h5"), "--json",
-                                    "--set", 'schedule.duration="1 d"', "--set",
-                                    'numerics.model="lumped"'])
+    ran = run_cli("run", "rusal-3kA", "-o", tmp_path / "j.h5", "--json",
+                  sets=('schedule.duration="1 d"', 'numerics.model="lumped"'))
     assert ran.exit_code == 0, ran.output
     doc = json.loads(ran.output)
     assert doc["file"] == str(tmp_path / "j.h5") and doc["summary"]["campaign_length"]["value"] == 86400.0
@@ -220,3 +218,43 @@ def test_every_figure_renders_and_reads(lumped, field, tmp_path):
     assert len(paths) == len(PANELS) + 1 + 4  # panels, overview, four field figures
     for p in paths:
         assert p.is_file() and p.stat().st_size > 20_000, p
+
+
+def test_a_file_with_the_older_electrolyte_names_reads_with_todays(lumped, tmp_path):
+    """A result written before the outputs said "electrolyte" everywhere (salt_impurities,
+    bath_liquid_fraction, final_salt_mass, salt_component, ...; cellsim.io.RENAMED) reads
+    under today's names in read_result (show, plot) and export, with the same values."""
+    import json
+    import shutil
+
+    from cellsim.io import RENAMED, _seal, read_result
+
+    old = tmp_path / "old.h5"
+    shutil.copy(lumped, old)
+    back = {new: stored for stored, new in RENAMED.items()}
+    with h5py.File(old, "r+") as h5:
+        for group in ("series", "summary"):
+            for name in list(h5[group]):
+                if name in back:
+                    h5[group].move(name, back[name])
+        cfg = json.loads(h5["config"].attrs["json"])  # and a configuration of that time
+        cfg["schedule"]["min_bath_liquid_fraction"] = cfg["schedule"].pop("min_electrolyte_liquid_fraction")
+        h5["config"].attrs["json"] = json.dumps(cfg)
+        _seal(h5)
+        assert "salt_impurities" in h5["series"] and "final_salt_mass" in h5["summary"]
+    now, then = read_result(lumped), read_result(old)
+    assert set(then.series) == set(now.series) and set(then.summary) == set(now.summary)
+    for name, values in now.series.items():
+        numeric = np.asarray(values).dtype.kind in "fiu"
+        assert np.array_equal(then.series[name], values, equal_nan=numeric), name
+    assert then.summary["final_electrolyte_mass"] == now.summary["final_electrolyte_mass"]
+    assert then.config.schedule == now.config.schedule
+    r = run_cli("export", old, "--format", "csv", "-o", tmp_path / "old.csv")
+    assert r.exit_code == 0, r.output
+    head = (tmp_path / "old-series.csv").read_text().splitlines()[0]
+    assert "electrolyte_liquid_fraction [1]" in head and "electrolyte_impurities Fe [1]" in head
+    assert "bath" not in head and "salt_impurities" not in head
+    summary = (tmp_path / "old-summary.csv").read_text()
+    assert "final_electrolyte_mass" in summary and "final_salt_mass" not in summary
+    shown = run_cli("show", old)
+    assert shown.exit_code == 0, shown.output

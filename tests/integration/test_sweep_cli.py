@@ -5,17 +5,14 @@ import subprocess
 
 import pytest
 
+from clitools import sweep_spec
+
 pytestmark = pytest.mark.integration
 
-SPEC = """
-[sweep]
-name = "mini"
-base = "rusal-3kA"
-set = ['schedule.duration="2 d"', 'numerics.model="lumped"']
-[parameters]
-"geometry.acd" = ["4 cm", "-1 cm", "5 cm"]
-"operation.current_density" = ["0.5 A/cm2"]
-"""
+SPEC = sweep_spec("mini", '''
+    "geometry.acd" = ["4 cm", "-1 cm", "5 cm"]
+    "operation.current_density" = ["0.5 A/cm2"]
+''')
 
 
 def cellsim(*args, cwd):

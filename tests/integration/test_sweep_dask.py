@@ -6,18 +6,14 @@ import numpy as np
 import pytest
 
 from cellsim.sweep import load_spec, read_summary, run_sweep
+from clitools import sweep_spec
 
 pytestmark = pytest.mark.integration
 
-SPEC = """
-[sweep]
-name = "dask"
-base = "rusal-3kA"
-set = ['schedule.duration="2 d"', 'numerics.model="lumped"']
-[parameters]
-"geometry.acd" = ["4 cm", "0 cm", "5.5 cm"]
-"operation.current_density" = ["0.45 A/cm2"]
-"""
+SPEC = sweep_spec("dask", '''
+    "geometry.acd" = ["4 cm", "0 cm", "5.5 cm"]
+    "operation.current_density" = ["0.45 A/cm2"]
+''')
 
 
 def test_dask_and_local_summaries_agree(tmp_path):

@@ -13,35 +13,23 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from cellsim.cli import (EXIT_BUSY, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL, EXIT_OUTSIDE_WINDOW,
-                         default_output_name, main, safe_name)
+                         default_output_name, safe_name)
 from cellsim.checkpoint import CHECKPOINT_FORMAT
 from cellsim.config import load_config
+from clitools import run_cli, sweep_spec
 
 pytestmark = pytest.mark.integration
 
 LUMPED = ["--set", 'numerics.model="lumped"']
 
 
-def cli(*args, cwd=None):
-    runner = CliRunner()
-    if cwd is None:
-        return runner.invoke(main, list(args))
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(main, list(args))
-    finally:
-        os.chdir(old)
+cli = run_cli
 
 
 def short_run(path, *sets):
-    args = ["run", "rusal-3kA", "-q", "-o", str(path), *LUMPED, "--set", 'schedule.duration="3 d"']
-    for s in sets:
-        args += ["--set", s]
-    return cli(*args)
+    return run_cli("run", "rusal-3kA", "-q", "-o", path, *LUMPED, sets=('schedule.duration="3 d"',) + sets)
 
 
 # ------------------------------------------------------------------ impossible physics
@@ -52,10 +40,7 @@ def short_run(path, *sets):
 ])
 def test_runs_that_leave_the_window_exit_3_and_are_marked(tmp_path, sets, words):
     out = tmp_path / "r.h5"
-    args = ["run", "rusal-3kA", "-o", str(out), *LUMPED]
-    for s in sets:
-        args += ["--set", s]
-    result = cli(*args)
+    result = run_cli("run", "rusal-3kA", "-o", out, *LUMPED, sets=sets)
     assert result.exit_code == EXIT_OUTSIDE_WINDOW, result.output
     assert "left the operating window" in result.output and all(w in result.output for w in words)
     with h5py.File(out) as h5:
@@ -72,10 +57,7 @@ def test_runs_that_leave_the_window_exit_3_and_are_marked(tmp_path, sets, words)
 ])
 def test_designs_that_start_outside_the_window_write_nothing(tmp_path, sets, words):
     out = tmp_path / "r.h5"
-    args = ["run", "rusal-3kA", "-o", str(out), *LUMPED]
-    for s in sets:
-        args += ["--set", s]
-    result = cli(*args)
+    result = run_cli("run", "rusal-3kA", "-o", out, *LUMPED, sets=sets)
     assert result.exit_code == EXIT_OUTSIDE_WINDOW, result.output
     assert all(w in result.output for w in words) and "nothing written" in result.output
     assert not out.exists()
@@ -97,11 +79,8 @@ def test_designs_that_start_outside_the_window_write_nothing(tmp_path, sets, wor
      "numerics.checkpoint_interval"),
 ])
 def test_check_refuses_impossible_or_unaffordable_designs(sets, key):
-    args = ["check", "rusal-3kA"]
-    for s in sets:
-        args += ["--set", s]
     start = time.perf_counter()
-    result = cli(*args)
+    result = run_cli("check", "rusal-3kA", sets=sets)
     assert time.perf_counter() - start < 20  # refused before anything is built
     assert result.exit_code == EXIT_INPUT, result.output
     assert f"key '{key}'" in result.output and "Traceback" not in result.output
@@ -181,21 +160,14 @@ def test_a_second_run_on_a_busy_output_is_refused(tmp_path):
     assert not (tmp_path / "r.h5.lock").exists()
 
 
-SPEC = """
-[sweep]
-name = "{name}"
-base = "rusal-3kA"
-design = "grid"
-set = ['numerics.model="lumped"', 'schedule.duration="1 d"']
-
-[parameters]
-"geometry.acd" = ["4 cm", "5 cm"]
-"""
+def grid_spec(name: str) -> str:
+    return sweep_spec(name, '"geometry.acd" = ["4 cm", "5 cm"]', design="grid",
+                      sets=('numerics.model="lumped"', 'schedule.duration="1 d"'))
 
 
 def test_a_second_sweep_into_a_busy_folder_is_refused(tmp_path):
     spec = tmp_path / "s.toml"
-    spec.write_text(SPEC.format(name="s"))
+    spec.write_text(grid_spec("s"))
     folder = tmp_path / "out"
     folder.mkdir()
     holder = _hold_lock(folder / ".lock")
@@ -212,7 +184,7 @@ def test_a_second_sweep_into_a_busy_folder_is_refused(tmp_path):
 
 def test_the_sweep_name_never_chooses_a_folder(tmp_path):
     spec = tmp_path / "s.toml"
-    spec.write_text(SPEC.format(name="../../evil"))
+    spec.write_text(grid_spec("../../evil"))
     work = tmp_path / "work"
     work.mkdir()
     result = cli("sweep", str(spec), "-j", "1", "-q", cwd=work)
@@ -223,7 +195,7 @@ def test_the_sweep_name_never_chooses_a_folder(tmp_path):
 
 def test_a_sweep_records_cases_outside_the_window(tmp_path):
     spec = tmp_path / "s.toml"
-    spec.write_text(SPEC.format(name="w").replace('["4 cm", "5 cm"]', '["4.5 cm", "8 cm"]'))
+    spec.write_text(grid_spec("w").replace('["4 cm", "5 cm"]', '["4.5 cm", "8 cm"]'))
     folder = tmp_path / "out"
     result = cli("sweep", str(spec), "-o", str(folder), "-j", "1")
     assert result.exit_code == 0, result.output
@@ -240,13 +212,13 @@ def test_a_sweep_records_cases_outside_the_window(tmp_path):
 
 def test_sweep_case_counts_are_checked_before_building(tmp_path):
     spec = tmp_path / "s.toml"
-    spec.write_text(SPEC.format(name="big").replace(
+    spec.write_text(grid_spec("big").replace(
         '"geometry.acd" = ["4 cm", "5 cm"]',
         '"geometry.acd" = { start = "3 cm", stop = "6 cm", num = 100000 }\n'
         '"operation.current" = { start = "2 kA", stop = "3 kA", num = 100000 }'))
     result = cli("sweep", str(spec), "--dry-run")
     assert result.exit_code == EXIT_INPUT and "at most 100000 cases" in result.output
-    spec.write_text(SPEC.format(name="big").replace('design = "grid"', 'design = "sobol"\nsamples = 1073741824')
+    spec.write_text(grid_spec("big").replace('design = "grid"', 'design = "sobol"\nsamples = 1073741824')
                     .replace('["4 cm", "5 cm"]', '{ bounds = ["3 cm", "6 cm"] }'))
     result = cli("sweep", str(spec), "--dry-run")
     assert result.exit_code == EXIT_INPUT and "sweep.samples" in result.output
@@ -396,7 +368,7 @@ def test_an_unexpected_error_is_one_line_with_a_log(tmp_path, monkeypatch):
     logs = list((tmp_path / "logs").glob("cellsim-error-*.log"))
     assert len(logs) == 1 and str(logs[0]) in lines[0]
     assert "Traceback" in logs[0].read_text() and "Traceback" not in result.output
-    debug = CliRunner().invoke(main, ["--debug", "run", "rusal-3kA", *LUMPED, "-o", str(tmp_path / "r.h5")])
+    debug = run_cli("--debug", "run", "rusal-3kA", *LUMPED, "-o", tmp_path / "r.h5")
     assert isinstance(debug.exception, KeyError)  # --debug lets the traceback through
 
 
@@ -451,10 +423,7 @@ def test_a_bad_current_program_is_refused_by_check(tmp_path, csv_text, words):
     (['geometry.acd="1 ' + "(" * 600 + 'cm"'], "geometry.acd"),
 ])
 def test_hostile_values_are_clean_errors(sets, key):
-    args = ["check", "rusal-3kA"]
-    for s in sets:
-        args += ["--set", s]
-    result = cli(*args)
+    result = run_cli("check", "rusal-3kA", sets=sets)
     assert result.exit_code == EXIT_INPUT, result.output
     assert f"key '{key}'" in result.output and len(result.output) < 2000
 
@@ -491,14 +460,14 @@ def _sleep_as_worker(parent: int) -> None:
 def test_sweep_workers_die_with_their_parent(tmp_path):
     code = textwrap.dedent("""
         import multiprocessing, os, sys, time
-        sys.path.insert(0, %r)
+        sys.path[:0] = %r  # test_trust and the tests' helpers (clitools)
         from test_trust import _sleep_as_worker
         if __name__ == "__main__":
             p = multiprocessing.get_context("spawn").Process(target=_sleep_as_worker, args=(os.getpid(),))
             p.start()
             print(p.pid, flush=True)
             time.sleep(60)
-    """ % str(Path(__file__).parent))
+    """ % [str(Path(__file__).parent), str(Path(__file__).parents[1])])
     script = tmp_path / "parent.py"
     script.write_text(code)
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)

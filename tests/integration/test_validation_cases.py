@@ -166,7 +166,40 @@ def test_update_readme_rewrites_only_between_the_markers(tmp_path):
         update_readme(path, checks)
 
 
-def test_cli_lists_runs_and_reports(tmp_path):
+def _study(path):
+    """A UQ study file as benchmarks/uq_research.py writes it (numbers made up here)."""
+    import json
+
+    row = lambda m, a, b, n=62: {"median": m, "p5": a, "p95": b, "cases": n}  # noqa: E731
+    path.write_text(json.dumps({
+        "format": "cellsim-rusal-uq", "date": "2026-11-28", "commit": "abc1234", "level": "lumped",
+        "method": "lhs", "cells": {
+            "rusal-3kA": {"cases": 64, "intervals": {
+                "specific_energy": row(8623.0, 7924.0, 10219.0),  # kWh/t Al
+                "product_al": row(99.99812, 99.99531, 99.99893),  # wt%
+                "product_Fe": row(3.1, 1.0, 9.0), "days_in_spec": row(72.4, 51.5, 99.1)}},
+            "rusal-500A": {"cases": 32, "intervals": {"specific_energy": row(16900, 15000, 19000, 30)}},
+        }}))
+    return path
+
+
+def test_uq_intervals_are_read_only_from_a_study_file(tmp_path):
+    from cellsim.validation import rusal_prototypes as rp
+
+    assert rp.uq_study(tmp_path / "missing.json") is None
+    (tmp_path / "other.json").write_text('{"format": "something else"}')
+    assert rp.uq_study(tmp_path / "other.json") is None
+    assert rp.uncertainty(None, "rusal-3kA", "specific energy") == ""
+    study = rp.uq_study(_study(tmp_path / "s.json"))
+    assert rp.uncertainty(study, "rusal-3kA", "highest tap Zn") == ""  # not in the study
+    text = rp.uncertainty(study, "rusal-3kA", "highest tap Fe")
+    assert text.startswith("median 0.00031, 5-95 % [0.0001, 0.0009] wt%")  # 3.1 ppm = 3.1e-4 wt%
+
+
+def test_cli_lists_runs_and_reports(tmp_path, monkeypatch):
+    from cellsim.validation import rusal_prototypes
+
+    monkeypatch.setattr(rusal_prototypes, "UQ_FILE", _study(tmp_path / "rusal_uq.json"))
     runner = CliRunner()
     listing = runner.invoke(main, ["validate", "--list"])
     assert listing.exit_code == 0 and "rusal_prototypes" in listing.output
@@ -177,6 +210,14 @@ def test_cli_lists_runs_and_reports(tmp_path):
     assert result.exit_code == 0, result.output
     report = (report_dir / "validation.md").read_text()
     assert "RUSAL 500 A and 3 kA prototypes" in report and "FAIL (known)" in report
+    # the RUSAL checks carry the study's intervals, in the checks' units, with date and commit
+    lines = {line.split("**")[1]: line for line in report.splitlines() if line.startswith("* **")}
+    assert "median 8.623, 5-95 % [7.924, 10.22] MWh/t Al" in lines["3 kA: specific energy"]
+    assert "64 sampled pots" in lines["3 kA: specific energy"] and "abc1234" in report
+    assert "median 16.9, 5-95 % [15, 19] MWh/t Al" in lines["500 A: specific energy"]
+    assert "median 99.99812, 5-95 % [99.99531, 99.99893] wt%" in lines["3 kA: lowest tap Al"]
+    assert "median 72.4, 5-95 % [51.5, 99.1] d" in lines["3 kA: days in spec and within alloy limits"]
+    assert "uncertainty: median 8.623" in result.output  # the console lists them too
     for panel in ("voltage", "heat", "purity", "alloy"):  # the figures exist and are linked
         png = report_dir / "figures" / f"rusal_prototypes-rusal-3kA-{panel}.png"
         assert png.stat().st_size > 10_000 and f"](figures/{png.name})" in report

@@ -22,18 +22,31 @@ import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 
 from cellsim.cli import EXIT_INPUT, EXIT_OUTSIDE_WINDOW, main
 from cellsim.config.fields import spec_of
 from cellsim.config.schema import Config
 
+# example counts: CELLSIM_FUZZ_EXAMPLES sets all three (configurations through check; a tenth
+# of it, at least 20, campaigns; half of it, at least 50, damaged files); CELLSIM_FUZZ_RUNS and
+# CELLSIM_FUZZ_FILES set the campaigns and the damaged files on their own
 EXAMPLES = int(os.environ.get("CELLSIM_FUZZ_EXAMPLES", "200"))
-RUNS = max(20, EXAMPLES // 10)
+RUNS = int(os.environ.get("CELLSIM_FUZZ_RUNS", max(20, EXAMPLES // 10)))
+FILES = int(os.environ.get("CELLSIM_FUZZ_FILES", max(50, EXAMPLES // 2)))
+
+# CELLSIM_FUZZ_SEED: another seed (the long runs go in chunks with seeds 1, 2, ...); unset,
+# the examples are derandomised, the same on every run
+SEED = os.environ.get("CELLSIM_FUZZ_SEED")
+
+
 def fuzz(n: int):
-    return settings(max_examples=n, deadline=None, suppress_health_check=list(HealthCheck),
-                    derandomize=True, database=None)
+    config = settings(max_examples=n, deadline=None, suppress_health_check=list(HealthCheck),
+                      derandomize=SEED is None, database=None)
+    if SEED is None:
+        return config
+    return lambda test: seed(int(SEED))(config(test))
 
 
 def _keys(cls=Config, prefix="") -> list[str]:
@@ -166,7 +179,7 @@ def test_runs_of_mutated_configurations_are_physical_or_refused(muts):
             assert np.all((ce > 0) & (ce <= 1 + 1e-9))
             for name in ("cathode_depth", "alloy_depth", "temperature", "cell_voltage"):
                 assert np.all(np.isfinite(s[name])) and np.all(s[name] >= 0), name
-            for name in ("alloy_composition", "cathode_composition", "salt_impurities"):
+            for name in ("alloy_composition", "cathode_composition", "electrolyte_impurities"):
                 assert np.all(s[name] >= -1e-12) and np.all(np.isfinite(s[name])), name
             summary = {k: ds[()] for k, ds in h5["summary"].items()}
             assert summary["al_produced"] > 0 and 0 < summary["current_efficiency"] <= 1
@@ -185,7 +198,7 @@ def result_bytes():
     return data, good
 
 
-@fuzz(max(50, EXAMPLES // 2))
+@fuzz(FILES)
 @given(st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 7)), min_size=1, max_size=4))
 def test_damaged_result_files_are_refused_or_read_unchanged(result_bytes, flips):
     data, good = result_bytes

@@ -6,6 +6,7 @@ import re
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,7 +39,8 @@ def test_reference_cells_load_in_si(name):
 def test_every_library_entry_loads(tmp_path):
     root = library_root()
     libs = {"scrap": "scrap", "specs": "product", "grids": "footprint", "electrolytes": "electrolyte",
-            "linings": "lining", "metals": "cathode_metal", "alloys": "anode_alloy"}
+            "linings": "lining", "metals": "cathode_metal", "alloys": "anode_alloy",
+            "materials": "materials"}
     for folder, section in libs.items():
         for entry in sorted((root / folder).glob("*.toml")):
             path = derived(tmp_path, f'[{section}]\nuse = "{entry.stem}"\n')
@@ -114,11 +116,38 @@ def test_missing_scalar_is_named(tmp_path):
     ('[operation]\ntemperature = "690 degC"\n', "operation.temperature", "690", "liquidus"),
     ('[electrolyte]\nuse = "no-such-salt"\n', "electrolyte.use", "no-such-salt", "library entries"),
     ('[schedule]\nstop_on_spec = 1\n', "schedule.stop_on_spec", "1", "true or false"),
+    ('[[lining.side]]\nname = "x"\nmaterial = "vermiculit"\nthickness = "1 cm"\n'
+     'thermal_conductivity = "1 W/(m K)"\n', "lining.side[0].material", "vermiculit",
+     "did you mean 'vermiculite'"),
+    ('[materials.collectors]\nrods = "unobtainium"\n', "materials.collectors.rods", "unobtainium",
+     "one of the solids of [materials]"),
+    ('[materials.anode_alloy]\ndensity = "3.2 kg"\n', "materials.anode_alloy.density", "3.2 kg",
+     "expected a density"),
 ])
 def test_bad_values_are_rejected_with_file_key_value_expected(tmp_path, body, key, value, expected):
     path = derived(tmp_path, body)
     err = expect_error(path, key, value, expected)
     assert err.file is not None
+
+
+def test_materials_library_gives_the_pot_heat_capacities():
+    """Without a [materials] section the packaged entry 'pot' is used; each lining layer's
+    rho c_p is its named solid's, which the pot builder puts in every cell of the layer."""
+    from cellsim.fields.pot import build_pot
+
+    cfg = load_config("rusal-3kA")
+    solids = {s.name: s.volumetric_heat_capacity for s in cfg.materials.solids}
+    assert solids["steel"] == 5.0e6 and solids["vermiculite"] == 0.5e6
+    assert all(s.source for s in cfg.materials.solids)
+    pot = build_pot(cfg, "coarse")
+    for part in ("side", "bottom", "lid"):
+        for i, layer in enumerate(getattr(cfg.lining, part)):
+            cells = pot.heat.c_solid[pot.grid.region_mask(f"{part}_{i}")]
+            assert np.all(cells == solids[layer.material]), (part, i)
+    # a layer's solid is chosen by name: steel where the lining said vermiculite
+    hot = load_config("rusal-3kA", ['lining.side[2].material="steel"'])
+    cells = build_pot(hot, "coarse").heat.c_solid[pot.grid.region_mask("side_2")]
+    assert np.all(cells == 5.0e6)
 
 
 def test_syntax_error_names_the_file(tmp_path):
@@ -160,3 +189,33 @@ def test_set_use_swaps_a_whole_library_entry():
     assert "Mg" in cfg.scrap.composition and "Ti" not in cfg.scrap.composition  # nothing left of UBC
     with pytest.raises(ConfigError, match="library entries"):
         load_config("rusal-3kA", ['scrap.use="gold"'])
+
+
+def test_config_of_an_older_result_file_builds_the_same_pot():
+    """A configuration stored before [materials] and the layers' ``material`` existed is read
+    with the packaged materials and each layer's solid by the rule of that time: its pot has
+    the heat capacities it had then (steel 5.0e6, insulating 0.5e6, other bricks 2.0e6)."""
+    from cellsim.fields.pot import build_pot
+    from cellsim.io import config_from_dict, config_to_dict, upgrade_config_dict
+
+    cfg = load_config("rusal-3kA")
+    old = config_to_dict(cfg)
+    del old["materials"]
+    for part in ("side", "bottom", "lid"):
+        for layer in old["lining"][part]:
+            del layer["material"]
+    back = config_from_dict(type(cfg), upgrade_config_dict(old))
+    assert back.materials == cfg.materials
+    now, then = build_pot(cfg, "coarse").heat, build_pot(back, "coarse").heat
+    assert np.array_equal(now.c_solid, then.c_solid) and np.array_equal(now.c_liquid, then.c_liquid)
+    assert [layer.material for layer in back.lining.side] == ["fireclay", "fireclay", "vermiculite", "steel"]
+
+
+def test_renamed_keys_of_older_files_are_still_read():
+    """schedule.min_bath_liquid_fraction and stop_on_frozen_bath (one name for the electrolyte:
+    now ..._electrolyte_...) set the same values as today's keys."""
+    old = load_config("rusal-3kA", ["schedule.min_bath_liquid_fraction=0.3", "schedule.stop_on_frozen_bath=false"])
+    new = load_config("rusal-3kA", ["schedule.min_electrolyte_liquid_fraction=0.3",
+                                    "schedule.stop_on_frozen_electrolyte=false"])
+    assert old.schedule == new.schedule
+    assert new.schedule.min_electrolyte_liquid_fraction == 0.3 and not new.schedule.stop_on_frozen_electrolyte

@@ -145,4 +145,4 @@ def test_the_runner_drives_the_level(level, monkeypatch):
     assert result.stop_reason == "duration reached" and result.summary["taps"] == 2
     assert np.max(np.abs(result.mass_balance)) < 1e-12 * result.summary["scrap_fed"] * 100
     if level == "toy":  # nothing dissolves: the electrolyte stays clean
-        assert np.all(result.series["salt_impurities"] == 0.0)
+        assert np.all(result.series["electrolyte_impurities"] == 0.0)

@@ -67,17 +67,16 @@ def test_resolutions_scale_and_bad_input(config):
 
 def test_one_eddy_diffusivity_for_heat_and_species():
     """k_eff = k_mol + rho c_p D_t in each melt (hand calculation from the configuration and
-    the molecular conductivities of PotOptions); the species field takes D_mol + D_t."""
-    from cellsim.fields.pot import PotOptions
+    the molecular conductivities of the materials library); the species field takes D_mol + D_t."""
     from cellsim.fields.species import SpeciesOptions
 
     sets = ['electrolyte.eddy_diffusivity="3e-4 m2/s"', 'anode_alloy.eddy_diffusivity="1e-5 m2/s"',
             'cathode_metal.eddy_diffusivity="0 m2/s"']
     cfg = load_config("rusal-3kA", sets)
-    pot, o, el = build_pot(cfg, "coarse"), PotOptions(), cfg.electrolyte
+    pot, o, el = build_pot(cfg, "coarse"), cfg.materials.anode_alloy, cfg.electrolyte
     k = {name: np.unique(pot.heat.k_liquid[pot.grid.region_mask(name)]) for name in MELTS}
     assert k["electrolyte"] == pytest.approx([0.8 + el.density * el.specific_heat * 3e-4], rel=1e-14)
-    assert k["anode_alloy"] == pytest.approx([70.0 + o.alloy_density * o.alloy_specific_heat * 1e-5], rel=1e-14)
+    assert k["anode_alloy"] == pytest.approx([70.0 + o.density * o.specific_heat * 1e-5], rel=1e-14)
     assert k["cathode_metal"] == pytest.approx([100.0], rel=1e-14)
     D = SpeciesOptions.from_config(cfg).diffusivity
     assert D == pytest.approx(np.asarray(SpeciesOptions(salt_concentration=1.0).molecular_diffusivity) + 3e-4,

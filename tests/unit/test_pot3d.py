@@ -7,6 +7,7 @@ import pytest
 
 from cellsim.config import load_config
 from cellsim.fields.heat import HeatSolver
+from cellsim.fields.heat_diagnostics import face_losses
 from cellsim.fields.pot import build_pot, rod_pattern
 from cellsim.fields.remap import build_layers, overlap_matrix, remap_enthalpy
 from cellsim.units import STEFAN_BOLTZMANN
@@ -44,7 +45,7 @@ def test_rectangular_quarter_pot_has_the_configured_volumes_and_rods(rect):
     assert g.faces[0][-1] == pytest.approx(geo.inner_length / 2 + lining, rel=1e-12)
     assert g.faces[1][-1] == pytest.approx(geo.inner_width / 2 + lining, rel=1e-12)
     assert set(pot.bcs) == {"x+", "y+", "z-", "z+"}  # x-, y-: insulated symmetry planes
-    assert set(pot.face_losses(type("B", (), {"losses": {k: 1.0 for k in pot.loss_groups}}))) == \
+    assert set(face_losses(type("B", (), {"losses": {k: 1.0 for k in pot.loss_groups}}))) == \
         {"side", "bottom", "lid", "collectors"}
 
 

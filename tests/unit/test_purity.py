@@ -1,6 +1,7 @@
 """Purity pathways and current-efficiency losses (cellsim.purity) against hand calculations,
 conservation with every pathway on, and the directions the sources give."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -8,9 +9,10 @@ import pytest
 
 from cellsim.campaign import run_campaign
 from cellsim.config import ConfigError, load_config
-from cellsim.elements import ALL_ELEMENTS, IMPURITIES
+from cellsim.elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from cellsim.models import make_model
-from cellsim.purity import anode_transfer, codeposition, efficiency, equilibria, ledger, sources, transport
+from cellsim.purity import (anode_transfer, codeposition, efficiency, equilibria, ledger,
+                            salt_entrainment, sources, transport)
 from cellsim.purity.pathways import Pathways
 
 F, R = 96485.33212, 8.314462618
@@ -99,6 +101,77 @@ def test_entrainment_share_is_alpha_times_the_alloy_content():
     assert 25e-6 < alpha * seen["w"][cu] < 35e-6  # the calibration: Cu 20-40 ppm at 33 % Cu
 
 
+# ------------------------------------------------------------------ (c') salt inclusions
+SALT_ON = ["purity.salt_entrainment=true", "purity.salt_inclusions=1e-5"]
+
+
+def test_salt_inclusion_fraction_and_metal_contents_by_hand():
+    # 1e-5 kg salt per kg Al, 2 kg Al deposited, 80 kg of salt: 2e-5 kg carried, 2.5e-7 of it
+    assert salt_entrainment.carried_fraction(1e-5, 2.0, 80.0) == pytest.approx(2e-5 / 80.0, rel=1e-15)
+    assert salt_entrainment.carried_fraction(1e-5, -1.0, 80.0) == 0.0
+    assert salt_entrainment.carried_fraction(0.5, 1e3, 80.0) == 1.0  # never more than the melt
+    # NaF: 22.98977 / (22.98977 + 18.998403); BaCl2: 137.327 / (137.327 + 2 * 35.45)
+    metals = salt_entrainment.metals_of(("NaF", "BaCl2", "base"), (1.0, 2.0, 5.0))
+    assert metals["Na"] == pytest.approx(22.98977 / 41.988173, rel=1e-4)
+    assert metals["Ba"] == pytest.approx(2.0 * 137.327 / 208.227, rel=1e-4)
+    assert set(metals) == {"Na", "Ba"}  # the pseudo-component has no formula
+
+
+def test_salt_inclusions_carry_the_melt_of_the_moment_into_the_cathode_metal():
+    m = _model(*SALT_ON)
+    s, mg = m.state, IMPURITIES.index("Mg")
+    for _ in range(24):  # a day: the scrap's Mg builds MgF2 in the melt
+        m.step(3600.0)
+    seen = {}
+    original = m.pathways.salt_carried
+
+    def spy(al_deposited, salt_mass):
+        f = original(al_deposited, salt_mass)
+        seen.update(al=al_deposited, salt=salt_mass, f=f)
+        return f
+
+    m.pathways.salt_carried = spy
+    tags0 = s.tags_cathode[ledger.TAGS.index("salt_inclusions")].copy()
+    na0, base0, alx30 = s.cations_included_cathode.copy(), s.salt_included_base, s.salt_included_alx3
+    mg0, cath_mg0 = s.salt_included_halides[mg], s.cathode[ALL_ELEMENTS.index("Mg")]
+    m.step(3600.0)
+    f = 1e-5 * seen["al"] / seen["salt"]
+    assert seen["f"] == pytest.approx(f, rel=1e-15)
+    assert 0.95 < seen["al"] < 1.01 and 60.0 < seen["salt"] < 100.0  # 3 kA, 1 h: 1.007 kg at 100 %
+    # the melt's Mg after the step's exchange, times f, entered the cathode metal as Mg
+    mg_in = s.salt_included_halides[mg] - mg0
+    assert mg_in > 0.0 and s.cathode[ALL_ELEMENTS.index("Mg")] - cath_mg0 > 0.0
+    assert mg_in == pytest.approx(f / (1.0 - f) * s.electrolyte[mg], rel=1e-9)
+    assert s.tags_cathode[ledger.TAGS.index("salt_inclusions"), mg] > tags0[mg]
+    base_in = s.salt_included_base - base0
+    assert base_in == pytest.approx(f / (1.0 - f) * s.electrolyte_base, rel=1e-9)
+    assert s.salt_included_alx3 - alx30 == pytest.approx(f / (1.0 - f) * s.alf3, rel=1e-9)
+    # the Na of the carried NaF (22.98977 of 41.988173 g/mol) joined the metal's Na
+    na_in = (s.cations_included_cathode - na0)[0]
+    naf_after = m.salt.masses(s)[m.salt.names.index("NaF")]
+    assert na_in == pytest.approx(f / (1.0 - f) * naf_after * 22.98977 / 41.988173, rel=1e-6)
+
+
+def test_salt_inclusions_report_na_mg_and_ba_in_the_product(all_on):
+    _, _, r = all_on
+    s = r.summary
+    assert s["product_salt_inclusions"] > 0.0
+    assert 0.0 < s["product_Na_from_salt_inclusions"] < s["product_Na"]
+    assert s["product_Mg_from_salt_inclusions"] > 0.0 and s["product_Ba_from_salt_inclusions"] > 0.0
+    # Ba of BaCl2 in the carried salt: at most its share of the fresh base salt (60/77 BaCl2)
+    assert s["product_Ba_from_salt_inclusions"] < s["product_salt_inclusions"] * 60 / 77 * 137.327 / 208.227
+    assert "salt inclusions" in r.format_summary()
+
+
+def test_salt_entrainment_on_without_a_coefficient_names_the_key():
+    with pytest.raises(ConfigError) as info:
+        load_config("rusal-3kA", LUMPED + ["purity={salt_entrainment=true}"])
+    assert "'purity.salt_inclusions'" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        load_config("rusal-3kA", LUMPED + ["purity.salt_inclusions=-1e-5"])
+    assert "'purity.salt_inclusions'" in str(info.value)
+
+
 # ------------------------------------------------------------------ (d) cation co-deposition
 def test_sodium_codeposition_equilibrium_by_hand():
     T, a_alx3 = 1023.15, 0.1
@@ -138,6 +211,60 @@ def test_dissolved_metal_flux_by_hand():
     assert efficiency.al_solubility(1e-4, 1073.15, 1023.15, 6e-3) == pytest.approx(1.3e-4, rel=1e-12)
 
 
+def test_al_solubility_composition_term_by_hand():
+    # [Odegard1988]: +0.0268 wt% per unit NaF/AlF3 mass ratio against 0.0517 wt% at 1000 degC
+    # and R = 1.5 -> 0.52 per unit R; R 0.2 above the reference raises 1e-4 by 10.4 %
+    assert 0.0268 / (-0.2877 + 0.0268 * 1.5 + 2.992e-4 * 1000.0) == pytest.approx(0.52, abs=0.005)
+    w = efficiency.al_solubility(1e-4, 1023.15, 1023.15, 6e-3, 0.2, 0.52)
+    assert w == pytest.approx(1e-4 * (1.0 + 0.52 * 0.2), rel=1e-12)
+    assert efficiency.al_solubility(1e-4, 1023.15, 1023.15, 6e-3, -10.0, 0.52) == 0.0  # never < 0
+
+
+COMPOSITION = ["current_efficiency.solubility_ratio_coefficient=0.52",
+               "current_efficiency.solubility_reference_ratio=0.739"]
+
+
+def test_dissolved_metal_loss_rises_in_a_basic_melt():
+    pw = Pathways(load_config("rusal-3kA", LUMPED + COMPOSITION))
+    ref = pw.reference_ratio()
+    assert ref == 0.739  # the Gadeau bath's NaF/AlF3, 17 / 23
+    cfg = load_config("rusal-3kA", LUMPED)
+    cfg = dataclasses.replace(cfg, current_efficiency=dataclasses.replace(
+        cfg.current_efficiency, solubility_reference_ratio=None))
+    assert Pathways(cfg).reference_ratio() == pytest.approx(17.0 / 23.0, rel=1e-12)  # the default
+    flux = [pw.dissolved_metal(1023.15, 1.0, 0.6, r) for r in (ref - 0.1, ref, ref + 0.1)]
+    assert flux[0] < flux[1] < flux[2]  # more NaF per AlF3: more dissolved Al, lower CE
+    assert flux[1] == pytest.approx(pw.dissolved_metal(1023.15, 1.0, 0.6), rel=1e-12)
+    assert flux[2] / flux[1] == pytest.approx(1.0 + 0.052 / (1.0 + 6e-3 * (1023.15 - pw.ce.solubility_reference_temperature)),
+                                              rel=1e-9)
+
+
+def test_campaign_ce_falls_when_the_melt_turns_basic():
+    # less AlF3 in the fresh salt (the same NaF and BaCl2): a basic melt, higher R, lower CE
+    runs = {}
+    for name, comp, alf3 in (("acidic", "{BaCl2=58.0, NaF=16.4, AlF3=25.6}", 0.256),
+                             ("basic", "{BaCl2=62.0, NaF=17.6, AlF3=20.4}", 0.204)):
+        cfg = load_config("rusal-3kA", LUMPED + COMPOSITION + [
+            "schedule.duration=1d", f"electrolyte.composition_wt_pct={comp}",
+            f"electrolyte.alf3_mass_fraction={alf3}"])
+        s = run_campaign(cfg).summary
+        runs[name] = s["ce_loss_dissolved_metal"]
+    # R 0.64 -> 0.86: +0.52 * 0.22 = +11 % on the solubility; the melt temperatures differ by
+    # < 1 K (< 0.6 % through the temperature term)
+    assert runs["basic"] > 1.05 * runs["acidic"]
+
+
+def test_composition_term_is_inactive_in_a_melt_without_naf():
+    # no NaF/AlF3 ratio to follow: the solubility keeps its temperature term only
+    cell = make_model(load_config("rusal-3kA", LUMPED + COMPOSITION + [
+        "electrolyte.composition_wt_pct={BaCl2=77.0, AlF3=23.0}"]))
+    assert cell.naf_alf3_ratio() is None
+    pw = cell.pathways
+    assert pw.dissolved_metal(1023.15, 1.0, 0.6, None) == pytest.approx(
+        Pathways(load_config("rusal-3kA", LUMPED + ["current_efficiency.solubility_ratio_coefficient=0"]))
+        .dissolved_metal(1023.15, 1.0, 0.6), rel=1e-12)
+
+
 @pytest.mark.parametrize("key, lo, hi, sign", [
     ("geometry.acd", "3cm", "7cm", -1),  # longer path, less loss
     ("electrolyte.mass_transfer_coefficient", "0.5e-2cm/s", "2e-2cm/s", +1),  # stirring: more loss
@@ -171,7 +298,7 @@ def test_stirring_lowers_the_current_efficiency_of_a_campaign():
 def all_on():
     overrides = LUMPED + ["schedule.duration=6d", "current_efficiency.shunt_fraction=0.01",
                           "collectors.rod_material=steel", "anode_alloy.metal_mass_transfer_coefficient=1e-7cm/s",
-                          "schedule.tap_interval=1d"]
+                          "schedule.tap_interval=1d"] + SALT_ON + COMPOSITION
     cfg = load_config("rusal-3kA", overrides)
     model = make_model(cfg)
     return cfg, model, run_campaign(cfg)
@@ -180,7 +307,9 @@ def all_on():
 def test_conservation_with_every_pathway_on(all_on):
     cfg, _, r = all_on
     p = cfg.purity
-    assert all((p.makeup_salts, p.lining, p.collectors, p.codissolution, p.entrainment, p.codeposition))
+    assert all((p.makeup_salts, p.lining, p.collectors, p.codissolution, p.entrainment, p.codeposition,
+                p.salt_entrainment))
+    assert r.summary["product_Mg_from_salt_inclusions"] > 0
     assert r.summary["ce_loss_shunt"] > 0 and r.summary["product_Fe_from_collectors"] > 0
     assert r.summary["product_Cu_from_codissolution"] > 0  # the starved alloy film co-dissolves
     handled = r.summary["scrap_fed"] + 2000.0  # kg: scrap plus the ~2 t of metal and salt in the pot
@@ -268,4 +397,38 @@ def test_summary_attributes_every_element_above_0_1_ppm(all_on):
     for e in IMPURITIES:
         if r.summary[f"product_{e}"] > 1e-7:
             assert f"  {e} from " in text, e
-    assert "loss: dissolved metal" in text and "Na (co-deposited)" in text
+    assert "loss: dissolved metal" in text and "Na " in text and "co-deposited" in text
+
+
+@pytest.mark.parametrize("level", ["axisymmetric", "3d"])
+def test_field_levels_place_inputs_where_they_act(level):
+    # lining at the side-wall cells, co-dissolution on the alloy interface, make-up everywhere;
+    # each placement holds exactly the mass added
+    cfg = load_config("rusal-3kA", [f"numerics.model={level}", "numerics.resolution=coarse"])
+    species = make_model(cfg).physics.species
+    f = species.field
+    masses = np.linspace(1e-4, 7e-4, len(IMPURITIES))
+    idx = np.argwhere(f.mask)
+    r_max = idx[:, 0].max()
+    for where in ("melt", "wall", "anode"):
+        before = species.concentration.copy()
+        species.add(masses, where)
+        added = (species.concentration - before)[:, f.mask]
+        assert species.field.inventory(species.concentration - before) * np.asarray(
+            [ELEMENTS[e].molar_mass for e in IMPURITIES]) == pytest.approx(masses, rel=1e-12)
+        touched = np.nonzero(added[0])[0]
+        if where == "melt":
+            assert touched.size == f.n
+        elif where == "anode":  # the lowest electrolyte row, on the alloy
+            assert set(idx[touched, 2]) == {idx[:, 2].min()}
+        else:  # the outermost cells of each electrolyte row (r or x-y towards the wall)
+            assert 0 < touched.size < f.n
+            if level == "axisymmetric":
+                assert set(idx[touched, 0]) == {r_max}
+            rows = {}
+            for i, j, k in idx:
+                rows.setdefault((j, k), []).append(i)
+            for i, j, k in idx[touched]:
+                assert i == max(rows[(j, k)]) or j == max(idx[(idx[:, 0] == i) & (idx[:, 2] == k), 1])
+    with pytest.raises(ValueError, match="'roof'"):
+        species.add(masses, "roof")

@@ -1,5 +1,5 @@
 """Scheduled operations and stop criteria of [schedule]: anode alloy bleed, electrolyte
-additions, the AlX3 activity, thermal limits (ledge gone, bath frozen, too hot), the
+additions, the AlX3 activity, thermal limits (ledge gone, electrolyte frozen, too hot), the
 lumped heater limit, and their configuration errors.
 
 References: element conservation (model.totals(), the inventories plus everything that left
@@ -222,8 +222,8 @@ def test_ledge_gone_stops_and_names_itself():
     assert result.stop_reason.startswith("sidewall ledge gone")
     assert result.summary["campaign_length"] == 3600.0
     # A melt 20 degC above the liquidus behind a thin (magnesia + steel) wall keeps a ledge.
-    thin = ['lining.side=[{name="magnesia", thickness="0.115 m", thermal_conductivity="4 W/(m K)"}, '
-            '{name="steel", thickness="0.01 m", thermal_conductivity="40 W/(m K)"}]',
+    thin = ['lining.side=[{name="magnesia", material="magnesia", thickness="0.115 m", thermal_conductivity="4 W/(m K)"}, '
+            '{name="steel", material="steel", thickness="0.01 m", thermal_conductivity="40 W/(m K)"}]',
             'operation.temperature="720 degC"', 'schedule.duration="1 d"']
     kept = run_campaign(load_config("rusal-3kA", LUMPED + thin + ['schedule.min_ledge_thickness="1 mm"']))
     assert kept.stop_reason == "duration reached"
@@ -231,8 +231,8 @@ def test_ledge_gone_stops_and_names_itself():
 
 
 def test_lumped_liquid_fraction_is_the_band_inside_the_ledge():
-    thin = ['lining.side=[{name="magnesia", thickness="0.115 m", thermal_conductivity="4 W/(m K)"}, '
-            '{name="steel", thickness="0.01 m", thermal_conductivity="40 W/(m K)"}]',
+    thin = ['lining.side=[{name="magnesia", material="magnesia", thickness="0.115 m", thermal_conductivity="4 W/(m K)"}, '
+            '{name="steel", material="steel", thickness="0.01 m", thermal_conductivity="40 W/(m K)"}]',
             'operation.temperature="720 degC"']
     model = make_model(load_config("rusal-3kA", LUMPED + thin))
     R, delta = model.config.geometry.inner_radius, model.derived.heat.ledge_thickness
@@ -250,21 +250,21 @@ def test_limited_heater_lets_the_melt_cool_and_the_balance_close():
     assert abs(residual) < 1e-6 * d.heat.total
 
 
-def test_bath_frozen_stops_a_low_current_campaign_and_names_itself():
+def test_frozen_electrolyte_stops_a_low_current_campaign_and_names_itself():
     # 1 kA and no heater: Joule heat ~0.85 kW against ~5.8 kW of losses at the liquidus.
     sets = ['operation.heater_max_power="0 W"', 'operation.current="1 kA"']
     with pytest.raises(OutsideWindow, match="freezing"):  # the window refuses a frozen start
         run_campaign(load_config("rusal-3kA", LUMPED + sets))
     result = run_campaign(load_config("rusal-3kA", LUMPED + sets + ["window.enabled=false"]))
-    assert result.stop_reason.startswith("bath frozen")
+    assert result.stop_reason.startswith("electrolyte frozen")
     assert result.summary["campaign_length"] == 3600.0
     off = run_campaign(load_config("rusal-3kA", LUMPED + sets + [
-        "window.enabled=false", "schedule.stop_on_frozen_bath=false", 'schedule.duration="2 h"']))
+        "window.enabled=false", "schedule.stop_on_frozen_electrolyte=false", 'schedule.duration="2 h"']))
     assert off.stop_reason == "duration reached" and not off.window
-    # without the frozen-bath stop, the operating window ends a campaign that cools mid-run
+    # without the frozen-electrolyte stop, the operating window ends a campaign that cools mid-run
     cools = ['operation.heater_max_power="0 W"', 'schedule.current_program="steps"',
              'schedule.current_steps=[{time="1 d", current="1 kA"}]',
-             "schedule.stop_on_frozen_bath=false", 'schedule.duration="3 d"']
+             "schedule.stop_on_frozen_electrolyte=false", 'schedule.duration="3 d"']
     window = run_campaign(load_config("rusal-3kA", LUMPED + cools))
     assert window.stop_reason.startswith("outside the operating window: melt")
     assert "freezing" in window.window and math.isnan(window.summary["specific_energy"])
@@ -272,7 +272,7 @@ def test_bath_frozen_stops_a_low_current_campaign_and_names_itself():
 
 
 def test_field_level_liquid_fraction_is_the_volume_mean_of_the_heat_field():
-    cfg = load_config("rusal-3kA", FIELD + ['schedule.min_bath_liquid_fraction=0.6'])
+    cfg = load_config("rusal-3kA", FIELD + ['schedule.min_electrolyte_liquid_fraction=0.6'])
     model = make_model(cfg)
     assert model.electrolyte_liquid_fraction() == 1.0 and model.thermal_limit_broken() is None
     thermal = model.physics.thermal
@@ -282,7 +282,7 @@ def test_field_level_liquid_fraction_is_the_volume_mean_of_the_heat_field():
     vol = (np.pi * (rf[1:] ** 2 - rf[:-1] ** 2))[:, None] * np.diff(zf)[None, :]
     frac = hs.frac.copy()
     rc = 0.5 * (rf[1:] + rf[:-1])
-    outer = (rc > 0.5 * cfg.geometry.inner_radius)[:, None, None]  # freeze the bath outside R/2
+    outer = (rc > 0.5 * cfg.geometry.inner_radius)[:, None, None]  # freeze the electrolyte outside R/2
     frac[mask & outer] = 0.0
     thermal.heat_state = dataclasses.replace(hs, frac=frac)  # (the current stays: same version)
     model.update_state()
@@ -290,7 +290,7 @@ def test_field_level_liquid_fraction_is_the_volume_mean_of_the_heat_field():
     expected = np.sum(frac[:, 0, :][m2] * vol[m2]) / vol[m2].sum()
     assert model.electrolyte_liquid_fraction() == pytest.approx(expected, rel=1e-12)
     assert expected < 0.6
-    assert model.thermal_limit_broken().startswith("bath frozen: electrolyte liquid fraction")
+    assert model.thermal_limit_broken().startswith("electrolyte frozen: liquid fraction")
 
 
 def test_max_temperature_stops_and_names_itself():
@@ -316,7 +316,7 @@ def test_max_temperature_stops_and_names_itself():
     (['schedule.salt_additions="table"'], "schedule.additions"),
     (['schedule.additions=[{time="1 d"}]'], "schedule.additions[0].alf3"),
     (['schedule.max_temperature="740 degC"'], "schedule.max_temperature"),
-    (['schedule.min_bath_liquid_fraction=0'], "schedule.min_bath_liquid_fraction"),
+    (['schedule.min_electrolyte_liquid_fraction=0'], "schedule.min_electrolyte_liquid_fraction"),
     (['schedule.min_ledge_thickness="2 m"'], "schedule.min_ledge_thickness"),
     (['operation.heater_max_power="1 kW"', 'numerics.model="axisymmetric"'], "operation.heater_max_power"),
     (['operation.heater_max_power="-1 kW"'], "operation.heater_max_power"),

@@ -82,3 +82,54 @@ def test_non_convergence_raises():
     op = layered((16, 16, 16), np.random.default_rng(1))
     with pytest.raises(ConvergenceError, match="no convergence"):
         MultigridSolver(*op.g).solve(op.b, rtol=1e-12, maxiter=2)
+
+
+def test_configured_backends_are_the_registry():
+    """numerics.linear_solver names the backends of fields.solvers.BACKENDS (the schema lists
+    them without importing the field modules); a name outside them is refused by key."""
+    from cellsim.config import load_config
+    from cellsim.config.errors import ConfigError
+    from cellsim.config.schema import SOLVER_BACKENDS
+    from cellsim.fields.solvers import BACKENDS
+
+    assert set(SOLVER_BACKENDS) == set(BACKENDS)
+    with pytest.raises(ConfigError) as info:
+        load_config("rusal-3kA", ['numerics.linear_solver.heat="cholesky"'])
+    message = str(info.value)
+    assert "numerics.linear_solver.heat" in message and "cholesky" in message
+    assert all(repr(name) in message for name in ("auto",) + SOLVER_BACKENDS)
+
+
+@pytest.mark.parametrize("shape", [(9, 1, 14), (6, 5, 8)])
+@pytest.mark.parametrize("kind", ["auto", "lu", "multigrid", "jacobi"])
+def test_every_heat_backend_solves_the_shifted_system(shape, kind):
+    """(A + diag d) x = b by each heat backend against a sparse direct solve of the same
+    matrix, steady (d = 0) and with a backward-Euler shift."""
+    from cellsim.fields.heat_linear import ShiftedSolver
+
+    rng = np.random.default_rng(7)
+    op = layered(shape, rng, dead=False)
+    indptr, indices, data = fv.assemble_csr(*op.g)
+    a = scipy.sparse.csr_matrix((data, indices, indptr))
+    solver = ShiftedSolver(shape, kind)
+    for d in (np.zeros(shape), 1e3 * (0.5 + rng.random(shape))):
+        x = solver.solve(op.g, d, op.b, rtol=1e-11)
+        ref = scipy.sparse.linalg.spsolve((a + scipy.sparse.diags(d.reshape(-1))).tocsc(),
+                                          op.b.reshape(-1)).reshape(shape)
+        assert np.max(np.abs(x - ref)) <= 1e-8 * np.max(np.abs(ref))
+    with pytest.raises(ValueError, match="heat solver kind must be one of"):
+        ShiftedSolver(shape, "cholesky")
+
+
+def test_numerics_choose_the_backend_of_each_field():
+    """The names in numerics.linear_solver reach the field providers of a model."""
+    from cellsim.config import load_config
+    from cellsim.models import make_model
+
+    sets = ['numerics.resolution="coarse"', 'numerics.linear_solver.current="multigrid"',
+            'numerics.linear_solver.heat="jacobi"', 'numerics.linear_solver.species="sparse"']
+    model = make_model(load_config("rusal-3kA", sets))
+    physics = model.physics
+    assert physics.electrical._current_solver._solver.backend_name == "multigrid"
+    assert physics.thermal.heat_solver.linear.kind == "jacobi"
+    assert physics.species.field.options.linear_solver == "sparse"

@@ -1,0 +1,59 @@
+"""Parallel kernels with a serial twin, chosen by the thread count in effect.
+
+A kernel written with ``prange`` is compiled twice from the same source: with
+``parallel=True`` and without it (``prange`` then runs as ``range``). With one thread the two
+do the same floating-point operations in the same order (a parallel reduction over one thread
+is the serial sum), so the results are bit for bit the same; the serial twin compiles in
+about half the time and skips the threading layer. Grids below the solvers' parallel size
+(every r-z grid and the default 3D pot) run on one thread, so a first run at those levels
+compiles only the serial twins.
+
+The thread count is set through :func:`set_threads` (cellsim.fields.solvers does), which
+keeps the choice here and Numba's setting together.
+"""
+
+import types
+
+import numba
+from numba import njit
+
+_THREADS = [numba.config.NUMBA_NUM_THREADS]
+
+
+def set_threads(n: int) -> None:
+    """Numba's thread count for the calling thread, and the twin choice of every kernel."""
+    numba.set_num_threads(n)
+    _THREADS[0] = n
+
+
+def threads() -> int:
+    """The thread count last set by :func:`set_threads` (Numba's default before)."""
+    return _THREADS[0]
+
+
+def serial_twin(kernel):
+    """``kernel`` (a ``parallel=True`` dispatcher) compiled without ``parallel``, cached
+    under its own name (Numba's cache index does not tell the two options apart)."""
+    f = kernel.py_func
+    twin = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_serial", f.__defaults__,
+                              f.__closure__)
+    twin.__qualname__ = f.__qualname__ + "_serial"
+    twin.__module__, twin.__doc__ = f.__module__, f.__doc__
+    return njit(cache=True)(twin)
+
+
+class ByThreads:
+    """Calls the parallel kernel with more than one thread, its serial twin with one; both
+    take the same arguments (see the kernel's docstring: ``help(kernel.parallel)``)."""
+
+    def __init__(self, kernel):
+        self.parallel, self.serial = kernel, serial_twin(kernel)
+        self.__doc__, self.__name__ = kernel.__doc__, kernel.__name__
+
+    def __call__(self, *args):
+        if _THREADS[0] == 1:
+            return self.serial(*args)
+        return self.parallel(*args)
+
+    def __repr__(self) -> str:
+        return f"ByThreads({self.__name__})"

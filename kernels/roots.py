@@ -1,0 +1,133 @@
+"""Scalar roots of the lumped heat balance: the shell temperature of a wall losing heat to
+ambient by free convection and radiation, and the wall temperature behind a frozen ledge.
+
+Brent's method (inverse quadratic interpolation safeguarded by bisection) in the arithmetic
+of SciPy's ``brentq`` (step by step the same floating-point operations), so a caller that
+used ``scipy.optimize.brentq`` gets the same iterates and the same root, bit for bit, at a
+fraction of the cost of a Python callback per function value. The method is written in
+reverse-communication form (``_brent_next`` returns the next abscissa; the caller evaluates
+the function there), so each root below inlines its own residual.
+
+Status codes (no exceptions in kernels): 0 converged, 1 no sign change on the bracket,
+2 iteration budget spent, 3 a residual was not a number.
+"""
+
+import math
+
+from numba import njit
+
+EPS4 = 4.0 * 2.220446049250313e-16  # SciPy brentq's default (and smallest) rtol
+
+
+@njit(inline="always", cache=True)
+def _brent_next(xpre, fpre, xcur, fcur, xblk, fblk, spre, scur, xtol, rtol):
+    """One step of Brent's method on the bracket [xpre, xcur] (fpre fcur <= 0).
+
+    Returns (done, xpre, fpre, xcur, fcur, xblk, fblk, spre, scur): when ``done`` xcur is the
+    root; otherwise xcur is the next abscissa to evaluate (the caller sets fcur there).
+    """
+    if fpre * fcur < 0.0:
+        xblk, fblk = xpre, fpre
+        spre = xcur - xpre
+        scur = spre
+    if abs(fblk) < abs(fcur):
+        xpre, xcur, xblk = xcur, xblk, xcur
+        fpre, fcur, fblk = fcur, fblk, fcur
+    delta = (xtol + rtol * abs(xcur)) / 2.0
+    sbis = (xblk - xcur) / 2.0
+    if fcur == 0.0 or abs(sbis) < delta:
+        return True, xpre, fpre, xcur, fcur, xblk, fblk, spre, scur
+    if abs(spre) > delta and abs(fcur) < abs(fpre):
+        if xpre == xblk:  # secant
+            stry = -fcur * (xcur - xpre) / (fcur - fpre)
+        else:  # inverse quadratic
+            dpre = (fpre - fcur) / (xpre - xcur)
+            dblk = (fblk - fcur) / (xblk - xcur)
+            stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+        if 2.0 * abs(stry) < min(abs(spre), 3.0 * abs(sbis) - delta):
+            spre = scur
+            scur = stry
+        else:
+            spre = sbis
+            scur = sbis
+    else:
+        spre = sbis
+        scur = sbis
+    xpre, fpre = xcur, fcur
+    if abs(scur) > delta:
+        xcur += scur
+    elif sbis > 0.0:
+        xcur += delta
+    else:
+        xcur -= delta
+    return False, xpre, fpre, xcur, fcur, xblk, fblk, spre, scur
+
+
+@njit(inline="always", cache=True)
+def _surface_residual(Ts, T_in, R_in, area, h, emissive, T_amb, T_amb4):
+    return (T_in - Ts) / R_in - area * (h * (Ts - T_amb) + emissive * (math.pow(Ts, 4.0) - T_amb4))
+
+
+@njit(cache=True)
+def surface_loss(T_in, R_in, area, h, emissive, T_amb, xtol, rtol):
+    """Heat flow [W] through a resistance R_in [K/W] from T_in [K] to an outer face of
+    ``area`` [m2] losing h (Ts - T_amb) + emissive (Ts^4 - T_amb^4) [W/m2] (h [W/(m2 K)],
+    emissive = emissivity x Stefan-Boltzmann [W/(m2 K4)]), and the face temperature Ts [K].
+
+    Ts is the root on [T_amb, T_in] to xtol [K] + rtol Ts (Brent). Returns (Q, Ts, status);
+    Q = 0, Ts = T_amb when T_in <= T_amb.
+    """
+    if T_in <= T_amb:
+        return 0.0, T_amb, 0
+    T_amb4 = math.pow(T_amb, 4.0)
+    xpre, xcur = T_amb, T_in
+    fpre = _surface_residual(xpre, T_in, R_in, area, h, emissive, T_amb, T_amb4)
+    fcur = _surface_residual(xcur, T_in, R_in, area, h, emissive, T_amb, T_amb4)
+    if math.isnan(fpre) or math.isnan(fcur):
+        return math.nan, math.nan, 3
+    if fpre * fcur > 0.0:
+        return math.nan, math.nan, 1
+    if fpre == 0.0:
+        return (T_in - xpre) / R_in, xpre, 0
+    if fcur == 0.0:
+        return (T_in - xcur) / R_in, xcur, 0
+    xblk = fblk = spre = scur = 0.0
+    for _ in range(100):
+        done, xpre, fpre, xcur, fcur, xblk, fblk, spre, scur = _brent_next(
+            xpre, fpre, xcur, fcur, xblk, fblk, spre, scur, xtol, rtol)
+        if done:
+            return (T_in - xcur) / R_in, xcur, 0
+        fcur = _surface_residual(xcur, T_in, R_in, area, h, emissive, T_amb, T_amb4)
+        if math.isnan(fcur):
+            return math.nan, math.nan, 3
+    return math.nan, math.nan, 2
+
+
+@njit(cache=True)
+def wall_behind_ledge(Q, R_wall, area, h, emissive, T_amb, T_low, T_high, xtol, rtol):
+    """Temperature T_wall [K] on [T_low, T_high] of the inner face of a wall of resistance
+    R_wall [K/W] that passes Q [W] into an outer face of ``area`` [m2] losing heat as in
+    :func:`surface_loss` (whose tolerances 1e-9 K, 1e-12 it uses inside): the root of
+    surface_loss(T_wall) - Q, to xtol [K] + rtol T_wall (Brent). Returns (T_wall, status).
+    """
+    xpre, xcur = T_low, T_high
+    fpre = surface_loss(xpre, R_wall, area, h, emissive, T_amb, 1e-9, 1e-12)[0] - Q
+    fcur = surface_loss(xcur, R_wall, area, h, emissive, T_amb, 1e-9, 1e-12)[0] - Q
+    if math.isnan(fpre) or math.isnan(fcur):
+        return math.nan, 3
+    if fpre * fcur > 0.0:
+        return math.nan, 1
+    if fpre == 0.0:
+        return xpre, 0
+    if fcur == 0.0:
+        return xcur, 0
+    xblk = fblk = spre = scur = 0.0
+    for _ in range(100):
+        done, xpre, fpre, xcur, fcur, xblk, fblk, spre, scur = _brent_next(
+            xpre, fpre, xcur, fcur, xblk, fblk, spre, scur, xtol, rtol)
+        if done:
+            return xcur, 0
+        fcur = surface_loss(xcur, R_wall, area, h, emissive, T_amb, 1e-9, 1e-12)[0] - Q
+        if math.isnan(fcur):
+            return math.nan, 3
+    return math.nan, 2
