@@ -44,18 +44,18 @@ def test_reference_practice_is_configured_with_ranges():
 def _check_in_range(r):
     s, se = r.summary, r.series
     prov = SaltProvider(r.config)
-    comp = se["salt_composition"]
+    comp = se["electrolyte_composition"]
     assert np.all((comp >= 0.0) & (comp <= 1.0))
     np.testing.assert_allclose(comp.sum(axis=1), 1.0, rtol=1e-12)
     mg = comp[:, prov.names.index("MgF2")]
     threshold = r.config.schedule.salt_renewal_threshold
-    assert s["salt_renewals"] >= 1 and r.stop_reason == "duration reached"
+    assert s["electrolyte_renewals"] >= 1 and r.stop_reason == "duration reached"
     assert mg.max() <= threshold * 1.01  # renewed at the step that passes it
     # the MgF2 rises between renewals: up to near the threshold before the first renewal
     k = np.searchsorted(se["time"], r.renewals[0].time)
     assert np.all(np.diff(mg[:k]) > 0.0) and mg[k - 1] > 0.9 * threshold and mg[k] < 0.6 * mg[k - 1]
     # conductivity and voltage move with the composition; nothing extrapolated
-    assert np.ptp(se["salt_conductivity"]) > 0.005 * se["salt_conductivity"][0]
+    assert np.ptp(se["electrolyte_conductivity"]) > 0.005 * se["electrolyte_conductivity"][0]
     assert np.ptp(se["cell_voltage"][1:]) > 0.005
     assert r.warnings == []
     assert np.max(np.abs(r.mass_balance)) <= 1e-10 * s["scrap_fed"]
@@ -77,4 +77,4 @@ def test_without_salt_care_the_salt_leaves_the_correlations(lumped):
     assert any("alx3_activity" in w for w in bare.warnings)
     assert any("liquidus" in w for w in bare.warnings)
     i = SaltProvider(bare.config).names.index("MgF2")
-    assert bare.series["salt_composition"][:, i].max() > 3 * lumped.series["salt_composition"][:, i].max()
+    assert bare.series["electrolyte_composition"][:, i].max() > 3 * lumped.series["electrolyte_composition"][:, i].max()
