@@ -170,8 +170,8 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
     from .locking import Lock, OutputBusy
 
     if not quiet and not _kernels_cached():
-        click.echo("cellsim: first run after install: compiling the Numba kernels (about 40 s of CPU "
-                   "on a 2-core machine; cached for later runs)", err=True)
+        click.echo("cellsim: first run after install: compiling the Numba kernels (about 30 s of CPU "
+                   "at the r-z level; cached for later runs)", err=True)
     if resume:
         if config or overrides:
             _fail("--resume continues with the stored configuration: give no CONFIG or --set")

@@ -9,9 +9,9 @@ Kernel contract:
   calling layer in ``cellsim`` raise a clear error;
 * every docstring gives shapes, dtypes and SI units;
 * every kernel is ``@njit(cache=True)`` and has a verification test in tests/verification;
-  a ``parallel=True`` kernel is exported as ``parallel.ByThreads`` (the parallel kernel and
-  its serial twin of the same source, chosen by the thread count: one thread runs, and a
-  first run compiles, only the twin; kernels/parallel.py).
+  a flat ``parallel=True`` kernel may be exported as ``parallel.ByThreads`` (the parallel
+  kernel and its serial twin of the same source, chosen by the thread count: one thread
+  runs, and a first run compiles, only the twin; kernels/parallel.py).
 
 This package never imports ``cellsim``.
 """

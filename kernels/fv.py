@@ -21,7 +21,6 @@ the domain through a low face (+q A) and leaves through a high face (-q A).
 import numpy as np
 from numba import njit, prange
 
-from .parallel import ByThreads
 
 
 @njit(inline="always", cache=True)
@@ -198,8 +197,3 @@ def half_cell_dissipation(flux, k, widths, area, axis, out):
                     kh = k[i, j, m]
                     if kh > 0.0:
                         out[i, j, m] += f2a * 0.5 * widths[a] / kh
-
-
-# One thread: the serial twin (same numbers, half the compile time; kernels/parallel.py).
-apply_operator = ByThreads(apply_operator)
-residual = ByThreads(residual)

@@ -11,7 +11,6 @@ sigma). Shapes follow kernels.fv: cell arrays (n0, n1, n2), face arrays (n_a + 1
 import numpy as np
 from numba import njit, prange
 
-from .parallel import ByThreads
 
 from .linalg import cg_step, dot, xpby  # noqa: F401  (PCG building blocks, kept importable here)
 
@@ -258,13 +257,3 @@ def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
             for m in range(n2 - 2, -1, -1):
                 w = x[i, j, m] - cp[i, j, m] * w
                 x[i, j, m] = w
-
-
-# One thread: the serial twin (same numbers, half the compile time; kernels/parallel.py).
-coarsen_faces = ByThreads(coarsen_faces)
-restrict_sum = ByThreads(restrict_sum)
-prolong_add = ByThreads(prolong_add)
-gauss_seidel_colour = ByThreads(gauss_seidel_colour)
-gauss_seidel_colour_shifted = ByThreads(gauss_seidel_colour_shifted)
-line_factors_z = ByThreads(line_factors_z)
-line_gauss_seidel_z_factored = ByThreads(line_gauss_seidel_z_factored)

@@ -6,7 +6,9 @@ do the same floating-point operations in the same order (a parallel reduction ov
 is the serial sum), so the results are bit for bit the same; the serial twin compiles in
 about half the time and skips the threading layer. Grids below the solvers' parallel size
 (every r-z grid and the default 3D pot) run on one thread, so a first run at those levels
-compiles only the serial twins.
+compiles only the serial twins. Only flat (1D) loops have twins: a serial twin of the 3D
+stencil kernels ran 3-8x slower than the parallel kernel on one thread (the parallel
+lowering drops the negative-index wraparound of i+1 / j-1 accesses), so those stay parallel.
 
 The thread count is set through :func:`set_threads` (cellsim.fields.solvers does), which
 keeps the choice here and Numba's setting together.
