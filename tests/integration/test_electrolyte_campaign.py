@@ -9,8 +9,9 @@ from cellsim.campaign import run_campaign
 from cellsim.config import load_config
 from cellsim.electrolyte.provider import SaltProvider
 
+# the scrap's Mg unremoved (the reference cell removes 90 %), so the salt moves fast
 RZ = ['numerics.model="axisymmetric"', 'schedule.duration="8 d"', 'schedule.bleed_mode="interval"',
-      'schedule.bleed_interval="5 d"']
+      'schedule.bleed_interval="5 d"', "scrap.mg_removal_efficiency=0"]
 RENEW = ['schedule.salt_renewal_mode="interval"', 'schedule.salt_renewal_interval="3 d"',
          "schedule.salt_renewal_fraction=0.5"]
 

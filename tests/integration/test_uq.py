@@ -52,7 +52,9 @@ def test_collapsed_ranges_give_the_point_value(tmp_path):
 def test_intervals_shrink_when_ranges_narrow(tmp_path):
     _, free, wide, t1 = _study(tmp_path, "wide", 1.0, 8)
     _, _, narrow, t2 = _study(tmp_path, "narrow", 0.2, 8)
-    assert len(free) > 30 and (t1["status"] == "ok").all() and (t2["status"] == "ok").all()
+    # a wide sample may draw a design `check` refuses (e.g. a set point under the liquidus +
+    # superheat): recorded as a failed case with the key named, the others complete
+    assert len(free) > 30 and (t2["status"] == "ok").all() and (t1["status"] == "ok").sum() >= 7
     for name in ("specific_energy", "mean_heater_power", "product_al"):
         w, n = wide[name], narrow[name]
         assert n.p95 - n.p5 < 0.5 * (w.p95 - w.p5), name

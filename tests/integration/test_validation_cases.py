@@ -55,15 +55,17 @@ def test_fast_case_passes_or_fails_only_where_a_known_gap_is_explained(name):
 # change that moved it). Slow cases are checked on the value the README table declares.
 KNOWN_GAP_VALUES = {
     ("feed_enthalpy", "feed 400 degC solid -> 750 degC liquid"): (213.0, 217.5),  # kWh/t vs 221.8
-    ("rusal_prototypes", "3 kA: specific energy"): (7.66, 7.81),  # MWh/t vs 9 +- 1
+    # 3 kA lumped with the reference salt care (Mg removal, renewals): 7.34; 7.73 without it
+    ("rusal_prototypes", "3 kA: specific energy"): (7.27, 7.42),  # MWh/t vs 9 +- 1
     ("rusal_prototypes", "500 A: specific energy"): (12.8, 13.1),  # MWh/t vs 9 +- 1
     ("rusal_field", "500 A, axisymmetric level: specific energy"): (16.75, 17.1),  # MWh/t vs 9 +- 1
     ("thermodynamics", "ΔE at 800 degC: largest |cellsim - JANAF|"): (0.0415, 0.0435),  # V vs 0.02
     ("thermodynamics", "chloride: Al nobler than Si (Huang order)"): (-0.381, -0.372),  # V vs >= -0.02
     ("thermodynamics", "fluoride: Al nobler than Si (Huang order)"): (-0.511, -0.501),  # V vs >= -0.02
     ("thermodynamics", "fluoride: Al nobler than Ti (Huang order)"): (-0.184, -0.179),  # V vs >= -0.02
-    # purity pathways (issue 13): the impurity content 0.0145 wt% held to about +-20 %
-    ("purity_pathways", "RUSAL 3 kA: product Al vs the lab cell's 99.8 %"): (99.982, 99.989),  # wt%
+    # purity pathways (issue 13): the impurity content held to about +-20 %: 0.0049 wt% with
+    # the reference salt care (the AlX3 activity stays ~0.13, so less Ti), 0.0145 without it
+    ("purity_pathways", "RUSAL 3 kA: product Al vs the lab cell's 99.8 %"): (99.9941, 99.9961),  # wt%
     ("purity_pathways", "SINTEF three-layer run, 7xxx feed into Al-33Cu: highest tap Cu"): (28.0, 29.0),  # ppm vs <= 20
     ("sintef_cells", "side-by-side, 7xxx feed (2.1 % Cu): highest tap Cu"): (28.0, 29.0),  # ppm vs <= 20
 }

@@ -18,7 +18,10 @@ from cellsim.electrolyte.properties import Melt
 from cellsim.elements import ALL_ELEMENTS, IMPURITIES
 from cellsim.models import make_model
 
-LUMPED = ['numerics.model="lumped"']
+# the bare cell: the reference cell's salt care (Mg removal, renewals at 2.5 wt% MgF2) off, so
+# that the mechanisms below act alone (tests/integration/test_salt_care_reference.py tests it)
+NO_CARE = ["scrap.mg_removal_efficiency=0", 'schedule.salt_renewal_mode="none"']
+LUMPED = ['numerics.model="lumped"', *NO_CARE]
 C = 273.15
 
 
@@ -330,7 +333,7 @@ def test_layer_order_stops_the_run():
     ("electrolyte.composition_wt_pct={BaCl2=60, NaF=10, AlF3=23}", "electrolyte.composition_wt_pct"),
     ("electrolyte.composition_wt_pct={BaCl2=60, NaF=20, AlF3=20}", "electrolyte.composition_wt_pct"),
     ('schedule.salt_renewal_mode="interval"', "schedule.salt_renewal_interval"),
-    ('schedule.salt_renewal_mode="threshold"', "schedule.salt_renewal_threshold_mgx2_wt_pct"),
+    ("schedule.salt_renewal_threshold_mgx2_wt_pct=0", "schedule.salt_renewal_threshold_mgx2_wt_pct"),
     ('schedule.salt_renewal_mass="500 kg"', "schedule.salt_renewal_mass"),
     ("scrap.mg_removal_efficiency=1.5", "scrap.mg_removal_efficiency"),
 ])
@@ -338,6 +341,19 @@ def test_bad_salt_input_names_the_key(override, key):
     with pytest.raises(ConfigError) as err:
         load_config("rusal-3kA", [override])
     assert f"key '{key}'" in str(err.value)
+
+
+def test_threshold_renewal_without_a_threshold_names_the_key(tmp_path):
+    from cellsim.config.library import library_root
+
+    text = (library_root() / "cells" / "rusal-3kA.toml").read_text()
+    lines = [ln for ln in text.splitlines() if not ln.startswith("salt_renewal_threshold_mgx2_wt_pct")]
+    assert len(lines) == len(text.splitlines()) - 1
+    path = tmp_path / "no-threshold.toml"
+    path.write_text("\n".join(lines))
+    with pytest.raises(ConfigError) as err:
+        load_config(str(path))
+    assert "key 'schedule.salt_renewal_threshold_mgx2_wt_pct'" in str(err.value)
 
 
 def test_without_composition_the_melt_is_a_pseudo_component():
