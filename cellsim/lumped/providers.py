@@ -76,7 +76,13 @@ class SteadyHeatBalance(Stateless):
     def __init__(self, config, mesh=None):
         super().__init__(config, mesh)
         self.calibrated = None
-        self._factors = (None, None)  # (config, its shape factors): the key is a content hash
+        # The shape factors are the configured pot's (geometry, lining, melts at the start): the
+        # configuration of the moment follows the salt's composition (cellsim.electrolyte), and
+        # keying on it recalibrated at each property move (77 field solves in a 45-day UBC run,
+        # three quarters of a UQ sample's time). The lining estimate they scale follows the pot
+        # of the moment, and the factors follow the cathode depth (calibration.shape_factors).
+        self._pot = config
+        self._factors = None
         if config.numerics.heat_paths == "field":  # shape factors from one field solve
             from .calibration import calibrated, factors
 
@@ -103,9 +109,9 @@ class SteadyHeatBalance(Stateless):
         feed_unit = cell.state.feed_rate
         paths = thermal.HeatPaths(cfg, layers.alloy_depth, layers.cathode_depth)
         tried = {}  # root finders revisit their end points: each temperature is evaluated once
-        if self.calibrated is not None and self._factors[0] is not cfg:
-            self._factors = (cfg, self.factors(cfg))
-        k = self._factors[1]
+        if self.calibrated is not None and self._factors is None:
+            self._factors = self.factors(self._pot)
+        k = self._factors
         T_feed = cfg.scrap.feed_temperature
 
         def balance(T):
@@ -114,7 +120,7 @@ class SteadyHeatBalance(Stateless):
             point = electrical_provider.at(cell, layers, T)
             loss = paths.loss(T)
             if k is not None:
-                loss = self.calibrated(cfg, loss, layers.cathode_depth, k)
+                loss = self.calibrated(self._pot, loss, layers.cathode_depth, k)
             sink = feed_unit * feed_heating(T_feed, T)
             loss = thermal.HeatLoss(loss.side, loss.bottom, loss.lid,
                                     loss.collectors + point.clamp_heat, loss.ledge_thickness,
