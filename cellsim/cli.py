@@ -419,10 +419,11 @@ def plot(file: str, outdir: str | None, at: str | None, mkdir: bool, quiet: bool
     if t is not None:
         import h5py
 
-        from .io import ResultFileError, verify
+        from .io import ResultFileError, check_file_digest, verify
         from .plot_fields import field_figures
 
         try:
+            check_file_digest(file)
             with h5py.File(file, "r") as h5:
                 verify(h5, file, skip=())  # the field snapshots too
             written += field_figures(file, t, outdir)

@@ -98,6 +98,59 @@ class ResultFileError(ValueError):
     """The file is not a readable cellsim result."""
 
 
+# Whole-file digest. A damaged HDF5 file can crash the HDF5 C library before the per-dataset
+# checksums (``_seal``) are read, so a result file starts with a user block (bytes HDF5 skips)
+# that holds the SHA-256 of everything after it, checked with plain file reads before HDF5
+# opens the file. Files written before the digest start with the HDF5 signature and pass.
+USERBLOCK = 512
+_DIGEST_TAG = b"cellsim result, sha256 of the bytes after this 512-byte block: "
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _tail_digest(fh) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    fh.seek(USERBLOCK)
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _digest_block(hexdigest: str) -> bytes:
+    return (_DIGEST_TAG + hexdigest.encode()).ljust(USERBLOCK, b"\0")
+
+
+def stamp_file_digest(path: str | Path) -> None:
+    """Write the SHA-256 of the HDF5 part of ``path`` (created with ``userblock_size=USERBLOCK``)
+    into its user block."""
+    with open(path, "r+b") as fh:
+        block = _digest_block(_tail_digest(fh))
+        fh.seek(0)
+        fh.write(block)
+
+
+def check_file_digest(path: str | Path) -> None:
+    """Raise ResultFileError when the bytes of result ``path`` differ from those written (the
+    user block's digest), before any HDF5 read; a file without the block (older) passes."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(USERBLOCK)
+            if head[:8] == _HDF5_SIGNATURE:
+                return
+            if len(head) < USERBLOCK or not head.startswith(_DIGEST_TAG):
+                if fh.read(8) == _HDF5_SIGNATURE:  # our layout with a damaged first block
+                    raise ResultFileError(f"{path}: the whole-file digest block at its start is "
+                                          "damaged (the file's bytes changed after it was written)")
+                return  # not a result file's layout: HDF5 says what it is
+            if head != _digest_block(_tail_digest(fh)):
+                raise ResultFileError(f"{path}: whole-file checksum mismatch: the file's bytes "
+                                      "changed after it was written (damaged or edited)")
+    except OSError as exc:
+        raise ResultFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
 def dataset_digest(ds: h5py.Dataset) -> str:
     """SHA-256 of a dataset's dtype, shape and values (strings: UTF-8, NUL-separated)."""
     import hashlib
@@ -275,7 +328,7 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with h5py.File(tmp, "w") as h5:
+        with h5py.File(tmp, "w", userblock_size=USERBLOCK) as h5:
             h5.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION,
                              "wall_time_s": result.wall_time, "stop_reason": result.stop_reason,
                              "operating_window": (f"outside: {result.window}" if result.window
@@ -320,6 +373,7 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
             write_routes(h5, result.config)
             _label(h5, result, config_file)
             _seal(h5)  # last: the checksums cover everything above
+        stamp_file_digest(tmp)  # and the whole file's, in the user block
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -384,6 +438,7 @@ def _write_renewals(group: h5py.Group, renewals: list[Renewal]) -> None:
 def read_result(path: str | Path) -> CampaignResult:
     """Read a result file written by :func:`write_result`."""
     path = Path(path)
+    check_file_digest(path)
     try:
         h5 = h5py.File(path, "r")
     except (OSError, FileNotFoundError) as exc:

@@ -240,7 +240,14 @@ def test_a_changed_value_in_a_result_is_an_error_naming_the_dataset(result_file,
     with h5py.File(bad, "a") as h5:
         ds = h5["summary/specific_energy"]
         ds[()] = ds[()] * (1 - 1e-3)  # a quiet 0.1 % change, as a flipped bit would make
-    for command in ("show", "plot"):
+    for command in ("show", "plot"):  # the whole-file digest sees it before HDF5 reads
+        result = cli(command, str(bad))
+        assert result.exit_code == EXIT_INPUT, result.output
+        assert "whole-file checksum mismatch" in result.output and str(bad) in result.output
+    from cellsim.io import stamp_file_digest
+
+    stamp_file_digest(bad)  # an edit that also rewrote the file's digest: the dataset's own
+    for command in ("show", "plot"):  # checksum names the object
         result = cli(command, str(bad))
         assert result.exit_code == EXIT_INPUT, result.output
         assert "checksum mismatch in /summary/specific_energy" in result.output
@@ -498,6 +505,10 @@ def test_plot_of_fields_checks_the_snapshots(tmp_path):
     with h5py.File(out, "a") as h5:
         ds = h5["fields/temperature"]
         ds[0, 0, 0] = ds[0, 0, 0] + 1.0
+    assert cli("show", str(out)).exit_code == EXIT_INPUT  # the whole-file digest sees any byte
+    from cellsim.io import stamp_file_digest
+
+    stamp_file_digest(out)  # with the file's digest rewritten, the per-dataset checksums act:
     assert cli("show", str(out)).exit_code == 0  # show reads no fields
     result = cli("plot", str(out), "-o", str(tmp_path / "p"), "--time", "12 h")
     assert result.exit_code == EXIT_INPUT and "checksum mismatch in /fields/temperature" in result.output

@@ -65,3 +65,35 @@ def test_foreign_files_are_refused_clearly(tmp_path):
         h5["x"] = 1
     with pytest.raises(ResultFileError, match="not a cellsim result"):
         read_result(other)
+
+
+def test_a_changed_byte_anywhere_is_refused_before_hdf5_reads_the_file(result, tmp_path):
+    """The user block holds the SHA-256 of the rest of the file, checked with plain reads (a
+    damaged HDF5 file can crash the HDF5 library before the per-dataset checksums are read)."""
+    import hashlib
+
+    path = write_result(result, tmp_path / "r.h5")
+    data = path.read_bytes()
+    assert data[512:520] == b"\x89HDF\r\n\x1a\n"  # HDF5 starts after the 512-byte user block
+    assert hashlib.sha256(data[512:]).hexdigest().encode() in data[:512]
+    for where in (3, 100, 511, 512, len(data) // 2, len(data) - 1):  # tag, digest, pad, HDF5 part
+        damaged = bytearray(data)
+        damaged[where] ^= 0x10
+        bad = tmp_path / f"d{where}.h5"
+        bad.write_bytes(bytes(damaged))
+        with pytest.raises(ResultFileError, match="digest|checksum") as err:
+            read_result(bad)
+        assert str(bad) in str(err.value)
+
+
+def test_a_result_without_the_digest_block_still_reads(result, tmp_path):
+    """Files written before the whole-file digest (no user block) read as before."""
+    path = write_result(result, tmp_path / "r.h5")
+    old = tmp_path / "old.h5"
+    with h5py.File(path, "r") as src, h5py.File(old, "w") as dst:
+        for key in src:
+            src.copy(src[key], dst, key)
+        dst.attrs.update(dict(src.attrs))
+    assert old.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"
+    back = read_result(old)
+    assert back.summary["specific_energy"] == result.summary["specific_energy"]
