@@ -68,7 +68,7 @@ def test_liquid_density_against_janz_points(name, t_m, rho_m):
                                             ("BaF2", "BaF2"), ("MgCl2", "MgCl2"), ("LiF", "LiF")])
 def test_heat_capacity_against_janaf(name, formula):
     """Liquid cp at 1000 K from the NIST-JANAF tables ([Chase1998], PyPI janaf) within 1 %."""
-    _janaf = pytest.importorskip("validation._janaf")
+    _janaf = pytest.importorskip("cellsim.validation._janaf")
     pytest.importorskip("janaf")
     cp = _janaf.heat_capacity(_janaf.table(formula, "l"), 1000.0) / COMPONENTS[name].molar_mass
     assert COMPONENTS[name].cp == pytest.approx(cp, rel=0.01)
