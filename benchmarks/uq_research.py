@@ -166,6 +166,13 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}" if abs(x) >= 100 else f"{x:.4g}"
 
 
+def interval_table(ivs: dict, samples: int) -> list[str]:
+    """Markdown rows of a study's median and 5-95 % interval per output."""
+    return ["| output | unit | median | 5 % | 95 % | pots |", "|---|---|---|---|---|---|"] + [
+        f"| {k} | {v['unit']} | {_fmt(v['median'])} | {_fmt(v['p5'])} | {_fmt(v['p95'])} "
+        f"| {v['cases']} of {samples} |" for k, v in ivs.items()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="a,oat,v,b,c",
@@ -232,9 +239,7 @@ def main() -> None:
                                             "command": shown}
         md += ["## (a) The 3 kA reference cell: kWh/t and purity with intervals", "",
                f"`{shown}`: {wall:.0f} s (load average {os.getloadavg()[0]:.1f} after).", "",
-               "| output | unit | median | 5 % | 95 % | pots |", "|---|---|---|---|---|---|"]
-        md += [f"| {k} | {v['unit']} | {_fmt(v['median'])} | {_fmt(v['p5'])} | {_fmt(v['p95'])} "
-               f"| {v['cases']} of {args.samples} |" for k, v in ivs.items()]
+               *interval_table(ivs, args.samples)]
         for name, (method, floor, rows) in ranks.items():
             md += ["", f"Given-data ranking of {name} ({method}; noise floor {floor:.3g}): "
                    + ", ".join(f"{k} {s:.3g}" for k, s in rows[:6]) + "."]
@@ -259,9 +264,7 @@ def main() -> None:
                                              "command": shown}
         md += ["## The 500 A reference cell (validation intervals)", "",
                f"`{shown}`: {wall:.0f} s.", "",
-               "| output | unit | median | 5 % | 95 % | pots |", "|---|---|---|---|---|---|"]
-        md += [f"| {k} | {v['unit']} | {_fmt(v['median'])} | {_fmt(v['p5'])} | {_fmt(v['p95'])} "
-               f"| {v['cases']} of {args.samples_500} |" for k, v in ivs.items()]
+               *interval_table(ivs, args.samples_500)]
         md.append("")
     if "a" in only or "v" in only:
         args.json.write_text(json.dumps(study_json, indent=1) + "\n")
