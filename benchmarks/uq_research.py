@@ -151,7 +151,7 @@ def design_lines(stdout: str) -> list[str]:
     """The result lines `cellsim design` prints (message, design, binding, table, constraints)."""
     keep, table = [], False
     for line in stdout.splitlines():
-        if line.startswith(("design:", "binding:", "least-infeasible", "level ", "lumped (search)",
+        if line.startswith(("design:", "binding:", "unbounded within", "least-infeasible", "level ", "lumped (search)",
                             "axisymmetric (re-run)", "  ", "axisymmetric re-run failed")) \
                 or "optim" in line.lower() or "infeasible" in line.lower():
             if not line.startswith("wrote"):
