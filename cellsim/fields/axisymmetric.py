@@ -105,8 +105,11 @@ class PotMesh:
         self.alloy = g.region_mask("anode_alloy")
         self.volumes = g.volumes()
         self.sub_electrolyte = self.electrolyte[self.pot.current_slice]
-        self.electrolyte_weight = (np.where(self.electrolyte, self.volumes, 0.0).reshape(-1)
-                                   / self.volumes[self.electrolyte].sum())
+        # volume shares of the electrolyte and of the alloy per cell (sum 1): a power spread
+        # over a region by volume is power x share [W per cell]
+        self.electrolyte_share = np.where(self.electrolyte, self.volumes, 0.0) / self.volumes[self.electrolyte].sum()
+        self.alloy_share = np.where(self.alloy, self.volumes, 0.0) / self.volumes[self.alloy].sum()
+        self.electrolyte_weight = self.electrolyte_share.reshape(-1)
 
     def needs_remesh(self, alloy_depth: float, cathode_depth: float) -> bool:
         a0, c0 = self.grid_depths
@@ -311,13 +314,13 @@ class FieldThermal:
         return cell.state.feed_rate * feed_heating(self.config.scrap.feed_temperature, T)
 
     def _sources(self, cell: CellView, solution, feed_sink: float, reversible: float = 0.0) -> dict:
-        """Heat sources [W/m3] of the heat field from a current solution."""
+        """Heat sources of the heat field from a current solution, as powers per cell [W]:
+        the Joule heat where the current solver dissipated it, the electrode and reversible
+        heat spread over the electrolyte and the feed's sink over the alloy by volume."""
         mesh = self.mesh
-        vol = mesh.volumes
         interface = sum(abs(p) for p in solution.interface_power.values()) + reversible * cell.current
-        electrodes = np.where(mesh.electrolyte, interface / vol[mesh.electrolyte].sum(), 0.0)
-        feed = np.where(mesh.alloy, -feed_sink / vol[mesh.alloy].sum(), 0.0)
-        return {"joule": mesh.pot.embed(solution.joule), "electrodes": electrodes, "feed": feed}
+        return {"joule": mesh.pot.embed(solution.joule_power), "electrodes": interface * mesh.electrolyte_share,
+                "feed": -feed_sink * mesh.alloy_share}
 
     def start(self, cell: CellView, layers: Layers, electrical_provider: FieldElectrical) -> None:
         """Fields of a pot in operation: steady heat at the set point with its own Joule heat."""

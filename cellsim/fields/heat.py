@@ -4,9 +4,10 @@ Unknown: the volumetric enthalpy H [J/m3] per cell (cellsim.kernels.heat gives H
 solid/liquid heat capacities and latent heat), so freezing and melting (the electrolyte
 ledge, metal pads running cold) need no front tracking. Backward Euler in time:
 
-    R(H) = V (H - H_old) / dt + A(k) T(H) - b_boundary(T) - V q - P q_heater = 0,
+    R(H) = V (H - H_old) / dt + A(k) T(H) - b_boundary(T) - Q - P q_heater = 0,
 
-solved by Newton's method in the temperature form (A + diag(V C / dt)) dT = -R with
+with Q the source power per cell [W] (sources are given as powers per cell, the unit of
+the right-hand side, so no volume enters or leaves them), solved by Newton's method in the temperature form (A + diag(V C / dt)) dT = -R with
 C = dH/dT, dH = C dT (clipped at the kinks of H(T)). The conductivity k = k_s + f (k_l -
 k_s) is taken at the liquid fraction f of the start of the step (lagged; exact
 conservation is kept because A stays a symmetric conductance operator). The steady state
@@ -309,7 +310,8 @@ class HeatSolver:
     # -- Newton ------------------------------------------------------------------------
     def step(self, state: HeatState, dt: float, sources: dict | None = None,
              heater: Heater | None = None) -> tuple[HeatState, HeatBalance]:
-        """Advance one backward-Euler step of dt [s]; sources: name -> cell array [W/m3]."""
+        """Advance one backward-Euler step of dt [s]; sources: name -> power per cell [W]
+        (a cell array, or a scalar: that power in every cell)."""
         if not dt > 0:
             raise ValueError(f"time step must be positive, got {dt!r}")
         m = self.volumes / dt
@@ -357,7 +359,7 @@ class HeatSolver:
         shape = self.grid.shape
         q = np.zeros(shape)
         for s in (sources or {}).values():
-            q += np.broadcast_to(s, shape) * self.volumes
+            q += np.broadcast_to(s, shape)
         if heater is not None:
             hv = np.where(heater.region, self.volumes, 0.0)
             qh = hv / hv.sum()
@@ -455,7 +457,7 @@ class HeatSolver:
             losses[name] = float(np.sum(flux if mask is None else flux[mask]))
         src = {}
         for name, s in (sources or {}).items():
-            p = (np.broadcast_to(s, shape) * self.volumes).reshape(-1)
+            p = np.broadcast_to(s, shape).reshape(-1)
             if self._n_ids is not None:  # one pass over the cells: sums by region id
                 by_id = np.bincount(self._mat_flat, weights=p, minlength=self._n_ids)
                 src[name] = {reg: float(by_id[rid]) if 0 <= rid < by_id.size else 0.0

@@ -36,7 +36,7 @@ def test_energy_closes_every_step_with_phase_change_radiation_and_heater():
     solver = HeatSolver(grid, props, bcs)
     heater = Heater(region=melt, control=melt, set_point=1000.0, max_power=2e4)
     state = solver.state(np.where(melt, 1010.0, 700.0))
-    joule = np.where(melt, 2e4, 0.0)  # W/m3
+    joule = np.where(melt, 2e4, 0.0) * grid.volumes()  # 2e4 W/m3 as power per cell [W]
     worked, surplus, frozen = False, False, False
     for i in range(30):
         src = {"joule": joule * (0.2 if i < 10 else 6.0)}
@@ -52,7 +52,7 @@ def test_steady_heater_holds_the_set_point_and_balances():
     grid, props, bcs, melt = mini_pot()
     solver = HeatSolver(grid, props, bcs)
     heater = Heater(region=melt, control=melt, set_point=1000.0)
-    state, bal = solver.steady({"joule": np.where(melt, 1e3, 0.0)}, heater)
+    state, bal = solver.steady({"joule": np.where(melt, 1e3, 0.0) * grid.volumes()}, heater)
     vol = grid.volumes()
     assert np.sum(state.T[melt] * vol[melt]) / vol[melt].sum() == pytest.approx(1000.0, abs=1e-8)
     assert bal.heater > 0 and bal.relative_residual <= 1e-10
