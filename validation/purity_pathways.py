@@ -54,8 +54,8 @@ KNOWN_GAPS = {
         "range (1e-4 kg per kg Al) they bring < 100 ppm of salt, mostly halogen and Ba. With "
         "every purity coefficient at the top of its stated range the twitch feed of the lab "
         "abstract gives ~99.995 % (docs/purity.md). A lab or prototype cell dirtier by ~50x "
-        "in alloy entrainment (alpha ~5e-3, an estimate that no measurement supports yet) or a source the "
-        "model lacks (oxide inclusions, tools, dross) would; the prototypes' margin above 99.7 % "
+        "in alloy entrainment (alpha ~5e-3, an estimate that no measurement supports yet) or "
+        "a source the model lacks (oxide inclusions, tools, dross) would; the prototypes' margin above 99.7 % "
         "is therefore an upper bound."),
     "SINTEF three-layer run, 7xxx feed into Al-33Cu: highest tap Cu": (
         "Geometry, not chemistry: the three-layer run carries Cu from a 33 % Cu anode alloy "
