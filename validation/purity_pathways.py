@@ -49,13 +49,13 @@ SOLHEIM = "Solheim et al., MMTB 2021 [Solheim2021]"
 KNOWN_GAPS = {
     "RUSAL 3 kA: product Al vs the lab cell's 99.8 %": (
         "The model's product is ~99.99 % Al: with the entrainment coefficient calibrated on "
-        "industrial 4N metal, the make-up salts and a worn magnesia wall, nothing brings 0.2 % "
-        "of impurities into RUSAL's metal. Salt inclusions do not either: at the top of their "
-        "range (1e-4 kg per kg Al) they bring < 100 ppm of salt, mostly halogen and Ba. With "
-        "every purity coefficient at the top of its stated range the twitch feed of the lab "
-        "abstract gives ~99.995 % (docs/purity.md). A lab or prototype cell dirtier by ~50x "
-        "in alloy entrainment (alpha ~5e-3, an estimate that no measurement supports yet) or "
-        "a source the model lacks (oxide inclusions, tools, dross) would; the prototypes' margin above 99.7 % "
+        "industrial 4N metal, the make-up salts and a worn magnesia wall, nothing brings 0.2 % of "
+        "impurities into RUSAL's metal. Salt inclusions do not either: at the top of their range "
+        "(1e-4 kg per kg Al) they bring < 100 ppm of salt, mostly halogen and Ba. With every "
+        "purity coefficient at the top of its stated range the twitch feed of the lab abstract "
+        "gives ~99.995 % (docs/purity.md). A lab or prototype cell dirtier by ~50x in alloy "
+        "entrainment (alpha ~5e-3, an estimate that no measurement supports yet) or a source the "
+        "model lacks (oxide inclusions, tools, dross) would; the prototypes' margin above 99.7 % "
         "is therefore an upper bound."),
     "SINTEF three-layer run, 7xxx feed into Al-33Cu: highest tap Cu": (
         "Geometry, not chemistry: the three-layer run carries Cu from a 33 % Cu anode alloy "
