@@ -286,6 +286,13 @@ class FieldElectrical:
 
 
 # --------------------------------------------------------------------------------- thermal
+def _relaxed(old, new, omega: float):
+    """``old + omega (new - old)`` of a heat source (cell powers, or a BoxSource on one box)."""
+    if isinstance(new, BoxSource):
+        return BoxSource(new.box, old.power + omega * (new.power - old.power))
+    return old + omega * (new - old)
+
+
 class FieldThermal:
     """The transient heat field of the pot (module docstring)."""
 
@@ -352,7 +359,7 @@ class FieldThermal:
             solution = electrical_provider.solve(cell, self.heat_state)
             new = self._sources(cell, solution, self._feed_sink(cell, T))
             sources = new if omega == 1.0 else {
-                key: sources[key] + omega * (new[key] - sources[key]) for key in new}
+                key: _relaxed(sources[key], new[key], omega) for key in new}
             self.heat_state, self.balance = self.heat_solver.steady(sources, self.heater, self.heat_state)
             self.version += 1
             change = abs(solution.terminal_voltage - previous)
