@@ -283,8 +283,8 @@ def check(config: str, overrides: tuple[str, ...]) -> None:
     from .window import limits
 
     lim = limits(cfg)
-    click.echo(f"  operating window: melt {lim.min_temperature - 273.15:g} to "
-               f"{lim.max_temperature - 273.15:g} degC, ACD >= {lim.min_acd * 100:g} cm"
+    click.echo(f"  operating window: melt {celsius(lim.min_temperature):g} to "
+               f"{celsius(lim.max_temperature):g} degC, ACD >= {lim.min_acd * 100:g} cm"
                + ("" if lim.enabled else " (off: window.enabled = false)"))
     cells = estimate_cells(cfg)
     if cells:

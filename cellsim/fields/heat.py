@@ -28,7 +28,7 @@ import numpy as np
 
 from cellsim.fields.grid import Grid
 from cellsim.fields.heat_linear import ShiftedSolver
-from cellsim.fields.solvers import ConvergenceError
+from cellsim.fields.solvers import ConvergenceError, StencilOperator
 from cellsim.kernels import fv
 from cellsim.kernels import heat as hk
 from cellsim.units import STEFAN_BOLTZMANN
@@ -292,7 +292,7 @@ class HeatSolver:
                                   + 1.0 / np.where(h > 0, h * self.areas[a], 1.0)), ga)
             ga.flags.writeable = False
             g.append(ga)
-        diag = g[0][:-1] + g[0][1:] + g[1][:, :-1] + g[1][:, 1:] + g[2][:, :, :-1] + g[2][:, :, 1:]
+        diag = StencilOperator(*g).diagonal()
         self._g_cache = (k.copy(), g)
         self._diag_int = diag
         return g
