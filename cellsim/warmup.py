@@ -27,15 +27,15 @@ LEVELS = ("lumped", "axisymmetric", "3d")
 KERNEL_MODULES = ("fv", "linalg", "heat", "species", "interface", "roots", "multigrid")
 
 
-def dispatchers() -> dict:
-    """``module:qualname`` -> the Numba dispatcher of every kernel defined in cellsim.kernels
-    (both twins of a ``parallel.ByThreads`` kernel)."""
+def dispatchers(modules=KERNEL_MODULES) -> dict:
+    """``module:qualname`` -> the Numba dispatcher of every kernel defined in the modules of
+    cellsim.kernels named (both twins of a ``parallel.ByThreads`` kernel)."""
     from numba.core.dispatcher import Dispatcher
 
     from .kernels.parallel import ByThreads
 
     out = {}
-    for name in KERNEL_MODULES:
+    for name in modules:
         module = importlib.import_module(f"cellsim.kernels.{name}")
         for obj in vars(module).values():
             for d in (obj.parallel, obj.serial) if isinstance(obj, ByThreads) else (obj,):
@@ -63,8 +63,9 @@ def missing(levels=LEVELS) -> list[str]:
     """Kernels of ``levels`` with no entry in Numba's cache, longest compile first."""
     from .kernel_signatures import SECONDS, SIGNATURES
 
-    ds = dispatchers()
     keys = {k for level in levels for k in SIGNATURES.get(level, {})}
+    # import only the kernel modules the levels use (a lumped run needs kernels.roots alone)
+    ds = dispatchers(sorted({k.split(":")[0].rsplit(".", 1)[1] for k in keys} & set(KERNEL_MODULES)))
     out = [k for k in keys if k in ds and not _is_cached(ds[k])]
     return sorted(out, key=lambda k: -SECONDS.get(k, 0.0))
 
@@ -72,7 +73,7 @@ def missing(levels=LEVELS) -> list[str]:
 def _compile(key: str, signatures: list) -> tuple[str, float]:
     """Compile one kernel for its signatures (in a worker process); returns its CPU time."""
     c = time.process_time()
-    d = dispatchers()[key]
+    d = dispatchers((key.split(":")[0].rsplit(".", 1)[1],))[key]
     for s in signatures:
         d.compile(_types(tuple(s)))
     return key, time.process_time() - c
