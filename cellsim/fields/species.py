@@ -339,7 +339,10 @@ class SpeciesField:
         T_face = np.broadcast_to(np.asarray(T, dtype=float), self.grid.shape).ravel()[itf.salt_flat]
         enrich = np.ones(itf.cell.size)
         if current is not None and o.surface_depletion:
-            F = np.array([current.face_current[a].ravel()[f] for a, f in zip(itf.axis, itf.face_flat)])
+            F = np.empty(itf.cell.size)  # the faces' currents, gathered axis by axis
+            for a in np.unique(itf.axis):
+                on = itf.axis == a
+                F[on] = current.face_current[a].ravel()[itf.face_flat[on]]
             j_out = itf.sign * F / itf.area  # anodic current density metal -> salt [A/m2]
             enrich = np.exp(j_out / (3.0 * FARADAY * k_metal * pool.c_total))
         x_al_surface = 1.0 - (1.0 - pool.x_al) * enrich
