@@ -83,6 +83,13 @@ MELTS = ("anode_alloy", "electrolyte", "cathode_metal")
 RESOLUTIONS = {"coarse": 0.5, "default": 1.0, "fine": 2.0}
 GEOMETRIES = ("rz", "xyz")
 CELL_3D = 0.03  # m, plan cell size of the 3D cavity at resolution "default" [numerical]
+# Cells across each lining layer (side, bottom, lid) at resolution "default", per geometry,
+# and across the rods' radius (r-z). The r-z heat losses converge at order ~1.3 only (the
+# material corners of the lining: docs/campaign.md, grid convergence): 6 cells per lining
+# layer and 8 across the rods bring the r-z specific energy within 0.5 % of the 2x refined
+# grid (3 and 4: -0.56 %). 3D keeps 3 [numerical].
+LINING_CELLS = {"rz": 6, "xyz": 3}
+ROD_CELLS_RZ = 8
 AMBIENT_CONDUCTIVITY = 1e5  # W/(m K), the outside region of a 3D cylinder [numerical]
 AMBIENT_RHO_CP = 1e3  # J/(m3 K), same [numerical]
 
@@ -176,14 +183,16 @@ def _segments(parts, scale):
     return np.array(faces), np.array(ids)
 
 
-def _z_parts(config: Config) -> list:
-    """(name, thickness [m], cells at scale 1) of the horizontal layers, bottom to top."""
+def _z_parts(config: Config, lining_cells: int) -> list:
+    """(name, thickness [m], cells at scale 1) of the horizontal layers, bottom to top, with
+    ``lining_cells`` across each bottom and lid layer."""
     geo, lin, col = config.geometry, config.lining, config.collectors
-    return ([(f"bottom_{len(lin.bottom) - 1 - i}", L.thickness, 3) for i, L in enumerate(lin.bottom[::-1])]
+    n = lining_cells
+    return ([(f"bottom_{len(lin.bottom) - 1 - i}", L.thickness, n) for i, L in enumerate(lin.bottom[::-1])]
             + [("bottom_collector", col.bottom_thickness, 6), ("anode_alloy", geo.anode_alloy_depth, 8),
                ("electrolyte", geo.acd, 8), ("cathode_metal", geo.cathode_metal_depth, 6)]
             + ([("gas_space", geo.freeboard, 6)] if geo.freeboard > 0 else [])
-            + [(f"lid_{i}", L.thickness, 3) for i, L in enumerate(lin.lid)])
+            + [(f"lid_{i}", L.thickness, n) for i, L in enumerate(lin.lid)])
 
 
 def _region_order(config: Config, z_parts: list, extra=()) -> list:
@@ -286,9 +295,10 @@ def _mesh_rz(config: Config, s: float) -> PotLayout:
     r_rod = math.sqrt(col.rod_count) * col.rod_diameter / 2
     if r_rod >= geo.inner_radius:
         raise ValueError("build_pot: the rods' total cross-section exceeds the cavity")
-    z_parts = _z_parts(config)
-    r_parts = ([("rods", r_rod, 4), ("cavity", geo.inner_radius - r_rod, 16)]
-               + [(f"side_{i}", L.thickness, 3) for i, L in enumerate(lin.side)])
+    n = LINING_CELLS["rz"]
+    z_parts = _z_parts(config, n)
+    r_parts = ([("rods", r_rod, ROD_CELLS_RZ), ("cavity", geo.inner_radius - r_rod, 16)]
+               + [(f"side_{i}", L.thickness, n) for i, L in enumerate(lin.side)])
     zf, zid = _segments(z_parts, s)
     rf, rid = _segments(r_parts, s)
     znames = [p[0] for p in z_parts]
@@ -396,7 +406,7 @@ def _mesh_xyz(config: Config, s: float) -> PotLayout:
                 counts = np.bincount(lining, minlength=t_side.size)
                 column[i, j] = f"side_{int(np.argmax(counts))}"
                 samples[i, j] = counts
-    z_parts = _z_parts(config)
+    z_parts = _z_parts(config, LINING_CELLS["xyz"])
     zf, zid = _segments(z_parts, s)
     znames = [p[0] for p in z_parts]
     regions = {n: i for i, n in enumerate(_region_order(config, z_parts, ["ambient"] if cyl else []))}
