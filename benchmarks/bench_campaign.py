@@ -103,7 +103,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
              "update_state": (cell.Cell, "update_state")}
     originals = _wrap(parts, spent, calls, moved)
     solve0 = solvers.LinearSolver.solve
-    band0 = species.SpeciesField._band_solve
+    band0 = species.SpeciesField._solve_systems
 
     def solve(self, b, *a, **k):  # one pass over operator (3 faces + shift), b, x
         moved["bytes"] += 8 * b.size * (5 + (self.op.shift is not None))
@@ -116,7 +116,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
         moved["bytes"] += 8 * species.N_SPECIES * (6 * self.grid.n_cells + 3 * self.n)
         return band0(self, coeffs, diag, *a, **k)
 
-    solvers.LinearSolver.solve, species.SpeciesField._band_solve = solve, band
+    solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve, band
     try:
         w, c = time.perf_counter(), time.process_time()
         for _ in range(steps):
@@ -125,7 +125,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
     finally:
         for label, (cls, name) in parts.items():
             setattr(cls, name, originals[label])
-        solvers.LinearSolver.solve, species.SpeciesField._band_solve = solve0, band0
+        solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve0, band0
     n_cells = model.physics.mesh.pot.grid.n_cells
     # the heat state (enthalpy, temperature, liquid fraction, capacity, sources) read and written
     moved["bytes"] += steps * 8 * 10 * n_cells

@@ -43,7 +43,7 @@ from cellsim.config.schema import Config
 from cellsim.contracts import CellView, ElectricalPoint, ExchangeStep, Layers, OperatingPoint, Snapshot
 from cellsim.elements import ELEMENTS, IMPURITIES
 from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
-from cellsim.fields.heat import HeatState
+from cellsim.fields.heat import BoxSource, HeatState
 from cellsim.fields import heat_diagnostics as diagnostics
 from cellsim.fields.pot import PotOptions, outside_rod_length
 from cellsim.fields.remap import build_layers, remap_enthalpy
@@ -55,6 +55,8 @@ from cellsim.units import GAS_CONSTANT, ZERO_CELSIUS
 
 START_ITERATIONS = 12  # current-heat iterations of the steady start, at most
 START_TOLERANCE = 1e-6  # relative change of the terminal voltage that ends them
+START_DAMPED_ITERATIONS = 40  # then at most this many more with under-relaxed heat sources
+START_RELAXATION = 0.5  # the under-relaxation of those (FieldThermal.start)
 FROZEN_ACROSS = 0.01  # liquid fraction below which an electrolyte cell counts as frozen
 KINETICS_REBUILD_K = 2.0  # rebuild the electrode kinetics when the electrolyte mean drifts by this [K]
 # Reuse the current solution while no electrolyte cell's conductivity has moved by more than
@@ -104,9 +106,19 @@ class PotMesh:
         self.electrolyte = g.region_mask("electrolyte")
         self.alloy = g.region_mask("anode_alloy")
         self.volumes = g.volumes()
-        self.sub_electrolyte = self.electrolyte[self.pot.current_slice]
-        self.electrolyte_weight = (np.where(self.electrolyte, self.volumes, 0.0).reshape(-1)
-                                   / self.volumes[self.electrolyte].sum())
+        # the current and the species live on the box of the cavity from the bottom collector
+        # up (the current sub-grid, their owner): the index map (a tuple of slices) and the
+        # sub-grid are made once per grid; the heat field's temperature is read through it
+        # (a view) and the Joule heat added through it (heat.BoxSource), so no quantity is
+        # copied between the grids in a step (snapshots place them on the pot grid for output)
+        self.box = self.pot.current_slice
+        self.current_grid = self.pot.current_grid()
+        self.sub_electrolyte = self.electrolyte[self.box]
+        # volume shares of the electrolyte and of the alloy per cell (sum 1): a power spread
+        # over a region by volume is power x share [W per cell]
+        self.electrolyte_share = np.where(self.electrolyte, self.volumes, 0.0) / self.volumes[self.electrolyte].sum()
+        self.alloy_share = np.where(self.alloy, self.volumes, 0.0) / self.volumes[self.alloy].sum()
+        self.electrolyte_weight = self.electrolyte_share.reshape(-1)
 
     def needs_remesh(self, alloy_depth: float, cathode_depth: float) -> bool:
         a0, c0 = self.grid_depths
@@ -182,7 +194,7 @@ class FieldElectrical:
         """Conductivity [S/m] of the current sub-grid: kappa(T) x liquid fraction in the
         electrolyte (x the pot's plan_factor, if any)."""
         pot, el, m = self.mesh.pot, self.config.electrolyte, self.mesh.sub_electrolyte
-        sub = pot.current_slice
+        sub = self.mesh.box
         sigma = pot.sigma[sub].copy()
         T, f = hs.T[sub][m], hs.frac[sub][m]
         kappa = el.conductivity * np.exp(-el.conductivity_activation_energy / GAS_CONSTANT
@@ -206,7 +218,7 @@ class FieldElectrical:
             electrodes = [Electrode("anode", "anode_alloy", "electrolyte", k(kin.anode_exchange_current_density)),
                           Electrode("cathode", "cathode_metal", "electrolyte",
                                     k(kin.cathode_exchange_current_density))]
-            solver = CurrentSolver(self.mesh.pot.current_grid(), electrodes, Terminal("z-"), Terminal("z+", "rods"),
+            solver = CurrentSolver(self.mesh.current_grid, electrodes, Terminal("z-"), Terminal("z+", "rods"),
                                    solver=self.config.numerics.linear_solver.current)
             solver.warm_start(self._current_solver if self._current_solver is not None else self._last_solver)
             self._current_solver = solver
@@ -218,15 +230,14 @@ class FieldElectrical:
         """ElectrolyteFrozen if a horizontal section of the electrolyte is frozen in every cell
         (liquid fraction below FROZEN_ACROSS): no liquid path joins the electrodes, the imposed
         current would have to pass the solid electrolyte and its Joule heat would run away."""
-        pot = self.mesh.pot
         m = self.mesh.sub_electrolyte
-        f = np.where(m, hs.frac[pot.current_slice], -1.0)
+        f = np.where(m, hs.frac[self.mesh.box], -1.0)
         layers = np.nonzero(m.any(axis=(0, 1)))[0]
         best = f[:, :, layers].max(axis=(0, 1))
         if np.all(best >= FROZEN_ACROSS):
             return
         k = int(layers[np.argmin(best)])
-        z = float(pot.current_grid().centres(2)[k])
+        z = float(self.mesh.current_grid.centres(2)[k])
         el = self.config.electrolyte
         raise ElectrolyteFrozen(
             f"the electrolyte is frozen across at z = {z:.4f} m (liquid fraction below "
@@ -278,6 +289,13 @@ class FieldElectrical:
 
 
 # --------------------------------------------------------------------------------- thermal
+def _relaxed(old, new, omega: float):
+    """``old + omega (new - old)`` of a heat source (cell powers, or a BoxSource on one box)."""
+    if isinstance(new, BoxSource):
+        return BoxSource(new.box, old.power + omega * (new.power - old.power))
+    return old + omega * (new - old)
+
+
 class FieldThermal:
     """The transient heat field of the pot (module docstring)."""
 
@@ -314,35 +332,51 @@ class FieldThermal:
         return cell.state.feed_rate * feed_heating(self.config.scrap.feed_temperature, T)
 
     def _sources(self, cell: CellView, solution, feed_sink: float, reversible: float = 0.0) -> dict:
-        """Heat sources [W/m3] of the heat field from a current solution."""
+        """Heat sources of the heat field from a current solution, as powers per cell [W]:
+        the Joule heat where the current solver dissipated it, the electrode and reversible
+        heat spread over the electrolyte and the feed's sink over the alloy by volume."""
         mesh = self.mesh
-        vol = mesh.volumes
         interface = sum(abs(p) for p in solution.interface_power.values()) + reversible * cell.current
-        electrodes = np.where(mesh.electrolyte, interface / vol[mesh.electrolyte].sum(), 0.0)
-        feed = np.where(mesh.alloy, -feed_sink / vol[mesh.alloy].sum(), 0.0)
-        return {"joule": mesh.pot.embed(solution.joule), "electrodes": electrodes, "feed": feed}
+        return {"joule": BoxSource(mesh.box, solution.joule_power), "electrodes": interface * mesh.electrolyte_share,
+                "feed": -feed_sink * mesh.alloy_share}
 
     def start(self, cell: CellView, layers: Layers, electrical_provider: FieldElectrical) -> None:
-        """Fields of a pot in operation: steady heat at the set point with its own Joule heat."""
+        """Fields of a pot in operation: steady heat at the set point with its own Joule heat.
+
+        Current and heat are iterated (Picard) until the terminal voltage settles. Where the
+        pot runs above its set point on its own Joule heat, the iteration can alternate (a
+        warmer melt conducts better, makes less heat, and the next iterate is cooler: near
+        the liquidus the ledge adds to it); if it has not settled in START_ITERATIONS, it goes
+        on from where it is with the heat sources under-relaxed by START_RELAXATION (each new
+        source field half-way between the last one and the current solution's), which damps
+        an alternation of ratio r to 1 - (1 + r) / 2 per iteration. Starts that settle
+        undamped are unchanged."""
         T = self.config.operation.temperature
         self.heat_state = self.heat_solver.state(T)
         self.version = 0
         previous, change = math.inf, math.inf
-        for _ in range(START_ITERATIONS):
+        sources, omega = None, 1.0
+        for k in range(START_ITERATIONS + START_DAMPED_ITERATIONS):
+            if k == START_ITERATIONS:
+                omega = START_RELAXATION
             solution = electrical_provider.solve(cell, self.heat_state)
-            sources = self._sources(cell, solution, self._feed_sink(cell, T))
+            new = self._sources(cell, solution, self._feed_sink(cell, T))
+            sources = new if omega == 1.0 else {
+                key: _relaxed(sources[key], new[key], omega) for key in new}
             self.heat_state, self.balance = self.heat_solver.steady(sources, self.heater, self.heat_state)
             self.version += 1
             change = abs(solution.terminal_voltage - previous)
-            if change <= START_TOLERANCE * abs(solution.terminal_voltage):
+            if change <= omega * START_TOLERANCE * abs(solution.terminal_voltage):
                 break
             previous = solution.terminal_voltage
         else:
             raise ConvergenceError(
                 f"the steady start of the {self.config.numerics.model} pot did not settle in "
-                f"{START_ITERATIONS} current-heat iterations (terminal voltage {previous:.6g} V, last "
-                f"change {change:.3g} V); near the electrolyte liquidus the coupled start can cycle "
-                "between ledge states (e.g. without electrolyte mixing, eddy_diffusivity = 0)")
+                f"{START_ITERATIONS} current-heat iterations nor in {START_DAMPED_ITERATIONS} more "
+                f"with the heat sources under-relaxed by {START_RELAXATION:g} (terminal voltage "
+                f"{previous:.6g} V, last change {change:.3g} V); near the electrolyte liquidus the "
+                "coupled start can cycle between ledge states (e.g. without electrolyte mixing, "
+                "eddy_diffusivity = 0)")
 
     def settle(self, cell: CellView, electrical_provider: FieldElectrical) -> None:
         solution = electrical_provider.solve(cell, self.heat_state)
@@ -354,7 +388,7 @@ class FieldThermal:
         return diagnostics.shell_temperature(self.mesh.pot, self.heat_state.T, self.balance)
 
     def step_temperature(self, cell: CellView) -> np.ndarray:
-        return self.heat_state.T[self.mesh.pot.current_slice]  # the heat step makes a new array
+        return self.heat_state.T[self.mesh.box]  # a view; the heat step makes a new array
 
     def advance(self, cell: CellView, dt: float, electrical_provider: FieldElectrical) -> float:
         d = cell.derived
@@ -386,7 +420,7 @@ class FieldSpecies:
 
     def rebuilt(self, cell: CellView, old) -> None:
         previous = self.field
-        self.field = SpeciesField(self.mesh.pot.current_grid(), SpeciesOptions.from_config(self.config))
+        self.field = SpeciesField(self.mesh.current_grid, SpeciesOptions.from_config(self.config))
         if old is not None:
             self.concentration = _remap_concentration(previous, self.field, self.concentration)
 

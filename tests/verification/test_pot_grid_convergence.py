@@ -52,7 +52,8 @@ def _uniform_heater(resolution):
     pot = dataclasses.replace(pot, heat=heat)
     solver = pot.heat_solver()
     salt = pot.grid.region_mask("electrolyte")
-    q = np.where(salt, 7000.0 / pot.grid.volumes()[salt].sum(), 0.0)
+    vol = pot.grid.volumes()
+    q = np.where(salt, 7000.0 * vol / vol[salt].sum(), 0.0)  # W per cell
     _, balance = solver.steady({"q": q}, pot.heater(1023.15), solver.state(1023.15))
     return balance.heater
 
