@@ -229,3 +229,21 @@ def test_remesh_keeping_the_cells_keeps_the_factorisations(monkeypatch):
     o = old.step(3600.0, c, alloy, cath, T)
     assert old.n_factorisations == N_SPECIES
     assert np.array_equal(a.c, o.c) and np.array_equal(a.flux_alloy_to_salt, o.flux_alloy_to_salt)
+
+
+def test_band_solve_of_rows_equals_one_row_at_a_time():
+    """band_lu_solve_rows (the border's columns in one pass over the factor) gives
+    band_lu_solve's numbers for each row, bit for bit."""
+    rng = np.random.default_rng(3)
+    index, n, coeffs, diag = random_step_matrix(rng, (6, 5, 4))
+    bw = int(ks.band_width(index))
+    band, lu = np.empty((n, 2 * bw + 1)), np.empty((n, 2 * bw + 1))
+    ks.assemble_band(index, *coeffs, diag, bw, band)
+    lu[:] = band
+    ks.band_lu(lu, bw)
+    xs = rng.standard_normal((2, n))
+    one = xs.copy()
+    for t in range(2):
+        ks.band_lu_solve(lu, bw, one[t])
+    ks.band_lu_solve_rows(lu, bw, xs)
+    assert np.array_equal(xs, one)
