@@ -4,6 +4,8 @@ validation report, with one command::
     python benchmarks/uq_research.py                 # everything (about 30-60 min on 2 cores)
     python benchmarks/uq_research.py --only a,v      # the 3 kA study and the validation file
     python benchmarks/uq_research.py --quick         # small budgets, to try the script
+    python benchmarks/uq_research.py --only c        # one study: its section of the doc is
+                                                     # replaced, the others are kept
 
 It runs the documented `cellsim uq` and `cellsim design` commands as a user would (the CLI in
 a child process, in a scratch folder kept under --work), then writes
@@ -149,7 +151,7 @@ def design_lines(stdout: str) -> list[str]:
     """The result lines `cellsim design` prints (message, design, binding, table, constraints)."""
     keep, table = [], False
     for line in stdout.splitlines():
-        if line.startswith(("design:", "binding:", "least-infeasible", "level ", "lumped (search)",
+        if line.startswith(("design:", "binding:", "unbounded within", "least-infeasible", "level ", "lumped (search)",
                             "axisymmetric (re-run)", "  ", "axisymmetric re-run failed")) \
                 or "optim" in line.lower() or "infeasible" in line.lower():
             if not line.startswith("wrote"):
@@ -171,6 +173,39 @@ def interval_table(ivs: dict, samples: int) -> list[str]:
     return ["| output | unit | median | 5 % | 95 % | pots |", "|---|---|---|---|---|---|"] + [
         f"| {k} | {v['unit']} | {_fmt(v['median'])} | {_fmt(v['p5'])} | {_fmt(v['p95'])} "
         f"| {v['cases']} of {samples} |" for k, v in ivs.items()]
+
+
+ALL_STUDIES = {"a", "oat", "v", "b", "c"}
+
+
+def _sections(lines: list[str]) -> tuple[list[str], dict[str, list[str]], list[str]]:
+    """(head, {"## title": body lines}, tail): a generated doc cut at its "## " headings; the
+    tail is the closing "Load average at the end" line."""
+    head, sections, tail, current = [], {}, [], None
+    for line in lines:
+        if line.startswith("Load average at the end"):
+            tail.append(line)
+        elif line.startswith("## "):
+            current = line
+            sections[current] = []
+        elif current is None:
+            head.append(line)
+        else:
+            sections[current].append(line)
+    return head, sections, tail
+
+
+def splice(old: list[str], new: list[str], stamp: str) -> list[str]:
+    """The existing doc ``old`` with each section of the partial run ``new`` put in place of
+    the section of the same title (appended if new), stamped; the rest is kept as it was."""
+    head, sections, tail = _sections(old)
+    _, fresh, _ = _sections(new)
+    for title, body in fresh.items():
+        sections[title] = ["", stamp, "", *body[1:]] if body and body[0] == "" else [stamp, *body]
+    out = list(head)
+    for title, body in sections.items():
+        out += [title, *body]
+    return out + tail
 
 
 def main() -> None:
@@ -284,6 +319,9 @@ def main() -> None:
     md.append(f"Load average at the end: {os.getloadavg()[0]:.1f}.")
     if study_json["commit"] != commit + dirty:  # a reused study ran at another commit
         md[2] += f" The UQ studies read from --work ran at commit {study_json['commit']}."
+    if only < ALL_STUDIES and args.doc.exists():  # a partial run replaces its own sections
+        stamp = f"Regenerated alone on {date} at commit {commit}{dirty} (load average {load0[0]:.1f})."
+        md = splice(args.doc.read_text().splitlines(), md, stamp)
     args.doc.write_text("\n".join(md) + "\n")
     print(f"wrote {args.doc}")
 

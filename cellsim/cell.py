@@ -166,7 +166,6 @@ class Cell:
         alf3 = config.electrolyte.alf3_mass_fraction * electrolyte_mass
         self.al_setpoint = w_alloy[0] * alloy_mass
         self.cathode_residual = cath_mass
-        self.alf3_setpoint = alf3
         self.alf3_w0 = alf3 / (alf3 + (electrolyte_mass - alf3))  # same expression as alf3_fraction()
         refill = config.schedule.bleed_refill_composition
         self.refill_w = composition_array(config.anode_alloy.initial_composition if refill is None
@@ -407,10 +406,16 @@ class Cell:
             s.electrolyte_base -= float(np.dot(N_cat, pw.cation_salt_molar_mass)) * dt
             s.cation_salt_deficit = s.cation_salt_deficit + N_cat * pw.cation_salt_molar_mass * dt
         makeup = 0.0
-        if cfg.schedule.salt_additions == "continuous" and s.alf3 < self.alf3_setpoint:
-            makeup = self.alf3_setpoint - s.alf3
-            s.alf3_added += makeup  # make-up keeps the melt's ratio (counted)
-            s.alf3 = self.alf3_setpoint
+        if cfg.schedule.salt_additions == "continuous":
+            # AlX3 topped up to its initial fraction of the present melt (the schema's
+            # contract): w = a / (a + b) = w0  ->  a = w0 b / (1 - w0), as in add_salt. The
+            # base salt b moves (co-deposited cations, salt inclusions), so the set point is a
+            # fraction, not a mass.
+            target = self.alf3_w0 * s.electrolyte_base / (1.0 - self.alf3_w0)
+            if s.alf3 < target:
+                makeup = target - s.alf3
+                s.alf3_added += makeup  # counted
+                s.alf3 = target
         self._purity_transfers(dt, N_a, N_c, N_co, pw.makeup(makeup, 0.0),
                                (r_cathode - back) * dt * M_AL)
         self._salt_inclusions((r_cathode - back) * dt * M_AL)

@@ -116,6 +116,9 @@ def product_purity(result: CampaignResult, ax) -> None:
     total_limit = (1 - spec.min_al_fraction) * 1e6
     ax.axhline(total_limit, color="k", ls="--", lw=1, label=f"total ({spec.name} Al min)")
     ax.text(t[-1], total_limit, f"total {total_limit:g} ppm", fontsize=7, va="bottom", ha="right")
+    # room above the top line for its label (it touched the title): a factor 3 on the log axis
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, max(hi, 3.0 * total_limit))
     bad = [i for i, tap in enumerate(result.taps) if tap.violations]
     if bad:
         ax.plot(t[bad], np.full(len(bad), total_limit), "rx", ms=9, label="tap out of spec")

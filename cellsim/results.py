@@ -154,7 +154,10 @@ class CampaignResult:
         summary.update(_purity_summary(model, al_produced))
         for term, energy in ledger.items():
             summary[f"energy_{term}"] = energy / al_produced
-        for name in ("temperature", "heater_power", "joule_heat", "feed_sink", "ledge_thickness",
+        # Time means of the recorded series (numerics.record_interval); the mean heater power is
+        # the booked heater energy over the campaign length above (what kWh/t contains), not
+        # the recorded series' mean, which samples a heater that jumps at each tap.
+        for name in ("temperature", "joule_heat", "feed_sink", "ledge_thickness",
                      "heat_loss_side", "heat_loss_bottom", "heat_loss_lid", "heat_loss_collectors"):
             summary[f"mean_{name}"] = _time_mean(series["time"], series[name])
         warnings = [f"{key} = {value:.4g} above {hi:g} from t = {t0 / 86400:.3f} d ({source})"

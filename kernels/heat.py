@@ -105,6 +105,61 @@ def surface_linearisation(t_cell, kappa, h, eps_sigma, t_amb, flux, out_ts, out_
         out_value[p] = ts - q / dq if dq > 0.0 else ta
 
 
+@njit(cache=True, error_model="numpy")
+def boundary_patch(k, t, cell, axis, face, half, area, h, value, flux, fixed, rad, h0, es, amb, f0,
+                   gx, gy, gz, b, out_gb, out_value, out_q):
+    """Boundary conductances of the outer faces of a heat step, every side in one pass.
+
+    Per boundary face p (1D arrays of the faces of every side, concatenated side by side):
+    cell[p] (int64) its cell in the flat grid, axis[p] (int64, 0-2) and face[p] (int64) its
+    face in the flat conductance array of that axis (gx, gy, gz: flat float64 views, patched
+    with the face's conductance [W/K]); half [m] the half width of the cell across the face,
+    area [m2]; the surface law h [W/(m2 K)] (inf: fixed temperature), value [K], flux
+    [W/m2]; fixed (uint8, 1: h is inf); rad (uint8, 1: radiating, linearised about the surface
+    temperature with h0, es = emissivity sigma_SB, amb, f0 as ``surface_linearisation``).
+    k, t: flat conductivity [W/(m K)] and temperature [K] of the cells. b (flat, float64,
+    zeroed by the caller): rhs [W] += gb value - q per face, in face order. Outputs per
+    face: out_gb [W/K], out_value [K], out_q [W] (outward flux of the boundary cell is
+    gb (T - value) + q). Elementwise the same operations as the NumPy form (docs/heat.md).
+    """
+    for p in range(cell.size):
+        c = cell[p]
+        kappa = k[c] / half[p]
+        hp, vp = h[p], value[p]
+        if rad[p] and not fixed[p]:
+            tc, ta, kk, hc, e, fx = t[c], amb[p], kappa, h0[p], es[p], f0[p]
+            ts = tc
+            for _ in range(60):
+                q = hc * (ts - ta) + e * (ts ** 4 - ta ** 4)
+                dq = hc + 4.0 * e * ts ** 3
+                f = kk * (tc - ts) - q - fx
+                step = f / (kk + dq)
+                ts += step
+                if abs(step) <= 1e-13 * (abs(ts) + 1.0):
+                    break
+            q = hc * (ts - ta) + e * (ts ** 4 - ta ** 4)
+            dq = hc + 4.0 * e * ts ** 3
+            hp = dq
+            vp = ts - q / dq if dq > 0.0 else ta
+        gb = area[p] / (1.0 / kappa + 1.0 / hp)
+        if fixed[p]:
+            share = 0.0
+        elif hp > 0:
+            share = kappa / (kappa + hp)
+        else:
+            share = 1.0
+        qq = flux[p] * share * area[p]
+        a = axis[p]
+        if a == 0:
+            gx[face[p]] = gb
+        elif a == 1:
+            gy[face[p]] = gb
+        else:
+            gz[face[p]] = gb
+        b[c] += gb * vp - qq
+        out_gb[p], out_value[p], out_q[p] = gb, vp, qq
+
+
 # One thread: the serial twin (the same numbers, compiled in about half the time and
 # faster on one thread for these flat loops; kernels/parallel.py). The 3D stencil
 # kernels stay parallel only: their serial twins ran 3-8x slower on one thread.

@@ -14,10 +14,11 @@ row is an independent check (the Fe and Si of the product come from the make-up 
 lining, the purity and energy of the refiner and all RUSAL and SINTEF rows take no part in the
 fit).
 
-Inputs. The industrial refiner (configs/cells/industrial-3layer.toml) takes from the sources
-its anode (Al-35Cu), bath temperature (780 degC, inside 720-800) and current density (~0.5
-A/cm2); its dimensions are [E] (no refiner's geometry was found), with a 10 cm ACD that the
-voltage rule makes consistent with >16 kWh/kg. The RUSAL rows run the reference rusal-3kA cell.
+Inputs. The industrial refiner (configs/cells/industrial-3layer.toml) is a Pechiney (Gadeau)
+refiner: its bath (23 AlF3 / 17 NaF / 60 BaCl2), temperature (750 degC), anode (the Al-Cu
+eutectic, 33 % Cu) and magnesia side walls come from [Universalis-nd]; its current density
+(~0.5 A/cm2) and dimensions are [E] (no refiner's geometry was found: docs/purity.md lists
+what was searched), with a 10 cm ACD that the voltage rule makes consistent with >16 kWh/kg. The RUSAL rows run the reference rusal-3kA cell.
 SINTEF: cellsim stacks the anode below the melt, so a light 7xxx feed cannot be the anode; the
 three-layer run feeds it into the Al-33Cu alloy, whose entrained Cu (~30 ppm) is not what a
 side-by-side cell sees. The side-by-side row therefore takes the run's Cu from every pathway

@@ -55,6 +55,8 @@ from cellsim.units import GAS_CONSTANT, ZERO_CELSIUS
 
 START_ITERATIONS = 12  # current-heat iterations of the steady start, at most
 START_TOLERANCE = 1e-6  # relative change of the terminal voltage that ends them
+START_DAMPED_ITERATIONS = 40  # then at most this many more with under-relaxed heat sources
+START_RELAXATION = 0.5  # the under-relaxation of those (FieldThermal.start)
 FROZEN_ACROSS = 0.01  # liquid fraction below which an electrolyte cell counts as frozen
 KINETICS_REBUILD_K = 2.0  # rebuild the electrode kinetics when the electrolyte mean drifts by this [K]
 # Reuse the current solution while no electrolyte cell's conductivity has moved by more than
@@ -320,26 +322,42 @@ class FieldThermal:
         return {"joule": mesh.pot.embed(solution.joule), "electrodes": electrodes, "feed": feed}
 
     def start(self, cell: CellView, layers: Layers, electrical_provider: FieldElectrical) -> None:
-        """Fields of a pot in operation: steady heat at the set point with its own Joule heat."""
+        """Fields of a pot in operation: steady heat at the set point with its own Joule heat.
+
+        Current and heat are iterated (Picard) until the terminal voltage settles. Where the
+        pot runs above its set point on its own Joule heat, the iteration can alternate (a
+        warmer melt conducts better, makes less heat, and the next iterate is cooler: near
+        the liquidus the ledge adds to it); if it has not settled in START_ITERATIONS, it goes
+        on from where it is with the heat sources under-relaxed by START_RELAXATION (each new
+        source field half-way between the last one and the current solution's), which damps
+        an alternation of ratio r to 1 - (1 + r) / 2 per iteration. Starts that settle
+        undamped are unchanged."""
         T = self.config.operation.temperature
         self.heat_state = self.heat_solver.state(T)
         self.version = 0
         previous, change = math.inf, math.inf
-        for _ in range(START_ITERATIONS):
+        sources, omega = None, 1.0
+        for k in range(START_ITERATIONS + START_DAMPED_ITERATIONS):
+            if k == START_ITERATIONS:
+                omega = START_RELAXATION
             solution = electrical_provider.solve(cell, self.heat_state)
-            sources = self._sources(cell, solution, self._feed_sink(cell, T))
+            new = self._sources(cell, solution, self._feed_sink(cell, T))
+            sources = new if omega == 1.0 else {
+                key: sources[key] + omega * (new[key] - sources[key]) for key in new}
             self.heat_state, self.balance = self.heat_solver.steady(sources, self.heater, self.heat_state)
             self.version += 1
             change = abs(solution.terminal_voltage - previous)
-            if change <= START_TOLERANCE * abs(solution.terminal_voltage):
+            if change <= omega * START_TOLERANCE * abs(solution.terminal_voltage):
                 break
             previous = solution.terminal_voltage
         else:
             raise ConvergenceError(
                 f"the steady start of the {self.config.numerics.model} pot did not settle in "
-                f"{START_ITERATIONS} current-heat iterations (terminal voltage {previous:.6g} V, last "
-                f"change {change:.3g} V); near the electrolyte liquidus the coupled start can cycle "
-                "between ledge states (e.g. without electrolyte mixing, eddy_diffusivity = 0)")
+                f"{START_ITERATIONS} current-heat iterations nor in {START_DAMPED_ITERATIONS} more "
+                f"with the heat sources under-relaxed by {START_RELAXATION:g} (terminal voltage "
+                f"{previous:.6g} V, last change {change:.3g} V); near the electrolyte liquidus the "
+                "coupled start can cycle between ledge states (e.g. without electrolyte mixing, "
+                "eddy_diffusivity = 0)")
 
     def settle(self, cell: CellView, electrical_provider: FieldElectrical) -> None:
         solution = electrical_provider.solve(cell, self.heat_state)

@@ -293,9 +293,10 @@ def _mesh_rz(config: Config, s: float) -> PotLayout:
     rf, rid = _segments(r_parts, s)
     znames = [p[0] for p in z_parts]
     rnames = [p[0] for p in r_parts]
-    names = np.array([[_column_name(znames[zi], rnames[ri]) for zi in zid] for ri in rid], dtype=object)
     regions = {n: i for i, n in enumerate(_region_order(config, z_parts))}
-    material = np.vectorize(regions.__getitem__, otypes=[np.int32])(names)[:, None, :]
+    # region id of each (r part, z part) pair, then per cell by the parts' indices
+    by_part = np.array([[regions[_column_name(zn, rn)] for zn in znames] for rn in rnames], dtype=np.int32)
+    material = by_part[np.ix_(rid, zid)][:, None, :]
     grid = Grid("rz", (rf, np.array([0.0, 2 * math.pi]), zf), material, regions)
     n_cav = int(np.sum(rid < 2))
     k0 = int(np.argmax(zid == znames.index("bottom_collector")))

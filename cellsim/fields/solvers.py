@@ -398,6 +398,7 @@ class LinearSolver:
         self.last_iterations = 0
         self._stale = False
         self._work = np.empty((5,) + tuple(op.shape))  # PCG scratch, reused by every solve
+        self._inactive = self._inactive_cells(op)
 
     @property
     def n_factorisations(self) -> int:
@@ -417,6 +418,14 @@ class LinearSolver:
         self.op = op
         self.backend.update(op)
         self._stale = self.backend.reuses_factor
+        self._inactive = self._inactive_cells(op)
+
+    @staticmethod
+    def _inactive_cells(op: StencilOperator):
+        """Cells without any coefficient (mask), None if there are none; once per operator
+        (coefficients changed in place need ``update``, as the backends do)."""
+        mask = op.diagonal() == 0.0
+        return mask if mask.any() else None
 
     def solve(self, b, x0=None, rtol: float = 1e-10, maxiter: int = 300, want: float | None = None):
         """x with ||b - op x|| <= rtol ||b|| (towards ``want``; see ``pcg``); b (n0, n1, n2);
@@ -444,7 +453,8 @@ class LinearSolver:
         return self._finish(x)
 
     def _finish(self, x):
-        x[self.op.diagonal() == 0.0] = 0.0  # cells without any conductance: 0 by convention
+        if self._inactive is not None:  # cells without any conductance: 0 by convention
+            x[self._inactive] = 0.0
         return x
 
 

@@ -11,10 +11,15 @@ taken from the steady start of the axisymmetric model (the same solve a field ca
 from: current and heat iterated to the set point, heater on if the pot needs it). A second
 steady solve with the cathode metal a quarter of the freeboard deeper (the gas space shorter
 by as much, the lid and the rods' length beyond it unchanged, as a field campaign remeshes
-between taps) gives each factor's slope in the cathode-metal depth: as the metal rises towards
-the lid, the field loses more through the lid, the rods and the upper wall (3 kA pot: +30 W
-rods, +14 W lid, +14 W side over a 2-day tap cycle) than the 1D estimate, whose lid and rod
-paths do not see the depth. Without the slope the lumped heater ran 4-5 % below the field's. The
+between taps) gives each factor's slope in the height of the metal top above the collector
+block (anode alloy + ACD + cathode metal: the lid height less the gas space): as the metal
+rises towards the lid, the field loses more through the lid, the rods and the upper wall (3 kA
+pot: +30 W rods, +14 W lid, +14 W side over a 2-day tap cycle) than the 1D estimate, whose lid
+and rod paths do not see the depth. The metal top, not the cathode depth alone, is the
+variable: the anode alloy grows over a campaign too (3 kA pot: +11 mm in 69 days), which raises
+the metal as cathode metal would; with the slope in the cathode depth alone the lumped heater
+drifted to 25 W (2 %) below the field's by the end of the 3 kA campaign (rods, lid and side each
+losing less than the field's). Without the slope the lumped heater ran 4-5 % below the field's. The
 collectors' factor is taken after the rods' own Joule heat that leaves at the clamps (added
 by the lumped model afterwards) and with the Joule heat that the field generates in the rods
 beyond the lid (outside its domain, inside the lumped pot's), so the heater power matches. The ledge-to-wall
@@ -44,7 +49,7 @@ from pathlib import Path
 from ..config.schema import Config
 from . import electrical, thermal
 
-VERSION = 6  # bump when the calibration's definition changes (invalidates the disk cache)
+VERSION = 7  # bump when the calibration's definition changes (invalidates the disk cache)
 FACTOR_KEYS = ("side", "bottom", "lid", "collectors", "ledge")
 _MEMORY: dict[str, dict] = {}
 
@@ -100,15 +105,19 @@ def _field_pot(cfg: Config):
     return cell, cell.physics.thermal.note
 
 
-def _solve(config: Config, cathode_depth: float | None = None) -> dict:
+def _solve(config: Config, cathode_depth: float | None = None,
+           alloy_depth: float | None = None) -> dict:
     """Shape factors from the field's steady start, with the cathode metal at ``cathode_depth``
-    [m] (default: the configured depth; the lid and the rods' length beyond it stay, as in a
-    field campaign's remesh, :func:`cellsim.fields.remap.layer_config`)."""
+    and the anode alloy at ``alloy_depth`` [m] (default: the configured depths; the lid and the
+    rods' length beyond it stay, as in a field campaign's remesh,
+    :func:`cellsim.fields.remap.layer_config`)."""
     from ..fields.remap import layer_config
 
     cfg = _plain(config)
-    pot = cfg if cathode_depth is None else layer_config(cfg, cfg.geometry.anode_alloy_depth,
-                                                         cathode_depth)
+    geo = cfg.geometry
+    pot = cfg if cathode_depth is None and alloy_depth is None else layer_config(
+        cfg, geo.anode_alloy_depth if alloy_depth is None else alloy_depth,
+        geo.cathode_metal_depth if cathode_depth is None else cathode_depth)
     field, note = _field_pot(pot)
     d = field.derived
     T = float(d.temperature)
@@ -122,6 +131,7 @@ def _solve(config: Config, cathode_depth: float | None = None) -> dict:
     joule_outside = field.current * (sum(V.values()) - V["external"]) - d.joule_heat
     return {
         "cathode_depth": float(d.cathode_depth),
+        "metal_top": metal_top(cfg, float(d.alloy_depth), float(d.cathode_depth)),
         "side": d.heat.side / lining.side,
         "bottom": d.heat.bottom / lining.bottom,
         "lid": d.heat.lid / lining.lid,
@@ -136,6 +146,12 @@ def _solve(config: Config, cathode_depth: float | None = None) -> dict:
     }
 
 
+def metal_top(config: Config, alloy_depth: float, cathode_depth: float) -> float:
+    """Height of the cathode metal's top above the collector block [m] (the variable of the
+    factors' slopes): anode alloy, the configured ACD, cathode metal."""
+    return alloy_depth + config.geometry.acd + cathode_depth
+
+
 DEPTH_SHIFT = 0.25  # the second solve: cathode metal deeper by this fraction of the freeboard
 
 
@@ -143,7 +159,8 @@ def field_factors(config: Config) -> dict:
     """Shape factors of ``config`` (uncached) from two steady field solves: at the configured
     cathode-metal depth and with the metal a quarter of the freeboard deeper (the gas space
     shorter by as much, as between two taps). ``slopes`` holds each face's change of factor per
-    metre of cathode metal, which :func:`calibrated` applies linearly."""
+    metre of rise of the metal top (:func:`metal_top`), which :func:`calibrated` applies
+    linearly."""
     out = _solve(config)
     bad = [k for k in FACTOR_KEYS if not (0 < out[k] < 1e3)]
     if bad:
@@ -153,11 +170,11 @@ def field_factors(config: Config) -> dict:
     shift = DEPTH_SHIFT * config.geometry.freeboard
     if shift > 1e-3:
         deeper = _solve(config, out["cathode_depth"] + shift)
-        dz = deeper["cathode_depth"] - out["cathode_depth"]
+        dz = deeper["metal_top"] - out["metal_top"]
         if dz > 1e-4 and all(0 < deeper[k] < 1e3 for k in FACTOR_KEYS):
             out["slopes"] = {k: (deeper[k] - out[k]) / dz for k in FACTOR_KEYS if k != "ledge"}
             out["slopes"]["ledge"] = 0.0  # the ledge is the lumped level's 1D freeze front
-            out["deeper"] = {k: deeper[k] for k in ("cathode_depth", "field_losses",
+            out["deeper"] = {k: deeper[k] for k in ("cathode_depth", "metal_top", "field_losses",
                                                      "lining_losses", "note")}
     return out
 
@@ -198,26 +215,25 @@ def factors(config: Config) -> dict:
     return data
 
 
-def shape_factors(config: Config, cathode_depth: float | None = None,
-                  k: dict | None = None) -> dict[str, float]:
-    """Each face's shape factor with the cathode metal at ``cathode_depth`` [m]: linear in the
-    depth through the two calibration solves (held above a tenth of the factor at the
-    configured depth, so that a far extrapolation never turns a loss negative). ``k``: the
+def shape_factors(config: Config, top: float | None = None, k: dict | None = None) -> dict[str, float]:
+    """Each face's shape factor with the metal top (:func:`metal_top`) at ``top`` [m]: linear
+    in that height through the two calibration solves (held above a tenth of the factor at the
+    configured depths, so that a far extrapolation never turns a loss negative). ``k``: the
     factors of ``config`` when the caller has them already."""
     if k is None:
         k = factors(config)
-    if cathode_depth is None:
+    if top is None:
         return {f: k[f] for f in FACTOR_KEYS}
-    dz = cathode_depth - k["cathode_depth"]
+    dz = top - k["metal_top"]
     return {f: max(k[f] + k["slopes"][f] * dz, 0.1 * k[f]) for f in FACTOR_KEYS}
 
 
-def calibrated(config: Config, loss: thermal.HeatLoss, cathode_depth: float | None = None,
+def calibrated(config: Config, loss: thermal.HeatLoss, top: float | None = None,
                k: dict | None = None) -> thermal.HeatLoss:
-    """``loss`` (the lining estimate, with the cathode metal at ``cathode_depth`` [m]) with each
-    face scaled by the field's shape factor at that depth (``k``: the factors of ``config``
-    when the caller has them already)."""
-    k = shape_factors(config, cathode_depth, k)
+    """``loss`` (the lining estimate, with the metal top at ``top`` [m], :func:`metal_top`) with
+    each face scaled by the field's shape factor at that height (``k``: the factors of
+    ``config`` when the caller has them already)."""
+    k = shape_factors(config, top, k)
     return thermal.HeatLoss(side=loss.side * k["side"], bottom=loss.bottom * k["bottom"],
                             lid=loss.lid * k["lid"], collectors=loss.collectors * k["collectors"],
                             ledge_thickness=loss.ledge_thickness * k["ledge"],

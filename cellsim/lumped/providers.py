@@ -80,7 +80,8 @@ class SteadyHeatBalance(Stateless):
         # configuration of the moment follows the salt's composition (cellsim.electrolyte), and
         # keying on it recalibrated at each property move (77 field solves in a 45-day UBC run,
         # three quarters of a UQ sample's time). The lining estimate they scale follows the pot
-        # of the moment, and the factors follow the cathode depth (calibration.shape_factors).
+        # of the moment, and the factors follow the height of the metal top (anode alloy, ACD,
+        # cathode metal: calibration.shape_factors).
         self._pot = config
         self._factors = None
         if config.numerics.heat_paths == "field":  # shape factors from one field solve
@@ -113,6 +114,7 @@ class SteadyHeatBalance(Stateless):
             self._factors = self.factors(self._pot)
         k = self._factors
         T_feed = cfg.scrap.feed_temperature
+        top = layers.alloy_depth + self._pot.geometry.acd + layers.cathode_depth  # calibration.metal_top
 
         def balance(T):
             if T in tried:
@@ -120,7 +122,7 @@ class SteadyHeatBalance(Stateless):
             point = electrical_provider.at(cell, layers, T)
             loss = paths.loss(T)
             if k is not None:
-                loss = self.calibrated(self._pot, loss, layers.cathode_depth, k)
+                loss = self.calibrated(self._pot, loss, top, k)
             sink = feed_unit * feed_heating(T_feed, T)
             loss = thermal.HeatLoss(loss.side, loss.bottom, loss.lid,
                                     loss.collectors + point.clamp_heat, loss.ledge_thickness,

@@ -40,17 +40,27 @@ def test_calibrated_lumped_within_2_percent_of_axisymmetric(cell, sets):
     lumped = _summary(cell, sets + FIELD)
     for key in ("specific_energy", "mean_temperature"):
         assert lumped[key] == pytest.approx(field[key], rel=0.02), key
-    # Heater: 2 % of the field's heater, or, where the pot is nearly self-heated (the 3 cm,
-    # 3.9 kA corner needs 0.16 kW), 0.5 % of the heat the field's pot turns over (heater plus
-    # Joule heat), which is what the heater's error moves the energy by. Measured (4 d):
-    # 3 kA -1.8 %, 500 A -0.4 %, 6 cm / 2.1 kA -0.3 %, 3 cm / 3.9 kA -31 W of 8.9 kW.
-    current = field["charge"] / field["campaign_length"]
-    turnover = field["mean_heater_power"] + field["mean_cell_voltage"] * current
-    tolerance = max(0.02 * field["mean_heater_power"], 0.005 * turnover)
-    assert abs(lumped["mean_heater_power"] - field["mean_heater_power"]) <= tolerance
+    # Heater: the issue's 2 % of the field's heater (booked heater energy over the campaign).
+    # Measured (4 d): 3 kA +0.44 %, 500 A +0.04 %, 6 cm / 2.1 kA +0.17 %, 3 cm / 3.9 kA
+    # +1.4 % (+4.6 W of 326 W; docs/uq.md, section 1, has the whole campaigns).
+    assert lumped["mean_heater_power"] == pytest.approx(field["mean_heater_power"], rel=0.02)
     if not sets:  # the calibration is what closes the gap (the lining estimate is > 2 % off)
         plain = _summary(cell, sets + ['numerics.model="lumped"'])
         assert abs(plain["specific_energy"] / field["specific_energy"] - 1) > 0.02
+
+
+@pytest.mark.slow  # ~75 s at load 2; test_factors_follow_the_metal_top... covers the mechanism
+@pytest.mark.parametrize("cell", ["rusal-3kA", "rusal-500A"])
+def test_calibrated_lumped_within_2_percent_over_the_whole_campaign(cell):
+    """The whole default campaign (69 d): the 3 kA anode alloy grows by 11 mm, which raised the
+    field's rod, lid and side losses and left a lumped heater keyed on the cathode depth alone
+    25 W (2 %) low by the end of the 3 kA campaign. Measured with the metal-top slope: 3 kA
+    kWh/t +0.16 %, heater +0.75 %, melt -0.01 K; 500 A +0.13 %, +0.13 %, +0.01 K."""
+    field = run_campaign(load_config(cell, ['numerics.model="axisymmetric"'])).summary
+    lumped = run_campaign(load_config(cell, FIELD)).summary
+    assert lumped["campaign_length"] == pytest.approx(field["campaign_length"], rel=0.02)
+    for key in ("specific_energy", "mean_heater_power", "mean_temperature"):
+        assert lumped[key] == pytest.approx(field[key], rel=0.02), key
 
 
 def test_factors_cached_per_geometry_and_recomputed_when_it_changes(monkeypatch):
@@ -79,13 +89,36 @@ def test_factors_reproduce_the_field_losses_at_the_calibration_point():
     loss = calibration.calibrated(cfg, thermal.heat_loss(cfg, f["temperature"], 0.12, 0.06))
     for face in ("side", "bottom", "lid"):
         assert loss.by_face()[face] == pytest.approx(f["field_losses"][face], rel=1e-9)
-    # and at the second solve's deeper cathode metal, through the depth slopes
+    assert f["metal_top"] == pytest.approx(0.12 + cfg.geometry.acd + 0.06, rel=1e-9)
+    # and at the second solve's deeper cathode metal, through the slopes in the metal top
     deep = f["deeper"]["cathode_depth"]
     assert deep > f["cathode_depth"] + 0.01
-    loss = calibration.calibrated(cfg, thermal.heat_loss(cfg, f["temperature"], 0.12, deep), deep)
+    top = calibration.metal_top(cfg, 0.12, deep)
+    assert top == pytest.approx(f["deeper"]["metal_top"], rel=1e-9)
+    loss = calibration.calibrated(cfg, thermal.heat_loss(cfg, f["temperature"], 0.12, deep), top)
     for face in ("side", "bottom", "lid"):
         assert loss.by_face()[face] == pytest.approx(f["deeper"]["field_losses"][face], rel=1e-3)
     # the field loses more through the lid as the metal rises towards it; the 1D estimate
     # does not see the depth there, so the slope carries it
     assert f["deeper"]["field_losses"]["lid"] > f["field_losses"]["lid"]
     assert f["slopes"]["lid"] > 0
+
+
+def test_factors_follow_the_metal_top_whichever_layer_raised_it():
+    """Over a campaign the anode alloy grows too (3 kA: +11 mm in 69 days), raising the metal
+    towards the lid as cathode metal does. The factors of the configured pot, moved along
+    their slope in the metal top, reproduce every face of a field solve with both layers
+    deeper (independent: a steady field solve of that pot); the slope in the cathode depth
+    alone misses the lid and rods by several times more."""
+    base = load_config("rusal-3kA", FIELD)
+    alloy, cathode = 0.135, 0.08
+    field = calibration._solve(base, cathode, alloy)  # the shape factors the field pot has
+    k = calibration.factors(base)
+    by_top = calibration.shape_factors(base, calibration.metal_top(base, alloy, cathode))
+    by_cathode = calibration.shape_factors(
+        base, calibration.metal_top(base, base.geometry.anode_alloy_depth, cathode))
+    for face in ("side", "bottom", "lid", "collectors"):
+        assert by_top[face] == pytest.approx(field[face], rel=1e-3), face
+    for face in ("lid", "collectors"):
+        assert abs(by_cathode[face] / field[face] - 1) > 3 * abs(by_top[face] / field[face] - 1)
+    assert k["slopes"]["collectors"] > 0 and k["slopes"]["lid"] > 0

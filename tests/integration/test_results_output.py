@@ -213,6 +213,10 @@ def test_every_figure_renders_and_reads(lumped, field, tmp_path):
             legend = a.get_legend()
             if legend is not None:
                 assert not legend.get_window_extent().overlaps(a.get_window_extent()), name
+            box = a.get_window_extent()  # labels of lines stay inside the axes (off the title)
+            for text in a.texts:
+                t = text.get_window_extent()
+                assert box.y0 <= t.y0 and t.y1 <= box.y1, (name, text.get_text())
         plt.close(fig)
     paths = campaign_figures(result, tmp_path / "c") + field_figures(field, 86400.0, tmp_path / "f")
     assert len(paths) == len(PANELS) + 1 + 4  # panels, overview, four field figures

@@ -92,3 +92,28 @@ def test_elements_conserved_with_remeshing():
     assert model.physics.mesh.remeshes >= 4
     balance = model.totals() - model.initial
     assert np.max(np.abs(balance)) < 1e-12 * model.state.scrap_fed * 100
+
+
+def test_steady_start_settles_where_the_undamped_iteration_alternates(monkeypatch):
+    """The 3 kA design optimum of docs/uq-research.md (c) self-heats above its set point near
+    the liquidus: the undamped current-heat iteration alternates (voltage ratio ~ -0.85 per
+    iterate) and did not settle in START_ITERATIONS; the under-relaxed continuation does, to a
+    fixed point of the undamped map (one more undamped iterate moves the voltage by < 1e-5)."""
+    from cellsim.fields import axisymmetric
+    from cellsim.fields.solvers import ConvergenceError
+
+    sets = ['numerics.model="axisymmetric"', 'geometry.acd="4 cm"',
+            'lining.side[2].thickness="0.3 m"', 'operation.temperature="734.5 degC"']
+    cfg = load_config("rusal-3kA", sets)
+    monkeypatch.setattr(axisymmetric, "START_DAMPED_ITERATIONS", 0)
+    with pytest.raises(ConvergenceError, match="did not settle"):
+        make_model(cfg)
+    monkeypatch.undo()
+    cell = make_model(cfg)
+    thermal, electrical = cell.physics.thermal, cell.physics.electrical
+    v0 = electrical.solve(cell, thermal.heat_state).terminal_voltage
+    thermal.settle(cell, electrical)  # one undamped current-heat iterate
+    v1 = electrical.solve(cell, thermal.heat_state).terminal_voltage
+    assert abs(v1 - v0) < 1e-5 * v0
+    assert cell.derived.heater_power == 0.0  # self-heated: above the set point
+    assert cell.derived.temperature > cfg.operation.temperature

@@ -74,6 +74,9 @@ def test_energy_ledger_is_u_i_t_plus_heater_step_by_step():
     assert demagging > 0
     assert sum(result.ledger.values()) == pytest.approx(electric + heater + demagging, rel=1e-12)
     assert result.ledger["auxiliary_heat"] == pytest.approx(heater, rel=1e-12)
+    # the summary's mean heater power is the booked heater energy over the campaign's length
+    # (not the recorded series' mean, sampled every 6 h across the heater's jumps at taps)
+    assert result.summary["mean_heater_power"] == pytest.approx(heater / (6 * 86400), rel=1e-12)
 
 
 def test_elements_are_conserved_over_a_campaign(ubc):

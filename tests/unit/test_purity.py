@@ -398,6 +398,10 @@ def test_summary_attributes_every_element_above_0_1_ppm(all_on):
         if r.summary[f"product_{e}"] > 1e-7:
             assert f"  {e} from " in text, e
     assert "loss: dissolved metal" in text and "Na " in text and "co-deposited" in text
+    # the base salt's Ba, carried by salt inclusions only, is named on the inclusions' line
+    assert r.summary["product_Ba_from_salt_inclusions"] > 1e-7
+    line = next(x for x in text.splitlines() if x.strip().startswith("salt inclusions"))
+    assert "Ba" in line, line
 
 
 @pytest.mark.parametrize("level", ["axisymmetric", "3d"])

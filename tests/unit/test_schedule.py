@@ -186,19 +186,39 @@ def test_henrian_activity_follows_the_alf3_fraction():
     assert const.alf3_activity() == a0
 
 
-def test_continuous_make_up_keeps_the_configured_activity():
-    # without cation co-deposition either, which takes NaX out of the base salt, and on the
-    # bare cell: with the reference cell's Mg removal the exchange can turn net AlX3 producer
-    # (deposited make-up Fe, Si) and the melt then runs above its set point, which make-up
-    # cannot correct; renewals would change the salt; and without salt inclusions, which carry
-    # base salt into the metal while the make-up restores the AlX3 mass (the fraction then rises
-    # by about 5e-7 per hour, noted in the session-4 closing note)
+def test_continuous_make_up_keeps_the_initial_fraction_with_every_pathway_on():
+    # Every purity pathway on, among them the two that take base salt out of the melt (cation
+    # co-deposition: NaX; salt inclusions: melt of the moment): the make-up restores the AlX3
+    # fraction (the schema's contract), not the AlX3 mass, so the fraction and the Henrian
+    # activity a0 w / w0 stay at their set point. On the bare cell (no Mg removal: with it the
+    # exchange can turn net AlX3 producer and the melt then runs above its set point, which a
+    # make-up cannot correct) and without renewals (they change the salt).
     result = run_campaign(load_config("rusal-3kA", LUMPED + NO_FEEDBACK + [
-        'schedule.duration="3 d"', "purity.codeposition=false", "purity.salt_entrainment=false",
-        "scrap.mg_removal_efficiency=0",
+        'schedule.duration="3 d"', "scrap.mg_removal_efficiency=0",
         'schedule.salt_renewal_mode="none"']))
+    p = result.config.purity
+    assert all((p.codeposition, p.salt_entrainment, p.makeup_salts, p.lining, p.collectors,
+                p.codissolution, p.entrainment))
+    w0 = result.config.electrolyte.alf3_mass_fraction
+    np.testing.assert_allclose(result.series["alf3_fraction"][1:], w0, rtol=1e-12)
     a0 = result.config.electrolyte.alf3_activity
-    np.testing.assert_array_equal(result.series["alf3_activity"], a0)
+    np.testing.assert_allclose(result.series["alf3_activity"][1:], a0, rtol=1e-12)
+
+
+def test_continuous_make_up_is_the_fraction_hand_calculation():
+    """One step with base salt removed by hand: the make-up is w0 b / (1 - w0) - a of the melt
+    after the step (add_salt's top-up), not the initial AlX3 mass."""
+    cfg = load_config("rusal-3kA", LUMPED + ["scrap.mg_removal_efficiency=0"])
+    model = make_model(cfg)
+    s = model.state
+    a_initial = s.alf3
+    s.electrolyte_base *= 0.9  # as if inclusions/co-deposition had taken 10 % of the base salt
+    s.alf3 *= 0.85  # and the electrolysis some AlX3
+    model.step(60.0)
+    w0 = model.alf3_w0
+    assert model.alf3_fraction() == pytest.approx(w0, rel=1e-12)
+    assert s.alf3 == pytest.approx(w0 * s.electrolyte_base / (1.0 - w0), rel=1e-12)
+    assert s.alf3 == pytest.approx(0.9 * a_initial, rel=1e-6)  # the mass rule: a_initial
 
 
 def test_a_lower_alf3_activity_lets_less_of_the_less_noble_elements_into_the_salt():

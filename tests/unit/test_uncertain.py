@@ -30,8 +30,7 @@ def test_every_estimate_in_the_reference_cells_has_a_range():
     """Each line of configs/ tagged [E] that sets a value carries a range (or says why not)."""
     from cellsim.config import library_root
 
-    # added after issue 18 by other work; their ranges are still to be given (a known gap)
-    pending = {"industrial-3layer.toml"}
+    pending: set[str] = set()  # files whose ranges are still to be given (none now)
     missing = []
     for path in library_root().rglob("*.toml"):
         if path.name in pending:

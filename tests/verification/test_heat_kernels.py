@@ -87,3 +87,74 @@ def test_surface_linearisation_matches_numpy():
     hk.surface_linearisation(*args, *out)
     for a, b in zip(out, ref.surface_linearisation(*args)):
         np.testing.assert_allclose(a, b, rtol=1e-9)
+
+
+def _boundary_numpy(solver, k, T, g):
+    """The boundary patch of HeatSolver as NumPy operations side by side (the form the
+    kernel replaced), the surface law by the verified surface_linearisation kernel."""
+    b = np.zeros(solver.grid.shape)
+    out = {}
+    for sd in solver._sides:
+        cells, shape, fixed = sd["cells"], sd["shape"], sd["fixed"]
+        kappa = k[cells] / sd["half"]
+        h, value = sd["h"], sd["value"]
+        if sd["rad"] is not None:
+            h0, es, amb, f0 = sd["rad"]
+            m = h0.size
+            ts, hl, vl = np.empty(m), np.empty(m), np.empty(m)
+            hk.surface_linearisation(np.ascontiguousarray(T[cells]).reshape(-1),
+                                     np.ascontiguousarray(kappa).reshape(-1), h0, es, amb, f0, ts, hl, vl)
+            h = np.where(fixed, h, hl.reshape(shape))
+            value = np.where(fixed, value, vl.reshape(shape))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gb = sd["area"] / (1.0 / kappa + 1.0 / h)
+            share = np.where(fixed, 0.0, np.where(h > 0, kappa / (kappa + h), 1.0))
+        q = sd["flux"] * share * sd["area"]
+        g[sd["a"]][sd["faces"]] = gb
+        b[cells] += gb * value - q
+        out[sd["side"]] = (gb, value, q)
+    return b, out
+
+
+@pytest.mark.parametrize("axisymmetric", [True, False])
+def test_boundary_patch_matches_numpy_bit_for_bit(axisymmetric):
+    """kernels.heat.boundary_patch (HeatSolver._boundary) gives the same bits as the NumPy
+    form: fixed, convective, radiating (with an extra flux, partly fixed faces) and
+    insulated sides, cells at the corners shared by two sides."""
+    from cellsim.fields.grid import Grid
+    from cellsim.fields.heat import HeatProperties, HeatSolver, SurfaceBC
+
+    rng = np.random.default_rng(7)
+    if axisymmetric:
+        faces = (np.cumsum(np.r_[0.0, rng.uniform(0.01, 0.05, 9)]), np.array([0.0, 2 * np.pi]),
+                 np.cumsum(np.r_[0.0, rng.uniform(0.01, 0.05, 12)]))
+    else:
+        faces = tuple(np.cumsum(np.r_[0.0, rng.uniform(0.01, 0.05, n)]) for n in (5, 4, 6))
+    shape = tuple(f.size - 1 for f in faces)
+    grid = Grid("rz" if axisymmetric else "xyz", faces, np.zeros(shape, dtype=np.int32), {"solid": 0})
+    props = HeatProperties.constant(shape, rng.uniform(0.5, 50.0, shape), 2e6)
+    zface = (shape[0], shape[1])
+    h_mixed = np.where(rng.random(zface) < 0.3, np.inf, rng.uniform(1.0, 30.0, zface))
+    bcs = {"x+": SurfaceBC(h=12.0, value=300.0, emissivity=rng.uniform(0.0, 0.9, (shape[1], shape[2])),
+                           ambient=310.0, flux=rng.uniform(-50.0, 50.0, (shape[1], shape[2]))),
+           "z-": SurfaceBC(h=np.inf, value=900.0),
+           "z+": SurfaceBC(h=h_mixed, value=rng.uniform(280.0, 320.0, zface), emissivity=0.8, ambient=300.0,
+                           flux=20.0),
+           "y-": SurfaceBC()}
+    if axisymmetric:
+        del bcs["y-"]
+    solver = HeatSolver(grid, props, bcs)
+    k = props.conductivity(np.zeros(shape))
+    T = rng.uniform(350.0, 1000.0, shape)
+    g_ref = [a.copy() for a in solver._interior(k)]
+    g_new = [a.copy() for a in g_ref]
+    b_ref, out_ref = _boundary_numpy(solver, k, T, g_ref)
+    b_new, out_new = solver._boundary(k, T, g_new)
+    assert np.array_equal(b_new, b_ref)
+    for a, c in zip(g_new, g_ref):
+        assert np.array_equal(a, c)
+    assert out_new.keys() == out_ref.keys()
+    for side in out_ref:
+        for a, c in zip(out_new[side], out_ref[side]):
+            assert np.shape(a) == np.shape(c)
+            assert np.array_equal(a, c), side
