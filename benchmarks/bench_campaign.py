@@ -112,7 +112,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
              "update_state": (cell.Cell, "update_state")}
     originals = _wrap(parts, spent, calls, moved)
     solve0 = solvers.LinearSolver.solve
-    band0 = species.SpeciesField._band_solve
+    band0 = species.SpeciesField._solve_systems
 
     def solve(self, b, *a, **k):  # one pass over operator (3 faces + shift), b, x
         moved["bytes"] += 8 * b.size * (5 + (self.op.shift is not None))
@@ -125,7 +125,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
         moved["bytes"] += 8 * species.N_SPECIES * (6 * self.grid.n_cells + 3 * self.n)
         return band0(self, coeffs, diag, *a, **k)
 
-    solvers.LinearSolver.solve, species.SpeciesField._band_solve = solve, band
+    solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve, band
     try:
         w, c = time.perf_counter(), time.process_time()
         for _ in range(steps):
@@ -134,7 +134,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
     finally:
         for label, (cls, name) in parts.items():
             setattr(cls, name, originals[label])
-        solvers.LinearSolver.solve, species.SpeciesField._band_solve = solve0, band0
+        solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve0, band0
     n_cells = model.physics.mesh.pot.grid.n_cells
     # the heat state (enthalpy, temperature, liquid fraction, capacity, sources) read and written
     moved["bytes"] += steps * 8 * 10 * n_cells
@@ -223,7 +223,7 @@ def campaign_profile(level: str, days: float) -> dict:
     for label, owner, name in parts:
         ex.wrap(label, owner, name)
     moved = Counter()
-    solve0, band0 = solvers.LinearSolver.solve, species.SpeciesField._band_solve
+    solve0, band0 = solvers.LinearSolver.solve, species.SpeciesField._solve_systems
 
     def solve(self, b, *a, **k):
         moved["bytes"] += 8 * b.size * (5 + (self.op.shift is not None))
@@ -246,7 +246,7 @@ def campaign_profile(level: str, days: float) -> dict:
         moved.clear()
         return model
 
-    solvers.LinearSolver.solve, species.SpeciesField._band_solve = solve, band
+    solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve, band
     campaign.make_model = make_model
     cfg = load_config(CELL[0], [f'numerics.model="{level}"', f'schedule.duration="{days} d"'])
     try:
@@ -255,7 +255,7 @@ def campaign_profile(level: str, days: float) -> dict:
         wall, cpu = time.perf_counter() - w, time.process_time() - c
     finally:
         ex.unwrap()
-        solvers.LinearSolver.solve, species.SpeciesField._band_solve = solve0, band0
+        solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve0, band0
         campaign.make_model = make0
     wall -= holder["start"][0]
     cpu -= holder["start"][1]

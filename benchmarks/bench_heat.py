@@ -40,7 +40,7 @@ def problem(geometry, n0, n2):
     grid = Grid(geometry, faces, np.broadcast_to(lay.astype(np.int32), shape).copy(), {"b": 0, "s": 1, "t": 2})
     k = np.broadcast_to(np.array(K)[lay], shape).copy()
     rc = np.broadcast_to(np.array(RC)[lay], shape).copy()
-    q = np.broadcast_to((1e4**2 / np.array(SIGMA))[lay], shape).copy()
+    q = np.broadcast_to((1e4**2 / np.array(SIGMA))[lay], shape) * grid.volumes()  # W per cell
     return grid, HeatProperties.constant(shape, k, rc), {"z+": SurfaceBC(h=np.inf, value=773.0)}, q
 
 

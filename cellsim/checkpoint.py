@@ -9,7 +9,12 @@ While ``cellsim run ... -o OUT.h5`` runs, two files sit next to OUT.h5:
   data, the runner's state (step, taps, recorded series) and the number of snapshots
   written by then. It is HDF5 holding plain data only (cellsim.plaindata: numbers, strings,
   arrays and cellsim dataclasses, never code, unlike a pickle) with a SHA-256 of its content
-  that ``--resume`` checks: a damaged or altered checkpoint is an error naming it.
+  that ``--resume`` checks: a damaged or altered checkpoint is an error naming it. A
+checkpoint of an older cellsim whose configuration lacks what was added since (the
+``[materials]`` section, a lining layer's ``material``, renamed schedule keys) is read with
+them filled in as a result file is (cellsim.io.upgrade_config_fields: the packaged
+materials, which hold the values the code had before); any other difference of a stored
+class is an error naming the file, the class and its missing and extra fields.
 
 At the end the result is written to OUT.h5 (atomically, with the snapshots copied in) and
 both files are removed. ``cellsim run --resume OUT.h5`` reads the checkpoint, drops
@@ -113,10 +118,14 @@ class RunFile:
             if version != CHECKPOINT_FORMAT:
                 raise CheckpointError(f"{self.ckpt}: checkpoint format {version} is not "
                                       f"{CHECKPOINT_FORMAT}")
+            from .io import upgrade_config_fields  # the configuration of an older cellsim
+
             try:
-                data = load(h5, "checkpoint")
+                data = load(h5, "checkpoint", upgrade=upgrade_config_fields)
             except PlainDataError as exc:
-                raise CheckpointError(f"{self.ckpt}: {exc}") from None
+                raise CheckpointError(
+                    f"{self.ckpt}: {exc}. If it was written by another cellsim version, resume it "
+                    "with that version, or run the campaign again without --resume") from None
         if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT or not all(
                 k in data for k in ("config", "model", "runner", "n_snapshots")):
             raise CheckpointError(f"{self.ckpt}: incomplete checkpoint")

@@ -275,6 +275,28 @@ def legacy_material(layer_name: str) -> str:
     return "fireclay"
 
 
+def upgrade_config_fields(cls: type, fields: dict) -> dict:
+    """The stored fields of a configuration dataclass (a checkpoint's Config, plaindata) of an
+    older cellsim in today's schema, as ``upgrade_config_dict`` does for a result file: the
+    packaged materials where the configuration had none (their values are those the code
+    held before they moved to configs/materials/pot.toml), each lining layer's solid by the
+    old rule, the schedule's renamed keys. Other classes are returned as they are."""
+    from .config.loader import default_section
+    from .config.schema import Config, LiningLayer, Schedule
+
+    fields = dict(fields)
+    if cls is Config and "materials" not in fields:
+        fields["materials"] = default_section("materials")
+    elif cls is LiningLayer and "material" not in fields and "name" in fields:
+        fields["material"] = legacy_material(fields["name"])
+    elif cls is Schedule:
+        for old, new in (("stop_on_frozen_bath", "stop_on_frozen_electrolyte"),
+                         ("min_bath_liquid_fraction", "min_electrolyte_liquid_fraction")):
+            if old in fields:
+                fields.setdefault(new, fields.pop(old))
+    return fields
+
+
 def upgrade_config_dict(data: dict) -> dict:
     """A stored configuration (``config_to_dict``) of an older cellsim in today's schema:
     the packaged materials where it had none, each lining layer's solid by the old rule, the

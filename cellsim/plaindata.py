@@ -130,7 +130,7 @@ def _dataclass(spec: str, path: str, dataclass_only: bool = True) -> type:
     return cls
 
 
-def _get(node, path: str, h):
+def _get(node, path: str, h, upgrade=None):
     kind = node.attrs.get(TYPE)
     if isinstance(kind, bytes):
         kind = kind.decode()
@@ -172,7 +172,7 @@ def _get(node, path: str, h):
     if len(keys) != len(node):
         raise PlainDataError(f"{path}: {len(node)} members for {len(keys)} keys")
     _digest_update(h, path, kind, "\x00".join(keys).encode())
-    values = [_get(node[str(i)], f"{path}/{k}", h) for i, k in enumerate(keys)]
+    values = [_get(node[str(i)], f"{path}/{k}", h, upgrade) for i, k in enumerate(keys)]
     if kind == "dict":
         return dict(zip(keys, values))
     if kind == "list":
@@ -182,10 +182,16 @@ def _get(node, path: str, h):
     if kind.startswith("dataclass:"):
         cls = _dataclass(kind, path)
         names = {f.name for f in dataclasses.fields(cls)}
-        if set(keys) != names:
-            raise PlainDataError(f"{path}: fields {sorted(keys)} are not those of {cls.__qualname__}")
+        stored = dict(zip(keys, values))
+        if set(keys) != names and upgrade is not None:  # written by an older cellsim
+            stored = upgrade(cls, stored)
+        if set(stored) != names:
+            missing, extra = sorted(names - set(stored)), sorted(set(stored) - names)
+            diff = "; ".join(p for p in (f"missing fields {missing}" if missing else "",
+                                         f"unknown fields {extra}" if extra else "") if p)
+            raise PlainDataError(f"{path}: the stored {cls.__qualname__} is not today's ({diff})")
         obj = object.__new__(cls)
-        for k, v in zip(keys, values):
+        for k, v in stored.items():
             object.__setattr__(obj, k, v)
         return obj
     if kind.startswith("object:"):
@@ -198,14 +204,17 @@ def _get(node, path: str, h):
     raise PlainDataError(f"{path}: unknown type tag {kind!r}")
 
 
-def load(group: h5py.Group, name: str):
-    """Read ``group[name]`` written by :func:`dump`, checking its checksum."""
+def load(group: h5py.Group, name: str, upgrade=None):
+    """Read ``group[name]`` written by :func:`dump`, checking its checksum (of the data as
+    stored). ``upgrade(cls, fields) -> fields``: called for a dataclass whose stored fields
+    are not the class's (an older cellsim wrote them) with the stored values by field name;
+    it returns them in today's fields, or as they were (then the error names the difference)."""
     if name not in group:
         raise PlainDataError(f"{name}: not in the file")
     node = group[name]
     h = hashlib.sha256()
     try:
-        value = _get(node, name, h)
+        value = _get(node, name, h, upgrade)
     except PlainDataError:
         raise
     except (KeyError, ValueError, TypeError, OSError, RuntimeError) as exc:

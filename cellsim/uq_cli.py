@@ -230,10 +230,11 @@ def design(config, minimize, maximize, vary, constraints, method, maxiter, time_
     click.echo("design: " + _describe(variables, best.x))
     click.echo(f"binding: {', '.join(result.binding) or 'none (interior optimum or a bound)'}")
     at_bound = [b.split(" at its ")[0] for b in result.binding if " at its " in b]
-    if at_bound:  # the objective still improves there: the problem is bounded only by --vary
-        click.echo(f"unbounded within the keys' ranges: the {objective} still improves past the "
-                   f"--vary bound of {', '.join(at_bound)}; the optimum is the search box's "
-                   "(widen it if the key can go further, or add the constraint that stops it)")
+    if at_bound:  # only the search range holds the optimum there
+        click.echo(f"unbounded within the keys' ranges: the optimum sits on the --vary bound of "
+                   f"{', '.join(at_bound)}, which alone holds it (unless the {objective} is flat "
+                   "in that key); widen the range if the key can go further, or add the "
+                   "constraint that stops it")
     unit = lib.HEADLINE[objective][1]
     rows = [("lumped (search)", best.outputs)]
     sets = fixed + tuple(v.override(x) for v, x in zip(variables, best.x))

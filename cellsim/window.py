@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-C0 = 273.15
+from .units import ZERO_CELSIUS as C0
 
 FAMILY_MAX_TEMPERATURE = {"chloride": 850.0 + C0, "fluoride": 1000.0 + C0}  # K, [E] see above
 DEFAULT_MIN_SUPERHEAT = 5.0  # K [E] 5-20 K

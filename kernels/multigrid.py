@@ -82,14 +82,10 @@ def prolong_add(e, f0, f1, f2, scale, x):
 
 
 @njit(inline="always", cache=True)
-def _point_update(gx, gy, gz, shift, b, x, i, j, m):
-    """Gauss-Seidel update of cell (i, j, m) for A + shift on its diagonal (cells with no
-    conductance and no shift are left unchanged)."""
-    n0, n1, n2 = x.shape
-    d = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] + gz[i, j, m + 1] + shift
-    if d <= 0.0:
-        return
-    s = b[i, j, m]
+def _add_xy_neighbours(s, gx, gy, x, i, j, m):
+    """s plus the x and y neighbours' terms g x of cell (i, j, m), added in a fixed order
+    (the point and the z-line Gauss-Seidel updates share it)."""
+    n0, n1 = x.shape[0], x.shape[1]
     if i > 0:
         s += gx[i, j, m] * x[i - 1, j, m]
     if i < n0 - 1:
@@ -98,6 +94,18 @@ def _point_update(gx, gy, gz, shift, b, x, i, j, m):
         s += gy[i, j, m] * x[i, j - 1, m]
     if j < n1 - 1:
         s += gy[i, j + 1, m] * x[i, j + 1, m]
+    return s
+
+
+@njit(inline="always", cache=True)
+def _point_update(gx, gy, gz, shift, b, x, i, j, m):
+    """Gauss-Seidel update of cell (i, j, m) for A + shift on its diagonal (cells with no
+    conductance and no shift are left unchanged)."""
+    n0, n1, n2 = x.shape
+    d = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] + gz[i, j, m + 1] + shift
+    if d <= 0.0:
+        return
+    s = _add_xy_neighbours(b[i, j, m], gx, gy, x, i, j, m)
     if m > 0:
         s += gz[i, j, m] * x[i, j, m - 1]
     if m < n2 - 1:
@@ -231,7 +239,8 @@ def line_factors_z(gx, gy, gz, d, cp, inv):
 
 @njit(inline="always", cache=True)
 def _line_rhs(gx, gy, b, x, i, j, n0, n1, n2, rhs):
-    """rhs[m] = b + the x and y neighbours' terms of the z column (i, j) (no z coupling)."""
+    """rhs[m] = b + the x and y neighbours' terms of the z column (i, j) (no z coupling),
+    each cell's terms in the order of ``_add_xy_neighbours``."""
     for m in range(n2):
         rhs[m] = b[i, j, m]
     if i > 0:

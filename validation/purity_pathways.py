@@ -18,7 +18,8 @@ Inputs. The industrial refiner (configs/cells/industrial-3layer.toml) is a Pechi
 refiner: its bath (23 AlF3 / 17 NaF / 60 BaCl2), temperature (750 degC), anode (the Al-Cu
 eutectic, 33 % Cu) and magnesia side walls come from [Universalis-nd]; its current density
 (~0.5 A/cm2) and dimensions are [E] (no refiner's geometry was found: docs/purity.md lists
-what was searched), with a 10 cm ACD that the voltage rule makes consistent with >16 kWh/kg. The RUSAL rows run the reference rusal-3kA cell.
+what was searched), with a 10 cm ACD that the voltage rule makes consistent with >16 kWh/kg.
+The RUSAL rows run the reference rusal-3kA cell.
 SINTEF: cellsim stacks the anode below the melt, so a light 7xxx feed cannot be the anode; the
 three-layer run feeds it into the Al-33Cu alloy, whose entrained Cu (~30 ppm) is not what a
 side-by-side cell sees. The side-by-side row therefore takes the run's Cu from every pathway
@@ -48,11 +49,11 @@ SOLHEIM = "Solheim et al., MMTB 2021 [Solheim2021]"
 KNOWN_GAPS = {
     "RUSAL 3 kA: product Al vs the lab cell's 99.8 %": (
         "The model's product is ~99.99 % Al: with the entrainment coefficient calibrated on "
-        "industrial 4N metal, the make-up salts and a worn magnesia wall, nothing brings 0.2 % "
-        "of impurities into RUSAL's metal. Salt inclusions do not either: at the top of their "
-        "range (1e-4 kg per kg Al) they bring < 100 ppm of salt, mostly halogen and Ba. With "
-        "every purity coefficient at the top of its stated range the twitch feed of the lab "
-        "abstract gives ~99.98 %. A lab or prototype cell dirtier by ~50x in alloy "
+        "industrial 4N metal, the make-up salts and a worn magnesia wall, nothing brings 0.2 % of "
+        "impurities into RUSAL's metal. Salt inclusions do not either: at the top of their range "
+        "(1e-4 kg per kg Al) they bring < 100 ppm of salt, mostly halogen and Ba. With every "
+        "purity coefficient at the top of its stated range the twitch feed of the lab abstract "
+        "gives ~99.995 % (docs/purity.md). A lab or prototype cell dirtier by ~50x in alloy "
         "entrainment (alpha ~5e-3, an estimate that no measurement supports yet) or a source the "
         "model lacks (oxide inclusions, tools, dross) would; the prototypes' margin above 99.7 % "
         "is therefore an upper bound."),

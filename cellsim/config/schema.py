@@ -583,10 +583,11 @@ class LinearSolvers:
         "where the shift dominates (sum of the shift below 3 % of the operator's diagonal)",
         ("auto",) + SOLVER_BACKENDS, default="auto")
     species: str = choice(
-        "Species transport (nonsymmetric, bordered by the metal pools): band (banded "
-        "factorisations kept across steps), sparse (SuperLU per impurity and step, the "
-        "reference) or auto (band when it fits in memory)", ("auto", "band", "sparse"),
-        default="auto")
+        "Species transport (bordered by the metal pools; cellsim.fields.species.SOLVERS): band "
+        "(banded factorisations kept across steps), sparse (SuperLU per impurity and step, the "
+        "reference), auto (band when it fits in memory), or a PCG preconditioner as for the "
+        "heat and current (the pools eliminated; symmetric transport only, no migration)",
+        ("auto", "band", "sparse") + SOLVER_BACKENDS, default="auto")
 
 
 @dataclass(**_FROZEN)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..elements import ELEMENTS
+from ..units import ZERO_CELSIUS
 
 ATOMIC_MASS = {  # kg/mol, IUPAC 2021 standard atomic weights [R]; the metals as cellsim.elements
     "F": 18.998403e-3, "Cl": 35.45e-3, "Na": 22.98977e-3, "K": 39.0983e-3, "Li": 6.94e-3,
@@ -57,7 +58,7 @@ class Component:
 
 def _janz(name, cation, halogen, n, t_m, rho_m, k, cp, acidity=0.0, source="[Janz1988] [R]"):
     """Component from a Janz density line rho = rho_m - k (t - t_m) [g/cm3, degC]."""
-    return Component(name, cation, halogen, n, rho_m * 1e3, k * 1e3, t_m + 273.15, cp, acidity, source)
+    return Component(name, cation, halogen, n, rho_m * 1e3, k * 1e3, t_m + ZERO_CELSIUS, cp, acidity, source)
 
 
 def _fixed_volume(name, cation, halogen, n, V, cp, source):

@@ -41,10 +41,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..units import ZERO_CELSIUS
 from .components import COMPONENTS
 
 LOG = logging.getLogger("cellsim.electrolyte")
-KAPPA_CRYOLITE_960C = 7.22 * math.exp(-1204.3 / (960.0 + 273.15))  # S/cm, [Hives1993] [C]
+KAPPA_CRYOLITE_960C = 7.22 * math.exp(-1204.3 / (960.0 + ZERO_CELSIUS))  # S/cm, [Hives1993] [C]
 MGF2_LIQUIDUS_SLOPE = 3.95  # K per wt%, [Solheim1996] [S]
 
 _X_ALF3_50WT = (0.5 / COMPONENTS["AlF3"].molar_mass

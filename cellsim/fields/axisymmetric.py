@@ -43,7 +43,7 @@ from cellsim.config.schema import Config
 from cellsim.contracts import CellView, ElectricalPoint, ExchangeStep, Layers, OperatingPoint, Snapshot
 from cellsim.elements import ELEMENTS, IMPURITIES
 from cellsim.fields.current import CurrentSolver, Electrode, Kinetics, Terminal
-from cellsim.fields.heat import HeatState
+from cellsim.fields.heat import BoxSource, HeatState
 from cellsim.fields import heat_diagnostics as diagnostics
 from cellsim.fields.pot import PotOptions, outside_rod_length
 from cellsim.fields.remap import build_layers, remap_enthalpy
@@ -106,9 +106,19 @@ class PotMesh:
         self.electrolyte = g.region_mask("electrolyte")
         self.alloy = g.region_mask("anode_alloy")
         self.volumes = g.volumes()
-        self.sub_electrolyte = self.electrolyte[self.pot.current_slice]
-        self.electrolyte_weight = (np.where(self.electrolyte, self.volumes, 0.0).reshape(-1)
-                                   / self.volumes[self.electrolyte].sum())
+        # the current and the species live on the box of the cavity from the bottom collector
+        # up (the current sub-grid, their owner): the index map (a tuple of slices) and the
+        # sub-grid are made once per grid; the heat field's temperature is read through it
+        # (a view) and the Joule heat added through it (heat.BoxSource), so no quantity is
+        # copied between the grids in a step (snapshots place them on the pot grid for output)
+        self.box = self.pot.current_slice
+        self.current_grid = self.pot.current_grid()
+        self.sub_electrolyte = self.electrolyte[self.box]
+        # volume shares of the electrolyte and of the alloy per cell (sum 1): a power spread
+        # over a region by volume is power x share [W per cell]
+        self.electrolyte_share = np.where(self.electrolyte, self.volumes, 0.0) / self.volumes[self.electrolyte].sum()
+        self.alloy_share = np.where(self.alloy, self.volumes, 0.0) / self.volumes[self.alloy].sum()
+        self.electrolyte_weight = self.electrolyte_share.reshape(-1)
 
     def needs_remesh(self, alloy_depth: float, cathode_depth: float) -> bool:
         a0, c0 = self.grid_depths
@@ -183,7 +193,7 @@ class FieldElectrical:
     def sigma(self, hs: HeatState) -> np.ndarray:
         """Conductivity [S/m] of the current sub-grid: kappa(T) x liquid fraction in the electrolyte."""
         pot, el, m = self.mesh.pot, self.config.electrolyte, self.mesh.sub_electrolyte
-        sub = pot.current_slice
+        sub = self.mesh.box
         sigma = pot.sigma[sub].copy()
         T, f = hs.T[sub][m], hs.frac[sub][m]
         kappa = el.conductivity * np.exp(-el.conductivity_activation_energy / GAS_CONSTANT
@@ -205,7 +215,7 @@ class FieldElectrical:
             electrodes = [Electrode("anode", "anode_alloy", "electrolyte", k(kin.anode_exchange_current_density)),
                           Electrode("cathode", "cathode_metal", "electrolyte",
                                     k(kin.cathode_exchange_current_density))]
-            solver = CurrentSolver(self.mesh.pot.current_grid(), electrodes, Terminal("z-"), Terminal("z+", "rods"),
+            solver = CurrentSolver(self.mesh.current_grid, electrodes, Terminal("z-"), Terminal("z+", "rods"),
                                    solver=self.config.numerics.linear_solver.current)
             solver.warm_start(self._current_solver if self._current_solver is not None else self._last_solver)
             self._current_solver = solver
@@ -217,15 +227,14 @@ class FieldElectrical:
         """ElectrolyteFrozen if a horizontal section of the electrolyte is frozen in every cell
         (liquid fraction below FROZEN_ACROSS): no liquid path joins the electrodes, the imposed
         current would have to pass the solid electrolyte and its Joule heat would run away."""
-        pot = self.mesh.pot
         m = self.mesh.sub_electrolyte
-        f = np.where(m, hs.frac[pot.current_slice], -1.0)
+        f = np.where(m, hs.frac[self.mesh.box], -1.0)
         layers = np.nonzero(m.any(axis=(0, 1)))[0]
         best = f[:, :, layers].max(axis=(0, 1))
         if np.all(best >= FROZEN_ACROSS):
             return
         k = int(layers[np.argmin(best)])
-        z = float(pot.current_grid().centres(2)[k])
+        z = float(self.mesh.current_grid.centres(2)[k])
         el = self.config.electrolyte
         raise ElectrolyteFrozen(
             f"the electrolyte is frozen across at z = {z:.4f} m (liquid fraction below "
@@ -277,6 +286,13 @@ class FieldElectrical:
 
 
 # --------------------------------------------------------------------------------- thermal
+def _relaxed(old, new, omega: float):
+    """``old + omega (new - old)`` of a heat source (cell powers, or a BoxSource on one box)."""
+    if isinstance(new, BoxSource):
+        return BoxSource(new.box, old.power + omega * (new.power - old.power))
+    return old + omega * (new - old)
+
+
 class FieldThermal:
     """The transient heat field of the pot (module docstring)."""
 
@@ -313,13 +329,13 @@ class FieldThermal:
         return cell.state.feed_rate * feed_heating(self.config.scrap.feed_temperature, T)
 
     def _sources(self, cell: CellView, solution, feed_sink: float, reversible: float = 0.0) -> dict:
-        """Heat sources [W/m3] of the heat field from a current solution."""
+        """Heat sources of the heat field from a current solution, as powers per cell [W]:
+        the Joule heat where the current solver dissipated it, the electrode and reversible
+        heat spread over the electrolyte and the feed's sink over the alloy by volume."""
         mesh = self.mesh
-        vol = mesh.volumes
         interface = sum(abs(p) for p in solution.interface_power.values()) + reversible * cell.current
-        electrodes = np.where(mesh.electrolyte, interface / vol[mesh.electrolyte].sum(), 0.0)
-        feed = np.where(mesh.alloy, -feed_sink / vol[mesh.alloy].sum(), 0.0)
-        return {"joule": mesh.pot.embed(solution.joule), "electrodes": electrodes, "feed": feed}
+        return {"joule": BoxSource(mesh.box, solution.joule_power), "electrodes": interface * mesh.electrolyte_share,
+                "feed": -feed_sink * mesh.alloy_share}
 
     def start(self, cell: CellView, layers: Layers, electrical_provider: FieldElectrical) -> None:
         """Fields of a pot in operation: steady heat at the set point with its own Joule heat.
@@ -343,7 +359,7 @@ class FieldThermal:
             solution = electrical_provider.solve(cell, self.heat_state)
             new = self._sources(cell, solution, self._feed_sink(cell, T))
             sources = new if omega == 1.0 else {
-                key: sources[key] + omega * (new[key] - sources[key]) for key in new}
+                key: _relaxed(sources[key], new[key], omega) for key in new}
             self.heat_state, self.balance = self.heat_solver.steady(sources, self.heater, self.heat_state)
             self.version += 1
             change = abs(solution.terminal_voltage - previous)
@@ -369,7 +385,7 @@ class FieldThermal:
         return diagnostics.shell_temperature(self.mesh.pot, self.heat_state.T, self.balance)
 
     def step_temperature(self, cell: CellView) -> np.ndarray:
-        return self.heat_state.T[self.mesh.pot.current_slice]  # the heat step makes a new array
+        return self.heat_state.T[self.mesh.box]  # a view; the heat step makes a new array
 
     def advance(self, cell: CellView, dt: float, electrical_provider: FieldElectrical) -> float:
         d = cell.derived
@@ -401,7 +417,7 @@ class FieldSpecies:
 
     def rebuilt(self, cell: CellView, old) -> None:
         previous = self.field
-        self.field = SpeciesField(self.mesh.pot.current_grid(), SpeciesOptions.from_config(self.config))
+        self.field = SpeciesField(self.mesh.current_grid, SpeciesOptions.from_config(self.config))
         if old is not None:
             self.concentration = _remap_concentration(previous, self.field, self.concentration)
             self.field.adopt_factors(previous)

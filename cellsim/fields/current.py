@@ -74,7 +74,8 @@ class CurrentSolution:
     """Result of a current solve (SI units; arrays of cell shape unless stated).
 
     phi [V]; terminal_voltage V [V]; face_current: per axis, face-shape current along
-    +axis [A]; current_density (3, n0, n1, n2) [A/m2]; joule [W/m3]; power_by_region [W];
+    +axis [A]; current_density (3, n0, n1, n2) [A/m2]; joule_power: Joule heat per cell [W]
+    (the heat field's source as it is, cellsim.fields.heat); power_by_region [W];
     interface_power [W] per electrode; breakdown [V] (sums to terminal_voltage);
     newton_iterations.
     """
@@ -83,7 +84,7 @@ class CurrentSolution:
     terminal_voltage: float
     face_current: tuple[np.ndarray, np.ndarray, np.ndarray]
     current_density: np.ndarray
-    joule: np.ndarray
+    joule_power: np.ndarray
     power_by_region: dict[str, float]
     interface_power: dict[str, float]
     breakdown: dict[str, float]
@@ -312,7 +313,7 @@ class CurrentSolver:
             dens[a] = 0.5 * (np.take(jd, np.arange(n), axis=a) + np.take(jd, np.arange(1, n + 1), axis=a))
         by_region = {name: float(power[cells].sum()) for name, cells in self._region_cells.items()}
         breakdown = voltage_breakdown(by_region, iface_power, current) if self.anode_masks else {}
-        return CurrentSolution(phi, float(volt), tuple(flux), dens, power / self._volumes, by_region,
+        return CurrentSolution(phi, float(volt), tuple(flux), dens, power, by_region,
                                iface_power, breakdown, iterations)
 
 

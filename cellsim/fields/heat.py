@@ -4,9 +4,10 @@ Unknown: the volumetric enthalpy H [J/m3] per cell (cellsim.kernels.heat gives H
 solid/liquid heat capacities and latent heat), so freezing and melting (the electrolyte
 ledge, metal pads running cold) need no front tracking. Backward Euler in time:
 
-    R(H) = V (H - H_old) / dt + A(k) T(H) - b_boundary(T) - V q - P q_heater = 0,
+    R(H) = V (H - H_old) / dt + A(k) T(H) - b_boundary(T) - Q - P q_heater = 0,
 
-solved by Newton's method in the temperature form (A + diag(V C / dt)) dT = -R with
+with Q the source power per cell [W] (sources are given as powers per cell, the unit of
+the right-hand side, so no volume enters or leaves them), solved by Newton's method in the temperature form (A + diag(V C / dt)) dT = -R with
 C = dH/dT, dH = C dT (clipped at the kinks of H(T)). The conductivity k = k_s + f (k_l -
 k_s) is taken at the liquid fraction f of the start of the step (lagged; exact
 conservation is kept because A stays a symmetric conductance operator). The steady state
@@ -27,7 +28,7 @@ import numpy as np
 
 from cellsim.fields.grid import Grid
 from cellsim.fields.heat_linear import ShiftedSolver
-from cellsim.fields.solvers import ConvergenceError
+from cellsim.fields.solvers import ConvergenceError, StencilOperator
 from cellsim.kernels import fv
 from cellsim.kernels import heat as hk
 from cellsim.units import STEFAN_BOLTZMANN
@@ -100,6 +101,17 @@ class Heater:
     control: np.ndarray
     set_point: float
     max_power: float = np.inf
+
+
+@dataclass(frozen=True, eq=False)
+class BoxSource:
+    """A heat source that lives on a box of the grid: ``power`` [W per cell] of the cells
+    ``grid[box]`` (``box`` a tuple of slices), zero elsewhere. The current's Joule heat is
+    one: the current solver owns it on its sub-grid and the heat solver adds it where it is,
+    with no copy of it on the full grid."""
+
+    box: tuple
+    power: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -280,7 +292,7 @@ class HeatSolver:
                                   + 1.0 / np.where(h > 0, h * self.areas[a], 1.0)), ga)
             ga.flags.writeable = False
             g.append(ga)
-        diag = g[0][:-1] + g[0][1:] + g[1][:, :-1] + g[1][:, 1:] + g[2][:, :, :-1] + g[2][:, :, 1:]
+        diag = StencilOperator(*g).diagonal()
         self._g_cache = (k.copy(), g)
         self._diag_int = diag
         return g
@@ -332,7 +344,8 @@ class HeatSolver:
     # -- Newton ------------------------------------------------------------------------
     def step(self, state: HeatState, dt: float, sources: dict | None = None,
              heater: Heater | None = None) -> tuple[HeatState, HeatBalance]:
-        """Advance one backward-Euler step of dt [s]; sources: name -> cell array [W/m3]."""
+        """Advance one backward-Euler step of dt [s]; sources: name -> power per cell [W]
+        (a cell array, a scalar: that power in every cell, or a ``BoxSource``)."""
         if not dt > 0:
             raise ValueError(f"time step must be positive, got {dt!r}")
         m = self.volumes / dt
@@ -380,7 +393,10 @@ class HeatSolver:
         shape = self.grid.shape
         q = np.zeros(shape)
         for s in (sources or {}).values():
-            q += np.broadcast_to(s, shape) * self.volumes
+            if isinstance(s, BoxSource):
+                q[s.box] += s.power
+            else:
+                q += np.broadcast_to(s, shape)
         if heater is not None:
             hv = np.where(heater.region, self.volumes, 0.0)
             qh = hv / hv.sum()
@@ -478,13 +494,16 @@ class HeatSolver:
             losses[name] = float(np.sum(flux if mask is None else flux[mask]))
         src = {}
         for name, s in (sources or {}).items():
-            p = (np.broadcast_to(s, shape) * self.volumes).reshape(-1)
+            if isinstance(s, BoxSource):  # the cells of the box only (the rest hold 0 W)
+                p, mat = s.power.reshape(-1), self.grid.material[s.box].reshape(-1)
+            else:
+                p, mat = np.broadcast_to(s, shape).reshape(-1), self._mat_flat
             if self._n_ids is not None:  # one pass over the cells: sums by region id
-                by_id = np.bincount(self._mat_flat, weights=p, minlength=self._n_ids)
+                by_id = np.bincount(mat, weights=p, minlength=self._n_ids)
                 src[name] = {reg: float(by_id[rid]) if 0 <= rid < by_id.size else 0.0
                              for reg, rid in self._region_ids}
             else:
-                src[name] = {reg: float(p[self._mat_flat == rid].sum()) for reg, rid in self._region_ids}
+                src[name] = {reg: float(p[mat == rid].sum()) for reg, rid in self._region_ids}
         total_src = sum(sum(r.values()) for r in src.values())
         residual = stored - (total_src + P - sum(losses.values()))
         return HeatBalance(stored, src, float(P), float(demand), losses, float(residual), it)

@@ -28,8 +28,10 @@ e.g. another architecture, registers here):
 
 ``LinearSolver(op, backend)`` couples an operator with a backend and its reuse policy;
 ``make_solver``, ``DirectSolver`` and ``MultigridSolver`` are the named constructors the
-field modules use. The species transport (nonsymmetric, bordered by the metal pools) has its
-own band path in cellsim.fields.species / kernels.species.
+field modules use. The species transport (bordered by the metal pools, nonsymmetric with
+drift) builds its step systems on the same ``StencilOperator`` and solves them by a backend of
+``cellsim.fields.species.SOLVERS``: its band and sparse direct paths, or this PCG with any of
+these preconditioners when the transport is symmetric.
 """
 
 from __future__ import annotations
@@ -85,10 +87,17 @@ def threads_for(n_cells: int) -> None:
 class StencilOperator:
     """A + diag(shift): face conductances gx (n0+1, n1, n2), gy (n0, n1+1, n2),
     gz (n0, n1, n2+1) and an optional shift (n0, n1, n2) >= 0 (None: no shift). The arrays
-    are referenced, not copied; ``copy()`` takes a snapshot."""
+    are referenced, not copied; ``copy()`` takes a snapshot.
 
-    def __init__(self, gx, gy, gz, shift=None):
+    ``g_hi``: a nonsymmetric stencil (the species transport with drift) has a second set of
+    face coefficients, those of the high-side cell in the face's flux, ``g`` being the
+    low-side cell's: flux = g c_lo - g_hi c_hi. None (every field but that one): symmetric.
+    The PCG and its backends take symmetric operators only; the species' band and sparse
+    paths take both (cellsim.fields.species.SOLVERS)."""
+
+    def __init__(self, gx, gy, gz, shift=None, g_hi=None):
         self.g = (gx, gy, gz)
+        self.g_hi = None if g_hi is None else tuple(g_hi)
         self.shape = (gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1)
         if shift is not None:
             shift = np.ascontiguousarray(shift, dtype=np.float64).reshape(self.shape)
@@ -99,7 +108,8 @@ class StencilOperator:
         return int(np.prod(self.shape))
 
     def copy(self) -> "StencilOperator":
-        return StencilOperator(*(a.copy() for a in self.g), None if self.shift is None else self.shift.copy())
+        return StencilOperator(*(a.copy() for a in self.g), None if self.shift is None else self.shift.copy(),
+                               None if self.g_hi is None else tuple(a.copy() for a in self.g_hi))
 
     def same_as(self, other: "StencilOperator | None") -> bool:
         """The same coefficients (element by element) as ``other``."""
@@ -390,6 +400,8 @@ class LinearSolver:
     """
 
     def __init__(self, op: StencilOperator, backend: str = "multigrid", refactor_after: int = 8, **options):
+        if op.g_hi is not None:
+            raise ValueError("the PCG takes symmetric operators only (g_hi is None)")
         if backend not in BACKENDS:
             raise ValueError(f"solver backend must be one of {sorted(BACKENDS)}, got {backend!r}")
         self.op, self.backend_name, self.refactor_after = op, backend, refactor_after

@@ -38,6 +38,7 @@ import scipy.sparse.linalg as spla
 
 from cellsim.elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from cellsim.fields.grid import Grid
+from cellsim.fields.solvers import BACKENDS, LinearSolver, StencilOperator
 from cellsim.kernels import fv
 from cellsim.kernels import species as ks
 from cellsim.lumped import chemistry
@@ -45,7 +46,9 @@ from cellsim.units import FARADAY, GAS_CONSTANT
 
 N_SPECIES = len(IMPURITIES)
 SALT_FILMS = ("wall", "resolved")
-LINEAR_SOLVERS = ("auto", "band", "sparse")
+# the species' direct paths and, for a symmetric transport (no migration), PCG with any
+# preconditioner of the linear-algebra layer (cellsim.fields.solvers.BACKENDS)
+LINEAR_SOLVERS = ("auto", "band", "sparse") + tuple(BACKENDS)
 # "auto" takes the band path (kernels/species: band LU of the bordered step matrix, kept and
 # reused as the preconditioner of an iterative refinement while it converges fast) when its
 # factors, one per impurity, fit in this many bytes (the default 3D quarter pot: 26 MB);
@@ -79,7 +82,10 @@ class SpeciesOptions:
         (Al leaving the alloy enriches its surface in impurities; Al arriving dilutes the
         cathode's), see docs/species.md.
     linear_solver : "band" (reused band factorisations, see BAND_MAX_BYTES), "sparse"
-        (SuperLU per impurity and step: the reference) or "auto" (band when it fits).
+        (SuperLU per impurity and step: the reference), "auto" (band when it fits), or a
+        preconditioner of cellsim.fields.solvers.BACKENDS ("lu", "multigrid", "jacobi": PCG on
+        the cell block with the pools eliminated, for a symmetric transport: no migration);
+        all take the same ``BorderedSystem`` (``SOLVERS``).
     """
 
     salt_concentration: float
@@ -102,6 +108,9 @@ class SpeciesOptions:
             raise ValueError(f"linear_solver must be one of {LINEAR_SOLVERS}, got {self.linear_solver!r}")
         if self.salt_film not in SALT_FILMS:
             raise ValueError(f"salt_film must be one of {SALT_FILMS}, got {self.salt_film!r}")
+        if self.linear_solver in BACKENDS and self.migration:
+            raise ValueError(f"linear_solver {self.linear_solver!r} (PCG) needs a symmetric transport: "
+                             "migration makes it nonsymmetric (use 'band' or 'sparse')")
         if len(self.molecular_diffusivity) != N_SPECIES or min(self.molecular_diffusivity) <= 0.0:
             raise ValueError(f"molecular_diffusivity needs {N_SPECIES} positive values [m2/s]")
         if not self.eddy_diffusivity >= 0.0:
@@ -233,10 +242,14 @@ class SpeciesField:
         if solver == "auto":
             solver = "band" if band_bytes <= BAND_MAX_BYTES else "sparse"
         self._bw = bw if solver == "band" else None
+        self._band_width = bw
         self._band = np.empty((self.n, 2 * bw + 1))  # the cell block (band storage), assembly buffer
-        self._factors = None  # reused factorisations of the band path (``_band_solve``)
+        self.solver = SOLVERS[solver](self)  # one backend for every impurity and step
         self._wall = None  # side-wall cells (``wall_cells``), found on first use
-        self.n_factorisations = 0
+
+    @property
+    def n_factorisations(self) -> int:
+        return self.solver.n_factorisations
 
     def _interface(self, salt: int, metal: int) -> _Interface:
         g, mat = self.grid, self.grid.material
@@ -265,10 +278,10 @@ class SpeciesField:
     # ------------------------------------------------------------------ helpers
     def reset_caches(self) -> None:
         """Drop the reused factorisations (a sync point: what follows depends on the state alone)."""
-        self._factors = None
+        self.solver.reset()
 
     def adopt_factors(self, old: "SpeciesField | None") -> bool:
-        """Keep ``old``'s band factorisations (``_band_solve``) on this field when a remesh
+        """Keep ``old``'s band factorisations (``BandSolver``) on this field when a remesh
         left the electrolyte's cells as they were: the same cells column by column (so the same
         numbering and band), the same interface faces. The layer only moved, so its matrices are
         nearly the old ones and the kept factors precondition them as a stale factor of an
@@ -277,7 +290,10 @@ class SpeciesField:
         much as 40 steps with a kept one on the default 3D pot. Narrow bands (every r-z grid:
         band work below ADOPT_MIN_WORK) refactorise, which costs there about as much as one
         preconditioned iteration. Returns whether they were kept."""
-        if old is None or old._factors is None or old._bw is None or self._bw != old._bw or self.n != old.n:
+        if old is None or old._bw is None or self._bw != old._bw or self.n != old.n:
+            return False
+        if not (isinstance(old.solver, BandSolver) and isinstance(self.solver, BandSolver)) \
+                or old.solver._factors is None:
             return False
         if self.n * (self._bw + 1) ** 2 < ADOPT_MIN_WORK:
             return False
@@ -287,7 +303,7 @@ class SpeciesField:
                         and np.array_equal(getattr(old, side).axis, getattr(self, side).axis)
                         for side in ("anode", "cathode")))
         if same:
-            self._factors = old._factors
+            self.solver._factors = old.solver._factors
         return same
 
     def uniform(self, moles) -> np.ndarray:
@@ -353,7 +369,10 @@ class SpeciesField:
         T_face = np.broadcast_to(np.asarray(T, dtype=float), self.grid.shape).ravel()[itf.salt_flat]
         enrich = np.ones(itf.cell.size)
         if current is not None and o.surface_depletion:
-            F = np.array([current.face_current[a].ravel()[f] for a, f in zip(itf.axis, itf.face_flat)])
+            F = np.empty(itf.cell.size)  # the faces' currents, gathered axis by axis
+            for a in np.unique(itf.axis):
+                on = itf.axis == a
+                F[on] = current.face_current[a].ravel()[itf.face_flat[on]]
             j_out = itf.sign * F / itf.area  # anodic current density metal -> salt [A/m2]
             enrich = np.exp(j_out / (3.0 * FARADAY * k_metal * pool.c_total))
         x_al_surface = 1.0 - (1.0 - pool.x_al) * enrich
@@ -438,20 +457,35 @@ class SpeciesField:
         Row i is the net outflow of cell i plus its storage V/dt.
         """
         coeffs, diag, b, gs, border = self._system(k, dt, c_old, alloy, cathode, S_anode, S_cathode, T, phi)
-        band, bw = self._band, self._band.shape[1] // 2  # band[p, bw + q - p] = A[p, q]
-        ks.assemble_band(self.index, *coeffs, diag, bw, band)
+        shift = np.ones(self.grid.shape)
+        shift[self.mask] = diag
+        plain = not self.options.migration or phi is None
+        op = StencilOperator(coeffs[0], coeffs[2], coeffs[4], shift,
+                             g_hi=None if plain else (coeffs[1], coeffs[3], coeffs[5]))
+        cells = [cell for cell, *_ in border]
+        system = BorderedSystem(
+            op, np.concatenate(cells).astype(np.int64) if cells else np.zeros(0, dtype=np.int64),
+            np.concatenate([np.full(c.size, j, dtype=np.int64) for j, c in enumerate(cells)]) if cells
+            else np.zeros(0, dtype=np.int64),
+            np.concatenate([-g * S for _, g, S, _, _ in border]) if cells else np.zeros(0),
+            np.concatenate([-g for _, g, _, _, _ in border]) if cells else np.zeros(0),
+            np.array([d for _, _, _, d, _ in border], dtype=float),
+            np.concatenate([b, [bp for *_, bp in border]]))
+        return self.bordered_matrix(system), system.b, (coeffs, gs)
+
+    def bordered_matrix(self, s: "BorderedSystem"):
+        """The matrix of a ``BorderedSystem`` as scipy CSR [m3/s] (unknowns: the electrolyte
+        cells in C order, then the pools)."""
+        cf, diag = self._cell_block(s.op)
+        band, bw = self._band, self._band_width  # band[p, bw + q - p] = A[p, q]
+        ks.assemble_band(self.index, *cf, diag, bw, band)
         p, offset = np.nonzero(band)
-        rows, cols, vals = [p], [p + offset - bw], [band[p, offset]]
-        for row, (cell, g, S, d_pool, b_pool) in enumerate(border, start=self.n):
-            rows += [cell, np.full(cell.size, row), [row]]
-            cols += [np.full(cell.size, row), cell, [row]]
-            vals += [-g * S, -g, [d_pool]]
-            b = np.append(b, b_pool)
-        rows, cols = (np.concatenate([np.asarray(r, dtype=np.int64) for r in x]) for x in (rows, cols))
-        vals = np.concatenate([np.asarray(v, dtype=float) for v in vals])
-        n_unknowns = self.n + len(border)
-        A = sp.csr_matrix((vals, (rows, cols)), shape=(n_unknowns, n_unknowns))
-        return A, b, (coeffs, gs)
+        n, P = self.n, s.pool_diag.size
+        pools = n + np.arange(P)
+        rows = np.concatenate([p, s.cell, n + s.pool, pools])
+        cols = np.concatenate([p + offset - bw, n + s.pool, s.cell, pools])
+        vals = np.concatenate([band[p, offset], s.col, s.row, s.pool_diag])
+        return sp.csr_matrix((vals, (rows, cols)), shape=(n + P, n + P))
 
     # ------------------------------------------------------------------ time step
     def step(self, dt: float, c: np.ndarray, alloy: MetalPool, cathode: MetalPool, T,
@@ -474,19 +508,7 @@ class SpeciesField:
             phi = current.phi if phi is None else phi
         S_a = self.exchange_ratios("anode", alloy, T, current, alf3_activity)
         S_c = self.exchange_ratios("cathode", cathode, T, current, alf3_activity)
-        if self._bw is not None:
-            return self._step_band(dt, c, alloy, cathode, S_a, S_c, T, phi)
-        c_new = np.zeros_like(c)
-        flux_a, flux_c = np.zeros(N_SPECIES), np.zeros(N_SPECIES)
-        for k in range(N_SPECIES):
-            c_old = c[k][self.mask]
-            A, b, parts = self.linear_system(k, dt, c_old, alloy, cathode, S_a[:, k], S_c[:, k], T, phi)
-            x = _solve(A, b)
-            if not np.all(np.isfinite(x)):
-                raise FloatingPointError(f"species solve for {IMPURITIES[k]} gave non-finite values")
-            c_new[k][self.mask], flux_a[k], flux_c[k] = self._conservative_update(
-                k, dt, x, c_old, alloy, cathode, S_a[:, k], S_c[:, k], *parts)
-        return SpeciesStep(c_new, flux_a, flux_c)
+        return self._step_systems(dt, c, alloy, cathode, S_a, S_c, T, phi)
 
     def _coefficient_stack(self, T, phi) -> list[np.ndarray]:
         """``_coefficients`` of every impurity stacked, (N_SPECIES, face shape) per array;
@@ -501,10 +523,9 @@ class SpeciesField:
             self._stacks[key] = stack
         return stack
 
-    def _step_band(self, dt, c, alloy, cathode, S_a, S_c, T, phi) -> SpeciesStep:
-        """All impurities with the band path (``_band_solve``, then
-        kernels/species.conservative_update_all): the same system and update as the
-        per-impurity path."""
+    def _step_systems(self, dt, c, alloy, cathode, S_a, S_c, T, phi) -> SpeciesStep:
+        """All impurities: each one's ``BorderedSystem`` solved by the field's backend
+        (``_solve_systems``), then kernels/species.conservative_update_all."""
         o = self.options
         finite = [math.isfinite(p.volume) for p in (alloy, cathode)]
         if not math.isfinite(dt) and any(finite):
@@ -539,7 +560,8 @@ class SpeciesField:
             col = row = np.zeros((N_SPECIES, 0))
             pool_diag = np.zeros((N_SPECIES, 0))
         x = np.empty((N_SPECIES, self.n + P))
-        self._band_solve(coeffs, diag, cell, pool_of, col, row, pool_diag, b, x, dt)
+        self._solve_systems(coeffs, diag, cell, pool_of, col, row, pool_diag, b, x, dt,
+                            not self.options.migration or phi is None)
         if not np.all(np.isfinite(x)):
             bad = [IMPURITIES[k] for k in range(N_SPECIES) if not np.all(np.isfinite(x[k]))]
             raise FloatingPointError(f"species solve for {', '.join(bad)} gave non-finite values")
@@ -553,14 +575,76 @@ class SpeciesField:
         c_new[:, self.mask] = cells_new
         return SpeciesStep(c_new, flux_a, flux_c)
 
-    def _band_solve(self, coeffs, diag, cell, pool_of, col, row, pool_diag, b, x, dt) -> None:
-        """x[k] = M_k^-1 b[k] for every impurity: GMRES (kernels/species.bordered_iterate)
-        preconditioned by a band factorisation of an earlier step's matrix, renewed when it
-        needs more than REFACTOR_AFTER iterations or fails, or when the time step changed
-        by more than 30 % (the storage term with it). The result is
-        the solution to the float64 floor whether the factorisation is fresh or reused."""
-        n, bw, P = self.n, self._bw, pool_diag.shape[1]
-        key = (P, cell.size)
+    def _solve_systems(self, coeffs, diag, cell, pool_of, col, row, pool_diag, b, x, dt, symmetric) -> None:
+        """x[k] = M_k^-1 b[k] for every impurity, M_k its ``BorderedSystem`` (on the
+        StencilOperator type: face coefficients, the diagonal as the shift), by the field's
+        backend (``self.solver``)."""
+        shift = np.ones((N_SPECIES,) + self.grid.shape)  # 1 on the cells that are not unknowns
+        shift[:, self.mask] = diag
+        self.solver.begin(dt, pool_diag.shape[1], cell.size)
+        for k in range(N_SPECIES):
+            lo, hi = (coeffs[0][k], coeffs[2][k], coeffs[4][k]), (coeffs[1][k], coeffs[3][k], coeffs[5][k])
+            op = StencilOperator(*lo, shift[k], g_hi=None if symmetric else hi)
+            self.solver.solve(k, BorderedSystem(op, cell, pool_of, col[k], row[k], pool_diag[k], b[k]), x[k])
+
+    def _cell_block(self, op: StencilOperator):
+        """(face coefficients lo, hi per axis interleaved, diagonal over the unknowns) of a
+        cell block, as the kernels of kernels/species take them."""
+        hi = op.g if op.g_hi is None else op.g_hi
+        return (op.g[0], hi[0], op.g[1], hi[1], op.g[2], hi[2]), op.shift[self.mask]
+
+    def __repr__(self) -> str:
+        o = self.options
+        return (f"SpeciesField({self.n} electrolyte cells, {self.anode.cell.size} anode and "
+                f"{self.cathode.cell.size} cathode faces, D_eff={o.diffusivity.min():.3g} m2/s, "
+                f"salt_film={o.salt_film!r}, migration={o.migration})")
+
+
+# ------------------------------------------------------------------ the step systems and their solvers
+@dataclass(frozen=True, eq=False)
+class BorderedSystem:
+    """One impurity's backward-Euler step, on the operator type of the linear-algebra layer.
+
+    op : the cell block, a ``cellsim.fields.solvers.StencilOperator`` on the species grid:
+        face coefficients [m3/s] (of the low-side cell in ``op.g``; of the high-side cell in
+        ``op.g_hi`` when the drift makes the stencil nonsymmetric, None otherwise) and the
+        shift: storage V/dt plus the interface conductances on the electrolyte cells, 1 on
+        the other cells (no unknowns there: identity rows, value 0).
+    cell, pool, col, row, pool_diag : the pools of finite volume as extra unknowns: per
+        interface face its salt cell (unknown number), its pool, its entry in the cell's row
+        (-g S) and in the pool's row (-g); the pools' diagonals (P,).
+    b : right-hand side over the unknowns (the electrolyte cells in C order, then the P
+        pools) [mol/s].
+    """
+
+    op: StencilOperator
+    cell: np.ndarray
+    pool: np.ndarray
+    col: np.ndarray
+    row: np.ndarray
+    pool_diag: np.ndarray
+    b: np.ndarray
+
+
+class BandSolver:
+    """GMRES (kernels/species.bordered_iterate) preconditioned by a band factorisation of an
+    earlier step's matrix, renewed when it needs more than REFACTOR_AFTER iterations or
+    fails, or when the time step changed by more than 30 % (the storage term with it). The
+    result is the solution to the float64 floor whether the factorisation is fresh or reused."""
+
+    name = "band"
+
+    def __init__(self, field: "SpeciesField"):
+        self.field, self.n_factorisations = field, 0
+        self.reset()
+
+    def reset(self) -> None:
+        self._factors = None
+
+    def begin(self, dt: float, n_pools: int, n_faces: int) -> None:
+        field = self.field
+        n, bw, P = field.n, field._band_width, n_pools
+        key = (P, n_faces)
         f = self._factors
         if f is None or f["key"] != key:
             f = self._factors = dict(key=key, lu=np.empty((N_SPECIES, n, 2 * bw + 1)),
@@ -572,54 +656,114 @@ class SpeciesField:
         if not (math.isfinite(dt) and math.isfinite(f["dt"]) and abs(dt / f["dt"] - 1.0) <= 0.3 or dt == f["dt"]):
             f["renew"][:] = True
         f["dt"] = dt
-        for k in range(N_SPECIES):
-            cf = [v[k] for v in coeffs]
-            for attempt in range(2):
-                fresh = bool(f["renew"][k])
-                if fresh:
-                    ks.assemble_band(self.index, *cf, diag[k], bw, self._band)
-                    if ks.bordered_factor(self._band, bw, cell, pool_of, col[k], pool_diag[k], row[k],
-                                          f["lu"][k], f["z"][k], f["schur"][k]):
-                        raise FloatingPointError(f"species solve for {IMPURITIES[k]}: the step matrix "
-                                                 "has a non-positive pivot")
-                    self.n_factorisations += 1
-                else:  # the current border with the kept cell-block factor
-                    ks.bordered_border(f["lu"][k], bw, cell, pool_of, col[k], pool_diag[k], row[k],
-                                       f["z"][k], f["schur"][k])
-                it = ks.bordered_iterate(self.index, *cf, diag[k], cell, pool_of, col[k], row[k], pool_diag[k],
-                                         b[k], f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x[k], f["V"], f["Zp"], f["H"],
-                                         f["work"])
-                f["renew"][k] = it < 0 or it > REFACTOR_AFTER
-                if it >= 0:
-                    f["iterations"][k] = it
-                    break
-                if fresh:
-                    raise FloatingPointError(f"species solve for {IMPURITIES[k]} did not converge "
-                                             "(non-finite values or no contraction)")
 
-    def _conservative_update(self, k, dt, x, c_old, alloy, cathode, S_a, S_c, coeffs, gs):
-        """New cell values and the mean fluxes (alloy -> salt, salt -> cathode) [mol/s] from
-        the face fluxes of the solution x: c_new = c_old - dt/V (net outflow). It differs from
-        x by the solver residual only, and every face flux leaves one inventory and enters
-        another, so the totals close to the rounding of the fluxes (not of the coefficients,
-        which strong mixing makes 1e5 times the storage term)."""
-        cells = x[:self.n]
-        out = np.empty(self.n)
-        ks.net_outflow(self.index, *coeffs, cells, out)
-        totals, pos = [], self.n
-        for pool, itf, S, g in ((alloy, self.anode, S_a, gs[0]), (cathode, self.cathode, S_c, gs[1])):
-            c_metal = pool.c[k]
-            if math.isfinite(pool.volume):
-                c_metal, pos = x[pos], pos + 1
-            per_face = np.empty(g.size)
-            totals.append(ks.face_flux_sum(g, np.ascontiguousarray(S), c_metal, itf.cell, cells, per_face))
-            np.subtract.at(out, itf.cell, per_face)
-        if not math.isfinite(dt):
-            return cells, totals[0], -totals[1]
-        return c_old - dt * out / self.volumes, totals[0], -totals[1]
+    def solve(self, k: int, s: BorderedSystem, x: np.ndarray) -> None:
+        field, f = self.field, self._factors
+        bw = field._band_width
+        cf, diag = field._cell_block(s.op)
+        for attempt in range(2):
+            fresh = bool(f["renew"][k])
+            if fresh:
+                ks.assemble_band(field.index, *cf, diag, bw, field._band)
+                if ks.bordered_factor(field._band, bw, s.cell, s.pool, s.col, s.pool_diag, s.row,
+                                      f["lu"][k], f["z"][k], f["schur"][k]):
+                    raise FloatingPointError(f"species solve for {IMPURITIES[k]}: the step matrix "
+                                             "has a non-positive pivot")
+                self.n_factorisations += 1
+            else:  # the current border with the kept cell-block factor
+                ks.bordered_border(f["lu"][k], bw, s.cell, s.pool, s.col, s.pool_diag, s.row,
+                                   f["z"][k], f["schur"][k])
+            it = ks.bordered_iterate(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
+                                     s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x, f["V"],
+                                     f["Zp"], f["H"], f["work"])
+            f["renew"][k] = it < 0 or it > REFACTOR_AFTER
+            if it >= 0:
+                f["iterations"][k] = it
+                break
+            if fresh:
+                raise FloatingPointError(f"species solve for {IMPURITIES[k]} did not converge "
+                                         "(non-finite values or no contraction)")
 
-    def __repr__(self) -> str:
-        o = self.options
-        return (f"SpeciesField({self.n} electrolyte cells, {self.anode.cell.size} anode and "
-                f"{self.cathode.cell.size} cathode faces, D_eff={o.diffusivity.min():.3g} m2/s, "
-                f"salt_film={o.salt_film!r}, migration={o.migration})")
+
+class SparseSolver:
+    """SuperLU of the whole bordered matrix per impurity and step, with one step of
+    iterative refinement: the reference."""
+
+    name = "sparse"
+
+    def __init__(self, field: "SpeciesField"):
+        self.field, self.n_factorisations = field, 0
+
+    def reset(self) -> None:
+        pass
+
+    def begin(self, dt: float, n_pools: int, n_faces: int) -> None:
+        pass
+
+    def solve(self, k: int, s: BorderedSystem, x: np.ndarray) -> None:
+        x[:] = _solve(self.field.bordered_matrix(s), s.b)
+        self.n_factorisations += 1
+
+
+class PCGSolver:
+    """PCG of the linear-algebra layer (``cellsim.fields.solvers.LinearSolver``, the
+    preconditioner ``backend`` of BACKENDS, kept per impurity across steps) on the cell block,
+    the pools eliminated through their Schur complement (P + 1 solves with the cell block per
+    impurity and step: x = A^-1 (b_c - B y), (D - R A^-1 B) y = b_p - R A^-1 b_c). For a
+    symmetric transport (no migration); the pools' few unknowns are solved densely."""
+
+    RTOL = 1e-14  # relative residual asked; a solve stalling at the float64 floor is accepted
+
+    def __init__(self, field: "SpeciesField", backend: str):
+        self.field, self.backend, self.name = field, backend, backend
+        self.reset()
+
+    @property
+    def n_factorisations(self) -> int:
+        return sum(s.n_factorisations for s in self._linear.values())
+
+    def reset(self) -> None:
+        self._linear = {}
+
+    def begin(self, dt: float, n_pools: int, n_faces: int) -> None:
+        pass
+
+    def _cells(self, values: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.field.grid.shape)
+        out[self.field.mask] = values
+        return out
+
+    def solve(self, k: int, s: BorderedSystem, x: np.ndarray) -> None:
+        if s.op.g_hi is not None:
+            raise ValueError(f"species solver {self.backend!r} (PCG) needs a symmetric transport")
+        field, n = self.field, self.field.n
+        linear = self._linear.get(k)
+        if linear is None:
+            linear = self._linear[k] = LinearSolver(s.op, self.backend)
+        else:
+            linear.update(s.op)
+        mask = field.mask
+
+        def solve_cells(rhs):
+            return linear.solve(self._cells(rhs), rtol=self.RTOL, maxiter=1000)[mask]
+
+        x0 = solve_cells(s.b[:n])
+        P = s.pool_diag.size
+        if P == 0:
+            x[:n] = x0
+            return
+        xs = [solve_cells(np.bincount(s.cell[s.pool == j], s.col[s.pool == j], n)) for j in range(P)]
+        schur = np.diag(np.asarray(s.pool_diag, dtype=float))
+        rhs = np.array(s.b[n:], dtype=float)
+        for j in range(P):
+            sel = s.pool == j
+            rhs[j] -= float(np.dot(s.row[sel], x0[s.cell[sel]]))
+            for m in range(P):
+                schur[j, m] -= float(np.dot(s.row[sel], xs[m][s.cell[sel]]))
+        y = np.linalg.solve(schur, rhs)
+        x[:n] = x0 - sum(xm * y[m] for m, xm in enumerate(xs))
+        x[n:] = y
+
+
+SOLVERS = {"band": BandSolver, "sparse": SparseSolver,
+           **{name: (lambda field, name=name: PCGSolver(field, name)) for name in BACKENDS}}

@@ -62,3 +62,63 @@ def test_resumed_campaign_is_bit_for_bit_identical(level, tmp_path):
             for name in a["fields"]:
                 assert np.array_equal(a["fields"][name][()], b["fields"][name][()]), name
     assert not (tmp_path / "cut.h5.ckpt").exists() and not (tmp_path / "cut.h5.part").exists()
+
+
+def _old_format(monkeypatch, drop):
+    """Write checkpoints as an older cellsim did: without the dataclass fields ``drop``
+    (class -> field names), e.g. the configuration before it had [materials]."""
+    import dataclasses
+    import types
+
+    import cellsim.plaindata as plaindata
+
+    def fields(obj):
+        cls = obj if isinstance(obj, type) else type(obj)
+        return tuple(f for f in dataclasses.fields(obj) if f.name not in drop.get(cls, ()))
+
+    monkeypatch.setattr(plaindata, "dataclasses", types.SimpleNamespace(
+        fields=fields, is_dataclass=dataclasses.is_dataclass))
+
+
+OLD = ['schedule.duration="2 d"', 'numerics.checkpoint_interval="1 d"', 'numerics.model="axisymmetric"',
+       'numerics.resolution="coarse"', 'schedule.tap_interval="1 d"']
+
+
+def test_checkpoint_without_materials_resumes_as_the_uninterrupted_run(tmp_path, monkeypatch):
+    """A checkpoint written before the configuration had [materials] (and before lining
+    layers named their solid) resumes with the packaged materials, the values the code held
+    then: the result is the uninterrupted run's, bit for bit."""
+    from cellsim.config.schema import Config, LiningLayer
+
+    cfg = load_config("rusal-3kA", OLD)
+    whole = _run_to_file(cfg, tmp_path / "whole.h5")
+    with monkeypatch.context() as mp:
+        _old_format(mp, {Config: ("materials",), LiningLayer: ("material",)})
+        with pytest.raises(Interrupt):
+            _run_to_file(cfg, tmp_path / "cut.h5", stop_at=1.2 * 86400)
+    with h5py.File(tmp_path / "cut.h5.ckpt") as h5:  # the old layout: no materials stored
+        def names(node):
+            return [k.decode() if isinstance(k, bytes) else str(k) for k in node.attrs["keys"]]
+
+        keys = names(h5[f"checkpoint/{names(h5['checkpoint']).index('config')}"])
+        assert "materials" not in keys and "geometry" in keys
+    resumed = _run_to_file(None, tmp_path / "cut.h5", resume=True)
+    assert resumed.summary == whole.summary
+    for name, values in whole.series.items():
+        assert np.array_equal(values, resumed.series[name], equal_nan=True), name
+
+
+def test_checkpoint_missing_another_field_is_refused_by_name(tmp_path, monkeypatch):
+    from cellsim.checkpoint import CheckpointError
+    from cellsim.config.schema import Operation
+
+    cfg = load_config("rusal-3kA", ['schedule.duration="3 d"', 'numerics.checkpoint_interval="1 d"',
+                                    'numerics.model="lumped"'])
+    with monkeypatch.context() as mp:
+        _old_format(mp, {Operation: ("temperature",)})
+        with pytest.raises(Interrupt):
+            _run_to_file(cfg, tmp_path / "cut.h5", stop_at=1.2 * 86400)
+    with pytest.raises(CheckpointError) as err:
+        RunFile(tmp_path / "cut.h5", resume=True).load_checkpoint()
+    msg = str(err.value)
+    assert "cut.h5.ckpt" in msg and "Operation" in msg and "['temperature']" in msg and "without --resume" in msg

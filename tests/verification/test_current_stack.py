@@ -77,7 +77,7 @@ def test_rz_pot_conservation_and_energy_identity():
     total = sum(v for k, v in sol.breakdown.items() if k != "terminal_voltage")
     assert total == pytest.approx(sol.terminal_voltage, rel=1e-10)
     assert sol.breakdown["terminal_voltage"] == pytest.approx(sol.terminal_voltage, rel=1e-10)
-    p = (sol.joule * grid.volumes()).sum() + sum(sol.interface_power.values())
+    p = sol.joule_power.sum() + sum(sol.interface_power.values())
     assert p == pytest.approx(sol.terminal_voltage * current, rel=1e-10)
     assert np.all(sol.current_density[2][grid.material != grid.regions["anode_alloy"]] >= -1e-6)
     assert sol.newton_iterations <= 5
@@ -96,7 +96,7 @@ def test_box_with_rods_conservation():
     sol = solver.solve(sigma_of(grid, np.random.default_rng(2)), current)
     np.testing.assert_allclose(section_currents(sol), current, rtol=1e-10)
     lid = grid.material == grid.regions["lid"]
-    assert np.all(sol.joule[lid] == 0.0)
+    assert np.all(sol.joule_power[lid] == 0.0)
     assert sol.breakdown["collectors_ohmic"] > 0.0
     # a second solve with slightly changed sigma reuses the solver and the interface state
     sol2 = solver.solve(sigma_of(grid, np.random.default_rng(2)) * 1.01, current)

@@ -1,5 +1,7 @@
 """Linear solvers: agreement with a sparse direct reference, reuse, clear failure."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -93,6 +95,12 @@ def test_configured_backends_are_the_registry():
     from cellsim.fields.solvers import BACKENDS
 
     assert set(SOLVER_BACKENDS) == set(BACKENDS)
+    from cellsim.config.schema import LinearSolvers
+    from cellsim.config.fields import spec_of
+    from cellsim.fields.species import LINEAR_SOLVERS, SOLVERS
+
+    species = next(f for f in dataclasses.fields(LinearSolvers) if f.name == "species")
+    assert set(spec_of(species).choices) == set(LINEAR_SOLVERS) == set(SOLVERS) | {"auto"}
     with pytest.raises(ConfigError) as info:
         load_config("rusal-3kA", ['numerics.linear_solver.heat="cholesky"'])
     message = str(info.value)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cellsim.fields.grid import Grid
-from cellsim.fields.heat import Heater, HeatProperties, HeatSolver, SurfaceBC
+from cellsim.fields.heat import BoxSource, Heater, HeatProperties, HeatSolver, SurfaceBC
 
 pytestmark = pytest.mark.verification
 
@@ -36,7 +36,7 @@ def test_energy_closes_every_step_with_phase_change_radiation_and_heater():
     solver = HeatSolver(grid, props, bcs)
     heater = Heater(region=melt, control=melt, set_point=1000.0, max_power=2e4)
     state = solver.state(np.where(melt, 1010.0, 700.0))
-    joule = np.where(melt, 2e4, 0.0)  # W/m3
+    joule = np.where(melt, 2e4, 0.0) * grid.volumes()  # 2e4 W/m3 as power per cell [W]
     worked, surplus, frozen = False, False, False
     for i in range(30):
         src = {"joule": joule * (0.2 if i < 10 else 6.0)}
@@ -52,8 +52,30 @@ def test_steady_heater_holds_the_set_point_and_balances():
     grid, props, bcs, melt = mini_pot()
     solver = HeatSolver(grid, props, bcs)
     heater = Heater(region=melt, control=melt, set_point=1000.0)
-    state, bal = solver.steady({"joule": np.where(melt, 1e3, 0.0)}, heater)
+    state, bal = solver.steady({"joule": np.where(melt, 1e3, 0.0) * grid.volumes()}, heater)
     vol = grid.volumes()
     assert np.sum(state.T[melt] * vol[melt]) / vol[melt].sum() == pytest.approx(1000.0, abs=1e-8)
     assert bal.heater > 0 and bal.relative_residual <= 1e-10
     assert bal.heater + bal.total_source == pytest.approx(bal.total_loss, rel=1e-10)
+
+
+def test_box_source_is_the_same_source_as_its_full_grid_array():
+    """A source given on a box of the grid (the current's Joule heat on its sub-grid) enters
+    the step and the balance exactly as the same powers placed on the full grid."""
+    grid, props, bcs, melt = mini_pot()
+    box = (slice(3, 12), slice(None), slice(4, 16))
+    rng = np.random.default_rng(5)
+    power = rng.uniform(0.0, 50.0, grid.material[box].shape)  # W per cell
+    full = np.zeros(grid.shape)
+    full[box] = power
+    heater = Heater(region=melt, control=melt, set_point=1000.0)
+    out = []
+    for src in (full, BoxSource(box, power)):
+        solver = HeatSolver(grid, props, bcs)
+        state = solver.state(np.where(melt, 1010.0, 700.0))
+        state, bal = solver.step(state, 1800.0, {"joule": src}, heater)
+        out.append((state, bal))
+    (a, bal_a), (b, bal_b) = out
+    assert np.array_equal(a.T, b.T) and bal_a.heater == bal_b.heater
+    assert bal_a.sources == bal_b.sources
+    assert bal_b.sources["joule"]["electrolyte"] + bal_b.sources["joule"]["lining"] == pytest.approx(power.sum(), rel=1e-14)

@@ -40,7 +40,7 @@ def run(policy_tight: bool, monkeypatch):
     solver = HeatSolver(grid, props, bcs, solver="iterative")
     heater = Heater(region=melt, control=melt, set_point=1000.0, max_power=2e3)
     state = solver.state(np.where(melt, 1010.0, 700.0))
-    joule = np.where(melt, 2e4, 0.0)  # W/m3
+    joule = np.where(melt, 2e4, 0.0) * grid.volumes()  # 2e4 W/m3 as power per cell [W]
     with monkeypatch.context() as mp:
         if policy_tight:
             mp.setattr(heat_mod, "LIN_RTOL_MAX", 1e-10)

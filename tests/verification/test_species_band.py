@@ -193,6 +193,33 @@ def test_reused_factorisation_equals_superlu_path(volumes, geometry):
     assert chol.n_factorisations < solves
 
 
+@pytest.mark.parametrize("volumes", [(0.06, 0.03), (np.inf, 0.03), (np.inf, np.inf)])
+@pytest.mark.parametrize("backend", ["lu", "multigrid", "jacobi"])
+def test_species_backends_of_the_linear_algebra_layer_equal_superlu(volumes, backend):
+    """The species step systems are StencilOperators bordered by the pools: the PCG of the
+    linear-algebra layer with any of its preconditioners (the pools eliminated by their Schur
+    complement) gives the step of the sparse LU reference, for a symmetric transport."""
+    grid = layered()
+    opts = SpeciesOptions(salt_concentration=2700.0 / 0.1034)
+    pcg = SpeciesField(grid, replace(opts, linear_solver=backend))
+    sparse = SpeciesField(grid, replace(opts, linear_solver="sparse"))
+    assert pcg.solver.name == backend and sparse.solver.name == "sparse"
+    alloy = MetalPool(np.array([3e3, 5e2, 4e2, 2e2, 1e2, 60.0, 1.0]), 9e4, volumes[0])
+    cath = MetalPool(np.full(N_SPECIES, 0.5), 8.7e4, volumes[1])
+    c = pcg.uniform(np.linspace(0.0, 3.0, N_SPECIES))
+    T = 1000.0 + 400.0 * grid.centres(2)[None, None, :]
+    for dt in (60.0, 3600.0, 86400.0):
+        a = pcg.step(dt, c, alloy, cath, T)
+        s = sparse.step(dt, c, alloy, cath, T)
+        assert_same_step(pcg, a, s)
+        c = s.c
+
+
+def test_pcg_species_backend_refuses_migration():
+    with pytest.raises(ValueError, match="symmetric"):
+        SpeciesOptions(salt_concentration=2.6e4, migration=True, linear_solver="multigrid")
+
+
 def test_remesh_keeping_the_cells_keeps_the_factorisations(monkeypatch):
     """A new field whose electrolyte has the same cells, column by column, and the same
     interfaces (the layer moved up: a remesh) takes the old field's factorisations: its next
