@@ -286,8 +286,8 @@ class SpeciesField:
         numbering and band), the same interface faces. The layer only moved, so its matrices are
         nearly the old ones and the kept factors precondition them as a stale factor of an
         earlier step does (the solve still ends at the float64 floor, and a factor that needs
-        more than REFACTOR_AFTER iterations is renewed). A fresh factorisation costs about as
-        much as 40 steps with a kept one on the default 3D pot. Narrow bands (every r-z grid:
+        more than REFACTOR_AFTER iterations is renewed). A fresh factorisation (~40 ms per impurity on
+        the default 3D pot) costs about as much as ten steps with a kept one. Narrow bands (every r-z grid:
         band work below ADOPT_MIN_WORK) refactorise, which costs there about as much as one
         preconditioned iteration. Returns whether they were kept."""
         if old is None or old._bw is None or self._bw != old._bw or self.n != old.n:
