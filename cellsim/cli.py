@@ -132,15 +132,21 @@ def main(debug: bool) -> None:
     """
 
 
-def _kernels_cached() -> bool:
-    """Numba's cache holds compiled kernels of cellsim.kernels (its index files exist)."""
-    import os
-    from pathlib import Path
+def _compile_ahead(levels: tuple[str, ...], quiet: bool, workers: int | None = None) -> None:
+    """Compile the uncached Numba kernels of ``levels`` in parallel processes (cellsim.warmup),
+    saying so on stderr; if that fails, the run compiles them itself as it goes."""
+    from .warmup import compile_ahead
 
-    from . import kernels
-
-    place = Path(os.environ.get("NUMBA_CACHE_DIR") or Path(kernels.__file__).resolve().parent / "__pycache__")
-    return place.is_dir() and next(place.rglob("*.nbi"), None) is not None
+    echo = None if quiet else (lambda text: click.echo(text, err=True))
+    try:
+        n, wall = compile_ahead(levels, workers, echo=echo)
+    except Exception as exc:  # noqa: BLE001 - never fatal: the run compiles what it needs
+        if not quiet:
+            click.echo(f"cellsim: compiling ahead failed ({exc}); the run compiles its kernels "
+                       "as it goes", err=True)
+        return
+    if n and not quiet:
+        click.echo(f"cellsim: compiled in {wall:.0f} s (wall)", err=True)
 
 
 @main.command()
@@ -169,9 +175,6 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
     from .checkpoint import CheckpointError, RunFile, clean_temporaries, run_paths
     from .locking import Lock, OutputBusy
 
-    if not quiet and not _kernels_cached():
-        click.echo("cellsim: first run after install: compiling the Numba kernels (about 30 s of CPU "
-                   "at the r-z level; cached for later runs)", err=True)
     if resume:
         if config or overrides:
             _fail("--resume continues with the stored configuration: give no CONFIG or --set")
@@ -199,7 +202,25 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
             start = state["model"]["state"].time
         else:
             runfile, state, start = RunFile(target), None, 0.0
+        _compile_ahead((cfg.numerics.model,), quiet)  # first run after install only
         _run(cfg, config, runfile, state, start, quiet, as_json)
+
+
+@main.command()
+@click.option("--level", "levels", multiple=True, type=click.Choice(["lumped", "axisymmetric", "3d"]),
+              help="Compile the kernels of this model level (repeatable); default: every level.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes [default: the CPUs].")
+def warmup(levels: tuple[str, ...], jobs: int | None) -> None:
+    """Compile the Numba kernels ahead (once after an install; `cellsim run` does it for its
+    level when they are missing), each kernel in one of JOBS worker processes."""
+    from .warmup import LEVELS, missing
+
+    levels = levels or LEVELS
+    if not missing(levels):
+        click.echo(f"cellsim: the kernels of {', '.join(levels)} are compiled and cached")
+        return
+    _compile_ahead(levels, False, jobs)
 
 
 def default_output_name(cfg) -> str:

@@ -101,6 +101,7 @@ class SaltProvider:
         self.melt = Melt(self.names, w0, M, V, cp, self.alx3, el.conductivity, el.density,
                          el.liquidus, el.specific_heat, el.alf3_activity)
         self.log = RangeLog()
+        self._masses_of = (None, None)  # (inventories, masses) of the last ``masses`` call
         # co-deposited cations (purity.codeposition): their halide's column, or -1 (pro rata)
         p = config.purity
         cations = tuple(p.cation_salt_mole_fraction) if p.codeposition else ()
@@ -125,9 +126,13 @@ class SaltProvider:
 
     # ------------------------------------------------------------------ composition
     def masses(self, state) -> np.ndarray:
-        """Component masses [kg] over :attr:`names` from the cell's salt inventories."""
-        return self._masses(state.electrolyte_base, state.alf3, state.electrolyte,
-                            state.cation_salt_deficit)
+        """Component masses [kg] over :attr:`names` from the cell's salt inventories (a new
+        array; a step asks several times for the same inventories: computed once for them)."""
+        imp, deficit = np.asarray(state.electrolyte), np.asarray(state.cation_salt_deficit)
+        key = (state.electrolyte_base, state.alf3, imp.shape, imp.tobytes(), deficit.shape, deficit.tobytes())
+        if key != self._masses_of[0]:
+            self._masses_of = (key, self._masses(state.electrolyte_base, state.alf3, imp, deficit))
+        return self._masses_of[1].copy()
 
     def _masses(self, base: float, alx3: float, impurities: np.ndarray, deficit: np.ndarray) -> np.ndarray:
         m = np.zeros(len(self.names))

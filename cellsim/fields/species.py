@@ -38,7 +38,7 @@ import scipy.sparse as sp
 from cellsim.elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from cellsim.fields.grid import Grid
 from cellsim.fields.solvers import BACKENDS, StencilOperator
-from cellsim.fields.species_linear import SOLVERS, BorderedSystem
+from cellsim.fields.species_linear import SOLVERS, BandSolver, BorderedSystem
 from cellsim.kernels import fv
 from cellsim.kernels import species as ks
 from cellsim.lumped import chemistry
@@ -54,6 +54,10 @@ LINEAR_SOLVERS = ("auto", "band", "sparse") + tuple(BACKENDS)
 # factors, one per impurity, fit in this many bytes (the default 3D quarter pot: 26 MB);
 # above it SuperLU per impurity and step (grids refined beyond the default 3D one).
 BAND_MAX_BYTES = 2.5e8
+# Band work N (bw + 1)^2 above which a remesh that keeps the electrolyte's cells keeps the
+# factorisations too (SpeciesField.adopt_factors): the default 3D pot has 3e7 (a fresh band
+# LU ~40 ms per impurity), r-z grids ~2e4 (~40 us).
+ADOPT_MIN_WORK = 1e6
 _MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
 
 
@@ -263,6 +267,32 @@ class SpeciesField:
         """Drop the reused factorisations (a sync point: what follows depends on the state alone)."""
         self.solver.reset()
 
+    def adopt_factors(self, old: "SpeciesField | None") -> bool:
+        """Keep ``old``'s band factorisations (``BandSolver``) on this field when a remesh
+        left the electrolyte's cells as they were: the same cells column by column (so the same
+        numbering and band), the same interface faces. The layer only moved, so its matrices are
+        nearly the old ones and the kept factors precondition them as a stale factor of an
+        earlier step does (the solve still ends at the float64 floor, and a factor that needs
+        more than species_linear.REFACTOR_AFTER iterations is renewed). A fresh factorisation (~40 ms per impurity on
+        the default 3D pot) costs about as much as ten steps with a kept one. Narrow bands (every r-z grid:
+        band work below ADOPT_MIN_WORK) refactorise, which costs there about as much as one
+        preconditioned iteration. Returns whether they were kept."""
+        if old is None or old._bw is None or self._bw != old._bw or self.n != old.n:
+            return False
+        if not (isinstance(old.solver, BandSolver) and isinstance(self.solver, BandSolver)) \
+                or old.solver._factors is None:
+            return False
+        if self.n * (self._bw + 1) ** 2 < ADOPT_MIN_WORK:
+            return False
+        same = (old.mask.shape[:2] == self.mask.shape[:2]
+                and np.array_equal(old.mask.sum(axis=2), self.mask.sum(axis=2))
+                and all(np.array_equal(getattr(old, side).cell, getattr(self, side).cell)
+                        and np.array_equal(getattr(old, side).axis, getattr(self, side).axis)
+                        for side in ("anode", "cathode")))
+        if same:
+            self.solver._factors = old.solver._factors
+        return same
+
     def uniform(self, moles) -> np.ndarray:
         """Field holding ``moles`` [mol] of each impurity spread uniformly [mol/m3]."""
         c = np.zeros((N_SPECIES,) + self.grid.shape)
@@ -326,7 +356,10 @@ class SpeciesField:
         T_face = np.broadcast_to(np.asarray(T, dtype=float), self.grid.shape).ravel()[itf.salt_flat]
         enrich = np.ones(itf.cell.size)
         if current is not None and o.surface_depletion:
-            F = np.array([current.face_current[a].ravel()[f] for a, f in zip(itf.axis, itf.face_flat)])
+            F = np.empty(itf.cell.size)  # the faces' currents, gathered axis by axis
+            for a in np.unique(itf.axis):
+                on = itf.axis == a
+                F[on] = current.face_current[a].ravel()[itf.face_flat[on]]
             j_out = itf.sign * F / itf.area  # anodic current density metal -> salt [A/m2]
             enrich = np.exp(j_out / (3.0 * FARADAY * k_metal * pool.c_total))
         x_al_surface = 1.0 - (1.0 - pool.x_al) * enrich

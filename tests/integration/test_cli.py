@@ -68,14 +68,3 @@ def test_plot_writes_readable_pngs(tmp_path):
     assert [p.stem for p in pngs] == ["alloy", "electrolyte", "heat", "overview", "purity", "voltage"]
     for png in pngs:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
-
-
-def test_first_run_notice_follows_the_numba_cache(tmp_path, monkeypatch):
-    """`cellsim run` says it is compiling when Numba's cache holds no kernel index yet."""
-    from cellsim.cli import _kernels_cached
-
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
-    assert not _kernels_cached()
-    (tmp_path / "x" / "kernels").mkdir(parents=True)
-    (tmp_path / "x" / "kernels" / "fv.residual-93.py311.nbi").write_bytes(b"")
-    assert _kernels_cached()

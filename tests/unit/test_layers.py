@@ -16,7 +16,7 @@ LAYERS = (
     ("base", ("cellsim.__init__", "cellsim.units", "cellsim.elements", "cellsim.electrolyte.components",
               "cellsim.thermo", "cellsim.config",
               "cellsim.kernels", "cellsim.configs", "cellsim.window", "cellsim.guards",
-              "cellsim.locking", "cellsim.naming", "cellsim.plaindata")),
+              "cellsim.locking", "cellsim.naming", "cellsim.plaindata", "cellsim.kernel_signatures")),
     ("physics", ("cellsim.lumped.electrical", "cellsim.lumped.thermal", "cellsim.lumped.chemistry",
                  "cellsim.lumped", "cellsim.fields.grid", "cellsim.fields.fvm", "cellsim.fields.solvers",
                  "cellsim.fields.heat_linear", "cellsim.fields.heat", "cellsim.fields.current",
@@ -34,7 +34,7 @@ LAYERS = (
                                  "cellsim.plot", "cellsim.plot_fields", "cellsim.validate", "cellsim.validation",
                                  "cellsim.sweep", "cellsim.design", "cellsim.uq", "cellsim.uq_cli",
                                  "cellsim.export", "cellsim.cf", "cellsim.references",
-                                 "cellsim.cli", "cellsim.__main__")),
+                                 "cellsim.cli", "cellsim.__main__", "cellsim.warmup")),
 )
 RUNNER_AND_OUTPUTS = ("campaign", "schedule", "results", "io", "checkpoint", "snapshots", "cli")
 

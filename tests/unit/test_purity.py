@@ -293,6 +293,34 @@ def test_stirring_lowers_the_current_efficiency_of_a_campaign():
     assert ce[1] < ce[0]
 
 
+def _campaign_ce(*overrides):
+    cfg = load_config("rusal-3kA", LUMPED + ["schedule.duration=2d", *overrides])
+    s = run_campaign(cfg).summary
+    return s["current_efficiency"], s["mean_temperature"], s["mean_heater_power"]
+
+
+def test_campaign_ce_falls_with_the_melt_temperature():
+    """Both melts held at their set point by the heater (above the ~765 degC the 3 kA pot reaches
+    on its own Joule heat): the hotter one dissolves more metal
+    (c_sat rises with T, [Odegard1988]) and loses more current."""
+    (ce_lo, t_lo, h_lo), (ce_hi, t_hi, h_hi) = (_campaign_ce(f'operation.temperature="{t} degC"')
+                                                for t in (780, 820))
+    assert h_lo > 0.0 and h_hi > 0.0
+    assert (t_lo, t_hi) == (pytest.approx(1053.15, abs=1e-6), pytest.approx(1093.15, abs=1e-6))
+    assert ce_hi < ce_lo
+
+
+def test_campaign_ce_rises_with_the_acd_at_a_held_temperature():
+    """A longer ACD adds the bulk path ACD/D_t to the dissolved metal's way to the alloy. At
+    the reference set point a 5.5 cm ACD self-heats the pot to ~840 degC (that CE falls, the
+    melt being hotter: docs/purity.md); at 870 degC the heater holds both, so the ACD alone acts."""
+    (ce_short, t_short, h_short), (ce_long, t_long, h_long) = (
+        _campaign_ce('operation.temperature="870 degC"', f'geometry.acd="{acd} cm"')
+        for acd in (3.5, 5.5))
+    assert h_short > 0.0 and h_long > 0.0 and t_short == pytest.approx(t_long, abs=1e-6)
+    assert ce_long > ce_short
+
+
 # ------------------------------------------------------------------ bookkeeping
 @pytest.fixture(scope="module")
 def all_on():

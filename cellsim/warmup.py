@@ -1,0 +1,185 @@
+"""Compile the Numba kernels of a model level ahead of its first run, in parallel processes.
+
+Every kernel of cellsim.kernels is ``@njit(cache=True)``: a first run after an install (or
+after a kernel's source changed) compiles the kernels its level calls, one after the other
+in the running process (about 30 s of CPU at the r-z level), and later runs load them from
+Numba's cache in well under a second. ``cellsim warmup`` (and ``cellsim run`` when it finds
+a level's kernels missing from the cache) compiles them ahead instead, each kernel in one of
+several worker processes, longest first; the cache then serves the run.
+
+What to compile comes from ``cellsim.kernel_signatures`` (recorded by ``python -m
+cellsim.warmup --record`` from a 2-hour run of rusal-3kA at each level, with an empty cache
+so that each kernel's compile time is known): per level, the kernels and the argument types
+a run calls them with. tests/unit/test_warmup.py checks that the record is the set a run
+of the lumped and r-z levels uses; a stale record only costs time (the run then compiles
+what is missing itself), never a result.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+LEVELS = ("lumped", "axisymmetric", "3d")
+KERNEL_MODULES = ("fv", "linalg", "heat", "species", "interface", "roots", "multigrid")
+
+
+def dispatchers(modules=KERNEL_MODULES) -> dict:
+    """``module:qualname`` -> the Numba dispatcher of every kernel defined in the modules of
+    cellsim.kernels named (both twins of a ``parallel.ByThreads`` kernel)."""
+    from numba.core.dispatcher import Dispatcher
+
+    from .kernels.parallel import ByThreads
+
+    out = {}
+    for name in modules:
+        module = importlib.import_module(f"cellsim.kernels.{name}")
+        for obj in vars(module).values():
+            for d in (obj.parallel, obj.serial) if isinstance(obj, ByThreads) else (obj,):
+                if isinstance(d, Dispatcher) and d.py_func.__module__ == module.__name__:
+                    out[f"{module.__name__}:{d.py_func.__qualname__}"] = d
+    return out
+
+
+def _types(signature: tuple) -> tuple:
+    """Numba types from their recorded ``repr`` strings (numba.core.types names only)."""
+    from numba.core import types
+
+    return tuple(eval(t, {"__builtins__": {}}, vars(types)) for t in signature)
+
+
+def _is_cached(d) -> bool:
+    """The dispatcher's cache index exists for its present source (Numba's own check)."""
+    try:
+        return bool(d._cache._cache_file._load_index())
+    except Exception:  # an internal of Numba moved: treat as cached (no warm-up, no harm)
+        return True
+
+
+def missing(levels=LEVELS) -> list[str]:
+    """Kernels of ``levels`` with no entry in Numba's cache, longest compile first."""
+    from .kernel_signatures import SECONDS, SIGNATURES
+
+    keys = {k for level in levels for k in SIGNATURES.get(level, {})}
+    # import only the kernel modules the levels use (a lumped run needs kernels.roots alone)
+    ds = dispatchers(sorted({k.split(":")[0].rsplit(".", 1)[1] for k in keys} & set(KERNEL_MODULES)))
+    out = [k for k in keys if k in ds and not _is_cached(ds[k])]
+    return sorted(out, key=lambda k: -SECONDS.get(k, 0.0))
+
+
+def _compile(key: str, signatures: list) -> tuple[str, float]:
+    """Compile one kernel for its signatures (in a worker process); returns its CPU time."""
+    c = time.process_time()
+    d = dispatchers((key.split(":")[0].rsplit(".", 1)[1],))[key]
+    for s in signatures:
+        d.compile(_types(tuple(s)))
+    return key, time.process_time() - c
+
+
+def compile_ahead(levels=LEVELS, workers: int | None = None, echo=None) -> tuple[int, float]:
+    """Compile the uncached kernels of ``levels`` in ``workers`` processes (None: the CPUs);
+    returns (kernels compiled, wall seconds). ``echo(text)`` is told what happens."""
+    from .kernel_signatures import SECONDS, SIGNATURES
+
+    todo = missing(levels)
+    if not todo:
+        return 0, 0.0
+    sigs = {}
+    for level in levels:
+        for k, s in SIGNATURES.get(level, {}).items():
+            sigs.setdefault(k, [])
+            sigs[k] += [x for x in s if x not in sigs[k]]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    cpu = sum(SECONDS.get(k, 1.0) for k in todo)
+    if echo:
+        echo(f"cellsim: compiling {len(todo)} Numba kernels of the {', '.join(levels)} level"
+             f"{'s' if len(levels) > 1 else ''} in {workers} process{'es' if workers > 1 else ''} "
+             f"(about {cpu:.0f} s of CPU on the 2-core reference machine; once per install, "
+             "then cached)")
+    t = time.perf_counter()
+    if workers == 1:
+        for k in todo:
+            _compile(k, sigs[k])
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            list(pool.map(_compile, todo, [sigs[k] for k in todo]))
+    return len(todo), time.perf_counter() - t
+
+
+def _record_level(level: str) -> dict:
+    """In a fresh process: the kernels and argument types a 2-hour run of rusal-3kA at
+    ``level`` calls (Numba lists loaded and compiled overloads alike), and the CPU time of each
+    kernel's own compile (without the kernels it compiles inside)."""
+    from collections import defaultdict
+
+    from numba.core import event
+
+    from .campaign import run_campaign
+    from .config import load_config
+
+    own, stack = defaultdict(float), []
+
+    class Listener(event.Listener):
+        def on_start(self, ev):
+            f = ev.data["dispatcher"].py_func
+            stack.append((f"{f.__module__}:{f.__qualname__}", time.process_time()))
+
+        def on_end(self, ev):
+            name, c = stack.pop()
+            spent = time.process_time() - c
+            own[name] += spent
+            if stack:
+                own[stack[-1][0]] -= spent
+
+    event.register("numba:compile", Listener())
+    run_campaign(load_config("rusal-3kA", [f'numerics.model="{level}"', 'schedule.duration="2 h"']))
+    used = {k: sorted({tuple(repr(t) for t in s) for s in d.signatures})
+            for k, d in dispatchers().items() if d.signatures}
+    return {"signatures": used, "seconds": dict(own)}
+
+
+def record(levels=LEVELS) -> str:
+    """Source of cellsim/kernel_signatures.py: one fresh process per level, each with an
+    empty Numba cache (so that every kernel's compile time is measured)."""
+    import json
+    import subprocess
+    import tempfile
+
+    per_level, seconds = {}, {}
+    for level in levels:
+        with tempfile.TemporaryDirectory() as cache:
+            out = subprocess.run([sys.executable, "-m", "cellsim.warmup", "--record-level", level],
+                                 env={**os.environ, "NUMBA_CACHE_DIR": cache}, check=True,
+                                 capture_output=True, text=True).stdout
+        data = json.loads(out.strip().splitlines()[-1])
+        per_level[level] = {k: [tuple(s) for s in v] for k, v in data["signatures"].items()}
+        for k, v in data["seconds"].items():
+            seconds[k] = max(seconds.get(k, 0.0), v)
+    lines = ['"""Kernels and argument types of a 2-hour run of rusal-3kA per model level, and each',
+             "kernel's own compile time [s of CPU] with an empty cache; generated by",
+             "`python -m cellsim.warmup --record > cellsim/kernel_signatures.py` (cellsim.warmup).",
+             '"""', "", "SIGNATURES = {"]
+    for level, used in per_level.items():
+        lines.append(f"    {level!r}: {{")
+        for k in sorted(used):
+            lines.append(f"        {k!r}: {used[k]!r},")
+        lines.append("    },")
+    lines += ["}", "", "SECONDS = {"]
+    lines += [f"    {k!r}: {v:.2f}," for k, v in sorted(seconds.items(), key=lambda kv: -kv[1]) if v >= 0.005]
+    lines += ["}", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - the recorder, run by hand
+    import json
+
+    if sys.argv[1:] == ["--record"]:
+        print(record())
+    elif sys.argv[1:2] == ["--record-level"]:
+        print(json.dumps(_record_level(sys.argv[2])))
+    else:
+        n, wall = compile_ahead(echo=print)
+        print(f"compiled {n} kernels in {wall:.1f} s")
