@@ -14,6 +14,15 @@ time, peak memory (ru_maxrss), the load average at start and end, and for the fi
   and the ratio of the measured step to it;
 * with ``--threads 1 2``: ms per step with each solver-kernel thread count (kernels parallel
   on this grid whatever its size), and the speed-up against one thread.
+With ``--level 3d`` the campaign itself is profiled (``campaign_profile``: the whole run,
+every step, exclusive times of each part so nothing is counted twice): heat (the heat step
+less its region sums), species, current, remesh (grid, operators, solver set-up), remap
+(enthalpy and concentrations onto a new grid), bookkeeping (the cell's own step and state
+update: ledgers, inventories, providers' glue), region sums (heat balance by region, the
+electrolyte means, the species inventories, the heat-loss record), snapshots (one field
+snapshot timed and counted at ``numerics.snapshot_interval``, as ``cellsim run`` writes
+them) and other (the runner's operations: schedule, guards, recording). ``--days`` shorter
+than 45 runs that many days and scales the wall time to 45 (printed as such).
 With --split (r-z), the coupling/time-step error of an 8-day campaign at dt = 3 h, 1 h, 30 min
 against dt = 10 min. Writes benchmarks/results/campaign.json (campaign-3d.json for 3D).
 """
@@ -144,24 +153,164 @@ def step_profile(level: str, steps: int = 12) -> dict:
             "bytes_per_step": moved["bytes"] / steps}
 
 
+BYTES_MODEL = (
+    "bytes one step must move at least: every linear solve (heat, current) reads its operator "
+    "(3 face arrays, the shift if any), right-hand side and solution once: 8 n (5 or 6) B; the "
+    "species step reads 6 face coefficients per cell and writes diagonal, rhs and solution per "
+    "impurity: 8 K (6 n_sub + 3 N) B; the heat state (enthalpy, temperature, liquid fraction, "
+    "capacity, sources; read and written) 8 x 10 n B. Divided by the STREAM-like triad "
+    "(a = b + s c, 24 B per element) measured in the same run: the time the step would take "
+    "if it only streamed those bytes once")
+
+
+class _Exclusive:
+    """Exclusive wall and CPU time of wrapped methods: time spent in a nested wrapped call is
+    charged to the inner label only."""
+
+    def __init__(self):
+        from collections import Counter, defaultdict
+        self.spent, self.calls, self.stack = defaultdict(lambda: [0.0, 0.0]), Counter(), []
+        self.restore = []
+
+    def reset(self):
+        self.spent.clear()
+        self.calls.clear()
+
+    def wrap(self, label, owner, name):
+        f = getattr(owner, name)
+        ex = self
+
+        def timed_call(*a, **k):
+            w0, c0 = time.perf_counter(), time.process_time()
+            ex.stack.append([0.0, 0.0])  # time of nested wrapped calls
+            try:
+                return f(*a, **k)
+            finally:
+                w, c = time.perf_counter() - w0, time.process_time() - c0
+                inner = ex.stack.pop()
+                ex.spent[label][0] += w - inner[0]
+                ex.spent[label][1] += c - inner[1]
+                ex.calls[label] += 1
+                if ex.stack:
+                    ex.stack[-1][0] += w
+                    ex.stack[-1][1] += c
+        setattr(owner, name, timed_call)
+        self.restore.append((owner, name, f))
+
+    def unwrap(self):
+        for owner, name, f in reversed(self.restore):
+            setattr(owner, name, f)
+        self.restore.clear()
+
+
+def campaign_profile(level: str, days: float) -> dict:
+    """The campaign of ``days`` at ``level`` with every part of every step timed (module
+    docstring), its wall and CPU time without the start (build and steady start), and the
+    bytes its steps must move (BYTES_MODEL)."""
+    from collections import Counter
+
+    from cellsim import campaign, cell, physics
+    from cellsim.fields import axisymmetric as ax
+    from cellsim.fields import heat, heat_diagnostics, solvers, species
+
+    ex = _Exclusive()
+    parts = [("heat", heat.HeatSolver, "step"), ("species", species.SpeciesField, "step"),
+             ("current", ax.FieldElectrical, "solve"), ("remesh", physics.Physics, "_build"),
+             ("remap", ax, "remap_enthalpy"), ("remap", ax, "_remap_concentration"),
+             ("region_sums", heat.HeatSolver, "_balance"), ("region_sums", ax.PotMesh, "electrolyte_mean"),
+             ("region_sums", species.SpeciesField, "inventory"), ("region_sums", heat_diagnostics, "heat_loss"),
+             ("bookkeeping", cell.Cell, "step"), ("bookkeeping", cell.Cell, "update_state")]
+    for label, owner, name in parts:
+        ex.wrap(label, owner, name)
+    moved = Counter()
+    solve0, band0 = solvers.LinearSolver.solve, species.SpeciesField._solve_systems
+
+    def solve(self, b, *a, **k):
+        moved["bytes"] += 8 * b.size * (5 + (self.op.shift is not None))
+        moved["linear_solves"] += 1
+        x = solve0(self, b, *a, **k)
+        moved["iterations"] += self.last_iterations
+        return x
+
+    def band(self, coeffs, diag, *a, **k):
+        moved["bytes"] += 8 * species.N_SPECIES * (6 * self.grid.n_cells + 3 * self.n)
+        return band0(self, coeffs, diag, *a, **k)
+
+    make0, holder = campaign.make_model, {}
+
+    def make_model(config):  # the start is not a step: its time and parts are left out
+        w, c = time.perf_counter(), time.process_time()
+        model = make0(config)
+        holder.update(model=model, start=(time.perf_counter() - w, time.process_time() - c))
+        ex.reset()
+        moved.clear()
+        return model
+
+    solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve, band
+    campaign.make_model = make_model
+    cfg = load_config(CELL[0], [f'numerics.model="{level}"', f'schedule.duration="{days} d"'])
+    try:
+        w, c = time.perf_counter(), time.process_time()
+        result = run_campaign(cfg)
+        wall, cpu = time.perf_counter() - w, time.process_time() - c
+    finally:
+        ex.unwrap()
+        solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve0, band0
+        campaign.make_model = make0
+    wall -= holder["start"][0]
+    cpu -= holder["start"][1]
+    model = holder["model"]
+    steps = int(round(days * 86400.0 / cfg.schedule.time_step))
+    # snapshots: cellsim run writes one every numerics.snapshot_interval; time three
+    snap = []
+    for _ in range(3):
+        w0, c0 = time.perf_counter(), time.process_time()
+        model.snapshot()
+        snap.append((time.perf_counter() - w0, time.process_time() - c0))
+    per_step = cfg.schedule.time_step / cfg.numerics.snapshot_interval
+    ms = {k: [v[0] / steps * 1e3, v[1] / steps * 1e3] for k, v in ex.spent.items()}
+    ms["snapshots"] = [min(s[0] for s in snap) * per_step * 1e3, min(s[1] for s in snap) * per_step * 1e3]
+    step_wall, step_cpu = wall / steps * 1e3, cpu / steps * 1e3
+    ms["other"] = [step_wall - sum(v[0] for k, v in ms.items() if k != "snapshots"),
+                   step_cpu - sum(v[1] for k, v in ms.items() if k != "snapshots")]
+    n_cells = model.physics.mesh.pot.grid.n_cells
+    moved["bytes"] += steps * 8 * 10 * n_cells  # the heat state, read and written
+    order = ("heat", "species", "current", "remesh", "remap", "bookkeeping", "region_sums", "snapshots", "other")
+    return {"days": days, "steps": steps, "grid": list(model.physics.mesh.pot.grid.shape), "cells": n_cells,
+            "start_s_wall_cpu": [round(v, 2) for v in holder["start"]],
+            "steps_wall_s": wall, "steps_cpu_s": cpu, "step_ms_wall": step_wall, "step_ms_cpu": step_cpu,
+            "parts_ms_wall_cpu": {k: [round(ms[k][0], 2), round(ms[k][1], 2)] for k in order if k in ms},
+            "calls_per_step": {k: round(v / steps, 3) for k, v in ex.calls.items()},
+            "linear_solves_per_step": moved["linear_solves"] / steps,
+            "pcg_iterations_per_solve": moved["iterations"] / max(moved["linear_solves"], 1),
+            "remeshes": model.physics.mesh.remeshes,
+            "bytes_per_step": moved["bytes"] / steps,
+            "stop_reason": result.stop_reason,
+            "specific_energy_kWh_t": result.summary["specific_energy"] / 3.6e3,
+            "mean_heater_kW": result.summary["mean_heater_power"] / 1e3}
+
+
 def thread_scaling(level: str, threads: list[int], steps: int = 8) -> dict:
     """ms per step with each solver-kernel thread count (parallel on any grid size)."""
     from cellsim.fields import solvers
     from cellsim.models import make_model
 
-    out = {}
+    out, cpu, load = {}, {}, {}
     model = make_model(load_config(CELL[0], [f'numerics.model="{level}"']))
     model.step(3600.0)
     for n in threads:
         solvers.set_max_threads(n, min_cells=0)
         model.step(3600.0)  # the thread team starts
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for _ in range(steps):
             model.step(3600.0)
         out[n] = (time.perf_counter() - t) / steps * 1e3
+        cpu[n] = (time.process_time() - c) / steps * 1e3
+        load[n] = os.getloadavg()[0]
     solvers.set_max_threads(None)
     base = out[threads[0]]
-    return {"ms_per_step": out, "speedup": {n: base / v for n, v in out.items()}}
+    return {"ms_per_step": out, "cpu_ms_per_step": cpu, "load_1min": load,
+            "speedup": {n: base / v for n, v in out.items()}}
 
 
 def split_study(days: float = 8.0) -> dict:
@@ -185,13 +334,16 @@ def main() -> None:
     ap.add_argument("--level", default="axisymmetric", choices=("axisymmetric", "3d"))
     ap.add_argument("--cell", default="rusal-3kA")
     ap.add_argument("--threads", type=int, nargs="*", default=None)
-    ap.add_argument("--no-campaign", action="store_true", help="profile, bound and scaling only")
+    ap.add_argument("--no-campaign", action="store_true",
+                    help="profile, bound and scaling only (3d: the thread scaling only)")
     args = ap.parse_args()
     CELL[0] = args.cell
     level = [f'numerics.model="{args.level}"']
     report = {"cell": args.cell, "level": args.level, "load_average_start": os.getloadavg()}
     timed(level + ['schedule.duration="1 d"'])  # warm: Numba cache, imports
     triad = triad_bandwidth()
+    if args.level == "3d":
+        return main_3d(args, report, triad)
     prof = step_profile(args.level)
     report["triad_GB_s"] = triad / 1e9
     report["profile"] = prof
@@ -220,6 +372,37 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     name = "campaign.json" if args.level == "axisymmetric" else "campaign-3d.json"
     (out / name).write_text(json.dumps(report, indent=1))
+
+
+def main_3d(args, report: dict, triad: float) -> None:
+    """--level 3d: the profiled campaign (``campaign_profile``), the bound, the threads."""
+    import numba
+
+    report["numba_threads"] = numba.config.NUMBA_NUM_THREADS
+    report["triad_GB_s"] = triad / 1e9
+    if not args.no_campaign:
+        report["load_before_campaign"] = os.getloadavg()
+        prof = campaign_profile("3d", args.days)
+        report["load_after_campaign"] = os.getloadavg()
+        report["profile"] = prof
+        scale = 45.0 / args.days
+        report["wall_45d_s"] = prof["steps_wall_s"] * scale
+        report["cpu_45d_s"] = prof["steps_cpu_s"] * scale
+        report["45d_note"] = ("measured over the whole run" if args.days == 45 else
+                              f"{args.days} d run scaled by {scale:g} (steps only; start excluded)")
+        bound_ms = prof["bytes_per_step"] / triad * 1e3
+        report["bound"] = {"model": BYTES_MODEL, "bytes_per_step_MB": prof["bytes_per_step"] / 1e6,
+                           "bound_ms": bound_ms, "step_over_bound_wall": prof["step_ms_wall"] / bound_ms,
+                           "step_over_bound_cpu": prof["step_ms_cpu"] / bound_ms}
+    if args.threads:
+        report["threads"] = thread_scaling("3d", args.threads)
+        report["load_after_threads"] = os.getloadavg()
+    report["peak_rss_MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report["load_average_end"] = os.getloadavg()
+    print(json.dumps(report, indent=1))
+    out = Path(__file__).with_name("results")
+    out.mkdir(exist_ok=True)
+    (out / "campaign-3d.json").write_text(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

@@ -66,12 +66,19 @@ def restrict_sum(r, f0, f1, f2, out):
 
 @njit(parallel=True, cache=True)
 def prolong_add(e, f0, f1, f2, scale, x):
-    """x += scale * P e: add each coarse value to the fine cells of its aggregate [V]."""
+    """x += scale * P e: add each coarse value to the fine cells of its aggregate [V].
+    f2 is 1 or 2 (``coarse_shape``)."""
     n0, n1, n2 = x.shape
     for i in prange(n0):
+        ci = i // f0
         for j in range(n1):
-            for m in range(n2):
-                x[i, j, m] += scale * e[i // f0, j // f1, m // f2]
+            cj = j // f1
+            if f2 == 1:
+                for m in range(n2):
+                    x[i, j, m] += scale * e[ci, cj, m]
+            else:  # the aggregate index of each fine cell, without a division per cell
+                for m in range(n2):
+                    x[i, j, m] += scale * e[ci, cj, m >> 1]
 
 
 @njit(inline="always", cache=True)
@@ -230,6 +237,41 @@ def line_factors_z(gx, gy, gz, d, cp, inv):
 
 
 
+@njit(inline="always", cache=True)
+def _line_rhs(gx, gy, b, x, i, j, n0, n1, n2, rhs):
+    """rhs[m] = b + the x and y neighbours' terms of the z column (i, j) (no z coupling),
+    each cell's terms in the order of ``_add_xy_neighbours``."""
+    for m in range(n2):
+        rhs[m] = b[i, j, m]
+    if i > 0:
+        for m in range(n2):
+            rhs[m] += gx[i, j, m] * x[i - 1, j, m]
+    if i < n0 - 1:
+        for m in range(n2):
+            rhs[m] += gx[i + 1, j, m] * x[i + 1, j, m]
+    if j > 0:
+        for m in range(n2):
+            rhs[m] += gy[i, j, m] * x[i, j - 1, m]
+    if j < n1 - 1:
+        for m in range(n2):
+            rhs[m] += gy[i, j + 1, m] * x[i, j + 1, m]
+
+
+@njit(inline="always", cache=True)
+def _line_forward(gz, inv, x, i, j, m, rhs, w):
+    """One step of the Thomas forward sweep: the new w at (i, j, m) (written to x)."""
+    iv = inv[i, j, m]
+    if iv == 0.0:
+        w = x[i, j, m]
+    else:
+        r = rhs[m]
+        if m > 0:
+            r += gz[i, j, m] * w
+        w = r * iv
+    x[i, j, m] = w
+    return w
+
+
 @njit(parallel=True, cache=True)
 def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
     """Symmetric-colour z-line Gauss-Seidel sweep for A + diag d (d = 0: A alone).
@@ -239,21 +281,37 @@ def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
     of pot meshes (dz << dx). The factors come from ``line_factors_z``, computed once per
     operator, so the sweep has no division and no diagonal sums. gx, gy, gz [S]; b [A];
     x [V] updated in place. Inactive cells (inv = 0) keep their value.
+
+    Columns of one colour do not read each other, so two of them (j, j + 2) are swept
+    together: their Thomas recurrences, each a chain of dependent multiply-adds, overlap.
+    Every column's operations are those of a column alone (the same numbers bit for bit).
     """
     n0, n1, n2 = x.shape
     for i in prange(n0):
-        for j in range((i + colour) % 2, n1, 2):
-            w = 0.0
-            for m in range(n2):
-                iv = inv[i, j, m]
-                if iv == 0.0:
-                    w = x[i, j, m]
-                else:
-                    rhs = _add_xy_neighbours(b[i, j, m], gx, gy, x, i, j, m)
-                    if m > 0:
-                        rhs += gz[i, j, m] * w
-                    w = rhs * iv
-                x[i, j, m] = w
-            for m in range(n2 - 2, -1, -1):
-                w = x[i, j, m] - cp[i, j, m] * w
-                x[i, j, m] = w
+        ra = np.empty(n2)
+        rb = np.empty(n2)
+        j = (i + colour) % 2
+        while j < n1:
+            k = j + 2
+            _line_rhs(gx, gy, b, x, i, j, n0, n1, n2, ra)
+            if k < n1:
+                _line_rhs(gx, gy, b, x, i, k, n0, n1, n2, rb)
+                wa = 0.0
+                wb = 0.0
+                for m in range(n2):
+                    wa = _line_forward(gz, inv, x, i, j, m, ra, wa)
+                    wb = _line_forward(gz, inv, x, i, k, m, rb, wb)
+                for m in range(n2 - 2, -1, -1):
+                    wa = x[i, j, m] - cp[i, j, m] * wa
+                    x[i, j, m] = wa
+                    wb = x[i, k, m] - cp[i, k, m] * wb
+                    x[i, k, m] = wb
+                j = k + 2
+            else:
+                w = 0.0
+                for m in range(n2):
+                    w = _line_forward(gz, inv, x, i, j, m, ra, w)
+                for m in range(n2 - 2, -1, -1):
+                    w = x[i, j, m] - cp[i, j, m] * w
+                    x[i, j, m] = w
+                j = k

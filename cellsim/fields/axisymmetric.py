@@ -423,6 +423,7 @@ class FieldSpecies:
         self.field = SpeciesField(self.mesh.current_grid, SpeciesOptions.from_config(self.config))
         if old is not None:
             self.concentration = _remap_concentration(previous, self.field, self.concentration)
+            self.field.adopt_factors(previous)
 
     def reset_caches(self) -> None:
         self.field.reset_caches()

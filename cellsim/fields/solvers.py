@@ -273,14 +273,17 @@ class MultigridBackend:
     n_smooth : smoothing sweeps before and after each coarse correction.
     smoother : "zline" (zebra z-line Gauss-Seidel, robust for flat cells dz << dx) or
         "point" (red-black point Gauss-Seidel).
-    coarse_cells : the hierarchy stops at or below this many cells (banded Cholesky there).
+    coarse_cells : the hierarchy stops at or below this many cells (banded Cholesky there,
+        refactorised at every update: on the default 3D pot 1000 stopped at 7 x 7 x 13 cells,
+        a 4.8 ms factorisation per heat update, 200 stops at 4 x 4 x 7, 1.2 ms, with the same
+        PCG iterations, 25 to 1e-10 from a random right-hand side).
     scale : over-correction factor of the piecewise-constant coarse correction.
     """
 
     name = "multigrid"
     reuses_factor = False
 
-    def __init__(self, op: StencilOperator, n_smooth: int = 2, coarse_cells: int = 1000, scale: float = 1.8,
+    def __init__(self, op: StencilOperator, n_smooth: int = 2, coarse_cells: int = 200, scale: float = 1.8,
                  smoother: str = "zline"):
         if smoother not in ("zline", "point"):
             raise ValueError(f"smoother must be 'zline' or 'point', got {smoother!r}")
@@ -472,7 +475,7 @@ def DirectSolver(gx, gy, gz, refactor_after: int = 8) -> LinearSolver:
     return LinearSolver(StencilOperator(gx, gy, gz), "lu", refactor_after=refactor_after, symmetric=True)
 
 
-def MultigridSolver(gx, gy, gz, n_smooth: int = 2, coarse_cells: int = 1000, scale: float = 1.8,
+def MultigridSolver(gx, gy, gz, n_smooth: int = 2, coarse_cells: int = 200, scale: float = 1.8,
                     smoother: str = "zline", shift=None) -> LinearSolver:
     """PCG with a multigrid V-cycle of A (+ diag shift); 3D grids."""
     return LinearSolver(StencilOperator(gx, gy, gz, shift), "multigrid", n_smooth=n_smooth,

@@ -56,6 +56,10 @@ LINEAR_SOLVERS = ("auto", "band", "sparse") + tuple(BACKENDS)
 BAND_MAX_BYTES = 2.5e8
 # a reused factorisation is renewed after a solve that needed more GMRES iterations than this
 REFACTOR_AFTER = 6
+# Band work N (bw + 1)^2 above which a remesh that keeps the electrolyte's cells keeps the
+# factorisations too (SpeciesField.adopt_factors): the default 3D pot has 3e7 (a fresh band
+# LU ~40 ms per impurity), r-z grids ~2e4 (~40 us).
+ADOPT_MIN_WORK = 1e6
 GMRES_RESTART = 20
 EPS = float(np.finfo(float).eps)
 _MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
@@ -275,6 +279,32 @@ class SpeciesField:
     def reset_caches(self) -> None:
         """Drop the reused factorisations (a sync point: what follows depends on the state alone)."""
         self.solver.reset()
+
+    def adopt_factors(self, old: "SpeciesField | None") -> bool:
+        """Keep ``old``'s band factorisations (``BandSolver``) on this field when a remesh
+        left the electrolyte's cells as they were: the same cells column by column (so the same
+        numbering and band), the same interface faces. The layer only moved, so its matrices are
+        nearly the old ones and the kept factors precondition them as a stale factor of an
+        earlier step does (the solve still ends at the float64 floor, and a factor that needs
+        more than REFACTOR_AFTER iterations is renewed). A fresh factorisation (~40 ms per impurity on
+        the default 3D pot) costs about as much as ten steps with a kept one. Narrow bands (every r-z grid:
+        band work below ADOPT_MIN_WORK) refactorise, which costs there about as much as one
+        preconditioned iteration. Returns whether they were kept."""
+        if old is None or old._bw is None or self._bw != old._bw or self.n != old.n:
+            return False
+        if not (isinstance(old.solver, BandSolver) and isinstance(self.solver, BandSolver)) \
+                or old.solver._factors is None:
+            return False
+        if self.n * (self._bw + 1) ** 2 < ADOPT_MIN_WORK:
+            return False
+        same = (old.mask.shape[:2] == self.mask.shape[:2]
+                and np.array_equal(old.mask.sum(axis=2), self.mask.sum(axis=2))
+                and all(np.array_equal(getattr(old, side).cell, getattr(self, side).cell)
+                        and np.array_equal(getattr(old, side).axis, getattr(self, side).axis)
+                        for side in ("anode", "cathode")))
+        if same:
+            self.solver._factors = old.solver._factors
+        return same
 
     def uniform(self, moles) -> np.ndarray:
         """Field holding ``moles`` [mol] of each impurity spread uniformly [mol/m3]."""

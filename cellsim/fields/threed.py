@@ -13,6 +13,7 @@ What is specific:
   of the heat field whenever the pot is rebuilt (``radiates_at_shell``; for a staircase
   cylinder the steady start is settled once more at it, ``restart_at_shell``) and
   checkpointed, so a resumed run rebuilds the same pot;
+* the electrolyte mean by a Numba dot (``electrolyte_mean``: no BLAS thread pool);
 * snapshots: the full 3D temperature, liquid fraction and material, and on the two
   vertical centre planes (y = 0: "xz", x = 0: "yz"; the cells next to them) the potential,
   the three current-density components and the concentrations (docs/hdf5-layout.md).
@@ -26,6 +27,7 @@ from cellsim.config.schema import Config
 from cellsim.contracts import Snapshot
 from cellsim.fields.axisymmetric import PotMesh
 from cellsim.fields.pot import PotOptions
+from cellsim.kernels import linalg as la
 
 PLANES = {"xz": (slice(None), 0), "yz": (0, slice(None))}  # (i, j) index of each centre plane
 
@@ -38,6 +40,14 @@ class StaircaseMesh(PotMesh):
     def __init__(self, config: Config):
         super().__init__(config)
         self.restart_at_shell = config.geometry.shape == "cylindrical"
+
+    def electrolyte_mean(self, T: np.ndarray) -> float:
+        """Volume mean of a cell field over the electrolyte, by a Numba dot: np.dot of a 3D
+        grid's length runs on OpenBLAS's thread pool, whose threads spin against the other
+        processes of a shared machine (5-8 ms of CPU per call measured at load 6 on the
+        default pot, against 0.04 ms; two calls per step). r-z grids are below OpenBLAS's
+        threading size and keep np.dot."""
+        return float(la.dot(np.ascontiguousarray(T, dtype=np.float64).reshape(-1), self.electrolyte_weight))
 
     def _pot_kwargs(self) -> dict:
         return {"geometry": "xyz", "options": PotOptions(surface_temperature=self.surface_temperature)}

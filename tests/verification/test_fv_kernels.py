@@ -8,7 +8,9 @@ from reference import fv_numpy as ref
 
 from cellsim.kernels import fv
 from cellsim.kernels import interface as kin
+from cellsim.kernels import linalg as la
 from cellsim.kernels import multigrid as mg
+from numba import njit
 
 pytestmark = pytest.mark.verification
 SHAPES = [(5, 4, 3), (7, 1, 6), (1, 3, 2)]
@@ -167,3 +169,84 @@ def test_band_cholesky_matches_numpy():
     mg.band_cholesky_solve(f, shape[1] * shape[2], b, x)
     np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-9)
     assert mg.band_cholesky(np.zeros((3, 3)), 1) == 1  # singular: reported, not raised
+
+
+@njit(cache=False)
+def _cell_by_cell(gx, gy, gz, d, x, b, r, q):
+    """The shifted residual and product cell by cell (``linalg._shifted_row``, the
+    definition the column kernels reorganise)."""
+    n0, n1, n2 = x.shape
+    rr, pq = 0.0, 0.0
+    for i in range(n0):
+        for j in range(n1):
+            for m in range(n2):
+                v = la._shifted_row(gx, gy, gz, d, x, i, j, m, n0, n1, n2)
+                r[i, j, m] = b[i, j, m] - v
+                rr += r[i, j, m] * r[i, j, m]
+                q[i, j, m] = v
+                pq += v * x[i, j, m]
+    return rr, pq
+
+
+@pytest.mark.parametrize("shape", SHAPES + [(4, 5, 1), (3, 6, 7)])
+def test_column_kernels_equal_cell_by_cell(shape):
+    """shifted_residual and apply_shifted (column by column) give the numbers of the
+    cell-by-cell definition bit for bit; the paired z-line sweep those of one column at a time
+    (the dense twin above checks what it solves)."""
+    rng = np.random.default_rng(31 + sum(shape))
+    g = ref.random_faces(rng, shape, zero_frac=0.1)
+    d = np.abs(rng.standard_normal(shape))
+    x, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    r0, q0, r1, q1 = (np.empty(shape) for _ in range(4))
+    rr0, pq0 = _cell_by_cell(*g, d, x, b, r0, q0)
+    rr1 = la.shifted_residual(*g, d, x, b, r1)
+    pq1 = la.apply_shifted(*g, d, x, q1)
+    assert np.array_equal(r0, r1) and np.array_equal(q0, q1)
+    assert rr0 == rr1 and pq0 == pq1
+    cp, inv = np.empty(shape), np.empty(shape)
+    mg.line_factors_z(*g, d, cp, inv)
+    for colour in (0, 1):
+        x2, x3 = x.copy(), x.copy()
+        mg.line_gauss_seidel_z_factored(*g, cp, inv, b, x2, colour)
+        _one_column_at_a_time(*g, cp, inv, b, x3, colour)
+        assert np.array_equal(x2, x3)
+
+
+@njit(cache=False)
+def _one_column_at_a_time(gx, gy, gz, cp, inv, b, x, colour):
+    """The z-line sweep one column after the other, cell by cell (its definition)."""
+    n0, n1, n2 = x.shape
+    for i in range(n0):
+        for j in range((i + colour) % 2, n1, 2):
+            w = 0.0
+            for m in range(n2):
+                iv = inv[i, j, m]
+                if iv == 0.0:
+                    w = x[i, j, m]
+                else:
+                    rhs = b[i, j, m]
+                    if i > 0:
+                        rhs += gx[i, j, m] * x[i - 1, j, m]
+                    if i < n0 - 1:
+                        rhs += gx[i + 1, j, m] * x[i + 1, j, m]
+                    if j > 0:
+                        rhs += gy[i, j, m] * x[i, j - 1, m]
+                    if j < n1 - 1:
+                        rhs += gy[i, j + 1, m] * x[i, j + 1, m]
+                    if m > 0:
+                        rhs += gz[i, j, m] * w
+                    w = rhs * iv
+                x[i, j, m] = w
+            for m in range(n2 - 2, -1, -1):
+                w = x[i, j, m] - cp[i, j, m] * w
+                x[i, j, m] = w
+
+
+def test_prolong_without_z_coarsening():
+    rng = np.random.default_rng(4)
+    shape, f = (5, 4, 1), (2, 2, 1)
+    e = rng.standard_normal(mg.coarse_shape(*shape, *f))
+    x = rng.standard_normal(shape)
+    x2 = x.copy()
+    mg.prolong_add(e, *f, 1.8, x2)
+    np.testing.assert_allclose(x2, x + 1.8 * ref.prolong(e, f, shape), rtol=1e-14)

@@ -218,3 +218,59 @@ def test_species_backends_of_the_linear_algebra_layer_equal_superlu(volumes, bac
 def test_pcg_species_backend_refuses_migration():
     with pytest.raises(ValueError, match="symmetric"):
         SpeciesOptions(salt_concentration=2.6e4, migration=True, linear_solver="multigrid")
+
+
+def test_remesh_keeping_the_cells_keeps_the_factorisations(monkeypatch):
+    """A new field whose electrolyte has the same cells, column by column, and the same
+    interfaces (the layer moved up: a remesh) takes the old field's factorisations: its next
+    step is the old field's next step with its kept factors, bit for bit, without factorising,
+    and the step of a fresh SuperLU solve to the tolerance of assert_same_step's cells. A
+    field whose layer changed (one cell more per column) or a narrow band (below
+    ADOPT_MIN_WORK) does not take them."""
+    from cellsim.fields import species as sp
+    from cellsim.fields.grid import Grid
+
+    def xyz(shift=0.0, n_salt=5):
+        g = layered(n_salt=n_salt)
+        faces = (g.faces[0], np.linspace(0.0, 0.3, 5), g.faces[2] + shift)
+        return Grid("xyz", faces, np.repeat(g.material, 4, axis=1), g.regions)
+
+    opts = SpeciesOptions(salt_concentration=2700.0 / 0.1034, linear_solver="band")
+    old = SpeciesField(xyz(), opts)
+    alloy = MetalPool(np.array([3e3, 5e2, 4e2, 2e2, 1e2, 60.0, 1.0]), 9e4, 0.06)
+    cath = MetalPool(np.full(N_SPECIES, 0.5), 8.7e4, 0.03)
+    c = old.uniform(np.linspace(0.0, 3.0, N_SPECIES))
+    T = 1000.0 + 400.0 * old.grid.centres(2)[None, None, :]
+    old.step(3600.0, c, alloy, cath, T)
+    assert old.n_factorisations == N_SPECIES
+    assert not SpeciesField(xyz(0.01), opts).adopt_factors(old)  # narrow band: refactorise
+    monkeypatch.setattr(sp, "ADOPT_MIN_WORK", 0.0)
+    assert not SpeciesField(xyz(n_salt=6), opts).adopt_factors(old)
+    new = SpeciesField(xyz(0.01), opts)
+    assert new.adopt_factors(old)
+    T = T + 10.0  # the temperature moved in the step: the kept factors are stale
+    a = new.step(3600.0, c, alloy, cath, T)
+    assert new.n_factorisations == 0
+    s = SpeciesField(xyz(0.01), replace(opts, linear_solver="sparse")).step(3600.0, c, alloy, cath, T)
+    assert np.all(np.abs(a.c - s.c) <= 1e-9 * np.abs(s.c).max(axis=(1, 2, 3))[:, None, None, None])
+    o = old.step(3600.0, c, alloy, cath, T)
+    assert old.n_factorisations == N_SPECIES
+    assert np.array_equal(a.c, o.c) and np.array_equal(a.flux_alloy_to_salt, o.flux_alloy_to_salt)
+
+
+def test_band_solve_of_rows_equals_one_row_at_a_time():
+    """band_lu_solve_rows (the border's columns in one pass over the factor) gives
+    band_lu_solve's numbers for each row, bit for bit."""
+    rng = np.random.default_rng(3)
+    index, n, coeffs, diag = random_step_matrix(rng, (6, 5, 4))
+    bw = int(ks.band_width(index))
+    band, lu = np.empty((n, 2 * bw + 1)), np.empty((n, 2 * bw + 1))
+    ks.assemble_band(index, *coeffs, diag, bw, band)
+    lu[:] = band
+    ks.band_lu(lu, bw)
+    xs = rng.standard_normal((2, n))
+    one = xs.copy()
+    for t in range(2):
+        ks.band_lu_solve(lu, bw, one[t])
+    ks.band_lu_solve_rows(lu, bw, xs)
+    assert np.array_equal(xs, one)
