@@ -2,24 +2,43 @@
 against the same run on a grid refined 2x in every direction (``numerics.resolution``).
 
 Run: python benchmarks/grid_convergence.py [--level axisymmetric 3d] [--days 10]
-       [--pairs default:fine]
-Prints, per level, specific energy [kWh/t], mean heater power [kW], current efficiency and
-product purity (mass fraction of Al in the tapped product) at each resolution, the relative
-differences, and the wall time of each run. A pair "coarse:default" measures the 2x step
-just below the default where the refined run is too expensive (3D: "fine" has 8x the
-cells). Writes benchmarks/results/grid_convergence.json.
+       [--pairs default:fine] [--steady 0.5 1 2 4 8] [--no-campaign] [--cell rusal-3kA]
+
+Two parts:
+
+* ``--steady SCALES``: the steady start of the pot (current and heat iterated to the set
+  point, the state every campaign starts from) on the grids scaled by each factor (1 =
+  ``default``, 2 = ``fine``; other factors are added to cellsim.fields.pot.RESOLUTIONS for
+  this process). Prints per grid the heater power, the total heat loss and each loss group,
+  the difference to the next finer grid (heater also relative to the total loss: the heater
+  closes the heat balance, so it carries the whole discretisation error of the losses), the
+  observed order log2(d1/d2) from three consecutive grids, and a Richardson estimate of the
+  grid-independent heater at that order.
+* the campaign pairs (``--pairs lo:hi``, default "default:fine"): specific energy [kWh/t],
+  mean heater power [kW], current efficiency and product purity (mass fraction of Al in the
+  tapped product) of a ``--days`` campaign at each resolution, their relative differences and
+  the wall and CPU time of each run. A pair "coarse:default" measures the 2x step just below
+  the default where the refined run is too expensive (3D: "fine" has 8x the cells).
+
+Prints the load average at the start and end. Writes benchmarks/results/grid_convergence.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
 import os
 import time
 from pathlib import Path
 
 from cellsim.campaign import run_campaign
 from cellsim.config import load_config
+from cellsim.fields import pot as potmod
+from cellsim.models import make_model
+
+NAMES = {0.5: "coarse", 1.0: "default", 2.0: "fine"}
 
 
 def headline(summary: dict) -> dict:
@@ -29,27 +48,84 @@ def headline(summary: dict) -> dict:
             "purity": summary["product_al"]}
 
 
+def config_at(cell: str, level: str, scale: float, extra=()):
+    """The configuration of ``cell`` at ``level`` on the grid scaled by ``scale``."""
+    name = NAMES.get(scale)
+    if name is None:
+        name = f"x{scale:g}"
+        potmod.RESOLUTIONS[name] = scale
+    cfg = load_config(cell, [f'numerics.model="{level}"', *extra])
+    return dataclasses.replace(cfg, numerics=dataclasses.replace(cfg.numerics, resolution=name))
+
+
+def steady_sequence(cell: str, level: str, scales: list) -> dict:
+    rows = []
+    for s in scales:
+        t = time.perf_counter()
+        model = make_model(config_at(cell, level, s))
+        b = model.physics.thermal.balance
+        rows.append({"scale": s, "shape": list(model.physics.mesh.pot.grid.shape),
+                     "heater_W": b.heater, "total_loss_W": b.total_loss, "losses_W": dict(b.losses),
+                     "voltage_V": model.derived.cell_voltage, "wall_s": time.perf_counter() - t})
+        r = rows[-1]
+        print(f"{level} x{s:g} {tuple(r['shape'])}: heater {r['heater_W']:.2f} W, loss "
+              f"{r['total_loss_W']:.2f} W (" + ", ".join(f"{k} {v:.2f}" for k, v in r["losses_W"].items())
+              + f"), {r['voltage_V']:.6f} V, {r['wall_s']:.1f} s", flush=True)
+    print(f"{'grid':>8} {'heater W':>9} {'to 2x W':>8} {'% heater':>9} {'% loss':>8} {'order':>6}")
+    for i, r in enumerate(rows):
+        line = f"{'x%g' % r['scale']:>8} {r['heater_W']:9.2f}"
+        if i + 1 < len(rows) and rows[i + 1]["scale"] == 2 * r["scale"]:
+            d = r["heater_W"] - rows[i + 1]["heater_W"]
+            r["heater_minus_2x_W"] = d
+            r["rel_heater"] = d / rows[i + 1]["heater_W"]
+            r["rel_total_loss"] = d / rows[i + 1]["total_loss_W"]
+            line += f" {d:8.2f} {100 * r['rel_heater']:+8.2f}% {100 * r['rel_total_loss']:+7.3f}%"
+            if i + 2 < len(rows) and "heater_minus_2x_W" in rows[i]:
+                d2 = rows[i + 1]["heater_W"] - rows[i + 2]["heater_W"]
+                if d * d2 > 0:
+                    r["order"] = math.log2(d / d2)
+                    line += f" {r['order']:6.2f}"
+        print(line)
+    # Richardson from the three finest grids (when they are successive 2x refinements)
+    if len(rows) >= 3 and "order" in rows[-3]:
+        p, finest, d2 = rows[-3]["order"], rows[-1]["heater_W"], rows[-2]["heater_minus_2x_W"]
+        est = finest - d2 / (2**p - 1)
+        print(f"Richardson (order {p:.2f}): heater {est:.1f} W; error of each grid: "
+              + ", ".join(f"x{r['scale']:g} {100 * (r['heater_W'] - est) / est:+.2f}%" for r in rows))
+        return {"rows": rows, "richardson_heater_W": est, "richardson_order": p}
+    return {"rows": rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--level", nargs="*", default=["axisymmetric"])
     ap.add_argument("--days", type=float, default=10.0)
     ap.add_argument("--pairs", nargs="*", default=["default:fine"])
+    ap.add_argument("--steady", nargs="*", type=float, default=[])
+    ap.add_argument("--no-campaign", action="store_true")
     ap.add_argument("--cell", default="rusal-3kA")
     args = ap.parse_args()
     out = {"cell": args.cell, "days": args.days, "load_average_start": os.getloadavg()}
-    for level, pair in zip(args.level, args.pairs * len(args.level)):
-        lo, hi = pair.split(":")
-        row = {}
-        for res in (lo, hi):
-            cfg = load_config(args.cell, [f'numerics.model="{level}"', f'numerics.resolution="{res}"',
-                                          f'schedule.duration="{args.days} d"'])
-            t = time.perf_counter()
-            r = run_campaign(cfg)
-            row[res] = dict(headline(r.summary), wall_s=time.perf_counter() - t)
-        row["rel_diff"] = {k: (row[lo][k] - row[hi][k]) / row[hi][k] for k in headline(r.summary)}
-        out[f"{level} {pair}"] = row
-        print(level, pair, json.dumps(row, indent=1), flush=True)
+    print("load average", os.getloadavg(), flush=True)
+    for level in args.level:
+        if args.steady:
+            out[f"{level} steady"] = steady_sequence(args.cell, level, sorted(args.steady))
+    if not args.no_campaign:
+        for level, pair in zip(args.level, args.pairs * len(args.level)):
+            lo, hi = pair.split(":")
+            row = {}
+            for res in (lo, hi):
+                cfg = load_config(args.cell, [f'numerics.model="{level}"', f'numerics.resolution="{res}"',
+                                              f'schedule.duration="{args.days} d"'])
+                t, c = time.perf_counter(), time.process_time()
+                r = run_campaign(cfg)
+                row[res] = dict(headline(r.summary), wall_s=time.perf_counter() - t,
+                                cpu_s=time.process_time() - c, load=os.getloadavg()[0])
+            row["rel_diff"] = {k: (row[lo][k] - row[hi][k]) / row[hi][k] for k in headline(r.summary)}
+            out[f"{level} {pair}"] = row
+            print(level, pair, json.dumps(row, indent=1), flush=True)
     out["load_average_end"] = os.getloadavg()
+    print("load average", os.getloadavg())
     path = Path(__file__).with_name("results")
     path.mkdir(exist_ok=True)
     (path / "grid_convergence.json").write_text(json.dumps(out, indent=1))

@@ -18,6 +18,7 @@ import math
 # Mirrors of cellsim.fields.pot (tests/unit/test_trust.py checks they agree)
 RESOLUTION_SCALE = {"coarse": 0.5, "default": 1.0, "fine": 2.0}
 CELL_3D = 0.03  # m
+LINING_CELLS_RZ, LINING_CELLS_3D, ROD_CELLS_RZ = 6, 3, 8  # cellsim.fields.pot.LINING_CELLS, ROD_CELLS_RZ
 
 BYTES_PER_CELL = 2000  # [E] 1-3 kB
 MAX_STEPS = 10_000_000
@@ -37,10 +38,12 @@ def estimate_cells(config) -> int:
     if num.model == "lumped":
         return 0
     s = RESOLUTION_SCALE[num.resolution]
-    nz = (sum(_n(3, s) for _ in lin.bottom) + _n(6, s) + _n(8, s) + _n(8, s) + _n(6, s)
-          + (_n(6, s) if geo.freeboard > 0 else 0) + sum(_n(3, s) for _ in lin.lid))
-    if num.model == "axisymmetric":
-        return (_n(4, s) + _n(16, s) + sum(_n(3, s) for _ in lin.side)) * nz
+    rz = num.model == "axisymmetric"
+    n = LINING_CELLS_RZ if rz else LINING_CELLS_3D
+    nz = (sum(_n(n, s) for _ in lin.bottom) + _n(6, s) + _n(8, s) + _n(8, s) + _n(6, s)
+          + (_n(6, s) if geo.freeboard > 0 else 0) + sum(_n(n, s) for _ in lin.lid))
+    if rz:
+        return (_n(ROD_CELLS_RZ, s) + _n(16, s) + sum(_n(n, s) for _ in lin.side)) * nz
     h = CELL_3D / s
     side = sum(layer.thickness for layer in lin.side)
     if geo.shape == "cylindrical":

@@ -191,7 +191,8 @@ class FieldElectrical:
         self._solution_key = (0, cell.current)
 
     def sigma(self, hs: HeatState) -> np.ndarray:
-        """Conductivity [S/m] of the current sub-grid: kappa(T) x liquid fraction in the electrolyte."""
+        """Conductivity [S/m] of the current sub-grid: kappa(T) x liquid fraction in the
+        electrolyte (x the pot's plan_factor, if any)."""
         pot, el, m = self.mesh.pot, self.config.electrolyte, self.mesh.sub_electrolyte
         sub = self.mesh.box
         sigma = pot.sigma[sub].copy()
@@ -199,6 +200,8 @@ class FieldElectrical:
         kappa = el.conductivity * np.exp(-el.conductivity_activation_energy / GAS_CONSTANT
                                          * (1.0 / T - 1.0 / el.conductivity_reference_temperature))
         sigma[m] = kappa * np.maximum(f, 1e-6)
+        if pot.plan_factor is not None:  # a 3D staircase cylinder's cavity (cellsim.fields.pot)
+            sigma[m] *= pot.plan_factor[sub][m]
         return sigma
 
     def solve(self, cell: CellView, hs: HeatState, sigma: np.ndarray | None = None):

@@ -40,7 +40,15 @@ h_rad, h_rad = eps sigma (Ts^4 - Ta^4) / (Ts - Ta) the radiation secant at
 ``PotOptions.surface_temperature`` (scalar, [E] 330 K unless set; the 3D campaign model
 sets it from the field at every rebuild). The staircase faces of the shell and the
 melt-to-wall films are scaled by 1 / (|cos t| + |sin t|) at their polar angle t, so that
-the projected x and y faces add up to the cylinder's area.
+the projected x and y faces add up to the cylinder's area. The staircase cavity's plan
+area differs from pi R^2 by a fraction of a column (rusal-3kA at the default 3 cm: +0.63 %;
+coarse -0.08 %, fine +0.10 %, not monotonic), which moved the electrolyte's ohmic drop by as
+much: the cells of the cavity columns carry ``plan_factor`` = pi R^2 / (staircase cavity
+area) (gas space: the same for the cavity less the rods, whose squares are exact), by which
+their conductivities, heat capacities and latent heat are multiplied (and the field's
+electrolyte conductivity, cellsim.fields.axisymmetric), so each cavity layer conducts
+vertically and stores heat as the cylinder does. The outer plan of the staircase (bottom
+and lid) keeps its error (+0.35 % at the default grid, first order).
 
 The builder is a pipeline of three stages, each a function of the configuration:
 ``_mesh_rz``/``_mesh_xyz`` (the layout: grid, regions, current box, rods, the staircase's
@@ -83,6 +91,13 @@ MELTS = ("anode_alloy", "electrolyte", "cathode_metal")
 RESOLUTIONS = {"coarse": 0.5, "default": 1.0, "fine": 2.0}
 GEOMETRIES = ("rz", "xyz")
 CELL_3D = 0.03  # m, plan cell size of the 3D cavity at resolution "default" [numerical]
+# Cells across each lining layer (side, bottom, lid) at resolution "default", per geometry,
+# and across the rods' radius (r-z). The r-z heat losses converge at order ~1.3 only (the
+# material corners of the lining: docs/campaign.md, grid convergence): 6 cells per lining
+# layer and 8 across the rods bring the r-z specific energy within 0.5 % of the 2x refined
+# grid (3 and 4: -0.56 %). 3D keeps 3 [numerical].
+LINING_CELLS = {"rz": 6, "xyz": 3}
+ROD_CELLS_RZ = 8
 AMBIENT_CONDUCTIVITY = 1e5  # W/(m K), the outside region of a 3D cylinder [numerical]
 AMBIENT_RHO_CP = 1e3  # J/(m3 K), same [numerical]
 
@@ -111,6 +126,7 @@ class PotLayout:
     lining_samples: dict | None = None
     samples: int = 0
     staircase: bool = False
+    plan_factor: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,7 +139,9 @@ class PotModel:
     (cellsim.fields.heat_diagnostics.face_losses); current_slice : index box of the cells the current flows in (bottom
     collector to the top of the rods);
     perimeter : cavity perimeter [m] (3D ledge thickness); rods : plan rectangles of the
-    rods in the grid [m] ((x0, x1), (y0, y1)), 3D only.
+    rods in the grid [m] ((x0, x1), (y0, y1)), 3D only; plan_factor : cell array, the true
+    over the staircase plan area of the cavity columns of a 3D cylinder (1 elsewhere; None
+    for r-z and rectangular pots), already in ``sigma`` and ``heat``.
     """
 
     grid: Grid
@@ -139,6 +157,7 @@ class PotModel:
     emissivity: float = 0.0
     convection: float = 0.0
     ambient: float = 0.0
+    plan_factor: np.ndarray | None = None
 
     def heat_solver(self, solver: str = "auto") -> HeatSolver:
         return HeatSolver(self.grid, self.heat, self.bcs, self.films, self.loss_groups, solver)
@@ -176,14 +195,16 @@ def _segments(parts, scale):
     return np.array(faces), np.array(ids)
 
 
-def _z_parts(config: Config) -> list:
-    """(name, thickness [m], cells at scale 1) of the horizontal layers, bottom to top."""
+def _z_parts(config: Config, lining_cells: int) -> list:
+    """(name, thickness [m], cells at scale 1) of the horizontal layers, bottom to top, with
+    ``lining_cells`` across each bottom and lid layer."""
     geo, lin, col = config.geometry, config.lining, config.collectors
-    return ([(f"bottom_{len(lin.bottom) - 1 - i}", L.thickness, 3) for i, L in enumerate(lin.bottom[::-1])]
+    n = lining_cells
+    return ([(f"bottom_{len(lin.bottom) - 1 - i}", L.thickness, n) for i, L in enumerate(lin.bottom[::-1])]
             + [("bottom_collector", col.bottom_thickness, 6), ("anode_alloy", geo.anode_alloy_depth, 8),
                ("electrolyte", geo.acd, 8), ("cathode_metal", geo.cathode_metal_depth, 6)]
             + ([("gas_space", geo.freeboard, 6)] if geo.freeboard > 0 else [])
-            + [(f"lid_{i}", L.thickness, 3) for i, L in enumerate(lin.lid)])
+            + [(f"lid_{i}", L.thickness, n) for i, L in enumerate(lin.lid)])
 
 
 def _region_order(config: Config, z_parts: list, extra=()) -> list:
@@ -277,7 +298,7 @@ def build_pot(config: Config, resolution: str = "default", options: PotOptions =
     lin = config.lining
     return PotModel(layout.grid, sigma, heat, bcs, films, groups, layout.current, layout.perimeter,
                     layout.rods, outer_side_area, lin.shell_emissivity, lin.outside_convection,
-                    lin.ambient_temperature)
+                    lin.ambient_temperature, layout.plan_factor)
 
 
 # ---------------------------------------------------------------------------------- r-z
@@ -286,9 +307,10 @@ def _mesh_rz(config: Config, s: float) -> PotLayout:
     r_rod = math.sqrt(col.rod_count) * col.rod_diameter / 2
     if r_rod >= geo.inner_radius:
         raise ValueError("build_pot: the rods' total cross-section exceeds the cavity")
-    z_parts = _z_parts(config)
-    r_parts = ([("rods", r_rod, 4), ("cavity", geo.inner_radius - r_rod, 16)]
-               + [(f"side_{i}", L.thickness, 3) for i, L in enumerate(lin.side)])
+    n = LINING_CELLS["rz"]
+    z_parts = _z_parts(config, n)
+    r_parts = ([("rods", r_rod, ROD_CELLS_RZ), ("cavity", geo.inner_radius - r_rod, 16)]
+               + [(f"side_{i}", L.thickness, n) for i, L in enumerate(lin.side)])
     zf, zid = _segments(z_parts, s)
     rf, rid = _segments(r_parts, s)
     znames = [p[0] for p in z_parts]
@@ -397,7 +419,7 @@ def _mesh_xyz(config: Config, s: float) -> PotLayout:
                 counts = np.bincount(lining, minlength=t_side.size)
                 column[i, j] = f"side_{int(np.argmax(counts))}"
                 samples[i, j] = counts
-    z_parts = _z_parts(config)
+    z_parts = _z_parts(config, LINING_CELLS["xyz"])
     zf, zid = _segments(z_parts, s)
     znames = [p[0] for p in z_parts]
     regions = {n: i for i, n in enumerate(_region_order(config, z_parts, ["ambient"] if cyl else []))}
@@ -415,8 +437,28 @@ def _mesh_xyz(config: Config, s: float) -> PotLayout:
     current = (slice(0, int(np.nonzero(cav.any(axis=1))[0][-1]) + 1),
                slice(0, int(np.nonzero(cav.any(axis=0))[0][-1]) + 1), slice(k0, grid.shape[2]))
     perimeter = 2 * math.pi * geo.inner_radius if cyl else 2 * (geo.inner_length + geo.inner_width)
+    plan_factor = _plan_factor(grid, column, geo.inner_radius) if cyl else None
     return PotLayout(grid, current, walls=("x+", "y+"), perimeter=perimeter, rods=rods,
-                     lining_samples=samples if cyl else None, samples=sub.size**2, staircase=cyl)
+                     lining_samples=samples if cyl else None, samples=sub.size**2, staircase=cyl,
+                     plan_factor=plan_factor)
+
+
+def _plan_factor(grid: Grid, column: np.ndarray, radius: float) -> np.ndarray:
+    """Cell array: pi R^2 over the staircase cavity's plan area in the cavity columns'
+    collector, melt and gas-space cells (gas space: both less the rods' exact area), 1
+    elsewhere (module docstring)."""
+    plan = grid.face_areas(2)[:, :, 0]  # whole-pot areas (multiplicity included)
+    cavity = np.isin(column, ("cavity", "rods"))
+    stair, rod_area = float(plan[cavity].sum()), float(plan[column == "rods"].sum())
+    true = math.pi * radius**2
+    f_cav, f_gas = true / stair, (true - rod_area) / (stair - rod_area)
+    out = np.ones(grid.shape)
+    regions, m = grid.regions, grid.material
+    inside = cavity[:, :, None]
+    for name in ("bottom_collector",) + MELTS + ("gas_space",):
+        if name in regions:
+            out[inside & (m == regions[name])] = f_gas if name == "gas_space" else f_cav
+    return out
 
 
 def _polar_factor(grid: Grid, axis: int) -> np.ndarray:
@@ -432,7 +474,8 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
     """The materials stage: heat properties and electrical conductivity [S/m] per cell from
     the regions of ``layout`` and the configuration's materials (module docstring). A
     staircase cylinder's side-lining column takes the series mix of its samples' layers as
-    its conductivity and their volume mix of rho c_p."""
+    its conductivity and their volume mix of rho c_p; the cavity cells of a staircase
+    cylinder are scaled by ``layout.plan_factor``."""
     grid = layout.grid
     regions, m, shape = grid.regions, grid.material, grid.shape
     z = _region_table(config, regions)
@@ -448,8 +491,13 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
         sel = np.isin(m, [regions[f"side_{i}"] for i in range(len(side))])
         for key, val in (("ks", k_mix), ("kl", k_mix), ("cs", c_mix), ("cl", c_mix)):
             props[key] = np.where(sel, np.broadcast_to(val[:, :, None], shape), props[key])
+    sigma = z["sig"][m].reshape(shape)
+    if layout.plan_factor is not None:
+        for key in ("ks", "kl", "cs", "cl", "lat"):
+            props[key] = props[key] * layout.plan_factor
+        sigma = sigma * layout.plan_factor
     heat = HeatProperties(*(props[key] for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat")))
-    return heat, z["sig"][m].reshape(shape)
+    return heat, sigma
 
 
 # ---------------------------------------------------------------------------- boundaries

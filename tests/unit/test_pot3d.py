@@ -63,6 +63,32 @@ def test_staircase_cylinder_approximates_the_cavity(cyl):
     assert np.all(r[amb] > outer - 0.03) and np.all(r[~amb] < outer + 0.03)
 
 
+@pytest.mark.parametrize("resolution", ["coarse", "default", "fine"])
+def test_staircase_cavity_layers_carry_the_cylinder_plan_area(cyl, resolution):
+    """The cavity's plan factor makes each cavity layer's conductance and heat capacity the
+    cylinder's: sum of factor x plan area = pi R^2 (gas space: less the rods' squares), on
+    grids whose staircase area is off by -0.08 / +0.63 / +0.10 %. The electrolyte's
+    vertical conductance, summed column by column, is kappa pi R^2 / acd."""
+    pot = build_pot(cyl, resolution, geometry="xyz")
+    g, geo = pot.grid, cyl.geometry
+    area = math.pi * geo.inner_radius**2
+    plan = g.face_areas(2)[:, :, 0]
+    for name in ("bottom_collector", "anode_alloy", "electrolyte", "cathode_metal", "gas_space"):
+        mask = g.region_mask(name)
+        k = int(np.nonzero(mask.any(axis=(0, 1)))[0][0])
+        layer = np.sum((pot.plan_factor[:, :, k] * plan)[mask[:, :, k]])
+        if name == "gas_space":
+            layer += np.sum(plan[g.region_mask("rods")[:, :, k]])
+        assert layer == pytest.approx(area, rel=1e-12), name
+    salt = g.region_mask("electrolyte")
+    column_g = np.sum(np.where(salt, g.widths(2)[None, None, :] / np.where(salt, pot.sigma, 1.0), 0.0), axis=2)
+    cols = salt.any(axis=2)
+    conductance = np.sum(plan[cols] / column_g[cols])
+    assert conductance == pytest.approx(cyl.electrolyte.conductivity * area / geo.acd, rel=1e-12)
+    assert np.all(pot.plan_factor[~np.isin(g.material, [g.regions[n] for n in (
+        "bottom_collector", "anode_alloy", "electrolyte", "cathode_metal", "gas_space")])] == 1.0)
+
+
 def test_rectangular_wall_flux_matches_the_series_resistance():
     """Where heat crosses the side wall in 1D, the local flux is the series calculation: melt
     half-cell, film, lining layers, then convection and radiation from the shell (solved for
