@@ -74,6 +74,24 @@ def temperature_from_enthalpy(h, c_s, c_l, t_s, t_l, lat, out_t, out_f, out_c):
             out_c[p] = c_l[p]
 
 
+@njit(inline="always", cache=True)
+def _surface_point(tc, ta, k, hc, es, fx):
+    """One face of ``surface_linearisation``: (Ts, q'(Ts), out_value) for a cell at tc [K], ambient
+    ta [K], half-cell conductance per area k, convection hc, eps_sigma es, extra flux fx."""
+    ts = tc
+    for _ in range(60):
+        q = hc * (ts - ta) + es * (ts ** 4 - ta ** 4)
+        dq = hc + 4.0 * es * ts ** 3
+        f = k * (tc - ts) - q - fx
+        step = f / (k + dq)
+        ts += step
+        if abs(step) <= 1e-13 * (abs(ts) + 1.0):
+            break
+    q = hc * (ts - ta) + es * (ts ** 4 - ta ** 4)
+    dq = hc + 4.0 * es * ts ** 3
+    return ts, dq, (ts - q / dq if dq > 0.0 else ta)
+
+
 @njit(parallel=True, cache=True)
 def surface_linearisation(t_cell, kappa, h, eps_sigma, t_amb, flux, out_ts, out_h, out_value):
     """Newton linearisation of convection + radiation from an outer surface.
@@ -88,21 +106,10 @@ def surface_linearisation(t_cell, kappa, h, eps_sigma, t_amb, flux, out_ts, out_
     [W/(m2 K4)].
     """
     for p in prange(t_cell.size):
-        tc, ta, k, hc, es, fx = t_cell[p], t_amb[p], kappa[p], h[p], eps_sigma[p], flux[p]
-        ts = tc
-        for _ in range(60):
-            q = hc * (ts - ta) + es * (ts ** 4 - ta ** 4)
-            dq = hc + 4.0 * es * ts ** 3
-            f = k * (tc - ts) - q - fx
-            step = f / (k + dq)
-            ts += step
-            if abs(step) <= 1e-13 * (abs(ts) + 1.0):
-                break
-        q = hc * (ts - ta) + es * (ts ** 4 - ta ** 4)
-        dq = hc + 4.0 * es * ts ** 3
+        ts, dq, v = _surface_point(t_cell[p], t_amb[p], kappa[p], h[p], eps_sigma[p], flux[p])
         out_ts[p] = ts
         out_h[p] = dq
-        out_value[p] = ts - q / dq if dq > 0.0 else ta
+        out_value[p] = v
 
 
 @njit(cache=True, error_model="numpy")
@@ -127,20 +134,7 @@ def boundary_patch(k, t, cell, axis, face, half, area, h, value, flux, fixed, ra
         kappa = k[c] / half[p]
         hp, vp = h[p], value[p]
         if rad[p] and not fixed[p]:
-            tc, ta, kk, hc, e, fx = t[c], amb[p], kappa, h0[p], es[p], f0[p]
-            ts = tc
-            for _ in range(60):
-                q = hc * (ts - ta) + e * (ts ** 4 - ta ** 4)
-                dq = hc + 4.0 * e * ts ** 3
-                f = kk * (tc - ts) - q - fx
-                step = f / (kk + dq)
-                ts += step
-                if abs(step) <= 1e-13 * (abs(ts) + 1.0):
-                    break
-            q = hc * (ts - ta) + e * (ts ** 4 - ta ** 4)
-            dq = hc + 4.0 * e * ts ** 3
-            hp = dq
-            vp = ts - q / dq if dq > 0.0 else ta
+            _, hp, vp = _surface_point(t[c], amb[p], kappa, h0[p], es[p], f0[p])
         gb = area[p] / (1.0 / kappa + 1.0 / hp)
         if fixed[p]:
             share = 0.0
