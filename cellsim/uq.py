@@ -149,7 +149,7 @@ class Interval:
 
 def operable(table: dict) -> np.ndarray:
     """Cases that ran and tapped product: a sampled pot that stops before its first tap
-    (its bath freezes, say) is not a refining pot, and is counted apart, not averaged in."""
+    (its electrolyte freezes, say) is not a refining pot, and is counted apart, not averaged in."""
     ok = table["status"] == "ok"
     taps = table["outputs"].get("taps")
     return ok if taps is None else ok & (np.nan_to_num(taps) > 0)
@@ -294,6 +294,15 @@ def _si_unit(name: str) -> str:
 
 
 def _figure(path: Path, ivs: list[Interval], ranks: dict, floors: dict) -> None:
+    import matplotlib.pyplot as plt
+
+    fig = interval_figure(ivs, ranks, floors)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def interval_figure(ivs: list[Interval], ranks: dict, floors: dict):
+    """The intervals (top panel) and, per ranked output, the inputs' shares of its variance."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -312,8 +321,10 @@ def _figure(path: Path, ivs: list[Interval], ranks: dict, floors: dict) -> None:
         ax.errorbar([med / scale], [k], xerr=[[(med - a) / scale], [(b - med) / scale]],
                     fmt="o", capsize=4)
         _, unit, _ = HEADLINE[iv.output]
-        ax.annotate(f"{med:.5g} [{a:.5g}, {b:.5g}] {unit}", (1.0, k), xytext=(5, 6),
-                    textcoords="offset points", fontsize=8)
+        # the numbers start at the left edge of the axes, above their bar: a long unit such as
+        # "kWh/t scrap" never runs past the right edge (it did, at the median's x)
+        ax.annotate(f"{med:.5g} [{a:.5g}, {b:.5g}] {unit}", (0.0, k), xytext=(4, 6),
+                    xycoords=("axes fraction", "data"), textcoords="offset points", fontsize=8)
     ax.set_yticks(range(len(shown)), [HEADLINE[iv.output][0] for iv in shown])
     ax.set_xlabel("value / median [1] (median and 5-95 % interval)")
     for j, (out, idx) in enumerate((o, r) for o, r in ranks.items() if r is not None):
@@ -330,5 +341,4 @@ def _figure(path: Path, ivs: list[Interval], ranks: dict, floors: dict) -> None:
         ax.invert_yaxis()
         ax.set_xlabel(f"share of the variance of {HEADLINE[out][0]} [1] ({idx.method})")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig

@@ -103,7 +103,8 @@ def spatial_error(geometry, n, steps=3, dt=400.0):
     state = solver.state(T(*X, 0.0))
     for i in range(1, steps + 1):
         solver.bcs = boundaries(grid, T, k, grad, i * dt)
-        state, bal = solver.step(state, dt, {"q": cell_average(q, grid, i * dt) * grid.volumes()})  # W per cell
+        # HeatSolver.step takes sources as power per cell [W]: the cell average [W/m3] times V
+        state, bal = solver.step(state, dt, {"q": cell_average(q, grid, i * dt) * grid.volumes()})
         if bal.relative_residual > 1e-10:
             raise AssertionError(f"energy balance residual {bal.relative_residual:.2e} > 1e-10")
     err = state.T - T(*X, steps * dt)
@@ -138,8 +139,8 @@ def time_errors(step_counts=(4, 8, 16, 32)):
                 F = np.meshgrid(*cc, indexing="ij")
                 bcs[side] = SurfaceBC(h=np.inf, value=np.take(exact(F, time), 0, axis=a))
             solver.bcs = bcs
-            src = -RHO_C / tau * (exact(X, time) - 800.0)
-            state, _ = solver.step(state, dt, {"q": src * grid.volumes()})  # W per cell
+            src = -RHO_C / tau * (exact(X, time) - 800.0) * grid.volumes()  # [W per cell]
+            state, _ = solver.step(state, dt, {"q": src})
         errors.append(np.max(np.abs(state.T - exact(X, t_end))))
     return errors
 

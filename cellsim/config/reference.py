@@ -27,7 +27,10 @@ unit is in their name (`*_wt_pct`, `potential_offsets_V`) take plain numbers in 
 * `use = "NAME"` inside a section loads a packaged library entry, whose keys the section's
   own keys override. Libraries: {libraries}.
 * `cellsim run CONFIG --set section.key=VALUE` overrides a value from the command line
-  (a whole table given on the command line replaces the table).
+  (a whole table given on the command line replaces the table). `--set scrap.use=NAME` acts as
+  if the file's `use` line named another entry: nothing of the old entry is left, and the keys
+  the configuration set itself (rusal-3kA's `scrap.mg_removal_efficiency`, any other `--set`,
+  before or after) stay on top of the new one.
 * `cellsim check CONFIG` validates without running. Errors name the file, the key, the value
   and what was expected.
 

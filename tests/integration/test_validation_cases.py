@@ -58,7 +58,8 @@ KNOWN_GAP_VALUES = {
     # 3 kA lumped with the reference salt care (Mg removal, renewals): 7.34; 7.73 without it
     ("rusal_prototypes", "3 kA: specific energy"): (7.27, 7.42),  # MWh/t vs 9 +- 1
     ("rusal_prototypes", "500 A: specific energy"): (12.8, 13.1),  # MWh/t vs 9 +- 1
-    ("rusal_field", "500 A, axisymmetric level: specific energy"): (16.75, 17.1),  # MWh/t vs 9 +- 1
+    # 17.00 -> 17.12 with the r-z default grid of the grid study (48 x 70 cells, issue 17)
+    ("rusal_field", "500 A, axisymmetric level: specific energy"): (16.95, 17.3),  # MWh/t vs 9 +- 1
     ("thermodynamics", "ΔE at 800 degC: largest |cellsim - JANAF|"): (0.0415, 0.0435),  # V vs 0.02
     ("thermodynamics", "chloride: Al nobler than Si (Huang order)"): (-0.381, -0.372),  # V vs >= -0.02
     ("thermodynamics", "fluoride: Al nobler than Si (Huang order)"): (-0.511, -0.501),  # V vs >= -0.02
@@ -67,7 +68,6 @@ KNOWN_GAP_VALUES = {
     # the reference salt care (the AlX3 activity stays ~0.13, so less Ti), 0.0145 without it
     ("purity_pathways", "RUSAL 3 kA: product Al vs the lab cell's 99.8 %"): (99.9941, 99.9961),  # wt%
     ("purity_pathways", "SINTEF three-layer run, 7xxx feed into Al-33Cu: highest tap Cu"): (28.0, 29.0),  # ppm vs <= 20
-    ("sintef_cells", "side-by-side, 7xxx feed (2.1 % Cu): highest tap Cu"): (28.0, 29.0),  # ppm vs <= 20
 }
 
 
