@@ -15,8 +15,10 @@ from cellsim.warmup import LEVELS, _types, dispatchers
 
 def _python(code: str, cache) -> str:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "NUMBA_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
-                          text=True).stdout
+    # -P: the child imports the installed cellsim, not the source tree of the working folder
+    # (.ci/run installs non-editable; cellsim.kernels exists only in the installed package)
+    return subprocess.run([sys.executable, "-P", "-c", code], env=env, check=True,
+                          capture_output=True, text=True).stdout
 
 
 def test_every_recorded_kernel_and_type_resolves():
@@ -47,10 +49,10 @@ def test_warmup_fills_an_empty_cache(tmp_path):
     check = "from cellsim.warmup import missing; print(len(missing(('lumped',))))"
     assert int(_python(check, tmp_path).split()[-1]) == len(SIGNATURES["lumped"]) > 0
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "NUMBA_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-m", "cellsim.cli", "warmup", "--level", "lumped", "-j", "1"],
+    done = subprocess.run([sys.executable, "-P", "-m", "cellsim.cli", "warmup", "--level", "lumped", "-j", "1"],
                           env=env, check=True, capture_output=True, text=True)
     assert "compiling 1 Numba kernels of the lumped level" in done.stderr
     assert int(_python(check, tmp_path).split()[-1]) == 0
-    again = subprocess.run([sys.executable, "-m", "cellsim.cli", "warmup", "--level", "lumped"],
+    again = subprocess.run([sys.executable, "-P", "-m", "cellsim.cli", "warmup", "--level", "lumped"],
                            env=env, check=True, capture_output=True, text=True)
     assert "compiled and cached" in again.stdout
