@@ -149,7 +149,7 @@ class Interval:
 
 def operable(table: dict) -> np.ndarray:
     """Cases that ran and tapped product: a sampled pot that stops before its first tap
-    (its bath freezes, say) is not a refining pot, and is counted apart, not averaged in."""
+    (its electrolyte freezes, say) is not a refining pot, and is counted apart, not averaged in."""
     ok = table["status"] == "ok"
     taps = table["outputs"].get("taps")
     return ok if taps is None else ok & (np.nan_to_num(taps) > 0)

@@ -23,8 +23,8 @@ overrides them), all [E] with a stated range, see docs/references.md:
   attacks its lining; plausible maxima 950-1050 degC.
 
 ``window.min_superheat`` defaults to 5 K [E] (range 5-20 K): below it the sidewall ledge
-grows into the electrolyte and the bath's liquid path narrows (the liquidus itself is the
-frozen-bath stop). ``window.min_acd`` defaults to 2 cm [E] (range 1-3 cm): without a
+grows into the electrolyte and the liquid path narrows (the liquidus itself is the
+frozen-electrolyte stop). ``window.min_acd`` defaults to 2 cm [E] (range 1-3 cm): without a
 diaphragm the metal|salt interfaces are free surfaces; Hall-Heroult pots keep 4-5 cm against
 metal-pad waves [R] [Grjotheim1993], a refining pot of a few kA has far weaker magnetic forces,
 so half of that is taken as the floor below which the layers can touch and short the cell.
@@ -154,7 +154,7 @@ def violation(config, model, ce: float | None) -> str | None:
                 "or the ACD, or let more heat out through the lining)")
     if T < lim.min_temperature:
         return (f"melt {T - C0:.1f} degC below the liquidus + window.min_superheat "
-                f"{lim.min_temperature - C0:g} degC: the bath is freezing (too little heat; raise "
+                f"{lim.min_temperature - C0:g} degC: the electrolyte is freezing (too little heat; raise "
                 "the current or the heater, or insulate the pot)")
     return None
 

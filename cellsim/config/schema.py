@@ -583,7 +583,7 @@ class LinearSolvers:
         "where the shift dominates (sum of the shift below 3 % of the operator's diagonal)",
         ("auto",) + SOLVER_BACKENDS, default="auto")
     species: str = choice(
-        "Species transport (bordered by the metal pools; cellsim.fields.species.SOLVERS): band "
+        "Species transport (bordered by the metal pools; cellsim.fields.species_linear.SOLVERS): band "
         "(banded factorisations kept across steps), sparse (SuperLU per impurity and step, the "
         "reference), auto (band when it fits in memory), or a PCG preconditioner as for the "
         "heat and current (the pools eliminated; symmetric transport only, no migration)",

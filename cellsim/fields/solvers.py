@@ -30,7 +30,7 @@ e.g. another architecture, registers here):
 ``make_solver``, ``DirectSolver`` and ``MultigridSolver`` are the named constructors the
 field modules use. The species transport (bordered by the metal pools, nonsymmetric with
 drift) builds its step systems on the same ``StencilOperator`` and solves them by a backend of
-``cellsim.fields.species.SOLVERS``: its band and sparse direct paths, or this PCG with any of
+``cellsim.fields.species_linear.SOLVERS``: its band and sparse direct paths, or this PCG with any of
 these preconditioners when the transport is symmetric.
 """
 
@@ -93,7 +93,7 @@ class StencilOperator:
     face coefficients, those of the high-side cell in the face's flux, ``g`` being the
     low-side cell's: flux = g c_lo - g_hi c_hi. None (every field but that one): symmetric.
     The PCG and its backends take symmetric operators only; the species' band and sparse
-    paths take both (cellsim.fields.species.SOLVERS)."""
+    paths take both (cellsim.fields.species_linear.SOLVERS)."""
 
     def __init__(self, gx, gy, gz, shift=None, g_hi=None):
         self.g = (gx, gy, gz)

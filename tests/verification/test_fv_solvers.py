@@ -97,7 +97,8 @@ def test_configured_backends_are_the_registry():
     assert set(SOLVER_BACKENDS) == set(BACKENDS)
     from cellsim.config.schema import LinearSolvers
     from cellsim.config.fields import spec_of
-    from cellsim.fields.species import LINEAR_SOLVERS, SOLVERS
+    from cellsim.fields.species import LINEAR_SOLVERS
+    from cellsim.fields.species_linear import SOLVERS
 
     species = next(f for f in dataclasses.fields(LinearSolvers) if f.name == "species")
     assert set(spec_of(species).choices) == set(LINEAR_SOLVERS) == set(SOLVERS) | {"auto"}

@@ -1,0 +1,205 @@
+"""The linear solves of the species transport (cellsim.fields.species): each impurity's
+backward-Euler step as a ``BorderedSystem`` (its cell block a StencilOperator of the
+linear-algebra layer, bordered by the metal pools' unknowns) and the backends that solve it,
+``SOLVERS`` (name -> class, chosen by ``numerics.linear_solver.species``): the band path
+(kept band factorisations, GMRES), SuperLU (the reference) and the PCG of
+cellsim.fields.solvers with any of its preconditioners for a symmetric transport. A backend
+has ``begin(dt, n_pools, n_faces)`` once per step, ``solve(k, system, x)`` per impurity,
+``reset()`` (a sync point) and ``n_factorisations``; it reads the field's index map and band
+buffer (``SpeciesField.index``, ``mask``, ``_band``, ``_cell_block``, ``bordered_matrix``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse.linalg as spla
+
+from cellsim.elements import IMPURITIES
+from cellsim.fields.solvers import BACKENDS, LinearSolver, StencilOperator
+from cellsim.kernels import species as ks
+
+N_SPECIES = len(IMPURITIES)
+# a reused factorisation is renewed after a solve that needed more GMRES iterations than this
+REFACTOR_AFTER = 6
+GMRES_RESTART = 20
+EPS = float(np.finfo(float).eps)
+
+
+def _solve(A, b) -> np.ndarray:
+    """LU solve with one step of iterative refinement (the inventories are checked to 1e-10)."""
+    if not np.any(b):
+        return np.zeros(b.size)
+    lu = spla.splu(A.tocsc())
+    x = lu.solve(b)
+    return x + lu.solve(b - A @ x)
+
+
+@dataclass(frozen=True, eq=False)
+class BorderedSystem:
+    """One impurity's backward-Euler step, on the operator type of the linear-algebra layer.
+
+    op : the cell block, a ``cellsim.fields.solvers.StencilOperator`` on the species grid:
+        face coefficients [m3/s] (of the low-side cell in ``op.g``; of the high-side cell in
+        ``op.g_hi`` when the drift makes the stencil nonsymmetric, None otherwise) and the
+        shift: storage V/dt plus the interface conductances on the electrolyte cells, 1 on
+        the other cells (no unknowns there: identity rows, value 0).
+    cell, pool, col, row, pool_diag : the pools of finite volume as extra unknowns: per
+        interface face its salt cell (unknown number), its pool, its entry in the cell's row
+        (-g S) and in the pool's row (-g); the pools' diagonals (P,).
+    b : right-hand side over the unknowns (the electrolyte cells in C order, then the P
+        pools) [mol/s].
+    """
+
+    op: StencilOperator
+    cell: np.ndarray
+    pool: np.ndarray
+    col: np.ndarray
+    row: np.ndarray
+    pool_diag: np.ndarray
+    b: np.ndarray
+
+
+class BandSolver:
+    """GMRES (kernels/species.bordered_iterate) preconditioned by a band factorisation of an
+    earlier step's matrix, renewed when it needs more than REFACTOR_AFTER iterations or
+    fails, or when the time step changed by more than 30 % (the storage term with it). The
+    result is the solution to the float64 floor whether the factorisation is fresh or reused."""
+
+    name = "band"
+
+    def __init__(self, field):
+        self.field, self.n_factorisations = field, 0
+        self.reset()
+
+    def reset(self) -> None:
+        self._factors = None
+
+    def begin(self, dt: float, n_pools: int, n_faces: int) -> None:
+        field = self.field
+        n, bw, P = field.n, field._band_width, n_pools
+        key = (P, n_faces)
+        f = self._factors
+        if f is None or f["key"] != key:
+            f = self._factors = dict(key=key, lu=np.empty((N_SPECIES, n, 2 * bw + 1)),
+                                     z=np.empty((N_SPECIES, P, n)), schur=np.empty((N_SPECIES, P, P)),
+                                     renew=np.ones(N_SPECIES, dtype=bool), V=np.empty((GMRES_RESTART + 1, n + P)),
+                                     Zp=np.empty((GMRES_RESTART, n + P)),
+                                     H=np.empty((GMRES_RESTART + 1, GMRES_RESTART + 3)), work=np.empty((3, n + P)),
+                                     iterations=np.zeros(N_SPECIES, dtype=np.int64), dt=dt)
+        if not (math.isfinite(dt) and math.isfinite(f["dt"]) and abs(dt / f["dt"] - 1.0) <= 0.3 or dt == f["dt"]):
+            f["renew"][:] = True
+        f["dt"] = dt
+
+    def solve(self, k: int, s: BorderedSystem, x: np.ndarray) -> None:
+        field, f = self.field, self._factors
+        bw = field._band_width
+        cf, diag = field._cell_block(s.op)
+        for attempt in range(2):
+            fresh = bool(f["renew"][k])
+            if fresh:
+                ks.assemble_band(field.index, *cf, diag, bw, field._band)
+                if ks.bordered_factor(field._band, bw, s.cell, s.pool, s.col, s.pool_diag, s.row,
+                                      f["lu"][k], f["z"][k], f["schur"][k]):
+                    raise FloatingPointError(f"species solve for {IMPURITIES[k]}: the step matrix "
+                                             "has a non-positive pivot")
+                self.n_factorisations += 1
+            else:  # the current border with the kept cell-block factor
+                ks.bordered_border(f["lu"][k], bw, s.cell, s.pool, s.col, s.pool_diag, s.row,
+                                   f["z"][k], f["schur"][k])
+            it = ks.bordered_iterate(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
+                                     s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x, f["V"],
+                                     f["Zp"], f["H"], f["work"])
+            f["renew"][k] = it < 0 or it > REFACTOR_AFTER
+            if it >= 0:
+                f["iterations"][k] = it
+                break
+            if fresh:
+                raise FloatingPointError(f"species solve for {IMPURITIES[k]} did not converge "
+                                         "(non-finite values or no contraction)")
+
+
+class SparseSolver:
+    """SuperLU of the whole bordered matrix per impurity and step, with one step of
+    iterative refinement: the reference."""
+
+    name = "sparse"
+
+    def __init__(self, field):
+        self.field, self.n_factorisations = field, 0
+
+    def reset(self) -> None:
+        pass
+
+    def begin(self, dt: float, n_pools: int, n_faces: int) -> None:
+        pass
+
+    def solve(self, k: int, s: BorderedSystem, x: np.ndarray) -> None:
+        x[:] = _solve(self.field.bordered_matrix(s), s.b)
+        self.n_factorisations += 1
+
+
+class PCGSolver:
+    """PCG of the linear-algebra layer (``cellsim.fields.solvers.LinearSolver``, the
+    preconditioner ``backend`` of BACKENDS, kept per impurity across steps) on the cell block,
+    the pools eliminated through their Schur complement (P + 1 solves with the cell block per
+    impurity and step: x = A^-1 (b_c - B y), (D - R A^-1 B) y = b_p - R A^-1 b_c). For a
+    symmetric transport (no migration); the pools' few unknowns are solved densely."""
+
+    RTOL = 1e-14  # relative residual asked; a solve stalling at the float64 floor is accepted
+
+    def __init__(self, field, backend: str):
+        self.field, self.backend, self.name = field, backend, backend
+        self.reset()
+
+    @property
+    def n_factorisations(self) -> int:
+        return sum(s.n_factorisations for s in self._linear.values())
+
+    def reset(self) -> None:
+        self._linear = {}
+
+    def begin(self, dt: float, n_pools: int, n_faces: int) -> None:
+        pass
+
+    def _cells(self, values: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.field.grid.shape)
+        out[self.field.mask] = values
+        return out
+
+    def solve(self, k: int, s: BorderedSystem, x: np.ndarray) -> None:
+        if s.op.g_hi is not None:
+            raise ValueError(f"species solver {self.backend!r} (PCG) needs a symmetric transport")
+        field, n = self.field, self.field.n
+        linear = self._linear.get(k)
+        if linear is None:
+            linear = self._linear[k] = LinearSolver(s.op, self.backend)
+        else:
+            linear.update(s.op)
+        mask = field.mask
+
+        def solve_cells(rhs):
+            return linear.solve(self._cells(rhs), rtol=self.RTOL, maxiter=1000)[mask]
+
+        x0 = solve_cells(s.b[:n])
+        P = s.pool_diag.size
+        if P == 0:
+            x[:n] = x0
+            return
+        xs = [solve_cells(np.bincount(s.cell[s.pool == j], s.col[s.pool == j], n)) for j in range(P)]
+        schur = np.diag(np.asarray(s.pool_diag, dtype=float))
+        rhs = np.array(s.b[n:], dtype=float)
+        for j in range(P):
+            sel = s.pool == j
+            rhs[j] -= float(np.dot(s.row[sel], x0[s.cell[sel]]))
+            for m in range(P):
+                schur[j, m] -= float(np.dot(s.row[sel], xs[m][s.cell[sel]]))
+        y = np.linalg.solve(schur, rhs)
+        x[:n] = x0 - sum(xm * y[m] for m, xm in enumerate(xs))
+        x[n:] = y
+
+
+SOLVERS = {"band": BandSolver, "sparse": SparseSolver,
+           **{name: (lambda field, name=name: PCGSolver(field, name)) for name in BACKENDS}}
