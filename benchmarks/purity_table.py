@@ -17,13 +17,12 @@ from cellsim.purity.ledger import TAG_LABELS, TAGS
 
 GRADES = ("ubc", "6063", "a380", "adc12", "twitch", "mixed-cast", "mixed-wrought-cast", "7075")
 BASE = ["numerics.model=lumped", "schedule.duration=45d"]
-# The reference cell's salt care stays on for every grade: `scrap.use` replaces the whole scrap
-# table, the cell's Mg removal with it, so it is set again after the grade (order matters).
-MG_REMOVAL = load_config("rusal-3kA").scrap.mg_removal_efficiency
+# The reference cell's salt care stays on for every grade: `scrap.use` swaps the library entry
+# and keeps the keys the cell sets itself (its 90 % Mg removal).
 
 
 def grade(name: str) -> list[str]:
-    return [f'scrap.use="{name}"', f"scrap.mg_removal_efficiency={MG_REMOVAL!r}"]
+    return [f'scrap.use="{name}"']
 LOW = ["purity.alloy_entrainment=6e-5", "electrolyte.alf3_impurities_ppm={Fe=40,Si=100}",
        "electrolyte.base_salt_impurities_ppm={Fe=10,Si=20}",
        "purity.lining_release_mg_per_m2_d={Mg=490,Si=8,Fe=6}",

@@ -18,6 +18,7 @@ what is missing itself), never a result.
 from __future__ import annotations
 
 import importlib
+import multiprocessing
 import os
 import sys
 import time
@@ -55,7 +56,7 @@ def _is_cached(d) -> bool:
     """The dispatcher's cache index exists for its present source (Numba's own check)."""
     try:
         return bool(d._cache._cache_file._load_index())
-    except Exception:  # an internal of Numba moved: treat as cached (no warm-up, no harm)
+    except Exception:  # noqa: BLE001 - an internal of Numba moved: treat as cached (no warm-up, no harm)
         return True
 
 
@@ -104,7 +105,8 @@ def compile_ahead(levels=LEVELS, workers: int | None = None, echo=None) -> tuple
         for k in todo:
             _compile(k, sigs[k])
     else:
-        with ProcessPoolExecutor(workers) as pool:
+        # fresh interpreters (spawn): no fork of a process whose Numba threads may be running
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             list(pool.map(_compile, todo, [sigs[k] for k in todo]))
     return len(todo), time.perf_counter() - t
 

@@ -58,6 +58,12 @@ class _Leaf:
     origin: str
 
 
+class _LibraryLeaf(_Leaf):
+    """A value that came from a library entry (``use = ...``), not from the configuration."""
+
+    __slots__ = ()
+
+
 def library_root() -> Path:
     """Directory of the packaged reference data (``configs/`` in the repository)."""
     return Path(str(resources.files("cellsim.configs")))
@@ -104,12 +110,23 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(None, "<file>", str(path), f"a readable TOML file ({exc.strerror})") from None
 
 
-def _wrap(data: Any, origin: str) -> Any:
+def _wrap(data: Any, origin: str, leaf: type[_Leaf] = _Leaf) -> Any:
     if isinstance(data, dict):
-        return {k: _wrap(v, origin) for k, v in data.items()}
+        return {k: _wrap(v, origin, leaf) for k, v in data.items()}
     if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
-        return [_wrap(x, origin) for x in data]
-    return _Leaf(data, origin)
+        return [_wrap(x, origin, leaf) for x in data]
+    return leaf(data, origin)
+
+
+def _own_keys(tree: Any) -> Any:
+    """The part of a section the configuration set itself (files, ``--set``), without the keys
+    its library entry brought; None where nothing is left."""
+    if isinstance(tree, dict):
+        own = {k: v for k, v in ((k, _own_keys(v)) for k, v in tree.items()) if v is not None}
+        return own or None
+    if isinstance(tree, list):  # an array of tables is kept whole if the configuration set any of it
+        return tree if any(_own_keys(x) is not None for x in tree) else None
+    return None if isinstance(tree, _LibraryLeaf) else tree
 
 
 MIN_LENGTH = 1e-6  # m: a length below 1 um is a typo (or a fuzzer), never a pot's dimension
@@ -146,7 +163,7 @@ def _library_entry(section: str, name: str, relative_to: Path | None, key: str, 
     if not isinstance(lib_sources, list):
         raise ConfigError(lib_path, "sources", lib_sources, "a list of strings")
     sources[section] = [str(s) for s in lib_sources]  # a later use replaces
-    return _wrap(lib, str(lib_path))
+    return _wrap(lib, str(lib_path), _LibraryLeaf)
 
 
 def _load_tree(path: Path, sources: dict[str, list[str]], depth: int = 0) -> dict:
@@ -187,7 +204,12 @@ def _apply_override(tree: dict, assignment: str, sources: dict[str, list[str]]) 
             raise ConfigError("--set", dotted, value,
                               f"'use' only in sections {sorted(LIBRARIES)}, naming an entry")
         lib = _library_entry(section, value, None, dotted, "--set", sources)
-        return _merge(tree, {section: _Replace(lib)})
+        # As if the file's ``use`` line named the new entry: the entry's keys are replaced whole
+        # (nothing of the old entry is left), the keys the configuration set itself stay on top
+        # (a cell's Mg removal survives a swap of its scrap grade, in any order of --set).
+        own = _own_keys(tree.get(section, {}))
+        swapped = _merge(tree, {section: _Replace(lib)})
+        return _merge(swapped, {section: own}) if own else swapped
     patch: Any = _Replace(_wrap(value, "--set")) if isinstance(value, dict) else _wrap(value, "--set")
     if any("[" in k for k in keys):  # one layer of an array of tables: lining.side[2].thickness
         return _set_indexed(tree, keys, patch, dotted)

@@ -191,6 +191,21 @@ def test_set_use_swaps_a_whole_library_entry():
         load_config("rusal-3kA", ['scrap.use="gold"'])
 
 
+def test_set_use_keeps_the_keys_the_configuration_set_itself():
+    """--set scrap.use=X acts as if the file's ``use`` line named X: the cell's own scrap keys
+    (rusal-3kA's 90 % Mg removal, a --set given before or after) stay on top of the new entry."""
+    base = load_config("rusal-3kA")
+    swapped = load_config("rusal-3kA", ['scrap.use="adc12"'])
+    assert base.scrap.mg_removal_efficiency == pytest.approx(0.9)
+    assert swapped.scrap.mg_removal_efficiency == pytest.approx(0.9)
+    assert swapped.scrap.mg_removal_energy == base.scrap.mg_removal_energy
+    before = load_config("rusal-3kA", ["scrap.mg_removal_efficiency=0.5", 'scrap.use="adc12"'])
+    after = load_config("rusal-3kA", ['scrap.use="adc12"', "scrap.mg_removal_efficiency=0.5"])
+    assert before.scrap == after.scrap
+    assert before.scrap.mg_removal_efficiency == pytest.approx(0.5)
+    assert before.scrap.composition == swapped.scrap.composition  # the entry's table, whole
+
+
 def test_config_of_an_older_result_file_builds_the_same_pot():
     """A configuration stored before [materials] and the layers' ``material`` existed is read
     with the packaged materials and each layer's solid by the rule of that time: its pot has
