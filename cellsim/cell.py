@@ -338,7 +338,7 @@ class Cell:
             return el.alf3_activity
         if el.composition_feedback:  # from the composition of the moment (cellsim.electrolyte)
             try:
-                return self.salt.melt.alx3_activity(self.salt.masses(self.state), self.salt.log)
+                return self.salt.alx3_activity(self.state)
             except OutOfRange:
                 return self.salt_props.alx3_activity
         return min(el.alf3_activity * max(self.alf3_fraction(), 0.0) / self.alf3_w0, 1.0)
