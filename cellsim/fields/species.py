@@ -54,8 +54,8 @@ LINEAR_SOLVERS = ("auto", "band", "sparse") + tuple(BACKENDS)
 # factors, one per impurity, fit in this many bytes (the default 3D quarter pot: 26 MB);
 # above it SuperLU per impurity and step (grids refined beyond the default 3D one).
 BAND_MAX_BYTES = 2.5e8
-# Band work N (bw + 1)^2 above which a remesh that keeps the electrolyte's cells keeps the
-# factorisations too (SpeciesField.adopt_factors): the default 3D pot has 3e7 (a fresh band
+# Default band work N (bw + 1)^2 above which a remesh that keeps the electrolyte's cells
+# keeps the factorisations too (SpeciesField.adopt_factors' min_work): the default 3D pot has 3e7 (a fresh band
 # LU ~40 ms per impurity), r-z grids ~2e4 (~40 us).
 ADOPT_MIN_WORK = 1e6
 _MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
@@ -267,7 +267,7 @@ class SpeciesField:
         """Drop the reused factorisations (a sync point: what follows depends on the state alone)."""
         self.solver.reset()
 
-    def adopt_factors(self, old: "SpeciesField | None") -> bool:
+    def adopt_factors(self, old: "SpeciesField | None", min_work: float = ADOPT_MIN_WORK) -> bool:
         """Keep ``old``'s band factorisations (``BandSolver``) on this field when a remesh
         left the electrolyte's cells as they were: the same cells column by column (so the same
         numbering and band), the same interface faces. The layer only moved, so its matrices are
@@ -275,14 +275,14 @@ class SpeciesField:
         earlier step does (the solve still ends at the float64 floor, and a factor that needs
         more than species_linear.REFACTOR_AFTER iterations is renewed). A fresh factorisation (~40 ms per impurity on
         the default 3D pot) costs about as much as ten steps with a kept one. Narrow bands (every r-z grid:
-        band work below ADOPT_MIN_WORK) refactorise, which costs there about as much as one
+        band work below ``min_work``) refactorise, which costs there about as much as one
         preconditioned iteration. Returns whether they were kept."""
         if old is None or old._bw is None or self._bw != old._bw or self.n != old.n:
             return False
         if not (isinstance(old.solver, BandSolver) and isinstance(self.solver, BandSolver)) \
                 or old.solver._factors is None:
             return False
-        if self.n * (self._bw + 1) ** 2 < ADOPT_MIN_WORK:
+        if self.n * (self._bw + 1) ** 2 < min_work:
             return False
         same = (old.mask.shape[:2] == self.mask.shape[:2]
                 and np.array_equal(old.mask.sum(axis=2), self.mask.sum(axis=2))

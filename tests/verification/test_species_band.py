@@ -220,14 +220,13 @@ def test_pcg_species_backend_refuses_migration():
         SpeciesOptions(salt_concentration=2.6e4, migration=True, linear_solver="multigrid")
 
 
-def test_remesh_keeping_the_cells_keeps_the_factorisations(monkeypatch):
+def test_remesh_keeping_the_cells_keeps_the_factorisations():
     """A new field whose electrolyte has the same cells, column by column, and the same
     interfaces (the layer moved up: a remesh) takes the old field's factorisations: its next
     step is the old field's next step with its kept factors, bit for bit, without factorising,
     and the step of a fresh SuperLU solve to the tolerance of assert_same_step's cells. A
     field whose layer changed (one cell more per column) or a narrow band (below
-    ADOPT_MIN_WORK) does not take them."""
-    from cellsim.fields import species as sp
+    adopt_factors' min_work, ADOPT_MIN_WORK by default) does not take them."""
     from cellsim.fields.grid import Grid
 
     def xyz(shift=0.0, n_salt=5):
@@ -244,10 +243,9 @@ def test_remesh_keeping_the_cells_keeps_the_factorisations(monkeypatch):
     old.step(3600.0, c, alloy, cath, T)
     assert old.n_factorisations == N_SPECIES
     assert not SpeciesField(xyz(0.01), opts).adopt_factors(old)  # narrow band: refactorise
-    monkeypatch.setattr(sp, "ADOPT_MIN_WORK", 0.0)
-    assert not SpeciesField(xyz(n_salt=6), opts).adopt_factors(old)
+    assert not SpeciesField(xyz(n_salt=6), opts).adopt_factors(old, min_work=0.0)
     new = SpeciesField(xyz(0.01), opts)
-    assert new.adopt_factors(old)
+    assert new.adopt_factors(old, min_work=0.0)
     T = T + 10.0  # the temperature moved in the step: the kept factors are stale
     a = new.step(3600.0, c, alloy, cath, T)
     assert new.n_factorisations == 0
