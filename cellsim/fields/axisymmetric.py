@@ -346,7 +346,7 @@ class FieldThermal:
 
         Current and heat are iterated (Picard) until the terminal voltage settles. Where the
         pot runs above its set point on its own Joule heat, the iteration can alternate (a
-        warmer melt conducts better, makes less heat, and the next iterate is cooler: near
+        warmer electrolyte conducts better, makes less heat, and the next iterate is cooler: near
         the liquidus the ledge adds to it); if it has not settled in START_ITERATIONS, it goes
         on from where it is, at most ``damped_iterations`` more times, with the heat sources
         under-relaxed by START_RELAXATION (each new source field half-way between the last one
@@ -450,9 +450,9 @@ class FieldSpecies:
         """Impurity masses [kg] in the electrolyte (the remap conserves them to round-off)."""
         return self.field.inventory(self.concentration) * chemistry.MOLAR_MASS
 
-    def add(self, masses: np.ndarray, where: str = "melt") -> None:
+    def add(self, masses: np.ndarray, where: str = "electrolyte") -> None:
         """Impurities [kg] entering the electrolyte from outside the exchange: spread over its
-        cells ('melt': make-up salts), over the cells along the side wall ('wall': lining) or
+        cells ('electrolyte': make-up salts), over the cells along the side wall ('wall': lining) or
         over those on the alloy interface ('anode': co-dissolution), by volume."""
         self.concentration = self.concentration + self.field.placed(masses / chemistry.MOLAR_MASS, where)
 
