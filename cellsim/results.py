@@ -188,7 +188,7 @@ class CampaignResult:
             ("ended by", self.stop_reason, ""),
             ("cathode Al produced", f"{s['al_produced']:.1f}", "kg"),
             ("current efficiency", f"{s['current_efficiency'] * 100:.2f}", "%"),
-            *[(f"  loss: {m.replace('_', ' ')}", f"{s[f'ce_loss_{m}'] * 100:.3f}", "%")
+            *[_ce_term_row(m, s[f"ce_loss_{m}"])
               for m in LOSSES if f"ce_loss_{m}" in s and s[f"ce_loss_{m}"] != 0.0],
             ("specific energy", f"{s['specific_energy'] * to_kwh_t:.0f}", "kWh/t Al"),
             ("specific energy per scrap", f"{s['specific_energy_scrap'] * to_kwh_t:.0f}", "kWh/t scrap"),
@@ -371,6 +371,16 @@ def _purity_summary(model, al_produced: float) -> dict:
     for m in LOSSES:
         out[f"ce_loss_{m}"] = s.losses[m] / faraday if faraday > 0 else math.nan
     return out
+
+
+def _ce_term_row(mechanism: str, share: float) -> tuple[str, str, str]:
+    """One term of 1 - CE for the human summary: a loss as a positive share, a term that adds
+    Al to the cathode (entrained alloy Al, stored negative) as a gain, never a negative loss."""
+    name = mechanism.replace("_", " ")
+    if mechanism == "entrained_al":
+        name = "entrained alloy Al"
+    kind = "gain" if share < 0 else "loss"
+    return (f"  {kind}: {name}", f"{abs(share) * 100:.3f}", "%")
 
 
 def _time_mean(t: np.ndarray, y: np.ndarray) -> float:

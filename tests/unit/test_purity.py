@@ -426,6 +426,12 @@ def test_summary_attributes_every_element_above_0_1_ppm(all_on):
         if r.summary[f"product_{e}"] > 1e-7:
             assert f"  {e} from " in text, e
     assert "loss: dissolved metal" in text and "Na " in text and "co-deposited" in text
+    # entrained alloy Al adds to the cathode: shown as a gain of |share|, never a negative loss
+    share = r.summary["ce_loss_entrained_al"]
+    assert share < 0
+    gain = next(x for x in text.splitlines() if "entrained alloy Al" in x)
+    assert gain.strip().startswith("gain:") and f"{-share * 100:.3f}" in gain, gain
+    assert not any(x.strip().startswith("loss:") and " -" in x for x in text.splitlines())
     # the base salt's Ba, carried by salt inclusions only, is named on the inclusions' line
     assert r.summary["product_Ba_from_salt_inclusions"] > 1e-7
     line = next(x for x in text.splitlines() if x.strip().startswith("salt inclusions"))
