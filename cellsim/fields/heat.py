@@ -34,8 +34,9 @@ from cellsim.kernels import heat as hk
 from cellsim.kernels import linalg as la
 from cellsim.units import STEFAN_BOLTZMANN
 
-# Loosest relative residual asked of a Newton linear solve; the Newton test on the true
-# residual, not this bound, sets the accuracy of the result (see HeatSolver._newton).
+# Default loosest relative residual asked of a Newton linear solve (HeatSolver's
+# ``lin_rtol_max``); the Newton test on the true residual, not this bound, sets the accuracy
+# of the result (see HeatSolver._newton).
 LIN_RTOL_MAX = 1e-3
 # The last steps' first Newton corrections that start the next one (3D; HeatSolver._galerkin_start)
 HISTORY = 4
@@ -189,11 +190,14 @@ class HeatSolver:
         interior faces (0: none), e.g. melt-to-wall heat transfer.
     loss_groups : name -> (side, face mask of the side); default one group per side.
     solver : "auto", "lu", "multigrid" or "jacobi" (cellsim.fields.heat_linear.ShiftedSolver).
+    rtol, max_newton : the Newton test (relative to the throughput) and its iteration limit.
+    lin_rtol, lin_rtol_max : the tightest and loosest relative residual asked of a Newton
+        linear solve (``_newton``); lin_rtol_max = lin_rtol solves every system to lin_rtol.
     """
 
     def __init__(self, grid: Grid, props: HeatProperties, bcs: dict, films: dict | None = None,
                  loss_groups: dict | None = None, solver: str = "auto", rtol: float = 1e-11,
-                 max_newton: int = 60, lin_rtol: float = 1e-10):
+                 max_newton: int = 60, lin_rtol: float = 1e-10, lin_rtol_max: float = LIN_RTOL_MAX):
         self.grid, self.props = grid, props
         self.films = films or {}
         self.volumes = grid.volumes()
@@ -201,6 +205,7 @@ class HeatSolver:
         self.bcs = bcs
         self.linear = ShiftedSolver(grid.shape, solver)
         self.rtol, self.max_newton, self.lin_rtol = rtol, max_newton, lin_rtol
+        self.lin_rtol_max = lin_rtol_max
         self._flat = props.flat()
         if loss_groups is None:
             loss_groups = {s: (s, None) for s in self.bcs}
@@ -397,7 +402,7 @@ class HeatSolver:
         its round-off floor (eps x the summed magnitudes of the terms of the residual), or
         when it stagnates near that floor. Each linear solve is asked for the accuracy that
         lets the next residual pass this test (relative residual between ``lin_rtol`` and
-        LIN_RTOL_MAX, whichever that accuracy needs, never more), so a linear problem takes
+        ``lin_rtol_max``, whichever that accuracy needs, never more), so a linear problem takes
         one solve; the heater response solve always reaches ``lin_rtol``.
         """
         shape = self.grid.shape
@@ -454,9 +459,9 @@ class HeatSolver:
             last = res
             rnorm = float(np.sqrt(np.sum(r * r)))
             # ||r||_1 <= sqrt(n) ||r||_2: ask for half the target; no more accuracy than that
-            # (the Newton test on the true residual decides), and at least LIN_RTOL_MAX
+            # (the Newton test on the true residual decides), and at least lin_rtol_max
             want = 0.5 * target / (root_n * rnorm) if rnorm > 0 else self.lin_rtol
-            need = min(max(want, self.lin_rtol), LIN_RTOL_MAX)
+            need = min(max(want, self.lin_rtol), self.lin_rtol_max)
             x0 = self._galerkin_start(g, d, r, self._dT_hist) if it == 1 and self._adaptive else None
             dT = self.linear.solve(g, d, r, rtol=need, atol_rel=min(need, want), x0=x0)
             if it == 1 and self._adaptive:
@@ -523,7 +528,7 @@ class HeatSolver:
         """Relative residual asked of the heater response dw = (A + D)^-1 q_h: the update
         dT + dP dw leaves |dP| ||q_h - (A + D) dw||_1 <= sqrt(n) |dP| rtol ||q_h||_2 of the
         next Newton residual, kept at a quarter of the Newton target with dP estimated from
-        the last response (between ``lin_rtol`` and LIN_RTOL_MAX, as the corrections). The
+        the last response (between ``lin_rtol`` and ``lin_rtol_max``, as the corrections). The
         control equation holds exactly whatever the accuracy of dw (the power is solved
         from it), and the Newton test on the true residual decides the result."""
         dw = self._dw_last
@@ -535,8 +540,8 @@ class HeatSolver:
         dP = abs(heater.set_point - float(np.sum(cw * (T + dT)))) / slope
         size = dP * root_n * float(np.sqrt(np.sum(qh * qh)))
         if size == 0.0:
-            return LIN_RTOL_MAX
-        return min(max(0.25 * target / size, self.lin_rtol), LIN_RTOL_MAX)
+            return self.lin_rtol_max
+        return min(max(0.25 * target / size, self.lin_rtol), self.lin_rtol_max)
 
     def _warm(self, x, shape):
         """Initial guess of a linear solve (None: zero). The 2D direct path benefits too: its
