@@ -7,8 +7,8 @@ with the headline outputs (kWh/t Al, mean cell voltage, mean heater power, CE, p
 each impurity of the product, campaign length, mean melt temperature, taps in spec) and, for
 every output, its difference to the finest step, the observed order p of the successive
 halvings in the list (p = log2((f(4h) - f(2h)) / (f(2h) - f(h)))) and the Richardson
-extrapolation to dt -> 0 from the two finest steps at the observed order (p = 1 when the
-observed order is not defined). Writes the rows as JSON (default
+extrapolation to dt -> 0 from the two finest steps at order 1, the integrator's (the observed
+orders say how well that holds; docs/campaign.md, Time step). Writes the rows as JSON (default
 benchmarks/results/time_step_<cell>_<level>.json). Without --days the campaign runs to its
 own stop criterion (the default run of ``cellsim run``).
 """
@@ -71,7 +71,7 @@ def analyse(rows: list[dict]) -> dict[str, dict]:
                 orders[h] = math.log2(d2 / d1) if d1 != 0 and d2 / d1 > 0 else math.nan
         p = orders.get(fine, math.nan)
         f1, f2 = by[fine][k], by.get(2 * fine, {}).get(k, math.nan)
-        q = p if math.isfinite(p) and p > 0.3 else 1.0
+        q = 1.0  # the integrator's order (every part of a step is first order); p is printed
         extrap = f1 + (f1 - f2) / (2.0 ** q - 1.0)
         out[k] = {"orders": orders, "p_used": q, "extrapolated": extrap,
                   "rel_to_extrap": {h: (by[h][k] - extrap) / extrap if extrap else math.nan
