@@ -69,9 +69,8 @@ def analyse(rows: list[dict]) -> dict[str, dict]:
             if 2 * h in by and 4 * h in by:
                 d1, d2 = by[2 * h][k] - by[h][k], by[4 * h][k] - by[2 * h][k]
                 orders[h] = math.log2(d2 / d1) if d1 != 0 and d2 / d1 > 0 else math.nan
-        p = orders.get(fine, math.nan)
         f1, f2 = by[fine][k], by.get(2 * fine, {}).get(k, math.nan)
-        q = 1.0  # the integrator's order (every part of a step is first order); p is printed
+        q = 1.0  # the integrator's order (every part of a step is first order)
         extrap = f1 + (f1 - f2) / (2.0 ** q - 1.0)
         out[k] = {"orders": orders, "p_used": q, "extrapolated": extrap,
                   "rel_to_extrap": {h: (by[h][k] - extrap) / extrap if extrap else math.nan
@@ -99,7 +98,8 @@ def main() -> None:
     for k, v in res.items():
         rel = " ".join(f"{h:g}h:{x:+.2e}" for h, x in v["rel_to_extrap"].items())
         ords = " ".join(f"{h:g}:{p:.2f}" for h, p in v["orders"].items())
-        print(f"{k:14s} extrap {v['extrapolated']:.9g} (p {v['p_used']:.2f}) | {rel} | orders {ords}")
+        print(f"{k:14s} extrap {v['extrapolated']:.9g} (p {v['p_used']:.2f}) | {rel} | "
+              f"orders {ords}")
     out = Path(a.out or Path(__file__).parent / "results" / f"time_step_{a.cell}_{a.level}.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"rows": rows, "analysis": res}, indent=1, default=str))

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -30,9 +31,9 @@ TOL = 1e-3
 def _three_pool(seed: int = 3):
     rng = np.random.default_rng(seed)
     k = 4
-    case = dict(V_alloy=0.07, V_salt=0.027, V_cath=0.036,
-                S_anode=10 ** rng.uniform(-3, 1, k), S_cathode=10 ** rng.uniform(-3, 1, k),
-                g_anode=rng.uniform(2e-7, 2e-6, k), g_cathode=rng.uniform(2e-7, 2e-6, k))
+    case = {"V_alloy": 0.07, "V_salt": 0.027, "V_cath": 0.036,
+            "S_anode": 10 ** rng.uniform(-3, 1, k), "S_cathode": 10 ** rng.uniform(-3, 1, k),
+            "g_anode": rng.uniform(2e-7, 2e-6, k), "g_cathode": rng.uniform(2e-7, 2e-6, k)}
     n0 = [rng.uniform(0.1, 2.0, k) for _ in range(3)]
     return case, n0
 
@@ -59,7 +60,7 @@ def test_exchange_step_converges_at_order_one_to_the_matrix_exponential():
         for _ in range(n):
             a, s, c, _, _ = chemistry.exchange_step(a, s, c, dt=t_end / n, **case)
         errors.append(np.abs(np.stack([a, s, c], axis=1) - exact).max())
-    orders = [math.log2(e1 / e2) for e1, e2 in zip(errors, errors[1:])]
+    orders = [math.log2(e1 / e2) for e1, e2 in itertools.pairwise(errors)]
     assert all(abs(p - 1.0) < 0.08 for p in orders), orders
     assert errors[-1] < 1e-2 * np.abs(exact).max()  # converging to the exact answer, not elsewhere
 
