@@ -8,7 +8,7 @@ Run: python benchmarks/bench_arch.py [--pairs PARENT:MERGE[:3d] ...] [--reps 3] 
 For every commit named, the tree (``git archive``) is laid out as an installed package
 (pyproject's package-dir: cellsim, cellsim.kernels = kernels/, ...) under --work and imported
 from there by a child process (PYTHONPATH, NUMBA_NUM_THREADS=1, ``nice``); each tree's Numba
-cache is filled by a 1-day run first. Then, per repetition and pair, parent and merge run one
+cache is filled by one run of each measure first (not counted). Then, per repetition and pair, parent and merge run one
 after the other (the order alternating between repetitions): the r-z campaign of rusal-3kA
 over --days (CPU seconds of ``run_campaign``) and, for pairs marked ``3d``, a quarter day of the
 3D level (median CPU per step after the first). Prints one JSON line per run and a table of
@@ -82,11 +82,11 @@ def main() -> None:
     a.work.mkdir(parents=True, exist_ok=True)
     pairs = [(p.split(":")[0], p.split(":")[1], p.endswith(":3d")) for p in a.pairs]
     sites = {c: layout(c, a.work) for pa, me, _ in pairs for c in (pa, me)}
-    for pa, me, d3 in pairs:  # compile (each tree has its own Numba cache)
-        for c in (pa, me):
-            run(sites[c], "rz", 1.0)
+    for pa, me, d3 in pairs:  # compile (each tree has its own Numba cache): the whole run, as
+        for c in (pa, me):      # kernels first called late (remesh, taps) compile there
+            run(sites[c], "rz", a.days)
             if d3:
-                run(sites[c], "3d", 0.05)
+                run(sites[c], "3d", 0.25)
     rows = {}
     for rep in range(a.reps):
         for pa, me, d3 in pairs:
