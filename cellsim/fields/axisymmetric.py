@@ -306,9 +306,12 @@ class FieldThermal:
 
     def rebuilt(self, cell: CellView, old) -> None:
         pot = self.mesh.pot
+        previous = getattr(self, "heat_solver", None)
         self.heat_solver = pot.heat_solver(self.config.numerics.linear_solver.heat)
         self.heater = pot.heater(self.config.operation.temperature)
         if old is not None:
+            if previous is not None:  # a remesh: the new solves start from the last grid's
+                self.heat_solver.adopt_history(previous)
             hs = self.heat_state
             H, energy = remap_enthalpy(old.grid, pot.grid, hs.H)
             self.heat_state = self.heat_solver._state_from_h(H, hs.time, hs.heater_power)
