@@ -66,7 +66,8 @@ def layout(commit: str, work: Path) -> Path:
 
 
 def run(site: Path, mode: str, days: float) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(site), "NUMBA_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(site), "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1"}  # CPU time of one thread: no spinning BLAS threads
     out = subprocess.run(["nice", sys.executable, "-c", CHILD, mode, str(days)], env=env, cwd=site.parent,
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
