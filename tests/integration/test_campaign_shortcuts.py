@@ -1,9 +1,9 @@
 """The campaign's speed shortcuts against the always-solve reference run.
 
 Shortcut measured here: the axisymmetric level reuses its current solution while no
-electrolyte cell's conductivity has moved by more than ``CURRENT_REUSE_SIGMA`` (1e-4,
+electrolyte cell's conductivity has moved by more than ``numerics.current_reuse`` (1e-4,
 relative) since the solve (cellsim/fields/axisymmetric.py); the reference solves the
-current at every step (``CURRENT_REUSE_SIGMA = 0``). The species field's banded solve is
+current at every step (``numerics.current_reuse = 0``). The species field's banded solve is
 not a shortcut (it solves the same system; tests/verification/test_species_band.py).
 
 Measured (4 d of rusal-3kA, coarse grid, 2-day taps; the reuse skips ~70 % of the solves):
@@ -50,12 +50,10 @@ def _counting(monkeypatch):
 def runs():
     with pytest.MonkeyPatch.context() as mp:
         calls = _counting(mp)
-        mp.setattr(ax, "CURRENT_REUSE_SIGMA", 0.0)
-        reference = run_campaign(load_config("rusal-3kA", CASE))
+        reference = run_campaign(load_config("rusal-3kA", CASE + ["numerics.current_reuse=0"]))
         n_reference = len(calls)
         calls.clear()
-        mp.setattr(ax, "CURRENT_REUSE_SIGMA", 1e-4)
-        fast = run_campaign(load_config("rusal-3kA", CASE))
+        fast = run_campaign(load_config("rusal-3kA", CASE))  # the default, 1e-4
         return reference, fast, n_reference, len(calls)
 
 
