@@ -64,7 +64,8 @@ def test_the_heater_gap_at_the_sweep_corner_is_the_field_grids_remesh_lag():
     lumped = _summary("rusal-3kA", CORNER + FIELD)["mean_heater_power"]
     lagged = _summary("rusal-3kA", CORNER + ['numerics.model="axisymmetric"'])["mean_heater_power"]
     fine = _summary("rusal-3kA", CORNER + EVERY_STEP)["mean_heater_power"]
-    assert fine > lagged + 2.0  # W: the lagged grid's metal sits lower: less loss, more Joule heat in longer rods
+    # W: the lagged grid's metal sits lower: less loss, more Joule heat in longer rods
+    assert fine > lagged + 2.0
     assert abs(lumped - fine) < 0.5 * abs(lumped - lagged)
     assert lumped == pytest.approx(fine, rel=0.005)
 
