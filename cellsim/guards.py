@@ -18,7 +18,10 @@ import math
 # Mirrors of cellsim.fields.pot (tests/unit/test_trust.py checks they agree)
 RESOLUTION_SCALE = {"coarse": 0.5, "default": 1.0, "fine": 2.0}
 CELL_3D = 0.03  # m
-LINING_CELLS_RZ, LINING_CELLS_3D, ROD_CELLS_RZ = 6, 3, 8  # cellsim.fields.pot.LINING_CELLS, ROD_CELLS_RZ
+LINING_CELLS_3D = 3  # cellsim.fields.pot.LINING_CELLS["xyz"]
+LINING_CELL_RZ = 0.016  # m, cellsim.fields.pot.LINING_CELL_RZ
+CELLS_RZ = {"rods": 8, "cavity": 16, "bottom_collector": 10, "anode_alloy": 4, "electrolyte": 8,
+            "cathode_metal": 4, "gas_space": 10}  # cellsim.fields.pot.CELLS_RZ
 
 BYTES_PER_CELL = 2000  # [E] 1-3 kB
 MAX_STEPS = 10_000_000
@@ -31,6 +34,15 @@ def _n(cells: float, scale: float) -> int:
     return max(2, int(round(cells * scale)))
 
 
+def _n_rz(cells: int, scale: float) -> int:
+    """r-z cells of a part of ``cells`` at scale 1 (every cell split or pairs merged)."""
+    return max(1, int(round(cells * scale)))
+
+
+def _lining_rz(thickness: float) -> int:
+    return max(2, 2 * math.ceil(thickness / (2 * LINING_CELL_RZ) - 1e-9))
+
+
 def estimate_cells(config) -> int:
     """Cells of the field grid of ``config`` (0 at the lumped level): exact for r-z, an upper
     bound for 3D (1.8-3.3 times the built grid of the reference cells)."""
@@ -38,12 +50,16 @@ def estimate_cells(config) -> int:
     if num.model == "lumped":
         return 0
     s = RESOLUTION_SCALE[num.resolution]
-    rz = num.model == "axisymmetric"
-    n = LINING_CELLS_RZ if rz else LINING_CELLS_3D
+    if num.model == "axisymmetric":
+        c = CELLS_RZ
+        nz = (sum(_n_rz(_lining_rz(L.thickness), s) for L in (*lin.bottom, *lin.lid))
+              + sum(_n_rz(c[k], s) for k in ("bottom_collector", "anode_alloy", "electrolyte", "cathode_metal"))
+              + (_n_rz(c["gas_space"], s) if geo.freeboard > 0 else 0))
+        nr = _n_rz(c["rods"], s) + _n_rz(c["cavity"], s) + sum(_n_rz(_lining_rz(L.thickness), s) for L in lin.side)
+        return nr * nz
+    n = LINING_CELLS_3D
     nz = (sum(_n(n, s) for _ in lin.bottom) + _n(6, s) + _n(8, s) + _n(8, s) + _n(6, s)
           + (_n(6, s) if geo.freeboard > 0 else 0) + sum(_n(n, s) for _ in lin.lid))
-    if rz:
-        return (_n(ROD_CELLS_RZ, s) + _n(16, s) + sum(_n(n, s) for _ in lin.side)) * nz
     h = CELL_3D / s
     side = sum(layer.thickness for layer in lin.side)
     if geo.shape == "cylindrical":

@@ -91,9 +91,36 @@ def smooth_faces(length, n, amp=0.08):
     return length * (s + amp * np.sin(2 * np.pi * s))
 
 
-def solve_mms(geometry, n, u, k, kind):
+GRADED_SHARES = (0.3, 0.45, 0.25)  # layer shares of the graded test mesh
+GRADED_CELLS = 4  # graded cells per layer at scale 1 (n must be 12 times a power of 2)
+
+
+def graded_faces(length, n, ratio=2.5):
+    """Faces of the pot builder's graded mesh family (cellsim.fields.pot._segments) over
+    [0, length]: three layers of unequal thickness (GRADED_SHARES), each of GRADED_CELLS
+    cells growing geometrically from both faces to the middle (middle / end width =
+    ``ratio``), every cell split into n / 12 equal cells. The spacing is not smooth: the
+    width ratio of neighbours stays q = ratio^(1/(GRADED_CELLS/2 - 1)) at the faces of the
+    scale-1 cells and jumps at the layer joints on every refinement, as in the r-z pot."""
+    from cellsim.fields.pot import _segments
+    base = GRADED_CELLS * len(GRADED_SHARES)
+    parts = [("layer", length * share, GRADED_CELLS, ratio) for share in GRADED_SHARES]
+    faces, _ = _segments(parts, n / base)
+    return faces
+
+
+def mesh_faces(mesh, length, n, amp=0.08):
+    """``smooth_faces`` (mesh "smooth") or ``graded_faces`` (mesh "graded")."""
+    if mesh == "graded":
+        return graded_faces(length, n)
+    if mesh != "smooth":
+        raise ValueError(f"mesh must be 'smooth' or 'graded', got {mesh!r}")
+    return smooth_faces(length, n, amp)
+
+
+def solve_mms(geometry, n, u, k, kind, mesh="smooth"):
     if geometry == "rz":
-        faces = (smooth_faces(0.5, n), np.array([0.0, 2 * np.pi]), smooth_faces(0.4, 2 * n))
+        faces = (mesh_faces(mesh, 0.5, n), np.array([0.0, 2 * np.pi]), mesh_faces(mesh, 0.4, 2 * n))
         sides = ("r+", "z-", "z+")
     else:
         faces = (smooth_faces(0.3, n), smooth_faces(0.2, n, -0.05), smooth_faces(0.25, n))
@@ -219,11 +246,17 @@ def exact_and_source(grid, s):
     return exact, source
 
 
-def solve_jump(geometry, n, s):
-    """Max-norm and L2 errors of the jump problem on the n-cell grid, and Newton iterations."""
-    zf = np.linspace(0.0, 2 * ZI, 2 * n + 1)
-    sx = np.linspace(0.0, 1.0, n + 1)
-    xf = L * (sx + 0.06 * np.sin(2 * np.pi * sx))
+def solve_jump(geometry, n, s, mesh="smooth"):
+    """Max-norm and L2 errors of the jump problem on the n-cell grid, and Newton iterations
+    (mesh "graded": both regions and x on ``graded_faces``)."""
+    if mesh == "graded":
+        zl = graded_faces(ZI, n)
+        zf = np.concatenate((zl, ZI + zl[1:]))
+        xf = graded_faces(L, n)
+    else:
+        zf = np.linspace(0.0, 2 * ZI, 2 * n + 1)
+        sx = np.linspace(0.0, 1.0, n + 1)
+        xf = L * (sx + 0.06 * np.sin(2 * np.pi * sx))
     faces = (xf, np.array([0.0, 2 * np.pi]), zf) if geometry == "rz" else (xf, xf.copy(), zf)
     shape = tuple(f.size - 1 for f in faces)
     lower, upper = ("anode_alloy", "electrolyte") if s > 0 else ("electrolyte", "cathode_metal")

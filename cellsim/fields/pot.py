@@ -91,13 +91,24 @@ MELTS = ("anode_alloy", "electrolyte", "cathode_metal")
 RESOLUTIONS = {"coarse": 0.5, "default": 1.0, "fine": 2.0}
 GEOMETRIES = ("rz", "xyz")
 CELL_3D = 0.03  # m, plan cell size of the 3D cavity at resolution "default" [numerical]
-# Cells across each lining layer (side, bottom, lid) at resolution "default", per geometry,
-# and across the rods' radius (r-z). The r-z heat losses converge at order ~1.3 only (the
-# material corners of the lining: docs/campaign.md, grid convergence): 6 cells per lining
-# layer and 8 across the rods bring the r-z specific energy within 0.5 % of the 2x refined
-# grid (3 and 4: -0.56 %). 3D keeps 3 [numerical].
-LINING_CELLS = {"rz": 6, "xyz": 3}
-ROD_CELLS_RZ = 8
+# The r-z mesh is graded (issue 17; docs/campaign.md, grid convergence): the heat losses
+# converge at order ~1.3 only, because of the singular heat flux at the material corners of
+# the lining, the collector block and the rods, and the error is spread over every solid
+# layer. Each layer gets cells by its thickness and clusters them towards both of its faces
+# (where its corners lie); the melts, nearly isothermal under their eddy conductivity, get
+# few. [numerical], chosen by the grid study:
+# * LINING_CELL_RZ: target mean cell width [m] across a lining layer: 2 ceil(t / 2 h) cells,
+#   at least 2 (the 1 cm steel shell: 2);
+# * CELLS_RZ: cells across the other r-z parts at resolution "default";
+# * GRADING_RZ: ratio of the middle (largest) to the end cells of a part, geometric growth
+#   from each face towards the middle (1: uniform).
+# "fine" splits every cell of "default" in two in each direction, "coarse" merges pairs.
+LINING_CELL_RZ = 0.016
+CELLS_RZ = {"rods": 8, "cavity": 16, "bottom_collector": 10, "anode_alloy": 4, "electrolyte": 8,
+            "cathode_metal": 4, "gas_space": 10}
+GRADING_RZ = {"lining": 2.5, "bottom_collector": 2.5, "gas_space": 2.5, "rods": 4.0, "cavity": 2.0}
+# 3D: cells across each lining layer (bottom, lid) at resolution "default", uniform layers.
+LINING_CELLS = {"xyz": 3}
 AMBIENT_CONDUCTIVITY = 1e5  # W/(m K), the outside region of a 3D cylinder [numerical]
 AMBIENT_RHO_CP = 1e3  # J/(m3 K), same [numerical]
 
@@ -186,25 +197,75 @@ class PotModel:
 
 
 def _segments(parts, scale):
-    """Faces [m] and segment index per cell for consecutive (name, thickness, n_cells)."""
+    """Faces [m] and segment index per cell for consecutive parts (name, thickness, n_cells
+    at scale 1[, grading]). A part without grading (3D) has max(2, round(n scale)) equal
+    cells. A part with one (r-z) has n cells at scale 1 whose widths grow geometrically from
+    each face towards the middle, the middle cell ``grading`` times the end cells (1:
+    uniform); at an integer scale m every one of them is split into m equal cells, at scale
+    1/m (coarse) m neighbours are merged (n must be a multiple of m)."""
     faces, ids = [0.0], []
-    for i, (_, thick, n) in enumerate(parts):
-        n = max(2, int(round(n * scale)))
-        faces += list(faces[-1] + thick * np.arange(1, n + 1) / n)
+    for i, part in enumerate(parts):
+        _, thick, n = part[:3]
+        x0 = faces[-1]
+        if len(part) == 3:
+            n = max(2, int(round(n * scale)))
+            new = list(x0 + thick * np.arange(1, n + 1) / n)
+        else:
+            f = _graded_unit(n, part[3])
+            if scale >= 1.0:
+                m = int(round(scale))
+                if abs(m - scale) > 1e-12:
+                    raise ValueError(f"a graded mesh refines by whole splits, not by {scale!r}")
+                f = np.concatenate(([0.0], (f[:-1, None] + np.diff(f)[:, None] * np.arange(1, m + 1) / m).ravel()))
+            else:
+                m = int(round(1.0 / scale))
+                if abs(m * scale - 1.0) > 1e-12 or n % m:
+                    raise ValueError(f"a graded part of {n} cells cannot be coarsened by {scale!r}")
+                f = f[::m]
+            n = f.size - 1
+            new = list(x0 + thick * f[1:])
+            new[-1] = x0 + thick
+        faces += new
         ids += [i] * n
     return np.array(faces), np.array(ids)
 
 
-def _z_parts(config: Config, lining_cells: int) -> list:
-    """(name, thickness [m], cells at scale 1) of the horizontal layers, bottom to top, with
-    ``lining_cells`` across each bottom and lid layer."""
+def _graded_unit(n: int, ratio: float) -> np.ndarray:
+    """n + 1 faces on [0, 1]: widths growing geometrically from both ends to the middle, the
+    largest ``ratio`` times the end ones (symmetric)."""
+    half = (n - 1) // 2
+    q = ratio ** (1.0 / half) if half > 0 else 1.0
+    w = q ** np.minimum(np.arange(n), n - 1 - np.arange(n))
+    f = np.concatenate(([0.0], np.cumsum(w))) / w.sum()
+    f[-1] = 1.0
+    return f
+
+
+def _lining_cells_rz(thickness: float) -> int:
+    """Cells across an r-z lining layer at scale 1 (even, at least 2)."""
+    return max(2, 2 * math.ceil(thickness / (2 * LINING_CELL_RZ) - 1e-9))
+
+
+def _z_parts(config: Config, geometry: str) -> list:
+    """(name, thickness [m], cells at scale 1[, grading]) of the horizontal layers, bottom to
+    top: r-z graded (LINING_CELL_RZ, CELLS_RZ, GRADING_RZ), 3D uniform with
+    LINING_CELLS["xyz"] across each bottom and lid layer."""
     geo, lin, col = config.geometry, config.lining, config.collectors
-    n = lining_cells
-    return ([(f"bottom_{len(lin.bottom) - 1 - i}", L.thickness, n) for i, L in enumerate(lin.bottom[::-1])]
-            + [("bottom_collector", col.bottom_thickness, 6), ("anode_alloy", geo.anode_alloy_depth, 8),
-               ("electrolyte", geo.acd, 8), ("cathode_metal", geo.cathode_metal_depth, 6)]
-            + ([("gas_space", geo.freeboard, 6)] if geo.freeboard > 0 else [])
-            + [(f"lid_{i}", L.thickness, n) for i, L in enumerate(lin.lid)])
+    inner = [("bottom_collector", col.bottom_thickness), ("anode_alloy", geo.anode_alloy_depth),
+             ("electrolyte", geo.acd), ("cathode_metal", geo.cathode_metal_depth)]
+    if geo.freeboard > 0:
+        inner.append(("gas_space", geo.freeboard))
+    bottom = [(f"bottom_{len(lin.bottom) - 1 - i}", L.thickness) for i, L in enumerate(lin.bottom[::-1])]
+    lid = [(f"lid_{i}", L.thickness) for i, L in enumerate(lin.lid)]
+    if geometry == "rz":
+        g = GRADING_RZ["lining"]
+        return ([(nm, t, _lining_cells_rz(t), g) for nm, t in bottom]
+                + [(nm, t, CELLS_RZ[nm], GRADING_RZ.get(nm, 1.0)) for nm, t in inner]
+                + [(nm, t, _lining_cells_rz(t), g) for nm, t in lid])
+    n = LINING_CELLS["xyz"]
+    cells = {"bottom_collector": 6, "anode_alloy": 8, "electrolyte": 8, "cathode_metal": 6, "gas_space": 6}
+    return ([(nm, t, n) for nm, t in bottom] + [(nm, t, cells[nm]) for nm, t in inner]
+            + [(nm, t, n) for nm, t in lid])
 
 
 def _region_order(config: Config, z_parts: list, extra=()) -> list:
@@ -307,10 +368,12 @@ def _mesh_rz(config: Config, s: float) -> PotLayout:
     r_rod = math.sqrt(col.rod_count) * col.rod_diameter / 2
     if r_rod >= geo.inner_radius:
         raise ValueError("build_pot: the rods' total cross-section exceeds the cavity")
-    n = LINING_CELLS["rz"]
-    z_parts = _z_parts(config, n)
-    r_parts = ([("rods", r_rod, ROD_CELLS_RZ), ("cavity", geo.inner_radius - r_rod, 16)]
-               + [(f"side_{i}", L.thickness, n) for i, L in enumerate(lin.side)])
+    z_parts = _z_parts(config, "rz")
+    g = GRADING_RZ
+    r_parts = ([("rods", r_rod, CELLS_RZ["rods"], g["rods"]),
+                ("cavity", geo.inner_radius - r_rod, CELLS_RZ["cavity"], g["cavity"])]
+               + [(f"side_{i}", L.thickness, _lining_cells_rz(L.thickness), g["lining"])
+                  for i, L in enumerate(lin.side)])
     zf, zid = _segments(z_parts, s)
     rf, rid = _segments(r_parts, s)
     znames = [p[0] for p in z_parts]
@@ -419,7 +482,7 @@ def _mesh_xyz(config: Config, s: float) -> PotLayout:
                 counts = np.bincount(lining, minlength=t_side.size)
                 column[i, j] = f"side_{int(np.argmax(counts))}"
                 samples[i, j] = counts
-    z_parts = _z_parts(config, LINING_CELLS["xyz"])
+    z_parts = _z_parts(config, "xyz")
     zf, zid = _segments(z_parts, s)
     znames = [p[0] for p in z_parts]
     regions = {n: i for i, n in enumerate(_region_order(config, z_parts, ["ambient"] if cyl else []))}

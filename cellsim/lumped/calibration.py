@@ -49,7 +49,7 @@ from pathlib import Path
 from ..config.schema import Config
 from . import electrical, thermal
 
-VERSION = 8  # bump when the calibration's definition or the r-z grid changes (invalidates the disk cache)
+VERSION = 9  # bump when the calibration's definition or the r-z grid changes (invalidates the disk cache)
 FACTOR_KEYS = ("side", "bottom", "lid", "collectors", "ledge")
 _MEMORY: dict[str, dict] = {}
 

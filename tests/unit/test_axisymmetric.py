@@ -99,13 +99,14 @@ def test_steady_start_settles_where_the_undamped_iteration_alternates(monkeypatc
     the liquidus: the undamped current-heat iteration alternates (voltage ratio ~ -0.85 per
     iterate) and did not settle in START_ITERATIONS; the under-relaxed continuation does, to a
     fixed point of the undamped map (one more undamped iterate moves the voltage by < 1e-5).
-    At 734 degC: on the r-z grid of the grid study (docs/campaign.md) the optimum's 734.5 degC
-    needs 4 W of heater and settles undamped; 0.5 K lower it self-heats and alternates."""
+    At 733 degC: on the graded r-z grid of the grid study (docs/campaign.md) 733.5 degC needs
+    6 W of heater and settles undamped; 0.5 K lower it self-heats and alternates (on the
+    uniform grid before it the same happened 1 K higher, 734 against 734.5 degC)."""
     from cellsim.fields import axisymmetric
     from cellsim.fields.solvers import ConvergenceError
 
     sets = ['numerics.model="axisymmetric"', 'geometry.acd="4 cm"',
-            'lining.side[2].thickness="0.3 m"', 'operation.temperature="734 degC"']
+            'lining.side[2].thickness="0.3 m"', 'operation.temperature="733 degC"']
     cfg = load_config("rusal-3kA", sets)
     monkeypatch.setattr(axisymmetric, "START_DAMPED_ITERATIONS", 0)
     with pytest.raises(ConvergenceError, match="did not settle"):

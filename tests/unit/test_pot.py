@@ -81,3 +81,46 @@ def test_one_eddy_diffusivity_for_heat_and_species():
     D = SpeciesOptions.from_config(cfg).diffusivity
     assert D == pytest.approx(np.asarray(SpeciesOptions(salt_concentration=1.0).molecular_diffusivity) + 3e-4,
                               rel=1e-14)
+
+
+def _layer_bounds(config):
+    """z faces [m] of the layer bounds (bottom to top) and r faces of the part bounds, from
+    the configuration alone."""
+    geo, lin, col = config.geometry, config.lining, config.collectors
+    zt = ([L.thickness for L in lin.bottom[::-1]] + [col.bottom_thickness, geo.anode_alloy_depth, geo.acd,
+          geo.cathode_metal_depth, geo.freeboard] + [L.thickness for L in lin.lid])
+    r_rod = math.sqrt(col.rod_count) * col.rod_diameter / 2
+    rt = [r_rod, geo.inner_radius - r_rod] + [L.thickness for L in lin.side]
+    return np.cumsum([0.0] + zt), np.cumsum([0.0] + rt)
+
+
+@pytest.mark.parametrize("cell", ["rusal-3kA", "rusal-500A"])
+def test_graded_rz_mesh_splits_and_merges(cell):
+    """r-z: every part bound is a face; "fine" is "default" with every cell split in two
+    (its odd faces the midpoints), "coarse" is "default" with pairs merged; inside each
+    solid part of more than 2 cells the widths grow from both faces to the middle, at most
+    by the configured grading; guards.estimate_cells counts the built cells."""
+    from cellsim.fields import pot as potmod
+    from cellsim.guards import estimate_cells
+
+    config = load_config(cell)
+    g = {r: build_pot(config, r, geometry="rz").grid for r in ("coarse", "default", "fine")}
+    zb, rb = _layer_bounds(config)
+    for a, bounds in ((0, rb), (2, zb)):
+        d, f, c = g["default"].faces[a], g["fine"].faces[a], g["coarse"].faces[a]
+        for x in bounds:
+            assert np.min(np.abs(d - x)) < 1e-12 * bounds[-1]
+        assert np.allclose(f[::2], d, rtol=0, atol=1e-14) and np.allclose(f[1::2], 0.5 * (d[1:] + d[:-1]), rtol=0, atol=1e-14)
+        assert np.allclose(d[::2], c, rtol=0, atol=1e-14)
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            w = np.diff(d[(d >= lo - 1e-12) & (d <= hi + 1e-12)])
+            if w.size > 2:
+                ratio = w.max() / w.min()
+                assert 1.0 <= ratio <= max(potmod.GRADING_RZ.values()) * (1 + 1e-9)
+                assert w[0] == pytest.approx(w[-1], rel=1e-9)  # symmetric
+    for r in ("coarse", "default", "fine"):
+        cfg = load_config(cell, ['numerics.model="axisymmetric"', f'numerics.resolution="{r}"'])
+        assert estimate_cells(cfg) == g[r].n_cells
+    if cell == "rusal-3kA":  # side 11.5, 11.5, 7, 1 cm at a 16 mm target width: 8, 8, 6, 2 cells
+        assert [potmod._lining_cells_rz(L.thickness) for L in config.lining.side] == [8, 8, 6, 2]
+        assert g["default"].shape == (8 + 16 + 8 + 8 + 6 + 2, 1, 68)

@@ -41,6 +41,14 @@ def test_rz_anode_jump_order():
     check([solve("rz", n, +1) for n in (32, 64, 128)], 4.43e-6, 2.26e-5, (1.95, 1.95), 1.85)
 
 
+def test_rz_anode_jump_order_graded_mesh():
+    # The pot builder's graded r-z mesh family (cellsim.validation._mms.graded_faces, the
+    # interface on a face, every cell split in two per refinement), 12-24-48-96: measured max
+    # norm 1.90, 1.96, 1.98; L2 1.91, 1.97, 1.99.
+    check([solve("rz", n, +1, mesh="graded") for n in (24, 48, 96)], 5.357e-6, 2.1646e-5,
+          (1.95, 1.95), 1.9)
+
+
 def test_xyz_cathode_jump_order():
     # Grids 24-36-54 (ratio 1.5): measured L2 orders 1.959, 1.978; max norm 1.77, 1.82
     # (jump and Dirichlet closures are locally first order, so the max-norm order approaches 2

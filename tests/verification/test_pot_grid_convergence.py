@@ -5,13 +5,15 @@ The heater closes the pot's heat balance (Joule heat + heater = losses at the se
 its discretisation error is the error of the total heat loss. Two claims:
 
 * The default r-z grid's steady start (the state every campaign starts from) is within
-  0.5 % of the 2x refined grid's in total heat loss, in heater power relative to that loss
-  (the specific energy's share) and in cell voltage. The reference is the refined run, not a
-  recorded number.
+  0.5 % of the 2x refined grid's (every cell split in two in each direction) in total heat
+  loss, in heater power relative to that loss (the specific energy's share) and in cell
+  voltage; the heater itself within 1.5 % (measured on the graded grid -1.26 %, -0.21 % of
+  the loss; on the uniform 48 x 70 grid before it -2.03 %). The reference is the refined
+  run, not a recorded number.
 * The pot's heat field converges at second order when its conductivity is uniform (same
   grids, boundaries, films, sources and heater control): the kernels, the boundary
   treatment and the builder's layer placement carry no first-order error, and the slower
-  convergence of the real pot (observed order ~1.3) comes from its material contrasts.
+  convergence of the real pot (observed order ~1.3-1.5) comes from its material contrasts.
 """
 
 import dataclasses
@@ -38,6 +40,7 @@ def test_default_rz_grid_within_half_a_percent_of_the_refined_grid():
     assert b1.heater > 0 and b2.heater > 0  # the heater closes the balance on both grids
     assert abs(b1.total_loss - b2.total_loss) / b2.total_loss < 0.005
     assert abs(b1.heater - b2.heater) / b2.total_loss < 0.005
+    assert abs(b1.heater - b2.heater) / b2.heater < 0.015
     assert abs(v1 - v2) / v2 < 0.005
 
 

@@ -25,3 +25,14 @@ def test_manufactured_order(geometry, sizes):
     orders = np.log2(errs[:-1] / errs[1:])
     assert np.all(orders[-1] >= 1.95), orders
     assert np.all(orders[:, 0] >= 1.9), orders
+
+
+def test_manufactured_order_graded_rz_mesh():
+    """The pot builder's graded r-z mesh family (cellsim.validation._mms.graded_faces, every
+    cell split in two per refinement), 12-24-48-96: measured L2 1.90, 1.98, 2.00; max 1.46,
+    1.70, 1.85 (the max-norm error sits where the width ratio jumps; it approaches 2 from
+    below). Asserted: L2 >= 1.95 and max >= 1.8 for the finest pair, L2 >= 1.9 for 24-48."""
+    errs = np.array([solve("rz", n, mesh="graded") for n in (24, 48, 96)])
+    orders = np.log2(errs[:-1] / errs[1:])
+    assert orders[-1, 0] >= 1.95 and orders[-1, 1] >= 1.8, orders
+    assert orders[0, 0] >= 1.9, orders
