@@ -77,8 +77,9 @@ def run(cell: str, sets: tuple) -> dict | str:
 
 
 def _diff(lu: dict, f: dict) -> str:
-    return (f"{lu['kwh'] / f['kwh'] - 1:+.2%}, {lu['heater'] - f['heater']:+.1f} W "
-            f"({lu['heater'] / f['heater'] - 1:+.2%}), {lu['T'] - f['T']:+.2f} K")
+    dP = lu["heater"] - f["heater"]
+    rel = f"{lu['heater'] / f['heater'] - 1:+.2%}" if f["heater"] > 0 else "field self-heated"
+    return f"{lu['kwh'] / f['kwh'] - 1:+.2%}, {dP:+.1f} W ({rel}), {lu['T'] - f['T']:+.2f} K"
 
 
 def main() -> None:
@@ -89,9 +90,14 @@ def main() -> None:
                         help="also run the field with this numerics.remesh_threshold (e.g. '0.25 mm')")
     parser.add_argument("--sweep", action="store_true",
                         help="the 20 points of configs/sweeps/acd-current.toml instead of CASES")
+    parser.add_argument("--part", default="1/1",
+                        help="K/N: run every N-th case from the K-th (to split a run over processes)")
+    parser.add_argument("--skip", type=int, default=0, help="skip the first cases of the part")
     args = parser.parse_args()
     cases = sweep_cases() if args.sweep else CASES
     names = list(cases) if args.sweep else args.cases.split(",")
+    k, n = (int(x) for x in args.part.split("/"))
+    names = names[k - 1::n][args.skip:]
     levels = dict(LEVELS)
     fine = f"axisymmetric, remesh {args.remesh}"
     if args.remesh:
