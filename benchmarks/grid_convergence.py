@@ -9,7 +9,8 @@ Two parts:
 * ``--steady SCALES``: the steady start of the pot (current and heat iterated to the set
   point, the state every campaign starts from) on the grids scaled by each factor (1 =
   ``default``, 2 = ``fine``; other factors are added to cellsim.fields.pot.RESOLUTIONS for
-  this process). Prints per grid the heater power, the total heat loss and each loss group,
+  this process; the graded r-z mesh takes whole factors, each cell split into that many, and
+  0.5, pairs merged). Prints per grid the heater power, the total heat loss and each loss group,
   the difference to the next finer grid (heater also relative to the total loss: the heater
   closes the heat balance, so it carries the whole discretisation error of the losses), the
   observed order log2(d1/d2) from three consecutive grids, and a Richardson estimate of the

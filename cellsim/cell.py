@@ -99,7 +99,7 @@ class CellState:
     cations_included_tapped: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg
     salt_included_deficit: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kg, as below
     # kg of each co-deposited cation's halide taken out of the base salt (in the pot; removed
-    # with renewals) and kg per IMPURITIES element that entered the melt with its halide from
+    # with renewals) and kg per IMPURITIES element that entered the electrolyte with its halide from
     # the make-up salts and the lining (cellsim.electrolyte.provider)
     cation_salt_deficit: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cation_salt_deficit_removed: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -272,7 +272,7 @@ class Cell:
     # ------------------------------------------------------------------ electrolyte
     def electrolyte_mole_fractions(self) -> dict[str, float]:
         """Mole fraction of each salt component now (cellsim.electrolyte: base components, AlX3
-        and the impurity halides; 'base' is the configured melt without its AlX3 when the
+        and the impurity halides; 'base' is the configured electrolyte without its AlX3 when the
         library entry names no components)."""
         return self.salt.mole_fractions(self.state)
 
@@ -288,7 +288,7 @@ class Cell:
         try:
             props = self.salt.evaluate(self.state)
         except OutOfRange as err:
-            if self.base_config.electrolyte.composition_feedback:  # else the configured melt rules
+            if self.base_config.electrolyte.composition_feedback:  # else the configured electrolyte rules
                 self.electrolyte_stop = self.electrolyte_stop or str(err)
             return
         self.salt_props = props
@@ -338,7 +338,7 @@ class Cell:
             return el.alf3_activity
         if el.composition_feedback:  # from the composition of the moment (cellsim.electrolyte)
             try:
-                return self.salt.melt.alx3_activity(self.salt.masses(self.state), self.salt.log)
+                return self.salt.fresh.alx3_activity(self.salt.masses(self.state), self.salt.log)
             except OutOfRange:
                 return self.salt_props.alx3_activity
         return min(el.alf3_activity * max(self.alf3_fraction(), 0.0) / self.alf3_w0, 1.0)
@@ -407,7 +407,7 @@ class Cell:
             s.cation_salt_deficit = s.cation_salt_deficit + N_cat * pw.cation_salt_molar_mass * dt
         makeup = 0.0
         if cfg.schedule.salt_additions == "continuous":
-            # AlX3 topped up to its initial fraction of the present melt (the schema's
+            # AlX3 topped up to its initial fraction of the present electrolyte (the schema's
             # contract): w = a / (a + b) = w0  ->  a = w0 b / (1 - w0), as in add_salt. The
             # base salt b moves (co-deposited cations, salt inclusions), so the set point is a
             # fraction, not a mass.
@@ -443,9 +443,9 @@ class Cell:
                     f"(electrolyte.mgx2_solubility_wt_pct, precipitation = \"stop\")")
         self.update_state()
 
-    def _add_to_electrolyte(self, masses: np.ndarray, where: str = "melt") -> None:
+    def _add_to_electrolyte(self, masses: np.ndarray, where: str = "electrolyte") -> None:
         """Impurities [kg] entering the electrolyte from outside the exchange, at ``where``
-        (Species.add: 'melt', 'wall', 'anode'; the field levels place them there)."""
+        (Species.add: 'electrolyte', 'wall', 'anode'; the field levels place them there)."""
         self.state.electrolyte = self.state.electrolyte + masses
         self.physics.species.add(masses, where)
 
@@ -465,7 +465,7 @@ class Cell:
         s.cathode[_IMP] += collectors
         s.sourced[_IMP] += makeup + lining + collectors
         s.electrolyte_sourced += makeup + lining
-        for mass, where in ((makeup, "melt"), (lining, "wall"), (codissolved, "anode")):
+        for mass, where in ((makeup, "electrolyte"), (lining, "wall"), (codissolved, "anode")):
             if np.any(mass):
                 self._add_to_electrolyte(mass, where)
         tags, cath = s.tags_electrolyte, s.tags_cathode
@@ -486,7 +486,7 @@ class Cell:
 
     def _salt_inclusions(self, al_deposited: float) -> None:
         """Salt carried into the cathode metal while ``al_deposited`` kg of Al deposit
-        (purity.salt_entrainment): a fraction of every salt inventory leaves the melt; its
+        (purity.salt_entrainment): a fraction of every salt inventory leaves the electrolyte; its
         dissolved impurities (as their metals) and tracked cations enter the cathode metal,
         its base salt and AlX3 are booked as inclusions (docs/purity.md)."""
         s, pw = self.state, self.pathways
@@ -671,7 +671,7 @@ class Cell:
         ledge = d.heat.ledge_thickness
         if sched.min_ledge_thickness is not None and ledge < sched.min_ledge_thickness:
             return (f"sidewall ledge gone: {ledge * 1e3:.2f} mm below {sched.min_ledge_thickness * 1e3:g} mm "
-                    "(the melt touches the lining)")
+                    "(the electrolyte touches the lining)")
         if sched.stop_on_frozen_electrolyte:
             if d.temperature < el.liquidus:
                 return (f"electrolyte frozen: {d.temperature - C:.1f} degC below its liquidus "

@@ -152,7 +152,7 @@ def _label_events(g, dim: str) -> None:
             elif columns == list(IMPURITIES):
                 last = scale("impurity", IMPURITIES, "impurity element")
             else:  # /taps/cations
-                last = scale("cation", columns, "co-deposited melt cation")
+                last = scale("cation", columns, "co-deposited electrolyte cation")
             ds.dims[ds.ndim - 1].attach_scale(last)
     if "time" in g:
         g["time"].attrs["long_name"] = f"time of each {dim} since the start of the campaign"

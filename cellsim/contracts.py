@@ -201,9 +201,9 @@ class Species(Provider, Protocol):
         """Impurity masses [kg] in the electrolyte if this provider owns them (a field), else
         None (the cell's inventory is then the only representation)."""
 
-    def add(self, masses: np.ndarray, where: str = "melt") -> None:
+    def add(self, masses: np.ndarray, where: str = "electrolyte") -> None:
         """Impurities [kg per IMPURITIES element] entering the electrolyte from outside the
-        exchange (the cell books them in its inventory too); ``where`` they enter: 'melt'
+        exchange (the cell books them in its inventory too); ``where`` they enter: 'electrolyte'
         (spread through it), 'wall' (the cells along the side wall: lining), 'anode' (the
         cells on the alloy interface: co-dissolution). A provider without cells ignores it."""
 

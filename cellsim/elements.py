@@ -19,14 +19,14 @@ IMPURITIES: tuple[str, ...] = ("Fe", "Cu", "Si", "Mn", "Zn", "Mg", "Ti")
 ALL_ELEMENTS: tuple[str, ...] = ("Al",) + IMPURITIES
 
 CATIONS: tuple[str, ...] = ("Na", "Li", "K", "Ca", "Ba")
-"""Melt cations that may co-deposit at the cathode (purity.codeposition; cellsim.purity)."""
+"""Electrolyte cations that may co-deposit at the cathode (purity.codeposition; cellsim.purity)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Element:
     symbol: str
     molar_mass: float  # kg/mol, IUPAC 2021 standard atomic weights [R]
-    valence: int  # charge of the ion in the melt (salt of the 3.1 table)
+    valence: int  # charge of the ion in the electrolyte (salt of the 3.1 table)
     delta_E_chloride: float  # V vs Al, >0 nobler [C]/[E]
     delta_E_fluoride: float  # V vs Al, >0 nobler [C]/[E]
     liquid_density: float  # kg/m3 near 750 degC, for ideal-mixing alloy densities

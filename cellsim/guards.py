@@ -19,7 +19,7 @@ import math
 RESOLUTION_SCALE = {"coarse": 0.5, "default": 1.0, "fine": 2.0}
 CELL_3D = 0.03  # m
 LINING_CELLS_3D = 3  # cellsim.fields.pot.LINING_CELLS["xyz"]
-LINING_CELL_RZ = 0.016  # m, cellsim.fields.pot.LINING_CELL_RZ
+LINING_CELL_RZ, LINING_CELLS_MAX_RZ = 0.016, 12  # m, -; cellsim.fields.pot
 CELLS_RZ = {"rods": 8, "cavity": 16, "bottom_collector": 10, "anode_alloy": 4, "electrolyte": 8,
             "cathode_metal": 4, "gas_space": 10}  # cellsim.fields.pot.CELLS_RZ
 
@@ -40,7 +40,7 @@ def _n_rz(cells: int, scale: float) -> int:
 
 
 def _lining_rz(thickness: float) -> int:
-    return max(2, 2 * math.ceil(thickness / (2 * LINING_CELL_RZ) - 1e-9))
+    return min(LINING_CELLS_MAX_RZ, max(2, 2 * math.ceil(thickness / (2 * LINING_CELL_RZ) - 1e-9)))
 
 
 def estimate_cells(config) -> int:

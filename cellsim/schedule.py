@@ -59,7 +59,7 @@ SERIES = {
     "alf3_activity": ("1", "AlX3 activity of the electrolyte (electrolyte.alf3_activity_model)"),
     "electrolyte_liquid_fraction": ("1", "liquid volume fraction of the electrolyte"),
     "electrolyte_composition": ("1", "electrolyte mass fractions, columns = salt components "
-                              "(cellsim.electrolyte; 'base' = the configured melt without AlX3)"),
+                              "(cellsim.electrolyte; 'base' = the configured electrolyte without AlX3)"),
     "electrolyte_mass": ("kg", "electrolyte mass in the pot"),
     "electrolyte_conductivity": ("S/m", "electrolyte conductivity at the melt temperature, from its composition"),
     "electrolyte_density": ("kg/m3", "electrolyte density at the operating set point, from its composition"),

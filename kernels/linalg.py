@@ -129,6 +129,156 @@ def apply_shifted(gx, gy, gz, d, p, q):
     return acc
 
 
+# --------------------------------------------------------------------------------------------
+# Nonsymmetric systems: band LU (no pivoting, for column diagonally dominant matrices such as
+# a backward-Euler transport step) and GMRES. The symmetric solves use the CG kernels above.
+
+
+@njit(cache=True)
+def band_lu(lu, bw):
+    """In-place LU factorisation without pivoting of a band matrix (unit lower factor):
+    afterwards lu holds L below and U on and above the diagonal, in the same band storage."""
+    n = lu.shape[0]
+    for k in range(n):
+        piv = lu[k, bw]
+        top = min(n, k + bw + 1)
+        for i in range(k + 1, top):
+            l_ik = lu[i, bw + k - i] / piv
+            lu[i, bw + k - i] = l_ik
+            if l_ik != 0.0:
+                for j in range(k + 1, top):
+                    lu[i, bw + j - i] -= l_ik * lu[k, bw + j - k]
+
+
+@njit(cache=True)
+def band_lu_solve(lu, bw, x):
+    """Solve L U y = x in place (x of length N)."""
+    n = lu.shape[0]
+    for i in range(n):
+        s = x[i]
+        for k in range(max(0, i - bw), i):
+            s -= lu[i, bw + k - i] * x[k]
+        x[i] = s
+    for i in range(n - 1, -1, -1):
+        s = x[i]
+        for j in range(i + 1, min(n, i + bw + 1)):
+            s -= lu[i, bw + j - i] * x[j]
+        x[i] = s / lu[i, bw]
+
+
+@njit(cache=True)
+def band_lu_solve_rows(lu, bw, xs):
+    """``band_lu_solve`` of every row of xs (P, N) in one pass over the factor: each row's
+    operations are those of ``band_lu_solve`` (the same numbers), the factor, which on a wide
+    3D band is larger than the caches, is read once instead of P times."""
+    n, m = lu.shape[0], xs.shape[0]
+    for i in range(n):
+        for t in range(m):
+            s = xs[t, i]
+            for k in range(max(0, i - bw), i):
+                s -= lu[i, bw + k - i] * xs[t, k]
+            xs[t, i] = s
+    for i in range(n - 1, -1, -1):
+        for t in range(m):
+            s = xs[t, i]
+            for j in range(i + 1, min(n, i + bw + 1)):
+                s -= lu[i, bw + j - i] * xs[t, j]
+            xs[t, i] = s / lu[i, bw]
+
+
+@njit(inline="always", cache=True)
+def gmres(residual, op, precondition, pc, b, rtol, maxiter, x, V, Zp, H, w):
+    """Solve M x = b by restarted GMRES, right-preconditioned: the Krylov solver of the
+    nonsymmetric systems (the species transport with drift; the symmetric ones take the PCG of
+    cellsim.fields.solvers). ``inline="always"``: each caller compiles it with its operator.
+
+    residual(op, b, x, r, a) : writes r = b - M x and a = |b| + |M| |x| (the scale of each
+        row's rounding); returns (r.r, the componentwise backward error max_p |r_p| / a_p).
+    precondition(pc, v, z) : writes z = P^-1 v (P: a factorisation of M, or of an earlier,
+        nearby M; with the exact one a single iteration is the direct solve).
+    op, pc : their arguments (tuples of arrays).
+
+    Stops when the componentwise backward error of the true residual is <= rtol (it reaches
+    the float64 floor); a restart cycle that no longer halves it is accepted within 4 rtol.
+    Returns the number of iterations, or -1 (not converged in ``maxiter``, or non-finite):
+    the caller then renews P. x (n,) result, from 0; V (m + 1, n), Zp (m, n) (the
+    preconditioned basis: no extra preconditioner solve for the update), H (m + 1, m + 3)
+    and w (3, n) work arrays; restarted every m = V.shape[0] - 1 iterations.
+    """
+    nn = b.size
+    m = V.shape[0] - 1
+    r, a, zero = w[0], w[1], w[2]
+    bb = 0.0
+    for p in range(nn):
+        bb += b[p] * b[p]
+        x[p] = 0.0
+        zero[p] = 0.0
+    if bb == 0.0:
+        return 0
+    cs, sn, g = H[:, m], H[:, m + 1], H[:, m + 2]
+    total, prev = 0, np.inf
+    while True:
+        rr, err = residual(op, b, x, r, a)
+        if not (np.isfinite(rr) and np.isfinite(err)):
+            return -1
+        if err <= rtol:
+            return total
+        if total >= maxiter or err > 0.5 * prev:
+            return total if err <= 4.0 * rtol else -1
+        prev = err
+        beta = np.sqrt(rr)
+        target = 1e-3 * beta
+        for p in range(nn):
+            V[0, p] = r[p] / beta
+        g[:] = 0.0
+        g[0] = beta
+        k = 0
+        for j in range(m):
+            k = j + 1
+            total += 1
+            precondition(pc, V[j], Zp[j])
+            residual(op, zero, Zp[j], V[j + 1], a)  # V[j+1] = -M Zp[j]
+            for p in range(nn):
+                V[j + 1, p] = -V[j + 1, p]
+            for i in range(j + 1):  # modified Gram-Schmidt
+                h = 0.0
+                for p in range(nn):
+                    h += V[j + 1, p] * V[i, p]
+                H[i, j] = h
+                for p in range(nn):
+                    V[j + 1, p] -= h * V[i, p]
+            hn = 0.0
+            for p in range(nn):
+                hn += V[j + 1, p] * V[j + 1, p]
+            hn = np.sqrt(hn)
+            H[j + 1, j] = hn
+            if hn > 0.0:
+                for p in range(nn):
+                    V[j + 1, p] /= hn
+            for i in range(j):  # previous Givens rotations on the new column
+                t = cs[i] * H[i, j] + sn[i] * H[i + 1, j]
+                H[i + 1, j] = -sn[i] * H[i, j] + cs[i] * H[i + 1, j]
+                H[i, j] = t
+            den = np.sqrt(H[j, j] ** 2 + hn ** 2)
+            if den == 0.0:
+                return -1
+            cs[j], sn[j] = H[j, j] / den, hn / den
+            H[j, j] = den
+            H[j + 1, j] = 0.0
+            g[j + 1] = -sn[j] * g[j]
+            g[j] = cs[j] * g[j]
+            if abs(g[j + 1]) <= target or hn == 0.0 or total >= maxiter:
+                break
+        for i in range(k - 1, -1, -1):  # y = H^-1 g (upper triangular), kept in g
+            s = g[i]
+            for l in range(i + 1, k):
+                s -= H[i, l] * g[l]
+            g[i] = s / H[i, i]
+        for i in range(k):
+            for p in range(nn):
+                x[p] += g[i] * Zp[i, p]
+
+
 # One thread: the serial twin (the same numbers, compiled in about half the time and
 # faster on one thread for these flat loops; kernels/parallel.py). The 3D stencil
 # kernels stay parallel only: their serial twins ran 3-8x slower on one thread.

@@ -12,7 +12,10 @@ D_eff [m2/s] it is the diffusive conductance g [m3/s]). This module adds what is
   exact for steady 1D drift-diffusion with constant v and D between the two centres, equal
   to central diffusion at Pe = 0, and an M-matrix for every Pe (no oscillations);
 * assembly of the backward-Euler transport matrix over the unknown (electrolyte) cells in
-  band storage (``assemble_band``), and its band LU;
+  band storage (``assemble_band``), the step matrix bordered by the metal pools (its residual
+  face by face, its factorisation: the band LU of kernels.linalg and the pools' Schur
+  complement), solved by the GMRES of kernels.linalg (``bordered_iterate``); every pass over
+  the faces is the one traversal ``_each_cell_face``;
 * the overall conductance of an interface face, salt half cell + salt film + metal film
   (S/k_metal), the local form of ``cellsim.lumped.chemistry.film_conductance``.
 
@@ -22,6 +25,8 @@ conductances [m3/s], fluxes [mol/s].
 
 import numpy as np
 from numba import njit
+
+from .linalg import band_lu, band_lu_solve, band_lu_solve_rows, gmres
 
 
 @njit(inline="always", cache=True)
@@ -83,12 +88,13 @@ def face_flux_sum(g, S, c_metal, cell, c, out):
 
 
 @njit(inline="always", cache=True)
-def _each_face(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, face, state):
-    """Call ``face(state, p, q, a_lo, a_hi)`` for every face between two unknown cells p < q
-    (index: unknown number of each cell or -1), in C order of the lower cell and x, y, z at
-    each cell, with the face's coefficients (alo_*, ahi_* as in ``assemble_band``). The one
-    traversal of the transport's faces; ``face`` an ``inline="always"`` kernel, so each use
-    compiles to the loop written out."""
+def _each_cell_face(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, at_cell, face, state):
+    """The one traversal of the transport's cells and faces: for every unknown cell p
+    (index: unknown number of each cell or -1) in C order, ``at_cell(state, p)``, then
+    ``face(state, p, q, a_lo, a_hi)`` for each of its faces to an unknown cell q > p on the
+    high side (x, y, z), with the face's coefficients (alo_*, ahi_* as in ``assemble_band``).
+    ``at_cell`` and ``face`` are ``inline="always"`` kernels, so each use compiles to the
+    loop written out."""
     n0, n1, n2 = index.shape
     for i in range(n0):
         for j in range(n1):
@@ -96,12 +102,24 @@ def _each_face(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, face, state):
                 p = index[i, j, m]
                 if p < 0:
                     continue
+                at_cell(state, p)
                 if i + 1 < n0 and index[i + 1, j, m] >= 0:
                     face(state, p, index[i + 1, j, m], alo_x[i + 1, j, m], ahi_x[i + 1, j, m])
                 if j + 1 < n1 and index[i, j + 1, m] >= 0:
                     face(state, p, index[i, j + 1, m], alo_y[i, j + 1, m], ahi_y[i, j + 1, m])
                 if m + 1 < n2 and index[i, j, m + 1] >= 0:
                     face(state, p, index[i, j, m + 1], alo_z[i, j, m + 1], ahi_z[i, j, m + 1])
+
+
+@njit(inline="always", cache=True)
+def _no_cell(state, p):
+    pass
+
+
+@njit(inline="always", cache=True)
+def _each_face(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, face, state):
+    """``_each_cell_face`` with faces only."""
+    _each_cell_face(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, _no_cell, face, state)
 
 
 @njit(inline="always", cache=True)
@@ -156,9 +174,21 @@ def band_width(index):
 
 
 @njit(inline="always", cache=True)
-def _band_couple(band, bw, p, q, a_out, a_in):
-    band[p, bw] += a_out
-    band[p, bw + q - p] -= a_in
+def _band_diagonal(state, p):
+    """Cell p's extra diagonal (before its own faces, after its lower neighbours'); state
+    (band, bw, diag)."""
+    band, bw, diag = state
+    band[p, bw] += diag[p]
+
+
+@njit(inline="always", cache=True)
+def _band_face(state, p, q, a_lo, a_hi):
+    """A face's four entries: its flux leaves p (a_lo c_p - a_hi c_q) and enters q."""
+    band, bw, diag = state
+    band[p, bw] += a_lo
+    band[p, bw + q - p] -= a_hi
+    band[q, bw] += a_hi
+    band[q, bw + p - q] -= a_lo
 
 
 @njit(cache=True)
@@ -171,79 +201,8 @@ def assemble_band(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, bw, ban
     of cell p, faces with a non-unknown neighbour carry no flux; band (N, 2 bw + 1) float64 is
     overwritten. bw must be at least ``band_width(index)``.
     """
-    n0, n1, n2 = index.shape
     band[:, :] = 0.0
-    for i in range(n0):
-        for j in range(n1):
-            for m in range(n2):
-                p = index[i, j, m]
-                if p < 0:
-                    continue
-                band[p, bw] += diag[p]
-                if i + 1 < n0 and index[i + 1, j, m] >= 0:
-                    q = index[i + 1, j, m]
-                    _band_couple(band, bw, p, q, alo_x[i + 1, j, m], ahi_x[i + 1, j, m])
-                    _band_couple(band, bw, q, p, ahi_x[i + 1, j, m], alo_x[i + 1, j, m])
-                if j + 1 < n1 and index[i, j + 1, m] >= 0:
-                    q = index[i, j + 1, m]
-                    _band_couple(band, bw, p, q, alo_y[i, j + 1, m], ahi_y[i, j + 1, m])
-                    _band_couple(band, bw, q, p, ahi_y[i, j + 1, m], alo_y[i, j + 1, m])
-                if m + 1 < n2 and index[i, j, m + 1] >= 0:
-                    q = index[i, j, m + 1]
-                    _band_couple(band, bw, p, q, alo_z[i, j, m + 1], ahi_z[i, j, m + 1])
-                    _band_couple(band, bw, q, p, ahi_z[i, j, m + 1], alo_z[i, j, m + 1])
-
-
-@njit(cache=True)
-def band_lu(lu, bw):
-    """In-place LU factorisation without pivoting of a band matrix (unit lower factor):
-    afterwards lu holds L below and U on and above the diagonal, in the same band storage."""
-    n = lu.shape[0]
-    for k in range(n):
-        piv = lu[k, bw]
-        top = min(n, k + bw + 1)
-        for i in range(k + 1, top):
-            l_ik = lu[i, bw + k - i] / piv
-            lu[i, bw + k - i] = l_ik
-            if l_ik != 0.0:
-                for j in range(k + 1, top):
-                    lu[i, bw + j - i] -= l_ik * lu[k, bw + j - k]
-
-
-@njit(cache=True)
-def band_lu_solve(lu, bw, x):
-    """Solve L U y = x in place (x of length N)."""
-    n = lu.shape[0]
-    for i in range(n):
-        s = x[i]
-        for k in range(max(0, i - bw), i):
-            s -= lu[i, bw + k - i] * x[k]
-        x[i] = s
-    for i in range(n - 1, -1, -1):
-        s = x[i]
-        for j in range(i + 1, min(n, i + bw + 1)):
-            s -= lu[i, bw + j - i] * x[j]
-        x[i] = s / lu[i, bw]
-
-
-@njit(cache=True)
-def band_lu_solve_rows(lu, bw, xs):
-    """``band_lu_solve`` of every row of xs (P, N) in one pass over the factor: each row's
-    operations are those of ``band_lu_solve`` (the same numbers), the factor, which on a wide
-    3D band is larger than the caches, is read once instead of P times."""
-    n, m = lu.shape[0], xs.shape[0]
-    for i in range(n):
-        for t in range(m):
-            s = xs[t, i]
-            for k in range(max(0, i - bw), i):
-                s -= lu[i, bw + k - i] * xs[t, k]
-            xs[t, i] = s
-    for i in range(n - 1, -1, -1):
-        for t in range(m):
-            s = xs[t, i]
-            for j in range(i + 1, min(n, i + bw + 1)):
-                s -= lu[i, bw + j - i] * xs[t, j]
-            xs[t, i] = s / lu[i, bw]
+    _each_cell_face(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, _band_diagonal, _band_face, (band, bw, diag))
 
 
 @njit(cache=True)
@@ -310,7 +269,7 @@ def conservative_update_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, x, 
 # and exchange ratios (temperature, current) and V/dt: a factorisation made a few steps
 # earlier is an excellent preconditioner of the current one. ``bordered_factor`` factorises
 # the bordered system (band LU of the cell block, Z = A^-1 B, Schur complement) once;
-# ``bordered_iterate`` then solves the current system by iterative refinement with that
+# ``bordered_iterate`` then solves the current system by GMRES preconditioned with that
 # (possibly stale) factorisation, the residual computed face by face (the 7-point stencil,
 # not the band: 7 N instead of (2 bw + 1) N products), until it reaches the float64 floor.
 
@@ -402,95 +361,37 @@ def bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, d
     return rr, worst
 
 
+@njit(inline="always", cache=True)
+def _bordered_residual(op, b, x, r, a):
+    """``bordered_residual_stencil`` with its operator arguments as one tuple (linalg.gmres)."""
+    index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row, pool_diag = op
+    return bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col,
+                                     row, pool_diag, b, x, r, a)
+
+
+@njit(inline="always", cache=True)
+def _bordered_precondition(pc, v, z):
+    """``_bordered_apply`` with its factorisation as one tuple (linalg.gmres)."""
+    lu, bw, cell, pool, row, zz, schur = pc
+    _bordered_apply(lu, bw, cell, pool, row, zz, schur, v, z)
+
+
 @njit(cache=True)
 def bordered_iterate(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row, pool_diag,
                      b, lu, bw, z, schur, rtol, maxiter, x, V, Zp, H, w):
-    """Solve M x = b by GMRES, right-preconditioned with a factorisation of
-    ``bordered_factor`` made for this M (then one iteration is the direct solve) or for an
-    earlier one (stale: a few iterations; restarted every V.shape[0] - 1).
+    """Solve M x = b (the bordered step matrix of ``bordered_residual_stencil``) by the GMRES
+    of kernels.linalg, right-preconditioned with a factorisation of ``bordered_factor`` made
+    for this M (then one iteration is the direct solve) or for an earlier one (stale: a few
+    iterations).
 
     The exchange with the pools nearly cancels in their Schur complement (the pools' storage
     V/dt is small against the interface conductances), so a stale factorisation errs
     strongly in that 2-dimensional subspace: a plain iterative refinement can diverge there,
-    GMRES removes it in about two extra iterations. Stops when the true residual (computed
-    face by face) ||b - M x|| <= rtol ||b|| or reaches the float64 floor 4 eps || |M| |x| ||;
-    a restart cycle that no longer halves it is accepted within 1000x that floor. Returns
-    the number of iterations, or -1 (not converged in ``maxiter``, or non-finite): the caller
-    then refactorises. x (N + P,) result; V (m + 1, N + P), Zp (m, N + P) (the preconditioned
-    basis: no extra preconditioner solve for the update), H (m + 1, m + 3) and w (3, N + P)
-    work arrays.
+    GMRES removes it in about two extra iterations. Stops at the float64 floor (``rtol``: the
+    componentwise backward error of the true residual, computed face by face). Returns the
+    number of iterations, or -1 (the caller then refactorises); x, V, Zp, H, w as
+    ``linalg.gmres``.
     """
-    nn = b.size
-    m = V.shape[0] - 1
-    r, a, zero = w[0], w[1], w[2]
-    bb = 0.0
-    for p in range(nn):
-        bb += b[p] * b[p]
-        x[p] = 0.0
-        zero[p] = 0.0
-    if bb == 0.0:
-        return 0
-    cs, sn, g = H[:, m], H[:, m + 1], H[:, m + 2]
-    total, prev = 0, np.inf
-    while True:
-        rr, err = bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool,
-                                            col, row, pool_diag, b, x, r, a)
-        if not (np.isfinite(rr) and np.isfinite(err)):
-            return -1
-        if err <= rtol:
-            return total
-        if total >= maxiter or err > 0.5 * prev:
-            return total if err <= 4.0 * rtol else -1
-        prev = err
-        beta = np.sqrt(rr)
-        target = 1e-3 * beta
-        for p in range(nn):
-            V[0, p] = r[p] / beta
-        g[:] = 0.0
-        g[0] = beta
-        k = 0
-        for j in range(m):
-            k = j + 1
-            total += 1
-            _bordered_apply(lu, bw, cell, pool, row, z, schur, V[j], Zp[j])
-            bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col,
-                                      row, pool_diag, zero, Zp[j], V[j + 1], a)  # V[j+1] = -M Zp[j]
-            for p in range(nn):
-                V[j + 1, p] = -V[j + 1, p]
-            for i in range(j + 1):  # modified Gram-Schmidt
-                h = 0.0
-                for p in range(nn):
-                    h += V[j + 1, p] * V[i, p]
-                H[i, j] = h
-                for p in range(nn):
-                    V[j + 1, p] -= h * V[i, p]
-            hn = 0.0
-            for p in range(nn):
-                hn += V[j + 1, p] * V[j + 1, p]
-            hn = np.sqrt(hn)
-            H[j + 1, j] = hn
-            if hn > 0.0:
-                for p in range(nn):
-                    V[j + 1, p] /= hn
-            for i in range(j):  # previous Givens rotations on the new column
-                t = cs[i] * H[i, j] + sn[i] * H[i + 1, j]
-                H[i + 1, j] = -sn[i] * H[i, j] + cs[i] * H[i + 1, j]
-                H[i, j] = t
-            den = np.sqrt(H[j, j] ** 2 + hn ** 2)
-            if den == 0.0:
-                return -1
-            cs[j], sn[j] = H[j, j] / den, hn / den
-            H[j, j] = den
-            H[j + 1, j] = 0.0
-            g[j + 1] = -sn[j] * g[j]
-            g[j] = cs[j] * g[j]
-            if abs(g[j + 1]) <= target or hn == 0.0 or total >= maxiter:
-                break
-        for i in range(k - 1, -1, -1):  # y = H^-1 g (upper triangular), kept in g
-            s = g[i]
-            for l in range(i + 1, k):
-                s -= H[i, l] * g[l]
-            g[i] = s / H[i, i]
-        for i in range(k):
-            for p in range(nn):
-                x[p] += g[i] * Zp[i, p]
+    return gmres(_bordered_residual, (index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
+                                      pool_diag),
+                 _bordered_precondition, (lu, bw, cell, pool, row, z, schur), b, rtol, maxiter, x, V, Zp, H, w)

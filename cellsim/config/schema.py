@@ -27,7 +27,7 @@ class Meta:
 class Operation:
     current: float = quantity("current", "Total cell current imposed at the anode terminal",
                               "3 kA", lo=0.0, lo_open=True)
-    temperature: float = quantity("temperature", "Operating (set-point) temperature of the melt",
+    temperature: float = quantity("temperature", "Operating (set-point) temperature of the electrolyte",
                                   "750 degC", lo=500.0, hi=1400.0)
     external_voltage_drop: float = quantity(
         "voltage", "Busbar and terminal contact drops outside the pot", "0.1 V", lo=0.0, hi=5.0)
@@ -212,7 +212,7 @@ class Materials:
 
 @dataclass(**_FROZEN)
 class Electrolyte:
-    name: str = text("Name of the melt")
+    name: str = text("Name of the electrolyte")
     family: str = choice("Which electrochemical series applies", ("fluoride", "chloride"))
     conductivity: float = quantity("conductivity", "Ionic conductivity at the reference temperature",
                                    "1.0 S/cm", lo=0.0, lo_open=True)
@@ -228,23 +228,23 @@ class Electrolyte:
     latent_heat: float = quantity("specific_energy", "Latent heat of fusion", "300 J/g", lo=0.0)
     ledge_thermal_conductivity: float = quantity(
         "thermal_conductivity", "Conductivity of the frozen ledge", "1.5 W/(m K)", lo=0.0, lo_open=True)
-    mean_molar_mass: float = quantity("molar_mass", "Mean molar mass of the melt (per mole of salt "
+    mean_molar_mass: float = quantity("molar_mass", "Mean molar mass of the electrolyte (per mole of salt "
                                       "formula units)", "120 g/mol", lo=0.0, lo_open=True)
-    alf3_mass_fraction: float = number("Initial AlF3 (or AlCl3) mass fraction of the melt",
+    alf3_mass_fraction: float = number("Initial AlF3 (or AlCl3) mass fraction of the electrolyte",
                                        lo=0.0, lo_open=True, hi=1.0)
-    alf3_activity: float = number("Activity of AlX3 in the melt (pure-salt reference) at the "
+    alf3_activity: float = number("Activity of AlX3 in the electrolyte (pure-salt reference) at the "
                                   "initial AlX3 fraction", lo=0.0, lo_open=True, hi=1.0)
     alf3_activity_model: str = choice(
-        "How the AlX3 activity follows the melt's AlX3 mass fraction w: henrian, a = alf3_activity "
+        "How the AlX3 activity follows the electrolyte's AlX3 mass fraction w: henrian, a = alf3_activity "
         "w / w0 (w0 = alf3_mass_fraction) [E]; constant, a = alf3_activity throughout",
         ("henrian", "constant"), default="henrian")
     mass_transfer_coefficient: float = quantity(
         "velocity", "Salt-side mass-transfer coefficient at each metal|salt interface",
         "1e-2 cm/s", lo=0.0, lo_open=True)
     dissolved_al_solubility: float = number(
-        "Mass fraction of dissolved Al in the melt in equilibrium with pure Al", lo=0.0, hi=0.01)
+        "Mass fraction of dissolved Al in the electrolyte in equilibrium with pure Al", lo=0.0, hi=0.01)
     potential_offsets: dict = composition(
-        "Per-element shift of delta_E vs Al for this melt", key="potential_offsets_V", scale=1.0,
+        "Per-element shift of delta_E vs Al for this electrolyte", key="potential_offsets_V", scale=1.0,
         lo=-3.0, hi=3.0, default={})
     alf3_impurities: dict = composition(
         "Impurity content of the AlX3 make-up salt (purity.makeup_salts)",
@@ -259,7 +259,7 @@ class Electrolyte:
         default=2e-4)
     composition: dict = composition(
         "Components of the fresh salt, AlX3 included (names as in cellsim.electrolyte.components, "
-        "e.g. NaF, BaCl2, AlF3), mass percent summing to 100; without it the melt is one "
+        "e.g. NaF, BaCl2, AlF3), mass percent summing to 100; without it the electrolyte is one "
         "pseudo-component plus its AlX3", key="composition_wt_pct", default={})
     composition_feedback: bool = boolean(
         "Conductivity, density (salt volume, ACD), liquidus, heat capacity and AlX3 activity follow "
@@ -270,11 +270,11 @@ class Electrolyte:
         "anode alloy below it; the campaign stops when the composition moves it inside this [E]",
         "0.1 g/cm3", lo=0.0, default=100.0)
     mgx2_solubility: float = number(
-        "Solubility of MgX2 (MgF2, MgCl2) in the melt, mass percent; the excess precipitates "
+        "Solubility of MgX2 (MgF2, MgCl2) in the electrolyte, mass percent; the excess precipitates "
         "(electrolyte.precipitation); without it, no limit", lo=0.0, lo_open=True, hi=100.0,
         key="mgx2_solubility_wt_pct", scale=0.01, default=None)
     precipitation: str = choice(
-        "Above the MgX2 solubility: precipitate (the excess leaves the melt as a booked solid, "
+        "Above the MgX2 solubility: precipitate (the excess leaves the electrolyte as a booked solid, "
         "salt sludge) or stop the campaign", ("precipitate", "stop"), default="precipitate")
 
 
@@ -374,7 +374,7 @@ class CurrentStep:
 class SaltAddition:
     time: float = quantity("time", "Time of the addition", "10 d", lo=0.0)
     alf3: float = quantity("mass", "AlF3 (AlX3) added", "5 kg", lo=0.0)
-    base_salt: float = quantity("mass", "Base salt (the melt without its AlX3) added", "0 kg",
+    base_salt: float = quantity("mass", "Base salt (the electrolyte without its AlX3) added", "0 kg",
                                 lo=0.0, default=0.0)
 
 
@@ -457,7 +457,7 @@ class Schedule:
                                         optional=True)
     min_ledge_thickness: float = quantity(
         "length", "Stop when the sidewall ledge (mean over the electrolyte band) is thinner than "
-        "this: the melt touches the lining; without it, no ledge check", "5 mm", lo=0.0,
+        "this: the electrolyte touches the lining; without it, no ledge check", "5 mm", lo=0.0,
         lo_open=True, hi=1.0, optional=True)
     stop_on_frozen_electrolyte: bool = boolean(
         "Stop when the electrolyte freezes: its temperature below its liquidus, or (field "
@@ -487,10 +487,10 @@ class Purity:
         "Temperature of the exchange equilibria: fixed_1000K, delta_E of the 1000 K series; janaf, "
         "delta_E(T) interpolated in the NIST-JANAF table of cellsim.purity.equilibria",
         ("fixed_1000K", "janaf"), default="fixed_1000K")
-    makeup_salts: bool = boolean("Impurities carried by the make-up salts into the melt "
+    makeup_salts: bool = boolean("Impurities carried by the make-up salts into the electrolyte "
                                  "(electrolyte.alf3_impurities_ppm, base_salt_impurities_ppm)",
                                  default=False)
-    lining: bool = boolean("Impurities released by the side lining where the melt touches it "
+    lining: bool = boolean("Impurities released by the side lining where the electrolyte touches it "
                            "(no sidewall ledge): purity.lining_release_mg_per_m2_d", default=False)
     lining_release: dict = composition(
         "Release of each element from the wetted side lining [E]", key="lining_release_mg_per_m2_d",
@@ -516,13 +516,13 @@ class Purity:
         "kg of electrolyte carried into the product per kg of Al deposited [E] (docs/purity.md)",
         lo=0.0, hi=1.0, default=None)
     codeposition: bool = boolean(
-        "Melt cations (Na, Li, K, Ca, Ba) co-deposited at the cathode by the exchange equilibrium "
+        "Electrolyte cations (Na, Li, K, Ca, Ba) co-deposited at the cathode by the exchange equilibrium "
         "(purity.cation_* tables)", default=False)
     cation_salt_mole_fraction: dict = composition(
-        "Mole fraction of each cation's halide in the melt", key="cation_salt_mole_fraction",
+        "Mole fraction of each cation's halide in the electrolyte", key="cation_salt_mole_fraction",
         scale=1.0, hi=1.0, default={})
     cation_salt_activity_coefficient: dict = composition(
-        "Activity coefficient of each cation's halide in the melt", key="cation_salt_activity_coefficient",
+        "Activity coefficient of each cation's halide in the electrolyte", key="cation_salt_activity_coefficient",
         scale=1.0, lo=1e-6, hi=1e6, default={})
     cation_metal_activity_coefficient: dict = composition(
         "Henrian activity coefficient of each cation's metal in liquid Al",
@@ -543,11 +543,11 @@ class CurrentEfficiency:
     solubility_temperature_coefficient: float = number(
         "Relative change of the Al solubility per kelvin [1/K]", lo=0.0, hi=0.1, default=0.0)
     solubility_ratio_coefficient: float = number(
-        "Relative change of the Al solubility per unit of the melt's NaF/AlF3 mass ratio about "
+        "Relative change of the Al solubility per unit of the electrolyte's NaF/AlF3 mass ratio about "
         "its configured value [1] (dissolved_metal = transport; 0: no composition term)",
         lo=0.0, hi=10.0, default=0.0)
     solubility_reference_ratio: float = number(
-        "NaF/AlF3 mass ratio of the melt in which electrolyte.dissolved_al_solubility holds; "
+        "NaF/AlF3 mass ratio of the electrolyte in which electrolyte.dissolved_al_solubility holds; "
         "default: the configured fresh salt's (electrolyte.composition_wt_pct)",
         lo=0.0, lo_open=True, hi=100.0, default=None)
     oxidation_rate: float = quantity(

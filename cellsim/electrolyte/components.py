@@ -9,7 +9,7 @@ the exchange reaction ``M + (n/3) AlX3 -> MXn + (n/3) Al`` closes to round-off.
 
 Liquid densities are the linear Janz correlations ``rho(t) = rho_m - k (t - t_m)`` (Janz 1988
 as tabulated in the CRC Handbook, key `[Janz1988]`); they are used for the additive molar
-volume of the melt (the Tohoku group found NaF-BaF2-AlF3 melts additive, key `[Tohoku1967]`).
+volume of the electrolyte (the Tohoku group found NaF-BaF2-AlF3 melts additive, key `[Tohoku1967]`).
 AlF3 has no liquid at ambient pressure: its partial molar volume is taken from cryolite
 [C] (V(Na3AlF6, 1000 degC) - 3 V(NaF, 1000 degC)). The impurity halides are present at ppm
 to per-cent levels; their molar volumes are estimates [E] scaled on MgF2/MgCl2 by valence.
@@ -95,7 +95,7 @@ _BY_NAME = {c.name: c for c in _TABLE}
 _MGF2, _MGCL2 = _BY_NAME["MgF2"], _BY_NAME["MgCl2"]
 # Halides of the tracked impurities (cellsim.elements.IMPURITIES with their valence): molar
 # volume per halogen atom as in MgF2 / MgCl2 [E]; cp 1.0 J/(g K) [E]. Present at ppm-%: the
-# properties of the melt hardly depend on these guesses.
+# properties of the electrolyte hardly depend on these guesses.
 _VALENCE = {"Fe": 2, "Cu": 1, "Si": 4, "Mn": 2, "Zn": 2, "Ti": 3}
 for _m, _n in _VALENCE.items():
     for _x, _ref in (("F", _MGF2), ("Cl", _MGCL2)):
@@ -118,7 +118,7 @@ def component(name: str) -> Component:
 
 
 def halide(element: str, halogen: str) -> str:
-    """Name of the halide that element ``element`` forms with ``halogen`` in the melt."""
+    """Name of the halide that element ``element`` forms with ``halogen`` in the electrolyte."""
     for c in COMPONENTS.values():
         if c.cation == element and c.halogen == halogen and (element != "Al" or c.n == 3):
             return c.name

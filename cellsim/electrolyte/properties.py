@@ -2,7 +2,7 @@
 heat capacity, AlX3 activity.
 
 Each property is a small function of the component masses (or mole / mass fractions) and
-carries its source and range of validity (:data:`VALIDITY`). The configured melt (the
+carries its source and range of validity (:data:`VALIDITY`). The configured electrolyte (the
 ``[electrolyte]`` library entry) fixes each property of the *fresh* salt; the functions here
 move it with the composition by the sourced composition dependence, so a fresh salt has
 exactly the configured properties (a melt whose composition does not move reproduces the
@@ -108,10 +108,10 @@ class RangeLog:
 
 
 @dataclass(frozen=True)
-class Melt:
-    """The fresh melt as the anchor of the property functions.
+class FreshElectrolyte:
+    """The fresh electrolyte as the anchor of the property functions.
 
-    names: component names (``"base"`` stands for the configured melt without its AlX3 when
+    names: component names (``"base"`` stands for the configured electrolyte without its AlX3 when
     the library entry gives no component composition); fresh mass fractions ``w0``; molar
     masses, molar volumes at the set point and cp per component; the configured properties.
     """
@@ -164,7 +164,7 @@ class Melt:
     # ------------------------------------------------------------------ properties
     def conductivity(self, m: np.ndarray, log: RangeLog) -> float:
         """Conductivity at the reference temperature [S/m] (the Arrhenius T dependence of the
-        configured melt applies on top)."""
+        configured electrolyte applies on top)."""
         x = self.mole_fractions(m)
         log.check(VALIDITY["conductivity"], self._mgx2(x))
         ia = self._alx3_ix

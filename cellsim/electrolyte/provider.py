@@ -3,14 +3,14 @@ properties, and the operations on it (precipitation above a solubility, partial 
 
 The salt's state is held by the cell as component inventories that the other effects move:
 
-* ``state.electrolyte_base``: the base salt (the fresh melt without its AlX3) [kg], in the fresh
+* ``state.electrolyte_base``: the base salt (the fresh electrolyte without its AlX3) [kg], in the fresh
   proportions of ``electrolyte.composition_wt_pct``;
 * ``state.alf3``: AlX3 [kg], consumed by the anodic exchange and made up by additions;
 * ``state.electrolyte``: the dissolved impurity elements [kg per IMPURITIES], each present as its
   halide MXn with the halogen of the AlX3 (MgF2 in a fluoride-carrying melt). The exchange
   ``M + (n/3) AlX3 -> MXn + (n/3) Al`` takes the n halogen atoms from the AlX3 that the
   inventory already lost, so the component masses close the halogen balance to round-off.
-  Impurities that enter the melt from outside the metal (make-up salts, lining:
+  Impurities that enter the electrolyte from outside the metal (make-up salts, lining:
   ``state.electrolyte_sourced``) bring their halide with them;
 * ``state.cation_salt_deficit``: kg of each co-deposited cation's halide (purity.codeposition:
   ``3 NaF + Al -> 3 Na + AlF3``) missing from the base salt's fresh proportions; it is taken
@@ -33,7 +33,7 @@ import numpy as np
 
 from ..elements import ELEMENTS, IMPURITIES
 from .components import ALX3, COMPONENTS, component, element_matrix, halide
-from .properties import Melt, RangeLog
+from .properties import FreshElectrolyte, RangeLog
 
 _MG = IMPURITIES.index("Mg")
 
@@ -63,7 +63,7 @@ class SaltProvider:
         comp = dict(el.composition)
         if comp:
             halogen = "F" if "AlF3" in comp else "Cl"
-        else:  # one pseudo-component for the configured melt without its AlX3
+        else:  # one pseudo-component for the configured electrolyte without its AlX3
             halogen = "Cl" if el.family == "chloride" and el.alf3_mass_fraction <= 0 else "F"
             comp = {"base": 1.0 - el.alf3_mass_fraction, ALX3[halogen]: el.alf3_mass_fraction}
         self.alx3 = ALX3[halogen]
@@ -98,7 +98,7 @@ class SaltProvider:
             n_base = 1.0 / el.mean_molar_mass - w0[a] / M[a]
             M[i] = w0[i] / n_base
             V[i] = (1.0 / el.density - w0[a] / M[a] * V[a]) / n_base
-        self.melt = Melt(self.names, w0, M, V, cp, self.alx3, el.conductivity, el.density,
+        self.fresh = FreshElectrolyte(self.names, w0, M, V, cp, self.alx3, el.conductivity, el.density,
                          el.liquidus, el.specific_heat, el.alf3_activity)
         self.log = RangeLog()
         self._masses_of = (None, None)  # (inventories, masses) of the last ``masses`` call
@@ -155,7 +155,7 @@ class SaltProvider:
         if not self.balance_elements:
             return np.zeros(0)
         s, zero = state, np.zeros(len(IMPURITIES))
-        w_a = self.melt.w0[self._alx3_ix]
+        w_a = self.fresh.w0[self._alx3_ix]
         fresh = s.electrolyte_fresh_base + s.electrolyte_fresh_alf3
         ledger = (self.masses(s)
                   + self._masses(s.electrolyte_removed_base, s.electrolyte_removed_alf3,
@@ -171,7 +171,7 @@ class SaltProvider:
 
     def mole_fractions(self, state) -> dict[str, float]:
         """Mole fraction of each component (names as in components.py; 'base' the pseudo-component)."""
-        return dict(zip(self.names, self.melt.mole_fractions(self.masses(state)).tolist()))
+        return dict(zip(self.names, self.fresh.mole_fractions(self.masses(state)).tolist()))
 
     def mass_fractions(self, state) -> dict[str, float]:
         m = self.masses(state)
@@ -186,13 +186,13 @@ class SaltProvider:
         """Properties of the salt of ``state`` (raises properties.OutOfRange far outside a
         correlation; the first use beyond its range is recorded in :attr:`log`)."""
         self.log.time = state.time
-        m, melt = self.masses(state), self.melt
-        rho = melt.density(m)
+        m, fresh = self.masses(state), self.fresh
+        rho = fresh.density(m)
         x_mass = float(m[self._halide_ix[_MG]] / m.sum())
-        n = float(np.sum(m / melt.molar_mass))
+        n = float(np.sum(m / fresh.molar_mass))
         return SaltProperties(
-            float(m.sum()), melt.conductivity(m, self.log), rho, melt.liquidus(m, self.log),
-            melt.specific_heat(m), melt.alx3_activity(m, self.log), float(m.sum()) / n,
+            float(m.sum()), fresh.conductivity(m, self.log), rho, fresh.liquidus(m, self.log),
+            fresh.specific_heat(m), fresh.alx3_activity(m, self.log), float(m.sum()) / n,
             float(m.sum()) / rho, x_mass, float(m[self._alx3_ix] / m.sum()))
 
     def effective_config(self, props: SaltProperties, layers: bool):
@@ -231,7 +231,7 @@ class SaltProvider:
 
     # ------------------------------------------------------------------- operations
     def precipitate(self, state) -> float:
-        """Move MgX2 above electrolyte.mgx2_solubility out of the melt as a booked solid
+        """Move MgX2 above electrolyte.mgx2_solubility out of the electrolyte as a booked solid
         (``state.electrolyte_precipitate``, kg of Mg); return the kg of Mg precipitated."""
         w_sol = self.config.electrolyte.mgx2_solubility
         if w_sol is None:
@@ -269,7 +269,7 @@ class SaltProvider:
         state.electrolyte_removed = state.electrolyte_removed + imp
         state.electrolyte_removed_base += base
         state.electrolyte_removed_alf3 += alx3
-        w_a = self.melt.w0[self._alx3_ix]
+        w_a = self.fresh.w0[self._alx3_ix]
         state.electrolyte_base += fresh * (1.0 - w_a)
         state.alf3 += fresh * w_a
         state.electrolyte_fresh_base += fresh * (1.0 - w_a)

@@ -306,9 +306,12 @@ class FieldThermal:
 
     def rebuilt(self, cell: CellView, old) -> None:
         pot = self.mesh.pot
+        previous = getattr(self, "heat_solver", None)
         self.heat_solver = pot.heat_solver(self.config.numerics.linear_solver.heat)
         self.heater = pot.heater(self.config.operation.temperature)
         if old is not None:
+            if previous is not None:  # a remesh: the new solves start from the last grid's
+                self.heat_solver.adopt_history(previous)
             hs = self.heat_state
             H, energy = remap_enthalpy(old.grid, pot.grid, hs.H)
             self.heat_state = self.heat_solver._state_from_h(H, hs.time, hs.heater_power)
@@ -340,23 +343,24 @@ class FieldThermal:
         return {"joule": BoxSource(mesh.box, solution.joule_power), "electrodes": interface * mesh.electrolyte_share,
                 "feed": -feed_sink * mesh.alloy_share}
 
-    def start(self, cell: CellView, layers: Layers, electrical_provider: FieldElectrical) -> None:
+    def start(self, cell: CellView, layers: Layers, electrical_provider: FieldElectrical,
+              damped_iterations: int = START_DAMPED_ITERATIONS) -> None:
         """Fields of a pot in operation: steady heat at the set point with its own Joule heat.
 
         Current and heat are iterated (Picard) until the terminal voltage settles. Where the
         pot runs above its set point on its own Joule heat, the iteration can alternate (a
-        warmer melt conducts better, makes less heat, and the next iterate is cooler: near
+        warmer electrolyte conducts better, makes less heat, and the next iterate is cooler: near
         the liquidus the ledge adds to it); if it has not settled in START_ITERATIONS, it goes
-        on from where it is with the heat sources under-relaxed by START_RELAXATION (each new
-        source field half-way between the last one and the current solution's), which damps
-        an alternation of ratio r to 1 - (1 + r) / 2 per iteration. Starts that settle
-        undamped are unchanged."""
+        on from where it is, at most ``damped_iterations`` more times, with the heat sources
+        under-relaxed by START_RELAXATION (each new source field half-way between the last one
+        and the current solution's), which damps an alternation of ratio r to 1 - (1 + r) / 2
+        per iteration. Starts that settle undamped are unchanged."""
         T = self.config.operation.temperature
         self.heat_state = self.heat_solver.state(T)
         self.version = 0
         previous, change = math.inf, math.inf
         sources, omega = None, 1.0
-        for k in range(START_ITERATIONS + START_DAMPED_ITERATIONS):
+        for k in range(START_ITERATIONS + damped_iterations):
             if k == START_ITERATIONS:
                 omega = START_RELAXATION
             solution = electrical_provider.solve(cell, self.heat_state)
@@ -372,7 +376,7 @@ class FieldThermal:
         else:
             raise ConvergenceError(
                 f"the steady start of the {self.config.numerics.model} pot did not settle in "
-                f"{START_ITERATIONS} current-heat iterations nor in {START_DAMPED_ITERATIONS} more "
+                f"{START_ITERATIONS} current-heat iterations nor in {damped_iterations} more "
                 f"with the heat sources under-relaxed by {START_RELAXATION:g} (terminal voltage "
                 f"{previous:.6g} V, last change {change:.3g} V); near the electrolyte liquidus the "
                 "coupled start can cycle between ledge states (e.g. without electrolyte mixing, "
@@ -449,9 +453,9 @@ class FieldSpecies:
         """Impurity masses [kg] in the electrolyte (the remap conserves them to round-off)."""
         return self.field.inventory(self.concentration) * chemistry.MOLAR_MASS
 
-    def add(self, masses: np.ndarray, where: str = "melt") -> None:
+    def add(self, masses: np.ndarray, where: str = "electrolyte") -> None:
         """Impurities [kg] entering the electrolyte from outside the exchange: spread over its
-        cells ('melt': make-up salts), over the cells along the side wall ('wall': lining) or
+        cells ('electrolyte': make-up salts), over the cells along the side wall ('wall': lining) or
         over those on the alloy interface ('anode': co-dissolution), by volume."""
         self.concentration = self.concentration + self.field.placed(masses / chemistry.MOLAR_MASS, where)
 

@@ -31,11 +31,15 @@ from cellsim.fields.heat_linear import ShiftedSolver
 from cellsim.fields.solvers import ConvergenceError, StencilOperator
 from cellsim.kernels import fv
 from cellsim.kernels import heat as hk
+from cellsim.kernels import linalg as la
 from cellsim.units import STEFAN_BOLTZMANN
 
-# Loosest relative residual asked of a Newton linear solve; the Newton test on the true
-# residual, not this bound, sets the accuracy of the result (see HeatSolver._newton).
+# Default loosest relative residual asked of a Newton linear solve (HeatSolver's
+# ``lin_rtol_max``); the Newton test on the true residual, not this bound, sets the accuracy
+# of the result (see HeatSolver._newton).
 LIN_RTOL_MAX = 1e-3
+# The last steps' first Newton corrections that start the next one (3D; HeatSolver._galerkin_start)
+HISTORY = 4
 
 SIDE_NAMES = ("x-", "x+", "y-", "y+", "z-", "z+")
 _ALIASES = {"r-": "x-", "r+": "x+"}
@@ -186,11 +190,14 @@ class HeatSolver:
         interior faces (0: none), e.g. melt-to-wall heat transfer.
     loss_groups : name -> (side, face mask of the side); default one group per side.
     solver : "auto", "lu", "multigrid" or "jacobi" (cellsim.fields.heat_linear.ShiftedSolver).
+    rtol, max_newton : the Newton test (relative to the throughput) and its iteration limit.
+    lin_rtol, lin_rtol_max : the tightest and loosest relative residual asked of a Newton
+        linear solve (``_newton``); lin_rtol_max = lin_rtol solves every system to lin_rtol.
     """
 
     def __init__(self, grid: Grid, props: HeatProperties, bcs: dict, films: dict | None = None,
                  loss_groups: dict | None = None, solver: str = "auto", rtol: float = 1e-11,
-                 max_newton: int = 60, lin_rtol: float = 1e-10):
+                 max_newton: int = 60, lin_rtol: float = 1e-10, lin_rtol_max: float = LIN_RTOL_MAX):
         self.grid, self.props = grid, props
         self.films = films or {}
         self.volumes = grid.volumes()
@@ -198,12 +205,20 @@ class HeatSolver:
         self.bcs = bcs
         self.linear = ShiftedSolver(grid.shape, solver)
         self.rtol, self.max_newton, self.lin_rtol = rtol, max_newton, lin_rtol
+        self.lin_rtol_max = lin_rtol_max
         self._flat = props.flat()
         if loss_groups is None:
             loss_groups = {s: (s, None) for s in self.bcs}
         self.loss_groups = {k: (_side(s)[2], m) for k, (s, m) in loss_groups.items()}
         self._g_cache = (None, None)
         self._dw_last = None  # last heater response (A + D)^-1 q_heater (warm start)
+        # 3D (iterative solves): the first Newton corrections of the last steps, which start
+        # the next step's (Galerkin), and the heater response solved only as
+        # accurately as the Newton test needs; 2D direct solves take neither (they converge
+        # in one or two iterations from any start)
+        self._dT_hist = []
+        self._dw_adopted = None
+        self._adaptive = grid.shape[0] > 1 and grid.shape[1] > 1
         c_s, c_l, t_s, t_l, lat = (a.reshape(grid.shape) for a in self._flat)
         self._h_liq = c_s * (t_l - t_s) + lat
         # region sums of the sources (balance): flat cell indices by region id, once
@@ -387,7 +402,7 @@ class HeatSolver:
         its round-off floor (eps x the summed magnitudes of the terms of the residual), or
         when it stagnates near that floor. Each linear solve is asked for the accuracy that
         lets the next residual pass this test (relative residual between ``lin_rtol`` and
-        LIN_RTOL_MAX, whichever that accuracy needs, never more), so a linear problem takes
+        ``lin_rtol_max``, whichever that accuracy needs, never more), so a linear problem takes
         one solve; the heater response solve always reaches ``lin_rtol``.
         """
         shape = self.grid.shape
@@ -444,14 +459,22 @@ class HeatSolver:
             last = res
             rnorm = float(np.sqrt(np.sum(r * r)))
             # ||r||_1 <= sqrt(n) ||r||_2: ask for half the target; no more accuracy than that
-            # (the Newton test on the true residual decides), and at least LIN_RTOL_MAX
+            # (the Newton test on the true residual decides), and at least lin_rtol_max
             want = 0.5 * target / (root_n * rnorm) if rnorm > 0 else self.lin_rtol
-            need = min(max(want, self.lin_rtol), LIN_RTOL_MAX)
-            dT = self.linear.solve(g, d, r, rtol=need, atol_rel=min(need, want))
+            need = min(max(want, self.lin_rtol), self.lin_rtol_max)
+            x0 = self._galerkin_start(g, d, r, self._dT_hist) if it == 1 and self._adaptive else None
+            dT = self.linear.solve(g, d, r, rtol=need, atol_rel=min(need, want), x0=x0)
+            if it == 1 and self._adaptive:
+                self._dT_hist = [dT] + self._dT_hist[:HISTORY - 1]
             if heater is not None:
                 # the response to the heater pattern changes little between iterations and
-                # steps: the last one starts the solve, same tolerance
-                dw = self.linear.solve(g, d, qh, rtol=self.lin_rtol, x0=self._warm(self._dw_last, shape))
+                # steps: the last one starts the solve
+                rtol_h = self._heater_rtol(heater, T, dT, cw, qh, target, root_n) if self._adaptive \
+                    else self.lin_rtol
+                x0 = self._warm(self._dw_last, shape)
+                if x0 is None and self._dw_adopted is not None:  # the response on the last grid
+                    x0 = self._galerkin_start(g, d, qh, [self._dw_adopted])
+                dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=x0)
                 self._dw_last = dw
                 want = P + (heater.set_point - np.sum(cw * (T + dT))) / np.sum(cw * dw)
                 demand = want
@@ -464,6 +487,69 @@ class HeatSolver:
                 X = X + dT
         raise ConvergenceError(f"heat: Newton did not converge in {self.max_newton} iterations "
                                f"(residual {np.sum(np.abs(r)):.3e} W)")
+
+    def _galerkin_start(self, g, d, r, basis):
+        """Initial guess of a linear solve (A + D) x = r: the combination V c of the vectors
+        ``basis`` (the columns of V) that minimises the error in the energy norm,
+        V^T (A + D) V c = V^T r, so never a worse start than zero. For a step's first Newton
+        correction the basis is the last steps' first corrections (at most HISTORY): they
+        follow the field's slow drift, so a few of them span most of the next. None without
+        any (first step, or solver caches reset)."""
+        hist = [v for v in basis if v.shape == r.shape]
+        if not hist:
+            return None
+        dd = np.ascontiguousarray(d, dtype=np.float64)
+        k = len(hist)
+        flat = [v.reshape(-1) for v in hist]
+        gram, rhs = np.empty((k, k)), np.empty(k)
+        av = np.empty(r.shape)
+        for i, v in enumerate(hist):  # one operator product per vector, the rest dots
+            gram[i, i] = la.apply_shifted(g[0], g[1], g[2], dd, v, av)
+            fa = av.reshape(-1)
+            for j in range(i):
+                gram[i, j] = gram[j, i] = la.dot(flat[j], fa)
+            rhs[i] = la.dot(flat[i], np.ascontiguousarray(r).reshape(-1))
+        w, u = np.linalg.eigh(gram)
+        if not (np.all(np.isfinite(w)) and w[-1] > 0.0):
+            return None
+        keep = w > 1e-12 * w[-1]  # nearly dependent corrections: the pseudo-inverse
+        c = u[:, keep] @ ((u[:, keep].T @ rhs) / w[keep])
+        x0 = c[0] * hist[0]
+        for ci, v in zip(c[1:], hist[1:]):
+            x0 += ci * v
+        return x0
+
+    def adopt_history(self, other: "HeatSolver") -> None:
+        """Start from the solve history of the solver of the previous grid (a remesh: the
+        layers moved, the cell counts stayed): its first Newton corrections and heater
+        response, used only through ``_galerkin_start`` (never a worse start than zero).
+        2D direct solves keep none."""
+        if self._adaptive and other._adaptive:
+            self._dT_hist = [v for v in other._dT_hist if v.shape == self.grid.shape]
+            dw = other._dw_last if other._dw_last is not None else other._dw_adopted
+            self._dw_adopted = dw if dw is not None and dw.shape == self.grid.shape else None
+
+    def _heater_rtol(self, heater, T, dT, cw, qh, target, root_n):
+        """Relative residual asked of the heater response dw = (A + D)^-1 q_h: the update
+        dT + dP dw leaves |dP| ||q_h - (A + D) dw||_1 <= sqrt(n) |dP| rtol ||q_h||_2 of the
+        next Newton residual, kept at a quarter of the Newton target with dP estimated from
+        the last response (between ``lin_rtol`` and ``lin_rtol_max``, as the corrections). The
+        control equation holds exactly whatever the accuracy of dw (the power is solved
+        from it), and the Newton test on the true residual decides the result."""
+        dw = self._dw_last
+        if dw is None or dw.shape != T.shape:
+            return self.lin_rtol
+        fc = cw.reshape(-1)
+        slope = la.dot(fc, dw.reshape(-1))
+        if not slope > 0.0:
+            return self.lin_rtol
+        mean = la.dot(fc, np.ascontiguousarray(T).reshape(-1)) + la.dot(fc, dT.reshape(-1))
+        dP = abs(heater.set_point - mean) / slope
+        fq = qh.reshape(-1)
+        size = dP * root_n * float(np.sqrt(la.dot(fq, fq)))
+        if size == 0.0:
+            return self.lin_rtol_max
+        return min(max(0.25 * target / size, self.lin_rtol), self.lin_rtol_max)
 
     def _warm(self, x, shape):
         """Initial guess of a linear solve (None: zero). The 2D direct path benefits too: its

@@ -76,6 +76,7 @@ below its configured liquidus, with its configured latent heat.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -98,12 +99,15 @@ CELL_3D = 0.03  # m, plan cell size of the 3D cavity at resolution "default" [nu
 # (where its corners lie); the melts, nearly isothermal under their eddy conductivity, get
 # few. [numerical], chosen by the grid study:
 # * LINING_CELL_RZ: target mean cell width [m] across a lining layer: 2 ceil(t / 2 h) cells,
-#   at least 2 (the 1 cm steel shell: 2);
+#   at least 2 (the 1 cm steel shell: 2), at most LINING_CELLS_MAX_RZ (a design's 30 cm
+#   side layer: 12 cells, heater -1.07 % vs its 2x grid against -0.94 % with 20 cells, 13 %
+#   fewer cells in all: the cost of thick-lining designs stays bounded);
 # * CELLS_RZ: cells across the other r-z parts at resolution "default";
 # * GRADING_RZ: ratio of the middle (largest) to the end cells of a part, geometric growth
 #   from each face towards the middle (1: uniform).
 # "fine" splits every cell of "default" in two in each direction, "coarse" merges pairs.
 LINING_CELL_RZ = 0.016
+LINING_CELLS_MAX_RZ = 12
 CELLS_RZ = {"rods": 8, "cavity": 16, "bottom_collector": 10, "anode_alloy": 4, "electrolyte": 8,
             "cathode_metal": 4, "gas_space": 10}
 GRADING_RZ = {"lining": 2.5, "bottom_collector": 2.5, "gas_space": 2.5, "rods": 4.0, "cavity": 2.0}
@@ -242,8 +246,8 @@ def _graded_unit(n: int, ratio: float) -> np.ndarray:
 
 
 def _lining_cells_rz(thickness: float) -> int:
-    """Cells across an r-z lining layer at scale 1 (even, at least 2)."""
-    return max(2, 2 * math.ceil(thickness / (2 * LINING_CELL_RZ) - 1e-9))
+    """Cells across an r-z lining layer at scale 1 (even, 2 to LINING_CELLS_MAX_RZ)."""
+    return min(LINING_CELLS_MAX_RZ, max(2, 2 * math.ceil(thickness / (2 * LINING_CELL_RZ) - 1e-9)))
 
 
 def _z_parts(config: Config, geometry: str) -> list:
@@ -419,31 +423,34 @@ def _rod_intervals(n: int, extent: float, half_side: float) -> list:
     return out
 
 
-def _mesh_xyz(config: Config, s: float) -> PotLayout:
-    geo, lin, col = config.geometry, config.lining, config.collectors
-    cyl = geo.shape == "cylindrical"
+@functools.lru_cache(maxsize=8)
+def _plan_xyz(cyl: bool, inner_radius, inner_length, inner_width, side: tuple, rod_count: int,
+              rod_diameter: float, s: float):
+    """The plan of a 3D pot (``_mesh_xyz``): x and y faces [m], the rods' plan intervals, each
+    plan column's kind ("rods", "cavity", "side_<layer>" or "ambient") and, for a staircase
+    cylinder, the lining samples of its side columns; cached (callers copy what they change)."""
     if cyl:
-        hx = hy = geo.inner_radius  # half extents of the cavity
-        lx = ly = geo.inner_radius * math.sqrt(math.pi)  # rod pattern over the equal-area square
+        hx = hy = inner_radius  # half extents of the cavity
+        lx = ly = inner_radius * math.sqrt(math.pi)  # rod pattern over the equal-area square
     else:
-        hx, hy = geo.inner_length / 2, geo.inner_width / 2
-        lx, ly = geo.inner_length, geo.inner_width
-    t_side = np.cumsum([L.thickness for L in lin.side])
-    nx, ny = rod_pattern(col.rod_count, lx, ly)
-    a = col.rod_diameter * math.sqrt(math.pi) / 4  # half side of the equal-area square rod
+        hx, hy = inner_length / 2, inner_width / 2
+        lx, ly = inner_length, inner_width
+    t_side = np.cumsum(side)
+    nx, ny = rod_pattern(rod_count, lx, ly)
+    a = rod_diameter * math.sqrt(math.pi) / 4  # half side of the equal-area square rod
     if min(lx / nx, ly / ny) <= 2 * a:
-        raise ValueError(f"build_pot: {col.rod_count} rods of {col.rod_diameter} m on a {nx} x {ny} "
+        raise ValueError(f"build_pot: {rod_count} rods of {rod_diameter} m on a {nx} x {ny} "
                          "pattern overlap")
     rx, ry = _rod_intervals(nx, lx, a), _rod_intervals(ny, ly, a)
     h = CELL_3D / s
     if cyl:
-        outer = geo.inner_radius + t_side[-1]
+        outer = inner_radius + t_side[-1]
         xf = _fill(sorted({0.0, hx, outer, *[v for r in rx for v in r]}), h)
         yf = _fill(sorted({0.0, hy, outer, *[v for r in ry for v in r]}), h)
     else:
-        side = _fill([0.0, *t_side], h)  # layer faces exact, cells of at most h
-        xf = np.concatenate((_fill(sorted({0.0, hx, *[v for r in rx for v in r]}), h)[:-1], hx + side))
-        yf = np.concatenate((_fill(sorted({0.0, hy, *[v for r in ry for v in r]}), h)[:-1], hy + side))
+        wall = _fill([0.0, *t_side], h)  # layer faces exact, cells of at most h
+        xf = np.concatenate((_fill(sorted({0.0, hx, *[v for r in rx for v in r]}), h)[:-1], hx + wall))
+        yf = np.concatenate((_fill(sorted({0.0, hy, *[v for r in ry for v in r]}), h)[:-1], hy + wall))
     xc, yc = 0.5 * (xf[1:] + xf[:-1]), 0.5 * (yf[1:] + yf[:-1])
     inside = [(lo < xc[:, None]) & (xc[:, None] < hi) for lo, hi in rx]
     in_rod_x = np.any(inside, axis=0)[:, 0] if inside else np.zeros(xc.size, bool)
@@ -452,7 +459,7 @@ def _mesh_xyz(config: Config, s: float) -> PotLayout:
     rods = tuple((rxi, ryj) for rxi in rx for ryj in ry)
     if cyl:
         far = max(math.hypot(x1, y1) for (x0, x1), (y0, y1) in rods)
-        if far >= geo.inner_radius:
+        if far >= inner_radius:
             raise ValueError("build_pot: the rod pattern does not fit in the cylindrical cavity")
 
     # plan columns: rods, cavity, side_i or ambient; per-column lining samples (cylinder)
@@ -470,7 +477,7 @@ def _mesh_xyz(config: Config, s: float) -> PotLayout:
                 continue
             X = xf[i] + sub[:, None] * (xf[i + 1] - xf[i])
             Y = yf[j] + sub[None, :] * (yf[j + 1] - yf[j])
-            d = (np.hypot(X, Y) - geo.inner_radius).ravel()
+            d = (np.hypot(X, Y) - inner_radius).ravel()
             layer = np.searchsorted(t_side, d, side="right")  # 0..n-1 lining, n outside
             cavity, outside = np.mean(d < 0), np.mean(layer >= t_side.size)
             if outside > 0.5:
@@ -482,6 +489,21 @@ def _mesh_xyz(config: Config, s: float) -> PotLayout:
                 counts = np.bincount(lining, minlength=t_side.size)
                 column[i, j] = f"side_{int(np.argmax(counts))}"
                 samples[i, j] = counts
+    return xf, yf, rods, column, samples, sub
+
+
+def _mesh_xyz(config: Config, s: float) -> PotLayout:
+    geo, lin, col = config.geometry, config.lining, config.collectors
+    cyl = geo.shape == "cylindrical"
+    # the plan (faces, rods, each column's kind and lining samples) depends on the plan
+    # geometry only, not on the layers' depths: a remesh (the layers moved) reuses it
+    plan = _plan_xyz(cyl, geo.inner_radius if cyl else None, None if cyl else geo.inner_length,
+                     None if cyl else geo.inner_width, tuple(L.thickness for L in lin.side), col.rod_count,
+                     col.rod_diameter, s)
+    xf, yf, rods, column, samples, sub = plan
+    xf, yf, column = xf.copy(), yf.copy(), column.copy()
+    samples = {key: counts.copy() for key, counts in samples.items()}
+    xc, yc = 0.5 * (xf[1:] + xf[:-1]), 0.5 * (yf[1:] + yf[:-1])
     z_parts = _z_parts(config, "xyz")
     zf, zid = _segments(z_parts, s)
     znames = [p[0] for p in z_parts]

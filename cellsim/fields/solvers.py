@@ -30,8 +30,9 @@ e.g. another architecture, registers here):
 ``make_solver``, ``DirectSolver`` and ``MultigridSolver`` are the named constructors the
 field modules use. The species transport (bordered by the metal pools, nonsymmetric with
 drift) builds its step systems on the same ``StencilOperator`` and solves them by a backend of
-``cellsim.fields.species_linear.SOLVERS``: its band and sparse direct paths, or this PCG with any of
-these preconditioners when the transport is symmetric.
+``cellsim.fields.species_linear.SOLVERS``: the GMRES of cellsim.kernels.linalg preconditioned by
+the band LU of cellsim.kernels.linalg, SuperLU, or this PCG with any of these preconditioners
+when the transport is symmetric.
 """
 
 from __future__ import annotations

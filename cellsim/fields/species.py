@@ -54,8 +54,8 @@ LINEAR_SOLVERS = ("auto", "band", "sparse") + tuple(BACKENDS)
 # factors, one per impurity, fit in this many bytes (the default 3D quarter pot: 26 MB);
 # above it SuperLU per impurity and step (grids refined beyond the default 3D one).
 BAND_MAX_BYTES = 2.5e8
-# Band work N (bw + 1)^2 above which a remesh that keeps the electrolyte's cells keeps the
-# factorisations too (SpeciesField.adopt_factors): the default 3D pot has 3e7 (a fresh band
+# Default band work N (bw + 1)^2 above which a remesh that keeps the electrolyte's cells
+# keeps the factorisations too (SpeciesField.adopt_factors' min_work): the default 3D pot has 3e7 (a fresh band
 # LU ~40 ms per impurity), r-z grids ~2e4 (~40 us).
 ADOPT_MIN_WORK = 1e6
 _MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
@@ -65,7 +65,7 @@ _MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
 class SpeciesOptions:
     """Physical and numerical settings of the species field (SI).
 
-    salt_concentration : molar concentration of the melt [mol/m3] (density / mean molar mass).
+    salt_concentration : molar concentration of the electrolyte [mol/m3] (density / mean molar mass).
     k_salt, k_metal_anode, k_metal_cathode : film mass-transfer coefficients [m/s].
     molecular_diffusivity : D_mol [m2/s], one per IMPURITIES entry; default 2e-9 for all
         [E] (1-5e-9 m2/s for M2+/M3+ complexes at 700-800 degC, docs/species.md).
@@ -267,7 +267,7 @@ class SpeciesField:
         """Drop the reused factorisations (a sync point: what follows depends on the state alone)."""
         self.solver.reset()
 
-    def adopt_factors(self, old: "SpeciesField | None") -> bool:
+    def adopt_factors(self, old: "SpeciesField | None", min_work: float = ADOPT_MIN_WORK) -> bool:
         """Keep ``old``'s band factorisations (``BandSolver``) on this field when a remesh
         left the electrolyte's cells as they were: the same cells column by column (so the same
         numbering and band), the same interface faces. The layer only moved, so its matrices are
@@ -275,14 +275,14 @@ class SpeciesField:
         earlier step does (the solve still ends at the float64 floor, and a factor that needs
         more than species_linear.REFACTOR_AFTER iterations is renewed). A fresh factorisation (~40 ms per impurity on
         the default 3D pot) costs about as much as ten steps with a kept one. Narrow bands (every r-z grid:
-        band work below ADOPT_MIN_WORK) refactorise, which costs there about as much as one
+        band work below ``min_work``) refactorise, which costs there about as much as one
         preconditioned iteration. Returns whether they were kept."""
         if old is None or old._bw is None or self._bw != old._bw or self.n != old.n:
             return False
         if not (isinstance(old.solver, BandSolver) and isinstance(self.solver, BandSolver)) \
                 or old.solver._factors is None:
             return False
-        if self.n * (self._bw + 1) ** 2 < ADOPT_MIN_WORK:
+        if self.n * (self._bw + 1) ** 2 < min_work:
             return False
         same = (old.mask.shape[:2] == self.mask.shape[:2]
                 and np.array_equal(old.mask.sum(axis=2), self.mask.sum(axis=2))
@@ -299,18 +299,18 @@ class SpeciesField:
         c[:, self.mask] = np.asarray(moles, dtype=float)[:, None] / self.volumes.sum()
         return c
 
-    def placed(self, moles, where: str = "melt") -> np.ndarray:
+    def placed(self, moles, where: str = "electrolyte") -> np.ndarray:
         """Field holding ``moles`` [mol] of each impurity spread by volume over the cells
-        ``where`` they enter: 'melt' all, 'wall' the side-wall cells (:meth:`wall_cells`),
+        ``where`` they enter: 'electrolyte' all, 'wall' the side-wall cells (:meth:`wall_cells`),
         'anode' the cells on the alloy interface [mol/m3]."""
-        if where == "melt":
+        if where == "electrolyte":
             return self.uniform(moles)
         if where == "wall":
             cells = self.wall_cells()
         elif where == "anode":
             cells = np.unique(self.anode.cell)
         else:
-            raise ValueError(f"impurity input at {where!r}: expected 'melt', 'wall' or 'anode'")
+            raise ValueError(f"impurity input at {where!r}: expected 'electrolyte', 'wall' or 'anode'")
         vol = self.volumes[cells]
         c = np.zeros((N_SPECIES, self.n))
         c[:, cells] = np.asarray(moles, dtype=float)[:, None] / vol.sum()
@@ -348,7 +348,7 @@ class SpeciesField:
         """S per face and impurity, (n_faces, N_SPECIES) [-], at electrode ``which``
         ("anode" or "cathode"): the interface_ratio of chemistry at the face's temperature and
         surface Al activity, times c_salt / c_metal and the surface enrichment factor.
-        ``alf3_activity``: the melt's AlX3 activity of this step (None: ``options.alf3_activity``)."""
+        ``alf3_activity``: the electrolyte's AlX3 activity of this step (None: ``options.alf3_activity``)."""
         o = self.options
         a_alx3 = o.alf3_activity if alf3_activity is None else alf3_activity
         itf = self.anode if which == "anode" else self.cathode
@@ -482,7 +482,7 @@ class SpeciesField:
         c : (N_SPECIES, *grid.shape) [mol/m3]; alloy, cathode : MetalPool at the start of
         the step; T : temperature [K], scalar or cell array; current : a CurrentSolution on
         this grid (``phi``, ``face_current``) or None; phi : cell potential [V] overriding
-        ``current.phi`` for migration; alf3_activity : the melt's AlX3 activity over the step
+        ``current.phi`` for migration; alf3_activity : the electrolyte's AlX3 activity over the step
         (a time-varying input; None: ``options.alf3_activity``). The pools' new moles are exactly
         ``alloy.moles - dt * flux_alloy_to_salt`` and ``cathode.moles + dt * flux_salt_to_cathode``.
         """

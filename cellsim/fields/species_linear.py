@@ -63,7 +63,8 @@ class BorderedSystem:
 
 
 class BandSolver:
-    """GMRES (kernels/species.bordered_iterate) preconditioned by a band factorisation of an
+    """GMRES (kernels/linalg.gmres through kernels/species.bordered_iterate) preconditioned by a
+    band factorisation (kernels/linalg.band_lu) of an
     earlier step's matrix, renewed when it needs more than REFACTOR_AFTER iterations or
     fails, or when the time step changed by more than 30 % (the storage term with it). The
     result is the solution to the float64 floor whether the factorisation is fresh or reused."""

@@ -38,7 +38,7 @@ def interface_ratio(T: float, family: str, offsets: dict, a_alx3: float, a_al: f
     """Equilibrium x_salt / x_metal of each impurity at a metal|salt interface (array over IMPURITIES).
 
     ``a_al`` is the Al activity of the metal at that interface, ``gamma`` the activity
-    coefficients of the impurities in it, ``a_alx3`` the AlX3 activity of the melt.
+    coefficients of the impurities in it, ``a_alx3`` the AlX3 activity of the electrolyte.
     ``equilibria``: "fixed_1000K" (the 1000 K series) or "janaf" (delta_E(T) of
     cellsim.purity.equilibria; T may then be an array of shape (n, 1)). ``dE``: the
     :func:`exchange_potentials` of these arguments, when the caller has them already.

@@ -166,7 +166,7 @@ class FilmExchange(Stateless):
     def electrolyte_inventory(self) -> None:
         return None
 
-    def add(self, masses: np.ndarray, where: str = "melt") -> None:
+    def add(self, masses: np.ndarray, where: str = "electrolyte") -> None:
         """Nothing to do: the cell's inventory is the only representation."""
 
     def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:

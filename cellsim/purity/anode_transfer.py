@@ -6,7 +6,7 @@
   as it is (congruently): per second (j - j_lim) A / (F sum_i x_i n_i) moles of alloy, x_i
   its mole fractions and n_i the valences (Al 3). Below j_lim nothing (the exchange
   equilibrium, with the surface depletion of the field level, covers that range).
-* Entrainment: alloy carried bodily into the product (droplets through the melt, splashing
+* Entrainment: alloy carried bodily into the product (droplets through the electrolyte, splashing
   at the feed well, metal bridging), a mass ``alpha`` of alloy per mass of Al deposited. No
   measured coefficient exists; alpha is calibrated on one datum (Cu 20-40 ppm in industrial
   three-layer metal from an Al-Cu ~33 % anode, [HighPurityAluminum-nd]) and the other product data

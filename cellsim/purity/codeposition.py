@@ -1,4 +1,4 @@
-"""Pathway (d): co-deposition of the melt's cations (Na, Li, K, Ca, Ba) at the cathode.
+"""Pathway (d): co-deposition of the electrolyte's cations (Na, Li, K, Ca, Ba) at the cathode.
 
 The exchange MXn(melt) + (n/3) Al = M(in Al) + (n/3) AlX3(melt) holds at the cathode
 (Thonstad et al. 2001, [Thonstad2001]; Fellner et al. 2004, [Fellner2004]), so
@@ -6,11 +6,11 @@ the metal takes
 
     x_M = a_MXn a_Al^(n/3) / (gamma_M K a_AlX3^(n/3)),   K = exp(-n F delta_E / R T),
 
-with a_MXn = gamma_s x_s the halide's activity in the melt and gamma_M the Henrian activity
+with a_MXn = gamma_s x_s the halide's activity in the electrolyte and gamma_M the Henrian activity
 coefficient of M in liquid Al (Na: large positive deviation, Mitchell 1971, [Mitchell-nd]).
 delta_E < 0 for the cations, so K >> 1. Deposited Al carries x_M / (1 - x_M) moles of M per
-mole of Al; the AlX3 activity of the melt (``LumpedModel.alf3_activity``) moves x_M as the
-melt's acidity drifts: a basic melt (low a_AlX3) gives more Na.
+mole of Al; the AlX3 activity of the electrolyte (``LumpedModel.alf3_activity``) moves x_M as the
+electrolyte's acidity drifts: a basic electrolyte (low a_AlX3) gives more Na.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Pathway (f): current efficiency from its loss mechanisms.
 
-* Dissolved metal: Al dissolves in the melt at the cathode to c_sat a_Al,c and is re-oxidised
-  at the alloy, where the melt holds c_sat a_Al,a (solubility proportional to the metal's Al
+* Dissolved metal: Al dissolves in the electrolyte at the cathode to c_sat a_Al,c and is re-oxidised
+  at the alloy, where the electrolyte holds c_sat a_Al,a (solubility proportional to the metal's Al
   activity, Arthur 1974, [Arthur1974]). The flux crosses the cathode film, the bulk
   melt over the ACD (eddy diffusivity D_t: more stirring, more loss) and the alloy film:
 
@@ -14,8 +14,8 @@
   per K against 0.047 wt% at 1000 degC and NaF/AlF3 = 1.5, i.e. 6e-3 per K, carried over to
   refining melts [E]. The composition term of the same correlation, +0.0268 wt% per unit of
   the NaF/AlF3 mass ratio R, is 0.52 per unit R relative to its 0.0517 wt% at 1000 degC and
-  R = 1.5 [C]: a basic melt (more NaF) dissolves more Al, an acidic one less. It is applied
-  about the configured melt's R with the R of the salt of the moment (cellsim.electrolyte:
+  R = 1.5 [C]: a basic electrolyte (more NaF) dissolves more Al, an acidic one less. It is applied
+  about the configured electrolyte's R with the R of the salt of the moment (cellsim.electrolyte:
   the AlF3 consumed by the scrap's Mg raises R) [E] for refining melts, whose R (0.74 for the
   Gadeau bath) lies below the correlation's cryolite range. ``films`` (the earlier form) keeps
   only the two films at the configured solubility.
@@ -37,7 +37,7 @@ LOSSES = ("dissolved_metal", "oxidation", "shunt", "impurity_current", "cation_c
 def al_solubility(w_ref: float, T: float, T_ref: float, coefficient: float,
                   ratio_change: float = 0.0, ratio_coefficient: float = 0.0) -> float:
     """Mass fraction of dissolved Al in equilibrium with pure Al at T [K] and a NaF/AlF3 mass
-    ratio ``ratio_change`` above the reference melt's: linear in both about the reference
+    ratio ``ratio_change`` above the reference electrolyte's: linear in both about the reference
     value (the additive form of the cryolite correlation, [Odegard1988]), never negative."""
     return max(w_ref * (1.0 + coefficient * (T - T_ref) + ratio_coefficient * ratio_change), 0.0)
 

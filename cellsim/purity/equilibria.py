@@ -43,7 +43,7 @@ TABLE: dict[tuple[str, str], tuple[float, ...]] = {
 
 CATION_VALENCE = {"Na": 1, "Li": 1, "K": 1, "Ca": 2, "Ba": 2}
 # kg/mol, IUPAC standard atomic weights [R]: the salt components' table, so that the salt
-# the co-deposition takes from the melt is the component the electrolyte ledger counts
+# the co-deposition takes from the electrolyte is the component the electrolyte ledger counts
 CATION_MOLAR_MASS = {c: ATOMIC_MASS[c] for c in ("Na", "Li", "K", "Ca", "Ba")}
 HALOGEN_MOLAR_MASS = {"fluoride": ATOMIC_MASS["F"], "chloride": ATOMIC_MASS["Cl"]}
 

@@ -1,6 +1,6 @@
 """Where each impurity of the product came from: origin-tagged inventories.
 
-Every kg of an impurity in the melt, the cathode metal and the tapped metal carries the tag
+Every kg of an impurity in the electrolyte, the cathode metal and the tapped metal carries the tag
 of the pathway that brought it there (``TAGS``). Transfers between pools move tags in
 proportion to the giving pool's tag shares (the pools are well mixed), inputs add to their
 own tag, and after each step the tags of a pool are rescaled to its inventory so that they
@@ -15,7 +15,7 @@ import numpy as np
 TAGS = ("initial", "exchange", "codissolution", "entrainment", "makeup_salts", "lining",
         "collectors", "salt_inclusions")
 """Origins: the starting cathode metal; the alloy's impurities dissolved at the exchange
-equilibrium and deposited from the melt; co-dissolved alloy; entrained alloy; make-up salts;
+equilibrium and deposited from the electrolyte; co-dissolved alloy; entrained alloy; make-up salts;
 lining; collectors; salt carried into the metal as inclusions (its dissolved impurities, e.g.
 the MgX2 the scrap's Mg made)."""
 

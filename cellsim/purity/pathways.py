@@ -51,7 +51,7 @@ class Pathways:
         return anode_transfer.entrained_alloy(self.p.alloy_entrainment, al_deposited, alloy)
 
     def salt_carried(self, al_deposited: float, salt_mass: float) -> float:
-        """Fraction of the melt carried into the product as salt inclusions while
+        """Fraction of the electrolyte carried into the product as salt inclusions while
         ``al_deposited`` kg of Al deposit; 0 when switched off."""
         if not self.p.salt_entrainment:
             return 0.0
@@ -59,7 +59,7 @@ class Pathways:
 
     # ------------------------------------------------------------------ (b) sources
     def makeup(self, alf3_mass: float, base_mass: float) -> np.ndarray:
-        """kg of each impurity the make-up salt carries into the melt."""
+        """kg of each impurity the make-up salt carries into the electrolyte."""
         if not self.p.makeup_salts:
             return np.zeros(len(IMPURITIES))
         el = self.config.electrolyte
@@ -67,7 +67,7 @@ class Pathways:
                                          el.base_salt_impurities)
 
     def lining(self, ledge_thickness: float) -> np.ndarray:
-        """kg/s of each impurity released by the wetted side lining into the melt."""
+        """kg/s of each impurity released by the wetted side lining into the electrolyte."""
         if not self.p.lining:
             return np.zeros(len(IMPURITIES))
         geo = self.config.geometry
@@ -85,7 +85,7 @@ class Pathways:
             col.rod_material, area, self.config.cathode_metal.metal_mass_transfer_coefficient,
             ELEMENTS["Al"].liquid_density, self.p.iron_saturation, w_fe)
 
-    # ------------------------------------------------------------------ (d) melt cations
+    # ------------------------------------------------------------------ (d) electrolyte cations
     def cation_fractions(self, T: float, a_alx3: float, a_al: float) -> np.ndarray:
         """Equilibrium mole fraction of each cation's metal in the cathode Al."""
         p, fam = self.p, self.config.electrolyte.family
@@ -103,7 +103,7 @@ class Pathways:
     def dissolved_metal(self, T: float, a_al_cathode: float, a_al_alloy: float,
                         ratio: float | None = None) -> float:
         """Al carried from the cathode to the alloy [mol/s] (current_efficiency.dissolved_metal);
-        ``ratio``: the melt's NaF/AlF3 mass ratio now (None: the configured one)."""
+        ``ratio``: the electrolyte's NaF/AlF3 mass ratio now (None: the configured one)."""
         el, geo, ce = self.config.electrolyte, self.config.geometry, self.ce
         if ce.dissolved_metal == "films":  # the earlier form, kept bit for bit
             c_sat = el.dissolved_al_solubility * el.density / M_AL

@@ -1,6 +1,6 @@
 """Pathway (c'): electrolyte carried into the product as salt inclusions.
 
-Droplets and films of the melt are caught in the cathode metal (at the interface, when the
+Droplets and films of the electrolyte are caught in the cathode metal (at the interface, when the
 metal is stirred, at tapping): a mass ``beta`` of salt per mass of Al deposited, with the
 melt's composition of the moment. Each kg of salt carried brings its cations' metals into
 the analysis of the product (Na of NaF, Ba of BaCl2, Mg of the MgX2 the scrap's Mg made, the
@@ -24,7 +24,7 @@ from ..electrolyte.components import ATOMIC_MASS, COMPONENTS
 
 
 def carried_fraction(beta: float, al_deposited: float, salt_mass: float) -> float:
-    """Fraction of the melt carried into the product when ``al_deposited`` kg of Al deposit
+    """Fraction of the electrolyte carried into the product when ``al_deposited`` kg of Al deposit
     (``beta`` kg of salt per kg of Al, ``salt_mass`` kg of salt in the pot); never above 1."""
     if beta <= 0.0 or al_deposited <= 0.0 or salt_mass <= 0.0:
         return 0.0

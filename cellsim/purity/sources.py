@@ -1,8 +1,8 @@
-"""Pathway (b): impurities that enter the melt or the cathode metal from outside the scrap.
+"""Pathway (b): impurities that enter the electrolyte or the cathode metal from outside the scrap.
 
 * Make-up salts: each kg of AlX3 or base salt added carries its impurity content
-  (``electrolyte.alf3_impurities_ppm``, ``base_salt_impurities_ppm``) into the melt.
-* Side lining: where no frozen ledge covers the wall, the melt wets the lining over the
+  (``electrolyte.alf3_impurities_ppm``, ``base_salt_impurities_ppm``) into the electrolyte.
+* Side lining: where no frozen ledge covers the wall, the electrolyte wets the lining over the
   electrolyte band (perimeter x ACD) and takes up what it releases at a rate per wetted area
   (``purity.lining_release_mg_per_m2_d``, [E]: no measured rate for a refining cell).
 * Collectors: a rod that dips into the cathode metal dissolves if liquid Al dissolves its
@@ -34,7 +34,7 @@ def makeup_impurities(alf3_mass: float, base_mass: float, alf3_content: dict,
 
 
 def wetted_lining_area(perimeter: float, acd: float, ledge_thickness: float) -> float:
-    """Side-lining area wetted by the melt [m2]: the electrolyte band when no ledge covers it."""
+    """Side-lining area wetted by the electrolyte [m2]: the electrolyte band when no ledge covers it."""
     return perimeter * acd if ledge_thickness <= 0.0 else 0.0
 
 

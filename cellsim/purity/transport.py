@@ -1,15 +1,15 @@
-"""Pathway (a): mass-transfer-limited deposition of noble ions from the melt.
+"""Pathway (a): mass-transfer-limited deposition of noble ions from the electrolyte.
 
-A noble ion (delta_E > 0, equilibrium salt/metal ratio S << 1) that reaches the melt is
+A noble ion (delta_E > 0, equilibrium salt/metal ratio S << 1) that reaches the electrolyte is
 reduced at whichever metal it meets: the interface concentration on the salt side is ~0 at
 both the cathode and the anode alloy, so each electrode takes it at the rate its salt film
 allows, N = k_salt A c_bulk (SINTEF impurity theory, [SINTEFImpurity-nd]). The
 three-pool exchange of ``cellsim.lumped.chemistry`` (and the species field) already carries
 this flux; this module gives the closed forms used to attribute the product's content to
-what fed the melt, and the tests' hand calculations:
+what fed the electrolyte, and the tests' hand calculations:
 
 * the limiting flux density k c [mol/(m2 s)];
-* the cathode's share of a noble input to the melt, g_c / (g_c + g_a) with the two
+* the cathode's share of a noble input to the electrolyte, g_c / (g_c + g_a) with the two
   conductances g = A / (1/k_salt + S/k_metal) (one half when both films are alike);
 * the steady product content that a melt concentration sustains at a current density j,
   w = k c M / (j M_Al / 3F).
@@ -31,7 +31,7 @@ def limiting_flux_density(k_salt: float, c_bulk) -> np.ndarray:
 
 
 def cathode_share(g_cathode, g_anode) -> np.ndarray:
-    """Fraction of a noble input to the melt that deposits at the cathode (the rest returns to
+    """Fraction of a noble input to the electrolyte that deposits at the cathode (the rest returns to
     the anode alloy): the ratio of the film conductances [m3/s]."""
     g_c, g_a = np.asarray(g_cathode, dtype=float), np.asarray(g_anode, dtype=float)
     return g_c / (g_c + g_a)

@@ -43,7 +43,7 @@ def test_frozen_across_is_named(tmp_path, level):
 
 
 def test_the_same_pot_runs_with_a_mixed_salt(tmp_path):
-    # 705.5 degC, not 705: the heater holds the melt at the set point to round-off, and 705 degC
+    # 705.5 degC, not 705: the heater holds the electrolyte at the set point to round-off, and 705 degC
     # is the window's edge (liquidus 700 + min_superheat 5), passed or not by the last bit
     path = tmp_path / "thin.toml"
     path.write_text(THIN)

@@ -19,7 +19,7 @@ def test_strong_mixing_runs_and_holds_the_set_point():
     result = run_campaign(cfg)
     s = result.summary
     assert np.isfinite(s["specific_energy"])
-    # the melt is isothermal to within a few kelvin at this mixing: the salt mean is the set point
+    # the electrolyte is isothermal to within a few kelvin at this mixing: the salt mean is the set point
     # after every heat step. A record taken right after a remesh (the salt layer moved: the
     # enthalpy remap puts former metal cells into the salt) sits up to ~2 K off until the next
     # heat step brings it back, so: most records at the set point, none far from it.

@@ -11,7 +11,9 @@ class and one ``Level`` entry: adding a level touches the registry and its provi
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
+from typing import Generic, Protocol
 
 import numpy as np
 import pytest
@@ -38,8 +40,8 @@ class NoExchange(Stateless):
     def electrolyte_inventory(self) -> None:
         return None
 
-    def add(self, masses) -> None:
-        pass
+    def add(self, masses, where: str = "electrolyte") -> None:
+        pass  # no cells: inputs stay in the cell's inventory, as at the lumped level
 
     def exchange(self, cell, dt, temperature, electrical) -> ExchangeStep:
         s, zero = cell.state, np.zeros(len(cell.state.electrolyte))
@@ -90,6 +92,39 @@ def test_providers_have_their_roles_members(level, cell):
     if p.mesh is not None:
         assert isinstance(p.mesh, contracts.Mesh)
     assert isinstance(cell, contracts.CellView)
+
+
+def _accepts_the_roles_calls(obj, role) -> list[str]:
+    """Members of ``role`` (a Protocol of cellsim.contracts, its bases included) whose
+    implementation on ``obj`` does not accept every positional argument the role declares
+    (``isinstance`` with a runtime-checkable Protocol checks the names only)."""
+    bad = []
+    for proto in role.__mro__:
+        if proto in (object, Protocol, Generic) or not issubclass(proto, Protocol):
+            continue
+        for name, member in vars(proto).items():
+            if name.startswith("_") or not inspect.isfunction(member):
+                continue
+            declared = [q for q in inspect.signature(member).parameters.values()
+                        if q.name != "self" and q.kind in (q.POSITIONAL_ONLY, q.POSITIONAL_OR_KEYWORD)]
+            try:
+                inspect.signature(getattr(obj, name)).bind(*[None] * len(declared))
+            except TypeError as e:
+                bad.append(f"{type(obj).__name__}.{name}: {e}")
+    return bad
+
+
+def test_providers_accept_their_roles_calls(level, cell):
+    """Every provider's members take the arguments its role declares (the optional ones too:
+    the cell and the coupling may pass them), the toy level's included."""
+    p = cell.physics
+    bad = []
+    for obj, role in ((p.electrical, contracts.Electrical), (p.thermal, contracts.Thermal),
+                      (p.species, contracts.Species), (p.pathways, contracts.PurityPathways)):
+        bad += _accepts_the_roles_calls(obj, role)
+    if p.mesh is not None:
+        bad += _accepts_the_roles_calls(p.mesh, contracts.Mesh)
+    assert not bad, "\n".join(bad)
 
 
 def test_update_state_is_idempotent_and_operations_keep_derived_current(level, cell):

@@ -14,7 +14,7 @@ from cellsim.config.loader import ConfigError
 from cellsim.electrolyte import COMPONENTS, OutOfRange, RangeLog
 from cellsim.electrolyte.provider import SaltProvider
 from cellsim.electrolyte.components import ATOMIC_MASS, element_matrix
-from cellsim.electrolyte.properties import Melt
+from cellsim.electrolyte.properties import FreshElectrolyte
 from cellsim.elements import ALL_ELEMENTS, IMPURITIES
 from cellsim.models import make_model
 
@@ -27,7 +27,7 @@ C = 273.15
 
 def _melt(names, w0, kappa0=1.0, liquidus0=1000.0, rho0=2000.0, cp0=1000.0, a0=0.1, T=1273.15):
     comps = [COMPONENTS[n] for n in names]
-    return Melt(tuple(names), np.array(w0, float), np.array([c.molar_mass for c in comps]),
+    return FreshElectrolyte(tuple(names), np.array(w0, float), np.array([c.molar_mass for c in comps]),
                 np.array([c.molar_volume(T) for c in comps]), np.array([c.cp for c in comps]),
                 "AlF3", kappa0, rho0, liquidus0, cp0, a0)
 
@@ -91,7 +91,7 @@ def test_conductivity_mgf2_term_against_hives(x):
     k_pure = 7.22 * math.exp(-1204.3 / T)
     M_cry = 3 * COMPONENTS["NaF"].molar_mass + COMPONENTS["AlF3"].molar_mass
     comps = [COMPONENTS["AlF3"], COMPONENTS["MgF2"]]
-    melt = Melt(("base", "AlF3", "MgF2"), np.array([1.0, 0.0, 0.0]),
+    melt = FreshElectrolyte(("base", "AlF3", "MgF2"), np.array([1.0, 0.0, 0.0]),
                 np.array([M_cry] + [c.molar_mass for c in comps]), np.array([1e-4, 3e-5, 3e-5]),
                 np.array([1.0, 1.0, 1.0]), "AlF3", k_pure, 2000.0, 1000.0, 1.0, 0.1)
     m = np.array([(1 - x) * M_cry, 0.0, x * COMPONENTS["MgF2"].molar_mass])

@@ -36,7 +36,8 @@ LAYERS = (
                                  "cellsim.export", "cellsim.cf", "cellsim.references",
                                  "cellsim.cli", "cellsim.__main__", "cellsim.warmup")),
 )
-RUNNER_AND_OUTPUTS = ("campaign", "schedule", "results", "io", "checkpoint", "snapshots", "cli")
+RUNNER_AND_OUTPUTS = ("program", "campaign", "schedule", "results", "io", "checkpoint", "snapshots", "cli",
+                      "plot", "plot_fields", "export", "cf")
 
 
 def _modules() -> dict[str, Path]:
@@ -147,3 +148,28 @@ def test_the_cell_coupling_and_runner_use_no_getattr_or_hasattr_at_all():
            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
            and node.func.id in ("getattr", "hasattr")]
     assert not bad, "\n".join(bad)
+
+
+def test_kernels_import_only_numba_numpy_and_each_other():
+    """kernels/ (installed as cellsim.kernels, outside the cellsim source folder) is the base
+    layer: pure Numba kernels that never import cellsim (kernels/__init__.py), only numpy,
+    numba, the standard library and their own modules (e.g. species takes GMRES and the band LU
+    from linalg)."""
+    import cellsim.kernels as kernels
+
+    folder = Path(kernels.__file__).resolve().parent
+    files = sorted(folder.glob("*.py"))
+    assert {"linalg.py", "species.py", "fv.py"} <= {p.name for p in files}
+    bad = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            bad += [f"{path.name}:{node.lineno} {n}" for n in names
+                    if n.split(".")[0] not in ("numpy", "numba", "math", "os", "types", "__future__")]
+    assert not bad, "\n".join(bad)
+

@@ -94,8 +94,9 @@ def _layer_bounds(config):
     return np.cumsum([0.0] + zt), np.cumsum([0.0] + rt)
 
 
-@pytest.mark.parametrize("cell", ["rusal-3kA", "rusal-500A"])
-def test_graded_rz_mesh_splits_and_merges(cell):
+@pytest.mark.parametrize("cell, sets", [("rusal-3kA", ()), ("rusal-500A", ()),
+                                       ("rusal-3kA", ('lining.side[1].thickness="0.3 m"',))])
+def test_graded_rz_mesh_splits_and_merges(cell, sets):
     """r-z: every part bound is a face; "fine" is "default" with every cell split in two
     (its odd faces the midpoints), "coarse" is "default" with pairs merged; inside each
     solid part of more than 2 cells the widths grow from both faces to the middle, at most
@@ -103,7 +104,7 @@ def test_graded_rz_mesh_splits_and_merges(cell):
     from cellsim.fields import pot as potmod
     from cellsim.guards import estimate_cells
 
-    config = load_config(cell)
+    config = load_config(cell, list(sets))
     g = {r: build_pot(config, r, geometry="rz").grid for r in ("coarse", "default", "fine")}
     zb, rb = _layer_bounds(config)
     for a, bounds in ((0, rb), (2, zb)):
@@ -119,8 +120,9 @@ def test_graded_rz_mesh_splits_and_merges(cell):
                 assert 1.0 <= ratio <= max(potmod.GRADING_RZ.values()) * (1 + 1e-9)
                 assert w[0] == pytest.approx(w[-1], rel=1e-9)  # symmetric
     for r in ("coarse", "default", "fine"):
-        cfg = load_config(cell, ['numerics.model="axisymmetric"', f'numerics.resolution="{r}"'])
+        cfg = load_config(cell, [*sets, 'numerics.model="axisymmetric"', f'numerics.resolution="{r}"'])
         assert estimate_cells(cfg) == g[r].n_cells
     if cell == "rusal-3kA":  # side 11.5, 11.5, 7, 1 cm at a 16 mm target width: 8, 8, 6, 2 cells
-        assert [potmod._lining_cells_rz(L.thickness) for L in config.lining.side] == [8, 8, 6, 2]
-        assert g["default"].shape == (8 + 16 + 8 + 8 + 6 + 2, 1, 68)
+        side = [8, 12 if sets else 8, 6, 2]  # a 30 cm layer: 20, capped at 12
+        assert [potmod._lining_cells_rz(L.thickness) for L in config.lining.side] == side
+        assert g["default"].shape == (8 + 16 + sum(side), 1, 68)

@@ -152,3 +152,24 @@ def test_bad_geometry_requests_are_clear(rect, cyl):
         build_pot(rect, "coarse", geometry="rz")
     with pytest.raises(ValueError, match="geometry must be one of"):
         build_pot(cyl, "coarse", geometry="polar")
+
+
+def test_plan_is_reused_when_only_the_layers_move_and_rebuilt_when_the_plan_changes(cyl):
+    """A remesh (the layers' depths moved) reuses the cached plan of the 3D pot; the pot is the
+    one built without the cache, and a plan change (another cavity radius) builds a new plan."""
+    from cellsim.fields import pot as pot_module
+
+    deeper = load_config("rusal-3kA", ['geometry.anode_alloy_depth="14 cm"'])
+    pot_module._plan_xyz.cache_clear()
+    first = build_pot(cyl, "coarse", geometry="xyz")
+    moved = build_pot(deeper, "coarse", geometry="xyz")
+    assert pot_module._plan_xyz.cache_info().hits >= 1
+    pot_module._plan_xyz.cache_clear()
+    fresh = build_pot(deeper, "coarse", geometry="xyz")
+    for a, b in ((moved.grid, fresh.grid),):
+        assert all(np.array_equal(f, h) for f, h in zip(a.faces, b.faces))
+        assert np.array_equal(a.material, b.material)
+    assert not np.array_equal(first.grid.faces[2], moved.grid.faces[2])  # the layers did move
+    wider = load_config("rusal-3kA", ['geometry.inner_radius="0.47 m"'])
+    other = build_pot(wider, "coarse", geometry="xyz")
+    assert not np.array_equal(other.grid.faces[0], first.grid.faces[0])

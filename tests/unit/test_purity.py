@@ -34,11 +34,11 @@ def test_one_ppm_fe_in_the_melt_gives_about_170_ppm_in_the_product():
     assert 160e-6 < w < 180e-6
 
 
-def test_noble_input_to_the_melt_splits_between_the_metals_by_their_film_conductances():
+def test_noble_input_to_the_electrolyte_splits_between_the_metals_by_their_film_conductances():
     m = _model()
     fe = IMPURITIES.index("Fe")
     s = m.state
-    s.alloy[1:] = 0.0  # no impurity in the metals: only the melt's Fe moves
+    s.alloy[1:] = 0.0  # no impurity in the metals: only the electrolyte's Fe moves
     s.cathode[1:] = 0.0
     s.electrolyte[:] = 0.0
     s.electrolyte[fe] = 1e-3  # kg
@@ -109,7 +109,7 @@ def test_salt_inclusion_fraction_and_metal_contents_by_hand():
     # 1e-5 kg salt per kg Al, 2 kg Al deposited, 80 kg of salt: 2e-5 kg carried, 2.5e-7 of it
     assert salt_entrainment.carried_fraction(1e-5, 2.0, 80.0) == pytest.approx(2e-5 / 80.0, rel=1e-15)
     assert salt_entrainment.carried_fraction(1e-5, -1.0, 80.0) == 0.0
-    assert salt_entrainment.carried_fraction(0.5, 1e3, 80.0) == 1.0  # never more than the melt
+    assert salt_entrainment.carried_fraction(0.5, 1e3, 80.0) == 1.0  # never more than the electrolyte
     # NaF: 22.98977 / (22.98977 + 18.998403); BaCl2: 137.327 / (137.327 + 2 * 35.45)
     metals = salt_entrainment.metals_of(("NaF", "BaCl2", "base"), (1.0, 2.0, 5.0))
     assert metals["Na"] == pytest.approx(22.98977 / 41.988173, rel=1e-4)
@@ -120,7 +120,7 @@ def test_salt_inclusion_fraction_and_metal_contents_by_hand():
 def test_salt_inclusions_carry_the_melt_of_the_moment_into_the_cathode_metal():
     m = _model(*SALT_ON)
     s, mg = m.state, IMPURITIES.index("Mg")
-    for _ in range(24):  # a day: the scrap's Mg builds MgF2 in the melt
+    for _ in range(24):  # a day: the scrap's Mg builds MgF2 in the electrolyte
         m.step(3600.0)
     seen = {}
     original = m.pathways.salt_carried
@@ -138,7 +138,7 @@ def test_salt_inclusions_carry_the_melt_of_the_moment_into_the_cathode_metal():
     f = 1e-5 * seen["al"] / seen["salt"]
     assert seen["f"] == pytest.approx(f, rel=1e-15)
     assert 0.95 < seen["al"] < 1.01 and 60.0 < seen["salt"] < 100.0  # 3 kA, 1 h: 1.007 kg at 100 %
-    # the melt's Mg after the step's exchange, times f, entered the cathode metal as Mg
+    # the electrolyte's Mg after the step's exchange, times f, entered the cathode metal as Mg
     mg_in = s.salt_included_halides[mg] - mg0
     assert mg_in > 0.0 and s.cathode[ALL_ELEMENTS.index("Mg")] - cath_mg0 > 0.0
     assert mg_in == pytest.approx(f / (1.0 - f) * s.electrolyte[mg], rel=1e-9)
@@ -181,7 +181,7 @@ def test_sodium_codeposition_equilibrium_by_hand():
     hand = 0.2 * 0.42 * 1.0 / (180.0 * K * a_alx3 ** (1 / 3))
     x = codeposition.metal_mole_fraction("Na", "fluoride", T, a_alx3, 1.0, 0.42, 0.2, 180.0)
     assert x == pytest.approx(hand, rel=1e-4)
-    # a basic melt (less AlX3) gives more Na in the metal, as Dewing's acidity scale says
+    # a basic electrolyte (less AlX3) gives more Na in the metal, as Dewing's acidity scale says
     assert codeposition.metal_mole_fraction("Na", "fluoride", T, 0.05, 1.0, 0.42, 0.2, 180.0) > x
 
 
@@ -240,7 +240,7 @@ def test_dissolved_metal_loss_rises_in_a_basic_melt():
 
 
 def test_campaign_ce_falls_when_the_melt_turns_basic():
-    # less AlF3 in the fresh salt (the same NaF and BaCl2): a basic melt, higher R, lower CE
+    # less AlF3 in the fresh salt (the same NaF and BaCl2): a basic electrolyte, higher R, lower CE
     runs = {}
     for name, comp, alf3 in (("acidic", "{BaCl2=58.0, NaF=16.4, AlF3=25.6}", 0.256),
                              ("basic", "{BaCl2=62.0, NaF=17.6, AlF3=20.4}", 0.204)):
@@ -448,14 +448,14 @@ def test_field_levels_place_inputs_where_they_act(level):
     masses = np.linspace(1e-4, 7e-4, len(IMPURITIES))
     idx = np.argwhere(f.mask)
     r_max = idx[:, 0].max()
-    for where in ("melt", "wall", "anode"):
+    for where in ("electrolyte", "wall", "anode"):
         before = species.concentration.copy()
         species.add(masses, where)
         added = (species.concentration - before)[:, f.mask]
         assert species.field.inventory(species.concentration - before) * np.asarray(
             [ELEMENTS[e].molar_mass for e in IMPURITIES]) == pytest.approx(masses, rel=1e-12)
         touched = np.nonzero(added[0])[0]
-        if where == "melt":
+        if where == "electrolyte":
             assert touched.size == f.n
         elif where == "anode":  # the lowest electrolyte row, on the alloy
             assert set(idx[touched, 2]) == {idx[:, 2].min()}

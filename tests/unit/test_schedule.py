@@ -165,7 +165,7 @@ def test_table_additions_at_their_times():
     assert w != w0
 
 
-NO_FEEDBACK = ["electrolyte.composition_feedback=false"]  # the configured melt's own AlX3 law
+NO_FEEDBACK = ["electrolyte.composition_feedback=false"]  # the configured electrolyte's own AlX3 law
 
 
 def test_henrian_activity_follows_the_alf3_fraction():
@@ -187,11 +187,11 @@ def test_henrian_activity_follows_the_alf3_fraction():
 
 
 def test_continuous_make_up_keeps_the_initial_fraction_with_every_pathway_on():
-    # Every purity pathway on, among them the two that take base salt out of the melt (cation
+    # Every purity pathway on, among them the two that take base salt out of the electrolyte (cation
     # co-deposition: NaX; salt inclusions: melt of the moment): the make-up restores the AlX3
     # fraction (the schema's contract), not the AlX3 mass, so the fraction and the Henrian
     # activity a0 w / w0 stay at their set point. On the bare cell (no Mg removal: with it the
-    # exchange can turn net AlX3 producer and the melt then runs above its set point, which a
+    # exchange can turn net AlX3 producer and the electrolyte then runs above its set point, which a
     # make-up cannot correct) and without renewals (they change the salt).
     result = run_campaign(load_config("rusal-3kA", LUMPED + NO_FEEDBACK + [
         'schedule.duration="3 d"', "scrap.mg_removal_efficiency=0",
@@ -206,7 +206,7 @@ def test_continuous_make_up_keeps_the_initial_fraction_with_every_pathway_on():
 
 
 def test_continuous_make_up_is_the_fraction_hand_calculation():
-    """One step with base salt removed by hand: the make-up is w0 b / (1 - w0) - a of the melt
+    """One step with base salt removed by hand: the make-up is w0 b / (1 - w0) - a of the electrolyte
     after the step (add_salt's top-up), not the initial AlX3 mass."""
     cfg = load_config("rusal-3kA", LUMPED + ["scrap.mg_removal_efficiency=0"])
     model = make_model(cfg)

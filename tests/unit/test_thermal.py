@@ -56,7 +56,7 @@ def test_side_wall_is_a_cylindrical_series():
 
 
 def test_ledge_thickness_closes_the_1d_freeze_front_balance():
-    # Liquidus 5 K under the melt and a conductive wall: a ledge must form.
+    # Liquidus 5 K under the electrolyte and a conductive wall: a ledge must form.
     cfg = load_config("rusal-3kA", NO_RADIATION + ['electrolyte.liquidus="745 degC"',
                                                    'operation.temperature="750 degC"'])
     T, Ta, T_liq, r0, acd = 1023.15, 298.15, 1018.15, 0.437, 0.045

@@ -86,3 +86,26 @@ def test_the_switch_follows_set_threads():
         assert parallel.threads() == 1 and numba.get_num_threads() == 1
     finally:
         parallel.set_threads(before)
+
+
+@pytest.mark.parametrize("preset, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_openmp_threads_sleep_when_idle_unless_the_user_says_otherwise(preset, expected):
+    """Importing the kernels sets OMP_WAIT_POLICY=PASSIVE before any parallel launch (the
+    OpenMP runtime reads it when Numba loads it), keeping a value the user set; the child
+    process reports the variable and the layer Numba then runs on."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset is not None:
+        env["OMP_WAIT_POLICY"] = preset
+    code = ("import os, numba, numpy as np\n"
+            "from cellsim.kernels import linalg\n"
+            "linalg.dot.parallel(np.ones(10), np.ones(10))\n"
+            "print(os.environ['OMP_WAIT_POLICY'], numba.threading_layer())\n")
+    # -P: the installed cellsim, not a source tree in the working folder (kernels/ is installed
+    # as cellsim.kernels only)
+    out = subprocess.run([sys.executable, "-P", "-c", code], env=env, capture_output=True, text=True, check=True)
+    policy, layer = out.stdout.split()
+    assert policy == expected and layer in ("omp", "tbb", "workqueue")

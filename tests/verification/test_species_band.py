@@ -11,6 +11,7 @@ from reference import species_numpy as ref
 
 from cellsim.elements import IMPURITIES
 from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions, N_SPECIES
+from cellsim.kernels import linalg as la
 from cellsim.kernels import species as ks
 
 pytestmark = pytest.mark.verification
@@ -220,14 +221,13 @@ def test_pcg_species_backend_refuses_migration():
         SpeciesOptions(salt_concentration=2.6e4, migration=True, linear_solver="multigrid")
 
 
-def test_remesh_keeping_the_cells_keeps_the_factorisations(monkeypatch):
+def test_remesh_keeping_the_cells_keeps_the_factorisations():
     """A new field whose electrolyte has the same cells, column by column, and the same
     interfaces (the layer moved up: a remesh) takes the old field's factorisations: its next
     step is the old field's next step with its kept factors, bit for bit, without factorising,
     and the step of a fresh SuperLU solve to the tolerance of assert_same_step's cells. A
     field whose layer changed (one cell more per column) or a narrow band (below
-    ADOPT_MIN_WORK) does not take them."""
-    from cellsim.fields import species as sp
+    adopt_factors' min_work, ADOPT_MIN_WORK by default) does not take them."""
     from cellsim.fields.grid import Grid
 
     def xyz(shift=0.0, n_salt=5):
@@ -244,10 +244,9 @@ def test_remesh_keeping_the_cells_keeps_the_factorisations(monkeypatch):
     old.step(3600.0, c, alloy, cath, T)
     assert old.n_factorisations == N_SPECIES
     assert not SpeciesField(xyz(0.01), opts).adopt_factors(old)  # narrow band: refactorise
-    monkeypatch.setattr(sp, "ADOPT_MIN_WORK", 0.0)
-    assert not SpeciesField(xyz(n_salt=6), opts).adopt_factors(old)
+    assert not SpeciesField(xyz(n_salt=6), opts).adopt_factors(old, min_work=0.0)
     new = SpeciesField(xyz(0.01), opts)
-    assert new.adopt_factors(old)
+    assert new.adopt_factors(old, min_work=0.0)
     T = T + 10.0  # the temperature moved in the step: the kept factors are stale
     a = new.step(3600.0, c, alloy, cath, T)
     assert new.n_factorisations == 0
@@ -267,10 +266,10 @@ def test_band_solve_of_rows_equals_one_row_at_a_time():
     band, lu = np.empty((n, 2 * bw + 1)), np.empty((n, 2 * bw + 1))
     ks.assemble_band(index, *coeffs, diag, bw, band)
     lu[:] = band
-    ks.band_lu(lu, bw)
+    la.band_lu(lu, bw)
     xs = rng.standard_normal((2, n))
     one = xs.copy()
     for t in range(2):
-        ks.band_lu_solve(lu, bw, one[t])
-    ks.band_lu_solve_rows(lu, bw, xs)
+        la.band_lu_solve(lu, bw, one[t])
+    la.band_lu_solve_rows(lu, bw, xs)
     assert np.array_equal(xs, one)
