@@ -17,8 +17,9 @@ SHORT = ['schedule.duration="4 d"']
 FIELD = ['numerics.model="lumped"', 'numerics.heat_paths="field"']
 # The field grid follows the moving layers in jumps of numerics.remesh_threshold (5 mm): between
 # two rebuilds its metal sits up to 5 mm below the inventories' depth that the lumped level uses
-# every step, which lowers the field's heater by 6-8 W (docs/uq.md, section 1). 0.25 mm is below
-# what a 1 h step deposits at 0.35-0.65 A/cm2 (0.5-0.9 mm): the grid follows the metal every step.
+# every step, which lowers the field's heater by 3-8 W (docs/uq.md, section 1). 0.25 mm is below
+# what a step deposits at 0.35-0.65 A/cm2 (0.5-0.9 mm per hour): the grid follows the metal every
+# step.
 EVERY_STEP = ['numerics.model="axisymmetric"', 'numerics.remesh_threshold="0.25 mm"']
 CORNER = ['geometry.acd="3 cm"', 'operation.current="3.9 kA"']  # the smallest heater of the sweep
 
