@@ -12,7 +12,8 @@ time, peak memory (ru_maxrss), the load average at start and end, and for the fi
   right-hand side and solution once; the species step its coefficients and fields once per
   impurity; the heat state arrays once) divided by the triad bandwidth measured in this run,
   and the ratio of the measured step to it;
-* with ``--threads 1 2``: ms per step with each solver-kernel thread count (kernels parallel
+* with ``--threads 1 2``: ms per step with each solver-kernel thread count, the threading
+  layer and OMP_WAIT_POLICY (PASSIVE unless set: cellsim.kernels.parallel) (kernels parallel
   on this grid whatever its size), and the speed-up against one thread.
 With ``--level 3d`` the campaign itself is profiled (``campaign_profile``: the whole run,
 every step, exclusive times of each part so nothing is counted twice): heat (the heat step
@@ -309,8 +310,15 @@ def thread_scaling(level: str, threads: list[int], steps: int = 8) -> dict:
         load[n] = os.getloadavg()[0]
     solvers.set_max_threads(None)
     base = out[threads[0]]
+    import numba
+
+    try:
+        layer = numba.threading_layer()  # known once a parallel kernel has run
+    except ValueError:
+        layer = None
     return {"ms_per_step": out, "cpu_ms_per_step": cpu, "load_1min": load,
-            "speedup": {n: base / v for n, v in out.items()}}
+            "speedup": {n: base / v for n, v in out.items()},
+            "threading_layer": layer, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
 
 
 def split_study(days: float = 8.0) -> dict:

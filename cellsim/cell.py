@@ -338,7 +338,7 @@ class Cell:
             return el.alf3_activity
         if el.composition_feedback:  # from the composition of the moment (cellsim.electrolyte)
             try:
-                return self.salt.fresh.alx3_activity(self.salt.masses(self.state), self.salt.log)
+                return self.salt.alx3_activity(self.state)
             except OutOfRange:
                 return self.salt_props.alx3_activity
         return min(el.alf3_activity * max(self.alf3_fraction(), 0.0) / self.alf3_w0, 1.0)
@@ -374,6 +374,7 @@ class Cell:
         and sludge; the derived quantities are then updated."""
         cfg, s, d = self.config, self.state, self.derived
         I = self.current
+        alloy_start = s.alloy.copy()  # the alloy of the step's start: the entrained composition
         heater, exchange = self.physics.step(self, dt)
         N_a, N_c = self._book_exchange(exchange)
         pw = self.pathways
@@ -417,7 +418,7 @@ class Cell:
                 s.alf3_added += makeup  # counted
                 s.alf3 = target
         self._purity_transfers(dt, N_a, N_c, N_co, pw.makeup(makeup, 0.0),
-                               (r_cathode - back) * dt * M_AL)
+                               (r_cathode - back) * dt * M_AL, alloy_start)
         self._salt_inclusions((r_cathode - back) * dt * M_AL)
         losses = s.losses
         losses["dissolved_metal"] += back * dt * M_AL
@@ -450,14 +451,18 @@ class Cell:
         self.physics.species.add(masses, where)
 
     def _purity_transfers(self, dt: float, N_a, N_c, N_co, makeup: np.ndarray,
-                          al_deposited: float) -> None:
+                          al_deposited: float, alloy_start: np.ndarray) -> None:
         """Co-dissolution, make-up salts, lining, entrainment and collectors over dt, and the
         origin tags of the electrolyte and the cathode metal (cellsim.purity.ledger)."""
         s, d, pw, M = self.state, self.derived, self.pathways, chemistry.MOLAR_MASS
         codissolved = N_co * dt * M
         lining = pw.lining(d.heat.ledge_thickness) * dt
         collectors = pw.collectors(s.cathode, d.cathode_depth) * dt
-        entrained = pw.entrainment(al_deposited, s.alloy)
+        # The alloy's composition at the step's start, as every other rate of the step: the
+        # alloy of the moment has lost the step's Al but not yet received the continuous feed
+        # that holds it at its level, so its impurity fractions are dt-biased (Cu +0.34 % per
+        # hour of step in the product; docs/campaign.md, Time step).
+        entrained = pw.entrainment(al_deposited, alloy_start)
         s.alloy[_IMP] -= codissolved
         s.alloy -= entrained
         s.cathode += entrained

@@ -282,7 +282,7 @@ def upgrade_config_fields(cls: type, fields: dict) -> dict:
     held before they moved to configs/materials/pot.toml), each lining layer's solid by the
     old rule, the schedule's renamed keys. Other classes are returned as they are."""
     from .config.loader import default_section
-    from .config.schema import Config, LiningLayer, Schedule
+    from .config.schema import Config, LiningLayer, Numerics, Schedule
 
     fields = dict(fields)
     if cls is Config and "materials" not in fields:
@@ -294,6 +294,10 @@ def upgrade_config_fields(cls: type, fields: dict) -> dict:
                          ("min_bath_liquid_fraction", "min_electrolyte_liquid_fraction")):
             if old in fields:
                 fields.setdefault(new, fields.pop(old))
+    elif cls is Numerics:  # keys added since (current_reuse): their defaults, the old behaviour
+        for f in dataclasses.fields(Numerics):
+            if f.name not in fields and f.default is not dataclasses.MISSING:
+                fields[f.name] = f.default
     return fields
 
 

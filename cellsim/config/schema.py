@@ -615,6 +615,12 @@ class Numerics:
                             lo=1, integer=True, default=2_000_000)
     linear_solver: LinearSolvers = section(LinearSolvers, "Linear solver of each field (field "
                                            "levels)", default=LinearSolvers())
+    current_reuse: float = number("Field levels: the last current solution is reused while no "
+                                  "electrolyte cell's conductivity has moved by more than this "
+                                  "fraction since it was solved (same grid and current; the voltage "
+                                  "terms then lag by at most this fraction of the electrolyte's ohmic "
+                                  "drop, docs/campaign.md); 0 solves every step",
+                                  lo=0.0, hi=0.01, default=1e-4)
 
 
 @dataclass(**_FROZEN)

@@ -102,6 +102,7 @@ class SaltProvider:
                          el.liquidus, el.specific_heat, el.alf3_activity)
         self.log = RangeLog()
         self._masses_of = (None, None)  # (inventories, masses) of the last ``masses`` call
+        self._activity_of = (None, None)  # (inventories, AlX3 activity) of the last one asked
         # co-deposited cations (purity.codeposition): their halide's column, or -1 (pro rata)
         p = config.purity
         cations = tuple(p.cation_salt_mole_fraction) if p.codeposition else ()
@@ -133,6 +134,15 @@ class SaltProvider:
         if key != self._masses_of[0]:
             self._masses_of = (key, self._masses(state.electrolyte_base, state.alf3, imp, deficit))
         return self._masses_of[1].copy()
+
+    def alx3_activity(self, state) -> float:
+        """AlX3 activity of the salt of ``state`` (``FreshElectrolyte.alx3_activity``; a step
+        asks up to three times for the same inventories: computed once for them)."""
+        m = self.masses(state)
+        key = self._masses_of[0]
+        if self._activity_of[0] is not key:
+            self._activity_of = (key, self.fresh.alx3_activity(m, self.log))
+        return self._activity_of[1]
 
     def _masses(self, base: float, alx3: float, impurities: np.ndarray, deficit: np.ndarray) -> np.ndarray:
         m = np.zeros(len(self.names))
@@ -192,7 +202,7 @@ class SaltProvider:
         n = float(np.sum(m / fresh.molar_mass))
         return SaltProperties(
             float(m.sum()), fresh.conductivity(m, self.log), rho, fresh.liquidus(m, self.log),
-            fresh.specific_heat(m), fresh.alx3_activity(m, self.log), float(m.sum()) / n,
+            fresh.specific_heat(m), self.alx3_activity(state), float(m.sum()) / n,
             float(m.sum()) / rho, x_mass, float(m[self._alx3_ix] / m.sum()))
 
     def effective_config(self, props: SaltProperties, layers: bool):

@@ -59,11 +59,6 @@ START_DAMPED_ITERATIONS = 40  # then at most this many more with under-relaxed h
 START_RELAXATION = 0.5  # the under-relaxation of those (FieldThermal.start)
 FROZEN_ACROSS = 0.01  # liquid fraction below which an electrolyte cell counts as frozen
 KINETICS_REBUILD_K = 2.0  # rebuild the electrode kinetics when the electrolyte mean drifts by this [K]
-# Reuse the current solution while no electrolyte cell's conductivity has moved by more than
-# this fraction since it was solved (same grid, same current): the voltage terms then lag by
-# at most this fraction of the electrolyte ohmic drop. Measured in docs/campaign.md; 0 solves
-# every step.
-CURRENT_REUSE_SIGMA = 1e-4
 _IMP = slice(1, None)  # impurities within ALL_ELEMENTS arrays
 
 
@@ -250,7 +245,8 @@ class FieldElectrical:
     def update(self, cell: CellView, thermal_provider: "FieldThermal") -> None:
         """Solve the current unless the last solution (same grid, same current, electrolyte
         mean within KINETICS_REBUILD_K of its kinetics) was computed with conductivities
-        within CURRENT_REUSE_SIGMA (relative, every electrolyte cell). Idempotent: the same
+        within ``numerics.current_reuse`` (relative, every electrolyte cell; 0: solve every
+        step). Idempotent: the same
         heat state (``FieldThermal.version``) and current give the same solution."""
         key = (thermal_provider.version, cell.current)
         if key == self._solution_key:
@@ -258,10 +254,11 @@ class FieldElectrical:
         hs = thermal_provider.heat_state
         sigma = self.sigma(hs)
         ref = self._sigma_ref
-        if not (ref is not None and ref[1] == cell.current and CURRENT_REUSE_SIGMA > 0.0
+        reuse = self.config.numerics.current_reuse
+        if not (ref is not None and ref[1] == cell.current and reuse > 0.0
                 and abs(self.mesh.electrolyte_mean(hs.T) - self._kin_T) <= KINETICS_REBUILD_K
                 and np.max(np.abs(sigma[self.mesh.sub_electrolyte] - ref[0][self.mesh.sub_electrolyte])
-                           / ref[0][self.mesh.sub_electrolyte]) <= CURRENT_REUSE_SIGMA):
+                           / ref[0][self.mesh.sub_electrolyte]) <= reuse):
             self.solution = self.solve(cell, hs, sigma)
             self._sigma_ref = (sigma, cell.current)
         self._solution_key = key

@@ -500,19 +500,24 @@ class HeatSolver:
             return None
         dd = np.ascontiguousarray(d, dtype=np.float64)
         k = len(hist)
-        av = np.empty((k,) + r.shape)
-        for i, v in enumerate(hist):
-            la.apply_shifted(g[0], g[1], g[2], dd, v, av[i])
-        flat_v = np.array([v.reshape(-1) for v in hist])
-        gram = flat_v @ av.reshape(k, -1).T
-        gram = 0.5 * (gram + gram.T)
-        rhs = flat_v @ r.reshape(-1)
+        flat = [v.reshape(-1) for v in hist]
+        gram, rhs = np.empty((k, k)), np.empty(k)
+        av = np.empty(r.shape)
+        for i, v in enumerate(hist):  # one operator product per vector, the rest dots
+            gram[i, i] = la.apply_shifted(g[0], g[1], g[2], dd, v, av)
+            fa = av.reshape(-1)
+            for j in range(i):
+                gram[i, j] = gram[j, i] = la.dot(flat[j], fa)
+            rhs[i] = la.dot(flat[i], np.ascontiguousarray(r).reshape(-1))
         w, u = np.linalg.eigh(gram)
         if not (np.all(np.isfinite(w)) and w[-1] > 0.0):
             return None
         keep = w > 1e-12 * w[-1]  # nearly dependent corrections: the pseudo-inverse
         c = u[:, keep] @ ((u[:, keep].T @ rhs) / w[keep])
-        return (c @ flat_v).reshape(r.shape)
+        x0 = c[0] * hist[0]
+        for ci, v in zip(c[1:], hist[1:]):
+            x0 += ci * v
+        return x0
 
     def adopt_history(self, other: "HeatSolver") -> None:
         """Start from the solve history of the solver of the previous grid (a remesh: the
@@ -534,11 +539,14 @@ class HeatSolver:
         dw = self._dw_last
         if dw is None or dw.shape != T.shape:
             return self.lin_rtol
-        slope = float(np.sum(cw * dw))
+        fc = cw.reshape(-1)
+        slope = la.dot(fc, dw.reshape(-1))
         if not slope > 0.0:
             return self.lin_rtol
-        dP = abs(heater.set_point - float(np.sum(cw * (T + dT)))) / slope
-        size = dP * root_n * float(np.sqrt(np.sum(qh * qh)))
+        mean = la.dot(fc, np.ascontiguousarray(T).reshape(-1)) + la.dot(fc, dT.reshape(-1))
+        dP = abs(heater.set_point - mean) / slope
+        fq = qh.reshape(-1)
+        size = dP * root_n * float(np.sqrt(la.dot(fq, fq)))
         if size == 0.0:
             return self.lin_rtol_max
         return min(max(0.25 * target / size, self.lin_rtol), self.lin_rtol_max)

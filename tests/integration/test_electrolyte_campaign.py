@@ -56,4 +56,8 @@ def test_rz_salt_moves_conductivity_acd_and_voltage(rz, rz_fixed):
     drop = s["voltage_electrolyte_ohmic"][-1] / f["voltage_electrolyte_ohmic"][-1]
     expected = (s["acd"][-1] / f["acd"][-1]) / kappa_ratio
     assert drop == pytest.approx(expected, rel=0.03)
-    assert abs(s["cell_voltage"][-1] - f["cell_voltage"][-1]) > 0.005
+    # and the cell voltage moves with it (a few mV: 4.4 at 1.5 h steps, above 5 at 1 h, as the last
+    # record falls in the renewal cycle), the other terms nearly unchanged
+    d_ohmic = s["voltage_electrolyte_ohmic"][-1] - f["voltage_electrolyte_ohmic"][-1]
+    d_cell = s["cell_voltage"][-1] - f["cell_voltage"][-1]
+    assert abs(d_cell) > 0.002 and d_cell == pytest.approx(d_ohmic, rel=0.3)

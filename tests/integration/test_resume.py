@@ -87,13 +87,14 @@ OLD = ['schedule.duration="2 d"', 'numerics.checkpoint_interval="1 d"', 'numeric
 def test_checkpoint_without_materials_resumes_as_the_uninterrupted_run(tmp_path, monkeypatch):
     """A checkpoint written before the configuration had [materials] (and before lining
     layers named their solid) resumes with the packaged materials, the values the code held
-    then: the result is the uninterrupted run's, bit for bit."""
-    from cellsim.config.schema import Config, LiningLayer
+    then (and without numerics keys added since, which take their defaults: the behaviour
+    they had): the result is the uninterrupted run's, bit for bit."""
+    from cellsim.config.schema import Config, LiningLayer, Numerics
 
     cfg = load_config("rusal-3kA", OLD)
     whole = _run_to_file(cfg, tmp_path / "whole.h5")
     with monkeypatch.context() as mp:
-        _old_format(mp, {Config: ("materials",), LiningLayer: ("material",)})
+        _old_format(mp, {Config: ("materials",), LiningLayer: ("material",), Numerics: ("current_reuse",)})
         with pytest.raises(Interrupt):
             _run_to_file(cfg, tmp_path / "cut.h5", stop_at=1.2 * 86400)
     with h5py.File(tmp_path / "cut.h5.ckpt") as h5:  # the old layout: no materials stored

@@ -273,3 +273,27 @@ def test_band_solve_of_rows_equals_one_row_at_a_time():
         la.band_lu_solve(lu, bw, one[t])
     la.band_lu_solve_rows(lu, bw, xs)
     assert np.array_equal(xs, one)
+
+
+@pytest.mark.parametrize("solver", ["band", "sparse", "multigrid"])
+def test_a_dropped_field_is_freed_without_the_cycle_collector(solver):
+    """A species field and its backend form no reference cycle (the backend holds a weak proxy
+    of its field): the last reference dropped, the field is freed at once, as a remesh drops
+    the previous field, with the cyclic garbage collector off."""
+    import gc
+    import weakref
+
+    field = SpeciesField(layered(), SpeciesOptions(salt_concentration=2700.0 / 0.1034, linear_solver=solver))
+    c = field.uniform(np.linspace(0.0, 3.0, N_SPECIES))
+    alloy = MetalPool(np.array([3e3, 5e2, 4e2, 2e2, 1e2, 60.0, 1.0]), 9e4, 0.06)
+    cath = MetalPool(np.full(N_SPECIES, 0.5), 8.7e4, 0.03)
+    field.step(3600.0, c, alloy, cath, 1000.0 + 400.0 * field.grid.centres(2)[None, None, :])
+    ref = weakref.ref(field)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del field
+        assert ref() is None
+    finally:
+        if enabled:
+            gc.enable()
