@@ -10,7 +10,7 @@ For every commit named, the tree (``git archive``) is laid out as an installed p
 from there by a child process (PYTHONPATH, NUMBA_NUM_THREADS=1, ``nice``); each tree's Numba
 cache is filled by one run of each measure first (not counted). Then, per repetition and pair, parent and merge run one
 after the other (the order alternating between repetitions): the r-z campaign of rusal-3kA
-over --days (CPU seconds of ``run_campaign``) and, for pairs marked ``3d``, a quarter day of the
+over --days (CPU seconds of ``run_campaign``) and, for pairs marked ``3d``, a day of the
 3D level (median CPU per step after the first). Prints one JSON line per run and a table of
 merge/parent ratios (median over repetitions) with the load average seen. The default pairs
 are the arch merges of main (git log --merges | grep arch).
@@ -87,12 +87,12 @@ def main() -> None:
         for c in (pa, me):      # kernels first called late (remesh, taps) compile there
             run(sites[c], "rz", a.days)
             if d3:
-                run(sites[c], "3d", 0.25)
+                run(sites[c], "3d", 1.0)
     rows = {}
     for rep in range(a.reps):
         for pa, me, d3 in pairs:
             order = (pa, me) if rep % 2 == 0 else (me, pa)
-            for mode, days in [("rz", a.days)] + ([("3d", 0.25)] if d3 else []):
+            for mode, days in [("rz", a.days)] + ([("3d", 1.0)] if d3 else []):
                 for c in order:
                     r = dict(run(sites[c], mode, days), commit=c, rep=rep)
                     print(json.dumps(r), flush=True)

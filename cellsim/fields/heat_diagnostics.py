@@ -43,12 +43,13 @@ def ledge_thickness(pot, frac: np.ndarray) -> float:
 
 
 def shell_temperature(pot, T: np.ndarray, balance=None) -> float:
-    """Shell temperature [K] of a PotModel. r-z: mean of the outer column of cells
-    (unweighted); 3D: the mean outer surface temperature that sheds the side loss of
+    """Shell temperature [K] of a PotModel. r-z: mean of the outer column of cells over the
+    height, each cell weighted by its outer face area (2 pi R dz, so by dz: a graded mesh's
+    fine cells at the layer faces do not count more); 3D: the mean outer surface temperature that sheds the side loss of
     ``balance`` by convection and radiation over ``outer_side_area`` (Newton; a staircase
     shell has no cell at the surface)."""
     if pot.grid.geometry == "rz":
-        return float(np.mean(T[-1, 0, :]))
+        return float(np.average(T[-1, 0, :], weights=pot.grid.widths(2)))
     q = face_losses(balance)["side"] / pot.outer_side_area
     ts, ta, es = pot.ambient + 50.0, pot.ambient, pot.emissivity * STEFAN_BOLTZMANN
     for _ in range(50):

@@ -126,3 +126,19 @@ def test_graded_rz_mesh_splits_and_merges(cell, sets):
         side = [8, 12 if sets else 8, 6, 2]  # a 30 cm layer: 20, capped at 12
         assert [potmod._lining_cells_rz(L.thickness) for L in config.lining.side] == side
         assert g["default"].shape == (8 + 16 + sum(side), 1, 68)
+
+
+def test_rz_shell_temperature_is_the_height_mean_of_the_outer_column(config):
+    """The r-z shell temperature weighs each outer cell by its outer face (2 pi R dz), so a
+    temperature linear in height gives its value at mid-height whatever the grading (the
+    midpoint rule is exact for a linear function); an unweighted mean of the graded column's
+    cells would not (its fine cells sit at the layer faces)."""
+    from cellsim.fields.heat_diagnostics import shell_temperature
+
+    pot = build_pot(config, "default", geometry="rz")
+    zf = pot.grid.faces[2]
+    zc = 0.5 * (zf[1:] + zf[:-1])
+    T = np.broadcast_to(400.0 + 50.0 * zc, pot.grid.shape).copy()
+    mid = 400.0 + 50.0 * 0.5 * (zf[0] + zf[-1])
+    assert shell_temperature(pot, T) == pytest.approx(mid, rel=1e-13)
+    assert abs(np.mean(T[-1, 0, :]) - mid) > 1e-3  # the grading makes the plain mean differ
