@@ -212,13 +212,10 @@ class HeatSolver:
         self.loss_groups = {k: (_side(s)[2], m) for k, (s, m) in loss_groups.items()}
         self._g_cache = (None, None)
         self._dw_last = None  # last heater response (A + D)^-1 q_heater (warm start)
-        # 3D (iterative solves): the first Newton corrections of the last steps, which start
-        # the next step's (Galerkin), and the heater response solved only as
-        # accurately as the Newton test needs; 2D direct solves take neither (they converge
-        # in one or two iterations from any start)
+        # iterative solves (``_adaptive``): the first Newton corrections of the last steps,
+        # which start the next step's (Galerkin), and the heater response of the last grid
         self._dT_hist = []
         self._dw_adopted = None
-        self._adaptive = grid.shape[0] > 1 and grid.shape[1] > 1
         c_s, c_l, t_s, t_l, lat = (a.reshape(grid.shape) for a in self._flat)
         self._h_liq = c_s * (t_l - t_s) + lat
         # region sums of the sources (balance): flat cell indices by region id, once
@@ -487,6 +484,14 @@ class HeatSolver:
                 X = X + dT
         raise ConvergenceError(f"heat: Newton did not converge in {self.max_newton} iterations "
                                f"(residual {np.sum(np.abs(r)):.3e} W)")
+
+    @property
+    def _adaptive(self) -> bool:
+        """Whether the linear solves are iterative (3D by default): they then start each step's
+        first correction from the last steps' (Galerkin) and solve the heater response only
+        as accurately as the Newton test needs. A direct LU solve (r-z by default) takes
+        neither: it is exact from any start."""
+        return self.linear.kind != "lu"
 
     def _galerkin_start(self, g, d, r, basis):
         """Initial guess of a linear solve (A + D) x = r: the combination V c of the vectors

@@ -142,3 +142,5 @@ def test_remeshed_solver_adopts_the_history_and_r_z_keeps_none():
     rz = Grid("rz", (grid.faces[0], np.array([0.0, 2 * np.pi]), grid.faces[2]), grid.material[:, :1].copy(),
               grid.regions)
     assert not HeatSolver(rz, HeatProperties.constant(rz.shape, 1.0, 1e6), {})._adaptive
+    # the policy follows the solver, not the geometry: iterative r-z solves take it too
+    assert HeatSolver(rz, HeatProperties.constant(rz.shape, 1.0, 1e6), {}, solver="multigrid")._adaptive
