@@ -69,11 +69,17 @@ class Physics:
         self.electrical.update(cell, self.thermal)
         return self.thermal.operating_point(cell, layers, self.electrical), electrolyte
 
-    def step(self, cell: CellView, dt: float) -> tuple[float, ExchangeStep]:
-        """Advance heat and species over dt: (heater power applied [W], the exchange)."""
+    def step(self, cell: CellView, dt: float,
+             alloy_feed: np.ndarray | None = None) -> tuple[float, ExchangeStep]:
+        """Advance heat and species over dt: (heater power applied [W], the exchange).
+        ``alloy_feed`` [kg/s per IMPURITIES element]: the continuous feed into the alloy over
+        the step, a source inside the species' implicit exchange (None: no feed)."""
         temperature = self.thermal.step_temperature(cell)
         heater = self.thermal.advance(cell, dt, self.electrical)
-        return heater, self.species.exchange(cell, dt, temperature, self.electrical)
+        if alloy_feed is None:
+            return heater, self.species.exchange(cell, dt, temperature, self.electrical)
+        return heater, self.species.exchange(cell, dt, temperature, self.electrical,
+                                             alloy_feed=alloy_feed)
 
     def configure(self, config) -> None:
         """The configuration of the moment (the electrolyte's properties from its composition,

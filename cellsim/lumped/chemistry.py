@@ -69,13 +69,15 @@ def film_conductance(area: float, S: np.ndarray, k_salt: float, k_metal: float) 
 
 
 def exchange_step(n_alloy, n_salt, n_cath, V_alloy, V_salt, V_cath, S_anode, S_cathode,
-                  g_anode, g_cathode, dt):
+                  g_anode, g_cathode, dt, feed_alloy=None):
     """One backward-Euler step of the three-pool exchange for every impurity.
 
     Parameters are arrays over IMPURITIES: moles in each pool [mol], the pools' volumes [m3]
     (scalars), partition coefficients S (salt/metal molar-concentration ratios) and film
-    conductances g [m3/s]; dt [s]. Returns the new moles (alloy, salt, cathode) and the mean
-    fluxes over the step, alloy->salt and salt->cathode [mol/s].
+    conductances g [m3/s]; dt [s]; ``feed_alloy`` [mol/s] (None: none): a source into the
+    alloy over the step (the continuous scrap feed), dn/dt = M n + f, solved in the same
+    implicit step, (I - dt M) n_new = n_old + dt f. Returns the new moles (alloy, salt,
+    cathode) and the mean fluxes over the step, alloy->salt and salt->cathode [mol/s].
     """
     k = len(n_alloy)
     a = g_anode * S_anode / V_alloy  # alloy -> salt, per mol in alloy [1/s]
@@ -88,8 +90,11 @@ def exchange_step(n_alloy, n_salt, n_cath, V_alloy, V_salt, V_cath, S_anode, S_c
     M[:, 2, 1], M[:, 2, 2] = c, -d
     lhs = np.eye(3)[None, :, :] - dt * M
     old = np.stack([n_alloy, n_salt, n_cath], axis=1)
-    new = np.linalg.solve(lhs, old[:, :, None])[:, :, 0]
-    flux_anode = (old[:, 0] - new[:, 0]) / dt
+    rhs = old.copy()
+    if feed_alloy is not None:
+        rhs[:, 0] += dt * feed_alloy
+    new = np.linalg.solve(lhs, rhs[:, :, None])[:, :, 0]
+    flux_anode = (rhs[:, 0] - new[:, 0]) / dt
     flux_cathode = (new[:, 2] - old[:, 2]) / dt
     return new[:, 0], new[:, 1], new[:, 2], flux_anode, flux_cathode
 

@@ -199,7 +199,11 @@ class FilmExchange(Stateless):
     def add(self, masses: np.ndarray, where: str = "electrolyte") -> None:
         """Nothing to do: the cell's inventory is the only representation."""
 
-    def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
+    def exchange(self, cell: CellView, dt: float, temperature, electrical_provider,
+                 alloy_feed: np.ndarray | None = None) -> ExchangeStep:
+        """One backward-Euler step of the three pools; ``alloy_feed`` [kg/s per IMPURITIES
+        element]: the continuous feed into the alloy over the step, a source of the same
+        implicit system."""
         cfg, s, d = cell.config, cell.state, cell.derived
         T, area = temperature, cfg.geometry.area
         el = cfg.electrolyte
@@ -226,7 +230,8 @@ class FilmExchange(Stateless):
                                          cfg.cathode_metal.metal_mass_transfer_coefficient)
         n_a, n_s, n_c, N_a, N_c = chemistry.exchange_step(
             s.alloy[_IMP] / mol_imp, s.electrolyte / mol_imp, s.cathode[_IMP] / mol_imp,
-            V_alloy, V_electrolyte, V_cath, S_a, S_c, g_a, g_c, dt)
+            V_alloy, V_electrolyte, V_cath, S_a, S_c, g_a, g_c, dt,
+            None if alloy_feed is None else alloy_feed / mol_imp)
         return ExchangeStep(n_a * mol_imp, n_s * mol_imp, n_c * mol_imp, N_a, N_c)
 
 
