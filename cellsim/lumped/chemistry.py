@@ -23,6 +23,8 @@ the stiff (S >> 1 or << 1) cases.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..elements import ELEMENTS, IMPURITIES, delta_E
@@ -51,6 +53,10 @@ def interface_ratio(T: float, family: str, offsets: dict, a_alx3: float, a_al: f
 
 def exchange_potentials(T, family: str, offsets: dict, equilibria: str = "fixed_1000K") -> np.ndarray:
     """delta_E [V] of each impurity vs Al (array over IMPURITIES; see :func:`interface_ratio`)."""
+    if equilibria == "janaf" and np.ndim(T) == 0 and math.isfinite(T):
+        # one scalar temperature (the lumped level, every step): every element's table at
+        # once, in np.interp's arithmetic (the same values as delta_E element by element)
+        return _janaf_table(family).at(float(T)) + _offsets(offsets)
     if equilibria == "janaf":
         from ..purity.equilibria import delta_E as delta_E_T
 
@@ -61,6 +67,53 @@ def exchange_potentials(T, family: str, offsets: dict, equilibria: str = "fixed_
     else:
         dE = np.array([delta_E(s, family) + offsets.get(s, 0.0) for s in IMPURITIES])
     return dE
+
+
+class _JanafTable:
+    """delta_E of every impurity (cellsim.purity.equilibria.delta_E) at the table's nodes, as
+    one (nodes, impurities) array; an element without a table is constant (its row repeats)."""
+
+    def __init__(self, family: str):
+        from ..purity.equilibria import T_NODES, delta_E as delta_E_T
+
+        self.nodes = T_NODES
+        self.values = np.stack([np.broadcast_to(np.asarray(delta_E_T(s, family, T_NODES), dtype=float),
+                                                T_NODES.shape) for s in IMPURITIES], axis=1)
+        self.slopes = None
+
+    def at(self, T: float) -> np.ndarray:
+        """np.interp(T, nodes, column) of every column: the end values outside, the node's
+        value on a node, else slope (T - x_j) + f_j with slope (f_j+1 - f_j) / (x_j+1 - x_j)."""
+        x, f = self.nodes, self.values
+        if T <= x[0]:
+            return f[0].copy()
+        if T >= x[-1]:
+            return f[-1].copy()
+        j = int(np.searchsorted(x, T, side="right")) - 1
+        if x[j] == T:
+            return f[j].copy()
+        slope = (f[j + 1] - f[j]) / (x[j + 1] - x[j])
+        return slope * (T - x[j]) + f[j]
+
+
+_JANAF: dict[str, _JanafTable] = {}
+_OFFSETS: dict = {}
+
+
+def _janaf_table(family: str) -> _JanafTable:
+    table = _JANAF.get(family)
+    if table is None:
+        table = _JANAF[family] = _JanafTable(family)
+    return table
+
+
+def _offsets(offsets: dict) -> np.ndarray:
+    """The potential offsets of every impurity as an array (0 where none is given)."""
+    key = tuple(sorted(offsets.items()))
+    out = _OFFSETS.get(key)
+    if out is None:
+        out = _OFFSETS[key] = np.array([offsets.get(s, 0.0) for s in IMPURITIES])
+    return out
 
 
 def film_conductance(area: float, S: np.ndarray, k_salt: float, k_metal: float) -> np.ndarray:

@@ -89,3 +89,21 @@ def test_sludge_excess_brings_the_element_to_its_solubility():
     e = chemistry.sludge_excess(m_fe, M, w, r)
     assert (m_fe - e) / (M - e * (1 + r)) == pytest.approx(w, rel=1e-12)
     assert chemistry.sludge_excess(1.0, 200.0, w, r) == 0.0
+
+
+@pytest.mark.parametrize("family", ["fluoride", "chloride"])
+def test_janaf_potentials_at_one_temperature_are_delta_E_element_by_element(family):
+    """exchange_potentials with a scalar temperature (all elements' tables at once) returns
+    exactly delta_E(T) + offset of each element (np.interp of its table): on the nodes,
+    between them, outside the table."""
+    from cellsim.elements import IMPURITIES as IMP
+    from cellsim.purity.equilibria import T_NODES, delta_E as delta_E_T
+
+    offsets = {"Fe": 0.013, "Ti": -0.02}
+    rng = np.random.default_rng(1)
+    temps = np.concatenate([T_NODES, [700.0, 799.999, 1300.0001, 1500.0],
+                            rng.uniform(800.0, 1300.0, 200)])
+    for T in temps:
+        fast = chemistry.exchange_potentials(float(T), family, offsets, "janaf")
+        ref = np.array([float(delta_E_T(s, family, float(T))) + offsets.get(s, 0.0) for s in IMP])
+        assert np.array_equal(fast, ref), (T, fast - ref)
