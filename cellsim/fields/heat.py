@@ -491,7 +491,7 @@ class HeatSolver:
         first correction from the last steps' (Galerkin) and solve the heater response only
         as accurately as the Newton test needs. A direct LU solve (r-z by default) takes
         neither: it is exact from any start."""
-        return self.linear.kind != "lu"
+        return not self.linear.direct
 
     def _galerkin_start(self, g, d, r, basis):
         """Initial guess of a linear solve (A + D) x = r: the combination V c of the vectors
@@ -528,7 +528,10 @@ class HeatSolver:
         """Start from the solve history of the solver of the previous grid (a remesh: the
         layers moved, the cell counts stayed): its first Newton corrections and heater
         response, used only through ``_galerkin_start`` (never a worse start than zero).
-        2D direct solves keep none."""
+        2D direct solves keep none (the last grid's factorisation would precondition the
+        new operator: with the layers moved by the 5 mm of numerics.remesh_threshold it
+        doubled the PCG iterations of a 45-day r-z campaign, more than a new band Cholesky
+        costs)."""
         if self._adaptive and other._adaptive:
             self._dT_hist = [v for v in other._dT_hist if v.shape == self.grid.shape]
             dw = other._dw_last if other._dw_last is not None else other._dw_adopted
