@@ -132,24 +132,29 @@ def exchange_step(n_alloy, n_salt, n_cath, V_alloy, V_salt, V_cath, S_anode, S_c
     implicit step, (I - dt M) n_new = n_old + dt f. Returns the new moles (alloy, salt,
     cathode) and the mean fluxes over the step, alloy->salt and salt->cathode [mol/s].
     """
-    k = len(n_alloy)
     a = g_anode * S_anode / V_alloy  # alloy -> salt, per mol in alloy [1/s]
     b = g_anode / V_salt  # salt -> alloy, per mol in salt
     c = g_cathode / V_salt  # salt -> cathode
     d = g_cathode * S_cathode / V_cath  # cathode -> salt
-    M = np.zeros((k, 3, 3))
-    M[:, 0, 0], M[:, 0, 1] = -a, b
-    M[:, 1, 0], M[:, 1, 1], M[:, 1, 2] = a, -(b + c), d
-    M[:, 2, 1], M[:, 2, 2] = c, -d
-    lhs = np.eye(3)[None, :, :] - dt * M
-    old = np.stack([n_alloy, n_salt, n_cath], axis=1)
-    rhs = old.copy()
-    if feed_alloy is not None:
-        rhs[:, 0] += dt * feed_alloy
-    new = np.linalg.solve(lhs, rhs[:, :, None])[:, :, 0]
-    flux_anode = (rhs[:, 0] - new[:, 0]) / dt
-    flux_cathode = (new[:, 2] - old[:, 2]) / dt
-    return new[:, 0], new[:, 1], new[:, 2], flux_anode, flux_cathode
+    # I - dt M is tridiagonal, its columns' off-diagonals summing to less than their diagonal
+    # (M's columns sum to zero): Gaussian elimination without pivoting (what a pivoting LU
+    # does on it too), every element at once
+    r0 = n_alloy if feed_alloy is None else n_alloy + dt * feed_alloy
+    d0, u0 = 1.0 + dt * a, -(dt * b)
+    l1, d1, u1 = -(dt * a), 1.0 + dt * (b + c), -(dt * d)
+    l2, d2 = -(dt * c), 1.0 + dt * d
+    m1 = l1 / d0
+    d1 = d1 - m1 * u0
+    r1 = n_salt - m1 * r0
+    m2 = l2 / d1
+    d2 = d2 - m2 * u1
+    r2 = n_cath - m2 * r1
+    x2 = r2 / d2
+    x1 = (r1 - u1 * x2) / d1
+    x0 = (r0 - u0 * x1) / d0
+    flux_anode = (r0 - x0) / dt
+    flux_cathode = (x2 - n_cath) / dt
+    return x0, x1, x2, flux_anode, flux_cathode
 
 
 def sludge_excess(mass_element: float, mass_total: float, solubility: float, al_ratio: float) -> float:
