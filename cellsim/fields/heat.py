@@ -51,6 +51,10 @@ class HeatProperties:
 
     k_solid, k_liquid [W/(m K)]; c_solid, c_liquid = rho c_p [J/(m3 K)]; t_solidus <=
     t_liquidus [K]; latent = rho L [J/m3] (0: no phase change in that cell).
+    k_z_factor: None (isotropic) or a cell array multiplying the conductivity on the z faces
+    of each cell, for cells whose layers run along z but cross the cell in x or y (a 3D
+    staircase cylinder's side lining: the series mix of its layers across, their parallel
+    mix along z; cellsim.fields.pot). It must be 1 on the cells of the z boundaries.
     """
 
     k_solid: np.ndarray
@@ -60,6 +64,7 @@ class HeatProperties:
     t_solidus: np.ndarray
     t_liquidus: np.ndarray
     latent: np.ndarray
+    k_z_factor: np.ndarray | None = None
 
     @classmethod
     def constant(cls, shape, k, c) -> "HeatProperties":
@@ -199,6 +204,11 @@ class HeatSolver:
                  loss_groups: dict | None = None, solver: str = "auto", rtol: float = 1e-11,
                  max_newton: int = 60, lin_rtol: float = 1e-10, lin_rtol_max: float = LIN_RTOL_MAX):
         self.grid, self.props = grid, props
+        kz = props.k_z_factor
+        if kz is not None and (np.any(kz[:, :, 0] != 1.0) or np.any(kz[:, :, -1] != 1.0)):
+            raise ValueError("HeatProperties.k_z_factor must be 1 on the cells of the z boundaries "
+                             "(their boundary half cells take the isotropic conductivity)")
+        self._kz = None if kz is None else np.ascontiguousarray(kz, dtype=np.float64)
         self.films = films or {}
         self.volumes = grid.volumes()
         self.areas = [grid.face_areas(a) for a in range(3)]
@@ -296,7 +306,8 @@ class HeatSolver:
         g = []
         for a in range(3):
             ga = np.zeros(self.areas[a].shape)
-            fv.interior_conductances(k, self.grid.widths(a), self.areas[a], a, ga)
+            ka = k * self._kz if a == 2 and self._kz is not None else k
+            fv.interior_conductances(ka, self.grid.widths(a), self.areas[a], a, ga)
             h = self.films.get(a)
             if h is not None:
                 with np.errstate(divide="ignore"):
