@@ -421,10 +421,7 @@ class HeatSolver:
             else:
                 q += np.broadcast_to(s, shape)
         if heater is not None:
-            hv = np.where(heater.region, self.volumes, 0.0)
-            qh = hv / hv.sum()
-            cv = np.where(heater.control, self.volumes, 0.0)
-            cw = cv / cv.sum()
+            qh, cw = self._heater_weights(heater)
         else:
             P = 0.0
         demand = P
@@ -477,8 +474,7 @@ class HeatSolver:
             if heater is not None:
                 # the response to the heater pattern changes little between iterations and
                 # steps: the last one starts the solve
-                rtol_h = self._heater_rtol(heater, T, dT, cw, qh, target, root_n) if self._adaptive \
-                    else self.lin_rtol
+                rtol_h = self._heater_rtol(heater, T, dT, cw, qh, target, root_n)
                 x0 = self._warm(self._dw_last, shape)
                 if x0 is None and self._dw_adopted is not None:  # the response on the last grid
                     x0 = self._galerkin_start(g, d, qh, [self._dw_adopted])
@@ -496,13 +492,28 @@ class HeatSolver:
         raise ConvergenceError(f"heat: Newton did not converge in {self.max_newton} iterations "
                                f"(residual {np.sum(np.abs(r)):.3e} W)")
 
+    def _heater_weights(self, heater: Heater) -> tuple[np.ndarray, np.ndarray]:
+        """(heater power share per cell, control-region volume weights) of ``heater``, kept
+        while the same heater is passed (a field holds one per grid)."""
+        cached = getattr(self, "_heater_cache", None)
+        if cached is not None and cached[0] is heater:
+            return cached[1], cached[2]
+        hv = np.where(heater.region, self.volumes, 0.0)
+        qh = hv / hv.sum()
+        cv = np.where(heater.control, self.volumes, 0.0)
+        cw = cv / cv.sum()
+        self._heater_cache = (heater, qh, cw)
+        return qh, cw
+
     @property
     def _adaptive(self) -> bool:
         """Whether the linear solves are iterative (3D by default): they then start each step's
-        first correction from the last steps' (Galerkin) and solve the heater response only
-        as accurately as the Newton test needs. A direct LU solve (r-z by default) takes
-        neither: it is exact from any start."""
-        return self.linear.kind != "lu"
+        first correction from the last steps' (Galerkin). A direct solve (r-z by default)
+        does not: it is exact from any start. Both solve the heater response only as
+        accurately as the Newton test needs (``_heater_rtol``): with a kept factorisation of
+        earlier coefficients the last response then often passes as it is (r-z, 45 d: 3500
+        instead of 4260 PCG iterations of the heat solves, the same Newton iterations)."""
+        return not self.linear.direct
 
     def _galerkin_start(self, g, d, r, basis):
         """Initial guess of a linear solve (A + D) x = r: the combination V c of the vectors
@@ -539,7 +550,11 @@ class HeatSolver:
         """Start from the solve history of the solver of the previous grid (a remesh: the
         layers moved, the cell counts stayed): its first Newton corrections and heater
         response, used only through ``_galerkin_start`` (never a worse start than zero).
-        2D direct solves keep none."""
+        2D direct solves keep none: the last grid's factorisation as the preconditioner of
+        the new operator doubled the PCG iterations of a 45-day r-z campaign (layers moved by
+        the 5 mm of numerics.remesh_threshold), and rebuilt at every step it took 4.4
+        iterations per solve against 1.4 (the heater response is solved to 1e-10), more than
+        a new band Cholesky costs (docs/campaign.md, Speed)."""
         if self._adaptive and other._adaptive:
             self._dT_hist = [v for v in other._dT_hist if v.shape == self.grid.shape]
             dw = other._dw_last if other._dw_last is not None else other._dw_adopted

@@ -220,17 +220,7 @@ def _segments(parts, scale):
             n = max(2, int(round(n * scale)))
             new = list(x0 + thick * np.arange(1, n + 1) / n)
         else:
-            f = _graded_unit(n, part[3])
-            if scale >= 1.0:
-                m = int(round(scale))
-                if abs(m - scale) > 1e-12:
-                    raise ValueError(f"a graded mesh refines by whole splits, not by {scale!r}")
-                f = np.concatenate(([0.0], (f[:-1, None] + np.diff(f)[:, None] * np.arange(1, m + 1) / m).ravel()))
-            else:
-                m = int(round(1.0 / scale))
-                if abs(m * scale - 1.0) > 1e-12 or n % m:
-                    raise ValueError(f"a graded part of {n} cells cannot be coarsened by {scale!r}")
-                f = f[::m]
+            f = _graded_scaled(n, part[3], scale)
             n = f.size - 1
             new = list(x0 + thick * f[1:])
             new[-1] = x0 + thick
@@ -239,14 +229,37 @@ def _segments(parts, scale):
     return np.array(faces), np.array(ids)
 
 
+@functools.lru_cache(maxsize=64)
+def _graded_scaled(n: int, ratio: float, scale: float) -> np.ndarray:
+    """The faces on [0, 1] of a graded part of n cells at scale 1 (``_graded_unit``) at
+    ``scale`` (``_segments``); cached: a remesh asks for the same parts again, only their
+    thicknesses change. Read-only."""
+    f = _graded_unit(n, ratio)
+    if scale >= 1.0:
+        m = int(round(scale))
+        if abs(m - scale) > 1e-12:
+            raise ValueError(f"a graded mesh refines by whole splits, not by {scale!r}")
+        f = np.concatenate(([0.0], (f[:-1, None] + np.diff(f)[:, None] * np.arange(1, m + 1) / m).ravel()))
+    else:
+        m = int(round(1.0 / scale))
+        if abs(m * scale - 1.0) > 1e-12 or n % m:
+            raise ValueError(f"a graded part of {n} cells cannot be coarsened by {scale!r}")
+        f = f[::m].copy()
+    f.flags.writeable = False
+    return f
+
+
+@functools.lru_cache(maxsize=64)
 def _graded_unit(n: int, ratio: float) -> np.ndarray:
     """n + 1 faces on [0, 1]: widths growing geometrically from both ends to the middle, the
-    largest ``ratio`` times the end ones (symmetric)."""
+    largest ``ratio`` times the end ones (symmetric); cached (every remesh asks for the same
+    few), read-only."""
     half = (n - 1) // 2
     q = ratio ** (1.0 / half) if half > 0 else 1.0
     w = q ** np.minimum(np.arange(n), n - 1 - np.arange(n))
     f = np.concatenate(([0.0], np.cumsum(w))) / w.sum()
     f[-1] = 1.0
+    f.flags.writeable = False
     return f
 
 
