@@ -10,11 +10,13 @@ level, Lie splitting lagged by one step at the field levels):
   ``numerics.remesh_threshold`` (each provider maps its fields), the electrical update
   (field: the current on the present temperature), then the thermal operating point;
 * ``step``: the temperature the species will see (start of step), the heat step with the
-  sources of the start of the step, then the species exchange.
+  sources of the start of the step, then the species exchange (on a large grid the two at
+  once, in two threads: ``Physics.step``).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,10 +72,39 @@ class Physics:
         return self.thermal.operating_point(cell, layers, self.electrical), electrolyte
 
     def step(self, cell: CellView, dt: float) -> tuple[float, ExchangeStep]:
-        """Advance heat and species over dt: (heater power applied [W], the exchange)."""
+        """Advance heat and species over dt: (heater power applied [W], the exchange).
+
+        Both read the start of the step only (the species the temperature field before the
+        heat step, which makes a new one), so on a grid large enough
+        (``Mesh.concurrent_steps``) the species step runs in a second Python
+        thread while the heat step runs in this one (the kernels release the GIL): the same
+        operations, the same numbers, in less wall time when a second core is free."""
         temperature = self.thermal.step_temperature(cell)
+        if self.mesh is not None and self.mesh.concurrent_steps():
+            return self._step_overlapped(cell, dt, temperature)
         heater = self.thermal.advance(cell, dt, self.electrical)
         return heater, self.species.exchange(cell, dt, temperature, self.electrical)
+
+    def _step_overlapped(self, cell: CellView, dt: float, temperature) -> tuple[float, ExchangeStep]:
+        """``step`` with the species exchange in a worker thread; an error of either step is
+        raised here (the heat step's first, as when they run in turn)."""
+        out: dict = {}
+
+        def species():
+            try:
+                out["exchange"] = self.species.exchange(cell, dt, temperature, self.electrical)
+            except BaseException as exc:  # re-raised in the calling thread
+                out["error"] = exc
+
+        worker = threading.Thread(target=species, name="cellsim-species-step", daemon=True)
+        worker.start()
+        try:
+            heater = self.thermal.advance(cell, dt, self.electrical)
+        finally:
+            worker.join()
+        if "error" in out:
+            raise out["error"]
+        return heater, out["exchange"]
 
     def configure(self, config) -> None:
         """The configuration of the moment (the electrolyte's properties from its composition,

@@ -17,7 +17,7 @@ from .parallel import ByThreads
 from .fv import _row
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def dot(fa, fb):
     """Sum of fa * fb; 1D float64 views (``a.reshape(-1)``; reshaping inside a parallel
     kernel may copy)."""
@@ -27,7 +27,7 @@ def dot(fa, fb):
     return s
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def cg_step(fx, fr, fp, fq, alpha):
     """x += alpha p; r -= alpha q; returns the new r.r (fused PCG update); 1D views."""
     s = 0.0
@@ -39,7 +39,7 @@ def cg_step(fx, fr, fp, fq, alpha):
     return s
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def xpby(fz, beta, fp):
     """p = z + beta p (PCG search direction update); 1D views."""
     for k in prange(fz.size):
@@ -80,7 +80,7 @@ def _shifted_column(gx, gy, gz, d, x, i, j, n0, n1, n2, s):
         s[m] = d[i, j, m] * x[i, j, m] + s[m]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def shifted_residual(gx, gy, gz, d, x, b, out):
     """out = b - (A + diag d) x [W]; returns sum(out**2) [W2].
 
@@ -102,7 +102,7 @@ def shifted_residual(gx, gy, gz, d, x, b, out):
     return acc
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def jacobi_inverse(gx, gy, gz, d, out):
     """out = 1 / diag(A + diag d) [K/W] per cell, 0 where the diagonal is 0 (inactive cells)."""
     n0, n1, n2 = d.shape
@@ -114,7 +114,7 @@ def jacobi_inverse(gx, gy, gz, d, out):
                 out[i, j, m] = 1.0 / s if s > 0.0 else 0.0
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def apply_shifted(gx, gy, gz, d, p, q):
     """q = (A + diag d) p; returns p.q. Shapes as ``shifted_residual`` (column by column,
     the numbers of ``_shifted_row``)."""
@@ -134,7 +134,7 @@ def apply_shifted(gx, gy, gz, d, p, q):
 # a backward-Euler transport step) and GMRES. The symmetric solves use the CG kernels above.
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_lu(lu, bw):
     """In-place LU factorisation without pivoting of a band matrix (unit lower factor):
     afterwards lu holds L below and U on and above the diagonal, in the same band storage."""
@@ -150,7 +150,7 @@ def band_lu(lu, bw):
                     lu[i, bw + j - i] -= l_ik * lu[k, bw + j - k]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_lu_solve(lu, bw, x):
     """Solve L U y = x in place (x of length N)."""
     n = lu.shape[0]
@@ -166,7 +166,7 @@ def band_lu_solve(lu, bw, x):
         x[i] = s / lu[i, bw]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_lu_solve_rows(lu, bw, xs):
     """``band_lu_solve`` of every row of xs (P, N) in one pass over the factor: each row's
     operations are those of ``band_lu_solve`` (the same numbers), the factor, which on a wide

@@ -15,13 +15,13 @@ from numba import njit, prange
 from .linalg import cg_step, dot, xpby  # noqa: F401  (PCG building blocks, kept importable here)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def coarse_shape(n0, n1, n2, f0, f1, f2):
     """Coarse cell counts for aggregation factors f_a in {1, 2}."""
     return (n0 + f0 - 1) // f0, (n1 + f1 - 1) // f1, (n2 + f2 - 1) // f2
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def coarsen_faces(g, axis, f0, f1, f2, out):
     """Galerkin face conductances of one axis: sums of fine faces crossing coarse faces.
 
@@ -48,7 +48,7 @@ def coarsen_faces(g, axis, f0, f1, f2, out):
                 out[I, J, M] = s
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def restrict_sum(r, f0, f1, f2, out):
     """out[I] = sum of r over the fine cells of aggregate I (P^T r). r [A], out [A]."""
     c0, c1, c2 = out.shape
@@ -64,7 +64,7 @@ def restrict_sum(r, f0, f1, f2, out):
                 out[I, J, M] = s
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def prolong_add(e, f0, f1, f2, scale, x):
     """x += scale * P e: add each coarse value to the fine cells of its aggregate [V].
     f2 is 1 or 2 (``coarse_shape``)."""
@@ -113,7 +113,7 @@ def _point_update(gx, gy, gz, shift, b, x, i, j, m):
     x[i, j, m] = s / d
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def gauss_seidel_colour(gx, gy, gz, b, x, colour):
     """One red-black Gauss-Seidel half sweep: update cells with (i+j+m) % 2 == colour.
 
@@ -127,7 +127,7 @@ def gauss_seidel_colour(gx, gy, gz, b, x, colour):
                 _point_update(gx, gy, gz, 0.0, b, x, i, j, m)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dense_matrix(gx, gy, gz):
     """Dense A (C-ordered cells) for the coarsest level [S]; decoupled cells get A_pp = 1."""
     n0, n1, n2 = gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1
@@ -149,7 +149,7 @@ def dense_matrix(gx, gy, gz):
     return a
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_cholesky(a, bw):
     """In-place Cholesky factor (lower triangle) of an SPD matrix of half-bandwidth ``bw``.
 
@@ -174,7 +174,7 @@ def band_cholesky(a, bw):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_cholesky_solve(lo, bw, b, x):
     """Solve L L^T x = b with the factor of ``band_cholesky``; b, x : (n,) float64."""
     n = b.size
@@ -195,7 +195,7 @@ def band_cholesky_solve(lo, bw, b, x):
 # so ``restrict_sum`` coarsens d exactly and every level keeps the form A + diag(d).
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def gauss_seidel_colour_shifted(gx, gy, gz, d, b, x, colour):
     """``gauss_seidel_colour`` for A + diag(d); d (n0, n1, n2) [S], other arguments as there."""
     n0, n1, n2 = x.shape
@@ -208,7 +208,7 @@ def gauss_seidel_colour_shifted(gx, gy, gz, d, b, x, colour):
 # -- z-line solves with precomputed Thomas factors -----------------------------------------
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def line_factors_z(gx, gy, gz, d, cp, inv):
     """Thomas factors of each z column of A + diag d [S]: inv = 1/pivot, cp = upper/pivot
     (cell arrays; pass d = 0 for A alone). Computed once per operator, they take the
@@ -272,7 +272,7 @@ def _line_forward(gz, inv, x, i, j, m, rhs, w):
     return w
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
     """Symmetric-colour z-line Gauss-Seidel sweep for A + diag d (d = 0: A alone).
 

@@ -77,6 +77,20 @@ def _set_threads(n_cells: int) -> None:
         _CURRENT_THREADS[0] = n
 
 
+# The heat and species steps of one time step read only the start of the step, so they can
+# run at once in two Python threads (cellsim.physics.Physics.step; every kernel releases the
+# GIL): one wake-up per step instead of one per kernel, so it pays where the kernels' own
+# threads cannot (docs/campaign.md, threads: a parallel region of the default 3D pot's
+# finest level took 229 us on 2 threads against 108 us on one, with passive waiting).
+# Grids from this many cells overlap when at least two threads are allowed.
+OVERLAP_MIN_CELLS = 20_000
+
+
+def overlap_steps(n_cells: int) -> bool:
+    """Whether the field steps of a grid of ``n_cells`` cells run in two threads at once."""
+    return _MAX_THREADS[0] >= 2 and n_cells >= OVERLAP_MIN_CELLS
+
+
 def threads_for(n_cells: int) -> None:
     """Set the kernels' thread count for a grid of ``n_cells`` cells (what every solve does
     first); a field level calls it when it builds a grid, so the kernels it runs before its
