@@ -167,11 +167,38 @@ def band_lu_solve(lu, bw, x):
 
 
 @njit(cache=True, nogil=True)
+def _band_lu_solve_two(lu, bw, xa, xb):
+    """``band_lu_solve`` of two right-hand sides together: each factor entry is loaded once
+    and used for both, and the two running sums are independent chains that overlap. Each
+    right-hand side sees the operations of ``band_lu_solve`` in the same order (the same
+    numbers bit for bit)."""
+    n = lu.shape[0]
+    for i in range(n):
+        sa, sb = xa[i], xb[i]
+        for k in range(max(0, i - bw), i):
+            f = lu[i, bw + k - i]
+            sa -= f * xa[k]
+            sb -= f * xb[k]
+        xa[i], xb[i] = sa, sb
+    for i in range(n - 1, -1, -1):
+        sa, sb = xa[i], xb[i]
+        for j in range(i + 1, min(n, i + bw + 1)):
+            f = lu[i, bw + j - i]
+            sa -= f * xa[j]
+            sb -= f * xb[j]
+        d = lu[i, bw]
+        xa[i], xb[i] = sa / d, sb / d
+
+
+@njit(cache=True, nogil=True)
 def band_lu_solve_rows(lu, bw, xs):
     """``band_lu_solve`` of every row of xs (P, N) in one pass over the factor: each row's
     operations are those of ``band_lu_solve`` (the same numbers), the factor, which on a wide
     3D band is larger than the caches, is read once instead of P times."""
     n, m = lu.shape[0], xs.shape[0]
+    if m == 2:  # the two pools' border: both rows in one chain of the factor's entries
+        _band_lu_solve_two(lu, bw, xs[0], xs[1])
+        return
     for i in range(n):
         for t in range(m):
             s = xs[t, i]

@@ -257,9 +257,11 @@ def test_remesh_keeping_the_cells_keeps_the_factorisations():
     assert np.array_equal(a.c, o.c) and np.array_equal(a.flux_alloy_to_salt, o.flux_alloy_to_salt)
 
 
-def test_band_solve_of_rows_equals_one_row_at_a_time():
-    """band_lu_solve_rows (the border's columns in one pass over the factor) gives
-    band_lu_solve's numbers for each row, bit for bit."""
+@pytest.mark.parametrize("rows", [1, 2, 3])
+def test_band_solve_of_rows_equals_one_row_at_a_time(rows):
+    """band_lu_solve_rows (the border's columns in one pass over the factor; two rows, the
+    two pools, as one chain of the factor's entries) gives band_lu_solve's numbers for each
+    row, bit for bit."""
     rng = np.random.default_rng(3)
     index, n, coeffs, diag = random_step_matrix(rng, (6, 5, 4))
     bw = int(ks.band_width(index))
@@ -267,9 +269,9 @@ def test_band_solve_of_rows_equals_one_row_at_a_time():
     ks.assemble_band(index, *coeffs, diag, bw, band)
     lu[:] = band
     la.band_lu(lu, bw)
-    xs = rng.standard_normal((2, n))
+    xs = rng.standard_normal((rows, n))
     one = xs.copy()
-    for t in range(2):
+    for t in range(rows):
         la.band_lu_solve(lu, bw, one[t])
     la.band_lu_solve_rows(lu, bw, xs)
     assert np.array_equal(xs, one)
