@@ -152,9 +152,28 @@ def band_lu(lu, bw):
 
 @njit(cache=True, nogil=True)
 def band_lu_solve(lu, bw, x):
-    """Solve L U y = x in place (x of length N)."""
+    """Solve L U y = x in place (x of length N).
+
+    The forward sweep takes two rows at a time: row i + 1 needs row i's result only for its
+    last term, so its running sum over the earlier terms is a second chain beside row i's
+    (each a chain of dependent multiply-adds; one alone leaves the floating-point units
+    waiting on the previous result). Every row's terms are subtracted in the order of the
+    one-row sweep (the same numbers bit for bit)."""
     n = lu.shape[0]
-    for i in range(n):
+    i = 0
+    if bw > 0:
+        while i + 1 < n:
+            lo0, lo1 = max(0, i - bw), max(0, i + 1 - bw)
+            s0, s1 = x[i], x[i + 1]
+            if lo1 > lo0:  # row i's first term, outside row i + 1's band
+                s0 -= lu[i, bw + lo0 - i] * x[lo0]
+            for k in range(lo1, i):
+                s0 -= lu[i, bw + k - i] * x[k]
+                s1 -= lu[i + 1, bw + k - i - 1] * x[k]
+            x[i] = s0
+            x[i + 1] = s1 - lu[i + 1, bw - 1] * s0
+            i += 2
+    for i in range(i, n):
         s = x[i]
         for k in range(max(0, i - bw), i):
             s -= lu[i, bw + k - i] * x[k]
