@@ -24,8 +24,13 @@ less its region sums), species, current, remesh (grid, operators, solver set-up)
 update: ledgers, inventories, providers' glue), region sums (heat balance by region, the
 electrolyte means, the species inventories, the heat-loss record), snapshots (one field
 snapshot timed and counted at ``numerics.snapshot_interval``, as ``cellsim run`` writes
-them) and other (the runner's operations: schedule, guards, recording). ``--days`` shorter
-than 45 runs that many days and scales the wall time to 45 (printed as such).
+them) and other (the runner's operations: schedule, guards, recording). Wall times are the
+main thread's (they add up to the step); when the species step runs in a second thread beside
+the heat step (cellsim.physics; a large grid with two threads allowed) its wall time is
+listed apart (``in_species_thread_ms_wall``) and ``species_wait`` is the physics step's wait
+for it; CPU times are every thread's. ``bound.by_part``: each solver part's CPU time against
+the bytes the model gives it. ``--days`` shorter than 45 runs that many days and scales the
+wall time to 45 (printed as such).
 With --split (r-z), the coupling/time-step error of an 8-day campaign at dt = 3 h, 1 h, 30 min
 against dt = 10 min. Writes benchmarks/results/campaign.json (campaign-3d.json for 3D).
 """
