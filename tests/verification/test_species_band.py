@@ -329,3 +329,29 @@ def test_band_solve_two_rows_at_a_time_is_the_row_by_row_solve(n, bw):
     _band_solve_one_row_at_a_time(lu, bw, want)
     la.band_lu_solve(lu, bw, got)
     assert np.array_equal(got, want)
+
+
+def _band_lu_definition(lu, bw):
+    """Band LU without pivoting, entry by entry in the order of the elimination."""
+    n = lu.shape[0]
+    for k in range(n):
+        top = min(n, k + bw + 1)
+        for i in range(k + 1, top):
+            l_ik = lu[i, bw + k - i] / lu[k, bw]
+            lu[i, bw + k - i] = l_ik
+            if l_ik != 0.0:
+                for j in range(k + 1, top):
+                    lu[i, bw + j - i] -= l_ik * lu[k, bw + j - k]
+
+
+@pytest.mark.parametrize("n, bw", [(1, 0), (5, 0), (7, 1), (12, 3), (30, 8), (9, 8)])
+def test_band_lu_is_the_elimination_entry_by_entry(n, bw):
+    """band_lu (the pivot row buffered so the row updates vectorise) gives the numbers of the
+    elimination written entry by entry, bit for bit."""
+    rng = np.random.default_rng(7 * n + bw)
+    a = rng.standard_normal((n, 2 * bw + 1))
+    a[:, bw] = 2.0 * (2 * bw + 1) + rng.random(n)
+    want, got = a.copy(), a.copy()
+    _band_lu_definition(want, bw)
+    la.band_lu(got, bw)
+    assert np.array_equal(got, want)
