@@ -13,8 +13,9 @@ time, peak memory (ru_maxrss), the load average at start and end, and for the fi
   impurity; the heat state arrays once) divided by the triad bandwidth measured in this run,
   and the ratio of the measured step to it;
 * with ``--threads 1 2``: ms per step with each thread count under the default policy (the
-  heat and species steps in two threads at once on a large grid; kernels on one thread below
-  solvers.PARALLEL_MIN_CELLS cells) and with every kernel parallel whatever its size, the
+  heat and species steps in two threads at once on a large grid when the load average leaves
+  a core to spare; kernels on one thread below solvers.PARALLEL_MIN_CELLS cells), with that
+  overlap whatever the load, and with every kernel parallel whatever its size; the
   threading layer and OMP_WAIT_POLICY (PASSIVE unless set: cellsim.kernels.parallel), and
   the speed-up against one thread.
 With ``--level 3d`` the campaign itself is profiled (``campaign_profile``: the whole run,
@@ -330,11 +331,13 @@ def campaign_profile(level: str, days: float) -> dict:
 
 
 def thread_scaling(level: str, threads: list[int], steps: int = 8) -> dict:
-    """ms per step (the configured time step, as the campaign) with each thread count: under
-    the default policy (``default``: kernels on one thread below solvers.PARALLEL_MIN_CELLS
-    cells, the heat and species steps in two threads at once from solvers.OVERLAP_MIN_CELLS,
-    cellsim.physics) and with every kernel's parallel region on all the threads whatever its
-    size and no overlap (``kernels_parallel``), the two alternated."""
+    """ms per step (the configured time step, as the campaign) with each thread count under
+    three policies, alternated: ``default`` (what the campaign does: kernels on one thread
+    below solvers.PARALLEL_MIN_CELLS cells; the heat and species steps in two threads at once
+    from solvers.OVERLAP_MIN_CELLS cells when the load average leaves a core to spare, and
+    whether it did), ``overlap`` (the same with the overlap whatever the load) and
+    ``kernels_parallel`` (every kernel's parallel region on all the threads whatever its
+    size, no overlap)."""
     from cellsim.fields import solvers
     from cellsim.models import make_model
 
@@ -342,20 +345,23 @@ def thread_scaling(level: str, threads: list[int], steps: int = 8) -> dict:
     dt = cfg.schedule.time_step
     model = make_model(cfg)
     model.step(dt)
-    out = {"default": {}, "kernels_parallel": {}}
-    cpu = {"default": {}, "kernels_parallel": {}}
+    n_cells = model.physics.mesh.pot.grid.n_cells
+    policies = ("default", "overlap", "kernels_parallel")
+    out, cpu, overlapped = ({p: {} for p in policies} for _ in range(3))
     load = {}
-    min_overlap = solvers.OVERLAP_MIN_CELLS
+    min_overlap, spare = solvers.OVERLAP_MIN_CELLS, solvers._spare_core
     try:
         for n in threads:
-            for policy in ("default", "kernels_parallel"):
-                if policy == "default":
-                    solvers.set_max_threads(n)
-                    solvers.OVERLAP_MIN_CELLS = min_overlap
-                else:
+            for policy in policies:
+                solvers.OVERLAP_MIN_CELLS, solvers._spare_core = min_overlap, spare
+                solvers.set_max_threads(n)
+                if policy == "overlap":
+                    solvers._spare_core = lambda: True
+                elif policy == "kernels_parallel":
                     solvers.set_max_threads(n, min_cells=0)
-                    solvers.OVERLAP_MIN_CELLS = 1 << 62  # no overlap: the kernels' threads alone
+                    solvers.OVERLAP_MIN_CELLS = 1 << 62  # the kernels' threads alone
                 model.step(dt)  # the thread team starts
+                overlapped[policy][n] = solvers.overlap_steps(n_cells)
                 t, c = time.perf_counter(), time.process_time()
                 for _ in range(steps):
                     model.step(dt)
@@ -364,14 +370,15 @@ def thread_scaling(level: str, threads: list[int], steps: int = 8) -> dict:
             load[n] = os.getloadavg()[0]
     finally:
         solvers.set_max_threads(None)
-        solvers.OVERLAP_MIN_CELLS = min_overlap
+        solvers.OVERLAP_MIN_CELLS, solvers._spare_core = min_overlap, spare
     import numba
 
     try:
         layer = numba.threading_layer()  # known once a parallel kernel has run
     except ValueError:
         layer = None
-    return {"time_step_h": dt / 3600.0, "ms_per_step": out, "cpu_ms_per_step": cpu, "load_1min": load,
+    return {"time_step_h": dt / 3600.0, "ms_per_step": out, "cpu_ms_per_step": cpu,
+            "overlapped_at_start": overlapped, "load_1min": load,
             "speedup": {p: {n: v[threads[0]] / x for n, x in v.items()} for p, v in out.items()},
             "threading_layer": layer, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
 

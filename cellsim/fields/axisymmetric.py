@@ -117,7 +117,8 @@ class PotMesh:
 
     def concurrent_steps(self) -> bool:
         """Whether the heat and species steps run in two threads at once on this grid
-        (cellsim.fields.solvers.overlap_steps: its size and the threads allowed)."""
+        (cellsim.fields.solvers.overlap_steps: its size, the threads allowed and a core to
+        spare)."""
         return overlap_steps(self.pot.grid.n_cells)
 
     def needs_remesh(self, alloy_depth: float, cathode_depth: float) -> bool:

@@ -14,9 +14,15 @@ from cellsim.models import make_model
 COARSE = ['numerics.model="3d"', 'numerics.resolution="coarse"']
 
 
+def _allow(monkeypatch, min_cells: int = 0) -> None:
+    """Two threads allowed and a core to spare, whatever the machine's load."""
+    monkeypatch.setattr(solvers, "OVERLAP_MIN_CELLS", min_cells)
+    monkeypatch.setattr(solvers, "_MAX_THREADS", [2])
+    monkeypatch.setattr(solvers, "_spare_core", lambda: True)
+
+
 def _run(overlap: bool, monkeypatch, steps: int = 3):
-    monkeypatch.setattr(solvers, "OVERLAP_MIN_CELLS", 0 if overlap else 1 << 62)
-    monkeypatch.setattr(solvers, "_MAX_THREADS", [2])  # the overlap wants two threads allowed
+    _allow(monkeypatch, 0 if overlap else 1 << 62)
     model = make_model(load_config("rusal-3kA", COARSE))
     assert model.physics.mesh.concurrent_steps() is overlap
     for _ in range(steps):
@@ -35,8 +41,7 @@ def test_overlapped_step_gives_the_numbers_of_the_serial_step(monkeypatch):
 
 
 def test_an_error_in_the_species_thread_reaches_the_caller(monkeypatch):
-    monkeypatch.setattr(solvers, "OVERLAP_MIN_CELLS", 0)
-    monkeypatch.setattr(solvers, "_MAX_THREADS", [2])
+    _allow(monkeypatch)
     model = make_model(load_config("rusal-3kA", COARSE))
     species = model.physics.species
 
@@ -48,9 +53,16 @@ def test_an_error_in_the_species_thread_reaches_the_caller(monkeypatch):
         model.step(5400.0)
 
 
-def test_small_grids_and_one_thread_do_not_overlap(monkeypatch):
+def test_small_grids_one_thread_and_a_busy_machine_do_not_overlap(monkeypatch):
+    import os
+
     monkeypatch.setattr(solvers, "_MAX_THREADS", [2])
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.0, 1.0))  # this run, overlapping
     assert not solvers.overlap_steps(solvers.OVERLAP_MIN_CELLS - 1)
     assert solvers.overlap_steps(solvers.OVERLAP_MIN_CELLS)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.6, 2.0, 2.0))  # every core busy
+    assert not solvers.overlap_steps(10 * solvers.OVERLAP_MIN_CELLS)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.0, 1.0))
     monkeypatch.setattr(solvers, "_MAX_THREADS", [1])
     assert not solvers.overlap_steps(10 * solvers.OVERLAP_MIN_CELLS)
