@@ -197,11 +197,30 @@ def band_lu_solve(lu, bw, x):
 @njit(cache=True, nogil=True)
 def _band_lu_solve_two(lu, bw, xa, xb):
     """``band_lu_solve`` of two right-hand sides together: each factor entry is loaded once
-    and used for both, and the two running sums are independent chains that overlap. Each
-    right-hand side sees the operations of ``band_lu_solve`` in the same order (the same
-    numbers bit for bit)."""
+    and used for both, and the two running sums are independent chains that overlap (in the
+    forward sweep two rows at a time: four). Each right-hand side sees the operations of
+    ``band_lu_solve`` in the same order (the same numbers bit for bit)."""
     n = lu.shape[0]
-    for i in range(n):
+    i = 0
+    if bw > 0:  # forward: two rows at a time as in band_lu_solve, four chains
+        while i + 1 < n:
+            lo0, lo1 = max(0, i - bw), max(0, i + 1 - bw)
+            sa, sb, ta, tb = xa[i], xb[i], xa[i + 1], xb[i + 1]
+            if lo1 > lo0:
+                f = lu[i, bw + lo0 - i]
+                sa -= f * xa[lo0]
+                sb -= f * xb[lo0]
+            for k in range(lo1, i):
+                f, h = lu[i, bw + k - i], lu[i + 1, bw + k - i - 1]
+                sa -= f * xa[k]
+                sb -= f * xb[k]
+                ta -= h * xa[k]
+                tb -= h * xb[k]
+            xa[i], xb[i] = sa, sb
+            h = lu[i + 1, bw - 1]
+            xa[i + 1], xb[i + 1] = ta - h * sa, tb - h * sb
+            i += 2
+    for i in range(i, n):
         sa, sb = xa[i], xb[i]
         for k in range(max(0, i - bw), i):
             f = lu[i, bw + k - i]
