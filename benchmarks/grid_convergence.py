@@ -2,7 +2,7 @@
 against the same run on a grid refined 2x in every direction (``numerics.resolution``).
 
 Run: python benchmarks/grid_convergence.py [--level axisymmetric 3d] [--days 10]
-       [--pairs default:fine] [--steady 0.5 1 2 4 8] [--no-campaign] [--cell rusal-3kA]
+       [--pairs default:fine] [--steady 0.5 1 2 4 8] [--flows] [--no-campaign] [--cell rusal-3kA]
 
 Two parts:
 
@@ -14,7 +14,9 @@ Two parts:
   the difference to the next finer grid (heater also relative to the total loss: the heater
   closes the heat balance, so it carries the whole discretisation error of the losses), the
   observed order log2(d1/d2) from three consecutive grids, and a Richardson estimate of the
-  grid-independent heater at that order.
+  grid-independent heater at that order. With ``--flows`` also the heat flows between the
+  regions and out of them (cellsim.fields.heat_diagnostics.region_flows) on every grid, their
+  differences between successive grids and observed orders: where the losses' error is.
 * the campaign pairs (``--pairs lo:hi``, default "default:fine"): specific energy [kWh/t],
   mean heater power [kW], current efficiency and product purity (mass fraction of Al in the
   tapped product) of a ``--days`` campaign at each resolution, their relative differences and
@@ -37,6 +39,7 @@ from pathlib import Path
 from cellsim.campaign import run_campaign
 from cellsim.config import load_config
 from cellsim.fields import pot as potmod
+from cellsim.fields.heat_diagnostics import region_flows
 from cellsim.models import make_model
 
 NAMES = {0.5: "coarse", 1.0: "default", 2.0: "fine"}
@@ -59,12 +62,13 @@ def config_at(cell: str, level: str, scale: float, extra=()):
     return dataclasses.replace(cfg, numerics=dataclasses.replace(cfg.numerics, resolution=name))
 
 
-def steady_sequence(cell: str, level: str, scales: list) -> dict:
+def steady_sequence(cell: str, level: str, scales: list, flows: bool = False) -> dict:
     rows = []
     for s in scales:
         t = time.perf_counter()
         model = make_model(config_at(cell, level, s))
-        b = model.physics.thermal.balance
+        th = model.physics.thermal
+        b = th.balance
         rows.append({"scale": s, "shape": list(model.physics.mesh.pot.grid.shape),
                      "heater_W": b.heater, "total_loss_W": b.total_loss, "losses_W": dict(b.losses),
                      "voltage_V": model.derived.cell_voltage, "wall_s": time.perf_counter() - t})
@@ -72,6 +76,10 @@ def steady_sequence(cell: str, level: str, scales: list) -> dict:
         print(f"{level} x{s:g} {tuple(r['shape'])}: heater {r['heater_W']:.2f} W, loss "
               f"{r['total_loss_W']:.2f} W (" + ", ".join(f"{k} {v:.2f}" for k, v in r["losses_W"].items())
               + f"), {r['voltage_V']:.6f} V, {r['wall_s']:.1f} s", flush=True)
+        if flows:
+            r["flows_W"] = {" | ".join(k): v for k, v in region_flows(th.heat_solver, th.heat_state).items()}
+    if flows:
+        print_flows(rows)
     print(f"{'grid':>8} {'heater W':>9} {'to 2x W':>8} {'% heater':>9} {'% loss':>8} {'order':>6}")
     for i, r in enumerate(rows):
         line = f"{'x%g' % r['scale']:>8} {r['heater_W']:9.2f}"
@@ -97,12 +105,27 @@ def steady_sequence(cell: str, level: str, scales: list) -> dict:
     return {"rows": rows}
 
 
+def print_flows(rows: list) -> None:
+    """Each region-to-region flow (and outward loss) on every grid, the differences between
+    successive grids and the observed orders log2(d1/d2)."""
+    keys = sorted(set().union(*(r["flows_W"] for r in rows)))
+    print(f"{'flow [W], a | b = from a to b':38s}" + "".join(f"{'x%g' % r['scale']:>10s}" for r in rows)
+          + "   differences to the next grid, observed orders")
+    for key in keys:
+        v = [r["flows_W"].get(key, math.nan) for r in rows]
+        d = [v[i] - v[i + 1] for i in range(len(v) - 1)]
+        o = [math.log2(d[i] / d[i + 1]) if d[i] * d[i + 1] > 0 else math.nan for i in range(len(d) - 1)]
+        print(f"{key:38s}" + "".join(f"{x:10.2f}" for x in v) + "  " + " ".join(f"{x:+8.2f}" for x in d)
+              + "  " + " ".join(f"{x:5.2f}" for x in o))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--level", nargs="*", default=["axisymmetric"])
     ap.add_argument("--days", type=float, default=10.0)
     ap.add_argument("--pairs", nargs="*", default=["default:fine"])
     ap.add_argument("--steady", nargs="*", type=float, default=[])
+    ap.add_argument("--flows", action="store_true", help="region-to-region heat flows per grid (--steady)")
     ap.add_argument("--no-campaign", action="store_true")
     ap.add_argument("--cell", default="rusal-3kA")
     args = ap.parse_args()
@@ -110,7 +133,7 @@ def main() -> None:
     print("load average", os.getloadavg(), flush=True)
     for level in args.level:
         if args.steady:
-            out[f"{level} steady"] = steady_sequence(args.cell, level, sorted(args.steady))
+            out[f"{level} steady"] = steady_sequence(args.cell, level, sorted(args.steady), args.flows)
     if not args.no_campaign:
         for level, pair in zip(args.level, args.pairs * len(args.level)):
             lo, hi = pair.split(":")

@@ -359,3 +359,89 @@ def gmres(residual, op, precondition, pc, b, rtol, maxiter, x, V, Zp, H, w):
 dot = ByThreads(dot)
 cg_step = ByThreads(cg_step)
 xpby = ByThreads(xpby)
+
+
+# --------------------------------------------------------------------------------------------
+# Symmetric positive definite stencils on grids with one short axis pair (r-z): band Cholesky.
+# The cells are numbered p = i s0 + j s1 + k s2 (strides chosen by the caller so that the
+# longest axis varies slowest); the half-bandwidth is the largest stride. The factor is kept
+# in lower band storage ab[p, q] = L[p + q, p] (q = 0..bw), one row per column of L, so the
+# elimination and the forward substitution are unit-stride updates.
+
+
+@njit(cache=True)
+def band_cholesky_stencil(gx, gy, gz, d, s0, s1, s2, ab):
+    """Assemble A + diag(d) of the face conductances (kernels.fv) in band storage with the
+    cell numbering (s0, s1, s2) and factorise it in place (A + diag d = L L^T). Cells without
+    any coefficient get a unit diagonal (they are decoupled). Returns 0, or p + 1 if the
+    pivot of cell p is not positive (not positive definite: e.g. no fixed temperature or
+    potential)."""
+    n0, n1, n2 = d.shape
+    n, bw = ab.shape[0], ab.shape[1] - 1
+    ab[:, :] = 0.0
+    for i in range(n0):
+        for j in range(n1):
+            for k in range(n2):
+                p = i * s0 + j * s1 + k * s2
+                a = (gx[i, j, k] + gx[i + 1, j, k] + gy[i, j, k] + gy[i, j + 1, k]
+                     + gz[i, j, k] + gz[i, j, k + 1] + d[i, j, k])
+                ab[p, 0] = a if a != 0.0 else 1.0
+                if i < n0 - 1:
+                    ab[p, s0] = -gx[i + 1, j, k]
+                if j < n1 - 1:
+                    ab[p, s1] = -gy[i, j + 1, k]
+                if k < n2 - 1:
+                    ab[p, s2] = -gz[i, j, k + 1]
+    for k in range(n):
+        s = ab[k, 0]
+        if not s > 0.0:
+            return k + 1
+        dk = np.sqrt(s)
+        ab[k, 0] = dk
+        m = min(bw, n - 1 - k)
+        inv = 1.0 / dk
+        for q in range(1, m + 1):
+            ab[k, q] *= inv
+        for jq in range(1, m + 1):  # column k + jq less L[., k] L[k + jq, k] (unit stride)
+            c = ab[k, jq]
+            if c != 0.0:
+                j = k + jq
+                for q in range(m - jq + 1):
+                    ab[j, q] -= ab[k, jq + q] * c
+    return 0
+
+
+@njit(cache=True)
+def band_cholesky_stencil_solve(ab, s0, s1, s2, r, z, x):
+    """z = (L L^T)^-1 r with the factor of ``band_cholesky_stencil``; r, z cell arrays, x a
+    work vector of n cells."""
+    n0, n1, n2 = r.shape
+    n, bw = ab.shape[0], ab.shape[1] - 1
+    for i in range(n0):
+        for j in range(n1):
+            for k in range(n2):
+                x[i * s0 + j * s1 + k * s2] = r[i, j, k]
+    for k in range(n):  # L y = r, column by column
+        x[k] /= ab[k, 0]
+        xk = x[k]
+        m = min(bw, n - 1 - k)
+        for q in range(1, m + 1):
+            x[k + q] -= ab[k, q] * xk
+    for k in range(n - 1, -1, -1):  # L^T z = y, row by row (four partial sums)
+        m = min(bw, n - 1 - k)
+        s0_, s1_, s2_, s3_ = 0.0, 0.0, 0.0, 0.0
+        q = 1
+        while q + 3 <= m:
+            s0_ += ab[k, q] * x[k + q]
+            s1_ += ab[k, q + 1] * x[k + q + 1]
+            s2_ += ab[k, q + 2] * x[k + q + 2]
+            s3_ += ab[k, q + 3] * x[k + q + 3]
+            q += 4
+        while q <= m:
+            s0_ += ab[k, q] * x[k + q]
+            q += 1
+        x[k] = (x[k] - ((s0_ + s1_) + (s2_ + s3_))) / ab[k, 0]
+    for i in range(n0):
+        for j in range(n1):
+            for k in range(n2):
+                z[i, j, k] = x[i * s0 + j * s1 + k * s2]

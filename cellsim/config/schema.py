@@ -566,7 +566,7 @@ class Footprint:
 
 # The preconditioner backends of cellsim.fields.solvers.BACKENDS (a test holds the two equal;
 # the configuration names them without importing the field modules).
-SOLVER_BACKENDS = ("lu", "multigrid", "jacobi")
+SOLVER_BACKENDS = ("lu", "cholesky", "multigrid", "jacobi")
 
 
 @dataclass(**_FROZEN)
@@ -578,8 +578,8 @@ class LinearSolvers:
         "(symmetric sparse LU) on 2D grids below 3e5 cells, multigrid otherwise",
         ("auto",) + SOLVER_BACKENDS, default="auto")
     heat: str = choice(
-        "Preconditioner of the heat field's PCG: auto = lu (sparse LU with partial pivoting) on "
-        "r-z grids; on 3D grids multigrid with the backward-Euler shift, or jacobi for short steps "
+        "Preconditioner of the heat field's PCG: auto = cholesky (band Cholesky, assembled from "
+        "the faces) on r-z grids (lu: SuperLU with partial pivoting); on 3D grids multigrid with the backward-Euler shift, or jacobi for short steps "
         "where the shift dominates (sum of the shift below 3 % of the operator's diagonal)",
         ("auto",) + SOLVER_BACKENDS, default="auto")
     species: str = choice(

@@ -261,8 +261,7 @@ class CurrentSolver:
             fv.residual(*g, phi, b, r)
             if np.sum(np.abs(r)) <= 1e-12 * abs(current):
                 break
-            self._solver.update(*g)
-            d = self._solver.solve(r, rtol=1e-6)
+            d = self._solver.solve(r, rtol=1e-6)  # the operator g of the last Newton solve
             dv = sum(self._terminal_dot(op, s, m, d) for s, m in self.anode_masks.items()) / (gt - gw)
             phi = phi + d + dv * w
             b = b + dv * op.b

@@ -59,3 +59,50 @@ def shell_temperature(pot, T: np.ndarray, balance=None) -> float:
         if abs(step) < 1e-10:
             break
     return float(ts)
+
+
+def region_flows(solver, state) -> dict:
+    """Heat flows [W] of a heat state between the regions of its grid and out of them, the
+    break-down of the losses by path (benchmarks/grid_convergence.py --flows; issue 17).
+
+    ``solver`` a cellsim.fields.heat.HeatSolver, ``state`` a HeatState of it (conductivity at
+    the state's liquid fraction, as the step that made it). Returns {(a, b): W} with a < b two
+    region names (alphabetical) for the net flow from a to b through their shared faces (films
+    included), and {(a, "out " + side): W} for the outward loss of region a's cells on an outer
+    side (surface law linearised at the state, as in the balance). Per region, the flows out
+    of it sum to its sources (the heater included) less its storage: at a steady state the
+    region's heat balance (tests/unit/test_thermal.py)."""
+    from cellsim.fields.heat import _side, _sl
+    from cellsim.kernels import fv
+
+    grid, T = solver.grid, np.ascontiguousarray(state.T, dtype=np.float64)
+    k = solver.props.conductivity(state.frac)
+    g = solver.interior_conductances(k)
+    names = {rid: name for name, rid in grid.regions.items()}
+    m = grid.material
+    flows = {}
+    for a in range(3):
+        n = grid.shape[a]
+        if n < 2:
+            continue
+        flux = np.zeros(g[a].shape)
+        fv.face_fluxes(g[a], T, a, flux)  # along +axis, lo cell to hi cell
+        inner = [slice(None)] * 3
+        inner[a] = slice(1, n)
+        f = flux[tuple(inner)].reshape(-1)
+        lo = np.take(m, np.arange(n - 1), axis=a).reshape(-1)
+        hi = np.take(m, np.arange(1, n), axis=a).reshape(-1)
+        cross = lo != hi
+        for r1, r2, v in zip(lo[cross], hi[cross], f[cross]):
+            n1, n2 = names[int(r1)], names[int(r2)]
+            key, sign = ((n1, n2), 1.0) if n1 < n2 else ((n2, n1), -1.0)
+            flows[key] = flows.get(key, 0.0) + sign * float(v)
+    _, bnd = solver._boundary(k, T, g)
+    for side, (gb, value, q) in bnd.items():
+        a, high, _ = _side(side)
+        cells = _sl(a, high, grid.shape[a], False)
+        out = gb * (T[cells] - value) + q
+        for rid in np.unique(m[cells]):
+            key = (names[int(rid)], "out " + side)
+            flows[key] = flows.get(key, 0.0) + float(np.sum(out[m[cells] == rid]))
+    return flows

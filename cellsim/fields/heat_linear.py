@@ -5,11 +5,13 @@ the backward-Euler mass term V rho c / dt (times the linearised heat capacity); 
 steady solve. By default (kind "auto", numerics.linear_solver.heat) the backend follows the
 grid:
 
-* 2D r-z grids: the "lu" backend with partial pivoting (the pot's conductances span six
-  decades, where the no-pivot symmetric LU of the current stalls near 1e-10), kept while the
-  coefficients stay the same (one back-substitution per step of a linear transient); when
-  they change (Newton on radiation, phase change) the old factorisation preconditions CG,
-  and a new one is made when that takes more than 10 iterations.
+* 2D r-z grids: the "cholesky" backend (band Cholesky of the symmetric positive definite
+  A + diag d, assembled from the faces; cellsim.fields.solvers.CholeskyBackend), kept while
+  the coefficients stay the same (one back-substitution per step of a linear transient);
+  when they change (Newton on radiation, phase change, a remesh) the old factorisation
+  preconditions CG, and a new one is made when that takes more than 10 iterations. The
+  "lu" backend (SuperLU with partial pivoting, the same policy) is the earlier default;
+  both meet the same residual test.
 * 3D grids: the "multigrid" backend with the shift (A + diag d coarsens exactly), except
   for short time steps, where the mass term dominates (sum d > 3 % of sum diag A) and the
   "jacobi" backend is cheaper.
@@ -19,37 +21,47 @@ from __future__ import annotations
 
 import numpy as np
 
-from cellsim.fields.solvers import LinearSolver, StencilOperator
+from cellsim.fields.solvers import LinearSolver, StencilOperator, default_backend
 
 
-KINDS = ("auto", "lu", "multigrid", "jacobi")  # "auto" and the backends of cellsim.fields.solvers
-ALIASES = {"direct": "lu", "iterative": "auto-3d"}
+KINDS = ("auto", "lu", "cholesky", "multigrid", "jacobi")  # "auto" and the backends of cellsim.fields.solvers
+ALIASES = {"iterative": "auto-3d"}
+DIRECT = ("lu", "cholesky")  # backends that factorise (exact on their coefficients)
 HEAT_MG_SCALE = 1.4  # over-correction of the multigrid's piecewise-constant coarse correction
 
 
 class ShiftedSolver:
     """Solver of (A + diag d) x = b on one grid shape; keeps factorisations between calls.
 
-    kind : "auto" (module docstring), or one backend for every solve: "lu", "multigrid" or
-    "jacobi" (numerics.linear_solver.heat); "direct" is "lu" on an r-z grid and "iterative" the
-    3D choice between multigrid and Jacobi (the names of earlier versions).
+    kind : "auto" (module docstring), or one backend for every solve: "lu", "cholesky",
+    "multigrid" or "jacobi" (numerics.linear_solver.heat); "direct" is "cholesky" on an r-z
+    grid and "iterative" the 3D choice between multigrid and Jacobi (the names of earlier
+    versions).
     """
 
     def __init__(self, shape: tuple[int, int, int], kind: str = "auto"):
         self.shape = tuple(shape)
         axisym = self.shape[1] == 1
-        if kind not in KINDS and kind not in ALIASES:
-            raise ValueError(f"heat solver kind must be one of {KINDS + tuple(ALIASES)}, got {kind!r}")
+        if kind not in KINDS and kind not in ALIASES and kind != "direct":
+            raise ValueError(f"heat solver kind must be one of {KINDS + ('direct',) + tuple(ALIASES)}, "
+                             f"got {kind!r}")
         if kind == "direct" and not axisym:
             raise ValueError("the direct heat solver needs a grid with one cell along axis 1 (r-z)")
         kind = ALIASES.get(kind, kind)
+        if kind == "direct":
+            kind = default_backend(self.shape, "direct")
         if kind == "auto":
-            kind = "lu" if axisym else "auto-3d"
+            kind = default_backend(self.shape, "direct") if axisym else "auto-3d"
         self.kind = kind
         self._solvers: dict[str, LinearSolver] = {}
         self._keys: dict[str, StencilOperator] = {}
         self.last_iterations = 0
         self.multigrid_below = 0.03  # sum(d) / sum(diag A) below which 3D uses multigrid
+
+    @property
+    def direct(self) -> bool:
+        """Whether the solves are direct (a factorisation, exact from any start)."""
+        return self.kind in DIRECT
 
     @property
     def n_factorisations(self) -> int:
@@ -66,6 +78,8 @@ class ShiftedSolver:
         d = np.ascontiguousarray(d, dtype=np.float64)
         if self.kind == "lu":
             backend, op, options, maxiter = "lu", StencilOperator(*g, d), dict(symmetric=False), 50
+        elif self.kind == "cholesky":
+            backend, op, options, maxiter = "cholesky", StencilOperator(*g, d), {}, 50
         elif self.kind == "multigrid" or (self.kind == "auto-3d" and self._use_multigrid(g, d)):
             # two smoothing sweeps each way, with or without the shift: on the default 3D pot
             # (rusal-3kA, hourly steps) 9.5 PCG iterations per solve against 16.3 with one,

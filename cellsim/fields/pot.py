@@ -33,7 +33,12 @@ Cylindrical pots in 3D are a staircase: a column belongs to the cavity, the side
 the outside by the majority of 8 x 8 samples of its plan; a side-lining column takes the
 series (harmonic) mix of the layers its samples fall in as its conductivity (heat crosses
 the lining radially, so this keeps each column's radial resistance) and the volume mix of
-rho c, its region is the majority layer. The outside is an ``ambient`` region of
+rho c, its region is the majority layer. Along z the layers of a column conduct in
+parallel: its z faces take the samples' area mix of the conductivities
+(``HeatProperties.k_z_factor``), each layer's scaled by its annulus area over its area
+sampled in the side columns, so the side lining conducts vertically as the cylinder's layers
+do on any grid (the series mix along z had cut the steel shell's vertical conduction to ~half
+at the default grid; docs/campaign.md, grid convergence). The outside is an ``ambient`` region of
 conductivity AMBIENT_CONDUCTIVITY [numerical] held at the ambient temperature by its box
 faces; the shell surface is a film on the shell|ambient faces of coefficient h_out +
 h_rad, h_rad = eps sigma (Ts^4 - Ta^4) / (Ts - Ta) the radiation secant at
@@ -215,17 +220,7 @@ def _segments(parts, scale):
             n = max(2, int(round(n * scale)))
             new = list(x0 + thick * np.arange(1, n + 1) / n)
         else:
-            f = _graded_unit(n, part[3])
-            if scale >= 1.0:
-                m = int(round(scale))
-                if abs(m - scale) > 1e-12:
-                    raise ValueError(f"a graded mesh refines by whole splits, not by {scale!r}")
-                f = np.concatenate(([0.0], (f[:-1, None] + np.diff(f)[:, None] * np.arange(1, m + 1) / m).ravel()))
-            else:
-                m = int(round(1.0 / scale))
-                if abs(m * scale - 1.0) > 1e-12 or n % m:
-                    raise ValueError(f"a graded part of {n} cells cannot be coarsened by {scale!r}")
-                f = f[::m]
+            f = _graded_scaled(n, part[3], scale)
             n = f.size - 1
             new = list(x0 + thick * f[1:])
             new[-1] = x0 + thick
@@ -234,14 +229,37 @@ def _segments(parts, scale):
     return np.array(faces), np.array(ids)
 
 
+@functools.lru_cache(maxsize=64)
+def _graded_scaled(n: int, ratio: float, scale: float) -> np.ndarray:
+    """The faces on [0, 1] of a graded part of n cells at scale 1 (``_graded_unit``) at
+    ``scale`` (``_segments``); cached: a remesh asks for the same parts again, only their
+    thicknesses change. Read-only."""
+    f = _graded_unit(n, ratio)
+    if scale >= 1.0:
+        m = int(round(scale))
+        if abs(m - scale) > 1e-12:
+            raise ValueError(f"a graded mesh refines by whole splits, not by {scale!r}")
+        f = np.concatenate(([0.0], (f[:-1, None] + np.diff(f)[:, None] * np.arange(1, m + 1) / m).ravel()))
+    else:
+        m = int(round(1.0 / scale))
+        if abs(m * scale - 1.0) > 1e-12 or n % m:
+            raise ValueError(f"a graded part of {n} cells cannot be coarsened by {scale!r}")
+        f = f[::m].copy()
+    f.flags.writeable = False
+    return f
+
+
+@functools.lru_cache(maxsize=64)
 def _graded_unit(n: int, ratio: float) -> np.ndarray:
     """n + 1 faces on [0, 1]: widths growing geometrically from both ends to the middle, the
-    largest ``ratio`` times the end ones (symmetric)."""
+    largest ``ratio`` times the end ones (symmetric); cached (every remesh asks for the same
+    few), read-only."""
     half = (n - 1) // 2
     q = ratio ** (1.0 / half) if half > 0 else 1.0
     w = q ** np.minimum(np.arange(n), n - 1 - np.arange(n))
     f = np.concatenate(([0.0], np.cumsum(w))) / w.sum()
     f[-1] = 1.0
+    f.flags.writeable = False
     return f
 
 
@@ -569,20 +587,41 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
         side = config.lining.side
         side_k = np.array([L.thermal_conductivity for L in side])
         side_c = np.array([config.materials.solid(L.material).volumetric_heat_capacity for L in side])
-        k_mix, c_mix = np.zeros(shape[:2]), np.zeros(shape[:2])
+        k_mix, c_mix, z_mix = np.zeros(shape[:2]), np.zeros(shape[:2]), np.ones(shape[:2])
+        z_k = side_k * _side_area_factor(config, layout)
         for (i, j), counts in layout.lining_samples.items():
             k_mix[i, j] = 1.0 / np.sum(counts / layout.samples / side_k)
             c_mix[i, j] = np.sum(counts * side_c) / counts.sum()
+            # along z the column's layers conduct in parallel, each by its share of the column's
+            # plan (area-corrected), over the series mix the column takes across
+            z_mix[i, j] = np.sum(counts / layout.samples * z_k) / k_mix[i, j]
         sel = np.isin(m, [regions[f"side_{i}"] for i in range(len(side))])
         for key, val in (("ks", k_mix), ("kl", k_mix), ("cs", c_mix), ("cl", c_mix)):
             props[key] = np.where(sel, np.broadcast_to(val[:, :, None], shape), props[key])
+        props["kz"] = np.where(sel, np.broadcast_to(z_mix[:, :, None], shape), 1.0)
     sigma = z["sig"][m].reshape(shape)
     if layout.plan_factor is not None:
         for key in ("ks", "kl", "cs", "cl", "lat"):
             props[key] = props[key] * layout.plan_factor
         sigma = sigma * layout.plan_factor
-    heat = HeatProperties(*(props[key] for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat")))
+    heat = HeatProperties(*(props[key] for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat")),
+                          k_z_factor=props.get("kz"))
     return heat, sigma
+
+
+def _side_area_factor(config: Config, layout: PotLayout) -> np.ndarray:
+    """Per side-lining layer of a staircase cylinder: its true plan area (the annulus) over its
+    area sampled in the side-lining columns (samples in cavity and outside columns are lost,
+    first order in the column size); multiplies each layer's conductivity in the columns'
+    parallel (z) mix, so the lining conducts along z as the cylinder's layers do."""
+    plan = layout.grid.face_areas(2)[:, :, 0]  # whole-pot areas (multiplicity included)
+    side = config.lining.side
+    sampled = np.zeros(len(side))
+    for (i, j), counts in layout.lining_samples.items():
+        sampled += counts / layout.samples * plan[i, j]
+    r = config.geometry.inner_radius + np.concatenate(([0.0], np.cumsum([L.thickness for L in side])))
+    true = math.pi * (r[1:] ** 2 - r[:-1] ** 2)
+    return np.where(sampled > 0, true / np.where(sampled > 0, sampled, 1.0), 0.0)
 
 
 # ---------------------------------------------------------------------------- boundaries

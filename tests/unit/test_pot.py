@@ -142,3 +142,33 @@ def test_rz_shell_temperature_is_the_height_mean_of_the_outer_column(config):
     mid = 400.0 + 50.0 * 0.5 * (zf[0] + zf[-1])
     assert shell_temperature(pot, T) == pytest.approx(mid, rel=1e-13)
     assert abs(np.mean(T[-1, 0, :]) - mid) > 1e-3  # the grading makes the plain mean differ
+
+
+def test_region_flows_close_each_region_balance(config, pot):
+    """The region-to-region heat flows (the grid study's break-down of the losses by path)
+    close every region's steady balance: the flows out of a region equal its source, and the
+    outward flows by side add up to the balance's loss groups."""
+    from cellsim.fields.heat_diagnostics import region_flows
+
+    solver = pot.heat_solver()
+    g = pot.grid
+    vol = g.volumes()
+    q = np.where(g.region_mask("electrolyte"), 3e4 * vol, 0.0) + np.where(g.region_mask("rods"), 1e4 * vol, 0.0)
+    heater = pot.heater(1223.15)
+    state, balance = solver.steady({"joule": q}, heater)
+    flows = region_flows(solver, state)
+    source = {name: float(q[g.region_mask(name)].sum()) for name in g.regions}
+    source["anode_alloy"] += balance.heater
+    scale = balance.total_loss
+    for name in g.regions:
+        out = sum(v for (a, b), v in flows.items() if a == name) - sum(
+            v for (a, b), v in flows.items() if b == name)
+        assert out == pytest.approx(source[name], abs=1e-8 * scale), name
+    by_side = {}
+    for (a, b), v in flows.items():
+        if b.startswith("out "):
+            by_side[b[4:]] = by_side.get(b[4:], 0.0) + v
+    assert by_side["x+"] == pytest.approx(balance.losses["side"], rel=1e-12)
+    assert by_side["z-"] == pytest.approx(balance.losses["bottom"], rel=1e-12)
+    assert by_side["z+"] == pytest.approx(balance.losses["lid"] + balance.losses["collectors"], rel=1e-12)
+    assert flows[("cathode_metal", "gas_space")] > 0 and flows[("side_3", "out x+")] > 0

@@ -58,7 +58,7 @@ def test_shifted_residual_matches_numpy():
     assert rr == pytest.approx(ref_rr, rel=1e-12)
 
 
-@pytest.mark.parametrize("backend", ["jacobi", "multigrid", "lu"])
+@pytest.mark.parametrize("backend", ["jacobi", "multigrid", "lu", "cholesky"])
 def test_layer_backends_match_sparse_direct(backend):
     """Every preconditioner backend of the linear-algebra layer (cellsim.fields.solvers)
     with the same PCG on A + diag d: against SciPy's sparse direct solve."""

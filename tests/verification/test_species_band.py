@@ -195,7 +195,7 @@ def test_reused_factorisation_equals_superlu_path(volumes, geometry):
 
 
 @pytest.mark.parametrize("volumes", [(0.06, 0.03), (np.inf, 0.03), (np.inf, np.inf)])
-@pytest.mark.parametrize("backend", ["lu", "multigrid", "jacobi"])
+@pytest.mark.parametrize("backend", ["lu", "cholesky", "multigrid", "jacobi"])
 def test_species_backends_of_the_linear_algebra_layer_equal_superlu(volumes, backend):
     """The species step systems are StencilOperators bordered by the pools: the PCG of the
     linear-algebra layer with any of its preconditioners (the pools eliminated by their Schur
