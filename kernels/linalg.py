@@ -369,7 +369,7 @@ xpby = ByThreads(xpby)
 # elimination and the forward substitution are unit-stride updates.
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_cholesky_stencil(gx, gy, gz, d, s0, s1, s2, ab):
     """Assemble A + diag(d) of the face conductances (kernels.fv) in band storage with the
     cell numbering (s0, s1, s2) and factorise it in place (A + diag d = L L^T). Cells without
@@ -411,7 +411,7 @@ def band_cholesky_stencil(gx, gy, gz, d, s0, s1, s2, ab):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_cholesky_stencil_solve(ab, s0, s1, s2, r, z, x):
     """z = (L L^T)^-1 r with the factor of ``band_cholesky_stencil``; r, z cell arrays, x a
     work vector of n cells."""
