@@ -120,6 +120,10 @@ class Mesh(Protocol):
 
     def needs_remesh(self, alloy_depth: float, cathode_depth: float) -> bool: ...
 
+    def concurrent_steps(self) -> bool:
+        """Whether the heat and species steps may run in two threads at once (both read only
+        the start of the step; worth it on a large grid with two threads allowed)."""
+
     def snapshot(self, time: float, thermal: "Thermal", electrical: "Electrical",
                  species: "Species") -> Snapshot: ...
 

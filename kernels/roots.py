@@ -69,7 +69,7 @@ def _surface_residual(Ts, T_in, R_in, area, h, emissive, T_amb, T_amb4):
     return (T_in - Ts) / R_in - area * (h * (Ts - T_amb) + emissive * (math.pow(Ts, 4.0) - T_amb4))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def surface_loss(T_in, R_in, area, h, emissive, T_amb, xtol, rtol):
     """Heat flow [W] through a resistance R_in [K/W] from T_in [K] to an outer face of
     ``area`` [m2] losing h (Ts - T_amb) + emissive (Ts^4 - T_amb^4) [W/m2] (h [W/(m2 K)],
@@ -104,7 +104,7 @@ def surface_loss(T_in, R_in, area, h, emissive, T_amb, xtol, rtol):
     return math.nan, math.nan, 2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def wall_behind_ledge(Q, R_wall, area, h, emissive, T_amb, T_low, T_high, xtol, rtol):
     """Temperature T_wall [K] on [T_low, T_high] of the inner face of a wall of resistance
     R_wall [K/W] that passes Q [W] into an outer face of ``area`` [m2] losing heat as in

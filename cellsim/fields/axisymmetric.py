@@ -48,7 +48,7 @@ from cellsim.fields.heat import BoxSource, HeatState
 from cellsim.fields import heat_diagnostics as diagnostics
 from cellsim.fields.pot import PotOptions, outside_rod_length
 from cellsim.fields.remap import build_layers, remap_enthalpy
-from cellsim.fields.solvers import ConvergenceError, threads_for
+from cellsim.fields.solvers import ConvergenceError, overlap_steps, threads_for
 from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions
 from cellsim.lumped import chemistry, electrical
 from cellsim.thermo import feed_heating
@@ -115,6 +115,12 @@ class PotMesh:
         self.electrolyte_share = np.where(self.electrolyte, self.volumes, 0.0) / self.volumes[self.electrolyte].sum()
         self.alloy_share = np.where(self.alloy, self.volumes, 0.0) / self.volumes[self.alloy].sum()
         self.electrolyte_weight = self.electrolyte_share.reshape(-1)
+
+    def concurrent_steps(self) -> bool:
+        """Whether the heat and species steps run in two threads at once on this grid
+        (cellsim.fields.solvers.overlap_steps: its size, the threads allowed and a core to
+        spare)."""
+        return overlap_steps(self.pot.grid.n_cells)
 
     def needs_remesh(self, alloy_depth: float, cathode_depth: float) -> bool:
         a0, c0 = self.grid_depths
