@@ -27,6 +27,7 @@ from .contracts import ExchangeStep, Layers, OperatingPoint, Snapshot
 from .electrolyte import COMPONENTS, OutOfRange
 from .electrolyte.provider import SaltProvider
 from .elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from .kernels import ledger as tag_kernels
 from .lumped import chemistry, electrical, thermal
 from .physics import Physics
 from .purity import ledger, salt_entrainment
@@ -487,21 +488,14 @@ class Cell:
         for mass, where in ((makeup, "electrolyte"), (lining, "wall"), (codissolved, "anode")):
             if np.any(mass):
                 self._add_to_electrolyte(mass, where)
-        tags, cath = s.tags_electrolyte, s.tags_cathode
-        ledger.add(tags, "exchange", N_a * dt * M)
-        for tag, mass in (("codissolution", codissolved), ("makeup_salts", makeup), ("lining", lining)):
-            ledger.add(tags, tag, mass)
-        back = ledger.transfer(cath, -N_c * dt * M)  # cathode -> electrolyte (less noble elements)
-        tags += back
-        cath -= back
-        to_cathode = ledger.transfer(tags, N_c * dt * M)
-        to_alloy = ledger.transfer(tags, -N_a * dt * M)
-        tags -= to_cathode + to_alloy
-        cath += to_cathode
-        ledger.add(cath, "entrainment", entrained[_IMP])
-        ledger.add(cath, "collectors", collectors)
-        s.tags_electrolyte = ledger.rescale(tags, s.electrolyte, "exchange")
-        s.tags_cathode = ledger.rescale(cath, s.cathode[_IMP], "exchange")
+        # the origin tags (ledger.add, ledger.transfer, ledger.rescale in one kernel call, the
+        # same operations: kernels/ledger.py): inputs into the electrolyte, the cathode's less
+        # noble elements back to it, its deposits to the cathode and the alloy, then the
+        # cathode's inputs; each pool rescaled to its inventory
+        s.tags_electrolyte, s.tags_cathode = tag_kernels.step_tags(
+            s.tags_electrolyte, s.tags_cathode, N_a * dt * M, _column(codissolved), _column(makeup),
+            _column(lining), -N_c * dt * M, N_c * dt * M, -N_a * dt * M, entrained[_IMP],
+            _column(collectors), s.electrolyte, s.cathode[_IMP])
 
     def _salt_inclusions(self, al_deposited: float) -> None:
         """Salt carried into the cathode metal while ``al_deposited`` kg of Al deposit
@@ -752,6 +746,15 @@ class Cell:
 # step would defeat the field levels' reuse of the current solution. The cell voltage then
 # lags its composition by at most 0.2 % of the electrolyte ohmic drop.
 PROPERTY_LAG = 2e-3
+
+
+def _column(mass) -> np.ndarray:
+    """kg per impurity as a float array of len(IMPURITIES) (a scalar spread over them, as
+    ledger.add would broadcast it)."""
+    mass = np.asarray(mass, dtype=float)
+    if mass.shape != (len(IMPURITIES),):
+        mass = np.ascontiguousarray(np.broadcast_to(mass, (len(IMPURITIES),)))
+    return mass
 
 
 def _moved(old, new) -> bool:
