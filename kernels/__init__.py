@@ -8,7 +8,9 @@ Kernel contract:
 * no exceptions raised inside loops: return a status or a count of bad cells and let the
   calling layer in ``cellsim`` raise a clear error;
 * every docstring gives shapes, dtypes and SI units;
-* every kernel is ``@njit(cache=True)`` and has a verification test in tests/verification;
+* every kernel is ``@njit(cache=True, nogil=True)`` (a kernel releases the GIL, so field
+  solves in two Python threads run at once: cellsim.physics overlaps the heat and species
+  steps of a large grid) and has a verification test in tests/verification;
   a flat ``parallel=True`` kernel may be exported as ``parallel.ByThreads`` (the parallel
   kernel and its serial twin of the same source, chosen by the thread count: one thread
   runs, and a first run compiles, only the twin; kernels/parallel.py).

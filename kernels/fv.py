@@ -35,7 +35,7 @@ def series_conductance(area, d_lo, k_lo, d_hi, k_hi):
     return area / (d_lo / k_lo + d_hi / k_hi)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def interior_conductances(k, widths, area, axis, out):
     """Harmonic-mean face conductances on the interior faces of one axis.
 
@@ -76,7 +76,7 @@ def _row(gx, gy, gz, x, i, j, m, n0, n1, n2):
     return s
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def apply_operator(gx, gy, gz, x, out):
     """out = A x for the 7-point (5-point when n1 == 1) conductance operator.
 
@@ -90,7 +90,7 @@ def apply_operator(gx, gy, gz, x, out):
                 out[i, j, m] = _row(gx, gy, gz, x, i, j, m, n0, n1, n2)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def residual(gx, gy, gz, x, b, out):
     """out = b - A x [A]; returns sum(out**2) [A2]. Shapes as in ``apply_operator``."""
     n0, n1, n2 = x.shape
@@ -114,7 +114,7 @@ def _push(ok, g, col, indices, data, nnz):
     return nnz
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def assemble_csr(gx, gy, gz):
     """CSR arrays of A (rows in C order of the cells), column indices sorted per row.
 
@@ -146,7 +146,7 @@ def assemble_csr(gx, gy, gz):
     return indptr, indices[:nnz].copy(), data[:nnz].copy()
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def face_fluxes(g, x, axis, out):
     """Flux through every face of one axis along +axis [A]: g (u_lo - u_hi), u = 0 outside.
 
@@ -167,7 +167,7 @@ def face_fluxes(g, x, axis, out):
                 out[i, j, m] = g[i, j, m] * (lo - hi)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def half_cell_dissipation(flux, k, widths, area, axis, out):
     """Add to each cell the dissipation of the face fluxes in its half cells [W].
 

@@ -26,7 +26,7 @@ from .linalg import apply_shifted, shifted_residual  # noqa: F401  (the operator
 ISOTHERMAL_RANGE = 1e-6  # K, mushy interval used for the slope of an isothermal change
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def enthalpy_from_temperature(t, c_s, c_l, t_s, t_l, lat, out_h):
     """H [J/m3] of every cell at temperature t [K]; 1D float64 arrays of one length.
 
@@ -42,7 +42,7 @@ def enthalpy_from_temperature(t, c_s, c_l, t_s, t_l, lat, out_h):
             out_h[p] = c_s[p] * (t_l[p] - t_s[p]) + lat[p] + c_l[p] * (T - t_l[p])
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def temperature_from_enthalpy(h, c_s, c_l, t_s, t_l, lat, out_t, out_f, out_c):
     """Invert H(T): temperature [K], liquid fraction [-] and dH/dT [J/(m3 K)] per cell.
 
@@ -92,7 +92,7 @@ def _surface_point(tc, ta, k, hc, es, fx):
     return ts, dq, (ts - q / dq if dq > 0.0 else ta)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def surface_linearisation(t_cell, kappa, h, eps_sigma, t_amb, flux, out_ts, out_h, out_value):
     """Newton linearisation of convection + radiation from an outer surface.
 
@@ -112,7 +112,7 @@ def surface_linearisation(t_cell, kappa, h, eps_sigma, t_amb, flux, out_ts, out_
         out_value[p] = v
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def boundary_patch(k, t, cell, axis, face, half, area, h, value, flux, fixed, rad, h0, es, amb, f0,
                    gx, gy, gz, b, out_gb, out_value, out_q):
     """Boundary conductances of the outer faces of a heat step, every side in one pass.

@@ -60,7 +60,7 @@ def bv_overpotential(j, i0, alpha_a, alpha_c, nf):
     return s * eta
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bv_linearise(j, i0, alpha_a, alpha_c, nf, eta_out, slope_out):
     """Butler-Volmer overpotential and its derivative at given current densities.
 
@@ -74,7 +74,7 @@ def bv_linearise(j, i0, alpha_a, alpha_c, nf, eta_out, slope_out):
         slope_out[p] = 1.0 / bv_slope(e, i0[p], alpha_a[p], alpha_c[p], nf[p])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def linear_linearise(j, i0, alpha_a, alpha_c, nf, eta_out, slope_out):
     """Linearised kinetics eta = j / (i0 (alpha_a + alpha_c) nf); same arguments as
     ``bv_linearise``; slope_out is the constant charge-transfer resistance [ohm m2]."""

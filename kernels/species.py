@@ -37,7 +37,7 @@ def bernoulli(x):
     return x / np.expm1(x)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sg_coefficients(g, w, out_lo, out_hi):
     """Scharfetter-Gummel coefficients of every face of one axis.
 
@@ -60,7 +60,7 @@ def sg_coefficients(g, w, out_lo, out_hi):
                     out_hi[i, j, m] = gf * bernoulli(pe)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def interface_conductance(area, half_width, diffusivity, film_resistance, S, k_metal, out):
     """Overall conductance of interface faces, A / (d/D + R_film + S/k_metal) [m3/s].
 
@@ -73,7 +73,7 @@ def interface_conductance(area, half_width, diffusivity, film_resistance, S, k_m
         out[f] = area[f] / (half_width[f] / diffusivity + film_resistance + S[f] / k_metal)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def face_flux_sum(g, S, c_metal, cell, c, out):
     """Total flux metal -> salt through a set of interface faces [mol/s] (returned).
 
@@ -131,7 +131,7 @@ def _outflow_face(state, p, q, a_lo, a_hi):
     out[q] -= f
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def net_outflow(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, c, out):
     """Net transport outflow of every unknown cell [mol/s], face by face.
 
@@ -164,7 +164,7 @@ def _widest_face(state, p, q, a_lo, a_hi):
     state[0] = max(state[0], abs(q - p))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def band_width(index):
     """Largest |p - q| over neighbouring unknowns p, q of ``index`` (as in assemble_band)."""
     bw = np.zeros(1, np.int64)
@@ -191,7 +191,7 @@ def _band_face(state, p, q, a_lo, a_hi):
     band[q, bw + p - q] -= a_lo
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def assemble_band(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, bw, band):
     """The cell block of the transport matrix in band storage, band[p, bw + q - p] = A[p, q].
 
@@ -205,7 +205,7 @@ def assemble_band(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, bw, ban
     _each_cell_face(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, _band_diagonal, _band_face, (band, bw, diag))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bordered_apply(lu, bw, cell, pool, row, z, schur, r, x):
     """x = M^-1 r with the factorised cell block, Z = A^-1 B and the factorised Schur
     complement (up to 2 pools): the block elimination of ``bordered_factor``."""
@@ -229,7 +229,7 @@ def _bordered_apply(lu, bw, cell, pool, row, z, schur, r, x):
             x[p] -= z[t, p] * x[n + t]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def conservative_update_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, x, c_old, volumes, dt,
                             cell_a, g_a, S_a, cm_a, cell_c, g_c, S_c, cm_c, c_new, flux_a, flux_c):
     """New cell concentrations and interface fluxes of every species from the face fluxes of
@@ -274,7 +274,7 @@ def conservative_update_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, x, 
 # not the band: 7 N instead of (2 bw + 1) N products), until it reaches the float64 floor.
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bordered_factor(band, bw, cell, pool, col, pool_diag, row, lu, z, schur):
     """Factorise the bordered step matrix M for later ``bordered_iterate`` calls.
 
@@ -297,7 +297,7 @@ def bordered_factor(band, bw, cell, pool, col, pool_diag, row, lu, z, schur):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bordered_border(lu, bw, cell, pool, col, pool_diag, row, z, schur):
     """Z = A^-1 B and the Schur complement D - C Z of the border (col, row, pool_diag) with
     the band factor lu of the cell block (``bordered_factor``); z (P, N), schur (P, P)
@@ -328,7 +328,7 @@ def _residual_face(state, p, q, a_lo, a_hi):
     a[q] += s
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
                               pool_diag, b, x, r, a):
     """r = b - M x for the bordered step matrix applied face by face; a = |b| + |M| |x| (row
@@ -376,7 +376,7 @@ def _bordered_precondition(pc, v, z):
     _bordered_apply(lu, bw, cell, pool, row, zz, schur, v, z)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bordered_iterate(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row, pool_diag,
                      b, lu, bw, z, schur, rtol, maxiter, x, V, Zp, H, w):
     """Solve M x = b (the bordered step matrix of ``bordered_residual_stencil``) by the GMRES

@@ -37,6 +37,8 @@ when the transport is symmetric.
 
 from __future__ import annotations
 
+import os
+
 import numba
 import numpy as np
 
@@ -75,6 +77,34 @@ def _set_threads(n_cells: int) -> None:
     if n != _CURRENT_THREADS[0]:  # numba.set_num_threads costs ~50 us per call
         kernel_threads.set_threads(n)  # one thread: the kernels' serial twins
         _CURRENT_THREADS[0] = n
+
+
+# The heat and species steps of one time step read only the start of the step, so they can
+# run at once in two Python threads (cellsim.physics.Physics.step; every kernel releases the
+# GIL): one wake-up per step instead of one per kernel, so it pays where the kernels' own
+# threads cannot (docs/campaign.md, threads: a parallel region of the default 3D pot's
+# finest level took 229 us on 2 threads against 108 us on one, with passive waiting).
+# Grids from this many cells overlap when at least two threads are allowed and the machine
+# has a core to spare: on a machine whose cores are all busy the second thread only takes
+# turns with the first and the step got slower (2 threads 0.71-0.85x of one at load 3-4.5 on
+# the 2-core machine, docs/campaign.md), so the 1-minute load average (which counts this
+# process's own runnable threads, ~1.5 while it overlaps) must leave OVERLAP_SPARE_CORES.
+OVERLAP_MIN_CELLS = 20_000
+OVERLAP_SPARE_CORES = 0.25
+
+
+def _spare_core() -> bool:
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # no load average on this platform: assume a core to spare
+        return True
+    return load <= (os.cpu_count() or 1) - OVERLAP_SPARE_CORES
+
+
+def overlap_steps(n_cells: int) -> bool:
+    """Whether the field steps of a grid of ``n_cells`` cells run in two threads at once:
+    a large grid, two threads allowed and a core to spare (the load average)."""
+    return _MAX_THREADS[0] >= 2 and n_cells >= OVERLAP_MIN_CELLS and _spare_core()
 
 
 def threads_for(n_cells: int) -> None:

@@ -257,9 +257,11 @@ def test_remesh_keeping_the_cells_keeps_the_factorisations():
     assert np.array_equal(a.c, o.c) and np.array_equal(a.flux_alloy_to_salt, o.flux_alloy_to_salt)
 
 
-def test_band_solve_of_rows_equals_one_row_at_a_time():
-    """band_lu_solve_rows (the border's columns in one pass over the factor) gives
-    band_lu_solve's numbers for each row, bit for bit."""
+@pytest.mark.parametrize("rows", [1, 2, 3])
+def test_band_solve_of_rows_equals_one_row_at_a_time(rows):
+    """band_lu_solve_rows (the border's columns in one pass over the factor; two rows, the
+    two pools, as one chain of the factor's entries) gives band_lu_solve's numbers for each
+    row, bit for bit."""
     rng = np.random.default_rng(3)
     index, n, coeffs, diag = random_step_matrix(rng, (6, 5, 4))
     bw = int(ks.band_width(index))
@@ -267,9 +269,9 @@ def test_band_solve_of_rows_equals_one_row_at_a_time():
     ks.assemble_band(index, *coeffs, diag, bw, band)
     lu[:] = band
     la.band_lu(lu, bw)
-    xs = rng.standard_normal((2, n))
+    xs = rng.standard_normal((rows, n))
     one = xs.copy()
-    for t in range(2):
+    for t in range(rows):
         la.band_lu_solve(lu, bw, one[t])
     la.band_lu_solve_rows(lu, bw, xs)
     assert np.array_equal(xs, one)
@@ -297,3 +299,59 @@ def test_a_dropped_field_is_freed_without_the_cycle_collector(solver):
     finally:
         if enabled:
             gc.enable()
+
+
+def _band_solve_one_row_at_a_time(lu, bw, x):
+    """L U y = x by rows in order, each row's terms in ascending order (the definition)."""
+    n = lu.shape[0]
+    for i in range(n):
+        s = x[i]
+        for k in range(max(0, i - bw), i):
+            s -= lu[i, bw + k - i] * x[k]
+        x[i] = s
+    for i in range(n - 1, -1, -1):
+        s = x[i]
+        for j in range(i + 1, min(n, i + bw + 1)):
+            s -= lu[i, bw + j - i] * x[j]
+        x[i] = s / lu[i, bw]
+
+
+@pytest.mark.parametrize("n, bw", [(1, 0), (6, 0), (2, 1), (9, 1), (10, 3), (11, 4), (12, 11), (40, 7)])
+def test_band_solve_two_rows_at_a_time_is_the_row_by_row_solve(n, bw):
+    """band_lu_solve's forward sweep takes two rows at a time (row i + 1's earlier terms
+    beside row i): every row's terms in the one-row order, so the numbers are those of the
+    row-by-row definition bit for bit, for even and odd sizes and any band width."""
+    rng = np.random.default_rng(n * 100 + bw)
+    lu = rng.standard_normal((n, 2 * bw + 1))
+    lu[:, bw] = 3.0 + rng.random(n)
+    x = rng.standard_normal(n)
+    want, got = x.copy(), x.copy()
+    _band_solve_one_row_at_a_time(lu, bw, want)
+    la.band_lu_solve(lu, bw, got)
+    assert np.array_equal(got, want)
+
+
+def _band_lu_definition(lu, bw):
+    """Band LU without pivoting, entry by entry in the order of the elimination."""
+    n = lu.shape[0]
+    for k in range(n):
+        top = min(n, k + bw + 1)
+        for i in range(k + 1, top):
+            l_ik = lu[i, bw + k - i] / lu[k, bw]
+            lu[i, bw + k - i] = l_ik
+            if l_ik != 0.0:
+                for j in range(k + 1, top):
+                    lu[i, bw + j - i] -= l_ik * lu[k, bw + j - k]
+
+
+@pytest.mark.parametrize("n, bw", [(1, 0), (5, 0), (7, 1), (12, 3), (30, 8), (9, 8)])
+def test_band_lu_is_the_elimination_entry_by_entry(n, bw):
+    """band_lu (the pivot row buffered so the row updates vectorise) gives the numbers of the
+    elimination written entry by entry, bit for bit."""
+    rng = np.random.default_rng(7 * n + bw)
+    a = rng.standard_normal((n, 2 * bw + 1))
+    a[:, bw] = 2.0 * (2 * bw + 1) + rng.random(n)
+    want, got = a.copy(), a.copy()
+    _band_lu_definition(want, bw)
+    la.band_lu(got, bw)
+    assert np.array_equal(got, want)
