@@ -91,7 +91,7 @@ def _set_threads(n_cells: int) -> None:
 # process's own runnable threads, ~1.5 while it overlaps) must leave OVERLAP_SPARE_CORES.
 # Off by default: on the shared 2-core machine no run had a core to spare (two nogil
 # kernels in two threads took twice one's wall time even at load 1.5) and the overlapped
-# step was 0.58-0.94x of the serial one (time-sliced threads, +7-25 % CPU); on with
+# step was 0.58-0.97x of the serial one (time-sliced threads, +2-28 % CPU); on with
 # set_overlap(True) or CELLSIM_OVERLAP_STEPS=1, to measure on a machine with a free core.
 OVERLAP_MIN_CELLS = 20_000
 OVERLAP_SPARE_CORES = 0.25
