@@ -78,6 +78,9 @@ class CellState:
     back_reaction: float = 0.0  # kg of Al returned from cathode to alloy
     energy: dict = field(default_factory=lambda: {k: 0.0 for k in LEDGER_TERMS})
     feed_rate: float = 0.0  # kg/s of scrap metal over the last step
+    # kg/s of Al the alloy lost over the last step (dissolution, back reaction, entrainment,
+    # sludge): the continuous feed's forecast for the next step (Cell._continuous_feed)
+    alloy_al_loss: float = 0.0
     # purity pathways and current-efficiency losses (cellsim.purity)
     sourced: np.ndarray = field(default_factory=lambda: np.zeros(len(ALL_ELEMENTS)))  # kg in from
     # make-up salts, lining and collectors
@@ -178,6 +181,7 @@ class Cell:
             cathode=composition_array(config.cathode_metal.initial_composition) * cath_mass,
             alf3=alf3, electrolyte_base=electrolyte_mass - alf3)
         self.state.feed_rate = self.nominal_feed_rate()
+        self.state.alloy_al_loss = self.state.feed_rate * self.scrap_w[0]
         if physics.pathways is None:
             physics.pathways = Pathways(config)
         self.pathways = physics.pathways
@@ -375,8 +379,18 @@ class Cell:
         cfg, s, d = self.config, self.state, self.derived
         I = self.current
         alloy_start = s.alloy.copy()  # the alloy of the step's start: the entrained composition
-        heater, exchange = self.physics.step(self, dt)
-        N_a, N_c = self._book_exchange(exchange)
+        continuous = cfg.schedule.feed_mode == "continuous"
+        if continuous:  # the scrap fed over the step: its impurities are a source of the
+            # implicit exchange (the exchange sees them within the step), its Al booked with it
+            fed = self._continuous_feed(dt)
+            heater, exchange = self.physics.step(self, dt, fed * self.scrap_w[_IMP] / dt)
+            N_a, N_c = self._book_exchange(exchange)
+            s.alloy[0] += fed * self.scrap_w[0]
+            self._book_scrap(fed)  # the exchange booked its impurities in the alloy
+            s.feed_rate = fed / dt
+        else:
+            heater, exchange = self.physics.step(self, dt)
+            N_a, N_c = self._book_exchange(exchange)
         pw = self.pathways
         N_co = pw.codissolution(s.alloy, d.alloy_density, I)  # before the alloy changes
         I_el = I - pw.shunt_current(I)  # the current that electrolyses
@@ -433,9 +447,9 @@ class Cell:
             s.energy[term] += volts * I * dt
         s.energy["auxiliary_heat"] += heater * dt
         s.time += dt
-        if cfg.schedule.feed_mode == "continuous":
-            s.feed_rate = self._feed_to_setpoint() / dt
         self._remove_sludge()
+        if continuous:
+            s.alloy_al_loss = (alloy_start[0] + fed * self.scrap_w[0] - s.alloy[0]) / dt
         if self.base_config.electrolyte.composition_feedback and self.salt.precipitate(s) > 0.0:
             self.physics.electrolyte_changed(self)
             if self.base_config.electrolyte.precipitation == "stop":
@@ -551,6 +565,23 @@ class Cell:
             return 0.0
         metal = missing / self.scrap_w[0]
         s.alloy += metal * self.scrap_w
+        self._book_scrap(metal)
+        return metal
+
+    def _continuous_feed(self, dt: float) -> float:
+        """Scrap metal [kg] fed continuously over the next step of dt [s]: what brings the
+        alloy's Al to its set point at the step's end, forecast from the step's start (the Al
+        missing now plus the last step's Al loss rate over dt). Fed within the step (a source
+        of the implicit exchange), it holds the Al at its set point to the change of the loss
+        rate from one step to the next (the missing Al is made up at the next step)."""
+        s = self.state
+        missing = self.al_setpoint - s.alloy[0] + s.alloy_al_loss * dt
+        return max(missing, 0.0) / self.scrap_w[0]
+
+    def _book_scrap(self, metal: float) -> None:
+        """The ledgers of ``metal`` kg of scrap metal fed (the alloy's inventory is booked by
+        the caller): what came in, the Mg removed before feeding, the raw scrap."""
+        s = self.state
         s.scrap_metal += metal * self.scrap_w
         sc = self.config.scrap
         raw = metal / (1.0 - self.mg_removal_per_metal * (1.0 + sc.mg_removal_al_loss))
@@ -561,7 +592,6 @@ class Cell:
         s.scrap_fed += raw / sc.metallic_yield
         if sc.mg_removal_efficiency > 0.0:
             s.energy["mg_removal"] += raw / sc.metallic_yield * sc.mg_removal_energy
-        return metal
 
     def _remove_sludge(self) -> None:
         """Move everything above the liquid solubility (with its Al) to the sludge."""

@@ -194,8 +194,12 @@ class Species(Provider, Protocol):
 
     def start(self, cell: CellView) -> None: ...
 
-    def exchange(self, cell: CellView, dt: float, temperature,
-                 electrical: Electrical) -> ExchangeStep: ...
+    def exchange(self, cell: CellView, dt: float, temperature, electrical: Electrical,
+                 alloy_feed: np.ndarray | None = None) -> ExchangeStep:
+        """The impurities over dt. ``alloy_feed`` [kg/s per IMPURITIES element], when given:
+        fed into the alloy continuously over the step, a source term of the same implicit
+        step (the new alloy inventory includes ``dt * alloy_feed``; the fluxes are the
+        interfaces')."""
 
     def electrolyte_changed(self, cell: CellView) -> None:
         """The cell changed the electrolyte's impurity inventory outside the exchange (renewal,

@@ -71,8 +71,11 @@ class Physics:
         self.electrical.update(cell, self.thermal)
         return self.thermal.operating_point(cell, layers, self.electrical), electrolyte
 
-    def step(self, cell: CellView, dt: float) -> tuple[float, ExchangeStep]:
+    def step(self, cell: CellView, dt: float,
+             alloy_feed: np.ndarray | None = None) -> tuple[float, ExchangeStep]:
         """Advance heat and species over dt: (heater power applied [W], the exchange).
+        ``alloy_feed`` [kg/s per IMPURITIES element]: the continuous feed into the alloy over
+        the step, a source inside the species' implicit exchange (None: no feed).
 
         Both read the start of the step only (the species the temperature field before the
         heat step, which makes a new one), so on a grid large enough
@@ -81,18 +84,25 @@ class Physics:
         operations, the same numbers, in less wall time when a second core is free."""
         temperature = self.thermal.step_temperature(cell)
         if self.mesh is not None and self.mesh.concurrent_steps():
-            return self._step_overlapped(cell, dt, temperature)
+            return self._step_overlapped(cell, dt, temperature, alloy_feed)
         heater = self.thermal.advance(cell, dt, self.electrical)
-        return heater, self.species.exchange(cell, dt, temperature, self.electrical)
+        return heater, self._exchange(cell, dt, temperature, alloy_feed)
 
-    def _step_overlapped(self, cell: CellView, dt: float, temperature) -> tuple[float, ExchangeStep]:
+    def _exchange(self, cell: CellView, dt: float, temperature, alloy_feed) -> ExchangeStep:
+        if alloy_feed is None:
+            return self.species.exchange(cell, dt, temperature, self.electrical)
+        return self.species.exchange(cell, dt, temperature, self.electrical,
+                                     alloy_feed=alloy_feed)
+
+    def _step_overlapped(self, cell: CellView, dt: float, temperature,
+                         alloy_feed) -> tuple[float, ExchangeStep]:
         """``step`` with the species exchange in a worker thread; an error of either step is
         raised here (the heat step's first, as when they run in turn)."""
         out: dict = {}
 
         def species():
             try:
-                out["exchange"] = self.species.exchange(cell, dt, temperature, self.electrical)
+                out["exchange"] = self._exchange(cell, dt, temperature, alloy_feed)
             except BaseException as exc:  # re-raised in the calling thread
                 out["error"] = exc
 

@@ -14,6 +14,7 @@ Status codes (no exceptions in kernels): 0 converged, 1 no sign change on the br
 
 import math
 
+import numpy as np
 from numba import njit
 
 EPS4 = 4.0 * 2.220446049250313e-16  # SciPy brentq's default (and smallest) rtol
@@ -131,3 +132,48 @@ def wall_behind_ledge(Q, R_wall, area, h, emissive, T_amb, T_low, T_high, xtol, 
         if math.isnan(fcur):
             return math.nan, 3
     return math.nan, 2
+
+
+@njit(cache=True)
+def pot_loss(T, R_bands, A_bands, R_film, R_wall, A_out, A_in, h_in, liquidus, k_ledge, h,
+             emissive, T_amb):
+    """The surfaces of the lumped pot's heat balance at melt temperature T [K] in one call
+    (cellsim.lumped.thermal.HeatPaths.loss), each face as :func:`surface_loss` (1e-9 K,
+    1e-12) in the same arithmetic, so the results are those of one call per face, bit for bit.
+
+    R_bands, A_bands (5,): resistance from the melt [K/W] and outer area [m2] of the faces
+    lower band, upper band, gas band, bottom, lid. The electrolyte band: film R_film and wall
+    R_wall [K/W], outer and inner areas A_out, A_in [m2]; with its hot face below the
+    liquidus a ledge forms (its face at the liquidus passes h_in (T - liquidus) [W/m2], the
+    wall behind it found by :func:`wall_behind_ledge`, 1e-9 K, 4 eps).
+
+    Returns (Q (5,) [W], Ts (5,) [K], salt band Q [W], ledge [m], salt band Ts [K], status,
+    which): ``which`` the failing root (0-4 the faces as above, 5 the salt band's surface, 6
+    the wall behind the ledge, 7 the surface behind the ledge, -1 none) and ``status`` its
+    code (module docstring).
+    """
+    Q = np.empty(5)
+    Ts = np.empty(5)
+    for i in range(5):
+        q, t, status = surface_loss(T, R_bands[i], A_bands[i], h, emissive, T_amb, 1e-9, 1e-12)
+        if status:
+            return Q, Ts, math.nan, math.nan, math.nan, status, i
+        Q[i] = q
+        Ts[i] = t
+    q_salt, ts_salt, status = surface_loss(T, R_film + R_wall, A_out, h, emissive, T_amb, 1e-9, 1e-12)
+    if status:
+        return Q, Ts, math.nan, math.nan, math.nan, status, 5
+    T_hot_face = T - q_salt / (h_in * A_in)
+    if T_hot_face >= liquidus:
+        return Q, Ts, q_salt, 0.0, ts_salt, 0, -1
+    q = h_in * (T - liquidus)
+    q_salt = q * A_in
+    T_wall, status = wall_behind_ledge(q_salt, R_wall, A_out, h, emissive, T_amb, T_amb + 1e-6,
+                                       liquidus, 1e-9, EPS4)
+    if status:
+        return Q, Ts, math.nan, math.nan, math.nan, status, 6
+    ledge = k_ledge * (liquidus - T_wall) / q
+    _, ts_salt, status = surface_loss(T_wall, R_wall, A_out, h, emissive, T_amb, 1e-9, 1e-12)
+    if status:
+        return Q, Ts, math.nan, math.nan, math.nan, status, 7
+    return Q, Ts, q_salt, ledge, ts_salt, 0, -1

@@ -35,6 +35,7 @@ electrolyte cells): each cell keeps its moles, so every element is conserved.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -462,17 +463,24 @@ class FieldSpecies:
         over those on the alloy interface ('anode': co-dissolution), by volume."""
         self.concentration = self.concentration + self.field.placed(masses / chemistry.MOLAR_MASS, where)
 
-    def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
-        """The species field over dt (start-of-step temperature field and current solution)."""
+    def exchange(self, cell: CellView, dt: float, temperature, electrical_provider,
+                 alloy_feed: np.ndarray | None = None) -> ExchangeStep:
+        """The species field over dt (start-of-step temperature field and current solution);
+        ``alloy_feed`` [kg/s per IMPURITIES element]: the continuous feed into the alloy over
+        the step, a source of the alloy pool's row of the implicit system."""
         cfg, s, d = self.config, cell.state, cell.derived
         gamma = np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES])
+        mol_imp = chemistry.MOLAR_MASS
         alloy = MetalPool.from_masses(s.alloy, s.alloy.sum() / d.alloy_density, gamma)
+        alloy_new = s.alloy[_IMP]
+        if alloy_feed is not None:
+            alloy = dataclasses.replace(alloy, source=alloy_feed / mol_imp)
+            alloy_new = alloy_new + dt * alloy_feed
         cathode = MetalPool.from_masses(s.cathode, s.cathode.sum() / ELEMENTS["Al"].liquid_density)
         res = self.field.step(dt, self.concentration, alloy, cathode, temperature,
                               current=electrical_provider.solution, alf3_activity=cell.alf3_activity())
-        mol_imp = chemistry.MOLAR_MASS
         self.concentration = res.c
-        return ExchangeStep(s.alloy[_IMP] - dt * res.flux_alloy_to_salt * mol_imp,
+        return ExchangeStep(alloy_new - dt * res.flux_alloy_to_salt * mol_imp,
                             self.field.inventory(res.c) * mol_imp,
                             s.cathode[_IMP] + dt * res.flux_salt_to_cathode * mol_imp,
                             res.flux_alloy_to_salt, res.flux_salt_to_cathode)

@@ -71,7 +71,7 @@ def region_flows(solver, state) -> dict:
     included), and {(a, "out " + side): W} for the outward loss of region a's cells on an outer
     side (surface law linearised at the state, as in the balance). Per region, the flows out
     of it sum to its sources (the heater included) less its storage: at a steady state the
-    region's heat balance (tests/unit/test_thermal.py)."""
+    region's heat balance (tests/unit/test_pot.py)."""
     from cellsim.fields.heat import _side, _sl
     from cellsim.kernels import fv
 

@@ -142,6 +142,9 @@ class MetalPool:
     volume : [m3]; ``math.inf`` makes the pool a reservoir held at ``c``.
     gamma : Raoultian activity coefficients of the impurities (None: 1).
     a_al : Al activity (None: Raoultian, the Al mole fraction).
+    source : (len(IMPURITIES),) impurities fed into the pool over the step [mol/s] (None: no
+        feed): a source term of the pool's row of the backward-Euler system, so the exchange
+        sees the feed within the step (the continuous scrap feed; a finite pool only).
     """
 
     c: np.ndarray
@@ -149,6 +152,7 @@ class MetalPool:
     volume: float
     gamma: np.ndarray | None = None
     a_al: float | None = None
+    source: np.ndarray | None = None
 
     @classmethod
     def from_masses(cls, masses, volume: float, gamma=None) -> "MetalPool":
@@ -427,7 +431,8 @@ class SpeciesField:
             diag = diag + np.bincount(itf.cell, g, self.n)
             if math.isfinite(pool.volume):  # bordered unknown: the pool's concentration
                 border.append((itf.cell, g, S, pool.volume / dt + float(np.sum(g * S)),
-                               pool.volume / dt * pool.c[k]))
+                               pool.volume / dt * pool.c[k]
+                               + (0.0 if pool.source is None else float(pool.source[k]))))
             else:
                 b = b + np.bincount(itf.cell, g * S * pool.c[k], self.n)
         return coeffs, diag, b, tuple(gs), border
@@ -484,7 +489,8 @@ class SpeciesField:
         this grid (``phi``, ``face_current``) or None; phi : cell potential [V] overriding
         ``current.phi`` for migration; alf3_activity : the electrolyte's AlX3 activity over the step
         (a time-varying input; None: ``options.alf3_activity``). The pools' new moles are exactly
-        ``alloy.moles - dt * flux_alloy_to_salt`` and ``cathode.moles + dt * flux_salt_to_cathode``.
+        ``alloy.moles + dt * (alloy.source - flux_alloy_to_salt)`` and ``cathode.moles + dt *
+        (cathode.source + flux_salt_to_cathode)`` (a source of None counting as zero).
         """
         c = np.asarray(c, dtype=float)
         if c.shape != (N_SPECIES,) + self.grid.shape:
@@ -515,6 +521,8 @@ class SpeciesField:
         (``_solve_systems``), then kernels/species.conservative_update_all."""
         o = self.options
         finite = [math.isfinite(p.volume) for p in (alloy, cathode)]
+        if any(p.source is not None and not fin for p, fin in zip((alloy, cathode), finite)):
+            raise ValueError("a reservoir (a pool of infinite volume) takes no source")
         if not math.isfinite(dt) and any(finite):
             raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
         coeffs = self._coefficient_stack(T, phi)
@@ -534,7 +542,8 @@ class SpeciesField:
                 cells.append(itf.cell), pools.append(np.full(itf.cell.size, len(pool_diag), dtype=np.int64))
                 cols.append(-g * S), rows.append(-g)
                 pool_diag.append(pool.volume / dt + np.sum(g * S, axis=1))
-                b_pool.append(pool.volume / dt * pool.c)
+                b_pool.append(pool.volume / dt * pool.c if pool.source is None
+                              else pool.volume / dt * pool.c + pool.source)
             else:
                 np.add.at(b, (slice(None), itf.cell), g * S * pool.c[:, None])
         P = len(pool_diag)

@@ -23,6 +23,8 @@ the stiff (S >> 1 or << 1) cases.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..elements import ELEMENTS, IMPURITIES, delta_E
@@ -51,6 +53,10 @@ def interface_ratio(T: float, family: str, offsets: dict, a_alx3: float, a_al: f
 
 def exchange_potentials(T, family: str, offsets: dict, equilibria: str = "fixed_1000K") -> np.ndarray:
     """delta_E [V] of each impurity vs Al (array over IMPURITIES; see :func:`interface_ratio`)."""
+    if equilibria == "janaf" and np.ndim(T) == 0 and math.isfinite(T):
+        # one scalar temperature (the lumped level, every step): every element's table at
+        # once, in np.interp's arithmetic (the same values as delta_E element by element)
+        return _janaf_table(family).at(float(T)) + _offsets(offsets)
     if equilibria == "janaf":
         from ..purity.equilibria import delta_E as delta_E_T
 
@@ -63,35 +69,92 @@ def exchange_potentials(T, family: str, offsets: dict, equilibria: str = "fixed_
     return dE
 
 
+class _JanafTable:
+    """delta_E of every impurity (cellsim.purity.equilibria.delta_E) at the table's nodes, as
+    one (nodes, impurities) array; an element without a table is constant (its row repeats)."""
+
+    def __init__(self, family: str):
+        from ..purity.equilibria import T_NODES, delta_E as delta_E_T
+
+        self.nodes = T_NODES
+        self.values = np.stack([np.broadcast_to(np.asarray(delta_E_T(s, family, T_NODES), dtype=float),
+                                                T_NODES.shape) for s in IMPURITIES], axis=1)
+        self.slopes = None
+
+    def at(self, T: float) -> np.ndarray:
+        """np.interp(T, nodes, column) of every column: the end values outside, the node's
+        value on a node, else slope (T - x_j) + f_j with slope (f_j+1 - f_j) / (x_j+1 - x_j)."""
+        x, f = self.nodes, self.values
+        if T <= x[0]:
+            return f[0].copy()
+        if T >= x[-1]:
+            return f[-1].copy()
+        j = int(np.searchsorted(x, T, side="right")) - 1
+        if x[j] == T:
+            return f[j].copy()
+        slope = (f[j + 1] - f[j]) / (x[j + 1] - x[j])
+        return slope * (T - x[j]) + f[j]
+
+
+_JANAF: dict[str, _JanafTable] = {}
+_OFFSETS: dict = {}
+
+
+def _janaf_table(family: str) -> _JanafTable:
+    table = _JANAF.get(family)
+    if table is None:
+        table = _JANAF[family] = _JanafTable(family)
+    return table
+
+
+def _offsets(offsets: dict) -> np.ndarray:
+    """The potential offsets of every impurity as an array (0 where none is given)."""
+    key = tuple(sorted(offsets.items()))
+    out = _OFFSETS.get(key)
+    if out is None:
+        out = _OFFSETS[key] = np.array([offsets.get(s, 0.0) for s in IMPURITIES])
+    return out
+
+
 def film_conductance(area: float, S: np.ndarray, k_salt: float, k_metal: float) -> np.ndarray:
     """Overall conductance A / (1/k_salt + S/k_metal) [m3/s] per element."""
     return area / (1.0 / k_salt + S / k_metal)
 
 
 def exchange_step(n_alloy, n_salt, n_cath, V_alloy, V_salt, V_cath, S_anode, S_cathode,
-                  g_anode, g_cathode, dt):
+                  g_anode, g_cathode, dt, feed_alloy=None):
     """One backward-Euler step of the three-pool exchange for every impurity.
 
     Parameters are arrays over IMPURITIES: moles in each pool [mol], the pools' volumes [m3]
     (scalars), partition coefficients S (salt/metal molar-concentration ratios) and film
-    conductances g [m3/s]; dt [s]. Returns the new moles (alloy, salt, cathode) and the mean
-    fluxes over the step, alloy->salt and salt->cathode [mol/s].
+    conductances g [m3/s]; dt [s]; ``feed_alloy`` [mol/s] (None: none): a source into the
+    alloy over the step (the continuous scrap feed), dn/dt = M n + f, solved in the same
+    implicit step, (I - dt M) n_new = n_old + dt f. Returns the new moles (alloy, salt,
+    cathode) and the mean fluxes over the step, alloy->salt and salt->cathode [mol/s].
     """
-    k = len(n_alloy)
     a = g_anode * S_anode / V_alloy  # alloy -> salt, per mol in alloy [1/s]
     b = g_anode / V_salt  # salt -> alloy, per mol in salt
     c = g_cathode / V_salt  # salt -> cathode
     d = g_cathode * S_cathode / V_cath  # cathode -> salt
-    M = np.zeros((k, 3, 3))
-    M[:, 0, 0], M[:, 0, 1] = -a, b
-    M[:, 1, 0], M[:, 1, 1], M[:, 1, 2] = a, -(b + c), d
-    M[:, 2, 1], M[:, 2, 2] = c, -d
-    lhs = np.eye(3)[None, :, :] - dt * M
-    old = np.stack([n_alloy, n_salt, n_cath], axis=1)
-    new = np.linalg.solve(lhs, old[:, :, None])[:, :, 0]
-    flux_anode = (old[:, 0] - new[:, 0]) / dt
-    flux_cathode = (new[:, 2] - old[:, 2]) / dt
-    return new[:, 0], new[:, 1], new[:, 2], flux_anode, flux_cathode
+    # I - dt M is tridiagonal, its columns' off-diagonals summing to less than their diagonal
+    # (M's columns sum to zero): Gaussian elimination without pivoting (what a pivoting LU
+    # does on it too), every element at once
+    r0 = n_alloy if feed_alloy is None else n_alloy + dt * feed_alloy
+    d0, u0 = 1.0 + dt * a, -(dt * b)
+    l1, d1, u1 = -(dt * a), 1.0 + dt * (b + c), -(dt * d)
+    l2, d2 = -(dt * c), 1.0 + dt * d
+    m1 = l1 / d0
+    d1 = d1 - m1 * u0
+    r1 = n_salt - m1 * r0
+    m2 = l2 / d1
+    d2 = d2 - m2 * u1
+    r2 = n_cath - m2 * r1
+    x2 = r2 / d2
+    x1 = (r1 - u1 * x2) / d1
+    x0 = (r0 - u0 * x1) / d0
+    flux_anode = (r0 - x0) / dt
+    flux_cathode = (x2 - n_cath) / dt
+    return x0, x1, x2, flux_anode, flux_cathode
 
 
 def sludge_excess(mass_element: float, mass_total: float, solubility: float, al_ratio: float) -> float:

@@ -54,15 +54,45 @@ class SlabElectrical(Stateless):
 
     solution = None
 
+    def __init__(self, config, mesh=None):
+        super().__init__(config, mesh)
+        self._fixed = (None, None, None, None)  # (config, current, layers, their terms)
+
     def update(self, cell: CellView, thermal_provider) -> None:
         pass
 
     def at(self, cell: CellView, layers: Layers, temperature: float) -> ElectricalPoint:
+        """The voltage terms (``electrical.voltage_breakdown`` of ``electrical.resistances``)
+        at ``temperature``; what does not depend on it is computed once for the
+        configuration, current and layers (a heat balance tries many temperatures on them)."""
         cfg, I = cell.config, cell.current
-        R = electrical.resistances(cfg, temperature, layers.alloy_depth, layers.cathode_depth)
-        V = electrical.voltage_breakdown(cfg, I, temperature, R, layers.a_al_alloy, layers.a_al_cathode)
+        fixed = self._fixed
+        if fixed[0] is not cfg or fixed[1] != I or fixed[2] is not layers:
+            R = electrical.resistances(cfg, temperature, layers.alloy_depth, layers.cathode_depth)
+            terms = (I * R.anode_alloy, I * R.cathode_metal, I * R.collectors, I / cfg.geometry.area,
+                     cfg.geometry.acd, cfg.geometry.area, cfg.operation.external_voltage_drop,
+                     0.5 * I**2 * R.rods)  # half the rods' heat leaves at the clamps
+            fixed = self._fixed = (cfg, I, layers, terms)
+        alloy, cathode, collectors, j, acd, area, external, clamps = fixed[3]
+        kin = cfg.kinetics
+        # electrical.voltage_breakdown, term by term in its order (the same floating-point values)
+        kappa = electrical.electrolyte_conductivity(cfg.electrolyte, temperature)
+        V = {
+            "electrolyte_ohmic": I * (acd / (kappa * area)),
+            "anode_alloy_ohmic": alloy,
+            "cathode_metal_ohmic": cathode,
+            "collectors_ohmic": collectors,
+            "anode_overpotential": electrical.overpotential(
+                j, kin.anode_exchange_current_density, kin.alpha_anodic, kin.alpha_cathodic,
+                temperature, kin.model),
+            "cathode_overpotential": electrical.overpotential(
+                j, kin.cathode_exchange_current_density, kin.alpha_anodic, kin.alpha_cathodic,
+                temperature, kin.model),
+            "reversible": electrical.reversible_voltage(temperature, layers.a_al_cathode, layers.a_al_alloy),
+            "external": external,
+        }
         joule = I * (sum(V.values()) - V["external"])
-        return ElectricalPoint(V, joule, 0.5 * I**2 * R.rods)  # half the rods' heat leaves at the clamps
+        return ElectricalPoint(V, joule, clamps)
 
 
 class SteadyHeatBalance(Stateless):
@@ -169,7 +199,11 @@ class FilmExchange(Stateless):
     def add(self, masses: np.ndarray, where: str = "electrolyte") -> None:
         """Nothing to do: the cell's inventory is the only representation."""
 
-    def exchange(self, cell: CellView, dt: float, temperature, electrical_provider) -> ExchangeStep:
+    def exchange(self, cell: CellView, dt: float, temperature, electrical_provider,
+                 alloy_feed: np.ndarray | None = None) -> ExchangeStep:
+        """One backward-Euler step of the three pools; ``alloy_feed`` [kg/s per IMPURITIES
+        element]: the continuous feed into the alloy over the step, a source of the same
+        implicit system."""
         cfg, s, d = cell.config, cell.state, cell.derived
         T, area = temperature, cfg.geometry.area
         el = cfg.electrolyte
@@ -196,7 +230,8 @@ class FilmExchange(Stateless):
                                          cfg.cathode_metal.metal_mass_transfer_coefficient)
         n_a, n_s, n_c, N_a, N_c = chemistry.exchange_step(
             s.alloy[_IMP] / mol_imp, s.electrolyte / mol_imp, s.cathode[_IMP] / mol_imp,
-            V_alloy, V_electrolyte, V_cath, S_a, S_c, g_a, g_c, dt)
+            V_alloy, V_electrolyte, V_cath, S_a, S_c, g_a, g_c, dt,
+            None if alloy_feed is None else alloy_feed / mol_imp)
         return ExchangeStep(n_a * mol_imp, n_s * mol_imp, n_c * mol_imp, N_a, N_c)
 
 

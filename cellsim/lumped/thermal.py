@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..config.schema import Config
 from ..kernels import roots
 from ..units import STEFAN_BOLTZMANN
@@ -117,7 +119,7 @@ class HeatPaths:
     the melt temperature, computed once, so the heat balance can try many temperatures
     (``loss(T)`` equals ``heat_loss(config, T, alloy_depth, cathode_depth, freeboard)``)."""
 
-    __slots__ = ("config", "bands", "salt", "bottom", "lid", "rods", "outside")
+    __slots__ = ("config", "bands", "salt", "bottom", "lid", "rods", "outside", "_faces", "_salt_args")
 
     def __init__(self, config: Config, alloy_depth: float, cathode_depth: float,
                  freeboard: float | None = None):
@@ -154,9 +156,33 @@ class HeatPaths:
         self.rods = (col.rod_thermal_conductivity * rod_area, col.rod_cold_end_temperature,
                      col.rod_length)
         self.outside = (lin.outside_convection, lin.shell_emissivity, lin.ambient_temperature)
+        # the arguments of roots.pot_loss (all faces in one kernel call; the same arithmetic
+        # as one _surface per face)
+        faces = (*self.bands, self.bottom, self.lid)
+        self._faces = (np.array([f[0] for f in faces]), np.array([f[1] for f in faces]))
+        el = config.electrolyte
+        self._salt_args = (*self.salt, h_in, el.liquidus, el.ledge_thermal_conductivity,
+                           lin.outside_convection, lin.shell_emissivity * STEFAN_BOLTZMANN,
+                           lin.ambient_temperature)
 
     def loss(self, T: float) -> HeatLoss:
-        """Heat loss [W] by face, ledge and shell temperature with the melt at T [K]."""
+        """Heat loss [W] by face, ledge and shell temperature with the melt at T [K] (one
+        kernel call, roots.pot_loss: the same numbers as :meth:`loss_by_face`)."""
+        Q, Ts, salt, ledge, T_salt, status, which = roots.pot_loss(T, *self._faces, *self._salt_args)
+        if status:
+            self.loss_by_face(T)  # raises the error of the face that failed, with its inputs
+            raise _root_failed("heat balance", status, T=T, face=which)
+        conductance, T_cold, length = self.rods
+        rods = conductance * (T - T_cold) / length
+        lower, upper, gas, bottom, lid = Q.tolist()
+        T_lower, T_upper, T_gas = Ts.tolist()[:3]
+        side = lower + salt + upper + gas
+        shell = (T_lower + T_salt + T_upper + T_gas) / 4.0
+        return HeatLoss(side=side, bottom=bottom, lid=lid, collectors=rods, ledge_thickness=ledge,
+                        shell_temperature=shell)
+
+    def loss_by_face(self, T: float) -> HeatLoss:
+        """:meth:`loss`, one root per face from Python (the reference the kernel reproduces)."""
         h_out, eps, T_amb = self.outside
         (R_lower, A_lower), (R_upper, A_upper), (R_gas, A_gas) = self.bands
         lower, T_lower = _surface(T, R_lower, A_lower, h_out, eps, T_amb)

@@ -32,6 +32,8 @@ def empty(n: int) -> np.ndarray:
 def shares(tags: np.ndarray) -> np.ndarray:
     """Tag shares per element (columns sum to 1; an empty column gives zero shares)."""
     total = tags.sum(axis=0)
+    if (total > 0.0).all():  # the common case: the same divisions without the mask
+        return tags / total
     return np.divide(tags, total, out=np.zeros_like(tags), where=total > 0.0)
 
 

@@ -43,9 +43,10 @@ class NoExchange(Stateless):
     def add(self, masses, where: str = "electrolyte") -> None:
         pass  # no cells: inputs stay in the cell's inventory, as at the lumped level
 
-    def exchange(self, cell, dt, temperature, electrical) -> ExchangeStep:
+    def exchange(self, cell, dt, temperature, electrical, alloy_feed=None) -> ExchangeStep:
         s, zero = cell.state, np.zeros(len(cell.state.electrolyte))
-        return ExchangeStep(s.alloy[1:].copy(), s.electrolyte.copy(), s.cathode[1:].copy(), zero, zero)
+        alloy = s.alloy[1:] if alloy_feed is None else s.alloy[1:] + dt * alloy_feed
+        return ExchangeStep(alloy.copy(), s.electrolyte.copy(), s.cathode[1:].copy(), zero, zero)
 
 
 TOY = Level("cellsim.lumped.providers:SlabElectrical", "cellsim.lumped.providers:SteadyHeatBalance",

@@ -63,3 +63,27 @@ def test_voltage_breakdown_of_the_reference_stack_by_hand():
         assert V[term] == pytest.approx(value, rel=1e-10), term
     # design rule (docs/model.md): salt IR ~2.25 V at 0.5 A/cm2, 4.5 cm, 1 S/cm
     assert V["electrolyte_ohmic"] == pytest.approx(2.25, rel=0.01)
+
+
+@pytest.mark.parametrize("model", ["butler-volmer", "linear"])
+def test_slab_provider_gives_the_voltage_breakdown_exactly(model):
+    """SlabElectrical.at keeps what does not depend on the temperature between calls on the
+    same configuration, current and layers: its terms equal voltage_breakdown's exactly, at
+    every temperature, and follow a new current or new layers."""
+    from types import SimpleNamespace
+
+    from cellsim.contracts import Layers
+    from cellsim.lumped.providers import SlabElectrical
+
+    cfg = load_config("rusal-3kA", [f'kinetics.model="{model}"'])
+    prov = SlabElectrical(cfg)
+    for I, alloy_depth, a_al in ((3000.0, 0.12, 0.62), (2500.0, 0.12, 0.62), (2500.0, 0.11, 0.6)):
+        layers = Layers(alloy_depth, 0.06, 3200.0, a_al, 0.999)
+        cell = SimpleNamespace(config=cfg, current=I)
+        for T in (1000.0, 1023.15, 1040.0):
+            R = electrical.resistances(cfg, T, layers.alloy_depth, layers.cathode_depth)
+            V = electrical.voltage_breakdown(cfg, I, T, R, layers.a_al_alloy, layers.a_al_cathode)
+            point = prov.at(cell, layers, T)
+            assert point.voltage == V
+            assert point.joule_heat == I * (sum(V.values()) - V["external"])
+            assert point.clamp_heat == 0.5 * I**2 * R.rods

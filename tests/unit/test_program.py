@@ -22,7 +22,12 @@ def test_steps_program_and_faraday_charge():
     assert [program(t * 86400) for t in (0, 0.99, 1, 2.5, 3, 10)] == [3000, 3000, 2000, 2000, 3500, 3500]
     result = run_campaign(cfg)
     charge = (3000 + 2000 * 2 + 3500) * 86400.0
-    assert result.summary["al_produced"] == pytest.approx(charge * M_AL / (3 * F), rel=1e-9)
+    # the initial alloy's impurities still deposit (their current is ~1e-9 of the charge): the
+    # Al produced and their share of the current carry the programmed charge together
+    faraday = charge * M_AL / (3 * F)
+    impurity = result.summary["ce_loss_impurity_current"]
+    assert 0.0 < impurity < 1e-8
+    assert result.summary["al_produced"] / faraday + impurity == pytest.approx(1.0, abs=1e-12)
     current = result.series["cell_current"]
     assert set(np.unique(current)) == {2000.0, 3000.0, 3500.0}
     # the ledger books U I dt with the programmed I
@@ -56,11 +61,15 @@ def test_taps_by_level():
                                     'schedule.tap_level="9 cm"'])
     result = run_campaign(cfg)
     depth = result.series["cathode_depth"]
-    assert depth.max() < 0.09 + 0.0015  # one step of deposit above the level at most (~1 mm)
+    dt = cfg.schedule.time_step
+    step = 24.1 * dt / 86400 / (2349 * cfg.geometry.area)  # m of Al deposited in one step
+    assert depth.max() < 0.09 + 1.5 * step  # one step of deposit above the level at most
     times = np.array([t.time for t in result.taps[:-1]])
-    # 3 cm over 0.6 m2 of Al at ~24 kg/d: a tap every ~1.77 d
+    # 3 cm over 0.6 m2 of Al at ~24 kg/d: a tap every ~1.75 d, at the end of the step that
+    # passes the level (so up to one step later)
     gap = np.diff(times) / 86400
-    assert np.allclose(gap, 0.03 * cfg.geometry.area * 2349 / 24.1, rtol=0.05)
+    expected = 0.03 * cfg.geometry.area * 2349 / 24.1
+    assert np.all(gap > 0.95 * expected) and np.all(gap < 1.05 * expected + dt / 86400), gap
 
 
 def test_schedule_cross_checks():

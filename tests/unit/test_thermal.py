@@ -75,3 +75,19 @@ def test_radiation_increases_losses_and_keeps_the_shell_between_melt_and_ambient
     cold = heat_loss(load_config("rusal-3kA", NO_RADIATION), T, 0.12, 0.06)
     assert hot.total > cold.total
     assert 298.15 < hot.shell_temperature < cold.shell_temperature < T
+
+
+@pytest.mark.parametrize("liquidus", ["680 degC", "745 degC"])  # without and with a ledge
+def test_one_kernel_call_gives_the_per_face_roots_bit_for_bit(liquidus):
+    """HeatPaths.loss (all faces in one kernel call, kernels/roots.pot_loss) returns exactly
+    what one root per face from Python (loss_by_face) gives, ledge or not, radiation on."""
+    from cellsim.lumped.thermal import HeatPaths
+
+    cfg = load_config("rusal-3kA", [f'electrolyte.liquidus="{liquidus}"'])
+    paths = HeatPaths(cfg, 0.12, 0.06)
+    ledges = 0
+    for T in (1019.0, 1023.15, 1031.7, 1060.0, 1100.0):
+        a, b = paths.loss(T), paths.loss_by_face(T)
+        assert a == b, (T, a, b)  # every field equal, not close
+        ledges += a.ledge_thickness > 0.0
+    assert (ledges > 0) == (liquidus == "745 degC")  # the ledge branch ran where it should

@@ -166,3 +166,44 @@ def test_well_mixed_limit_matches_lumped_exchange(eddy, tol):
     total = n_a + n_s + n_c
     for lumped, fieldv in ((n_s, field.inventory(c)), (n_c, cath.moles), (n_a, alloy.moles)):
         assert np.all(np.abs(fieldv - lumped) <= tol * np.abs(lumped) + 1e-14 * total), (fieldv - lumped) / lumped
+
+
+def test_feed_into_the_alloy_inside_the_field_step_matches_the_lumped_exchange():
+    """The continuous feed as a source of the alloy pool's row (MetalPool.source): in the
+    well-mixed limit the field step with the feed equals the lumped exchange step with the
+    same source (each pool of each element to 2e-6, as without the feed, above), and the
+    elements close on what was fed to round-off."""
+    grid = column("xyz", n_salt=10, width=0.5, stretch=1.0)
+    area = 0.25
+    opts = SpeciesOptions(salt_concentration=C_SALT, eddy_diffusivity=2.0)
+    field = SpeciesField(grid, opts)
+    w = np.array([0.02, 0.30, 0.01, 0.05, 0.01, 0.01, 0.001])
+    alloy, cath = _pools(grid, w, np.zeros(N_SPECIES))
+    feed = alloy.moles / (24 * 3600.0)  # mol/s: the alloy's impurities again over a day
+    S_a = field.exchange_ratios("anode", alloy, T)[0]
+    S_c = field.exchange_ratios("cathode", cath, T)[0]
+    g_a = chemistry.film_conductance(area, S_a, opts.k_salt, opts.k_metal_anode)
+    g_c = chemistry.film_conductance(area, S_c, opts.k_salt, opts.k_metal_cathode)
+    a_al_alloy, a_al_cath = alloy.x_al, cath.x_al
+    n_a, n_s, n_c = alloy.moles, np.zeros(N_SPECIES), cath.moles
+    before = alloy.moles + cath.moles
+    v_salt = field.volumes.sum()
+    c = np.zeros((N_SPECIES,) + grid.shape)
+    dt = 3600.0
+    for _ in range(24):
+        n_a, n_s, n_c, _, _ = chemistry.exchange_step(n_a, n_s, n_c, alloy.volume, v_salt, cath.volume,
+                                                      S_a, S_c, g_a, g_c, dt, feed_alloy=feed)
+        fed = MetalPool(alloy.c, alloy.c_total, alloy.volume, a_al=a_al_alloy, source=feed)
+        out = field.step(dt, c, fed, cath, T)
+        c = out.c
+        alloy = MetalPool(alloy.c + dt * (feed - out.flux_alloy_to_salt) / alloy.volume, alloy.c_total,
+                          alloy.volume, a_al=a_al_alloy)
+        cath = MetalPool(cath.c + dt * out.flux_salt_to_cathode / cath.volume, cath.c_total, cath.volume,
+                         a_al=a_al_cath)
+    after = alloy.moles + cath.moles + field.inventory(c)
+    np.testing.assert_allclose(after, before + 24 * dt * feed, rtol=1e-10, atol=0.0)
+    total = n_a + n_s + n_c
+    for lumped, fieldv in ((n_s, field.inventory(c)), (n_c, cath.moles), (n_a, alloy.moles)):
+        assert np.all(np.abs(fieldv - lumped) <= 2e-6 * np.abs(lumped) + 1e-14 * total), (fieldv - lumped) / lumped
+    with pytest.raises(ValueError, match="reservoir"):
+        field.step(dt, c, MetalPool(alloy.c, alloy.c_total, math.inf, source=feed), cath, T)
