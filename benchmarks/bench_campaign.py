@@ -4,7 +4,8 @@ Run: python benchmarks/bench_campaign.py [--level axisymmetric|3d] [--days 45] [
      [--split] [--cell rusal-3kA] [--no-campaign]
 Prints (JSON) the wall and CPU time of the campaign (warm: a 1-day run first loads the Numba
 cache; CPU time is less sensitive to the other jobs on a shared machine), the lumped level's
-time, peak memory (ru_maxrss), the load average at start and end, and for the field levels:
+time (warm too: best wall and CPU of three runs after a 1-day one), peak memory (ru_maxrss),
+the load average at start and end, and for the field levels:
 
 * ``profile``: wall and CPU ms per step of the parts of a step (heat step, species step,
   current solves, remeshes, the rest of update_state, the rest of the step) over 12 steps;
@@ -427,14 +428,19 @@ def main() -> None:
     if args.threads:
         report["threads"] = thread_scaling(args.level, args.threads)
     if not args.no_campaign:
-        wall_lumped, _ = timed(['numerics.model="lumped"', f'schedule.duration="{args.days} d"'])
+        lumped = ['numerics.model="lumped"']
+        timed(lumped + ['schedule.duration="1 d"'])  # warm: the lumped level's kernel and imports
+        cpu_lumped, runs = [], []
+        for _ in range(3):  # best of 3 (a ~0.5 s run is at the mercy of the other jobs)
+            runs.append(timed(lumped + [f'schedule.duration="{args.days} d"'], cpu_lumped)[0])
+        wall_lumped = min(runs)
         cpu = []
         wall, result = timed(level + [f'schedule.duration="{args.days} d"'], cpu)
-        # the configured step (1.5 h for rusal-3kA), not an hour: the campaign's own step count
+        # the configured step (3 h for rusal-3kA), not an hour: the campaign's own step count
         steps = int(round(result.summary["campaign_length"] / result.config.schedule.time_step))
         report.update({
             "days": args.days, f"{args.level}_wall_s": wall, f"{args.level}_cpu_s": cpu[0],
-            "lumped_wall_s": wall_lumped,
+            "lumped_wall_s": wall_lumped, "lumped_cpu_s": min(cpu_lumped),
             "time_step_h": result.config.schedule.time_step / 3600.0,
             "steps": steps, "ms_per_step": wall / steps * 1e3,
             "stop_reason": result.stop_reason,
