@@ -13,10 +13,10 @@ the load average at start and end, and for the field levels:
   right-hand side and solution once; the species step its coefficients and fields once per
   impurity; the heat state arrays once) divided by the triad bandwidth measured in this run,
   and the ratio of the measured step to it;
-* with ``--threads 1 2``: ms per step with each thread count under the default policy (the
-  heat and species steps in two threads at once on a large grid when the load average leaves
-  a core to spare; kernels on one thread below solvers.PARALLEL_MIN_CELLS cells), with that
-  overlap whatever the load, and with every kernel parallel whatever its size; the
+* with ``--threads 1 2``: ms per step with each thread count under the default policy
+  (kernels on one thread below solvers.PARALLEL_MIN_CELLS cells; the heat-species overlap
+  only if enabled), with the heat and species steps in two threads at once (cellsim.physics;
+  solvers.set_overlap), and with every kernel parallel whatever its size; the
   threading layer and OMP_WAIT_POLICY (PASSIVE unless set: cellsim.kernels.parallel), and
   the speed-up against one thread.
 With ``--level 3d`` the campaign itself is profiled (``campaign_profile``: the whole run,
@@ -335,8 +335,9 @@ def thread_scaling(level: str, threads: list[int], steps: int = 8) -> dict:
     """ms per step (the configured time step, as the campaign) with each thread count under
     three policies, alternated: ``default`` (what the campaign does: kernels on one thread
     below solvers.PARALLEL_MIN_CELLS cells; the heat and species steps in two threads at once
-    from solvers.OVERLAP_MIN_CELLS cells when the load average leaves a core to spare, and
-    whether it did), ``overlap`` (the same with the overlap whatever the load) and
+    only when enabled, CELLSIM_OVERLAP_STEPS=1, from solvers.OVERLAP_MIN_CELLS cells when the
+    load average leaves a core to spare; and whether it did), ``overlap`` (enabled, whatever
+    the load) and
     ``kernels_parallel`` (every kernel's parallel region on all the threads whatever its
     size, no overlap)."""
     from cellsim.fields import solvers
@@ -350,13 +351,15 @@ def thread_scaling(level: str, threads: list[int], steps: int = 8) -> dict:
     policies = ("default", "overlap", "kernels_parallel")
     out, cpu, overlapped = ({p: {} for p in policies} for _ in range(3))
     load = {}
-    min_overlap, spare = solvers.OVERLAP_MIN_CELLS, solvers._spare_core
+    min_overlap, spare, enabled = solvers.OVERLAP_MIN_CELLS, solvers._spare_core, solvers._OVERLAP[0]
     try:
         for n in threads:
             for policy in policies:
                 solvers.OVERLAP_MIN_CELLS, solvers._spare_core = min_overlap, spare
+                solvers.set_overlap(enabled)
                 solvers.set_max_threads(n)
                 if policy == "overlap":
+                    solvers.set_overlap(True)
                     solvers._spare_core = lambda: True
                 elif policy == "kernels_parallel":
                     solvers.set_max_threads(n, min_cells=0)
@@ -372,6 +375,7 @@ def thread_scaling(level: str, threads: list[int], steps: int = 8) -> dict:
     finally:
         solvers.set_max_threads(None)
         solvers.OVERLAP_MIN_CELLS, solvers._spare_core = min_overlap, spare
+        solvers.set_overlap(enabled)
     import numba
 
     try:

@@ -134,7 +134,7 @@ def wall_behind_ledge(Q, R_wall, area, h, emissive, T_amb, T_low, T_high, xtol, 
     return math.nan, 2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def pot_loss(T, R_bands, A_bands, R_film, R_wall, A_out, A_in, h_in, liquidus, k_ledge, h,
              emissive, T_amb):
     """The surfaces of the lumped pot's heat balance at melt temperature T [K] in one call

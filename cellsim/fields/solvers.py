@@ -89,8 +89,18 @@ def _set_threads(n_cells: int) -> None:
 # turns with the first and the step got slower (2 threads 0.71-0.85x of one at load 3-4.5 on
 # the 2-core machine, docs/campaign.md), so the 1-minute load average (which counts this
 # process's own runnable threads, ~1.5 while it overlaps) must leave OVERLAP_SPARE_CORES.
+# Off by default: on the shared 2-core machine no run had a core to spare (two nogil
+# kernels in two threads took twice one's wall time even at load 1.5) and the overlapped
+# step was 0.58-0.97x of the serial one (time-sliced threads, +2-28 % CPU); on with
+# set_overlap(True) or CELLSIM_OVERLAP_STEPS=1, to measure on a machine with a free core.
 OVERLAP_MIN_CELLS = 20_000
 OVERLAP_SPARE_CORES = 0.25
+_OVERLAP = [os.environ.get("CELLSIM_OVERLAP_STEPS", "0") == "1"]
+
+
+def set_overlap(enabled: bool) -> None:
+    """Let large grids run their heat and species steps in two threads at once (see above)."""
+    _OVERLAP[0] = bool(enabled)
 
 
 def _spare_core() -> bool:
@@ -103,8 +113,9 @@ def _spare_core() -> bool:
 
 def overlap_steps(n_cells: int) -> bool:
     """Whether the field steps of a grid of ``n_cells`` cells run in two threads at once:
-    a large grid, two threads allowed and a core to spare (the load average)."""
-    return _MAX_THREADS[0] >= 2 and n_cells >= OVERLAP_MIN_CELLS and _spare_core()
+    enabled (``set_overlap``), a large grid, two threads allowed and a core to spare (the
+    load average)."""
+    return _OVERLAP[0] and _MAX_THREADS[0] >= 2 and n_cells >= OVERLAP_MIN_CELLS and _spare_core()
 
 
 def threads_for(n_cells: int) -> None:

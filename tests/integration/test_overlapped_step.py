@@ -1,6 +1,7 @@
-"""cellsim.physics.Physics.step: the heat and species steps of a large grid run in two threads
-at once; they read only the start of the step, so the results are those of the two in turn,
-bit for bit, and an error in the species thread reaches the caller."""
+"""cellsim.physics.Physics.step: with the overlap enabled (solvers.set_overlap; off by default)
+the heat and species steps of a large grid run in two threads at once; they read only the
+start of the step, so the results are those of the two in turn, bit for bit, and an error in
+the species thread reaches the caller."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ COARSE = ['numerics.model="3d"', 'numerics.resolution="coarse"']
 
 
 def _allow(monkeypatch, min_cells: int = 0) -> None:
-    """Two threads allowed and a core to spare, whatever the machine's load."""
+    """The overlap enabled, two threads allowed and a core to spare, whatever the load."""
+    monkeypatch.setattr(solvers, "_OVERLAP", [True])
     monkeypatch.setattr(solvers, "OVERLAP_MIN_CELLS", min_cells)
     monkeypatch.setattr(solvers, "_MAX_THREADS", [2])
     monkeypatch.setattr(solvers, "_spare_core", lambda: True)
@@ -56,8 +58,12 @@ def test_an_error_in_the_species_thread_reaches_the_caller(monkeypatch):
 def test_small_grids_one_thread_and_a_busy_machine_do_not_overlap(monkeypatch):
     import os
 
+    monkeypatch.setattr(solvers, "_OVERLAP", [False])  # the default: off
     monkeypatch.setattr(solvers, "_MAX_THREADS", [2])
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.5, 0.5, 0.5))
+    assert not solvers.overlap_steps(10 * solvers.OVERLAP_MIN_CELLS)
+    solvers.set_overlap(True)
     monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.0, 1.0))  # this run, overlapping
     assert not solvers.overlap_steps(solvers.OVERLAP_MIN_CELLS - 1)
     assert solvers.overlap_steps(solvers.OVERLAP_MIN_CELLS)
