@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _column_total(a, j):
     total = a[0, j]
     for i in range(1, a.shape[0]):
@@ -23,7 +23,7 @@ def _column_total(a, j):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def step_tags(tags_e, tags_c, exchange, codissolved, makeup, lining, cathode_back, to_cathode,
               to_alloy, entrained, collectors, inventory_e, inventory_c):
     """New (electrolyte, cathode) tags [kg] from the old ones (left unchanged): the inputs
@@ -67,7 +67,7 @@ def step_tags(tags_e, tags_c, exchange, codissolved, makeup, lining, cathode_bac
     return out_e, out_c
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rescale(a, out, j, inv):
     """Column j of ``out``: ``a``'s shares times the inventory (ledger.rescale)."""
     total = _column_total(a, j)
