@@ -618,9 +618,9 @@ class HeatSolver:
             else:
                 p, mat = np.broadcast_to(s, shape).reshape(-1), self._mat_flat
             if self._n_ids is not None:  # one pass over the cells: sums by region id
-                by_id = np.bincount(mat, weights=p, minlength=self._n_ids)
-                src[name] = {reg: float(by_id[rid]) if 0 <= rid < by_id.size else 0.0
-                             for reg, rid in self._region_ids}
+                by_id = np.bincount(mat, weights=p, minlength=self._n_ids).tolist()  # floats
+                n_by = len(by_id)
+                src[name] = {reg: by_id[rid] if 0 <= rid < n_by else 0.0 for reg, rid in self._region_ids}
             else:
                 src[name] = {reg: float(p[mat == rid].sum()) for reg, rid in self._region_ids}
         total_src = sum(sum(r.values()) for r in src.values())
