@@ -480,7 +480,7 @@ class HeatSolver:
                 x0 = self._warm(self._dw_last, shape)
                 if x0 is None and self._dw_adopted is not None:  # the response on the last grid
                     x0 = self._galerkin_start(g, d, qh, [self._dw_adopted])
-                dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=x0)
+                dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=x0, same=True)  # g, d as above
                 self._dw_last = dw
                 want = P + (heater.set_point - np.sum(cw * (T + dT))) / np.sum(cw * dw)
                 demand = want
