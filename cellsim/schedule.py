@@ -16,6 +16,7 @@ and thermal limits, recording, field snapshot, sync point (caches dropped, check
 from __future__ import annotations
 
 import math
+import time as wallclock
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -416,11 +417,16 @@ class Snapshots(Operation):
 class SyncPoints(Operation):
     """Every ``interval`` [s] (``numerics.checkpoint_interval``), unless the campaign ends
     there: the cell drops its solver caches, so what follows depends on the state alone,
-    and the run file (if any) receives a checkpoint."""
+    and the run file (if any) receives a checkpoint, unless one was written less than
+    ``wall_interval`` [s] of wall-clock time before (``numerics.checkpoint_wall_interval``;
+    the first sync point always writes). Writing is the only thing the wall clock decides:
+    the caches are dropped at every sync point, so the results do not depend on it."""
 
     interval: float
     config: Config
     next_time: float = 0.0
+    wall_interval: float = 0.0
+    written_at: float = -math.inf  # time.time() of the last checkpoint written [s]
 
     def start(self, cell, step):
         self.next_time = self.interval
@@ -429,7 +435,9 @@ class SyncPoints(Operation):
         if cell.state.time >= self.next_time - _DUE and not step.stop and not step.last:
             self.next_time += self.interval
             cell.reset_caches()
-            if step.run is not None:
+            now = wallclock.time()
+            if step.run is not None and now - self.written_at >= self.wall_interval:
+                self.written_at = now  # stored with the checkpoint: set before writing it
                 step.run.write_checkpoint(self.config, cell, step.runner)
         return None
 
@@ -458,5 +466,6 @@ def operations_of(config: Config) -> list[Operation]:
                        sched.tap_level if sched.tap_mode == "level" else None, sched.stop_on_spec),
             Limits(), OperatingWindow(config), Recording(_every(num.record_interval, dt)),
             Snapshots(num.snapshot_interval),
-            SyncPoints(num.checkpoint_interval, config)]
+            SyncPoints(num.checkpoint_interval, config,
+                       wall_interval=num.checkpoint_wall_interval)]
     return ops

@@ -610,6 +610,12 @@ class Numerics:
     checkpoint_interval: float = quantity("time", "Interval of the restart checkpoints written "
                                           "while a campaign runs to a file", "1 d", lo=1.0,
                                           default=86400.0)
+    checkpoint_wall_interval: float = quantity(
+        "time", "Least wall-clock time between two checkpoint files: a sync point sooner than "
+        "this after the last written checkpoint (the first is always written) drops the caches "
+        "but writes no file, which bounds the time spent writing (about 1 s per checkpoint of a "
+        "field level); the results do not depend on it, a resume continues from the last "
+        "written one (0 s: a file at every sync point)", "30 s", lo=0.0, default=30.0)
     max_cells: int = number("Largest field grid (cells) a run may build; the estimate is checked "
                             "before the grid is built (about 2 kB of memory per cell) [E]",
                             lo=1, integer=True, default=2_000_000)

@@ -123,3 +123,29 @@ def test_checkpoint_missing_another_field_is_refused_by_name(tmp_path, monkeypat
         RunFile(tmp_path / "cut.h5", resume=True).load_checkpoint()
     msg = str(err.value)
     assert "cut.h5.ckpt" in msg and "Operation" in msg and "['temperature']" in msg and "without --resume" in msg
+
+
+def test_checkpoint_files_follow_the_wall_clock_and_leave_results_alone(tmp_path, monkeypatch):
+    """numerics.checkpoint_wall_interval decides only whether a sync point writes a file: 0 s
+    writes one at every sync point; a long interval writes the first only, and a run cut
+    after three sync points resumes from that first one to the same result, bit for bit."""
+    written = []
+    original = RunFile.write_checkpoint
+
+    def counting(self, config, model, runner_state):
+        written.append(model.state.time / 86400)
+        original(self, config, model, runner_state)
+
+    monkeypatch.setattr(RunFile, "write_checkpoint", counting)
+    every = load_config("rusal-3kA", LEVELS["lumped"] + ['numerics.checkpoint_wall_interval="0 s"'])
+    whole = _run_to_file(every, tmp_path / "whole.h5")
+    assert written == pytest.approx([1, 2, 3, 4])  # 5 days: none at the end
+    written.clear()
+    once = load_config("rusal-3kA", LEVELS["lumped"] + ['numerics.checkpoint_wall_interval="1000 d"'])
+    with pytest.raises(Interrupt):
+        _run_to_file(once, tmp_path / "cut.h5", stop_at=3.6 * 86400)
+    assert written == pytest.approx([1])
+    resumed = _run_to_file(None, tmp_path / "cut.h5", resume=True)
+    for name, values in whole.series.items():
+        assert np.array_equal(values, resumed.series[name], equal_nan=True), name
+    assert whole.summary == resumed.summary
