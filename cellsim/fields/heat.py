@@ -40,6 +40,7 @@ from cellsim.units import STEFAN_BOLTZMANN
 LIN_RTOL_MAX = 1e-3
 # The last steps' first Newton corrections that start the next one (3D; HeatSolver._galerkin_start)
 HISTORY = 4
+_EPS = np.finfo(float).eps
 
 SIDE_NAMES = ("x-", "x+", "y-", "y+", "z-", "z+")
 _ALIASES = {"r-": "x-", "r+": "x+"}
@@ -245,6 +246,7 @@ class HeatSolver:
     def bcs(self, bcs: dict) -> None:
         self._bcs = {_side(s)[2]: bc for s, bc in bcs.items()}
         self._sides = [self._side_data(side, bc) for side, bc in self._bcs.items()]
+        self._side_cells = {sd["side"]: sd["cells"] for sd in self._sides}  # boundary cells per side
         self._patch = self._patch_data(self._sides)
 
     def _patch_data(self, sides) -> dict:
@@ -358,7 +360,7 @@ class HeatSolver:
                           p["rad"], p["h0"], p["es"], p["amb"], p["f0"], flat[0], flat[1], flat[2],
                           b.reshape(-1), gb, value, q)
         for a in range(3):
-            if not np.shares_memory(flat[a], g[a]):  # g was not contiguous: write back
+            if not g[a].flags.c_contiguous:  # flat is then a copy: write back
                 g[a][...] = flat[a].reshape(g[a].shape)
         out = {side: (gb[i:j].reshape(shape), value[i:j].reshape(shape), q[i:j].reshape(shape))
                for side, i, j, shape in pd["spans"]}
@@ -430,9 +432,9 @@ class HeatSolver:
         diag = self._diag_int
         zero = np.zeros(shape)
         r = np.empty(shape)
-        eps = np.finfo(float).eps
+        eps = _EPS
         root_n = np.sqrt(r.size)
-        cells = {s: _sl(*_side(s)[:2], shape[_side(s)[0]], False) for s in self.bcs}
+        cells = self._side_cells
         last = np.inf
         for it in range(1, self.max_newton + 1):
             if transient:
@@ -478,7 +480,7 @@ class HeatSolver:
                 x0 = self._warm(self._dw_last, shape)
                 if x0 is None and self._dw_adopted is not None:  # the response on the last grid
                     x0 = self._galerkin_start(g, d, qh, [self._dw_adopted])
-                dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=x0)
+                dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=x0, same=True)  # g, d as above
                 self._dw_last = dw
                 want = P + (heater.set_point - np.sum(cw * (T + dT))) / np.sum(cw * dw)
                 demand = want
@@ -616,9 +618,9 @@ class HeatSolver:
             else:
                 p, mat = np.broadcast_to(s, shape).reshape(-1), self._mat_flat
             if self._n_ids is not None:  # one pass over the cells: sums by region id
-                by_id = np.bincount(mat, weights=p, minlength=self._n_ids)
-                src[name] = {reg: float(by_id[rid]) if 0 <= rid < by_id.size else 0.0
-                             for reg, rid in self._region_ids}
+                by_id = np.bincount(mat, weights=p, minlength=self._n_ids).tolist()  # floats
+                n_by = len(by_id)
+                src[name] = {reg: by_id[rid] if 0 <= rid < n_by else 0.0 for reg, rid in self._region_ids}
             else:
                 src[name] = {reg: float(p[mat == rid].sum()) for reg, rid in self._region_ids}
         total_src = sum(sum(r.values()) for r in src.values())

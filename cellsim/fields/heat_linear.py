@@ -55,6 +55,7 @@ class ShiftedSolver:
         self.kind = kind
         self._solvers: dict[str, LinearSolver] = {}
         self._keys: dict[str, StencilOperator] = {}
+        self._last = None  # (solver, maxiter) of the last call (``same``)
         self.last_iterations = 0
         self.multigrid_below = 0.03  # sum(d) / sum(diag A) below which 3D uses multigrid
 
@@ -68,13 +69,21 @@ class ShiftedSolver:
         return sum(s.n_factorisations for s in self._solvers.values())
 
     def solve(self, g, d, b, x0=None, rtol: float = 1e-12, maxiter: int = 5000,
-              atol_rel: float | None = None) -> np.ndarray:
+              atol_rel: float | None = None, same: bool = False) -> np.ndarray:
         """x [K] for face conductances g = (gx, gy, gz) [W/K], shift d and rhs b [W].
 
         Required: ||b - (A + diag d) x|| <= rtol ||b||. ``atol_rel`` (<= rtol) is the
         accuracy wanted: iterations continue towards it, and a solve that stagnates at
-        round-off between the two is accepted.
+        round-off between the two is accepted. ``same``: g and d are those of the last call,
+        unchanged since (a heater response after a Newton correction): its backend and
+        operator are taken as they are, without building and comparing the operator again.
         """
+        if same and getattr(self, "_last", None) is not None:
+            solver, maxiter_last = self._last
+            x = solver.solve(b, x0=x0, rtol=rtol, maxiter=maxiter_last if maxiter_last else maxiter,
+                             want=atol_rel)
+            self.last_iterations = solver.last_iterations
+            return x
         d = np.ascontiguousarray(d, dtype=np.float64)
         if self.kind == "lu":
             backend, op, options, maxiter = "lu", StencilOperator(*g, d), dict(symmetric=False), 50
@@ -102,6 +111,7 @@ class ShiftedSolver:
             else:
                 solver.update(op)
             self._keys[backend] = op
+        self._last = (solver, maxiter if backend in DIRECT else None)
         x = solver.solve(b, x0=x0, rtol=rtol, maxiter=maxiter, want=atol_rel)
         self.last_iterations = solver.last_iterations
         return x

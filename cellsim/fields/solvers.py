@@ -162,8 +162,14 @@ class StencilOperator:
 
     def diagonal(self) -> np.ndarray:
         gx, gy, gz = self.g
-        d = gx[:-1] + gx[1:] + gy[:, :-1] + gy[:, 1:] + gz[:, :, :-1] + gz[:, :, 1:]
-        return d if self.shift is None else d + self.shift
+        d = np.add(gx[:-1], gx[1:])  # in place, left to right: the numbers of a + b + ...
+        d += gy[:, :-1]
+        d += gy[:, 1:]
+        d += gz[:, :, :-1]
+        d += gz[:, :, 1:]
+        if self.shift is not None:
+            d += self.shift
+        return d
 
     def apply(self, p, q) -> float:
         """q = op p; returns p.q."""
@@ -226,7 +232,7 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
     r, q, rt, z, p = work
     p[...] = 0.0  # p = z + 0 p at the first iteration: no NaN
     rr = op.residual(x, b, r)
-    fx, fr, fz, fp, fq = (v.reshape(-1) for v in (x, r, z, p, q))
+    fx, fr, fz, fp, fq = x.reshape(-1), r.reshape(-1), z.reshape(-1), p.reshape(-1), q.reshape(-1)
     rz_old, best, stalls, tail = 1.0, np.inf, 0, False
     for it in range(1, maxiter + 1):
         if tail or np.sqrt(rr) <= want * bnorm:

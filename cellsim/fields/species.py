@@ -29,6 +29,7 @@ reservoir held at its concentration. Cell arrays are SI: c [mol/m3] of shape
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -194,6 +195,12 @@ class _Interface:
     sign: np.ndarray  # +1: metal on the low side (metal -> salt is +axis)
     area: np.ndarray
     half: np.ndarray  # salt centre-to-face distance [m]
+
+    @cached_property
+    def by_axis(self) -> tuple:
+        """(axis, face mask, face_flat of those faces) per axis present (computed once)."""
+        return tuple((int(a), on, self.face_flat[on]) for a in np.unique(self.axis)
+                     for on in (self.axis == a,))
 
 
 class SpeciesField:
@@ -361,9 +368,8 @@ class SpeciesField:
         enrich = np.ones(itf.cell.size)
         if current is not None and o.surface_depletion:
             F = np.empty(itf.cell.size)  # the faces' currents, gathered axis by axis
-            for a in np.unique(itf.axis):
-                on = itf.axis == a
-                F[on] = current.face_current[a].ravel()[itf.face_flat[on]]
+            for a, on, faces in itf.by_axis:
+                F[on] = current.face_current[a].ravel()[faces]
             j_out = itf.sign * F / itf.area  # anodic current density metal -> salt [A/m2]
             enrich = np.exp(j_out / (3.0 * FARADAY * k_metal * pool.c_total))
         x_al_surface = 1.0 - (1.0 - pool.x_al) * enrich

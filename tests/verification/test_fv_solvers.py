@@ -166,6 +166,15 @@ def test_every_heat_backend_solves_the_shifted_system(shape, kind):
         ref = scipy.sparse.linalg.spsolve((a + scipy.sparse.diags(d.reshape(-1))).tocsc(),
                                           op.b.reshape(-1)).reshape(shape)
         assert np.max(np.abs(x - ref)) <= 1e-8 * np.max(np.abs(ref))
+        # a second right-hand side on the operator of that call (``same``, the heater
+        # response of a Newton iteration): the sparse solution again, and the numbers of a
+        # call that compares the operator instead
+        b2 = np.ascontiguousarray(op.b[::-1, :, ::-1])
+        x2 = solver.solve(op.g, d, b2, rtol=1e-11, same=True)
+        ref2 = scipy.sparse.linalg.spsolve((a + scipy.sparse.diags(d.reshape(-1))).tocsc(),
+                                           b2.reshape(-1)).reshape(shape)
+        assert np.max(np.abs(x2 - ref2)) <= 1e-8 * np.max(np.abs(ref2))
+        assert np.array_equal(x2, solver.solve(op.g, d, b2, rtol=1e-11))
     with pytest.raises(ValueError, match="heat solver kind must be one of"):
         ShiftedSolver(shape, "qr")
 
