@@ -589,12 +589,15 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
         side_c = np.array([config.materials.solid(L.material).volumetric_heat_capacity for L in side])
         k_mix, c_mix, z_mix = np.zeros(shape[:2]), np.zeros(shape[:2]), np.ones(shape[:2])
         z_k = side_k * _side_area_factor(config, layout)
-        for (i, j), counts in layout.lining_samples.items():
-            k_mix[i, j] = 1.0 / np.sum(counts / layout.samples / side_k)
-            c_mix[i, j] = np.sum(counts * side_c) / counts.sum()
-            # along z the column's layers conduct in parallel, each by its share of the column's
-            # plan (area-corrected), over the series mix the column takes across
-            z_mix[i, j] = np.sum(counts / layout.samples * z_k) / k_mix[i, j]
+        # every side column at once (rows of ``counts``); each row sums as the 1-D sums did
+        ij = tuple(np.array(list(layout.lining_samples), dtype=np.intp).reshape(-1, 2).T)
+        counts = np.array(list(layout.lining_samples.values()), dtype=float).reshape(len(ij[0]), side_k.size)
+        k_col = 1.0 / np.sum(counts / layout.samples / side_k, axis=1)
+        k_mix[ij] = k_col
+        c_mix[ij] = np.sum(counts * side_c, axis=1) / counts.sum(axis=1)
+        # along z the column's layers conduct in parallel, each by its share of the column's
+        # plan (area-corrected), over the series mix the column takes across
+        z_mix[ij] = np.sum(counts / layout.samples * z_k, axis=1) / k_col
         sel = np.isin(m, [regions[f"side_{i}"] for i in range(len(side))])
         for key, val in (("ks", k_mix), ("kl", k_mix), ("cs", c_mix), ("cl", c_mix)):
             props[key] = np.where(sel, np.broadcast_to(val[:, :, None], shape), props[key])
