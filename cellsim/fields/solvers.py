@@ -93,6 +93,8 @@ def _set_threads(n_cells: int) -> None:
 # kernels in two threads took twice one's wall time even at load 1.5) and the overlapped
 # step was 0.58-0.97x of the serial one (time-sliced threads, +2-28 % CPU); on with
 # set_overlap(True) or CELLSIM_OVERLAP_STEPS=1, to measure on a machine with a free core.
+# With a free core (the lead, load 1.07, `bench_campaign.py --level 3d --no-campaign
+# --threads 1 2`, 3 h step) it ran 1.20x (101 against 122 ms per step; docs/campaign.md).
 OVERLAP_MIN_CELLS = 20_000
 OVERLAP_SPARE_CORES = 0.25
 _OVERLAP = [os.environ.get("CELLSIM_OVERLAP_STEPS", "0") == "1"]
