@@ -74,17 +74,28 @@ def resistances(config: Config, T: float, alloy_depth: float, cathode_depth: flo
     """Series resistances of the uniform layer stack at temperature T [K] and given depths [m]."""
     area = config.geometry.area
     col = config.collectors
-    kappa = electrolyte_conductivity(config.electrolyte, T)
     rho_alloy = alloy_resistivity if alloy_resistivity is not None else config.anode_alloy.resistivity
     rod_area = col.rod_count * math.pi * col.rod_diameter**2 / 4.0
     return Resistances(
-        electrolyte=config.geometry.acd / (kappa * area),
+        electrolyte=_electrolyte_resistance(config, T),
         anode_alloy=rho_alloy * alloy_depth / area,
         cathode_metal=config.cathode_metal.resistivity * cathode_depth / area,
         bottom_collector=col.bottom_resistivity * col.bottom_thickness / area,
         rods=col.rod_resistivity * col.rod_length / rod_area,
         contacts=col.contact_resistance,
     )
+
+
+def _electrolyte_resistance(config: Config, T: float) -> float:
+    kappa = electrolyte_conductivity(config.electrolyte, T)
+    return config.geometry.acd / (kappa * config.geometry.area)
+
+
+def at_temperature(R: Resistances, config: Config, T: float) -> Resistances:
+    """``R`` (from :func:`resistances`) with its one temperature-dependent term, the
+    electrolyte's, at T [K]: what ``resistances`` gives at T, without recomputing the rest."""
+    return Resistances(_electrolyte_resistance(config, T), R.anode_alloy, R.cathode_metal,
+                       R.bottom_collector, R.rods, R.contacts)
 
 
 VOLTAGE_TERMS = (

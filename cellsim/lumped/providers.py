@@ -56,43 +56,25 @@ class SlabElectrical(Stateless):
 
     def __init__(self, config, mesh=None):
         super().__init__(config, mesh)
-        self._fixed = (None, None, None, None)  # (config, current, layers, their terms)
+        self._fixed = (None, None, None, None)  # (config, current, layers, their resistances)
 
     def update(self, cell: CellView, thermal_provider) -> None:
         pass
 
     def at(self, cell: CellView, layers: Layers, temperature: float) -> ElectricalPoint:
-        """The voltage terms (``electrical.voltage_breakdown`` of ``electrical.resistances``)
-        at ``temperature``; what does not depend on it is computed once for the
-        configuration, current and layers (a heat balance tries many temperatures on them)."""
+        """The voltage terms (``electrical.voltage_breakdown``) at ``temperature``; the
+        resistances that do not depend on it are kept for the configuration, current and
+        layers (a heat balance tries many temperatures on them)."""
         cfg, I = cell.config, cell.current
         fixed = self._fixed
         if fixed[0] is not cfg or fixed[1] != I or fixed[2] is not layers:
             R = electrical.resistances(cfg, temperature, layers.alloy_depth, layers.cathode_depth)
-            terms = (I * R.anode_alloy, I * R.cathode_metal, I * R.collectors, I / cfg.geometry.area,
-                     cfg.geometry.acd, cfg.geometry.area, cfg.operation.external_voltage_drop,
-                     0.5 * I**2 * R.rods)  # half the rods' heat leaves at the clamps
-            fixed = self._fixed = (cfg, I, layers, terms)
-        alloy, cathode, collectors, j, acd, area, external, clamps = fixed[3]
-        kin = cfg.kinetics
-        # electrical.voltage_breakdown, term by term in its order (the same floating-point values)
-        kappa = electrical.electrolyte_conductivity(cfg.electrolyte, temperature)
-        V = {
-            "electrolyte_ohmic": I * (acd / (kappa * area)),
-            "anode_alloy_ohmic": alloy,
-            "cathode_metal_ohmic": cathode,
-            "collectors_ohmic": collectors,
-            "anode_overpotential": electrical.overpotential(
-                j, kin.anode_exchange_current_density, kin.alpha_anodic, kin.alpha_cathodic,
-                temperature, kin.model),
-            "cathode_overpotential": electrical.overpotential(
-                j, kin.cathode_exchange_current_density, kin.alpha_anodic, kin.alpha_cathodic,
-                temperature, kin.model),
-            "reversible": electrical.reversible_voltage(temperature, layers.a_al_cathode, layers.a_al_alloy),
-            "external": external,
-        }
+            self._fixed = (cfg, I, layers, R)
+        else:
+            R = electrical.at_temperature(fixed[3], cfg, temperature)
+        V = electrical.voltage_breakdown(cfg, I, temperature, R, layers.a_al_alloy, layers.a_al_cathode)
         joule = I * (sum(V.values()) - V["external"])
-        return ElectricalPoint(V, joule, clamps)
+        return ElectricalPoint(V, joule, 0.5 * I**2 * R.rods)  # half the rods' heat leaves at the clamps
 
 
 class SteadyHeatBalance(Stateless):
