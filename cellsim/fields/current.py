@@ -21,7 +21,7 @@ import numpy as np
 
 from cellsim.fields import fvm
 from cellsim.fields.grid import Grid
-from cellsim.fields.solvers import ConvergenceError, make_solver
+from cellsim.fields.solvers import ConvergenceError, StencilOperator, make_solver
 from cellsim.kernels import fv
 from cellsim.kernels.interface import KINETICS
 from cellsim.units import FARADAY, GAS_CONSTANT
@@ -282,8 +282,7 @@ class CurrentSolver:
         gw = sum(self._terminal_dot(op, s, m, w) for s, m in self.anode_masks.items())
         diag = None
         if self._iterative():
-            gx, gy, gz = g
-            diag = gx[:-1] + gx[1:] + gy[:, :-1] + gy[:, 1:] + gz[..., :-1] + gz[..., 1:]
+            diag = StencilOperator(*g).diagonal()
         for _ in range(max_steps):
             fv.residual(*g, phi, b, r)
             imbalance = np.sum(np.abs(r))

@@ -223,6 +223,7 @@ class HeatSolver:
         self.loss_groups = {k: (_side(s)[2], m) for k, (s, m) in loss_groups.items()}
         self._g_cache = (None, None)
         self._dw_last = None  # last heater response (A + D)^-1 q_heater (warm start)
+        self._heater_cache = None  # (heater, its power shares, its control weights)
         # iterative solves (``_adaptive``): the first Newton corrections of the last steps,
         # which start the next step's (Galerkin), and the heater response of the last grid
         self._dT_hist = []
@@ -497,7 +498,7 @@ class HeatSolver:
     def _heater_weights(self, heater: Heater) -> tuple[np.ndarray, np.ndarray]:
         """(heater power share per cell, control-region volume weights) of ``heater``, kept
         while the same heater is passed (a field holds one per grid)."""
-        cached = getattr(self, "_heater_cache", None)
+        cached = self._heater_cache
         if cached is not None and cached[0] is heater:
             return cached[1], cached[2]
         hv = np.where(heater.region, self.volumes, 0.0)

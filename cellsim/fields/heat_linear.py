@@ -78,7 +78,7 @@ class ShiftedSolver:
         unchanged since (a heater response after a Newton correction): its backend and
         operator are taken as they are, without building and comparing the operator again.
         """
-        if same and getattr(self, "_last", None) is not None:
+        if same and self._last is not None:
             solver, maxiter_last = self._last
             x = solver.solve(b, x0=x0, rtol=rtol, maxiter=maxiter_last if maxiter_last else maxiter,
                              want=atol_rel)
