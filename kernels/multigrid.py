@@ -272,6 +272,14 @@ def _line_forward(gz, inv, x, i, j, m, rhs, w):
     return w
 
 
+@njit(inline="always", cache=True)
+def _line_backward(cp, x, i, j, m, w):
+    """One step of the Thomas back substitution: the new w at (i, j, m) (written to x)."""
+    w = x[i, j, m] - cp[i, j, m] * w
+    x[i, j, m] = w
+    return w
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
     """Symmetric-colour z-line Gauss-Seidel sweep for A + diag d (d = 0: A alone).
@@ -312,14 +320,10 @@ def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
                     wc = _line_forward(gz, inv, x, i, jc, m, rc, wc)
                     wd = _line_forward(gz, inv, x, i, jd, m, rd, wd)
                 for m in range(n2 - 2, -1, -1):
-                    wa = x[i, j, m] - cp[i, j, m] * wa
-                    x[i, j, m] = wa
-                    wb = x[i, jb, m] - cp[i, jb, m] * wb
-                    x[i, jb, m] = wb
-                    wc = x[i, jc, m] - cp[i, jc, m] * wc
-                    x[i, jc, m] = wc
-                    wd = x[i, jd, m] - cp[i, jd, m] * wd
-                    x[i, jd, m] = wd
+                    wa = _line_backward(cp, x, i, j, m, wa)
+                    wb = _line_backward(cp, x, i, jb, m, wb)
+                    wc = _line_backward(cp, x, i, jc, m, wc)
+                    wd = _line_backward(cp, x, i, jd, m, wd)
                 j += 8
             elif j + 2 < n1:
                 k = j + 2
@@ -331,10 +335,8 @@ def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
                     wa = _line_forward(gz, inv, x, i, j, m, ra, wa)
                     wb = _line_forward(gz, inv, x, i, k, m, rb, wb)
                 for m in range(n2 - 2, -1, -1):
-                    wa = x[i, j, m] - cp[i, j, m] * wa
-                    x[i, j, m] = wa
-                    wb = x[i, k, m] - cp[i, k, m] * wb
-                    x[i, k, m] = wb
+                    wa = _line_backward(cp, x, i, j, m, wa)
+                    wb = _line_backward(cp, x, i, k, m, wb)
                 j += 4
             else:
                 _line_rhs(gx, gy, b, x, i, j, n0, n1, n2, ra)
@@ -342,6 +344,5 @@ def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
                 for m in range(n2):
                     w = _line_forward(gz, inv, x, i, j, m, ra, w)
                 for m in range(n2 - 2, -1, -1):
-                    w = x[i, j, m] - cp[i, j, m] * w
-                    x[i, j, m] = w
+                    w = _line_backward(cp, x, i, j, m, w)
                 j += 2
