@@ -445,3 +445,102 @@ def band_cholesky_stencil_solve(ab, s0, s1, s2, r, z, x):
         for j in range(n1):
             for k in range(n2):
                 z[i, j, k] = x[i * s0 + j * s1 + k * s2]
+
+
+# --------------------------------------------------------------------------------------------
+# The PCG of cellsim.fields.solvers.pcg with the band Cholesky preconditioner, as one kernel
+# (r-z grids, one thread): the same operations in the same order as the Python loop over the
+# one-thread kernels above (shifted_residual, the serial twins of dot, xpby and cg_step,
+# apply_shifted, band_cholesky_stencil_solve), so the same numbers bit for bit, without
+# ~10 Python calls per iteration. The decisions that need the rounding floor (a stalled
+# solve, the end of the loop) are left to the caller.
+
+
+@njit(cache=True, nogil=True)
+def _residual_serial(gx, gy, gz, d, x, b, out, s):
+    """out = b - (A + diag d) x; returns sum(out**2): ``shifted_residual`` on one thread."""
+    n0, n1, n2 = x.shape
+    acc = 0.0
+    for i in range(n0):
+        for j in range(n1):
+            _shifted_column(gx, gy, gz, d, x, i, j, n0, n1, n2, s)
+            for m in range(n2):
+                r = b[i, j, m] - s[m]
+                out[i, j, m] = r
+                acc += r * r
+    return acc
+
+
+@njit(cache=True, nogil=True)
+def pcg_band_cholesky(gx, gy, gz, d, ab, s0, s1, s2, b, x, want_abs, maxiter, state, work, xw):
+    """Preconditioned CG on (A + diag d) x = b from x (updated in place), preconditioned by
+    the band Cholesky factor ``ab`` (``band_cholesky_stencil``, possibly of other
+    coefficients); the loop of cellsim.fields.solvers.pcg, resumable.
+
+    want_abs: the residual norm aimed at (want ||b||). state (float64[8], in/out): the
+    iteration to run next, rz_old, best true residual, stalls, tail (0/1), r.r, the last true
+    residual, and a flag set to skip the residual check of that iteration (a resumed stall).
+    The caller sets state = (1, 1, inf, 0, 0, r.r, 0, 0) and r = b - (A + diag d) x
+    (work[0]) before the first call. work (5, *b.shape): r, q, rt, z, p (p zeroed by the
+    caller). xw: n cells of scratch for the band solves.
+    Returns 0: converged (state[0] = the iterations); 1: stalled three times, state[6] the
+    true residual (the caller tests it against the rounding floor: accept with state[0] - 1
+    iterations, or set state[7] = 1 and call again); 2: the loop ended (maxiter reached or a
+    breakdown): the caller tests the final residual.
+    """
+    r, q, rt, z, p = work[0], work[1], work[2], work[3], work[4]
+    fx, fr, fz, fp, fq = x.reshape(-1), r.reshape(-1), z.reshape(-1), p.reshape(-1), q.reshape(-1)
+    n = fx.size
+    n0, n1, n2 = x.shape
+    col = np.empty(n2)
+    it = int(state[0])
+    rz_old, best, stalls, tail, rr = state[1], state[2], int(state[3]), state[4] != 0.0, state[5]
+    skip = state[7] != 0.0
+    state[7] = 0.0
+    while it <= maxiter:
+        if not skip and (tail or np.sqrt(rr) <= want_abs):
+            true = np.sqrt(_residual_serial(gx, gy, gz, d, x, b, rt, col))
+            if true <= want_abs:
+                state[0] = it - 1
+                return 0
+            if tail:
+                rt_flat = rt.reshape(-1)
+                for k in range(n):
+                    fr[k] = rt_flat[k]
+            tail = True
+            stalls = stalls + 1 if true > 0.5 * best else 0
+            best = min(best, true)
+            if stalls >= 3:
+                state[0], state[1], state[2], state[3] = it, rz_old, best, stalls
+                state[4], state[5], state[6] = 1.0, rr, true
+                return 1
+        skip = False
+        band_cholesky_stencil_solve(ab, s0, s1, s2, r, z, xw)
+        rz = 0.0
+        for k in range(n):
+            rz += fr[k] * fz[k]
+        beta = rz / rz_old if it > 1 else 0.0
+        for k in range(n):
+            fp[k] = fz[k] + beta * fp[k]
+        pq = 0.0
+        for i in range(n0):
+            for j in range(n1):
+                _shifted_column(gx, gy, gz, d, p, i, j, n0, n1, n2, col)
+                for m in range(n2):
+                    q[i, j, m] = col[m]
+                    pq += col[m] * p[i, j, m]
+        if not (pq > 0.0 and np.isfinite(rz)):
+            break
+        alpha = rz / pq
+        s = 0.0
+        for k in range(n):
+            fx[k] += alpha * fp[k]
+            rk = fr[k] - alpha * fq[k]
+            fr[k] = rk
+            s += rk * rk
+        rr = s
+        rz_old = rz
+        it += 1
+    state[0], state[1], state[2], state[3] = it, rz_old, best, stalls
+    state[4], state[5] = 1.0 if tail else 0.0, rr
+    return 2

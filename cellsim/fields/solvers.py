@@ -234,6 +234,8 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
     r, q, rt, z, p = work
     p[...] = 0.0  # p = z + 0 p at the first iteration: no NaN
     rr = op.residual(x, b, r)
+    if isinstance(precondition, CholeskyBackend) and kernel_threads.threads() == 1:
+        return _pcg_band(op, precondition, b, x, rtol, maxiter, name, want, bnorm, rr, work)
     fx, fr, fz, fp, fq = x.reshape(-1), r.reshape(-1), z.reshape(-1), p.reshape(-1), q.reshape(-1)
     rz_old, best, stalls, tail = 1.0, np.inf, 0, False
     for it in range(1, maxiter + 1):
@@ -259,6 +261,12 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
             break
         rr = la.cg_step(fx, fr, fp, fq, rz / pq)
         rz_old = rz
+    return _pcg_end(op, b, x, r, rtol, maxiter, name, bnorm)
+
+
+def _pcg_end(op, b, x, r, rtol, maxiter, name, bnorm) -> int:
+    """``pcg`` after its loop (maxiter reached or a breakdown): accept the iterate if its true
+    residual is at most max(rtol ||b||, rounding floor), else ConvergenceError."""
     rr = op.residual(x, b, r)
     if np.isfinite(rr) and np.sqrt(rr) <= max(rtol * bnorm, op.rounding_floor(x)):
         return maxiter
@@ -266,6 +274,36 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
         f"{name}: no convergence to relative residual {rtol:.1e} in {maxiter} iterations "
         f"(reached {np.sqrt(rr) / bnorm:.2e}); check for a floating region (no path to a "
         "fixed potential) or non-positive coefficients")
+
+
+_ZERO_SHIFTS: dict = {}  # shape -> zeros: the shift of an unshifted operator in _pcg_band
+
+
+def _pcg_band(op, backend, b, x, rtol, maxiter, name, want, bnorm, rr, work) -> int:
+    """``pcg``'s loop with the band Cholesky preconditioner on one thread, as one kernel
+    (cellsim.kernels.linalg.pcg_band_cholesky: the same operations in the same order, so the
+    same iterates bit for bit; an unshifted operator takes a zero shift, which adds exact
+    zeros). The kernel hands back the decisions that need the rounding floor."""
+    d = op.shift
+    if d is None:
+        d = _ZERO_SHIFTS.get(op.shape)
+        if d is None:
+            d = _ZERO_SHIFTS[op.shape] = np.zeros(op.shape)
+    gx, gy, gz = op.g
+    state = np.array([1.0, 1.0, np.inf, 0.0, 0.0, rr, 0.0, 0.0])
+    s0, s1, s2 = backend.strides
+    while True:
+        code = la.pcg_band_cholesky(gx, gy, gz, d, backend._ab, s0, s1, s2, b, x, want * bnorm,
+                                    maxiter, state, work, backend._x)
+        if code == 0:
+            return int(state[0])
+        if code != 1:
+            break
+        true = state[6]  # stalled three times: accept at the required accuracy or the floor
+        if true <= rtol * bnorm or true <= op.rounding_floor(x):
+            return int(state[0]) - 1
+        state[7] = 1.0  # go on from that iteration without checking again
+    return _pcg_end(op, b, x, work[0], rtol, maxiter, name, bnorm)
 
 
 # ------------------------------------------------------------------- preconditioner backends

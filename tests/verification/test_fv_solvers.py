@@ -111,6 +111,40 @@ def test_band_cholesky_is_the_exact_inverse():
     assert s.n_factorisations == 1 and 1 < s.last_iterations <= 8
 
 
+def test_band_pcg_kernel_is_the_python_loop_bit_for_bit():
+    """The PCG with the band Cholesky preconditioner as one kernel (one thread:
+    kernels.linalg.pcg_band_cholesky) gives the iterates of ``pcg``'s Python loop over the
+    one-thread kernels (the reference: the same backend called through a plain function, which
+    ``pcg`` does not fuse), bit for bit, with and without a shift, from zero and from a warm
+    start, with a stale factor (several iterations) and a fresh one; the accuracy is that of
+    the definition: ||b - (A + diag d) x|| at most the required rtol ||b|| (or the rounding
+    floor) when the solve stagnates before ``want``."""
+    from cellsim.fields.solvers import BACKENDS, StencilOperator, pcg, threads_for
+
+    rng = np.random.default_rng(5)
+    for shape, shifted in (((17, 1, 23), True), ((23, 1, 17), False), ((12, 1, 30), True)):
+        threads_for(int(np.prod(shape)))  # r-z sizes: one thread
+        op = layered(shape, rng)
+        d = 1e2 * rng.random(shape) * (op.g[0][1:] + op.g[0][:-1] > 0) if shifted else None
+        g_old = tuple(g * (1.0 + 0.05 * rng.random(g.shape)) for g in op.g)
+        for factor_g in (g_old, op.g):  # a stale factor, then the exact one
+            backend = BACKENDS["cholesky"](StencilOperator(*factor_g, d))
+            so = StencilOperator(*op.g, d)
+            b = rng.standard_normal(shape)
+            b[so.diagonal() == 0.0] = 0.0
+            for x0 in (np.zeros(shape), 0.1 * rng.standard_normal(shape)):
+                x_fused, x_loop = x0.copy(), x0.copy()
+                n_fused = pcg(so, backend, b, x_fused, 1e-6, 50, "fused", want=1e-12)
+                n_loop = pcg(so, lambda r, z: backend(r, z), b, x_loop, 1e-6, 50, "loop", want=1e-12)
+                assert n_fused == n_loop >= 1
+                assert np.array_equal(x_fused, x_loop)
+                res = np.empty(shape)
+                assert np.sqrt(so.residual(x_fused, b, res)) <= max(1e-6 * np.linalg.norm(b),
+                                                                    so.rounding_floor(x_fused))
+            if factor_g is g_old:
+                assert n_fused > 2  # the stale factor: several iterations
+
+
 def test_band_cholesky_refuses_an_indefinite_operator():
     from cellsim.fields.solvers import BACKENDS, StencilOperator
 
