@@ -17,11 +17,12 @@ cellsim.kernels.fv (face conductances [W/K]) and d [W/K] a cell array (V rho c /
 backward Euler). Arrays named ``flat`` are 1D contiguous views (``a.reshape(-1)``).
 """
 
+import numpy as np
 from numba import njit, prange
 
 from .parallel import ByThreads
 
-from .linalg import apply_shifted, shifted_residual  # noqa: F401  (the operator of the heat step)
+from .linalg import _residual_serial, apply_shifted, pairwise_sum, shifted_residual  # noqa: F401
 
 ISOTHERMAL_RANGE = 1e-6  # K, mushy interval used for the slope of an isothermal change
 
@@ -160,3 +161,95 @@ def boundary_patch(k, t, cell, axis, face, half, area, h, value, flux, fixed, ra
 enthalpy_from_temperature = ByThreads(enthalpy_from_temperature)
 temperature_from_enthalpy = ByThreads(temperature_from_enthalpy)
 surface_linearisation = ByThreads(surface_linearisation)
+
+_temperature_from_enthalpy_serial = temperature_from_enthalpy.serial
+
+
+@njit(cache=True, nogil=True)
+def newton_residual(X, H_old, m, transient, c_s, c_l, t_s, t_l, lat, k, cell, axis, face, half, area,
+                    h, value, flux, fixed, rad, h0, es, amb, f0, spans, gx, gy, gz, zero, q, P, qh,
+                    first, diag, T, C, d, b, rhs, r, out_gb, out_value, out_q, tmp, tmp_faces, out):
+    """One residual evaluation of the heat step's Newton iteration (cellsim.fields.heat,
+    HeatSolver._newton) on one thread, in the operations and order of its NumPy form, so
+    the same numbers bit for bit (NumPy's sums by ``pairwise_sum``).
+
+    Transient (enthalpy X [J/m3], cell arrays): T, C = T(X), dH/dT (``temperature_from_enthalpy``),
+    d = m C; steady: T = X, d = 0. Then the boundary faces (``boundary_patch``: g's boundary
+    faces, b zeroed here, out_gb / out_value / out_q per face), rhs = (b + q) + P qh, the
+    residual r = rhs - A T (the shift 0: ``zero``), less m (X - H_old) when transient.
+    spans: the patch's side boundaries (start of each side, then the end).
+    out[0] = sum |r| [W]; out[1] = the boundary flows of the throughput [W] (sum |gb (T - value)
+    + q| side by side, the sides' sums added in order); out[4] = sum |m (X - H_old)| [W] (0 when
+    steady); out[2] = sum r^2 [W2]; with ``first``: out[3] = sum diag |T| + sum |rhs| (+ 2 sum m |H_old|)
+    (the residual's round-off floor / eps). tmp: a cell array of scratch, tmp_faces: one per face.
+    """
+    n = X.size
+    fX, fT, fC, fd = X.reshape(-1), T.reshape(-1), C.reshape(-1), d.reshape(-1)
+    fm, fH = m.reshape(-1), H_old.reshape(-1)
+    fb, fq, fqh, frhs, fr = b.reshape(-1), q.reshape(-1), qh.reshape(-1), rhs.reshape(-1), r.reshape(-1)
+    ft = tmp.reshape(-1)
+    if transient:
+        _temperature_from_enthalpy_serial(fX, c_s, c_l, t_s, t_l, lat, fT, ft, fC)
+        for i in range(n):
+            fd[i] = fm[i] * fC[i]
+    else:
+        for i in range(n):
+            fT[i] = fX[i]
+            fd[i] = 0.0
+    for i in range(n):
+        fb[i] = 0.0
+    boundary_patch(k.reshape(-1), fT, cell, axis, face, half, area, h, value, flux, fixed, rad, h0, es,
+                   amb, f0, gx.reshape(-1), gy.reshape(-1), gz.reshape(-1), fb, out_gb, out_value, out_q)
+    for i in range(n):
+        frhs[i] = (fb[i] + fq[i]) + P * fqh[i]
+    n2 = T.shape[2]
+    _residual_serial(gx, gy, gz, zero, T, rhs, r, np.empty(n2))
+    flows = 0.0
+    for s in range(spans.size - 1):
+        for p in range(spans[s], spans[s + 1]):
+            tmp_faces[p] = abs(out_gb[p] * (fT[cell[p]] - out_value[p]) + out_q[p])
+        flows += pairwise_sum(tmp_faces, spans[s], spans[s + 1] - spans[s])
+    out[1] = flows
+    out[4] = 0.0
+    if transient:
+        for i in range(n):
+            mx = fm[i] * (fX[i] - fH[i])
+            fr[i] -= mx
+            ft[i] = abs(mx)
+        out[4] = pairwise_sum(ft, 0, n)
+    if first:
+        fdiag = diag.reshape(-1)
+        for i in range(n):
+            ft[i] = fdiag[i] * abs(fT[i])
+        floor = pairwise_sum(ft, 0, n)
+        for i in range(n):
+            ft[i] = abs(frhs[i])
+        floor += pairwise_sum(ft, 0, n)
+        if transient:
+            for i in range(n):
+                ft[i] = fm[i] * abs(fH[i])
+            floor += 2.0 * pairwise_sum(ft, 0, n)
+        out[3] = floor
+    for i in range(n):
+        ft[i] = abs(fr[i])
+    out[0] = pairwise_sum(ft, 0, n)
+    for i in range(n):
+        ft[i] = fr[i] * fr[i]
+    out[2] = pairwise_sum(ft, 0, n)
+
+
+@njit(cache=True, nogil=True)
+def enthalpy_update(X, C, dT, h_liq, clip, out):
+    """out = X + C dT [J/m3] (flat cell arrays), stopped at the kinks of H(T) it crosses when
+    ``clip`` (0 and h_liq, the solidus and liquidus enthalpies): HeatSolver._clip_kinks
+    elementwise."""
+    for i in range(X.size):
+        h0 = X[i]
+        h1 = h0 + C[i] * dT[i]
+        if clip:
+            if (h0 < 0.0 and h1 > 0.0) or (h0 > 0.0 and h1 < 0.0):
+                h1 = 0.0
+            hl = h_liq[i]
+            if (h0 < hl and h1 > hl) or (h0 > hl and h1 < hl):
+                h1 = hl
+        out[i] = h1

@@ -457,6 +457,75 @@ def band_cholesky_stencil_solve(ab, s0, s1, s2, r, z, x):
 
 
 @njit(cache=True, nogil=True)
+def _block_sum(a, lo, n):
+    """NumPy's sum of a block of at most 128 elements (``pairwise_sum``)."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    stop = n - n % 8
+    while i < stop:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True, nogil=True)
+def pairwise_sum(a, lo, n):
+    """Sum of a[lo:lo + n] (1D float64) in NumPy's order: blocks of at most 128 summed in eight
+    interleaved partial sums, longer ranges split in halves (the first a multiple of 8) whose
+    sums are added, so ``pairwise_sum(a, 0, a.size) == np.sum(a)`` bit for bit for a
+    contiguous array (of any shape, flattened); kernels that replace NumPy reductions keep
+    their numbers with it. The halving runs on an explicit stack (Numba's cache mishandles
+    recursive kernels)."""
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    node_lo = np.empty(128, np.int64)
+    node_n = np.empty(128, np.int64)
+    stage = np.empty(128, np.int64)
+    vals = np.empty(128)
+    top, nv = 0, 0
+    node_lo[0], node_n[0], stage[0] = lo, n, 0
+    while top >= 0:
+        lo_, n_ = node_lo[top], node_n[top]
+        if n_ <= 128:
+            vals[nv] = _block_sum(a, lo_, n_)
+            nv += 1
+            top -= 1
+            continue
+        half = n_ // 2
+        half -= half % 8
+        if stage[top] == 0:  # the first half
+            stage[top] = 1
+            top += 1
+            node_lo[top], node_n[top], stage[top] = lo_, half, 0
+        elif stage[top] == 1:  # the second half
+            stage[top] = 2
+            top += 1
+            node_lo[top], node_n[top], stage[top] = lo_ + half, n_ - half, 0
+        else:  # both done: their sum
+            nv -= 1
+            vals[nv - 1] = vals[nv - 1] + vals[nv]
+            top -= 1
+    return vals[0]
+
+
+@njit(cache=True, nogil=True)
 def _residual_serial(gx, gy, gz, d, x, b, out, s):
     """out = b - (A + diag d) x; returns sum(out**2): ``shifted_residual`` on one thread."""
     n0, n1, n2 = x.shape

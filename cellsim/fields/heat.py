@@ -32,6 +32,7 @@ from cellsim.fields.solvers import ConvergenceError, StencilOperator
 from cellsim.kernels import fv
 from cellsim.kernels import heat as hk
 from cellsim.kernels import linalg as la
+from cellsim.kernels import parallel as kernel_threads
 from cellsim.units import STEFAN_BOLTZMANN
 
 # Default loosest relative residual asked of a Newton linear solve (HeatSolver's
@@ -237,6 +238,8 @@ class HeatSolver:
         self._mat_flat = mat
         # H(T) has kinks (phase boundaries) only where latent heat or a change of heat capacity
         self._has_kinks = bool(np.any((lat > 0) | (c_s != c_l)))
+        # the Newton's residual evaluation as one kernel (``_evaluation_kernel``): r-z grids
+        self._fused = grid.shape[1] == 1
 
     @property
     def bcs(self) -> dict:
@@ -249,6 +252,7 @@ class HeatSolver:
         self._sides = [self._side_data(side, bc) for side, bc in self._bcs.items()]
         self._side_cells = {sd["side"]: sd["cells"] for sd in self._sides}  # boundary cells per side
         self._patch = self._patch_data(self._sides)
+        self._spans = np.array([i for _, i, _, _ in self._patch["spans"]] + [self._patch["n"]], dtype=np.int64)
 
     def _patch_data(self, sides) -> dict:
         """The sides' faces concatenated for ``kernels.heat.boundary_patch`` (one call per
@@ -432,40 +436,26 @@ class HeatSolver:
         g = [a.copy() for a in self._interior(k)]  # _boundary rewrites the boundary faces
         diag = self._diag_int
         zero = np.zeros(shape)
-        r = np.empty(shape)
         eps = _EPS
-        root_n = np.sqrt(r.size)
-        cells = self._side_cells
+        root_n = np.sqrt(zero.size)
+        # r-z on one thread: the evaluation below as one kernel (the same numbers bit for bit)
+        fused = self._fused and kernel_threads.threads() == 1
+        evaluate = self._evaluation_kernel(heater) if fused else self._evaluation_numpy
         last = np.inf
         for it in range(1, self.max_newton + 1):
+            T, C, d, r, bnd, res, flows, mx_sum, rr, floor_sum = evaluate(
+                X, H_old, m, k, g, zero, q, P, qh if heater is not None else None, diag, it == 1, transient)
+            scale = q_abs + abs(P) + flows  # throughput [W]: physical flows only
             if transient:
-                T, _, C = self._invert(X)
-                d = m * C
-            else:
-                T, d = X, zero
-            b_bnd, bnd = self._boundary(k, T, g)
-            rhs = b_bnd + q
-            if heater is not None:
-                rhs += P * qh
-            hk.shifted_residual(g[0], g[1], g[2], zero, T, rhs, r)
-            scale = q_abs + abs(P) + sum(  # throughput [W]: physical flows only
-                float(np.sum(np.abs(gb * (T[cells[s]] - v) + qf))) for s, (gb, v, qf) in bnd.items())
-            if transient:
-                mx = m * (X - H_old)
-                r -= mx  # r = -R
-                scale += float(np.sum(np.abs(mx)))
+                scale += mx_sum
             if it == 1:  # round-off floor of the residual; the terms barely change in a step
-                floor = float(np.sum(diag * np.abs(T))) + float(np.sum(np.abs(rhs)))
-                if transient:
-                    floor += 2.0 * float(np.sum(m * np.abs(H_old)))
-                floor *= eps
-            res = float(np.sum(np.abs(r)))
+                floor = floor_sum * eps
             target = max(self.rtol * scale, floor)
             stalled = res <= 1e3 * self.rtol * scale and res > 0.3 * last  # round-off floor
             if (res <= target or stalled) and (heater is None or it > 1):
                 return X, P, it, bnd, demand
             last = res
-            rnorm = float(np.sqrt(np.sum(r * r)))
+            rnorm = float(np.sqrt(rr))
             # ||r||_1 <= sqrt(n) ||r||_2: ask for half the target; no more accuracy than that
             # (the Newton test on the true residual decides), and at least lin_rtol_max
             want = 0.5 * target / (root_n * rnorm) if rnorm > 0 else self.lin_rtol
@@ -488,12 +478,81 @@ class HeatSolver:
                 P_new = min(max(want, 0.0), heater.max_power)
                 dT = dT + (P_new - P) * dw
                 P = P_new
-            if transient:
+            if transient and fused:
+                X_new = np.empty(shape)
+                hk.enthalpy_update(X.reshape(-1), C.reshape(-1), dT.reshape(-1), self._h_liq.reshape(-1),
+                                   self._has_kinks, X_new.reshape(-1))
+                X = X_new
+            elif transient:
                 X = self._clip_kinks(X, X + C * dT) if self._has_kinks else X + C * dT
             else:
                 X = X + dT
         raise ConvergenceError(f"heat: Newton did not converge in {self.max_newton} iterations "
                                f"(residual {np.sum(np.abs(r)):.3e} W)")
+
+    def _evaluation_numpy(self, X, H_old, m, k, g, zero, q, P, qh, diag, first, transient):
+        """One residual evaluation of ``_newton`` (the definition; ``_evaluation_kernel`` is
+        its one-kernel form): T, C (dH/dT, None when steady) and the shift d at X, the
+        boundary faces patched into g, r = -R (the rhs less the operator on T, less the
+        storage when transient), the sides' flows (gb, value, q) and the sums of the Newton
+        test: sum |r|, the boundary flows sum |gb (T - value) + q| side by side, sum |m (X -
+        H_old)|, sum r^2 and (first) the round-off floor's terms / eps."""
+        if transient:
+            T, _, C = self._invert(X)
+            d = m * C
+        else:
+            T, C, d = X, None, zero
+        b_bnd, bnd = self._boundary(k, T, g)
+        rhs = b_bnd + q
+        if qh is not None:
+            rhs += P * qh
+        r = np.empty(X.shape)
+        hk.shifted_residual(g[0], g[1], g[2], zero, T, rhs, r)
+        cells = self._side_cells
+        flows = sum(float(np.sum(np.abs(gb * (T[cells[s]] - v) + qf))) for s, (gb, v, qf) in bnd.items())
+        mx_sum = 0.0
+        if transient:
+            mx = m * (X - H_old)
+            r -= mx  # r = -R
+            mx_sum = float(np.sum(np.abs(mx)))
+        floor_sum = 0.0
+        if first:
+            floor_sum = float(np.sum(diag * np.abs(T))) + float(np.sum(np.abs(rhs)))
+            if transient:
+                floor_sum += 2.0 * float(np.sum(m * np.abs(H_old)))
+        return (T, C, d, r, bnd, float(np.sum(np.abs(r))), flows, mx_sum, float(np.sum(r * r)),
+                floor_sum)
+
+    def _evaluation_kernel(self, heater):
+        """``_evaluation_numpy`` as one kernel (kernels.heat.newton_residual: the same
+        operations, NumPy's sums, so the same numbers bit for bit) on buffers kept for one
+        Newton solve (the boundary flows it returns are views of them)."""
+        shape, pd = self.grid.shape, self._patch
+        p = pd["arrays"]
+        n_faces = pd["n"]
+        T, C, d, b, rhs, r, tmp = (np.empty(shape) for _ in range(7))
+        gb, value, qf, tmp_faces = (np.empty(n_faces) for _ in range(4))
+        out = np.zeros(5)
+        spans = self._spans
+        qh_zero = np.zeros(shape) if heater is None else None
+        kf = None
+
+        def evaluate(X, H_old, m, k, g, zero, q, P, qh, diag, first, transient):
+            nonlocal kf
+            if kf is None:
+                kf = np.ascontiguousarray(k, dtype=np.float64)
+            hk.newton_residual(X, zero if H_old is None else H_old, zero if m is None else m, transient,
+                               *self._flat, kf, p["cell"], p["axis"], p["face"], p["half"], p["area"],
+                               p["h"], p["value"], p["flux"], p["fixed"], p["rad"], p["h0"], p["es"],
+                               p["amb"], p["f0"], spans, g[0], g[1], g[2], zero, q, P,
+                               qh_zero if qh is None else qh, first, diag, T, C, d, b, rhs, r, gb, value,
+                               qf, tmp, tmp_faces, out)
+            bnd = {side: (gb[i:j].reshape(sh), value[i:j].reshape(sh), qf[i:j].reshape(sh))
+                   for side, i, j, sh in pd["spans"]}
+            return (T, C if transient else None, d, r, bnd, float(out[0]), float(out[1]), float(out[4]),
+                    float(out[2]), float(out[3]) if first else 0.0)
+
+        return evaluate
 
     def _heater_weights(self, heater: Heater) -> tuple[np.ndarray, np.ndarray]:
         """(heater power share per cell, control-region volume weights) of ``heater``, kept

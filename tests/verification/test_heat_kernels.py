@@ -158,3 +158,103 @@ def test_boundary_patch_matches_numpy_bit_for_bit(axisymmetric):
         for a, c in zip(out_new[side], out_ref[side]):
             assert np.shape(a) == np.shape(c)
             assert np.array_equal(a, c), side
+
+
+def test_pairwise_sum_is_numpys_sum_bit_for_bit():
+    """kernels.linalg.pairwise_sum (the NumPy reductions inside fused kernels) equals np.sum
+    of the same contiguous array to the last bit: every length up to 600 (the unrolled
+    blocks of 8, their tails, one and several halvings), grid-sized ones, cell arrays of an
+    r-z shape and a sub-range."""
+    from cellsim.kernels.linalg import pairwise_sum
+
+    rng = np.random.default_rng(3)
+    for n in list(range(0, 600)) + [1248, 3264, 9000, 70001]:
+        a = rng.standard_normal(n) * 10.0 ** rng.uniform(-6, 6, n)
+        assert pairwise_sum(a, 0, n) == np.sum(a), n
+    a = rng.standard_normal((48, 1, 68))
+    assert pairwise_sum(a.reshape(-1), 0, a.size) == np.sum(a)
+    a = rng.standard_normal(1000)
+    assert pairwise_sum(a, 300, 517) == np.sum(a[300:817])
+
+
+def _phase_change_solver(rng):
+    """An r-z HeatSolver with latent heat (isothermal and mushy cells), radiating and fixed
+    sides, and a state whose enthalpies straddle both kinks of H(T)."""
+    from cellsim.fields.grid import Grid
+    from cellsim.fields.heat import HeatProperties, HeatSolver, SurfaceBC
+
+    faces = (np.cumsum(np.r_[0.0, rng.uniform(0.01, 0.05, 9)]), np.array([0.0, 2 * np.pi]),
+             np.cumsum(np.r_[0.0, rng.uniform(0.01, 0.05, 12)]))
+    shape = tuple(f.size - 1 for f in faces)
+    grid = Grid("rz", faces, np.zeros(shape, dtype=np.int32), {"solid": 0})
+    c_s, c_l, t_s, t_l, lat = (a.reshape(shape) for a in random_props(rng, int(np.prod(shape))))
+    k_s = rng.uniform(0.5, 50.0, shape)
+    props = HeatProperties(k_s, 2.0 * k_s, c_s, c_l, t_s, t_l, lat)
+    zface = (shape[0], shape[1])
+    bcs = {"r+": SurfaceBC(h=12.0, value=300.0, emissivity=0.7, ambient=310.0, flux=15.0),
+           "z-": SurfaceBC(h=np.inf, value=900.0),
+           "z+": SurfaceBC(h=rng.uniform(1.0, 30.0, zface), value=300.0, emissivity=0.8, ambient=300.0)}
+    solver = HeatSolver(grid, props, bcs)
+    h_liq = c_s * (t_l - t_s) + lat
+    X = h_liq * rng.uniform(-0.5, 1.5, shape)
+    return solver, X, h_liq
+
+
+@pytest.mark.parametrize("transient, heater, first", [(True, True, True), (True, True, False),
+                                                       (True, False, True), (False, True, True)])
+def test_newton_residual_kernel_is_the_numpy_evaluation(transient, heater, first):
+    """kernels.heat.newton_residual (HeatSolver._evaluation_kernel, the r-z Newton) gives the
+    bits of the NumPy definition HeatSolver._evaluation_numpy: T, dH/dT, the shift, the
+    residual, the patched boundary conductances, every side's flows and the sums of the
+    Newton test (transient and steady, with and without a heater, the first iteration's
+    round-off floor)."""
+    rng = np.random.default_rng(11)
+    solver, X, _ = _phase_change_solver(rng)
+    shape = solver.grid.shape
+    k = solver.props.conductivity(rng.uniform(0.0, 1.0, shape))
+    m = solver.volumes / 3600.0 if transient else None
+    H_old = X * rng.uniform(0.9, 1.1, shape) if transient else None
+    if not transient:  # steady: X is the temperature
+        X = rng.uniform(700.0, 1100.0, shape)
+    q = rng.uniform(-5.0, 20.0, shape)
+    qh = rng.random(shape) / shape[0] if heater else None
+    P = 812.5 if heater else 0.0
+    zero = np.zeros(shape)
+    g0 = solver._interior(k)
+    diag = solver._diag_int
+    g_ref, g_new = [a.copy() for a in g0], [a.copy() for a in g0]
+    ref = solver._evaluation_numpy(X, H_old, m, k, g_ref, zero, q, P, qh, diag, first, transient)
+    new = solver._evaluation_kernel(None if qh is None else object())(
+        X, H_old, m, k, g_new, zero, q, P, qh, diag, first, transient)
+    for a, b in zip(g_new, g_ref):
+        assert np.array_equal(a, b)
+    for i in (0, 2, 3):  # T, d, r
+        assert np.array_equal(new[i], ref[i]), i
+    if transient:
+        assert np.array_equal(new[1], ref[1])
+    else:
+        assert new[1] is None and ref[1] is None
+    assert new[4].keys() == ref[4].keys()
+    for side in ref[4]:
+        for a, b in zip(new[4][side], ref[4][side]):
+            assert a.shape == b.shape and np.array_equal(a, b), side
+    assert new[5:] == ref[5:]  # sum |r|, flows, storage, sum r^2, the floor's terms
+    assert all(np.isfinite(new[5:])) and new[5] > 0.0
+
+
+def test_enthalpy_update_is_clip_kinks():
+    """kernels.heat.enthalpy_update is X + C dT stopped at the kinks of H(T) as
+    HeatSolver._clip_kinks, bit for bit, and the plain update without clipping."""
+    rng = np.random.default_rng(12)
+    solver, X, h_liq = _phase_change_solver(rng)
+    C = rng.uniform(1e6, 4e6, X.shape)
+    dT = rng.uniform(-3.0, 3.0, X.shape) * np.abs(h_liq) / C
+    out = np.empty(X.shape)
+    hk.enthalpy_update(X.reshape(-1), C.reshape(-1), dT.reshape(-1), h_liq.reshape(-1), True,
+                       out.reshape(-1))
+    ref = solver._clip_kinks(X, X + C * dT)
+    assert np.array_equal(out, ref)
+    assert np.any(ref == 0.0) and np.any(ref == h_liq)  # both kinks were crossed
+    hk.enthalpy_update(X.reshape(-1), C.reshape(-1), dT.reshape(-1), h_liq.reshape(-1), False,
+                       out.reshape(-1))
+    assert np.array_equal(out, X + C * dT)
