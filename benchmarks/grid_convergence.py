@@ -3,7 +3,7 @@ against the same run on a grid refined 2x in every direction (``numerics.resolut
 
 Run: python benchmarks/grid_convergence.py [--level axisymmetric 3d] [--days 10]
        [--pairs default:fine] [--steady 0.5 1 2 4 8] [--flows] [--parts] [--no-campaign]
-       [--cell rusal-3kA]
+       [--cell rusal-3kA] [--set 'KEY=VALUE' ...]
 
 Three parts:
 
@@ -29,6 +29,8 @@ Three parts:
   the wall and CPU time of each run. A pair "coarse:default" measures the 2x step just below
   the default where the refined run is too expensive (3D: "fine" has 8x the cells).
 
+``--set`` passes configuration overrides to every run (as ``cellsim run --set``), e.g. a
+material's conductivity changed to see which contrast the heater's grid error comes from.
 Prints the load average at the start and end. Writes benchmarks/results/grid_convergence.json.
 """
 
@@ -68,11 +70,11 @@ def config_at(cell: str, level: str, scale: float, extra=()):
     return dataclasses.replace(cfg, numerics=dataclasses.replace(cfg.numerics, resolution=name))
 
 
-def steady_sequence(cell: str, level: str, scales: list, flows: bool = False) -> dict:
+def steady_sequence(cell: str, level: str, scales: list, flows: bool = False, extra=()) -> dict:
     rows = []
     for s in scales:
         t = time.perf_counter()
-        model = make_model(config_at(cell, level, s))
+        model = make_model(config_at(cell, level, s, extra))
         th = model.physics.thermal
         b = th.balance
         rows.append({"scale": s, "shape": list(model.physics.mesh.pot.grid.shape),
@@ -111,21 +113,21 @@ def steady_sequence(cell: str, level: str, scales: list, flows: bool = False) ->
     return {"rows": rows}
 
 
-def part_splits(cell: str, level: str = "axisymmetric") -> dict:
+def part_splits(cell: str, level: str = "axisymmetric", extra=()) -> dict:
     """Steady-start heater with each graded r-z part split in two (``--parts``)."""
     if level != "axisymmetric":
         raise SystemExit("--parts is for the r-z level (its graded parts)")
 
     def steady():
-        model = make_model(config_at(cell, level, 1.0))
+        model = make_model(config_at(cell, level, 1.0, extra))
         shape = model.physics.mesh.pot.grid.shape
         return model.physics.thermal.balance.heater, shape[0] * shape[2]
 
     base, n0 = steady()
-    fine = make_model(config_at(cell, level, 2.0)).physics.thermal.balance.heater
+    fine = make_model(config_at(cell, level, 2.0, extra)).physics.thermal.balance.heater
     print(f"r-z parts: default {base:.2f} W ({n0} cells), 2x {fine:.2f} W, 2x - default "
           f"{fine - base:+.2f} W", flush=True)
-    r_names, z_names = potmod.rz_part_names(load_config(cell, [f'numerics.model="{level}"']))
+    r_names, z_names = potmod.rz_part_names(load_config(cell, [f'numerics.model="{level}"', *extra]))
     rows, total = [], 0.0
     print(f"{'part split in two':24s} {'cells':>7s} {'heater W':>9s} {'change W':>9s} {'W/1000 cells':>12s}")
     for axis, names in (("r", r_names), ("z", z_names)):
@@ -168,21 +170,23 @@ def main() -> None:
     ap.add_argument("--parts", action="store_true", help="heater change per r-z part split in two")
     ap.add_argument("--no-campaign", action="store_true")
     ap.add_argument("--cell", default="rusal-3kA")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="configuration override for every run (repeatable)")
     args = ap.parse_args()
-    out = {"cell": args.cell, "days": args.days, "load_average_start": os.getloadavg()}
+    out = {"cell": args.cell, "days": args.days, "set": args.set, "load_average_start": os.getloadavg()}
     print("load average", os.getloadavg(), flush=True)
     for level in args.level:
         if args.steady:
-            out[f"{level} steady"] = steady_sequence(args.cell, level, sorted(args.steady), args.flows)
+            out[f"{level} steady"] = steady_sequence(args.cell, level, sorted(args.steady), args.flows, args.set)
         if args.parts:
-            out[f"{level} parts"] = part_splits(args.cell, level)
+            out[f"{level} parts"] = part_splits(args.cell, level, args.set)
     if not args.no_campaign:
         for level, pair in zip(args.level, args.pairs * len(args.level)):
             lo, hi = pair.split(":")
             row = {}
             for res in (lo, hi):
                 cfg = load_config(args.cell, [f'numerics.model="{level}"', f'numerics.resolution="{res}"',
-                                              f'schedule.duration="{args.days} d"'])
+                                              f'schedule.duration="{args.days} d"', *args.set])
                 t, c = time.perf_counter(), time.process_time()
                 r = run_campaign(cfg)
                 row[res] = dict(headline(r.summary), wall_s=time.perf_counter() - t,
