@@ -188,6 +188,7 @@ def newton_residual(X, H_old, m, transient, c_s, c_l, t_s, t_l, lat, k, cell, ax
     fm, fH = m.reshape(-1), H_old.reshape(-1)
     fb, fq, fqh, frhs, fr = b.reshape(-1), q.reshape(-1), qh.reshape(-1), rhs.reshape(-1), r.reshape(-1)
     ft = tmp.reshape(-1)
+    lo = np.int64(0)  # the whole arrays' sums (an int64, not a literal 0: one compiled signature)
     if transient:
         _temperature_from_enthalpy_serial(fX, c_s, c_l, t_s, t_l, lat, fT, ft, fC)
         for i in range(n):
@@ -216,26 +217,26 @@ def newton_residual(X, H_old, m, transient, c_s, c_l, t_s, t_l, lat, k, cell, ax
             mx = fm[i] * (fX[i] - fH[i])
             fr[i] -= mx
             ft[i] = abs(mx)
-        out[4] = pairwise_sum(ft, 0, n)
+        out[4] = pairwise_sum(ft, lo, n)
     if first:
         fdiag = diag.reshape(-1)
         for i in range(n):
             ft[i] = fdiag[i] * abs(fT[i])
-        floor = pairwise_sum(ft, 0, n)
+        floor = pairwise_sum(ft, lo, n)
         for i in range(n):
             ft[i] = abs(frhs[i])
-        floor += pairwise_sum(ft, 0, n)
+        floor += pairwise_sum(ft, lo, n)
         if transient:
             for i in range(n):
                 ft[i] = fm[i] * abs(fH[i])
-            floor += 2.0 * pairwise_sum(ft, 0, n)
+            floor += 2.0 * pairwise_sum(ft, lo, n)
         out[3] = floor
     for i in range(n):
         ft[i] = abs(fr[i])
-    out[0] = pairwise_sum(ft, 0, n)
+    out[0] = pairwise_sum(ft, lo, n)
     for i in range(n):
         ft[i] = fr[i] * fr[i]
-    out[2] = pairwise_sum(ft, 0, n)
+    out[2] = pairwise_sum(ft, lo, n)
 
 
 @njit(cache=True, nogil=True)
