@@ -19,6 +19,7 @@ from scipy.optimize import brentq
 
 from ..contracts import CellView, ElectricalPoint, ExchangeStep, Layers, OperatingPoint
 from ..elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from ..kernels import roots
 from ..thermo import feed_heating
 from . import chemistry, electrical, thermal
 
@@ -76,6 +77,14 @@ class SlabElectrical(Stateless):
         joule = I * (sum(V.values()) - V["external"])
         return ElectricalPoint(V, joule, 0.5 * I**2 * R.rods)  # half the rods' heat leaves at the clamps
 
+    def balance_args(self, cell: CellView, layers: Layers) -> np.ndarray:
+        """What :meth:`at` needs besides the temperature (``electrical.balance_args``), for
+        the heat balance's kernel (kernels/roots.heat_balance)."""
+        cfg = cell.config
+        R = electrical.resistances(cfg, cfg.operation.temperature, layers.alloy_depth,
+                                   layers.cathode_depth)
+        return electrical.balance_args(cfg, cell.current, R, layers.a_al_alloy, layers.a_al_cathode)
+
 
 class SteadyHeatBalance(Stateless):
     """Electrolyte temperature from the steady heat balance (lumped level): at the set point
@@ -96,6 +105,9 @@ class SteadyHeatBalance(Stateless):
         # cathode metal: calibration.shape_factors).
         self._pot = config
         self._factors = None
+        # the heat balance in one kernel call per root (roots.heat_balance); False: the
+        # providers' Python at every temperature (the definition the kernel is tested against)
+        self.kernel = True
         if config.numerics.heat_paths == "field":  # shape factors from one field solve
             from .calibration import calibrated, factors
 
@@ -128,9 +140,24 @@ class SteadyHeatBalance(Stateless):
         T_feed = cfg.scrap.feed_temperature
         top = layers.alloy_depth + self._pot.geometry.acd + layers.cathode_depth  # calibration.metal_top
 
+        # every temperature in one kernel (roots.heat_balance: the same arithmetic as the
+        # providers' Python below, which stays for the field-calibrated paths and reports a
+        # failing face's error)
+        fast = self.kernel and k is None and isinstance(electrical_provider, SlabElectrical)
+        if fast:
+            el = electrical_provider.balance_args(cell, layers)
+            heat = paths.balance_args(feed_unit, T_feed)
+            R_bands, A_bands = paths._faces
+            terms = np.empty(roots.BALANCE_TERMS)
+
         def balance(T):
             if T in tried:
                 return tried[T]
+            if fast and not roots.heat_balance(T, el, R_bands, A_bands, heat, terms)[0]:
+                t = terms.tolist()
+                tried[T] = out = (t[0], dict(zip(electrical.VOLTAGE_TERMS, t[1:9])),
+                                  thermal.HeatLoss(*t[10:16]), t[9], t[16])
+                return out
             point = electrical_provider.at(cell, layers, T)
             loss = paths.loss(T)
             if k is not None:
@@ -143,6 +170,15 @@ class SteadyHeatBalance(Stateless):
                               point.joule_heat, sink)
             return out
 
+        def root(offset, lo, hi):  # the margin plus offset vanishes on [lo, hi] (Brent, 1e-6 K)
+            if fast:
+                T, status, _ = roots.heat_balance_root(lo, hi, offset, 1e-6, el, R_bands, A_bands,
+                                                       heat)
+                if not status:
+                    return T
+            # scipy's brentq: the same iterates; raises the error of a failing face or root
+            return brentq(lambda x: balance(x)[0] + offset, lo, hi, xtol=1e-6)
+
         margin, V, loss, joule, sink = balance(T_set)
         T, heater = T_set, max(-margin, 0.0)
         liquid = math.nan
@@ -151,7 +187,7 @@ class SteadyHeatBalance(Stateless):
             heater = P_max
             T_low = cfg.electrolyte.liquidus + 1e-3  # the ledge model needs T above the liquidus
             if balance(T_low)[0] + P_max >= 0.0:
-                T = brentq(lambda x: balance(x)[0] + P_max, T_low, T_set, xtol=1e-6)
+                T = root(P_max, T_low, T_set)
             else:  # no liquid steady state: the electrolyte freezes
                 T, liquid = T_low, 0.0
             _, V, loss, joule, sink = balance(T)
@@ -161,7 +197,7 @@ class SteadyHeatBalance(Stateless):
                 hi += 100.0
                 if hi > T_set + 1000.0:
                     raise RuntimeError("heat balance has no solution within 1000 K of the set point")
-            T = brentq(lambda x: balance(x)[0], T_set, hi, xtol=1e-6)
+            T = root(0.0, T_set, hi)
             _, V, loss, joule, sink = balance(T)
         if math.isnan(liquid):
             liquid = _inside_ledge(cfg.geometry, loss.ledge_thickness)

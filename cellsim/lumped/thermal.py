@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import thermo
 from ..config.schema import Config
 from ..kernels import roots
 from ..units import STEFAN_BOLTZMANN
@@ -180,6 +181,16 @@ class HeatPaths:
         shell = (T_lower + T_salt + T_upper + T_gas) / 4.0
         return HeatLoss(side=side, bottom=bottom, lid=lid, collectors=rods, ledge_thickness=ledge,
                         shell_temperature=shell)
+
+    def balance_args(self, feed: float, T_feed: float) -> np.ndarray:
+        """What :meth:`loss` and the feed's heating (``feed`` [kg/s] of scrap at T_feed [K],
+        thermo.feed_heating) need besides the temperature and the faces, as the ``heat``
+        array of ``kernels/roots.heat_balance`` (its layout there)."""
+        conductance, T_cold, length = self.rods
+        return np.array([*self._salt_args, conductance, T_cold, length, feed,
+                         thermo.aluminium_enthalpy(T_feed), thermo.AL_MELTING_POINT,
+                         thermo.AL_CP_SOLID_MEAN, thermo.T_REF, thermo.AL_H_LIQUID_AT_MP,
+                         thermo.AL_CP_LIQUID], dtype=float)
 
     def loss_by_face(self, T: float) -> HeatLoss:
         """:meth:`loss`, one root per face from Python (the reference the kernel reproduces)."""
