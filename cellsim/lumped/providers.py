@@ -19,12 +19,14 @@ from scipy.optimize import brentq
 
 from ..contracts import CellView, ElectricalPoint, ExchangeStep, Layers, OperatingPoint
 from ..elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from ..kernels import exchange as exchange_kernel
 from ..kernels import roots
 from ..thermo import feed_heating
 from . import chemistry, electrical, thermal
 
 _IMP = slice(1, None)  # impurities within ALL_ELEMENTS arrays
 _ONES = np.ones(len(IMPURITIES))
+_NO_FEED = np.zeros(0)
 _MOLAR_MASSES = np.array([ELEMENTS[x].molar_mass for x in ALL_ELEMENTS])
 
 
@@ -241,16 +243,16 @@ class FilmExchange(Stateless):
                                               d.a_al_alloy, gamma, eq, dE)
         x_ratio_c = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
                                               d.a_al_cathode, _ONES, eq, dE)
-        S_a, S_c = x_ratio_a * c_salt / c_alloy, x_ratio_c * c_salt / c_cath
-        g_a = chemistry.film_conductance(area, S_a, el.mass_transfer_coefficient,
-                                         cfg.anode_alloy.metal_mass_transfer_coefficient)
-        g_c = chemistry.film_conductance(area, S_c, el.mass_transfer_coefficient,
-                                         cfg.cathode_metal.metal_mass_transfer_coefficient)
-        n_a, n_s, n_c, N_a, N_c = chemistry.exchange_step(
-            s.alloy[_IMP] / mol_imp, s.electrolyte / mol_imp, s.cathode[_IMP] / mol_imp,
-            V_alloy, V_electrolyte, V_cath, S_a, S_c, g_a, g_c, dt,
-            None if alloy_feed is None else alloy_feed / mol_imp)
-        return ExchangeStep(n_a * mol_imp, n_s * mol_imp, n_c * mol_imp, N_a, N_c)
+        # S, the films and the backward-Euler step element by element in one kernel
+        # (kernels/exchange.film_exchange: chemistry.film_conductance and exchange_step's
+        # arithmetic, bit for bit)
+        alloy, salt, cath, N_a, N_c = exchange_kernel.film_exchange(
+            s.alloy[_IMP], s.electrolyte, s.cathode[_IMP], mol_imp, V_alloy, V_electrolyte, V_cath,
+            x_ratio_a, x_ratio_c, c_salt, c_alloy, c_cath, area, el.mass_transfer_coefficient,
+            cfg.anode_alloy.metal_mass_transfer_coefficient,
+            cfg.cathode_metal.metal_mass_transfer_coefficient, dt,
+            _NO_FEED if alloy_feed is None else alloy_feed)
+        return ExchangeStep(alloy, salt, cath, N_a, N_c)
 
 
 def _inside_ledge(geo, ledge: float) -> float:
