@@ -49,8 +49,11 @@ def composition_array(fractions: dict[str, float]) -> np.ndarray:
     return w
 
 
+_MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
+
+
 def mole_fractions(masses: np.ndarray) -> np.ndarray:
-    moles = masses / np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
+    moles = masses / _MOLAR_MASS
     return moles / moles.sum()
 
 
@@ -356,9 +359,10 @@ class Cell:
         """Anode alloy density [kg/m3] (ideal mixing), alloy and cathode-metal depths [m] and
         the Raoultian Al activities of both metals (gamma_Al = 1 [E])."""
         s, area = self.state, self.config.geometry.area
-        w = s.alloy / s.alloy.sum()
-        rho_alloy = alloy_density(dict(zip(IMPURITIES, w[_IMP])))
-        return Layers(s.alloy.sum() / (rho_alloy * area),
+        total = s.alloy.sum()
+        w = s.alloy / total
+        rho_alloy = alloy_density(dict(zip(IMPURITIES, w[_IMP].tolist())))
+        return Layers(total / (rho_alloy * area),
                       s.cathode.sum() / (ELEMENTS["Al"].liquid_density * area), rho_alloy,
                       mole_fractions(s.alloy)[0], mole_fractions(s.cathode)[0])
 
@@ -399,7 +403,7 @@ class Cell:
         # Al carries the rest of the current at each electrode (mol/s).
         nv = chemistry.VALENCE
         r_anode = (I_el - FARADAY * np.dot(nv, N_a)) / (3 * FARADAY)
-        if np.any(N_co):
+        if N_co.any():
             r_anode -= charge_of(N_co) / (3 * FARADAY)
         r_cathode = (I_el - FARADAY * np.dot(nv, N_c)) / (3 * FARADAY)
         N_cat = pw.cation_rates(d.temperature, self.alf3_activity(), d.a_al_cathode, r_cathode)
@@ -486,7 +490,7 @@ class Cell:
         s.sourced[_IMP] += makeup + lining + collectors
         s.electrolyte_sourced += makeup + lining
         for mass, where in ((makeup, "electrolyte"), (lining, "wall"), (codissolved, "anode")):
-            if np.any(mass):
+            if mass.any():
                 self._add_to_electrolyte(mass, where)
         # the origin tags (ledger.add, ledger.transfer, ledger.rescale in one kernel call, the
         # same operations: kernels/ledger.py): inputs into the electrolyte, the cathode's less

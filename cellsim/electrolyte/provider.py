@@ -196,14 +196,22 @@ class SaltProvider:
         """Properties of the salt of ``state`` (raises properties.OutOfRange far outside a
         correlation; the first use beyond its range is recorded in :attr:`log`)."""
         self.log.time = state.time
-        m, fresh = self.masses(state), self.fresh
+        m, fresh, log = self.masses(state), self.fresh, self.log
         rho = fresh.density(m)
-        x_mass = float(m[self._halide_ix[_MG]] / m.sum())
-        n = float(np.sum(m / fresh.molar_mass))
-        return SaltProperties(
-            float(m.sum()), fresh.conductivity(m, self.log), rho, fresh.liquidus(m, self.log),
-            fresh.specific_heat(m), self.alx3_activity(state), float(m.sum()) / n,
-            float(m.sum()) / rho, x_mass, float(m[self._alx3_ix] / m.sum()))
+        total = m.sum()
+        x_mass = float(m[self._halide_ix[_MG]] / total)
+        moles = m / fresh.molar_mass
+        n = moles.sum()
+        x, w = moles / n, m / total  # fresh.mole_fractions(m), fresh.mass_fractions(m)
+        kappa = fresh.conductivity(m, log, x)  # the range checks in this order, as before
+        liquidus = fresh.liquidus(m, log, w)
+        cp = fresh.specific_heat(m, w)
+        key = self._masses_of[0]  # the AlX3 activity of these inventories (alx3_activity)
+        if self._activity_of[0] is not key:
+            self._activity_of = (key, fresh.alx3_activity(m, log, x))
+        total, n = float(total), float(n)
+        return SaltProperties(total, kappa, rho, liquidus, cp, self._activity_of[1], total / n,
+                              total / rho, x_mass, float(m[self._alx3_ix] / total))
 
     def effective_config(self, props: SaltProperties, layers: bool):
         """``self.config`` with the electrolyte's properties of ``props``; with ``layers``, also
