@@ -525,9 +525,9 @@ class Cell:
             s.cation_salt_deficit = s.cation_salt_deficit - deficit
             s.salt_included_deficit = s.salt_included_deficit + deficit
         s.cathode[_IMP] += imp
-        moved = ledger.transfer(s.tags_electrolyte, imp)
-        s.tags_electrolyte = s.tags_electrolyte - moved
-        ledger.add(s.tags_cathode, "salt_inclusions", imp)
+        # the tags: ledger.transfer out of the electrolyte's, ledger.add to the cathode's
+        # 'salt_inclusions' (in one kernel call: kernels/ledger.include_salt)
+        s.tags_electrolyte = tag_kernels.include_salt(s.tags_electrolyte, s.tags_cathode, imp)
         if s.cations_electrolyte.size:  # the tracked cations' metal in the carried salt (its
             # halide column; f of the cation inventory where the salt names no such component)
             metals = salt_entrainment.metals_of(self.salt.names, carried)
