@@ -509,10 +509,11 @@ class Cell:
         s, pw = self.state, self.pathways
         if not self.config.purity.salt_entrainment:
             return
-        f = pw.salt_carried(al_deposited, float(self.salt.masses(s).sum()))
+        m = self.salt.masses(s)
+        f = pw.salt_carried(al_deposited, float(m.sum()))
         if f <= 0.0:
             return
-        carried = self.salt.masses(s) * f
+        carried = m * f
         imp, base, alx3 = s.electrolyte * f, s.electrolyte_base * f, s.alf3 * f
         s.electrolyte = s.electrolyte - imp
         s.electrolyte_base -= base

@@ -129,16 +129,21 @@ class SaltProvider:
     def masses(self, state) -> np.ndarray:
         """Component masses [kg] over :attr:`names` from the cell's salt inventories (a new
         array; a step asks several times for the same inventories: computed once for them)."""
+        return self._masses_now(state).copy()
+
+    def _masses_now(self, state) -> np.ndarray:
+        """:meth:`masses` itself, not a copy (for this provider's readers, which do not write
+        to it)."""
         imp, deficit = np.asarray(state.electrolyte), np.asarray(state.cation_salt_deficit)
         key = (state.electrolyte_base, state.alf3, imp.shape, imp.tobytes(), deficit.shape, deficit.tobytes())
         if key != self._masses_of[0]:
             self._masses_of = (key, self._masses(state.electrolyte_base, state.alf3, imp, deficit))
-        return self._masses_of[1].copy()
+        return self._masses_of[1]
 
     def alx3_activity(self, state) -> float:
         """AlX3 activity of the salt of ``state`` (``FreshElectrolyte.alx3_activity``; a step
         asks up to three times for the same inventories: computed once for them)."""
-        m = self.masses(state)
+        m = self._masses_now(state)
         key = self._masses_of[0]
         if self._activity_of[0] is not key:
             self._activity_of = (key, self.fresh.alx3_activity(m, self.log))
@@ -181,14 +186,14 @@ class SaltProvider:
 
     def mole_fractions(self, state) -> dict[str, float]:
         """Mole fraction of each component (names as in components.py; 'base' the pseudo-component)."""
-        return dict(zip(self.names, self.fresh.mole_fractions(self.masses(state)).tolist()))
+        return dict(zip(self.names, self.fresh.mole_fractions(self._masses_now(state)).tolist()))
 
     def mass_fractions(self, state) -> dict[str, float]:
-        m = self.masses(state)
+        m = self._masses_now(state)
         return dict(zip(self.names, (m / m.sum()).tolist()))
 
     def mgx2_fraction(self, state) -> float:
-        m = self.masses(state)
+        m = self._masses_now(state)
         return float(m[self._halide_ix[_MG]] / m.sum())
 
     # ------------------------------------------------------------------- properties
@@ -196,7 +201,7 @@ class SaltProvider:
         """Properties of the salt of ``state`` (raises properties.OutOfRange far outside a
         correlation; the first use beyond its range is recorded in :attr:`log`)."""
         self.log.time = state.time
-        m, fresh, log = self.masses(state), self.fresh, self.log
+        m, fresh, log = self._masses_now(state), self.fresh, self.log
         rho = fresh.density(m)
         total = m.sum()
         x_mass = float(m[self._halide_ix[_MG]] / total)
@@ -254,7 +259,7 @@ class SaltProvider:
         w_sol = self.config.electrolyte.mgx2_solubility
         if w_sol is None:
             return 0.0
-        m = self.masses(state)
+        m = self._masses_now(state)
         k = self._halide_per_element[_MG]
         x = m[self._halide_ix[_MG]]
         excess = (x - w_sol * m.sum()) / (1.0 - w_sol)  # (x - e) / (M - e) = w_sol
