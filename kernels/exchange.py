@@ -1,27 +1,34 @@
 """One backward-Euler step of the lumped three-pool impurity exchange in one call.
 
 ``film_exchange`` does, element by element, what ``cellsim.lumped.providers.FilmExchange``
-does with ``cellsim.lumped.chemistry`` on arrays over the impurities: the partition
-coefficients S from the interface ratios and the pools' molar concentrations, the film
+does with ``cellsim.lumped.chemistry`` on arrays over the impurities: the interface ratios
+(``interface_ratio``) at both metals, the partition coefficients S from them and the pools'
+molar concentrations, the film
 conductances (``film_conductance``) and the tridiagonal backward-Euler step
 (``exchange_step``, with the continuous feed as a source), in the same floating-point
 operations, so the step is the same bit for bit at a fraction of the Python cost of some
-forty small array operations.
+forty small array operations (NumPy's exp and power are the C library's on this
+project's machines; where NumPy vectorises them the ratios may differ by an ulp).
 """
+
+import math
 
 from numba import njit
 import numpy as np
 
 
 @njit(cache=True, nogil=True)
-def film_exchange(m_alloy, m_salt, m_cath, molar_mass, V_alloy, V_salt, V_cath, x_ratio_a,
-                  x_ratio_c, c_salt, c_alloy, c_cath, area, k_salt, k_metal_a, k_metal_c, dt,
-                  feed):
+def film_exchange(m_alloy, m_salt, m_cath, molar_mass, V_alloy, V_salt, V_cath, nF, n3, dE,
+                  RT, gamma, a_alx3, a_al_a, a_al_c, c_salt, c_alloy, c_cath, area, k_salt,
+                  k_metal_a, k_metal_c, dt, feed):
     """The pools after dt [s] and the mean fluxes over it.
 
     m_alloy, m_salt, m_cath (n,): kg of each impurity in the anode alloy, the electrolyte
-    and the cathode metal; molar_mass (n,) [kg/mol]; V_* the pools' volumes [m3];
-    x_ratio_a, x_ratio_c (n,): equilibrium x_salt / x_metal at the anode and the cathode;
+    and the cathode metal; molar_mass (n,) [kg/mol]; V_* the pools' volumes [m3]. The
+    equilibrium x_salt / x_metal at each metal, gamma a_AlX3^(n/3) exp(-n F dE / R T) /
+    a_Al^(n/3): nF (n,) -n F [C/mol], n3 (n,) n/3, dE (n,) [V], RT = R T [J/mol], gamma (n,)
+    the alloy's activity coefficients (1 in the cathode metal), a_alx3 the electrolyte's AlX3
+    activity, a_al_a and a_al_c the Al activities of the alloy and the cathode metal;
     c_salt, c_alloy, c_cath: the pools' molar concentrations [mol/m3]; area [m2]; k_salt,
     k_metal_a, k_metal_c: film mass-transfer coefficients [m/s]; feed (n,) [kg/s] into the
     alloy over the step (size 0: none).
@@ -33,8 +40,11 @@ def film_exchange(m_alloy, m_salt, m_cath, molar_mass, V_alloy, V_salt, V_cath, 
     flux_a, flux_c = np.empty(n), np.empty(n)
     for i in range(n):
         M = molar_mass[i]
-        S_a = x_ratio_a[i] * c_salt / c_alloy
-        S_c = x_ratio_c[i] * c_salt / c_cath
+        boltzmann = math.exp(nF[i] * dE[i] / RT)
+        x_ratio_a = gamma[i] * a_alx3 ** n3[i] * boltzmann / a_al_a ** n3[i]
+        x_ratio_c = 1.0 * a_alx3 ** n3[i] * boltzmann / a_al_c ** n3[i]
+        S_a = x_ratio_a * c_salt / c_alloy
+        S_c = x_ratio_c * c_salt / c_cath
         g_a = area / (1.0 / k_salt + S_a / k_metal_a)
         g_c = area / (1.0 / k_salt + S_c / k_metal_c)
         a = g_a * S_a / V_alloy  # alloy -> salt, per mol in alloy [1/s]

@@ -22,10 +22,10 @@ from ..elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from ..kernels import exchange as exchange_kernel
 from ..kernels import roots
 from ..thermo import feed_heating
+from ..units import GAS_CONSTANT
 from . import chemistry, electrical, thermal
 
 _IMP = slice(1, None)  # impurities within ALL_ELEMENTS arrays
-_ONES = np.ones(len(IMPURITIES))
 _NO_FEED = np.zeros(0)
 _MOLAR_MASSES = np.array([ELEMENTS[x].molar_mass for x in ALL_ELEMENTS])
 
@@ -213,6 +213,16 @@ class FilmExchange(Stateless):
     def start(self, cell: CellView) -> None:
         pass
 
+    _gamma_of = (None, None)  # (activity coefficients, their array over IMPURITIES)
+
+    def _gamma(self, coefficients: dict) -> np.ndarray:
+        """The alloy's activity coefficients over IMPURITIES (1 where none is given), once
+        per configured table."""
+        if self._gamma_of[0] is not coefficients:
+            self._gamma_of = (coefficients,
+                              np.array([coefficients.get(k, 1.0) for k in IMPURITIES]))
+        return self._gamma_of[1]
+
     def electrolyte_inventory(self) -> None:
         return None
 
@@ -232,23 +242,19 @@ class FilmExchange(Stateless):
         V_cath = s.cathode.sum() / ELEMENTS["Al"].liquid_density
         V_electrolyte = area * cfg.geometry.acd
         c_salt = el.density / el.mean_molar_mass
-        gamma = np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES])
+        gamma = self._gamma(cfg.anode_alloy.activity_coefficients)
         molar_masses = _MOLAR_MASSES
         c_alloy = (s.alloy / molar_masses).sum() / V_alloy
         c_cath = (s.cathode / molar_masses).sum() / V_cath
         a_alx3 = cell.alf3_activity()
-        eq = cfg.purity.equilibria
-        dE = chemistry.exchange_potentials(T, el.family, el.potential_offsets, eq)
-        x_ratio_a = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_alloy, gamma, eq, dE)
-        x_ratio_c = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_cathode, _ONES, eq, dE)
-        # S, the films and the backward-Euler step element by element in one kernel
-        # (kernels/exchange.film_exchange: chemistry.film_conductance and exchange_step's
-        # arithmetic, bit for bit)
+        dE = chemistry.exchange_potentials(T, el.family, el.potential_offsets, cfg.purity.equilibria)
+        # the interface ratios at both metals (chemistry.interface_ratio), S, the films and the
+        # backward-Euler step element by element in one kernel (kernels/exchange.film_exchange:
+        # the arithmetic of interface_ratio, film_conductance and exchange_step)
         alloy, salt, cath, N_a, N_c = exchange_kernel.film_exchange(
             s.alloy[_IMP], s.electrolyte, s.cathode[_IMP], mol_imp, V_alloy, V_electrolyte, V_cath,
-            x_ratio_a, x_ratio_c, c_salt, c_alloy, c_cath, area, el.mass_transfer_coefficient,
+            chemistry._NF, chemistry._N_3, dE, GAS_CONSTANT * T, gamma, a_alx3, d.a_al_alloy,
+            d.a_al_cathode, c_salt, c_alloy, c_cath, area, el.mass_transfer_coefficient,
             cfg.anode_alloy.metal_mass_transfer_coefficient,
             cfg.cathode_metal.metal_mass_transfer_coefficient, dt,
             _NO_FEED if alloy_feed is None else alloy_feed)
