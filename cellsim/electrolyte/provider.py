@@ -240,6 +240,8 @@ class SaltProvider:
     def layer_order_broken(self, props: SaltProperties, rho_alloy: float, rho_cathode: float) -> str | None:
         """Reason the salt no longer stays between the two metals (with the configured margin)."""
         margin = self.config.electrolyte.layer_density_margin
+        if props.density - rho_cathode >= margin and rho_alloy - props.density >= margin:
+            return None
         why = (f"(salt composition: MgX2 {props.mgx2_fraction * 100:.2f} wt%, "
                f"{self.alx3} {props.alx3_fraction * 100:.2f} wt%)")
         if props.density - rho_cathode < margin:
