@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..elements import ELEMENTS, IMPURITIES
+from ..kernels import salt as salt_kernels
 from .components import ALX3, COMPONENTS, component, element_matrix, halide
 from .properties import FreshElectrolyte, RangeLog
 
@@ -136,8 +137,13 @@ class SaltProvider:
         to it)."""
         imp, deficit = np.asarray(state.electrolyte), np.asarray(state.cation_salt_deficit)
         key = (state.electrolyte_base, state.alf3, imp.shape, imp.tobytes(), deficit.shape, deficit.tobytes())
-        if key != self._masses_of[0]:
-            self._masses_of = (key, self._masses(state.electrolyte_base, state.alf3, imp, deficit))
+        if key != self._masses_of[0]:  # _masses in one kernel call (kernels/salt, bit for bit)
+            self._masses_of = (key, salt_kernels.component_masses(
+                len(self.names), state.electrolyte_base, state.alf3,
+                np.ascontiguousarray(imp, dtype=float), np.ascontiguousarray(deficit, dtype=float),
+                float(deficit.sum()) if deficit.size else 0.0, self._base_ix, self.base_w,
+                self._deficit_ix, self._deficit_pro_rata, self._alx3_ix, self._halide_ix,
+                self._halide_per_element))
         return self._masses_of[1]
 
     def alx3_activity(self, state) -> float:
