@@ -455,12 +455,12 @@ class MultigridBackend:
         for _ in range(self.n_smooth):
             self._smooth(lev, b, x, 0)
             self._smooth(lev, b, x, 1)
+        f = self.factors[lev]
         if self.d[lev] is None:
             fv.residual(gx, gy, gz, x, b, self.r[lev])
-        else:
-            la.shifted_residual(gx, gy, gz, self.d[lev], x, b, self.r[lev])
-        f = self.factors[lev]
-        mg.restrict_sum(self.r[lev], *f, self.b[lev + 1])
+            mg.restrict_sum(self.r[lev], *f, self.b[lev + 1])
+        else:  # the residual's aggregate sums in one pass (the same numbers)
+            mg.residual_restrict(gx, gy, gz, self.d[lev], x, b, *f, self.b[lev + 1])
         xc = self.x[lev + 1]
         xc[...] = 0.0
         self._vcycle(lev + 1, self.b[lev + 1], xc)

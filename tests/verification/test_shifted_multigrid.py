@@ -74,6 +74,27 @@ def test_shift_coarsens_as_galerkin():
     np.testing.assert_allclose(np.diag(dc.reshape(-1)), p.T @ np.diag(d.reshape(-1)) @ p, rtol=1e-14, atol=0)
 
 
+@pytest.mark.parametrize("shape,f", [((5, 4, 6), (2, 2, 2)), ((7, 5, 9), (2, 2, 2)), ((6, 1, 9), (2, 1, 2)),
+                                     ((3, 3, 1), (2, 2, 1))])
+def test_residual_restrict_is_residual_then_sums(shape, f):
+    """The V-cycle's fused kernel: P^T (b - (A + diag d) x) against the dense operator (sums
+    by aggregate of the residual), and bit for bit the two kernels it replaces."""
+    rng = np.random.default_rng(7 + sum(shape))
+    g, d = operator(rng, shape)
+    b, x = rng.standard_normal(shape), rng.standard_normal(shape)
+    cs = mg.coarse_shape(*shape, *f)
+    out = np.full(cs, np.nan)
+    mg.residual_restrict(*g, d, x, b, *f, out)
+    r_dense = b.reshape(-1) - sparse(g, d) @ x.reshape(-1)
+    agg = np.ravel_multi_index(tuple(ix // fa for ix, fa in zip(np.indices(shape), f)), cs).reshape(-1)
+    np.testing.assert_allclose(out.reshape(-1), np.bincount(agg, r_dense, minlength=out.size),
+                               rtol=1e-12, atol=1e-12 * np.abs(r_dense).sum())
+    r, two = np.empty(shape), np.empty(cs)
+    hk.shifted_residual(*g, d, x, b, r)
+    mg.restrict_sum(r, *f, two)
+    np.testing.assert_array_equal(out, two)
+
+
 @pytest.mark.parametrize("shape", [(12, 10, 16), (17, 1, 23), (20, 20, 20)])
 @pytest.mark.parametrize("smoother", ["zline", "point"])
 def test_shifted_multigrid_matches_sparse_direct(shape, smoother):
