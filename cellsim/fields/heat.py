@@ -38,6 +38,10 @@ from cellsim.units import STEFAN_BOLTZMANN
 # ``lin_rtol_max``); the Newton test on the true residual, not this bound, sets the accuracy
 # of the result (see HeatSolver._newton).
 LIN_RTOL_MAX = 1e-3
+# The same bound for iterative solves (3D): a decade there costs ~2.5 V-cycles (a direct solve
+# is exact at any request), and the step's second Newton correction, which only removes the
+# nonlinear residual of the first, typically needs 1e-1 to 1e-2, not the 1e-3 of LIN_RTOL_MAX
+ITER_RTOL_MAX = 0.1
 # The last steps' first Newton corrections that start the next one (3D; HeatSolver._galerkin_start)
 HISTORY = 4
 _EPS = np.finfo(float).eps
@@ -198,12 +202,13 @@ class HeatSolver:
     solver : "auto", "lu", "multigrid" or "jacobi" (cellsim.fields.heat_linear.ShiftedSolver).
     rtol, max_newton : the Newton test (relative to the throughput) and its iteration limit.
     lin_rtol, lin_rtol_max : the tightest and loosest relative residual asked of a Newton
-        linear solve (``_newton``); lin_rtol_max = lin_rtol solves every system to lin_rtol.
+        linear solve (``_newton``); lin_rtol_max = lin_rtol solves every system to lin_rtol;
+        None: LIN_RTOL_MAX for direct solves, ITER_RTOL_MAX for iterative ones.
     """
 
     def __init__(self, grid: Grid, props: HeatProperties, bcs: dict, films: dict | None = None,
                  loss_groups: dict | None = None, solver: str = "auto", rtol: float = 1e-11,
-                 max_newton: int = 60, lin_rtol: float = 1e-10, lin_rtol_max: float = LIN_RTOL_MAX):
+                 max_newton: int = 60, lin_rtol: float = 1e-10, lin_rtol_max: float | None = None):
         self.grid, self.props = grid, props
         kz = props.k_z_factor
         if kz is not None and (np.any(kz[:, :, 0] != 1.0) or np.any(kz[:, :, -1] != 1.0)):
@@ -216,7 +221,8 @@ class HeatSolver:
         self.bcs = bcs
         self.linear = ShiftedSolver(grid.shape, solver)
         self.rtol, self.max_newton, self.lin_rtol = rtol, max_newton, lin_rtol
-        self.lin_rtol_max = lin_rtol_max
+        self.lin_rtol_max = lin_rtol_max if lin_rtol_max is not None else (
+            ITER_RTOL_MAX if self._adaptive else LIN_RTOL_MAX)
         self._flat = props.flat()
         if loss_groups is None:
             loss_groups = {s: (s, None) for s in self.bcs}
@@ -481,7 +487,14 @@ class HeatSolver:
                 x0 = self._warm(self._dw_last, shape)
                 if x0 is None and self._dw_adopted is not None:  # the response on the last grid
                     x0 = self._galerkin_start(g, d, qh, [self._dw_adopted])
-                dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=x0, same=True)  # g, d as above
+                if rtol_h is None:  # no response to size it from: a loose one sizes it
+                    dw = self.linear.solve(g, d, qh, rtol=self.lin_rtol_max, x0=x0, same=True)
+                    self._dw_last = dw
+                    rtol_h = self._heater_rtol(heater, T, dT, cw, qh, target, root_n)
+                    if rtol_h < self.lin_rtol_max:  # and continues, if it must, from there
+                        dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=dw, same=True)
+                else:
+                    dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=x0, same=True)  # g, d as above
                 self._dw_last = dw
                 want = P + (heater.set_point - np.sum(cw * (T + dT))) / np.sum(cw * dw)
                 demand = want
@@ -572,7 +585,14 @@ class HeatSolver:
         from it), and the Newton test on the true residual decides the result."""
         dw = self._dw_last
         if dw is None or dw.shape != T.shape:
-            return self.lin_rtol
+            if not self._adaptive:
+                return self.lin_rtol
+            # iterative solves: the response on the last grid (a remesh) sizes it; without
+            # one (the first step, caches reset at a sync point) None: ``_newton`` solves a
+            # loose response (lin_rtol_max) and sizes the accuracy from it
+            dw = self._dw_adopted
+            if dw is None or dw.shape != T.shape:
+                return None
         fc = cw.reshape(-1)
         slope = la.dot(fc, dw.reshape(-1))
         if not slope > 0.0:
