@@ -89,9 +89,12 @@ def residual_restrict(gx, gy, gz, d, x, b, f0, f1, f2, out):
                     if f2 == 1:
                         for m in range(n2):
                             o[m] += b[i, j, m] - s[m]
-                    else:
-                        for m in range(n2):
-                            o[m >> 1] += b[i, j, m] - s[m]
+                    else:  # the pair of each aggregate in a register, added in m order
+                        for cm in range(n2 >> 1):
+                            v = o[cm] + (b[i, j, 2 * cm] - s[2 * cm])
+                            o[cm] = v + (b[i, j, 2 * cm + 1] - s[2 * cm + 1])
+                        if n2 & 1:
+                            o[n2 >> 1] += b[i, j, n2 - 1] - s[n2 - 1]
 
 
 @njit(parallel=True, cache=True, nogil=True)
