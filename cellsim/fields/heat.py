@@ -42,6 +42,9 @@ LIN_RTOL_MAX = 1e-3
 # is exact at any request), and the step's second Newton correction, which only removes the
 # nonlinear residual of the first, typically needs 1e-1 to 1e-2, not the 1e-3 of LIN_RTOL_MAX
 ITER_RTOL_MAX = 0.1
+# After a remesh (iterative solves): the share of the predicted second-iteration residual
+# (the last remesh's) that the first correction and the heater response may each leave
+REMESH_NL_SHARE = 0.15
 # The last steps' first Newton corrections that start the next one (3D; HeatSolver._galerkin_start)
 HISTORY = 4
 _EPS = np.finfo(float).eps
@@ -234,6 +237,11 @@ class HeatSolver:
         # which start the next step's (Galerkin), and the heater response of the last grid
         self._dT_hist = []
         self._dw_adopted = None
+        # the first step on a remeshed grid (adopt_history) always takes a second Newton
+        # correction (the remap's nonlinear residual): its first solves go no further than
+        # a fraction of that residual, predicted by the last remesh's (L2 [W]; 0: none yet)
+        self._nl_remesh = 0.0
+        self._remeshed = False
         c_s, c_l, t_s, t_l, lat = (a.reshape(grid.shape) for a in self._flat)
         self._h_liq = c_s * (t_l - t_s) + lat
         # region sums of the sources (balance): flat cell indices by region id, once
@@ -443,6 +451,12 @@ class HeatSolver:
         root_n = np.sqrt(r.size)
         cells = self._side_cells
         last = np.inf
+        # after a remesh: the first correction and heater response only as accurate as the
+        # second iteration's residual needs (REMESH_NL_SHARE of the last remesh's each), then
+        # record this one's
+        predict = transient and self._remeshed and self._adaptive
+        self._remeshed = False
+        nl_floor = REMESH_NL_SHARE * self._nl_remesh if predict else 0.0
         for it in range(1, self.max_newton + 1):
             if transient:
                 T, _, C = self._invert(X)
@@ -469,12 +483,18 @@ class HeatSolver:
             target = max(self.rtol * scale, floor)
             stalled = res <= 1e3 * self.rtol * scale and res > 0.3 * last  # round-off floor
             if (res <= target or stalled) and (heater is None or it > 1):
+                if predict:  # passed without a second correction: no prediction next time
+                    self._nl_remesh = 0.0 if it <= 2 else self._nl_remesh
                 return X, P, it, bnd, demand
             last = res
             rnorm = float(np.sqrt(np.sum(r * r)))
             # ||r||_1 <= sqrt(n) ||r||_2: ask for half the target; no more accuracy than that
             # (the Newton test on the true residual decides), and at least lin_rtol_max
             want = 0.5 * target / (root_n * rnorm) if rnorm > 0 else self.lin_rtol
+            if predict and it == 1 and nl_floor > 0.0 and rnorm > 0:
+                want = max(want, nl_floor / rnorm)
+            elif predict and it == 2:
+                self._nl_remesh = rnorm
             need = min(max(want, self.lin_rtol), self.lin_rtol_max)
             x0 = self._galerkin_start(g, d, r, self._dT_hist) if it == 1 and self._adaptive else None
             dT = self.linear.solve(g, d, r, rtol=need, atol_rel=min(need, want), x0=x0)
@@ -483,14 +503,14 @@ class HeatSolver:
             if heater is not None:
                 # the response to the heater pattern changes little between iterations and
                 # steps: the last one starts the solve
-                rtol_h = self._heater_rtol(heater, T, dT, cw, qh, target, root_n)
+                rtol_h = self._heater_rtol(heater, T, dT, cw, qh, target, root_n, nl_floor if it == 1 else 0.0)
                 x0 = self._warm(self._dw_last, shape)
                 if x0 is None and self._dw_adopted is not None:  # the response on the last grid
                     x0 = self._galerkin_start(g, d, qh, [self._dw_adopted])
                 if rtol_h is None:  # no response to size it from: a loose one sizes it
                     dw = self.linear.solve(g, d, qh, rtol=self.lin_rtol_max, x0=x0, same=True)
                     self._dw_last = dw
-                    rtol_h = self._heater_rtol(heater, T, dT, cw, qh, target, root_n)
+                    rtol_h = self._heater_rtol(heater, T, dT, cw, qh, target, root_n, nl_floor if it == 1 else 0.0)
                     if rtol_h < self.lin_rtol_max:  # and continues, if it must, from there
                         dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=dw, same=True)
                 else:
@@ -575,14 +595,17 @@ class HeatSolver:
             self._dT_hist = [v for v in other._dT_hist if v.shape == self.grid.shape]
             dw = other._dw_last if other._dw_last is not None else other._dw_adopted
             self._dw_adopted = dw if dw is not None and dw.shape == self.grid.shape else None
+            self._nl_remesh, self._remeshed = other._nl_remesh, True
 
-    def _heater_rtol(self, heater, T, dT, cw, qh, target, root_n):
+    def _heater_rtol(self, heater, T, dT, cw, qh, target, root_n, nl_floor=0.0):
         """Relative residual asked of the heater response dw = (A + D)^-1 q_h: the update
         dT + dP dw leaves |dP| ||q_h - (A + D) dw||_1 <= sqrt(n) |dP| rtol ||q_h||_2 of the
         next Newton residual, kept at a quarter of the Newton target with dP estimated from
         the last response (between ``lin_rtol`` and ``lin_rtol_max``, as the corrections). The
         control equation holds exactly whatever the accuracy of dw (the power is solved
-        from it), and the Newton test on the true residual decides the result."""
+        from it), and the Newton test on the true residual decides the result. ``nl_floor``
+        [W, L2]: the residual a second correction will remove anyway (after a remesh), which
+        dP times the response's residual may reach instead."""
         dw = self._dw_last
         if dw is None or dw.shape != T.shape:
             if not self._adaptive:
@@ -603,7 +626,10 @@ class HeatSolver:
         size = dP * root_n * float(np.sqrt(la.dot(fq, fq)))
         if size == 0.0:
             return self.lin_rtol_max
-        return min(max(0.25 * target / size, self.lin_rtol), self.lin_rtol_max)
+        rtol = 0.25 * target / size
+        if nl_floor > 0.0:  # a second correction follows (after a remesh): its share of that
+            rtol = max(rtol, nl_floor / (dP * float(np.sqrt(la.dot(fq, fq)))))
+        return min(max(rtol, self.lin_rtol), self.lin_rtol_max)
 
     def _warm(self, x, shape):
         """Initial guess of a linear solve (None: zero). The 2D direct path benefits too: its

@@ -150,8 +150,9 @@ def test_remeshed_solver_adopts_the_history_and_r_z_keeps_none():
 def test_heater_response_sized_without_a_last_response_matches_direct():
     """3D (iterative solves) with no heater response of its own to size the next one from:
     after a remesh (the last grid's response, ``adopt_history``) or with none at all (a loose
-    response first, then only the accuracy it shows the Newton test needs). Both steps
-    against the same step with sparse LU solves (every linear solve exact)."""
+    response first, then only the accuracy it shows the Newton test needs); and after a
+    second remesh, the first solves sized by the first remesh's second-iteration residual.
+    Each step against the same step with sparse LU solves (every linear solve exact)."""
     grid, props, bcs, melt = mini_pot_3d()
     heater = Heater(region=melt, control=melt, set_point=1000.0, max_power=2e3)
     joule = np.where(melt, 4e3, 0.0) * grid.volumes()
@@ -173,3 +174,14 @@ def test_heater_response_sized_without_a_last_response_matches_direct():
         assert bal.heater == pytest.approx(ref.heater, rel=1e-7, abs=1e-6)
         assert bal.total_loss == pytest.approx(ref.total_loss, rel=1e-9)
         assert solver._dw_last is not None
+    # the next remesh: the first correction and the heater response sized by this remesh's
+    # second-iteration residual (a second correction removes the rest), the same step
+    assert adopted._nl_remesh > 0.0 and fresh._nl_remesh == 0.0
+    again = HeatSolver(grid, props, bcs, solver="iterative")
+    again.adopt_history(adopted)
+    assert again._nl_remesh == adopted._nl_remesh
+    new, bal = again.step(state, 1800.0, {"joule": joule}, heater)
+    assert bal.newton_iterations >= 3 and bal.relative_residual <= 1e-10
+    assert np.max(np.abs(new.T - ref_state.T)) <= 1e-5
+    assert bal.heater == pytest.approx(ref.heater, rel=1e-7, abs=1e-6)
+    assert bal.total_loss == pytest.approx(ref.total_loss, rel=1e-9)
