@@ -114,3 +114,25 @@ def test_shifted_multigrid_matches_sparse_direct(shape, smoother):
     s.update(*g, shift=2.0 * d)
     exact2 = scipy.sparse.linalg.spsolve(sparse(g, 2.0 * d), b.reshape(-1)).reshape(shape)
     np.testing.assert_allclose(s.solve(b, rtol=1e-12), exact2, rtol=1e-8, atol=1e-9 * np.abs(exact2).max())
+
+
+def test_pcg_reaches_the_one_norm_asked():
+    """``l1_max``: a solve asked for a loose 2-norm goes on until the true residual's 1-norm
+    is at most l1_max (the residual from the sparse direct operator), and the solution then
+    agrees with the direct one as that residual allows; without it the loose solve stops
+    above that 1-norm (so the check decides)."""
+    shape = (12, 10, 16)
+    rng = np.random.default_rng(5)
+    g, d = operator(rng, shape)
+    b = rng.standard_normal(shape)
+    a = sparse(g, d)
+    exact = scipy.sparse.linalg.spsolve(a, b.reshape(-1)).reshape(shape)
+    l1_max = 1e-7 * np.abs(b).sum()
+    loose = MultigridSolver(*g, shift=d, coarse_cells=64).solve(b, rtol=1e-2)
+    assert np.abs(b.reshape(-1) - a @ loose.reshape(-1)).sum() > l1_max
+    s = MultigridSolver(*g, shift=d, coarse_cells=64)
+    u = s.solve(b, rtol=1e-2, l1_max=l1_max)
+    r = b.reshape(-1) - a @ u.reshape(-1)
+    assert np.abs(r).sum() <= l1_max * (1 + 1e-9)
+    err = scipy.sparse.linalg.spsolve(a, r).reshape(shape)  # the error the residual leaves
+    np.testing.assert_allclose(u, exact, rtol=0, atol=1.01 * np.abs(err).max() + 1e-14)
