@@ -355,3 +355,69 @@ def test_band_lu_is_the_elimination_entry_by_entry(n, bw):
     _band_lu_definition(want, bw)
     la.band_lu(got, bw)
     assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("volumes", [(0.06, 0.03), (np.inf, 0.03)])
+def test_sync_point_keeps_wide_band_factors_and_a_restored_field_continues_bit_for_bit(volumes, monkeypatch,
+                                                                                       tmp_path):
+    """A sync point (reset_caches) keeps the band factors of a wide band (species_linear.
+    KEEP_MIN_WORK, lowered here for a small grid): the next step factorises nothing. Their
+    checkpoint (solver_state) restored on a new field gives the same LU bit for bit, and the
+    restored field's next step is the kept field's next step bit for bit (the uninterrupted
+    run), while a field with fresh factors gives another rounding of the same solution (the
+    SuperLU step within assert_same_step's tolerance). A narrow band drops them, as before."""
+    import h5py
+
+    from cellsim.fields import species_linear
+    from cellsim.fields.grid import Grid
+    from cellsim.plaindata import dump, load
+
+    g2 = layered()
+    grid = Grid("xyz", (g2.faces[0], np.linspace(0.0, 0.3, 5), g2.faces[2]),
+                np.repeat(g2.material, 4, axis=1), g2.regions)
+    opts = SpeciesOptions(salt_concentration=2700.0 / 0.1034, linear_solver="band")
+
+    def inputs(step):
+        alloy = MetalPool(np.array([3e3, 5e2, 4e2, 2e2, 1e2, 60.0, 1.0]) * (1.0 - 0.02 * step), 9e4, volumes[0])
+        cath = MetalPool(np.full(N_SPECIES, 0.5 + 0.1 * step), 8.7e4, volumes[1])
+        return alloy, cath, 1000.0 + (400.0 + 10.0 * step) * grid.centres(2)[None, None, :]
+
+    narrow = SpeciesField(grid, opts)
+    c = narrow.uniform(np.linspace(0.0, 3.0, N_SPECIES))
+    narrow.step(3600.0, c, *inputs(0)[:2], inputs(0)[2])
+    narrow.reset_caches()
+    assert narrow.solver_state() is None  # below KEEP_MIN_WORK: dropped at the sync point
+
+    monkeypatch.setattr(species_linear.BandSolver, "keep_min_work", 0.0)
+    kept = SpeciesField(grid, opts)
+    for step in range(3):  # the factors of step 0, stale afterwards
+        alloy, cath, T = inputs(step)
+        c = kept.step(3600.0, c, alloy, cath, T).c
+    assert kept.n_factorisations == N_SPECIES
+    kept.reset_caches()  # the sync point
+    data = kept.solver_state()
+    assert len(data["matrices"]) == N_SPECIES
+    with h5py.File(tmp_path / "s.h5", "w") as h:  # through the checkpoint format, bits kept
+        dump(h, "solver", data)
+    with h5py.File(tmp_path / "s.h5", "r") as h:
+        data = load(h, "solver")
+    restored = SpeciesField(grid, opts)
+    restored.restore_solver(data)
+    assert restored.n_factorisations == N_SPECIES  # refactorised from the stored matrices
+    assert np.array_equal(restored.solver._factors["lu"], kept.solver._factors["lu"])
+    fresh = SpeciesField(grid, opts)
+    alloy, cath, T = inputs(3)
+    a = kept.step(3600.0, c, alloy, cath, T)
+    assert kept.n_factorisations == N_SPECIES  # kept across the sync point
+    b = restored.step(3600.0, c, alloy, cath, T)
+    assert restored.n_factorisations == N_SPECIES
+    for name in ("c", "flux_alloy_to_salt", "flux_salt_to_cathode"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    s = SpeciesField(grid, replace(opts, linear_solver="sparse")).step(3600.0, c, alloy, cath, T)
+    assert_same_step(kept, a, s)
+    f = fresh.step(3600.0, c, alloy, cath, T)
+    assert_same_step(fresh, f, s)
+    assert not np.array_equal(f.c, a.c)  # so the kept factors decide the rounding: restored, not renewed
+    other = SpeciesField(layered(), opts)  # another band: refused by name
+    with pytest.raises(ValueError, match="species factors of a checkpoint"):
+        other.restore_solver(data)
