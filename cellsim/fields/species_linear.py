@@ -99,9 +99,16 @@ class BandSolver:
         sync point (7 x ~25 ms on the default 3D pot) is not needed. A narrow band's factors
         (every r-z grid: a factorisation costs about one preconditioned iteration there) are
         dropped, as the other backends' kept solvers are."""
-        field = self.field
-        if field.n * (field._band_width + 1) ** 2 < self.keep_min_work:
+        if not self._wide():
             self._factors = None
+
+    def _wide(self) -> bool:
+        """A wide band (work N (bw + 1)^2 >= keep_min_work: the default 3D pot): its factors are
+        kept across sync points, and a step with a kept factor solves the border and GMRES's
+        first preconditioner vector in one pass over it (kernels/species.bordered_border_first;
+        bit for bit the two separate passes). Narrow bands (r-z) take the separate kernels."""
+        field = self.field
+        return field.n * (field._band_width + 1) ** 2 >= self.keep_min_work
 
     def drop(self) -> None:
         """Forget the factors (the next step factorises every impurity afresh)."""
@@ -176,7 +183,7 @@ class BandSolver:
                                      Zp=np.empty((GMRES_RESTART, n + P)),
                                      H=np.empty((GMRES_RESTART + 1, GMRES_RESTART + 3)), work=np.empty((3, n + P)),
                                      iterations=np.zeros(N_SPECIES, dtype=np.int64), dt=dt,
-                                     source=[None] * N_SPECIES)
+                                     source=[None] * N_SPECIES, first=np.empty(n), ra=np.empty((2, n + P)))
         if not (math.isfinite(dt) and math.isfinite(f["dt"]) and abs(dt / f["dt"] - 1.0) <= 0.3 or dt == f["dt"]):
             f["renew"][:] = True
         f["dt"] = dt
@@ -195,12 +202,20 @@ class BandSolver:
                                              "has a non-positive pivot")
                 f["source"][k] = (field.index, tuple(np.array(a) for a in cf), diag.copy())  # for ``state``
                 self.n_factorisations += 1
+            elif self._wide():  # the border and GMRES's first band solve in one pass over the factor
+                ks.bordered_border_first(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
+                                         s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], f["first"], *f["ra"])
             else:  # the current border with the kept cell-block factor
                 ks.bordered_border(f["lu"][k], bw, s.cell, s.pool, s.col, s.pool_diag, s.row,
                                    f["z"][k], f["schur"][k])
-            it = ks.bordered_iterate(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
-                                     s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x, f["V"],
-                                     f["Zp"], f["H"], f["work"])
+            if not fresh and self._wide():  # the same iterations and numbers as bordered_iterate
+                it = ks.bordered_iterate_first(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
+                                               s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], f["first"],
+                                               64 * EPS, 40, x, f["V"], f["Zp"], f["H"], f["work"])
+            else:
+                it = ks.bordered_iterate(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
+                                         s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x, f["V"],
+                                         f["Zp"], f["H"], f["work"])
             f["renew"][k] = it < 0 or it > REFACTOR_AFTER
             if it >= 0:
                 f["iterations"][k] = it
