@@ -237,7 +237,7 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
     r, q, rt, z, p = work
     p[...] = 0.0  # p = z + 0 p at the first iteration: no NaN
     rr = op.residual(x, b, r)
-    if isinstance(precondition, CholeskyBackend) and kernel_threads.threads() == 1:
+    if isinstance(precondition, CholeskyBackend) and l1_max is None and kernel_threads.threads() == 1:
         return _pcg_band(op, precondition, b, x, rtol, maxiter, name, want, bnorm, rr, work)
     fx, fr, fz, fp, fq = x.reshape(-1), r.reshape(-1), z.reshape(-1), p.reshape(-1), q.reshape(-1)
     rz_old, best, stalls, tail = 1.0, np.inf, 0, False
