@@ -92,7 +92,8 @@ def _set_threads(n_cells: int) -> None:
 # * "auto" (the default): as "on" on grids below PARALLEL_MIN_CELLS (whose kernels run on one
 #   thread), and only while a core is free: this process may use at
 #   least two cores (os.sched_getaffinity, a cgroup CPU quota) and the other processes on
-#   those cores used at most OVERLAP_BUSY_CORES of them over the last OVERLAP_WINDOW seconds
+#   those cores left two of them, less OVERLAP_BUSY_CORES, over the last OVERLAP_WINDOW seconds
+#   (on the 2-core machine: they used at most a quarter of a core; on 16 cores, 14.25)
 #   (/proc/stat's busy time of the allowed cores, niced processes' included, minus this
 #   process's own CPU time: with the kernel's autogroup scheduling a niced job of another
 #   session still takes its share; measured here, a nice-10 load left this run 30 % of a
@@ -204,7 +205,7 @@ class _FreeCore:
         if span < OVERLAP_WINDOW:
             return self.free
         self.others = max(0.0, ((now[1] - self.last[1]) - (now[2] - self.last[2])) / span)
-        self.free = usable_cores() >= 2 and self.others <= OVERLAP_BUSY_CORES
+        self.free = usable_cores() - self.others >= 2.0 - OVERLAP_BUSY_CORES
         self.last = now
         return self.free
 

@@ -99,9 +99,10 @@ def test_a_bad_environment_variable_or_key_is_named(monkeypatch):
         load_config("rusal-3kA", ['numerics.overlap_steps="sometimes"'])
 
 
-def test_a_core_is_free_when_the_others_used_at_most_a_quarter_of_one(monkeypatch):
+def test_a_core_is_free_when_the_others_left_two_less_a_quarter(monkeypatch):
     """The others' cores = (busy time of the allowed cores - this process's CPU time) / span,
-    from samples (time, busy s, own s) fed to the rule."""
+    from samples (time, busy s, own s) fed to the rule; free when the usable cores less the
+    others' are at least 1.75 (two threads, a quarter of a core of margin)."""
     samples = iter([(0.0, 0.0, 0.0),  # the first: a window starts, no verdict yet (in turn)
                     (0.5, 0.9, 0.8),  # within the window: the last verdict
                     (2.0, 3.9, 3.6),  # others (3.9 - 3.6) / 2 = 0.15 cores: free
@@ -116,6 +117,10 @@ def test_a_core_is_free_when_the_others_used_at_most_a_quarter_of_one(monkeypatc
     rule = solvers._FreeCore()
     samples = iter([(0.0, 0.0, 0.0), (2.0, 2.0, 2.0)])
     assert [rule() for _ in range(2)] == [False, False]
+    monkeypatch.setattr(solvers, "usable_cores", lambda: 4)  # 4 cores, the others use 2.2
+    rule = solvers._FreeCore()  # (4 - 2.2 = 1.8 free) or 2.4 (1.6 free)
+    samples = iter([(0.0, 0.0, 0.0), (1.0, 3.2, 1.0), (2.0, 6.6, 2.0)])
+    assert [rule() for _ in range(3)] == [False, True, False]
 
 
 def test_usable_cores_follow_the_affinity(monkeypatch):
