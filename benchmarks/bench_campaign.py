@@ -343,7 +343,9 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
     (every kernel's parallel region on all the threads whatever its size, no overlap).
     Printed: the best and every repeat (ms wall, ms CPU), the speed-up of the best against
     one thread's best, and for each repeat the 1-minute load average and the cores the other
-    processes used over the repeat (/proc/stat less this process: the load that matters)."""
+    processes used over the repeat (/proc/stat less this process: the load that matters);
+    ``default_parts``: CPU ms per step of the heat and species steps (thread clocks) and the
+    overlap's bound, step CPU / (max(heat, species) + the rest), which the load barely moves."""
     from cellsim.fields import solvers
     from cellsim.models import make_model
 
@@ -352,6 +354,22 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
     model = make_model(cfg)
     model.step(dt)
     physics = model.physics
+    # CPU time of the heat step and of the species step (each in its own thread's clock), to
+    # bound what running them at once can give: step CPU / (max(heat, species) + the rest)
+    spent = {"heat": 0.0, "species": 0.0}
+
+    def clocked(name, fn):
+        def run(*a, **k):
+            t = time.thread_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[name] += time.thread_time() - t
+        return run
+
+    physics.thermal.advance = clocked("heat", physics.thermal.advance)
+    physics._exchange = clocked("species", physics._exchange)
+    parts = {n: [] for n in threads}
     policies = ("default", "overlap", "kernels_parallel")
     runs = {p: {n: [] for n in threads} for p in policies}
     share = {p: {n: [] for n in threads} for p in policies}
@@ -371,6 +389,7 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
                     model.step(dt)  # the thread team starts
                     s0 = solvers._cpu_sample()
                     k0 = physics.steps_overlapped
+                    spent.update(heat=0.0, species=0.0)
                     t, c = time.perf_counter(), time.process_time()
                     for _ in range(steps):
                         model.step(dt)
@@ -383,10 +402,16 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
                                             "load_1min": round(os.getloadavg()[0], 2),
                                             "others_cores": None if others is None else round(others, 2)})
                     share[policy][n].append((physics.steps_overlapped - k0) / steps)
+                    if policy == "default":
+                        h, sp = spent["heat"] / steps * 1e3, spent["species"] / steps * 1e3
+                        parts[n].append({"cpu_ms": round(cpu, 1), "heat_cpu_ms": round(h, 1),
+                                         "species_cpu_ms": round(sp, 1),
+                                         "overlap_bound": round(cpu / (max(h, sp) + cpu - h - sp), 2)})
     finally:
         solvers.set_max_threads(None)
         solvers.OVERLAP_MIN_CELLS = min_overlap
         solvers.set_overlap(override)
+        del physics.thermal.advance, physics._exchange  # the instances' clocked wrappers
     import numba
 
     try:
@@ -403,6 +428,9 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
             "steps_overlapped_share": {p: {n: [round(x, 2) for x in v] for n, v in d.items()}
                                        for p, d in share.items()},
             "runs": runs,
+            # the default policy's CPU per step by part and the overlap's bound on a free core:
+            # no wall time below max(heat, species) + the rest
+            "default_parts": parts,
             "threading_layer": layer, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
 
 
