@@ -329,7 +329,8 @@ def campaign_profile(level: str, days: float) -> dict:
             "bytes_per_step": moved["bytes"] / steps,
             "stop_reason": result.stop_reason,
             "specific_energy_kWh_t": result.summary["specific_energy"] / 3.6e3,
-            "mean_heater_kW": result.summary["mean_heater_power"] / 1e3}
+            "mean_heater_kW": result.summary["mean_heater_power"] / 1e3,
+            "threads": result.threads}  # the overlap policy and the steps it overlapped
 
 
 def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int = 3) -> dict:
