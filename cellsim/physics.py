@@ -107,6 +107,7 @@ class Physics:
 
         def species():
             try:
+                self.mesh.enter_thread()
                 out["exchange"] = self._exchange(cell, dt, temperature, alloy_feed)
             except BaseException as exc:  # re-raised in the calling thread
                 out["error"] = exc

@@ -122,6 +122,11 @@ class PotMesh:
         threads allowed and a free core)."""
         return overlap_steps(self.pot.grid.n_cells, self.config.numerics.overlap_steps)
 
+    def enter_thread(self) -> None:
+        """A second Python thread is about to step a field of this grid (the overlapped
+        species step): its kernels take this grid's thread count (Numba's is per thread)."""
+        threads_for(self.pot.grid.n_cells)
+
     def thread_policy(self) -> dict:
         """The threads as a run's metadata records them (cellsim.fields.solvers.thread_policy)."""
         return thread_policy(self.config.numerics.overlap_steps)

@@ -38,6 +38,7 @@ when the transport is symmetric.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import numba
@@ -59,7 +60,12 @@ class ConvergenceError(RuntimeError):
 # a descheduled thread; set_max_threads(1) is then faster (measured 1.8 s vs 4.4 s, 128^3).
 PARALLEL_MIN_CELLS = 200_000
 _MAX_THREADS = [numba.config.NUMBA_NUM_THREADS]
-_CURRENT_THREADS = [None]
+# The kernels' thread count last set in each Python thread, with the set_max_threads call it
+# was set under: Numba's setting is per thread, so the species step's thread of an overlapped
+# step (cellsim.physics) starts at NUMBA_NUM_THREADS and sets its own (with two threads a
+# parallel reduction sums in another order: not the one-thread numbers).
+_CURRENT = threading.local()
+_GENERATION = [0]
 
 
 _MIN_CELLS = [PARALLEL_MIN_CELLS]
@@ -70,14 +76,15 @@ def set_max_threads(n: int | None, min_cells: int | None = None) -> None:
     ``min_cells`` cells (None: PARALLEL_MIN_CELLS; smaller grids run on one thread)."""
     _MAX_THREADS[0] = numba.config.NUMBA_NUM_THREADS if n is None else max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
     _MIN_CELLS[0] = PARALLEL_MIN_CELLS if min_cells is None else int(min_cells)
-    _CURRENT_THREADS[0] = None
+    _GENERATION[0] += 1
 
 
 def _set_threads(n_cells: int) -> None:
     n = _MAX_THREADS[0] if n_cells >= _MIN_CELLS[0] else 1
-    if n != _CURRENT_THREADS[0]:  # numba.set_num_threads costs ~50 us per call
+    key = (_GENERATION[0], n)
+    if getattr(_CURRENT, "key", None) != key:  # numba.set_num_threads costs ~50 us per call
         kernel_threads.set_threads(n)  # one thread: the kernels' serial twins
-        _CURRENT_THREADS[0] = n
+        _CURRENT.key = key
 
 
 # The heat and species steps of one time step read only the start of the step, so they can
@@ -252,7 +259,8 @@ def thread_policy(configured: str = "auto") -> dict:
 
 def threads_for(n_cells: int) -> None:
     """Set the kernels' thread count for a grid of ``n_cells`` cells (what every solve does
-    first); a field level calls it when it builds a grid, so the kernels it runs before its
+    first); a field level calls it when it builds a grid, and a thread that steps a field
+    beside another (the overlapped species step) when it starts, so the kernels run before a
     first solve use the same threads (one on small grids: the serial twins)."""
     _set_threads(n_cells)
 

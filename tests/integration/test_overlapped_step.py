@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import numba
 import numpy as np
 import pytest
 
@@ -29,9 +30,9 @@ def _allow(monkeypatch, min_cells: int = 0, threads: int = 2) -> None:
     monkeypatch.setattr(solvers, "_MAX_THREADS", [threads])
 
 
-def _run(threads: int, monkeypatch, steps: int = 3):
+def _run(threads: int, monkeypatch, steps: int = 3, extra=()):
     _allow(monkeypatch, 0, threads)
-    model = make_model(load_config("rusal-3kA", COARSE))
+    model = make_model(load_config("rusal-3kA", COARSE + list(extra)))
     assert model.physics.mesh.concurrent_steps() is (threads == 2)
     for _ in range(steps):
         model.step(5400.0)
@@ -47,6 +48,18 @@ def test_two_threads_give_the_numbers_of_one(monkeypatch):
     for a, b in zip(one[:5], two[:5]):
         assert np.array_equal(a, b)
     assert one[5] == two[5]
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs NUMBA_NUM_THREADS >= 2")
+def test_the_species_thread_sets_its_own_kernel_threads(monkeypatch):
+    """Numba's thread count is per thread: the species thread starts at NUMBA_NUM_THREADS, so
+    a species PCG (its stencil kernels' parallel reductions) must set its own one thread, or
+    its sums run in another order (3e-11 apart before it did)."""
+    extra = ['numerics.linear_solver.species="multigrid"']
+    one = _run(1, monkeypatch, extra=extra)
+    two = _run(2, monkeypatch, extra=extra)
+    for a, b in zip(one[:5], two[:5]):
+        assert np.array_equal(a, b)
 
 
 def test_an_error_in_the_species_thread_reaches_the_caller(monkeypatch):
