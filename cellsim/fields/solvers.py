@@ -128,12 +128,12 @@ def _env_overlap() -> str | None:
     return mode
 
 
-_OVERLAP = [_env_overlap()]  # the process's override (None: each run's numerics.overlap_steps)
+_OVERLAP = [None]  # set_overlap's override (None: CELLSIM_OVERLAP_STEPS, else each run's key)
 
 
 def set_overlap(mode) -> None:
     """Override every run's ``numerics.overlap_steps`` in this process: "auto", "on", "off"
-    (True / False: "on" / "off"); None: each run's own key again."""
+    (True / False: "on" / "off"); None: CELLSIM_OVERLAP_STEPS if set, else each run's key."""
     if mode is True or mode is False:
         mode = "on" if mode else "off"
     if mode is not None and mode not in OVERLAP_MODES:
@@ -229,9 +229,10 @@ _spare_core = _FreeCore()
 
 
 def overlap_mode(configured: str = "auto") -> str:
-    """The mode in effect: the process's override (set_overlap, CELLSIM_OVERLAP_STEPS) or the
-    run's ``numerics.overlap_steps``."""
-    return _OVERLAP[0] or configured
+    """The mode in effect: the process's override (set_overlap, else CELLSIM_OVERLAP_STEPS,
+    read when asked: a bad value is an error naming it) or the run's
+    ``numerics.overlap_steps``."""
+    return _OVERLAP[0] or _env_overlap() or configured
 
 
 def overlap_steps(n_cells: int, configured: str = "auto") -> bool:
@@ -252,7 +253,8 @@ def thread_policy(configured: str = "auto") -> dict:
     """What a run's metadata records of the threads: the overlap mode and where it came from,
     the cores usable, the kernels' thread count and the size from which kernels run parallel."""
     return {"overlap_steps": overlap_mode(configured),
-            "overlap_set_by": "CELLSIM_OVERLAP_STEPS or set_overlap" if _OVERLAP[0] else "numerics.overlap_steps",
+            "overlap_set_by": ("solvers.set_overlap" if _OVERLAP[0] else "CELLSIM_OVERLAP_STEPS"
+                               if _env_overlap() else "numerics.overlap_steps"),
             "usable_cores": usable_cores(), "kernel_threads": _MAX_THREADS[0],
             "parallel_min_cells": _MIN_CELLS[0], "overlap_min_cells": OVERLAP_MIN_CELLS}
 

@@ -77,6 +77,7 @@ def test_an_error_in_the_species_thread_reaches_the_caller(monkeypatch):
 
 def test_the_mode_off_small_grids_and_one_thread_do_not_overlap(monkeypatch):
     monkeypatch.setattr(solvers, "_OVERLAP", [None])
+    monkeypatch.delenv("CELLSIM_OVERLAP_STEPS", raising=False)
     monkeypatch.setattr(solvers, "_MAX_THREADS", [2])
     monkeypatch.setattr(solvers, "_spare_core", lambda: True)  # a core free
     big = solvers.OVERLAP_MIN_CELLS * 2
@@ -100,14 +101,19 @@ def test_the_mode_off_small_grids_and_one_thread_do_not_overlap(monkeypatch):
 @pytest.mark.parametrize("value, mode", [("1", "on"), ("on", "on"), ("0", "off"), ("OFF", "off"),
                                          ("auto", "auto"), ("", None)])
 def test_the_environment_variable(monkeypatch, value, mode):
+    monkeypatch.setattr(solvers, "_OVERLAP", [None])
     monkeypatch.setenv("CELLSIM_OVERLAP_STEPS", value)
     assert solvers._env_overlap() == mode
+    assert solvers.overlap_mode("on") == (mode or "on")  # it overrides the run's key
+    assert solvers.thread_policy("on")["overlap_set_by"] == (
+        "CELLSIM_OVERLAP_STEPS" if mode else "numerics.overlap_steps")
 
 
 def test_a_bad_environment_variable_or_key_is_named(monkeypatch):
+    monkeypatch.setattr(solvers, "_OVERLAP", [None])
     monkeypatch.setenv("CELLSIM_OVERLAP_STEPS", "sometimes")
     with pytest.raises(ValueError, match="CELLSIM_OVERLAP_STEPS.*sometimes.*auto, on, off"):
-        solvers._env_overlap()
+        solvers.overlap_steps(10 * solvers.OVERLAP_MIN_CELLS)
     with pytest.raises(ConfigError, match="overlap_steps"):
         load_config("rusal-3kA", ['numerics.overlap_steps="sometimes"'])
 
@@ -154,6 +160,7 @@ def test_the_run_records_its_threads(monkeypatch, tmp_path):
     steps = round(cfg.schedule.duration / cfg.schedule.time_step)
     assert result.threads["steps"] == result.threads["steps_overlapped"] == steps
     assert result.threads["overlap_steps"] == "on"
+    assert result.threads["overlap_set_by"] == "solvers.set_overlap"
     assert result.threads["kernel_threads"] == 2
     path = write_result(result, tmp_path / "r.h5")
     assert read_result(path).threads == json.loads(json.dumps(result.threads))
