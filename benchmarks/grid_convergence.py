@@ -2,9 +2,10 @@
 against the same run on a grid refined 2x in every direction (``numerics.resolution``).
 
 Run: python benchmarks/grid_convergence.py [--level axisymmetric 3d] [--days 10]
-       [--pairs default:fine] [--steady 0.5 1 2 4 8] [--flows] [--no-campaign] [--cell rusal-3kA]
+       [--pairs default:fine] [--steady 0.5 1 2 4 8] [--flows] [--parts] [--no-campaign]
+       [--cell rusal-3kA] [--set 'KEY=VALUE' ...]
 
-Two parts:
+Three parts:
 
 * ``--steady SCALES``: the steady start of the pot (current and heat iterated to the set
   point, the state every campaign starts from) on the grids scaled by each factor (1 =
@@ -17,12 +18,19 @@ Two parts:
   grid-independent heater at that order. With ``--flows`` also the heat flows between the
   regions and out of them (cellsim.fields.heat_diagnostics.region_flows) on every grid, their
   differences between successive grids and observed orders: where the losses' error is.
+* ``--parts`` (r-z): the steady start's heater on the default grid with one graded part at a
+  time split in two along its axis (cellsim.fields.pot.PART_SPLIT), against the default and its
+  2x grid: how much of the default's difference to its 2x each part holds (the changes add up
+  to about that difference when the parts' errors are independent), the cells each split adds
+  and the heater change per 1000 added cells (where cells buy the most).
 * the campaign pairs (``--pairs lo:hi``, default "default:fine"): specific energy [kWh/t],
   mean heater power [kW], current efficiency and product purity (mass fraction of Al in the
   tapped product) of a ``--days`` campaign at each resolution, their relative differences and
   the wall and CPU time of each run. A pair "coarse:default" measures the 2x step just below
   the default where the refined run is too expensive (3D: "fine" has 8x the cells).
 
+``--set`` passes configuration overrides to every run (as ``cellsim run --set``), e.g. a
+material's conductivity changed to see which contrast the heater's grid error comes from.
 Prints the load average at the start and end. Writes benchmarks/results/grid_convergence.json.
 """
 
@@ -62,11 +70,11 @@ def config_at(cell: str, level: str, scale: float, extra=()):
     return dataclasses.replace(cfg, numerics=dataclasses.replace(cfg.numerics, resolution=name))
 
 
-def steady_sequence(cell: str, level: str, scales: list, flows: bool = False) -> dict:
+def steady_sequence(cell: str, level: str, scales: list, flows: bool = False, extra=()) -> dict:
     rows = []
     for s in scales:
         t = time.perf_counter()
-        model = make_model(config_at(cell, level, s))
+        model = make_model(config_at(cell, level, s, extra))
         th = model.physics.thermal
         b = th.balance
         rows.append({"scale": s, "shape": list(model.physics.mesh.pot.grid.shape),
@@ -105,6 +113,39 @@ def steady_sequence(cell: str, level: str, scales: list, flows: bool = False) ->
     return {"rows": rows}
 
 
+def part_splits(cell: str, level: str = "axisymmetric", extra=()) -> dict:
+    """Steady-start heater with each graded r-z part split in two (``--parts``)."""
+    if level != "axisymmetric":
+        raise SystemExit("--parts is for the r-z level (its graded parts)")
+
+    def steady():
+        model = make_model(config_at(cell, level, 1.0, extra))
+        shape = model.physics.mesh.pot.grid.shape
+        return model.physics.thermal.balance.heater, shape[0] * shape[2]
+
+    base, n0 = steady()
+    fine = make_model(config_at(cell, level, 2.0, extra)).physics.thermal.balance.heater
+    print(f"r-z parts: default {base:.2f} W ({n0} cells), 2x {fine:.2f} W, 2x - default "
+          f"{fine - base:+.2f} W", flush=True)
+    r_names, z_names = potmod.rz_part_names(load_config(cell, [f'numerics.model="{level}"', *extra]))
+    rows, total = [], 0.0
+    print(f"{'part split in two':24s} {'cells':>7s} {'heater W':>9s} {'change W':>9s} {'W/1000 cells':>12s}")
+    for axis, names in (("r", r_names), ("z", z_names)):
+        for name in names:
+            potmod.PART_SPLIT.clear()
+            potmod.PART_SPLIT[name] = 2
+            try:
+                h, n = steady()
+            finally:
+                potmod.PART_SPLIT.clear()
+            d = h - base
+            total += d
+            rows.append({"axis": axis, "part": name, "cells": n, "heater_W": h, "change_W": d})
+            print(f"{axis + ' ' + name:24s} {n:7d} {h:9.2f} {d:+9.2f} {1000 * d / (n - n0):12.2f}", flush=True)
+    print(f"sum of the parts' changes {total:+.2f} W against 2x - default {fine - base:+.2f} W")
+    return {"default_W": base, "fine_W": fine, "cells": n0, "parts": rows, "sum_W": total}
+
+
 def print_flows(rows: list) -> None:
     """Each region-to-region flow (and outward loss) on every grid, the differences between
     successive grids and the observed orders log2(d1/d2)."""
@@ -126,21 +167,26 @@ def main() -> None:
     ap.add_argument("--pairs", nargs="*", default=["default:fine"])
     ap.add_argument("--steady", nargs="*", type=float, default=[])
     ap.add_argument("--flows", action="store_true", help="region-to-region heat flows per grid (--steady)")
+    ap.add_argument("--parts", action="store_true", help="heater change per r-z part split in two")
     ap.add_argument("--no-campaign", action="store_true")
     ap.add_argument("--cell", default="rusal-3kA")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="configuration override for every run (repeatable)")
     args = ap.parse_args()
-    out = {"cell": args.cell, "days": args.days, "load_average_start": os.getloadavg()}
+    out = {"cell": args.cell, "days": args.days, "set": args.set, "load_average_start": os.getloadavg()}
     print("load average", os.getloadavg(), flush=True)
     for level in args.level:
         if args.steady:
-            out[f"{level} steady"] = steady_sequence(args.cell, level, sorted(args.steady), args.flows)
+            out[f"{level} steady"] = steady_sequence(args.cell, level, sorted(args.steady), args.flows, args.set)
+        if args.parts:
+            out[f"{level} parts"] = part_splits(args.cell, level, args.set)
     if not args.no_campaign:
         for level, pair in zip(args.level, args.pairs * len(args.level)):
             lo, hi = pair.split(":")
             row = {}
             for res in (lo, hi):
                 cfg = load_config(args.cell, [f'numerics.model="{level}"', f'numerics.resolution="{res}"',
-                                              f'schedule.duration="{args.days} d"'])
+                                              f'schedule.duration="{args.days} d"', *args.set])
                 t, c = time.perf_counter(), time.process_time()
                 r = run_campaign(cfg)
                 row[res] = dict(headline(r.summary), wall_s=time.perf_counter() - t,

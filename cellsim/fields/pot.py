@@ -116,6 +116,10 @@ LINING_CELLS_MAX_RZ = 12
 CELLS_RZ = {"rods": 8, "cavity": 16, "bottom_collector": 10, "anode_alloy": 4, "electrolyte": 8,
             "cathode_metal": 4, "gas_space": 10}
 GRADING_RZ = {"lining": 2.5, "bottom_collector": 2.5, "gas_space": 2.5, "rods": 4.0, "cavity": 2.0}
+# Diagnostic only, empty in every run: part name -> whole splits of that graded (r-z) part on
+# top of the resolution's, so that one part at a time can be refined
+# (benchmarks/grid_convergence.py --parts, the heater's grid error by part; docs/campaign.md).
+PART_SPLIT = {}
 # 3D: cells across each lining layer (bottom, lid) at resolution "default", uniform layers.
 LINING_CELLS = {"xyz": 3}
 AMBIENT_CONDUCTIVITY = 1e5  # W/(m K), the outside region of a 3D cylinder [numerical]
@@ -211,16 +215,17 @@ def _segments(parts, scale):
     cells. A part with one (r-z) has n cells at scale 1 whose widths grow geometrically from
     each face towards the middle, the middle cell ``grading`` times the end cells (1:
     uniform); at an integer scale m every one of them is split into m equal cells, at scale
-    1/m (coarse) m neighbours are merged (n must be a multiple of m)."""
+    1/m (coarse) m neighbours are merged (n must be a multiple of m); a graded part named in
+    PART_SPLIT (diagnostic) is split that many times more."""
     faces, ids = [0.0], []
     for i, part in enumerate(parts):
-        _, thick, n = part[:3]
+        name, thick, n = part[:3]
         x0 = faces[-1]
         if len(part) == 3:
             n = max(2, int(round(n * scale)))
             new = list(x0 + thick * np.arange(1, n + 1) / n)
         else:
-            f = _graded_scaled(n, part[3], scale)
+            f = _graded_scaled(n, part[3], scale * PART_SPLIT[name] if name in PART_SPLIT else scale)
             n = f.size - 1
             new = list(x0 + thick * f[1:])
             new[-1] = x0 + thick
@@ -288,6 +293,13 @@ def _z_parts(config: Config, geometry: str) -> list:
     cells = {"bottom_collector": 6, "anode_alloy": 8, "electrolyte": 8, "cathode_metal": 6, "gas_space": 6}
     return ([(nm, t, n) for nm, t in bottom] + [(nm, t, cells[nm]) for nm, t in inner]
             + [(nm, t, n) for nm, t in lid])
+
+
+def rz_part_names(config: Config) -> tuple[list, list]:
+    """Names of the graded parts of the r-z mesh of ``config`` (the keys PART_SPLIT takes):
+    (along r from the axis, along z from the bottom)."""
+    return (["rods", "cavity"] + [f"side_{i}" for i in range(len(config.lining.side))],
+            [p[0] for p in _z_parts(config, "rz")])
 
 
 def _region_order(config: Config, z_parts: list, extra=()) -> list:

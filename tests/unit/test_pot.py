@@ -128,6 +128,35 @@ def test_graded_rz_mesh_splits_and_merges(cell, sets):
         assert g["default"].shape == (8 + 16 + sum(side), 1, 68)
 
 
+def test_part_split_refines_one_rz_part_only(config):
+    """pot.PART_SPLIT (grid_convergence.py --parts): a part named there is split in two (its
+    cells' midpoints added), every other face of the default grid is kept, and with the
+    mapping empty the mesh is the default's; rz_part_names names the parts the builder makes."""
+    from cellsim.fields import pot as potmod
+
+    base = build_pot(config, "default", geometry="rz").grid
+    r_names, z_names = potmod.rz_part_names(config)
+    assert r_names == ["rods", "cavity", "side_0", "side_1", "side_2", "side_3"]
+    assert z_names[0] == "bottom_2" and z_names[-1] == "lid_2" and "gas_space" in z_names
+    zb, rb = _layer_bounds(config)
+    for axis, names, bounds in ((0, r_names, rb), (2, z_names, zb)):
+        for i in (1, len(names) - 2):  # an inner part of each axis
+            potmod.PART_SPLIT[names[i]] = 2
+            try:
+                g = build_pot(config, "default", geometry="rz").grid
+            finally:
+                potmod.PART_SPLIT.clear()
+            lo, hi = bounds[i], bounds[i + 1]
+            d, f = base.faces[axis], g.faces[axis]
+            inside = (d >= lo - 1e-12) & (d <= hi + 1e-12)
+            part = d[inside]
+            expect = np.sort(np.concatenate((d, 0.5 * (part[1:] + part[:-1]))))
+            assert np.allclose(f, expect, rtol=0, atol=1e-14)
+            assert np.array_equal(g.faces[2 - axis], base.faces[2 - axis])
+    again = build_pot(config, "default", geometry="rz").grid
+    assert all(np.array_equal(a, b) for a, b in zip(again.faces, base.faces))
+
+
 def test_rz_shell_temperature_is_the_height_mean_of_the_outer_column(config):
     """The r-z shell temperature weighs each outer cell by its outer face (2 pi R dz), so a
     temperature linear in height gives its value at mid-height whatever the grading (the
