@@ -49,8 +49,11 @@ def composition_array(fractions: dict[str, float]) -> np.ndarray:
     return w
 
 
+_MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
+
+
 def mole_fractions(masses: np.ndarray) -> np.ndarray:
-    moles = masses / np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
+    moles = masses / _MOLAR_MASS
     return moles / moles.sum()
 
 
@@ -356,9 +359,10 @@ class Cell:
         """Anode alloy density [kg/m3] (ideal mixing), alloy and cathode-metal depths [m] and
         the Raoultian Al activities of both metals (gamma_Al = 1 [E])."""
         s, area = self.state, self.config.geometry.area
-        w = s.alloy / s.alloy.sum()
-        rho_alloy = alloy_density(dict(zip(IMPURITIES, w[_IMP])))
-        return Layers(s.alloy.sum() / (rho_alloy * area),
+        total = s.alloy.sum()
+        w = s.alloy / total
+        rho_alloy = alloy_density(dict(zip(IMPURITIES, w[_IMP].tolist())))
+        return Layers(total / (rho_alloy * area),
                       s.cathode.sum() / (ELEMENTS["Al"].liquid_density * area), rho_alloy,
                       mole_fractions(s.alloy)[0], mole_fractions(s.cathode)[0])
 
@@ -399,7 +403,7 @@ class Cell:
         # Al carries the rest of the current at each electrode (mol/s).
         nv = chemistry.VALENCE
         r_anode = (I_el - FARADAY * np.dot(nv, N_a)) / (3 * FARADAY)
-        if np.any(N_co):
+        if N_co.any():
             r_anode -= charge_of(N_co) / (3 * FARADAY)
         r_cathode = (I_el - FARADAY * np.dot(nv, N_c)) / (3 * FARADAY)
         N_cat = pw.cation_rates(d.temperature, self.alf3_activity(), d.a_al_cathode, r_cathode)
@@ -486,7 +490,7 @@ class Cell:
         s.sourced[_IMP] += makeup + lining + collectors
         s.electrolyte_sourced += makeup + lining
         for mass, where in ((makeup, "electrolyte"), (lining, "wall"), (codissolved, "anode")):
-            if np.any(mass):
+            if mass.any():
                 self._add_to_electrolyte(mass, where)
         # the origin tags (ledger.add, ledger.transfer, ledger.rescale in one kernel call, the
         # same operations: kernels/ledger.py): inputs into the electrolyte, the cathode's less
@@ -505,10 +509,11 @@ class Cell:
         s, pw = self.state, self.pathways
         if not self.config.purity.salt_entrainment:
             return
-        f = pw.salt_carried(al_deposited, float(self.salt.masses(s).sum()))
+        m = self.salt.masses(s)
+        f = pw.salt_carried(al_deposited, float(m.sum()))
         if f <= 0.0:
             return
-        carried = self.salt.masses(s) * f
+        carried = m * f
         imp, base, alx3 = s.electrolyte * f, s.electrolyte_base * f, s.alf3 * f
         s.electrolyte = s.electrolyte - imp
         s.electrolyte_base -= base
@@ -521,9 +526,9 @@ class Cell:
             s.cation_salt_deficit = s.cation_salt_deficit - deficit
             s.salt_included_deficit = s.salt_included_deficit + deficit
         s.cathode[_IMP] += imp
-        moved = ledger.transfer(s.tags_electrolyte, imp)
-        s.tags_electrolyte = s.tags_electrolyte - moved
-        ledger.add(s.tags_cathode, "salt_inclusions", imp)
+        # the tags: ledger.transfer out of the electrolyte's, ledger.add to the cathode's
+        # 'salt_inclusions' (in one kernel call: kernels/ledger.include_salt)
+        s.tags_electrolyte = tag_kernels.include_salt(s.tags_electrolyte, s.tags_cathode, imp)
         if s.cations_electrolyte.size:  # the tracked cations' metal in the carried salt (its
             # halide column; f of the cation inventory where the salt names no such component)
             metals = salt_entrainment.metals_of(self.salt.names, carried)

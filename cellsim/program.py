@@ -40,6 +40,8 @@ class CurrentProgram:
     def __call__(self, t: float) -> float:
         if self.kind == "linear":
             return float(np.interp(t, self.times, self.currents))
+        if self.times.size == 1:  # constant: held before and after its one time
+            return float(self.currents[0])
         i = int(np.searchsorted(self.times, t, side="right")) - 1
         return float(self.currents[max(i, 0)])
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from .cell import Cell, current_efficiency
 from .config.schema import Config
-from .lumped.electrical import VOLTAGE_TERMS
+from .lumped.electrical import VOLTAGE_TERMS, electrolyte_conductivity
 from .lumped.thermal import FACES
 from .program import CurrentProgram, current_program
 from .results import Addition, Bleed, Renewal, Tap, check_spec
@@ -250,15 +250,16 @@ def check_physical(cell: Cell) -> None:
     outside it is never written as a result)."""
     s, d = cell.state, cell.derived
     arrays = (s.alloy, s.electrolyte, s.cathode)
-    when = f"at t = {s.time / 86400:.3f} d"
     every = np.concatenate(arrays)
     low, high = every.min(), every.max()  # a NaN anywhere makes both NaN
     if not (math.isfinite(low) and math.isfinite(high)) or s.alloy.min() < -1e-9:
+        when = f"at t = {s.time / 86400:.3f} d"
         raise FloatingPointError(
             f"non-finite or negative inventory {when}: alloy {s.alloy}, "
             f"electrolyte {s.electrolyte}, cathode {s.cathode}")
     lo, hi = T_PLAUSIBLE
     if not (lo <= d.temperature <= hi and abs(d.cell_voltage) <= U_PLAUSIBLE):
+        when = f"at t = {s.time / 86400:.3f} d"
         if d.temperature > hi:  # hot: more heat than the pot sheds
             cause = ("the pot overheated: its Joule heat exceeds what the lining sheds (lower the "
                      "current density or the ACD, or let more heat out; window.max_temperature "
@@ -332,12 +333,15 @@ class OperatingWindow(Operation):
         return f"outside the operating window: {step.outside}" if step.outside else None
 
 
+_VOLTAGE_KEYS = tuple((f"voltage_{t}", t) for t in VOLTAGE_TERMS)  # (series name, term)
+
+
 def record(cell: Cell, log: Log, ce: float) -> None:
     """Append the present values of every SERIES entry to ``log``."""
     s, d = cell.state, cell.derived
     row = {
         "time": s.time, "cell_current": cell.current, "cell_voltage": d.cell_voltage,
-        **{f"voltage_{t}": float(d.voltage[t]) for t in VOLTAGE_TERMS},
+        **{key: float(d.voltage[t]) for key, t in _VOLTAGE_KEYS},
         "temperature": d.temperature, "heater_power": d.heater_power,
         "heat_margin": d.heat_margin, "joule_heat": d.joule_heat, "feed_sink": d.feed_sink,
         **{f"heat_loss_{f}": float(v) for f, v in d.heat.by_face().items()},
@@ -358,8 +362,6 @@ def record(cell: Cell, log: Log, ce: float) -> None:
 
 def _electrolyte_row(cell: Cell) -> dict:
     """The electrolyte's composition and properties (cellsim.electrolyte) for the recorder."""
-    from .lumped.electrical import electrolyte_conductivity
-
     props = cell.salt_props
     m = cell.salt.masses(cell.state)
     return {"electrolyte_composition": m / m.sum(), "electrolyte_mass": m.sum(),

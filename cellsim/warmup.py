@@ -25,7 +25,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 LEVELS = ("lumped", "axisymmetric", "3d")
-KERNEL_MODULES = ("fv", "linalg", "heat", "species", "interface", "roots", "multigrid", "ledger")
+KERNEL_MODULES = ("fv", "linalg", "heat", "species", "interface", "roots", "multigrid", "ledger",
+                  "exchange", "salt")
 
 
 def dispatchers(modules=KERNEL_MODULES) -> dict:
@@ -65,7 +66,7 @@ def missing(levels=LEVELS) -> list[str]:
     from .kernel_signatures import SECONDS, SIGNATURES
 
     keys = {k for level in levels for k in SIGNATURES.get(level, {})}
-    # import only the kernel modules the levels use (a lumped run needs kernels.roots and kernels.ledger alone)
+    # import only the kernel modules the levels use (a lumped run needs kernels.roots, exchange, salt and ledger alone)
     ds = dispatchers(sorted({k.split(":")[0].rsplit(".", 1)[1] for k in keys} & set(KERNEL_MODULES)))
     out = [k for k in keys if k in ds and not _is_cached(ds[k])]
     return sorted(out, key=lambda k: -SECONDS.get(k, 0.0))

@@ -67,9 +67,17 @@ class Limits:
 
 def limits(config) -> Limits:
     """The window of ``config`` (``[window]`` with the per-family defaults)."""
+    global _LAST
+    if _LAST[0] is config:  # the runner asks every step for the same configuration
+        return _LAST[1]
     w, el = config.window, config.electrolyte
     t_max = w.max_temperature if w.max_temperature is not None else FAMILY_MAX_TEMPERATURE[el.family]
-    return Limits(el.liquidus + w.min_superheat, t_max, w.min_acd, w.enabled)
+    out = Limits(el.liquidus + w.min_superheat, t_max, w.min_acd, w.enabled)
+    _LAST = (config, out)
+    return out
+
+
+_LAST: tuple = (None, None)  # (config, its Limits) of the last call
 
 
 def design_problems(config) -> list[tuple[str, str, str]]:

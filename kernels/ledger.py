@@ -76,3 +76,20 @@ def _rescale(a, out, j, inv):
         out[i, j] = (a[i, j] / total if total > 0.0 else 0.0) * keep
     if total <= 0.0 and inv > 0.0:
         out[1, j] = inv
+
+
+@njit(cache=True, nogil=True)
+def include_salt(tags_e, tags_c, carried):
+    """The electrolyte's tags [kg] after ``carried`` kg per element (negative: none) leave it
+    at its tag shares as salt inclusions (ledger.transfer, then the electrolyte's tags less
+    what left), as a new array; the same kg added to the cathode's 'salt_inclusions' row
+    (row 7, ledger.add) of ``tags_c`` in place."""
+    n_tags, n = tags_e.shape
+    out = np.empty_like(tags_e)
+    for j in range(n):
+        total = _column_total(tags_e, j)
+        m = max(carried[j], 0.0)
+        for i in range(n_tags):
+            out[i, j] = tags_e[i, j] - (tags_e[i, j] / total if total > 0.0 else 0.0) * m
+        tags_c[7, j] += m
+    return out

@@ -139,6 +139,7 @@ class FreshElectrolyte:
                                                     if n in ("MgF2", "MgCl2")))
         object.__setattr__(self, "_kappa_slopes", self._slopes(CONDUCTIVITY_SLOPE))
         object.__setattr__(self, "_alx3_ix", self.index(self.alx3))
+        object.__setattr__(self, "_mgx2_w0", self._mgx2(self.w0))
         acid = np.array([COMPONENTS[n].acidity if n in COMPONENTS else 0.0 for n in self.names])
         if self._alx3_ix is not None:
             acid[self._alx3_ix] = 0.0
@@ -162,10 +163,12 @@ class FreshElectrolyte:
         return float(sum(frac[i] for i in self._mgx2_ix))
 
     # ------------------------------------------------------------------ properties
-    def conductivity(self, m: np.ndarray, log: RangeLog) -> float:
+    # ``x`` and ``w`` below: the caller's mole_fractions(m) and mass_fractions(m), when it has
+    # them already (SaltProvider.evaluate asks for every property of one m)
+    def conductivity(self, m: np.ndarray, log: RangeLog, x: np.ndarray | None = None) -> float:
         """Conductivity at the reference temperature [S/m] (the Arrhenius T dependence of the
         configured electrolyte applies on top)."""
-        x = self.mole_fractions(m)
+        x = self.mole_fractions(m) if x is None else x
         log.check(VALIDITY["conductivity"], self._mgx2(x))
         ia = self._alx3_ix
         log.check(VALIDITY["conductivity_alx3"], float(x[ia]) if ia is not None else 0.0)
@@ -176,19 +179,21 @@ class FreshElectrolyte:
         m = np.asarray(m)
         return float(m.sum() / (self.volume_factor * np.sum(m / self.molar_mass * self.molar_volume)))
 
-    def liquidus(self, m: np.ndarray, log: RangeLog) -> float:
+    def liquidus(self, m: np.ndarray, log: RangeLog, w: np.ndarray | None = None) -> float:
         """Liquidus [K]: MgX2 depression of the configured liquidus."""
-        dw = 100.0 * (self._mgx2(self.mass_fractions(m)) - self._mgx2(self.w0))
+        w = self.mass_fractions(m) if w is None else w
+        dw = 100.0 * (self._mgx2(w) - self._mgx2_w0)
         log.check(VALIDITY["liquidus"], dw)
         return self.liquidus0 - MGF2_LIQUIDUS_SLOPE * dw
 
-    def specific_heat(self, m: np.ndarray) -> float:
+    def specific_heat(self, m: np.ndarray, w: np.ndarray | None = None) -> float:
         """cp [J/(kg K)]: mass-weighted component cp, scaled to the configured fresh value."""
-        return self.cp_factor * float(np.dot(self.mass_fractions(m), self.cp_i))
+        w = self.mass_fractions(m) if w is None else w
+        return self.cp_factor * float(np.dot(w, self.cp_i))
 
-    def alx3_activity(self, m: np.ndarray, log: RangeLog) -> float:
+    def alx3_activity(self, m: np.ndarray, log: RangeLog, x: np.ndarray | None = None) -> float:
         """AlX3 activity (pure-salt reference), capped at 1."""
-        x = self.mole_fractions(m)
+        x = self.mole_fractions(m) if x is None else x
         ia = self._alx3_ix
         if ia is None or x[ia] <= 0.0:
             return 0.0

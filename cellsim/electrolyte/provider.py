@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..elements import ELEMENTS, IMPURITIES
+from ..kernels import salt as salt_kernels
 from .components import ALX3, COMPONENTS, component, element_matrix, halide
 from .properties import FreshElectrolyte, RangeLog
 
@@ -129,16 +130,26 @@ class SaltProvider:
     def masses(self, state) -> np.ndarray:
         """Component masses [kg] over :attr:`names` from the cell's salt inventories (a new
         array; a step asks several times for the same inventories: computed once for them)."""
+        return self._masses_now(state).copy()
+
+    def _masses_now(self, state) -> np.ndarray:
+        """:meth:`masses` itself, not a copy (for this provider's readers, which do not write
+        to it)."""
         imp, deficit = np.asarray(state.electrolyte), np.asarray(state.cation_salt_deficit)
         key = (state.electrolyte_base, state.alf3, imp.shape, imp.tobytes(), deficit.shape, deficit.tobytes())
-        if key != self._masses_of[0]:
-            self._masses_of = (key, self._masses(state.electrolyte_base, state.alf3, imp, deficit))
-        return self._masses_of[1].copy()
+        if key != self._masses_of[0]:  # _masses in one kernel call (kernels/salt, bit for bit)
+            self._masses_of = (key, salt_kernels.component_masses(
+                len(self.names), state.electrolyte_base, state.alf3,
+                np.ascontiguousarray(imp, dtype=float), np.ascontiguousarray(deficit, dtype=float),
+                float(deficit.sum()) if deficit.size else 0.0, self._base_ix, self.base_w,
+                self._deficit_ix, self._deficit_pro_rata, self._alx3_ix, self._halide_ix,
+                self._halide_per_element))
+        return self._masses_of[1]
 
     def alx3_activity(self, state) -> float:
         """AlX3 activity of the salt of ``state`` (``FreshElectrolyte.alx3_activity``; a step
         asks up to three times for the same inventories: computed once for them)."""
-        m = self.masses(state)
+        m = self._masses_now(state)
         key = self._masses_of[0]
         if self._activity_of[0] is not key:
             self._activity_of = (key, self.fresh.alx3_activity(m, self.log))
@@ -181,14 +192,14 @@ class SaltProvider:
 
     def mole_fractions(self, state) -> dict[str, float]:
         """Mole fraction of each component (names as in components.py; 'base' the pseudo-component)."""
-        return dict(zip(self.names, self.fresh.mole_fractions(self.masses(state)).tolist()))
+        return dict(zip(self.names, self.fresh.mole_fractions(self._masses_now(state)).tolist()))
 
     def mass_fractions(self, state) -> dict[str, float]:
-        m = self.masses(state)
+        m = self._masses_now(state)
         return dict(zip(self.names, (m / m.sum()).tolist()))
 
     def mgx2_fraction(self, state) -> float:
-        m = self.masses(state)
+        m = self._masses_now(state)
         return float(m[self._halide_ix[_MG]] / m.sum())
 
     # ------------------------------------------------------------------- properties
@@ -196,14 +207,22 @@ class SaltProvider:
         """Properties of the salt of ``state`` (raises properties.OutOfRange far outside a
         correlation; the first use beyond its range is recorded in :attr:`log`)."""
         self.log.time = state.time
-        m, fresh = self.masses(state), self.fresh
+        m, fresh, log = self._masses_now(state), self.fresh, self.log
         rho = fresh.density(m)
-        x_mass = float(m[self._halide_ix[_MG]] / m.sum())
-        n = float(np.sum(m / fresh.molar_mass))
-        return SaltProperties(
-            float(m.sum()), fresh.conductivity(m, self.log), rho, fresh.liquidus(m, self.log),
-            fresh.specific_heat(m), self.alx3_activity(state), float(m.sum()) / n,
-            float(m.sum()) / rho, x_mass, float(m[self._alx3_ix] / m.sum()))
+        total = m.sum()
+        x_mass = float(m[self._halide_ix[_MG]] / total)
+        moles = m / fresh.molar_mass
+        n = moles.sum()
+        x, w = moles / n, m / total  # fresh.mole_fractions(m), fresh.mass_fractions(m)
+        kappa = fresh.conductivity(m, log, x)  # the range checks in this order, as before
+        liquidus = fresh.liquidus(m, log, w)
+        cp = fresh.specific_heat(m, w)
+        key = self._masses_of[0]  # the AlX3 activity of these inventories (alx3_activity)
+        if self._activity_of[0] is not key:
+            self._activity_of = (key, fresh.alx3_activity(m, log, x))
+        total, n = float(total), float(n)
+        return SaltProperties(total, kappa, rho, liquidus, cp, self._activity_of[1], total / n,
+                              total / rho, x_mass, float(m[self._alx3_ix] / total))
 
     def effective_config(self, props: SaltProperties, layers: bool):
         """``self.config`` with the electrolyte's properties of ``props``; with ``layers``, also
@@ -227,6 +246,8 @@ class SaltProvider:
     def layer_order_broken(self, props: SaltProperties, rho_alloy: float, rho_cathode: float) -> str | None:
         """Reason the salt no longer stays between the two metals (with the configured margin)."""
         margin = self.config.electrolyte.layer_density_margin
+        if props.density - rho_cathode >= margin and rho_alloy - props.density >= margin:
+            return None
         why = (f"(salt composition: MgX2 {props.mgx2_fraction * 100:.2f} wt%, "
                f"{self.alx3} {props.alx3_fraction * 100:.2f} wt%)")
         if props.density - rho_cathode < margin:
@@ -246,7 +267,7 @@ class SaltProvider:
         w_sol = self.config.electrolyte.mgx2_solubility
         if w_sol is None:
             return 0.0
-        m = self.masses(state)
+        m = self._masses_now(state)
         k = self._halide_per_element[_MG]
         x = m[self._halide_ix[_MG]]
         excess = (x - w_sol * m.sum()) / (1.0 - w_sol)  # (x - e) / (M - e) = w_sol

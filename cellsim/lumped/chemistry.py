@@ -23,6 +23,7 @@ the stiff (S >> 1 or << 1) cases.
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -32,6 +33,8 @@ from ..units import FARADAY, GAS_CONSTANT
 
 VALENCE = np.array([ELEMENTS[s].valence for s in IMPURITIES], dtype=float)
 MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in IMPURITIES])
+_N_3 = VALENCE / 3.0  # the activities' exponents n/3
+_NF = -VALENCE * FARADAY  # -n F [C/mol]
 
 
 def interface_ratio(T: float, family: str, offsets: dict, a_alx3: float, a_al: float,
@@ -47,8 +50,8 @@ def interface_ratio(T: float, family: str, offsets: dict, a_alx3: float, a_al: f
     """
     if dE is None:
         dE = exchange_potentials(T, family, offsets, equilibria)
-    exponent = -VALENCE * FARADAY * dE / (GAS_CONSTANT * T)
-    return gamma * a_alx3 ** (VALENCE / 3.0) * np.exp(exponent) / a_al ** (VALENCE / 3.0)
+    exponent = _NF * dE / (GAS_CONSTANT * T)
+    return gamma * a_alx3 ** _N_3 * np.exp(exponent) / a_al ** _N_3
 
 
 def exchange_potentials(T, family: str, offsets: dict, equilibria: str = "fixed_1000K") -> np.ndarray:
@@ -79,21 +82,22 @@ class _JanafTable:
         self.nodes = T_NODES
         self.values = np.stack([np.broadcast_to(np.asarray(delta_E_T(s, family, T_NODES), dtype=float),
                                                 T_NODES.shape) for s in IMPURITIES], axis=1)
-        self.slopes = None
+        x, f = self.nodes, self.values
+        self._x = x.tolist()  # the nodes for bisect (np.searchsorted's index, side "right")
+        self.slopes = (f[1:] - f[:-1]) / (x[1:] - x[:-1])[:, None]  # per interval, once
 
     def at(self, T: float) -> np.ndarray:
         """np.interp(T, nodes, column) of every column: the end values outside, the node's
         value on a node, else slope (T - x_j) + f_j with slope (f_j+1 - f_j) / (x_j+1 - x_j)."""
-        x, f = self.nodes, self.values
+        x, f = self._x, self.values
         if T <= x[0]:
             return f[0].copy()
         if T >= x[-1]:
             return f[-1].copy()
-        j = int(np.searchsorted(x, T, side="right")) - 1
+        j = bisect.bisect_right(x, T) - 1
         if x[j] == T:
             return f[j].copy()
-        slope = (f[j + 1] - f[j]) / (x[j + 1] - x[j])
-        return slope * (T - x[j]) + f[j]
+        return self.slopes[j] * (T - x[j]) + f[j]
 
 
 _JANAF: dict[str, _JanafTable] = {}

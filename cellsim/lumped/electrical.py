@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..config.schema import Config, Electrolyte
+from ..kernels import roots
 from ..units import FARADAY, GAS_CONSTANT
 
 N_AL = 3  # electrons per Al
@@ -30,22 +33,14 @@ def overpotential(j: float, i0: float, alpha_a: float, alpha_c: float, T: float,
     Butler-Volmer: j = i0 (exp(alpha_a n F eta / RT) - exp(-alpha_c n F eta / RT)), solved for
     eta by Newton from the symmetric (asinh) solution, which is exact when alpha_a = alpha_c.
     Linear: eta = R T j / ((alpha_a + alpha_c) n F i0), the small-eta limit of the same law.
+    The Newton iteration is the kernel ``kernels/roots.slab_overpotential`` (the lumped heat
+    balance's kernel calls it too).
     """
     j = abs(j)
     f = n * FARADAY / (GAS_CONSTANT * T)
     if model == "linear":
         return j / ((alpha_a + alpha_c) * f * i0)
-    alpha = 0.5 * (alpha_a + alpha_c)
-    eta = math.asinh(j / (2.0 * i0)) / (alpha * f)
-    for _ in range(50):
-        ea, ec = math.exp(alpha_a * f * eta), math.exp(-alpha_c * f * eta)
-        residual = i0 * (ea - ec) - j
-        slope = i0 * f * (alpha_a * ea + alpha_c * ec)
-        step = residual / slope
-        eta -= step
-        if abs(step) <= 1e-14 * max(eta, 1e-12):
-            break
-    return eta
+    return roots.slab_overpotential(j, i0, alpha_a, alpha_c, f)  # the Newton iteration
 
 
 def reversible_voltage(T: float, a_al_cathode: float, a_al_anode: float) -> float:
@@ -122,3 +117,23 @@ def voltage_breakdown(config: Config, I: float, T: float, R: Resistances,
         "reversible": reversible_voltage(T, a_al_cathode, a_al_anode),
         "external": config.operation.external_voltage_drop,
     }
+
+
+def balance_args(config: Config, I: float, R: Resistances, a_al_anode: float,
+                 a_al_cathode: float = 1.0) -> np.ndarray:
+    """What :func:`voltage_breakdown` needs besides the temperature, as the ``el`` array of
+    ``kernels/roots.heat_balance`` (its layout there): the terms that do not depend on T
+    (``R`` from :func:`resistances`; its electrolyte term is recomputed at each T), the
+    conductivity's Arrhenius law, the kinetics and the Al activities. With the same
+    expressions as here, the kernel's voltage terms are these functions' bit for bit."""
+    el, kin, geo = config.electrolyte, config.kinetics, config.geometry
+    area = geo.area
+    return np.array([
+        I, I / area, I * R.anode_alloy, I * R.cathode_metal, I * R.collectors,
+        config.operation.external_voltage_drop, el.conductivity,
+        -el.conductivity_activation_energy / GAS_CONSTANT,
+        1.0 / el.conductivity_reference_temperature, geo.acd, area,
+        kin.anode_exchange_current_density, kin.cathode_exchange_current_density,
+        kin.alpha_anodic, kin.alpha_cathodic, 1.0 if kin.model == "linear" else 0.0,
+        N_AL * FARADAY, GAS_CONSTANT, math.log(a_al_cathode / a_al_anode),
+        0.5 * I**2 * R.rods], dtype=float)

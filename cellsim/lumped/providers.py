@@ -19,11 +19,14 @@ from scipy.optimize import brentq
 
 from ..contracts import CellView, ElectricalPoint, ExchangeStep, Layers, OperatingPoint
 from ..elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
+from ..kernels import exchange as exchange_kernel
+from ..kernels import roots
 from ..thermo import feed_heating
+from ..units import GAS_CONSTANT
 from . import chemistry, electrical, thermal
 
 _IMP = slice(1, None)  # impurities within ALL_ELEMENTS arrays
-_ONES = np.ones(len(IMPURITIES))
+_NO_FEED = np.zeros(0)
 _MOLAR_MASSES = np.array([ELEMENTS[x].molar_mass for x in ALL_ELEMENTS])
 
 
@@ -76,6 +79,14 @@ class SlabElectrical(Stateless):
         joule = I * (sum(V.values()) - V["external"])
         return ElectricalPoint(V, joule, 0.5 * I**2 * R.rods)  # half the rods' heat leaves at the clamps
 
+    def balance_args(self, cell: CellView, layers: Layers) -> np.ndarray:
+        """What :meth:`at` needs besides the temperature (``electrical.balance_args``), for
+        the heat balance's kernel (kernels/roots.heat_balance)."""
+        cfg = cell.config
+        R = electrical.resistances(cfg, cfg.operation.temperature, layers.alloy_depth,
+                                   layers.cathode_depth)
+        return electrical.balance_args(cfg, cell.current, R, layers.a_al_alloy, layers.a_al_cathode)
+
 
 class SteadyHeatBalance(Stateless):
     """Electrolyte temperature from the steady heat balance (lumped level): at the set point
@@ -96,6 +107,9 @@ class SteadyHeatBalance(Stateless):
         # cathode metal: calibration.shape_factors).
         self._pot = config
         self._factors = None
+        # the heat balance in one kernel call per root (roots.heat_balance); False: the
+        # providers' Python at every temperature (the definition the kernel is tested against)
+        self.kernel = True
         if config.numerics.heat_paths == "field":  # shape factors from one field solve
             from .calibration import calibrated, factors
 
@@ -128,9 +142,24 @@ class SteadyHeatBalance(Stateless):
         T_feed = cfg.scrap.feed_temperature
         top = layers.alloy_depth + self._pot.geometry.acd + layers.cathode_depth  # calibration.metal_top
 
+        # every temperature in one kernel (roots.heat_balance: the same arithmetic as the
+        # providers' Python below, which stays for the field-calibrated paths and reports a
+        # failing face's error)
+        fast = self.kernel and k is None and isinstance(electrical_provider, SlabElectrical)
+        if fast:
+            el = electrical_provider.balance_args(cell, layers)
+            heat = paths.balance_args(feed_unit, T_feed)
+            R_bands, A_bands = paths._faces
+            terms = np.empty(roots.BALANCE_TERMS)
+
         def balance(T):
             if T in tried:
                 return tried[T]
+            if fast and not roots.heat_balance(T, el, R_bands, A_bands, heat, terms)[0]:
+                t = terms.tolist()
+                tried[T] = out = (t[0], dict(zip(electrical.VOLTAGE_TERMS, t[1:9])),
+                                  thermal.HeatLoss(*t[10:16]), t[9], t[16])
+                return out
             point = electrical_provider.at(cell, layers, T)
             loss = paths.loss(T)
             if k is not None:
@@ -143,6 +172,15 @@ class SteadyHeatBalance(Stateless):
                               point.joule_heat, sink)
             return out
 
+        def root(offset, lo, hi):  # the margin plus offset vanishes on [lo, hi] (Brent, 1e-6 K)
+            if fast:
+                T, status, _ = roots.heat_balance_root(lo, hi, offset, 1e-6, el, R_bands, A_bands,
+                                                       heat)
+                if not status:
+                    return T
+            # scipy's brentq: the same iterates; raises the error of a failing face or root
+            return brentq(lambda x: balance(x)[0] + offset, lo, hi, xtol=1e-6)
+
         margin, V, loss, joule, sink = balance(T_set)
         T, heater = T_set, max(-margin, 0.0)
         liquid = math.nan
@@ -151,7 +189,7 @@ class SteadyHeatBalance(Stateless):
             heater = P_max
             T_low = cfg.electrolyte.liquidus + 1e-3  # the ledge model needs T above the liquidus
             if balance(T_low)[0] + P_max >= 0.0:
-                T = brentq(lambda x: balance(x)[0] + P_max, T_low, T_set, xtol=1e-6)
+                T = root(P_max, T_low, T_set)
             else:  # no liquid steady state: the electrolyte freezes
                 T, liquid = T_low, 0.0
             _, V, loss, joule, sink = balance(T)
@@ -161,7 +199,7 @@ class SteadyHeatBalance(Stateless):
                 hi += 100.0
                 if hi > T_set + 1000.0:
                     raise RuntimeError("heat balance has no solution within 1000 K of the set point")
-            T = brentq(lambda x: balance(x)[0], T_set, hi, xtol=1e-6)
+            T = root(0.0, T_set, hi)
             _, V, loss, joule, sink = balance(T)
         if math.isnan(liquid):
             liquid = _inside_ledge(cfg.geometry, loss.ledge_thickness)
@@ -174,6 +212,16 @@ class FilmExchange(Stateless):
 
     def start(self, cell: CellView) -> None:
         pass
+
+    _gamma_of = (None, None)  # (activity coefficients, their array over IMPURITIES)
+
+    def _gamma(self, coefficients: dict) -> np.ndarray:
+        """The alloy's activity coefficients over IMPURITIES (1 where none is given), once
+        per configured table."""
+        if self._gamma_of[0] is not coefficients:
+            self._gamma_of = (coefficients,
+                              np.array([coefficients.get(k, 1.0) for k in IMPURITIES]))
+        return self._gamma_of[1]
 
     def electrolyte_inventory(self) -> None:
         return None
@@ -194,27 +242,23 @@ class FilmExchange(Stateless):
         V_cath = s.cathode.sum() / ELEMENTS["Al"].liquid_density
         V_electrolyte = area * cfg.geometry.acd
         c_salt = el.density / el.mean_molar_mass
-        gamma = np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES])
+        gamma = self._gamma(cfg.anode_alloy.activity_coefficients)
         molar_masses = _MOLAR_MASSES
         c_alloy = (s.alloy / molar_masses).sum() / V_alloy
         c_cath = (s.cathode / molar_masses).sum() / V_cath
         a_alx3 = cell.alf3_activity()
-        eq = cfg.purity.equilibria
-        dE = chemistry.exchange_potentials(T, el.family, el.potential_offsets, eq)
-        x_ratio_a = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_alloy, gamma, eq, dE)
-        x_ratio_c = chemistry.interface_ratio(T, el.family, el.potential_offsets, a_alx3,
-                                              d.a_al_cathode, _ONES, eq, dE)
-        S_a, S_c = x_ratio_a * c_salt / c_alloy, x_ratio_c * c_salt / c_cath
-        g_a = chemistry.film_conductance(area, S_a, el.mass_transfer_coefficient,
-                                         cfg.anode_alloy.metal_mass_transfer_coefficient)
-        g_c = chemistry.film_conductance(area, S_c, el.mass_transfer_coefficient,
-                                         cfg.cathode_metal.metal_mass_transfer_coefficient)
-        n_a, n_s, n_c, N_a, N_c = chemistry.exchange_step(
-            s.alloy[_IMP] / mol_imp, s.electrolyte / mol_imp, s.cathode[_IMP] / mol_imp,
-            V_alloy, V_electrolyte, V_cath, S_a, S_c, g_a, g_c, dt,
-            None if alloy_feed is None else alloy_feed / mol_imp)
-        return ExchangeStep(n_a * mol_imp, n_s * mol_imp, n_c * mol_imp, N_a, N_c)
+        dE = chemistry.exchange_potentials(T, el.family, el.potential_offsets, cfg.purity.equilibria)
+        # the interface ratios at both metals (chemistry.interface_ratio), S, the films and the
+        # backward-Euler step element by element in one kernel (kernels/exchange.film_exchange:
+        # the arithmetic of interface_ratio, film_conductance and exchange_step)
+        alloy, salt, cath, N_a, N_c = exchange_kernel.film_exchange(
+            s.alloy[_IMP], s.electrolyte, s.cathode[_IMP], mol_imp, V_alloy, V_electrolyte, V_cath,
+            chemistry._NF, chemistry._N_3, dE, GAS_CONSTANT * T, gamma, a_alx3, d.a_al_alloy,
+            d.a_al_cathode, c_salt, c_alloy, c_cath, area, el.mass_transfer_coefficient,
+            cfg.anode_alloy.metal_mass_transfer_coefficient,
+            cfg.cathode_metal.metal_mass_transfer_coefficient, dt,
+            _NO_FEED if alloy_feed is None else alloy_feed)
+        return ExchangeStep(alloy, salt, cath, N_a, N_c)
 
 
 def _inside_ledge(geo, ledge: float) -> float:

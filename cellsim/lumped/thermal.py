@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import thermo
 from ..config.schema import Config
 from ..kernels import roots
 from ..units import STEFAN_BOLTZMANN
@@ -114,56 +115,73 @@ def heat_loss(config: Config, T: float, alloy_depth: float, cathode_depth: float
     return HeatPaths(config, alloy_depth, cathode_depth, freeboard).loss(T)
 
 
+def _fixed_paths(config: Config) -> tuple:
+    """What :class:`HeatPaths` takes from the configuration alone: the bottom and lid
+    linings' thicknesses [m], the electrolyte band (film and wall resistances [K/W], outer
+    and inner areas [m2]), the bottom and the lid (resistance, outer area), the rods
+    (conductance k A, cold-end temperature, length), the outside (convection, emissivity,
+    ambient) and the electrolyte band's arguments of roots.pot_loss."""
+    geo, lin, col = config.geometry, config.lining, config.collectors
+    h_in, h_gas = lin.inside_heat_transfer, lin.gas_space_heat_transfer
+    # Corners: the side wall is taken to reach half-way into the bottom and lid linings.
+    bottom_lining = sum(layer.thickness for layer in lin.bottom)
+    lid_lining = sum(layer.thickness for layer in lin.lid)
+    height = geo.acd  # the electrolyte band: (film, wall, outer area, inner area)
+    A_in = geo.perimeter * height
+    R_wall, A_out = _wall(lin.side, config, height)
+    salt = (1.0 / (h_in * A_in), R_wall, A_out, A_in)
+    # Bottom and lid: the heat spreads from the cavity footprint to the shell's, so the
+    # lining layers conduct over the log-mean of the two areas and the outer plate is the
+    # shell's.
+    area, outer = geo.area, shell_footprint(config)
+    spread = (outer - area) / math.log(outer / area)
+    R_bottom = 1.0 / (h_in * area) + col.bottom_thickness / (col.bottom_thermal_conductivity * area)
+    R_bottom += _planar(lin.bottom, spread)
+    bottom = (R_bottom, outer)
+    rod_area = col.rod_count * math.pi * col.rod_diameter**2 / 4.0
+    lid = (1.0 / (h_gas * (area - rod_area)) + _planar(lin.lid, spread - rod_area),
+           outer - rod_area)
+    rods = (col.rod_thermal_conductivity * rod_area, col.rod_cold_end_temperature,
+            col.rod_length)
+    outside = (lin.outside_convection, lin.shell_emissivity, lin.ambient_temperature)
+    el = config.electrolyte
+    salt_args = (*salt, h_in, el.liquidus, el.ledge_thermal_conductivity,
+                 lin.outside_convection, lin.shell_emissivity * STEFAN_BOLTZMANN,
+                 lin.ambient_temperature)
+    return bottom_lining, lid_lining, salt, bottom, lid, rods, outside, salt_args
+
+
 class HeatPaths:
     """The pot's heat paths at given layer depths [m]: the resistances that do not depend on
     the melt temperature, computed once, so the heat balance can try many temperatures
     (``loss(T)`` equals ``heat_loss(config, T, alloy_depth, cathode_depth, freeboard)``)."""
 
     __slots__ = ("config", "bands", "salt", "bottom", "lid", "rods", "outside", "_faces", "_salt_args")
+    _fixed: tuple = (None,)  # (config, *_fixed_paths(config)) of the last configuration
 
     def __init__(self, config: Config, alloy_depth: float, cathode_depth: float,
                  freeboard: float | None = None):
         geo, lin, col = config.geometry, config.lining, config.collectors
         self.config = config
+        fixed = HeatPaths._fixed
+        if fixed[0] is not config:  # what depends on the configuration alone, once for it
+            fixed = HeatPaths._fixed = (config, *_fixed_paths(config))
+        _, bottom_lining, lid_lining, self.salt, self.bottom, self.lid, self.rods, \
+            self.outside, self._salt_args = fixed
         if freeboard is None:
             freeboard = cavity_height(config) - alloy_depth - geo.acd - cathode_depth
         freeboard = max(freeboard, 0.0)
         h_in, h_gas = lin.inside_heat_transfer, lin.gas_space_heat_transfer
-        # Corners: the side wall is taken to reach half-way into the bottom and lid linings.
-        bottom_lining = sum(layer.thickness for layer in lin.bottom)
-        lid_lining = sum(layer.thickness for layer in lin.lid)
         bands = []  # (resistance from the melt to the shell [K/W], outer area [m2])
         for height, h in ((col.bottom_thickness + alloy_depth + 0.5 * bottom_lining, h_in),
                           (cathode_depth, h_in), (freeboard + 0.5 * lid_lining, h_gas)):
             R_wall, A_out = _wall(lin.side, config, height)
             bands.append((1.0 / (h * (config.geometry.perimeter * height)) + R_wall, A_out))
         self.bands = tuple(bands)
-        height = geo.acd  # the electrolyte band: (film, wall, outer area, inner area)
-        A_in = geo.perimeter * height
-        R_wall, A_out = _wall(lin.side, config, height)
-        self.salt = (1.0 / (h_in * A_in), R_wall, A_out, A_in)
-        # Bottom and lid: the heat spreads from the cavity footprint to the shell's, so the
-        # lining layers conduct over the log-mean of the two areas and the outer plate is the
-        # shell's.
-        area, outer = geo.area, shell_footprint(config)
-        spread = (outer - area) / math.log(outer / area)
-        R_bottom = 1.0 / (h_in * area) + col.bottom_thickness / (col.bottom_thermal_conductivity * area)
-        R_bottom += _planar(lin.bottom, spread)
-        self.bottom = (R_bottom, outer)
-        rod_area = col.rod_count * math.pi * col.rod_diameter**2 / 4.0
-        self.lid = (1.0 / (h_gas * (area - rod_area)) + _planar(lin.lid, spread - rod_area),
-                    outer - rod_area)
-        self.rods = (col.rod_thermal_conductivity * rod_area, col.rod_cold_end_temperature,
-                     col.rod_length)
-        self.outside = (lin.outside_convection, lin.shell_emissivity, lin.ambient_temperature)
         # the arguments of roots.pot_loss (all faces in one kernel call; the same arithmetic
         # as one _surface per face)
         faces = (*self.bands, self.bottom, self.lid)
         self._faces = (np.array([f[0] for f in faces]), np.array([f[1] for f in faces]))
-        el = config.electrolyte
-        self._salt_args = (*self.salt, h_in, el.liquidus, el.ledge_thermal_conductivity,
-                           lin.outside_convection, lin.shell_emissivity * STEFAN_BOLTZMANN,
-                           lin.ambient_temperature)
 
     def loss(self, T: float) -> HeatLoss:
         """Heat loss [W] by face, ledge and shell temperature with the melt at T [K] (one
@@ -180,6 +198,16 @@ class HeatPaths:
         shell = (T_lower + T_salt + T_upper + T_gas) / 4.0
         return HeatLoss(side=side, bottom=bottom, lid=lid, collectors=rods, ledge_thickness=ledge,
                         shell_temperature=shell)
+
+    def balance_args(self, feed: float, T_feed: float) -> np.ndarray:
+        """What :meth:`loss` and the feed's heating (``feed`` [kg/s] of scrap at T_feed [K],
+        thermo.feed_heating) need besides the temperature and the faces, as the ``heat``
+        array of ``kernels/roots.heat_balance`` (its layout there)."""
+        conductance, T_cold, length = self.rods
+        return np.array([*self._salt_args, conductance, T_cold, length, feed,
+                         thermo.aluminium_enthalpy(T_feed), thermo.AL_MELTING_POINT,
+                         thermo.AL_CP_SOLID_MEAN, thermo.T_REF, thermo.AL_H_LIQUID_AT_MP,
+                         thermo.AL_CP_LIQUID], dtype=float)
 
     def loss_by_face(self, T: float) -> HeatLoss:
         """:meth:`loss`, one root per face from Python (the reference the kernel reproduces)."""

@@ -36,11 +36,13 @@ class Pathways:
         if not self.p.codissolution:
             return np.zeros(len(IMPURITIES))
         moles = alloy / _MOLAR
-        x = moles / moles.sum()
         c_al = moles[0] / (alloy.sum() / alloy_density)
         k = self.config.anode_alloy.metal_mass_transfer_coefficient
         area = self.config.geometry.area
         j_lim = anode_transfer.al_limiting_current_density(k, c_al)
+        if current / area <= j_lim:  # below the limiting current: nothing (codissolution_flux)
+            return np.zeros(len(IMPURITIES))
+        x = moles / moles.sum()
         flux = anode_transfer.codissolution_flux(current / area, j_lim, area, x, _VALENCE)
         return flux[1:]
 

@@ -18,6 +18,8 @@ The functions take plain numbers and arrays; ``cellsim.cell.Cell`` books the tra
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..electrolyte.components import ATOMIC_MASS, COMPONENTS
@@ -40,12 +42,15 @@ def metal_fraction(name: str) -> tuple[str, float] | None:
     return comp.cation, ATOMIC_MASS[comp.cation] / comp.molar_mass
 
 
+_metal_fraction = functools.lru_cache(maxsize=None)(metal_fraction)  # per component name
+
+
 def metals_of(names, masses) -> dict[str, float]:
     """kg of each metal in salt components ``names`` of ``masses`` kg (cations summed over
     components; unknown components skipped)."""
     out: dict[str, float] = {}
-    for name, m in zip(names, np.asarray(masses, dtype=float)):
-        mf = metal_fraction(name)
+    for name, m in zip(names, np.asarray(masses, dtype=float).tolist()):
+        mf = _metal_fraction(name)
         if mf is not None and m > 0.0:
             out[mf[0]] = out.get(mf[0], 0.0) + mf[1] * float(m)
     return out

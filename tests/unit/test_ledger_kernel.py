@@ -69,3 +69,25 @@ def test_step_tags_conserves_and_attributes():
     assert np.allclose(c[i_init], 1.0, rtol=1e-15)
     others = [k for k in range(t) if k not in (i_col, i_init)]
     assert not c[others].any()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_include_salt_equals_transfer_and_add(seed):
+    """kernels/ledger.include_salt: ledger.transfer out of the electrolyte's tags and
+    ledger.add to the cathode's 'salt_inclusions' row, bit for bit (an untagged column and a
+    negative mass included)."""
+    from cellsim.kernels.ledger import include_salt
+
+    rng = np.random.default_rng(100 + seed)
+    n, t = 7, len(ledger.TAGS)
+    tags_e = rng.uniform(0.0, 1e-2, (t, n)) * (rng.uniform(size=(t, n)) < 0.7)
+    tags_e[:, 2] = 0.0
+    tags_c = rng.uniform(0.0, 1e-2, (t, n))
+    carried = rng.uniform(0.0, 1e-4, n)
+    carried[3] = -1e-6
+    ref_e = tags_e - ledger.transfer(tags_e, carried)
+    ref_c = tags_c.copy()
+    ledger.add(ref_c, "salt_inclusions", carried)
+    got_e = include_salt(tags_e, tags_c, carried)
+    assert np.array_equal(got_e, ref_e) and np.array_equal(tags_c, ref_c)
+    assert ledger.TAGS.index("salt_inclusions") == 7  # the kernel's row
