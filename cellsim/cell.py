@@ -405,7 +405,8 @@ class Cell:
         r_anode = (I_el - FARADAY * np.dot(nv, N_a)) / (3 * FARADAY)
         if N_co.any():
             r_anode -= charge_of(N_co) / (3 * FARADAY)
-        r_cathode = (I_el - FARADAY * np.dot(nv, N_c)) / (3 * FARADAY)
+        charge_c = np.dot(nv, N_c)  # mol/s of charge the impurities take at the cathode / F
+        r_cathode = (I_el - FARADAY * charge_c) / (3 * FARADAY)
         N_cat = pw.cation_rates(d.temperature, self.alf3_activity(), d.a_al_cathode, r_cathode)
         if N_cat.size:
             r_cathode -= float(np.dot(pw.cation_valence, N_cat)) / 3.0
@@ -443,7 +444,7 @@ class Cell:
         losses["dissolved_metal"] += back * dt * M_AL
         losses["oxidation"] += oxidized
         losses["shunt"] += (I - I_el) * dt / (3 * FARADAY) * M_AL
-        losses["impurity_current"] += FARADAY * np.dot(nv, N_c) * dt / (3 * FARADAY) * M_AL
+        losses["impurity_current"] += FARADAY * charge_c * dt / (3 * FARADAY) * M_AL
         if N_cat.size:
             losses["cation_current"] += float(np.dot(pw.cation_valence, N_cat)) / 3.0 * dt * M_AL
 
@@ -595,15 +596,17 @@ class Cell:
     def _remove_sludge(self) -> None:
         """Move everything above the liquid solubility (with its Al) to the sludge."""
         aa, s = self.config.anode_alloy, self.state
+        total = s.alloy.sum()  # the alloy's mass, summed again only after a removal
         for symbol, w_sol in aa.solubility.items():
             k = ALL_ELEMENTS.index(symbol)
             r = aa.sludge_al_per_element.get(symbol, 0.0)
-            excess = chemistry.sludge_excess(s.alloy[k], s.alloy.sum(), w_sol, r)
+            excess = chemistry.sludge_excess(s.alloy[k], total, w_sol, r)
             if excess > 0.0:
                 s.alloy[k] -= excess
                 s.alloy[0] -= r * excess
                 s.sludge[k] += excess
                 s.sludge[0] += r * excess
+                total = s.alloy.sum()
 
     def bleed(self, mass: float) -> tuple[np.ndarray, np.ndarray]:
         """Remove ``mass`` [kg] of anode alloy with its composition and refill the same mass of

@@ -172,6 +172,12 @@ class SteadyHeatBalance(Stateless):
                               point.joule_heat, sink)
             return out
 
+        def margin_at(T):  # balance(T)[0], without building the operating point's objects
+            if fast and T not in tried and not roots.heat_balance(T, el, R_bands, A_bands, heat,
+                                                                   terms)[0]:
+                return terms[0]
+            return balance(T)[0]
+
         def root(offset, lo, hi):  # the margin plus offset vanishes on [lo, hi] (Brent, 1e-6 K)
             if fast:
                 T, status, _ = roots.heat_balance_root(lo, hi, offset, 1e-6, el, R_bands, A_bands,
@@ -195,7 +201,7 @@ class SteadyHeatBalance(Stateless):
             _, V, loss, joule, sink = balance(T)
         elif margin > 0.0:  # surplus: the electrolyte settles above the set point
             hi = T_set + 50.0
-            while balance(hi)[0] > 0.0:
+            while margin_at(hi) > 0.0:
                 hi += 100.0
                 if hi > T_set + 1000.0:
                     raise RuntimeError("heat balance has no solution within 1000 K of the set point")
