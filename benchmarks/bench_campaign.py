@@ -335,7 +335,8 @@ def campaign_profile(level: str, days: float) -> dict:
 
 def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int = 3) -> dict:
     """ms per step (the configured time step, as the campaign) with each thread count under
-    three policies, every (threads, policy) pair measured ``repeats`` times, alternated:
+    three policies, every (threads, policy) pair measured ``repeats`` times, alternated, each
+    time on a copy of the same state (the same steps):
     ``default`` (what the campaign does: kernels on one thread below
     solvers.PARALLEL_MIN_CELLS cells; the heat and species steps in two threads at once from
     solvers.OVERLAP_MIN_CELLS cells while a core is free, ``numerics.overlap_steps = "auto"``,
@@ -352,9 +353,14 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
 
     cfg = load_config(CELL[0], [f'numerics.model="{level}"'])
     dt = cfg.schedule.time_step
+    import copy
+
     model = make_model(cfg)
     model.step(dt)
-    physics = model.physics
+    # every measurement steps a copy of this state: the same steps under every policy (the
+    # work of a step varies up to 2x along a run: Newton iterations, current solves, factor
+    # renewals; the copies step bit for bit alike)
+    start = copy.deepcopy(model)
     # CPU time of the heat step and of the species step (each in its own thread's clock), to
     # bound what running them at once can give: step CPU / (max(heat, species) + the rest)
     spent = {"heat": 0.0, "species": 0.0}
@@ -368,8 +374,6 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
                 spent[name] += time.thread_time() - t
         return run
 
-    physics.thermal.advance = clocked("heat", physics.thermal.advance)
-    physics._exchange = clocked("species", physics._exchange)
     parts = {n: [] for n in threads}
     policies = ("default", "overlap", "kernels_parallel")
     runs = {p: {n: [] for n in threads} for p in policies}
@@ -387,6 +391,10 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
                     elif policy == "kernels_parallel":
                         solvers.set_max_threads(n, min_cells=0)
                         solvers.OVERLAP_MIN_CELLS = 1 << 62  # the kernels' threads alone
+                    model = copy.deepcopy(start)
+                    physics = model.physics
+                    physics.thermal.advance = clocked("heat", physics.thermal.advance)
+                    physics._exchange = clocked("species", physics._exchange)
                     model.step(dt)  # the thread team starts
                     s0 = solvers._cpu_sample()
                     k0 = physics.steps_overlapped
@@ -412,7 +420,6 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
         solvers.set_max_threads(None)
         solvers.OVERLAP_MIN_CELLS = min_overlap
         solvers.set_overlap(override)
-        del physics.thermal.advance, physics._exchange  # the instances' clocked wrappers
     import numba
 
     try:
