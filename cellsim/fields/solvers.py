@@ -109,8 +109,8 @@ def _set_threads(n_cells: int) -> None:
 #   run's own threads).
 # Why a free core: with every core busy the second thread only takes turns with the first and
 # the step got slower (2 threads 0.71-0.85x of one at load 3-4.5 on the 2-core machine,
-# docs/campaign.md); with a core free it ran 1.09-1.43x (1.09x on the same steps), its CPU-time bound
-# 1.22-1.26x (docs/campaign.md, threads3).
+# docs/campaign.md); with a core free it ran 1.09-1.43x (1.09x on the same steps), its
+# CPU-time bound 1.22-1.26x (docs/campaign.md, threads3).
 OVERLAP_MIN_CELLS = 20_000
 OVERLAP_MODES = ("auto", "on", "off")
 OVERLAP_BUSY_CORES = 0.25
