@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit, prange
 
 
+from .linalg import _shifted_column
 from .linalg import cg_step, dot, xpby  # noqa: F401  (PCG building blocks, kept importable here)
 
 
@@ -62,6 +63,38 @@ def restrict_sum(r, f0, f1, f2, out):
                         for m in range(M * f2, min(M * f2 + f2, n2)):
                             s += r[i, j, m]
                 out[I, J, M] = s
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def residual_restrict(gx, gy, gz, d, x, b, f0, f1, f2, out):
+    """out = P^T (b - (A + diag d) x): the residual restricted to the aggregates, without
+    the fine residual array and its sum of squares (what the V-cycle needs of it).
+
+    The same numbers bit for bit as ``linalg.shifted_residual`` followed by
+    ``restrict_sum``: each fine residual is that kernel's (``_shifted_column``), and each
+    aggregate adds its cells in restrict_sum's order (i, then j, then m) from 0. Arguments
+    as there; out has the coarse shape of ``coarse_shape``. f0, f1 in {1, 2}; f2 in {1, 2}.
+    """
+    n0, n1, n2 = x.shape
+    c0, c1, c2 = out.shape
+    for ci in prange(c0):
+        s = np.empty(n2)
+        for cj in range(c1):
+            o = out[ci, cj]
+            for cm in range(c2):
+                o[cm] = 0.0
+            for i in range(ci * f0, min(ci * f0 + f0, n0)):
+                for j in range(cj * f1, min(cj * f1 + f1, n1)):
+                    _shifted_column(gx, gy, gz, d, x, i, j, n0, n1, n2, s)
+                    if f2 == 1:
+                        for m in range(n2):
+                            o[m] += b[i, j, m] - s[m]
+                    else:  # the pair of each aggregate in a register, added in m order
+                        for cm in range(n2 >> 1):
+                            v = o[cm] + (b[i, j, 2 * cm] - s[2 * cm])
+                            o[cm] = v + (b[i, j, 2 * cm + 1] - s[2 * cm + 1])
+                        if n2 & 1:
+                            o[n2 >> 1] += b[i, j, n2 - 1] - s[n2 - 1]
 
 
 @njit(parallel=True, cache=True, nogil=True)

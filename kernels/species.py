@@ -26,7 +26,7 @@ conductances [m3/s], fluxes [mol/s].
 import numpy as np
 from numba import njit
 
-from .linalg import band_lu, band_lu_solve, band_lu_solve_rows, gmres
+from .linalg import _band_lu_solve_two, band_lu, band_lu_solve, band_lu_solve_rows, band_lu_solve_three, gmres
 
 
 @njit(inline="always", cache=True)
@@ -213,6 +213,12 @@ def _bordered_apply(lu, bw, cell, pool, row, z, schur, r, x):
     for p in range(n):
         x[p] = r[p]
     band_lu_solve(lu, bw, x[:n])
+    _bordered_apply_pools(n, npool, cell, pool, row, z, schur, r, x)
+
+
+@njit(inline="always", cache=True)
+def _bordered_apply_pools(n, npool, cell, pool, row, z, schur, r, x):
+    """The pools' part of ``_bordered_apply`` once x[:n] = A^-1 r[:n]."""
     rhs = np.empty(npool)
     for t in range(npool):
         rhs[t] = r[n + t]
@@ -395,3 +401,72 @@ def bordered_iterate(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell
     return gmres(_bordered_residual, (index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
                                       pool_diag),
                  _bordered_precondition, (lu, bw, cell, pool, row, z, schur), b, rtol, maxiter, x, V, Zp, H, w)
+
+
+# --------------------------------------------------------------------------------------------
+# The border and GMRES's first preconditioner solve in one pass over a kept factor (a wide
+# band, the default 3D pot: each pass reads a 3.6 MB factor, ~5 passes per impurity and step).
+
+
+@njit(cache=True, nogil=True)
+def bordered_border_first(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
+                          pool_diag, b, lu, bw, z, schur, first, r, a):
+    """``bordered_border`` (z, schur written) and, in the same pass over the factor lu, the
+    band solve of GMRES's first preconditioner call in ``bordered_iterate`` on this system:
+    x starts at 0, so its first Krylov vector is r / ||r|| with r the residual of x = 0
+    (``bordered_residual_stencil``, computed here as there); ``first`` (N,) receives
+    A^-1 of that vector's cell part, which ``bordered_iterate_first`` uses instead of
+    solving it again: the same numbers as ``bordered_border`` + ``bordered_iterate``, bit for
+    bit. r, a (N + P,) work. Returns 0, or 1 when b = 0 (no iteration: first unused)."""
+    n, npool = lu.shape[0], pool_diag.size
+    x0 = np.zeros(n + npool)
+    rr, _ = bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool,
+                                      col, row, pool_diag, b, x0, r, a)
+    empty = 1 if rr == 0.0 else 0
+    beta = np.sqrt(rr)
+    for p in range(n):
+        first[p] = r[p] / beta if empty == 0 else 0.0
+    z[:, :] = 0.0
+    for f in range(cell.size):
+        z[pool[f], cell[f]] += col[f]
+    if npool == 2:
+        band_lu_solve_three(lu, bw, z[0], z[1], first)
+    elif npool == 1:
+        _band_lu_solve_two(lu, bw, z[0], first)
+    else:
+        band_lu_solve(lu, bw, first)
+    schur[:, :] = 0.0
+    for t in range(npool):
+        schur[t, t] = pool_diag[t]
+    for f in range(cell.size):
+        for t in range(npool):
+            schur[pool[f], t] -= row[f] * z[t, cell[f]]
+    return empty
+
+
+@njit(inline="always", cache=True)
+def _bordered_precondition_first(pc, v, z):
+    """``_bordered_precondition`` whose first call takes the cell part's band solve from
+    ``first`` (``bordered_border_first``: the same vector v, solved in the border's pass)."""
+    lu, bw, cell, pool, row, zz, schur, first, pending = pc
+    if pending[0] == 0:
+        _bordered_apply(lu, bw, cell, pool, row, zz, schur, v, z)
+        return
+    pending[0] = 0
+    n, npool = lu.shape[0], schur.shape[0]
+    for p in range(n):
+        z[p] = first[p]
+    _bordered_apply_pools(n, npool, cell, pool, row, zz, schur, v, z)
+
+
+@njit(cache=True, nogil=True)
+def bordered_iterate_first(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
+                           pool_diag, b, lu, bw, z, schur, first, rtol, maxiter, x, V, Zp, H, w):
+    """``bordered_iterate`` with its first preconditioner band solve done by
+    ``bordered_border_first`` (``first``): the same iterations and numbers, one pass over the
+    factor fewer."""
+    pending = np.ones(1, dtype=np.int64)
+    return gmres(_bordered_residual, (index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
+                                      pool_diag),
+                 _bordered_precondition_first, (lu, bw, cell, pool, row, z, schur, first, pending), b, rtol, maxiter,
+                 x, V, Zp, H, w)

@@ -446,10 +446,11 @@ class FieldSpecies:
         self.field.reset_caches()
 
     def checkpoint(self) -> dict:
-        return {"concentration": self.concentration.copy()}
+        return {"concentration": self.concentration.copy(), "solver": self.field.solver_state()}
 
     def restore(self, cell: CellView, data: dict) -> None:
         self.concentration = data["concentration"].copy()
+        self.field.restore_solver(data.get("solver"))  # older checkpoints: none (fresh factors)
 
     def start(self, cell: CellView) -> None:
         self.concentration = self.field.uniform(cell.state.electrolyte / chemistry.MOLAR_MASS)

@@ -69,7 +69,7 @@ class ShiftedSolver:
         return sum(s.n_factorisations for s in self._solvers.values())
 
     def solve(self, g, d, b, x0=None, rtol: float = 1e-12, maxiter: int = 5000,
-              atol_rel: float | None = None, same: bool = False) -> np.ndarray:
+              atol_rel: float | None = None, same: bool = False, l1_max: float | None = None) -> np.ndarray:
         """x [K] for face conductances g = (gx, gy, gz) [W/K], shift d and rhs b [W].
 
         Required: ||b - (A + diag d) x|| <= rtol ||b||. ``atol_rel`` (<= rtol) is the
@@ -77,11 +77,12 @@ class ShiftedSolver:
         round-off between the two is accepted. ``same``: g and d are those of the last call,
         unchanged since (a heater response after a Newton correction): its backend and
         operator are taken as they are, without building and comparing the operator again.
+        ``l1_max``: the residual's 1-norm the solve must also reach (``solvers.pcg``).
         """
         if same and self._last is not None:
             solver, maxiter_last = self._last
             x = solver.solve(b, x0=x0, rtol=rtol, maxiter=maxiter_last if maxiter_last else maxiter,
-                             want=atol_rel)
+                             want=atol_rel, l1_max=l1_max)
             self.last_iterations = solver.last_iterations
             return x
         d = np.ascontiguousarray(d, dtype=np.float64)
@@ -112,7 +113,7 @@ class ShiftedSolver:
                 solver.update(op)
             self._keys[backend] = op
         self._last = (solver, maxiter if backend in DIRECT else None)
-        x = solver.solve(b, x0=x0, rtol=rtol, maxiter=maxiter, want=atol_rel)
+        x = solver.solve(b, x0=x0, rtol=rtol, maxiter=maxiter, want=atol_rel, l1_max=l1_max)
         self.last_iterations = solver.last_iterations
         return x
 

@@ -352,7 +352,7 @@ def _rounding_floor(ops, x, shift=None):
 
 # ------------------------------------------------------------------------------- the PCG
 def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name: str,
-        want: float | None = None, work: np.ndarray | None = None) -> int:
+        want: float | None = None, work: np.ndarray | None = None, l1_max: float | None = None) -> int:
     """Preconditioned CG on op x = b from the initial guess x (updated in place); returns
     the iterations. ``precondition(r, z)`` writes z = M^-1 r.
 
@@ -362,6 +362,9 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
     without halving) or reaches maxiter is accepted when its true residual is at most
     max(rtol ||b||, rounding floor); otherwise ConvergenceError. ``work``: optional
     (5, *b.shape) float64 scratch (kept by LinearSolver: nothing allocated per solve).
+    ``l1_max``: a confirmed residual must also have sum |b - op x| <= l1_max (what a Newton
+    test on the 1-norm needs; the caller's ``want`` may then assume less than the worst case
+    sqrt(n) of ||.||_1 / ||.||_2), else the iterations go on.
     """
     want = rtol if want is None else min(rtol, max(want, 1e-15))
     _set_threads(b.size)
@@ -382,7 +385,8 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
             # confirm with the true residual (the recursive one drifts below round-off);
             # from the first failed confirmation on, check every iteration
             true = np.sqrt(op.residual(x, b, rt))
-            if true <= want * bnorm:
+            l1_ok = l1_max is None or float(np.sum(np.abs(rt))) <= l1_max
+            if true <= want * bnorm and l1_ok:
                 return it - 1
             if tail:  # residual replacement: go on from the true residual (the recursive
                 r[...] = rt  # one no longer improves it at round-off level)
@@ -390,7 +394,7 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
             stalls = stalls + 1 if true > 0.5 * best else 0
             best = min(best, true)
             # stagnating at the required accuracy or below the rounding floor
-            if stalls >= 3 and (true <= rtol * bnorm or true <= op.rounding_floor(x)):
+            if stalls >= 3 and (true <= rtol * bnorm and l1_ok or true <= op.rounding_floor(x)):
                 return it - 1
         precondition(r, z)
         rz = la.dot(fr, fz)
@@ -596,12 +600,12 @@ class MultigridBackend:
         for _ in range(self.n_smooth):
             self._smooth(lev, b, x, 0)
             self._smooth(lev, b, x, 1)
+        f = self.factors[lev]
         if self.d[lev] is None:
             fv.residual(gx, gy, gz, x, b, self.r[lev])
-        else:
-            la.shifted_residual(gx, gy, gz, self.d[lev], x, b, self.r[lev])
-        f = self.factors[lev]
-        mg.restrict_sum(self.r[lev], *f, self.b[lev + 1])
+            mg.restrict_sum(self.r[lev], *f, self.b[lev + 1])
+        else:  # the residual's aggregate sums in one pass (the same numbers)
+            mg.residual_restrict(gx, gy, gz, self.d[lev], x, b, *f, self.b[lev + 1])
         xc = self.x[lev + 1]
         xc[...] = 0.0
         self._vcycle(lev + 1, self.b[lev + 1], xc)
@@ -680,7 +684,8 @@ class LinearSolver:
         mask = op.diagonal() == 0.0
         return mask if mask.any() else None
 
-    def solve(self, b, x0=None, rtol: float = 1e-10, maxiter: int = 300, want: float | None = None):
+    def solve(self, b, x0=None, rtol: float = 1e-10, maxiter: int = 300, want: float | None = None,
+              l1_max: float | None = None):
         """x with ||b - op x|| <= rtol ||b|| (towards ``want``; see ``pcg``); b (n0, n1, n2);
         returns x (a new array). Cells without any coefficient get 0."""
         x = np.zeros(self.shape) if x0 is None else np.array(x0, dtype=np.float64)
@@ -688,13 +693,13 @@ class LinearSolver:
         if self._stale:  # a kept factorisation of other coefficients: try it first
             try:
                 self.last_iterations = pcg(self.op, self.backend, b, x, rtol, self.refactor_after,
-                                           name + " (reused factorisation)", want, self._work)
+                                           name + " (reused factorisation)", want, self._work, l1_max)
                 return self._finish(x)
             except ConvergenceError:  # continue from the iterate reached, with a new one
                 self.backend.factorise(self.op)
                 self._stale = False
         try:
-            self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work)
+            self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work, l1_max)
         except ConvergenceError:
             if not self.backend.reuses_factor:
                 raise
@@ -702,7 +707,7 @@ class LinearSolver:
             # carries the cancellation error of A x0, which can exceed rtol ||b||
             self.backend.factorise(self.op)
             x = np.zeros(self.shape)
-            self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work)
+            self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work, l1_max)
         return self._finish(x)
 
     def _finish(self, x):

@@ -39,7 +39,7 @@ import scipy.sparse as sp
 from cellsim.elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from cellsim.fields.grid import Grid
 from cellsim.fields.solvers import BACKENDS, StencilOperator
-from cellsim.fields.species_linear import SOLVERS, BandSolver, BorderedSystem
+from cellsim.fields.species_linear import KEEP_MIN_WORK, SOLVERS, BandSolver, BorderedSystem
 from cellsim.kernels import fv
 from cellsim.kernels import species as ks
 from cellsim.lumped import chemistry
@@ -56,9 +56,10 @@ LINEAR_SOLVERS = ("auto", "band", "sparse") + tuple(BACKENDS)
 # above it SuperLU per impurity and step (grids refined beyond the default 3D one).
 BAND_MAX_BYTES = 2.5e8
 # Default band work N (bw + 1)^2 above which a remesh that keeps the electrolyte's cells
-# keeps the factorisations too (SpeciesField.adopt_factors' min_work): the default 3D pot has 3e7 (a fresh band
-# LU ~40 ms per impurity), r-z grids ~2e4 (~40 us).
-ADOPT_MIN_WORK = 1e6
+# keeps the factorisations too (SpeciesField.adopt_factors' min_work), as a sync point does
+# (species_linear.KEEP_MIN_WORK): the default 3D pot has 3e7 (a fresh band LU ~25 ms per
+# impurity), r-z grids ~2e4 (~40 us).
+ADOPT_MIN_WORK = KEEP_MIN_WORK
 _MOLAR_MASS = np.array([ELEMENTS[s].molar_mass for s in ALL_ELEMENTS])
 
 
@@ -275,19 +276,32 @@ class SpeciesField:
 
     # ------------------------------------------------------------------ helpers
     def reset_caches(self) -> None:
-        """Drop the reused factorisations (a sync point: what follows depends on the state alone)."""
+        """A sync point: drop what a checkpoint does not hold (the PCG backends' kept solvers),
+        so that what follows depends on the checkpointed state alone. The band path's reused
+        factorisations stay: ``solver_state`` checkpoints the matrices they factorise and
+        ``restore_solver`` rebuilds the same factors bit for bit."""
         self.solver.reset()
 
-    def adopt_factors(self, old: "SpeciesField | None", min_work: float = ADOPT_MIN_WORK) -> bool:
+    def solver_state(self) -> dict | None:
+        """The linear backend's state carried between steps, as plain data (a checkpoint)."""
+        return self.solver.state()
+
+    def restore_solver(self, data: dict | None) -> None:
+        """The backend's state of ``solver_state`` (None: none kept, as a fresh field)."""
+        self.solver.restore(data)
+
+    def adopt_factors(self, old: "SpeciesField | None", min_work: float | None = None) -> bool:
         """Keep ``old``'s band factorisations (``BandSolver``) on this field when a remesh
         left the electrolyte's cells as they were: the same cells column by column (so the same
         numbering and band), the same interface faces. The layer only moved, so its matrices are
         nearly the old ones and the kept factors precondition them as a stale factor of an
         earlier step does (the solve still ends at the float64 floor, and a factor that needs
-        more than species_linear.REFACTOR_AFTER iterations is renewed). A fresh factorisation (~40 ms per impurity on
+        more than species_linear.REFACTOR_AFTER iterations is renewed). A fresh factorisation (~25 ms per impurity on
         the default 3D pot) costs about as much as ten steps with a kept one. Narrow bands (every r-z grid:
-        band work below ``min_work``) refactorise, which costs there about as much as one
-        preconditioned iteration. Returns whether they were kept."""
+        band work below ``min_work``, None: the backend's ``keep_min_work``, ADOPT_MIN_WORK) refactorise,
+        which costs there about as much as one preconditioned iteration. Returns whether they were kept."""
+        if min_work is None:
+            min_work = getattr(self.solver, "keep_min_work", ADOPT_MIN_WORK)
         if old is None or old._bw is None or self._bw != old._bw or self.n != old.n:
             return False
         if not (isinstance(old.solver, BandSolver) and isinstance(self.solver, BandSolver)) \

@@ -5,7 +5,8 @@ linear-algebra layer, bordered by the metal pools' unknowns) and the backends th
 (kept band factorisations, GMRES), SuperLU (the reference) and the PCG of
 cellsim.fields.solvers with any of its preconditioners for a symmetric transport. A backend
 has ``begin(dt, n_pools, n_faces)`` once per step, ``solve(k, system, x)`` per impurity,
-``reset()`` (a sync point) and ``n_factorisations``; it reads the field's index map and band
+``reset()`` (a sync point: drop what a checkpoint does not hold), ``state()`` and
+``restore(state)`` (what a checkpoint holds: the band path's factors) and ``n_factorisations``; it reads the field's index map and band
 buffer (``SpeciesField.index``, ``mask``, ``_band``, ``_cell_block``, ``bordered_matrix``).
 """
 
@@ -21,11 +22,17 @@ import scipy.sparse.linalg as spla
 from cellsim.elements import IMPURITIES
 from cellsim.fields.solvers import BACKENDS, LinearSolver, StencilOperator
 from cellsim.kernels import species as ks
+from cellsim.kernels.linalg import band_lu
 
 N_SPECIES = len(IMPURITIES)
 # a reused factorisation is renewed after a solve that needed more GMRES iterations than this
 REFACTOR_AFTER = 6
 GMRES_RESTART = 20
+# Band work N (bw + 1)^2 from which a sync point keeps the band factorisations (checkpointed:
+# BandSolver.reset, state, restore) and a remesh that keeps the electrolyte's cells adopts
+# them (SpeciesField.adopt_factors): the default 3D pot has 3e7 (a fresh band LU ~25 ms per
+# impurity), r-z grids ~2e4 (~40 us, about one preconditioned iteration).
+KEEP_MIN_WORK = 1e6
 EPS = float(np.finfo(float).eps)
 
 
@@ -78,13 +85,91 @@ class BandSolver:
     result is the solution to the float64 floor whether the factorisation is fresh or reused."""
 
     name = "band"
+    keep_min_work = KEEP_MIN_WORK
 
     def __init__(self, field):
         self.field, self.n_factorisations = weakref.proxy(field), 0  # no cycle (note above BandSolver)
-        self.reset()
+        self._factors = None
 
     def reset(self) -> None:
+        """A sync point keeps the factors of a wide band (work N (bw + 1)^2 at least
+        KEEP_MIN_WORK): they are then part of the checkpointed state (``state`` holds the
+        matrices they factorise, ``restore`` refactorises those bit for bit), so a resumed run
+        continues with the factors of the uninterrupted one, and renewing all seven at every
+        sync point (7 x ~25 ms on the default 3D pot) is not needed. A narrow band's factors
+        (every r-z grid: a factorisation costs about one preconditioned iteration there) are
+        dropped, as the other backends' kept solvers are."""
+        if not self._wide():
+            self._factors = None
+
+    def _wide(self) -> bool:
+        """A wide band (work N (bw + 1)^2 >= keep_min_work: the default 3D pot): its factors are
+        kept across sync points, and a step with a kept factor solves the border and GMRES's
+        first preconditioner vector in one pass over it (kernels/species.bordered_border_first;
+        bit for bit the two separate passes). Narrow bands (r-z) take the separate kernels."""
+        field = self.field
+        return field.n * (field._band_width + 1) ** 2 >= self.keep_min_work
+
+    def drop(self) -> None:
+        """Forget the factors (the next step factorises every impurity afresh)."""
         self._factors = None
+
+    def state(self) -> dict | None:
+        """What ``restore`` needs to rebuild the kept factors bit for bit: per impurity whose
+        factor the next step would reuse, the entries of the band matrix it factorised (flat
+        positions in band storage, (N, 2 bw + 1), and their values: the band's other entries
+        are zero); the border's key, the time step and the renewal flags. Plain data (a
+        checkpoint); None without factors."""
+        f = self._factors
+        if f is None:
+            return None
+        n, width = f["lu"].shape[1:]
+        out = dict(n=int(n), width=int(width), pools=int(f["key"][0]), faces=int(f["key"][1]),
+                   dt=float(f["dt"]), renew=f["renew"].copy(), iterations=f["iterations"].copy(),
+                   matrices={})
+        band = np.empty((n, width))
+        for k in range(N_SPECIES):
+            if f["renew"][k]:
+                continue  # the next step factorises it afresh
+            source = f["source"][k]
+            if len(source) == 2:  # restored from a checkpoint: its entries
+                at, value = source
+            else:  # the cell block bordered_factor took: assembled again, the same entries
+                index, cf, diag = source
+                ks.assemble_band(index, *cf, diag, (width - 1) // 2, band)
+                flat = band.ravel()
+                at = np.flatnonzero(flat.view(np.int64))  # every bit pattern but +0.0 (-0.0 kept)
+                value = flat[at]
+            out["matrices"][IMPURITIES[k]] = dict(at=at, value=value)
+        return out
+
+    def restore(self, data: dict | None) -> None:
+        """The factors of ``state`` (a checkpoint), refactorised from the stored matrices: the
+        same band LU of the same entries, so the same factors bit for bit (None: no factors)."""
+        if data is None:
+            self._factors = None
+            return
+        field = self.field
+        n, width = data["n"], data["width"]
+        if n != field.n or width != 2 * field._band_width + 1:
+            raise ValueError(f"species factors of a checkpoint: {n} unknowns and band width {width}, "
+                             f"the field has {field.n} and {2 * field._band_width + 1}")
+        self._factors = None
+        self.begin(data["dt"], data["pools"], data["faces"])
+        f = self._factors
+        f["renew"][:] = data["renew"]
+        f["iterations"][:] = data["iterations"]
+        bw = field._band_width
+        for k in range(N_SPECIES):
+            if f["renew"][k]:
+                continue
+            m = data["matrices"][IMPURITIES[k]]
+            lu = f["lu"][k]
+            lu[:, :] = 0.0
+            lu.ravel()[m["at"]] = m["value"]
+            f["source"][k] = (m["at"], m["value"])
+            band_lu(lu, bw)  # as bordered_factor: the band copied, then factorised in place
+            self.n_factorisations += 1
 
     def begin(self, dt: float, n_pools: int, n_faces: int) -> None:
         field = self.field
@@ -97,7 +182,8 @@ class BandSolver:
                                      renew=np.ones(N_SPECIES, dtype=bool), V=np.empty((GMRES_RESTART + 1, n + P)),
                                      Zp=np.empty((GMRES_RESTART, n + P)),
                                      H=np.empty((GMRES_RESTART + 1, GMRES_RESTART + 3)), work=np.empty((3, n + P)),
-                                     iterations=np.zeros(N_SPECIES, dtype=np.int64), dt=dt)
+                                     iterations=np.zeros(N_SPECIES, dtype=np.int64), dt=dt,
+                                     source=[None] * N_SPECIES, first=np.empty(n), ra=np.empty((2, n + P)))
         if not (math.isfinite(dt) and math.isfinite(f["dt"]) and abs(dt / f["dt"] - 1.0) <= 0.3 or dt == f["dt"]):
             f["renew"][:] = True
         f["dt"] = dt
@@ -114,13 +200,22 @@ class BandSolver:
                                       f["lu"][k], f["z"][k], f["schur"][k]):
                     raise FloatingPointError(f"species solve for {IMPURITIES[k]}: the step matrix "
                                              "has a non-positive pivot")
+                f["source"][k] = (field.index, tuple(np.array(a) for a in cf), diag.copy())  # for ``state``
                 self.n_factorisations += 1
+            elif self._wide():  # the border and GMRES's first band solve in one pass over the factor
+                ks.bordered_border_first(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
+                                         s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], f["first"], *f["ra"])
             else:  # the current border with the kept cell-block factor
                 ks.bordered_border(f["lu"][k], bw, s.cell, s.pool, s.col, s.pool_diag, s.row,
                                    f["z"][k], f["schur"][k])
-            it = ks.bordered_iterate(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
-                                     s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x, f["V"],
-                                     f["Zp"], f["H"], f["work"])
+            if not fresh and self._wide():  # the same iterations and numbers as bordered_iterate
+                it = ks.bordered_iterate_first(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
+                                               s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], f["first"],
+                                               64 * EPS, 40, x, f["V"], f["Zp"], f["H"], f["work"])
+            else:
+                it = ks.bordered_iterate(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
+                                         s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x, f["V"],
+                                         f["Zp"], f["H"], f["work"])
             f["renew"][k] = it < 0 or it > REFACTOR_AFTER
             if it >= 0:
                 f["iterations"][k] = it
@@ -140,6 +235,12 @@ class SparseSolver:
         self.field, self.n_factorisations = weakref.proxy(field), 0  # no cycle (note above BandSolver)
 
     def reset(self) -> None:
+        pass
+
+    def state(self) -> None:
+        return None  # nothing carried from one step to the next
+
+    def restore(self, data) -> None:
         pass
 
     def begin(self, dt: float, n_pools: int, n_faces: int) -> None:
@@ -168,7 +269,14 @@ class PCGSolver:
         return sum(s.n_factorisations for s in self._linear.values())
 
     def reset(self) -> None:
+        """A sync point drops the kept solvers (their preconditioners are not checkpointed)."""
         self._linear = {}
+
+    def state(self) -> None:
+        return None  # dropped at every sync point (``reset``): nothing to checkpoint
+
+    def restore(self, data) -> None:
+        self.reset()
 
     def begin(self, dt: float, n_pools: int, n_faces: int) -> None:
         pass

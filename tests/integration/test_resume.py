@@ -149,3 +149,22 @@ def test_checkpoint_files_follow_the_wall_clock_and_leave_results_alone(tmp_path
     for name, values in whole.series.items():
         assert np.array_equal(values, resumed.series[name], equal_nan=True), name
     assert whole.summary == resumed.summary
+
+
+def test_resume_with_the_species_factors_kept_across_sync_points(tmp_path, monkeypatch):
+    """The 3D species band factors kept across sync points (the default pot's band; forced here
+    on the coarse one, species_linear.BandSolver.keep_min_work) are in the checkpoint, and the
+    resumed campaign rebuilds them: the uninterrupted result bit for bit."""
+    from cellsim.fields import species_linear
+
+    monkeypatch.setattr(species_linear.BandSolver, "keep_min_work", 0.0)
+    cfg = load_config("rusal-3kA", LEVELS["3d"])
+    whole = _run_to_file(cfg, tmp_path / "whole.h5")
+    with pytest.raises(Interrupt):
+        _run_to_file(cfg, tmp_path / "cut.h5", stop_at=1.6 * 86400)
+    solver = RunFile(tmp_path / "cut.h5", resume=True).load_checkpoint()["model"]["physics"]["species"]["solver"]
+    assert len(solver["matrices"]) > 0  # factors kept at the sync point, not renewed
+    resumed = _run_to_file(None, tmp_path / "cut.h5", resume=True)
+    for name, values in whole.series.items():
+        assert np.array_equal(values, resumed.series[name], equal_nan=True), name
+    assert whole.summary == resumed.summary and whole.ledger == resumed.ledger

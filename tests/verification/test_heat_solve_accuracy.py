@@ -1,5 +1,6 @@
 """Newton linear-solve policy of the heat step: solving each Newton system only as accurately
-as the Newton test needs (HeatSolver's lin_rtol_max, at most 1e-3), with the multigrid hierarchy
+as the Newton test needs (HeatSolver's lin_rtol_max: at most 1e-3 for direct solves, 0.1 for
+iterative ones), with the multigrid hierarchy
 kept while the operator is unchanged, the heater response warm-started and solved only as accurately
 as the Newton test needs (3D), and each step's first correction started from the Galerkin
 combination of the last steps' (3D), gives the same steps as solving every system to 1e-10
@@ -144,3 +145,43 @@ def test_remeshed_solver_adopts_the_history_and_r_z_keeps_none():
     assert not HeatSolver(rz, HeatProperties.constant(rz.shape, 1.0, 1e6), {})._adaptive
     # the policy follows the solver, not the geometry: iterative r-z solves take it too
     assert HeatSolver(rz, HeatProperties.constant(rz.shape, 1.0, 1e6), {}, solver="multigrid")._adaptive
+
+
+def test_heater_response_sized_without_a_last_response_matches_direct():
+    """3D (iterative solves) with no heater response of its own to size the next one from:
+    after a remesh (the last grid's response, ``adopt_history``) or with none at all (a loose
+    response first, then only the accuracy it shows the Newton test needs); and after a
+    second remesh, the first solves sized by the first remesh's second-iteration residual.
+    Each step against the same step with sparse LU solves (every linear solve exact)."""
+    grid, props, bcs, melt = mini_pot_3d()
+    heater = Heater(region=melt, control=melt, set_point=1000.0, max_power=2e3)
+    joule = np.where(melt, 4e3, 0.0) * grid.volumes()
+    old = HeatSolver(grid, props, bcs, solver="iterative")
+    state = old.state(np.where(melt, 1010.0, 700.0))
+    for _ in range(3):
+        state, _ = old.step(state, 1800.0, {"joule": joule}, heater)
+    adopted = HeatSolver(grid, props, bcs, solver="iterative")
+    adopted.adopt_history(old)
+    fresh = HeatSolver(grid, props, bcs, solver="iterative")
+    assert fresh._dw_last is None and fresh._dw_adopted is None and adopted._dw_last is None
+    assert fresh.lin_rtol_max > HeatSolver(grid, props, bcs, solver="lu").lin_rtol_max  # iterative: looser cap
+    ref_state, ref = HeatSolver(grid, props, bcs, solver="lu").step(state, 1800.0, {"joule": joule}, heater)
+    assert ref.heater > 0.0
+    for solver in (adopted, fresh):
+        new, bal = solver.step(state, 1800.0, {"joule": joule}, heater)
+        assert bal.relative_residual <= 1e-10, bal
+        assert np.max(np.abs(new.T - ref_state.T)) <= 1e-5  # K (Newton at 1e-11 of the throughput)
+        assert bal.heater == pytest.approx(ref.heater, rel=1e-7, abs=1e-6)
+        assert bal.total_loss == pytest.approx(ref.total_loss, rel=1e-9)
+        assert solver._dw_last is not None
+    # the next remesh: the first correction and the heater response sized by this remesh's
+    # second-iteration residual (a second correction removes the rest), the same step
+    assert adopted._nl_remesh > 0.0 and fresh._nl_remesh == 0.0
+    again = HeatSolver(grid, props, bcs, solver="iterative")
+    again.adopt_history(adopted)
+    assert again._nl_remesh == adopted._nl_remesh
+    new, bal = again.step(state, 1800.0, {"joule": joule}, heater)
+    assert bal.newton_iterations >= 3 and bal.relative_residual <= 1e-10
+    assert np.max(np.abs(new.T - ref_state.T)) <= 1e-5
+    assert bal.heater == pytest.approx(ref.heater, rel=1e-7, abs=1e-6)
+    assert bal.total_loss == pytest.approx(ref.total_loss, rel=1e-9)

@@ -74,6 +74,27 @@ def test_shift_coarsens_as_galerkin():
     np.testing.assert_allclose(np.diag(dc.reshape(-1)), p.T @ np.diag(d.reshape(-1)) @ p, rtol=1e-14, atol=0)
 
 
+@pytest.mark.parametrize("shape,f", [((5, 4, 6), (2, 2, 2)), ((7, 5, 9), (2, 2, 2)), ((6, 1, 9), (2, 1, 2)),
+                                     ((3, 3, 1), (2, 2, 1))])
+def test_residual_restrict_is_residual_then_sums(shape, f):
+    """The V-cycle's fused kernel: P^T (b - (A + diag d) x) against the dense operator (sums
+    by aggregate of the residual), and bit for bit the two kernels it replaces."""
+    rng = np.random.default_rng(7 + sum(shape))
+    g, d = operator(rng, shape)
+    b, x = rng.standard_normal(shape), rng.standard_normal(shape)
+    cs = mg.coarse_shape(*shape, *f)
+    out = np.full(cs, np.nan)
+    mg.residual_restrict(*g, d, x, b, *f, out)
+    r_dense = b.reshape(-1) - sparse(g, d) @ x.reshape(-1)
+    agg = np.ravel_multi_index(tuple(ix // fa for ix, fa in zip(np.indices(shape), f)), cs).reshape(-1)
+    np.testing.assert_allclose(out.reshape(-1), np.bincount(agg, r_dense, minlength=out.size),
+                               rtol=1e-12, atol=1e-12 * np.abs(r_dense).sum())
+    r, two = np.empty(shape), np.empty(cs)
+    hk.shifted_residual(*g, d, x, b, r)
+    mg.restrict_sum(r, *f, two)
+    np.testing.assert_array_equal(out, two)
+
+
 @pytest.mark.parametrize("shape", [(12, 10, 16), (17, 1, 23), (20, 20, 20)])
 @pytest.mark.parametrize("smoother", ["zline", "point"])
 def test_shifted_multigrid_matches_sparse_direct(shape, smoother):
@@ -93,3 +114,25 @@ def test_shifted_multigrid_matches_sparse_direct(shape, smoother):
     s.update(*g, shift=2.0 * d)
     exact2 = scipy.sparse.linalg.spsolve(sparse(g, 2.0 * d), b.reshape(-1)).reshape(shape)
     np.testing.assert_allclose(s.solve(b, rtol=1e-12), exact2, rtol=1e-8, atol=1e-9 * np.abs(exact2).max())
+
+
+def test_pcg_reaches_the_one_norm_asked():
+    """``l1_max``: a solve asked for a loose 2-norm goes on until the true residual's 1-norm
+    is at most l1_max (the residual from the sparse direct operator), and the solution then
+    agrees with the direct one as that residual allows; without it the loose solve stops
+    above that 1-norm (so the check decides)."""
+    shape = (12, 10, 16)
+    rng = np.random.default_rng(5)
+    g, d = operator(rng, shape)
+    b = rng.standard_normal(shape)
+    a = sparse(g, d)
+    exact = scipy.sparse.linalg.spsolve(a, b.reshape(-1)).reshape(shape)
+    l1_max = 1e-7 * np.abs(b).sum()
+    loose = MultigridSolver(*g, shift=d, coarse_cells=64).solve(b, rtol=1e-2)
+    assert np.abs(b.reshape(-1) - a @ loose.reshape(-1)).sum() > l1_max
+    s = MultigridSolver(*g, shift=d, coarse_cells=64)
+    u = s.solve(b, rtol=1e-2, l1_max=l1_max)
+    r = b.reshape(-1) - a @ u.reshape(-1)
+    assert np.abs(r).sum() <= l1_max * (1 + 1e-9)
+    err = scipy.sparse.linalg.spsolve(a, r).reshape(shape)  # the error the residual leaves
+    np.testing.assert_allclose(u, exact, rtol=0, atol=1.01 * np.abs(err).max() + 1e-14)

@@ -355,3 +355,128 @@ def test_band_lu_is_the_elimination_entry_by_entry(n, bw):
     _band_lu_definition(want, bw)
     la.band_lu(got, bw)
     assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("volumes", [(0.06, 0.03), (np.inf, 0.03)])
+def test_sync_point_keeps_wide_band_factors_and_a_restored_field_continues_bit_for_bit(volumes, monkeypatch,
+                                                                                       tmp_path):
+    """A sync point (reset_caches) keeps the band factors of a wide band (species_linear.
+    KEEP_MIN_WORK, lowered here for a small grid): the next step factorises nothing. Their
+    checkpoint (solver_state) restored on a new field gives the same LU bit for bit, and the
+    restored field's next step is the kept field's next step bit for bit (the uninterrupted
+    run), while a field with fresh factors gives another rounding of the same solution (the
+    SuperLU step within assert_same_step's tolerance). A narrow band drops them, as before."""
+    import h5py
+
+    from cellsim.fields import species_linear
+    from cellsim.fields.grid import Grid
+    from cellsim.plaindata import dump, load
+
+    g2 = layered()
+    grid = Grid("xyz", (g2.faces[0], np.linspace(0.0, 0.3, 5), g2.faces[2]),
+                np.repeat(g2.material, 4, axis=1), g2.regions)
+    opts = SpeciesOptions(salt_concentration=2700.0 / 0.1034, linear_solver="band")
+
+    def inputs(step):
+        alloy = MetalPool(np.array([3e3, 5e2, 4e2, 2e2, 1e2, 60.0, 1.0]) * (1.0 - 0.02 * step), 9e4, volumes[0])
+        cath = MetalPool(np.full(N_SPECIES, 0.5 + 0.1 * step), 8.7e4, volumes[1])
+        return alloy, cath, 1000.0 + (400.0 + 10.0 * step) * grid.centres(2)[None, None, :]
+
+    narrow = SpeciesField(grid, opts)
+    c = narrow.uniform(np.linspace(0.0, 3.0, N_SPECIES))
+    narrow.step(3600.0, c, *inputs(0)[:2], inputs(0)[2])
+    narrow.reset_caches()
+    assert narrow.solver_state() is None  # below KEEP_MIN_WORK: dropped at the sync point
+
+    monkeypatch.setattr(species_linear.BandSolver, "keep_min_work", 0.0)
+    kept = SpeciesField(grid, opts)
+    for step in range(3):  # the factors of step 0, stale afterwards
+        alloy, cath, T = inputs(step)
+        c = kept.step(3600.0, c, alloy, cath, T).c
+    assert kept.n_factorisations == N_SPECIES
+    kept.reset_caches()  # the sync point
+    data = kept.solver_state()
+    assert len(data["matrices"]) == N_SPECIES
+    with h5py.File(tmp_path / "s.h5", "w") as h:  # through the checkpoint format, bits kept
+        dump(h, "solver", data)
+    with h5py.File(tmp_path / "s.h5", "r") as h:
+        data = load(h, "solver")
+    restored = SpeciesField(grid, opts)
+    restored.restore_solver(data)
+    assert restored.n_factorisations == N_SPECIES  # refactorised from the stored matrices
+    assert np.array_equal(restored.solver._factors["lu"], kept.solver._factors["lu"])
+    fresh = SpeciesField(grid, opts)
+    alloy, cath, T = inputs(3)
+    a = kept.step(3600.0, c, alloy, cath, T)
+    assert kept.n_factorisations == N_SPECIES  # kept across the sync point
+    b = restored.step(3600.0, c, alloy, cath, T)
+    assert restored.n_factorisations == N_SPECIES
+    for name in ("c", "flux_alloy_to_salt", "flux_salt_to_cathode"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    s = SpeciesField(grid, replace(opts, linear_solver="sparse")).step(3600.0, c, alloy, cath, T)
+    assert_same_step(kept, a, s)
+    f = fresh.step(3600.0, c, alloy, cath, T)
+    assert_same_step(fresh, f, s)
+    assert not np.array_equal(f.c, a.c)  # so the kept factors decide the rounding: restored, not renewed
+    other = SpeciesField(layered(), opts)  # another band: refused by name
+    with pytest.raises(ValueError, match="species factors of a checkpoint"):
+        other.restore_solver(data)
+
+
+@pytest.mark.parametrize("n, bw", [(1, 0), (6, 0), (2, 1), (9, 1), (10, 3), (11, 4), (12, 11), (40, 7)])
+def test_band_solve_of_three_rows_is_the_row_by_row_solve(n, bw):
+    """band_lu_solve_three (the border's two columns and GMRES's first vector in one pass):
+    each row the numbers of the row-by-row definition, bit for bit."""
+    rng = np.random.default_rng(n * 100 + bw + 1)
+    lu = rng.standard_normal((n, 2 * bw + 1))
+    lu[:, bw] = 3.0 + rng.random(n)
+    xs = rng.standard_normal((3, n))
+    want, got = xs.copy(), xs.copy()
+    for row in want:
+        _band_solve_one_row_at_a_time(lu, bw, row)
+    la.band_lu_solve_three(lu, bw, got[0], got[1], got[2])
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("shape,npool", [((6, 1, 8), 2), ((4, 3, 5), 1), ((5, 2, 3), 0)])
+@pytest.mark.parametrize("change", [0.0, 0.05])
+def test_border_and_first_solve_in_one_pass_is_the_separate_solve(shape, npool, change):
+    """bordered_border_first + bordered_iterate_first (the first preconditioner band solve
+    done in the border's pass over a kept factor) give the iterations, z, Schur complement and
+    solution of bordered_border + bordered_iterate bit for bit, for a stale and a fresh factor;
+    a zero right-hand side gives x = 0 without iterating."""
+    rng = np.random.default_rng(11 * sum(shape) + npool)
+    index, n, coeffs, diag = random_step_matrix(rng, shape)
+    bw = int(ks.band_width(index))
+    cell = rng.choice(n, size=(npool, max(2, n // 5)), replace=False).reshape(-1) if npool else np.zeros(0, np.int64)
+    pool = np.repeat(np.arange(npool), cell.size // max(npool, 1)).astype(np.int64)
+    g, S = rng.random(cell.size), 10.0 ** rng.uniform(-6, 1, cell.size)
+    diag = diag + np.bincount(cell, g, n)
+    col, row = -g * S, -g
+    pool_diag = 1e-3 + np.bincount(pool, g * S, npool)
+    band, lu = np.empty((n, 2 * bw + 1)), np.empty((n, 2 * bw + 1))
+    ks.assemble_band(index, *coeffs, diag * (1.0 + change * rng.uniform(-1.0, 1.0, n)), bw, band)
+    assert ks.bordered_factor(band, bw, cell, pool, col, pool_diag, row, lu, np.empty((npool, n)),
+                              np.empty((npool, npool))) == 0
+    eps = 64 * np.finfo(float).eps
+    for b in (rng.standard_normal(n + npool) * 10.0 ** rng.uniform(-3, 3, n + npool), np.zeros(n + npool)):
+        out = []
+        for fused in (False, True):
+            z, schur, first = np.empty((npool, n)), np.empty((npool, npool)), np.empty(n)
+            x, V, Zp = np.empty(n + npool), np.empty((13, n + npool)), np.empty((12, n + npool))
+            H, w, ra = np.empty((13, 15)), np.empty((3, n + npool)), np.empty((2, n + npool))
+            if fused:
+                ks.bordered_border_first(index, *coeffs, diag, cell, pool, col, row, pool_diag, b, lu, bw, z, schur,
+                                         first, *ra)
+                it = ks.bordered_iterate_first(index, *coeffs, diag, cell, pool, col, row, pool_diag, b, lu, bw, z,
+                                               schur, first, eps, 60, x, V, Zp, H, w)
+            else:
+                ks.bordered_border(lu, bw, cell, pool, col, pool_diag, row, z, schur)
+                it = ks.bordered_iterate(index, *coeffs, diag, cell, pool, col, row, pool_diag, b, lu, bw, z, schur,
+                                         eps, 60, x, V, Zp, H, w)
+            out.append((it, z, schur, x))
+        (it0, z0, s0, x0), (it1, z1, s1, x1) = out
+        assert it0 == it1 and it0 >= (1 if b.any() else 0)
+        assert np.array_equal(z0, z1) and np.array_equal(s0, s1) and np.array_equal(x0, x1)
+        if not b.any():
+            assert not x1.any()
