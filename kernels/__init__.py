@@ -17,3 +17,11 @@ Kernel contract:
 
 This package never imports ``cellsim``.
 """
+
+from pathlib import Path as _Path
+
+from ._cache import drop_stale as _drop_stale
+
+# Numba's cache knows only each kernel's own file; a kernel compiled with another file's
+# kernel would outlive an edit of that file. Drop the package's cache when its source changed.
+_drop_stale(_Path(__file__).resolve().parent)
