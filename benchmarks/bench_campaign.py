@@ -13,12 +13,13 @@ the load average at start and end, and for the field levels:
   right-hand side and solution once; the species step its coefficients and fields once per
   impurity; the heat state arrays once) divided by the triad bandwidth measured in this run,
   and the ratio of the measured step to it;
-* with ``--threads 1 2``: ms per step with each thread count under the default policy
-  (kernels on one thread below solvers.PARALLEL_MIN_CELLS cells; the heat-species overlap
-  only if enabled), with the heat and species steps in two threads at once (cellsim.physics;
-  solvers.set_overlap), and with every kernel parallel whatever its size; the
-  threading layer and OMP_WAIT_POLICY (PASSIVE unless set: cellsim.kernels.parallel), and
-  the speed-up against one thread.
+* with ``--threads 1 2``: ms per step with each thread count (best of ``--repeats``, every
+  repeat listed with its load), alternated, under the default policy (kernels on one thread
+  below solvers.PARALLEL_MIN_CELLS cells; the heat and species steps in two threads at once
+  while a core is free: ``numerics.overlap_steps = "auto"``, and the share of steps it
+  overlapped), with the overlap "on" whatever the load, and with every kernel parallel
+  whatever its size; the threading layer and OMP_WAIT_POLICY (PASSIVE unless set:
+  cellsim.kernels.parallel), and the speed-up against the default policy on one thread.
 With ``--level 3d`` the campaign itself is profiled (``campaign_profile``: the whole run,
 every step, exclusive times of each part so nothing is counted twice): heat (the heat step
 less its region sums), species, current, remesh (grid, operators, solver set-up), remap
@@ -328,63 +329,116 @@ def campaign_profile(level: str, days: float) -> dict:
             "bytes_per_step": moved["bytes"] / steps,
             "stop_reason": result.stop_reason,
             "specific_energy_kWh_t": result.summary["specific_energy"] / 3.6e3,
-            "mean_heater_kW": result.summary["mean_heater_power"] / 1e3}
+            "mean_heater_kW": result.summary["mean_heater_power"] / 1e3,
+            "threads": result.threads}  # the overlap policy and the steps it overlapped
 
 
-def thread_scaling(level: str, threads: list[int], steps: int = 8) -> dict:
+def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int = 3) -> dict:
     """ms per step (the configured time step, as the campaign) with each thread count under
-    three policies, alternated: ``default`` (what the campaign does: kernels on one thread
-    below solvers.PARALLEL_MIN_CELLS cells; the heat and species steps in two threads at once
-    only when enabled, CELLSIM_OVERLAP_STEPS=1, from solvers.OVERLAP_MIN_CELLS cells when the
-    load average leaves a core to spare; and whether it did), ``overlap`` (enabled, whatever
-    the load) and
-    ``kernels_parallel`` (every kernel's parallel region on all the threads whatever its
-    size, no overlap)."""
+    three policies, every (threads, policy) pair measured ``repeats`` times, alternated, each
+    time on a copy of the same state (the same steps):
+    ``default`` (what the campaign does: kernels on one thread below
+    solvers.PARALLEL_MIN_CELLS cells; the heat and species steps in two threads at once from
+    solvers.OVERLAP_MIN_CELLS cells while a core is free, ``numerics.overlap_steps = "auto"``,
+    unless CELLSIM_OVERLAP_STEPS overrides it; the share of the steps it overlapped is
+    printed), ``overlap`` ("on": whatever the other processes use) and ``kernels_parallel``
+    (every kernel's parallel region on all the threads whatever its size, no overlap).
+    Printed: the best and every repeat (ms wall, ms CPU), the speed-up of the best against
+    one thread's best, and for each repeat the 1-minute load average and the cores the other
+    processes used over the repeat (/proc/stat less this process: the load that matters);
+    ``default_parts``: CPU ms per step of the heat and species steps (thread clocks) and the
+    overlap's bound, step CPU / (max(heat, species) + the rest), which the load barely moves."""
     from cellsim.fields import solvers
     from cellsim.models import make_model
 
     cfg = load_config(CELL[0], [f'numerics.model="{level}"'])
     dt = cfg.schedule.time_step
+    import copy
+
     model = make_model(cfg)
     model.step(dt)
-    n_cells = model.physics.mesh.pot.grid.n_cells
+    # every measurement steps a copy of this state: the same steps under every policy (the
+    # work of a step varies up to 2x along a run: Newton iterations, current solves, factor
+    # renewals; the copies step bit for bit alike)
+    start = copy.deepcopy(model)
+    # CPU time of the heat step and of the species step (each in its own thread's clock), to
+    # bound what running them at once can give: step CPU / (max(heat, species) + the rest)
+    spent = {"heat": 0.0, "species": 0.0}
+
+    def clocked(name, fn):
+        def run(*a, **k):
+            t = time.thread_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[name] += time.thread_time() - t
+        return run
+
+    parts = {n: [] for n in threads}
     policies = ("default", "overlap", "kernels_parallel")
-    out, cpu, overlapped = ({p: {} for p in policies} for _ in range(3))
-    load = {}
-    min_overlap, spare, enabled = solvers.OVERLAP_MIN_CELLS, solvers._spare_core, solvers._OVERLAP[0]
+    runs = {p: {n: [] for n in threads} for p in policies}
+    share = {p: {n: [] for n in threads} for p in policies}
+    min_overlap, override = solvers.OVERLAP_MIN_CELLS, solvers._OVERLAP[0]
     try:
-        for n in threads:
-            for policy in policies:
-                solvers.OVERLAP_MIN_CELLS, solvers._spare_core = min_overlap, spare
-                solvers.set_overlap(enabled)
-                solvers.set_max_threads(n)
-                if policy == "overlap":
-                    solvers.set_overlap(True)
-                    solvers._spare_core = lambda: True
-                elif policy == "kernels_parallel":
-                    solvers.set_max_threads(n, min_cells=0)
-                    solvers.OVERLAP_MIN_CELLS = 1 << 62  # the kernels' threads alone
-                model.step(dt)  # the thread team starts
-                overlapped[policy][n] = solvers.overlap_steps(n_cells)
-                t, c = time.perf_counter(), time.process_time()
-                for _ in range(steps):
-                    model.step(dt)
-                out[policy][n] = (time.perf_counter() - t) / steps * 1e3
-                cpu[policy][n] = (time.process_time() - c) / steps * 1e3
-            load[n] = os.getloadavg()[0]
+        for _ in range(repeats):
+            for n in threads:
+                for policy in policies:
+                    solvers.OVERLAP_MIN_CELLS = min_overlap
+                    solvers.set_overlap(override)
+                    solvers.set_max_threads(n)
+                    if policy == "overlap":
+                        solvers.set_overlap("on")
+                    elif policy == "kernels_parallel":
+                        solvers.set_max_threads(n, min_cells=0)
+                        solvers.OVERLAP_MIN_CELLS = 1 << 62  # the kernels' threads alone
+                    model = copy.deepcopy(start)
+                    physics = model.physics
+                    physics.thermal.advance = clocked("heat", physics.thermal.advance)
+                    physics._exchange = clocked("species", physics._exchange)
+                    model.step(dt)  # the thread team starts
+                    s0 = solvers._cpu_sample()
+                    k0 = physics.steps_overlapped
+                    spent.update(heat=0.0, species=0.0)
+                    t, c = time.perf_counter(), time.process_time()
+                    for _ in range(steps):
+                        model.step(dt)
+                    wall = (time.perf_counter() - t) / steps * 1e3
+                    cpu = (time.process_time() - c) / steps * 1e3
+                    s1 = solvers._cpu_sample()
+                    others = (None if s0 is None else
+                              max(0.0, (s1[1] - s0[1] - (s1[2] - s0[2])) / (s1[0] - s0[0])))
+                    runs[policy][n].append({"ms": round(wall, 1), "cpu_ms": round(cpu, 1),
+                                            "load_1min": round(os.getloadavg()[0], 2),
+                                            "others_cores": None if others is None else round(others, 2)})
+                    share[policy][n].append((physics.steps_overlapped - k0) / steps)
+                    if policy == "default":
+                        h, sp = spent["heat"] / steps * 1e3, spent["species"] / steps * 1e3
+                        parts[n].append({"cpu_ms": round(cpu, 1), "heat_cpu_ms": round(h, 1),
+                                         "species_cpu_ms": round(sp, 1),
+                                         "overlap_bound": round(cpu / (max(h, sp) + cpu - h - sp), 2)})
     finally:
         solvers.set_max_threads(None)
-        solvers.OVERLAP_MIN_CELLS, solvers._spare_core = min_overlap, spare
-        solvers.set_overlap(enabled)
+        solvers.OVERLAP_MIN_CELLS = min_overlap
+        solvers.set_overlap(override)
     import numba
 
     try:
         layer = numba.threading_layer()  # known once a parallel kernel has run
     except ValueError:
         layer = None
-    return {"time_step_h": dt / 3600.0, "ms_per_step": out, "cpu_ms_per_step": cpu,
-            "overlapped_at_start": overlapped, "load_1min": load,
-            "speedup": {p: {n: v[threads[0]] / x for n, x in v.items()} for p, v in out.items()},
+    best = {p: {n: min(r["ms"] for r in v) for n, v in d.items()} for p, d in runs.items()}
+    base = best["default"][threads[0]]
+    return {"time_step_h": dt / 3600.0, "steps_per_repeat": steps, "repeats": repeats,
+            "usable_cores": solvers.usable_cores(),
+            "best_ms_per_step": best,
+            "speedup_vs_default_one_thread": {p: {n: round(base / x, 3) for n, x in v.items()}
+                                              for p, v in best.items()},
+            "steps_overlapped_share": {p: {n: [round(x, 2) for x in v] for n, v in d.items()}
+                                       for p, d in share.items()},
+            "runs": runs,
+            # the default policy's CPU per step by part and the overlap's bound on a free core:
+            # no wall time below max(heat, species) + the rest
+            "default_parts": parts,
             "threading_layer": layer, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
 
 
@@ -409,6 +463,7 @@ def main() -> None:
     ap.add_argument("--level", default="axisymmetric", choices=("axisymmetric", "3d"))
     ap.add_argument("--cell", default="rusal-3kA")
     ap.add_argument("--threads", type=int, nargs="*", default=None)
+    ap.add_argument("--repeats", type=int, default=3, help="--threads: repeats of each measure")
     ap.add_argument("--no-campaign", action="store_true",
                     help="profile, bound and scaling only (3d: the thread scaling only)")
     args = ap.parse_args()
@@ -426,7 +481,7 @@ def main() -> None:
     report["bound"] = {"bytes_per_step_MB": prof["bytes_per_step"] / 1e6, "bound_ms": bound_ms,
                        "step_over_bound": prof["step_ms_wall"] / bound_ms}
     if args.threads:
-        report["threads"] = thread_scaling(args.level, args.threads)
+        report["threads"] = thread_scaling(args.level, args.threads, repeats=args.repeats)
     if not args.no_campaign:
         lumped = ['numerics.model="lumped"']
         timed(lumped + ['schedule.duration="1 d"'])  # warm: the lumped level's kernel and imports
@@ -487,7 +542,7 @@ def main_3d(args, report: dict, triad: float) -> None:
                            "step_over_bound_cpu": prof["step_ms_cpu"] / bound_ms,
                            "by_part": by_part}
     if args.threads:
-        report["threads"] = thread_scaling("3d", args.threads)
+        report["threads"] = thread_scaling("3d", args.threads, repeats=args.repeats)
         report["load_after_threads"] = os.getloadavg()
     report["peak_rss_MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report["load_average_end"] = os.getloadavg()

@@ -124,6 +124,13 @@ class Mesh(Protocol):
         """Whether the heat and species steps may run in two threads at once (both read only
         the start of the step; worth it on a large grid with two threads allowed)."""
 
+    def enter_thread(self) -> None:
+        """Called first in a second thread that steps a field beside the calling one (the
+        kernels' thread settings are per thread)."""
+
+    def thread_policy(self) -> dict:
+        """The threads' settings as a run's metadata records them (JSON-able)."""
+
     def snapshot(self, time: float, thermal: "Thermal", electrical: "Electrical",
                  species: "Species") -> Snapshot: ...
 

@@ -4,6 +4,8 @@ Layout (format ``cellsim-result``, version 1)::
 
     /                      attrs: format, format_version, cellsim_version, git_revision, created,
                                   wall_time_s, stop_reason, config_name, python/numpy/... versions,
+                                  threads (JSON: the heat-species overlap policy, cores usable,
+                                  steps and steps overlapped; cellsim.physics.Physics.thread_report),
                                   operating_window ("inside" or "outside: <reason>"; outside,
                                   the summary's energy, efficiency and purity are NaN: not results)
     /config                attrs: json (resolved configuration, SI), source_file, sources (list)
@@ -360,6 +362,8 @@ def write_result(result: CampaignResult, path: str | Path, config_file: str = ""
                              "operating_window": (f"outside: {result.window}" if result.window
                                                   else "inside"),
                              "config_name": result.config.meta.name, **provenance()})
+            if result.threads:
+                h5.attrs["threads"] = json.dumps(result.threads)
             cfg = h5.create_group("config")
             cfg.attrs["json"] = json.dumps(config_to_dict(result.config))
             cfg.attrs["units"] = "SI"
@@ -525,4 +529,5 @@ def _read(h5: h5py.File, path: Path) -> CampaignResult:
         salt_balance = {str(k): float(v) for k, v in zip(sb.attrs["columns"], sb[()])}
     return CampaignResult(config, series, taps, str(h5.attrs["stop_reason"]), summary, ledger,
                           float(h5.attrs["wall_time_s"]), h5["mass_balance"][()], bleeds, additions,
-                          renewals, warnings, window, salt_balance)
+                          renewals, warnings, window, salt_balance,
+                          json.loads(h5.attrs.get("threads", "{}")))

@@ -17,7 +17,7 @@ level, Lie splitting lagged by one step at the field levels):
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,6 +35,9 @@ class Physics:
     mesh: Mesh | None = None
     pathways: PurityPathways | None = None  # stateless rates (cellsim.purity); the cell books them
     electrolyte: Electrolyte | None = None  # composition -> properties (the cell's default if None)
+    # steps advanced by this object, and how many of them ran heat and species in two threads
+    steps_run: int = field(default=0, init=False)
+    steps_overlapped: int = field(default=0, init=False)
 
     @property
     def providers(self) -> tuple:
@@ -83,7 +86,9 @@ class Physics:
         thread while the heat step runs in this one (the kernels release the GIL): the same
         operations, the same numbers, in less wall time when a second core is free."""
         temperature = self.thermal.step_temperature(cell)
+        self.steps_run += 1
         if self.mesh is not None and self.mesh.concurrent_steps():
+            self.steps_overlapped += 1
             return self._step_overlapped(cell, dt, temperature, alloy_feed)
         heater = self.thermal.advance(cell, dt, self.electrical)
         return heater, self._exchange(cell, dt, temperature, alloy_feed)
@@ -102,6 +107,7 @@ class Physics:
 
         def species():
             try:
+                self.mesh.enter_thread()
                 out["exchange"] = self._exchange(cell, dt, temperature, alloy_feed)
             except BaseException as exc:  # re-raised in the calling thread
                 out["error"] = exc
@@ -115,6 +121,14 @@ class Physics:
         if "error" in out:
             raise out["error"]
         return heater, out["exchange"]
+
+    def thread_report(self) -> dict:
+        """The threads of the steps this object advanced, for a run's metadata: the mesh's
+        policy (field levels; cellsim.fields.solvers.thread_policy), the steps and how many of
+        them ran heat and species at once (the count of this process: a resumed run counts
+        from its resume)."""
+        policy = self.mesh.thread_policy() if self.mesh is not None else {}
+        return {**policy, "steps": self.steps_run, "steps_overlapped": self.steps_overlapped}
 
     def configure(self, config) -> None:
         """The configuration of the moment (the electrolyte's properties from its composition,

@@ -99,6 +99,9 @@ class CampaignResult:
     # kg per element of the salt (halogens, base cations): final minus initial of the salt's
     # conserved totals (cellsim.electrolyte.provider.SaltProvider.element_totals)
     salt_balance: dict = field(default_factory=dict)
+    # the threads of the run (cellsim.physics.Physics.thread_report): the heat-species overlap
+    # policy, the cores usable, the steps and how many ran heat and species at once
+    threads: dict = field(default_factory=dict)
 
     @property
     def outside_window(self) -> bool:
@@ -170,7 +173,8 @@ class CampaignResult:
                    model.totals() - model.initial, list(bleeds), list(additions),
                    list(renewals), warnings, window or "",
                    dict(zip(model.salt.balance_elements,
-                            (model.salt_element_totals() - model.initial_salt_elements).tolist())))
+                            (model.salt_element_totals() - model.initial_salt_elements).tolist())),
+                   model.physics.thread_report())
 
     def summary_rows(self) -> list[tuple[str, str, str]]:
         """(label, value, unit) rows of the human summary, in reporting units."""

@@ -627,6 +627,14 @@ class Numerics:
                                   "terms then lag by at most this fraction of the electrolyte's ohmic "
                                   "drop, docs/campaign.md); 0 solves every step",
                                   lo=0.0, hi=0.01, default=1e-4)
+    overlap_steps: str = choice(
+        "Field levels: run the heat and species steps of a time step in two threads at once "
+        "(the same numbers; less wall time when a second core is free): 'auto' on grids of at "
+        "least 20,000 cells (the default 3D pot) while another core of those this process may "
+        "use is free (cellsim.fields.solvers: the other processes' CPU time over the last "
+        "second), 'on' whenever two threads are allowed (NUMBA_NUM_THREADS), 'off' never; "
+        "the environment variable CELLSIM_OVERLAP_STEPS overrides it (docs/campaign.md, Speed)",
+        ("auto", "on", "off"), default="auto")
 
 
 @dataclass(**_FROZEN)

@@ -48,7 +48,7 @@ from cellsim.fields.heat import BoxSource, HeatState
 from cellsim.fields import heat_diagnostics as diagnostics
 from cellsim.fields.pot import PotOptions, outside_rod_length
 from cellsim.fields.remap import build_layers, remap_enthalpy
-from cellsim.fields.solvers import ConvergenceError, overlap_steps, threads_for
+from cellsim.fields.solvers import ConvergenceError, overlap_steps, thread_policy, threads_for
 from cellsim.fields.species import MetalPool, SpeciesField, SpeciesOptions
 from cellsim.lumped import chemistry, electrical
 from cellsim.thermo import feed_heating
@@ -118,9 +118,18 @@ class PotMesh:
 
     def concurrent_steps(self) -> bool:
         """Whether the heat and species steps run in two threads at once on this grid
-        (cellsim.fields.solvers.overlap_steps: its size, the threads allowed and a core to
-        spare)."""
-        return overlap_steps(self.pot.grid.n_cells)
+        (cellsim.fields.solvers.overlap_steps: ``numerics.overlap_steps``, its size, the
+        threads allowed and a free core)."""
+        return overlap_steps(self.pot.grid.n_cells, self.config.numerics.overlap_steps)
+
+    def enter_thread(self) -> None:
+        """A second Python thread is about to step a field of this grid (the overlapped
+        species step): its kernels take this grid's thread count (Numba's is per thread)."""
+        threads_for(self.pot.grid.n_cells)
+
+    def thread_policy(self) -> dict:
+        """The threads as a run's metadata records them (cellsim.fields.solvers.thread_policy)."""
+        return thread_policy(self.config.numerics.overlap_steps)
 
     def needs_remesh(self, alloy_depth: float, cathode_depth: float) -> bool:
         a0, c0 = self.grid_depths

@@ -38,6 +38,8 @@ when the transport is symmetric.
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import numba
 import numpy as np
@@ -58,7 +60,12 @@ class ConvergenceError(RuntimeError):
 # a descheduled thread; set_max_threads(1) is then faster (measured 1.8 s vs 4.4 s, 128^3).
 PARALLEL_MIN_CELLS = 200_000
 _MAX_THREADS = [numba.config.NUMBA_NUM_THREADS]
-_CURRENT_THREADS = [None]
+# The kernels' thread count last set in each Python thread, with the set_max_threads call it
+# was set under: Numba's setting is per thread, so the species step's thread of an overlapped
+# step (cellsim.physics) starts at NUMBA_NUM_THREADS and sets its own (with two threads a
+# parallel reduction sums in another order: not the one-thread numbers).
+_CURRENT = threading.local()
+_GENERATION = [0]
 
 
 _MIN_CELLS = [PARALLEL_MIN_CELLS]
@@ -69,14 +76,15 @@ def set_max_threads(n: int | None, min_cells: int | None = None) -> None:
     ``min_cells`` cells (None: PARALLEL_MIN_CELLS; smaller grids run on one thread)."""
     _MAX_THREADS[0] = numba.config.NUMBA_NUM_THREADS if n is None else max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
     _MIN_CELLS[0] = PARALLEL_MIN_CELLS if min_cells is None else int(min_cells)
-    _CURRENT_THREADS[0] = None
+    _GENERATION[0] += 1
 
 
 def _set_threads(n_cells: int) -> None:
     n = _MAX_THREADS[0] if n_cells >= _MIN_CELLS[0] else 1
-    if n != _CURRENT_THREADS[0]:  # numba.set_num_threads costs ~50 us per call
+    key = (_GENERATION[0], n)
+    if getattr(_CURRENT, "key", None) != key:  # numba.set_num_threads costs ~50 us per call
         kernel_threads.set_threads(n)  # one thread: the kernels' serial twins
-        _CURRENT_THREADS[0] = n
+        _CURRENT.key = key
 
 
 # The heat and species steps of one time step read only the start of the step, so they can
@@ -84,45 +92,178 @@ def _set_threads(n_cells: int) -> None:
 # GIL): one wake-up per step instead of one per kernel, so it pays where the kernels' own
 # threads cannot (docs/campaign.md, threads: a parallel region of the default 3D pot's
 # finest level took 229 us on 2 threads against 108 us on one, with passive waiting).
-# Grids from this many cells overlap when at least two threads are allowed and the machine
-# has a core to spare: on a machine whose cores are all busy the second thread only takes
-# turns with the first and the step got slower (2 threads 0.71-0.85x of one at load 3-4.5 on
-# the 2-core machine, docs/campaign.md), so the 1-minute load average (which counts this
-# process's own runnable threads, ~1.5 while it overlaps) must leave OVERLAP_SPARE_CORES.
-# Off by default: on the shared 2-core machine no run had a core to spare (two nogil
-# kernels in two threads took twice one's wall time even at load 1.5) and the overlapped
-# step was 0.58-0.97x of the serial one (time-sliced threads, +2-28 % CPU); on with
-# set_overlap(True) or CELLSIM_OVERLAP_STEPS=1, to measure on a machine with a free core.
-# With a free core (the lead, load 1.07, `bench_campaign.py --level 3d --no-campaign
-# --threads 1 2`, 3 h step) it ran 1.20x (101 against 122 ms per step; docs/campaign.md).
+#
+# The policy (``numerics.overlap_steps``; the environment variable CELLSIM_OVERLAP_STEPS,
+# when set, overrides it for every run of the process):
+# * "off": never; "on": on every grid from OVERLAP_MIN_CELLS cells when two threads are allowed;
+# * "auto" (the default): as "on" on grids below PARALLEL_MIN_CELLS (whose kernels run on one
+#   thread), and only while a core is free: this process may use at
+#   least two cores (os.sched_getaffinity, a cgroup CPU quota) and the other processes on
+#   those cores left two of them, less OVERLAP_BUSY_CORES, over the last OVERLAP_WINDOW seconds
+#   (on the 2-core machine: they used at most a quarter of a core; on 16 cores, 14.25)
+#   (/proc/stat's busy time of the allowed cores, niced processes' included, minus this
+#   process's own CPU time: with the kernel's autogroup scheduling a niced job of another
+#   session still takes its share; measured here, a nice-10 load left this run 30 % of a
+#   core). The first steps of a run (no window yet) run in turn. Without /proc/stat (not
+#   Linux) the 1-minute load average decides (at most the cores less 0.25; it counts this
+#   run's own threads).
+# Why a free core: with every core busy the second thread only takes turns with the first and
+# the step got slower (2 threads 0.71-0.85x of one at load 3-4.5 on the 2-core machine,
+# docs/campaign.md); with a core free it ran 1.09-1.43x (1.09x on the same steps), its
+# CPU-time bound 1.22-1.26x (docs/campaign.md, threads3).
 OVERLAP_MIN_CELLS = 20_000
-OVERLAP_SPARE_CORES = 0.25
-_OVERLAP = [os.environ.get("CELLSIM_OVERLAP_STEPS", "0") == "1"]
+OVERLAP_MODES = ("auto", "on", "off")
+OVERLAP_BUSY_CORES = 0.25
+OVERLAP_WINDOW = 1.0  # s
+OVERLAP_SPARE_CORES = 0.25  # the load-average fallback: load <= cores - this
+_ENV_MODES = {"1": "on", "on": "on", "0": "off", "off": "off", "auto": "auto"}
 
 
-def set_overlap(enabled: bool) -> None:
-    """Let large grids run their heat and species steps in two threads at once (see above)."""
-    _OVERLAP[0] = bool(enabled)
+def _env_overlap() -> str | None:
+    value = os.environ.get("CELLSIM_OVERLAP_STEPS")
+    if value is None or value.strip() == "":
+        return None
+    mode = _ENV_MODES.get(value.strip().lower())
+    if mode is None:
+        raise ValueError(f"CELLSIM_OVERLAP_STEPS = {value!r}: expected one of auto, on, off (or 1, 0)")
+    return mode
 
 
-def _spare_core() -> bool:
+_OVERLAP = [None]  # set_overlap's override (None: CELLSIM_OVERLAP_STEPS, else each run's key)
+
+
+def set_overlap(mode) -> None:
+    """Override every run's ``numerics.overlap_steps`` in this process: "auto", "on", "off"
+    (True / False: "on" / "off"); None: CELLSIM_OVERLAP_STEPS if set, else each run's key."""
+    if mode is True or mode is False:
+        mode = "on" if mode else "off"
+    if mode is not None and mode not in OVERLAP_MODES:
+        raise ValueError(f"overlap mode must be one of {OVERLAP_MODES} or None, got {mode!r}")
+    _OVERLAP[0] = mode
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity, capped by a cgroup v2 CPU quota."""
     try:
-        load = os.getloadavg()[0]
-    except OSError:  # no load average on this platform: assume a core to spare
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            n = min(n, max(1, int(float(quota) / float(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, n)
+
+
+def _cpu_sample():
+    """(monotonic time, busy seconds of the allowed cores, this process's CPU seconds), or None
+    without /proc/stat."""
+    try:
+        cpus = {f"cpu{i}" for i in os.sched_getaffinity(0)}
+    except (AttributeError, OSError):
+        cpus = None
+    try:
+        with open("/proc/stat") as f:
+            lines = f.readlines()
+    except (AttributeError, OSError):
+        return None
+    busy = 0
+    for line in lines:
+        if not line.startswith("cpu"):
+            break  # the cpu lines come first
+        parts = line.split()
+        if parts[0] == "cpu":
+            continue
+        if cpus is not None and parts[0] not in cpus:
+            continue
+        # user nice system idle iowait irq softirq steal
+        v = [int(x) for x in parts[1:9]]
+        v += [0] * (8 - len(v))
+        busy += v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+    t = os.times()
+    return time.monotonic(), busy / _CLK_TCK, t.user + t.system
+
+
+try:
+    _CLK_TCK = float(os.sysconf("SC_CLK_TCK"))
+except (AttributeError, ValueError, OSError):
+    _CLK_TCK = 100.0
+
+
+class _FreeCore:
+    """Whether a core is free for the species thread (see above), decided at most once per
+    OVERLAP_WINDOW seconds from the CPU time spent since the last decision."""
+
+    def __init__(self):
+        self.last = None
+        self.free = False
+        self.others = None  # cores the other processes used in the last window
+
+    def __call__(self) -> bool:
+        now = _cpu_sample()
+        if now is None:
+            return self._load_rule()
+        if self.last is None:
+            self.last = now
+            return self.free
+        span = now[0] - self.last[0]
+        if span < OVERLAP_WINDOW:
+            return self.free
+        self.others = max(0.0, ((now[1] - self.last[1]) - (now[2] - self.last[2])) / span)
+        self.free = usable_cores() - self.others >= 2.0 - OVERLAP_BUSY_CORES
+        self.last = now
+        return self.free
+
+    @staticmethod
+    def _load_rule() -> bool:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # no load average either: assume a core is free
+            return True
+        return usable_cores() >= 2 and load <= usable_cores() - OVERLAP_SPARE_CORES
+
+
+_spare_core = _FreeCore()
+
+
+def overlap_mode(configured: str = "auto") -> str:
+    """The mode in effect: the process's override (set_overlap, else CELLSIM_OVERLAP_STEPS,
+    read when asked: a bad value is an error naming it) or the run's
+    ``numerics.overlap_steps``."""
+    return _OVERLAP[0] or _env_overlap() or configured
+
+
+def overlap_steps(n_cells: int, configured: str = "auto") -> bool:
+    """Whether the field steps of a grid of ``n_cells`` cells run in two threads at once: not
+    "off", a large grid, two threads allowed and ("auto") a core free (see above)."""
+    mode = overlap_mode(configured)
+    if mode == "off" or _MAX_THREADS[0] < 2 or n_cells < OVERLAP_MIN_CELLS:
+        return False
+    if mode == "on":
         return True
-    return load <= (os.cpu_count() or 1) - OVERLAP_SPARE_CORES
+    # "auto": only grids whose kernels run on one thread (above PARALLEL_MIN_CELLS their own
+    # parallel regions use the cores, and two threads launching regions at once need a
+    # thread-safe threading layer: omp or tbb, not workqueue)
+    return n_cells < _MIN_CELLS[0] and _spare_core()
 
 
-def overlap_steps(n_cells: int) -> bool:
-    """Whether the field steps of a grid of ``n_cells`` cells run in two threads at once:
-    enabled (``set_overlap``), a large grid, two threads allowed and a core to spare (the
-    load average)."""
-    return _OVERLAP[0] and _MAX_THREADS[0] >= 2 and n_cells >= OVERLAP_MIN_CELLS and _spare_core()
+def thread_policy(configured: str = "auto") -> dict:
+    """What a run's metadata records of the threads: the overlap mode and where it came from,
+    the cores usable, the kernels' thread count and the size from which kernels run parallel."""
+    return {"overlap_steps": overlap_mode(configured),
+            "overlap_set_by": ("solvers.set_overlap" if _OVERLAP[0] else "CELLSIM_OVERLAP_STEPS"
+                               if _env_overlap() else "numerics.overlap_steps"),
+            "usable_cores": usable_cores(), "kernel_threads": _MAX_THREADS[0],
+            "parallel_min_cells": _MIN_CELLS[0], "overlap_min_cells": OVERLAP_MIN_CELLS}
 
 
 def threads_for(n_cells: int) -> None:
     """Set the kernels' thread count for a grid of ``n_cells`` cells (what every solve does
-    first); a field level calls it when it builds a grid, so the kernels it runs before its
+    first); a field level calls it when it builds a grid, and a thread that steps a field
+    beside another (the overlapped species step) when it starts, so the kernels run before a
     first solve use the same threads (one on small grids: the serial twins)."""
     _set_threads(n_cells)
 
