@@ -309,16 +309,27 @@ def bordered_border(lu, bw, cell, pool, col, pool_diag, row, z, schur):
     the band factor lu of the cell block (``bordered_factor``); z (P, N), schur (P, P)
     written. With a factor of an earlier step's cell block and the current border, the
     preconditioner of ``bordered_iterate`` errs only in the cell block."""
-    npool = pool_diag.size
+    _border_columns(cell, pool, col, z)
+    band_lu_solve_rows(lu, bw, z)
+    _border_schur(cell, pool, row, pool_diag, z, schur)
+
+
+@njit(inline="always", cache=True)
+def _border_columns(cell, pool, col, z):
+    """z (P, N) = the border columns B as rows (the right-hand sides of Z = A^-1 B)."""
     z[:, :] = 0.0
     for f in range(cell.size):
         z[pool[f], cell[f]] += col[f]
-    band_lu_solve_rows(lu, bw, z)
+
+
+@njit(inline="always", cache=True)
+def _border_schur(cell, pool, row, pool_diag, z, schur):
+    """schur (P, P) = D - C Z, with Z = A^-1 B in z (P, N)."""
     schur[:, :] = 0.0
-    for t in range(npool):
+    for t in range(pool_diag.size):
         schur[t, t] = pool_diag[t]
     for f in range(cell.size):
-        for t in range(npool):
+        for t in range(pool_diag.size):
             schur[pool[f], t] -= row[f] * z[t, cell[f]]
 
 
@@ -426,21 +437,14 @@ def bordered_border_first(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag,
     beta = np.sqrt(rr)
     for p in range(n):
         first[p] = r[p] / beta if empty == 0 else 0.0
-    z[:, :] = 0.0
-    for f in range(cell.size):
-        z[pool[f], cell[f]] += col[f]
+    _border_columns(cell, pool, col, z)
     if npool == 2:
         band_lu_solve_three(lu, bw, z[0], z[1], first)
     elif npool == 1:
         _band_lu_solve_two(lu, bw, z[0], first)
     else:
         band_lu_solve(lu, bw, first)
-    schur[:, :] = 0.0
-    for t in range(npool):
-        schur[t, t] = pool_diag[t]
-    for f in range(cell.size):
-        for t in range(npool):
-            schur[pool[f], t] -= row[f] * z[t, cell[f]]
+    _border_schur(cell, pool, row, pool_diag, z, schur)
     return empty
 
 
