@@ -56,21 +56,45 @@ def film_exchange(m_alloy, m_salt, m_cath, molar_mass, V_alloy, V_salt, V_cath, 
             r0 = r0 + dt * (feed[i] / M)
         n_salt = m_salt[i] / M
         n_cath = m_cath[i] / M
-        d0, u0 = 1.0 + dt * a, -(dt * b)
-        l1, d1, u1 = -(dt * a), 1.0 + dt * (b + c), -(dt * d)
-        l2, d2 = -(dt * c), 1.0 + dt * d
-        m1 = l1 / d0
-        d1 = d1 - m1 * u0
-        r1 = n_salt - m1 * r0
-        m2 = l2 / d1
-        d2 = d2 - m2 * u1
-        r2 = n_cath - m2 * r1
-        x2 = r2 / d2
-        x1 = (r1 - u1 * x2) / d1
-        x0 = (r0 - u0 * x1) / d0
+        x0, x1, x2 = _three_pools(a, b, c, d, dt, r0, n_salt, n_cath)
         flux_a[i] = (r0 - x0) / dt
         flux_c[i] = (x2 - n_cath) / dt
         out_a[i] = x0 * M
         out_s[i] = x1 * M
         out_c[i] = x2 * M
     return out_a, out_s, out_c, flux_a, flux_c
+
+
+@njit(inline="always", cache=True)
+def _three_pools(a, b, c, d, dt, r0, n_salt, n_cath):
+    """The backward-Euler step of the three pools (alloy, salt, cathode) of one element:
+    (I - dt M) x = (r0, n_salt, n_cath) with M's rates a (alloy -> salt, per mol in the
+    alloy), b (salt -> alloy), c (salt -> cathode), d (cathode -> salt) [1/s]; r0 the alloy's
+    moles plus dt times its feed. I - dt M is tridiagonal and its columns' off-diagonals sum
+    to less than their diagonal (M's columns sum to zero): Gaussian elimination without
+    pivoting, which a pivoting LU does on it too. Returns the moles x0, x1, x2."""
+    d0, u0 = 1.0 + dt * a, -(dt * b)
+    l1, d1, u1 = -(dt * a), 1.0 + dt * (b + c), -(dt * d)
+    l2, d2 = -(dt * c), 1.0 + dt * d
+    m1 = l1 / d0
+    d1 = d1 - m1 * u0
+    r1 = n_salt - m1 * r0
+    m2 = l2 / d1
+    d2 = d2 - m2 * u1
+    r2 = n_cath - m2 * r1
+    x2 = r2 / d2
+    x1 = (r1 - u1 * x2) / d1
+    x0 = (r0 - u0 * x1) / d0
+    return x0, x1, x2
+
+
+@njit(cache=True, nogil=True)
+def three_pool_step(a, b, c, d, dt, r0, n_salt, n_cath):
+    """``_three_pools`` element by element: a, b, c, d, r0, n_salt, n_cath (n,) as there,
+    dt [s]. Returns the new moles (alloy, salt, cathode), each (n,)
+    (cellsim.lumped.chemistry.exchange_step's elimination)."""
+    n = a.size
+    x0, x1, x2 = np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        x0[i], x1[i], x2[i] = _three_pools(a[i], b[i], c[i], d[i], dt, r0[i], n_salt[i], n_cath[i])
+    return x0, x1, x2

@@ -29,6 +29,7 @@ import math
 import numpy as np
 
 from ..elements import ELEMENTS, IMPURITIES, delta_E
+from ..kernels import exchange as exchange_kernel
 from ..units import FARADAY, GAS_CONSTANT
 
 VALENCE = np.array([ELEMENTS[s].valence for s in IMPURITIES], dtype=float)
@@ -140,22 +141,14 @@ def exchange_step(n_alloy, n_salt, n_cath, V_alloy, V_salt, V_cath, S_anode, S_c
     b = g_anode / V_salt  # salt -> alloy, per mol in salt
     c = g_cathode / V_salt  # salt -> cathode
     d = g_cathode * S_cathode / V_cath  # cathode -> salt
-    # I - dt M is tridiagonal, its columns' off-diagonals summing to less than their diagonal
-    # (M's columns sum to zero): Gaussian elimination without pivoting (what a pivoting LU
-    # does on it too), every element at once
     r0 = n_alloy if feed_alloy is None else n_alloy + dt * feed_alloy
-    d0, u0 = 1.0 + dt * a, -(dt * b)
-    l1, d1, u1 = -(dt * a), 1.0 + dt * (b + c), -(dt * d)
-    l2, d2 = -(dt * c), 1.0 + dt * d
-    m1 = l1 / d0
-    d1 = d1 - m1 * u0
-    r1 = n_salt - m1 * r0
-    m2 = l2 / d1
-    d2 = d2 - m2 * u1
-    r2 = n_cath - m2 * r1
-    x2 = r2 / d2
-    x1 = (r1 - u1 * x2) / d1
-    x0 = (r0 - u0 * x1) / d0
+    # I - dt M is tridiagonal: the elimination of the lumped step's kernel
+    # (kernels/exchange._three_pools), element by element
+    args = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, b, c, d, r0, n_salt, n_cath)))
+    shape = args[0].shape
+    a_, b_, c_, d_, r0_, s_, k_ = (np.ascontiguousarray(v).reshape(-1) for v in args)
+    x0, x1, x2 = (x.reshape(shape) for x in exchange_kernel.three_pool_step(
+        a_, b_, c_, d_, float(dt), r0_, s_, k_))
     flux_anode = (r0 - x0) / dt
     flux_cathode = (x2 - n_cath) / dt
     return x0, x1, x2, flux_anode, flux_cathode
