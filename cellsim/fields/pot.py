@@ -517,6 +517,7 @@ def _plan_xyz(cyl: bool, inner_radius, inner_length, inner_width, side: tuple, r
             else:
                 lining = layer[(d >= 0) & (layer < t_side.size)]
                 counts = np.bincount(lining, minlength=t_side.size)
+                counts.setflags(write=False)  # cached: shared by every layout of this plan
                 column[i, j] = f"side_{int(np.argmax(counts))}"
                 samples[i, j] = counts
     return xf, yf, rods, column, samples, sub
@@ -532,20 +533,15 @@ def _mesh_xyz(config: Config, s: float) -> PotLayout:
                      col.rod_diameter, s)
     xf, yf, rods, column, samples, sub = plan
     xf, yf, column = xf.copy(), yf.copy(), column.copy()
-    samples = {key: counts.copy() for key, counts in samples.items()}
+    samples = dict(samples)  # the cached counts are read-only (_plan_xyz)
     xc, yc = 0.5 * (xf[1:] + xf[:-1]), 0.5 * (yf[1:] + yf[:-1])
     z_parts = _z_parts(config, "xyz")
     zf, zid = _segments(z_parts, s)
     znames = [p[0] for p in z_parts]
     regions = {n: i for i, n in enumerate(_region_order(config, z_parts, ["ambient"] if cyl else []))}
-    ids = {}
     material = np.empty((xc.size, yc.size, zid.size), dtype=np.int32)
-    for i in range(xc.size):
-        for j in range(yc.size):
-            key = column[i, j]
-            if key not in ids:
-                ids[key] = np.array([regions[_column_name(znames[zi], key)] for zi in zid], dtype=np.int32)
-            material[i, j, :] = ids[key]
+    for key in set(column.ravel()):  # every column of a kind at once (a few kinds)
+        material[column == key] = [regions[_column_name(znames[zi], key)] for zi in zid]
     grid = Grid("xyz", (xf, yf, zf), material, regions, multiplicity=4.0)
     cav = np.array([[c in ("rods", "cavity") for c in row] for row in column])
     k0 = int(np.argmax(zid == znames.index("bottom_collector")))
@@ -602,8 +598,7 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
         k_mix, c_mix, z_mix = np.zeros(shape[:2]), np.zeros(shape[:2]), np.ones(shape[:2])
         z_k = side_k * _side_area_factor(config, layout)
         # every side column at once (rows of ``counts``); each row sums as the 1-D sums did
-        ij = tuple(np.array(list(layout.lining_samples), dtype=np.intp).reshape(-1, 2).T)
-        counts = np.array(list(layout.lining_samples.values()), dtype=float).reshape(len(ij[0]), side_k.size)
+        ij, counts = _lining_columns(layout, side_k.size)
         k_col = 1.0 / np.sum(counts / layout.samples / side_k, axis=1)
         k_mix[ij] = k_col
         c_mix[ij] = np.sum(counts * side_c, axis=1) / counts.sum(axis=1)
@@ -624,6 +619,14 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
     return heat, sigma
 
 
+def _lining_columns(layout: PotLayout, n_layers: int) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """The side-lining columns of ``layout.lining_samples`` as arrays, in the dict's order:
+    their (i, j) plan indices and their samples per layer (rows, float)."""
+    ij = tuple(np.array(list(layout.lining_samples), dtype=np.intp).reshape(-1, 2).T)
+    counts = np.array(list(layout.lining_samples.values()), dtype=float).reshape(len(ij[0]), n_layers)
+    return ij, counts
+
+
 def _side_area_factor(config: Config, layout: PotLayout) -> np.ndarray:
     """Per side-lining layer of a staircase cylinder: its true plan area (the annulus) over its
     area sampled in the side-lining columns (samples in cavity and outside columns are lost,
@@ -631,9 +634,11 @@ def _side_area_factor(config: Config, layout: PotLayout) -> np.ndarray:
     parallel (z) mix, so the lining conducts along z as the cylinder's layers do."""
     plan = layout.grid.face_areas(2)[:, :, 0]  # whole-pot areas (multiplicity included)
     side = config.lining.side
-    sampled = np.zeros(len(side))
-    for (i, j), counts in layout.lining_samples.items():
-        sampled += counts / layout.samples * plan[i, j]
+    ij, counts = _lining_columns(layout, len(side))
+    # the columns' sum in their order, one after the other (a cumulative sum adds in
+    # sequence, as a loop over the columns would)
+    sampled = (np.cumsum(counts / layout.samples * plan[ij][:, None], axis=0)[-1] if counts.size
+               else np.zeros(len(side)))
     r = config.geometry.inner_radius + np.concatenate(([0.0], np.cumsum([L.thickness for L in side])))
     true = math.pi * (r[1:] ** 2 - r[:-1] ** 2)
     return np.where(sampled > 0, true / np.where(sampled > 0, sampled, 1.0), 0.0)

@@ -208,3 +208,47 @@ def test_plan_is_reused_when_only_the_layers_move_and_rebuilt_when_the_plan_chan
     wider = load_config("rusal-3kA", ['geometry.inner_radius="0.47 m"'])
     other = build_pot(wider, "coarse", geometry="xyz")
     assert not np.array_equal(other.grid.faces[0], first.grid.faces[0])
+
+
+@pytest.mark.parametrize("name", ["rusal-3kA", "rusal-3kA-rect"])
+def test_vectorised_layout_and_side_area_factor_match_the_column_loops(name):
+    """The 3D layout's material ids (set per kind of column at once) and the side-lining area
+    factor (a cumulative sum over the columns) are the ones the per-column loops gave, bit for
+    bit: the loops are written out here as they were."""
+    import math as m_
+
+    from cellsim.fields import pot as pm
+
+    config = load_config(name)
+    for res in ("coarse", "default"):
+        s = pm.RESOLUTIONS[res]
+        layout = pm._mesh_xyz(config, s)
+        geo, lin, col = config.geometry, config.lining, config.collectors
+        cyl = geo.shape == "cylindrical"
+        plan = pm._plan_xyz(cyl, geo.inner_radius if cyl else None, None if cyl else geo.inner_length,
+                            None if cyl else geo.inner_width, tuple(L.thickness for L in lin.side),
+                            col.rod_count, col.rod_diameter, s)
+        column = plan[3]
+        z_parts = pm._z_parts(config, "xyz")
+        _, zid = pm._segments(z_parts, s)
+        znames = [p[0] for p in z_parts]
+        regions = layout.grid.regions
+        expected = np.empty_like(layout.grid.material)
+        for i in range(column.shape[0]):
+            for j in range(column.shape[1]):
+                expected[i, j, :] = [regions[pm._column_name(znames[zi], column[i, j])] for zi in zid]
+        assert np.array_equal(layout.grid.material, expected)
+        if not cyl:
+            assert layout.lining_samples is None
+            continue
+        # the cached counts cannot be changed through a layout
+        with pytest.raises(ValueError):
+            next(iter(layout.lining_samples.values()))[0] = 0
+        area = layout.grid.face_areas(2)[:, :, 0]
+        sampled = np.zeros(len(lin.side))
+        for (i, j), counts in layout.lining_samples.items():
+            sampled += counts / layout.samples * area[i, j]
+        r = geo.inner_radius + np.concatenate(([0.0], np.cumsum([L.thickness for L in lin.side])))
+        true = m_.pi * (r[1:] ** 2 - r[:-1] ** 2)
+        old = np.where(sampled > 0, true / np.where(sampled > 0, sampled, 1.0), 0.0)
+        assert np.array_equal(pm._side_area_factor(config, layout), old)
