@@ -580,6 +580,14 @@ def _polar_factor(grid: Grid, axis: int) -> np.ndarray:
     return (1.0 / (np.abs(np.cos(t)) + np.abs(np.sin(t))))[:, :, None]
 
 
+def _member(m: np.ndarray, ids, n_regions: int) -> np.ndarray:
+    """Where the region ids ``m`` (0 .. n_regions - 1) are among ``ids``: np.isin(m, ids), by
+    a lookup table per region id (one gather instead of a comparison per id)."""
+    table = np.zeros(n_regions, dtype=bool)
+    table[np.asarray(ids, dtype=np.intp)] = True
+    return table[m]
+
+
 # ---------------------------------------------------------------------------- materials
 def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np.ndarray]:
     """The materials stage: heat properties and electrical conductivity [S/m] per cell from
@@ -590,7 +598,8 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
     grid = layout.grid
     regions, m, shape = grid.regions, grid.material, grid.shape
     z = _region_table(config, regions)
-    props = {key: z[key][m].reshape(shape) for key in ("ks", "kl", "cs", "cl", "ts", "tl", "lat")}
+    keys = ("ks", "kl", "cs", "cl", "ts", "tl", "lat")
+    props = dict(zip(keys, np.stack([z[key] for key in keys])[:, m.reshape(shape)]))  # one gather for all seven
     if layout.lining_samples is not None:
         side = config.lining.side
         side_k = np.array([L.thermal_conductivity for L in side])
@@ -605,7 +614,7 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
         # along z the column's layers conduct in parallel, each by its share of the column's
         # plan (area-corrected), over the series mix the column takes across
         z_mix[ij] = np.sum(counts / layout.samples * z_k, axis=1) / k_col
-        sel = np.isin(m, [regions[f"side_{i}"] for i in range(len(side))])
+        sel = _member(m, [regions[f"side_{i}"] for i in range(len(side))], len(regions))
         for key, val in (("ks", k_mix), ("kl", k_mix), ("cs", c_mix), ("cl", c_mix)):
             props[key] = np.where(sel, np.broadcast_to(val[:, :, None], shape), props[key])
         props["kz"] = np.where(sel, np.broadcast_to(z_mix[:, :, None], shape), 1.0)
@@ -665,13 +674,16 @@ def pot_boundaries(config: Config, layout: PotLayout, options: PotOptions = PotO
                  if abs(ts - ta) > 1e-6 else 4 * lin.shell_emissivity * STEFAN_BOLTZMANN * ta**3)
     films = {}
     lateral = (0,) if grid.geometry == "rz" else (0, 1)
+    is_melt, is_side = _member(m, melt_ids, len(regions)), _member(m, side_ids, len(regions))
     for a in lateral:
         n = shape[a]
         lo, hi = np.take(m, np.arange(n - 1), axis=a), np.take(m, np.arange(1, n), axis=a)
+        melt_lo, melt_hi = np.take(is_melt, np.arange(n - 1), axis=a), np.take(is_melt, np.arange(1, n), axis=a)
+        side_lo, side_hi = np.take(is_side, np.arange(n - 1), axis=a), np.take(is_side, np.arange(1, n), axis=a)
         film = np.zeros(grid.face_areas(a).shape)
         inner = [slice(None)] * 3
         inner[a] = slice(1, n)
-        wall = (np.isin(lo, melt_ids) & np.isin(hi, side_ids)) | (np.isin(hi, melt_ids) & np.isin(lo, side_ids))
+        wall = (melt_lo & side_hi) | (melt_hi & side_lo)
         film[tuple(inner)][wall] = lin.inside_heat_transfer
         if staircase:
             out = ((lo == ambient) & (hi != ambient)) | ((hi == ambient) & (lo != ambient))

@@ -252,3 +252,42 @@ def test_vectorised_layout_and_side_area_factor_match_the_column_loops(name):
         true = m_.pi * (r[1:] ** 2 - r[:-1] ** 2)
         old = np.where(sampled > 0, true / np.where(sampled > 0, sampled, 1.0), 0.0)
         assert np.array_equal(pm._side_area_factor(config, layout), old)
+
+
+def test_region_membership_table_is_np_isin(cyl, rect):
+    """The builder's membership lookup (a table per region id) marks the cells np.isin marks,
+    for every subset size of the regions of a 3D and an r-z pot (and none for no ids)."""
+    from cellsim.fields.pot import _member
+
+    rng = np.random.default_rng(5)
+    for grid in (build_pot(cyl, "coarse", geometry="xyz").grid, build_pot(rect, "coarse").grid,
+                 build_pot(cyl, "coarse").grid):
+        m, n = grid.material, len(grid.regions)
+        for size in range(n + 1):
+            ids = [int(i) for i in rng.choice(n, size=size, replace=False)]
+            got = _member(m, ids, n)
+            assert got.dtype == bool and np.array_equal(got, np.isin(m, ids))
+
+
+def test_material_properties_are_the_region_table_per_cell(rect, cyl):
+    """Outside the staircase side lining (and before the cavity's plan factor) every cell
+    carries its region's properties: the region table indexed by the material id, key by key
+    (the builder gathers the seven keys at once)."""
+    from cellsim.fields.pot import _mesh_xyz, _mesh_rz, _region_table, pot_materials, RESOLUTIONS
+
+    s = RESOLUTIONS["coarse"]
+    for config, layout in ((rect, _mesh_xyz(rect, s)), (cyl, _mesh_rz(cyl, s)), (cyl, _mesh_xyz(cyl, s))):
+        heat, _ = pot_materials(config, layout)
+        g = layout.grid
+        z = _region_table(config, g.regions)
+        plain = ~np.isin(g.material, [g.regions[f"side_{i}"] for i in range(len(config.lining.side))])
+        if layout.lining_samples is None:
+            plain[:] = True
+        pf = np.ones(g.shape) if layout.plan_factor is None else layout.plan_factor
+        for key, got in (("ks", heat.k_solid), ("kl", heat.k_liquid), ("cs", heat.c_solid),
+                         ("cl", heat.c_liquid), ("ts", heat.t_solidus), ("tl", heat.t_liquidus),
+                         ("lat", heat.latent)):
+            want = z[key][g.material]
+            if key in ("ks", "kl", "cs", "cl", "lat"):
+                want = want * pf
+            assert np.array_equal(got[plain], want[plain]), key
