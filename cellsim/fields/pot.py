@@ -575,9 +575,19 @@ def _plan_factor(grid: Grid, column: np.ndarray, radius: float) -> np.ndarray:
 def _polar_factor(grid: Grid, axis: int) -> np.ndarray:
     """1 / (|cos t| + |sin t|) at the polar angle t of every face of ``axis`` (3D)."""
     f = [grid.faces[a] if a == axis else grid.centres(a) for a in range(2)]
-    X, Y = np.meshgrid(f[0], f[1], indexing="ij")
+    # the plan's x and y faces outlive a remesh (only z moves): cached by their values
+    return _polar_of(np.ascontiguousarray(f[0], dtype=float).tobytes(),
+                     np.ascontiguousarray(f[1], dtype=float).tobytes())
+
+
+@functools.lru_cache(maxsize=16)
+def _polar_of(x: bytes, y: bytes) -> np.ndarray:
+    """_polar_factor on the plan coordinates x, y (float64 bytes); read-only (cached)."""
+    X, Y = np.meshgrid(np.frombuffer(x), np.frombuffer(y), indexing="ij")
     t = np.arctan2(Y, X)
-    return (1.0 / (np.abs(np.cos(t)) + np.abs(np.sin(t))))[:, :, None]
+    out = (1.0 / (np.abs(np.cos(t)) + np.abs(np.sin(t))))[:, :, None]
+    out.setflags(write=False)
+    return out
 
 
 def _member(m: np.ndarray, ids, n_regions: int) -> np.ndarray:

@@ -291,3 +291,21 @@ def test_material_properties_are_the_region_table_per_cell(rect, cyl):
             if key in ("ks", "kl", "cs", "cl", "lat"):
                 want = want * pf
             assert np.array_equal(got[plain], want[plain]), key
+
+
+def test_polar_factor_cached_is_the_formula_on_each_grid(cyl):
+    """The shell's polar area factor (cached by the plan's coordinates) is 1 / (|cos t| +
+    |sin t|) at each face's polar angle on the grid it is asked for, after a remesh and on
+    another plan, and read-only."""
+    from cellsim.fields.pot import _polar_factor
+
+    for config in (cyl, load_config("rusal-3kA", ['geometry.anode_alloy_depth="14 cm"']),
+                   load_config("rusal-3kA", ['geometry.inner_radius="0.47 m"'])):
+        g = build_pot(config, "coarse", geometry="xyz").grid
+        for axis in (0, 1):
+            f = [g.faces[a] if a == axis else g.centres(a) for a in range(2)]
+            t = np.arctan2(f[1][None, :], f[0][:, None])
+            want = 1.0 / (np.abs(np.cos(t)) + np.abs(np.sin(t)))
+            got = _polar_factor(g, axis)
+            assert got.shape == want.shape + (1,) and np.array_equal(got[:, :, 0], want)
+            assert not got.flags.writeable
