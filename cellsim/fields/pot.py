@@ -609,7 +609,8 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
     regions, m, shape = grid.regions, grid.material, grid.shape
     z = _region_table(config, regions)
     keys = ("ks", "kl", "cs", "cl", "ts", "tl", "lat")
-    props = dict(zip(keys, np.stack([z[key] for key in keys])[:, m.reshape(shape)]))  # one gather for all seven
+    # one gather for all seven
+    props = dict(zip(keys, np.stack([z[key] for key in keys])[:, m.reshape(shape)]))
     if layout.lining_samples is not None:
         side = config.lining.side
         side_k = np.array([L.thermal_conductivity for L in side])
@@ -638,7 +639,7 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
     return heat, sigma
 
 
-def _lining_columns(layout: PotLayout, n_layers: int) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+def _lining_columns(layout: PotLayout, n_layers: int) -> tuple[tuple, np.ndarray]:
     """The side-lining columns of ``layout.lining_samples`` as arrays, in the dict's order:
     their (i, j) plan indices and their samples per layer (rows, float)."""
     ij = tuple(np.array(list(layout.lining_samples), dtype=np.intp).reshape(-1, 2).T)
@@ -688,8 +689,9 @@ def pot_boundaries(config: Config, layout: PotLayout, options: PotOptions = PotO
     for a in lateral:
         n = shape[a]
         lo, hi = np.take(m, np.arange(n - 1), axis=a), np.take(m, np.arange(1, n), axis=a)
-        melt_lo, melt_hi = np.take(is_melt, np.arange(n - 1), axis=a), np.take(is_melt, np.arange(1, n), axis=a)
-        side_lo, side_hi = np.take(is_side, np.arange(n - 1), axis=a), np.take(is_side, np.arange(1, n), axis=a)
+        below, above = np.arange(n - 1), np.arange(1, n)
+        melt_lo, melt_hi = np.take(is_melt, below, axis=a), np.take(is_melt, above, axis=a)
+        side_lo, side_hi = np.take(is_side, below, axis=a), np.take(is_side, above, axis=a)
         film = np.zeros(grid.face_areas(a).shape)
         inner = [slice(None)] * 3
         inner[a] = slice(1, n)
