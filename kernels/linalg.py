@@ -53,10 +53,10 @@ def _shifted_row(gx, gy, gz, d, x, i, j, m, n0, n1, n2):
 
 
 @njit(inline="always", cache=True)
-def _shifted_column(gx, gy, gz, d, x, i, j, n0, n1, n2, s):
-    """s[m] = ((A + diag d) x)[i, j, m] for the z column (i, j) [W]: the terms of
-    ``_shifted_row`` in its order, one neighbour at a time along the column (the tests on
-    i and j once per column, the z ends by the loop bounds: the loops vectorise)."""
+def _column(gx, gy, gz, x, i, j, n0, n1, n2, s):
+    """s[m] = (A x)[i, j, m] for the z column (i, j) [A]: the terms of ``fv._row`` in its
+    order, one neighbour at a time along the column (the tests on i and j once per column,
+    the z ends by the loop bounds: the loops vectorise)."""
     for m in range(n2):
         diag = gx[i, j, m] + gx[i + 1, j, m] + gy[i, j, m] + gy[i, j + 1, m] + gz[i, j, m] + gz[i, j, m + 1]
         s[m] = diag * x[i, j, m]
@@ -76,6 +76,13 @@ def _shifted_column(gx, gy, gz, d, x, i, j, n0, n1, n2, s):
         s[m] -= gz[i, j, m] * x[i, j, m - 1]
     for m in range(n2 - 1):
         s[m] -= gz[i, j, m + 1] * x[i, j, m + 1]
+
+
+@njit(inline="always", cache=True)
+def _shifted_column(gx, gy, gz, d, x, i, j, n0, n1, n2, s):
+    """s[m] = ((A + diag d) x)[i, j, m] for the z column (i, j) [W]: the terms of
+    ``_shifted_row`` in its order (``_column``, then the shift)."""
+    _column(gx, gy, gz, x, i, j, n0, n1, n2, s)
     for m in range(n2):
         s[m] = d[i, j, m] * x[i, j, m] + s[m]
 

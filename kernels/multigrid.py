@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit, prange
 
 
-from .linalg import _shifted_column
+from .linalg import _column, _shifted_column
 from .linalg import cg_step, dot, xpby  # noqa: F401  (PCG building blocks, kept importable here)
 
 
@@ -65,6 +65,21 @@ def restrict_sum(r, f0, f1, f2, out):
                 out[I, J, M] = s
 
 
+@njit(inline="always", cache=True)
+def _add_column(b, s, o, i, j, n2, f2):
+    """Add the residual b - s of column (i, j) to its aggregates' row o, in restrict_sum's
+    order (m ascending; with f2 == 2 the pair of each aggregate in a register)."""
+    if f2 == 1:
+        for m in range(n2):
+            o[m] += b[i, j, m] - s[m]
+    else:
+        for cm in range(n2 >> 1):
+            v = o[cm] + (b[i, j, 2 * cm] - s[2 * cm])
+            o[cm] = v + (b[i, j, 2 * cm + 1] - s[2 * cm + 1])
+        if n2 & 1:
+            o[n2 >> 1] += b[i, j, n2 - 1] - s[n2 - 1]
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def residual_restrict(gx, gy, gz, d, x, b, f0, f1, f2, out):
     """out = P^T (b - (A + diag d) x): the residual restricted to the aggregates, without
@@ -86,15 +101,26 @@ def residual_restrict(gx, gy, gz, d, x, b, f0, f1, f2, out):
             for i in range(ci * f0, min(ci * f0 + f0, n0)):
                 for j in range(cj * f1, min(cj * f1 + f1, n1)):
                     _shifted_column(gx, gy, gz, d, x, i, j, n0, n1, n2, s)
-                    if f2 == 1:
-                        for m in range(n2):
-                            o[m] += b[i, j, m] - s[m]
-                    else:  # the pair of each aggregate in a register, added in m order
-                        for cm in range(n2 >> 1):
-                            v = o[cm] + (b[i, j, 2 * cm] - s[2 * cm])
-                            o[cm] = v + (b[i, j, 2 * cm + 1] - s[2 * cm + 1])
-                        if n2 & 1:
-                            o[n2 >> 1] += b[i, j, n2 - 1] - s[n2 - 1]
+                    _add_column(b, s, o, i, j, n2, f2)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def residual_restrict_unshifted(gx, gy, gz, x, b, f0, f1, f2, out):
+    """out = P^T (b - A x), ``residual_restrict`` without a shift (the current's operator):
+    the same numbers bit for bit as ``fv.residual`` followed by ``restrict_sum`` (each fine
+    residual has ``fv._row``'s terms in its order, through ``linalg._column``)."""
+    n0, n1, n2 = x.shape
+    c0, c1, c2 = out.shape
+    for ci in prange(c0):
+        s = np.empty(n2)
+        for cj in range(c1):
+            o = out[ci, cj]
+            for cm in range(c2):
+                o[cm] = 0.0
+            for i in range(ci * f0, min(ci * f0 + f0, n0)):
+                for j in range(cj * f1, min(cj * f1 + f1, n1)):
+                    _column(gx, gy, gz, x, i, j, n0, n1, n2, s)
+                    _add_column(b, s, o, i, j, n2, f2)
 
 
 @njit(parallel=True, cache=True, nogil=True)

@@ -183,6 +183,7 @@ class CurrentSolver:
         self._region_cells = {name: grid.material == mid for name, mid in grid.regions.items()}
         self.solver_kind, self._solver, self._j = solver, None, None
         self._wu = None  # the last call's (w, u), the first Newton solves' start (iterative backends)
+        self._solver_g = None  # the face conductances (list) the linear solver was last given
 
     def warm_start(self, other: "CurrentSolver | None") -> None:
         """Start Newton from the last interface currents of ``other`` (a solver of a nearby
@@ -198,8 +199,9 @@ class CurrentSolver:
     def _linear_solve(self, g, b, x0):
         if self._solver is None:
             self._solver = make_solver(*g, kind=self.solver_kind)
-        else:
+        elif g is not self._solver_g:  # the u solve shares the w solve's operator (the same list)
             self._solver.update(*g)
+        self._solver_g = g
         return self._solver.solve(b, x0=x0, rtol=self.rtol)
 
     def solve(self, sigma: np.ndarray, current: float, tol: float = 1e-10, max_newton: int = 30,

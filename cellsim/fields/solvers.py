@@ -639,10 +639,9 @@ class MultigridBackend:
             self._smooth(lev, b, x, 0)
             self._smooth(lev, b, x, 1)
         f = self.factors[lev]
-        if self.d[lev] is None:
-            fv.residual(gx, gy, gz, x, b, self.r[lev])
-            mg.restrict_sum(self.r[lev], *f, self.b[lev + 1])
-        else:  # the residual's aggregate sums in one pass (the same numbers)
+        if self.d[lev] is None:  # the residual's aggregate sums in one pass (the same numbers)
+            mg.residual_restrict_unshifted(gx, gy, gz, x, b, *f, self.b[lev + 1])
+        else:
             mg.residual_restrict(gx, gy, gz, self.d[lev], x, b, *f, self.b[lev + 1])
         xc = self.x[lev + 1]
         xc[...] = 0.0

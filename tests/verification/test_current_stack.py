@@ -138,3 +138,25 @@ def test_floating_region_raises_clear_error():
     solver = CurrentSolver(grid, electrodes(), Terminal("z-"), Terminal("z+"))
     with pytest.raises(ConvergenceError, match="no conducting path"):
         solver.solve(sig, 1000.0)
+
+
+def test_multigrid_current_builds_one_hierarchy_per_newton_iteration(monkeypatch):
+    """The u solve reuses the w solve's multigrid hierarchy (the same operator): one update
+    per Newton iteration after the first call, and the potentials of a direct solve."""
+    from cellsim.fields import solvers
+    layers = [Layer("anode_collector", 0.1, 3), Layer("anode_alloy", 0.1, 4), Layer("electrolyte", 0.05, 6),
+              Layer("cathode_metal", 0.1, 5), Layer("cathode_collector", 0.1, 4)]
+    grid = layered_box(0.6, 0.5, 10, 8, layers, [])
+    sig = sigma_of(grid, np.random.default_rng(5))
+    mg = CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
+                       Terminal("z+", "cathode_collector"), solver="multigrid")
+    mg.solve(sig, 800.0)
+    updates = []
+    real = solvers.LinearSolver.update
+    monkeypatch.setattr(solvers.LinearSolver, "update", lambda self, *a, **k: (updates.append(1), real(self, *a, **k)))
+    sol = mg.solve(sig * 1.01, 800.0)
+    assert len(updates) == sol.newton_iterations
+    direct = CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
+                           Terminal("z+", "cathode_collector"), solver="direct").solve(sig * 1.01, 800.0)
+    np.testing.assert_allclose(sol.phi, direct.phi, rtol=0, atol=1e-9 * np.abs(direct.phi).max())
+    np.testing.assert_allclose(sol.terminal_voltage, direct.terminal_voltage, rtol=1e-9)

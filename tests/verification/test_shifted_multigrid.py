@@ -95,6 +95,27 @@ def test_residual_restrict_is_residual_then_sums(shape, f):
     np.testing.assert_array_equal(out, two)
 
 
+@pytest.mark.parametrize("shape,f", [((5, 4, 6), (2, 2, 2)), ((7, 5, 9), (2, 2, 2)), ((6, 1, 9), (2, 1, 2)),
+                                     ((3, 3, 1), (2, 2, 1)), ((4, 3, 5), (2, 2, 1))])
+def test_residual_restrict_unshifted_is_residual_then_sums(shape, f):
+    """The unshifted fused kernel (the current's V-cycle): P^T (b - A x) against the dense
+    operator, and bit for bit ``fv.residual`` then ``restrict_sum``, the kernels it replaces."""
+    rng = np.random.default_rng(11 + sum(shape))
+    g, _ = operator(rng, shape)
+    b, x = rng.standard_normal(shape), rng.standard_normal(shape)
+    cs = mg.coarse_shape(*shape, *f)
+    out = np.full(cs, np.nan)
+    mg.residual_restrict_unshifted(*g, x, b, *f, out)
+    r_dense = b.reshape(-1) - sparse(g, np.zeros(shape)) @ x.reshape(-1)
+    agg = np.ravel_multi_index(tuple(ix // fa for ix, fa in zip(np.indices(shape), f)), cs).reshape(-1)
+    np.testing.assert_allclose(out.reshape(-1), np.bincount(agg, r_dense, minlength=out.size),
+                               rtol=1e-12, atol=1e-12 * np.abs(r_dense).sum())
+    r, two = np.empty(shape), np.empty(cs)
+    fv.residual(*g, x, b, r)
+    mg.restrict_sum(r, *f, two)
+    np.testing.assert_array_equal(out, two)
+
+
 @pytest.mark.parametrize("shape", [(12, 10, 16), (17, 1, 23), (20, 20, 20)])
 @pytest.mark.parametrize("smoother", ["zline", "point"])
 def test_shifted_multigrid_matches_sparse_direct(shape, smoother):
