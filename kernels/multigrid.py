@@ -90,18 +90,8 @@ def residual_restrict(gx, gy, gz, d, x, b, f0, f1, f2, out):
     aggregate adds its cells in restrict_sum's order (i, then j, then m) from 0. Arguments
     as there; out has the coarse shape of ``coarse_shape``. f0, f1 in {1, 2}; f2 in {1, 2}.
     """
-    n0, n1, n2 = x.shape
-    c0, c1, c2 = out.shape
-    for ci in prange(c0):
-        s = np.empty(n2)
-        for cj in range(c1):
-            o = out[ci, cj]
-            for cm in range(c2):
-                o[cm] = 0.0
-            for i in range(ci * f0, min(ci * f0 + f0, n0)):
-                for j in range(cj * f1, min(cj * f1 + f1, n1)):
-                    _shifted_column(gx, gy, gz, d, x, i, j, n0, n1, n2, s)
-                    _add_column(b, s, o, i, j, n2, f2)
+    for ci in prange(out.shape[0]):
+        _restrict_plane(gx, gy, gz, d, True, x, b, f0, f1, f2, out, ci)
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -109,18 +99,29 @@ def residual_restrict_unshifted(gx, gy, gz, x, b, f0, f1, f2, out):
     """out = P^T (b - A x), ``residual_restrict`` without a shift (the current's operator):
     the same numbers bit for bit as ``fv.residual`` followed by ``restrict_sum`` (each fine
     residual has ``fv._row``'s terms in its order, through ``linalg._column``)."""
+    for ci in prange(out.shape[0]):
+        _restrict_plane(gx, gy, gz, x, False, x, b, f0, f1, f2, out, ci)
+
+
+@njit(inline="always", cache=True)
+def _restrict_plane(gx, gy, gz, d, shifted, x, b, f0, f1, f2, out, ci):
+    """The coarse plane ci of ``residual_restrict`` (shifted: each fine column through
+    ``_shifted_column`` with the shift d) or of ``residual_restrict_unshifted`` (through
+    ``_column``; d unused)."""
     n0, n1, n2 = x.shape
-    c0, c1, c2 = out.shape
-    for ci in prange(c0):
-        s = np.empty(n2)
-        for cj in range(c1):
-            o = out[ci, cj]
-            for cm in range(c2):
-                o[cm] = 0.0
-            for i in range(ci * f0, min(ci * f0 + f0, n0)):
-                for j in range(cj * f1, min(cj * f1 + f1, n1)):
+    c1, c2 = out.shape[1], out.shape[2]
+    s = np.empty(n2)
+    for cj in range(c1):
+        o = out[ci, cj]
+        for cm in range(c2):
+            o[cm] = 0.0
+        for i in range(ci * f0, min(ci * f0 + f0, n0)):
+            for j in range(cj * f1, min(cj * f1 + f1, n1)):
+                if shifted:
+                    _shifted_column(gx, gy, gz, d, x, i, j, n0, n1, n2, s)
+                else:
                     _column(gx, gy, gz, x, i, j, n0, n1, n2, s)
-                    _add_column(b, s, o, i, j, n2, f2)
+                _add_column(b, s, o, i, j, n2, f2)
 
 
 @njit(parallel=True, cache=True, nogil=True)
