@@ -406,3 +406,40 @@ def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
                 for m in range(n2 - 2, -1, -1):
                     w = _line_backward(cp, x, i, j, m, w)
                 j += 2
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def line_gauss_seidel_z_from_zero(gz, cp, inv, b, x, colour):
+    """``line_gauss_seidel_z_factored`` from x = 0, writing every cell of x (no fill first).
+
+    With x = 0 every x/y neighbour term of a column is 0 (conductances are >= 0), so each
+    column of colour ``colour`` is its Thomas solve of b alone (no neighbour reads) and every
+    other cell is 0: the same numbers bit for bit as filling x with 0 and sweeping (a column's
+    right-hand side is b + 0.0 when it has an x/y neighbour, as there). The first half sweep
+    of each level of a V-cycle, whose correction starts at 0 (the x/y neighbour reads are
+    about half of a sweep's work). gz [S]; cp, inv from ``line_factors_z``; b [A]; x [V]
+    (written).
+    """
+    n0, n1, n2 = x.shape
+    plus_zero = n0 > 1 or n1 > 1  # a neighbour term (+0.0) is added: -0.0 in b becomes +0.0
+    for i in prange(n0):
+        for j in range(n1):
+            xc = x[i, j]
+            if (i + j) % 2 != colour:
+                for m in range(n2):
+                    xc[m] = 0.0
+                continue
+            w = 0.0
+            for m in range(n2):
+                iv = inv[i, j, m]
+                if iv == 0.0:
+                    w = 0.0
+                else:
+                    r = b[i, j, m] + 0.0 if plus_zero else b[i, j, m]
+                    if m > 0:
+                        r += gz[i, j, m] * w
+                    w = r * iv
+                xc[m] = w
+            for m in range(n2 - 2, -1, -1):
+                w = xc[m] - cp[i, j, m] * w
+                xc[m] = w

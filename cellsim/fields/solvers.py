@@ -629,23 +629,32 @@ class MultigridBackend:
                 "multigrid: the coarsest operator is singular; the problem has no fixed "
                 "potential (add a Dirichlet or Robin boundary)")
 
-    def _vcycle(self, lev, b, x):
+    def _vcycle(self, lev, b, x, zero=False):
+        """x += (the V-cycle of level lev) applied to b; ``zero``: x is taken as 0 and
+        written, not read (the correction of every level starts at 0: the first half sweep
+        is ``line_gauss_seidel_z_from_zero``, the same numbers as a fill and a sweep)."""
         gx, gy, gz = self.g[lev]
         _set_threads(b.size)
-        if lev == len(self.shapes) - 1:
+        if lev == len(self.shapes) - 1:  # writes every x (reads none of it)
             mg.band_cholesky_solve(self._coarse_factor, self._coarse_bw, b.reshape(-1), x.reshape(-1))
             return
-        for _ in range(self.n_smooth):
-            self._smooth(lev, b, x, 0)
+        for k in range(self.n_smooth):
+            if k == 0 and zero and self.line[lev] is not None:
+                mg.line_gauss_seidel_z_from_zero(gz, *self.line[lev], b, x, 0)
+            else:
+                if k == 0 and zero:
+                    x[...] = 0.0
+                self._smooth(lev, b, x, 0)
             self._smooth(lev, b, x, 1)
+        if zero and self.n_smooth == 0:
+            x[...] = 0.0
         f = self.factors[lev]
         if self.d[lev] is None:  # the residual's aggregate sums in one pass (the same numbers)
             mg.residual_restrict_unshifted(gx, gy, gz, x, b, *f, self.b[lev + 1])
         else:
             mg.residual_restrict(gx, gy, gz, self.d[lev], x, b, *f, self.b[lev + 1])
         xc = self.x[lev + 1]
-        xc[...] = 0.0
-        self._vcycle(lev + 1, self.b[lev + 1], xc)
+        self._vcycle(lev + 1, self.b[lev + 1], xc, zero=True)
         _set_threads(b.size)
         mg.prolong_add(xc, *f, self.scale, x)
         for _ in range(self.n_smooth):
@@ -662,8 +671,7 @@ class MultigridBackend:
             mg.gauss_seidel_colour(*self.g[lev], b, x, colour)
 
     def __call__(self, r, z):
-        z[...] = 0.0
-        self._vcycle(0, r, z)
+        self._vcycle(0, r, z, zero=True)  # z = M^-1 r from z = 0 (written, not read)
         _set_threads(r.size)
 
 
