@@ -286,27 +286,41 @@ class CurrentSolver:
         (measured on the 3D pot: the first correction brings the residual from ~2.2x that
         floor to ~0.5x, the next two leave it there). A direct backend keeps the rule above
         (its corrections are band back-substitutions; the r-z results stay bit for bit).
+
+        After ``max_steps`` corrections the imbalance must be below 1e-12 I or the rounding
+        floor; otherwise ConvergenceError names both (the run stops with that reason rather
+        than carry a potential that does not conserve charge).
         """
         r = np.empty_like(phi)
         gt = sum(np.sum(op.boundary_g[s][m]) for s, m in self.anode_masks.items())
         gw = sum(self._terminal_dot(op, s, m, w) for s, m in self.anode_masks.items())
-        diag = None
-        if self._iterative():
-            diag = StencilOperator(*g).diagonal()
-        for _ in range(max_steps):
+        iterative = self._iterative()
+        diag = StencilOperator(*g).diagonal()
+        target = 1e-12 * abs(current)
+        for step in range(max_steps + 1):
             fv.residual(*g, phi, b, r)
             imbalance = np.sum(np.abs(r))
-            if imbalance <= 1e-12 * abs(current):
-                break
-            if diag is not None and imbalance <= EPS * np.sum(diag * np.abs(phi)):
+            if imbalance <= target:
+                return phi, volt
+            floor = EPS * np.sum(diag * np.abs(phi))
+            if iterative and imbalance <= floor:
+                return phi, volt
+            if step == max_steps:
                 break
             # the operator g of the last Newton solve
-            d = self._solver.solve(r, rtol=POLISH_RTOL_ITERATIVE if diag is not None else 1e-6)
+            d = self._solver.solve(r, rtol=POLISH_RTOL_ITERATIVE if iterative else 1e-6)
             dv = sum(self._terminal_dot(op, s, m, d) for s, m in self.anode_masks.items()) / (gt - gw)
             phi = phi + d + dv * w
             b = b + dv * op.b
             volt += dv
-        return phi, volt
+        if imbalance <= floor:  # a direct backend's corrections end at the rounding floor
+            return phi, volt
+        scale = abs(current) if current else 1.0
+        raise ConvergenceError(
+            f"current: the cell's charge imbalance (sum of |cell residuals|) is "
+            f"{imbalance / scale:.2e} I after {max_steps} corrections of the potential, above "
+            f"both 1e-12 I and its rounding floor {floor / scale:.2e} I (the linear solver does not "
+            f"converge on this operator: check the conductivities)")
 
     def _terminal_dot(self, op, side, mask, x):
         a, high = fvm.side_index(side)
