@@ -186,3 +186,22 @@ def test_polish_that_cannot_balance_the_charge_raises(kind):
     solver._solver.solve = useless_corrections
     with pytest.raises(ConvergenceError, match=r"charge imbalance .* after 3 corrections"):
         solver.solve(sig * 1.01, 800.0, rtol=newton_rtol)
+
+
+@pytest.mark.parametrize("kind", ["direct", "multigrid"])
+@pytest.mark.parametrize("rtol", [1e-12, 1e-8, 1e-6])
+def test_face_currents_conserve_the_current_whatever_the_newton_solves_tolerance(kind, rtol):
+    """Every horizontal section carries the pot current to 1e-10 whatever the tolerance of the
+    Newton iterations' linear solves: the polish balances the charge of the potential, and
+    the interface currents are those of the polished potential (before, loose solves left the
+    interface faces with the unpolished currents: sections off by 2e-6..6e-6 at rtol 1e-8)."""
+    layers = [Layer("anode_collector", 0.1, 3), Layer("anode_alloy", 0.1, 4), Layer("electrolyte", 0.05, 6),
+              Layer("cathode_metal", 0.1, 5), Layer("cathode_collector", 0.1, 4)]
+    grid = layered_box(0.6, 0.5, 10, 8, layers, [])
+    sig = sigma_of(grid, np.random.default_rng(5))
+    solver = CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
+                           Terminal("z+", "cathode_collector"), solver=kind)
+    sol = solver.solve(sig, 800.0, rtol=rtol)
+    np.testing.assert_allclose(section_currents(sol), 800.0, rtol=1e-10)
+    p = sol.joule_power.sum() + sum(sol.interface_power.values())
+    assert p == pytest.approx(sol.terminal_voltage * 800.0, rel=1e-9)
