@@ -408,38 +408,80 @@ def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
                 j += 2
 
 
+@njit(inline="always", cache=True)
+def _zero_rhs(b, i, j, n2, plus_zero, rhs):
+    """``_line_rhs`` of a column whose x/y neighbours are 0: b, plus 0.0 if it has any (as
+    there: -0.0 in b becomes +0.0)."""
+    if plus_zero:
+        for m in range(n2):
+            rhs[m] = b[i, j, m] + 0.0
+    else:
+        for m in range(n2):
+            rhs[m] = b[i, j, m]
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def line_gauss_seidel_z_from_zero(gz, cp, inv, b, x, colour):
     """``line_gauss_seidel_z_factored`` from x = 0, writing every cell of x (no fill first).
 
     With x = 0 every x/y neighbour term of a column is 0 (conductances are >= 0), so each
     column of colour ``colour`` is its Thomas solve of b alone (no neighbour reads) and every
-    other cell is 0: the same numbers bit for bit as filling x with 0 and sweeping (a column's
-    right-hand side is b + 0.0 when it has an x/y neighbour, as there). The first half sweep
-    of each level of a V-cycle, whose correction starts at 0 (the x/y neighbour reads are
-    about half of a sweep's work). gz [S]; cp, inv from ``line_factors_z``; b [A]; x [V]
+    other cell is 0: the same numbers bit for bit as filling x with 0 and sweeping (the same
+    recurrences, four columns at a time). The first half sweep of each level of a V-cycle,
+    whose correction starts at 0. gz [S]; cp, inv from ``line_factors_z``; b [A]; x [V]
     (written).
     """
     n0, n1, n2 = x.shape
-    plus_zero = n0 > 1 or n1 > 1  # a neighbour term (+0.0) is added: -0.0 in b becomes +0.0
+    plus_zero = n0 > 1 or n1 > 1  # a neighbour term (+0.0) is added there
     for i in prange(n0):
-        for j in range(n1):
-            xc = x[i, j]
-            if (i + j) % 2 != colour:
-                for m in range(n2):
-                    xc[m] = 0.0
-                continue
-            w = 0.0
+        ra = np.empty(n2)
+        rb = np.empty(n2)
+        rc = np.empty(n2)
+        rd = np.empty(n2)
+        for j in range(n1):  # the plane from 0 (inactive cells keep it, the other colour too)
             for m in range(n2):
-                iv = inv[i, j, m]
-                if iv == 0.0:
-                    w = 0.0
-                else:
-                    r = b[i, j, m] + 0.0 if plus_zero else b[i, j, m]
-                    if m > 0:
-                        r += gz[i, j, m] * w
-                    w = r * iv
-                xc[m] = w
-            for m in range(n2 - 2, -1, -1):
-                w = xc[m] - cp[i, j, m] * w
-                xc[m] = w
+                x[i, j, m] = 0.0
+        j = (i + colour) % 2
+        while j < n1:
+            if j + 6 < n1:
+                jb, jc, jd = j + 2, j + 4, j + 6
+                _zero_rhs(b, i, j, n2, plus_zero, ra)
+                _zero_rhs(b, i, jb, n2, plus_zero, rb)
+                _zero_rhs(b, i, jc, n2, plus_zero, rc)
+                _zero_rhs(b, i, jd, n2, plus_zero, rd)
+                wa = 0.0
+                wb = 0.0
+                wc = 0.0
+                wd = 0.0
+                for m in range(n2):
+                    wa = _line_forward(gz, inv, x, i, j, m, ra, wa)
+                    wb = _line_forward(gz, inv, x, i, jb, m, rb, wb)
+                    wc = _line_forward(gz, inv, x, i, jc, m, rc, wc)
+                    wd = _line_forward(gz, inv, x, i, jd, m, rd, wd)
+                for m in range(n2 - 2, -1, -1):
+                    wa = _line_backward(cp, x, i, j, m, wa)
+                    wb = _line_backward(cp, x, i, jb, m, wb)
+                    wc = _line_backward(cp, x, i, jc, m, wc)
+                    wd = _line_backward(cp, x, i, jd, m, wd)
+                j += 8
+            elif j + 2 < n1:
+                k = j + 2
+                _zero_rhs(b, i, j, n2, plus_zero, ra)
+                _zero_rhs(b, i, k, n2, plus_zero, rb)
+                wa = 0.0
+                wb = 0.0
+                for m in range(n2):
+                    wa = _line_forward(gz, inv, x, i, j, m, ra, wa)
+                    wb = _line_forward(gz, inv, x, i, k, m, rb, wb)
+                for m in range(n2 - 2, -1, -1):
+                    wa = _line_backward(cp, x, i, j, m, wa)
+                    wb = _line_backward(cp, x, i, k, m, wb)
+                j += 4
+            else:
+                _zero_rhs(b, i, j, n2, plus_zero, ra)
+                w = 0.0
+                for m in range(n2):
+                    w = _line_forward(gz, inv, x, i, j, m, ra, w)
+                for m in range(n2 - 2, -1, -1):
+                    w = _line_backward(cp, x, i, j, m, w)
+                j += 2
