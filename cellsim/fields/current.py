@@ -109,8 +109,21 @@ class _Faces:
 
 
 def _interface_faces(grid: Grid, el: Electrode) -> list[_Faces]:
+    out = []
+    k = el.kinetics
+    for a, face, lo, hi, sign, area in grid.cached(("interface_faces", el.metal, el.electrolyte),
+                                                   lambda: _interface_geometry(grid, el.metal, el.electrolyte)):
+        m = face.size
+        out.append(_Faces(a, face, lo, hi, sign, area,
+                          tuple(np.full(m, v) for v in (k.i0, k.alpha_a, k.alpha_c, k.nf)), k.model, el.name))
+    return out
+
+
+def _interface_geometry(grid: Grid, metal_name: str, salt_name: str) -> list[tuple]:
+    """Per axis with interface faces between the two regions: (axis, flat face index, flat
+    low and high cell index, sign (+1: metal on the low side), face area), read-only arrays."""
     mat, out = grid.material, []
-    metal, salt = grid.regions[el.metal], grid.regions[el.electrolyte]
+    metal, salt = grid.regions[metal_name], grid.regions[salt_name]
     for a in range(3):
         n = grid.shape[a]
         lo_cells = np.take(mat, np.arange(n - 1), axis=a)
@@ -123,15 +136,11 @@ def _interface_faces(grid: Grid, el: Electrode) -> list[_Faces]:
         face = list(idx)
         face[a] = face[a] + 1
         areas = grid.face_areas(a)
-        fshape = areas.shape
-        lo_idx = list(idx)
-        hi_idx = list(face)
-        m = idx[0].size
-        k = el.kinetics
-        out.append(_Faces(
-            a, np.ravel_multi_index(face, fshape), np.ravel_multi_index(lo_idx, grid.shape),
-            np.ravel_multi_index(hi_idx, grid.shape), sign[idx], areas[tuple(face)],
-            tuple(np.full(m, v) for v in (k.i0, k.alpha_a, k.alpha_c, k.nf)), k.model, el.name))
+        arrays = (np.ravel_multi_index(face, areas.shape), np.ravel_multi_index(list(idx), grid.shape),
+                  np.ravel_multi_index(face, grid.shape), sign[idx], areas[tuple(face)])
+        for x in arrays:
+            x.flags.writeable = False
+        out.append((a,) + arrays)
     return out
 
 
@@ -150,6 +159,12 @@ def _terminal_bcs(grid: Grid, anode: Terminal, cathode: Terminal) -> tuple[dict,
         if value == 1.0:
             masks[side] = mask
     return {s: fvm.BoundaryCondition(h=h[s], value=val[s]) for s in h}, masks
+
+
+def _terminal_assembler(grid: Grid, anode: Terminal, cathode: Terminal):
+    """``_terminal_bcs`` and the operator's assembler (fvm.Assembler) with them."""
+    bcs, masks = _terminal_bcs(grid, anode, cathode)
+    return bcs, masks, fvm.Assembler(grid, bcs)
 
 
 # Relative residual of the polish's correction solve (CurrentSolver._polish) with an iterative
@@ -174,13 +189,21 @@ class CurrentSolver:
         self.grid, self.electrodes = grid, list(electrodes)
         if anode_terminal is None:  # fixed boundary data (verification): phi = u only
             self.bcs, self.anode_masks = fvm.normalise_sides(bcs), {}
-        else:
-            self.bcs, self.anode_masks = _terminal_bcs(grid, anode_terminal, cathode_terminal)
+            self._assemble = fvm.Assembler(grid, self.bcs)
+        else:  # the terminals' conditions and the operator's geometry: once per grid
+            self.bcs, self.anode_masks, self._assemble = grid.cached(
+                ("current_terminals", anode_terminal, cathode_terminal),
+                lambda: _terminal_assembler(grid, anode_terminal, cathode_terminal))
         self.faces = [f for el in self.electrodes for f in _interface_faces(grid, el)]
         self._areas = [grid.face_areas(a) for a in range(3)]  # geometry, computed once
         self._widths = [grid.widths(a) for a in range(3)]
         self._volumes = grid.volumes()
-        self._region_cells = {name: grid.material == mid for name, mid in grid.regions.items()}
+        # flat indices of each region's cells in C order (what a boolean mask selects)
+        self._region_cells = grid.cached("region_cells", lambda: {
+            name: np.flatnonzero(grid.material == mid) for name, mid in grid.regions.items()})
+        # each anode side's boundary layer of cells (index) and mask: the terminal dot products
+        self._terminal_cells = {s: (fvm.side_slice(*fvm.side_index(s), grid.shape[fvm.side_index(s)[0]], False), m)
+                                for s, m in self.anode_masks.items()}
         self.solver_kind, self._solver, self._j = solver, None, None
         self._wu = None  # the last call's (w, u), the first Newton solves' start (iterative backends)
         self._solver_g = None  # the face conductances (list) the linear solver was last given
@@ -214,11 +237,11 @@ class CurrentSolver:
         Without terminals (fixed ``bcs``) ``current`` is ignored and the breakdown is empty.
         """
         self.rtol = rtol
-        op = fvm.assemble(self.grid, sigma, self.bcs)
+        op = self._assemble(sigma)
         b_src = 0.0 if source is None else source * self.grid.volumes()
         g_ohm = [g.copy() for g in op.g]
         j = [np.zeros(f.face.size) for f in self.faces] if self._j is None else self._j
-        w = u = None
+        w = u = terminal_g = None
         if self._wu is not None:
             # the last call's unit-voltage and interface solutions (kept by iterative backends
             # only): sigma moved little since, so PCG starts near them (~14 -> 3-9 V-cycles
@@ -245,9 +268,11 @@ class CurrentSolver:
             else:
                 w = self._linear_solve(g, op.b, w)
                 u = self._linear_solve(g, b_u, u) if np.any(b_u) else 0.0 * w
-                gt = sum(np.sum(op.boundary_g[s][m]) for s, m in self.anode_masks.items())
-                gu = sum(self._terminal_dot(op, s, m, u) for s, m in self.anode_masks.items())
-                gw = sum(self._terminal_dot(op, s, m, w) for s, m in self.anode_masks.items())
+                if terminal_g is None:  # the anode faces' conductances of this operator
+                    terminal_g = {s: op.boundary_g[s][m] for s, m in self.anode_masks.items()}
+                gt = sum(np.sum(tg) for tg in terminal_g.values())
+                gu = self._terminal_sum(terminal_g, u)
+                gw = self._terminal_sum(terminal_g, w)
                 if not gt - gw > 1e-9 * gt:
                     raise ConvergenceError(
                         "current: no conducting path between the anode and cathode terminals "
@@ -258,7 +283,7 @@ class CurrentSolver:
                 raise ConvergenceError("current solve produced non-finite potentials")
             j, worst = self._update_interfaces(phi, g_ohm, lin)
             if worst <= tol and self.anode_masks:
-                phi, volt = self._polish(g, op, op.b * volt + b_u, phi, volt, w, current)
+                phi, volt = self._polish(g, op, op.b * volt + b_u, phi, volt, w, current, terminal_g)
             if worst <= tol:
                 self._j = j
                 if self._iterative() and self.anode_masks and not np.isscalar(u):
@@ -272,7 +297,7 @@ class CurrentSolver:
         """The linear solver is iterative (no kept factor, e.g. the 3D multigrid)."""
         return self._solver is not None and not self._solver.backend.reuses_factor
 
-    def _polish(self, g, op, b, phi, volt, w, current, max_steps=3):
+    def _polish(self, g, op, b, phi, volt, w, current, terminal_g, max_steps=3):
         """Correct phi = u + V w until the cell imbalance is below 1e-12 I.
 
         The two superposed solves each meet rtol relative to their own right-hand side,
@@ -288,8 +313,8 @@ class CurrentSolver:
         (its corrections are band back-substitutions; the r-z results stay bit for bit).
         """
         r = np.empty_like(phi)
-        gt = sum(np.sum(op.boundary_g[s][m]) for s, m in self.anode_masks.items())
-        gw = sum(self._terminal_dot(op, s, m, w) for s, m in self.anode_masks.items())
+        gt = sum(np.sum(tg) for tg in terminal_g.values())
+        gw = self._terminal_sum(terminal_g, w)
         diag = None
         if self._iterative():
             diag = StencilOperator(*g).diagonal()
@@ -302,16 +327,20 @@ class CurrentSolver:
                 break
             # the operator g of the last Newton solve
             d = self._solver.solve(r, rtol=POLISH_RTOL_ITERATIVE if diag is not None else 1e-6)
-            dv = sum(self._terminal_dot(op, s, m, d) for s, m in self.anode_masks.items()) / (gt - gw)
+            dv = self._terminal_sum(terminal_g, d) / (gt - gw)
             phi = phi + d + dv * w
             b = b + dv * op.b
             volt += dv
         return phi, volt
 
-    def _terminal_dot(self, op, side, mask, x):
-        a, high = fvm.side_index(side)
-        cells = x[fvm.side_slice(a, high, self.grid.shape[a], False)]
-        return float(np.sum(op.boundary_g[side][mask] * cells[mask]))
+    def _terminal_sum(self, terminal_g, x):
+        """sum over the anode faces of g_face x_cell (``terminal_g``: each side's anode face
+        conductances of the operator)."""
+        total = 0
+        for side, tg in terminal_g.items():
+            cells, mask = self._terminal_cells[side]
+            total += float(np.sum(tg * x[cells][mask]))
+        return total
 
     def _update_interfaces(self, phi, g_ohm, lin):
         """New interface current densities and the largest jump-equation error [V]."""
@@ -348,9 +377,11 @@ class CurrentSolver:
             area = self._areas[a]
             fv.half_cell_dissipation(flux[a], sigma, self._widths[a], area, a, power)
             jd = np.divide(flux[a], area, out=np.zeros_like(area), where=area > 0.0)
-            n = grid.shape[a]
-            dens[a] = 0.5 * (np.take(jd, np.arange(n), axis=a) + np.take(jd, np.arange(1, n + 1), axis=a))
-        by_region = {name: float(power[cells].sum()) for name, cells in self._region_cells.items()}
+            lo, hi = [slice(None)] * 3, [slice(None)] * 3
+            lo[a], hi[a] = slice(0, -1), slice(1, None)
+            dens[a] = 0.5 * (jd[tuple(lo)] + jd[tuple(hi)])
+        flat = power.reshape(-1)
+        by_region = {name: float(flat[cells].sum()) for name, cells in self._region_cells.items()}
         breakdown = voltage_breakdown(by_region, iface_power, current) if self.anode_masks else {}
         return CurrentSolution(phi, float(volt), tuple(flux), dens, power, by_region,
                                iface_power, breakdown, iterations)
