@@ -122,10 +122,28 @@ def _interface_faces(grid: Grid, el: Electrode) -> list[_Faces]:
 def _interface_geometry(grid: Grid, metal_name: str, salt_name: str) -> list[tuple]:
     """Per axis with interface faces between the two regions: (axis, flat face index, flat
     low and high cell index, sign (+1: metal on the low side), face area), read-only arrays."""
-    mat, out = grid.material, []
     metal, salt = grid.regions[metal_name], grid.regions[salt_name]
+    out = []
+    for a, face, lo, hi, sign in _interface_indices(grid.material, metal, salt):
+        area = grid.face_areas(a).reshape(-1)[face]
+        area.flags.writeable = False
+        out.append((a, face, lo, hi, sign, area))
+    return out
+
+
+# Interface face indices by material map: a remesh moves the layers' faces, not the material
+# map (every layer keeps its cells), so the new grid's indices are the old ones.
+_INDICES: dict = {}
+
+
+def _interface_indices(mat: np.ndarray, metal: int, salt: int) -> list[tuple]:
+    key = (mat.shape, mat.tobytes(), metal, salt)
+    hit = _INDICES.get(key)
+    if hit is not None:
+        return hit
+    out = []
     for a in range(3):
-        n = grid.shape[a]
+        n = mat.shape[a]
         lo_cells = np.take(mat, np.arange(n - 1), axis=a)
         hi_cells = np.take(mat, np.arange(1, n), axis=a)
         sign = np.where((lo_cells == metal) & (hi_cells == salt), 1.0,
@@ -135,13 +153,24 @@ def _interface_geometry(grid: Grid, metal_name: str, salt_name: str) -> list[tup
             continue
         face = list(idx)
         face[a] = face[a] + 1
-        areas = grid.face_areas(a)
-        arrays = (np.ravel_multi_index(face, areas.shape), np.ravel_multi_index(list(idx), grid.shape),
-                  np.ravel_multi_index(face, grid.shape), sign[idx], areas[tuple(face)])
+        fshape = tuple(n_ + (1 if b == a else 0) for b, n_ in enumerate(mat.shape))
+        arrays = (np.ravel_multi_index(face, fshape), np.ravel_multi_index(list(idx), mat.shape),
+                  np.ravel_multi_index(face, mat.shape), sign[idx])
         for x in arrays:
             x.flags.writeable = False
         out.append((a,) + arrays)
+    if len(_INDICES) >= 16:
+        _INDICES.clear()
+    _INDICES[key] = out
     return out
+
+
+def _kinetics(f: _Faces, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """eta [V] and d eta / d j [ohm m2] of the faces ``f`` at current densities ``j`` [A/m2]
+    (the anodic current density of each face is sign j)."""
+    eta, slope = np.empty_like(j), np.empty_like(j)
+    KINETICS[f.model](f.sign * j, *f.params, eta, slope)
+    return eta, slope
 
 
 def _terminal_bcs(grid: Grid, anode: Terminal, cathode: Terminal) -> tuple[dict, dict]:
@@ -239,7 +268,7 @@ class CurrentSolver:
         self.rtol = rtol
         op = self._assemble(sigma)
         b_src = 0.0 if source is None else source * self.grid.volumes()
-        g_ohm = [g.copy() for g in op.g]
+        g_ohm = list(op.g)  # the ohmic conductances (op's arrays, not written to)
         j = [np.zeros(f.face.size) for f in self.faces] if self._j is None else self._j
         w = u = terminal_g = None
         if self._wu is not None:
@@ -247,15 +276,20 @@ class CurrentSolver:
             # only): sigma moved little since, so PCG starts near them (~14 -> 3-9 V-cycles
             # each on the 3D pot); a direct backend starts from zero as before
             w, u = self._wu
+        # the interface faces' ohmic conductances (0 where a side is inactive, sigma = 0) and
+        # their mask, fixed for this solve
+        ohmic = []
+        for f in self.faces:
+            go = g_ohm[f.axis].flat[f.face]
+            active = go > 0.0
+            ohmic.append((go, active, np.where(active, go, 1.0)))
+        kin = [_kinetics(f, jf) for f, jf in zip(self.faces, j)]  # eta, slope at j
         for it in range(1, max_newton + 1):
             g = [x.copy() for x in g_ohm]
             b_jump = np.zeros(self.grid.n_cells)
             lin = []
-            for f, jf in zip(self.faces, j):
-                eta, slope = np.empty_like(jf), np.empty_like(jf)
-                KINETICS[f.model](f.sign * jf, *f.params, eta, slope)
-                go = g_ohm[f.axis].flat[f.face]  # 0 where a side is inactive (sigma = 0)
-                gf = np.where(go > 0.0, go / (1.0 + go * slope / f.area), 0.0)
+            for f, jf, (eta, slope), (go, active, _) in zip(self.faces, j, kin, ohmic):
+                gf = np.where(active, go / (1.0 + go * slope / f.area), 0.0)
                 d = f.sign * eta - slope * jf
                 g[f.axis].flat[f.face] = gf
                 np.add.at(b_jump, f.lo, gf * d)
@@ -281,14 +315,14 @@ class CurrentSolver:
                 phi = u + volt * w
             if not np.all(np.isfinite(phi)):
                 raise ConvergenceError("current solve produced non-finite potentials")
-            j, worst = self._update_interfaces(phi, g_ohm, lin)
+            j, worst, kin = self._update_interfaces(phi, ohmic, lin)
             if worst <= tol and self.anode_masks:
                 phi, volt = self._polish(g, op, op.b * volt + b_u, phi, volt, w, current, terminal_g)
             if worst <= tol:
                 self._j = j
                 if self._iterative() and self.anode_masks and not np.isscalar(u):
                     self._wu = (w, u)
-                return self._result(sigma, op, g_ohm, phi, volt, current, j, it)
+                return self._result(sigma, op, g_ohm, phi, volt, current, j, kin, it)
         raise ConvergenceError(
             f"electrode kinetics: Newton did not converge in {max_newton} iterations "
             f"(largest interface jump error {worst:.2e} V > {tol:.1e} V)")
@@ -342,21 +376,21 @@ class CurrentSolver:
             total += float(np.sum(tg * x[cells][mask]))
         return total
 
-    def _update_interfaces(self, phi, g_ohm, lin):
-        """New interface current densities and the largest jump-equation error [V]."""
-        flat, new, worst = phi.reshape(-1), [], 0.0
-        for f, (gf, d) in zip(self.faces, lin):
+    def _update_interfaces(self, phi, ohmic, lin):
+        """New interface current densities, the largest jump-equation error [V] and the
+        kinetics (eta, slope) at the new current densities (the next linearisation's)."""
+        flat, new, kin, worst = phi.reshape(-1), [], [], 0.0
+        for f, (gf, d), (_, active, go_safe) in zip(self.faces, lin, ohmic):
             dphi = flat[f.lo] - flat[f.hi]
             jf = gf * (dphi - d) / f.area
-            eta, slope = np.empty_like(jf), np.empty_like(jf)
-            KINETICS[f.model](f.sign * jf, *f.params, eta, slope)
-            go = g_ohm[f.axis].flat[f.face]
-            err = np.where(go > 0.0, dphi - jf * f.area / np.where(go > 0.0, go, 1.0) - f.sign * eta, 0.0)
+            eta, slope = _kinetics(f, jf)
+            err = np.where(active, dphi - jf * f.area / go_safe - f.sign * eta, 0.0)
             worst = max(worst, float(np.max(np.abs(err))))
             new.append(jf)
-        return new, worst
+            kin.append((eta, slope))
+        return new, worst, kin
 
-    def _result(self, sigma, op, g_ohm, phi, volt, current, j, iterations):
+    def _result(self, sigma, op, g_ohm, phi, volt, current, j, kin, iterations):
         grid = self.grid
         bcs = self.bcs
         if self.anode_masks:
@@ -365,10 +399,8 @@ class CurrentSolver:
         op_final = fvm.Operator(tuple(g_ohm), op.b, bcs, op.boundary_g)
         flux = list(fvm.face_fluxes(grid, op_final, phi))
         iface_power: dict[str, float] = {el.name: 0.0 for el in self.electrodes}
-        for f, jf in zip(self.faces, j):
+        for f, jf, (eta, _) in zip(self.faces, j, kin):
             flux[f.axis].flat[f.face] = jf * f.area
-            eta, slope = np.empty_like(jf), np.empty_like(jf)
-            KINETICS[f.model](f.sign * jf, *f.params, eta, slope)
             drop = f.sign * eta
             iface_power[f.electrode] += float(np.sum(jf * f.area * drop))
         power = np.zeros(grid.shape)
