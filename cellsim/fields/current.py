@@ -397,7 +397,7 @@ class CurrentSolver:
             bcs = {s: fvm.BoundaryCondition(bc.h, np.where(np.asarray(bc.value) == 1.0, volt, 0.0))
                    for s, bc in self.bcs.items()}
         op_final = fvm.Operator(tuple(g_ohm), op.b, bcs, op.boundary_g)
-        flux = list(fvm.face_fluxes(grid, op_final, phi))
+        flux = list(self._assemble.face_fluxes(op_final, phi))
         iface_power: dict[str, float] = {el.name: 0.0 for el in self.electrodes}
         for f, jf, (eta, _) in zip(self.faces, j, kin):
             flux[f.axis].flat[f.face] = jf * f.area

@@ -146,6 +146,20 @@ class Assembler:
             boundary_g[side] = gb
         return Operator(tuple(g), b, self.bcs, boundary_g)
 
+    def face_fluxes(self, op: Operator, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``face_fluxes(self.grid, op, u)`` with this grid's areas and side indices (op's
+        boundary conditions on the sides of ``self.bcs``)."""
+        out = []
+        for a in range(3):
+            f = np.empty(op.g[a].shape)
+            fv.face_fluxes(op.g[a], u, a, f)
+            out.append(f)
+        for side, a, faces, _, area, _, _, _, _ in self._sides:
+            bc = op.bcs[side]
+            sign = -1.0 if side.endswith("+") else 1.0
+            out[a][faces] += sign * op.boundary_g[side] * bc.value + np.asarray(bc.flux) * area
+        return tuple(out)
+
 
 def face_fluxes(grid: Grid, op: Operator, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flux through every face along +axis [A] (boundary faces included), per axis."""
