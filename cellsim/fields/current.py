@@ -136,6 +136,19 @@ def _interface_geometry(grid: Grid, metal_name: str, salt_name: str) -> list[tup
 _INDICES: dict = {}
 
 
+def _region_cells(mat: np.ndarray, regions: dict) -> dict:
+    """Flat indices (C order) of each region's cells, by material map (as _INDICES)."""
+    key = ("regions", mat.shape, mat.tobytes(), tuple(regions.items()))
+    hit = _INDICES.get(key)
+    if hit is None:
+        if len(_INDICES) >= 16:
+            _INDICES.clear()
+        hit = _INDICES[key] = {name: np.flatnonzero(mat == mid) for name, mid in regions.items()}
+        for x in hit.values():
+            x.flags.writeable = False
+    return hit
+
+
 def _interface_indices(mat: np.ndarray, metal: int, salt: int) -> list[tuple]:
     key = (mat.shape, mat.tobytes(), metal, salt)
     hit = _INDICES.get(key)
@@ -228,8 +241,7 @@ class CurrentSolver:
         self._widths = [grid.widths(a) for a in range(3)]
         self._volumes = grid.volumes()
         # flat indices of each region's cells in C order (what a boolean mask selects)
-        self._region_cells = grid.cached("region_cells", lambda: {
-            name: np.flatnonzero(grid.material == mid) for name, mid in grid.regions.items()})
+        self._region_cells = _region_cells(grid.material, grid.regions)
         # each anode side's boundary layer of cells (index) and mask: the terminal dot products
         self._terminal_cells = {s: (fvm.side_slice(*fvm.side_index(s), grid.shape[fvm.side_index(s)[0]], False), m)
                                 for s, m in self.anode_masks.items()}
