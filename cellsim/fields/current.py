@@ -304,8 +304,10 @@ class CurrentSolver:
                 gf = np.where(active, go / (1.0 + go * slope / f.area), 0.0)
                 d = f.sign * eta - slope * jf
                 g[f.axis].flat[f.face] = gf
-                np.add.at(b_jump, f.lo, gf * d)
-                np.add.at(b_jump, f.hi, -gf * d)
+                # a cell is the low (high) side of at most one face of an axis, so the indices
+                # are distinct and a fancy-index add is np.add.at's (the same additions)
+                b_jump[f.lo] += gf * d
+                b_jump[f.hi] += -gf * d
                 lin.append((gf, d))
             b_u = (b_jump.reshape(self.grid.shape) + b_src)
             if not self.anode_masks:
