@@ -29,7 +29,6 @@ reservoir held at its concentration. Cell arrays are SI: c [mol/m3] of shape
 from __future__ import annotations
 
 import math
-from functools import cached_property
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -39,8 +38,9 @@ import scipy.sparse as sp
 from cellsim.elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from cellsim.fields.grid import Grid
 from cellsim.fields.solvers import BACKENDS, StencilOperator
-from cellsim.fields.species_linear import KEEP_MIN_WORK, SOLVERS, BandSolver, BorderedSystem
+from cellsim.fields.species_linear import EPS, KEEP_MIN_WORK, REFACTOR_AFTER, SOLVERS, BandSolver, BorderedSystem
 from cellsim.kernels import fv
+from cellsim.kernels import exchange as kx
 from cellsim.kernels import species as ks
 from cellsim.lumped import chemistry
 from cellsim.units import FARADAY, GAS_CONSTANT
@@ -197,11 +197,6 @@ class _Interface:
     area: np.ndarray
     half: np.ndarray  # salt centre-to-face distance [m]
 
-    @cached_property
-    def by_axis(self) -> tuple:
-        """(axis, face mask, face_flat of those faces) per axis present (computed once)."""
-        return tuple((int(a), on, self.face_flat[on]) for a in np.unique(self.axis)
-                     for on in (self.axis == a,))
 
 
 class SpeciesField:
@@ -245,6 +240,12 @@ class SpeciesField:
         self._band = np.empty((self.n, 2 * bw + 1))  # the cell block (band storage), assembly buffer
         self.solver = SOLVERS[solver](self)  # one backend for every impurity and step
         self._wall = None  # side-wall cells (``wall_cells``), found on first use
+        self._table = None  # the exchange potentials' table (``_potential_table``), on first use
+        self._ones = np.ones(N_SPECIES)
+        self._D = np.ascontiguousarray(options.diffusivity)
+        self._no_source = np.zeros(N_SPECIES)
+        # the whole r-z step in one kernel call (``_step_band``); False: the NumPy path per impurity
+        self.fused = True
 
     @property
     def n_factorisations(self) -> int:
@@ -373,28 +374,56 @@ class SpeciesField:
         """S per face and impurity, (n_faces, N_SPECIES) [-], at electrode ``which``
         ("anode" or "cathode"): the interface_ratio of chemistry at the face's temperature and
         surface Al activity, times c_salt / c_metal and the surface enrichment factor.
-        ``alf3_activity``: the electrolyte's AlX3 activity of this step (None: ``options.alf3_activity``)."""
+        ``alf3_activity``: the electrolyte's AlX3 activity of this step (None: ``options.alf3_activity``).
+        A view of a (N_SPECIES, n_faces) array (``_exchange_ratios``)."""
+        return self._exchange_ratios(which, pool, T, current, alf3_activity).T
+
+    def _exchange_ratios(self, which: str, pool: MetalPool, T, current=None,
+                         alf3_activity: float | None = None) -> np.ndarray:
+        """``exchange_ratios`` as (N_SPECIES, n_faces): one kernel call
+        (kernels/exchange.face_exchange_ratios, NumPy's operations of
+        chemistry.interface_ratio face by face)."""
         o = self.options
         a_alx3 = o.alf3_activity if alf3_activity is None else alf3_activity
         itf = self.anode if which == "anode" else self.cathode
         k_metal = o.k_metal_anode if which == "anode" else o.k_metal_cathode
-        T_face = np.broadcast_to(np.asarray(T, dtype=float), self.grid.shape).ravel()[itf.salt_flat]
-        enrich = np.ones(itf.cell.size)
-        if current is not None and o.surface_depletion:
-            F = np.empty(itf.cell.size)  # the faces' currents, gathered axis by axis
-            for a, on, faces in itf.by_axis:
-                F[on] = current.face_current[a].ravel()[faces]
-            j_out = itf.sign * F / itf.area  # anodic current density metal -> salt [A/m2]
-            enrich = np.exp(j_out / (3.0 * FARADAY * k_metal * pool.c_total))
-        x_al_surface = 1.0 - (1.0 - pool.x_al) * enrich
-        if np.any(x_al_surface <= 0.0):
+        T = np.asarray(T, dtype=float)
+        uniform = T.ndim == 0
+        if uniform:
+            T = T.reshape(1)
+        elif T.shape != self.grid.shape:
+            T = np.broadcast_to(T, self.grid.shape)
+        depletion = current is not None and o.surface_depletion
+        fc = current.face_current if depletion else self.geometric  # not read without depletion
+        nodes, values, slopes, offsets = self._potential_table()
+        x_al = pool.x_al
+        gamma = self._ones if pool.gamma is None else np.asarray(pool.gamma, dtype=float)
+        out = np.empty((N_SPECIES, itf.cell.size))
+        bad = kx.face_exchange_ratios(
+            T.ravel(), uniform, itf.salt_flat, fc[0].ravel(), fc[1].ravel(), fc[2].ravel(), itf.axis, itf.face_flat,
+            itf.sign, itf.area, depletion, 3.0 * FARADAY * k_metal * pool.c_total, x_al,
+            x_al if pool.a_al is None else pool.a_al, nodes, values, slopes, offsets, chemistry._NF,
+            chemistry._N_3, GAS_CONSTANT, gamma, float(a_alx3), o.salt_concentration, pool.c_total, out)
+        if bad >= 0:
             raise ValueError(f"local current density at the {which} exceeds the Al mass-transfer "
                              "limit of the metal film (surface Al mole fraction <= 0)")
-        a_al = pool.activity_al * x_al_surface / pool.x_al if pool.x_al > 0.0 else x_al_surface
-        gamma = np.ones(N_SPECIES) if pool.gamma is None else np.asarray(pool.gamma, dtype=float)
-        ratio = chemistry.interface_ratio(T_face[:, None], o.family, o.potential_offsets,
-                                          a_alx3, a_al[:, None], gamma, o.equilibria)
-        return ratio * enrich[:, None] * o.salt_concentration / pool.c_total
+        return out
+
+    def _potential_table(self):
+        """(nodes [K], values [V] (nodes, N_SPECIES), slopes, offsets [V]) of the exchange
+        potentials delta_E(T) (chemistry.exchange_potentials): the JANAF table of
+        ``equilibria = "janaf"``, one node (a constant) for the 1000 K series; kept."""
+        if self._table is None:
+            o = self.options
+            offsets = np.array([o.potential_offsets.get(s, 0.0) for s in IMPURITIES], dtype=float)
+            if o.equilibria == "janaf":
+                table = chemistry._janaf_table(o.family)
+                nodes, values, slopes = table.nodes, table.values, table.slopes
+            else:
+                values = chemistry.exchange_potentials(1000.0, o.family, {}, o.equilibria)[None, :]
+                nodes, slopes = np.array([1000.0]), np.zeros((0, N_SPECIES))
+            self._table = tuple(np.ascontiguousarray(a, dtype=float) for a in (nodes, values, slopes, offsets))
+        return self._table
 
     # ------------------------------------------------------------------ assembly
     def _drift(self, k: int, T, phi) -> list[np.ndarray]:
@@ -546,6 +575,8 @@ class SpeciesField:
         if not math.isfinite(dt) and any(finite):
             raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
         coeffs = self._coefficient_stack(T, phi)
+        if self.fused and isinstance(self.solver, BandSolver) and not self.solver._wide():
+            return self._step_band(dt, c, alloy, cathode, S_a, S_c, coeffs)
         D = o.diffusivity[:, None]
         film = 1.0 / o.k_salt if o.salt_film == "wall" else 0.0
         store = self.volumes / dt if math.isfinite(dt) else np.zeros(self.n)
@@ -589,6 +620,42 @@ class SpeciesField:
                                    np.ascontiguousarray(cm_c), cells_new, flux_a, flux_c)
         c_new = np.zeros_like(c)
         c_new[:, self.mask] = cells_new
+        return SpeciesStep(c_new, flux_a, flux_c)
+
+    def _step_band(self, dt, c, alloy, cathode, S_a, S_c, coeffs) -> SpeciesStep:
+        """``_step_systems`` with the band backend on a narrow band (every r-z grid) in one
+        kernel call, kernels/species.band_step_all: the systems of every impurity, their
+        solves with the kept factorisations (``BandSolver.solve``) and the conservative
+        update, in the same floating-point operations (bit for bit; tests hold them equal)."""
+        o, solver, n = self.options, self.solver, self.n
+        fin_a, fin_c = math.isfinite(alloy.volume), math.isfinite(cathode.volume)
+        solver.begin(dt, int(fin_a) + int(fin_c),
+                     (self.anode.cell.size if fin_a else 0) + (self.cathode.cell.size if fin_c else 0))
+        f = solver._factors
+        diag, fresh, err = np.empty((N_SPECIES, n)), np.empty(N_SPECIES, dtype=bool), np.empty(2, dtype=np.int64)
+        c_new, flux_a, flux_c = np.empty_like(c), np.empty(N_SPECIES), np.empty(N_SPECIES)
+        ks.band_step_all(
+            self.index, *coeffs, self.volumes, float(dt), np.ascontiguousarray(c), self._D, 1.0 / o.k_salt if o.salt_film == "wall" else 0.0,
+            self.anode.cell, self.anode.area, self.anode.half, np.ascontiguousarray(S_a.T), o.k_metal_anode,
+            float(alloy.volume), np.asarray(alloy.c, dtype=float),
+            self._no_source if alloy.source is None else np.asarray(alloy.source, dtype=float), alloy.source is not None,
+            self.cathode.cell, self.cathode.area, self.cathode.half, np.ascontiguousarray(S_c.T), o.k_metal_cathode,
+            float(cathode.volume), np.asarray(cathode.c, dtype=float),
+            self._no_source if cathode.source is None else np.asarray(cathode.source, dtype=float),
+            cathode.source is not None, self._band_width, self._band, f["lu"], f["z"], f["schur"], f["renew"],
+            f["iterations"], f["V"], f["Zp"], f["H"], f["work"], 64 * EPS, 40, REFACTOR_AFTER,
+            diag, fresh, c_new, flux_a, flux_c, err)
+        for k in np.flatnonzero(fresh):  # what ``BandSolver.state`` assembles again
+            f["source"][k] = (self.index, tuple(a[k] for a in coeffs), diag[k])
+            solver.n_factorisations += 1
+        if err[0]:
+            name = IMPURITIES[err[1]]
+            if err[0] == 1:
+                raise FloatingPointError(f"species solve for {name}: the step matrix has a non-positive pivot")
+            if err[0] == 2:
+                raise FloatingPointError(f"species solve for {name} did not converge "
+                                         "(non-finite values or no contraction)")
+            raise FloatingPointError(f"species solve for {name} gave non-finite values")
         return SpeciesStep(c_new, flux_a, flux_c)
 
     def _solve_systems(self, coeffs, diag, cell, pool_of, col, row, pool_diag, b, x, dt, symmetric) -> None:
