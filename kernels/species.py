@@ -609,3 +609,65 @@ def band_step_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, volumes, dt, 
                 p = index[i, j, q]
                 for k in range(K):
                     c_out[k, i, j, q] = cells_new[k, p] if p >= 0 else 0.0
+
+
+@njit(inline="always", cache=True)
+def _interface_pass(material, salt, metal, a, low_metal, areas, widths, m, fill, cell, salt_flat, axis,
+                    face_flat, sign, area, half, index):
+    """The faces of ``axis`` a between ``metal`` and ``salt`` cells with the metal on the low
+    side (low_metal) or the high side, in C order of the low cell; written from m when
+    ``fill``. Returns the new count."""
+    n0, n1, n2 = material.shape
+    e0, e1, e2 = (1 if a == 0 else 0), (1 if a == 1 else 0), (1 if a == 2 else 0)
+    f1, f2 = n1 + e1, n2 + e2  # the face array's shape (n0 + e0, f1, f2)
+    for i in range(n0 - e0):
+        for j in range(n1 - e1):
+            for q in range(n2 - e2):
+                lo, hi = material[i, j, q], material[i + e0, j + e1, q + e2]
+                if not ((lo == metal and hi == salt) if low_metal else (lo == salt and hi == metal)):
+                    continue
+                if fill:
+                    fi, fj, fq = i + e0, j + e1, q + e2  # the face
+                    si, sj, sq = (fi, fj, fq) if low_metal else (i, j, q)  # the salt cell
+                    flat = (si * n1 + sj) * n2 + sq
+                    cell[m] = index[si, sj, sq]
+                    salt_flat[m] = flat
+                    axis[m] = a
+                    face_flat[m] = (fi * f1 + fj) * f2 + fq
+                    sign[m] = 1.0 if low_metal else -1.0
+                    area[m] = areas[fi, fj, fq]
+                    half[m] = 0.5 * widths[si if a == 0 else (sj if a == 1 else sq)]
+                m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def interface_faces(material, salt, metal, index, area_x, area_y, area_z, w_x, w_y, w_z):
+    """The faces between ``salt`` and ``metal`` cells (material ids) of a grid, as
+    cellsim.fields.species._Interface holds them: per axis x, y, z (one of fewer than two
+    cells skipped), first those with the metal on the low side (sign +1: metal -> salt is
+    +axis), then those with it on the high side (-1), each in C order of the low cell.
+    index: unknown number of each cell; area_* the face areas per axis [m2]; w_* the cell
+    widths per axis [m]. Returns (cell, salt_flat, axis, face_flat, sign, area, half): the
+    salt cell's unknown number and flat grid index, the axis, the flat index into that axis's
+    face array, the sign, the area [m2] and the salt centre-to-face distance [m]."""
+    empty_i, empty_f = np.empty(0, np.int64), np.empty(0)
+    m = 0
+    for fill in (False, True):
+        if fill:
+            cell, salt_flat, axis, face_flat = (np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64),
+                                                np.empty(m, np.int64))
+            sign, area, half = np.empty(m), np.empty(m), np.empty(m)
+        else:
+            cell = salt_flat = axis = face_flat = empty_i
+            sign = area = half = empty_f
+        m = 0
+        for a in range(3):
+            if material.shape[a] < 2:
+                continue
+            areas = area_x if a == 0 else (area_y if a == 1 else area_z)
+            widths = w_x if a == 0 else (w_y if a == 1 else w_z)
+            for low_metal in (True, False):
+                m = _interface_pass(material, salt, metal, a, low_metal, areas, widths, m, fill, cell, salt_flat,
+                                    axis, face_flat, sign, area, half, index)
+    return cell, salt_flat, axis, face_flat, sign, area, half

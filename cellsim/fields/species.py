@@ -229,7 +229,7 @@ class SpeciesField:
         self.cathode = self._interface(grid.regions[electrolyte], grid.regions[cathode])
         if self.anode.cell.size == 0 or self.cathode.cell.size == 0:
             raise ValueError("the electrolyte must touch both metal regions")
-        self._plain, self._stacks = {}, {}  # face coefficients without drift, per D_eff
+        self._plain, self._stack = {}, None  # face coefficients without drift (per D_eff; stacked)
         bw = int(ks.band_width(self.index))
         band_bytes = N_SPECIES * self.n * (2 * bw + 1) * 8.0
         solver = options.linear_solver
@@ -242,6 +242,7 @@ class SpeciesField:
         self._wall = None  # side-wall cells (``wall_cells``), found on first use
         self._table = None  # the exchange potentials' table (``_potential_table``), on first use
         self._ones = np.ones(N_SPECIES)
+        self._spots = {}  # ``placed``: where -> (flat grid indices, volume), on first use
         self._D = np.ascontiguousarray(options.diffusivity)
         self._no_source = np.zeros(N_SPECIES)
         # the whole r-z step in one kernel call (``_step_band``); False: the NumPy path per impurity
@@ -252,28 +253,12 @@ class SpeciesField:
         return self.solver.n_factorisations
 
     def _interface(self, salt: int, metal: int) -> _Interface:
-        g, mat = self.grid, self.grid.material
-        parts = {k: [] for k in ("cell", "salt_flat", "axis", "face_flat", "sign", "area", "half")}
-        for a in range(3):
-            n = g.shape[a]
-            if n < 2:
-                continue
-            lo, hi = np.take(mat, np.arange(n - 1), axis=a), np.take(mat, np.arange(1, n), axis=a)
-            area_a = self._areas[a]
-            for sign, sel in ((1.0, (lo == metal) & (hi == salt)), (-1.0, (lo == salt) & (hi == metal))):
-                idx = np.nonzero(sel)
-                face = list(idx)
-                face[a] = idx[a] + 1
-                salt_cell = list(face) if sign > 0 else list(idx)
-                flat = np.ravel_multi_index(salt_cell, g.shape)
-                parts["cell"].append(self.index.ravel()[flat])
-                parts["salt_flat"].append(flat)
-                parts["axis"].append(np.full(flat.size, a))
-                parts["face_flat"].append(np.ravel_multi_index(face, area_a.shape))
-                parts["sign"].append(np.full(flat.size, sign))
-                parts["area"].append(area_a[tuple(face)])
-                parts["half"].append(0.5 * self._widths[a][salt_cell[a]])
-        return _Interface(**{k: np.concatenate(v) for k, v in parts.items()})
+        """The faces between the electrolyte (material id ``salt``) and one metal region, in
+        one kernel pass (kernels/species.interface_faces)."""
+        g = self.grid
+        parts = ks.interface_faces(np.ascontiguousarray(g.material), int(salt), int(metal), self.index,
+                                   *self._areas, *self._widths)
+        return _Interface(*parts)
 
     # ------------------------------------------------------------------ helpers
     def reset_caches(self) -> None:
@@ -321,28 +306,28 @@ class SpeciesField:
 
     def uniform(self, moles) -> np.ndarray:
         """Field holding ``moles`` [mol] of each impurity spread uniformly [mol/m3]."""
-        c = np.zeros((N_SPECIES,) + self.grid.shape)
-        c[:, self.mask] = np.asarray(moles, dtype=float)[:, None] / self.volumes.sum()
-        return c
+        return self.placed(moles)
 
     def placed(self, moles, where: str = "electrolyte") -> np.ndarray:
         """Field holding ``moles`` [mol] of each impurity spread by volume over the cells
         ``where`` they enter: 'electrolyte' all, 'wall' the side-wall cells (:meth:`wall_cells`),
         'anode' the cells on the alloy interface [mol/m3]."""
-        if where == "electrolyte":
-            return self.uniform(moles)
-        if where == "wall":
-            cells = self.wall_cells()
-        elif where == "anode":
-            cells = np.unique(self.anode.cell)
-        else:
-            raise ValueError(f"impurity input at {where!r}: expected 'electrolyte', 'wall' or 'anode'")
-        vol = self.volumes[cells]
-        c = np.zeros((N_SPECIES, self.n))
-        c[:, cells] = np.asarray(moles, dtype=float)[:, None] / vol.sum()
-        out = np.zeros((N_SPECIES,) + self.grid.shape)
-        out[:, self.mask] = c
-        return out
+        spot = self._spots.get(where)
+        if spot is None:
+            if where == "electrolyte":
+                cells = np.arange(self.n)
+            elif where == "wall":
+                cells = self.wall_cells()
+            elif where == "anode":
+                cells = np.unique(self.anode.cell)
+            else:
+                raise ValueError(f"impurity input at {where!r}: expected 'electrolyte', 'wall' or 'anode'")
+            # the cells' flat grid indices and their volume
+            spot = self._spots[where] = (np.flatnonzero(self.mask)[cells], self.volumes[cells].sum())
+        flat, volume = spot
+        out = np.zeros((N_SPECIES, self.mask.size))
+        out[:, flat] = np.asarray(moles, dtype=float)[:, None] / volume
+        return out.reshape((N_SPECIES,) + self.grid.shape)
 
     def wall_cells(self) -> np.ndarray:
         """Indices (over the electrolyte cells) of the cells along the side wall: those whose
@@ -554,16 +539,19 @@ class SpeciesField:
 
     def _coefficient_stack(self, T, phi) -> list[np.ndarray]:
         """``_coefficients`` of every impurity stacked, (N_SPECIES, face shape) per array;
-        kept per D_eff set without drift."""
+        kept without drift (then lo and hi are one array: B(0) = 1, the same numbers as
+        kernels/species.sg_coefficients)."""
         plain = not self.options.migration or phi is None
-        key = tuple(self.options.diffusivity)
-        if plain and key in self._stacks:
-            return self._stacks[key]
+        if plain:  # without drift the coefficients are D_eff G on both sides (sg_coefficients at Pe = 0)
+            if self._stack is None:
+                stack = []
+                for G in self.geometric:
+                    s = self._D[:, None, None, None] * G
+                    stack += [s, s]
+                self._stack = stack
+            return self._stack
         per = [self._coefficients(k, T, phi) for k in range(N_SPECIES)]
-        stack = [np.ascontiguousarray(np.stack([p[i] for p in per])) for i in range(6)]
-        if plain:
-            self._stacks[key] = stack
-        return stack
+        return [np.ascontiguousarray(np.stack([p[i] for p in per])) for i in range(6)]
 
     def _step_systems(self, dt, c, alloy, cathode, S_a, S_c, T, phi) -> SpeciesStep:
         """All impurities: each one's ``BorderedSystem`` solved by the field's backend

@@ -91,3 +91,30 @@ def exchange_ratios(field, which, pool, T, current=None, alf3_activity=None):
     ratio = chemistry.interface_ratio(T_face[:, None], o.family, o.potential_offsets,
                                       a_alx3, a_al[:, None], gamma, o.equilibria)
     return ratio * enrich[:, None] * o.salt_concentration / pool.c_total
+
+
+def interface(field, salt, metal):
+    """SpeciesField._interface's arrays (a dict) by NumPy selections per axis and side: the
+    field's former implementation, which kernels/species.interface_faces replaced."""
+    g, mat = field.grid, field.grid.material
+    parts = {k: [] for k in ("cell", "salt_flat", "axis", "face_flat", "sign", "area", "half")}
+    for a in range(3):
+        n = g.shape[a]
+        if n < 2:
+            continue
+        lo, hi = np.take(mat, np.arange(n - 1), axis=a), np.take(mat, np.arange(1, n), axis=a)
+        area_a = g.face_areas(a)
+        for sign, sel in ((1.0, (lo == metal) & (hi == salt)), (-1.0, (lo == salt) & (hi == metal))):
+            idx = np.nonzero(sel)
+            face = list(idx)
+            face[a] = idx[a] + 1
+            salt_cell = list(face) if sign > 0 else list(idx)
+            flat = np.ravel_multi_index(salt_cell, g.shape)
+            parts["cell"].append(field.index.ravel()[flat])
+            parts["salt_flat"].append(flat)
+            parts["axis"].append(np.full(flat.size, a))
+            parts["face_flat"].append(np.ravel_multi_index(face, area_a.shape))
+            parts["sign"].append(np.full(flat.size, sign))
+            parts["area"].append(area_a[tuple(face)])
+            parts["half"].append(0.5 * g.widths(a)[salt_cell[a]])
+    return {k: np.concatenate(v) for k, v in parts.items()}

@@ -194,3 +194,30 @@ def test_campaign_fused_equals_numpy_path(monkeypatch):
     assert fa.keys() == fb.keys()
     for k in fa:
         assert np.array_equal(fa[k], fb[k], equal_nan=True), k
+
+
+def _grids():
+    yield layered()
+    yield layered(nr=7, n_salt=3, below=2)
+    g2 = layered()  # 3D: the layer repeated along y, a bump in the alloy on one side
+    mat = np.repeat(g2.material, 4, axis=1)
+    mat[2, 1, 3] = 0
+    mat[0, 3, 7] = 2
+    yield Grid("xyz", (g2.faces[0], np.linspace(0.0, 0.3, 5), g2.faces[2]), mat, g2.regions)
+    from cellsim.config import load_config
+    from cellsim.models import make_model
+
+    model = make_model(load_config("rusal-3kA", ['numerics.model="axisymmetric"']))
+    yield model.physics.mesh.current_grid  # the reference run's r-z species grid
+
+
+def test_interface_kernel_equals_numpy():
+    for grid in _grids():
+        field = SpeciesField(grid, SpeciesOptions(salt_concentration=C_SALT))
+        for side, metal in (("anode", "anode_alloy"), ("cathode", "cathode_metal")):
+            want = ref.interface(field, grid.regions["electrolyte"], grid.regions[metal])
+            got = getattr(field, side)
+            assert want["cell"].size > 0
+            for k, v in want.items():
+                assert np.array_equal(getattr(got, k), v), (side, k)
+                assert getattr(got, k).dtype == v.dtype, (side, k)
