@@ -123,7 +123,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
              "update_state": (cell.Cell, "update_state")}
     originals = _wrap(parts, spent, calls, moved)
     solve0 = solvers.LinearSolver.solve
-    band0, fused0 = species.SpeciesField._solve_systems, species.SpeciesField._step_band
+    band0, fused0 = species.SpeciesField._solve_systems, species.SpeciesField._step_fused
 
     def solve(self, b, *a, **k):  # one pass over operator (3 faces + shift), b, x
         moved["bytes"] += 8 * b.size * (5 + (self.op.shift is not None))
@@ -141,7 +141,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
         return fused0(self, *a, **k)
 
     solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve, band
-    species.SpeciesField._step_band = fused
+    species.SpeciesField._step_fused = fused
     try:
         w, c = time.perf_counter(), time.process_time()
         for _ in range(steps):
@@ -151,7 +151,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
         for label, (cls, name) in parts.items():
             setattr(cls, name, originals[label])
         solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve0, band0
-        species.SpeciesField._step_band = fused0
+        species.SpeciesField._step_fused = fused0
     n_cells = model.physics.mesh.pot.grid.n_cells
     # the heat state (enthalpy, temperature, liquid fraction, capacity, sources) read and written
     moved["bytes"] += steps * 8 * 10 * n_cells
@@ -259,7 +259,7 @@ def campaign_profile(level: str, days: float) -> dict:
     ex.wrap("species_wait", physics.Physics, "step")
     moved = Counter()
     solve0, band0 = solvers.LinearSolver.solve, species.SpeciesField._solve_systems
-    fused0 = species.SpeciesField._step_band
+    fused0 = species.SpeciesField._step_fused
 
     def solve(self, b, *a, **k):  # the heat operator has a shift, the current's none
         part = "heat" if self.op.shift is not None else "current"
@@ -291,7 +291,7 @@ def campaign_profile(level: str, days: float) -> dict:
         return model
 
     solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve, band
-    species.SpeciesField._step_band = fused
+    species.SpeciesField._step_fused = fused
     campaign.make_model = make_model
     cfg = load_config(CELL[0], [f'numerics.model="{level}"', f'schedule.duration="{days} d"'])
     try:
@@ -301,7 +301,7 @@ def campaign_profile(level: str, days: float) -> dict:
     finally:
         ex.unwrap()
         solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve0, band0
-        species.SpeciesField._step_band = fused0
+        species.SpeciesField._step_fused = fused0
         campaign.make_model = make0
     wall -= holder["start"][0]
     cpu -= holder["start"][1]

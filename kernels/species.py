@@ -26,6 +26,7 @@ conductances [m3/s], fluxes [mol/s].
 import numpy as np
 from numba import njit
 
+from .exchange import face_exchange_ratios
 from .linalg import (_band_lu_solve_two, band_lu, band_lu_solve, band_lu_solve_rows, band_lu_solve_three, gmres,
                      pairwise_sum)
 
@@ -671,3 +672,39 @@ def interface_faces(material, salt, metal, index, area_x, area_y, area_z, w_x, w
                 m = _interface_pass(material, salt, metal, a, low_metal, areas, widths, m, fill, cell, salt_flat,
                                     axis, face_flat, sign, area, half, index)
     return cell, salt_flat, axis, face_flat, sign, area, half
+
+
+@njit(cache=True, nogil=True)
+def exchange_band_step(T, T_uniform, fc_x, fc_y, fc_z, depletion, nodes, values, slopes, offsets, nF, n3, RT_unit,
+                       a_alx3, c_salt, salt_flat_a, axis_a, face_flat_a, sign_a, scale_a, x_al_a, act_a, gamma_a,
+                       ct_a, salt_flat_c, axis_c, face_flat_c, sign_c, scale_c, x_al_c, act_c, gamma_c, ct_c,
+                       index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, volumes, dt, c, D, film,
+                       cell_a, area_a, half_a, k_metal_a, vol_a, cm_a, src_a, has_src_a,
+                       cell_c, area_c, half_c, k_metal_c, vol_c, cm_c, src_c, has_src_c,
+                       bw, band, lu, z, schur, renew, iterations, V, Zp, H, work, rtol, maxiter, refactor_after,
+                       diag, fresh, c_out, flux_a, flux_c, err):
+    """The whole species step of a narrow band in one call: the exchange ratios at both
+    electrodes (kernels/exchange.face_exchange_ratios: the first block of arguments, _a the
+    alloy's faces and pool, _c the cathode metal's; scale_* = 3 F k_metal c_total, ct_* the
+    pools' c_total) and ``band_step_all`` with them (the other arguments). err as there, or
+    (4, face) / (5, face): the surface Al mole fraction of an alloy / cathode face is <= 0
+    (the step is not done)."""
+    K = nF.size
+    S_a, S_c = np.empty((K, salt_flat_a.size)), np.empty((K, salt_flat_c.size))
+    for side in range(2):
+        if side == 0:
+            bad = face_exchange_ratios(T, T_uniform, salt_flat_a, fc_x, fc_y, fc_z, axis_a, face_flat_a, sign_a,
+                                       area_a, depletion, scale_a, x_al_a, act_a, nodes, values, slopes, offsets,
+                                       nF, n3, RT_unit, gamma_a, a_alx3, c_salt, ct_a, S_a)
+        else:
+            bad = face_exchange_ratios(T, T_uniform, salt_flat_c, fc_x, fc_y, fc_z, axis_c, face_flat_c, sign_c,
+                                       area_c, depletion, scale_c, x_al_c, act_c, nodes, values, slopes, offsets,
+                                       nF, n3, RT_unit, gamma_c, a_alx3, c_salt, ct_c, S_c)
+        if bad >= 0:
+            err[0], err[1] = 4 + side, bad
+            return
+    band_step_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, volumes, dt, c, D, film,
+                  cell_a, area_a, half_a, S_a, k_metal_a, vol_a, cm_a, src_a, has_src_a,
+                  cell_c, area_c, half_c, S_c, k_metal_c, vol_c, cm_c, src_c, has_src_c,
+                  bw, band, lu, z, schur, renew, iterations, V, Zp, H, work, rtol, maxiter, refactor_after,
+                  diag, fresh, c_out, flux_a, flux_c, err)

@@ -157,10 +157,11 @@ class MetalPool:
     source: np.ndarray | None = None
 
     @classmethod
-    def from_masses(cls, masses, volume: float, gamma=None) -> "MetalPool":
-        """Pool from masses [kg] over ALL_ELEMENTS (Al first) and its volume [m3]."""
+    def from_masses(cls, masses, volume: float, gamma=None, source=None) -> "MetalPool":
+        """Pool from masses [kg] over ALL_ELEMENTS (Al first) and its volume [m3] (``source``
+        as the field's: the feed over the step [mol/s])."""
         moles = np.asarray(masses, dtype=float) / _MOLAR_MASS
-        return cls(moles[1:] / volume, moles.sum() / volume, volume, gamma)
+        return cls(moles[1:] / volume, moles.sum() / volume, volume, gamma, source=source)
 
     @property
     def x_al(self) -> float:
@@ -245,7 +246,7 @@ class SpeciesField:
         self._spots = {}  # ``placed``: where -> (flat grid indices, volume), on first use
         self._D = np.ascontiguousarray(options.diffusivity)
         self._no_source = np.zeros(N_SPECIES)
-        # the whole r-z step in one kernel call (``_step_band``); False: the NumPy path per impurity
+        # the whole r-z step in one kernel call (``_step_fused``); False: the NumPy path per impurity
         self.fused = True
 
     @property
@@ -382,13 +383,13 @@ class SpeciesField:
         fc = current.face_current if depletion else self.geometric  # not read without depletion
         nodes, values, slopes, offsets = self._potential_table()
         x_al = pool.x_al
-        gamma = self._ones if pool.gamma is None else np.asarray(pool.gamma, dtype=float)
         out = np.empty((N_SPECIES, itf.cell.size))
         bad = kx.face_exchange_ratios(
             T.ravel(), uniform, itf.salt_flat, fc[0].ravel(), fc[1].ravel(), fc[2].ravel(), itf.axis, itf.face_flat,
-            itf.sign, itf.area, depletion, 3.0 * FARADAY * k_metal * pool.c_total, x_al,
-            x_al if pool.a_al is None else pool.a_al, nodes, values, slopes, offsets, chemistry._NF,
-            chemistry._N_3, GAS_CONSTANT, gamma, float(a_alx3), o.salt_concentration, pool.c_total, out)
+            itf.sign, itf.area, depletion, 3.0 * FARADAY * k_metal * pool.c_total, float(x_al),
+            float(x_al if pool.a_al is None else pool.a_al), nodes, values, slopes, offsets, chemistry._NF,
+            chemistry._N_3, GAS_CONSTANT, self._gamma(pool), float(a_alx3), float(o.salt_concentration),
+            float(pool.c_total), out)
         if bad >= 0:
             raise ValueError(f"local current density at the {which} exceeds the Al mass-transfer "
                              "limit of the metal film (surface Al mole fraction <= 0)")
@@ -533,6 +534,8 @@ class SpeciesField:
             if current.face_current[2].shape != self.geometric[2].shape:
                 raise ValueError("the current solution lives on another grid than the species field")
             phi = current.phi if phi is None else phi
+        if self.fused and isinstance(self.solver, BandSolver) and not self.solver._wide():
+            return self._step_fused(dt, c, alloy, cathode, T, current, phi, alf3_activity)
         S_a = self.exchange_ratios("anode", alloy, T, current, alf3_activity)
         S_c = self.exchange_ratios("cathode", cathode, T, current, alf3_activity)
         return self._step_systems(dt, c, alloy, cathode, S_a, S_c, T, phi)
@@ -563,8 +566,6 @@ class SpeciesField:
         if not math.isfinite(dt) and any(finite):
             raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
         coeffs = self._coefficient_stack(T, phi)
-        if self.fused and isinstance(self.solver, BandSolver) and not self.solver._wide():
-            return self._step_band(dt, c, alloy, cathode, S_a, S_c, coeffs)
         D = o.diffusivity[:, None]
         film = 1.0 / o.k_salt if o.salt_film == "wall" else 0.0
         store = self.volumes / dt if math.isfinite(dt) else np.zeros(self.n)
@@ -610,31 +611,55 @@ class SpeciesField:
         c_new[:, self.mask] = cells_new
         return SpeciesStep(c_new, flux_a, flux_c)
 
-    def _step_band(self, dt, c, alloy, cathode, S_a, S_c, coeffs) -> SpeciesStep:
-        """``_step_systems`` with the band backend on a narrow band (every r-z grid) in one
-        kernel call, kernels/species.band_step_all: the systems of every impurity, their
+    def _step_fused(self, dt, c, alloy, cathode, T, current, phi, alf3_activity) -> SpeciesStep:
+        """``step`` with the band backend on a narrow band (every r-z grid) in one kernel
+        call, kernels/species.exchange_band_step: the exchange ratios at both electrodes
+        (``_exchange_ratios``), the systems of every impurity (``_step_systems``), their
         solves with the kept factorisations (``BandSolver.solve``) and the conservative
         update, in the same floating-point operations (bit for bit; tests hold them equal)."""
         o, solver, n = self.options, self.solver, self.n
         fin_a, fin_c = math.isfinite(alloy.volume), math.isfinite(cathode.volume)
-        solver.begin(dt, int(fin_a) + int(fin_c),
-                     (self.anode.cell.size if fin_a else 0) + (self.cathode.cell.size if fin_c else 0))
+        if (alloy.source is not None and not fin_a) or (cathode.source is not None and not fin_c):
+            raise ValueError("a reservoir (a pool of infinite volume) takes no source")
+        if not math.isfinite(dt) and (fin_a or fin_c):
+            raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
+        coeffs = self._coefficient_stack(T, phi)
+        T = np.asarray(T, dtype=float)
+        uniform = T.ndim == 0
+        if uniform:
+            T = T.reshape(1)
+        elif T.shape != self.grid.shape:
+            T = np.broadcast_to(T, self.grid.shape)
+        depletion = current is not None and o.surface_depletion
+        fc = current.face_current if depletion else self.geometric  # not read without depletion
+        a, k = self.anode, self.cathode
+        x_a, x_c = alloy.x_al, cathode.x_al
+        solver.begin(dt, int(fin_a) + int(fin_c), (a.cell.size if fin_a else 0) + (k.cell.size if fin_c else 0))
         f = solver._factors
         diag, fresh, err = np.empty((N_SPECIES, n)), np.empty(N_SPECIES, dtype=bool), np.empty(2, dtype=np.int64)
         c_new, flux_a, flux_c = np.empty_like(c), np.empty(N_SPECIES), np.empty(N_SPECIES)
-        ks.band_step_all(
-            self.index, *coeffs, self.volumes, float(dt), np.ascontiguousarray(c), self._D, 1.0 / o.k_salt if o.salt_film == "wall" else 0.0,
-            self.anode.cell, self.anode.area, self.anode.half, np.ascontiguousarray(S_a.T), o.k_metal_anode,
-            float(alloy.volume), np.asarray(alloy.c, dtype=float),
+        ks.exchange_band_step(
+            T.ravel(), uniform, fc[0].ravel(), fc[1].ravel(), fc[2].ravel(), depletion, *self._potential_table(),
+            chemistry._NF, chemistry._N_3, GAS_CONSTANT, float(o.alf3_activity if alf3_activity is None else alf3_activity),
+            float(o.salt_concentration),
+            a.salt_flat, a.axis, a.face_flat, a.sign, 3.0 * FARADAY * o.k_metal_anode * alloy.c_total, float(x_a),
+            float(x_a if alloy.a_al is None else alloy.a_al), self._gamma(alloy), float(alloy.c_total),
+            k.salt_flat, k.axis, k.face_flat, k.sign, 3.0 * FARADAY * o.k_metal_cathode * cathode.c_total, float(x_c),
+            float(x_c if cathode.a_al is None else cathode.a_al), self._gamma(cathode), float(cathode.c_total),
+            self.index, *coeffs, self.volumes, float(dt), np.ascontiguousarray(c), self._D,
+            1.0 / o.k_salt if o.salt_film == "wall" else 0.0,
+            a.cell, a.area, a.half, float(o.k_metal_anode), float(alloy.volume), np.asarray(alloy.c, dtype=float),
             self._no_source if alloy.source is None else np.asarray(alloy.source, dtype=float), alloy.source is not None,
-            self.cathode.cell, self.cathode.area, self.cathode.half, np.ascontiguousarray(S_c.T), o.k_metal_cathode,
-            float(cathode.volume), np.asarray(cathode.c, dtype=float),
+            k.cell, k.area, k.half, float(o.k_metal_cathode), float(cathode.volume), np.asarray(cathode.c, dtype=float),
             self._no_source if cathode.source is None else np.asarray(cathode.source, dtype=float),
             cathode.source is not None, self._band_width, self._band, f["lu"], f["z"], f["schur"], f["renew"],
             f["iterations"], f["V"], f["Zp"], f["H"], f["work"], 64 * EPS, 40, REFACTOR_AFTER,
             diag, fresh, c_new, flux_a, flux_c, err)
-        for k in np.flatnonzero(fresh):  # what ``BandSolver.state`` assembles again
-            f["source"][k] = (self.index, tuple(a[k] for a in coeffs), diag[k])
+        if err[0] >= 4:
+            raise ValueError(f"local current density at the {'anode' if err[0] == 4 else 'cathode'} exceeds the "
+                             "Al mass-transfer limit of the metal film (surface Al mole fraction <= 0)")
+        for i in np.flatnonzero(fresh):  # what ``BandSolver.state`` assembles again
+            f["source"][i] = (self.index, tuple(arr[i] for arr in coeffs), diag[i])
             solver.n_factorisations += 1
         if err[0]:
             name = IMPURITIES[err[1]]
@@ -645,6 +670,10 @@ class SpeciesField:
                                          "(non-finite values or no contraction)")
             raise FloatingPointError(f"species solve for {name} gave non-finite values")
         return SpeciesStep(c_new, flux_a, flux_c)
+
+    def _gamma(self, pool: MetalPool) -> np.ndarray:
+        """The pool's activity coefficients as float64 (N_SPECIES,) (None: 1)."""
+        return self._ones if pool.gamma is None else np.asarray(pool.gamma, dtype=float)
 
     def _solve_systems(self, coeffs, diag, cell, pool_of, col, row, pool_diag, b, x, dt, symmetric) -> None:
         """x[k] = M_k^-1 b[k] for every impurity, M_k its ``BorderedSystem`` (on the

@@ -1,6 +1,7 @@
-"""The r-z species step in one kernel call (kernels/species.band_step_all through
-SpeciesField._step_band) against the NumPy path it replaces (SpeciesField._step_systems
-with ``fused = False``: the systems built with NumPy, BandSolver.solve per impurity), and
+"""The r-z species step in one kernel call (kernels/species.exchange_band_step: the exchange
+ratios, then band_step_all; through SpeciesField._step_fused) against the path it replaces
+(``fused = False``: SpeciesField.exchange_ratios per electrode, then _step_systems: the
+systems built with NumPy, BandSolver.solve per impurity), and
 the exchange ratios' kernel (kernels/exchange.face_exchange_ratios) against the former NumPy
 implementation (tests/reference/species_numpy.exchange_ratios): equal bit for bit, in the
 regimes a campaign meets (finite pools and reservoirs, the feed as a source, stale and
@@ -157,9 +158,15 @@ def test_fused_step_refuses_as_the_numpy_path():
     for field in (fused, numpy):
         with pytest.raises(ValueError, match="dt = inf"):
             field.step(np.inf, c, alloy, cath, 1000.0)
+        with pytest.raises(ValueError, match="takes no source"):
+            field.step(3600.0, c, replace(alloy, volume=np.inf, source=np.ones(N_SPECIES)), cath, 1000.0)
+        with pytest.raises(ValueError, match="at the anode exceeds the Al mass-transfer limit"):
+            field.step(3600.0, c, alloy, cath, 1000.0, current=_current(grid, 2e7))
+        with pytest.raises(ValueError, match="at the cathode exceeds the Al mass-transfer limit"):
+            field.step(3600.0, c, alloy, cath, 1000.0, current=_current(grid, -2e7))
         bad = c.copy()
         bad[2, 0, 0, 4] = np.nan
-        with pytest.raises(FloatingPointError, match="species solve for"):
+        with pytest.raises(FloatingPointError, match="species solve for Si did not converge"):
             field.step(3600.0, bad, alloy, cath, 1000.0)
 
 
