@@ -82,7 +82,9 @@ class BandSolver:
     band factorisation (kernels/linalg.band_lu) of an
     earlier step's matrix, renewed when it needs more than REFACTOR_AFTER iterations or
     fails, or when the time step changed by more than 30 % (the storage term with it). The
-    result is the solution to the float64 floor whether the factorisation is fresh or reused."""
+    result is the solution to the float64 floor whether the factorisation is fresh or reused.
+    On a wide band (``_wide``) the factor is kept rounded to float32 and GMRES starts from x
+    as it comes (``_solve_wide``)."""
 
     name = "band"
     keep_min_work = KEEP_MIN_WORK
