@@ -160,3 +160,48 @@ def test_multigrid_current_builds_one_hierarchy_per_newton_iteration(monkeypatch
                            Terminal("z+", "cathode_collector"), solver="direct").solve(sig * 1.01, 800.0)
     np.testing.assert_allclose(sol.phi, direct.phi, rtol=0, atol=1e-9 * np.abs(direct.phi).max())
     np.testing.assert_allclose(sol.terminal_voltage, direct.terminal_voltage, rtol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["direct", "multigrid"])
+def test_polish_that_cannot_balance_the_charge_raises(kind):
+    """The polish after Newton corrects phi until the cell's charge imbalance is below 1e-12 I
+    or its rounding floor; if its corrections cannot get there (here they are made zero, and
+    the Newton solves are loose so the imbalance starts far above the floor) the solve stops
+    with a ConvergenceError naming the imbalance, never returns the unbalanced potential."""
+    layers = [Layer("anode_collector", 0.1, 3), Layer("anode_alloy", 0.1, 4), Layer("electrolyte", 0.05, 6),
+              Layer("cathode_metal", 0.1, 5), Layer("cathode_collector", 0.1, 4)]
+    grid = layered_box(0.6, 0.5, 10, 8, layers, [])
+    sig = sigma_of(grid, np.random.default_rng(5))
+    solver = CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
+                           Terminal("z+", "cathode_collector"), solver=kind)
+    sol = solver.solve(sig, 800.0)  # builds the linear solver; the polish balances the charge
+    np.testing.assert_allclose(section_currents(sol), 800.0, rtol=1e-10)
+    real = solver._solver.solve
+    newton_rtol = 1e-8
+
+    def useless_corrections(b, x0=None, rtol=1e-12):
+        x = real(b, x0=x0, rtol=rtol)
+        return x if rtol == newton_rtol else np.zeros_like(x)  # the polish asks other rtols
+
+    solver._solver.solve = useless_corrections
+    with pytest.raises(ConvergenceError, match=r"charge imbalance .* after 3 corrections"):
+        solver.solve(sig * 1.01, 800.0, rtol=newton_rtol)
+
+
+@pytest.mark.parametrize("kind", ["direct", "multigrid"])
+@pytest.mark.parametrize("rtol", [1e-12, 1e-8, 1e-6])
+def test_face_currents_conserve_the_current_whatever_the_newton_solves_tolerance(kind, rtol):
+    """Every horizontal section carries the pot current to 1e-10 whatever the tolerance of the
+    Newton iterations' linear solves: the polish balances the charge of the potential, and
+    the interface currents are those of the polished potential (before, loose solves left the
+    interface faces with the unpolished currents: sections off by 2e-6..6e-6 at rtol 1e-8)."""
+    layers = [Layer("anode_collector", 0.1, 3), Layer("anode_alloy", 0.1, 4), Layer("electrolyte", 0.05, 6),
+              Layer("cathode_metal", 0.1, 5), Layer("cathode_collector", 0.1, 4)]
+    grid = layered_box(0.6, 0.5, 10, 8, layers, [])
+    sig = sigma_of(grid, np.random.default_rng(5))
+    solver = CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
+                           Terminal("z+", "cathode_collector"), solver=kind)
+    sol = solver.solve(sig, 800.0, rtol=rtol)
+    np.testing.assert_allclose(section_currents(sol), 800.0, rtol=1e-10)
+    p = sol.joule_power.sum() + sum(sol.interface_power.values())
+    assert p == pytest.approx(sol.terminal_voltage * 800.0, rel=1e-9)
