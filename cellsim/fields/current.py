@@ -168,6 +168,18 @@ POLISH_RTOL_ITERATIVE = 1e-2
 # the potential before the polish); 1e-9 and 1e-8 moved the work into the polish (233, 227).
 WU_RTOL_ITERATIVE = 1e-10
 
+# From the second call of an iterative solver on (the last call's potential phi0 and voltage V0
+# kept), a Newton iteration solves A p = V0 b_w + b_u from phi0 and A w = b_w from the last w,
+# then V = V0 + (I - I(p)) / (sum g_t - g_t . w) and phi = p + (V - V0) w: the same
+# superposition, the terminal current exactly I for any w, and w's residual enters phi only
+# times the voltage step V - V0 (~1e-3 V0 between steps), so the w solve asks W_RTOL_STEP
+# while that step is below VOLTAGE_STEP_SMALL V0 (else WU_RTOL_ITERATIVE), and p replaces the
+# u solve. On the default 3D pot (2-day run, 11 solves): 155 + 45 polish V-cycles against
+# 188 + 46 (a u solve from the last u took 7-12 V-cycles, p from phi0 1-8); w at 1e-7 or 1e-4
+# left more to the polish (137 + 56, 115 + 83).
+W_RTOL_STEP = 1e-9
+VOLTAGE_STEP_SMALL = 1e-2
+
 
 class CurrentSolver:
     """Reusable current solver for one grid, electrode set and terminal pair.
@@ -192,6 +204,7 @@ class CurrentSolver:
         self._region_cells = {name: grid.material == mid for name, mid in grid.regions.items()}
         self.solver_kind, self._solver, self._j = solver, None, None
         self._wu = None  # the last call's (w, u), the first Newton solves' start (iterative backends)
+        self._last = None  # the last call's (phi, V) (iterative backends; WU_RTOL_STEP above)
         self._solver_g = None  # the face conductances (list) the linear solver was last given
 
     def warm_start(self, other: "CurrentSolver | None") -> None:
@@ -203,15 +216,15 @@ class CurrentSolver:
         if [f.face.size for f in self.faces] == [j.size for j in other._j]:
             self._j = [j.copy() for j in other._j]
             if other._wu is not None and other._wu[0].shape == self.grid.shape:
-                self._wu = other._wu
+                self._wu, self._last = other._wu, other._last
 
-    def _linear_solve(self, g, b, x0):
+    def _linear_solve(self, g, b, x0, rtol=None):
         if self._solver is None:
             self._solver = make_solver(*g, kind=self.solver_kind)
         elif g is not self._solver_g:  # the u solve shares the w solve's operator (the same list)
             self._solver.update(*g)
         self._solver_g = g
-        rtol = self.rtol
+        rtol = self.rtol if rtol is None else rtol
         if rtol is None:  # the polish balances the charge after the w and u solves
             rtol = WU_RTOL_ITERATIVE if self._iterative() and self.anode_masks else 1e-12
         return self._solver.solve(b, x0=x0, rtol=rtol)
@@ -257,17 +270,31 @@ class CurrentSolver:
                 phi, volt = self._linear_solve(g, op.b + b_u, w), 0.0
                 w = phi
             else:
-                w = self._linear_solve(g, op.b, w)
-                u = self._linear_solve(g, b_u, u) if np.any(b_u) else 0.0 * w
                 gt = sum(np.sum(op.boundary_g[s][m]) for s, m in self.anode_masks.items())
-                gu = sum(self._terminal_dot(op, s, m, u) for s, m in self.anode_masks.items())
+                if self._last is not None and self.rtol is None:  # p from the last phi (above)
+                    phi0, v0 = self._last
+                    p = self._linear_solve(g, op.b * v0 + b_u, phi0)
+                    gp = sum(self._terminal_dot(op, s, m, p) for s, m in self.anode_masks.items())
+                    gw = sum(self._terminal_dot(op, s, m, w) for s, m in self.anode_masks.items())
+                    step = (current - (gt * v0 - gp)) / (gt - gw)  # with the last w
+                    small = abs(step) <= VOLTAGE_STEP_SMALL * abs(v0)
+                    w = self._linear_solve(g, op.b, w, rtol=W_RTOL_STEP if small else None)
+                else:
+                    w = self._linear_solve(g, op.b, w)
+                    u = self._linear_solve(g, b_u, u) if np.any(b_u) else 0.0 * w
                 gw = sum(self._terminal_dot(op, s, m, w) for s, m in self.anode_masks.items())
                 if not gt - gw > 1e-9 * gt:
                     raise ConvergenceError(
                         "current: no conducting path between the anode and cathode terminals "
                         "(check for insulating layers, sigma = 0, cutting the cell)")
-                volt = (current + gu) / (gt - gw)
-                phi = u + volt * w
+                if self._last is not None and self.rtol is None:
+                    volt = v0 + (current - (gt * v0 - gp)) / (gt - gw)
+                    phi = p + (volt - v0) * w
+                    self._last = (phi, volt)  # the next Newton iteration's start
+                else:
+                    gu = sum(self._terminal_dot(op, s, m, u) for s, m in self.anode_masks.items())
+                    volt = (current + gu) / (gt - gw)
+                    phi = u + volt * w
             if not np.all(np.isfinite(phi)):
                 raise ConvergenceError("current solve produced non-finite potentials")
             j, worst = self._update_interfaces(phi, g_ohm, lin)
@@ -279,8 +306,9 @@ class CurrentSolver:
                 j, worst = self._update_interfaces(phi, g_ohm, lin)
             if worst <= tol:
                 self._j = j
-                if self._iterative() and self.anode_masks and not np.isscalar(u):
-                    self._wu = (w, u)
+                if self._iterative() and self.anode_masks and w is not None:
+                    self._wu = (w, u if u is not None and not np.isscalar(u) else None)
+                    self._last = (phi, volt)
                 return self._result(sigma, op, g_ohm, phi, volt, current, j, it)
         raise ConvergenceError(
             f"electrode kinetics: Newton did not converge in {max_newton} iterations "

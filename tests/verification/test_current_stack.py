@@ -205,3 +205,37 @@ def test_face_currents_conserve_the_current_whatever_the_newton_solves_tolerance
     np.testing.assert_allclose(section_currents(sol), 800.0, rtol=1e-10)
     p = sol.joule_power.sum() + sum(sol.interface_power.values())
     assert p == pytest.approx(sol.terminal_voltage * 800.0, rel=1e-9)
+
+
+def test_iterative_solver_from_its_last_potential_matches_a_fresh_solve(monkeypatch):
+    """From its second call on, an iterative solver solves for phi from its last potential at
+    the last voltage (p) and corrects the voltage step with w (phi = p + (V - V0) w) instead of
+    superposing a fresh u: the same solution as a fresh solver's u + V w, to the solves'
+    tolerance, and the same conservation, for a small step (sigma 0.1 % up) and a large one
+    (the current 50 % up, where w is asked the full accuracy)."""
+    from cellsim.fields import current as cur
+    layers = [Layer("anode_collector", 0.1, 3), Layer("anode_alloy", 0.1, 4), Layer("electrolyte", 0.05, 6),
+              Layer("cathode_metal", 0.1, 5), Layer("cathode_collector", 0.1, 4)]
+    grid = layered_box(0.6, 0.5, 10, 8, layers, [])
+    sig = sigma_of(grid, np.random.default_rng(7))
+
+    def solver():
+        return CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
+                             Terminal("z+", "cathode_collector"), solver="multigrid")
+
+    kept = solver()
+    kept.solve(sig, 800.0)
+    asked = []
+    real = cur.CurrentSolver._linear_solve
+    monkeypatch.setattr(cur.CurrentSolver, "_linear_solve",
+                        lambda self, g, b, x0, rtol=None: (asked.append(rtol), real(self, g, b, x0, rtol))[1])
+    for s, current, w_rtol in ((sig * 1.001, 800.0, cur.W_RTOL_STEP), (sig * 1.001, 1200.0, None)):
+        asked.clear()
+        sol = kept.solve(s, current)
+        # per Newton iteration p, then w (no u); w's tolerance from the first iteration's step
+        assert len(asked) == 2 * sol.newton_iterations and asked[0::2] == [None] * sol.newton_iterations
+        assert asked[1] == w_rtol
+        fresh = solver().solve(s, current)
+        np.testing.assert_allclose(section_currents(sol), current, rtol=1e-10)
+        np.testing.assert_allclose(sol.phi, fresh.phi, rtol=0, atol=1e-9 * np.abs(fresh.phi).max())
+        assert sol.terminal_voltage == pytest.approx(fresh.terminal_voltage, rel=1e-9)
