@@ -123,7 +123,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
              "update_state": (cell.Cell, "update_state")}
     originals = _wrap(parts, spent, calls, moved)
     solve0 = solvers.LinearSolver.solve
-    band0 = species.SpeciesField._solve_systems
+    band0, fused0 = species.SpeciesField._solve_systems, species.SpeciesField._step_fused
 
     def solve(self, b, *a, **k):  # one pass over operator (3 faces + shift), b, x
         moved["bytes"] += 8 * b.size * (5 + (self.op.shift is not None))
@@ -136,7 +136,12 @@ def step_profile(level: str, steps: int = 12) -> dict:
         moved["bytes"] += 8 * species.N_SPECIES * (6 * self.grid.n_cells + 3 * self.n)
         return band0(self, coeffs, diag, *a, **k)
 
+    def fused(self, *a, **k):  # the same arrays, the r-z step in one kernel call
+        moved["bytes"] += 8 * species.N_SPECIES * (6 * self.grid.n_cells + 3 * self.n)
+        return fused0(self, *a, **k)
+
     solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve, band
+    species.SpeciesField._step_fused = fused
     try:
         w, c = time.perf_counter(), time.process_time()
         for _ in range(steps):
@@ -146,6 +151,7 @@ def step_profile(level: str, steps: int = 12) -> dict:
         for label, (cls, name) in parts.items():
             setattr(cls, name, originals[label])
         solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve0, band0
+        species.SpeciesField._step_fused = fused0
     n_cells = model.physics.mesh.pot.grid.n_cells
     # the heat state (enthalpy, temperature, liquid fraction, capacity, sources) read and written
     moved["bytes"] += steps * 8 * 10 * n_cells
@@ -253,6 +259,7 @@ def campaign_profile(level: str, days: float) -> dict:
     ex.wrap("species_wait", physics.Physics, "step")
     moved = Counter()
     solve0, band0 = solvers.LinearSolver.solve, species.SpeciesField._solve_systems
+    fused0 = species.SpeciesField._step_fused
 
     def solve(self, b, *a, **k):  # the heat operator has a shift, the current's none
         part = "heat" if self.op.shift is not None else "current"
@@ -268,6 +275,11 @@ def campaign_profile(level: str, days: float) -> dict:
         moved["bytes_species"] += 8 * species.N_SPECIES * (6 * self.grid.n_cells + 3 * self.n)
         return band0(self, coeffs, diag, *a, **k)
 
+    def fused(self, *a, **k):  # the same arrays, the r-z step in one kernel call
+        moved["bytes"] += 8 * species.N_SPECIES * (6 * self.grid.n_cells + 3 * self.n)
+        moved["bytes_species"] += 8 * species.N_SPECIES * (6 * self.grid.n_cells + 3 * self.n)
+        return fused0(self, *a, **k)
+
     make0, holder = campaign.make_model, {}
 
     def make_model(config):  # the start is not a step: its time and parts are left out
@@ -279,6 +291,7 @@ def campaign_profile(level: str, days: float) -> dict:
         return model
 
     solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve, band
+    species.SpeciesField._step_fused = fused
     campaign.make_model = make_model
     cfg = load_config(CELL[0], [f'numerics.model="{level}"', f'schedule.duration="{days} d"'])
     try:
@@ -288,6 +301,7 @@ def campaign_profile(level: str, days: float) -> dict:
     finally:
         ex.unwrap()
         solvers.LinearSolver.solve, species.SpeciesField._solve_systems = solve0, band0
+        species.SpeciesField._step_fused = fused0
         campaign.make_model = make0
     wall -= holder["start"][0]
     cpu -= holder["start"][1]

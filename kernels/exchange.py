@@ -98,3 +98,71 @@ def three_pool_step(a, b, c, d, dt, r0, n_salt, n_cath):
     for i in range(n):
         x0[i], x1[i], x2[i] = _three_pools(a[i], b[i], c[i], d[i], dt, r0[i], n_salt[i], n_cath[i])
     return x0, x1, x2
+
+
+# --------------------------------------------------------------------------------------------
+# The field levels' exchange ratios (cellsim.fields.species.SpeciesField.exchange_ratios).
+
+
+@njit(cache=True, nogil=True)
+def _interp(x, nodes, values, slopes, k):
+    """np.interp(x, nodes, values[:, k]) in NumPy's arithmetic: the end values outside the
+    nodes, a node's value on it, else slopes[j, k] (x - nodes[j]) + values[j, k] with
+    slopes[j, k] = (values[j + 1, k] - values[j, k]) / (nodes[j + 1] - nodes[j])."""
+    m = nodes.size
+    if m == 1 or x <= nodes[0]:
+        return values[0, k]
+    if x >= nodes[m - 1]:
+        return values[m - 1, k]
+    lo, hi = 0, m - 1  # nodes[lo] <= x < nodes[hi]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if nodes[mid] <= x:
+            lo = mid
+        else:
+            hi = mid
+    if nodes[lo] == x:
+        return values[lo, k]
+    return slopes[lo, k] * (x - nodes[lo]) + values[lo, k]
+
+
+@njit(cache=True, nogil=True)
+def face_exchange_ratios(T, T_uniform, salt_flat, fc_x, fc_y, fc_z, axis, face_flat, sign, area, depletion,
+                         depletion_scale, x_al, activity_al, nodes, values, slopes, offsets, nF, n3, RT_unit,
+                         gamma, a_alx3, c_salt, c_total, out):
+    """S = (x_salt / x_metal at equilibrium) (surface enrichment) c_salt / c_metal of every
+    interface face and impurity, as ``SpeciesField.exchange_ratios`` computes it with NumPy
+    (cellsim.lumped.chemistry.interface_ratio at the face's salt-cell temperature and surface
+    Al activity), in the same floating-point operations.
+
+    T : cell temperatures [K], flat over the grid (``T_uniform``: T[0] everywhere);
+    salt_flat (m,) flat grid index of each face's salt cell; fc_x, fc_y, fc_z the flat face
+    currents [A] per axis (read where ``depletion``); axis, face_flat, sign, area (m,) the
+    faces' axis, flat face index, orientation (+1: metal on the low side) and area [m2];
+    depletion_scale = 3 F k_metal c_total [A/m2]; x_al, activity_al the pool's Al mole
+    fraction and activity; nodes (M,), values (M, K), slopes (M - 1, K) the exchange
+    potentials' table [K], [V] (one node: constant), offsets (K,) [V]; nF (K,) -n F
+    [C/mol]; n3 (K,) n/3; RT_unit the gas constant [J/mol/K]; gamma (K,); a_alx3 the AlX3
+    activity; c_salt, c_total molar concentrations of the salt and the pool [mol/m3];
+    out (K, m) written. Returns -1, or the first face whose surface Al mole fraction is
+    <= 0 (the current density exceeds the metal film's Al mass-transfer limit)."""
+    n_faces = salt_flat.size
+    K = nF.size
+    for f in range(n_faces):
+        t = T[0] if T_uniform else T[salt_flat[f]]
+        enrich = 1.0
+        if depletion:
+            a = axis[f]
+            F = fc_x[face_flat[f]] if a == 0 else (fc_y[face_flat[f]] if a == 1 else fc_z[face_flat[f]])
+            j_out = sign[f] * F / area[f]
+            enrich = np.exp(j_out / depletion_scale)
+        x_surface = 1.0 - (1.0 - x_al) * enrich
+        if x_surface <= 0.0:
+            return f
+        a_al = activity_al * x_surface / x_al if x_al > 0.0 else x_surface
+        for k in range(K):
+            dE = _interp(t, nodes, values, slopes, k) + offsets[k]
+            exponent = nF[k] * dE / (RT_unit * t)
+            ratio = gamma[k] * a_alx3 ** n3[k] * np.exp(exponent) / a_al ** n3[k]
+            out[k, f] = ratio * enrich * c_salt / c_total
+    return -1

@@ -26,7 +26,8 @@ conductances [m3/s], fluxes [mol/s].
 import numpy as np
 from numba import njit
 
-from .linalg import band_lu, band_lu_solve, band_lu_solve_rows, gmres, gmres_from
+from .exchange import face_exchange_ratios
+from .linalg import band_lu, band_lu_solve, band_lu_solve_rows, gmres, gmres_from, pairwise_sum
 
 
 @njit(inline="always", cache=True)
@@ -540,3 +541,235 @@ def bordered_iterate_mixed(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag
                                            row, pool_diag),
                       _bordered_precondition_mixed, (lu, bw, cell, pool, row, zf, schur, pending), b, rtol,
                       maxiter, x, V, Zp, H, w)
+
+
+# --------------------------------------------------------------------------------------------
+# The whole species step of a narrow band (every r-z grid) in one call: the systems of every
+# impurity, their solves with kept factorisations and the conservative update.
+
+
+@njit(inline="always", cache=True)
+def _interface_rows(k, cell, area, half, S, D, film, k_metal, vol, dt, cm, src, has_src, j, at, diag, b, g,
+                    cells, pools, col, row, pool_diag, n):
+    """One metal pool's part of impurity k's system, as SpeciesField._step_systems builds it
+    with NumPy: the faces' conductances g = A / (d/D + R_film + S/k_metal) on the salt
+    cells' diagonal; a pool of finite volume a bordered unknown j (its faces at ``at`` in
+    cells, pools, col = -g S, row = -g; its diagonal V/dt + sum g S in NumPy's pairwise
+    order; its right-hand side V/dt c (+ source)); a reservoir g S c into the cells'
+    right-hand side. Returns the next ``at``."""
+    m = cell.size
+    for f in range(m):
+        g[k, f] = area[f] / (half[f] / D + film + S[k, f] / k_metal)
+    for f in range(m):
+        diag[k, cell[f]] += g[k, f]
+    if np.isfinite(vol):
+        gs = np.empty(m)
+        for f in range(m):
+            gs[f] = g[k, f] * S[k, f]
+            cells[at + f] = cell[f]
+            pools[at + f] = j
+            col[k, at + f] = -g[k, f] * S[k, f]
+            row[k, at + f] = -g[k, f]
+        pool_diag[k, j] = vol / dt + pairwise_sum(gs, 0, m)
+        b[k, n + j] = vol / dt * cm[k] + src[k] if has_src else vol / dt * cm[k]
+        return at + m
+    for f in range(m):
+        b[k, cell[f]] += g[k, f] * S[k, f] * cm[k]
+    return at
+
+
+@njit(cache=True, nogil=True)
+def band_step_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, volumes, dt, c, D, film,
+                  cell_a, area_a, half_a, S_a, k_metal_a, vol_a, cm_a, src_a, has_src_a,
+                  cell_c, area_c, half_c, S_c, k_metal_c, vol_c, cm_c, src_c, has_src_c,
+                  bw, band, lu, z, schur, renew, iterations, V, Zp, H, work, rtol, maxiter, refactor_after,
+                  diag, fresh, c_out, flux_a, flux_c, err):
+    """One backward-Euler species step of every impurity: what SpeciesField._step_systems
+    does with the band backend (species_linear.BandSolver) on a narrow band, in one call and
+    the same floating-point operations (bit for bit).
+
+    index (grid shape) unknown number of each cell or -1; alo_*, ahi_* (K, face shape) the
+    face coefficients [m3/s]; volumes (N,) [m3]; dt [s] (inf: steady state); c (K, grid
+    shape) the concentrations at the start [mol/m3]; D (K,) D_eff [m2/s]; film R_film [s/m].
+    Per pool (_a the alloy, _c the cathode metal): its faces' salt cells, areas [m2] and
+    salt half widths [m], the exchange ratios S (K, faces), k_metal [m/s], its volume [m3]
+    (inf: a reservoir), concentrations (K,) [mol/m3] and source (K,) [mol/s] (``has_src``).
+    The band backend's kept state (``BandSolver.begin``): bw, the band buffer (N, 2 bw + 1),
+    the factors lu (K, N, 2 bw + 1), z (K, P, N), schur (K, P, P), the renewal flags renew
+    (K,) bool and iterations (K,), GMRES's work V, Zp, H, work; rtol, maxiter of
+    ``bordered_iterate`` and refactor_after (species_linear.REFACTOR_AFTER).
+    Writes diag (K, N) the cells' diagonals, fresh (K,) whether impurity k was factorised
+    afresh, c_out (K, grid shape) the new concentrations (0 outside the electrolyte), flux_a
+    (K,) alloy -> salt and flux_c (K,) salt -> cathode [mol/s] (``conservative_update_all``).
+    err (2,): 0 on success, else (code, impurity): 1 a non-positive pivot, 2 no convergence
+    with a fresh factorisation, 3 non-finite values; the step is then not complete."""
+    K = c.shape[0]
+    n = volumes.size
+    fin_a, fin_c = np.isfinite(vol_a), np.isfinite(vol_c)
+    npool = (1 if fin_a else 0) + (1 if fin_c else 0)
+    m = (cell_a.size if fin_a else 0) + (cell_c.size if fin_c else 0)
+    finite_dt = np.isfinite(dt)
+    c_old = np.empty((K, n))
+    n0, n1, n2 = index.shape
+    for i in range(n0):
+        for j in range(n1):
+            for q in range(n2):
+                p = index[i, j, q]
+                if p >= 0:
+                    for k in range(K):
+                        c_old[k, p] = c[k, i, j, q]
+    b = np.empty((K, n + npool))
+    x = np.empty((K, n + npool))
+    cells = np.empty(m, np.int64)
+    pools = np.empty(m, np.int64)
+    col, row = np.empty((K, m)), np.empty((K, m))
+    pool_diag = np.empty((K, npool))
+    g_a, g_c = np.empty((K, cell_a.size)), np.empty((K, cell_c.size))
+    err[0], err[1] = 0, 0
+    fresh[:] = False
+    for k in range(K):
+        for p in range(n):
+            store = volumes[p] / dt if finite_dt else 0.0
+            diag[k, p] = store
+            b[k, p] = store * c_old[k, p]
+        at = _interface_rows(k, cell_a, area_a, half_a, S_a, D[k], film, k_metal_a, vol_a, dt, cm_a, src_a,
+                             has_src_a, 0, 0, diag, b, g_a, cells, pools, col, row, pool_diag, n)
+        _interface_rows(k, cell_c, area_c, half_c, S_c, D[k], film, k_metal_c, vol_c, dt, cm_c, src_c,
+                        has_src_c, 1 if fin_a else 0, at, diag, b, g_c, cells, pools, col, row, pool_diag, n)
+    for k in range(K):  # species_linear.BandSolver.solve, a narrow band
+        for attempt in range(2):
+            new = renew[k]
+            if new:
+                assemble_band(index, alo_x[k], ahi_x[k], alo_y[k], ahi_y[k], alo_z[k], ahi_z[k], diag[k], bw, band)
+                if bordered_factor(band, bw, cells, pools, col[k], pool_diag[k], row[k], lu[k], z[k], schur[k]):
+                    err[0], err[1] = 1, k
+                    return
+                fresh[k] = True
+            else:
+                bordered_border(lu[k], bw, cells, pools, col[k], pool_diag[k], row[k], z[k], schur[k])
+            it = bordered_iterate(index, alo_x[k], ahi_x[k], alo_y[k], ahi_y[k], alo_z[k], ahi_z[k], diag[k],
+                                  cells, pools, col[k], row[k], pool_diag[k], b[k], lu[k], bw, z[k], schur[k],
+                                  rtol, maxiter, x[k], V, Zp, H, work)
+            renew[k] = it < 0 or it > refactor_after
+            if it >= 0:
+                iterations[k] = it
+                break
+            if new:
+                err[0], err[1] = 2, k
+                return
+    for k in range(K):
+        for p in range(n + npool):
+            if not np.isfinite(x[k, p]):
+                err[0], err[1] = 3, k
+                return
+    cmx_a, cmx_c = np.empty(K), np.empty(K)
+    for k in range(K):
+        cmx_a[k] = x[k, n] if fin_a else cm_a[k]
+        cmx_c[k] = x[k, n + (1 if fin_a else 0)] if fin_c else cm_c[k]
+    cells_new = np.empty((K, n))
+    conservative_update_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, x, c_old, volumes, dt, cell_a, g_a,
+                            S_a, cmx_a, cell_c, g_c, S_c, cmx_c, cells_new, flux_a, flux_c)
+    for i in range(n0):
+        for j in range(n1):
+            for q in range(n2):
+                p = index[i, j, q]
+                for k in range(K):
+                    c_out[k, i, j, q] = cells_new[k, p] if p >= 0 else 0.0
+
+
+@njit(inline="always", cache=True)
+def _interface_pass(material, salt, metal, a, low_metal, areas, widths, m, fill, cell, salt_flat, axis,
+                    face_flat, sign, area, half, index):
+    """The faces of ``axis`` a between ``metal`` and ``salt`` cells with the metal on the low
+    side (low_metal) or the high side, in C order of the low cell; written from m when
+    ``fill``. Returns the new count."""
+    n0, n1, n2 = material.shape
+    e0, e1, e2 = (1 if a == 0 else 0), (1 if a == 1 else 0), (1 if a == 2 else 0)
+    f1, f2 = n1 + e1, n2 + e2  # the face array's shape (n0 + e0, f1, f2)
+    for i in range(n0 - e0):
+        for j in range(n1 - e1):
+            for q in range(n2 - e2):
+                lo, hi = material[i, j, q], material[i + e0, j + e1, q + e2]
+                if not ((lo == metal and hi == salt) if low_metal else (lo == salt and hi == metal)):
+                    continue
+                if fill:
+                    fi, fj, fq = i + e0, j + e1, q + e2  # the face
+                    si, sj, sq = (fi, fj, fq) if low_metal else (i, j, q)  # the salt cell
+                    flat = (si * n1 + sj) * n2 + sq
+                    cell[m] = index[si, sj, sq]
+                    salt_flat[m] = flat
+                    axis[m] = a
+                    face_flat[m] = (fi * f1 + fj) * f2 + fq
+                    sign[m] = 1.0 if low_metal else -1.0
+                    area[m] = areas[fi, fj, fq]
+                    half[m] = 0.5 * widths[si if a == 0 else (sj if a == 1 else sq)]
+                m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def interface_faces(material, salt, metal, index, area_x, area_y, area_z, w_x, w_y, w_z):
+    """The faces between ``salt`` and ``metal`` cells (material ids) of a grid, as
+    cellsim.fields.species._Interface holds them: per axis x, y, z (one of fewer than two
+    cells skipped), first those with the metal on the low side (sign +1: metal -> salt is
+    +axis), then those with it on the high side (-1), each in C order of the low cell.
+    index: unknown number of each cell; area_* the face areas per axis [m2]; w_* the cell
+    widths per axis [m]. Returns (cell, salt_flat, axis, face_flat, sign, area, half): the
+    salt cell's unknown number and flat grid index, the axis, the flat index into that axis's
+    face array, the sign, the area [m2] and the salt centre-to-face distance [m]."""
+    empty_i, empty_f = np.empty(0, np.int64), np.empty(0)
+    m = 0
+    for fill in (False, True):
+        if fill:
+            cell, salt_flat, axis, face_flat = (np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64),
+                                                np.empty(m, np.int64))
+            sign, area, half = np.empty(m), np.empty(m), np.empty(m)
+        else:
+            cell = salt_flat = axis = face_flat = empty_i
+            sign = area = half = empty_f
+        m = 0
+        for a in range(3):
+            if material.shape[a] < 2:
+                continue
+            areas = area_x if a == 0 else (area_y if a == 1 else area_z)
+            widths = w_x if a == 0 else (w_y if a == 1 else w_z)
+            for low_metal in (True, False):
+                m = _interface_pass(material, salt, metal, a, low_metal, areas, widths, m, fill, cell, salt_flat,
+                                    axis, face_flat, sign, area, half, index)
+    return cell, salt_flat, axis, face_flat, sign, area, half
+
+
+@njit(cache=True, nogil=True)
+def exchange_band_step(T, T_uniform, fc_x, fc_y, fc_z, depletion, nodes, values, slopes, offsets, nF, n3, RT_unit,
+                       a_alx3, c_salt, salt_flat_a, axis_a, face_flat_a, sign_a, scale_a, x_al_a, act_a, gamma_a,
+                       ct_a, salt_flat_c, axis_c, face_flat_c, sign_c, scale_c, x_al_c, act_c, gamma_c, ct_c,
+                       index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, volumes, dt, c, D, film,
+                       cell_a, area_a, half_a, k_metal_a, vol_a, cm_a, src_a, has_src_a,
+                       cell_c, area_c, half_c, k_metal_c, vol_c, cm_c, src_c, has_src_c,
+                       bw, band, lu, z, schur, renew, iterations, V, Zp, H, work, rtol, maxiter, refactor_after,
+                       diag, fresh, c_out, flux_a, flux_c, err):
+    """The whole species step of a narrow band in one call: the exchange ratios at both
+    electrodes (kernels/exchange.face_exchange_ratios: the first block of arguments, _a the
+    alloy's faces and pool, _c the cathode metal's; scale_* = 3 F k_metal c_total, ct_* the
+    pools' c_total) and ``band_step_all`` with them (the other arguments). err as there, or
+    (4, face) / (5, face): the surface Al mole fraction of an alloy / cathode face is <= 0
+    (the step is not done)."""
+    K = nF.size
+    S_a, S_c = np.empty((K, salt_flat_a.size)), np.empty((K, salt_flat_c.size))
+    for side in range(2):
+        if side == 0:
+            bad = face_exchange_ratios(T, T_uniform, salt_flat_a, fc_x, fc_y, fc_z, axis_a, face_flat_a, sign_a,
+                                       area_a, depletion, scale_a, x_al_a, act_a, nodes, values, slopes, offsets,
+                                       nF, n3, RT_unit, gamma_a, a_alx3, c_salt, ct_a, S_a)
+        else:
+            bad = face_exchange_ratios(T, T_uniform, salt_flat_c, fc_x, fc_y, fc_z, axis_c, face_flat_c, sign_c,
+                                       area_c, depletion, scale_c, x_al_c, act_c, nodes, values, slopes, offsets,
+                                       nF, n3, RT_unit, gamma_c, a_alx3, c_salt, ct_c, S_c)
+        if bad >= 0:
+            err[0], err[1] = 4 + side, bad
+            return
+    band_step_all(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, volumes, dt, c, D, film,
+                  cell_a, area_a, half_a, S_a, k_metal_a, vol_a, cm_a, src_a, has_src_a,
+                  cell_c, area_c, half_c, S_c, k_metal_c, vol_c, cm_c, src_c, has_src_c,
+                  bw, band, lu, z, schur, renew, iterations, V, Zp, H, work, rtol, maxiter, refactor_after,
+                  diag, fresh, c_out, flux_a, flux_c, err)

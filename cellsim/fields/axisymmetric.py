@@ -35,7 +35,6 @@ electrolyte cells): each cell keeps its moles, so every element is conserved.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -434,10 +433,20 @@ class FieldSpecies:
     def __init__(self, config: Config, mesh: PotMesh):
         self.config, self.mesh = config, mesh
         self.field = None
+        self._of = None  # (config, species options, alloy activity coefficients) of ``_settings``
+
+    def _settings(self) -> tuple:
+        """(SpeciesOptions, the alloy's activity coefficients) of the configuration of the
+        moment (``Physics.configure`` replaces it), built once per configuration."""
+        if self._of is None or self._of[0] is not self.config:
+            cfg = self.config
+            self._of = (cfg, SpeciesOptions.from_config(cfg),
+                        np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES]))
+        return self._of[1:]
 
     def rebuilt(self, cell: CellView, old) -> None:
         previous = self.field
-        self.field = SpeciesField(self.mesh.current_grid, SpeciesOptions.from_config(self.config))
+        self.field = SpeciesField(self.mesh.current_grid, self._settings()[0])
         if old is not None:
             self.concentration = _remap_concentration(previous, self.field, self.concentration)
             self.field.adopt_factors(previous)
@@ -478,13 +487,12 @@ class FieldSpecies:
         """The species field over dt (start-of-step temperature field and current solution);
         ``alloy_feed`` [kg/s per IMPURITIES element]: the continuous feed into the alloy over
         the step, a source of the alloy pool's row of the implicit system."""
-        cfg, s, d = self.config, cell.state, cell.derived
-        gamma = np.array([cfg.anode_alloy.activity_coefficients.get(k, 1.0) for k in IMPURITIES])
+        s, d = cell.state, cell.derived
         mol_imp = chemistry.MOLAR_MASS
-        alloy = MetalPool.from_masses(s.alloy, s.alloy.sum() / d.alloy_density, gamma)
+        alloy = MetalPool.from_masses(s.alloy, s.alloy.sum() / d.alloy_density, self._settings()[1],
+                                      None if alloy_feed is None else alloy_feed / mol_imp)
         alloy_new = s.alloy[_IMP]
         if alloy_feed is not None:
-            alloy = dataclasses.replace(alloy, source=alloy_feed / mol_imp)
             alloy_new = alloy_new + dt * alloy_feed
         cathode = MetalPool.from_masses(s.cathode, s.cathode.sum() / ELEMENTS["Al"].liquid_density)
         res = self.field.step(dt, self.concentration, alloy, cathode, temperature,

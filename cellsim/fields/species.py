@@ -29,7 +29,6 @@ reservoir held at its concentration. Cell arrays are SI: c [mol/m3] of shape
 from __future__ import annotations
 
 import math
-from functools import cached_property
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -39,8 +38,9 @@ import scipy.sparse as sp
 from cellsim.elements import ALL_ELEMENTS, ELEMENTS, IMPURITIES
 from cellsim.fields.grid import Grid
 from cellsim.fields.solvers import BACKENDS, StencilOperator
-from cellsim.fields.species_linear import KEEP_MIN_WORK, SOLVERS, BandSolver, BorderedSystem
+from cellsim.fields.species_linear import EPS, KEEP_MIN_WORK, REFACTOR_AFTER, SOLVERS, BandSolver, BorderedSystem
 from cellsim.kernels import fv
+from cellsim.kernels import exchange as kx
 from cellsim.kernels import species as ks
 from cellsim.lumped import chemistry
 from cellsim.units import FARADAY, GAS_CONSTANT
@@ -157,10 +157,11 @@ class MetalPool:
     source: np.ndarray | None = None
 
     @classmethod
-    def from_masses(cls, masses, volume: float, gamma=None) -> "MetalPool":
-        """Pool from masses [kg] over ALL_ELEMENTS (Al first) and its volume [m3]."""
+    def from_masses(cls, masses, volume: float, gamma=None, source=None) -> "MetalPool":
+        """Pool from masses [kg] over ALL_ELEMENTS (Al first) and its volume [m3] (``source``
+        as the field's: the feed over the step [mol/s])."""
         moles = np.asarray(masses, dtype=float) / _MOLAR_MASS
-        return cls(moles[1:] / volume, moles.sum() / volume, volume, gamma)
+        return cls(moles[1:] / volume, moles.sum() / volume, volume, gamma, source=source)
 
     @property
     def x_al(self) -> float:
@@ -197,11 +198,6 @@ class _Interface:
     area: np.ndarray
     half: np.ndarray  # salt centre-to-face distance [m]
 
-    @cached_property
-    def by_axis(self) -> tuple:
-        """(axis, face mask, face_flat of those faces) per axis present (computed once)."""
-        return tuple((int(a), on, self.face_flat[on]) for a in np.unique(self.axis)
-                     for on in (self.axis == a,))
 
 
 class SpeciesField:
@@ -234,7 +230,7 @@ class SpeciesField:
         self.cathode = self._interface(grid.regions[electrolyte], grid.regions[cathode])
         if self.anode.cell.size == 0 or self.cathode.cell.size == 0:
             raise ValueError("the electrolyte must touch both metal regions")
-        self._plain, self._stacks = {}, {}  # face coefficients without drift, per D_eff
+        self._plain, self._stack = {}, None  # face coefficients without drift (per D_eff; stacked)
         bw = int(ks.band_width(self.index))
         band_bytes = N_SPECIES * self.n * (2 * bw + 1) * 8.0
         solver = options.linear_solver
@@ -245,34 +241,25 @@ class SpeciesField:
         self._band = np.empty((self.n, 2 * bw + 1))  # the cell block (band storage), assembly buffer
         self.solver = SOLVERS[solver](self)  # one backend for every impurity and step
         self._wall = None  # side-wall cells (``wall_cells``), found on first use
+        self._table = None  # the exchange potentials' table (``_potential_table``), on first use
+        self._ones = np.ones(N_SPECIES)
+        self._spots = {}  # ``placed``: where -> (flat grid indices, volume), on first use
+        self._D = np.ascontiguousarray(options.diffusivity)
+        self._no_source = np.zeros(N_SPECIES)
+        # the whole r-z step in one kernel call (``_step_fused``); False: the NumPy path per impurity
+        self.fused = True
 
     @property
     def n_factorisations(self) -> int:
         return self.solver.n_factorisations
 
     def _interface(self, salt: int, metal: int) -> _Interface:
-        g, mat = self.grid, self.grid.material
-        parts = {k: [] for k in ("cell", "salt_flat", "axis", "face_flat", "sign", "area", "half")}
-        for a in range(3):
-            n = g.shape[a]
-            if n < 2:
-                continue
-            lo, hi = np.take(mat, np.arange(n - 1), axis=a), np.take(mat, np.arange(1, n), axis=a)
-            area_a = self._areas[a]
-            for sign, sel in ((1.0, (lo == metal) & (hi == salt)), (-1.0, (lo == salt) & (hi == metal))):
-                idx = np.nonzero(sel)
-                face = list(idx)
-                face[a] = idx[a] + 1
-                salt_cell = list(face) if sign > 0 else list(idx)
-                flat = np.ravel_multi_index(salt_cell, g.shape)
-                parts["cell"].append(self.index.ravel()[flat])
-                parts["salt_flat"].append(flat)
-                parts["axis"].append(np.full(flat.size, a))
-                parts["face_flat"].append(np.ravel_multi_index(face, area_a.shape))
-                parts["sign"].append(np.full(flat.size, sign))
-                parts["area"].append(area_a[tuple(face)])
-                parts["half"].append(0.5 * self._widths[a][salt_cell[a]])
-        return _Interface(**{k: np.concatenate(v) for k, v in parts.items()})
+        """The faces between the electrolyte (material id ``salt``) and one metal region, in
+        one kernel pass (kernels/species.interface_faces)."""
+        g = self.grid
+        parts = ks.interface_faces(np.ascontiguousarray(g.material), int(salt), int(metal), self.index,
+                                   *self._areas, *self._widths)
+        return _Interface(*parts)
 
     # ------------------------------------------------------------------ helpers
     def reset_caches(self) -> None:
@@ -320,28 +307,28 @@ class SpeciesField:
 
     def uniform(self, moles) -> np.ndarray:
         """Field holding ``moles`` [mol] of each impurity spread uniformly [mol/m3]."""
-        c = np.zeros((N_SPECIES,) + self.grid.shape)
-        c[:, self.mask] = np.asarray(moles, dtype=float)[:, None] / self.volumes.sum()
-        return c
+        return self.placed(moles)
 
     def placed(self, moles, where: str = "electrolyte") -> np.ndarray:
         """Field holding ``moles`` [mol] of each impurity spread by volume over the cells
         ``where`` they enter: 'electrolyte' all, 'wall' the side-wall cells (:meth:`wall_cells`),
         'anode' the cells on the alloy interface [mol/m3]."""
-        if where == "electrolyte":
-            return self.uniform(moles)
-        if where == "wall":
-            cells = self.wall_cells()
-        elif where == "anode":
-            cells = np.unique(self.anode.cell)
-        else:
-            raise ValueError(f"impurity input at {where!r}: expected 'electrolyte', 'wall' or 'anode'")
-        vol = self.volumes[cells]
-        c = np.zeros((N_SPECIES, self.n))
-        c[:, cells] = np.asarray(moles, dtype=float)[:, None] / vol.sum()
-        out = np.zeros((N_SPECIES,) + self.grid.shape)
-        out[:, self.mask] = c
-        return out
+        spot = self._spots.get(where)
+        if spot is None:
+            if where == "electrolyte":
+                cells = np.arange(self.n)
+            elif where == "wall":
+                cells = self.wall_cells()
+            elif where == "anode":
+                cells = np.unique(self.anode.cell)
+            else:
+                raise ValueError(f"impurity input at {where!r}: expected 'electrolyte', 'wall' or 'anode'")
+            # the cells' flat grid indices and their volume
+            spot = self._spots[where] = (np.flatnonzero(self.mask)[cells], self.volumes[cells].sum())
+        flat, volume = spot
+        out = np.zeros((N_SPECIES, self.mask.size))
+        out[:, flat] = np.asarray(moles, dtype=float)[:, None] / volume
+        return out.reshape((N_SPECIES,) + self.grid.shape)
 
     def wall_cells(self) -> np.ndarray:
         """Indices (over the electrolyte cells) of the cells along the side wall: those whose
@@ -373,28 +360,56 @@ class SpeciesField:
         """S per face and impurity, (n_faces, N_SPECIES) [-], at electrode ``which``
         ("anode" or "cathode"): the interface_ratio of chemistry at the face's temperature and
         surface Al activity, times c_salt / c_metal and the surface enrichment factor.
-        ``alf3_activity``: the electrolyte's AlX3 activity of this step (None: ``options.alf3_activity``)."""
+        ``alf3_activity``: the electrolyte's AlX3 activity of this step (None: ``options.alf3_activity``).
+        A view of a (N_SPECIES, n_faces) array (``_exchange_ratios``)."""
+        return self._exchange_ratios(which, pool, T, current, alf3_activity).T
+
+    def _exchange_ratios(self, which: str, pool: MetalPool, T, current=None,
+                         alf3_activity: float | None = None) -> np.ndarray:
+        """``exchange_ratios`` as (N_SPECIES, n_faces): one kernel call
+        (kernels/exchange.face_exchange_ratios, NumPy's operations of
+        chemistry.interface_ratio face by face)."""
         o = self.options
         a_alx3 = o.alf3_activity if alf3_activity is None else alf3_activity
         itf = self.anode if which == "anode" else self.cathode
         k_metal = o.k_metal_anode if which == "anode" else o.k_metal_cathode
-        T_face = np.broadcast_to(np.asarray(T, dtype=float), self.grid.shape).ravel()[itf.salt_flat]
-        enrich = np.ones(itf.cell.size)
-        if current is not None and o.surface_depletion:
-            F = np.empty(itf.cell.size)  # the faces' currents, gathered axis by axis
-            for a, on, faces in itf.by_axis:
-                F[on] = current.face_current[a].ravel()[faces]
-            j_out = itf.sign * F / itf.area  # anodic current density metal -> salt [A/m2]
-            enrich = np.exp(j_out / (3.0 * FARADAY * k_metal * pool.c_total))
-        x_al_surface = 1.0 - (1.0 - pool.x_al) * enrich
-        if np.any(x_al_surface <= 0.0):
+        T = np.asarray(T, dtype=float)
+        uniform = T.ndim == 0
+        if uniform:
+            T = T.reshape(1)
+        elif T.shape != self.grid.shape:
+            T = np.broadcast_to(T, self.grid.shape)
+        depletion = current is not None and o.surface_depletion
+        fc = current.face_current if depletion else self.geometric  # not read without depletion
+        nodes, values, slopes, offsets = self._potential_table()
+        x_al = pool.x_al
+        out = np.empty((N_SPECIES, itf.cell.size))
+        bad = kx.face_exchange_ratios(
+            T.ravel(), uniform, itf.salt_flat, fc[0].ravel(), fc[1].ravel(), fc[2].ravel(), itf.axis, itf.face_flat,
+            itf.sign, itf.area, depletion, 3.0 * FARADAY * k_metal * pool.c_total, float(x_al),
+            float(x_al if pool.a_al is None else pool.a_al), nodes, values, slopes, offsets, chemistry._NF,
+            chemistry._N_3, GAS_CONSTANT, self._gamma(pool), float(a_alx3), float(o.salt_concentration),
+            float(pool.c_total), out)
+        if bad >= 0:
             raise ValueError(f"local current density at the {which} exceeds the Al mass-transfer "
                              "limit of the metal film (surface Al mole fraction <= 0)")
-        a_al = pool.activity_al * x_al_surface / pool.x_al if pool.x_al > 0.0 else x_al_surface
-        gamma = np.ones(N_SPECIES) if pool.gamma is None else np.asarray(pool.gamma, dtype=float)
-        ratio = chemistry.interface_ratio(T_face[:, None], o.family, o.potential_offsets,
-                                          a_alx3, a_al[:, None], gamma, o.equilibria)
-        return ratio * enrich[:, None] * o.salt_concentration / pool.c_total
+        return out
+
+    def _potential_table(self):
+        """(nodes [K], values [V] (nodes, N_SPECIES), slopes, offsets [V]) of the exchange
+        potentials delta_E(T) (chemistry.exchange_potentials): the JANAF table of
+        ``equilibria = "janaf"``, one node (a constant) for the 1000 K series; kept."""
+        if self._table is None:
+            o = self.options
+            offsets = np.array([o.potential_offsets.get(s, 0.0) for s in IMPURITIES], dtype=float)
+            if o.equilibria == "janaf":
+                table = chemistry._janaf_table(o.family)
+                nodes, values, slopes = table.nodes, table.values, table.slopes
+            else:
+                values = chemistry.exchange_potentials(1000.0, o.family, {}, o.equilibria)[None, :]
+                nodes, slopes = np.array([1000.0]), np.zeros((0, N_SPECIES))
+            self._table = tuple(np.ascontiguousarray(a, dtype=float) for a in (nodes, values, slopes, offsets))
+        return self._table
 
     # ------------------------------------------------------------------ assembly
     def _drift(self, k: int, T, phi) -> list[np.ndarray]:
@@ -519,22 +534,27 @@ class SpeciesField:
             if current.face_current[2].shape != self.geometric[2].shape:
                 raise ValueError("the current solution lives on another grid than the species field")
             phi = current.phi if phi is None else phi
+        if self.fused and isinstance(self.solver, BandSolver) and not self.solver._wide():
+            return self._step_fused(dt, c, alloy, cathode, T, current, phi, alf3_activity)
         S_a = self.exchange_ratios("anode", alloy, T, current, alf3_activity)
         S_c = self.exchange_ratios("cathode", cathode, T, current, alf3_activity)
         return self._step_systems(dt, c, alloy, cathode, S_a, S_c, T, phi)
 
     def _coefficient_stack(self, T, phi) -> list[np.ndarray]:
         """``_coefficients`` of every impurity stacked, (N_SPECIES, face shape) per array;
-        kept per D_eff set without drift."""
+        kept without drift (then lo and hi are one array: B(0) = 1, the same numbers as
+        kernels/species.sg_coefficients)."""
         plain = not self.options.migration or phi is None
-        key = tuple(self.options.diffusivity)
-        if plain and key in self._stacks:
-            return self._stacks[key]
+        if plain:  # without drift the coefficients are D_eff G on both sides (sg_coefficients at Pe = 0)
+            if self._stack is None:
+                stack = []
+                for G in self.geometric:
+                    s = self._D[:, None, None, None] * G
+                    stack += [s, s]
+                self._stack = stack
+            return self._stack
         per = [self._coefficients(k, T, phi) for k in range(N_SPECIES)]
-        stack = [np.ascontiguousarray(np.stack([p[i] for p in per])) for i in range(6)]
-        if plain:
-            self._stacks[key] = stack
-        return stack
+        return [np.ascontiguousarray(np.stack([p[i] for p in per])) for i in range(6)]
 
     def _step_systems(self, dt, c, alloy, cathode, S_a, S_c, T, phi) -> SpeciesStep:
         """All impurities: each one's ``BorderedSystem`` solved by the field's backend
@@ -593,6 +613,70 @@ class SpeciesField:
         c_new = np.zeros_like(c)
         c_new[:, self.mask] = cells_new
         return SpeciesStep(c_new, flux_a, flux_c)
+
+    def _step_fused(self, dt, c, alloy, cathode, T, current, phi, alf3_activity) -> SpeciesStep:
+        """``step`` with the band backend on a narrow band (every r-z grid) in one kernel
+        call, kernels/species.exchange_band_step: the exchange ratios at both electrodes
+        (``_exchange_ratios``), the systems of every impurity (``_step_systems``), their
+        solves with the kept factorisations (``BandSolver.solve``) and the conservative
+        update, in the same floating-point operations (bit for bit; tests hold them equal)."""
+        o, solver, n = self.options, self.solver, self.n
+        fin_a, fin_c = math.isfinite(alloy.volume), math.isfinite(cathode.volume)
+        if (alloy.source is not None and not fin_a) or (cathode.source is not None and not fin_c):
+            raise ValueError("a reservoir (a pool of infinite volume) takes no source")
+        if not math.isfinite(dt) and (fin_a or fin_c):
+            raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
+        coeffs = self._coefficient_stack(T, phi)
+        T = np.asarray(T, dtype=float)
+        uniform = T.ndim == 0
+        if uniform:
+            T = T.reshape(1)
+        elif T.shape != self.grid.shape:
+            T = np.broadcast_to(T, self.grid.shape)
+        depletion = current is not None and o.surface_depletion
+        fc = current.face_current if depletion else self.geometric  # not read without depletion
+        a, k = self.anode, self.cathode
+        x_a, x_c = alloy.x_al, cathode.x_al
+        solver.begin(dt, int(fin_a) + int(fin_c), (a.cell.size if fin_a else 0) + (k.cell.size if fin_c else 0))
+        f = solver._factors
+        diag, fresh, err = np.empty((N_SPECIES, n)), np.empty(N_SPECIES, dtype=bool), np.empty(2, dtype=np.int64)
+        c_new, flux_a, flux_c = np.empty_like(c), np.empty(N_SPECIES), np.empty(N_SPECIES)
+        ks.exchange_band_step(
+            T.ravel(), uniform, fc[0].ravel(), fc[1].ravel(), fc[2].ravel(), depletion, *self._potential_table(),
+            chemistry._NF, chemistry._N_3, GAS_CONSTANT, float(o.alf3_activity if alf3_activity is None else alf3_activity),
+            float(o.salt_concentration),
+            a.salt_flat, a.axis, a.face_flat, a.sign, 3.0 * FARADAY * o.k_metal_anode * alloy.c_total, float(x_a),
+            float(x_a if alloy.a_al is None else alloy.a_al), self._gamma(alloy), float(alloy.c_total),
+            k.salt_flat, k.axis, k.face_flat, k.sign, 3.0 * FARADAY * o.k_metal_cathode * cathode.c_total, float(x_c),
+            float(x_c if cathode.a_al is None else cathode.a_al), self._gamma(cathode), float(cathode.c_total),
+            self.index, *coeffs, self.volumes, float(dt), np.ascontiguousarray(c), self._D,
+            1.0 / o.k_salt if o.salt_film == "wall" else 0.0,
+            a.cell, a.area, a.half, float(o.k_metal_anode), float(alloy.volume), np.asarray(alloy.c, dtype=float),
+            self._no_source if alloy.source is None else np.asarray(alloy.source, dtype=float), alloy.source is not None,
+            k.cell, k.area, k.half, float(o.k_metal_cathode), float(cathode.volume), np.asarray(cathode.c, dtype=float),
+            self._no_source if cathode.source is None else np.asarray(cathode.source, dtype=float),
+            cathode.source is not None, self._band_width, self._band, f["lu"], f["z"], f["schur"], f["renew"],
+            f["iterations"], f["V"], f["Zp"], f["H"], f["work"], 64 * EPS, 40, REFACTOR_AFTER,
+            diag, fresh, c_new, flux_a, flux_c, err)
+        if err[0] >= 4:
+            raise ValueError(f"local current density at the {'anode' if err[0] == 4 else 'cathode'} exceeds the "
+                             "Al mass-transfer limit of the metal film (surface Al mole fraction <= 0)")
+        for i in np.flatnonzero(fresh):  # what ``BandSolver.state`` assembles again
+            f["source"][i] = (self.index, tuple(arr[i] for arr in coeffs), diag[i])
+            solver.n_factorisations += 1
+        if err[0]:
+            name = IMPURITIES[err[1]]
+            if err[0] == 1:
+                raise FloatingPointError(f"species solve for {name}: the step matrix has a non-positive pivot")
+            if err[0] == 2:
+                raise FloatingPointError(f"species solve for {name} did not converge "
+                                         "(non-finite values or no contraction)")
+            raise FloatingPointError(f"species solve for {name} gave non-finite values")
+        return SpeciesStep(c_new, flux_a, flux_c)
+
+    def _gamma(self, pool: MetalPool) -> np.ndarray:
+        """The pool's activity coefficients as float64 (N_SPECIES,) (None: 1)."""
+        return self._ones if pool.gamma is None else np.asarray(pool.gamma, dtype=float)
 
     def _solve_systems(self, coeffs, diag, cell, pool_of, col, row, pool_diag, b, x, dt, symmetric) -> None:
         """x[k] = M_k^-1 b[k] for every impurity, M_k its ``BorderedSystem`` (on the

@@ -106,9 +106,9 @@ class BandSolver:
 
     def _wide(self) -> bool:
         """A wide band (work N (bw + 1)^2 >= keep_min_work: the default 3D pot): its factors are
-        kept across sync points, and a step with a kept factor solves the border and GMRES's
-        first preconditioner vector in one pass over it (kernels/species.bordered_border_first;
-        bit for bit the two separate passes). Narrow bands (r-z) take the separate kernels."""
+        kept across sync points, rounded to float32, and each step solves the border and GMRES's
+        first preconditioner vector in one pass over it (``_solve_wide``:
+        kernels/species.bordered_border_mixed). Narrow bands (r-z) keep float64 factors."""
         field = self.field
         return field.n * (field._band_width + 1) ** 2 >= self.keep_min_work
 
