@@ -245,55 +245,6 @@ def _band_lu_solve_two(lu, bw, xa, xb):
 
 
 @njit(cache=True, nogil=True)
-def band_lu_solve_three(lu, bw, xa, xb, xc):
-    """``band_lu_solve`` of three right-hand sides in one pass over the factor (the species
-    border's two columns and GMRES's first preconditioned vector): each factor entry is loaded
-    once and used for all three; each right-hand side sees the operations of
-    ``band_lu_solve`` in the same order (the same numbers bit for bit), as in
-    ``_band_lu_solve_two``."""
-    n = lu.shape[0]
-    i = 0
-    if bw > 0:  # forward: two rows at a time as in band_lu_solve, six chains
-        while i + 1 < n:
-            lo0, lo1 = max(0, i - bw), max(0, i + 1 - bw)
-            sa, sb, sc, ta, tb, tc = xa[i], xb[i], xc[i], xa[i + 1], xb[i + 1], xc[i + 1]
-            if lo1 > lo0:
-                f = lu[i, bw + lo0 - i]
-                sa -= f * xa[lo0]
-                sb -= f * xb[lo0]
-                sc -= f * xc[lo0]
-            for k in range(lo1, i):
-                f, h = lu[i, bw + k - i], lu[i + 1, bw + k - i - 1]
-                sa -= f * xa[k]
-                sb -= f * xb[k]
-                sc -= f * xc[k]
-                ta -= h * xa[k]
-                tb -= h * xb[k]
-                tc -= h * xc[k]
-            xa[i], xb[i], xc[i] = sa, sb, sc
-            h = lu[i + 1, bw - 1]
-            xa[i + 1], xb[i + 1], xc[i + 1] = ta - h * sa, tb - h * sb, tc - h * sc
-            i += 2
-    for i in range(i, n):
-        sa, sb, sc = xa[i], xb[i], xc[i]
-        for k in range(max(0, i - bw), i):
-            f = lu[i, bw + k - i]
-            sa -= f * xa[k]
-            sb -= f * xb[k]
-            sc -= f * xc[k]
-        xa[i], xb[i], xc[i] = sa, sb, sc
-    for i in range(n - 1, -1, -1):
-        sa, sb, sc = xa[i], xb[i], xc[i]
-        for j in range(i + 1, min(n, i + bw + 1)):
-            f = lu[i, bw + j - i]
-            sa -= f * xa[j]
-            sb -= f * xb[j]
-            sc -= f * xc[j]
-        d = lu[i, bw]
-        xa[i], xb[i], xc[i] = sa / d, sb / d, sc / d
-
-
-@njit(cache=True, nogil=True)
 def band_lu_solve_rows(lu, bw, xs):
     """``band_lu_solve`` of every row of xs (P, N) in one pass over the factor: each row's
     operations are those of ``band_lu_solve`` (the same numbers), the factor, which on a wide
@@ -335,15 +286,26 @@ def gmres(residual, op, precondition, pc, b, rtol, maxiter, x, V, Zp, H, w):
     preconditioned basis: no extra preconditioner solve for the update), H (m + 1, m + 3)
     and w (3, n) work arrays; restarted every m = V.shape[0] - 1 iterations.
     """
+    for p in range(b.size):
+        x[p] = 0.0
+    return gmres_from(residual, op, precondition, pc, b, rtol, maxiter, x, V, Zp, H, w)
+
+
+@njit(inline="always", cache=True)
+def gmres_from(residual, op, precondition, pc, b, rtol, maxiter, x, V, Zp, H, w):
+    """``gmres`` from the initial guess in x (a warm start: the previous step's solution);
+    b = 0 gives x = 0 without iterating, as ``gmres``. From x = 0 the same operations as
+    ``gmres``."""
     nn = b.size
     m = V.shape[0] - 1
     r, a, zero = w[0], w[1], w[2]
     bb = 0.0
     for p in range(nn):
         bb += b[p] * b[p]
-        x[p] = 0.0
         zero[p] = 0.0
     if bb == 0.0:
+        for p in range(nn):
+            x[p] = 0.0
         return 0
     cs, sn, g = H[:, m], H[:, m + 1], H[:, m + 2]
     total, prev = 0, np.inf

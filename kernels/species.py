@@ -27,8 +27,7 @@ import numpy as np
 from numba import njit
 
 from .exchange import face_exchange_ratios
-from .linalg import (_band_lu_solve_two, band_lu, band_lu_solve, band_lu_solve_rows, band_lu_solve_three, gmres,
-                     pairwise_sum)
+from .linalg import band_lu, band_lu_solve, band_lu_solve_rows, gmres, gmres_from, pairwise_sum
 
 
 @njit(inline="always", cache=True)
@@ -417,65 +416,131 @@ def bordered_iterate(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell
 
 
 # --------------------------------------------------------------------------------------------
-# The border and GMRES's first preconditioner solve in one pass over a kept factor (a wide
-# band, the default 3D pot: each pass reads a 3.6 MB factor, ~5 passes per impurity and step).
+# The wide band's preconditioner in float32 (the default 3D pot: seven 3.6 MB float64 factors
+# do not fit the caches; a pass over one is memory bound). The factor is computed in float64
+# (``band_lu``) and kept rounded to float32: half the bytes per pass. It only preconditions
+# GMRES, whose residual is the float64 step matrix's (``bordered_residual_stencil``), so the
+# solution still ends at the float64 floor; the rounding (~6e-8 relative) is far below the
+# error of a factor a few steps old (~1e-3). The solves accumulate in float64 in the order
+# the compiler vectorises (``_dot``): not band_lu_solve's order, so not its numbers.
+
+
+# The solves' sums may be reordered (``FAST``: reassociation and fused multiply-adds, no
+# assumption about NaN or infinities): the compiler then vectorises them; ~4x per pass with
+# the factor in cache against ``band_lu_solve``'s ordered chains.
+FAST = {"reassoc", "contract"}
+
+
+@njit(inline="always", cache=True, fastmath=FAST)
+def _dot(row, x):
+    """sum of row[t] x[t] in float64 (row of any float type), in any order."""
+    s = 0.0
+    for t in range(row.size):
+        s += np.float64(row[t]) * x[t]
+    return s
+
+
+@njit(cache=True, nogil=True, fastmath=FAST)
+def band_solve_rows_mixed(lu, bw, xs):
+    """L U y = x for every row of xs (m, N) float64 in one pass over the band factor lu
+    (``band_lu``'s storage, any float type: float32 here), in place. Each factor row is read
+    from memory once and used for every right-hand side while it is in cache."""
+    n, m = lu.shape[0], xs.shape[0]
+    for i in range(n):
+        lo = max(0, i - bw)
+        left = lu[i, bw + lo - i:bw]
+        for t in range(m):
+            xs[t, i] -= _dot(left, xs[t, lo:i])
+    for i in range(n - 1, -1, -1):
+        hi = min(n, i + bw + 1)
+        right = lu[i, bw + 1:bw + hi - i]
+        d = np.float64(lu[i, bw])
+        for t in range(m):
+            xs[t, i] = (xs[t, i] - _dot(right, xs[t, i + 1:hi])) / d
+
+
+@njit(cache=True, nogil=True, fastmath=FAST)
+def band_solve_mixed(lu, bw, x):
+    """``band_solve_rows_mixed`` of one right-hand side x (N,) float64, in place."""
+    n = lu.shape[0]
+    for i in range(n):
+        lo = max(0, i - bw)
+        x[i] -= _dot(lu[i, bw + lo - i:bw], x[lo:i])
+    for i in range(n - 1, -1, -1):
+        hi = min(n, i + bw + 1)
+        x[i] = (x[i] - _dot(lu[i, bw + 1:bw + hi - i], x[i + 1:hi])) / np.float64(lu[i, bw])
 
 
 @njit(cache=True, nogil=True)
-def bordered_border_first(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
-                          pool_diag, b, lu, bw, z, schur, first, r, a):
-    """``bordered_border`` (z, schur written) and, in the same pass over the factor lu, the
-    band solve of GMRES's first preconditioner call in ``bordered_iterate`` on this system:
-    x starts at 0, so its first Krylov vector is r / ||r|| with r the residual of x = 0
-    (``bordered_residual_stencil``, computed here as there); ``first`` (N,) receives
-    A^-1 of that vector's cell part, which ``bordered_iterate_first`` uses instead of
-    solving it again: the same numbers as ``bordered_border`` + ``bordered_iterate``, bit for
-    bit. r, a (N + P,) work. Returns 0, or 1 when b = 0 (no iteration: first unused)."""
+def band_factor_rounded(band, bw, lu):
+    """Factorise band (N, 2 bw + 1) float64 in place (``band_lu``) and write it rounded to
+    lu's type (float32). Returns 0, or p + 1 if pivot p is not positive (not expected: the
+    step matrix is column diagonally dominant)."""
+    band_lu(band, bw)
+    n = band.shape[0]
+    for p in range(n):
+        if not band[p, bw] > 0.0:
+            return p + 1
+    for p in range(n):
+        for q in range(band.shape[1]):
+            lu[p, q] = band[p, q]
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def bordered_border_mixed(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
+                          pool_diag, b, x0, lu, bw, zf, schur, r, a):
+    """``bordered_border`` with a rounded factor (``band_solve_rows_mixed``) and, in the same
+    pass over lu, the band solve of GMRES's first preconditioner call in
+    ``bordered_iterate_mixed`` from the initial guess x0 (N + P): its first Krylov vector is
+    r / ||r||, r the residual of x0 (``bordered_residual_stencil``, computed here as there).
+    zf (P + 1, N) receives Z = A^-1 B in its first P rows and that vector's cell part solved
+    in the last; schur (P, P) = D - C Z. r, a (N + P,) work. Returns 0, or 1 when the
+    residual of x0 is 0 (the last row unused)."""
     n, npool = lu.shape[0], pool_diag.size
-    x0 = np.zeros(n + npool)
     rr, _ = bordered_residual_stencil(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool,
                                       col, row, pool_diag, b, x0, r, a)
     empty = 1 if rr == 0.0 else 0
     beta = np.sqrt(rr)
     for p in range(n):
-        first[p] = r[p] / beta if empty == 0 else 0.0
+        zf[npool, p] = r[p] / beta if empty == 0 else 0.0
+    z = zf[:npool]
     _border_columns(cell, pool, col, z)
-    if npool == 2:
-        band_lu_solve_three(lu, bw, z[0], z[1], first)
-    elif npool == 1:
-        _band_lu_solve_two(lu, bw, z[0], first)
-    else:
-        band_lu_solve(lu, bw, first)
+    band_solve_rows_mixed(lu, bw, zf)
     _border_schur(cell, pool, row, pool_diag, z, schur)
     return empty
 
 
 @njit(inline="always", cache=True)
-def _bordered_precondition_first(pc, v, z):
-    """``_bordered_precondition`` whose first call takes the cell part's band solve from
-    ``first`` (``bordered_border_first``: the same vector v, solved in the border's pass)."""
-    lu, bw, cell, pool, row, zz, schur, first, pending = pc
-    if pending[0] == 0:
-        _bordered_apply(lu, bw, cell, pool, row, zz, schur, v, z)
-        return
-    pending[0] = 0
+def _bordered_precondition_mixed(pc, v, out):
+    """M^-1 v as ``_bordered_apply`` with the rounded factor; the first call takes the cell
+    part from zf's last row (``bordered_border_mixed``: the same vector v)."""
+    lu, bw, cell, pool, row, zf, schur, pending = pc
     n, npool = lu.shape[0], schur.shape[0]
-    for p in range(n):
-        z[p] = first[p]
-    _bordered_apply_pools(n, npool, cell, pool, row, zz, schur, v, z)
+    z = zf[:npool]
+    if pending[0] == 0:
+        for p in range(n):
+            out[p] = v[p]
+        band_solve_mixed(lu, bw, out[:n])
+    else:
+        pending[0] = 0
+        for p in range(n):
+            out[p] = zf[npool, p]
+    _bordered_apply_pools(n, npool, cell, pool, row, z, schur, v, out)
 
 
 @njit(cache=True, nogil=True)
-def bordered_iterate_first(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
-                           pool_diag, b, lu, bw, z, schur, first, rtol, maxiter, x, V, Zp, H, w):
-    """``bordered_iterate`` with its first preconditioner band solve done by
-    ``bordered_border_first`` (``first``): the same iterations and numbers, one pass over the
-    factor fewer."""
+def bordered_iterate_mixed(index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
+                           pool_diag, b, lu, bw, zf, schur, rtol, maxiter, x, V, Zp, H, w):
+    """GMRES on the float64 step matrix (as ``bordered_iterate``) from the initial guess in x
+    (the x0 of ``bordered_border_mixed``), preconditioned with the rounded factor lu and the
+    border of ``bordered_border_mixed`` (zf, schur); the same stopping rule (the componentwise
+    backward error of the true residual at the float64 floor). Returns the iterations, or -1."""
     pending = np.ones(1, dtype=np.int64)
-    return gmres(_bordered_residual, (index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col, row,
-                                      pool_diag),
-                 _bordered_precondition_first, (lu, bw, cell, pool, row, z, schur, first, pending), b, rtol, maxiter,
-                 x, V, Zp, H, w)
+    return gmres_from(_bordered_residual, (index, alo_x, ahi_x, alo_y, ahi_y, alo_z, ahi_z, diag, cell, pool, col,
+                                           row, pool_diag),
+                      _bordered_precondition_mixed, (lu, bw, cell, pool, row, zf, schur, pending), b, rtol,
+                      maxiter, x, V, Zp, H, w)
 
 
 # --------------------------------------------------------------------------------------------

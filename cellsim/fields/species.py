@@ -595,7 +595,10 @@ class SpeciesField:
             cell = pool_of = np.zeros(0, dtype=np.int64)
             col = row = np.zeros((N_SPECIES, 0))
             pool_diag = np.zeros((N_SPECIES, 0))
-        x = np.empty((N_SPECIES, self.n + P))
+        x = np.empty((N_SPECIES, self.n + P))  # in: the initial guess of an iterative backend
+        x[:, :self.n] = c_old  # the start-of-step state (``BandSolver``'s warm start)
+        for t, pool in enumerate(p for p, fin in zip((alloy, cathode), finite) if fin):
+            x[:, self.n + t] = pool.c
         self._solve_systems(coeffs, diag, cell, pool_of, col, row, pool_diag, b, x, dt,
                             not self.options.migration or phi is None)
         if not np.all(np.isfinite(x)):

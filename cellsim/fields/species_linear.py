@@ -82,7 +82,9 @@ class BandSolver:
     band factorisation (kernels/linalg.band_lu) of an
     earlier step's matrix, renewed when it needs more than REFACTOR_AFTER iterations or
     fails, or when the time step changed by more than 30 % (the storage term with it). The
-    result is the solution to the float64 floor whether the factorisation is fresh or reused."""
+    result is the solution to the float64 floor whether the factorisation is fresh or reused.
+    On a wide band (``_wide``) the factor is kept rounded to float32 and GMRES starts from x
+    as it comes (``_solve_wide``)."""
 
     name = "band"
     keep_min_work = KEEP_MIN_WORK
@@ -104,9 +106,9 @@ class BandSolver:
 
     def _wide(self) -> bool:
         """A wide band (work N (bw + 1)^2 >= keep_min_work: the default 3D pot): its factors are
-        kept across sync points, and a step with a kept factor solves the border and GMRES's
-        first preconditioner vector in one pass over it (kernels/species.bordered_border_first;
-        bit for bit the two separate passes). Narrow bands (r-z) take the separate kernels."""
+        kept across sync points, rounded to float32, and each step solves the border and GMRES's
+        first preconditioner vector in one pass over it (``_solve_wide``:
+        kernels/species.bordered_border_mixed). Narrow bands (r-z) keep float64 factors."""
         field = self.field
         return field.n * (field._band_width + 1) ** 2 >= self.keep_min_work
 
@@ -165,10 +167,14 @@ class BandSolver:
                 continue
             m = data["matrices"][IMPURITIES[k]]
             lu = f["lu"][k]
-            lu[:, :] = 0.0
-            lu.ravel()[m["at"]] = m["value"]
+            band = np.zeros(lu.shape) if lu.dtype != np.float64 else lu
+            band[:, :] = 0.0
+            band.ravel()[m["at"]] = m["value"]
             f["source"][k] = (m["at"], m["value"])
-            band_lu(lu, bw)  # as bordered_factor: the band copied, then factorised in place
+            if band is lu:
+                band_lu(lu, bw)  # as bordered_factor: the band copied, then factorised in place
+            else:
+                ks.band_factor_rounded(band, bw, lu)  # as ``solve``'s wide path
             self.n_factorisations += 1
 
     def begin(self, dt: float, n_pools: int, n_faces: int) -> None:
@@ -177,21 +183,29 @@ class BandSolver:
         key = (P, n_faces)
         f = self._factors
         if f is None or f["key"] != key:
-            f = self._factors = dict(key=key, lu=np.empty((N_SPECIES, n, 2 * bw + 1)),
-                                     z=np.empty((N_SPECIES, P, n)), schur=np.empty((N_SPECIES, P, P)),
+            wide = self._wide()  # a wide band keeps its factors rounded to float32 (``solve``)
+            f = self._factors = dict(key=key, lu=np.empty((N_SPECIES, n, 2 * bw + 1),
+                                                          dtype=np.float32 if wide else np.float64),
+                                     zf=np.empty((N_SPECIES, P + 1, n)) if wide else None,
+                                     z=None if wide else np.empty((N_SPECIES, P, n)), schur=np.empty((N_SPECIES, P, P)),
                                      renew=np.ones(N_SPECIES, dtype=bool), V=np.empty((GMRES_RESTART + 1, n + P)),
                                      Zp=np.empty((GMRES_RESTART, n + P)),
                                      H=np.empty((GMRES_RESTART + 1, GMRES_RESTART + 3)), work=np.empty((3, n + P)),
                                      iterations=np.zeros(N_SPECIES, dtype=np.int64), dt=dt,
-                                     source=[None] * N_SPECIES, first=np.empty(n), ra=np.empty((2, n + P)))
+                                     source=[None] * N_SPECIES, ra=np.empty((2, n + P)))
         if not (math.isfinite(dt) and math.isfinite(f["dt"]) and abs(dt / f["dt"] - 1.0) <= 0.3 or dt == f["dt"]):
             f["renew"][:] = True
         f["dt"] = dt
 
     def solve(self, k: int, s: BorderedSystem, x: np.ndarray) -> None:
+        """x = M^-1 s.b. On a wide band (``_solve_wide``) GMRES starts from x as it comes (the
+        field passes the start-of-step concentrations); on a narrow one from 0."""
         field, f = self.field, self._factors
         bw = field._band_width
         cf, diag = field._cell_block(s.op)
+        if f["zf"] is not None:
+            self._solve_wide(k, s, x, cf, diag)
+            return
         for attempt in range(2):
             fresh = bool(f["renew"][k])
             if fresh:
@@ -202,24 +216,49 @@ class BandSolver:
                                              "has a non-positive pivot")
                 f["source"][k] = (field.index, tuple(np.array(a) for a in cf), diag.copy())  # for ``state``
                 self.n_factorisations += 1
-            elif self._wide():  # the border and GMRES's first band solve in one pass over the factor
-                ks.bordered_border_first(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
-                                         s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], f["first"], *f["ra"])
             else:  # the current border with the kept cell-block factor
                 ks.bordered_border(f["lu"][k], bw, s.cell, s.pool, s.col, s.pool_diag, s.row,
                                    f["z"][k], f["schur"][k])
-            if not fresh and self._wide():  # the same iterations and numbers as bordered_iterate
-                it = ks.bordered_iterate_first(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
-                                               s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], f["first"],
-                                               64 * EPS, 40, x, f["V"], f["Zp"], f["H"], f["work"])
-            else:
-                it = ks.bordered_iterate(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
-                                         s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x, f["V"],
-                                         f["Zp"], f["H"], f["work"])
+            it = ks.bordered_iterate(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
+                                     s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x, f["V"],
+                                     f["Zp"], f["H"], f["work"])
             f["renew"][k] = it < 0 or it > REFACTOR_AFTER
             if it >= 0:
                 f["iterations"][k] = it
                 break
+            if fresh:
+                raise FloatingPointError(f"species solve for {IMPURITIES[k]} did not converge "
+                                         "(non-finite values or no contraction)")
+
+    def _solve_wide(self, k: int, s: BorderedSystem, x: np.ndarray, cf, diag) -> None:
+        """``solve`` on a wide band: the factor is kept rounded to float32 (half the bytes per
+        pass over it: kernels/species.bordered_border_mixed, bordered_iterate_mixed), GMRES
+        starts from x as it comes (the warm start) and ends at the float64 floor of the
+        float64 step matrix as on a narrow band; the border and GMRES's first preconditioner
+        solve share one pass."""
+        field, f = self.field, self._factors
+        bw = field._band_width
+        x0 = x.copy() if np.all(np.isfinite(x)) else np.zeros(x.size)
+        for attempt in range(2):
+            fresh = bool(f["renew"][k])
+            if fresh:
+                ks.assemble_band(field.index, *cf, diag, bw, field._band)
+                if ks.band_factor_rounded(field._band, bw, f["lu"][k]):
+                    raise FloatingPointError(f"species solve for {IMPURITIES[k]}: the step matrix "
+                                             "has a non-positive pivot")
+                f["source"][k] = (field.index, tuple(np.array(a) for a in cf), diag.copy())  # for ``state``
+                self.n_factorisations += 1
+            x[:] = x0
+            zf = f["zf"][k]
+            ks.bordered_border_mixed(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag, s.b, x0,
+                                     f["lu"][k], bw, zf, f["schur"][k], *f["ra"])
+            it = ks.bordered_iterate_mixed(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag, s.b,
+                                           f["lu"][k], bw, zf, f["schur"][k], 64 * EPS, 40, x, f["V"], f["Zp"],
+                                           f["H"], f["work"])
+            f["renew"][k] = it < 0 or it > REFACTOR_AFTER
+            if it >= 0:
+                f["iterations"][k] = it
+                return
             if fresh:
                 raise FloatingPointError(f"species solve for {IMPURITIES[k]} did not converge "
                                          "(non-finite values or no contraction)")

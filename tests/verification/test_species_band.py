@@ -424,28 +424,53 @@ def test_sync_point_keeps_wide_band_factors_and_a_restored_field_continues_bit_f
 
 
 @pytest.mark.parametrize("n, bw", [(1, 0), (6, 0), (2, 1), (9, 1), (10, 3), (11, 4), (12, 11), (40, 7)])
-def test_band_solve_of_three_rows_is_the_row_by_row_solve(n, bw):
-    """band_lu_solve_three (the border's two columns and GMRES's first vector in one pass):
-    each row the numbers of the row-by-row definition, bit for bit."""
-    rng = np.random.default_rng(n * 100 + bw + 1)
-    lu = rng.standard_normal((n, 2 * bw + 1))
-    lu[:, bw] = 3.0 + rng.random(n)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mixed_band_solve_is_the_solve_with_the_rounded_factor(n, bw, dtype):
+    """band_solve_mixed / band_solve_rows_mixed (the wide band's preconditioner: a band LU kept
+    in float32, float64 sums in four chains) solve L U y = x with the L and U of the factor
+    as stored, against LAPACK on the dense L and U written out from the band; every row of
+    the several-right-hand-side pass is the one-vector solve bit for bit."""
+    rng = np.random.default_rng(13 * n + bw)
+    band = rng.standard_normal((n, 2 * bw + 1))
+    band[:, bw] = 2.0 * (2 * bw + 1) + rng.random(n)
+    lu = np.empty(band.shape, dtype=dtype)
+    assert ks.band_factor_rounded(band.copy(), bw, lu) == 0
+    want64 = band.copy()
+    la.band_lu(want64, bw)
+    assert np.array_equal(lu, want64.astype(dtype))  # band_lu's factor, rounded
+    L, U = np.eye(n), np.zeros((n, n))
+    f = lu.astype(np.float64)
+    for i in range(n):
+        for j in range(max(0, i - bw), min(n, i + bw + 1)):
+            if j < i:
+                L[i, j] = f[i, bw + j - i]
+            else:
+                U[i, j] = f[i, bw + j - i]
     xs = rng.standard_normal((3, n))
-    want, got = xs.copy(), xs.copy()
-    for row in want:
-        _band_solve_one_row_at_a_time(lu, bw, row)
-    la.band_lu_solve_three(lu, bw, got[0], got[1], got[2])
-    assert np.array_equal(got, want)
+    want = np.linalg.solve(L @ U, xs.T).T
+    one = xs.copy()
+    for row in one:
+        ks.band_solve_mixed(lu, bw, row)
+    np.testing.assert_allclose(one, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+    rows = xs.copy()
+    ks.band_solve_rows_mixed(lu, bw, rows)
+    assert np.array_equal(rows, one)
+
+
+def test_a_non_positive_pivot_is_reported():
+    band = np.array([[0.0, 1.0, 2.0], [1.0, -3.0, 0.0]])  # bw = 1: pivots 1, then -3 - 1 * 2 = -5
+    assert ks.band_factor_rounded(band, 1, np.empty((2, 3), dtype=np.float32)) == 2
 
 
 @pytest.mark.parametrize("shape,npool", [((6, 1, 8), 2), ((4, 3, 5), 1), ((5, 2, 3), 0)])
 @pytest.mark.parametrize("change", [0.0, 0.05])
-def test_border_and_first_solve_in_one_pass_is_the_separate_solve(shape, npool, change):
-    """bordered_border_first + bordered_iterate_first (the first preconditioner band solve
-    done in the border's pass over a kept factor) give the iterations, z, Schur complement and
-    solution of bordered_border + bordered_iterate bit for bit, for a stale and a fresh factor;
-    a zero right-hand side gives x = 0 without iterating."""
-    rng = np.random.default_rng(11 * sum(shape) + npool)
+@pytest.mark.parametrize("start", ["zero", "near", "exact"])
+def test_mixed_bordered_solve_from_a_guess_matches_dense(shape, npool, change, start):
+    """bordered_border_mixed + bordered_iterate_mixed (the wide band's path: a float32 factor,
+    of this matrix or of a perturbed one, GMRES from an initial guess) reach the float64 floor
+    of the float64 step matrix: the dense LAPACK solution of the same bordered matrix written
+    out by hand; from the exact solution without iterating; b = 0 gives x = 0."""
+    rng = np.random.default_rng(17 * sum(shape) + npool)
     index, n, coeffs, diag = random_step_matrix(rng, shape)
     bw = int(ks.band_width(index))
     cell = rng.choice(n, size=(npool, max(2, n // 5)), replace=False).reshape(-1) if npool else np.zeros(0, np.int64)
@@ -454,29 +479,28 @@ def test_border_and_first_solve_in_one_pass_is_the_separate_solve(shape, npool, 
     diag = diag + np.bincount(cell, g, n)
     col, row = -g * S, -g
     pool_diag = 1e-3 + np.bincount(pool, g * S, npool)
-    band, lu = np.empty((n, 2 * bw + 1)), np.empty((n, 2 * bw + 1))
+    M = np.zeros((n + npool, n + npool))
+    M[:n, :n] = ref.transport_matrix(index, coeffs, diag)
+    M[cell, n + pool] = col
+    M[n + pool, cell] = row
+    M[np.arange(n, n + npool), np.arange(n, n + npool)] = pool_diag
+    band, lu = np.empty((n, 2 * bw + 1)), np.empty((n, 2 * bw + 1), dtype=np.float32)
     ks.assemble_band(index, *coeffs, diag * (1.0 + change * rng.uniform(-1.0, 1.0, n)), bw, band)
-    assert ks.bordered_factor(band, bw, cell, pool, col, pool_diag, row, lu, np.empty((npool, n)),
-                              np.empty((npool, npool))) == 0
+    assert ks.band_factor_rounded(band, bw, lu) == 0
     eps = 64 * np.finfo(float).eps
     for b in (rng.standard_normal(n + npool) * 10.0 ** rng.uniform(-3, 3, n + npool), np.zeros(n + npool)):
-        out = []
-        for fused in (False, True):
-            z, schur, first = np.empty((npool, n)), np.empty((npool, npool)), np.empty(n)
-            x, V, Zp = np.empty(n + npool), np.empty((13, n + npool)), np.empty((12, n + npool))
-            H, w, ra = np.empty((13, 15)), np.empty((3, n + npool)), np.empty((2, n + npool))
-            if fused:
-                ks.bordered_border_first(index, *coeffs, diag, cell, pool, col, row, pool_diag, b, lu, bw, z, schur,
-                                         first, *ra)
-                it = ks.bordered_iterate_first(index, *coeffs, diag, cell, pool, col, row, pool_diag, b, lu, bw, z,
-                                               schur, first, eps, 60, x, V, Zp, H, w)
-            else:
-                ks.bordered_border(lu, bw, cell, pool, col, pool_diag, row, z, schur)
-                it = ks.bordered_iterate(index, *coeffs, diag, cell, pool, col, row, pool_diag, b, lu, bw, z, schur,
-                                         eps, 60, x, V, Zp, H, w)
-            out.append((it, z, schur, x))
-        (it0, z0, s0, x0), (it1, z1, s1, x1) = out
-        assert it0 == it1 and it0 >= (1 if b.any() else 0)
-        assert np.array_equal(z0, z1) and np.array_equal(s0, s1) and np.array_equal(x0, x1)
+        expected = np.linalg.solve(M, b)
+        x0 = {"zero": np.zeros(n + npool), "exact": expected.copy(),
+              "near": expected * (1.0 + 0.01 * rng.standard_normal(n + npool))}[start]
+        zf, schur = np.empty((npool + 1, n)), np.empty((npool, npool))
+        x, V, Zp = x0.copy(), np.empty((13, n + npool)), np.empty((12, n + npool))
+        H, w, ra = np.empty((13, 15)), np.empty((3, n + npool)), np.empty((2, n + npool))
+        ks.bordered_border_mixed(index, *coeffs, diag, cell, pool, col, row, pool_diag, b, x0, lu, bw, zf, schur, *ra)
+        it = ks.bordered_iterate_mixed(index, *coeffs, diag, cell, pool, col, row, pool_diag, b, lu, bw, zf, schur,
+                                       eps, 60, x, V, Zp, H, w)
         if not b.any():
-            assert not x1.any()
+            assert it == 0 and not x.any()
+            continue
+        assert 0 <= it <= (1 if start == "exact" else 60)  # -1: not converged
+        np.testing.assert_allclose(x, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
+        assert np.linalg.norm(M @ x - b) <= 1e-12 * np.linalg.norm(np.abs(M) @ np.abs(x))
