@@ -4,7 +4,7 @@ Run: python benchmarks/bench_levels.py LEVEL DAYS [lining|field] [--time-step "3
      (LEVEL lumped|axisymmetric|3d; the third argument sets numerics.heat_paths of the
      lumped level; --time-step sets schedule.time_step, default the configured 1 h). A 1-day
      run first loads the Numba cache and the imports. For before/after ratios run two trees
-     back to back in one session (docs/campaign.md, Step overhead).
+     back to back in one session (docs/speed.md, Step overhead).
 """
 
 from __future__ import annotations

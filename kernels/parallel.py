@@ -21,7 +21,7 @@ import types
 # parallel region by default). On a machine shared with other jobs a spinning thread holds a
 # core the others need, and every parallel region then waits for a descheduled thread: the 3D
 # step on 2 threads ran 0.01-0.14x as fast as on one with spinning, 0.72-0.85x passive (load
-# 3-9 on 2 cores; docs/campaign.md, threads). Set here, before Numba loads its OpenMP layer
+# 3-9 on 2 cores; docs/speed.md, threads). Set here, before Numba loads its OpenMP layer
 # (at the first parallel launch); a value the user set wins (OMP_WAIT_POLICY=active for a
 # dedicated machine).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

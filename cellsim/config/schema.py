@@ -633,7 +633,7 @@ class Numerics:
         "least 20,000 cells (the default 3D pot) while another core of those this process may "
         "use is free (cellsim.fields.solvers: the other processes' CPU time over the last "
         "second), 'on' whenever two threads are allowed (NUMBA_NUM_THREADS), 'off' never; "
-        "the environment variable CELLSIM_OVERLAP_STEPS overrides it (docs/campaign.md, Speed)",
+        "the environment variable CELLSIM_OVERLAP_STEPS overrides it (docs/speed.md)",
         ("auto", "on", "off"), default="auto")
 
 

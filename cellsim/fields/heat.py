@@ -664,7 +664,7 @@ class HeatSolver:
         the new operator doubled the PCG iterations of a 45-day r-z campaign (layers moved by
         the 5 mm of numerics.remesh_threshold), and rebuilt at every step it took 4.4
         iterations per solve against 1.4 (the heater response is solved to 1e-10), more than
-        a new band Cholesky costs (docs/campaign.md, Speed)."""
+        a new band Cholesky costs (docs/speed.md)."""
         if self._adaptive and other._adaptive:
             self._dT_hist = [v for v in other._dT_hist if v.shape == self.grid.shape]
             dw = other._dw_last if other._dw_last is not None else other._dw_adopted

@@ -101,7 +101,7 @@ class ShiftedSolver:
         elif self.kind == "multigrid" or (self.kind == "auto-3d" and self._use_multigrid(g, d)):
             # two smoothing sweeps each way, with or without the shift: on the default 3D pot
             # (rusal-3kA, hourly steps) 9.5 PCG iterations per solve against 16.3 with one,
-            # heat step 84 against 107 ms CPU (docs/campaign.md, Speed); the coarse
+            # heat step 84 against 107 ms CPU (docs/speed.md); the coarse
             # correction over-scaled by 1.4 rather than 1.8: 12 % fewer V-cycles in a day of
             # that campaign (509 against 580; 1.2 the same as 1.4, 1.0 and 2.0 more)
             shift = d if np.any(d) else None

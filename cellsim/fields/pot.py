@@ -38,7 +38,7 @@ parallel: its z faces take the samples' area mix of the conductivities
 (``HeatProperties.k_z_factor``), each layer's scaled by its annulus area over its area
 sampled in the side columns, so the side lining conducts vertically as the cylinder's layers
 do on any grid (the series mix along z had cut the steel shell's vertical conduction to ~half
-at the default grid; docs/campaign.md, grid convergence). The outside is an ``ambient`` region of
+at the default grid; docs/speed.md, grid convergence). The outside is an ``ambient`` region of
 conductivity AMBIENT_CONDUCTIVITY [numerical] held at the ambient temperature by its box
 faces; the shell surface is a film on the shell|ambient faces of coefficient h_out +
 h_rad, h_rad = eps sigma (Ts^4 - Ta^4) / (Ts - Ta) the radiation secant at
@@ -97,7 +97,7 @@ MELTS = ("anode_alloy", "electrolyte", "cathode_metal")
 RESOLUTIONS = {"coarse": 0.5, "default": 1.0, "fine": 2.0}
 GEOMETRIES = ("rz", "xyz")
 CELL_3D = 0.03  # m, plan cell size of the 3D cavity at resolution "default" [numerical]
-# The r-z mesh is graded (issue 17; docs/campaign.md, grid convergence): the heat losses
+# The r-z mesh is graded (issue 17; docs/speed.md, grid convergence): the heat losses
 # converge at order ~1.3 only, because of the singular heat flux at the material corners of
 # the lining, the collector block and the rods, and the error is spread over every solid
 # layer. Each layer gets cells by its thickness and clusters them towards both of its faces
@@ -118,7 +118,7 @@ CELLS_RZ = {"rods": 8, "cavity": 16, "bottom_collector": 10, "anode_alloy": 4, "
 GRADING_RZ = {"lining": 2.5, "bottom_collector": 2.5, "gas_space": 2.5, "rods": 4.0, "cavity": 2.0}
 # Diagnostic only, empty in every run: part name -> whole splits of that graded (r-z) part on
 # top of the resolution's, so that one part at a time can be refined
-# (benchmarks/grid_convergence.py --parts, the heater's grid error by part; docs/campaign.md).
+# (benchmarks/grid_convergence.py --parts, the heater's grid error by part; docs/speed.md).
 PART_SPLIT = {}
 # 3D: cells across each lining layer (bottom, lid) at resolution "default", uniform layers.
 LINING_CELLS = {"xyz": 3}

@@ -90,7 +90,7 @@ def _set_threads(n_cells: int) -> None:
 # The heat and species steps of one time step read only the start of the step, so they can
 # run at once in two Python threads (cellsim.physics.Physics.step; every kernel releases the
 # GIL): one wake-up per step instead of one per kernel, so it pays where the kernels' own
-# threads cannot (docs/campaign.md, threads: a parallel region of the default 3D pot's
+# threads cannot (docs/speed.md, threads: a parallel region of the default 3D pot's
 # finest level took 229 us on 2 threads against 108 us on one, with passive waiting).
 #
 # The policy (``numerics.overlap_steps``; the environment variable CELLSIM_OVERLAP_STEPS,
@@ -109,8 +109,8 @@ def _set_threads(n_cells: int) -> None:
 #   run's own threads).
 # Why a free core: with every core busy the second thread only takes turns with the first and
 # the step got slower (2 threads 0.71-0.85x of one at load 3-4.5 on the 2-core machine,
-# docs/campaign.md); with a core free it ran 1.09-1.43x (1.09x on the same steps), its
-# CPU-time bound 1.22-1.26x (docs/campaign.md, threads3).
+# docs/speed.md); with a core free it ran 1.09-1.43x (1.09x on the same steps), its
+# CPU-time bound 1.22-1.26x (docs/speed.md, threads3).
 OVERLAP_MIN_CELLS = 20_000
 OVERLAP_MODES = ("auto", "on", "off")
 OVERLAP_BUSY_CORES = 0.25
@@ -496,7 +496,7 @@ class CholeskyBackend:
     conductances directly (no sparse matrix, no symbolic analysis: the pattern is the grid's),
     and kept, like the LU, while the coefficients move until ``LinearSolver`` renews it.
     On the r-z pot a factorisation costs ~2.5 ms against ~9 for SuperLU's (csc assembly
-    included) and a solve ~0.3 against ~0.5 ms (docs/campaign.md, Speed)."""
+    included) and a solve ~0.3 against ~0.5 ms (docs/speed.md)."""
 
     name = "cholesky"
     reuses_factor = True

@@ -99,7 +99,7 @@ def test_steady_start_settles_where_the_undamped_iteration_alternates():
     the liquidus: the undamped current-heat iteration alternates (voltage ratio ~ -0.85 per
     iterate) and did not settle in START_ITERATIONS; the under-relaxed continuation does, to a
     fixed point of the undamped map (one more undamped iterate moves the voltage by < 1e-5).
-    At 733 degC: on the graded r-z grid of the grid study (docs/campaign.md) 733.5 degC needs
+    At 733 degC: on the graded r-z grid of the grid study (docs/speed.md) 733.5 degC needs
     4.6 W of heater and settles undamped; 0.5 K lower it self-heats and alternates (on the
     uniform grid before it the same happened 1 K higher, 734 against 734.5 degC)."""
     from cellsim.fields.solvers import ConvergenceError

@@ -1,6 +1,6 @@
 """The heat solver at a singular material corner, against the corner's exact solution.
 
-Where the cathode metal's top meets the side wall (issue 17's grid study, docs/campaign.md
+Where the cathode metal's top meets the side wall (issue 17's grid study, docs/speed.md
 "Grid convergence"), three materials meet: the metal (nearly isothermal under its eddy
 conductivity), the gas-space layer above it (k_g = 9 W/(m K) for rusal-3kA, in full contact
 with the metal) and the side lining beside both (magnesia, k_s = 4 W/(m K)), which touches

@@ -21,7 +21,7 @@ default's counts; every cell split in two per refinement). The heater converges 
 the default grid (measured -7.9e-5, 0.07 W of 938 W; 2x -2.0e-5): the film, the harmonic interfaces, the r-z face areas
 and ring volumes, the Robin surface with radiation and the heater's control close the side
 wall's path at second order, so the pot's -1.3 % (default to 2x) heater difference does not
-come from them (issue 17 grid study, docs/campaign.md: it is spread over the 2D conduction of
+come from them (issue 17 grid study, docs/speed.md: it is spread over the 2D conduction of
 every solid part).
 """
 

@@ -1,4 +1,4 @@
-"""Grid convergence of the r-z pot's heat balance (issue 17; docs/campaign.md, "Grid
+"""Grid convergence of the r-z pot's heat balance (issue 17; docs/speed.md, "Grid
 convergence").
 
 The heater closes the pot's heat balance (Joule heat + heater = losses at the set point), so
