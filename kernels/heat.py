@@ -254,3 +254,19 @@ def enthalpy_update(X, C, dT, h_liq, clip, out):
             if (h0 < hl and h1 > hl) or (h0 > hl and h1 < hl):
                 h1 = hl
         out[i] = h1
+
+
+@njit(cache=True, nogil=True)
+def heater_sums(cw, T, dT, dw, tmp):
+    """(sum cw (T + dT), sum cw dw) of the heater's control update (HeatSolver._newton), C-contiguous
+    cell arrays, in NumPy's order (``pairwise_sum``: the same numbers as np.sum); tmp: a
+    cell array of scratch."""
+    fc, fT, fdT, fdw, ft = cw.reshape(-1), T.reshape(-1), dT.reshape(-1), dw.reshape(-1), tmp.reshape(-1)
+    n = fc.size
+    lo = np.int64(0)
+    for i in range(n):
+        ft[i] = fc[i] * (fT[i] + fdT[i])
+    mean = pairwise_sum(ft, lo, n)
+    for i in range(n):
+        ft[i] = fc[i] * fdw[i]
+    return mean, pairwise_sum(ft, lo, n)

@@ -669,3 +669,75 @@ def pcg_band_cholesky(gx, gy, gz, d, ab, s0, s1, s2, b, x, want_abs, maxiter, st
     state[0], state[1], state[2], state[3] = it, rz_old, best, stalls
     state[4], state[5] = 1.0 if tail else 0.0, rr
     return 2
+
+
+@njit(cache=True, nogil=True)
+def pcg_band_cholesky_start(gx, gy, gz, d, ab, s0, s1, s2, b, x, want, maxiter, state, work, xw):
+    """``pcg_band_cholesky`` from the start of cellsim.fields.solvers.pcg: ||b|| (the serial
+    sum of ``dot``), p = 0 and the first residual r = b - (A + diag d) x (``shifted_residual``
+    on one thread), then the loop, so a solve is one kernel call. ``want``: relative to ||b||
+    (the loop aims at want ||b||). state: float64[9], written here: that of
+    ``pcg_band_cholesky`` and state[8] = ||b||. ||b|| = 0: x = 0, state[0] = 0, returns 0.
+    Otherwise returns what ``pcg_band_cholesky`` returns (the caller resumes a stall with it,
+    at want_abs = want state[8])."""
+    fb = b.reshape(-1)
+    n = fb.size
+    s = 0.0
+    for k in range(n):
+        s += fb[k] * fb[k]
+    bnorm = np.sqrt(s)
+    state[8] = bnorm
+    if bnorm == 0.0:
+        fx = x.reshape(-1)
+        for k in range(n):
+            fx[k] = 0.0
+        state[0] = 0.0
+        return 0
+    fp = work[4].reshape(-1)
+    for k in range(n):
+        fp[k] = 0.0
+    rr = _residual_serial(gx, gy, gz, d, x, b, work[0], np.empty(x.shape[2]))
+    state[0], state[1], state[2], state[3] = 1.0, 1.0, np.inf, 0.0
+    state[4], state[5], state[6], state[7] = 0.0, rr, 0.0, 0.0
+    return pcg_band_cholesky(gx, gy, gz, d, ab, s0, s1, s2, b, x, want * bnorm, maxiter, state, work, xw)
+
+
+@njit(cache=True, nogil=True)
+def _copy_if_changed(a, key):
+    """Whether a (flat) differs from key element by element (``np.array_equal``); then key = a."""
+    for k in range(a.size):
+        if not a[k] == key[k]:
+            key[:] = a
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def renew_key(gx, gy, gz, d, kx, ky, kz, kd, inactive):
+    """The operator key of a kept solver (cellsim.fields.heat_linear.ShiftedSolver): whether
+    the coefficients (gx, gy, gz, d) differ from the key (kx, ky, kz, kd), all C-contiguous of
+    the same shapes, element by element (``StencilOperator.same_as``); if so the key becomes
+    a copy of them, ``inactive`` (bool, the cells' shape) marks the cells whose diagonal
+    (``StencilOperator.diagonal``: summed in its order) is 0, and the count of those is
+    returned; -1: the same coefficients, nothing written."""
+    changed = _copy_if_changed(gx.reshape(-1), kx.reshape(-1))
+    changed = _copy_if_changed(gy.reshape(-1), ky.reshape(-1)) or changed
+    changed = _copy_if_changed(gz.reshape(-1), kz.reshape(-1)) or changed
+    changed = _copy_if_changed(d.reshape(-1), kd.reshape(-1)) or changed
+    if not changed:
+        return -1
+    n0, n1, n2 = d.shape
+    count = 0
+    for i in range(n0):
+        for j in range(n1):
+            for k in range(n2):
+                a = gx[i, j, k] + gx[i + 1, j, k]
+                a += gy[i, j, k]
+                a += gy[i, j + 1, k]
+                a += gz[i, j, k]
+                a += gz[i, j, k + 1]
+                a += d[i, j, k]
+                z = a == 0.0
+                inactive[i, j, k] = z
+                count += z
+    return count

@@ -109,10 +109,54 @@ class _Faces:
 
 
 def _interface_faces(grid: Grid, el: Electrode) -> list[_Faces]:
-    mat, out = grid.material, []
-    metal, salt = grid.regions[el.metal], grid.regions[el.electrolyte]
+    out = []
+    k = el.kinetics
+    for a, face, lo, hi, sign, area in grid.cached(("interface_faces", el.metal, el.electrolyte),
+                                                   lambda: _interface_geometry(grid, el.metal, el.electrolyte)):
+        m = face.size
+        out.append(_Faces(a, face, lo, hi, sign, area,
+                          tuple(np.full(m, v) for v in (k.i0, k.alpha_a, k.alpha_c, k.nf)), k.model, el.name))
+    return out
+
+
+def _interface_geometry(grid: Grid, metal_name: str, salt_name: str) -> list[tuple]:
+    """Per axis with interface faces between the two regions: (axis, flat face index, flat
+    low and high cell index, sign (+1: metal on the low side), face area), read-only arrays."""
+    metal, salt = grid.regions[metal_name], grid.regions[salt_name]
+    out = []
+    for a, face, lo, hi, sign in _interface_indices(grid.material, metal, salt):
+        area = grid.face_areas(a).reshape(-1)[face]
+        area.flags.writeable = False
+        out.append((a, face, lo, hi, sign, area))
+    return out
+
+
+# Interface face indices by material map: a remesh moves the layers' faces, not the material
+# map (every layer keeps its cells), so the new grid's indices are the old ones.
+_INDICES: dict = {}
+
+
+def _region_cells(mat: np.ndarray, regions: dict) -> dict:
+    """Flat indices (C order) of each region's cells, by material map (as _INDICES)."""
+    key = ("regions", mat.shape, mat.tobytes(), tuple(regions.items()))
+    hit = _INDICES.get(key)
+    if hit is None:
+        if len(_INDICES) >= 16:
+            _INDICES.clear()
+        hit = _INDICES[key] = {name: np.flatnonzero(mat == mid) for name, mid in regions.items()}
+        for x in hit.values():
+            x.flags.writeable = False
+    return hit
+
+
+def _interface_indices(mat: np.ndarray, metal: int, salt: int) -> list[tuple]:
+    key = (mat.shape, mat.tobytes(), metal, salt)
+    hit = _INDICES.get(key)
+    if hit is not None:
+        return hit
+    out = []
     for a in range(3):
-        n = grid.shape[a]
+        n = mat.shape[a]
         lo_cells = np.take(mat, np.arange(n - 1), axis=a)
         hi_cells = np.take(mat, np.arange(1, n), axis=a)
         sign = np.where((lo_cells == metal) & (hi_cells == salt), 1.0,
@@ -122,17 +166,24 @@ def _interface_faces(grid: Grid, el: Electrode) -> list[_Faces]:
             continue
         face = list(idx)
         face[a] = face[a] + 1
-        areas = grid.face_areas(a)
-        fshape = areas.shape
-        lo_idx = list(idx)
-        hi_idx = list(face)
-        m = idx[0].size
-        k = el.kinetics
-        out.append(_Faces(
-            a, np.ravel_multi_index(face, fshape), np.ravel_multi_index(lo_idx, grid.shape),
-            np.ravel_multi_index(hi_idx, grid.shape), sign[idx], areas[tuple(face)],
-            tuple(np.full(m, v) for v in (k.i0, k.alpha_a, k.alpha_c, k.nf)), k.model, el.name))
+        fshape = tuple(n_ + (1 if b == a else 0) for b, n_ in enumerate(mat.shape))
+        arrays = (np.ravel_multi_index(face, fshape), np.ravel_multi_index(list(idx), mat.shape),
+                  np.ravel_multi_index(face, mat.shape), sign[idx])
+        for x in arrays:
+            x.flags.writeable = False
+        out.append((a,) + arrays)
+    if len(_INDICES) >= 16:
+        _INDICES.clear()
+    _INDICES[key] = out
     return out
+
+
+def _kinetics(f: _Faces, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """eta [V] and d eta / d j [ohm m2] of the faces ``f`` at current densities ``j`` [A/m2]
+    (the anodic current density of each face is sign j)."""
+    eta, slope = np.empty_like(j), np.empty_like(j)
+    KINETICS[f.model](f.sign * j, *f.params, eta, slope)
+    return eta, slope
 
 
 def _terminal_bcs(grid: Grid, anode: Terminal, cathode: Terminal) -> tuple[dict, dict]:
@@ -152,6 +203,12 @@ def _terminal_bcs(grid: Grid, anode: Terminal, cathode: Terminal) -> tuple[dict,
     return {s: fvm.BoundaryCondition(h=h[s], value=val[s]) for s in h}, masks
 
 
+def _terminal_assembler(grid: Grid, anode: Terminal, cathode: Terminal):
+    """``_terminal_bcs`` and the operator's assembler (fvm.Assembler) with them."""
+    bcs, masks = _terminal_bcs(grid, anode, cathode)
+    return bcs, masks, fvm.Assembler(grid, bcs)
+
+
 # Relative residual of the polish's correction solve (CurrentSolver._polish) with an iterative
 # backend: the correction only has to bring the imbalance from ~2x its rounding floor below it,
 # and the loop checks the true imbalance again after it (another correction if not). 1e-2 takes
@@ -168,6 +225,18 @@ POLISH_RTOL_ITERATIVE = 1e-2
 # the potential before the polish); 1e-9 and 1e-8 moved the work into the polish (233, 227).
 WU_RTOL_ITERATIVE = 1e-10
 
+# From the second call of an iterative solver on (the last call's potential phi0 and voltage V0
+# kept), a Newton iteration solves A p = V0 b_w + b_u from phi0 and A w = b_w from the last w,
+# then V = V0 + (I - I(p)) / (sum g_t - g_t . w) and phi = p + (V - V0) w: the same
+# superposition, the terminal current exactly I for any w, and w's residual enters phi only
+# times the voltage step V - V0 (~1e-3 V0 between steps), so the w solve asks W_RTOL_STEP
+# while that step is below VOLTAGE_STEP_SMALL V0 (else WU_RTOL_ITERATIVE), and p replaces the
+# u solve. On the default 3D pot (2-day run, 11 solves): 155 + 45 polish V-cycles against
+# 188 + 46 (a u solve from the last u took 7-12 V-cycles, p from phi0 1-8); w at 1e-7 or 1e-4
+# left more to the polish (137 + 56, 115 + 83).
+W_RTOL_STEP = 1e-9
+VOLTAGE_STEP_SMALL = 1e-2
+
 
 class CurrentSolver:
     """Reusable current solver for one grid, electrode set and terminal pair.
@@ -183,15 +252,23 @@ class CurrentSolver:
         self.grid, self.electrodes = grid, list(electrodes)
         if anode_terminal is None:  # fixed boundary data (verification): phi = u only
             self.bcs, self.anode_masks = fvm.normalise_sides(bcs), {}
-        else:
-            self.bcs, self.anode_masks = _terminal_bcs(grid, anode_terminal, cathode_terminal)
+            self._assemble = fvm.Assembler(grid, self.bcs)
+        else:  # the terminals' conditions and the operator's geometry: once per grid
+            self.bcs, self.anode_masks, self._assemble = grid.cached(
+                ("current_terminals", anode_terminal, cathode_terminal),
+                lambda: _terminal_assembler(grid, anode_terminal, cathode_terminal))
         self.faces = [f for el in self.electrodes for f in _interface_faces(grid, el)]
         self._areas = [grid.face_areas(a) for a in range(3)]  # geometry, computed once
         self._widths = [grid.widths(a) for a in range(3)]
         self._volumes = grid.volumes()
-        self._region_cells = {name: grid.material == mid for name, mid in grid.regions.items()}
+        # flat indices of each region's cells in C order (what a boolean mask selects)
+        self._region_cells = _region_cells(grid.material, grid.regions)
+        # each anode side's boundary layer of cells (index) and mask: the terminal dot products
+        self._terminal_cells = {s: (fvm.side_slice(*fvm.side_index(s), grid.shape[fvm.side_index(s)[0]], False), m)
+                                for s, m in self.anode_masks.items()}
         self.solver_kind, self._solver, self._j = solver, None, None
         self._wu = None  # the last call's (w, u), the first Newton solves' start (iterative backends)
+        self._last = None  # the last call's (phi, V) (iterative backends; WU_RTOL_STEP above)
         self._solver_g = None  # the face conductances (list) the linear solver was last given
 
     def warm_start(self, other: "CurrentSolver | None") -> None:
@@ -203,15 +280,15 @@ class CurrentSolver:
         if [f.face.size for f in self.faces] == [j.size for j in other._j]:
             self._j = [j.copy() for j in other._j]
             if other._wu is not None and other._wu[0].shape == self.grid.shape:
-                self._wu = other._wu
+                self._wu, self._last = other._wu, other._last
 
-    def _linear_solve(self, g, b, x0):
+    def _linear_solve(self, g, b, x0, rtol=None):
         if self._solver is None:
             self._solver = make_solver(*g, kind=self.solver_kind)
         elif g is not self._solver_g:  # the u solve shares the w solve's operator (the same list)
             self._solver.update(*g)
         self._solver_g = g
-        rtol = self.rtol
+        rtol = self.rtol if rtol is None else rtol
         if rtol is None:  # the polish balances the charge after the w and u solves
             rtol = WU_RTOL_ITERATIVE if self._iterative() and self.anode_masks else 1e-12
         return self._solver.solve(b, x0=x0, rtol=rtol)
@@ -228,60 +305,84 @@ class CurrentSolver:
         Without terminals (fixed ``bcs``) ``current`` is ignored and the breakdown is empty.
         """
         self.rtol = rtol
-        op = fvm.assemble(self.grid, sigma, self.bcs)
+        op = self._assemble(sigma)
         b_src = 0.0 if source is None else source * self.grid.volumes()
-        g_ohm = [g.copy() for g in op.g]
+        g_ohm = list(op.g)  # the ohmic conductances (op's arrays, not written to)
         j = [np.zeros(f.face.size) for f in self.faces] if self._j is None else self._j
-        w = u = None
+        w = u = terminal_g = None
         if self._wu is not None:
             # the last call's unit-voltage and interface solutions (kept by iterative backends
             # only): sigma moved little since, so PCG starts near them (~14 -> 3-9 V-cycles
             # each on the 3D pot); a direct backend starts from zero as before
             w, u = self._wu
+        # the interface faces' ohmic conductances (0 where a side is inactive, sigma = 0) and
+        # their mask, fixed for this solve
+        ohmic = []
+        for f in self.faces:
+            go = g_ohm[f.axis].flat[f.face]
+            active = go > 0.0
+            ohmic.append((go, active, np.where(active, go, 1.0)))
+        kin = [_kinetics(f, jf) for f, jf in zip(self.faces, j)]  # eta, slope at j
         for it in range(1, max_newton + 1):
             g = [x.copy() for x in g_ohm]
             b_jump = np.zeros(self.grid.n_cells)
             lin = []
-            for f, jf in zip(self.faces, j):
-                eta, slope = np.empty_like(jf), np.empty_like(jf)
-                KINETICS[f.model](f.sign * jf, *f.params, eta, slope)
-                go = g_ohm[f.axis].flat[f.face]  # 0 where a side is inactive (sigma = 0)
-                gf = np.where(go > 0.0, go / (1.0 + go * slope / f.area), 0.0)
+            for f, jf, (eta, slope), (go, active, _) in zip(self.faces, j, kin, ohmic):
+                gf = np.where(active, go / (1.0 + go * slope / f.area), 0.0)
                 d = f.sign * eta - slope * jf
                 g[f.axis].flat[f.face] = gf
-                np.add.at(b_jump, f.lo, gf * d)
-                np.add.at(b_jump, f.hi, -gf * d)
+                # a cell is the low (high) side of at most one face of an axis, so the indices
+                # are distinct and a fancy-index add is np.add.at's (the same additions)
+                b_jump[f.lo] += gf * d
+                b_jump[f.hi] += -gf * d
                 lin.append((gf, d))
             b_u = (b_jump.reshape(self.grid.shape) + b_src)
             if not self.anode_masks:
                 phi, volt = self._linear_solve(g, op.b + b_u, w), 0.0
                 w = phi
             else:
-                w = self._linear_solve(g, op.b, w)
-                u = self._linear_solve(g, b_u, u) if np.any(b_u) else 0.0 * w
-                gt = sum(np.sum(op.boundary_g[s][m]) for s, m in self.anode_masks.items())
-                gu = sum(self._terminal_dot(op, s, m, u) for s, m in self.anode_masks.items())
-                gw = sum(self._terminal_dot(op, s, m, w) for s, m in self.anode_masks.items())
+                if terminal_g is None:  # the anode faces' conductances of this operator
+                    terminal_g = {s: op.boundary_g[s][m] for s, m in self.anode_masks.items()}
+                gt = sum(np.sum(tg) for tg in terminal_g.values())
+                if self._last is not None and self.rtol is None:  # p from the last phi (above)
+                    phi0, v0 = self._last
+                    p = self._linear_solve(g, op.b * v0 + b_u, phi0)
+                    gp = self._terminal_sum(terminal_g, p)
+                    gw = self._terminal_sum(terminal_g, w)
+                    step = (current - (gt * v0 - gp)) / (gt - gw)  # with the last w
+                    small = abs(step) <= VOLTAGE_STEP_SMALL * abs(v0)
+                    w = self._linear_solve(g, op.b, w, rtol=W_RTOL_STEP if small else None)
+                else:
+                    w = self._linear_solve(g, op.b, w)
+                    u = self._linear_solve(g, b_u, u) if np.any(b_u) else 0.0 * w
+                gw = self._terminal_sum(terminal_g, w)
                 if not gt - gw > 1e-9 * gt:
                     raise ConvergenceError(
                         "current: no conducting path between the anode and cathode terminals "
                         "(check for insulating layers, sigma = 0, cutting the cell)")
-                volt = (current + gu) / (gt - gw)
-                phi = u + volt * w
+                if self._last is not None and self.rtol is None:
+                    volt = v0 + (current - (gt * v0 - gp)) / (gt - gw)
+                    phi = p + (volt - v0) * w
+                    self._last = (phi, volt)  # the next Newton iteration's start
+                else:
+                    gu = self._terminal_sum(terminal_g, u)
+                    volt = (current + gu) / (gt - gw)
+                    phi = u + volt * w
             if not np.all(np.isfinite(phi)):
                 raise ConvergenceError("current solve produced non-finite potentials")
-            j, worst = self._update_interfaces(phi, g_ohm, lin)
+            j, worst, kin = self._update_interfaces(phi, ohmic, lin)
             if worst <= tol and self.anode_masks:
-                phi, volt = self._polish(g, op, op.b * volt + b_u, phi, volt, w, current)
+                phi, volt = self._polish(g, op, op.b * volt + b_u, phi, volt, w, current, terminal_g)
                 # the interface currents of the polished potential (the linearised faces of
                 # the operator the polish balanced: every face current then conserves charge
                 # to the polish's floor), and the Newton test again on them
-                j, worst = self._update_interfaces(phi, g_ohm, lin)
+                j, worst, kin = self._update_interfaces(phi, ohmic, lin)
             if worst <= tol:
                 self._j = j
-                if self._iterative() and self.anode_masks and not np.isscalar(u):
-                    self._wu = (w, u)
-                return self._result(sigma, op, g_ohm, phi, volt, current, j, it)
+                if self._iterative() and self.anode_masks and w is not None:
+                    self._wu = (w, u if u is not None and not np.isscalar(u) else None)
+                    self._last = (phi, volt)
+                return self._result(sigma, op, g_ohm, phi, volt, current, j, kin, it)
         raise ConvergenceError(
             f"electrode kinetics: Newton did not converge in {max_newton} iterations "
             f"(largest interface jump error {worst:.2e} V > {tol:.1e} V)")
@@ -290,7 +391,7 @@ class CurrentSolver:
         """The linear solver is iterative (no kept factor, e.g. the 3D multigrid)."""
         return self._solver is not None and not self._solver.backend.reuses_factor
 
-    def _polish(self, g, op, b, phi, volt, w, current, max_steps=3):
+    def _polish(self, g, op, b, phi, volt, w, current, terminal_g, max_steps=3):
         """Correct phi = u + V w until the cell imbalance is below 1e-12 I or its rounding
         floor, eps sum_cells (diagonal |phi|).
 
@@ -309,8 +410,8 @@ class CurrentSolver:
         naming the imbalance and the floor (never a potential that does not conserve charge).
         """
         r = np.empty_like(phi)
-        gt = sum(np.sum(op.boundary_g[s][m]) for s, m in self.anode_masks.items())
-        gw = sum(self._terminal_dot(op, s, m, w) for s, m in self.anode_masks.items())
+        gt = sum(np.sum(tg) for tg in terminal_g.values())
+        gw = self._terminal_sum(terminal_g, w)
         iterative = self._iterative()
         diag = StencilOperator(*g).diagonal()
         target = 1e-12 * abs(current)
@@ -326,7 +427,7 @@ class CurrentSolver:
                 break
             # the operator g of the last Newton solve
             d = self._solver.solve(r, rtol=POLISH_RTOL_ITERATIVE if iterative else 1e-6)
-            dv = sum(self._terminal_dot(op, s, m, d) for s, m in self.anode_masks.items()) / (gt - gw)
+            dv = self._terminal_sum(terminal_g, d) / (gt - gw)
             phi = phi + d + dv * w
             b = b + dv * op.b
             volt += dv
@@ -337,38 +438,40 @@ class CurrentSolver:
             f"both 1e-12 I and its rounding floor {floor / scale:.2e} I (the linear solver does not "
             f"converge on this operator: check the conductivities)")
 
-    def _terminal_dot(self, op, side, mask, x):
-        a, high = fvm.side_index(side)
-        cells = x[fvm.side_slice(a, high, self.grid.shape[a], False)]
-        return float(np.sum(op.boundary_g[side][mask] * cells[mask]))
+    def _terminal_sum(self, terminal_g, x):
+        """sum over the anode faces of g_face x_cell (``terminal_g``: each side's anode face
+        conductances of the operator)."""
+        total = 0
+        for side, tg in terminal_g.items():
+            cells, mask = self._terminal_cells[side]
+            total += float(np.sum(tg * x[cells][mask]))
+        return total
 
-    def _update_interfaces(self, phi, g_ohm, lin):
-        """New interface current densities and the largest jump-equation error [V]."""
-        flat, new, worst = phi.reshape(-1), [], 0.0
-        for f, (gf, d) in zip(self.faces, lin):
+    def _update_interfaces(self, phi, ohmic, lin):
+        """New interface current densities, the largest jump-equation error [V] and the
+        kinetics (eta, slope) at the new current densities (the next linearisation's)."""
+        flat, new, kin, worst = phi.reshape(-1), [], [], 0.0
+        for f, (gf, d), (_, active, go_safe) in zip(self.faces, lin, ohmic):
             dphi = flat[f.lo] - flat[f.hi]
             jf = gf * (dphi - d) / f.area
-            eta, slope = np.empty_like(jf), np.empty_like(jf)
-            KINETICS[f.model](f.sign * jf, *f.params, eta, slope)
-            go = g_ohm[f.axis].flat[f.face]
-            err = np.where(go > 0.0, dphi - jf * f.area / np.where(go > 0.0, go, 1.0) - f.sign * eta, 0.0)
+            eta, slope = _kinetics(f, jf)
+            err = np.where(active, dphi - jf * f.area / go_safe - f.sign * eta, 0.0)
             worst = max(worst, float(np.max(np.abs(err))))
             new.append(jf)
-        return new, worst
+            kin.append((eta, slope))
+        return new, worst, kin
 
-    def _result(self, sigma, op, g_ohm, phi, volt, current, j, iterations):
+    def _result(self, sigma, op, g_ohm, phi, volt, current, j, kin, iterations):
         grid = self.grid
         bcs = self.bcs
         if self.anode_masks:
             bcs = {s: fvm.BoundaryCondition(bc.h, np.where(np.asarray(bc.value) == 1.0, volt, 0.0))
                    for s, bc in self.bcs.items()}
         op_final = fvm.Operator(tuple(g_ohm), op.b, bcs, op.boundary_g)
-        flux = list(fvm.face_fluxes(grid, op_final, phi))
+        flux = list(self._assemble.face_fluxes(op_final, phi))
         iface_power: dict[str, float] = {el.name: 0.0 for el in self.electrodes}
-        for f, jf in zip(self.faces, j):
+        for f, jf, (eta, _) in zip(self.faces, j, kin):
             flux[f.axis].flat[f.face] = jf * f.area
-            eta, slope = np.empty_like(jf), np.empty_like(jf)
-            KINETICS[f.model](f.sign * jf, *f.params, eta, slope)
             drop = f.sign * eta
             iface_power[f.electrode] += float(np.sum(jf * f.area * drop))
         power = np.zeros(grid.shape)
@@ -377,9 +480,11 @@ class CurrentSolver:
             area = self._areas[a]
             fv.half_cell_dissipation(flux[a], sigma, self._widths[a], area, a, power)
             jd = np.divide(flux[a], area, out=np.zeros_like(area), where=area > 0.0)
-            n = grid.shape[a]
-            dens[a] = 0.5 * (np.take(jd, np.arange(n), axis=a) + np.take(jd, np.arange(1, n + 1), axis=a))
-        by_region = {name: float(power[cells].sum()) for name, cells in self._region_cells.items()}
+            lo, hi = [slice(None)] * 3, [slice(None)] * 3
+            lo[a], hi[a] = slice(0, -1), slice(1, None)
+            dens[a] = 0.5 * (jd[tuple(lo)] + jd[tuple(hi)])
+        flat = power.reshape(-1)
+        by_region = {name: float(flat[cells].sum()) for name, cells in self._region_cells.items()}
         breakdown = voltage_breakdown(by_region, iface_power, current) if self.anode_masks else {}
         return CurrentSolution(phi, float(volt), tuple(flux), dens, power, by_region,
                                iface_power, breakdown, iterations)

@@ -95,33 +95,70 @@ def assemble(grid: Grid, k: np.ndarray, bcs: dict[str, BoundaryCondition] | None
     bcs : side name -> BoundaryCondition; missing sides are insulated.
     source : cell-shape volumetric source [A/m3] or None.
     """
-    k = np.ascontiguousarray(k, dtype=np.float64)
-    if k.shape != grid.shape or not np.all(np.isfinite(k)) or np.any(k < 0.0):
-        raise ValueError("coefficient must be finite, non-negative and of the grid's cell shape")
-    g = []
-    for a in range(3):
-        area = grid.face_areas(a)
-        ga = np.zeros(area.shape)
-        fv.interior_conductances(k, grid.widths(a), area, a, ga)
-        g.append(ga)
-    b = np.zeros(grid.shape) if source is None else source * grid.volumes()
-    bcs = normalise_sides(bcs)
-    boundary_g = {}
-    for side, bc in bcs.items():
-        a, high = side_index(side)
-        n = grid.shape[a]
-        area = grid.face_areas(a)[side_slice(a, high, n, True)]
-        kb = k[side_slice(a, high, n, False)]
-        half = 0.5 * grid.widths(a)[n - 1 if high else 0]
-        h = np.broadcast_to(np.asarray(bc.h, dtype=np.float64), area.shape)
-        with np.errstate(divide="ignore"):
-            resist = np.where(kb > 0.0, half / np.where(kb > 0.0, kb, 1.0), np.inf) + 1.0 / h
-            gb = np.where(np.isfinite(resist), area / resist, 0.0)
-        g[a][side_slice(a, high, n, True)] = gb
-        sign = -1.0 if high else 1.0
-        b[side_slice(a, high, n, False)] += gb * bc.value + sign * np.asarray(bc.flux) * area
-        boundary_g[side] = gb
-    return Operator(tuple(g), b, bcs, boundary_g)
+    return Assembler(grid, bcs)(k, source)
+
+
+class Assembler:
+    """``assemble`` for one grid and one set of boundary conditions: the geometry (face
+    areas, widths, the boundary faces' areas, half widths and 1/h, the prescribed inflow) is
+    prepared once, so a solver that assembles every call with new coefficients pays only for
+    the coefficients (the same operations on them, so the same numbers bit for bit)."""
+
+    def __init__(self, grid: Grid, bcs: dict[str, BoundaryCondition] | None = None):
+        self.grid = grid
+        self.bcs = normalise_sides(bcs)
+        self._areas = [grid.face_areas(a) for a in range(3)]
+        self._widths = [grid.widths(a) for a in range(3)]
+        self._sides = []
+        for side, bc in self.bcs.items():
+            a, high = side_index(side)
+            n = grid.shape[a]
+            faces, cells = side_slice(a, high, n, True), side_slice(a, high, n, False)
+            area = self._areas[a][faces]
+            half = 0.5 * self._widths[a][n - 1 if high else 0]
+            h = np.broadcast_to(np.asarray(bc.h, dtype=np.float64), area.shape)
+            with np.errstate(divide="ignore"):
+                inv_h = 1.0 / h
+            sign = -1.0 if high else 1.0
+            inflow = sign * np.asarray(bc.flux) * area
+            self._sides.append((side, a, faces, cells, area, half, inv_h, bc.value, inflow))
+
+    def __call__(self, k: np.ndarray, source: np.ndarray | None = None) -> Operator:
+        grid = self.grid
+        k = np.ascontiguousarray(k, dtype=np.float64)
+        if k.shape != grid.shape or not np.all(np.isfinite(k)) or np.any(k < 0.0):
+            raise ValueError("coefficient must be finite, non-negative and of the grid's cell shape")
+        g = []
+        for a in range(3):
+            area = self._areas[a]
+            ga = np.zeros(area.shape)
+            fv.interior_conductances(k, self._widths[a], area, a, ga)
+            g.append(ga)
+        b = np.zeros(grid.shape) if source is None else source * grid.volumes()
+        boundary_g = {}
+        for side, a, faces, cells, area, half, inv_h, value, inflow in self._sides:
+            kb = k[cells]
+            with np.errstate(divide="ignore"):
+                resist = np.where(kb > 0.0, half / np.where(kb > 0.0, kb, 1.0), np.inf) + inv_h
+                gb = np.where(np.isfinite(resist), area / resist, 0.0)
+            g[a][faces] = gb
+            b[cells] += gb * value + inflow
+            boundary_g[side] = gb
+        return Operator(tuple(g), b, self.bcs, boundary_g)
+
+    def face_fluxes(self, op: Operator, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``face_fluxes(self.grid, op, u)`` with this grid's areas and side indices (op's
+        boundary conditions on the sides of ``self.bcs``)."""
+        out = []
+        for a in range(3):
+            f = np.empty(op.g[a].shape)
+            fv.face_fluxes(op.g[a], u, a, f)
+            out.append(f)
+        for side, a, faces, _, area, _, _, _, _ in self._sides:
+            bc = op.bcs[side]
+            sign = -1.0 if side.endswith("+") else 1.0
+            out[a][faces] += sign * op.boundary_g[side] * bc.value + np.asarray(bc.flux) * area
+        return tuple(out)
 
 
 def face_fluxes(grid: Grid, op: Operator, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

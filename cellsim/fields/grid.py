@@ -66,6 +66,12 @@ class Grid:
             raise ValueError(f"material map shape {mat.shape} != grid shape {self.shape}")
         object.__setattr__(self, "material", mat)
         object.__setattr__(self, "_areas", {})
+        # widths, volumes and the cell count depend on the faces only: computed once, copies
+        # handed out (callers may write into them)
+        object.__setattr__(self, "_widths", tuple(np.diff(f) for f in faces))
+        object.__setattr__(self, "_n_cells", int(np.prod(self._shape)))
+        object.__setattr__(self, "_volumes", None)
+        object.__setattr__(self, "_memo", {})
         if not self.multiplicity > 0 or (self.geometry == "rz" and self.multiplicity != 1.0):
             raise ValueError(f"multiplicity must be positive (1 for 'rz'), got {self.multiplicity!r}")
 
@@ -76,11 +82,11 @@ class Grid:
 
     @property
     def n_cells(self) -> int:
-        return int(np.prod(self.shape))
+        return self._n_cells  # type: ignore[return-value]
 
     def widths(self, axis: int) -> np.ndarray:
-        """Cell widths along ``axis``, shape (n_axis,) [m] (or [rad])."""
-        return np.diff(self.faces[axis])
+        """Cell widths along ``axis``, shape (n_axis,) [m] (or [rad]) (a new array)."""
+        return self._widths[axis].copy()  # type: ignore[attr-defined]
 
     def centres(self, axis: int) -> np.ndarray:
         """Cell-centre coordinates along ``axis``, shape (n_axis,) [m]."""
@@ -88,13 +94,20 @@ class Grid:
         return 0.5 * (f[1:] + f[:-1])
 
     def volumes(self) -> np.ndarray:
-        """Cell volumes, cell shape [m3]."""
+        """Cell volumes, cell shape [m3] (a new array)."""
+        vol = self._volumes  # type: ignore[has-type]
+        if vol is None:
+            vol = self._cell_volumes()
+            object.__setattr__(self, "_volumes", vol)
+        return vol.copy()
+
+    def _cell_volumes(self) -> np.ndarray:
         f0, f1, f2 = self.faces
         if self.geometry == "rz":
             a0 = 0.5 * (f0[1:] ** 2 - f0[:-1] ** 2)  # r dr integrated
         else:
-            a0 = np.diff(f0) * self.multiplicity
-        return a0[:, None, None] * np.diff(f1)[None, :, None] * np.diff(f2)[None, None, :]
+            a0 = self._widths[0] * self.multiplicity  # type: ignore[attr-defined]
+        return a0[:, None, None] * self._widths[1][None, :, None] * self._widths[2][None, None, :]  # type: ignore[attr-defined]
 
     def face_areas(self, axis: int) -> np.ndarray:
         """Face areas of ``axis``, face shape of that axis [m2] (a new array)."""
@@ -105,7 +118,7 @@ class Grid:
 
     def _face_areas(self, axis: int) -> np.ndarray:
         f0, f1, f2 = self.faces
-        d0, d1, d2 = np.diff(f0), np.diff(f1), np.diff(f2)
+        d0, d1, d2 = self._widths  # type: ignore[attr-defined]
         if self.geometry == "rz":
             ring = 0.5 * (f0[1:] ** 2 - f0[:-1] ** 2)
             if axis == 0:
@@ -119,6 +132,15 @@ class Grid:
         if axis == 1:
             return np.broadcast_to(m * d0[:, None, None] * d2[None, None, :], (d0.size, d1.size + 1, d2.size)).copy()
         return np.broadcast_to(m * d0[:, None, None] * d1[None, :, None], (d0.size, d1.size, d2.size + 1)).copy()
+
+    def cached(self, key, build):
+        """``build()``, computed once per grid and ``key`` (geometry derived from the faces and
+        the material map only, e.g. a solver's index maps, so solvers rebuilt on the same grid
+        share them). The result is shared: callers must not modify it."""
+        memo = self._memo  # type: ignore[attr-defined]
+        if key not in memo:
+            memo[key] = build()
+        return memo[key]
 
     def with_material(self, faces, material) -> "Grid":
         """A grid of the same geometry, regions and multiplicity with new faces and material."""

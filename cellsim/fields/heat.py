@@ -445,7 +445,7 @@ class HeatSolver:
             if isinstance(s, BoxSource):
                 q[s.box] += s.power
             else:
-                q += np.broadcast_to(s, shape)
+                q += s  # broadcast (a scalar, or a cell array as it is)
         if heater is not None:
             qh, cw = self._heater_weights(heater)
         else:
@@ -460,6 +460,7 @@ class HeatSolver:
         # r-z on one thread: the evaluation below as one kernel (the same numbers bit for bit)
         fused = self._fused and kernel_threads.threads() == 1
         evaluate = self._evaluation_kernel(heater) if fused else self._evaluation_numpy
+        sums_tmp = np.empty(shape) if fused and heater is not None else None
         last = np.inf
         # after a remesh: the first correction and heater response only as accurate as the
         # second iteration's residual needs (REMESH_NL_SHARE of the last remesh's each), then
@@ -516,7 +517,11 @@ class HeatSolver:
                 else:  # g, d as above
                     dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=x0, same=True, l1_max=l1_h)
                 self._dw_last = dw
-                want = P + (heater.set_point - np.sum(cw * (T + dT))) / np.sum(cw * dw)
+                if fused:  # the two sums below in one kernel (NumPy's order: the same numbers)
+                    mean_new, slope = hk.heater_sums(cw, T, dT, dw, sums_tmp)
+                else:
+                    mean_new, slope = np.sum(cw * (T + dT)), np.sum(cw * dw)
+                want = P + (heater.set_point - mean_new) / slope
                 demand = want
                 P_new = min(max(want, 0.0), heater.max_power)
                 dT = dT + (P_new - P) * dw
@@ -737,7 +742,8 @@ class HeatSolver:
             if isinstance(s, BoxSource):  # the cells of the box only (the rest hold 0 W)
                 p, mat = s.power.reshape(-1), self.grid.material[s.box].reshape(-1)
             else:
-                p, mat = np.broadcast_to(s, shape).reshape(-1), self._mat_flat
+                full = isinstance(s, np.ndarray) and s.shape == shape
+                p, mat = (s if full else np.broadcast_to(s, shape)).reshape(-1), self._mat_flat
             if self._n_ids is not None:  # one pass over the cells: sums by region id
                 by_id = np.bincount(mat, weights=p, minlength=self._n_ids).tolist()  # floats
                 n_by = len(by_id)

@@ -48,8 +48,9 @@ def shell_temperature(pot, T: np.ndarray, balance=None) -> float:
     fine cells at the layer faces do not count more); 3D: the mean outer surface temperature that sheds the side loss of
     ``balance`` by convection and radiation over ``outer_side_area`` (Newton; a staircase
     shell has no cell at the surface)."""
-    if pot.grid.geometry == "rz":
-        return float(np.average(T[-1, 0, :], weights=pot.grid.widths(2)))
+    if pot.grid.geometry == "rz":  # np.average(T[-1, 0, :], weights=dz): its operations
+        dz = pot.grid.widths(2)
+        return float(np.multiply(T[-1, 0, :], dz).sum() / dz.sum())
     q = face_losses(balance)["side"] / pot.outer_side_area
     ts, ta, es = pot.ambient + 50.0, pot.ambient, pot.emissivity * STEFAN_BOLTZMANN
     for _ in range(50):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from cellsim.fields.solvers import LinearSolver, StencilOperator, default_backend
+from cellsim.kernels import linalg as la
 
 
 KINDS = ("auto", "lu", "cholesky", "multigrid", "jacobi")  # "auto" and the backends of cellsim.fields.solvers
@@ -58,6 +59,7 @@ class ShiftedSolver:
         self._last = None  # (solver, maxiter) of the last call (``same``)
         self.last_iterations = 0
         self.multigrid_below = 0.03  # sum(d) / sum(diag A) below which 3D uses multigrid
+        self._inactive = None  # the band Cholesky path's scratch (``_renew_cholesky``)
 
     @property
     def direct(self) -> bool:
@@ -86,6 +88,12 @@ class ShiftedSolver:
             self.last_iterations = solver.last_iterations
             return x
         d = np.ascontiguousarray(d, dtype=np.float64)
+        if self.kind == "cholesky" and self._renew_cholesky(g, d):
+            solver = self._solvers["cholesky"]
+            self._last = (solver, 50)
+            x = solver.solve(b, x0=x0, rtol=rtol, maxiter=50, want=atol_rel, l1_max=l1_max)
+            self.last_iterations = solver.last_iterations
+            return x
         if self.kind == "lu":
             backend, op, options, maxiter = "lu", StencilOperator(*g, d), dict(symmetric=False), 50
         elif self.kind == "cholesky":
@@ -116,6 +124,28 @@ class ShiftedSolver:
         x = solver.solve(b, x0=x0, rtol=rtol, maxiter=maxiter, want=atol_rel, l1_max=l1_max)
         self.last_iterations = solver.last_iterations
         return x
+
+    def _renew_cholesky(self, g, d) -> bool:
+        """The band Cholesky solver's operator brought to (g, d) in one kernel
+        (kernels.linalg.renew_key: the comparison, the copy into the kept key and the inactive
+        cells of ``solve``'s general path, without its temporaries); False when there is no
+        kept solver of these shapes yet or an array is not C-contiguous (the general path)."""
+        key = self._keys.get("cholesky")
+        if key is None or key.shift is None or key.shift.shape != d.shape:
+            return False
+        arrays = (*g, d)
+        if not all(a.flags.c_contiguous and a.dtype == np.float64 and a.shape == k.shape
+                   for a, k in zip(arrays, (*key.g, key.shift))):
+            return False
+        solver = self._solvers["cholesky"]
+        if self._inactive is None or self._inactive.shape != d.shape:
+            self._inactive = np.empty(d.shape, dtype=np.bool_)
+        count = la.renew_key(*arrays, *key.g, key.shift, self._inactive)
+        if count >= 0:  # new coefficients: LinearSolver.update's bookkeeping (key is solver.op)
+            solver.backend.update(key)
+            solver._stale = solver.backend.reuses_factor
+            solver._inactive = self._inactive.copy() if count > 0 else None
+        return True
 
     def _use_multigrid(self, g, d) -> bool:
         """3D: multigrid unless the shift dominates the operator (short time steps), where

@@ -311,10 +311,12 @@ def _region_order(config: Config, z_parts: list, extra=()) -> list:
             + [f"side_{i}" for i in range(len(lin.side))] + list(extra))
 
 
+@functools.lru_cache(maxsize=1024)
 def _column_name(zn: str, column: str) -> str:
     """Region of a cell from its z layer and its plan column ("rods", "cavity", "side_i",
     "ambient"): bottom and lid layers span the plan (rods pierce the lid), the side lining
-    spans the collector to the lid, the rods the gas space and the lid."""
+    spans the collector to the lid, the rods the gas space and the lid. Cached: a pure
+    function of two names, asked again at every remesh."""
     if column == "ambient":
         return "ambient"
     if zn.startswith(("bottom_", "lid_")) and zn != "bottom_collector":

@@ -49,21 +49,34 @@ def build_layers(config: Config, resolution: str, alloy_depth: float, cathode_de
 
 
 def _knots(grid: Grid) -> np.ndarray:
-    """z faces [m] where the material changes along the column that changes most (layer bounds)."""
+    """z faces [m] where the material changes along the column that changes most (layer bounds);
+    once per grid (shared, read-only)."""
+    return grid.cached("remap_knots", lambda: _layer_knots(grid))
+
+
+def _layer_knots(grid: Grid) -> np.ndarray:
     m = grid.material
     changes = np.sum(m[:, :, 1:] != m[:, :, :-1], axis=2)
     i, j = np.unravel_index(int(np.argmax(changes)), changes.shape)
     col = m[i, j, :]
     inner = np.nonzero(col[1:] != col[:-1])[0] + 1
     zf = grid.faces[2]
-    return np.concatenate(([zf[0]], zf[inner], [zf[-1]]))
+    knots = np.concatenate(([zf[0]], zf[inner], [zf[-1]]))
+    knots.flags.writeable = False
+    return knots
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    """np.allclose(a, b) for finite arrays of one shape (its test, |a - b| <= 1e-8 + 1e-5 |b|,
+    without its ~20 Python calls: a remesh asks twice)."""
+    return bool(np.all(np.abs(a - b) <= 1e-8 + 1e-5 * np.abs(b)))
 
 
 def overlap_matrix(old: Grid, new: Grid) -> np.ndarray:
     """W (new z cells x old z cells): H_new[..., k] = sum_m W[k, m] H_old[..., m]."""
     ko, kn = _knots(old), _knots(new)
     if ko.size != kn.size or old.shape[:2] != new.shape[:2] or not (
-            np.allclose(old.faces[0], new.faces[0]) and np.allclose(old.faces[1], new.faces[1])):
+            _close(old.faces[0], new.faces[0]) and _close(old.faces[1], new.faces[1])):
         raise ValueError("remap: the two pots differ in more than their layer depths")
     xi = np.interp(new.faces[2], kn, ko)  # new faces mapped into old coordinates
     zo = old.faces[2]
@@ -78,6 +91,7 @@ def remap_enthalpy(old: Grid, new: Grid, H: np.ndarray) -> tuple[np.ndarray, flo
     W = overlap_matrix(old, new)
     H_new = np.einsum("ijm,km->ijk", H, W)
     xi = np.interp(new.faces[2], _knots(new), _knots(old))
-    mapped = new.volumes() * (np.diff(xi) / np.diff(new.faces[2]))[None, None, :]
-    energy = float(np.sum(H_new * (new.volumes() - mapped)))
+    volumes = new.volumes()
+    mapped = volumes * (np.diff(xi) / np.diff(new.faces[2]))[None, None, :]
+    energy = float(np.sum(H_new * (volumes - mapped)))
     return H_new, energy

@@ -368,18 +368,18 @@ def pcg(op: StencilOperator, precondition, b, x, rtol: float, maxiter: int, name
     """
     want = rtol if want is None else min(rtol, max(want, 1e-15))
     _set_threads(b.size)
+    if work is None or work.shape != (5,) + b.shape:
+        work = np.empty((5,) + b.shape)
+    if isinstance(precondition, CholeskyBackend) and l1_max is None and kernel_threads.threads() == 1:
+        return _pcg_band(op, precondition, b, x, rtol, maxiter, name, want, work)
     fb = b.reshape(-1)
     bnorm = np.sqrt(la.dot(fb, fb))
     if bnorm == 0.0:
         x[...] = 0.0
         return 0
-    if work is None or work.shape != (5,) + b.shape:
-        work = np.empty((5,) + b.shape)
     r, q, rt, z, p = work
     p[...] = 0.0  # p = z + 0 p at the first iteration: no NaN
     rr = op.residual(x, b, r)
-    if isinstance(precondition, CholeskyBackend) and l1_max is None and kernel_threads.threads() == 1:
-        return _pcg_band(op, precondition, b, x, rtol, maxiter, name, want, bnorm, rr, work)
     fx, fr, fz, fp, fq = x.reshape(-1), r.reshape(-1), z.reshape(-1), p.reshape(-1), q.reshape(-1)
     rz_old, best, stalls, tail = 1.0, np.inf, 0, False
     for it in range(1, maxiter + 1):
@@ -424,22 +424,24 @@ def _pcg_end(op, b, x, r, rtol, maxiter, name, bnorm) -> int:
 _ZERO_SHIFTS: dict = {}  # shape -> zeros: the shift of an unshifted operator in _pcg_band
 
 
-def _pcg_band(op, backend, b, x, rtol, maxiter, name, want, bnorm, rr, work) -> int:
-    """``pcg``'s loop with the band Cholesky preconditioner on one thread, as one kernel
-    (cellsim.kernels.linalg.pcg_band_cholesky: the same operations in the same order, so the
-    same iterates bit for bit; an unshifted operator takes a zero shift, which adds exact
-    zeros). The kernel hands back the decisions that need the rounding floor."""
+def _pcg_band(op, backend, b, x, rtol, maxiter, name, want, work) -> int:
+    """``pcg`` with the band Cholesky preconditioner on one thread, as one kernel from its
+    start (cellsim.kernels.linalg.pcg_band_cholesky_start: ||b||, the first residual and the
+    loop, the same operations in the same order, so the same iterates bit for bit; an
+    unshifted operator takes a zero shift, which adds exact zeros). The kernel hands back
+    the decisions that need the rounding floor."""
     d = op.shift
     if d is None:
         d = _ZERO_SHIFTS.get(op.shape)
         if d is None:
             d = _ZERO_SHIFTS[op.shape] = np.zeros(op.shape)
     gx, gy, gz = op.g
-    state = np.array([1.0, 1.0, np.inf, 0.0, 0.0, rr, 0.0, 0.0])
+    state = np.empty(9)
     s0, s1, s2 = backend.strides
+    code = la.pcg_band_cholesky_start(gx, gy, gz, d, backend._ab, s0, s1, s2, b, x, want, maxiter,
+                                      state, work, backend._x)
+    bnorm = state[8]
     while True:
-        code = la.pcg_band_cholesky(gx, gy, gz, d, backend._ab, s0, s1, s2, b, x, want * bnorm,
-                                    maxiter, state, work, backend._x)
         if code == 0:
             return int(state[0])
         if code != 1:
@@ -448,6 +450,8 @@ def _pcg_band(op, backend, b, x, rtol, maxiter, name, want, bnorm, rr, work) -> 
         if true <= rtol * bnorm or true <= op.rounding_floor(x):
             return int(state[0]) - 1
         state[7] = 1.0  # go on from that iteration without checking again
+        code = la.pcg_band_cholesky(gx, gy, gz, d, backend._ab, s0, s1, s2, b, x, want * bnorm,
+                                    maxiter, state, work, backend._x)
     return _pcg_end(op, b, x, work[0], rtol, maxiter, name, bnorm)
 
 

@@ -44,3 +44,18 @@ def test_stretched_faces_and_validation():
     with pytest.raises(ValueError, match="material map shape"):
         Grid("xyz", (np.array([0.0, 1.0]),) * 3, np.zeros((2, 1, 1), np.int32))
     assert "rz" in repr(layered_cylinder(1.0, 2, LAYERS[:2]))
+
+
+def test_cached_geometry_is_handed_out_as_copies():
+    """widths and volumes are computed once per grid; a caller writing into the array it got
+    does not change the grid's (a ring's volume: pi (r1^2 - r0^2) dz); ``cached`` builds once."""
+    g = layered_cylinder(1.0, 4, [Layer("a", 0.5, 2), Layer("b", 0.5, 2)])
+    w, v = g.widths(0), g.volumes()
+    w[:] = -1.0
+    v[:] = -1.0
+    np.testing.assert_allclose(g.widths(0), 0.25)
+    r = g.faces[0]
+    np.testing.assert_allclose(g.volumes()[:, 0, 0], np.pi * (r[1:] ** 2 - r[:-1] ** 2) * 0.25)
+    calls = []
+    first = g.cached("k", lambda: calls.append(1) or [1])
+    assert g.cached("k", lambda: calls.append(1) or [2]) is first and calls == [1]

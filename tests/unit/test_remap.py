@@ -42,3 +42,15 @@ def test_remap_keeps_layer_enthalpy_density_and_states_its_energy(config):
     # independently: each z layer stretches linearly, so its content scales with its height
     expected = remap_energy(old.grid, H, layer_bounds(config))
     assert energy == pytest.approx(expected, rel=1e-9)
+
+
+def test_pots_differing_in_plan_are_refused(config):
+    """The remap maps z only: two pots whose radial faces differ (beyond round-off) are
+    refused with a clear error; round-off differences are accepted."""
+    old = build_layers(config, "coarse", 0.12, 0.06)
+    g = old.grid
+    wider = g.with_material((g.faces[0] * 1.01, g.faces[1], g.faces[2]), g.material)
+    with pytest.raises(ValueError, match="differ in more than their layer depths"):
+        overlap_matrix(g, wider)
+    rounded = g.with_material((g.faces[0] * (1 + 1e-12), g.faces[1], g.faces[2]), g.material)
+    assert np.allclose(overlap_matrix(g, rounded), np.eye(g.shape[2]))

@@ -205,3 +205,70 @@ def test_face_currents_conserve_the_current_whatever_the_newton_solves_tolerance
     np.testing.assert_allclose(section_currents(sol), 800.0, rtol=1e-10)
     p = sol.joule_power.sum() + sum(sol.interface_power.values())
     assert p == pytest.approx(sol.terminal_voltage * 800.0, rel=1e-9)
+
+
+def test_iterative_solver_from_its_last_potential_matches_a_fresh_solve(monkeypatch):
+    """From its second call on, an iterative solver solves for phi from its last potential at
+    the last voltage (p) and corrects the voltage step with w (phi = p + (V - V0) w) instead of
+    superposing a fresh u: the same solution as a fresh solver's u + V w, to the solves'
+    tolerance, and the same conservation, for a small step (sigma 0.1 % up) and a large one
+    (the current 50 % up, where w is asked the full accuracy)."""
+    from cellsim.fields import current as cur
+    layers = [Layer("anode_collector", 0.1, 3), Layer("anode_alloy", 0.1, 4), Layer("electrolyte", 0.05, 6),
+              Layer("cathode_metal", 0.1, 5), Layer("cathode_collector", 0.1, 4)]
+    grid = layered_box(0.6, 0.5, 10, 8, layers, [])
+    sig = sigma_of(grid, np.random.default_rng(7))
+
+    def solver():
+        return CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
+                             Terminal("z+", "cathode_collector"), solver="multigrid")
+
+    kept = solver()
+    kept.solve(sig, 800.0)
+    asked = []
+    real = cur.CurrentSolver._linear_solve
+    monkeypatch.setattr(cur.CurrentSolver, "_linear_solve",
+                        lambda self, g, b, x0, rtol=None: (asked.append(rtol), real(self, g, b, x0, rtol))[1])
+    for s, current, w_rtol in ((sig * 1.001, 800.0, cur.W_RTOL_STEP), (sig * 1.001, 1200.0, None)):
+        asked.clear()
+        sol = kept.solve(s, current)
+        # per Newton iteration p, then w (no u); w's tolerance from the first iteration's step
+        assert len(asked) == 2 * sol.newton_iterations and asked[0::2] == [None] * sol.newton_iterations
+        assert asked[1] == w_rtol
+        fresh = solver().solve(s, current)
+        np.testing.assert_allclose(section_currents(sol), current, rtol=1e-10)
+        np.testing.assert_allclose(sol.phi, fresh.phi, rtol=0, atol=1e-9 * np.abs(fresh.phi).max())
+        assert sol.terminal_voltage == pytest.approx(fresh.terminal_voltage, rel=1e-9)
+
+
+def test_moved_layers_reuse_indices_but_not_geometry():
+    """A remesh moves the layers' faces and keeps the material map: the current solver takes
+    the interface and region indices from the last grid (cellsim.fields.current caches them
+    by material map), but each grid's own areas (here the radius moves too, so an area
+    taken from the old grid would be 21 % off). On the moved grid the solution equals a
+    solve with the caches emptied (bit for bit), and the interface faces' areas are the
+    rings' pi (r1^2 - r0^2)."""
+    from cellsim.fields import current as cur
+
+    grid = pot_rz()
+    moved_z = grid.faces[2].copy()
+    moved_z[10:] += 0.013  # the alloy thicker, everything above shifted up
+    # the radius too (a remesh does not move it, the caches must not depend on it either)
+    moved = grid.with_material((1.1 * grid.faces[0], grid.faces[1], moved_z), grid.material)
+    args = (electrodes(), Terminal("z-", "anode_collector"), Terminal("z+", "cathode_collector"))
+    CurrentSolver(grid, *args).solve(sigma_of(grid), 900.0)  # fills the caches
+    warm = CurrentSolver(moved, *args)
+    sol = warm.solve(sigma_of(moved), 900.0)
+    cur._INDICES.clear()
+    cold = CurrentSolver(moved.with_material(moved.faces, moved.material), *args)
+    ref = cold.solve(sigma_of(moved), 900.0)
+    np.testing.assert_array_equal(sol.phi, ref.phi)
+    assert sol.breakdown == ref.breakdown
+    r = moved.faces[0]
+    for f in warm.faces:
+        assert f.axis == 2
+        i = np.unravel_index(f.lo, moved.shape)[0]
+        np.testing.assert_allclose(f.area, np.pi * (r[i + 1] ** 2 - r[i] ** 2), rtol=1e-12)
+    # the electrolyte's Joule power is the same region's on the moved grid (its own cells)
+    assert sol.power_by_region["electrolyte"] == pytest.approx(
+        float(sol.joule_power[moved.region_mask("electrolyte")].sum()), rel=1e-12)

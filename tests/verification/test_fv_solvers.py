@@ -225,3 +225,59 @@ def test_numerics_choose_the_backend_of_each_field():
     assert physics.electrical._current_solver._solver.backend_name == "multigrid"
     assert physics.thermal.heat_solver.linear.kind == "jacobi"
     assert physics.species.field.options.linear_solver == "sparse"
+
+
+def test_shifted_solver_band_path_is_the_general_path():
+    """heat_linear.ShiftedSolver's band Cholesky path (``_renew_cholesky``: the comparison
+    with the kept operator, its copy and the inactive cells in one kernel,
+    kernels.linalg.renew_key) solves as the general path (StencilOperator.same_as, copy,
+    LinearSolver.update) bit for bit: the same solutions, iterations and factorisations over a
+    sequence of operators that stay, change in the shift only, change in a face, and gain
+    inactive cells; and it is the exact solve of each operator (scipy's sparse LU)."""
+    from cellsim.fields.heat_linear import ShiftedSolver
+    from cellsim.fields.solvers import StencilOperator, threads_for
+    from cellsim.kernels import linalg as la
+
+    rng = np.random.default_rng(21)
+    shape = (14, 1, 19)
+    threads_for(int(np.prod(shape)))
+    op = layered(shape, rng, dead=False)
+    d0 = 1e1 * rng.random(shape)
+    fast, general = ShiftedSolver(shape, "cholesky"), ShiftedSolver(shape, "cholesky")
+    general._renew_cholesky = lambda g, d: False  # the general path only
+    g, d = [a.copy() for a in op.g], d0.copy()
+    steps = []
+    for change in ("first", "same", "shift", "face", "same", "inactive", "shift"):
+        if change == "shift":
+            d = d * (1.0 + 0.3 * rng.random(shape))
+        elif change == "face":
+            g[2] = g[2].copy()
+            g[2][3, 0, 5] *= 1.5
+        elif change == "inactive":  # a cell without any coefficient (its faces and shift 0)
+            g = [a.copy() for a in g]
+            g[0][5:7, 0, 8] = 0.0
+            g[2][5, 0, 8:10] = 0.0
+            d = d.copy()
+            d[5, 0, 8] = 0.0
+        b = rng.standard_normal(shape)
+        b[StencilOperator(*g, d).diagonal() == 0.0] = 0.0
+        xf = fast.solve(g, d, b, rtol=1e-10)
+        xg = general.solve(g, d, b, rtol=1e-10)
+        assert np.array_equal(xf, xg), change
+        assert fast.last_iterations == general.last_iterations
+        assert fast.n_factorisations == general.n_factorisations
+        steps.append(change)
+        a = StencilOperator(*g, d).csc()
+        live = StencilOperator(*g, d).diagonal().reshape(-1) > 0.0
+        ref = scipy.sparse.linalg.spsolve(a[live][:, live].tocsc(), b.reshape(-1)[live])
+        assert np.allclose(xf.reshape(-1)[live], ref, rtol=1e-7, atol=1e-9 * np.abs(ref).max())
+        if change == "inactive":
+            assert xf[5, 0, 8] == 0.0 and fast._solvers["cholesky"]._inactive[5, 0, 8]
+    # the kernel's own answers: -1 for the same coefficients, else the inactive count
+    key = [a.copy() for a in g] + [d.copy()]
+    mask = np.empty(shape, dtype=np.bool_)
+    assert la.renew_key(*g, d, *key, mask) == -1
+    d2 = d.copy()
+    d2[0, 0, 0] += 1.0
+    assert la.renew_key(*g, d2, *key, mask) == 1 and np.array_equal(key[3], d2)
+    assert np.array_equal(mask, StencilOperator(*g, d2).diagonal() == 0.0)

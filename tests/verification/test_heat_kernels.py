@@ -258,3 +258,19 @@ def test_enthalpy_update_is_clip_kinks():
     hk.enthalpy_update(X.reshape(-1), C.reshape(-1), dT.reshape(-1), h_liq.reshape(-1), False,
                        out.reshape(-1))
     assert np.array_equal(out, X + C * dT)
+
+
+def test_heater_sums_are_numpy_sums():
+    """kernels.heat.heater_sums gives np.sum(cw * (T + dT)) and np.sum(cw * dw) bit for bit
+    (HeatSolver._newton's control update on one thread), on grids above and below NumPy's
+    pairwise block of 128 elements, and each to round-off of math.fsum."""
+    import math
+
+    rng = np.random.default_rng(13)
+    for shape in ((3, 1, 7), (48, 1, 68), (33, 1, 129)):
+        cw = rng.random(shape)
+        cw /= cw.sum()
+        T, dT, dw = rng.uniform(700, 1100, shape), rng.normal(0, 1, shape), rng.normal(0, 1e-3, shape)
+        mean, slope = hk.heater_sums(cw, T, dT, dw, np.empty(shape))
+        assert mean == np.sum(cw * (T + dT)) and slope == np.sum(cw * dw)
+        assert math.isclose(mean, math.fsum((cw * (T + dT)).ravel()), rel_tol=1e-13)
