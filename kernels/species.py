@@ -570,7 +570,7 @@ def _interface_rows(k, cell, area, half, S, D, film, k_metal, vol, dt, cm, src, 
             pools[at + f] = j
             col[k, at + f] = -g[k, f] * S[k, f]
             row[k, at + f] = -g[k, f]
-        pool_diag[k, j] = vol / dt + pairwise_sum(gs, 0, m)
+        pool_diag[k, j] = vol / dt + pairwise_sum(gs, m - m, m)  # m - m: a run-time 0 (no Literal type)
         b[k, n + j] = vol / dt * cm[k] + src[k] if has_src else vol / dt * cm[k]
         return at + m
     for f in range(m):
