@@ -355,6 +355,21 @@ class SpeciesField:
         """Moles of each impurity in the electrolyte [mol]."""
         return c[:, self.mask] @ self.volumes
 
+    def _kernel_inputs(self, T, current):
+        """What the exchange kernels take of the temperature and the current: T as an array
+        (shape (1,) if uniform, else the grid's shape), whether it is uniform, whether the
+        films deplete with the current (``options.surface_depletion``) and the face currents
+        they read (the geometric faces, unread, without depletion)."""
+        T = np.asarray(T, dtype=float)
+        uniform = T.ndim == 0
+        if uniform:
+            T = T.reshape(1)
+        elif T.shape != self.grid.shape:
+            T = np.broadcast_to(T, self.grid.shape)
+        depletion = current is not None and self.options.surface_depletion
+        fc = current.face_current if depletion else self.geometric  # not read without depletion
+        return T, uniform, depletion, fc
+
     def exchange_ratios(self, which: str, pool: MetalPool, T, current=None,
                         alf3_activity: float | None = None) -> np.ndarray:
         """S per face and impurity, (n_faces, N_SPECIES) [-], at electrode ``which``
@@ -373,14 +388,7 @@ class SpeciesField:
         a_alx3 = o.alf3_activity if alf3_activity is None else alf3_activity
         itf = self.anode if which == "anode" else self.cathode
         k_metal = o.k_metal_anode if which == "anode" else o.k_metal_cathode
-        T = np.asarray(T, dtype=float)
-        uniform = T.ndim == 0
-        if uniform:
-            T = T.reshape(1)
-        elif T.shape != self.grid.shape:
-            T = np.broadcast_to(T, self.grid.shape)
-        depletion = current is not None and o.surface_depletion
-        fc = current.face_current if depletion else self.geometric  # not read without depletion
+        T, uniform, depletion, fc = self._kernel_inputs(T, current)
         nodes, values, slopes, offsets = self._potential_table()
         x_al = pool.x_al
         out = np.empty((N_SPECIES, itf.cell.size))
@@ -627,14 +635,7 @@ class SpeciesField:
         if not math.isfinite(dt) and (fin_a or fin_c):
             raise ValueError("a steady state (dt = inf) needs both metal pools as reservoirs")
         coeffs = self._coefficient_stack(T, phi)
-        T = np.asarray(T, dtype=float)
-        uniform = T.ndim == 0
-        if uniform:
-            T = T.reshape(1)
-        elif T.shape != self.grid.shape:
-            T = np.broadcast_to(T, self.grid.shape)
-        depletion = current is not None and o.surface_depletion
-        fc = current.face_current if depletion else self.geometric  # not read without depletion
+        T, uniform, depletion, fc = self._kernel_inputs(T, current)
         a, k = self.anode, self.cathode
         x_a, x_c = alloy.x_al, cathode.x_al
         solver.begin(dt, int(fin_a) + int(fin_c), (a.cell.size if fin_a else 0) + (k.cell.size if fin_c else 0))
