@@ -59,6 +59,15 @@ def sigma_of(grid, rng=None):
     return sig
 
 
+def five_layer_box(seed):
+    """A 0.6 x 0.5 m box of the five layers between two collectors (10 x 8 x 22 cells) and a
+    random conductivity field of the given seed."""
+    layers = [Layer("anode_collector", 0.1, 3), Layer("anode_alloy", 0.1, 4), Layer("electrolyte", 0.05, 6),
+              Layer("cathode_metal", 0.1, 5), Layer("cathode_collector", 0.1, 4)]
+    grid = layered_box(0.6, 0.5, 10, 8, layers, [])
+    return grid, sigma_of(grid, np.random.default_rng(seed))
+
+
 def section_currents(sol):
     """Net current through every horizontal face plane [A] (z faces summed)."""
     return sol.face_current[2].sum(axis=(0, 1))
@@ -144,10 +153,7 @@ def test_multigrid_current_builds_one_hierarchy_per_newton_iteration(monkeypatch
     """The u solve reuses the w solve's multigrid hierarchy (the same operator): one update
     per Newton iteration after the first call, and the potentials of a direct solve."""
     from cellsim.fields import solvers
-    layers = [Layer("anode_collector", 0.1, 3), Layer("anode_alloy", 0.1, 4), Layer("electrolyte", 0.05, 6),
-              Layer("cathode_metal", 0.1, 5), Layer("cathode_collector", 0.1, 4)]
-    grid = layered_box(0.6, 0.5, 10, 8, layers, [])
-    sig = sigma_of(grid, np.random.default_rng(5))
+    grid, sig = five_layer_box(5)
     mg = CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
                        Terminal("z+", "cathode_collector"), solver="multigrid")
     mg.solve(sig, 800.0)
@@ -168,10 +174,7 @@ def test_polish_that_cannot_balance_the_charge_raises(kind):
     or its rounding floor; if its corrections cannot get there (here they are made zero, and
     the Newton solves are loose so the imbalance starts far above the floor) the solve stops
     with a ConvergenceError naming the imbalance, never returns the unbalanced potential."""
-    layers = [Layer("anode_collector", 0.1, 3), Layer("anode_alloy", 0.1, 4), Layer("electrolyte", 0.05, 6),
-              Layer("cathode_metal", 0.1, 5), Layer("cathode_collector", 0.1, 4)]
-    grid = layered_box(0.6, 0.5, 10, 8, layers, [])
-    sig = sigma_of(grid, np.random.default_rng(5))
+    grid, sig = five_layer_box(5)
     solver = CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
                            Terminal("z+", "cathode_collector"), solver=kind)
     sol = solver.solve(sig, 800.0)  # builds the linear solver; the polish balances the charge
@@ -195,10 +198,7 @@ def test_face_currents_conserve_the_current_whatever_the_newton_solves_tolerance
     Newton iterations' linear solves: the polish balances the charge of the potential, and
     the interface currents are those of the polished potential (before, loose solves left the
     interface faces with the unpolished currents: sections off by 2e-6..6e-6 at rtol 1e-8)."""
-    layers = [Layer("anode_collector", 0.1, 3), Layer("anode_alloy", 0.1, 4), Layer("electrolyte", 0.05, 6),
-              Layer("cathode_metal", 0.1, 5), Layer("cathode_collector", 0.1, 4)]
-    grid = layered_box(0.6, 0.5, 10, 8, layers, [])
-    sig = sigma_of(grid, np.random.default_rng(5))
+    grid, sig = five_layer_box(5)
     solver = CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
                            Terminal("z+", "cathode_collector"), solver=kind)
     sol = solver.solve(sig, 800.0, rtol=rtol)
@@ -214,10 +214,7 @@ def test_iterative_solver_from_its_last_potential_matches_a_fresh_solve(monkeypa
     tolerance, and the same conservation, for a small step (sigma 0.1 % up) and a large one
     (the current 50 % up, where w is asked the full accuracy)."""
     from cellsim.fields import current as cur
-    layers = [Layer("anode_collector", 0.1, 3), Layer("anode_alloy", 0.1, 4), Layer("electrolyte", 0.05, 6),
-              Layer("cathode_metal", 0.1, 5), Layer("cathode_collector", 0.1, 4)]
-    grid = layered_box(0.6, 0.5, 10, 8, layers, [])
-    sig = sigma_of(grid, np.random.default_rng(7))
+    grid, sig = five_layer_box(7)
 
     def solver():
         return CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
