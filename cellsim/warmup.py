@@ -2,15 +2,17 @@
 
 Every kernel of cellsim.kernels is ``@njit(cache=True)``: a first run after an install (or
 after a kernel's source changed) compiles the kernels its level calls, one after the other
-in the running process (about 30 s of CPU at the r-z level), and later runs load them from
+in the running process (about 70 s of CPU at the r-z level), and later runs load them from
 Numba's cache in well under a second. ``cellsim warmup`` (and ``cellsim run`` when it finds
-a level's kernels missing from the cache) compiles them ahead instead, each kernel in one of
-several worker processes, longest first; the cache then serves the run.
+a level's kernels missing from the cache) compiles them ahead instead, in several worker
+processes, longest first; the cache then serves the run. A kernel that only other kernels
+call is compiled (and cached) inside its callers' compile, so it gets no task of its own:
+one would compile it a second time in another process.
 
 What to compile comes from ``cellsim.kernel_signatures`` (recorded by ``python -m
 cellsim.warmup --record`` from a 2-hour run of rusal-3kA at each level, with an empty cache
 so that each kernel's compile time is known): per level, the kernels and the argument types
-a run calls them with. tests/unit/test_warmup.py checks that the record is the set a run
+a run calls them with, and which kernels compile which (``CALLERS``). tests/unit/test_warmup.py checks that the record is the set a run
 of the lumped and r-z levels uses; a stale record only costs time (the run then compiles
 what is missing itself), never a result.
 """
