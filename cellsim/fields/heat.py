@@ -335,10 +335,11 @@ class HeatSolver:
             ka = k * self._kz if a == 2 and self._kz is not None else k
             fv.interior_conductances(ka, self.grid.widths(a), self.areas[a], a, ga)
             h = self.films.get(a)
-            if h is not None:
-                with np.errstate(divide="ignore"):
-                    ga = np.where((h > 0) & (ga > 0), 1.0 / (1.0 / np.where(ga > 0, ga, 1.0)
-                                  + 1.0 / np.where(h > 0, h * self.areas[a], 1.0)), ga)
+            if h is not None:  # in series on the faces with a film and a conductance only
+                hb = np.broadcast_to(h, ga.shape)
+                both = np.flatnonzero((hb > 0) & (ga > 0))
+                flat = ga.reshape(-1)
+                flat[both] = 1.0 / (1.0 / flat[both] + 1.0 / (hb.reshape(-1)[both] * self.areas[a].reshape(-1)[both]))
             ga.flags.writeable = False
             g.append(ga)
         diag = StencilOperator(*g).diagonal()
