@@ -91,7 +91,19 @@ def residual_restrict(gx, gy, gz, d, x, b, f0, f1, f2, out):
     as there; out has the coarse shape of ``coarse_shape``. f0, f1 in {1, 2}; f2 in {1, 2}.
     """
     for ci in prange(out.shape[0]):
-        _restrict_plane(gx, gy, gz, d, True, x, b, f0, f1, f2, out, ci)
+        _restrict_plane(gx, gy, gz, d, True, x, b, f0, f1, f2, out, ci, -1)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def residual_restrict_line_solved(gx, gy, gz, d, x, b, f0, f1, f2, out, colour):
+    """``residual_restrict`` after a z-line half sweep of ``colour`` (``line_gauss_seidel_z_
+    factored``): the columns of that colour, (i + j) % 2 == colour, were just solved exactly
+    with their x/y neighbours as they are, so their residual is 0 up to rounding (1e-13 of
+    the other colour's on the default 3D pot) and is taken as 0: only the other columns are
+    computed and added, in ``residual_restrict``'s order. Valid only when every cell of the
+    level is active (no zero pivot: ``line_factors_z``'s inv != 0 everywhere)."""
+    for ci in prange(out.shape[0]):
+        _restrict_plane(gx, gy, gz, d, True, x, b, f0, f1, f2, out, ci, colour)
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -100,14 +112,15 @@ def residual_restrict_unshifted(gx, gy, gz, x, b, f0, f1, f2, out):
     the same numbers bit for bit as ``fv.residual`` followed by ``restrict_sum`` (each fine
     residual has ``fv._row``'s terms in its order, through ``linalg._column``)."""
     for ci in prange(out.shape[0]):
-        _restrict_plane(gx, gy, gz, x, False, x, b, f0, f1, f2, out, ci)
+        _restrict_plane(gx, gy, gz, x, False, x, b, f0, f1, f2, out, ci, -1)
 
 
 @njit(inline="always", cache=True)
-def _restrict_plane(gx, gy, gz, d, shifted, x, b, f0, f1, f2, out, ci):
+def _restrict_plane(gx, gy, gz, d, shifted, x, b, f0, f1, f2, out, ci, skip):
     """The coarse plane ci of ``residual_restrict`` (shifted: each fine column through
     ``_shifted_column`` with the shift d) or of ``residual_restrict_unshifted`` (through
-    ``_column``; d unused)."""
+    ``_column``; d unused); the columns with (i + j) % 2 == skip are left out (skip = -1:
+    none; ``residual_restrict_line_solved``)."""
     n0, n1, n2 = x.shape
     c1, c2 = out.shape[1], out.shape[2]
     s = np.empty(n2)
@@ -117,6 +130,8 @@ def _restrict_plane(gx, gy, gz, d, shifted, x, b, f0, f1, f2, out, ci):
             o[cm] = 0.0
         for i in range(ci * f0, min(ci * f0 + f0, n0)):
             for j in range(cj * f1, min(cj * f1 + f1, n1)):
+                if (i + j) % 2 == skip:
+                    continue
                 if shifted:
                     _shifted_column(gx, gy, gz, d, x, i, j, n0, n1, n2, s)
                 else:

@@ -620,6 +620,9 @@ class MultigridBackend:
             self._coarse_factor[idx, idx] = np.where(full > 0.0, full, 1.0)
         # z-line smoother: Thomas factors of every level once per operator
         self.line = [None] * len(self.shapes)
+        # levels whose every cell has a pivot (z-line smoother, shifted operator): the residual
+        # after a half sweep is computed on the other colour only (``_vcycle``)
+        self._all_active = [False] * len(self.shapes)
         if self.smoother == "zline":
             for lev, shp in enumerate(self.shapes[:-1]):
                 _set_threads(np.prod(shp))
@@ -627,6 +630,7 @@ class MultigridBackend:
                 cp, inv = np.empty(shp), np.empty(shp)
                 mg.line_factors_z(*self.g[lev], d, cp, inv)
                 self.line[lev] = (cp, inv)
+                self._all_active[lev] = shift is not None and bool(np.all(inv != 0.0))
         status = mg.band_cholesky(self._coarse_factor, self._coarse_bw)
         if status:
             raise ConvergenceError(
@@ -655,6 +659,10 @@ class MultigridBackend:
         f = self.factors[lev]
         if self.d[lev] is None:  # the residual's aggregate sums in one pass (the same numbers)
             mg.residual_restrict_unshifted(gx, gy, gz, x, b, *f, self.b[lev + 1])
+        elif self.n_smooth > 0 and self._all_active[lev]:
+            # the last half sweep solved the columns of colour 1 exactly: their residual is 0
+            # up to rounding, so only colour 0's is computed
+            mg.residual_restrict_line_solved(gx, gy, gz, self.d[lev], x, b, *f, self.b[lev + 1], 1)
         else:
             mg.residual_restrict(gx, gy, gz, self.d[lev], x, b, *f, self.b[lev + 1])
         xc = self.x[lev + 1]
