@@ -480,7 +480,7 @@ class FieldSpecies:
         """Impurities [kg] entering the electrolyte from outside the exchange: spread over its
         cells ('electrolyte': make-up salts), over the cells along the side wall ('wall': lining) or
         over those on the alloy interface ('anode': co-dissolution), by volume."""
-        self.concentration = self.concentration + self.field.placed(masses / chemistry.MOLAR_MASS, where)
+        self.concentration = self.field.add_placed(self.concentration, masses / chemistry.MOLAR_MASS, where)
 
     def exchange(self, cell: CellView, dt: float, temperature, electrical_provider,
                  alloy_feed: np.ndarray | None = None) -> ExchangeStep:
