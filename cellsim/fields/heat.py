@@ -54,6 +54,9 @@ L1_RATIO = 0.4
 # The last steps' first Newton corrections that start the next one (3D; HeatSolver._galerkin_start)
 HISTORY = 4
 _EPS = np.finfo(float).eps
+# HeatSolver.bcs: (grid shape, side names) -> (the SurfaceBC objects, their per-side laws, the
+# laws' concatenated arrays); the last few, reused while the same objects come back
+_SIDE_LAWS: dict = {}
 
 SIDE_NAMES = ("x-", "x+", "y-", "y+", "z-", "z+")
 _ALIASES = {"r-": "x-", "r+": "x+"}
@@ -268,26 +271,51 @@ class HeatSolver:
     @bcs.setter
     def bcs(self, bcs: dict) -> None:
         self._bcs = {_side(s)[2]: bc for s, bc in bcs.items()}
-        self._sides = [self._side_data(side, bc) for side, bc in self._bcs.items()]
+        # what the grid's shape and the surface laws decide is shared by the solvers of every
+        # grid of this shape given the same SurfaceBC objects (a remesh: cellsim.fields.pot
+        # keeps an r-z pot's boundary stage while its material map and lining stay); the
+        # geometry (areas, half widths) is this grid's
+        key = (self.grid.shape, tuple(self._bcs))
+        hit = _SIDE_LAWS.get(key)
+        if hit is None or any(a is not b for a, b in zip(hit[0], self._bcs.values())):
+            laws = [self._side_law(side, bc) for side, bc in self._bcs.items()]
+            hit = (tuple(self._bcs.values()), laws, self._patch_laws(laws))
+            if len(_SIDE_LAWS) >= 8:
+                _SIDE_LAWS.pop(next(iter(_SIDE_LAWS)))
+            _SIDE_LAWS[key] = hit
+        _, laws, static = hit
+        self._sides = [self._side_geometry(law) for law in laws]
         self._side_cells = {sd["side"]: sd["cells"] for sd in self._sides}  # boundary cells per side
-        self._patch = self._patch_data(self._sides)
-        self._spans = np.array([i for _, i, _, _ in self._patch["spans"]] + [self._patch["n"]], dtype=np.int64)
+        self._patch = self._patch_data(self._sides, static)
+        self._spans = static["spans_array"]
 
-    def _patch_data(self, sides) -> dict:
+    def _patch_data(self, sides, static: dict | None = None) -> dict:
         """The sides' faces concatenated for ``kernels.heat.boundary_patch`` (one call per
-        Newton iteration instead of ~20 small NumPy operations per side)."""
+        Newton iteration instead of ~20 small NumPy operations per side): the surface laws'
+        arrays (``_patch_laws``, shared) and this grid's half widths and areas."""
+        if static is None:
+            static = self._patch_laws(sides)
+        arrays = dict(static["arrays"])
+        arrays["half"] = np.concatenate([np.full(sd["area"].size, sd["half"]) for sd in sides]
+                                        ) if sides else np.zeros(0)
+        arrays["area"] = np.ascontiguousarray(np.concatenate([sd["area"].reshape(-1) for sd in sides])
+                                              if sides else np.zeros(0), dtype=np.float64)
+        return dict(arrays=arrays, spans=static["spans"], n=static["n"])
+
+    def _patch_laws(self, laws) -> dict:
+        """``_patch_data``'s arrays that the shape and the surface laws decide (cells, faces,
+        the laws), concatenated side by side; the spans of the sides."""
         shape = self.grid.shape
         cell_ids = np.arange(int(np.prod(shape))).reshape(shape)
-        parts, spans, start = {key: [] for key in ("cell", "axis", "face", "half", "area", "h", "value",
-                                                   "flux", "fixed", "rad", "h0", "es", "amb", "f0")}, [], 0
-        for sd in sides:
-            a, m = sd["a"], sd["area"].size
+        parts, spans, start = {key: [] for key in ("cell", "axis", "face", "h", "value", "flux", "fixed",
+                                                   "rad", "h0", "es", "amb", "f0")}, [], 0
+        for sd in laws:
+            a, m = sd["a"], int(np.prod(sd["shape"]))
             face_ids = np.arange(self.areas[a].size).reshape(self.areas[a].shape)
             zero = np.zeros(m)
             rad = sd["rad"] if sd["rad"] is not None else (zero, zero, zero, zero)
             for key, v in (("cell", cell_ids[sd["cells"]]), ("axis", np.full(m, a)),
-                           ("face", face_ids[sd["faces"]]), ("half", np.full(m, sd["half"])),
-                           ("area", sd["area"]), ("h", sd["h"]), ("value", sd["value"]),
+                           ("face", face_ids[sd["faces"]]), ("h", sd["h"]), ("value", sd["value"]),
                            ("flux", sd["flux"]), ("fixed", sd["fixed"]),
                            ("rad", np.full(m, sd["rad"] is not None)), ("h0", rad[0]), ("es", rad[1]),
                            ("amb", rad[2]), ("f0", rad[3])):
@@ -297,7 +325,8 @@ class HeatSolver:
         dtypes = {"cell": np.int64, "axis": np.int64, "face": np.int64, "fixed": np.uint8, "rad": np.uint8}
         arrays = {key: np.ascontiguousarray(np.concatenate(v) if v else np.zeros(0),
                                             dtype=dtypes.get(key, np.float64)) for key, v in parts.items()}
-        return dict(arrays=arrays, spans=spans, n=start)
+        spans_array = np.array([i for _, i, _, _ in spans] + [start], dtype=np.int64)
+        return dict(arrays=arrays, spans=spans, n=start, spans_array=spans_array)
 
     # -- state -------------------------------------------------------------------------
     def state(self, T, time: float = 0.0) -> HeatState:
@@ -348,11 +377,16 @@ class HeatSolver:
 
     def _side_data(self, side, bc):
         """Per-side constants of ``_boundary`` (face slices, areas, the surface law as arrays)."""
+        return self._side_geometry(self._side_law(side, bc))
+
+    def _side_law(self, side, bc):
+        """``_side_data`` less the geometry: what the grid's shape and the surface law decide
+        (shared between grids of one shape: read, never written)."""
         a, high, _ = _side(side)
         n = self.grid.shape[a]
         faces, cells = _sl(a, high, n, True), _sl(a, high, n, False)
-        area = self.areas[a][faces]
-        shape = area.shape
+        # the side's face shape (self.areas[a][faces].shape: the other two axes)
+        shape = tuple(m for b, m in enumerate(self.grid.shape) if b != a)
         h, value, eps, amb, flux = (np.broadcast_to(np.asarray(v, float), shape).copy() for v in
                                     (bc.h, bc.value, bc.emissivity, bc.ambient, bc.flux))
         fixed = np.isinf(h)
@@ -360,9 +394,15 @@ class HeatSolver:
         if np.any(eps > 0):  # flat contiguous inputs of the surface_linearisation kernel
             rad = tuple(np.ascontiguousarray(v, dtype=float).reshape(-1) for v in (
                 np.where(fixed, 0.0, h), eps * STEFAN_BOLTZMANN, amb, np.where(fixed, 0.0, flux)))
-        half = 0.5 * self.grid.widths(a)[n - 1 if high else 0]
-        return dict(side=side, a=a, faces=faces, cells=cells, area=area, shape=shape, h=h,
-                    value=value, flux=flux, fixed=fixed, rad=rad, half=half)
+        return dict(side=side, a=a, high=high, faces=faces, cells=cells, shape=shape, h=h,
+                    value=value, flux=flux, fixed=fixed, rad=rad)
+
+    def _side_geometry(self, law):
+        """``_side_law`` with this grid's face areas and half width of the side's cells."""
+        a, high = law["a"], law["high"]
+        n = self.grid.shape[a]
+        return dict(law, area=self.areas[a][law["faces"]],
+                    half=0.5 * self.grid.widths(a)[n - 1 if high else 0])
 
     def _boundary(self, k, T, g):
         """Patch boundary conductances into g; returns rhs [W] and per side (gb, value, q).
