@@ -54,8 +54,9 @@ L1_RATIO = 0.4
 # The last steps' first Newton corrections that start the next one (3D; HeatSolver._galerkin_start)
 HISTORY = 4
 _EPS = np.finfo(float).eps
-# HeatSolver.bcs: (grid shape, side names) -> (the SurfaceBC objects, their per-side laws, the
-# laws' concatenated arrays); the last few, reused while the same objects come back
+# HeatSolver.bcs: (grid shape, (side, id of its SurfaceBC) per side) -> (the SurfaceBC objects,
+# held, so an id is not reused while its entry lives; their per-side laws; the laws'
+# concatenated arrays): the last few, reused while the same objects come back
 _SIDE_LAWS: dict = {}
 
 SIDE_NAMES = ("x-", "x+", "y-", "y+", "z-", "z+")
@@ -258,6 +259,7 @@ class HeatSolver:
         self._region_ids = [(reg, rid) for reg, rid in grid.regions.items()]
         self._n_ids = int(mat.max()) + 1 if mat.size and mat.min() >= 0 else None
         self._mat_flat = mat
+        self._box_mat = {}  # ``_box_material``
         # H(T) has kinks (phase boundaries) only where latent heat or a change of heat capacity
         self._has_kinks = bool(np.any((lat > 0) | (c_s != c_l)))
         # the Newton's residual evaluation as one kernel (``_evaluation_kernel``): r-z grids
@@ -275,7 +277,7 @@ class HeatSolver:
         # grid of this shape given the same SurfaceBC objects (a remesh: cellsim.fields.pot
         # keeps an r-z pot's boundary stage while its material map and lining stay); the
         # geometry (areas, half widths) is this grid's
-        key = (self.grid.shape, tuple(self._bcs))
+        key = (self.grid.shape, tuple((side, id(bc)) for side, bc in self._bcs.items()))
         hit = _SIDE_LAWS.get(key)
         if hit is None or any(a is not b for a, b in zip(hit[0], self._bcs.values())):
             laws = [self._side_law(side, bc) for side, bc in self._bcs.items()]
@@ -765,22 +767,33 @@ class HeatSolver:
         H1 = np.where((H0 < h_liq) & (H1 > h_liq) | (H0 > h_liq) & (H1 < h_liq), h_liq, H1)
         return H1
 
+    def _box_material(self, box) -> np.ndarray:
+        """The material ids of a BoxSource's cells, flat (kept per box: a field's Joule heat
+        comes in the same box every step)."""
+        key = tuple((sl.start, sl.stop, sl.step) if isinstance(sl, slice) else sl for sl in box)
+        mat = self._box_mat.get(key)
+        if mat is None:
+            mat = self._box_mat[key] = self.grid.material[box].reshape(-1)
+        return mat
+
     def _balance(self, stored, T, bnd, sources, P, demand, it) -> HeatBalance:
         shape = self.grid.shape
         losses = {}
+        fluxes = {}  # side -> its faces' outward flux (several groups may share a side)
         for name, (side, mask) in self.loss_groups.items():
-            a, high, _ = _side(side)
-            gb, value, qf = bnd.get(side, (None, None, None))
-            if gb is None:
-                losses[name] = 0.0
-                continue
-            tc = T[_sl(a, high, shape[a], False)]
-            flux = gb * (tc - value) + qf
+            flux = fluxes.get(side)
+            if flux is None:
+                gb, value, qf = bnd.get(side, (None, None, None))
+                if gb is None:
+                    losses[name] = 0.0
+                    continue
+                a, high, _ = _side(side)
+                flux = fluxes[side] = gb * (T[_sl(a, high, shape[a], False)] - value) + qf
             losses[name] = float(np.sum(flux if mask is None else flux[mask]))
         src = {}
         for name, s in (sources or {}).items():
             if isinstance(s, BoxSource):  # the cells of the box only (the rest hold 0 W)
-                p, mat = s.power.reshape(-1), self.grid.material[s.box].reshape(-1)
+                p, mat = s.power.reshape(-1), self._box_material(s.box)
             else:
                 full = isinstance(s, np.ndarray) and s.shape == shape
                 p, mat = (s if full else np.broadcast_to(s, shape)).reshape(-1), self._mat_flat
@@ -801,9 +814,19 @@ def ledge_profile(grid: Grid, frac: np.ndarray, region: str, axis: int = 0) -> t
     Returns (z centres [m], thickness [m] averaged over axis 1) for the z rows holding the
     region; the thickness is sum((1 - f) width) over the region's cells of the row.
     """
+    mask, w, rows, z = grid.cached(("ledge_profile", region, axis), lambda: _ledge_geometry(grid, region, axis))
+    frozen = np.where(mask, (1.0 - frac) * w, 0.0).sum(axis=axis, keepdims=True)
+    thick = frozen.mean(axis=1 if axis != 1 else 0).reshape(-1)
+    return z.copy(), thick[rows]
+
+
+def _ledge_geometry(grid: Grid, region: str, axis: int) -> tuple:
+    """``ledge_profile``'s grid part (once per grid; shared, read-only): the region's mask, the
+    widths along ``axis`` shaped to broadcast, the z rows holding the region and their centres."""
     mask = grid.region_mask(region)
     w = grid.widths(axis).reshape([-1 if a == axis else 1 for a in range(3)])
-    frozen = np.where(mask, (1.0 - frac) * w, 0.0).sum(axis=axis, keepdims=True)
     rows = mask.any(axis=(0, 1))
-    thick = frozen.mean(axis=1 if axis != 1 else 0).reshape(-1)
-    return grid.centres(2)[rows], thick[rows]
+    z = grid.centres(2)[rows]
+    for a in (mask, w, rows, z):
+        a.flags.writeable = False
+    return mask, w, rows, z

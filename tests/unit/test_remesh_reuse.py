@@ -96,3 +96,14 @@ def test_heat_solver_on_shared_laws_steps_as_one_built_afresh(config, pots):
         results.append((new.H, new.heater_power, balance.losses))
     assert results[0][0].tobytes() == results[1][0].tobytes()
     assert results[0][1] == results[1][1] and results[0][2] == results[1][2]
+
+
+def test_alternating_boundary_objects_keep_their_laws(pots):
+    """The boundary stage comes back as one of a few objects (the rods' outer length moves by
+    a rounding between remeshes): each keeps its laws, the last one does not evict the other."""
+    first, moved = pots
+    kept = first.heat_solver()
+    other = HeatSolver(moved.grid, moved.heat, copy.deepcopy(moved.bcs), moved.films, moved.loss_groups)
+    assert other._patch["arrays"]["h"] is not kept._patch["arrays"]["h"]
+    again = moved.heat_solver()
+    assert again._patch["arrays"]["h"] is kept._patch["arrays"]["h"]
