@@ -89,7 +89,7 @@ import numpy as np
 
 from cellsim.config.schema import Config
 from cellsim.fields.grid import Grid
-from cellsim.fields.heat import Heater, HeatProperties, HeatSolver, SurfaceBC
+from cellsim.fields.heat import NEWTON_RTOL, Heater, HeatProperties, HeatSolver, SurfaceBC
 from cellsim.thermo import AL_CP_LIQUID, AL_CP_SOLID_MEAN, AL_LATENT_HEAT, AL_MELTING_POINT
 from cellsim.units import STEFAN_BOLTZMANN
 
@@ -183,8 +183,9 @@ class PotModel:
     ambient: float = 0.0
     plan_factor: np.ndarray | None = None
 
-    def heat_solver(self, solver: str = "auto") -> HeatSolver:
-        return HeatSolver(self.grid, self.heat, self.bcs, self.films, self.loss_groups, solver)
+    def heat_solver(self, solver: str = "auto", rtol: float = NEWTON_RTOL) -> HeatSolver:
+        """The heat solver of this pot (``rtol``: its Newton test, numerics.heat_tolerance)."""
+        return HeatSolver(self.grid, self.heat, self.bcs, self.films, self.loss_groups, solver, rtol=rtol)
 
     def heater(self, set_point: float, region: str = "anode_alloy", control: str = "electrolyte",
                max_power: float = np.inf) -> Heater:
