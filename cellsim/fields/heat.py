@@ -294,12 +294,10 @@ class HeatSolver:
         self._patch = self._patch_data(self._sides, static)
         self._spans = static["spans_array"]
 
-    def _patch_data(self, sides, static: dict | None = None) -> dict:
+    def _patch_data(self, sides, static: dict) -> dict:
         """The sides' faces concatenated for ``kernels.heat.boundary_patch`` (one call per
         Newton iteration instead of ~20 small NumPy operations per side): the surface laws'
-        arrays (``_patch_laws``, shared) and this grid's half widths and areas."""
-        if static is None:
-            static = self._patch_laws(sides)
+        arrays (``static``, ``_patch_laws``, shared) and this grid's half widths and areas."""
         arrays = dict(static["arrays"])
         arrays["half"] = np.concatenate([np.full(sd["area"].size, sd["half"]) for sd in sides]
                                         ) if sides else np.zeros(0)
@@ -380,13 +378,10 @@ class HeatSolver:
         self._diag_int = diag
         return g
 
-    def _side_data(self, side, bc):
-        """Per-side constants of ``_boundary`` (face slices, areas, the surface law as arrays)."""
-        return self._side_geometry(self._side_law(side, bc))
-
     def _side_law(self, side, bc):
-        """``_side_data`` less the geometry: what the grid's shape and the surface law decide
-        (shared between grids of one shape: read, never written)."""
+        """Per-side constants of ``_boundary`` that the grid's shape and the surface law decide
+        (face and cell slices, the law as arrays; shared between grids of one shape: read,
+        never written); ``_side_geometry`` adds the grid's areas."""
         a, high, _ = _side(side)
         n = self.grid.shape[a]
         faces, cells = _sl(a, high, n, True), _sl(a, high, n, False)
