@@ -14,7 +14,7 @@ after one 3 h step), a random right-hand side:
 * ``vcycle``: one V-cycle (the PCG's preconditioner) with every level on one thread,
   ``vcycle all``: every level on the threads, ``vcycle finest``: the finest level only
   (``solvers.set_max_threads(n, exact_min_cells=<finest cells>)``);
-* ``pcg``: the heat system solved to 1e-10 from zero with the V-cycle as above (the PCG's sums
+* ``pcg`` (``--pcg``): the heat system solved to 1e-10 from zero with the V-cycle as above (the PCG's sums
   on one thread in every case: they are below solvers.PARALLEL_MIN_CELLS).
 
 Printed (JSON): microseconds per call, best of ``--rounds`` rounds of ``--calls`` calls, for
@@ -23,7 +23,7 @@ the measurement (/proc/stat less this process); the CPU this process burned in t
 after a parallel region with nothing to do (what a spinning thread takes from the other
 jobs of the machine: ~0 with OMP_WAIT_POLICY=PASSIVE); the threading layer.
 ``--variants`` runs the same in child processes under each wait policy and layer
-(OMP_WAIT_POLICY=PASSIVE, libgomp's bounded spin GOMP_SPINCOUNT = 10^4 and 10^5, ACTIVE,
+(OMP_WAIT_POLICY=PASSIVE, libgomp's bounded spin GOMP_SPINCOUNT = 10^4, 3 10^4 and 10^5, ACTIVE,
 and the tbb layer when it loads) and prints them together; the environment must be set
 before the OpenMP runtime loads, hence the children.
 """
@@ -46,7 +46,7 @@ def _others(s0, s1):
     return round(max(0.0, (s1[1] - s0[1] - (s1[2] - s0[2])) / (s1[0] - s0[0])), 2)
 
 
-def measure(threads: list[int], rounds: int, calls: int) -> dict:
+def measure(threads: list[int], rounds: int, calls: int, with_pcg: bool = False) -> dict:
     import numba
     import numpy as np
 
@@ -100,8 +100,9 @@ def measure(threads: list[int], rounds: int, calls: int) -> dict:
         cases[f"vcycle {n}t" if n == 1 else f"vcycle all {n}t"] = (vcycle, n, 0 if n > 1 else never, max(1, calls // 10))
         if n > 1:
             cases[f"vcycle finest {n}t"] = (vcycle, n, fine, max(1, calls // 10))
-        cases[f"pcg {n}t" if n == 1 else f"pcg all {n}t"] = (pcg, n, 0 if n > 1 else never, 1)
-        if n > 1:
+        if with_pcg:
+            cases[f"pcg {n}t" if n == 1 else f"pcg all {n}t"] = (pcg, n, 0 if n > 1 else never, 1)
+        if with_pcg and n > 1:
             cases[f"pcg finest {n}t"] = (pcg, n, fine, 1)
     for f, *a, _ in cases.values():  # compile, wake the team once
         f(*a)
@@ -149,6 +150,7 @@ def measure(threads: list[int], rounds: int, calls: int) -> dict:
 VARIANTS = [
     ("omp passive", {"OMP_WAIT_POLICY": "PASSIVE"}),
     ("omp spin 1e4", {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "10000"}),
+    ("omp spin 3e4", {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "30000"}),
     ("omp spin 1e5", {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "100000"}),
     ("omp active", {"OMP_WAIT_POLICY": "ACTIVE"}),
     ("tbb", {"NUMBA_THREADING_LAYER": "tbb"}),
@@ -169,10 +171,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="*", default=[1, 2])
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--calls", type=int, default=40, help="calls per round of a half sweep (V-cycles a tenth)")
+    ap.add_argument("--pcg", action="store_true", help="also a whole PCG solve (~60-100 ms each)")
     ap.add_argument("--variants", action="store_true", help="each wait policy and layer in a child process")
     args = ap.parse_args()
     if not args.variants:
-        print(json.dumps(measure(args.threads, args.rounds, args.calls), indent=1))
+        print(json.dumps(measure(args.threads, args.rounds, args.calls, args.pcg), indent=1))
         return
     report = {}
     for name, env in VARIANTS:
@@ -187,7 +190,7 @@ def main() -> None:
                 continue
             child.update(extra)
         cmd = [sys.executable, __file__, "--threads", *map(str, args.threads), "--rounds", str(args.rounds),
-               "--calls", str(args.calls)]
+               "--calls", str(args.calls)] + (["--pcg"] if args.pcg else [])
         done = subprocess.run(cmd, env=child, capture_output=True, text=True)
         report[name] = json.loads(done.stdout) if done.returncode == 0 else done.stderr.strip().splitlines()[-1:]
         print(name, json.dumps(report[name] if isinstance(report[name], list) else report[name]["speedup"]),

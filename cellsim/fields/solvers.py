@@ -287,9 +287,15 @@ def overlap_steps(n_cells: int, configured: str = "auto") -> bool:
         return True
     # "auto": only grids whose kernels run on one thread (above PARALLEL_MIN_CELLS their own
     # parallel regions use the cores, and two threads launching regions at once need a
-    # thread-safe threading layer: omp or tbb, not workqueue), and the same for the V-cycle's
-    # kernels (exact_min_cells): on 2 cores their second thread is the species thread's core
-    return n_cells < min(_MIN_CELLS[0], exact_min_cells()) and _spare_core()
+    # thread-safe threading layer: omp or tbb, not workqueue); a grid whose V-cycles run on
+    # the kernels' threads (exact_min_cells) only where a core is left beside their team
+    # (NUMBA_NUM_THREADS below the usable cores; on 2 cores the species thread's core is the
+    # V-cycles' second thread)
+    if n_cells >= _MIN_CELLS[0]:
+        return False
+    if n_cells >= exact_min_cells() and usable_cores() < _MAX_THREADS[0] + 1:
+        return False
+    return _spare_core()
 
 
 def thread_policy(configured: str = "auto") -> dict:

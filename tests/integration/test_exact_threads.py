@@ -117,8 +117,8 @@ def test_the_size_defaults_to_the_sums_and_reads_the_environment(monkeypatch):
 
 
 def test_auto_overlap_leaves_the_cores_to_parallel_v_cycles(monkeypatch):
-    """On a grid whose V-cycles run on the threads, "auto" does not add the species thread
-    (two cores: its core is the V-cycle's second thread); with a core free it would."""
+    """On a grid whose V-cycles run on the threads, "auto" adds the species thread only
+    where a core is left beside the V-cycles' team (two cores, two threads: no)."""
     monkeypatch.setattr(solvers, "_OVERLAP", [None])
     monkeypatch.delenv("CELLSIM_OVERLAP_STEPS", raising=False)
     monkeypatch.setattr(solvers, "_spare_core", lambda: True)
@@ -126,7 +126,13 @@ def test_auto_overlap_leaves_the_cores_to_parallel_v_cycles(monkeypatch):
     solvers.set_max_threads(2)
     assert solvers.overlap_steps(n)
     solvers.set_max_threads(2, exact_min_cells=n)
+    monkeypatch.setattr(solvers, "usable_cores", lambda: 2)
     assert not solvers.overlap_steps(n)
+    monkeypatch.setattr(solvers, "usable_cores", lambda: 3)  # a core beside the team of two
+    assert solvers.overlap_steps(n)
+    solvers.set_max_threads(2, exact_min_cells=n + 1)  # this grid's V-cycles on one thread
+    monkeypatch.setattr(solvers, "usable_cores", lambda: 2)
+    assert solvers.overlap_steps(n)
     assert solvers.overlap_steps(n, "on")  # "on" whatever the kernels do
 
 
