@@ -18,7 +18,8 @@ after one 3 h step), a random right-hand side:
   on one thread in every case: they are below solvers.PARALLEL_MIN_CELLS).
 
 Printed (JSON): microseconds per call, best of ``--rounds`` rounds of ``--calls`` calls, for
-each case and thread count; the 1-minute load and the cores the other processes used during
+each case and thread count (not the CPU time of a round: a thread that runs without a
+break is charged at the scheduler's tick, 4 ms, longer than a round); the 1-minute load and the cores the other processes used during
 the measurement (/proc/stat less this process); the CPU this process burned in the 50 ms
 after a parallel region with nothing to do (what a spinning thread takes from the other
 jobs of the machine: ~0 with OMP_WAIT_POLICY=PASSIVE); the threading layer.
