@@ -25,7 +25,8 @@ after a parallel region with nothing to do (what a spinning thread takes from th
 jobs of the machine: ~0 with OMP_WAIT_POLICY=PASSIVE); the threading layer.
 ``--variants`` runs the same in child processes under each wait policy and layer
 (OMP_WAIT_POLICY=PASSIVE, libgomp's bounded spin GOMP_SPINCOUNT = 10^4, 3 10^4 and 10^5, ACTIVE,
-and the tbb layer when it loads) and prints them together; the environment must be set
+and the tbb layer when it is installed, ``pip install tbb``: cellsim.kernels.parallel loads
+its library when NUMBA_THREADING_LAYER=tbb) and prints them together; the environment must be set
 before the OpenMP runtime loads, hence the children.
 """
 
@@ -158,15 +159,6 @@ VARIANTS = [
 ]
 
 
-def _tbb_env() -> dict:
-    """LD_LIBRARY_PATH with the tbb wheel's libraries (``pip install tbb`` puts libtbb.so.12 in
-    <prefix>/lib, where Numba's tbb layer does not look), or {} if there are none."""
-    lib = os.path.join(sys.prefix, "lib")
-    if not os.path.exists(os.path.join(lib, "libtbb.so.12")):
-        return {}
-    return {"LD_LIBRARY_PATH": lib + os.pathsep + os.environ.get("LD_LIBRARY_PATH", "")}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, nargs="*", default=[1, 2])
@@ -184,15 +176,10 @@ def main() -> None:
                                                                   "NUMBA_THREADING_LAYER")}
         child.update(env)
         child.setdefault("NUMBA_NUM_THREADS", str(max(args.threads)))
-        if env.get("NUMBA_THREADING_LAYER") == "tbb":
-            extra = _tbb_env()
-            if not extra:
-                report[name] = "tbb not installed (pip install tbb)"
-                continue
-            child.update(extra)
         cmd = [sys.executable, __file__, "--threads", *map(str, args.threads), "--rounds", str(args.rounds),
                "--calls", str(args.calls)] + (["--pcg"] if args.pcg else [])
         done = subprocess.run(cmd, env=child, capture_output=True, text=True)
+        # a layer that does not load (tbb not installed: pip install tbb) reports its error
         report[name] = json.loads(done.stdout) if done.returncode == 0 else done.stderr.strip().splitlines()[-1:]
         print(name, json.dumps(report[name] if isinstance(report[name], list) else report[name]["speedup"]),
               file=sys.stderr)
