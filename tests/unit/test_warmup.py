@@ -56,3 +56,27 @@ def test_warmup_fills_an_empty_cache(tmp_path):
     again = subprocess.run([sys.executable, "-P", "-m", "cellsim.cli", "warmup", "--level", "lumped"],
                            env=env, check=True, capture_output=True, text=True)
     assert "compiled and cached" in again.stdout
+
+
+def test_tasks_compile_a_callee_only_with_its_callers(monkeypatch):
+    """A kernel that only other kernels call is compiled inside its caller's task (its time
+    added to the caller's), not in a task of its own, unless no caller is to be compiled;
+    a kernel Python calls is always a task; tasks come longest first."""
+    import cellsim.kernel_signatures as ks
+    from cellsim.warmup import tasks
+
+    monkeypatch.setattr(ks, "SECONDS", {"m:a": 2.0, "m:b": 3.0, "m:c": 1.5, "m:d": 4.0, "m:e": 0.5})
+    # a (Python) -> b -> c; d (Python) -> c; e called from Python and from d
+    monkeypatch.setattr(ks, "CALLERS", {"m:a": [""], "m:b": ["m:a"], "m:c": ["m:b", "m:d"],
+                                        "m:d": [""], "m:e": ["", "m:d"]}, raising=False)
+    every = ["m:a", "m:b", "m:c", "m:d", "m:e"]
+    got = dict(tasks(every))
+    assert set(got) == {"m:a", "m:d", "m:e"}  # b and c ride with their callers
+    assert got["m:a"] == pytest.approx(2.0 + 3.0 + 1.5)
+    assert got["m:d"] == pytest.approx(4.0 + 1.5)  # c counted with each caller; e is its own task
+    assert [k for k, _ in tasks(every)] == ["m:a", "m:d", "m:e"]
+    # a cached (not to be compiled): b becomes a task of its own and takes c along
+    got = dict(tasks(["m:b", "m:c"]))
+    assert got == {"m:b": pytest.approx(4.5)}
+    # a kernel unknown to the record is a task of its own (1 s assumed when not timed)
+    assert dict(tasks(["m:z"])) == {"m:z": 1.0}
