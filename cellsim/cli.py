@@ -72,7 +72,21 @@ class _Main(click.Group):
                   "to see the traceback)", EXIT_INTERNAL)
 
 
+def _check_environment() -> None:
+    """The environment variables a run reads for its threads (CELLSIM_OVERLAP_STEPS,
+    CELLSIM_PARALLEL_EXACT_MIN_CELLS), checked before any work: a bad value is an input
+    error naming the variable, not an unexpected one in the middle of the run."""
+    from .fields import solvers
+
+    try:
+        solvers._env_overlap()
+        solvers._env_exact_min_cells()
+    except ValueError as exc:
+        _fail(str(exc))
+
+
 def _load(config: str, overrides: tuple[str, ...]):
+    _check_environment()
     try:
         cfg = load_config(config, overrides)
     except ConfigError as exc:

@@ -152,3 +152,15 @@ def test_a_coarse_3d_campaign_steps_alike_on_one_and_two_threads():
                     s.alloy.copy(), s.cathode.copy(), s.electrolyte.copy()))
     for a, b in zip(*out):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("name, value", [("CELLSIM_PARALLEL_EXACT_MIN_CELLS", "lots"),
+                                         ("CELLSIM_OVERLAP_STEPS", "sometimes")])
+def test_the_cli_names_a_bad_thread_variable_before_any_work(monkeypatch, tmp_path, name, value):
+    from clitools import run_cli
+
+    monkeypatch.setenv(name, value)
+    out = tmp_path / "r.h5"
+    result = run_cli("run", "rusal-3kA", "-o", out, "-q", sets=('numerics.model="lumped"',))
+    assert result.exit_code == 2 and not out.exists()
+    assert f"{name} = '{value}'" in result.output and "unexpected" not in result.output
