@@ -86,7 +86,6 @@ def _check_environment() -> None:
 
 
 def _load(config: str, overrides: tuple[str, ...]):
-    _check_environment()
     try:
         cfg = load_config(config, overrides)
     except ConfigError as exc:
@@ -189,6 +188,7 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
     from .checkpoint import CheckpointError, RunFile, clean_temporaries, run_paths
     from .locking import Lock, OutputBusy
 
+    _check_environment()
     if resume:
         if config or overrides:
             _fail("--resume continues with the stored configuration: give no CONFIG or --set")
