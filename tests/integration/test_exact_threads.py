@@ -123,14 +123,19 @@ def test_auto_overlap_leaves_the_cores_to_parallel_v_cycles(monkeypatch):
     monkeypatch.delenv("CELLSIM_OVERLAP_STEPS", raising=False)
     monkeypatch.setattr(solvers, "_spare_core", lambda: True)
     n = 4 * solvers.OVERLAP_MIN_CELLS
-    solvers.set_max_threads(2)
+
+    def allow(exact):  # two kernel threads whatever NUMBA_NUM_THREADS (no kernel runs here)
+        solvers.set_max_threads(None, exact_min_cells=exact)
+        monkeypatch.setattr(solvers, "_MAX_THREADS", [2])
+
+    allow(None)
     assert solvers.overlap_steps(n)
-    solvers.set_max_threads(2, exact_min_cells=n)
+    allow(n)
     monkeypatch.setattr(solvers, "usable_cores", lambda: 2)
     assert not solvers.overlap_steps(n)
     monkeypatch.setattr(solvers, "usable_cores", lambda: 3)  # a core beside the team of two
     assert solvers.overlap_steps(n)
-    solvers.set_max_threads(2, exact_min_cells=n + 1)  # this grid's V-cycles on one thread
+    allow(n + 1)  # this grid's V-cycles on one thread
     monkeypatch.setattr(solvers, "usable_cores", lambda: 2)
     assert solvers.overlap_steps(n)
     assert solvers.overlap_steps(n, "on")  # "on" whatever the kernels do
