@@ -703,3 +703,30 @@ def renew_key(gx, gy, gz, d, kx, ky, kz, kd, inactive):
                 inactive[i, j, k] = z
                 count += z
     return count
+
+
+
+@njit(cache=True, nogil=True)
+def _count_changed(a, key, limit):
+    """How many a[k] differ from key[k] by more than limit |key[k]| (flat arrays; a NaN, or a
+    coefficient that becomes or leaves 0, counts)."""
+    n = 0
+    for k in range(a.size):
+        n += not abs(a[k] - key[k]) <= limit * abs(key[k])
+    return n
+
+
+@njit(cache=True, nogil=True)
+def count_changed(gx, gy, gz, d, kx, ky, kz, kd, limit):
+    """How many coefficients of (gx, gy, gz, d) differ from a kept operator's (kx, ky, kz, kd)
+    by more than ``limit`` relative to the kept value (all C-contiguous of the same shapes; d
+    and kd: empty arrays for an unshifted operator). A coefficient that becomes or leaves 0
+    and a NaN count. When none does, every face term and the shift (all positive
+    semidefinite) are within (1 -+ limit) of the kept ones, so (1 - limit) A_key <= A <=
+    (1 + limit) A_key: how near a preconditioner built for the key stays to one built for A
+    (cellsim.fields.heat_linear.ShiftedSolver keeps its multigrid hierarchy while 0)."""
+    n = _count_changed(gx.reshape(-1), kx.reshape(-1), limit)
+    n += _count_changed(gy.reshape(-1), ky.reshape(-1), limit)
+    n += _count_changed(gz.reshape(-1), kz.reshape(-1), limit)
+    n += _count_changed(d.reshape(-1), kd.reshape(-1), limit)
+    return n

@@ -271,16 +271,33 @@ class CurrentSolver:
         self._last = None  # the last call's (phi, V) (iterative backends; WU_RTOL_STEP above)
         self._solver_g = None  # the face conductances (list) the linear solver was last given
 
-    def warm_start(self, other: "CurrentSolver | None") -> None:
+    def warm_start(self, other: "CurrentSolver | dict | None") -> None:
         """Start Newton from the last interface currents of ``other`` (a solver of a nearby
-        grid, e.g. before a remesh) when its interface faces have the same layout; only the
-        initial guess changes, the converged solution meets the same tolerance."""
-        if other is None or other._j is None:
+        grid, e.g. before a remesh, or its ``warm_state``) when its interface faces have the
+        same layout; only the initial guess changes, the converged solution meets the same
+        tolerance."""
+        if isinstance(other, dict):
+            j, wu, last = other["j"], (other["w"], other["u"]), (other["phi"], other["volt"])
+        elif other is None or other._j is None:
             return
-        if [f.face.size for f in self.faces] == [j.size for j in other._j]:
-            self._j = [j.copy() for j in other._j]
-            if other._wu is not None and other._wu[0].shape == self.grid.shape:
-                self._wu, self._last = other._wu, other._last
+        else:
+            j, wu, last = other._j, other._wu, other._last
+        if [f.face.size for f in self.faces] == [x.size for x in j]:
+            self._j = [np.array(x, dtype=np.float64) for x in j]
+            if wu is not None and wu[0].shape == self.grid.shape:
+                self._wu, self._last = wu, last
+
+    def warm_state(self) -> dict | None:
+        """What ``warm_start`` takes from this solver, as plain data (a checkpoint holds it):
+        the last interface current densities [A/m2], unit-voltage and interface solutions w, u,
+        potential phi [V] and terminal voltage [V]. None before a solve and for a direct
+        backend (its solves start from zero; its Newton from the last currents only while the
+        solver lives, as before)."""
+        if self._wu is None or self._last is None or self._j is None:
+            return None
+        (w, u), (phi, volt) = self._wu, self._last
+        return {"j": [x.copy() for x in self._j], "w": w.copy(), "u": None if u is None else u.copy(),
+                "phi": phi.copy(), "volt": float(volt)}
 
     def _linear_solve(self, g, b, x0, rtol=None):
         if self._solver is None:

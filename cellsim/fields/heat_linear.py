@@ -29,6 +29,16 @@ KINDS = ("auto", "lu", "cholesky", "multigrid", "jacobi")  # "auto" and the back
 ALIASES = {"iterative": "auto-3d"}
 DIRECT = ("lu", "cholesky")  # backends that factorise (exact on their coefficients)
 HEAT_MG_SCALE = 1.4  # over-correction of the multigrid's piecewise-constant coarse correction
+# The multigrid hierarchy is kept while every coefficient of the operator (face conductances
+# and shift) stays within this relative change of those it was built for: then
+# (1 - delta) A_built <= A <= (1 + delta) A_built, so the kept V-cycle, still a symmetric
+# positive definite preconditioner, leaves the PCG's condition number at most
+# (1 + delta) / (1 - delta) = 1.105x of a new one's (~5 % more iterations at worst). On the
+# default 3D pot (rusal-3kA, 3 h steps) the heat operator moves by 1e-8..1.3e-3 between
+# Newton corrections and steps, and 16 recorded steps took the same PCG iterations with the
+# hierarchy kept as with one built at every correction (docs/speed.md, heat3d3)
+MULTIGRID_REUSE = 0.05
+_EMPTY = np.zeros(0)
 
 
 class ShiftedSolver:
@@ -59,6 +69,8 @@ class ShiftedSolver:
         self._last = None  # (solver, maxiter) of the last call (``same``)
         self.last_iterations = 0
         self.multigrid_below = 0.03  # sum(d) / sum(diag A) below which 3D uses multigrid
+        self.multigrid_reuse = MULTIGRID_REUSE  # kept hierarchy: its coefficients' largest change
+        self.n_multigrid_builds = 0  # hierarchies built or rebuilt (LinearSolver created or updated)
         self._inactive = None  # the band Cholesky path's scratch (``_renew_cholesky``)
 
     @property
@@ -94,6 +106,13 @@ class ShiftedSolver:
             x = solver.solve(b, x0=x0, rtol=rtol, maxiter=50, want=atol_rel, l1_max=l1_max)
             self.last_iterations = solver.last_iterations
             return x
+        if self.kind in ("multigrid", "auto-3d"):
+            solver = self._kept_multigrid(g, d)
+            if solver is not None:  # the hierarchy of nearby coefficients preconditions (g, d)
+                self._last = (solver, None)
+                x = solver.solve(b, x0=x0, rtol=rtol, maxiter=maxiter, want=atol_rel, l1_max=l1_max)
+                self.last_iterations = solver.last_iterations
+                return x
         if self.kind == "lu":
             backend, op, options, maxiter = "lu", StencilOperator(*g, d), dict(symmetric=False), 50
         elif self.kind == "cholesky":
@@ -120,10 +139,36 @@ class ShiftedSolver:
             else:
                 solver.update(op)
             self._keys[backend] = op
+            if backend == "multigrid":
+                self.n_multigrid_builds += 1
         self._last = (solver, maxiter if backend in DIRECT else None)
         x = solver.solve(b, x0=x0, rtol=rtol, maxiter=maxiter, want=atol_rel, l1_max=l1_max)
         self.last_iterations = solver.last_iterations
         return x
+
+    def _kept_multigrid(self, g, d):
+        """The kept multigrid solver, its PCG now on the operator (g, d), when its hierarchy was
+        built for coefficients within ``multigrid_reuse`` (relative, every face and the shift;
+        MULTIGRID_REUSE) of these and with a shift as these have one (or none); None: build
+        one (``solve``'s general path). With kind "auto-3d" only while the last solve took
+        the multigrid: the choice against Jacobi is made when the hierarchy is built, and
+        coefficients within delta move its criterion (sum d / sum diag A) by at most that."""
+        solver, key = self._solvers.get("multigrid"), self._keys.get("multigrid")
+        limit = self.multigrid_reuse
+        if solver is None or key is None or not limit > 0.0:
+            return None
+        if self.kind == "auto-3d" and (self._last is None or self._last[0] is not solver):
+            return None
+        shifted = bool(np.any(d))
+        if shifted != (key.shift is not None):
+            return None
+        if not all(a.flags.c_contiguous and a.dtype == np.float64 and a.shape == k.shape
+                   for a, k in zip(g, key.g)):
+            return None
+        if la.count_changed(*g, d if shifted else _EMPTY, *key.g, key.shift if shifted else _EMPTY, limit):
+            return None
+        solver.reuse(StencilOperator(*g, d if shifted else None))
+        return solver
 
     def _renew_cholesky(self, g, d) -> bool:
         """The band Cholesky solver's operator brought to (g, d) in one kernel

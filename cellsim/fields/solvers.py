@@ -775,6 +775,13 @@ class LinearSolver:
         self._stale = self.backend.reuses_factor
         self._inactive = self._inactive_cells(op)
 
+    def reuse(self, op: StencilOperator) -> None:
+        """New coefficients for the PCG, the preconditioner kept as it was built (still a
+        valid symmetric positive definite one for nearby coefficients: only the iterations
+        can grow). The caller keeps the zero pattern (the inactive cells stay those of the
+        build); cellsim.fields.heat_linear.ShiftedSolver decides how near is near enough."""
+        self.op = op
+
     @staticmethod
     def _inactive_cells(op: StencilOperator):
         """Cells without any coefficient (mask), None if there are none; once per operator

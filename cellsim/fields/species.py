@@ -244,6 +244,7 @@ class SpeciesField:
         self._table = None  # the exchange potentials' table (``_potential_table``), on first use
         self._ones = np.ones(N_SPECIES)
         self._spots = {}  # ``placed``: where -> (flat grid indices, volume), on first use
+        self._flat = None  # flat grid indices of the electrolyte cells (``inventory``), on first use
         self._D = np.ascontiguousarray(options.diffusivity)
         self._no_source = np.zeros(N_SPECIES)
         # the whole r-z step in one kernel call (``_step_fused``); False: the NumPy path per impurity
@@ -313,6 +314,13 @@ class SpeciesField:
         """Field holding ``moles`` [mol] of each impurity spread by volume over the cells
         ``where`` they enter: 'electrolyte' all, 'wall' the side-wall cells (:meth:`wall_cells`),
         'anode' the cells on the alloy interface [mol/m3]."""
+        flat, volume = self._spot(where)
+        out = np.zeros((N_SPECIES, self.mask.size))
+        out[:, flat] = np.asarray(moles, dtype=float)[:, None] / volume
+        return out.reshape((N_SPECIES,) + self.grid.shape)
+
+    def _spot(self, where: str) -> tuple[np.ndarray, float]:
+        """(flat grid indices, total volume [m3]) of the cells ``where`` impurities enter."""
         spot = self._spots.get(where)
         if spot is None:
             if where == "electrolyte":
@@ -325,10 +333,17 @@ class SpeciesField:
                 raise ValueError(f"impurity input at {where!r}: expected 'electrolyte', 'wall' or 'anode'")
             # the cells' flat grid indices and their volume
             spot = self._spots[where] = (np.flatnonzero(self.mask)[cells], self.volumes[cells].sum())
-        flat, volume = spot
-        out = np.zeros((N_SPECIES, self.mask.size))
-        out[:, flat] = np.asarray(moles, dtype=float)[:, None] / volume
-        return out.reshape((N_SPECIES,) + self.grid.shape)
+        return spot
+
+    def add_placed(self, c: np.ndarray, moles, where: str = "electrolyte") -> np.ndarray:
+        """``c + placed(moles, where)`` (a new array; ``c`` is not written), adding only at the
+        cells ``where`` (elsewhere c + 0 is c): the same numbers without building and adding a
+        whole field of zeros."""
+        flat, volume = self._spot(where)
+        out = np.array(c, dtype=np.float64)
+        rows = out.reshape(N_SPECIES, -1)
+        rows[:, flat] += np.asarray(moles, dtype=float)[:, None] / volume
+        return out
 
     def wall_cells(self) -> np.ndarray:
         """Indices (over the electrolyte cells) of the cells along the side wall: those whose
@@ -352,8 +367,12 @@ class SpeciesField:
         return self._wall
 
     def inventory(self, c: np.ndarray) -> np.ndarray:
-        """Moles of each impurity in the electrolyte [mol]."""
-        return c[:, self.mask] @ self.volumes
+        """Moles of each impurity in the electrolyte [mol]. The electrolyte cells are gathered
+        by their flat indices (one gather, no boolean mask to scan), laid out as the mask's
+        gather lays them out (the product then sums in the same order, bit for bit)."""
+        if self._flat is None:
+            self._flat = np.flatnonzero(self.mask)
+        return c.reshape(c.shape[0], -1)[:, self._flat] @ self.volumes
 
     def _kernel_inputs(self, T, current):
         """What the exchange kernels take of the temperature and the current: T as an array

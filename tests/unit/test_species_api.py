@@ -95,3 +95,37 @@ def test_on_the_reference_pot_with_its_current():
     rel = with_j.flux_alloy_to_salt[fe] / without.flux_alloy_to_salt[fe] - 1.0
     assert 0.0 < rel < 1e-2  # Al leaving the surface raises the noble leak a little
     assert with_j.flux_salt_to_cathode[IMPURITIES.index("Mg")] > 0.0
+
+
+def _staircase_xyz(n=(7, 6, 9)):
+    """Alloy | electrolyte | cathode on an x-y-z grid whose electrolyte is cut by a stepped
+    wall (insulator id 3): a region that is not a box, as on the 3D staircase pot."""
+    rng = np.random.default_rng(7)
+    faces = tuple(np.concatenate(([0.0], np.cumsum(rng.uniform(0.01, 0.03, k)))) for k in n)
+    mat = np.zeros(n, np.int32)
+    mat[:, :, 3:6], mat[:, :, 6:] = 1, 2
+    for i in range(n[0]):  # the wall steps in x and y
+        mat[i, n[1] - 1 - i // 2:, :] = 3
+    return Grid("xyz", faces, mat, {"anode_alloy": 0, "electrolyte": 1, "cathode_metal": 2, "lining": 3})
+
+
+@pytest.mark.parametrize("make", [layered_rz, _staircase_xyz])
+def test_inventory_and_add_placed_bit_for_bit(make):
+    """``inventory`` (flat-index gather) and ``add_placed`` (adds at the spot's cells only)
+    against their definitions, the mask gather's product and c + placed(...), element by
+    element, bit for bit; ``c`` itself is not written."""
+    field = SpeciesField(make(), SpeciesOptions(salt_concentration=C_SALT))
+    rng = np.random.default_rng(3)
+    c = np.where(field.mask, rng.uniform(0.0, 50.0, (N_SPECIES,) + field.grid.shape), 0.0)
+    assert np.array_equal(field.inventory(c), c[:, field.mask] @ field.volumes)
+    c0 = c.copy()
+    for where in ("electrolyte", "wall", "anode"):
+        moles = rng.uniform(0.0, 1e-3, N_SPECIES)
+        moles[2] = 0.0
+        out = field.add_placed(c, moles, where)
+        assert np.array_equal(out, c + field.placed(moles, where))
+        assert np.array_equal(c, c0)  # not written
+        # the moles went to the spot's cells only, by volume
+        np.testing.assert_allclose(field.inventory(out) - field.inventory(c), moles, rtol=1e-9, atol=1e-18)
+    with pytest.raises(ValueError, match="'somewhere'"):
+        field.add_placed(c, np.ones(N_SPECIES), "somewhere")

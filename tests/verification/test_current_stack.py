@@ -238,6 +238,35 @@ def test_iterative_solver_from_its_last_potential_matches_a_fresh_solve(monkeypa
         assert sol.terminal_voltage == pytest.approx(fresh.terminal_voltage, rel=1e-9)
 
 
+def test_warm_state_starts_a_new_solver_as_the_old_solver_does():
+    """A sync point keeps only ``warm_state`` (plain arrays: the checkpoint holds them): a new
+    solver started from it solves bit for bit as one started from the old solver itself, and
+    from the last potential (one Newton iteration, p and w, as the old solver's next call);
+    a direct backend keeps none (its solves start from zero)."""
+    grid, sig = five_layer_box(7)
+
+    def solver(kind="multigrid"):
+        return CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
+                             Terminal("z+", "cathode_collector"), solver=kind)
+
+    old = solver()
+    old.solve(sig, 800.0)
+    state = old.warm_state()
+    assert set(state) == {"j", "w", "u", "phi", "volt"} and state["phi"].shape == grid.shape
+    a, b = solver(), solver()
+    a.warm_start(old)
+    b.warm_start({k: ([x.copy() for x in v] if k == "j" else v) for k, v in state.items()})
+    sa, sb = a.solve(sig * 1.001, 800.0), b.solve(sig * 1.001, 800.0)
+    assert np.array_equal(sa.phi, sb.phi) and sa.terminal_voltage == sb.terminal_voltage
+    assert sb.newton_iterations == 1
+    np.testing.assert_allclose(section_currents(sb), 800.0, rtol=1e-10)
+    fresh = solver().solve(sig * 1.001, 800.0)
+    np.testing.assert_allclose(sb.phi, fresh.phi, rtol=0, atol=1e-9 * np.abs(fresh.phi).max())
+    direct = solver("direct")
+    direct.solve(sig, 800.0)
+    assert direct.warm_state() is None
+
+
 def test_moved_layers_reuse_indices_but_not_geometry():
     """A remesh moves the layers' faces and keeps the material map: the current solver takes
     the interface and region indices from the last grid (cellsim.fields.current caches them

@@ -281,3 +281,62 @@ def test_shifted_solver_band_path_is_the_general_path():
     d2[0, 0, 0] += 1.0
     assert la.renew_key(*g, d2, *key, mask) == 1 and np.array_equal(key[3], d2)
     assert np.array_equal(mask, StencilOperator(*g, d2).diagonal() == 0.0)
+
+
+def test_count_changed_counts_what_numpy_counts():
+    """kernels.linalg.count_changed against the same count in NumPy: coefficients beyond the
+    relative limit, those that become or leave 0, and NaN; an unshifted operator (empty d)."""
+    from cellsim.kernels import linalg as la
+
+    rng = np.random.default_rng(5)
+    shape = (6, 5, 7)
+    key = [rng.random((7, 5, 7)), rng.random((6, 6, 7)), rng.random((6, 5, 8)), rng.random(shape)]
+    key[0][0] = 0.0  # boundary faces without coupling
+    new = [k * (1.0 + 0.04 * rng.uniform(-1.0, 1.0, k.shape)) for k in key]
+    assert la.count_changed(*new, *key, 0.05) == 0
+    new[1][2, 3, 4] = key[1][2, 3, 4] * 1.06  # beyond 5 %
+    new[2][1, 1, 1] = 0.0  # leaves 0
+    new[0][0, 2, 2] = 1e-30  # becomes non-zero
+    new[3][4, 4, 4] = np.nan
+    expect = sum(int(np.sum(~(np.abs(a - k) <= 0.05 * np.abs(k)))) for a, k in zip(new, key))
+    assert expect == 4 and la.count_changed(*new, *key, 0.05) == 4
+    empty = np.zeros(0)
+    assert la.count_changed(*new[:3], empty, *key[:3], empty, 0.05) == 3
+    assert la.count_changed(*key, *key, 0.0) == 0
+
+
+def test_shifted_solver_keeps_its_multigrid_hierarchy_while_the_operator_is_near():
+    """heat_linear.ShiftedSolver's multigrid path keeps the hierarchy while every coefficient
+    stays within ``multigrid_reuse`` of those it was built for (compared with the build, so
+    small changes do not add up unnoticed) and builds a new one beyond, or when the shift
+    appears; each solve meets its tolerance on the operator of that call (the residual
+    computed here with scipy's sparse matrix), and the kept V-cycle needs no more iterations
+    than a new one beyond the (1 + delta) / (1 - delta) bound on the condition number."""
+    from cellsim.fields.heat_linear import ShiftedSolver
+    from cellsim.fields.solvers import StencilOperator, threads_for
+
+    rng = np.random.default_rng(8)
+    shape = (12, 10, 16)
+    threads_for(int(np.prod(shape)))
+    op = layered(shape, rng, dead=False)
+    g0, d0 = [a.copy() for a in op.g], 1e3 * rng.random(shape)
+    kept, fresh = ShiftedSolver(shape, "multigrid"), ShiftedSolver(shape, "multigrid")
+    fresh.multigrid_reuse = 0.0  # a new hierarchy at every new operator (the former policy)
+    builds = []
+    for step, (scale, kind) in enumerate([(0.0, "first"), (0.01, "near"), (0.02, "near"),
+                                          (0.04, "near (drifted 4 % from the build)"),
+                                          (0.07, "far"), (0.0, "unshifted")]):
+        g = [a * (1.0 + scale * rng.random(a.shape)) for a in g0]
+        d = d0 * (1.0 + scale) if kind != "unshifted" else np.zeros(shape)
+        b = rng.standard_normal(shape)
+        x = kept.solve(g, d, b, rtol=1e-10)
+        a = StencilOperator(*g, d).csc()
+        res = np.linalg.norm(b.reshape(-1) - a @ x.reshape(-1))
+        assert res <= 1e-10 * np.linalg.norm(b), kind
+        fresh.solve(g, d, b, rtol=1e-10)
+        assert kept.last_iterations <= fresh.last_iterations + 2, kind
+        builds.append(kept.n_multigrid_builds)
+    # kept over the three near operators (the 4 % step is 3-4 % from the build: within 5 %),
+    # rebuilt for the far one (beyond 5 % of the build) and for the unshifted one
+    assert builds == [1, 1, 1, 1, 2, 3]
+    assert fresh.n_multigrid_builds == 6
