@@ -41,8 +41,7 @@ import time
 
 
 def _others(s0, s1):
-    from cellsim.fields import solvers
-
+    """The cores the other processes used between two ``solvers._cpu_sample`` samples."""
     if s0 is None or s1 is None:
         return None
     return round(max(0.0, (s1[1] - s0[1] - (s1[2] - s0[2])) / (s1[0] - s0[0])), 2)
@@ -51,11 +50,11 @@ def _others(s0, s1):
 def measure(threads: list[int], rounds: int, calls: int, with_pcg: bool = False) -> dict:
     import numba
     import numpy as np
+    from cellsim.kernels import linalg
+    from cellsim.kernels import multigrid as mg
 
     from cellsim.config import load_config
     from cellsim.fields import solvers
-    from cellsim.kernels import linalg
-    from cellsim.kernels import multigrid as mg
     from cellsim.models import make_model
 
     cfg = load_config("rusal-3kA", ['numerics.model="3d"', 'numerics.overlap_steps="off"'])
@@ -178,7 +177,7 @@ def main() -> None:
         child.setdefault("NUMBA_NUM_THREADS", str(max(args.threads)))
         cmd = [sys.executable, __file__, "--threads", *map(str, args.threads), "--rounds", str(args.rounds),
                "--calls", str(args.calls)] + (["--pcg"] if args.pcg else [])
-        done = subprocess.run(cmd, env=child, capture_output=True, text=True)
+        done = subprocess.run(cmd, env=child, capture_output=True, text=True, check=False)
         # a layer that does not load (tbb not installed: pip install tbb) reports its error
         report[name] = json.loads(done.stdout) if done.returncode == 0 else done.stderr.strip().splitlines()[-1:]
         print(name, json.dumps(report[name] if isinstance(report[name], list) else report[name]["speedup"]),

@@ -8,10 +8,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
+from cellsim.kernels import parallel as kernel_threads
 
 from cellsim.config import load_config
 from cellsim.fields import solvers
-from cellsim.kernels import parallel as kernel_threads
 from cellsim.models import make_model
 
 TWO = pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs NUMBA_NUM_THREADS >= 2")
