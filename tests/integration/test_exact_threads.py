@@ -121,6 +121,7 @@ def test_auto_overlap_leaves_the_cores_to_parallel_v_cycles(monkeypatch):
     where a core is left beside the V-cycles' team (two cores, two threads: no)."""
     monkeypatch.setattr(solvers, "_OVERLAP", [None])
     monkeypatch.delenv("CELLSIM_OVERLAP_STEPS", raising=False)
+    monkeypatch.delenv(solvers.EXACT_MIN_CELLS_ENV, raising=False)
     monkeypatch.setattr(solvers, "_spare_core", lambda: True)
     n = 4 * solvers.OVERLAP_MIN_CELLS
 
