@@ -627,6 +627,14 @@ class Numerics:
                                   "terms then lag by at most this fraction of the electrolyte's ohmic "
                                   "drop, docs/campaign.md); 0 solves every step",
                                   lo=0.0, hi=0.01, default=1e-4)
+    heat_tolerance: float = number(
+        "Field levels: the heat step's Newton stops when its summed absolute residual is below "
+        "this fraction of the throughput (the sum of the physical flows) or at the residual's "
+        "round-off floor (docs/heat.md). At the default the floor decides (two Newton corrections "
+        "in nearly every r-z step); 1e-7 ends two r-z steps of three after one correction and "
+        "moved the default 45-day r-z run's specific energy, voltage and heater power by less "
+        "than 2e-8, its CE and purity not at all (docs/speed.md); the heat balance then closes "
+        "to about this fraction", lo=0.0, lo_open=True, hi=1e-4, default=1e-11)
     overlap_steps: str = choice(
         "Field levels: run the heat and species steps of a time step in two threads at once "
         "(the same numbers; less wall time when a second core is free): 'auto' on grids of at "

@@ -331,7 +331,8 @@ class FieldThermal:
     def rebuilt(self, cell: CellView, old) -> None:
         pot = self.mesh.pot
         previous = getattr(self, "heat_solver", None)
-        self.heat_solver = pot.heat_solver(self.config.numerics.linear_solver.heat)
+        num = self.config.numerics
+        self.heat_solver = pot.heat_solver(num.linear_solver.heat, num.heat_tolerance)
         self.heater = pot.heater(self.config.operation.temperature)
         if old is not None:
             if previous is not None:  # a remesh: the new solves start from the last grid's
@@ -343,7 +344,8 @@ class FieldThermal:
             self.version += 1
 
     def reset_caches(self) -> None:
-        self.heat_solver = self.mesh.pot.heat_solver(self.config.numerics.linear_solver.heat)
+        self.heat_solver = self.mesh.pot.heat_solver(self.config.numerics.linear_solver.heat,
+                                                     self.config.numerics.heat_tolerance)
 
     def checkpoint(self) -> dict:
         hs = self.heat_state

@@ -15,6 +15,7 @@ layer) is given by the builder's ``regions`` mapping.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -50,9 +51,14 @@ class Grid:
         if self.geometry not in GEOMETRIES:
             raise ValueError(f"grid geometry must be one of {GEOMETRIES}, got {self.geometry!r}")
         faces = tuple(np.ascontiguousarray(f, dtype=np.float64) for f in self.faces)
+        widths = []
         for a, f in enumerate(faces):
-            if f.ndim != 1 or f.size < 2 or np.any(np.diff(f) <= 0.0):
+            if f.ndim != 1 or f.size < 2:
                 raise ValueError(f"faces of axis {a} must be a strictly increasing 1D array")
+            w = f[1:] - f[:-1]  # the widths (np.diff's operation), checked and kept
+            if (w <= 0.0).any():
+                raise ValueError(f"faces of axis {a} must be a strictly increasing 1D array")
+            widths.append(w)
         if self.geometry == "rz":
             if faces[0][0] < 0.0:
                 raise ValueError("r faces must start at r >= 0")
@@ -68,8 +74,8 @@ class Grid:
         object.__setattr__(self, "_areas", {})
         # widths, volumes and the cell count depend on the faces only: computed once, copies
         # handed out (callers may write into them)
-        object.__setattr__(self, "_widths", tuple(np.diff(f) for f in faces))
-        object.__setattr__(self, "_n_cells", int(np.prod(self._shape)))
+        object.__setattr__(self, "_widths", tuple(widths))
+        object.__setattr__(self, "_n_cells", math.prod(self._shape))
         object.__setattr__(self, "_volumes", None)
         object.__setattr__(self, "_memo", {})
         if not self.multiplicity > 0 or (self.geometry == "rz" and self.multiplicity != 1.0):

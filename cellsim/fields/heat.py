@@ -54,6 +54,13 @@ L1_RATIO = 0.4
 # The last steps' first Newton corrections that start the next one (3D; HeatSolver._galerkin_start)
 HISTORY = 4
 _EPS = np.finfo(float).eps
+# The Newton test's default (HeatSolver rtol; numerics.heat_tolerance): below the residual's
+# round-off floor on the default pots, so the floor decides (docs/heat.md)
+NEWTON_RTOL = 1e-11
+# HeatSolver.bcs: (grid shape, (side, id of its SurfaceBC) per side) -> (the SurfaceBC objects,
+# held, so an id is not reused while its entry lives; their per-side laws; the laws'
+# concatenated arrays): the last few, reused while the same objects come back
+_SIDE_LAWS: dict = {}
 
 SIDE_NAMES = ("x-", "x+", "y-", "y+", "z-", "z+")
 _ALIASES = {"r-": "x-", "r+": "x+"}
@@ -216,7 +223,7 @@ class HeatSolver:
     """
 
     def __init__(self, grid: Grid, props: HeatProperties, bcs: dict, films: dict | None = None,
-                 loss_groups: dict | None = None, solver: str = "auto", rtol: float = 1e-11,
+                 loss_groups: dict | None = None, solver: str = "auto", rtol: float = NEWTON_RTOL,
                  max_newton: int = 60, lin_rtol: float = 1e-10, lin_rtol_max: float | None = None):
         self.grid, self.props = grid, props
         kz = props.k_z_factor
@@ -255,6 +262,7 @@ class HeatSolver:
         self._region_ids = [(reg, rid) for reg, rid in grid.regions.items()]
         self._n_ids = int(mat.max()) + 1 if mat.size and mat.min() >= 0 else None
         self._mat_flat = mat
+        self._box_mat = {}  # ``_box_material``
         # H(T) has kinks (phase boundaries) only where latent heat or a change of heat capacity
         self._has_kinks = bool(np.any((lat > 0) | (c_s != c_l)))
         # the Newton's residual evaluation as one kernel (``_evaluation_kernel``): r-z grids
@@ -268,26 +276,49 @@ class HeatSolver:
     @bcs.setter
     def bcs(self, bcs: dict) -> None:
         self._bcs = {_side(s)[2]: bc for s, bc in bcs.items()}
-        self._sides = [self._side_data(side, bc) for side, bc in self._bcs.items()]
+        # what the grid's shape and the surface laws decide is shared by the solvers of every
+        # grid of this shape given the same SurfaceBC objects (a remesh: cellsim.fields.pot
+        # keeps an r-z pot's boundary stage while its material map and lining stay); the
+        # geometry (areas, half widths) is this grid's
+        key = (self.grid.shape, tuple((side, id(bc)) for side, bc in self._bcs.items()))
+        hit = _SIDE_LAWS.get(key)
+        if hit is None or any(a is not b for a, b in zip(hit[0], self._bcs.values())):
+            laws = [self._side_law(side, bc) for side, bc in self._bcs.items()]
+            hit = (tuple(self._bcs.values()), laws, self._patch_laws(laws))
+            if len(_SIDE_LAWS) >= 8:
+                _SIDE_LAWS.pop(next(iter(_SIDE_LAWS)))
+            _SIDE_LAWS[key] = hit
+        _, laws, static = hit
+        self._sides = [self._side_geometry(law) for law in laws]
         self._side_cells = {sd["side"]: sd["cells"] for sd in self._sides}  # boundary cells per side
-        self._patch = self._patch_data(self._sides)
-        self._spans = np.array([i for _, i, _, _ in self._patch["spans"]] + [self._patch["n"]], dtype=np.int64)
+        self._patch = self._patch_data(self._sides, static)
+        self._spans = static["spans_array"]
 
-    def _patch_data(self, sides) -> dict:
+    def _patch_data(self, sides, static: dict) -> dict:
         """The sides' faces concatenated for ``kernels.heat.boundary_patch`` (one call per
-        Newton iteration instead of ~20 small NumPy operations per side)."""
+        Newton iteration instead of ~20 small NumPy operations per side): the surface laws'
+        arrays (``static``, ``_patch_laws``, shared) and this grid's half widths and areas."""
+        arrays = dict(static["arrays"])
+        arrays["half"] = np.concatenate([np.full(sd["area"].size, sd["half"]) for sd in sides]
+                                        ) if sides else np.zeros(0)
+        arrays["area"] = np.ascontiguousarray(np.concatenate([sd["area"].reshape(-1) for sd in sides])
+                                              if sides else np.zeros(0), dtype=np.float64)
+        return dict(arrays=arrays, spans=static["spans"], n=static["n"])
+
+    def _patch_laws(self, laws) -> dict:
+        """``_patch_data``'s arrays that the shape and the surface laws decide (cells, faces,
+        the laws), concatenated side by side; the spans of the sides."""
         shape = self.grid.shape
         cell_ids = np.arange(int(np.prod(shape))).reshape(shape)
-        parts, spans, start = {key: [] for key in ("cell", "axis", "face", "half", "area", "h", "value",
-                                                   "flux", "fixed", "rad", "h0", "es", "amb", "f0")}, [], 0
-        for sd in sides:
-            a, m = sd["a"], sd["area"].size
+        parts, spans, start = {key: [] for key in ("cell", "axis", "face", "h", "value", "flux", "fixed",
+                                                   "rad", "h0", "es", "amb", "f0")}, [], 0
+        for sd in laws:
+            a, m = sd["a"], int(np.prod(sd["shape"]))
             face_ids = np.arange(self.areas[a].size).reshape(self.areas[a].shape)
             zero = np.zeros(m)
             rad = sd["rad"] if sd["rad"] is not None else (zero, zero, zero, zero)
             for key, v in (("cell", cell_ids[sd["cells"]]), ("axis", np.full(m, a)),
-                           ("face", face_ids[sd["faces"]]), ("half", np.full(m, sd["half"])),
-                           ("area", sd["area"]), ("h", sd["h"]), ("value", sd["value"]),
+                           ("face", face_ids[sd["faces"]]), ("h", sd["h"]), ("value", sd["value"]),
                            ("flux", sd["flux"]), ("fixed", sd["fixed"]),
                            ("rad", np.full(m, sd["rad"] is not None)), ("h0", rad[0]), ("es", rad[1]),
                            ("amb", rad[2]), ("f0", rad[3])):
@@ -297,7 +328,8 @@ class HeatSolver:
         dtypes = {"cell": np.int64, "axis": np.int64, "face": np.int64, "fixed": np.uint8, "rad": np.uint8}
         arrays = {key: np.ascontiguousarray(np.concatenate(v) if v else np.zeros(0),
                                             dtype=dtypes.get(key, np.float64)) for key, v in parts.items()}
-        return dict(arrays=arrays, spans=spans, n=start)
+        spans_array = np.array([i for _, i, _, _ in spans] + [start], dtype=np.int64)
+        return dict(arrays=arrays, spans=spans, n=start, spans_array=spans_array)
 
     # -- state -------------------------------------------------------------------------
     def state(self, T, time: float = 0.0) -> HeatState:
@@ -346,13 +378,15 @@ class HeatSolver:
         self._diag_int = diag
         return g
 
-    def _side_data(self, side, bc):
-        """Per-side constants of ``_boundary`` (face slices, areas, the surface law as arrays)."""
+    def _side_law(self, side, bc):
+        """Per-side constants of ``_boundary`` that the grid's shape and the surface law decide
+        (face and cell slices, the law as arrays; shared between grids of one shape: read,
+        never written); ``_side_geometry`` adds the grid's areas."""
         a, high, _ = _side(side)
         n = self.grid.shape[a]
         faces, cells = _sl(a, high, n, True), _sl(a, high, n, False)
-        area = self.areas[a][faces]
-        shape = area.shape
+        # the side's face shape (self.areas[a][faces].shape: the other two axes)
+        shape = tuple(m for b, m in enumerate(self.grid.shape) if b != a)
         h, value, eps, amb, flux = (np.broadcast_to(np.asarray(v, float), shape).copy() for v in
                                     (bc.h, bc.value, bc.emissivity, bc.ambient, bc.flux))
         fixed = np.isinf(h)
@@ -360,9 +394,15 @@ class HeatSolver:
         if np.any(eps > 0):  # flat contiguous inputs of the surface_linearisation kernel
             rad = tuple(np.ascontiguousarray(v, dtype=float).reshape(-1) for v in (
                 np.where(fixed, 0.0, h), eps * STEFAN_BOLTZMANN, amb, np.where(fixed, 0.0, flux)))
-        half = 0.5 * self.grid.widths(a)[n - 1 if high else 0]
-        return dict(side=side, a=a, faces=faces, cells=cells, area=area, shape=shape, h=h,
-                    value=value, flux=flux, fixed=fixed, rad=rad, half=half)
+        return dict(side=side, a=a, high=high, faces=faces, cells=cells, shape=shape, h=h,
+                    value=value, flux=flux, fixed=fixed, rad=rad)
+
+    def _side_geometry(self, law):
+        """``_side_law`` with this grid's face areas and half width of the side's cells."""
+        a, high = law["a"], law["high"]
+        n = self.grid.shape[a]
+        return dict(law, area=self.areas[a][law["faces"]],
+                    half=0.5 * self.grid.widths(a)[n - 1 if high else 0])
 
     def _boundary(self, k, T, g):
         """Patch boundary conductances into g; returns rhs [W] and per side (gb, value, q).
@@ -725,22 +765,33 @@ class HeatSolver:
         H1 = np.where((H0 < h_liq) & (H1 > h_liq) | (H0 > h_liq) & (H1 < h_liq), h_liq, H1)
         return H1
 
+    def _box_material(self, box) -> np.ndarray:
+        """The material ids of a BoxSource's cells, flat (kept per box: a field's Joule heat
+        comes in the same box every step)."""
+        key = tuple((sl.start, sl.stop, sl.step) if isinstance(sl, slice) else sl for sl in box)
+        mat = self._box_mat.get(key)
+        if mat is None:
+            mat = self._box_mat[key] = self.grid.material[box].reshape(-1)
+        return mat
+
     def _balance(self, stored, T, bnd, sources, P, demand, it) -> HeatBalance:
         shape = self.grid.shape
         losses = {}
+        fluxes = {}  # side -> its faces' outward flux (several groups may share a side)
         for name, (side, mask) in self.loss_groups.items():
-            a, high, _ = _side(side)
-            gb, value, qf = bnd.get(side, (None, None, None))
-            if gb is None:
-                losses[name] = 0.0
-                continue
-            tc = T[_sl(a, high, shape[a], False)]
-            flux = gb * (tc - value) + qf
+            flux = fluxes.get(side)
+            if flux is None:
+                gb, value, qf = bnd.get(side, (None, None, None))
+                if gb is None:
+                    losses[name] = 0.0
+                    continue
+                a, high, _ = _side(side)
+                flux = fluxes[side] = gb * (T[_sl(a, high, shape[a], False)] - value) + qf
             losses[name] = float(np.sum(flux if mask is None else flux[mask]))
         src = {}
         for name, s in (sources or {}).items():
             if isinstance(s, BoxSource):  # the cells of the box only (the rest hold 0 W)
-                p, mat = s.power.reshape(-1), self.grid.material[s.box].reshape(-1)
+                p, mat = s.power.reshape(-1), self._box_material(s.box)
             else:
                 full = isinstance(s, np.ndarray) and s.shape == shape
                 p, mat = (s if full else np.broadcast_to(s, shape)).reshape(-1), self._mat_flat
@@ -761,9 +812,19 @@ def ledge_profile(grid: Grid, frac: np.ndarray, region: str, axis: int = 0) -> t
     Returns (z centres [m], thickness [m] averaged over axis 1) for the z rows holding the
     region; the thickness is sum((1 - f) width) over the region's cells of the row.
     """
+    mask, w, rows, z = grid.cached(("ledge_profile", region, axis), lambda: _ledge_geometry(grid, region, axis))
+    frozen = np.where(mask, (1.0 - frac) * w, 0.0).sum(axis=axis, keepdims=True)
+    thick = frozen.mean(axis=1 if axis != 1 else 0).reshape(-1)
+    return z.copy(), thick[rows]
+
+
+def _ledge_geometry(grid: Grid, region: str, axis: int) -> tuple:
+    """``ledge_profile``'s grid part (once per grid; shared, read-only): the region's mask, the
+    widths along ``axis`` shaped to broadcast, the z rows holding the region and their centres."""
     mask = grid.region_mask(region)
     w = grid.widths(axis).reshape([-1 if a == axis else 1 for a in range(3)])
-    frozen = np.where(mask, (1.0 - frac) * w, 0.0).sum(axis=axis, keepdims=True)
     rows = mask.any(axis=(0, 1))
-    thick = frozen.mean(axis=1 if axis != 1 else 0).reshape(-1)
-    return grid.centres(2)[rows], thick[rows]
+    z = grid.centres(2)[rows]
+    for a in (mask, w, rows, z):
+        a.flags.writeable = False
+    return mask, w, rows, z

@@ -89,7 +89,7 @@ import numpy as np
 
 from cellsim.config.schema import Config
 from cellsim.fields.grid import Grid
-from cellsim.fields.heat import Heater, HeatProperties, HeatSolver, SurfaceBC
+from cellsim.fields.heat import NEWTON_RTOL, Heater, HeatProperties, HeatSolver, SurfaceBC
 from cellsim.thermo import AL_CP_LIQUID, AL_CP_SOLID_MEAN, AL_LATENT_HEAT, AL_MELTING_POINT
 from cellsim.units import STEFAN_BOLTZMANN
 
@@ -183,8 +183,9 @@ class PotModel:
     ambient: float = 0.0
     plan_factor: np.ndarray | None = None
 
-    def heat_solver(self, solver: str = "auto") -> HeatSolver:
-        return HeatSolver(self.grid, self.heat, self.bcs, self.films, self.loss_groups, solver)
+    def heat_solver(self, solver: str = "auto", rtol: float = NEWTON_RTOL) -> HeatSolver:
+        """The heat solver of this pot (``rtol``: its Newton test, numerics.heat_tolerance)."""
+        return HeatSolver(self.grid, self.heat, self.bcs, self.films, self.loss_groups, solver, rtol=rtol)
 
     def heater(self, set_point: float, region: str = "anode_alloy", control: str = "electrolyte",
                max_power: float = np.inf) -> Heater:
@@ -670,7 +671,38 @@ def _side_area_factor(config: Config, layout: PotLayout) -> np.ndarray:
 def pot_boundaries(config: Config, layout: PotLayout, options: PotOptions = PotOptions()
                    ) -> tuple[dict, dict, dict, float]:
     """The boundary stage: outer boundary conditions (side -> SurfaceBC), films (axis -> face
-    film [W/(m2 K)]), loss groups (name -> (side, face mask)) and the outer side area [m2]."""
+    film [W/(m2 K)]), loss groups (name -> (side, face mask)) and the outer side area [m2].
+
+    An r-z pot's stage depends on its material map, its regions, the lining and the rods'
+    outer conductance only (no face coordinate): a remesh (the layers moved, the cell counts
+    kept) gets the same objects again (``_BOUNDARIES``; the arrays are shared, read-only),
+    which lets the heat solvers keep what they derive from them (cellsim.fields.heat)."""
+    grid = layout.grid
+    if grid.geometry != "rz" or layout.staircase:
+        return _pot_boundaries(config, layout, options)
+    col = config.collectors
+    key = (grid.shape, grid.material.tobytes(), tuple(grid.regions.items()), layout.walls, config.lining,
+           col.rod_thermal_conductivity, col.rod_cold_end_temperature, outside_rod_length(config))
+    hit = _BOUNDARIES.get(key)
+    if hit is None:
+        bcs, films, groups, _ = _pot_boundaries(config, layout, options)
+        for a in (*films.values(), *(m for _, m in groups.values()),
+                  *(v for bc in bcs.values() for v in vars(bc).values())):
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
+        if len(_BOUNDARIES) >= 8:
+            _BOUNDARIES.pop(next(iter(_BOUNDARIES)))
+        hit = _BOUNDARIES[key] = (bcs, films, groups)
+    bcs, films, groups = hit
+    return dict(bcs), dict(films), dict(groups), 0.0  # no outer side area on an r-z pot
+
+
+# r-z pots: the boundary stage's inputs -> (bcs, films, loss groups) (``pot_boundaries``)
+_BOUNDARIES: dict = {}
+
+
+def _pot_boundaries(config: Config, layout: PotLayout, options: PotOptions) -> tuple[dict, dict, dict, float]:
+    """``pot_boundaries`` built (no memo)."""
     lin, col = config.lining, config.collectors
     grid, walls, staircase = layout.grid, layout.walls, layout.staircase
     regions, m, shape = grid.regions, grid.material, grid.shape

@@ -1,0 +1,109 @@
+"""A remesh of an r-z pot reuses its boundary stage and what the heat solver derives from it
+(issue 17): the same numbers as building both afresh, bit for bit; other inputs are not
+mistaken for the same."""
+
+import copy
+import dataclasses
+
+import numpy as np
+import pytest
+
+from cellsim.config import load_config
+from cellsim.fields import pot as pot_module
+from cellsim.fields.heat import BoxSource, HeatSolver
+from cellsim.fields.remap import build_layers
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config("rusal-3kA")
+
+
+@pytest.fixture(scope="module")
+def pots(config):
+    geo = config.geometry
+    a, c = geo.anode_alloy_depth, geo.cathode_metal_depth
+    return build_layers(config, "coarse", a, c), build_layers(config, "coarse", a - 0.004, c + 0.006)
+
+
+def _fresh_boundaries(config, pot):
+    """The boundary stage of ``pot`` built without the memo (new objects)."""
+    layout = pot_module.PotLayout(pot.grid, pot.current_slice, walls=("r+",))
+    return pot_module._pot_boundaries(config, layout, pot_module.PotOptions())
+
+
+def test_a_remeshed_pot_shares_the_boundary_stage_and_it_equals_a_fresh_one(config, pots):
+    first, moved = pots
+    assert not np.array_equal(first.grid.faces[2], moved.grid.faces[2])  # the layers moved
+    for side in first.bcs:
+        assert moved.bcs[side] is first.bcs[side]
+    bcs, films, groups, outer = _fresh_boundaries(config, moved)
+    assert outer == 0.0
+    assert set(bcs) == set(moved.bcs) and set(films) == set(moved.films) and list(groups) == list(moved.loss_groups)
+    for side, bc in bcs.items():
+        for name, value in vars(bc).items():
+            np.testing.assert_array_equal(getattr(moved.bcs[side], name), value)
+    for a, film in films.items():
+        np.testing.assert_array_equal(moved.films[a], film)
+        assert not moved.films[a].flags.writeable  # shared: read-only
+    for name, (side, mask) in groups.items():
+        side_m, mask_m = moved.loss_groups[name]
+        assert side_m == side and (mask is None) == (mask_m is None)
+        if mask is not None:
+            np.testing.assert_array_equal(mask_m, mask)
+
+
+def test_other_lining_or_rods_are_not_the_same_boundary_stage(config, pots):
+    first, _ = pots
+    lining = dataclasses.replace(config.lining, inside_heat_transfer=2.0 * config.lining.inside_heat_transfer)
+    other = build_layers(dataclasses.replace(config, lining=lining), "coarse", config.geometry.anode_alloy_depth,
+                         config.geometry.cathode_metal_depth)
+    assert other.bcs["z+"] is not first.bcs["z+"]
+    wall = np.asarray(first.films[0]) > 0
+    np.testing.assert_array_equal(other.films[0][wall], 2.0 * first.films[0][wall])
+    col = dataclasses.replace(config.collectors, rod_thermal_conductivity=0.5 * config.collectors.rod_thermal_conductivity)
+    rods = build_layers(dataclasses.replace(config, collectors=col), "coarse", config.geometry.anode_alloy_depth,
+                        config.geometry.cathode_metal_depth)
+    top, top_rods = np.asarray(first.bcs["z+"].h), np.asarray(rods.bcs["z+"].h)
+    on_rods = first.grid.material[:, :, -1] == first.grid.regions["rods"]
+    np.testing.assert_array_equal(top_rods[on_rods], 0.5 * top[on_rods])
+
+
+def test_heat_solver_on_shared_laws_steps_as_one_built_afresh(config, pots):
+    """The solver of the moved pot (the surface laws of the first pot's solver, this grid's
+    areas) against one given copies of the boundary conditions (nothing shared): the same
+    concatenated boundary data and the same transient step, bit for bit."""
+    first, moved = pots
+    kept = first.heat_solver()  # the laws of these SurfaceBC objects are now kept
+    shared = moved.heat_solver()
+    assert shared._patch["arrays"]["h"] is kept._patch["arrays"]["h"]  # reused, not rebuilt
+    fresh = HeatSolver(moved.grid, moved.heat, copy.deepcopy(moved.bcs), moved.films, moved.loss_groups)
+    for key, arr in fresh._patch["arrays"].items():
+        got = shared._patch["arrays"][key]
+        assert got.dtype == arr.dtype and got.tobytes() == arr.tobytes(), key
+    assert shared._patch["spans"] == fresh._patch["spans"]
+    assert shared._spans.tobytes() == fresh._spans.tobytes()
+    # the areas are this grid's, not the first pot's: the r+ side's faces moved with the layers
+    side = [sd for sd in shared._sides if sd["side"] == "x+"][0]
+    np.testing.assert_array_equal(side["area"], moved.grid.face_areas(0)[-1])
+    assert not np.array_equal(side["area"], first.grid.face_areas(0)[-1])
+    heater = moved.heater(config.operation.temperature)
+    joule = BoxSource(moved.current_slice, np.full(moved.current_grid().shape, 2.0))
+    results = []
+    for solver in (shared, fresh):
+        state = solver.state(np.full(moved.grid.shape, config.operation.temperature - 30.0))
+        new, balance = solver.step(state, 3600.0, {"joule": joule}, heater)
+        results.append((new.H, new.heater_power, balance.losses))
+    assert results[0][0].tobytes() == results[1][0].tobytes()
+    assert results[0][1] == results[1][1] and results[0][2] == results[1][2]
+
+
+def test_alternating_boundary_objects_keep_their_laws(pots):
+    """The boundary stage comes back as one of a few objects (the rods' outer length moves by
+    a rounding between remeshes): each keeps its laws, the last one does not evict the other."""
+    first, moved = pots
+    kept = first.heat_solver()
+    other = HeatSolver(moved.grid, moved.heat, copy.deepcopy(moved.bcs), moved.films, moved.loss_groups)
+    assert other._patch["arrays"]["h"] is not kept._patch["arrays"]["h"]
+    again = moved.heat_solver()
+    assert again._patch["arrays"]["h"] is kept._patch["arrays"]["h"]
