@@ -355,8 +355,11 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
     solvers.PARALLEL_MIN_CELLS cells; the heat and species steps in two threads at once from
     solvers.OVERLAP_MIN_CELLS cells while a core is free, ``numerics.overlap_steps = "auto"``,
     unless CELLSIM_OVERLAP_STEPS overrides it; the share of the steps it overlapped is
-    printed), ``overlap`` ("on": whatever the other processes use) and ``kernels_parallel``
-    (every kernel's parallel region on all the threads whatever its size, no overlap).
+    printed), ``overlap`` ("on": whatever the other processes use), ``kernels_parallel``
+    (every kernel's parallel region on all the threads whatever its size, no overlap) and
+    ``vcycles_parallel`` (the multigrid V-cycles' finest level on all the threads, every sum
+    and coarse level on one, no overlap: ``solvers.set_max_threads(n, exact_min_cells=)``
+    at the finest level's cells; the same numbers as one thread, bit for bit).
     Printed: the best and every repeat (ms wall, ms CPU), the speed-up of the best against
     one thread's best, and for each repeat the 1-minute load average and the cores the other
     processes used over the repeat (/proc/stat less this process: the load that matters);
@@ -371,6 +374,7 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
 
     model = make_model(cfg)
     model.step(dt)
+    n_cells = model.physics.mesh.pot.grid.n_cells  # the finest level of its V-cycles
     # every measurement steps a copy of this state: the same steps under every policy (the
     # work of a step varies up to 2x along a run: Newton iterations, current solves, factor
     # renewals; the copies step bit for bit alike)
@@ -389,7 +393,7 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
         return run
 
     parts = {n: [] for n in threads}
-    policies = ("default", "overlap", "kernels_parallel")
+    policies = ("default", "overlap", "kernels_parallel", "vcycles_parallel")
     runs = {p: {n: [] for n in threads} for p in policies}
     share = {p: {n: [] for n in threads} for p in policies}
     min_overlap, override = solvers.OVERLAP_MIN_CELLS, solvers._OVERLAP[0]
@@ -405,6 +409,9 @@ def thread_scaling(level: str, threads: list[int], steps: int = 6, repeats: int 
                     elif policy == "kernels_parallel":
                         solvers.set_max_threads(n, min_cells=0)
                         solvers.OVERLAP_MIN_CELLS = 1 << 62  # the kernels' threads alone
+                    elif policy == "vcycles_parallel":
+                        solvers.set_max_threads(n, exact_min_cells=n_cells)
+                        solvers.OVERLAP_MIN_CELLS = 1 << 62
                     model = copy.deepcopy(start)
                     physics = model.physics
                     physics.thermal.advance = clocked("heat", physics.thermal.advance)

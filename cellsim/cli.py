@@ -72,6 +72,19 @@ class _Main(click.Group):
                   "to see the traceback)", EXIT_INTERNAL)
 
 
+def _check_environment() -> None:
+    """The environment variables a run reads for its threads (CELLSIM_OVERLAP_STEPS,
+    CELLSIM_PARALLEL_EXACT_MIN_CELLS), checked before any work: a bad value is an input
+    error naming the variable, not an unexpected one in the middle of the run."""
+    from .fields import solvers
+
+    try:
+        solvers._env_overlap()
+        solvers._env_exact_min_cells()
+    except ValueError as exc:
+        _fail(str(exc))
+
+
 def _load(config: str, overrides: tuple[str, ...]):
     try:
         cfg = load_config(config, overrides)
@@ -175,6 +188,7 @@ def run(config: str | None, output: str | None, overrides: tuple[str, ...], resu
     from .checkpoint import CheckpointError, RunFile, clean_temporaries, run_paths
     from .locking import Lock, OutputBusy
 
+    _check_environment()
     if resume:
         if config or overrides:
             _fail("--resume continues with the stored configuration: give no CONFIG or --set")

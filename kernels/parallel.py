@@ -26,6 +26,36 @@ import types
 # dedicated machine).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+
+def _preload_tbb() -> str | None:
+    """Load the tbb wheel's library (``pip install tbb`` puts libtbb.so.12 in <prefix>/lib,
+    where Numba's tbb layer does not look when Numba is installed elsewhere, e.g. a venv over
+    shared site-packages) when the tbb layer is asked for (NUMBA_THREADING_LAYER = tbb or
+    safe); the layer's own lookup then finds it loaded. Returns the path loaded, or None.
+
+    Why one would ask: tbb's calling thread takes the share of a worker that has not started,
+    so on a machine whose cores are all busy two threads cost about what one does, where
+    OpenMP's fixed split waits for the descheduled thread (docs/speed.md, threads, session 10:
+    the 3D step with every kernel parallel 0.91x of one thread on tbb, 0.13-0.19x on OpenMP,
+    load 7-8 on 2 cores)."""
+    if os.environ.get("NUMBA_THREADING_LAYER", "").strip().lower() not in ("tbb", "safe"):
+        return None
+    import ctypes
+    import sys
+
+    for prefix in dict.fromkeys((sys.prefix, sys.base_prefix)):
+        path = os.path.join(prefix, "lib", "libtbb.so.12")
+        if os.path.exists(path):
+            try:
+                ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+            except OSError:
+                return None
+            return path
+    return None
+
+
+_TBB = _preload_tbb()
+
 import numba  # noqa: E402
 from numba import njit  # noqa: E402
 

@@ -215,6 +215,14 @@ def _terminal_assembler(grid: Grid, anode: Terminal, cathode: Terminal):
 # 3 V-cycles on the default 3D pot, 1e-6 took 8; one correction sufficed in both (12 steps).
 # A direct backend keeps 1e-6 (back-substitutions; the r-z results stay bit for bit).
 POLISH_RTOL_ITERATIVE = 1e-2
+# ... and, with an iterative backend, a 1-norm residual of the correction solve of at most
+# this share of the rounding floor (pcg's l1_max): the potential's imbalance after the
+# correction is that residual plus the floor's own noise (~0.5 floor), so one correction then
+# suffices. On the default 3D pot the imbalance arrives at 95-690x the floor and 1e-2 alone
+# left 0.5-3.8x, so a third of the calls took a second correction (3-4 V-cycles and a PCG
+# start); with the share 0.5 every call took one, ending at 0.51-0.89x (5 days of rusal-3kA:
+# 446 -> 421 current V-cycles; 0.4: 424, 0.6: 420 but up to 0.98x).
+POLISH_L1_SHARE = 0.5
 
 # Relative residual of the Newton iterations' w and u solves with an iterative backend and
 # terminals (CurrentSolver.solve, rtol=None): the polish balances the charge after them and the
@@ -417,9 +425,10 @@ class CurrentSolver:
         more), so the charge balance of the sum needs this correction: A d = r with the
         terminal at 0, then the terminal correction dV = g_t . d / (sum g_t - g_t . w).
 
-        Below the floor a correction is noise: on the 3D pot the first correction (an
-        iterative backend: a PCG solve at POLISH_RTOL_ITERATIVE, 3 V-cycles) brings the
-        residual from ~2.2x the floor to ~0.5x, the next two left it there; at r-z (a direct
+        Below the floor a correction is noise: on the 3D pot one correction (an iterative
+        backend: a PCG solve at POLISH_RTOL_ITERATIVE whose residual's 1-norm is also below
+        POLISH_L1_SHARE of the floor, 3-5 V-cycles) brings the imbalance from 95-690x the
+        floor to 0.5-0.9x, further ones leave it there; at r-z (a direct
         backend) 1e-12 I is below the floor (~2.7e-10 I) and the Newton solves arrive at
         0.4-1.5x it, so 0 or 1 corrections (3 each before, every one after the first noise).
 
@@ -443,7 +452,10 @@ class CurrentSolver:
             if step == max_steps:
                 break
             # the operator g of the last Newton solve
-            d = self._solver.solve(r, rtol=POLISH_RTOL_ITERATIVE if iterative else 1e-6)
+            if iterative:
+                d = self._solver.solve(r, rtol=POLISH_RTOL_ITERATIVE, l1_max=POLISH_L1_SHARE * floor)
+            else:
+                d = self._solver.solve(r, rtol=1e-6)
             dv = self._terminal_sum(terminal_g, d) / (gt - gw)
             phi = phi + d + dv * w
             b = b + dv * op.b

@@ -69,18 +69,59 @@ _GENERATION = [0]
 
 
 _MIN_CELLS = [PARALLEL_MIN_CELLS]
+# The multigrid V-cycle's kernels (smoothing sweeps, residual restriction, prolongation) and
+# the hierarchy's set-up (coarsening, line factors) write each output from its own inputs
+# in a fixed order: no reduction, so their numbers are the same on any thread count, bit
+# for bit, and a level may run parallel from a size of its own (``exact_min_cells``) while
+# the PCG's sums (dot products, residual norms) keep theirs (PARALLEL_MIN_CELLS). A V-cycle
+# on the default 3D pot is ~40 regions over four levels; from ``exact_min_cells`` cells only
+# its finest level's ~10 regions run parallel. By default the same size as the sums: on
+# this shared 2-core machine no V-cycle of the default pot gained from a second thread
+# (docs/speed.md, threads, session 10: every thread waits for a descheduled partner).
+_EXACT_MIN_CELLS = [None]  # None: CELLSIM_PARALLEL_EXACT_MIN_CELLS if set, else _MIN_CELLS
+EXACT_MIN_CELLS_ENV = "CELLSIM_PARALLEL_EXACT_MIN_CELLS"
 
 
-def set_max_threads(n: int | None, min_cells: int | None = None) -> None:
+def exact_min_cells() -> int:
+    """The size from which the V-cycle's kernels run on the threads (see above):
+    set_max_threads's ``exact_min_cells``, else the environment variable
+    CELLSIM_PARALLEL_EXACT_MIN_CELLS (read when first asked; a bad value is an error naming
+    it), else the sums' size."""
+    if _EXACT_MIN_CELLS[0] is None:
+        env = _env_exact_min_cells()
+        _EXACT_MIN_CELLS[0] = _MIN_CELLS[0] if env is None else env
+    return _EXACT_MIN_CELLS[0]
+
+
+def _env_exact_min_cells() -> int | None:
+    value = os.environ.get(EXACT_MIN_CELLS_ENV)
+    if value is None or value.strip() == "":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise ValueError(f"{EXACT_MIN_CELLS_ENV} = {value!r}: expected a whole number of cells >= 0")
+    return n
+
+
+def set_max_threads(n: int | None, min_cells: int | None = None, exact_min_cells: int | None = None) -> None:
     """Threads used by the solver kernels (None: NUMBA_NUM_THREADS) on grids of at least
-    ``min_cells`` cells (None: PARALLEL_MIN_CELLS; smaller grids run on one thread)."""
+    ``min_cells`` cells (None: PARALLEL_MIN_CELLS; smaller grids run on one thread); the
+    multigrid V-cycle's kernels, whose numbers do not depend on the thread count, from
+    ``exact_min_cells`` cells (None: CELLSIM_PARALLEL_EXACT_MIN_CELLS if set, else
+    ``min_cells``)."""
     _MAX_THREADS[0] = numba.config.NUMBA_NUM_THREADS if n is None else max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
     _MIN_CELLS[0] = PARALLEL_MIN_CELLS if min_cells is None else int(min_cells)
+    _EXACT_MIN_CELLS[0] = None if exact_min_cells is None else int(exact_min_cells)
     _GENERATION[0] += 1
 
 
-def _set_threads(n_cells: int) -> None:
-    n = _MAX_THREADS[0] if n_cells >= _MIN_CELLS[0] else 1
+def _set_threads(n_cells: int, exact: bool = False) -> None:
+    """The kernels' thread count for a grid of ``n_cells`` cells; ``exact``: for kernels
+    whose numbers do not depend on it (the V-cycle's), from their own size."""
+    n = _MAX_THREADS[0] if n_cells >= (exact_min_cells() if exact else _MIN_CELLS[0]) else 1
     key = (_GENERATION[0], n)
     if getattr(_CURRENT, "key", None) != key:  # numba.set_num_threads costs ~50 us per call
         kernel_threads.set_threads(n)  # one thread: the kernels' serial twins
@@ -246,8 +287,15 @@ def overlap_steps(n_cells: int, configured: str = "auto") -> bool:
         return True
     # "auto": only grids whose kernels run on one thread (above PARALLEL_MIN_CELLS their own
     # parallel regions use the cores, and two threads launching regions at once need a
-    # thread-safe threading layer: omp or tbb, not workqueue)
-    return n_cells < _MIN_CELLS[0] and _spare_core()
+    # thread-safe threading layer: omp or tbb, not workqueue); a grid whose V-cycles run on
+    # the kernels' threads (exact_min_cells) only where a core is left beside their team
+    # (NUMBA_NUM_THREADS below the usable cores; on 2 cores the species thread's core is the
+    # V-cycles' second thread)
+    if n_cells >= _MIN_CELLS[0]:
+        return False
+    if n_cells >= exact_min_cells() and usable_cores() < _MAX_THREADS[0] + 1:
+        return False
+    return _spare_core()
 
 
 def thread_policy(configured: str = "auto") -> dict:
@@ -257,7 +305,8 @@ def thread_policy(configured: str = "auto") -> dict:
             "overlap_set_by": ("solvers.set_overlap" if _OVERLAP[0] else "CELLSIM_OVERLAP_STEPS"
                                if _env_overlap() else "numerics.overlap_steps"),
             "usable_cores": usable_cores(), "kernel_threads": _MAX_THREADS[0],
-            "parallel_min_cells": _MIN_CELLS[0], "overlap_min_cells": OVERLAP_MIN_CELLS}
+            "parallel_min_cells": _MIN_CELLS[0], "parallel_exact_min_cells": exact_min_cells(),
+            "overlap_min_cells": OVERLAP_MIN_CELLS}
 
 
 def threads_for(n_cells: int) -> None:
@@ -605,7 +654,7 @@ class MultigridBackend:
         else:
             self.d = [None] * len(self.shapes)
         for lev, f in enumerate(self.factors):
-            _set_threads(np.prod(self.shapes[lev]))
+            _set_threads(np.prod(self.shapes[lev]), exact=True)
             for a in range(3):
                 mg.coarsen_faces(self.g[lev][a], a, *f, self.g[lev + 1][a])
             if shift is not None:
@@ -625,7 +674,7 @@ class MultigridBackend:
         self._all_active = [False] * len(self.shapes)
         if self.smoother == "zline":
             for lev, shp in enumerate(self.shapes[:-1]):
-                _set_threads(np.prod(shp))
+                _set_threads(np.prod(shp), exact=True)
                 d = self.d[lev] if shift is not None else np.zeros(shp)
                 cp, inv = np.empty(shp), np.empty(shp)
                 mg.line_factors_z(*self.g[lev], d, cp, inv)
@@ -642,7 +691,7 @@ class MultigridBackend:
         written, not read (the correction of every level starts at 0: the first half sweep
         is ``line_gauss_seidel_z_from_zero``, the same numbers as a fill and a sweep)."""
         gx, gy, gz = self.g[lev]
-        _set_threads(b.size)
+        _set_threads(b.size, exact=True)  # no sums in a V-cycle: its own size (see above)
         if lev == len(self.shapes) - 1:  # writes every x (reads none of it)
             mg.band_cholesky_solve(self._coarse_factor, self._coarse_bw, b.reshape(-1), x.reshape(-1))
             return
@@ -667,7 +716,7 @@ class MultigridBackend:
             mg.residual_restrict(gx, gy, gz, self.d[lev], x, b, *f, self.b[lev + 1])
         xc = self.x[lev + 1]
         self._vcycle(lev + 1, self.b[lev + 1], xc, zero=True)
-        _set_threads(b.size)
+        _set_threads(b.size, exact=True)
         mg.prolong_add(xc, *f, self.scale, x)
         for _ in range(self.n_smooth):
             self._smooth(lev, b, x, 1)
@@ -684,7 +733,7 @@ class MultigridBackend:
 
     def __call__(self, r, z):
         self._vcycle(0, r, z, zero=True)  # z = M^-1 r from z = 0 (written, not read)
-        _set_threads(r.size)
+        _set_threads(r.size)  # the PCG's sums: their own size
 
 
 BACKENDS = {"lu": LUBackend, "cholesky": CholeskyBackend, "multigrid": MultigridBackend,

@@ -182,13 +182,50 @@ def test_polish_that_cannot_balance_the_charge_raises(kind):
     real = solver._solver.solve
     newton_rtol = 1e-8
 
-    def useless_corrections(b, x0=None, rtol=1e-12):
-        x = real(b, x0=x0, rtol=rtol)
+    def useless_corrections(b, x0=None, rtol=1e-12, **k):
+        x = real(b, x0=x0, rtol=rtol, **k)
         return x if rtol == newton_rtol else np.zeros_like(x)  # the polish asks other rtols
 
     solver._solver.solve = useless_corrections
     with pytest.raises(ConvergenceError, match=r"charge imbalance .* after 3 corrections"):
         solver.solve(sig * 1.01, 800.0, rtol=newton_rtol)
+
+
+@pytest.mark.parametrize("newton_rtol", [None, 1e-10, 1e-9])
+def test_iterative_polish_balances_the_charge_in_one_correction(newton_rtol):
+    """With an iterative backend the polish's correction solve also holds its residual's
+    1-norm below POLISH_L1_SHARE of the rounding floor, so from the Newton solves at the
+    tolerances a campaign asks (None: WU_RTOL_ITERATIVE, W_RTOL_STEP; here ~3000x the floor)
+    one correction brings the imbalance below the floor; the charge is then balanced (the
+    polish's own test, and the face currents' sums). Looser Newton solves (1e-8: 2.6e5x) take
+    a second correction, as before."""
+    from cellsim.fields import current as cur
+    from cellsim.kernels import fv
+    grid, sig = five_layer_box(11)
+    solver = CurrentSolver(grid, electrodes(), Terminal("z-", "anode_collector"),
+                           Terminal("z+", "cathode_collector"), solver="multigrid")
+    solver.solve(sig, 800.0)
+    real, asked, seen = solver._solver.solve, [], []
+
+    def counted(b, x0=None, rtol=1e-12, **k):
+        asked.append(rtol)
+        return real(b, x0=x0, rtol=rtol, **k)
+
+    polish = cur.CurrentSolver._polish
+
+    def entry(self, g, op, b, phi, *a, **k):  # the imbalance the polish starts from, in floors
+        r = np.empty_like(phi)
+        fv.residual(*g, phi, b, r)
+        floor = cur.EPS * np.sum(cur.StencilOperator(*g).diagonal() * np.abs(phi))
+        seen.append(np.sum(np.abs(r)) / floor)
+        return polish(self, g, op, b, phi, *a, **k)
+
+    solver._solver.solve = counted
+    solver._polish = entry.__get__(solver)
+    sol = solver.solve(sig * 1.01, 800.0, rtol=newton_rtol)
+    assert seen and seen[0] > 3.0  # far above the floor: the correction has work to do
+    assert asked.count(cur.POLISH_RTOL_ITERATIVE) == 1
+    np.testing.assert_allclose(section_currents(sol), 800.0, rtol=1e-10)
 
 
 @pytest.mark.parametrize("kind", ["direct", "multigrid"])

@@ -109,3 +109,26 @@ def test_openmp_threads_sleep_when_idle_unless_the_user_says_otherwise(preset, e
     out = subprocess.run([sys.executable, "-P", "-c", code], env=env, capture_output=True, text=True, check=True)
     policy, layer = out.stdout.split()
     assert policy == expected and layer in ("omp", "tbb", "workqueue")
+
+
+def test_the_tbb_layer_loads_when_asked_for_and_installed():
+    """NUMBA_THREADING_LAYER=tbb: the tbb wheel's library (in <prefix>/lib) is loaded before
+    Numba looks for it, so the layer is tbb; unasked, nothing is loaded."""
+    import os
+    import subprocess
+    import sys
+
+    libs = [os.path.join(p, "lib", "libtbb.so.12") for p in (sys.prefix, sys.base_prefix)]
+    if not any(os.path.exists(p) for p in libs):
+        pytest.skip("tbb not installed (pip install tbb)")
+    code = ("import numba, numpy as np\n"
+            "from cellsim.kernels import linalg, parallel\n"
+            "linalg.dot.parallel(np.ones(10), np.ones(10))\n"
+            "print(numba.threading_layer(), parallel._TBB is not None)\n")
+    for asked, expected in (("tbb", "tbb True"), (None, "False")):
+        env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
+        if asked:
+            env["NUMBA_THREADING_LAYER"] = asked
+        out = subprocess.run([sys.executable, "-P", "-c", code], env=env, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        assert out.endswith(expected), out
