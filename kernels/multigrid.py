@@ -377,50 +377,7 @@ def line_gauss_seidel_z_factored(gx, gy, gz, cp, inv, b, x, colour):
         rb = np.empty(n2)
         rc = np.empty(n2)
         rd = np.empty(n2)
-        j = (i + colour) % 2
-        while j < n1:
-            if j + 6 < n1:
-                jb, jc, jd = j + 2, j + 4, j + 6
-                _line_rhs(gx, gy, b, x, i, j, n0, n1, n2, ra)
-                _line_rhs(gx, gy, b, x, i, jb, n0, n1, n2, rb)
-                _line_rhs(gx, gy, b, x, i, jc, n0, n1, n2, rc)
-                _line_rhs(gx, gy, b, x, i, jd, n0, n1, n2, rd)
-                wa = 0.0
-                wb = 0.0
-                wc = 0.0
-                wd = 0.0
-                for m in range(n2):
-                    wa = _line_forward(gz, inv, x, i, j, m, ra, wa)
-                    wb = _line_forward(gz, inv, x, i, jb, m, rb, wb)
-                    wc = _line_forward(gz, inv, x, i, jc, m, rc, wc)
-                    wd = _line_forward(gz, inv, x, i, jd, m, rd, wd)
-                for m in range(n2 - 2, -1, -1):
-                    wa = _line_backward(cp, x, i, j, m, wa)
-                    wb = _line_backward(cp, x, i, jb, m, wb)
-                    wc = _line_backward(cp, x, i, jc, m, wc)
-                    wd = _line_backward(cp, x, i, jd, m, wd)
-                j += 8
-            elif j + 2 < n1:
-                k = j + 2
-                _line_rhs(gx, gy, b, x, i, j, n0, n1, n2, ra)
-                _line_rhs(gx, gy, b, x, i, k, n0, n1, n2, rb)
-                wa = 0.0
-                wb = 0.0
-                for m in range(n2):
-                    wa = _line_forward(gz, inv, x, i, j, m, ra, wa)
-                    wb = _line_forward(gz, inv, x, i, k, m, rb, wb)
-                for m in range(n2 - 2, -1, -1):
-                    wa = _line_backward(cp, x, i, j, m, wa)
-                    wb = _line_backward(cp, x, i, k, m, wb)
-                j += 4
-            else:
-                _line_rhs(gx, gy, b, x, i, j, n0, n1, n2, ra)
-                w = 0.0
-                for m in range(n2):
-                    w = _line_forward(gz, inv, x, i, j, m, ra, w)
-                for m in range(n2 - 2, -1, -1):
-                    w = _line_backward(cp, x, i, j, m, w)
-                j += 2
+        _sweep_row(gx, gy, gz, cp, inv, b, x, i, colour, False, False, ra, rb, rc, rd)
 
 
 @njit(inline="always", cache=True)
@@ -433,6 +390,69 @@ def _zero_rhs(b, i, j, n2, plus_zero, rhs):
     else:
         for m in range(n2):
             rhs[m] = b[i, j, m]
+
+
+@njit(inline="always", cache=True)
+def _column_rhs(gx, gy, b, x, i, j, n0, n1, n2, from_zero, plus_zero, rhs):
+    """A column's right-hand side: ``_line_rhs``, or ``_zero_rhs`` when x is 0 (from_zero)."""
+    if from_zero:
+        _zero_rhs(b, i, j, n2, plus_zero, rhs)
+    else:
+        _line_rhs(gx, gy, b, x, i, j, n0, n1, n2, rhs)
+
+
+@njit(inline="always", cache=True)
+def _sweep_row(gx, gy, gz, cp, inv, b, x, i, colour, from_zero, plus_zero, ra, rb, rc, rd):
+    """Row i of a z-line half sweep of ``colour``: each column's Thomas solve, four columns
+    at a time (j, j + 2, j + 4, j + 6; two or one at the end of the row), their recurrences
+    overlapping; every column's operations are those of a column alone. ``from_zero`` (a
+    constant of the calling kernel, folded when inlined): the right-hand side is b alone
+    (``line_gauss_seidel_z_from_zero``), else b with the x/y neighbours' terms."""
+    n0, n1, n2 = x.shape
+    j = (i + colour) % 2
+    while j < n1:
+        if j + 6 < n1:
+            jb, jc, jd = j + 2, j + 4, j + 6
+            _column_rhs(gx, gy, b, x, i, j, n0, n1, n2, from_zero, plus_zero, ra)
+            _column_rhs(gx, gy, b, x, i, jb, n0, n1, n2, from_zero, plus_zero, rb)
+            _column_rhs(gx, gy, b, x, i, jc, n0, n1, n2, from_zero, plus_zero, rc)
+            _column_rhs(gx, gy, b, x, i, jd, n0, n1, n2, from_zero, plus_zero, rd)
+            wa = 0.0
+            wb = 0.0
+            wc = 0.0
+            wd = 0.0
+            for m in range(n2):
+                wa = _line_forward(gz, inv, x, i, j, m, ra, wa)
+                wb = _line_forward(gz, inv, x, i, jb, m, rb, wb)
+                wc = _line_forward(gz, inv, x, i, jc, m, rc, wc)
+                wd = _line_forward(gz, inv, x, i, jd, m, rd, wd)
+            for m in range(n2 - 2, -1, -1):
+                wa = _line_backward(cp, x, i, j, m, wa)
+                wb = _line_backward(cp, x, i, jb, m, wb)
+                wc = _line_backward(cp, x, i, jc, m, wc)
+                wd = _line_backward(cp, x, i, jd, m, wd)
+            j += 8
+        elif j + 2 < n1:
+            k = j + 2
+            _column_rhs(gx, gy, b, x, i, j, n0, n1, n2, from_zero, plus_zero, ra)
+            _column_rhs(gx, gy, b, x, i, k, n0, n1, n2, from_zero, plus_zero, rb)
+            wa = 0.0
+            wb = 0.0
+            for m in range(n2):
+                wa = _line_forward(gz, inv, x, i, j, m, ra, wa)
+                wb = _line_forward(gz, inv, x, i, k, m, rb, wb)
+            for m in range(n2 - 2, -1, -1):
+                wa = _line_backward(cp, x, i, j, m, wa)
+                wb = _line_backward(cp, x, i, k, m, wb)
+            j += 4
+        else:
+            _column_rhs(gx, gy, b, x, i, j, n0, n1, n2, from_zero, plus_zero, ra)
+            w = 0.0
+            for m in range(n2):
+                w = _line_forward(gz, inv, x, i, j, m, ra, w)
+            for m in range(n2 - 2, -1, -1):
+                w = _line_backward(cp, x, i, j, m, w)
+            j += 2
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -456,47 +476,4 @@ def line_gauss_seidel_z_from_zero(gz, cp, inv, b, x, colour):
         for j in range(n1):  # the plane from 0 (inactive cells keep it, the other colour too)
             for m in range(n2):
                 x[i, j, m] = 0.0
-        j = (i + colour) % 2
-        while j < n1:
-            if j + 6 < n1:
-                jb, jc, jd = j + 2, j + 4, j + 6
-                _zero_rhs(b, i, j, n2, plus_zero, ra)
-                _zero_rhs(b, i, jb, n2, plus_zero, rb)
-                _zero_rhs(b, i, jc, n2, plus_zero, rc)
-                _zero_rhs(b, i, jd, n2, plus_zero, rd)
-                wa = 0.0
-                wb = 0.0
-                wc = 0.0
-                wd = 0.0
-                for m in range(n2):
-                    wa = _line_forward(gz, inv, x, i, j, m, ra, wa)
-                    wb = _line_forward(gz, inv, x, i, jb, m, rb, wb)
-                    wc = _line_forward(gz, inv, x, i, jc, m, rc, wc)
-                    wd = _line_forward(gz, inv, x, i, jd, m, rd, wd)
-                for m in range(n2 - 2, -1, -1):
-                    wa = _line_backward(cp, x, i, j, m, wa)
-                    wb = _line_backward(cp, x, i, jb, m, wb)
-                    wc = _line_backward(cp, x, i, jc, m, wc)
-                    wd = _line_backward(cp, x, i, jd, m, wd)
-                j += 8
-            elif j + 2 < n1:
-                k = j + 2
-                _zero_rhs(b, i, j, n2, plus_zero, ra)
-                _zero_rhs(b, i, k, n2, plus_zero, rb)
-                wa = 0.0
-                wb = 0.0
-                for m in range(n2):
-                    wa = _line_forward(gz, inv, x, i, j, m, ra, wa)
-                    wb = _line_forward(gz, inv, x, i, k, m, rb, wb)
-                for m in range(n2 - 2, -1, -1):
-                    wa = _line_backward(cp, x, i, j, m, wa)
-                    wb = _line_backward(cp, x, i, k, m, wb)
-                j += 4
-            else:
-                _zero_rhs(b, i, j, n2, plus_zero, ra)
-                w = 0.0
-                for m in range(n2):
-                    w = _line_forward(gz, inv, x, i, j, m, ra, w)
-                for m in range(n2 - 2, -1, -1):
-                    w = _line_backward(cp, x, i, j, m, w)
-                j += 2
+        _sweep_row(gz, gz, gz, cp, inv, b, x, i, colour, True, plus_zero, ra, rb, rc, rd)
