@@ -222,13 +222,8 @@ class BandSolver:
             it = ks.bordered_iterate(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag,
                                      s.b, f["lu"][k], bw, f["z"][k], f["schur"][k], 64 * EPS, 40, x, f["V"],
                                      f["Zp"], f["H"], f["work"])
-            f["renew"][k] = it < 0 or it > REFACTOR_AFTER
-            if it >= 0:
-                f["iterations"][k] = it
+            if self._converged(k, it, fresh):
                 break
-            if fresh:
-                raise FloatingPointError(f"species solve for {IMPURITIES[k]} did not converge "
-                                         "(non-finite values or no contraction)")
 
     def _solve_wide(self, k: int, s: BorderedSystem, x: np.ndarray, cf, diag) -> None:
         """``solve`` on a wide band: the factor is kept rounded to float32 (half the bytes per
@@ -255,13 +250,22 @@ class BandSolver:
             it = ks.bordered_iterate_mixed(field.index, *cf, diag, s.cell, s.pool, s.col, s.row, s.pool_diag, s.b,
                                            f["lu"][k], bw, zf, f["schur"][k], 64 * EPS, 40, x, f["V"], f["Zp"],
                                            f["H"], f["work"])
-            f["renew"][k] = it < 0 or it > REFACTOR_AFTER
-            if it >= 0:
-                f["iterations"][k] = it
+            if self._converged(k, it, fresh):
                 return
-            if fresh:
-                raise FloatingPointError(f"species solve for {IMPURITIES[k]} did not converge "
-                                         "(non-finite values or no contraction)")
+
+    def _converged(self, k: int, it: int, fresh: bool) -> bool:
+        """After a GMRES solve of impurity k that took ``it`` iterations (< 0: it failed):
+        whether it converged; its factor is marked for renewal when it failed or took more
+        than REFACTOR_AFTER iterations. A failure on a fresh factor is an error (no retry)."""
+        f = self._factors
+        f["renew"][k] = it < 0 or it > REFACTOR_AFTER
+        if it >= 0:
+            f["iterations"][k] = it
+            return True
+        if fresh:
+            raise FloatingPointError(f"species solve for {IMPURITIES[k]} did not converge "
+                                     "(non-finite values or no contraction)")
+        return False
 
 
 class SparseSolver:
