@@ -192,7 +192,7 @@ class Study:
 def run_level(config: str, overrides: tuple[str, ...], level: Level, duration: float) -> Run:
     """One campaign of the study (a function of plain arguments: it runs in a worker process)."""
     from .campaign import run_campaign
-    from .guards import estimate_cells
+    from .fields.pot import grid_cells
 
     cfg = load_config(config, (*overrides, level.override, f'schedule.duration="{duration!r} s"'))
     t0, c0 = time.perf_counter(), time.process_time()
@@ -204,7 +204,7 @@ def run_level(config: str, overrides: tuple[str, ...], level: Level, duration: f
         except TypeError:
             raise exc from None
         raise named from exc
-    return Run(level, estimate_cells(cfg) or 0, outputs_of(result.summary), result.stop_reason,
+    return Run(level, grid_cells(cfg), outputs_of(result.summary), result.stop_reason,
                result.window, time.perf_counter() - t0, time.process_time() - c0)
 
 

@@ -102,3 +102,16 @@ def test_a_failed_level_is_named():
                 sets=('operation.current="12 kA"',))
     assert r.exit_code == 1, r.output
     assert "a run of the study failed: level " in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("level", ["axisymmetric", "3d"])
+def test_grid_cells_are_the_built_grids(level):
+    from cellsim.fields.pot import grid_cells
+    from cellsim.models import make_model
+
+    cfg = load_config("rusal-3kA", (f'numerics.model="{level}"', 'numerics.resolution="coarse"'))
+    grid = make_model(cfg).physics.mesh.pot.grid
+    n = 1
+    for k in grid.shape:
+        n *= k
+    assert grid_cells(cfg) == n
