@@ -432,7 +432,8 @@ def band_cholesky_stencil(gx, gy, gz, d, s0, s1, s2, ab):
 @njit(cache=True, nogil=True)
 def band_cholesky_stencil_solve(ab, s0, s1, s2, r, z, x):
     """z = (L L^T)^-1 r with the factor of ``band_cholesky_stencil``; r, z cell arrays, x a
-    work vector of n cells.
+    work vector of n cells (not used when the numbering is the cells' C order, as on the r-z
+    pot: the sweeps then run in z itself).
 
     Both sweeps run on 1D slices (the factor's row, the part of x it updates or reads), which
     the compiler vectorises without the aliasing checks of two-index loads: on the default r-z
@@ -442,10 +443,17 @@ def band_cholesky_stencil_solve(ab, s0, s1, s2, r, z, x):
     tests/verification/test_fv_solvers.py holds it against them)."""
     n0, n1, n2 = r.shape
     n, bw = ab.shape[0], ab.shape[1] - 1
-    for i in range(n0):
-        for j in range(n1):
-            for k in range(n2):
-                x[i * s0 + j * s1 + k * s2] = r[i, j, k]
+    c_order = s2 == 1 and s1 == n2 and s0 == n1 * n2  # the cells' own order (the r-z pot)
+    if c_order:  # solved in place in z: no gather into x and scatter back
+        x = z.reshape(-1)
+        rf = r.reshape(-1)
+        for p in range(n):
+            x[p] = rf[p]
+    else:
+        for i in range(n0):
+            for j in range(n1):
+                for k in range(n2):
+                    x[i * s0 + j * s1 + k * s2] = r[i, j, k]
     for k in range(n):  # L y = r, column by column
         xk = x[k] / ab[k, 0]
         x[k] = xk
@@ -470,10 +478,11 @@ def band_cholesky_stencil_solve(ab, s0, s1, s2, r, z, x):
             s0_ += row[q] * seg[q]
             q += 1
         x[k] = (x[k] - ((s0_ + s1_) + (s2_ + s3_))) / ab[k, 0]
-    for i in range(n0):
-        for j in range(n1):
-            for k in range(n2):
-                z[i, j, k] = x[i * s0 + j * s1 + k * s2]
+    if not c_order:
+        for i in range(n0):
+            for j in range(n1):
+                for k in range(n2):
+                    z[i, j, k] = x[i * s0 + j * s1 + k * s2]
 
 
 # --------------------------------------------------------------------------------------------
