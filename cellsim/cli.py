@@ -528,6 +528,103 @@ def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_ca
         sys.exit(1)
 
 
+@main.command()
+@click.argument("config")
+@click.option("--study", "kind", type=click.Choice(["grid", "time-step"]), default=None,
+              help="What to refine [default: grid at the field levels, time-step at the lumped level].")
+@click.option("--grids", default="coarse,default,fine", show_default=True, metavar="NAMES",
+              help="Comma-separated numerics.resolution names (each 2x finer than the last).")
+@click.option("--time-steps", "time_steps", default=None, metavar="STEPS",
+              help='Comma-separated time steps with a constant ratio, e.g. "3 h,1.5 h,0.75 h" '
+                   "[default: the configuration's step, its half and its quarter].")
+@click.option("--duration", default="10 d", show_default=True,
+              help="Length of each run (a time quantity).")
+@click.option("--tolerance", default="0.5 %", show_default=True,
+              help='Error band (GCI) the configuration\'s own level should stay within, e.g. "0.5 %".')
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a configuration value in every run (repeatable).")
+@click.option("-j", "--jobs", type=click.IntRange(1), default=1, show_default=True,
+              help="Runs at once, each in its own process.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Also write the study as JSON (SI values, units named) to this file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the study as JSON instead of text.")
+@click.option("--force", is_flag=True, help="Overwrite an existing -o file.")
+@click.option("--mkdir", is_flag=True, help="Create the folder of -o if it does not exist.")
+def converge(config: str, kind: str | None, grids: str, time_steps: str | None, duration: str,
+             tolerance: str, overrides: tuple[str, ...], jobs: int, output: str | None,
+             as_json: bool, force: bool, mkdir: bool) -> None:
+    """Estimate the discretisation error of CONFIG's headline outputs.
+
+    Runs CONFIG on refined grids (or time steps) and reports, for the specific energy, the
+    heater power, the cell voltage, the current efficiency and the product's impurity: the
+    value on each level, the observed order of convergence, a Richardson estimate of the
+    converged value and each level's error band (grid convergence index, docs/numerics.md).
+    Exit code 1 when an output's band on the configuration's own level exceeds --tolerance.
+    """
+    import json
+
+    from . import convergence
+    from .units import parse_quantity
+    from .window import OutsideWindow as OutsideWindowError
+
+    cfg = _load(config, overrides)
+    kind = kind or ("time-step" if cfg.numerics.model == "lumped" else "grid")
+    try:
+        span = parse_quantity(duration, "time")
+    except ValueError as exc:
+        _fail(f"--duration {duration!r}: expected a time such as '10 d' ({exc})")
+    if not span > 0:
+        _fail(f"--duration {duration!r}: expected a positive time")
+    try:
+        tol = parse_quantity(tolerance, "dimensionless")
+    except ValueError as exc:
+        _fail(f"--tolerance {tolerance!r}: expected a fraction such as '0.5 %' ({exc})")
+    if not 0 < tol < 1:
+        _fail(f"--tolerance {tolerance!r}: expected a fraction between 0 and 100 %")
+    if kind == "grid":
+        levels = [g.strip() for g in grids.split(",") if g.strip()]
+    elif time_steps:
+        try:
+            levels = [parse_quantity(s.strip(), "time") for s in time_steps.split(",") if s.strip()]
+        except ValueError as exc:
+            _fail(f"--time-steps {time_steps!r}: expected times such as '3 h,1.5 h' ({exc})")
+    else:
+        levels = None
+    target = _check_output(output, force, mkdir) if output else None
+    _check_environment()
+    _compile_ahead((cfg.numerics.model,), as_json)
+
+    def progress(run) -> None:
+        if not as_json:
+            click.echo(f"  ran {run.level.label}: {run.wall_s:.1f} s", err=True)
+
+    try:
+        convergence.plan(config, overrides, kind, levels, span)
+    except (ConfigError, ValueError) as exc:
+        _fail(str(exc))
+    try:
+        st = convergence.study(config, overrides, kind, levels, span, jobs, progress)
+    except OutsideWindowError as exc:
+        _fail(f"a run of the study could not start: {exc}", EXIT_OUTSIDE_WINDOW)
+    except (FloatingPointError, RuntimeError) as exc:
+        _fail(f"a run of the study failed: {exc}", EXIT_FAILED)
+    data = convergence.to_dict(st, tol)
+    if target is not None:
+        from .sweep.store import atomic_write_text
+
+        atomic_write_text(target, json.dumps(data, indent=1))
+    if as_json:
+        click.echo(json.dumps(data, indent=1))
+    else:
+        click.echo(convergence.format_study(st, tol))
+        if target is not None:
+            click.echo(f"wrote {target}")
+    if st.problems:
+        sys.exit(EXIT_OUTSIDE_WINDOW if any(r.window for r in st.runs) else EXIT_FAILED)
+    if any(v is False for v in convergence.within(st, tol).values()):
+        sys.exit(EXIT_FAILED)
+
+
 from .sweep.cli import sweep, sweep_report  # noqa: E402
 
 main.add_command(sweep)

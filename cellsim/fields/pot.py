@@ -781,3 +781,15 @@ def _pot_boundaries(config: Config, layout: PotLayout, options: PotOptions) -> t
     else:
         outer = 4 * (grid.faces[0][-1] + grid.faces[1][-1]) if grid.geometry == "xyz" else 0.0
     return bcs, films, groups, outer * height
+
+
+def grid_cells(config: Config) -> int:
+    """Cells of the field grid ``config`` builds at its start (numerics.model and
+    numerics.resolution; 0 at the lumped level): the mesh alone, no materials or solves."""
+    model = config.numerics.model
+    if model == "lumped":
+        return 0
+    s = RESOLUTIONS[config.numerics.resolution]
+    rz = model == "axisymmetric"
+    layout = _mesh_rz(config, s) if rz else _mesh_xyz(config, s)
+    return int(np.prod(layout.grid.shape))

@@ -111,6 +111,67 @@ def test_band_cholesky_is_the_exact_inverse():
     assert s.n_factorisations == 1 and 1 < s.last_iterations <= 8
 
 
+def _band_solve_two_index(ab, x):
+    """The band Cholesky solve of kernels.linalg as it was written before its sweeps ran on
+    row slices (two-index loads; the reference of the bit-for-bit test below)."""
+    n, bw = ab.shape[0], ab.shape[1] - 1
+    for k in range(n):
+        x[k] /= ab[k, 0]
+        xk = x[k]
+        m = min(bw, n - 1 - k)
+        for q in range(1, m + 1):
+            x[k + q] -= ab[k, q] * xk
+    for k in range(n - 1, -1, -1):
+        m = min(bw, n - 1 - k)
+        s0_, s1_, s2_, s3_ = 0.0, 0.0, 0.0, 0.0
+        q = 1
+        while q + 3 <= m:
+            s0_ += ab[k, q] * x[k + q]
+            s1_ += ab[k, q + 1] * x[k + q + 1]
+            s2_ += ab[k, q + 2] * x[k + q + 2]
+            s3_ += ab[k, q + 3] * x[k + q + 3]
+            q += 4
+        while q <= m:
+            s0_ += ab[k, q] * x[k + q]
+            q += 1
+        x[k] = (x[k] - ((s0_ + s1_) + (s2_ + s3_))) / ab[k, 0]
+
+
+def test_band_cholesky_solve_is_the_two_index_loops_bit_for_bit():
+    """The band Cholesky solve on row slices (kernels.linalg.band_cholesky_stencil_solve)
+    gives the numbers of the two-index loops it replaced, bit for bit, for half-bandwidths
+    that are and are not multiples of four (the backward sweep's four partial sums and its
+    tail), each axis the longest, and rows near the end where the band is cut."""
+    from numba import njit
+
+    from cellsim.fields.solvers import BACKENDS, StencilOperator
+    from cellsim.kernels import linalg as la
+
+    ref = njit(_band_solve_two_index)
+    rng = np.random.default_rng(17)
+    for shape in ((17, 1, 23), (23, 1, 17), (1, 9, 33), (30, 1, 13), (6, 5, 8), (5, 1, 2)):
+        op = layered(shape, rng, dead=shape[0] > 5)
+        d = 1e2 * rng.random(shape)
+        backend = BACKENDS["cholesky"](StencilOperator(*op.g, d))
+        s0, s1, s2 = backend.strides
+        for _ in range(3):
+            r = rng.standard_normal(shape)
+            z = np.empty(shape)
+            la.band_cholesky_stencil_solve(backend._ab, s0, s1, s2, r, z, np.empty(r.size))
+            x = np.empty(r.size)
+            for i in range(shape[0]):
+                for j in range(shape[1]):
+                    for k in range(shape[2]):
+                        x[i * s0 + j * s1 + k * s2] = r[i, j, k]
+            ref(backend._ab, x)
+            expect = np.empty(shape)
+            for i in range(shape[0]):
+                for j in range(shape[1]):
+                    for k in range(shape[2]):
+                        expect[i, j, k] = x[i * s0 + j * s1 + k * s2]
+            assert np.array_equal(z, expect)
+
+
 def test_band_pcg_kernel_is_the_python_loop_bit_for_bit():
     """The PCG with the band Cholesky preconditioner as one kernel (one thread:
     kernels.linalg.pcg_band_cholesky) gives the iterates of ``pcg``'s Python loop over the
