@@ -91,6 +91,8 @@ class PotMesh:
         # depth's change over the last time step (the rate that places a grid ahead)
         self._last = None
         self._step_change = (0.0, 0.0)
+        self._dt = 0.0  # s, the last time step
+        self._taps = (None, None)  # s, the times of the last two falls of the metal (taps)
 
     def _pot_kwargs(self) -> dict:
         """Keyword arguments of cellsim.fields.pot.build_pot for this mesh."""
@@ -139,11 +141,26 @@ class PotMesh:
         """Follow the layers (every update): each depth's change over the last time step [m].
         An update at the same time as the last one (a tap, a batch feed, a bleed) is a jump,
         not a rate: it moves the reference only, so the grid placed after a tap follows the
-        growth of the step before it."""
+        growth of the step before it. A fall of the metal at one time is a tap: the last two
+        give the taps' period (``ahead``)."""
         last = self._last
         if last is not None and time > last[0]:
             self._step_change = (alloy_depth - last[1], cathode_depth - last[2])
+            self._dt = time - last[0]
+        elif last is not None and cathode_depth < last[2] - 0.5 * self.config.numerics.remesh_threshold:
+            self._taps = (self._taps[1], time)
         self._last = (time, alloy_depth, cathode_depth)
+
+    def _steps_to_tap(self, time: float) -> int | None:
+        """Steps of the last step's length until the next tap, if the last two taps give a
+        period (taps every schedule.tap_interval, or at a metal level it reaches at a steady
+        rate); None otherwise."""
+        t1, t2 = self._taps
+        if t1 is None or self._dt <= 0.0 or t2 <= t1:
+            return None
+        period = t2 - t1
+        ahead = (time - t2) % period
+        return max(1, round((period - ahead) / self._dt))
 
     def needs_remesh(self, alloy_depth: float, cathode_depth: float) -> bool:
         """A depth moved by more than numerics.remesh_threshold since the grid was built
@@ -175,7 +192,11 @@ class PotMesh:
         fastest = max(abs(sa), abs(sc))
         if num.remesh_placement != "ahead" or fastest == 0.0:
             return alloy_depth, cathode_depth
-        half = 0.5 * math.floor(num.remesh_threshold / fastest)
+        steps = math.floor(num.remesh_threshold / fastest)  # n - 1
+        to_tap = self._steps_to_tap(self._last[0]) if self._last is not None else None
+        if to_tap is not None:  # a tap rebuilds sooner: the interval it ends is shorter
+            steps = min(steps, to_tap - 1)
+        half = 0.5 * steps
         lead = [half * sa, half * sc]
         geo = self.config.geometry
         cavity = geo.anode_alloy_depth + geo.acd + geo.cathode_metal_depth + geo.freeboard
@@ -217,7 +238,7 @@ class PotMesh:
     def checkpoint(self) -> dict:
         return {"grid_depths": self.grid_depths, "remeshes": self.remeshes,
                 "surface_temperature": self.surface_temperature, "grid_config": self.grid_config,
-                "anchor": self.anchor, "motion": (self._last, self._step_change)}
+                "anchor": self.anchor, "motion": (self._last, self._step_change, self._dt, self._taps)}
 
     def restore(self, data: dict) -> None:
         self.remeshes, self.surface_temperature = data["remeshes"], data["surface_temperature"]
@@ -225,7 +246,8 @@ class PotMesh:
         self.build(*data["grid_depths"])  # the grid as it was, with the salt it was built with
         self.config = config
         self.anchor = tuple(data.get("anchor", self.grid_depths))
-        self._last, self._step_change = data.get("motion", (None, (0.0, 0.0)))
+        self._last, self._step_change, self._dt, self._taps = data.get(
+            "motion", (None, (0.0, 0.0), 0.0, (None, None)))
 
 
 # ------------------------------------------------------------------------------ electrical
