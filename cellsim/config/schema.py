@@ -612,8 +612,9 @@ class Numerics:
     remesh_placement: str = choice(
         "Where a rebuilt field grid puts the moving layers: 'ahead' (each depth moved on, at the "
         "rate of its last step, to where it will be half way to the next rebuild (the threshold's "
-        "or the next tap's, from the taps' period), so the grid leads the layers as much as it "
-        "lags them and their mean offset is ~0) or 'at_depth' (at "
+        "or the next tap's), with its share of the batch feeds due before it (taps' and feeds' "
+        "periods as seen), so the grid leads the layers as much as it lags them and their mean "
+        "offset is ~0) or 'at_depth' (at "
         "the depths of the moment: the grid lags the layers by about half "
         "numerics.remesh_threshold between rebuilds; docs/campaign.md, Moving layers)",
         ("ahead", "at_depth"), default="ahead")

@@ -92,7 +92,9 @@ class PotMesh:
         self._last = None
         self._step_change = (0.0, 0.0)
         self._dt = 0.0  # s, the last time step
-        self._taps = (None, None)  # s, the times of the last two falls of the metal (taps)
+        # per depth (alloy, cathode): the times [s] of its last two jumps (a tap, a batch feed)
+        # and the last one's size [m]
+        self._jumps = [(None, None, 0.0), (None, None, 0.0)]
 
     def _pot_kwargs(self) -> dict:
         """Keyword arguments of cellsim.fields.pot.build_pot for this mesh."""
@@ -141,21 +143,24 @@ class PotMesh:
         """Follow the layers (every update): each depth's change over the last time step [m].
         An update at the same time as the last one (a tap, a batch feed, a bleed) is a jump,
         not a rate: it moves the reference only, so the grid placed after a tap follows the
-        growth of the step before it. A fall of the metal at one time is a tap: the last two
-        give the taps' period (``ahead``)."""
+        growth of the step before it. Each depth's last two jumps give their period and the
+        last one its size (``ahead``); jumps at one time add up."""
         last = self._last
         if last is not None and time > last[0]:
             self._step_change = (alloy_depth - last[1], cathode_depth - last[2])
             self._dt = time - last[0]
-        elif last is not None and cathode_depth < last[2] - 0.5 * self.config.numerics.remesh_threshold:
-            self._taps = (self._taps[1], time)
+        elif last is not None:
+            for i, (new, old) in enumerate(((alloy_depth, last[1]), (cathode_depth, last[2]))):
+                if new != old:
+                    t1, t2, size = self._jumps[i]
+                    self._jumps[i] = (t1, t2, size + new - old) if t2 == time else (t2, time, new - old)
         self._last = (time, alloy_depth, cathode_depth)
 
-    def _steps_to_tap(self, time: float) -> int | None:
-        """Steps of the last step's length until the next tap, if the last two taps give a
-        period (taps every schedule.tap_interval, or at a metal level it reaches at a steady
-        rate); None otherwise."""
-        t1, t2 = self._taps
+    def _steps_to_jump(self, i: int, time: float) -> int | None:
+        """Steps of the last step's length until depth ``i``'s next jump, if its last two give a
+        period (taps every schedule.tap_interval or at a metal level reached at a steady rate,
+        batch feeds); None otherwise."""
+        t1, t2, _ = self._jumps[i]
         if t1 is None or self._dt <= 0.0 or t2 <= t1:
             return None
         period = t2 - t1
@@ -185,19 +190,31 @@ class PotMesh:
         over which the layer sits 0, s, ..., (n - 1) s past its depth now, so a grid at
         (n - 1) s_i / 2 ahead is off by +(n - 1) s_i / 2 ... -(n - 1) s_i / 2, zero on average
         and at most h / 2 (the lag of a grid at the depth of the moment is (n - 1) s_i / 2 on
-        average, first order in h). The grid stays in the cavity: a growing layer takes at most
-        half the gas space left, a shrinking one keeps at least half its depth."""
+        average, first order in h). A depth's jump larger than h (a tap) rebuilds the grid: once
+        its period is known, n is cut at the next one. A smaller one (a batch feed) falls inside
+        the interval: its share of the interval's steps after it, times its size, is added. The
+        grid stays in the cavity: a growing layer takes at most half the gas space left, a
+        shrinking one keeps at least half its depth."""
         num = self.config.numerics
         sa, sc = self._step_change
         fastest = max(abs(sa), abs(sc))
         if num.remesh_placement != "ahead" or fastest == 0.0:
             return alloy_depth, cathode_depth
-        steps = math.floor(num.remesh_threshold / fastest)  # n - 1
-        to_tap = self._steps_to_tap(self._last[0]) if self._last is not None else None
-        if to_tap is not None:  # a tap rebuilds sooner: the interval it ends is shorter
-            steps = min(steps, to_tap - 1)
+        h = num.remesh_threshold
+        steps = math.floor(h / fastest)  # n - 1
+        now = self._last[0]
+        due = [self._steps_to_jump(i, now) for i in (0, 1)]
+        for i in (0, 1):  # a tap rebuilds sooner: the interval it ends is shorter
+            if due[i] is not None and abs(self._jumps[i][2]) > h:
+                steps = min(steps, due[i] - 1)
         half = 0.5 * steps
         lead = [half * sa, half * sc]
+        for i in (0, 1):  # jumps within the interval: their mean over its steps 0 .. n - 1
+            size = self._jumps[i][2]
+            if due[i] is not None and abs(size) <= h and due[i] <= steps:
+                period = max(1, round((self._jumps[i][1] - self._jumps[i][0]) / self._dt))
+                after = sum(len(range(due[i], k + 1, period)) for k in range(steps + 1))
+                lead[i] += size * after / (steps + 1)
         geo = self.config.geometry
         cavity = geo.anode_alloy_depth + geo.acd + geo.cathode_metal_depth + geo.freeboard
         room = 0.5 * max(cavity - alloy_depth - geo.acd - cathode_depth, 0.0)
@@ -238,7 +255,7 @@ class PotMesh:
     def checkpoint(self) -> dict:
         return {"grid_depths": self.grid_depths, "remeshes": self.remeshes,
                 "surface_temperature": self.surface_temperature, "grid_config": self.grid_config,
-                "anchor": self.anchor, "motion": (self._last, self._step_change, self._dt, self._taps)}
+                "anchor": self.anchor, "motion": (self._last, self._step_change, self._dt, self._jumps)}
 
     def restore(self, data: dict) -> None:
         self.remeshes, self.surface_temperature = data["remeshes"], data["surface_temperature"]
@@ -246,8 +263,9 @@ class PotMesh:
         self.build(*data["grid_depths"])  # the grid as it was, with the salt it was built with
         self.config = config
         self.anchor = tuple(data.get("anchor", self.grid_depths))
-        self._last, self._step_change, self._dt, self._taps = data.get(
-            "motion", (None, (0.0, 0.0), 0.0, (None, None)))
+        self._last, self._step_change, self._dt, jumps = data.get(
+            "motion", (None, (0.0, 0.0), 0.0, [(None, None, 0.0)] * 2))
+        self._jumps = list(jumps)
 
 
 # ------------------------------------------------------------------------------ electrical
