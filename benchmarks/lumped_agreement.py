@@ -11,10 +11,10 @@ reference cells (whole default campaigns and 4 days) and the corners of the ACD-
 
 Prints one markdown row per case (a case both levels refuse is reported with the message).
 With ``--remesh LENGTH`` each case also runs the axisymmetric level with
-``numerics.remesh_threshold`` = LENGTH (default 5 mm: the field's grid follows the layers in
-5 mm jumps, so between two rebuilds its metal sits up to 5 mm below the inventories' depth,
-which the lumped level uses every step) and prints the lumped level's differences from that
-field too.
+``numerics.remesh_threshold`` = LENGTH (default 10 mm, the grid placed ahead of the layers:
+between two rebuilds its metal sits up to 5 mm above or below the inventories' depth, which
+the lumped level uses every step; docs/campaign.md, Moving layers) and prints the lumped
+level's differences from that field too.
 """
 
 from __future__ import annotations

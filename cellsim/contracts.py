@@ -118,7 +118,13 @@ class Mesh(Protocol):
 
     def build(self, alloy_depth: float, cathode_depth: float) -> None: ...
 
+    def track(self, time: float, alloy_depth: float, cathode_depth: float) -> None:
+        """Every update: the layers' depths [m] at ``time`` [s] (their motion places a grid)."""
+
     def needs_remesh(self, alloy_depth: float, cathode_depth: float) -> bool: ...
+
+    def remesh(self, alloy_depth: float, cathode_depth: float) -> None:
+        """Rebuild for layers now at these depths (the grid may be placed ahead of them)."""
 
     def concurrent_steps(self) -> bool:
         """Whether the heat and species steps may run in two threads at once (both read only

@@ -56,7 +56,7 @@ class Physics:
     def _build(self, cell: CellView, layers: Layers, old) -> None:
         if self.mesh.radiates_at_shell:  # the shell's radiation secant at the field's shell
             self.mesh.surface_temperature = self.thermal.shell_temperature()
-        self.mesh.build(layers.alloy_depth, layers.cathode_depth)
+        self.mesh.remesh(layers.alloy_depth, layers.cathode_depth)
         self._rebuilt(cell, old)
 
     def _rebuilt(self, cell: CellView, old) -> None:
@@ -67,6 +67,8 @@ class Physics:
         """The operating point, and the electrolyte's impurity inventory [kg] if a remesh
         changed it (the species field owns it; None otherwise)."""
         electrolyte = None
+        if self.mesh is not None:
+            self.mesh.track(cell.state.time, layers.alloy_depth, layers.cathode_depth)
         if self.mesh is not None and self.mesh.needs_remesh(layers.alloy_depth, layers.cathode_depth):
             self._build(cell, layers, self.mesh.pot)
             self.mesh.remeshes += 1

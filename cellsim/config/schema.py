@@ -603,8 +603,18 @@ class Numerics:
     resolution: str = choice("Grid of the field levels (cellsim.fields.pot.RESOLUTIONS)",
                              ("coarse", "default", "fine"), default="default")
     remesh_threshold: float = quantity("length", "Change of a layer depth that rebuilds the field "
-                                       "grid (temperature remapped)", "5 mm", lo=0.0, lo_open=True,
-                                       default=0.005)
+                                       "grid (temperature remapped); with the grid placed ahead "
+                                       "(remesh_placement) 10 mm kept the 45-day heater, specific "
+                                       "energy and voltage closer to a grid rebuilt every step "
+                                       "than 5 mm at the depths of the moment did (docs/campaign.md)",
+                                       "10 mm", lo=0.0, lo_open=True, default=0.010)
+    remesh_placement: str = choice(
+        "Where a rebuilt field grid puts the moving layers: 'ahead' (each depth moved on, at the "
+        "rate of its last step, to where it will be half way to the next rebuild, so the grid "
+        "leads the layers as much as it lags them and their mean offset is ~0) or 'at_depth' (at "
+        "the depths of the moment: the grid lags the layers by about half "
+        "numerics.remesh_threshold between rebuilds; docs/campaign.md, Moving layers)",
+        ("ahead", "at_depth"), default="ahead")
     snapshot_interval: float = quantity("time", "Interval of the field snapshots written to the "
                                         "result file (field levels)", "1 d", lo=1.0, default=86400.0)
     checkpoint_interval: float = quantity("time", "Interval of the restart checkpoints written "

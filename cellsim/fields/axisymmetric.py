@@ -87,6 +87,10 @@ class PotMesh:
         self.surface_temperature = PotOptions().surface_temperature  # K (3D staircase shell)
         self.remeshes = 0
         self.pot = None
+        # the layers' motion (track): the time [s] and depths [m] of the last update, and each
+        # depth's change over the last time step (the rate that places a grid ahead)
+        self._last = None
+        self._step_change = (0.0, 0.0)
 
     def _pot_kwargs(self) -> dict:
         """Keyword arguments of cellsim.fields.pot.build_pot for this mesh."""
@@ -95,6 +99,7 @@ class PotMesh:
     def build(self, alloy_depth: float, cathode_depth: float) -> None:
         self.pot = build_layers(self.config, self.resolution, alloy_depth, cathode_depth, **self._pot_kwargs())
         self.grid_depths = (alloy_depth, cathode_depth)
+        self.anchor = self.grid_depths  # the layers' depths when the grid was built (remesh)
         self.grid_config = self.config  # the salt layer and heat properties this grid has
         g = self.pot.grid
         threads_for(g.n_cells)
@@ -130,10 +135,56 @@ class PotMesh:
         """The threads as a run's metadata records them (cellsim.fields.solvers.thread_policy)."""
         return thread_policy(self.config.numerics.overlap_steps)
 
+    def track(self, time: float, alloy_depth: float, cathode_depth: float) -> None:
+        """Follow the layers (every update): each depth's change over the last time step [m].
+        An update at the same time as the last one (a tap, a batch feed, a bleed) is a jump,
+        not a rate: it moves the reference only, so the grid placed after a tap follows the
+        growth of the step before it."""
+        last = self._last
+        if last is not None and time > last[0]:
+            self._step_change = (alloy_depth - last[1], cathode_depth - last[2])
+        self._last = (time, alloy_depth, cathode_depth)
+
     def needs_remesh(self, alloy_depth: float, cathode_depth: float) -> bool:
-        a0, c0 = self.grid_depths
-        return (max(abs(alloy_depth - a0), abs(cathode_depth - c0)) > self.config.numerics.remesh_threshold
+        """A depth moved by more than numerics.remesh_threshold since the grid was built
+        (``anchor``), or is that far from the grid's own depth (a grid placed ahead whose layer
+        turned back), or the salt layer moved (``_electrolyte_moved``)."""
+        a0, c0 = self.anchor
+        ag, cg = self.grid_depths
+        return (max(abs(alloy_depth - a0), abs(cathode_depth - c0), abs(alloy_depth - ag),
+                    abs(cathode_depth - cg)) > self.config.numerics.remesh_threshold
                 or self._electrolyte_moved())
+
+    def remesh(self, alloy_depth: float, cathode_depth: float) -> None:
+        """Rebuild the grid for layers now at these depths [m], placed as
+        numerics.remesh_placement says (``ahead``)."""
+        self.build(*self.ahead(alloy_depth, cathode_depth))
+        self.anchor = (alloy_depth, cathode_depth)
+
+    def ahead(self, alloy_depth: float, cathode_depth: float) -> tuple[float, float]:
+        """The depths [m] a rebuilt grid gets. 'at_depth': these. 'ahead': each moved on by
+        half the way it will go until the next rebuild, at its last step's change s_i: the
+        fastest depth moves more than the threshold h after n = floor(h / max|s|) + 1 steps,
+        over which the layer sits 0, s, ..., (n - 1) s past its depth now, so a grid at
+        (n - 1) s_i / 2 ahead is off by +(n - 1) s_i / 2 ... -(n - 1) s_i / 2, zero on average
+        and at most h / 2 (the lag of a grid at the depth of the moment is (n - 1) s_i / 2 on
+        average, first order in h). The grid stays in the cavity: a growing layer takes at most
+        half the gas space left, a shrinking one keeps at least half its depth."""
+        num = self.config.numerics
+        sa, sc = self._step_change
+        fastest = max(abs(sa), abs(sc))
+        if num.remesh_placement != "ahead" or fastest == 0.0:
+            return alloy_depth, cathode_depth
+        half = 0.5 * math.floor(num.remesh_threshold / fastest)
+        lead = [half * sa, half * sc]
+        geo = self.config.geometry
+        cavity = geo.anode_alloy_depth + geo.acd + geo.cathode_metal_depth + geo.freeboard
+        room = 0.5 * max(cavity - alloy_depth - geo.acd - cathode_depth, 0.0)
+        growth = max(lead[0], 0.0) + max(lead[1], 0.0)
+        if growth > room:
+            lead = [x * room / growth if x > 0.0 else x for x in lead]
+        return (alloy_depth + max(lead[0], -0.5 * alloy_depth),
+                cathode_depth + max(lead[1], -0.5 * cathode_depth))
 
     def _electrolyte_moved(self) -> bool:
         """The salt layer (its volume follows its composition, cellsim.electrolyte) or its heat
@@ -165,13 +216,16 @@ class PotMesh:
 
     def checkpoint(self) -> dict:
         return {"grid_depths": self.grid_depths, "remeshes": self.remeshes,
-                "surface_temperature": self.surface_temperature, "grid_config": self.grid_config}
+                "surface_temperature": self.surface_temperature, "grid_config": self.grid_config,
+                "anchor": self.anchor, "motion": (self._last, self._step_change)}
 
     def restore(self, data: dict) -> None:
         self.remeshes, self.surface_temperature = data["remeshes"], data["surface_temperature"]
         config, self.config = self.config, data.get("grid_config", self.config)
         self.build(*data["grid_depths"])  # the grid as it was, with the salt it was built with
         self.config = config
+        self.anchor = tuple(data.get("anchor", self.grid_depths))
+        self._last, self._step_change = data.get("motion", (None, (0.0, 0.0)))
 
 
 # ------------------------------------------------------------------------------ electrical

@@ -34,7 +34,8 @@ LAYERS = (
                                  "cellsim.plot", "cellsim.plot_fields", "cellsim.validate", "cellsim.validation",
                                  "cellsim.sweep", "cellsim.design", "cellsim.uq", "cellsim.uq_cli",
                                  "cellsim.export", "cellsim.cf", "cellsim.references",
-                                 "cellsim.cli", "cellsim.__main__", "cellsim.warmup")),
+                                 "cellsim.cli", "cellsim.__main__", "cellsim.warmup",
+                                 "cellsim.convergence")),
 )
 RUNNER_AND_OUTPUTS = ("program", "campaign", "schedule", "results", "io", "checkpoint", "snapshots", "cli",
                       "plot", "plot_fields", "export", "cf")

@@ -189,7 +189,8 @@ def test_campaign_fused_equals_numpy_path(monkeypatch):
             self.fused = fused
             built.append(self)
         monkeypatch.setattr(species.SpeciesField, "__init__", init)
-        cfg = load_config("rusal-3kA", ['numerics.model="axisymmetric"', 'schedule.duration="4 d"'])
+        cfg = load_config("rusal-3kA", ['numerics.model="axisymmetric"', 'schedule.duration="4 d"',
+                                         'numerics.remesh_threshold="5 mm"'])  # many remeshes
         return run_campaign(cfg)
 
     a = run(True)
