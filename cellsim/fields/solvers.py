@@ -545,7 +545,7 @@ class CholeskyBackend:
     conductances directly (no sparse matrix, no symbolic analysis: the pattern is the grid's),
     and kept, like the LU, while the coefficients move until ``LinearSolver`` renews it.
     On the r-z pot a factorisation costs ~2.5 ms against ~9 for SuperLU's (csc assembly
-    included) and a solve ~0.3 against ~0.5 ms (docs/speed.md)."""
+    included) and a solve ~0.12 against ~0.5 ms (its sweeps on row slices; docs/speed.md)."""
 
     name = "cholesky"
     reuses_factor = True
