@@ -255,7 +255,7 @@ class PotMesh:
     def checkpoint(self) -> dict:
         return {"grid_depths": self.grid_depths, "remeshes": self.remeshes,
                 "surface_temperature": self.surface_temperature, "grid_config": self.grid_config,
-                "anchor": self.anchor, "motion": (self._last, self._step_change, self._dt, self._jumps)}
+                "anchor": self.anchor, "motion": (self._last, self._step_change, self._dt, tuple(self._jumps))}
 
     def restore(self, data: dict) -> None:
         self.remeshes, self.surface_temperature = data["remeshes"], data["surface_temperature"]
