@@ -172,3 +172,31 @@ def test_with_batch_feeds_the_alloy_grid_has_no_mean_lag_either(monkeypatch):
     later = a[a[:, 0] > 2 * 86400.0, 1]  # the feeds' period known
     assert abs(later.mean()) < 0.05 * 0.01  # 10 mm default threshold
     assert np.abs(later).max() <= 0.01
+
+
+def test_an_all_but_still_layer_places_the_grid_at_most_the_bounded_interval_ahead():
+    # a current program near zero: the metal rises 1e-12 m a step and the alloy falls as much,
+    # a batch feed lifting it back by 2e-12 m every 2 steps: 5e9 steps to the threshold, over
+    # which the feeds' share would be summed; the interval is bounded (MAX_LEAD_STEPS), so the
+    # placement stays instant and its lead is the bounded interval's half
+    import time
+
+    from cellsim.fields.axisymmetric import MAX_LEAD_STEPS
+
+    mesh, geo = _mesh("ahead")
+    a, c = geo.anode_alloy_depth, geo.cathode_metal_depth
+    d = 1e-12
+    mesh.track(0.0, a, c)
+    mesh.track(3600.0, a - d, c + d)
+    mesh.track(7200.0, a - 2 * d, c + 2 * d)
+    mesh.track(7200.0, a, c + 2 * d)  # a feed
+    mesh.track(10800.0, a - d, c + 3 * d)
+    mesh.track(14400.0, a - 2 * d, c + 4 * d)
+    mesh.track(14400.0, a, c + 4 * d)  # the next feed, two steps later
+    mesh.track(18000.0, a - d, c + 5 * d)
+    t = time.perf_counter()
+    alloy, metal = mesh.ahead(a - d, c + 5 * d)
+    assert time.perf_counter() - t < 5.0  # not hours
+    assert metal - (c + 5 * d) == pytest.approx(0.5 * MAX_LEAD_STEPS * d, rel=1e-3)
+    # the alloy: its fall and its feeds' share cancel over the interval
+    assert abs(alloy - (a - d)) < 0.01 * MAX_LEAD_STEPS * d
