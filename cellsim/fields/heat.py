@@ -502,6 +502,9 @@ class HeatSolver:
         fused = self._fused and kernel_threads.threads() == 1
         evaluate = self._evaluation_kernel(heater) if fused else self._evaluation_numpy
         sums_tmp = np.empty(shape) if fused and heater is not None else None
+        # and its linear solves straight to the band Cholesky PCG kernel (a direct solve: no
+        # Galerkin start, no 1-norm check; the same numbers bit for bit)
+        band = fused and self.linear.kind == "cholesky"
         last = np.inf
         # after a remesh: the first correction and heater response only as accurate as the
         # second iteration's residual needs (REMESH_NL_SHARE of the last remesh's each), then
@@ -536,8 +539,11 @@ class HeatSolver:
             elif predict and it == 2:
                 self._nl_remesh = rnorm
             need = min(max(want, self.lin_rtol), self.lin_rtol_max)
-            x0 = self._galerkin_start(g, d, r, self._dT_hist) if it == 1 and self._adaptive else None
-            dT = self.linear.solve(g, d, r, rtol=need, atol_rel=min(need, want), x0=x0, l1_max=l1_max)
+            if band:
+                dT = self.linear.solve_band(g, d, r, None, need, min(need, want))
+            else:
+                x0 = self._galerkin_start(g, d, r, self._dT_hist) if it == 1 and self._adaptive else None
+                dT = self.linear.solve(g, d, r, rtol=need, atol_rel=min(need, want), x0=x0, l1_max=l1_max)
             if it == 1 and self._adaptive:
                 self._dT_hist = [dT] + self._dT_hist[:HISTORY - 1]
             if heater is not None:
@@ -555,6 +561,8 @@ class HeatSolver:
                                                      nl_floor if it == 1 else 0.0)
                     if rtol_h < self.lin_rtol_max:  # and continues, if it must, from there
                         dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=dw, same=True, l1_max=l1_h)
+                elif band:  # g, d as above (a direct solve: l1_h is None)
+                    dw = self.linear.solve_band(g, d, qh, x0, rtol_h, same=True)
                 else:  # g, d as above
                     dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=x0, same=True, l1_max=l1_h)
                 self._dw_last = dw

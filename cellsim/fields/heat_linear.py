@@ -146,6 +146,23 @@ class ShiftedSolver:
         self.last_iterations = solver.last_iterations
         return x
 
+    def solve_band(self, g, d, b, x0, rtol: float, want: float | None = None, same: bool = False) -> np.ndarray:
+        """``solve(g, d, b, x0, rtol, atol_rel=want, same=same)`` of the band Cholesky kind (the
+        r-z heat Newton's solves on one thread): the kept solver brought to (g, d) and its PCG
+        kernel called through ``LinearSolver.solve_band`` (fewer Python calls, the same numbers
+        bit for bit); ``solve`` itself when there is no kept solver of these shapes yet or
+        another kind. d: C-contiguous float64 (the Newton's shift)."""
+        if same and self._last is not None:
+            solver, maxiter = self._last
+        elif self.kind == "cholesky" and self._renew_cholesky(g, d):
+            solver, maxiter = self._solvers["cholesky"], 50
+            self._last = (solver, 50)
+        else:
+            return self.solve(g, d, b, x0=x0, rtol=rtol, atol_rel=want, same=same)
+        x = solver.solve_band(b, x0, rtol, maxiter if maxiter else 5000, want)
+        self.last_iterations = solver.last_iterations
+        return x
+
     def _kept_multigrid(self, g, d):
         """The kept multigrid solver, its PCG now on the operator (g, d), when its hierarchy was
         built for coefficients within ``multigrid_reuse`` (relative, every face and the shift;

@@ -489,6 +489,16 @@ def _pcg_band(op, backend, b, x, rtol, maxiter, name, want, work) -> int:
     s0, s1, s2 = backend.strides
     code = la.pcg_band_cholesky_start(gx, gy, gz, d, backend._ab, s0, s1, s2, b, x, want, maxiter,
                                       state, work, backend._x)
+    return _pcg_band_resume(op, backend, b, x, rtol, maxiter, name, want, work, state, code)
+
+
+def _pcg_band_resume(op, backend, b, x, rtol, maxiter, name, want, work, state, code) -> int:
+    """``_pcg_band`` after its kernel returned ``code`` (state: the kernel's): the iterations
+    (0: converged), or the decisions that need the rounding floor (1: stalled three times)
+    and the kernel resumed, or ``_pcg_end`` (maxiter reached, a breakdown)."""
+    d = op.shift if op.shift is not None else _ZERO_SHIFTS[op.shape]
+    gx, gy, gz = op.g
+    s0, s1, s2 = backend.strides
     bnorm = state[8]
     while True:
         if code == 0:
@@ -761,6 +771,7 @@ class LinearSolver:
         self.last_iterations = 0
         self._stale = False
         self._work = np.empty((5,) + tuple(op.shape))  # PCG scratch, reused by every solve
+        self._state = np.empty(9)  # the band PCG kernel's state (``solve_band``)
         self._inactive = self._inactive_cells(op)
 
     @property
@@ -811,6 +822,10 @@ class LinearSolver:
             except ConvergenceError:  # continue from the iterate reached, with a new one
                 self.backend.factorise(self.op)
                 self._stale = False
+        return self._solve_fresh(b, x, rtol, maxiter, want, l1_max, name)
+
+    def _solve_fresh(self, b, x, rtol, maxiter, want, l1_max, name):
+        """``solve`` with a factorisation of the operator (or a backend without one) from x."""
         try:
             self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work, l1_max)
         except ConvergenceError:
@@ -822,6 +837,45 @@ class LinearSolver:
             x = np.zeros(self.shape)
             self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work, l1_max)
         return self._finish(x)
+
+    def solve_band(self, b, x0, rtol: float, maxiter: int, want: float | None = None):
+        """``solve(b, x0, rtol, maxiter, want)`` (no ``l1_max``) of the band Cholesky backend
+        on one thread, the PCG kernel called here without ``pcg`` and ``_pcg_band`` between
+        (the r-z heat Newton's solves: fewer Python calls, the same operations in the same
+        order, so the same x bit for bit). A solve the kernel does not finish (a stall, whose
+        decision needs the rounding floor; maxiter; a breakdown) continues as ``solve`` would:
+        ``_pcg_band_resume``, and on its ConvergenceError a new factorisation."""
+        backend = self.backend
+        _set_threads(b.size)
+        if not isinstance(backend, CholeskyBackend) or self.op.shift is None or kernel_threads.threads() != 1:
+            return self.solve(b, x0=x0, rtol=rtol, maxiter=maxiter, want=want)
+        x = np.zeros(self.shape) if x0 is None else np.array(x0, dtype=np.float64)
+        want = rtol if want is None else min(rtol, max(want, 1e-15))  # as pcg
+        stale = self._stale
+        limit = self.refactor_after if stale else maxiter
+        op, work, state = self.op, self._work, self._state
+        gx, gy, gz = op.g
+        s0, s1, s2 = backend.strides
+        code = la.pcg_band_cholesky_start(gx, gy, gz, op.shift, backend._ab, s0, s1, s2, b, x, want, limit,
+                                          state, work, backend._x)
+        if code == 0:
+            self.last_iterations = int(state[0])
+            return self._finish(x)
+        name = f"{self.backend_name} PCG"
+        try:
+            self.last_iterations = _pcg_band_resume(op, backend, b, x, rtol, limit,
+                                                    name + (" (reused factorisation)" if stale else ""),
+                                                    want, work, state, code)
+            return self._finish(x)
+        except ConvergenceError:
+            if not stale:  # as solve: a new factorisation and no initial guess
+                self.backend.factorise(self.op)
+                x = np.zeros(self.shape)
+                self.last_iterations = pcg(self.op, self.backend, b, x, rtol, maxiter, name, want, self._work)
+                return self._finish(x)
+            self.backend.factorise(self.op)  # as solve: continue from the iterate reached
+            self._stale = False
+        return self._solve_fresh(b, x, rtol, maxiter, want, None, name)
 
     def _finish(self, x):
         if self._inactive is not None:  # cells without any conductance: 0 by convention

@@ -401,3 +401,62 @@ def test_shifted_solver_keeps_its_multigrid_hierarchy_while_the_operator_is_near
     # rebuilt for the far one (beyond 5 % of the build) and for the unshifted one
     assert builds == [1, 1, 1, 1, 2, 3]
     assert fresh.n_multigrid_builds == 6
+
+
+@pytest.mark.parametrize("refactor_after", [10, 1])
+def test_shifted_solver_solve_band_is_solve(refactor_after):
+    """``ShiftedSolver.solve_band`` (the r-z heat Newton's solves: the kept band Cholesky
+    solver's PCG kernel called without the layers between) gives what ``solve`` gives, bit for
+    bit: the same x, iterations and factorisations over operators that stay, change in the
+    shift or a face and gain inactive cells, for a correction (rtol and a wanted accuracy
+    below it, from zero) and a heater-like second right-hand side on the same operator
+    (``same``, from a warm start). refactor_after = 1: a stale factor fails its one iteration
+    and the solve continues on a new factorisation (the path after the kernel's code). Each x
+    is checked against the definition: ||b - (A + diag d) x|| <= rtol ||b|| or the rounding
+    floor."""
+    from cellsim.fields.heat_linear import ShiftedSolver
+    from cellsim.fields.solvers import StencilOperator, threads_for
+
+    rng = np.random.default_rng(33)
+    shape = (16, 1, 21)
+    threads_for(int(np.prod(shape)))
+    op = layered(shape, rng, dead=False)
+    band, general = ShiftedSolver(shape, "cholesky"), ShiftedSolver(shape, "cholesky")
+    g, d = [a.copy() for a in op.g], 1e1 * rng.random(shape)
+    x_warm = None
+    for change in ("first", "same", "shift", "face", "same", "inactive", "shift", "face"):
+        if change == "shift":
+            d = d * (1.0 + 0.3 * rng.random(shape))
+        elif change == "face":
+            g[2] = g[2].copy()
+            g[2][3, 0, 5] *= 1.5
+            g[0] = g[0] * (1.0 + 0.02 * rng.random(g[0].shape))
+        elif change == "inactive":
+            g = [a.copy() for a in g]
+            g[0][5:7, 0, 8] = 0.0
+            g[2][5, 0, 8:10] = 0.0
+            d = d.copy()
+            d[5, 0, 8] = 0.0
+        live = StencilOperator(*g, d).diagonal() != 0.0
+        b, q = rng.standard_normal(shape) * live, rng.random(shape) * live
+        for rtol, want in ((1e-6, 1e-9), (1e-10, None)):
+            xb = band.solve_band(g, d, b, None, rtol, want)
+            xg = general.solve(g, d, b, rtol=rtol, atol_rel=want)
+            assert np.array_equal(xb, xg), change
+            assert band.last_iterations == general.last_iterations, change
+            # the heater response: the same operator, a warm start
+            yb = band.solve_band(g, d, q, x_warm, 1e-9, same=True)
+            yg = general.solve(g, d, q, rtol=1e-9, x0=x_warm, same=True)
+            assert np.array_equal(yb, yg), change
+            assert band.last_iterations == general.last_iterations, change
+            assert band.n_factorisations == general.n_factorisations, change
+            so, res = StencilOperator(*g, d), np.empty(shape)
+            for x, rhs, tol in ((xb, b, rtol), (yb, q, 1e-9)):
+                assert np.sqrt(so.residual(x, rhs, res)) <= max(tol * np.linalg.norm(rhs),
+                                                                so.rounding_floor(x)), change
+            x_warm = yb
+        if change == "first":
+            for s in (band, general):
+                s._solvers["cholesky"].refactor_after = refactor_after
+    if refactor_after == 1:  # the stale factor's failure and the new factorisation were exercised
+        assert band.n_factorisations > 2
