@@ -270,3 +270,120 @@ def heater_sums(cw, T, dT, dw, tmp):
     for i in range(n):
         ft[i] = fc[i] * fdw[i]
     return mean, pairwise_sum(ft, lo, n)
+
+
+@njit(inline="always", cache=True)
+def _py_max(a, b):
+    """Python's max(a, b) of two floats (a unless b > a: the same -0.0 and NaN)."""
+    return b if b > a else a
+
+
+@njit(inline="always", cache=True)
+def _py_min(a, b):
+    """Python's min(a, b) of two floats (a unless b < a)."""
+    return b if b < a else a
+
+
+@njit(cache=True, nogil=True)
+def _dot_serial(fa, fb):
+    """``linalg.dot`` on one thread (its serial twin's order)."""
+    s = 0.0
+    for p in range(fa.size):
+        s += fa[p] * fb[p]
+    return s
+
+
+# ctl: the scalars of one r-z heat Newton iteration (``newton_test``, ``heater_accuracy``,
+# ``newton_update``), in and out
+CTL_RTOL, CTL_EPS, CTL_LIN_RTOL, CTL_LIN_RTOL_MAX, CTL_ROOT_N, CTL_Q_ABS = 0, 1, 2, 3, 4, 5
+CTL_FLOOR, CTL_LAST, CTL_TARGET, CTL_NEED, CTL_WANT, CTL_RES = 6, 7, 8, 9, 10, 11
+CTL_SIZE = 12
+
+
+@njit(cache=True, nogil=True)
+def newton_test(X, H_old, m, transient, c_s, c_l, t_s, t_l, lat, k, cell, axis, face, half, area,
+                h, value, flux, fixed, rad, h0, es, amb, f0, spans, gx, gy, gz, zero, q, P, qh,
+                first, heater, diag, T, C, d, b, rhs, r, out_gb, out_value, out_q, tmp, tmp_faces, out,
+                ctl):
+    """One iteration's evaluation and test of the r-z heat Newton (HeatSolver._newton on a
+    direct linear solve, one thread), in the operations and order of its Python form:
+    ``newton_residual``, then the throughput, the round-off floor (``first``), the target and
+    the stall test. Returns 0 when the iteration passes (with a heater only after the first),
+    else 1 with ctl[CTL_NEED] and ctl[CTL_WANT] the correction's required and wanted relative
+    residual (the Newton test's accuracy: ``want`` between lin_rtol and lin_rtol_max) and
+    ctl[CTL_TARGET]; ctl[CTL_LAST] = this residual. ctl: float64[CTL_SIZE] (the CTL_ indices;
+    rtol, eps, lin_rtol, lin_rtol_max, sqrt(cells), sum |q| in; the floor kept from the first
+    iteration)."""
+    newton_residual(X, H_old, m, transient, c_s, c_l, t_s, t_l, lat, k, cell, axis, face, half, area,
+                    h, value, flux, fixed, rad, h0, es, amb, f0, spans, gx, gy, gz, zero, q, P, qh,
+                    first, diag, T, C, d, b, rhs, r, out_gb, out_value, out_q, tmp, tmp_faces, out)
+    res, flows, rr, mx_sum = out[0], out[1], out[2], out[4]
+    rtol = ctl[CTL_RTOL]
+    scale = ctl[CTL_Q_ABS] + abs(P) + flows  # throughput [W]: physical flows only
+    if transient:
+        scale += mx_sum
+    if first:  # round-off floor of the residual
+        ctl[CTL_FLOOR] = out[3] * ctl[CTL_EPS]
+    target = _py_max(rtol * scale, ctl[CTL_FLOOR])
+    ctl[CTL_TARGET], ctl[CTL_RES] = target, res
+    last = ctl[CTL_LAST]
+    stalled = res <= 1e3 * rtol * scale and res > 0.3 * last
+    if (res <= target or stalled) and (not heater or not first):
+        return 0
+    ctl[CTL_LAST] = res
+    rnorm = np.sqrt(rr)
+    lin_rtol = ctl[CTL_LIN_RTOL]
+    # ||r||_1 <= sqrt(n) ||r||_2: ask for half the target (HeatSolver._newton)
+    want = 0.5 * target / (ctl[CTL_ROOT_N] * rnorm) if rnorm > 0 else lin_rtol
+    need = _py_min(_py_max(want, lin_rtol), ctl[CTL_LIN_RTOL_MAX])
+    ctl[CTL_NEED], ctl[CTL_WANT] = need, _py_min(need, want)
+    return 1
+
+
+@njit(cache=True, nogil=True)
+def heater_accuracy(cw, qh, T, dT, dw, has_dw, set_point, ctl):
+    """HeatSolver._heater_rtol on a direct linear solve (no 1-norm check, no remesh floor): the
+    relative residual asked of the heater response, from the last response dw (``has_dw``),
+    in its operations and order (``linalg.dot``'s serial sums). C-contiguous cell arrays."""
+    lin_rtol, lin_rtol_max = ctl[CTL_LIN_RTOL], ctl[CTL_LIN_RTOL_MAX]
+    if not has_dw:
+        return lin_rtol
+    fc, fT, fdT, fw, fq = cw.reshape(-1), T.reshape(-1), dT.reshape(-1), dw.reshape(-1), qh.reshape(-1)
+    slope = _dot_serial(fc, fw)
+    if not slope > 0.0:
+        return lin_rtol
+    mean = _dot_serial(fc, fT) + _dot_serial(fc, fdT)
+    dP = abs(set_point - mean) / slope
+    size = dP * ctl[CTL_ROOT_N] * np.sqrt(_dot_serial(fq, fq))
+    if size == 0.0:
+        return lin_rtol_max
+    rtol = 0.25 * ctl[CTL_TARGET] / size
+    return _py_min(_py_max(rtol, lin_rtol), lin_rtol_max)
+
+
+@njit(cache=True, nogil=True)
+def newton_update(X, C, dT, transient, h_liq, clip, heater, cw, T, dw, P, set_point, max_power, tmp,
+                  out_X, out_p):
+    """The end of an r-z heat Newton iteration (HeatSolver._newton), in its operations and
+    order: with a heater, its control update (``heater_sums``; the power solved from the
+    control equation, clipped to [0, max_power]; dT += (P_new - P) dw in place), then
+    out_X = the enthalpy update (transient: ``enthalpy_update``) or X + dT (steady).
+    out_p: float64[2] = (the new power, the control's demand before the clip) [W]."""
+    fdT = dT.reshape(-1)
+    if heater:
+        mean_new, slope = heater_sums(cw, T, dT, dw, tmp)
+        want = P + (set_point - mean_new) / slope
+        p_new = _py_min(_py_max(want, 0.0), max_power)
+        step = p_new - P
+        fw = dw.reshape(-1)
+        for i in range(fdT.size):
+            fdT[i] = fdT[i] + step * fw[i]
+        out_p[0], out_p[1] = p_new, want
+    else:
+        out_p[0], out_p[1] = P, P
+    fX, fo = X.reshape(-1), out_X.reshape(-1)
+    if transient:
+        enthalpy_update(fX, C.reshape(-1), fdT, h_liq.reshape(-1), clip, fo)
+    else:
+        for i in range(fX.size):
+            fo[i] = fX[i] + fdT[i]

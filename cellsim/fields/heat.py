@@ -267,6 +267,9 @@ class HeatSolver:
         self._has_kinks = bool(np.any((lat > 0) | (c_s != c_l)))
         # the Newton's residual evaluation as one kernel (``_evaluation_kernel``): r-z grids
         self._fused = grid.shape[1] == 1
+        # with the band Cholesky solve: the whole iteration's glue as kernels (``_newton_band``;
+        # False: the Python iteration over the evaluation kernel, the same numbers)
+        self.band_newton = True
 
     @property
     def bcs(self) -> dict:
@@ -500,11 +503,11 @@ class HeatSolver:
         root_n = np.sqrt(zero.size)
         # r-z on one thread: the evaluation below as one kernel (the same numbers bit for bit)
         fused = self._fused and kernel_threads.threads() == 1
+        if fused and self.band_newton and self.linear.kind == "cholesky":  # the glue as kernels too
+            self._remeshed = False
+            return self._newton_band(X, H_old, m, k, g, diag, zero, q, q_abs, P, heater, transient)
         evaluate = self._evaluation_kernel(heater) if fused else self._evaluation_numpy
         sums_tmp = np.empty(shape) if fused and heater is not None else None
-        # and its linear solves straight to the band Cholesky PCG kernel (a direct solve: no
-        # Galerkin start, no 1-norm check; the same numbers bit for bit)
-        band = fused and self.linear.kind == "cholesky"
         last = np.inf
         # after a remesh: the first correction and heater response only as accurate as the
         # second iteration's residual needs (REMESH_NL_SHARE of the last remesh's each), then
@@ -539,11 +542,8 @@ class HeatSolver:
             elif predict and it == 2:
                 self._nl_remesh = rnorm
             need = min(max(want, self.lin_rtol), self.lin_rtol_max)
-            if band:
-                dT = self.linear.solve_band(g, d, r, None, need, min(need, want))
-            else:
-                x0 = self._galerkin_start(g, d, r, self._dT_hist) if it == 1 and self._adaptive else None
-                dT = self.linear.solve(g, d, r, rtol=need, atol_rel=min(need, want), x0=x0, l1_max=l1_max)
+            x0 = self._galerkin_start(g, d, r, self._dT_hist) if it == 1 and self._adaptive else None
+            dT = self.linear.solve(g, d, r, rtol=need, atol_rel=min(need, want), x0=x0, l1_max=l1_max)
             if it == 1 and self._adaptive:
                 self._dT_hist = [dT] + self._dT_hist[:HISTORY - 1]
             if heater is not None:
@@ -561,8 +561,6 @@ class HeatSolver:
                                                      nl_floor if it == 1 else 0.0)
                     if rtol_h < self.lin_rtol_max:  # and continues, if it must, from there
                         dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=dw, same=True, l1_max=l1_h)
-                elif band:  # g, d as above (a direct solve: l1_h is None)
-                    dw = self.linear.solve_band(g, d, qh, x0, rtol_h, same=True)
                 else:  # g, d as above
                     dw = self.linear.solve(g, d, qh, rtol=rtol_h, x0=x0, same=True, l1_max=l1_h)
                 self._dw_last = dw
@@ -620,23 +618,79 @@ class HeatSolver:
         return (T, C, d, r, bnd, float(np.sum(np.abs(r))), flows, mx_sum, float(np.sum(r * r)),
                 floor_sum)
 
+    def _newton_band(self, X, H_old, m, k, g, diag, zero, q, q_abs, P, heater, transient):
+        """``_newton`` on r-z grids on one thread with the band Cholesky solve (direct: no
+        Galerkin start, no 1-norm check, no remesh prediction), its glue as kernels in the
+        same operations and order, so the same numbers bit for bit: per iteration the
+        evaluation and the Newton test with the correction's accuracy
+        (kernels.heat.newton_test), the correction and the heater response through
+        ``ShiftedSolver.solve_band`` (the PCG kernel), the heater response's accuracy
+        (``heater_accuracy``: ``_heater_rtol``) and the heater's control and the enthalpy
+        update (``newton_update``)."""
+        shape = self.grid.shape
+        p = self._patch["arrays"]
+        T, C, d, b, rhs, r, tmp, gb, value, qf, tmp_faces, out, bnd = self._evaluation_buffers()
+        has_heater = heater is not None
+        if has_heater:
+            qh, cw = self._heater_weights(heater)
+            set_point, max_power = float(heater.set_point), float(heater.max_power)
+        else:
+            qh = cw = zero
+            P = set_point = max_power = 0.0
+        demand = P
+        kf = np.ascontiguousarray(k, dtype=np.float64)
+        H0, m0 = (zero, zero) if H_old is None else (H_old, m)
+        ctl = np.zeros(hk.CTL_SIZE)
+        ctl[hk.CTL_RTOL], ctl[hk.CTL_EPS] = self.rtol, _EPS
+        ctl[hk.CTL_LIN_RTOL], ctl[hk.CTL_LIN_RTOL_MAX] = self.lin_rtol, self.lin_rtol_max
+        ctl[hk.CTL_ROOT_N], ctl[hk.CTL_Q_ABS], ctl[hk.CTL_LAST] = np.sqrt(zero.size), q_abs, np.inf
+        power = np.empty(2)
+        flat, spans, linear, solve = self._flat, self._spans, self.linear, self.linear.solve_band
+        for it in range(1, self.max_newton + 1):
+            if not hk.newton_test(X, H0, m0, transient, *flat, kf, p["cell"], p["axis"], p["face"], p["half"],
+                                  p["area"], p["h"], p["value"], p["flux"], p["fixed"], p["rad"], p["h0"],
+                                  p["es"], p["amb"], p["f0"], spans, g[0], g[1], g[2], zero, q, P, qh,
+                                  it == 1, has_heater, diag, T, C, d, b, rhs, r, gb, value, qf, tmp, tmp_faces,
+                                  out, ctl):
+                return X, P, it, bnd, demand
+            dT = solve(g, d, r, None, ctl[hk.CTL_NEED], ctl[hk.CTL_WANT])
+            dw = zero
+            if has_heater:  # the last response starts the solve (g, d as above)
+                last = self._dw_last
+                warm = last is not None and last.shape == shape
+                rtol_h = hk.heater_accuracy(cw, qh, T, dT, last if warm else zero, warm, set_point, ctl)
+                dw = self._dw_last = solve(g, d, qh, last if warm else None, rtol_h, same=True)
+            X_new = np.empty(shape)
+            hk.newton_update(X, C, dT, transient, self._h_liq, self._has_kinks, has_heater, cw, T, dw, P,
+                             set_point, max_power, tmp, X_new, power)
+            X = X_new
+            if has_heater:
+                P, demand = float(power[0]), float(power[1])
+        raise ConvergenceError(f"heat: Newton did not converge in {self.max_newton} iterations "
+                               f"(residual {np.sum(np.abs(r)):.3e} W)")
+
+    def _evaluation_buffers(self):
+        """The evaluation kernel's buffers for one Newton solve: T, C, d, b, rhs, r, tmp (cells),
+        gb, value, q, tmp (faces), out[5] and the sides' flows (gb, value, q) as views of the
+        face buffers (built once: the same dict every evaluation)."""
+        shape, pd = self.grid.shape, self._patch
+        n_faces = pd["n"]
+        T, C, d, b, rhs, r, tmp = (np.empty(shape) for _ in range(7))
+        gb, value, qf, tmp_faces = (np.empty(n_faces) for _ in range(4))
+        bnd = {side: (gb[i:j].reshape(sh), value[i:j].reshape(sh), qf[i:j].reshape(sh))
+               for side, i, j, sh in pd["spans"]}
+        return T, C, d, b, rhs, r, tmp, gb, value, qf, tmp_faces, np.zeros(5), bnd
+
     def _evaluation_kernel(self, heater):
         """``_evaluation_numpy`` as one kernel (kernels.heat.newton_residual: the same
         operations, NumPy's sums, so the same numbers bit for bit) on buffers kept for one
         Newton solve (the boundary flows it returns are views of them)."""
         shape, pd = self.grid.shape, self._patch
         p = pd["arrays"]
-        n_faces = pd["n"]
-        T, C, d, b, rhs, r, tmp = (np.empty(shape) for _ in range(7))
-        gb, value, qf, tmp_faces = (np.empty(n_faces) for _ in range(4))
-        out = np.zeros(5)
+        T, C, d, b, rhs, r, tmp, gb, value, qf, tmp_faces, out, bnd = self._evaluation_buffers()
         spans = self._spans
         qh_zero = np.zeros(shape) if heater is None else None
         kf = None
-        # the sides' flows as views of the buffers the kernel writes: built once, the same
-        # dict every evaluation
-        bnd = {side: (gb[i:j].reshape(sh), value[i:j].reshape(sh), qf[i:j].reshape(sh))
-               for side, i, j, sh in pd["spans"]}
 
         def evaluate(X, H_old, m, k, g, zero, q, P, qh, diag, first, transient):
             nonlocal kf

@@ -274,3 +274,88 @@ def test_heater_sums_are_numpy_sums():
         mean, slope = hk.heater_sums(cw, T, dT, dw, np.empty(shape))
         assert mean == np.sum(cw * (T + dT)) and slope == np.sum(cw * dw)
         assert math.isclose(mean, math.fsum((cw * (T + dT)).ravel()), rel_tol=1e-13)
+
+
+@pytest.mark.parametrize("with_heater", [True, False])
+def test_band_newton_is_the_python_iteration(with_heater):
+    """HeatSolver._newton_band (the r-z heat Newton on one thread with the band Cholesky
+    solve, its glue as kernels: newton_test, heater_accuracy, newton_update, the solves
+    through ShiftedSolver.solve_band) gives the bits of the Python iteration it replaces (the
+    same solver with ``band_newton`` off: the evaluation kernel, ``_heater_rtol``,
+    ShiftedSolver.solve): enthalpies, heater power and demand, iterations and balance over
+    transient steps that cross the phase kinks and a steady state, with and without a
+    heater (whose power clips at its maximum in one step). Independently: each step's balance
+    closes (stored = sources + heater - losses) to the Newton tolerance of its throughput."""
+    from cellsim.fields.heat import Heater
+    from cellsim.fields.solvers import threads_for
+
+    solvers = []
+    for band in (True, False):
+        solver, X, _ = _phase_change_solver(np.random.default_rng(17))
+        solver.band_newton = band
+        assert solver.linear.kind == "cholesky"
+        solvers.append((solver, X))
+    shape = solvers[0][0].grid.shape
+    threads_for(int(np.prod(shape)))
+    region = np.zeros(shape, dtype=bool)
+    region[: shape[0] // 2, :, 2:5] = True
+    control = np.zeros(shape, dtype=bool)
+    control[:, :, shape[2] // 2:] = True
+    heaters = [Heater(region, control, 1000.0, 400.0), Heater(region, control, 1000.0, 40.0)] \
+        if with_heater else [None, None]
+    sources = {"joule": np.random.default_rng(4).uniform(0.0, 30.0, shape)}
+    runs = []
+    for solver, X in solvers:
+        st = solver._state_from_h(X.copy(), 0.0, 150.0)
+        out = []
+        for heater in heaters + [heaters[0]]:
+            st, bal = solver.step(st, 1800.0, sources, heater)
+            out.append((st.H.copy(), st.heater_power, bal))
+        st_s, bal_s = solver.steady(sources, heaters[0], guess=st)
+        out.append((st_s.T.copy(), st_s.heater_power, bal_s))
+        runs.append(out)
+    clipped = False
+    for (Hb, Pb, bb), (Hp, Pp, bp) in zip(*runs):
+        assert np.array_equal(Hb, Hp)
+        assert Pb == Pp
+        assert (bb.stored, bb.heater, bb.heater_demand, bb.residual, bb.newton_iterations) == \
+               (bp.stored, bp.heater, bp.heater_demand, bp.residual, bp.newton_iterations)
+        assert bb.losses == bp.losses
+        throughput = abs(bb.stored) + abs(bb.heater) + sum(abs(v) for v in bb.losses.values())
+        assert abs(bb.residual) <= 1e-6 * throughput
+        clipped |= with_heater and bb.heater == 40.0 and bb.heater_demand > 40.0
+    assert clipped or not with_heater
+
+
+def test_heater_accuracy_is_heater_rtol():
+    """kernels.heat.heater_accuracy gives HeatSolver._heater_rtol's accuracy on a direct solve
+    bit for bit: from a last response (inside and at both ends of [lin_rtol, lin_rtol_max]),
+    without one, with a response of no slope, and at the set point (no power change)."""
+    from cellsim.fields.heat import Heater
+
+    rng = np.random.default_rng(19)
+    solver, X, _ = _phase_change_solver(rng)
+    shape = solver.grid.shape
+    assert solver.linear.direct
+    region = rng.random(shape) < 0.3
+    control = rng.random(shape) < 0.5
+    T, dT = rng.uniform(900.0, 1100.0, shape), rng.normal(0.0, 0.5, shape)
+    ctl = np.zeros(hk.CTL_SIZE)
+    ctl[hk.CTL_LIN_RTOL], ctl[hk.CTL_LIN_RTOL_MAX] = solver.lin_rtol, solver.lin_rtol_max
+    ctl[hk.CTL_ROOT_N] = np.sqrt(T.size)
+    seen = set()
+    for set_point in (1000.0, None):
+        heater = Heater(region, control, 1000.0 if set_point else 0.0)
+        qh, cw = solver._heater_weights(heater)
+        if set_point is None:  # the set point at the control mean: dP = 0
+            heater = Heater(region, control, float(np.sum(cw * T)) + float(np.sum(cw * dT)))
+        for dw in (None, rng.uniform(0.0, 2e-3, shape), -rng.uniform(0.0, 2e-3, shape)):
+            for target in (1e-9, 1e-3, 1e2, 1e6):
+                solver._dw_last = dw
+                ref, l1 = solver._heater_rtol(heater, T, dT, cw, qh, target, np.sqrt(T.size))
+                ctl[hk.CTL_TARGET] = target
+                new = hk.heater_accuracy(cw, qh, T, dT, np.zeros(shape) if dw is None else dw,
+                                         dw is not None, float(heater.set_point), ctl)
+                assert new == ref and l1 is None, (dw is None, target)
+                seen.add(new)
+    assert {solver.lin_rtol, solver.lin_rtol_max} <= seen and len(seen) >= 3
