@@ -23,6 +23,9 @@ from numba import njit, prange
 from .parallel import ByThreads
 
 from .linalg import _residual_serial, apply_shifted, pairwise_sum, shifted_residual  # noqa: F401
+from .linalg import dot as _dot_threads
+
+_dot_serial = _dot_threads.serial  # ``linalg.dot`` on one thread (HeatSolver._heater_rtol's sums)
 
 ISOTHERMAL_RANGE = 1e-6  # K, mushy interval used for the slope of an isothermal change
 
@@ -282,15 +285,6 @@ def _py_max(a, b):
 def _py_min(a, b):
     """Python's min(a, b) of two floats (a unless b < a)."""
     return b if b < a else a
-
-
-@njit(cache=True, nogil=True)
-def _dot_serial(fa, fb):
-    """``linalg.dot`` on one thread (its serial twin's order)."""
-    s = 0.0
-    for p in range(fa.size):
-        s += fa[p] * fb[p]
-    return s
 
 
 # ctl: the scalars of one r-z heat Newton iteration (``newton_test``, ``heater_accuracy``,
