@@ -107,3 +107,52 @@ def test_alternating_boundary_objects_keep_their_laws(pots):
     assert other._patch["arrays"]["h"] is not kept._patch["arrays"]["h"]
     again = moved.heat_solver()
     assert again._patch["arrays"]["h"] is kept._patch["arrays"]["h"]
+
+
+def _mesh_rz_afresh(config, s):
+    """The r-z mesh built from ``_segments`` (faces and part ids), without the kept plan."""
+    pm = pot_module
+    geo, col = config.geometry, config.collectors
+    r_rod = np.sqrt(col.rod_count) * col.rod_diameter / 2
+    z_parts = pm._z_parts(config, "rz")
+    g = pm.GRADING_RZ
+    r_parts = ([("rods", r_rod, pm.CELLS_RZ["rods"], g["rods"]),
+                ("cavity", geo.inner_radius - r_rod, pm.CELLS_RZ["cavity"], g["cavity"])]
+               + [(f"side_{i}", L.thickness, pm._lining_cells_rz(L.thickness), g["lining"])
+                  for i, L in enumerate(config.lining.side)])
+    zf, zid = pm._segments(z_parts, s)
+    rf, rid = pm._segments(r_parts, s)
+    regions = {n: i for i, n in enumerate(pm._region_order(config, z_parts))}
+    material = np.array([[regions[pm._column_name(zn[0], rn[0])] for zn in z_parts] for rn in r_parts])[np.ix_(rid, zid)]
+    return rf, zf, material[:, None, :], regions
+
+
+@pytest.mark.parametrize("resolution", ["coarse", "default", "fine"])
+def test_the_kept_rz_plan_gives_the_mesh_built_afresh_bit_for_bit(config, resolution):
+    """_mesh_rz keeps what does not depend on the thicknesses (_RZ_PLANS): over depths that
+    differ, with and without a gas space, and with a part split (PART_SPLIT), its faces,
+    material map and regions equal those built from _segments, bit for bit, and a grid's map
+    is its own (writing into it leaves the plan and the next grid alone)."""
+    s = pot_module.RESOLUTIONS[resolution]
+    geo = config.geometry
+    cavity = geo.anode_alloy_depth + geo.acd + geo.cathode_metal_depth + geo.freeboard
+    depths = [(geo.anode_alloy_depth, geo.cathode_metal_depth), (geo.anode_alloy_depth - 0.0123, 0.31),
+              (0.057, cavity - geo.acd - 0.057)]  # the last: the thinnest gas space (0.1 mm)
+    try:
+        for split in ({}, {"electrolyte": 2}):
+            pot_module.PART_SPLIT.clear()
+            pot_module.PART_SPLIT.update(split)
+            for a, c in depths:
+                from cellsim.fields.remap import layer_config
+                cfg = layer_config(config, a, c)
+                layout = pot_module._mesh_rz(cfg, s)
+                rf, zf, material, regions = _mesh_rz_afresh(cfg, s)
+                grid = layout.grid
+                assert grid.faces[0].tobytes() == rf.tobytes() and grid.faces[2].tobytes() == zf.tobytes()
+                np.testing.assert_array_equal(grid.material, material)
+                assert grid.regions == regions
+                assert layout.current[2].stop == zf.size - 1
+                grid.material[...] = -1  # its own copy
+                assert (pot_module._mesh_rz(cfg, s).grid.material == material).all()
+    finally:
+        pot_module.PART_SPLIT.clear()
