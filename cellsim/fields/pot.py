@@ -674,8 +674,10 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
     regions, m, shape = grid.regions, grid.material, grid.shape
     z = _region_table(config, regions)
     keys = ("ks", "kl", "cs", "cl", "ts", "tl", "lat")
-    # one gather for all seven
-    props = dict(zip(keys, np.stack([z[key] for key in keys])[:, m.reshape(shape)]))
+    # each property gathered by one flat index of the cells (a take on a 1-D table: ~half the
+    # time of a 3-D fancy index, the same values)
+    idx = m.reshape(-1).astype(np.intp)
+    props = {key: z[key].take(idx).reshape(shape) for key in keys}
     if layout.lining_samples is not None:
         side = config.lining.side
         side_k = np.array([L.thermal_conductivity for L in side])
@@ -694,7 +696,7 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
         for key, val in (("ks", k_mix), ("kl", k_mix), ("cs", c_mix), ("cl", c_mix)):
             props[key] = np.where(sel, np.broadcast_to(val[:, :, None], shape), props[key])
         props["kz"] = np.where(sel, np.broadcast_to(z_mix[:, :, None], shape), 1.0)
-    sigma = z["sig"][m].reshape(shape)
+    sigma = z["sig"].take(idx).reshape(shape)
     if layout.plan_factor is not None:
         for key in ("ks", "kl", "cs", "cl", "lat"):
             props[key] = props[key] * layout.plan_factor
