@@ -125,7 +125,7 @@ def _interface_geometry(grid: Grid, metal_name: str, salt_name: str) -> list[tup
     metal, salt = grid.regions[metal_name], grid.regions[salt_name]
     out = []
     for a, face, lo, hi, sign in _interface_indices(grid.material, metal, salt):
-        area = grid.face_areas(a).reshape(-1)[face]
+        area = grid.face_areas(a, copy=False).reshape(-1)[face]
         area.flags.writeable = False
         out.append((a, face, lo, hi, sign, area))
     return out
@@ -266,8 +266,9 @@ class CurrentSolver:
                 ("current_terminals", anode_terminal, cathode_terminal),
                 lambda: _terminal_assembler(grid, anode_terminal, cathode_terminal))
         self.faces = [f for el in self.electrodes for f in _interface_faces(grid, el)]
-        self._areas = [grid.face_areas(a) for a in range(3)]  # geometry, computed once
-        self._widths = [grid.widths(a) for a in range(3)]
+        # the grid's own geometry (shared, read here only)
+        self._areas = [grid.face_areas(a, copy=False) for a in range(3)]
+        self._widths = [grid.widths(a, copy=False) for a in range(3)]
         self._volumes = grid.volumes()
         # flat indices of each region's cells in C order (what a boolean mask selects)
         self._region_cells = _region_cells(grid.material, grid.regions)

@@ -156,3 +156,28 @@ def test_the_kept_rz_plan_gives_the_mesh_built_afresh_bit_for_bit(config, resolu
                 assert (pot_module._mesh_rz(cfg, s).grid.material == material).all()
     finally:
         pot_module.PART_SPLIT.clear()
+
+
+def test_solvers_sharing_a_grids_geometry_leave_it_as_computed():
+    """The heat, current and species set-ups read the grid's own face areas and widths
+    (Grid.face_areas / widths with copy=False, shared): after steps of an r-z cell that
+    remesh at every step, every grid it used still holds the areas, widths and volumes computed
+    afresh from its faces, bit for bit (nothing wrote into the shared arrays)."""
+    from cellsim.fields.grid import Grid
+    from cellsim.models import make_model
+
+    cell = make_model(load_config("rusal-3kA", ['numerics.model="axisymmetric"', 'numerics.resolution="coarse"',
+                                                'numerics.remesh_threshold="0.01 mm"']))
+    cell.update_state()
+    mesh, grids = cell.physics.mesh, []
+    for _ in range(4):
+        grids += [mesh.pot.grid, mesh.current_grid]
+        cell.step(3 * 3600.0)
+        cell.update_state()
+    assert mesh.remeshes >= 3
+    for grid in grids:
+        fresh = Grid(grid.geometry, grid.faces, grid.material, grid.regions)
+        for a in range(3):
+            assert grid.face_areas(a, copy=False).tobytes() == fresh.face_areas(a).tobytes()
+            assert grid.widths(a, copy=False).tobytes() == np.diff(grid.faces[a]).tobytes()
+        assert grid.volumes().tobytes() == fresh.volumes().tobytes()
