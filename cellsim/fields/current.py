@@ -204,9 +204,25 @@ def _terminal_bcs(grid: Grid, anode: Terminal, cathode: Terminal) -> tuple[dict,
 
 
 def _terminal_assembler(grid: Grid, anode: Terminal, cathode: Terminal):
-    """``_terminal_bcs`` and the operator's assembler (fvm.Assembler) with them."""
-    bcs, masks = _terminal_bcs(grid, anode, cathode)
+    """``_terminal_bcs`` and the operator's assembler (fvm.Assembler) with them. The
+    conditions and masks depend on the material map, the regions and the terminals only (not
+    on the faces): a remesh (the layers moved, every layer keeps its cells) gets the same
+    ones again (``_TERMINALS``; shared, read-only), the assembler's geometry is the grid's."""
+    key = (grid.shape, grid.material.tobytes(), tuple(grid.regions.items()), anode, cathode)
+    hit = _TERMINALS.get(key)
+    if hit is None:
+        bcs, masks = _terminal_bcs(grid, anode, cathode)
+        for a in (*masks.values(), *(v for bc in bcs.values() for v in (bc.h, bc.value))):
+            a.flags.writeable = False
+        if len(_TERMINALS) >= 8:
+            _TERMINALS.pop(next(iter(_TERMINALS)))
+        hit = _TERMINALS[key] = (bcs, masks)
+    bcs, masks = hit
     return bcs, masks, fvm.Assembler(grid, bcs)
+
+
+# material map, regions and terminals -> (_terminal_bcs' conditions, anode masks)
+_TERMINALS: dict = {}
 
 
 # Relative residual of the polish's correction solve (CurrentSolver._polish) with an iterative

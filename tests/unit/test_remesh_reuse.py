@@ -181,3 +181,38 @@ def test_solvers_sharing_a_grids_geometry_leave_it_as_computed():
             assert grid.face_areas(a, copy=False).tobytes() == fresh.face_areas(a).tobytes()
             assert grid.widths(a, copy=False).tobytes() == np.diff(grid.faces[a]).tobytes()
         assert grid.volumes().tobytes() == fresh.volumes().tobytes()
+
+
+def test_remeshed_current_grids_share_the_terminals_and_knots_as_built_afresh(config, pots):
+    """The current's terminal conditions and anode masks (current._TERMINALS) and the remap's
+    knot faces (remap._KNOT_FACES) are kept by material map: a remeshed grid gets the same
+    objects, equal to those built afresh, its knots are its own faces at them, and another
+    material map (another resolution) is not taken for the same."""
+    from cellsim.fields import current, remap
+    from cellsim.fields.current import Terminal
+
+    terms = (Terminal("z-"), Terminal("z+", "rods"))
+    first, moved = (p.current_grid() for p in pots)
+    a = current._terminal_assembler(first, *terms)
+    b = current._terminal_assembler(moved, *terms)
+    assert a[0] is b[0] and a[1] is b[1] and a[2] is not b[2]  # the assembler is the grid's
+    bcs, masks = current._terminal_bcs(moved, *terms)
+    assert list(bcs) == list(b[0]) and list(masks) == list(b[1])
+    for side, bc in bcs.items():
+        np.testing.assert_array_equal(b[0][side].h, bc.h)
+        np.testing.assert_array_equal(b[0][side].value, bc.value)
+        assert not b[0][side].h.flags.writeable
+    for side, mask in masks.items():
+        np.testing.assert_array_equal(b[1][side], mask)
+    for pot in pots:
+        g = pot.grid
+        m = g.material
+        changes = np.sum(m[:, :, 1:] != m[:, :, :-1], axis=2)
+        i, j = np.unravel_index(int(np.argmax(changes)), changes.shape)
+        inner = np.nonzero(m[i, j, 1:] != m[i, j, :-1])[0] + 1
+        want = np.concatenate(([g.faces[2][0]], g.faces[2][inner], [g.faces[2][-1]]))
+        assert remap._knots(g).tobytes() == want.tobytes()
+    other = build_layers(config, "default", config.geometry.anode_alloy_depth, config.geometry.cathode_metal_depth)
+    assert current._terminal_assembler(other.current_grid(), *terms)[0] is not a[0]
+    assert remap._knots(other.grid).size == remap._knots(pots[0].grid).size
+    assert remap._knot_faces(other.grid.material) is not remap._knot_faces(pots[0].grid.material)
