@@ -70,6 +70,7 @@ class ElectrolyteFrozen(RuntimeError):
 # The heat field takes the electrolyte's liquidus and heat capacity (cellsim.electrolyte) when
 # the grid is rebuilt: at a remesh, or when they moved by this much since the last build.
 ELECTROLYTE_REBUILD_K = 10.0  # K
+MAX_LEAD_STEPS = 10_000  # longest interval (steps) a grid placed ahead is placed for
 ELECTROLYTE_REBUILD_CP = 0.05  # relative
 
 
@@ -201,7 +202,9 @@ class PotMesh:
         if num.remesh_placement != "ahead" or fastest == 0.0:
             return alloy_depth, cathode_depth
         h = num.remesh_threshold
-        steps = math.floor(h / fastest)  # n - 1
+        # n - 1, bounded: a layer all but still (a current program near zero) would otherwise
+        # give an interval of millions of steps to sum the feeds' share over
+        steps = min(math.floor(h / fastest), MAX_LEAD_STEPS)
         now = self._last[0]
         due = [self._steps_to_jump(i, now) for i in (0, 1)]
         for i in (0, 1):  # a tap rebuilds sooner: the interval it ends is shorter
