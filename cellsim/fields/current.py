@@ -125,7 +125,7 @@ def _interface_geometry(grid: Grid, metal_name: str, salt_name: str) -> list[tup
     metal, salt = grid.regions[metal_name], grid.regions[salt_name]
     out = []
     for a, face, lo, hi, sign in _interface_indices(grid.material, metal, salt):
-        area = grid.face_areas(a).reshape(-1)[face]
+        area = grid.face_areas(a, copy=False).reshape(-1)[face]
         area.flags.writeable = False
         out.append((a, face, lo, hi, sign, area))
     return out
@@ -204,9 +204,25 @@ def _terminal_bcs(grid: Grid, anode: Terminal, cathode: Terminal) -> tuple[dict,
 
 
 def _terminal_assembler(grid: Grid, anode: Terminal, cathode: Terminal):
-    """``_terminal_bcs`` and the operator's assembler (fvm.Assembler) with them."""
-    bcs, masks = _terminal_bcs(grid, anode, cathode)
+    """``_terminal_bcs`` and the operator's assembler (fvm.Assembler) with them. The
+    conditions and masks depend on the material map, the regions and the terminals only (not
+    on the faces): a remesh (the layers moved, every layer keeps its cells) gets the same
+    ones again (``_TERMINALS``; shared, read-only), the assembler's geometry is the grid's."""
+    key = (grid.shape, grid.material.tobytes(), tuple(grid.regions.items()), anode, cathode)
+    hit = _TERMINALS.get(key)
+    if hit is None:
+        bcs, masks = _terminal_bcs(grid, anode, cathode)
+        for a in (*masks.values(), *(v for bc in bcs.values() for v in (bc.h, bc.value))):
+            a.flags.writeable = False
+        if len(_TERMINALS) >= 8:
+            _TERMINALS.pop(next(iter(_TERMINALS)))
+        hit = _TERMINALS[key] = (bcs, masks)
+    bcs, masks = hit
     return bcs, masks, fvm.Assembler(grid, bcs)
+
+
+# material map, regions and terminals -> (_terminal_bcs' conditions, anode masks)
+_TERMINALS: dict = {}
 
 
 # Relative residual of the polish's correction solve (CurrentSolver._polish) with an iterative
@@ -266,8 +282,9 @@ class CurrentSolver:
                 ("current_terminals", anode_terminal, cathode_terminal),
                 lambda: _terminal_assembler(grid, anode_terminal, cathode_terminal))
         self.faces = [f for el in self.electrodes for f in _interface_faces(grid, el)]
-        self._areas = [grid.face_areas(a) for a in range(3)]  # geometry, computed once
-        self._widths = [grid.widths(a) for a in range(3)]
+        # the grid's own geometry (shared, read here only)
+        self._areas = [grid.face_areas(a, copy=False) for a in range(3)]
+        self._widths = [grid.widths(a, copy=False) for a in range(3)]
         self._volumes = grid.volumes()
         # flat indices of each region's cells in C order (what a boolean mask selects)
         self._region_cells = _region_cells(grid.material, grid.regions)

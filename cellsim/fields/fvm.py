@@ -107,8 +107,9 @@ class Assembler:
     def __init__(self, grid: Grid, bcs: dict[str, BoundaryCondition] | None = None):
         self.grid = grid
         self.bcs = normalise_sides(bcs)
-        self._areas = [grid.face_areas(a) for a in range(3)]
-        self._widths = [grid.widths(a) for a in range(3)]
+        # the grid's own geometry (shared, read here only)
+        self._areas = [grid.face_areas(a, copy=False) for a in range(3)]
+        self._widths = [grid.widths(a, copy=False) for a in range(3)]
         self._sides = []
         for side, bc in self.bcs.items():
             a, high = side_index(side)

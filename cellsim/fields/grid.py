@@ -90,9 +90,11 @@ class Grid:
     def n_cells(self) -> int:
         return self._n_cells  # type: ignore[return-value]
 
-    def widths(self, axis: int) -> np.ndarray:
-        """Cell widths along ``axis``, shape (n_axis,) [m] (or [rad]) (a new array)."""
-        return self._widths[axis].copy()  # type: ignore[attr-defined]
+    def widths(self, axis: int, copy: bool = True) -> np.ndarray:
+        """Cell widths along ``axis``, shape (n_axis,) [m] (or [rad]) (a new array; copy=False:
+        the grid's own, shared, which the caller must not write into)."""
+        w = self._widths[axis]  # type: ignore[attr-defined]
+        return w.copy() if copy else w
 
     def centres(self, axis: int) -> np.ndarray:
         """Cell-centre coordinates along ``axis``, shape (n_axis,) [m]."""
@@ -115,12 +117,13 @@ class Grid:
             a0 = self._widths[0] * self.multiplicity  # type: ignore[attr-defined]
         return a0[:, None, None] * self._widths[1][None, :, None] * self._widths[2][None, None, :]  # type: ignore[attr-defined]
 
-    def face_areas(self, axis: int) -> np.ndarray:
-        """Face areas of ``axis``, face shape of that axis [m2] (a new array)."""
+    def face_areas(self, axis: int, copy: bool = True) -> np.ndarray:
+        """Face areas of ``axis``, face shape of that axis [m2] (a new array; copy=False: the
+        grid's own, shared, which the caller must not write into: a solver's set-up)."""
         areas = self._areas.get(axis)
         if areas is None:
             areas = self._areas[axis] = self._face_areas(axis)
-        return areas.copy()
+        return areas.copy() if copy else areas
 
     def _face_areas(self, axis: int) -> np.ndarray:
         f0, f1, f2 = self.faces
@@ -130,14 +133,14 @@ class Grid:
             if axis == 0:
                 return f0[:, None, None] * d1[None, :, None] * d2[None, None, :]
             if axis == 1:
-                return np.broadcast_to(d0[:, None, None] * d2[None, None, :], (d0.size, 2, d2.size)).copy()
-            return np.broadcast_to(ring[:, None, None] * d1[None, :, None], (d0.size, 1, d2.size + 1)).copy()
+                return _filled((d0.size, 2, d2.size), d0[:, None, None] * d2[None, None, :])
+            return _filled((d0.size, 1, d2.size + 1), ring[:, None, None] * d1[None, :, None])
         m = self.multiplicity
         if axis == 0:
-            return np.broadcast_to(m * d1[None, :, None] * d2[None, None, :], (d0.size + 1, d1.size, d2.size)).copy()
+            return _filled((d0.size + 1, d1.size, d2.size), m * d1[None, :, None] * d2[None, None, :])
         if axis == 1:
-            return np.broadcast_to(m * d0[:, None, None] * d2[None, None, :], (d0.size, d1.size + 1, d2.size)).copy()
-        return np.broadcast_to(m * d0[:, None, None] * d1[None, :, None], (d0.size, d1.size, d2.size + 1)).copy()
+            return _filled((d0.size, d1.size + 1, d2.size), m * d0[:, None, None] * d2[None, None, :])
+        return _filled((d0.size, d1.size, d2.size + 1), m * d0[:, None, None] * d1[None, :, None])
 
     def cached(self, key, build):
         """``build()``, computed once per grid and ``key`` (geometry derived from the faces and
@@ -160,6 +163,14 @@ class Grid:
         ext = ", ".join(f"[{f[0]:.4g}, {f[-1]:.4g}]" for f in self.faces)
         mult = f", multiplicity={self.multiplicity:g}" if self.multiplicity != 1.0 else ""
         return f"Grid({self.geometry}, shape={self.shape}, extent={ext}{mult}, regions={list(self.regions)})"
+
+
+def _filled(shape: tuple, values: np.ndarray) -> np.ndarray:
+    """A new array of ``shape`` holding ``values`` broadcast (np.broadcast_to(...).copy()'s
+    result, without its Python layers)."""
+    out = np.empty(shape)
+    out[...] = values
+    return out
 
 
 @dataclass(frozen=True)

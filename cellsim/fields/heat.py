@@ -233,7 +233,7 @@ class HeatSolver:
         self._kz = None if kz is None else np.ascontiguousarray(kz, dtype=np.float64)
         self.films = films or {}
         self.volumes = grid.volumes()
-        self.areas = [grid.face_areas(a) for a in range(3)]
+        self.areas = [grid.face_areas(a, copy=False) for a in range(3)]  # the grid's own (shared, read only)
         self.bcs = bcs
         self.linear = ShiftedSolver(grid.shape, solver)
         self.rtol, self.max_newton, self.lin_rtol = rtol, max_newton, lin_rtol

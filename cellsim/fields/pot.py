@@ -411,19 +411,81 @@ def _mesh_rz(config: Config, s: float) -> PotLayout:
                 ("cavity", geo.inner_radius - r_rod, CELLS_RZ["cavity"], g["cavity"])]
                + [(f"side_{i}", L.thickness, _lining_cells_rz(L.thickness), g["lining"])
                   for i, L in enumerate(lin.side)])
-    zf, zid = _segments(z_parts, s)
-    rf, rid = _segments(r_parts, s)
-    znames = [p[0] for p in z_parts]
-    rnames = [p[0] for p in r_parts]
-    regions = {n: i for i, n in enumerate(_region_order(config, z_parts))}
-    # region id of each (r part, z part) pair, then per cell by the parts' indices
-    by_part = np.array([[regions[_column_name(zn, rn)] for zn in znames] for rn in rnames], dtype=np.int32)
-    material = by_part[np.ix_(rid, zid)][:, None, :]
-    grid = Grid("rz", (rf, np.array([0.0, 2 * math.pi]), zf), material, regions)
-    n_cav = int(np.sum(rid < 2))
-    k0 = int(np.argmax(zid == znames.index("bottom_collector")))
-    current = (slice(0, n_cav), slice(0, 1), slice(k0, grid.shape[2]))
-    return PotLayout(grid, current, walls=("r+",))
+    plan = _rz_plan(config, z_parts, r_parts, s)
+    zf = _part_faces(z_parts, plan.z_units)
+    rf = _part_faces(r_parts, plan.r_units)
+    # the plan's material map copied: a grid owns its map
+    grid = Grid("rz", (rf, np.array([0.0, 2 * math.pi]), zf), plan.material.copy(), dict(plan.regions))
+    return PotLayout(grid, plan.current, walls=("r+",))
+
+
+@dataclass(frozen=True)
+class _RzPlan:
+    """What an r-z mesh takes from its parts' names, cell counts and grading only (not their
+    thicknesses): each part's unit faces (``_graded_scaled``), the regions, the material map
+    and the current box's slices. Shared by the remeshes of a run (read-only)."""
+    z_units: tuple
+    r_units: tuple
+    regions: dict
+    material: np.ndarray
+    current: tuple
+
+
+def _rz_plan(config: Config, z_parts: list, r_parts: list, s: float) -> _RzPlan:
+    """The plan of an r-z mesh (``_RzPlan``), kept per parts' names, cell counts, grading,
+    scale and PART_SPLIT (``_RZ_PLANS``, bounded): a remesh moves the layers' thicknesses only,
+    so every remesh of a run gets the same plan."""
+    key = (tuple((p[0], p[2], p[3]) for p in z_parts), tuple((p[0], p[2], p[3]) for p in r_parts), s,
+           tuple(PART_SPLIT.items()))
+    plan = _RZ_PLANS.get(key)
+    if plan is None:
+        zf, zid = _segments(z_parts, s)
+        rf, rid = _segments(r_parts, s)
+        znames = [p[0] for p in z_parts]
+        rnames = [p[0] for p in r_parts]
+        regions = {n: i for i, n in enumerate(_region_order(config, z_parts))}
+        # region id of each (r part, z part) pair, then per cell by the parts' indices
+        by_part = np.array([[regions[_column_name(zn, rn)] for zn in znames] for rn in rnames], dtype=np.int32)
+        material = np.ascontiguousarray(by_part[np.ix_(rid, zid)][:, None, :])
+        material.flags.writeable = False
+        n_cav = int(np.sum(rid < 2))
+        k0 = int(np.argmax(zid == znames.index("bottom_collector")))
+        current = (slice(0, n_cav), slice(0, 1), slice(k0, zf.size - 1))
+        plan = _RzPlan(tuple(_unit_faces(p, s) for p in z_parts), tuple(_unit_faces(p, s) for p in r_parts),
+                       regions, material, current)
+        if len(_RZ_PLANS) >= 16:
+            _RZ_PLANS.pop(next(iter(_RZ_PLANS)))
+        _RZ_PLANS[key] = plan
+    return plan
+
+
+# r-z meshes: (parts' names, cell counts, grading; scale; PART_SPLIT) -> _RzPlan (``_rz_plan``)
+_RZ_PLANS: dict = {}
+
+
+def _unit_faces(part, scale: float) -> np.ndarray:
+    """The faces on [0, 1] of a graded part (name, thickness, n, grading) at ``scale``, as
+    ``_segments`` takes them (PART_SPLIT included)."""
+    name, _, n, grading = part
+    return _graded_scaled(n, grading, scale * PART_SPLIT[name] if name in PART_SPLIT else scale)
+
+
+def _part_faces(parts, units) -> np.ndarray:
+    """Faces [m] of consecutive graded parts from their unit faces: ``_segments``' faces, each
+    one the same operations on the same numbers (x0 + thickness f, the part's last face
+    x0 + thickness), into one array instead of a list."""
+    out = np.empty(1 + sum(f.size - 1 for f in units))
+    out[0] = x0 = 0.0
+    k = 1
+    for part, f in zip(parts, units):
+        thick = part[1]
+        n = f.size - 1
+        seg = out[k:k + n]
+        np.multiply(thick, f[1:], out=seg)
+        seg += x0
+        seg[-1] = x0 = x0 + thick
+        k += n
+    return out
 
 
 # ---------------------------------------------------------------------------------- 3D
@@ -612,8 +674,10 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
     regions, m, shape = grid.regions, grid.material, grid.shape
     z = _region_table(config, regions)
     keys = ("ks", "kl", "cs", "cl", "ts", "tl", "lat")
-    # one gather for all seven
-    props = dict(zip(keys, np.stack([z[key] for key in keys])[:, m.reshape(shape)]))
+    # each property gathered by one flat index of the cells (a take on a 1-D table: ~half the
+    # time of a 3-D fancy index, the same values)
+    idx = m.reshape(-1).astype(np.intp)
+    props = {key: z[key].take(idx).reshape(shape) for key in keys}
     if layout.lining_samples is not None:
         side = config.lining.side
         side_k = np.array([L.thermal_conductivity for L in side])
@@ -632,7 +696,7 @@ def pot_materials(config: Config, layout: PotLayout) -> tuple[HeatProperties, np
         for key, val in (("ks", k_mix), ("kl", k_mix), ("cs", c_mix), ("cl", c_mix)):
             props[key] = np.where(sel, np.broadcast_to(val[:, :, None], shape), props[key])
         props["kz"] = np.where(sel, np.broadcast_to(z_mix[:, :, None], shape), 1.0)
-    sigma = z["sig"][m].reshape(shape)
+    sigma = z["sig"].take(idx).reshape(shape)
     if layout.plan_factor is not None:
         for key in ("ks", "kl", "cs", "cl", "lat"):
             props[key] = props[key] * layout.plan_factor

@@ -55,15 +55,31 @@ def _knots(grid: Grid) -> np.ndarray:
 
 
 def _layer_knots(grid: Grid) -> np.ndarray:
-    m = grid.material
-    changes = np.sum(m[:, :, 1:] != m[:, :, :-1], axis=2)
-    i, j = np.unravel_index(int(np.argmax(changes)), changes.shape)
-    col = m[i, j, :]
-    inner = np.nonzero(col[1:] != col[:-1])[0] + 1
-    zf = grid.faces[2]
-    knots = np.concatenate(([zf[0]], zf[inner], [zf[-1]]))
+    knots = grid.faces[2][_knot_faces(grid.material)]
     knots.flags.writeable = False
     return knots
+
+
+def _knot_faces(m: np.ndarray) -> np.ndarray:
+    """Indices of the z faces where the material changes along the column that changes most,
+    with the first and last face; by material map (a remesh keeps it: ``_KNOT_FACES``)."""
+    key = (m.shape, m.tobytes())
+    rows = _KNOT_FACES.get(key)
+    if rows is None:
+        changes = np.sum(m[:, :, 1:] != m[:, :, :-1], axis=2)
+        i, j = np.unravel_index(int(np.argmax(changes)), changes.shape)
+        col = m[i, j, :]
+        inner = np.nonzero(col[1:] != col[:-1])[0] + 1
+        rows = np.concatenate(([0], inner, [m.shape[2]])).astype(np.intp)
+        rows.flags.writeable = False
+        if len(_KNOT_FACES) >= 8:
+            _KNOT_FACES.pop(next(iter(_KNOT_FACES)))
+        _KNOT_FACES[key] = rows
+    return rows
+
+
+# material map -> the knots' face indices (``_knot_faces``)
+_KNOT_FACES: dict = {}
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:
@@ -74,6 +90,11 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
 
 def overlap_matrix(old: Grid, new: Grid) -> np.ndarray:
     """W (new z cells x old z cells): H_new[..., k] = sum_m W[k, m] H_old[..., m]."""
+    return _overlap(old, new)[0]
+
+
+def _overlap(old: Grid, new: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """``overlap_matrix`` and the new z faces mapped into old coordinates [m]."""
     ko, kn = _knots(old), _knots(new)
     if ko.size != kn.size or old.shape[:2] != new.shape[:2] or not (
             _close(old.faces[0], new.faces[0]) and _close(old.faces[1], new.faces[1])):
@@ -83,14 +104,13 @@ def overlap_matrix(old: Grid, new: Grid) -> np.ndarray:
     lo = np.maximum(xi[:-1, None], zo[None, :-1])
     hi = np.minimum(xi[1:, None], zo[None, 1:])
     w = np.clip(hi - lo, 0.0, None)
-    return w / w.sum(axis=1, keepdims=True)
+    return w / w.sum(axis=1, keepdims=True), xi
 
 
 def remap_enthalpy(old: Grid, new: Grid, H: np.ndarray) -> tuple[np.ndarray, float]:
     """H [J/m3] on ``new`` and the remap energy [J] (module docstring)."""
-    W = overlap_matrix(old, new)
+    W, xi = _overlap(old, new)
     H_new = np.einsum("ijm,km->ijk", H, W)
-    xi = np.interp(new.faces[2], _knots(new), _knots(old))
     volumes = new.volumes()
     mapped = volumes * (np.diff(xi) / np.diff(new.faces[2]))[None, None, :]
     energy = float(np.sum(H_new * (volumes - mapped)))

@@ -219,8 +219,9 @@ class SpeciesField:
         self.index[mask] = np.arange(self.n)
         self.volumes = grid.volumes()[mask]
         unit = mask.astype(np.float64)
-        self._areas = [grid.face_areas(a) for a in range(3)]
-        self._widths = [grid.widths(a) for a in range(3)]
+        # the grid's own geometry (shared, read here only)
+        self._areas = [grid.face_areas(a, copy=False) for a in range(3)]
+        self._widths = [grid.widths(a, copy=False) for a in range(3)]
         self.geometric = []
         for a in range(3):
             G = np.zeros(self._areas[a].shape)

@@ -272,12 +272,12 @@ def test_region_membership_table_is_np_isin(cyl, rect):
 def test_material_properties_are_the_region_table_per_cell(rect, cyl):
     """Outside the staircase side lining (and before the cavity's plan factor) every cell
     carries its region's properties: the region table indexed by the material id, key by key
-    (the builder gathers the seven keys at once)."""
+    (the builder gathers each key by one flat index of the cells), and the conductivity too."""
     from cellsim.fields.pot import _mesh_xyz, _mesh_rz, _region_table, pot_materials, RESOLUTIONS
 
     s = RESOLUTIONS["coarse"]
     for config, layout in ((rect, _mesh_xyz(rect, s)), (cyl, _mesh_rz(cyl, s)), (cyl, _mesh_xyz(cyl, s))):
-        heat, _ = pot_materials(config, layout)
+        heat, sigma = pot_materials(config, layout)
         g = layout.grid
         z = _region_table(config, g.regions)
         plain = ~np.isin(g.material, [g.regions[f"side_{i}"] for i in range(len(config.lining.side))])
@@ -291,6 +291,7 @@ def test_material_properties_are_the_region_table_per_cell(rect, cyl):
             if key in ("ks", "kl", "cs", "cl", "lat"):
                 want = want * pf
             assert np.array_equal(got[plain], want[plain]), key
+        assert np.array_equal(sigma, z["sig"][g.material] * pf)
 
 
 def test_polar_factor_cached_is_the_formula_on_each_grid(cyl):
