@@ -31,8 +31,6 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from .config import load_config
 from .fields.pot import RESOLUTIONS
 
@@ -296,7 +294,9 @@ def within(st: Study, tolerance: float) -> dict:
 def to_dict(st: Study, tolerance: float | None = None) -> dict:
     """The study as plain data (SI values; the units named), for the JSON report."""
     idx = {r.level.label: i for i, r in enumerate(st.runs)}
-    units = {o.key: _si_unit(o.key) for o in OUTPUTS}
+    from .io import summary_unit
+
+    units = {o.key: summary_unit(o.key) for o in OUTPUTS}
     d = {
         "config": st.config, "overrides": list(st.overrides), "study": st.kind,
         "refinement_ratio": st.ratio, "duration_s": st.duration,
@@ -325,23 +325,18 @@ def to_dict(st: Study, tolerance: float | None = None) -> dict:
         }
     if tolerance is not None:
         d["tolerance"] = tolerance
-    return _finite(d)
+    return _plain_tree(d)
 
 
-def _si_unit(key: str) -> str:
-    return {"specific_energy": "J/kg", "mean_heater_power": "W", "mean_cell_voltage": "V",
-            "current_efficiency": "1", "product_impurity": "1"}[key]
+def _plain_tree(x):
+    """Nested dicts and lists with every scalar JSON-ready (cellsim.export._plain)."""
+    from .export import _plain
 
-
-def _finite(x):
-    """NaN and infinities as None (JSON has neither)."""
     if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
+        return {k: _plain_tree(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_finite(v) for v in x]
-    if isinstance(x, (float, np.floating)) and not math.isfinite(x):
-        return None
-    return x
+        return [_plain_tree(v) for v in x]
+    return _plain(x)
 
 
 def format_study(st: Study, tolerance: float | None = None) -> str:

@@ -87,13 +87,14 @@ def tables(path: str | Path) -> dict[str, tuple[list[str], list[list]]]:
 
 
 def _plain(v):
-    """A JSON/CSV-friendly scalar: Python float/int/bool/str, NaN as None."""
+    """A JSON/CSV-friendly scalar: Python float/int/bool/str, NaN and infinities as None (JSON
+    has neither)."""
     if isinstance(v, (np.bool_, bool)):
         return bool(v)
     if isinstance(v, (np.integer,)):
         return int(v)
     if isinstance(v, (np.floating, float)):
-        return None if math.isnan(v) else float(v)
+        return float(v) if math.isfinite(v) else None
     return v
 
 

@@ -107,3 +107,10 @@ def test_outputs_take_the_impurity_as_one_minus_al():
     out = outputs_of(s)
     assert out["product_impurity"] == pytest.approx(5e-5)
     assert out["specific_energy"] == 3.6e7
+
+
+def test_json_report_has_no_nan_or_infinity():
+    from cellsim.export import _plain
+
+    assert _plain(float("nan")) is None and _plain(float("inf")) is None and _plain(-math.inf) is None
+    assert _plain(2.5) == 2.5 and _plain(True) is True
