@@ -21,6 +21,7 @@ import numpy as np
 
 from cellsim.fields import fvm
 from cellsim.fields.grid import Grid
+from cellsim.fields.memo import BoundedMemo
 from cellsim.fields.solvers import ConvergenceError, StencilOperator, make_solver
 from cellsim.kernels import fv
 from cellsim.kernels.interface import KINETICS
@@ -214,15 +215,13 @@ def _terminal_assembler(grid: Grid, anode: Terminal, cathode: Terminal):
         bcs, masks = _terminal_bcs(grid, anode, cathode)
         for a in (*masks.values(), *(v for bc in bcs.values() for v in (bc.h, bc.value))):
             a.flags.writeable = False
-        if len(_TERMINALS) >= 8:
-            _TERMINALS.pop(next(iter(_TERMINALS)))
-        hit = _TERMINALS[key] = (bcs, masks)
+        hit = _TERMINALS.put(key, (bcs, masks))
     bcs, masks = hit
     return bcs, masks, fvm.Assembler(grid, bcs)
 
 
 # material map, regions and terminals -> (_terminal_bcs' conditions, anode masks)
-_TERMINALS: dict = {}
+_TERMINALS = BoundedMemo(8)
 
 
 # Relative residual of the polish's correction solve (CurrentSolver._polish) with an iterative

@@ -28,6 +28,7 @@ import numpy as np
 
 from cellsim.fields.grid import Grid
 from cellsim.fields.heat_linear import ShiftedSolver
+from cellsim.fields.memo import BoundedMemo
 from cellsim.fields.solvers import ConvergenceError, StencilOperator
 from cellsim.kernels import fv
 from cellsim.kernels import heat as hk
@@ -60,7 +61,7 @@ NEWTON_RTOL = 1e-11
 # HeatSolver.bcs: (grid shape, (side, id of its SurfaceBC) per side) -> (the SurfaceBC objects,
 # held, so an id is not reused while its entry lives; their per-side laws; the laws'
 # concatenated arrays): the last few, reused while the same objects come back
-_SIDE_LAWS: dict = {}
+_SIDE_LAWS = BoundedMemo(8)
 
 SIDE_NAMES = ("x-", "x+", "y-", "y+", "z-", "z+")
 _ALIASES = {"r-": "x-", "r+": "x+"}
@@ -288,9 +289,7 @@ class HeatSolver:
         if hit is None or any(a is not b for a, b in zip(hit[0], self._bcs.values())):
             laws = [self._side_law(side, bc) for side, bc in self._bcs.items()]
             hit = (tuple(self._bcs.values()), laws, self._patch_laws(laws))
-            if len(_SIDE_LAWS) >= 8:
-                _SIDE_LAWS.pop(next(iter(_SIDE_LAWS)))
-            _SIDE_LAWS[key] = hit
+            _SIDE_LAWS.put(key, hit)
         _, laws, static = hit
         self._sides = [self._side_geometry(law) for law in laws]
         self._side_cells = {sd["side"]: sd["cells"] for sd in self._sides}  # boundary cells per side
@@ -645,7 +644,7 @@ class HeatSolver:
         ctl[hk.CTL_LIN_RTOL], ctl[hk.CTL_LIN_RTOL_MAX] = self.lin_rtol, self.lin_rtol_max
         ctl[hk.CTL_ROOT_N], ctl[hk.CTL_Q_ABS], ctl[hk.CTL_LAST] = np.sqrt(zero.size), q_abs, np.inf
         power = np.empty(2)
-        flat, spans, linear, solve = self._flat, self._spans, self.linear, self.linear.solve_band
+        flat, spans, solve = self._flat, self._spans, self.linear.solve_band
         for it in range(1, self.max_newton + 1):
             if not hk.newton_test(X, H0, m0, transient, *flat, kf, p["cell"], p["axis"], p["face"], p["half"],
                                   p["area"], p["h"], p["value"], p["flux"], p["fixed"], p["rad"], p["h0"],

@@ -90,6 +90,7 @@ import numpy as np
 from cellsim.config.schema import Config
 from cellsim.fields.grid import Grid
 from cellsim.fields.heat import NEWTON_RTOL, Heater, HeatProperties, HeatSolver, SurfaceBC
+from cellsim.fields.memo import BoundedMemo
 from cellsim.thermo import AL_CP_LIQUID, AL_CP_SOLID_MEAN, AL_LATENT_HEAT, AL_MELTING_POINT
 from cellsim.units import STEFAN_BOLTZMANN
 
@@ -453,14 +454,12 @@ def _rz_plan(config: Config, z_parts: list, r_parts: list, s: float) -> _RzPlan:
         current = (slice(0, n_cav), slice(0, 1), slice(k0, zf.size - 1))
         plan = _RzPlan(tuple(_unit_faces(p, s) for p in z_parts), tuple(_unit_faces(p, s) for p in r_parts),
                        regions, material, current)
-        if len(_RZ_PLANS) >= 16:
-            _RZ_PLANS.pop(next(iter(_RZ_PLANS)))
-        _RZ_PLANS[key] = plan
+        _RZ_PLANS.put(key, plan)
     return plan
 
 
 # r-z meshes: (parts' names, cell counts, grading; scale; PART_SPLIT) -> _RzPlan (``_rz_plan``)
-_RZ_PLANS: dict = {}
+_RZ_PLANS = BoundedMemo(16)
 
 
 def _unit_faces(part, scale: float) -> np.ndarray:
@@ -754,15 +753,13 @@ def pot_boundaries(config: Config, layout: PotLayout, options: PotOptions = PotO
                   *(v for bc in bcs.values() for v in vars(bc).values())):
             if isinstance(a, np.ndarray):
                 a.flags.writeable = False
-        if len(_BOUNDARIES) >= 8:
-            _BOUNDARIES.pop(next(iter(_BOUNDARIES)))
-        hit = _BOUNDARIES[key] = (bcs, films, groups)
+        hit = _BOUNDARIES.put(key, (bcs, films, groups))
     bcs, films, groups = hit
     return dict(bcs), dict(films), dict(groups), 0.0  # no outer side area on an r-z pot
 
 
 # r-z pots: the boundary stage's inputs -> (bcs, films, loss groups) (``pot_boundaries``)
-_BOUNDARIES: dict = {}
+_BOUNDARIES = BoundedMemo(8)
 
 
 def _pot_boundaries(config: Config, layout: PotLayout, options: PotOptions) -> tuple[dict, dict, dict, float]:

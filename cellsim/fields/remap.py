@@ -25,6 +25,7 @@ import numpy as np
 
 from cellsim.config.schema import Config
 from cellsim.fields.grid import Grid
+from cellsim.fields.memo import BoundedMemo
 from cellsim.fields.pot import PotModel, build_pot
 
 
@@ -72,14 +73,12 @@ def _knot_faces(m: np.ndarray) -> np.ndarray:
         inner = np.nonzero(col[1:] != col[:-1])[0] + 1
         rows = np.concatenate(([0], inner, [m.shape[2]])).astype(np.intp)
         rows.flags.writeable = False
-        if len(_KNOT_FACES) >= 8:
-            _KNOT_FACES.pop(next(iter(_KNOT_FACES)))
-        _KNOT_FACES[key] = rows
+        _KNOT_FACES.put(key, rows)
     return rows
 
 
 # material map -> the knots' face indices (``_knot_faces``)
-_KNOT_FACES: dict = {}
+_KNOT_FACES = BoundedMemo(8)
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:

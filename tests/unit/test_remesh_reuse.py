@@ -216,3 +216,14 @@ def test_remeshed_current_grids_share_the_terminals_and_knots_as_built_afresh(co
     assert current._terminal_assembler(other.current_grid(), *terms)[0] is not a[0]
     assert remap._knots(other.grid).size == remap._knots(pots[0].grid).size
     assert remap._knot_faces(other.grid.material) is not remap._knot_faces(pots[0].grid.material)
+
+
+def test_bounded_memo_drops_the_oldest_entry_when_full():
+    from cellsim.fields.memo import BoundedMemo
+
+    m = BoundedMemo(2)
+    assert m.put("a", 1) == 1 and m.put("b", 2) == 2
+    m.put("a", 10)  # a key already held is replaced, nothing dropped
+    assert dict(m) == {"a": 10, "b": 2}
+    m.put("c", 3)  # full: the oldest ("a") goes
+    assert dict(m) == {"b": 2, "c": 3} and m.get("a") is None
