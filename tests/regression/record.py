@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from regression_cases import CASES, flatten, run_case  # noqa: E402
+from regression_cases import CASES, flatten, platform, run_case  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "baseline"
 
@@ -23,6 +24,7 @@ def main(names: list[str]) -> None:
         arrays = flatten(result)
         arrays["meta/stop_reason"] = np.array(result.stop_reason)
         arrays["meta/commit"] = np.array(commit)
+        arrays["meta/platform"] = np.array(json.dumps(platform(), sort_keys=True))
         path = DATA / (name.replace("/", "__") + ".npz")
         np.savez_compressed(path, **arrays)
         print(f"{name}: {len(arrays)} arrays, stop: {result.stop_reason} -> {path.name}")
