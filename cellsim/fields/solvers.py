@@ -896,8 +896,12 @@ def MultigridSolver(gx, gy, gz, n_smooth: int = 2, coarse_cells: int = 200, scal
 
 
 # Below this band work (cells x half-bandwidth^2 of CholeskyBackend) a 2D grid takes the band
-# Cholesky; above it SuperLU's fill-reducing ordering wins (the default r-z pot: 7.5e6).
-CHOLESKY_MAX_WORK = 1e8
+# Cholesky; above it SuperLU's fill-reducing ordering wins. Measured by whole campaigns with
+# either backend (benchmarks/bench_backend.py, 10-day campaigns, 2026-11-29, docs/speed.md):
+# the reference cells' "fine" r-z grids (1.2e8, 1.5e8) run 1.64x and 1.45x faster on the band,
+# their 3x grids (6.1e8, 7.7e8) 0.94x and 0.90x, their 4x grids (1.9e9, 2.5e9) 0.79x and 0.74x;
+# the default r-z pots are at 7.5e6 and 9.6e6 (2.2x and 1.9x). [numerical]
+CHOLESKY_MAX_WORK = 3e8
 
 
 def default_backend(shape, kind: str = "auto") -> str:

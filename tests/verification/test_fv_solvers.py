@@ -288,6 +288,27 @@ def test_numerics_choose_the_backend_of_each_field():
     assert physics.species.field.options.linear_solver == "sparse"
 
 
+@pytest.mark.parametrize("cell", ["rusal-3kA", "rusal-500A"])
+def test_auto_backend_of_the_reference_pots_follows_the_measured_crossover(cell):
+    """The r-z pots' "auto" backend: the band Cholesky on the default and "fine" grids, where
+    whole campaigns ran 1.45-2.2x faster on it than on SuperLU, and SuperLU on the 4x grid, where
+    the band ran 1.3x slower (benchmarks/bench_backend.py; solvers.CHOLESKY_MAX_WORK)."""
+    from cellsim.config import load_config
+    from cellsim.fields import pot
+    from cellsim.fields.solvers import CholeskyBackend, default_backend
+
+    cfg = load_config(cell, ['numerics.model="axisymmetric"'])
+    backends = {}
+    for name, scale in (("default", 1.0), ("fine", 2.0), ("x4", 4.0)):
+        shape = pot._mesh_rz(cfg, scale).grid.shape
+        n = int(np.prod(shape))
+        backends[name] = default_backend(shape)
+        # the work the threshold compares: cells x half-bandwidth^2 (the two short extents)
+        assert CholeskyBackend.bandwidth_of(shape) == sorted(shape)[0] * sorted(shape)[1]
+        assert (n * CholeskyBackend.bandwidth_of(shape) ** 2 <= 3e8) == (backends[name] == "cholesky")
+    assert backends == {"default": "cholesky", "fine": "cholesky", "x4": "lu"}
+
+
 def test_shifted_solver_band_path_is_the_general_path():
     """heat_linear.ShiftedSolver's band Cholesky path (``_renew_cholesky``: the comparison
     with the kept operator, its copy and the inactive cells in one kernel,
