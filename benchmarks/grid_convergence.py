@@ -46,6 +46,7 @@ from pathlib import Path
 
 from cellsim.campaign import run_campaign
 from cellsim.config import load_config
+from cellsim.convergence import estimate
 from cellsim.fields import pot as potmod
 from cellsim.fields.heat_diagnostics import region_flows
 from cellsim.models import make_model
@@ -103,13 +104,15 @@ def steady_sequence(cell: str, level: str, scales: list, flows: bool = False, ex
                     r["order"] = math.log2(d / d2)
                     line += f" {r['order']:6.2f}"
         print(line)
-    # Richardson from the three finest grids (when they are successive 2x refinements)
+    # Richardson from the three finest grids (when they are successive 2x refinements), as
+    # `cellsim converge` makes it (cellsim.convergence.estimate: the order capped at 2)
     if len(rows) >= 3 and "order" in rows[-3]:
-        p, finest, d2 = rows[-3]["order"], rows[-1]["heater_W"], rows[-2]["heater_minus_2x_W"]
-        est = finest - d2 / (2**p - 1)
-        print(f"Richardson (order {p:.2f}): heater {est:.1f} W; error of each grid: "
-              + ", ".join(f"x{r['scale']:g} {100 * (r['heater_W'] - est) / est:+.2f}%" for r in rows))
-        return {"rows": rows, "richardson_heater_W": est, "richardson_order": p}
+        e = estimate([r["heater_W"] for r in rows[-3:]], 2.0, 2.0)
+        est = e.extrapolated
+        print(f"Richardson (order {e.order:.2f}, {e.condition}): heater {est:.1f} W; error of each grid: "
+              + ", ".join(f"x{r['scale']:g} {100 * (r['heater_W'] - est) / est:+.2f}%" for r in rows)
+              + "; GCI of the three finest: " + ", ".join(f"{100 * g:.2f}%" for g in e.gci))
+        return {"rows": rows, "richardson_heater_W": est, "richardson_order": e.order, "gci": e.gci}
     return {"rows": rows}
 
 
