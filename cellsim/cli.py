@@ -139,8 +139,8 @@ def main(debug: bool) -> None:
     campaign left the operating window (result written, marked); 4 the output is in use by
     another cellsim process; 70 unexpected error (traceback in a log file; --debug shows it);
     130 interrupted.
-    Quantities carry their units ("4.5 cm", "3 kA", "750 degC"). `cellsim list` shows the
-    packaged library with sources. The docs (configuration.md, hdf5-layout.md, api.md,
+
+    `cellsim list` shows the packaged library with sources. The docs (configuration.md, hdf5-layout.md, api.md,
     references.md) ship with the package, in the cellsim/docs folder of the installation.
     """
 
