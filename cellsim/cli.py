@@ -140,8 +140,9 @@ def main(debug: bool) -> None:
     another cellsim process; 70 unexpected error (traceback in a log file; --debug shows it);
     130 interrupted.
 
-    `cellsim list` shows the packaged library with sources. The docs (configuration.md, hdf5-layout.md, api.md,
-    references.md) ship with the package, in the cellsim/docs folder of the installation.
+    `cellsim list` shows the packaged library with sources. The docs (configuration.md,
+    hdf5-layout.md, api.md, references.md) ship with the package, in the cellsim/docs folder of
+    the installation.
     """
 
 
