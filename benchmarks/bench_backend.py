@@ -19,7 +19,6 @@ benchmarks/results/backend.json.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import time
@@ -29,19 +28,16 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from cellsim.campaign import run_campaign  # noqa: E402
-from cellsim.config import load_config  # noqa: E402
-from cellsim.fields import pot as potmod  # noqa: E402
 from cellsim.fields import solvers  # noqa: E402
 from cellsim.models import make_model  # noqa: E402
+from grid_convergence import config_at  # noqa: E402
 
 BACKENDS = {"cholesky": float("inf"), "lu": 0.0}
 
 
 def config(cell: str, scale: float, days: float):
-    name = {1.0: "default", 2.0: "fine"}.get(scale, f"x{scale:g}")
-    potmod.RESOLUTIONS.setdefault(name, scale)
-    cfg = load_config(cell, ['numerics.model="axisymmetric"', f'schedule.duration="{days} d"'])
-    return dataclasses.replace(cfg, numerics=dataclasses.replace(cfg.numerics, resolution=name))
+    """``cell`` at r-z on the grid scaled by ``scale`` (as benchmarks/grid_convergence.py)."""
+    return config_at(cell, "axisymmetric", scale, [f'schedule.duration="{days} d"'])
 
 
 def run(cell: str, scale: float, days: float, backend: str):
